@@ -1,0 +1,160 @@
+"""``derive``: the Python entry point, used by the CLI and by documents.
+
+It parses (text only ever goes through ``matcalc.parse``), works out what is
+asked (derivative, gradient or Jacobian), lets the engine build the steps, and
+checks the result against SymPy's own derivative before returning it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from sympy import Expr, ImmutableMatrix, Matrix, Symbol
+
+from matcalc.derivation import Derivation
+from matcalc.engine import build
+from matcalc.engine.simplify import evaluate
+from matcalc.errors import LimitError, UsageError
+from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.parse import parse
+from matcalc.linalg import declare
+from matcalc.steps import Math, Part, Problem, Verify
+from matcalc.symbols import output_name
+from matcalc.verify import verify, verify_explicit
+
+LAYOUTS = ("numerator", "denominator")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def derive(
+    expr: str | Expr | Sequence[str | Expr],
+    wrt: str | Symbol | Iterable[str | Symbol] | None = None,
+    *,
+    vectors: str | Iterable[str] = (),
+    matrices: str | Iterable[str] = (),
+    layout: str = "numerator",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Derivation:
+    """Differentiate ``expr`` (text or SymPy) and show the work.
+
+    - one expression, one variable: a derivative;
+    - one expression, several variables (``wrt="x,y"``): a gradient, 1×n in
+      numerator layout;
+    - several expressions: a Jacobian, m×n in numerator layout.
+
+    With ``wrt=None`` an expression with a single free symbol is differentiated
+    by it.
+
+    ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
+    vectors (length n unless given) and matrices (n×n unless given); every other
+    name is a scalar.  Raises ``MatcalcError`` subclasses for bad input.
+    """
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+    shapes = declare(vectors, matrices)
+    texts, exprs = _expressions(expr, limits, shapes)
+    variables = _variables(wrt, exprs)
+    taken = set().union(*(e.free_symbols for e in exprs), variables)
+    kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
+        "gradient" if len(exprs) == 1 else "jacobian"
+    )
+    problem = Problem(
+        text=texts,
+        exprs=exprs,
+        wrt=variables,
+        kind=kind,
+        layout=layout,
+        output=output_name(taken),
+        declarations=tuple(shapes.values()),
+    )
+    steps, result = build(problem)
+    if shapes:
+        checks = _verify_parts(problem, steps, result, shapes)
+        return Derivation(problem=problem, steps=(*steps, *checks), result=result)
+    check = verify(result, reference(problem))
+    return Derivation(problem=problem, steps=(*steps, check), result=result)
+
+
+def _verify_parts(problem: Problem, steps, result, shapes):
+    expr = problem.exprs[0]
+    if len(problem.wrt) == 1:
+        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout),)
+    parts = [s for s in steps if isinstance(s, Part)]
+    checks = [verify_explicit(expr, p.wrt, p.result, shapes, problem.layout) for p in parts]
+    statuses = [c.status for c in checks]
+    status = False if False in statuses else None if None in statuses else True
+    first = checks[0]
+    return (
+        Verify(
+            status=status,
+            method=first.method,
+            reference=ImmutableMatrix([[c.reference for c in checks]]),
+            points=first.points,
+            detail=first.detail,
+            explanation=" ".join(c.explanation for c in checks),
+        ),
+    )
+
+
+def reference(problem: Problem) -> Math:
+    """SymPy's own derivative of the problem, in the problem's layout."""
+    evaluated = [evaluate(e) for e in problem.exprs]
+    if problem.kind == "derivative":
+        return evaluated[0].diff(problem.wrt[0])
+    jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
+    return jacobian.T if problem.layout == "denominator" else jacobian
+
+
+def _expressions(expr, limits: Limits, shapes) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
+    items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
+    if not items:
+        raise UsageError("no expression given")
+    texts, exprs = [], []
+    for item in items:
+        if isinstance(item, str):
+            texts.append(item)
+            exprs.append(parse(item, limits=limits, shapes=shapes) if shapes else parse(item, limits=limits))
+        elif isinstance(item, Expr):
+            _check_tree(item, limits)
+            texts.append(str(item))
+            exprs.append(item)
+        else:
+            raise UsageError(f"cannot differentiate a {type(item).__name__}; pass text or a SymPy expression")
+    return tuple(texts), tuple(exprs)
+
+
+def _check_tree(expr: Expr, limits: Limits) -> None:
+    """Apply the parser's size and depth limits to a SymPy expression passed in directly."""
+    stack, nodes = [(expr, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        if depth > limits.max_depth:
+            raise LimitError(f"expression is nested more than {limits.max_depth} levels deep")
+        if nodes > limits.max_nodes:
+            raise LimitError(f"expression is too large: more than {limits.max_nodes} nodes")
+        stack.extend((a, depth + 1) for a in node.args)
+
+
+def _variables(wrt, exprs: tuple[Expr, ...]) -> tuple[Symbol, ...]:
+    free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
+    if wrt is None:
+        if len(free) == 1:
+            return (free[0],)
+        if not free:
+            raise UsageError("the expression has no variable; say which one with --wrt")
+        names = ", ".join(str(s) for s in free)
+        raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
+    items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
+    by_name = {str(s): s for s in free}
+    out: list[Symbol] = []
+    for item in items:
+        name = str(item).strip()
+        if not _NAME.match(name):
+            raise UsageError(f"--wrt: {name!r} is not a variable name")
+        symbol = by_name.get(name, Symbol(name, real=True))
+        if symbol in out:
+            raise UsageError(f"--wrt: {name} is listed twice")
+        out.append(symbol)
+    return tuple(out)

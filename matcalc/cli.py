@@ -1,0 +1,124 @@
+"""The ``matcalc`` command: a thin click layer over ``matcalc.derive``.
+
+Each command calls the Python API, turns ``MatcalcError`` into one line on
+stderr with the error's exit status (2: usage, parse or limit; 1: mathematical
+failure), and echoes the rendering.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from matcalc.errors import MatcalcError
+
+FORMATS = ("text", "markdown", "latex", "json")
+
+DERIVE_HELP = """Differentiate EXPR and show every step.
+
+\b
+One EXPR and one variable gives a derivative; several --wrt variables give a
+gradient (a 1×n row in numerator layout); several EXPRs give a Jacobian (m×n).
+With no --wrt, an expression with one variable is differentiated by it.
+
+\b
+Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
+sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
+
+\b
+Examples:
+  matcalc derive "ln(sin(x**3)**2)"
+  matcalc derive "sin(x + x^2)"
+  matcalc derive "3*x**2*y" --wrt x,y
+  matcalc derive "3*x**2*y" "2*x + y**8" --wrt x,y --layout denominator
+  matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
+  matcalc derive "max(0, 3*x + 1)" --format markdown
+  matcalc derive "x*x**2" --format latex --standalone > work.tex
+
+\b
+Exit status: 0 verified result; 1 mathematical failure or a result that does
+not verify; 2 usage, parse or limit error.
+"""
+
+
+class CommandError(click.ClickException):
+    """A ``MatcalcError`` as click reports it: one line, the error's exit status."""
+
+    def __init__(self, error: MatcalcError):
+        super().__init__(_one_line(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"matcalc: error: {self.format_message()}", err=True)
+
+
+def _one_line(error: MatcalcError) -> str:
+    return " ".join(str(error).split())
+
+
+def _unicode_ok() -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        "∂u₁²·√σ⎛".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="matcalc-steps", prog_name="matcalc")
+def main() -> None:
+    """matcalc: derivatives with the work shown, as in "The Matrix Calculus You
+    Need For Deep Learning" (Parr & Howard).
+
+    Run `matcalc derive --help` for examples.
+    """
+
+
+@main.command(help=DERIVE_HELP)
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
+@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
+@click.option(
+    "--layout",
+    type=click.Choice(["numerator", "denominator"]),
+    default="numerator",
+    show_default=True,
+    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator.",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="Output format.",
+)
+@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+def derive(exprs, wrt, layout, fmt, standalone, ascii_only) -> None:
+    from matcalc.api import derive as derive_api
+
+    try:
+        derivation = derive_api(list(exprs) if len(exprs) > 1 else exprs[0], wrt, layout=layout)
+    except MatcalcError as error:
+        if fmt == "json":
+            _echo_json_error(error)
+        raise CommandError(error) from None
+    if fmt == "text":
+        click.echo(derivation.to_text(unicode=not ascii_only and _unicode_ok()))
+    elif fmt == "markdown":
+        click.echo(derivation.to_markdown())
+    elif fmt == "latex":
+        click.echo(derivation.to_latex(standalone=standalone))
+    else:
+        click.echo(derivation.to_json())
+    if derivation.verified is False:
+        click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
+        sys.exit(1)
+
+
+def _echo_json_error(error: MatcalcError) -> None:
+    payload = {"error": {"kind": error.kind, "message": error.message, "column": error.column}}
+    click.echo(json.dumps(payload, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

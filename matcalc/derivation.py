@@ -1,0 +1,99 @@
+"""``Derivation``: what ``matcalc.derive`` returns — the problem, its steps, the result.
+
+It is immutable data.  The ``to_*`` methods hand it to a renderer in
+``matcalc.render``; renderers are imported on first use so that ``import matcalc``
+stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sympy import ImmutableMatrix, MatrixBase
+
+from matcalc.steps import Math, Problem, Step, Verify
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Derivation:
+    """A worked derivative: ``problem``, ordered ``steps``, ``result`` and ``verified``.
+
+    ``verified`` is True when the result equals SymPy's own derivative, None when
+    that could not be decided, and never False: a result that disagrees with
+    SymPy raises ``MathError`` instead of being returned.
+    """
+
+    problem: Problem
+    steps: tuple[Step, ...]
+    result: Math
+
+    @property
+    def verified(self) -> bool | None:
+        return self.verification.status if self.verification else None
+
+    @property
+    def verification(self) -> Verify | None:
+        for step in reversed(self.steps):
+            if isinstance(step, Verify):
+                return step
+        return None
+
+    def explicit(self, **dims: int) -> ImmutableMatrix:
+        """The result written out in components at concrete sizes, e.g. ``explicit(n=3, N=2)``.
+
+        A vector w of length 3 has entries w_1, w_2, w_3 and a matrix X entries
+        X_11, X_12, …  Sizes not given default to n = 3, N = 2.  A scalar result
+        is a 1×1 matrix.
+        """
+        from matcalc.linalg import explicit
+        from matcalc.verify import default_dims
+
+        shapes = {d.symbol: d for d in self.problem.declarations}
+        sizes = default_dims(shapes)
+        unknown = set(dims) - {s.name for s in sizes}
+        if unknown:
+            from matcalc.errors import UsageError
+
+            raise UsageError(f"explicit: no size called {', '.join(sorted(unknown))}")
+        sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
+        value = explicit(self.result, shapes, sizes) if shapes else self.result
+        if isinstance(value, MatrixBase):
+            return ImmutableMatrix(value)
+        return ImmutableMatrix([[value]])
+
+    def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
+        from matcalc.render.text import TextRenderer
+
+        return TextRenderer(unicode=unicode, lang=lang).render(self)
+
+    def to_markdown(self, *, lang: str = "en") -> str:
+        from matcalc.render.markdown import MarkdownRenderer
+
+        return MarkdownRenderer(lang=lang).render(self)
+
+    def to_latex(self, *, standalone: bool = False, lang: str = "en") -> str:
+        from matcalc.render.latex import LatexRenderer
+
+        return LatexRenderer(standalone=standalone, lang=lang).render(self)
+
+    def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
+        from matcalc.render.json import JsonRenderer
+
+        return JsonRenderer(lang=lang).to_dict(self)
+
+    def to_json(self, *, lang: str = "en") -> str:
+        from matcalc.render.json import JsonRenderer
+
+        return JsonRenderer(lang=lang).render(self)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_latex_(self) -> str:
+        from matcalc.render.latex import LatexRenderer
+
+        return LatexRenderer().render_math(self)
+
+    def __str__(self) -> str:
+        return self.to_text()

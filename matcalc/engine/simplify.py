@@ -1,0 +1,82 @@
+"""Bounded simplification that keeps the paper's form.
+
+``tidy`` evaluates an unevaluated tree and then picks the smallest of a few cheap,
+predictable rewrites (``factor_terms``, ``cancel``, ``together``).  It never calls
+``simplify`` or ``trigsimp``: those are unbounded on big inputs and turn
+cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
+``MAX_OPS`` operations the evaluated form is returned as it is.
+"""
+
+from __future__ import annotations
+
+from sympy import Add, Basic, MatrixBase, Mul, cancel, count_ops, factor_terms, preorder_traversal, together
+
+MAX_OPS = 120
+
+
+def evaluate(expr):
+    """Rebuild an unevaluated tree with SymPy's automatic evaluation on."""
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(evaluate)
+    if not isinstance(expr, Basic) or not expr.args:
+        return expr
+    return expr.func(*(evaluate(a) for a in expr.args))
+
+
+def substitute(expr, mapping: dict):
+    """``expr`` with ``mapping`` applied, keeping the tree unevaluated.
+
+    (SymPy's ``evaluate(False)`` context manager clears SymPy's whole cache each
+    time it is entered, which made every derivation several times slower.)
+    """
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(lambda e: substitute(e, mapping))
+    if expr in mapping:
+        return mapping[expr]
+    if not isinstance(expr, Basic) or not expr.args:
+        return expr
+    args = tuple(substitute(a, mapping) for a in expr.args)
+    if args == expr.args:
+        return expr
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:
+        return expr.func(*args)
+
+
+def _size(expr) -> tuple[int, int]:
+    return (count_ops(expr), len(str(expr)))
+
+
+def _has_fraction(expr) -> bool:
+    """True when ``cancel``/``together`` might help: a sum meets a denominator."""
+    for node in preorder_traversal(expr):
+        if node.is_Pow and node.exp.is_negative and node.base.has(Add):
+            return True
+        if node.is_Add and any(a.is_Pow and a.exp.is_negative for a in Mul.make_args(node)):
+            return True
+        if node.is_Add and any(
+            f.is_Pow and f.exp.is_negative for t in node.args for f in Mul.make_args(t)
+        ):
+            return True
+    return False
+
+
+def tidy(expr):
+    """The evaluated expression, rewritten into its smallest cheap form."""
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(tidy)
+    expr = evaluate(expr)
+    if not expr.has(Add) or count_ops(expr) > MAX_OPS:
+        return expr
+    rewrites = (factor_terms, cancel, together) if _has_fraction(expr) else (factor_terms,)
+    best, best_size = expr, _size(expr)
+    for rewrite in rewrites:
+        try:
+            candidate = rewrite(expr)
+        except Exception:  # noqa: BLE001 - a rewrite that fails is simply not used
+            continue
+        size = _size(candidate)
+        if size < best_size:
+            best, best_size = candidate, size
+    return best

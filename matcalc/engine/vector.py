@@ -1,0 +1,333 @@
+"""Vector calculus for the four steps (§4–§6): compact Jacobians and their products.
+
+The walk, the naming and the combination are the scalar engine's (``chain``);
+this module says what a local Jacobian is and how two of them multiply.
+
+Local Jacobians (numerator layout, m×n for an m-vector by an n-vector):
+
+- element-wise f(v) by v: diag(∂f/∂v), the scalar derivative on the diagonal
+  (§4.2); a constant diagonal c is written c·I;
+- element-wise f(v, z) by a scalar z (scalar expansion, §4.3): the column ∂f/∂z,
+  written c·1 when it is the same in every component;
+- sum(v) by v: 1ᵀ (§4.4); ‖v‖ by v: vᵀ/‖v‖; X v by v: X;
+- X v by the matrix X, for a scalar f: ∂f/∂X = v · ∂f/∂(Xv) (an outer product);
+  tr(X A) by X: A.
+
+Products follow the paper's simplifications: I·A = A, diag(a)·diag(b) =
+diag(a ⊗ b), 1ᵀ·diag(x) = xᵀ, aᵀ·diag(b) = (a ⊗ b)ᵀ, aᵀ·1 = sum(a),
+diag(a)·1 = a.  A dot product is first written as sum(a ⊗ b), as in §5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sympy import Add, Expr, Heaviside, Integer, Max, Mul, Symbol
+
+from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
+from matcalc.engine.simplify import evaluate, tidy
+from matcalc.errors import UnsupportedError
+from matcalc.linalg import (
+    SCALAR,
+    Declaration,
+    Diag,
+    VDot,
+    Ident,
+    MMul,
+    MatProd,
+    MatrixName,
+    MatT,
+    MatVec,
+    Norm,
+    Ones,
+    Outer,
+    Shapes,
+    T,
+    MTrace,
+    VSum,
+    _Op,
+    shape_of,
+)
+from matcalc.symbols import VectorName
+
+
+def expand_dots(expr: Expr) -> Expr:
+    """Write every a · b as sum(a ⊗ b), the paper's first step for a dot product."""
+    if not expr.args:
+        return expr
+    args = tuple(expand_dots(a) for a in expr.args)
+    if isinstance(expr, VDot):
+        return VSum(Mul(*args, evaluate=False))
+    if args == expr.args:
+        return expr
+    return expr.func(*args, evaluate=False)
+
+
+class VectorCalculus:
+    """Compact Jacobians of vector expressions; ``shapes`` grows as intermediates are named."""
+
+    def __init__(self, shapes: Shapes):
+        self.shapes: Shapes = dict(shapes)
+
+    # --- shapes -------------------------------------------------------------------
+    def shape(self, expr: Expr):
+        return shape_of(expr, self.shapes)
+
+    def is_vector(self, expr: Expr) -> bool:
+        return self.shape(expr) != SCALAR and self.shape(expr)[1] == 1
+
+    def _length(self, expr: Expr) -> Expr:
+        return self.shape(expr)[0]
+
+    # --- the Calculus protocol ----------------------------------------------------
+    def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
+        if expr == wrt or not depends(expr, wrt):
+            return True
+        if isinstance(expr, (VSum, Norm, MatT)):
+            return expr.args[0] == wrt
+        if isinstance(expr, MatVec):
+            matrix, vector = expr.args
+            return (vector == wrt and not depends(matrix, wrt)) or (
+                matrix == wrt and not depends(vector, wrt)
+            )
+        if isinstance(expr, MTrace):
+            return self._trace_partner(expr, wrt) is not None
+        if isinstance(expr, _Op):
+            return False
+        inner_ops = [a for a in expr.atoms(_Op) if depends(a, wrt)]
+        return not inner_ops and is_simple(expr, wrt)
+
+    def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
+        expr = evaluate(definition)
+        if isinstance(expr, VSum) and expr.args[0] == wrt:
+            return T(Ones(self._length(wrt)))
+        if isinstance(expr, Norm) and expr.args[0] == wrt:
+            return T(wrt) / expr
+        if isinstance(expr, MatVec):
+            matrix, vector = expr.args
+            if vector == wrt:
+                return matrix
+            if matrix == wrt:
+                return Outer(vector)
+        if isinstance(expr, MTrace):
+            partner = self._trace_partner(expr, wrt)
+            if partner is not None:
+                return partner
+        if isinstance(expr, _Op):
+            raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
+        return self._elementwise(expr, wrt)
+
+    def _elementwise(self, expr: Expr, wrt: Symbol) -> Expr:
+        if isinstance(wrt, MatrixName):
+            raise UnsupportedError(
+                "matrices may appear only in a matrix-vector product X @ v when differentiating by them"
+            )
+        value = local_derivative(expr, wrt)
+        out_vector, in_vector = self.shape(expr) != SCALAR, self.shape(wrt) != SCALAR
+        varying = self.shape(value) != SCALAR
+        if out_vector and in_vector:
+            return Diag(value) if varying else value * Ident(self._length(wrt))
+        if out_vector:
+            return value if varying else value * Ones(self._length(expr))
+        return value
+
+    def rule(self, definition: Expr, wrt: Symbol) -> str:
+        if isinstance(definition, VSum):
+            return "sum reduction (1ᵀ)"
+        if isinstance(definition, Norm):
+            return "derivative of the norm"
+        if isinstance(definition, MatVec):
+            if definition.args[0] == wrt:
+                return "matrix by which a vector is multiplied (outer product)"
+            return "matrix-vector product"
+        if isinstance(definition, MTrace):
+            return "derivative of the trace"
+        scalar_rule = rule_for(definition, wrt)
+        out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
+        if out_vector and in_vector:
+            return f"element-wise, so diagonal; {scalar_rule}"
+        if out_vector:
+            return f"scalar expansion; {scalar_rule}"
+        return scalar_rule
+
+    def product(self, factors: Sequence[Expr]) -> Expr:
+        out = factors[0]
+        for factor in factors[1:]:
+            out = self.multiply(out, factor)
+        return out
+
+    def display_product(self, factors: Sequence[Expr]) -> Expr:
+        if all(self.shape(f) == SCALAR for f in factors if not isinstance(f, Outer)):
+            return Mul(*factors, evaluate=False)
+        return MatProd(*factors)
+
+    def total(self, terms: Sequence[Expr]) -> Expr:
+        return Add(*terms)
+
+    def name(self, symbol: Symbol, definition: Expr) -> Symbol:
+        rows, cols = self.shape(definition)
+        if (rows, cols) == SCALAR:
+            return symbol
+        named = VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
+        self.shapes[named] = Declaration(named, rows, cols)
+        return named
+
+    def tidy(self, expr: Expr) -> Expr:
+        expr = evaluate(expr)
+        expr = expr.replace(lambda e: isinstance(e, MatProd), lambda e: self.product(e.args))
+        expr = _gate(tidy(expr))
+        return tidy(_normalize(expr, self))
+
+    def _trace_partner(self, expr: MTrace, wrt: Symbol) -> Expr | None:
+        """∂tr(·)/∂X in numerator layout: I for tr(X), A for tr(XA) and tr(AX)."""
+        (arg,) = expr.args
+        if arg == wrt:
+            return Ident(self._length(wrt))
+        if isinstance(arg, MMul):
+            left, right = arg.args
+            if left == wrt and not depends(right, wrt):
+                return right
+            if right == wrt and not depends(left, wrt):
+                return left
+        return None
+
+    def transpose(self, expr: Expr) -> Expr:
+        """The transpose of a compact Jacobian (numerator ↔ denominator layout)."""
+        if isinstance(expr, Add):
+            return Add(*(self.transpose(a) for a in expr.args))
+        coeff, rest = self._split(expr)
+        if rest == 1:
+            return coeff
+        if isinstance(rest, T):
+            core = rest.args[0]
+        elif isinstance(rest, (Diag, Ident)):
+            core = rest
+        elif isinstance(rest, MatrixName):
+            core = MatT(rest)
+        elif isinstance(rest, MatT):
+            core = rest.args[0]
+        elif isinstance(rest, MatProd):
+            core = MatProd(*(self.transpose(a) for a in reversed(rest.args)))
+        elif self.is_vector(rest):
+            core = T(rest)
+        else:
+            core = MatT(rest)
+        return coeff * core
+
+    # --- products of compact Jacobians -----------------------------------------------
+    def _split(self, expr: Expr) -> tuple[Expr, Expr]:
+        """(scalar coefficient, the rest) of a Jacobian."""
+        if isinstance(expr, Mul):
+            scalars = [a for a in expr.args if self._scalar(a)]
+            rest = [a for a in expr.args if not self._scalar(a)]
+            return Mul(*scalars), Mul(*rest)
+        if self._scalar(expr):
+            return expr, Integer(1)
+        return Integer(1), expr
+
+    def _scalar(self, expr: Expr) -> bool:
+        return not isinstance(expr, Outer) and self.shape(expr) == SCALAR
+
+    def multiply(self, a: Expr, b: Expr) -> Expr:
+        """The matrix product a·b of two compact Jacobians, simplified."""
+        if isinstance(a, Add):
+            return Add(*(self.multiply(t, b) for t in a.args))
+        if isinstance(b, Add) and not self.is_vector(b):
+            return Add(*(self.multiply(a, t) for t in b.args))
+        ca, ja = self._split(a)
+        cb, jb = self._split(b)
+        return ca * cb * self._core(ja, jb)
+
+    def _core(self, a: Expr, b: Expr) -> Expr:
+        if a == 1:
+            return b
+        if b == 1:
+            return a
+        if isinstance(b, Outer):
+            return _transpose_row_product(b.args[0], a)
+        if isinstance(b, MatProd):
+            return self.product([self._core(a, b.args[0]), *b.args[1:]])
+        if isinstance(a, Ident):
+            return b
+        if isinstance(b, Ident):
+            return a
+        if isinstance(a, Diag) and isinstance(b, Diag):
+            return Diag(a.args[0] * b.args[0])
+        if isinstance(a, T) and self.is_vector(a.args[0]):
+            return self._row_times(a.args[0], b)
+        if isinstance(a, Diag):
+            if isinstance(b, Ones):
+                return a.args[0]
+            if self.is_vector(b):
+                return a.args[0] * b
+        if isinstance(a, MatProd):
+            last = self._core(a.args[-1], b)
+            if not isinstance(last, MatProd):
+                return self.product([*a.args[:-1], last]) if len(a.args) > 1 else last
+            return MatProd(*a.args, b)
+        return MatProd(a, b)
+
+    def _row_times(self, row: Expr, b: Expr) -> Expr:
+        ones = isinstance(row, Ones)
+        if isinstance(b, Diag):
+            return _t(b.args[0] if ones else row * b.args[0], self)
+        if isinstance(b, Ones):
+            return b.args[0] if ones else VSum(row)
+        if self.is_vector(b):
+            return VSum(b) if ones else VDot(row, b)
+        return MatProd(_t(row, self), b)
+
+
+def _transpose_row_product(vector: Expr, row: Expr) -> Expr:
+    """v · r for the outer-product rule: ∂f/∂X = v ∂f/∂(Xv) in numerator layout."""
+    return MatProd(vector, row)
+
+
+def _t(vector: Expr, calc: VectorCalculus) -> Expr:
+    """vᵀ, with scalar factors pulled out: (2u)ᵀ = 2uᵀ."""
+    coeff, rest = calc._split(vector)
+    return coeff * T(rest)
+
+
+def _gate(expr: Expr) -> Expr:
+    """In a product with 1[z > 0], max(0, z) is z: where the gate is 0 the product is 0."""
+
+    def fix(mul: Mul) -> Expr:
+        gates = [a.args[0] for a in mul.args if isinstance(a, Heaviside)]
+        if not gates:
+            return mul
+        mapping = {Max(0, g): g for g in gates}
+        return Mul(*(a if isinstance(a, Heaviside) else a.xreplace(mapping) for a in mul.args))
+
+    return expr.replace(lambda e: isinstance(e, Mul), fix)
+
+
+
+def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
+    """The paper's way of writing results: w·x for sum(w ⊗ x), scalars outside T(…) and sum(…).
+
+    A minus sign is pulled out of a transposed or summed product whose sum could
+    lose it, so −2(y − Xw − b)ᵀ reads 2(Xw + b − y)ᵀ.
+    """
+
+    def dot(e: VSum) -> Expr:
+        (arg,) = e.args
+        if isinstance(arg, Mul) and len(arg.args) == 2 and all(calc.is_vector(a) for a in arg.args):
+            return VDot(*arg.args)
+        return e
+
+    def pull(e: Expr) -> Expr:
+        (arg,) = e.args
+        coeff, rest = calc._split(arg)
+        if rest == 1:
+            return e
+        factors = list(Mul.make_args(rest))
+        for k, f in enumerate(factors):
+            if coeff.could_extract_minus_sign() and isinstance(f, Add) and f.could_extract_minus_sign():
+                factors[k] = -f
+                coeff = -coeff
+                break
+        return coeff * e.func(Mul(*factors))
+
+    expr = expr.replace(lambda e: isinstance(e, VSum), dot)
+    return expr.replace(lambda e: isinstance(e, (T, VSum)), pull)

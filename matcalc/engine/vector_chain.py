@@ -1,0 +1,113 @@
+"""The vector chain rule for a vector of functions of one scalar (§4.5.3).
+
+For y = [ln(x²), sin(3x)] the paper introduces g = [x², 3x] and writes
+y = f(g(x)); then ∂y/∂x = ∂f/∂g · ∂g/∂x, a product of Jacobians.  Because each
+fᵢ depends on gᵢ alone, ∂f/∂g is diagonal.
+
+A problem fits when every expression is an outer function of exactly one inner
+subexpression of x (not x itself).
+"""
+
+from __future__ import annotations
+
+from sympy import Expr, ImmutableMatrix, Symbol
+
+from matcalc.engine.rules import depends, local_derivative, rule_for
+from matcalc.engine.simplify import evaluate, substitute, tidy
+from matcalc.steps import (
+    ChainRule,
+    DerivativeName,
+    Intermediate,
+    LocalDerivative,
+    Simplify,
+    Step,
+    Substitute,
+)
+from matcalc.symbols import VectorName
+
+
+def _inner(expr: Expr, wrt: Symbol) -> Expr | None:
+    varying = [a for a in expr.args if depends(a, wrt)]
+    if len(varying) != 1 or varying[0] == wrt:
+        return None
+    return varying[0]
+
+
+def fits_vector_chain(exprs: tuple[Expr, ...], wrt: tuple[Symbol, ...]) -> bool:
+    if len(wrt) != 1 or len(exprs) < 2:
+        return False
+    return all(_inner(e, wrt[0]) is not None for e in exprs)
+
+
+def _letter(taken: set[Symbol], preferred: str, fallback: str) -> str:
+    names = {str(s) for s in taken}
+    return preferred if not any(n == preferred or n.startswith(preferred + "_") for n in names) else fallback
+
+
+def derive_vector_chain(
+    exprs: tuple[Expr, ...], wrt: Symbol, *, taken: set[Symbol]
+) -> tuple[tuple[Step, ...], ImmutableMatrix]:
+    g_letter = _letter(taken, "g", "v")
+    y_letter = _letter(taken, "y", "f")
+    g, y = VectorName(g_letter, real=True), VectorName(y_letter, real=True)
+    components = [Symbol(f"{g_letter}_{i}", real=True) for i in range(1, len(exprs) + 1)]
+    inners = [_inner(e, wrt) for e in exprs]
+    outers = [substitute(e, {inner: c}) for e, inner, c in zip(exprs, inners, components)]
+    g_def, f_def = ImmutableMatrix(inners), ImmutableMatrix(outers)
+    dg = ImmutableMatrix([local_derivative(evaluate(i), wrt) for i in inners])
+    evaluated = [evaluate(o) for o in outers]
+    df = ImmutableMatrix([[local_derivative(o, c) for c in components] for o in evaluated])
+    product = df * dg
+    steps: list[Step] = [
+        Intermediate(
+            name=g,
+            definition=g_def,
+            depends_on=(wrt,),
+            explanation=f"Introduce the vector {g} of inner functions, so that {y} = f({g}({wrt})).",
+        ),
+        Intermediate(name=y, definition=f_def, depends_on=(g,), output=None),
+        LocalDerivative(
+            of=g,
+            wrt=wrt,
+            expr=g_def,
+            value=dg,
+            rule="derivative of each component",
+            partial=True,
+        ),
+        LocalDerivative(
+            of=y,
+            wrt=g,
+            expr=f_def,
+            value=df,
+            rule="Jacobian; each component depends on its own g_i, so it is diagonal",
+            partial=True,
+            explanation="; ".join(f"{rule_for(o, c)}" for o, c in zip(outers, components)),
+        ),
+        ChainRule(
+            of=y,
+            wrt=wrt,
+            factors=(DerivativeName(of=y, wrt=g, partial=True), DerivativeName(of=g, wrt=wrt, partial=True)),
+            factor_values=(df, dg),
+            value=product,
+            partial=True,
+            vector=True,
+            explanation="Multiply the Jacobians (vector chain rule).",
+        ),
+    ]
+    replace = dict(zip(components, inners))
+    after = ImmutableMatrix([substitute(v, replace) for v in product])
+    steps.append(
+        Substitute(
+            of=y,
+            wrt=wrt,
+            before=product,
+            after=after,
+            replacements=tuple(replace.items()),
+            partial=True,
+            explanation="Replace each g_i by its definition.",
+        )
+    )
+    result = tidy(after)
+    if result != after:
+        steps.append(Simplify(of=y, wrt=wrt, before=after, after=result, partial=True))
+    return tuple(steps), result

@@ -1,0 +1,45 @@
+"""Functions matcalc adds to SymPy's: the logistic sigmoid.
+
+SymPy has no sigmoid, so it is a small ``Function`` subclass whose derivative is
+σ(x)(1 − σ(x)), as deep-learning texts write it.  ``rewrite_builtin`` turns it
+back into exponentials for checking against SymPy's own derivative.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy import Function
+
+
+class sigmoid(Function):  # noqa: N801 - lower case, as users type it
+    """σ(x) = 1 / (1 + e^(−x))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sympy.exp(-arg))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_evalf(self, prec):
+        return (1 / (1 + sympy.exp(-self.args[0])))._eval_evalf(prec)
+
+    def _latex(self, printer) -> str:
+        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+
+    def _pretty(self, printer):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        arg = printer._print(self.args[0])
+        name = "σ" if printer._use_unicode else "sigmoid"
+        return prettyForm(*prettyForm(*arg.parens()).left(name))
+
+
+def rewrite_builtin(expr):
+    """Replace matcalc's own functions with SymPy built-ins (sigmoid → exp)."""
+    return expr.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))

@@ -1,0 +1,385 @@
+"""Vectors and matrices as SymPy objects: declarations, shapes, operations, components.
+
+Design (see the README's architecture section):
+
+- A declared vector is a ``VectorName`` symbol and a declared matrix a
+  ``MatrixName`` symbol; their sizes live in ``Declaration`` objects, passed
+  around explicitly (``Shapes``).
+- Element-wise arithmetic is ordinary SymPy arithmetic on those symbols: ``w*x``
+  is w ⊗ x, ``x + z`` with a scalar z is scalar expansion, ``sin(x)`` and
+  ``Max(0, x)`` apply element by element.  Every component obeys the ordinary
+  commutative algebra, so this is exact, and the diagonal of an element-wise
+  Jacobian is just the scalar derivative (the paper's §4.2).
+- Operations that are not element-wise are small ``Function`` classes: ``VDot``,
+  ``VSum``, ``Norm``, ``MatVec``, ``MatT``, ``MMul``, ``MTrace``.
+- Compact Jacobians are classes too: ``Diag``, ``Ident``, ``Ones``, ``T`` (the
+  transpose of a column, a row) and ``MatProd`` (a non-commutative product).
+- ``explicit(expr, shapes, dims)`` expands any of these into a ``sympy.Matrix``
+  of components named like the paper: w_1, w_2, …, X_11, X_12, ….
+
+To add an operation: a class here (printing included), its shape in
+``shape_of``, its components in ``explicit``, and its Jacobian in the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
+
+from matcalc.errors import ShapeError, UsageError
+from matcalc.symbols import VectorName
+
+SCALAR = (1, 1)
+
+
+class MatrixName(Symbol):
+    """A symbol that stands for a matrix: printed bold (\\mathbf{X})."""
+
+    def _latex(self, printer) -> str:
+        return r"\mathbf{%s}" % self.name
+
+    def _sympystr(self, printer) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """A declared vector (rows × 1) or matrix (rows × cols); sizes may be symbols."""
+
+    symbol: Symbol
+    rows: Expr
+    cols: Expr
+
+    @property
+    def is_vector(self) -> bool:
+        return self.cols == 1
+
+
+Shapes = dict  # Symbol -> Declaration: every declared name, passed explicitly
+
+
+def dimension(text: str) -> Expr:
+    text = text.strip()
+    if text.isdigit() and 0 < int(text) <= 1000:
+        return Integer(int(text))
+    if text.isidentifier() and not text.startswith("_"):
+        return Symbol(text, integer=True, positive=True)
+    raise UsageError(f"bad dimension {text!r}: use a name like n or a number from 1 to 1000")
+
+
+def declare(vectors=(), matrices=()) -> Shapes:
+    """Declarations from "w", "y:N" (vectors, default length n) and "X:N,n" (matrices, default n×n)."""
+    shapes: Shapes = {}
+    n = Symbol("n", integer=True, positive=True)
+    for item in _items(vectors):
+        name, _, size = item.partition(":")
+        symbol = VectorName(_name(name), real=True)
+        shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
+    for item in _items(matrices):
+        name, _, size = item.partition(":")
+        rows, _, cols = size.partition(",")
+        if size and not cols:
+            raise UsageError(f"matrix {name}: give both sizes, as in {name}:N,n")
+        symbol = MatrixName(_name(name), real=True)
+        shapes[symbol] = Declaration(symbol, dimension(rows) if size else n, dimension(cols) if size else n)
+    names = [str(s) for s in shapes]
+    if len(set(names)) != len(names):
+        raise UsageError("a name is declared twice")
+    return shapes
+
+
+def _items(spec) -> list[str]:
+    if isinstance(spec, str):
+        spec = [spec]
+    out: list[str] = []
+    for entry in spec:
+        # "w,x" declares two vectors, but "X:N,n" is one matrix with two sizes
+        out.extend(entry.split(";") if ":" in entry else entry.split(","))
+    return [s.strip() for s in out if s.strip()]
+
+
+def _name(text: str) -> str:
+    text = text.strip()
+    if not text.isidentifier() or text.startswith("_"):
+        raise UsageError(f"bad name {text!r} in a declaration")
+    return text
+
+
+# --- operations that are not element-wise -----------------------------------------
+
+
+class _Op(Function):
+    """Base class: these never evaluate on their own."""
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+    def _eval_is_real(self):
+        return True
+
+
+class VDot(_Op):
+    """a · b, the dot product of two vectors (a scalar)."""
+
+    nargs = 2
+
+
+class VSum(_Op):
+    """sum(v) = Σᵢ vᵢ (a scalar)."""
+
+    nargs = 1
+
+
+class Norm(_Op):
+    """‖v‖ = √(Σᵢ vᵢ²) (a scalar)."""
+
+    nargs = 1
+
+
+class MatVec(_Op):
+    """A v, a matrix times a vector (a vector)."""
+
+    nargs = 2
+
+
+class MatT(_Op):
+    """Aᵀ, the transpose of a matrix."""
+
+    nargs = 1
+
+
+class MMul(_Op):
+    """A B, a matrix product (a matrix)."""
+
+    nargs = 2
+
+
+class MTrace(_Op):
+    """tr(A), the sum of the diagonal (a scalar)."""
+
+    nargs = 1
+
+
+# --- compact Jacobians ------------------------------------------------------------
+
+
+class Diag(_Op):
+    """diag(v): the square matrix with v on its diagonal."""
+
+    nargs = 1
+
+
+class Ident(_Op):
+    """I, the identity matrix of size n."""
+
+    nargs = 1
+
+
+class Ones(_Op):
+    """1, the column vector of n ones."""
+
+    nargs = 1
+
+
+class T(_Op):
+    """aᵀ, the transpose of a column vector (a row)."""
+
+    nargs = 1
+
+
+class Outer(_Op):
+    """The Jacobian of X v by the matrix X, as an operator: a row r becomes v r."""
+
+    nargs = 1
+
+
+class MatProd(_Op):
+    """A B …: a product of matrices, in order (not commutative)."""
+
+
+# --- shapes -----------------------------------------------------------------------
+
+
+def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
+    """(rows, cols) of ``expr``; (1, 1) for a scalar.  Raises ShapeError."""
+    if isinstance(expr, MatrixBase):
+        return expr.shape
+    if expr in shapes:
+        d = shapes[expr]
+        return (d.rows, d.cols)
+    if isinstance(expr, (VDot, VSum, Norm, MTrace)):
+        return SCALAR
+    if isinstance(expr, MatVec):
+        return (shape_of(expr.args[0], shapes)[0], Integer(1))
+    if isinstance(expr, MatT):
+        rows, cols = shape_of(expr.args[0], shapes)
+        return (cols, rows)
+    if isinstance(expr, MMul):
+        return (shape_of(expr.args[0], shapes)[0], shape_of(expr.args[1], shapes)[1])
+    if isinstance(expr, Diag):
+        n = shape_of(expr.args[0], shapes)[0]
+        return (n, n)
+    if isinstance(expr, Ident):
+        return (expr.args[0], expr.args[0])
+    if isinstance(expr, Ones):
+        return (expr.args[0], Integer(1))
+    if isinstance(expr, T):
+        rows, cols = shape_of(expr.args[0], shapes)
+        return (cols, rows)
+    if isinstance(expr, MatProd):
+        return (shape_of(expr.args[0], shapes)[0], shape_of(expr.args[-1], shapes)[1])
+    if isinstance(expr, Outer):
+        rows = shape_of(expr.args[0], shapes)[0]
+        return (rows, rows)
+    # element-wise: the shape of its non-scalar arguments (they must agree)
+    found = SCALAR
+    for arg in expr.args:
+        shape = shape_of(arg, shapes)
+        if shape == SCALAR:
+            continue
+        if found != SCALAR and shape != found:
+            raise ShapeError(f"element-wise operation on shapes {_fmt(found)} and {_fmt(shape)}")
+        found = shape
+    return found
+
+
+def _fmt(shape) -> str:
+    return "{}×{}".format(*shape)
+
+
+def is_scalar(expr: Expr, shapes: Shapes) -> bool:
+    return shape_of(expr, shapes) == SCALAR
+
+
+def has_vectors(expr: Expr) -> bool:
+    return any(isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols)
+
+
+# --- explicit components ------------------------------------------------------------
+
+
+def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, ImmutableMatrix]:
+    """Each declared name as a matrix of Symbols w_1 … or X_11 … at concrete sizes."""
+    out = {}
+    for symbol, d in shapes.items():
+        rows, cols = int(d.rows.subs(dims)), int(d.cols.subs(dims))
+        if d.is_vector:
+            entries = [[Symbol(f"{symbol.name}_{i}", real=True)] for i in range(1, rows + 1)]
+        else:
+            entries = [
+                [Symbol(f"{symbol.name}_{i}{j}", real=True) for j in range(1, cols + 1)]
+                for i in range(1, rows + 1)
+            ]
+        out[symbol] = ImmutableMatrix(entries)
+    return out
+
+
+def explicit(expr, shapes: Shapes, dims: dict[Symbol, int]):
+    """``expr`` with every vector and matrix written out in components."""
+    return _Explicit(components(shapes, dims), dims).run(expr)
+
+
+class _Explicit:
+    def __init__(self, values: dict, dims: dict):
+        self.values = values
+        self.dims = dims
+
+    def run(self, expr):
+        if isinstance(expr, MatrixBase):
+            rows = [[self.run(e) for e in expr.row(i)] for i in range(expr.rows)]
+            return _flatten_blocks(rows)
+        if expr in self.values:
+            return self.values[expr]
+        if not expr.args:
+            return expr.subs(self.dims) if expr.free_symbols & set(self.dims) else expr
+        method = getattr(self, f"_{type(expr).__name__}", None)
+        args = [self.run(a) for a in expr.args]
+        if method is not None:
+            return method(*args)
+        if isinstance(expr, sympy.Add):
+            return _broadcast_fold(args, lambda a, b: a + b)
+        if isinstance(expr, sympy.Mul):
+            return _broadcast_fold(args, _times)
+        return _elementwise(expr.func, args)
+
+    def _VDot(self, a, b):
+        return (a.T * b)[0, 0]
+
+    def _VSum(self, a):
+        return sum(a, Integer(0))
+
+    def _Norm(self, a):
+        return sympy.sqrt(sum((e**2 for e in a), Integer(0)))
+
+    def _MatVec(self, a, v):
+        return ImmutableMatrix(a * v)
+
+    def _MatT(self, a):
+        return a.T
+
+    def _MMul(self, a, b):
+        return ImmutableMatrix(a * b)
+
+    def _MTrace(self, a):
+        return a.trace()
+
+    def _Diag(self, v):
+        return ImmutableMatrix(sympy.diag(*list(v)))
+
+    def _Ident(self, n):
+        return ImmutableMatrix(sympy.eye(int(n)))
+
+    def _Ones(self, n):
+        return ImmutableMatrix(sympy.ones(int(n), 1))
+
+    def _T(self, a):
+        return a.T if isinstance(a, MatrixBase) else a
+
+    def _MatProd(self, *factors):
+        out = factors[0]
+        for f in factors[1:]:
+            out = _times_matrix(out, f)
+        return out
+
+
+def _times_matrix(a, b):
+    if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
+        return ImmutableMatrix(a * b)
+    return a * b
+
+
+def _times(a, b):
+    if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
+        return ImmutableMatrix(a.multiply_elementwise(b))
+    return a * b
+
+
+def _broadcast_fold(args, op):
+    out = args[0]
+    for arg in args[1:]:
+        a, b = out, arg
+        if isinstance(a, MatrixBase) and not isinstance(b, MatrixBase):
+            b = ImmutableMatrix.ones(*a.shape) * b if op is not _times else b
+        elif isinstance(b, MatrixBase) and not isinstance(a, MatrixBase):
+            a = ImmutableMatrix.ones(*b.shape) * a if op is not _times else a
+        out = op(a, b)
+    return out
+
+
+def _elementwise(func, args):
+    shape = next((a.shape for a in args if isinstance(a, MatrixBase)), None)
+    if shape is None:
+        return func(*args)
+    rows, cols = shape
+    return ImmutableMatrix(
+        rows,
+        cols,
+        lambda i, j: func(*(a[i, j] if isinstance(a, MatrixBase) else a for a in args)),
+    )
+
+
+def _flatten_blocks(rows):
+    return ImmutableMatrix(rows)

@@ -1,0 +1,201 @@
+"""The derivation as data: frozen dataclasses, no logic.
+
+The engine builds these; renderers only read them.  Every mathematical value is a
+SymPy object in a typed field (``Expr`` for scalars, ``ImmutableMatrix`` for
+vectors and Jacobians), so a renderer never has to call ``diff`` or
+``simplify``.  ``explanation`` is a plain-English sentence, a fallback for
+renderers that want prose.
+
+To add a kind of step: add a dataclass here with a ``kind`` class attribute (the
+JSON ``kind``), build it in the engine, and give a renderer a ``_render_<Class>``
+method only where the generic fallback is weak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Union
+
+from sympy import Expr, MatrixBase, Symbol
+
+Math = Union[Expr, MatrixBase]
+"""A scalar expression, or a matrix (a vector is an n×1 or 1×n matrix)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DerivativeName:
+    """The symbol d(of)/d(wrt), or ∂(of)/∂(wrt) when ``partial``."""
+
+    of: Symbol
+    wrt: Symbol
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """What was asked: differentiate ``exprs`` with respect to ``wrt``.
+
+    ``kind`` is "derivative" (one expression, one variable), "gradient" (one
+    expression, several variables), "jacobian" (several expressions) or
+    "vector" (an expression with declared vectors or matrices).
+    ``output`` names the result (y, or f when y is taken).
+    """
+
+    text: tuple[str, ...]
+    exprs: tuple[Expr, ...]
+    wrt: tuple[Symbol, ...]
+    kind: str
+    layout: str
+    output: Symbol
+    declarations: tuple = ()
+    """Declared vectors and matrices (``linalg.Declaration``); empty for scalar problems."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """Base class of every step."""
+
+    kind: ClassVar[str] = "step"
+    explanation: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intermediate(Step):
+    """name = definition, built from earlier intermediates and the variables."""
+
+    kind: ClassVar[str] = "intermediate"
+    name: Symbol
+    definition: Math
+    depends_on: tuple[Symbol, ...] = ()
+    output: Symbol | None = None
+    """Set on the last intermediate when it is also the result: y = u₄ = ln(u₃)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalDerivative(Step):
+    """d(of)/d(wrt) = d/d(wrt) expr = value, justified by ``rule``."""
+
+    kind: ClassVar[str] = "local_derivative"
+    of: Symbol
+    wrt: Symbol
+    expr: Math
+    value: Math
+    rule: str
+    partial: bool = False
+    held_constant: tuple[Symbol, ...] = ()
+
+    @property
+    def name(self) -> DerivativeName:
+        return DerivativeName(of=self.of, wrt=self.wrt, partial=self.partial)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainRule(Step):
+    """d(of)/d(wrt) = product of ``factors``; their values, then the product."""
+
+    kind: ClassVar[str] = "chain_rule"
+    of: Symbol
+    wrt: Symbol
+    factors: tuple[DerivativeName, ...]
+    factor_values: tuple[Math, ...]
+    value: Math
+    partial: bool = False
+    vector: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PathTerm:
+    """One path from wrt to ``of``: ∂(of)/∂(via) · d(via)/d(wrt), or ∂(of)/∂(wrt) directly."""
+
+    via: Symbol | None
+    partial_value: Math
+    total_value: Math | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TotalDerivative(Step):
+    """d(of)/d(wrt) = ∂(of)/∂(wrt) + Σ ∂(of)/∂(u) · d(u)/d(wrt), one term per path."""
+
+    kind: ClassVar[str] = "total_derivative"
+    of: Symbol
+    wrt: Symbol
+    terms: tuple[PathTerm, ...]
+    value: Math
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Substitute(Step):
+    """Replace each intermediate by its definition: before → after."""
+
+    kind: ClassVar[str] = "substitute"
+    of: Symbol
+    wrt: Symbol
+    before: Math
+    after: Math
+    replacements: tuple[tuple[Symbol, Math], ...]
+    factors: tuple[Math, ...] = ()
+    """For a chain-rule product, ``after`` factor by factor (for display)."""
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Simplify(Step):
+    """Rewrite before → after without changing its value."""
+
+    kind: ClassVar[str] = "simplify"
+    of: Symbol
+    wrt: Symbol
+    before: Math
+    after: Math
+    partial: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Note(Step):
+    """A convention or remark the reader needs, e.g. the value at a kink."""
+
+    kind: ClassVar[str] = "note"
+    topic: str
+    math: Math | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part(Step):
+    """The derivation of one entry of a gradient or Jacobian: ∂(expr)/∂(wrt)."""
+
+    kind: ClassVar[str] = "part"
+    of: Symbol
+    expr: Expr
+    wrt: Symbol
+    steps: tuple[Step, ...]
+    result: Expr
+    partial: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Assemble(Step):
+    """Place the entries in a gradient (1×n) or Jacobian (m×n), in ``layout``."""
+
+    kind: ClassVar[str] = "assemble"
+    of: Symbol
+    shape: str
+    layout: str
+    entries: tuple[tuple[DerivativeName, ...], ...]
+    value: MatrixBase
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verify(Step):
+    """The result compared with SymPy's own derivative.
+
+    ``status`` is True (equal), False (a bug: they differ) or None (undecided).
+    ``method`` is "symbolic" or "numeric"; ``reference`` is SymPy's derivative.
+    """
+
+    kind: ClassVar[str] = "verify"
+    status: bool | None
+    method: str
+    reference: Math
+    points: int = 0
+    detail: str = ""

@@ -1,0 +1,410 @@
+"""Tests for matcalc.parse: structure kept as typed, values checked against SymPy built
+by hand, named errors with columns, a hostile corpus, and property-based fuzzing."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sympy import Add, Mul, Pow, Rational
+
+from matcalc.errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from matcalc.functions import sigmoid
+from matcalc.limits import Limits
+from matcalc.parse import FUNCTIONS, parse
+
+x, y, z, a, b, c = sympy.symbols("x y z a b c", real=True)
+f = sympy.Function("f", real=True)
+g = sympy.Function("g", real=True)
+HOSTILE_FILE = Path(__file__).parent / "data" / "hostile.txt"
+
+
+def U(cls: Callable[..., sympy.Expr], *args: object) -> sympy.Expr:
+    """An unevaluated SymPy node."""
+    return cls(*args, evaluate=False)
+
+
+def neg(e: sympy.Expr) -> sympy.Expr:
+    return U(Mul, -1, e)
+
+
+def inv(e: sympy.Expr) -> sympy.Expr:
+    return U(Pow, e, -1)
+
+
+# -- structure: the tree stays as typed ---------------------------------------------------
+STRUCTURE = [
+    ("x*x**2", U(Mul, x, U(Pow, x, 2))),
+    ("9*(x + x**2)", U(Mul, 9, U(Add, x, U(Pow, x, 2)))),
+    ("a - b", U(Add, a, neg(b))),
+    ("a + b - c", U(Add, a, b, neg(c))),
+    ("c - b + a", U(Add, c, neg(b), a)),
+    ("a / b", U(Mul, a, inv(b))),
+    ("a*b/c", U(Mul, a, b, inv(c))),
+    ("c/b*a", U(Mul, c, inv(b), a)),
+    ("1/x", inv(x)),
+    ("1/x/y", U(Mul, inv(x), inv(y))),
+    ("-x", neg(x)),
+    ("-3", sympy.Integer(-3)),
+    ("+x", x),
+    ("-(x + 1)", neg(U(Add, x, 1))),
+    ("x - 3", U(Add, x, -3)),
+    ("-x**2", neg(U(Pow, x, 2))),
+    ("a + (b + c)", U(Add, a, U(Add, b, c))),
+    ("x^2", U(Pow, x, 2)),
+    ("x**-1", U(Pow, x, -1)),
+    ("x**(1/2)", U(Pow, x, Rational(1, 2))),
+    ("2**x", U(Pow, 2, x)),
+    ("x^y^z", U(Pow, x, U(Pow, y, z))),
+    ("0.5", Rational(1, 2)),
+    ("1e-3", Rational(1, 1000)),
+    ("2.50e2", sympy.Integer(250)),
+    ("-1/2", Rational(-1, 2)),
+    ("2/3*x", U(Mul, 2, inv(3), x)),
+    ("e^x", U(sympy.exp, x)),
+    ("sqrt(x)", U(Pow, x, Rational(1, 2))),
+    ("log(x, 2)", U(Mul, U(sympy.log, x), inv(U(sympy.log, 2)))),
+    ("ln(x)", U(sympy.log, x)),
+    ("3*x**2*y", U(Mul, 3, U(Pow, x, 2), y)),
+    ("x − 2×y²", U(Add, x, neg(U(Mul, 2, U(Pow, y, 2))))),
+    ("factorial(5)", sympy.Integer(120)),
+    ("f(g(x))", f(g(x))),
+    ("  x + 1", U(Add, x, 1)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STRUCTURE, ids=[t for t, _ in STRUCTURE])
+def test_structure_is_kept_as_typed(text: str, expected: sympy.Expr) -> None:
+    got = parse(text)
+    assert type(got) is type(expected)
+    assert got == expected  # structural: same classes, same args in the same order
+    assert sympy.srepr(got) == sympy.srepr(expected)
+
+
+def test_args_keep_typed_order() -> None:
+    assert parse("c + b + a").args == (c, b, a)
+    assert parse("z*y*x").args == (z, y, x)
+    assert parse("x*x**2").args == (x, U(Pow, x, 2))
+    assert parse("9*(x + x**2)").args[1].args == (x, U(Pow, x, 2))
+
+
+def test_symbols_are_real_and_constants_are_sympy_constants() -> None:
+    assert parse("x").is_real is True
+    assert parse("e") is sympy.E and parse("E") is sympy.E and parse("pi") is sympy.pi
+    assert parse("I") == sympy.Symbol("I", real=True)  # I, oo, nan are plain symbols
+    assert parse("oo") == sympy.Symbol("oo", real=True)
+
+
+# -- values: equal to SymPy built by hand --------------------------------------------------
+VALUES = [
+    ("ln(sin(x**3)**2)", sympy.log(sympy.sin(x**3) ** 2)),
+    ("x^2", x**2),
+    ("e^x", sympy.exp(x)),
+    ("E**(2*x)", sympy.exp(2 * x)),
+    ("log(x, 2)", sympy.log(x) / sympy.log(2)),
+    ("sqrt(x)", sympy.sqrt(x)),
+    ("abs(x)", sympy.Abs(x)),
+    ("Abs(x - 1)", sympy.Abs(x - 1)),
+    ("max(0, x)", sympy.Max(0, x)),
+    ("Min(x, y, 1)", sympy.Min(x, y, 1)),
+    ("sigmoid(x)", sigmoid(x)),
+    ("f(g(x))", f(g(x))),
+    ("3*x**2*y", 3 * x**2 * y),
+    ("x*x**2", x**3),
+    ("9*(x + x**2)", 9 * x + 9 * x**2),
+    ("a + b - c", a + b - c),
+    ("a*b/c", a * b / c),
+    ("1/x", 1 / x),
+    ("x**(1/2)", sympy.sqrt(x)),
+    ("2*pi*x", 2 * sympy.pi * x),
+    ("arcsin(x) + asin(x)", 2 * sympy.asin(x)),
+    ("tanh(x)*sech(x)", sympy.tanh(x) * sympy.sech(x)),
+    ("acot(x) - arctan(x)", sympy.acot(x) - sympy.atan(x)),
+    ("exp(-x^2/2)", sympy.exp(-(x**2) / 2)),
+    ("0.25*x", x / 4),
+    ("2^10", sympy.Integer(1024)),
+    ("x²+y³", x**2 + y**3),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VALUES, ids=[t for t, _ in VALUES])
+def test_value_matches_sympy(text: str, expected: sympy.Expr) -> None:
+    got = parse(text)
+    assert got.doit() == expected or sympy.simplify(got.doit() - expected) == 0
+
+
+def test_every_table_function_builds() -> None:
+    for name, fn in FUNCTIONS.items():
+        args = ", ".join(["3"] * fn.min_args) if name == "factorial" else ", ".join(
+            ["x", "y", "z"][: fn.min_args])
+        assert isinstance(parse(f"{name}({args})"), sympy.Expr), name
+
+
+# -- errors: named, with the column in the text as typed -----------------------------------
+ERRORS = [
+    ("sin(x", ParseError, "unclosed '('", 4),
+    ("x + )", ParseError, "unmatched ')'", 5),
+    ("(x]", ParseError, "unmatched ']'", 3),
+    ("x $ y", ParseError, "character '$' is not allowed", 3),
+    ("x.real", ParseError, "attribute access is not allowed", 1),
+    ("2 + x.real", ParseError, "attribute access is not allowed", 5),
+    ("().__class__", ParseError, "attribute access is not allowed", 1),
+    ("lambda: 1", ParseError, "lambda expressions are not allowed", 1),
+    ("[x for x in y]", ParseError, "comprehensions are not allowed", 1),
+    ("f(*x)", ParseError, "starred arguments are not allowed", 3),
+    ("f(x=1)", ParseError, "keyword arguments are not allowed", 3),
+    ("(y := 2)", ParseError, "assignment expressions (:=) are not allowed", 2),
+    ('f"{x}"', ParseError, "f-strings are not allowed", 1),
+    ("x if y else z", ParseError, "conditional expressions (if/else) are not allowed", 1),
+    ("x < y", ParseError, "comparisons are not allowed", 1),
+    ("x and y", ParseError, "boolean operators (and, or) are not allowed", 1),
+    ("", ParseError, "empty expression", None),
+    (" \t  ", ParseError, "empty expression", None),
+    ("2x", ParseError, "missing '*' after a number", 2),
+    ("1 + 23y", ParseError, "missing '*' after a number", 7),
+    ("x +", ParseError, "unexpected end of expression", 4),
+    ("x y", ParseError, "invalid syntax", 3),
+    ("x^^2", ParseError, "invalid syntax", 3),
+    ("x @ y", UnsupportedError, "the @ operator needs declared vectors", 3),
+    ("x % y", ParseError, "the % operator is not allowed", 3),
+    ("(x) // y", ParseError, "the // operator is not allowed", 5),
+    ("x | y", ParseError, "the | operator is not allowed", 3),
+    ("~x", ParseError, "the ~ operator is not allowed", 1),
+    ("not x", ParseError, "'not' is not allowed", 1),
+    ("x[0]", ParseError, "subscripts are not allowed", 1),
+    ("(1, 2)", ParseError, "commas are only allowed between function arguments", 1),
+    ("[1]", ParseError, "lists are not allowed", 1),
+    ("{1}", ParseError, "sets are not allowed", 1),
+    ("'x'", ParseError, "strings are not allowed", 1),
+    ("b'x'", ParseError, "byte strings are not allowed", 1),
+    ("1j", ParseError, "imaginary numbers are not allowed", 1),
+    ("True", ParseError, "booleans are not allowed", 1),
+    ("None", ParseError, "None is not allowed", 1),
+    ("...", ParseError, "'...' is not allowed", 1),
+    ("_x", ParseError, "names may not start with '_'", 1),
+    ("1 + __import__(x)", ParseError, "names may not start with '_'", 5),
+    ("sin(x, y)", ParseError, "sin takes 1 argument, got 2", 1),
+    ("2*log(x, 2, 3)", ParseError, "log takes 1 or 2 arguments, got 3", 3),
+    ("max(x)", ParseError, "max takes at least 2 arguments, got 1", 1),
+    ("f()", ParseError, "f takes at least 1 argument, got 0", 1),
+    ("f(x)(y)", ParseError, "only a function name can be called", 5),
+    ("(x)(y)", ParseError, "only a function name can be called", 4),
+    ("x.y(z)", ParseError, "attribute access is not allowed", 1),
+    ("sin + 1", ParseError, "sin is a function", 1),
+    ("pi(x)", ParseError, "pi is a constant, not a function", 1),
+    ("x # note", ParseError, "comments are not allowed", 3),
+    ("x\u202e+y", ParseError, "character '\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)", 2),
+    ("\u0445 + 1", ParseError, "(U+0445 CYRILLIC SMALL LETTER HA) is not allowed", 1),
+    ("x²$", ParseError, "character '$' is not allowed", 3),  # column in the typed text
+    ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),
+    ("9**9**9", LimitError, "exponent too large", 2),
+    ("9^9^9", LimitError, "exponent too large", 2),
+    ("x**(10**10**10)", LimitError, "exponent too large", 7),
+    ("(x+1)**100000", LimitError, "exponent too large", 6),
+    ("2**(10**6)", LimitError, "exponent too large", 2),
+    ("2^1001", LimitError, "exponent too large", 2),
+    ("2**1000", LimitError, "the power would be about", 2),
+    ("exp(10**9*log(10))", LimitError, "number too large", 1),
+    ("factorial(10**9)", LimitError, "factorial", 1),
+    ("factorial(101)", LimitError, "factorial of 101 exceeds the limit of 100", 1),
+    ("factorial(x)", UnsupportedError, "factorial", 1),
+    ("1" * 31, LimitError, "integer has more than 30 digits", 1),
+    ("x + 0." + "0" * 30 + "1", LimitError, "number has more than 30 digits", 5),
+    ("1e999999999", LimitError, "number exponent is too large", 1),
+    ("(" * 61 + "x" + ")" * 61, LimitError, "brackets are nested more than 60 deep", 61),
+    ("-" * 70 + "x", LimitError, "nested more than 60 levels deep", 60),
+    ("+".join(["x"] * 300), LimitError, "more than 500 syntax nodes", None),
+    ("x" * 2001, LimitError, "2001 characters long, the limit is 2000", None),
+]
+
+
+@pytest.mark.parametrize(("text", "cls", "message", "column"), ERRORS,
+                         ids=[repr(t)[:30] for t, *_ in ERRORS])
+def test_error_is_named_with_column(text: str, cls: type, message: str,
+                                    column: int | None) -> None:
+    with pytest.raises(cls) as info:
+        parse(text)
+    err = info.value
+    assert message in err.message
+    assert err.message == err.message.strip() and "\n" not in err.message
+    assert "File " not in err.message and "<unknown>" not in err.message
+    if column is not None:
+        assert err.column == column
+    assert err.text is not None
+
+
+def test_non_str_is_a_type_error() -> None:
+    with pytest.raises(TypeError):
+        parse(b"x")  # type: ignore[arg-type]
+
+
+def test_limits_are_configurable() -> None:
+    with pytest.raises(LimitError):
+        parse("x**11", limits=Limits(max_exponent=10))
+    assert parse("x**11", limits=Limits(max_exponent=11)) == U(Pow, x, 11)
+    with pytest.raises(LimitError):
+        parse("sin(sin(x))", limits=Limits(max_depth=2))
+    with pytest.raises(LimitError):
+        parse("x+y", limits=Limits(max_nodes=2))
+    assert parse("factorial(7)", limits=Limits(max_factorial=7)) == 5040
+
+
+def test_accepted_numbers_near_the_limits_stay_cheap_to_evaluate() -> None:
+    for text in ["2**996", "x**1000", "10**29*10**29", "(10**29)**10", "factorial(100)",
+                 "exp(600)", "1/2**900", "sqrt(2)**1000", "exp(-1000)", "sigmoid(-1000)",
+                 "sech(1000)", "(2**(1/1000))**1000", "pi**300"]:
+        expr = parse(text)
+        start = time.perf_counter()
+        expr.doit()
+        assert time.perf_counter() - start < 1.0, text
+
+
+# -- hostile inputs: refused, fast, and nothing runs ------------------------------------------
+GENERATED_HOSTILE = [
+    "x\x00", "\x00", "x\u202e+y", "\u202ex", "x\u200b", "\u0445 + 1", "x\n+y", "x\r\n", "\ud800",
+    "(" * 10000 + "x" + ")" * 10000, "x+" * 500_000, "x**(10**10**10)", "9**9**9",
+    "factorial(10**9)", "(x+1)**100000", "1" * 200, "__import__('os').system('echo pwned')",
+    "().__class__.__base__.__subclasses__()", "-" * 1999 + "x", "x" + "**x" * 600,
+    "sin(" * 100 + "x" + ")" * 100, "x+" * 999 + "x", "9" * 1999, "1e" + "9" * 1990,
+    "1." + "0" * 1990 + "1", "[" * 100, "lambda:" * 280 + "x", "x" * 1_000_000, "x^" * 400_000,
+    "exp(exp(exp(10)))", "2**(3**(1/2))**1000", "2**(f(2)-f(2)+10**30)",
+]
+"""Inputs that cannot be a line of hostile.txt (control characters, huge strings)."""
+TOO_LONG_ONLY = {"x" * 1_000_000}
+"""Refused only for their length: a one-million-letter name is a valid name."""
+
+
+def hostile_lines() -> list[str]:
+    return HOSTILE_FILE.read_text(encoding="utf-8").splitlines()
+
+
+def assert_refused_fast(text: str, limits: Limits | None = None) -> None:
+    start = time.perf_counter()
+    with pytest.raises(MatcalcError):
+        parse(text) if limits is None else parse(text, limits=limits)
+    assert time.perf_counter() - start < 1.0, repr(text[:60])
+
+
+def test_hostile_corpus_is_big_enough() -> None:
+    assert len(hostile_lines()) >= 45
+
+
+@pytest.mark.parametrize("text", hostile_lines(), ids=lambda t: repr(t)[:40])
+def test_hostile_corpus_line_is_refused_fast(text: str) -> None:
+    assert_refused_fast(text)
+
+
+@pytest.mark.parametrize("text", GENERATED_HOSTILE, ids=lambda t: repr(t)[:40])
+def test_generated_hostile_input_is_refused_fast(text: str) -> None:
+    assert_refused_fast(text)
+    # with a huge length limit the deeper defences (bracket scan, node and depth limits,
+    # exponent guard) must still refuse it quickly
+    if text not in TOO_LONG_ONLY:
+        assert_refused_fast(text, Limits(max_length=2_000_000))
+
+
+def test_nothing_is_executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "pwned"
+    attacks = [
+        f"__import__('os').system('touch {marker}')",
+        f"exec(\"open('{marker}', 'w')\")",
+        f"eval(\"__import__('os').system('touch {marker}')\")",
+        f"open('{marker}', 'w')",
+    ]
+
+    real_compile = builtins.compile
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parse must never call eval or exec")
+
+    def ast_only_compile(source: str, filename: str, mode: str, flags: int = 0,
+                         *args: object, **kwargs: object) -> object:
+        assert flags & ast.PyCF_ONLY_AST, "compile() may only build an AST (ast.parse)"
+        return real_compile(source, filename, mode, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "eval", forbidden)
+    monkeypatch.setattr(builtins, "exec", forbidden)
+    monkeypatch.setattr(builtins, "compile", ast_only_compile)
+    for text in attacks:
+        with pytest.raises(MatcalcError):
+            parse(text)
+    assert parse("sin(x)**2 + f(x)/3") is not None  # the happy path needs none of them
+    monkeypatch.undo()
+    assert not marker.exists()
+
+
+def test_parse_module_never_calls_evaluating_functions() -> None:
+    import matcalc.parse as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    banned_names = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S"}
+    banned_attributes = {"sympify", "parse_expr", "S", "literal_eval", "eval", "exec"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                assert func.id not in banned_names, f"line {node.lineno} calls {func.id}"
+            if isinstance(func, ast.Attribute):
+                assert func.attr not in banned_attributes, f"line {node.lineno}: {func.attr}"
+
+
+# -- property-based: any text ends in an Expr or a MatcalcError ------------------------------
+def parse_or_matcalc_error(text: str) -> sympy.Expr | None:
+    try:
+        result = parse(text)
+    except MatcalcError as err:
+        assert err.message and "\n" not in err.message
+        # the last-resort guards (SymPy refusing a node) must never be what stops an input
+        assert "cannot build" not in err.message and "cannot take" not in err.message
+        assert err.column is None or 1 <= err.column <= len(text) + 1
+        return None
+    assert isinstance(result, sympy.Expr)
+    sympy.srepr(result)
+    return result
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_any_text_parses_or_raises_matcalc_error(text: str) -> None:
+    parse_or_matcalc_error(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary())
+def test_any_bytes_parse_or_raise_matcalc_error(data: bytes) -> None:
+    parse_or_matcalc_error(data.decode("utf-8", errors="replace"))
+
+
+LEAVES = ["x", "y", "z", "e", "pi", "E", "I", "oo", "x1", "_x", "0", "1", "2", "3.5", "1e3",
+          "0.001", "10", "1000", "999999999999999999999999999999"]
+OPERATORS = ["+", "-", "*", "/", "^", "**", " ^ ", "%", "@", "//", ".", ","]
+CALLABLES = [*FUNCTIONS, "f", "g", "lambda"]
+TOKENS = LEAVES + OPERATORS + CALLABLES + ["(", ")", "[", "]", " ", "−", "²", "=", "'", ":"]
+
+
+def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(children, st.sampled_from(OPERATORS[:8]), children)
+    call = st.tuples(st.sampled_from(CALLABLES), st.lists(children, max_size=3))
+    return st.one_of(
+        binary.map("".join),
+        call.map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+        children.map(lambda s: f"({s})"),
+        children.map(lambda s: f"-{s}"),
+    )
+
+
+GRAMMAR = st.recursive(st.sampled_from(LEAVES), _extend, max_leaves=20)
+TOKEN_SOUP = st.lists(st.sampled_from(TOKENS), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(GRAMMAR, TOKEN_SOUP))
+def test_grammar_inputs_parse_or_raise_matcalc_error(text: str) -> None:
+    parse_or_matcalc_error(text)
