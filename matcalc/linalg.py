@@ -191,9 +191,13 @@ class T(_Op):
 
 
 class Outer(_Op):
-    """The Jacobian of X v by the matrix X, as an operator: a row r becomes v r."""
+    """Outer(v, J): the Jacobian of X v by the matrix X, after J; an operator.
 
-    nargs = 1
+    A row r (the derivative of a scalar) becomes v · (r J), the numerator-layout
+    gradient by X.  Outer(v, 1) is ∂(Xv)/∂X itself.
+    """
+
+    nargs = 2
 
 
 class MatProd(_Op):

@@ -108,7 +108,7 @@ class VectorCalculus:
             if vector == wrt:
                 return matrix
             if matrix == wrt:
-                return Outer(vector)
+                return Outer(vector, Integer(1))
         if isinstance(expr, MTrace):
             partner = self._trace_partner(expr, wrt)
             if partner is not None:
@@ -198,6 +198,8 @@ class VectorCalculus:
         coeff, rest = self._split(expr)
         if rest == 1:
             return coeff
+        if isinstance(rest, Add):
+            return coeff * self.transpose(rest)
         if isinstance(rest, T):
             core = rest.args[0]
         elif isinstance(rest, (Diag, Ident)):
@@ -244,7 +246,11 @@ class VectorCalculus:
         if b == 1:
             return a
         if isinstance(b, Outer):
-            return _transpose_row_product(b.args[0], a)
+            vector, after = b.args
+            inner = self.multiply(a, after)
+            if self.shape(a)[0] == 1:  # a row: the derivative of a scalar
+                return MatProd(vector, inner)
+            return Outer(vector, inner)
         if isinstance(b, MatProd):
             return self.product([self._core(a, b.args[0]), *b.args[1:]])
         if isinstance(a, Ident):
@@ -278,11 +284,6 @@ class VectorCalculus:
         return MatProd(_t(row, self), b)
 
 
-def _transpose_row_product(vector: Expr, row: Expr) -> Expr:
-    """v · r for the outer-product rule: ∂f/∂X = v ∂f/∂(Xv) in numerator layout."""
-    return MatProd(vector, row)
-
-
 def _t(vector: Expr, calc: VectorCalculus) -> Expr:
     """vᵀ, with scalar factors pulled out: (2u)ᵀ = 2uᵀ."""
     coeff, rest = calc._split(vector)
@@ -304,10 +305,9 @@ def _gate(expr: Expr) -> Expr:
 
 
 def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
-    """The paper's way of writing results: w·x for sum(w ⊗ x), scalars outside T(…) and sum(…).
-
-    A minus sign is pulled out of a transposed or summed product whose sum could
-    lose it, so −2(y − Xw − b)ᵀ reads 2(Xw + b − y)ᵀ.
+    """The paper's way of writing results: w·x for sum(w ⊗ x), numbers outside T(…)
+    and sum(…), and a leading minus sign absorbed into a difference, so that
+    −(2/N)((y − Xw − b) ⊗ …)ᵀX reads (2/N)((Xw + b − y) ⊗ …)ᵀX.
     """
 
     def dot(e: VSum) -> Expr:
@@ -316,18 +316,44 @@ def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
             return VDot(*arg.args)
         return e
 
-    def pull(e: Expr) -> Expr:
-        (arg,) = e.args
-        coeff, rest = calc._split(arg)
-        if rest == 1:
-            return e
-        factors = list(Mul.make_args(rest))
-        for k, f in enumerate(factors):
-            if coeff.could_extract_minus_sign() and isinstance(f, Add) and f.could_extract_minus_sign():
-                factors[k] = -f
-                coeff = -coeff
-                break
-        return coeff * e.func(Mul(*factors))
+    def numbers_out(e: Expr) -> Expr:
+        number, rest = e.args[0].as_coeff_Mul()
+        return number * e.func(rest) if number != 1 else e
+
+    def matprod_numbers_out(e: MatProd) -> Expr:
+        numbers, factors = [], []
+        for arg in e.args:
+            number, rest = arg.as_coeff_Mul()
+            numbers.append(number)
+            factors.append(rest)
+        return Mul(*numbers) * MatProd(*factors)
 
     expr = expr.replace(lambda e: isinstance(e, VSum), dot)
-    return expr.replace(lambda e: isinstance(e, (T, VSum)), pull)
+    expr = expr.replace(lambda e: isinstance(e, (T, VSum)), numbers_out)
+    expr = expr.replace(lambda e: isinstance(e, MatProd), matprod_numbers_out)
+    return expr.replace(lambda e: isinstance(e, Mul) and e.could_extract_minus_sign(), _absorb_minus)
+
+
+def _flip(expr: Expr) -> Expr | None:
+    """−expr with the sign absorbed into a difference inside it, or None."""
+    if isinstance(expr, (T, VSum)):
+        factors = list(Mul.make_args(expr.args[0]))
+        for k, f in enumerate(factors):
+            if isinstance(f, Add) and f.could_extract_minus_sign():
+                factors[k] = -f
+                return expr.func(Mul(*factors))
+        return None
+    if isinstance(expr, MatProd):
+        first = _flip(expr.args[0])
+        return None if first is None else MatProd(first, *expr.args[1:])
+    return None
+
+
+def _absorb_minus(mul: Mul) -> Expr:
+    factors = list(mul.args)
+    for k, f in enumerate(factors):
+        flipped = _flip(f)
+        if flipped is not None:
+            factors[k] = flipped
+            return -Mul(*factors)
+    return mul
