@@ -1,0 +1,348 @@
+"""Renderers: visitors that turn a ``Derivation`` into text, Markdown, LaTeX or JSON.
+
+``Renderer`` walks the steps.  ``_render(step)`` dispatches on ``type(step).__mro__``
+to ``_render_<ClassName>``, which returns a list of items: a ``Line`` (one
+displayed equation, lhs = rhs₁ = rhs₂ …, with an optional reason) or a finished
+block of the format (a paragraph, a nested sub-derivation).  The step methods
+here are written once, in terms of a few primitives that each format supplies
+(``_m`` prints an expression, ``_d`` a derivative name, ``_product`` a product,
+``_section`` lays out a titled group of items …), so every format shows the
+same content.  Consecutive steps are grouped into the paper's sections by
+``sections``; numbered sections become "Step 1 — …".
+
+To render a new kind of step, add ``_render_<StepClass>`` here (or in one format
+where the generic form is weak) and, if it starts a section, an entry in
+``SECTION_OF``.  Every sentence comes from ``messages``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sympy import Abs, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
+
+from matcalc.render.messages import Prose, message, rule_name
+from matcalc.render.printing import Label
+from matcalc.steps import (
+    Assemble,
+    ChainRule,
+    Intermediate,
+    LocalDerivative,
+    Note,
+    Part,
+    Simplify,
+    Step,
+    Substitute,
+    TotalDerivative,
+    Verify,
+)
+
+SECTION_OF = {
+    "Note": "notes",
+    "Intermediate": "intermediates",
+    "LocalDerivative": "derivatives",
+    "ChainRule": "combine",
+    "TotalDerivative": "combine",
+    "Substitute": "substitute",
+    "Simplify": "simplify",
+    "Verify": "verify",
+    "Part": "part",
+    "Assemble": "assemble",
+}
+NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One displayed equation: lhs = rhs[0] = rhs[1] …, then a reason such as a rule name."""
+
+    lhs: Any
+    rhs: tuple[Any, ...]
+    reason: str = ""
+
+
+class Block(str):
+    """A finished piece of output (a nested sub-derivation): placed as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Consecutive steps of one kind: "intermediates", "derivatives", "combine", …"""
+
+    key: str
+    steps: tuple[Step, ...]
+
+
+def section_key(step: Step) -> str:
+    for cls in type(step).__mro__:
+        if cls.__name__ in SECTION_OF:
+            return SECTION_OF[cls.__name__]
+    return "other"
+
+
+def sections(steps: Iterable[Step]) -> list[Section]:
+    """Group consecutive steps into sections; each ``Part`` is a section of its own."""
+    out: list[Section] = []
+    for step in steps:
+        key = section_key(step)
+        if out and out[-1].key == key and key not in ("part", "other"):
+            out[-1] = Section(key, (*out[-1].steps, step))
+        else:
+            out.append(Section(key, (step,)))
+    return out
+
+
+def local_partials(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], bool]:
+    """Whether each local derivative d(of)/d(wrt) of a step sequence is a partial one."""
+    return {(s.of, s.wrt): s.partial for s in steps if isinstance(s, LocalDerivative)}
+
+
+class StepVisitor:
+    """Dispatch a step to ``_render_<Class>`` along its MRO, as SymPy's printers do."""
+
+    def __init__(self, *, lang: str = "en") -> None:
+        self.lang = lang
+
+    def _render(self, step: Step) -> Any:
+        for cls in type(step).__mro__:
+            method = getattr(self, f"_render_{cls.__name__}", None)
+            if method is not None:
+                return method(step)
+        raise TypeError(f"{type(self).__name__} cannot render {type(step).__name__}")
+
+
+class Renderer(StepVisitor):
+    """Base visitor: the paper's sections, written with the format's primitives.
+
+    A format supplies: ``_m(expr)`` an expression, ``_d(of, wrt, partial)`` a
+    derivative name, ``_op(wrt, partial, expr)`` d/dx applied to expr,
+    ``_factor``/``_summand`` an expression grouped for a product/sum,
+    ``_product(frags, vector, loose)``, ``_sum``, ``_eq(a, b)``,
+    ``_gradient_name(of)``; for prose ``_inline(frag)`` (math in a sentence),
+    ``_escape(text)``, ``_tm(text)`` (prose inside math), ``_loud``; for layout
+    ``_heading(text)``, ``_section(heading, items)`` and ``_document(blocks)``.
+    """
+
+    BLOCK_SEP = "\n\n"
+
+    def __init__(self, *, lang: str = "en") -> None:
+        super().__init__(lang=lang)
+        self._depth = 0
+        self._partials: dict[tuple[Symbol, Symbol], bool] = {}
+        self._kind = "gradient"
+
+    # -- the document -----------------------------------------------------------------
+    def render(self, d: Any) -> str:
+        self._kind = "jacobian" if d.problem.kind == "jacobian" else "gradient"
+        blocks = [self._problem(d), *self._steps(d.steps, top=True)]
+        blocks.append(self._result(d))
+        for step in d.steps:
+            if isinstance(step, Verify):
+                blocks.append(self._section(None, self._render(step)))
+        return self._document(blocks)
+
+    def _msg(self, key: str, **kw: object) -> str:
+        """A sentence of prose, escaped for the format; ``kw`` values are ready to insert."""
+        return message(key, self.lang, escape=self._escape, **kw)
+
+    def _msg_math(self, key: str, **kw: object) -> str:
+        """A sentence placed inside displayed math (a reason after an equation)."""
+        return message(key, self.lang, escape=self._tm, **kw)
+
+    def _problem(self, d: Any) -> str:
+        p = d.problem
+        kind = p.kind
+        if kind == "derivative" and self._is_partial(d):
+            kind = "partial"
+        items: list[Any] = [self._msg(f"problem.{kind}", wrt=self._inline(self._list(p.wrt)))]
+        items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
+        if p.kind != "derivative" or isinstance(d.result, MatrixBase):
+            items.append(self._msg(f"layout.{p.layout}"))
+        return self._section(None, items)
+
+    def _steps(self, steps: Sequence[Step], *, top: bool = False) -> list[str]:
+        saved, self._partials = self._partials, local_partials(steps)
+        direct = not any(isinstance(s, Intermediate) for s in steps)
+        blocks, number = [], 0
+        for section in sections(steps):
+            if top and section.key == "verify":
+                continue
+            title = self._section_title(section, direct)
+            if title and section.key in NUMBERED:
+                number += 1
+                title = self._msg("step", n=Prose(number), title=title)
+            heading = self._heading(title) if title else None
+            items = [item for step in section.steps for item in self._render(step)]
+            blocks.append(self._section(heading, items))
+        self._partials = saved
+        return blocks
+
+    def _section_title(self, section: Section, direct: bool) -> str | None:
+        key, first = section.key, section.steps[0]
+        if key == "derivatives" and direct:
+            key = "differentiate"
+        elif key == "combine":
+            key = "total_derivative" if isinstance(first, TotalDerivative) else "chain_rule"
+            if isinstance(first, ChainRule) and first.vector:
+                key = "vector_chain_rule"
+        elif key == "assemble":
+            key = "assemble." + self._kind
+        elif key not in NUMBERED:
+            return None
+        return self._msg(f"section.{key}")
+
+    def _result(self, d: Any) -> str:
+        heading = self._heading(self._msg("section.result"))
+        return self._section(heading, [Line(self._result_name(d), (self._display(d.result),))])
+
+    # -- facts about the problem ------------------------------------------------------
+    def _is_partial(self, d: Any) -> bool:
+        """∂ wording: the expression has variables other than the one we differentiate by."""
+        p = d.problem
+        return p.kind != "derivative" or bool(p.exprs[0].free_symbols - set(p.wrt))
+
+    def _names(self, d: Any) -> list[Symbol]:
+        p = d.problem
+        if len(p.exprs) == 1:
+            return [p.output]
+        parts = list(dict.fromkeys(s.of for s in d.steps if isinstance(s, Part)))
+        if len(parts) == len(p.exprs):
+            return parts
+        return [Symbol(f"{p.output}_{i}") for i in range(1, len(p.exprs) + 1)]
+
+    def _result_name(self, d: Any) -> Any:
+        p = d.problem
+        if p.kind == "gradient":
+            return self._gradient_name(p.output)
+        if p.kind == "jacobian":
+            return self._m(Symbol("J"))
+        return self._d(p.output, p.wrt[0], self._is_partial(d))
+
+    def _partial(self, of: Symbol, wrt: Symbol, default: bool) -> bool:
+        return self._partials.get((of, wrt), default)
+
+    # -- one method per step ----------------------------------------------------------
+    def _render_Note(self, step: Note) -> list[Any]:
+        if step.topic == "kink":
+            z, x = Symbol("z", real=True), Symbol("x", real=True)
+            math = {"max0": Max(0, z), "step": Heaviside(z, 0), "abs": Abs(x), "sign": sign(x)}
+            kw = {k: self._inline(self._m(v)) for k, v in math.items()}
+            kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
+            text = self._msg("note.kink", **kw)
+        else:
+            text = self._escape(step.explanation or step.topic)
+        items: list[Any] = [self._msg("note", text=text)]
+        if step.math is not None:
+            items.append(Line(self._m(step.math), ()))
+        return items
+
+    def _render_Intermediate(self, step: Intermediate) -> list[Any]:
+        lhs = self._m(step.name)
+        if step.output is not None:
+            lhs = self._eq(self._m(step.output), lhs)
+        return [Line(lhs, (self._m(step.definition),))]
+
+    def _render_LocalDerivative(self, step: LocalDerivative) -> list[Any]:
+        rule = Prose(rule_name(step.rule, self.lang))
+        if step.held_constant:
+            names = self._list(step.held_constant)
+            reason = self._msg_math("reason.held", rule=rule, names=names)
+        else:
+            reason = self._msg_math("reason", rule=rule)
+        lhs = self._d(step.of, step.wrt, step.partial)
+        op = self._op(step.wrt, step.partial, step.expr)
+        return [Line(lhs, (op, self._m(step.value)), reason)]
+
+    def _render_ChainRule(self, step: ChainRule) -> list[Any]:
+        names = [self._d(f.of, f.wrt, f.partial) for f in step.factors]
+        values = [self._factor(v) for v in step.factor_values]
+        rhs = [self._product(names, step.vector, loose=True), self._product(values, step.vector)]
+        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+
+    def _render_TotalDerivative(self, step: TotalDerivative) -> list[Any]:
+        several = len(step.terms) > 1
+        names, values = [], []
+        for term in step.terms:
+            if term.via is None:
+                names.append(self._d(step.of, step.wrt, self._partial(step.of, step.wrt, several)))
+                values.append(self._summand(term.partial_value))
+                continue
+            local = self._d(step.of, term.via, self._partial(step.of, term.via, several))
+            total_name = self._d(term.via, step.wrt, step.partial)
+            names.append(self._product([local, total_name], loose=True))
+            total = self._factor(term.total_value)
+            values.append(self._product([self._factor(term.partial_value), total]))
+        rhs = [self._sum(names), self._sum(values)]
+        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+
+    def _render_Substitute(self, step: Substitute) -> list[Any]:
+        used = step.before.free_symbols if hasattr(step.before, "free_symbols") else set()
+        pairs = [self._eq(self._m(n), self._m_inline(v)) for n, v in step.replacements if n in used]
+        items: list[Any] = []
+        if pairs:
+            items.append(self._msg("substitute.using", pairs=", ".join(map(self._inline, pairs))))
+        if step.factors:
+            after = self._product([self._factor(f) for f in step.factors])
+        else:
+            after = self._m(step.after)
+        items.append(Line(self._d(step.of, step.wrt, step.partial), (after,)))
+        return items
+
+    def _render_Simplify(self, step: Simplify) -> list[Any]:
+        return [Line(self._d(step.of, step.wrt, step.partial), (self._m(step.after),))]
+
+    def _render_Part(self, step: Part) -> list[Any]:
+        name = self._inline(self._d(step.of, step.wrt, step.partial))
+        heading = self._heading(self._msg("section.part", name=name))
+        self._depth += 1
+        try:
+            inner = self._steps(step.steps)
+        finally:
+            self._depth -= 1
+        return [Block(self.BLOCK_SEP.join([heading, *inner]))]
+
+    def _render_Assemble(self, step: Assemble) -> list[Any]:
+        sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=Prose(step.shape))
+        names = ImmutableMatrix(
+            [[Label(str(self._d(e.of, e.wrt, e.partial))) for e in row] for row in step.entries]
+        )
+        if names.shape != step.value.shape:  # entries listed in numerator order
+            names = names.T
+        if self._kind == "gradient":
+            lhs = self._gradient_name(step.of)
+        else:
+            lhs = self._m(Symbol("J"))
+        return [sentence, Line(lhs, (self._m(names), self._m(step.value)))]
+
+    def _render_Verify(self, step: Verify) -> list[Any]:
+        if step.status is None:
+            return [self._msg("verify.undecided")]
+        if step.status is False:
+            text = self._msg("verify.failed")
+            if step.detail:
+                text += " " + self._escape(step.detail)
+            reference = self._inline(self._m_inline(step.reference))
+            reference = self._msg("verify.reference", expr=reference)
+            return [self._loud(text), reference]
+        return [self._msg(f"verify.{step.method}", points=step.points)]
+
+    # -- helpers shared by the formats ------------------------------------------------
+    def _dedupe(self, rhs: list[Any], value: Any) -> tuple[Any, ...]:
+        """rhs, then the value unless it reads exactly like the last form."""
+        last = self._m(value)
+        if isinstance(last, str) and any(isinstance(r, str) and r == last for r in rhs):
+            return tuple(rhs)
+        return (*rhs, last)
+
+    def _display(self, expr: Any) -> Any:
+        """An expression shown on its own (the result): 2D in text."""
+        return self._m(expr)
+
+    def _m_inline(self, expr: Any) -> Any:
+        """An expression inside a sentence: one line in text, even a matrix."""
+        return self._m(expr)
+
+    def _list(self, symbols: Iterable[Any]) -> str:
+        return ", ".join(self._m(s) for s in symbols)

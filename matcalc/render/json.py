@@ -1,0 +1,143 @@
+"""JSON: the derivation as JSON-safe data, every expression in SymPy's ``str()`` syntax.
+
+``to_dict`` gives ``{"input", "wrt", "kind", "layout", "result", "result_latex",
+"verified", "steps"}``.  Each step is ``{"kind", "rule", "explanation", "latex",
+…its fields}``: SymPy values as ``str()`` (what ``sympy.parse_expr`` reads back),
+tuples as lists, derivative names as ``{"of", "wrt", "partial"}``, and a ``Part``'s
+steps nested.  ``latex`` is the step's equation as the LaTeX renderer writes it.
+A new step kind needs nothing here unless its fields are unusual.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from sympy import Basic, MatrixBase
+
+from matcalc.render import Line, StepVisitor, local_partials
+from matcalc.render.latex import _MathOnly
+from matcalc.render.messages import message
+from matcalc.render.printing import SympyStrPrinter
+from matcalc.steps import ChainRule, LocalDerivative, Part, Step, Verify
+
+RULES = {
+    "intermediate": "intermediate variable",
+    "substitute": "substitution",
+    "simplify": "simplification",
+    "note": "note",
+    "verify": "verification",
+    "part": "partial derivative",
+    "total_derivative": "total-derivative chain rule",
+}
+
+
+class JsonRenderer(StepVisitor):
+    """``to_dict(d)`` for Python, ``render(d)`` for a JSON string."""
+
+    def __init__(self, *, lang: str = "en") -> None:
+        super().__init__(lang=lang)
+        self._latex = _MathOnly(lang=lang)  # KaTeX/MathJax LaTeX, as Jupyter shows it
+        self._kind = "derivative"
+        self._str = SympyStrPrinter().doprint
+
+    def render(self, d: Any) -> str:
+        return json.dumps(self.to_dict(d), ensure_ascii=False, indent=2)
+
+    def to_dict(self, d: Any) -> dict[str, Any]:
+        p = d.problem
+        self._kind = p.kind
+        self._latex._kind = "jacobian" if p.kind == "jacobian" else "gradient"
+        return {
+            "input": p.text[0] if len(p.text) == 1 else list(p.text),
+            "wrt": [str(s) for s in p.wrt],
+            "kind": p.kind,
+            "layout": p.layout,
+            "result": self._value(d.result),
+            "result_latex": self._latex._m(d.result),
+            "verified": d.verified,
+            "steps": self._steps(d.steps),
+        }
+
+    def _steps(self, steps: Sequence[Step]) -> list[dict[str, Any]]:
+        saved, self._latex._partials = self._latex._partials, local_partials(steps)
+        try:
+            return [self._render(step) for step in steps]
+        finally:
+            self._latex._partials = saved
+
+    # -- steps ------------------------------------------------------------------------
+    def _render_Step(self, step: Step) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": step.kind,
+            "rule": self._rule(step),
+            "explanation": self._explain(step),
+            "latex": self._equation(step),
+        }
+        for f in fields(step):
+            if f.name != "explanation":
+                out[f.name] = self._value(getattr(step, f.name))
+        return out
+
+    def _render_Part(self, step: Part) -> dict[str, Any]:
+        out = self._render_Step(step)
+        out["steps"] = self._steps(step.steps)
+        return out
+
+    def _value(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, MatrixBase):
+            return str(value)  # Matrix([[...], [...]]) on one line, as parse_expr reads it
+        if isinstance(value, Basic):
+            return self._str(value)
+        if isinstance(value, Step):
+            return self._render(value)
+        if is_dataclass(value):
+            return {f.name: self._value(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, (tuple, list)):
+            return [self._value(v) for v in value]
+        return str(value)
+
+    def _rule(self, step: Step) -> str:
+        if isinstance(step, LocalDerivative):
+            return step.rule
+        if isinstance(step, ChainRule):
+            return "vector chain rule" if step.vector else "chain rule"
+        if step.kind == "assemble":
+            return self._kind
+        return RULES.get(step.kind, step.kind)
+
+    def _explain(self, step: Step) -> str:
+        if step.explanation and self.lang == "en":
+            return step.explanation
+        kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
+        key = f"explain.{step.kind}"
+        if isinstance(step, Verify):
+            key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
+            kw["points"] = step.points
+        elif isinstance(step, LocalDerivative):
+            kw["rule"] = step.rule
+            if step.held_constant:
+                key += ".held"
+                kw["names"] = ", ".join(map(str, step.held_constant))
+        elif isinstance(step, ChainRule) and step.vector:
+            key = "explain.vector_chain_rule"
+        elif step.kind == "assemble":
+            kw["kind"] = message(self._kind, self.lang)
+            kw["layout"] = message(step.layout, self.lang)
+        return message(key, self.lang, **kw)
+
+    def _equation(self, step: Step) -> str:
+        latex = self._latex
+        if isinstance(step, Part):
+            return latex._eq(latex._d(step.of, step.wrt, step.partial), latex._m(step.result))
+        if isinstance(step, Verify):
+            return latex._m(step.reference)
+        try:
+            lines = [item for item in latex._render(step) if isinstance(item, Line)]
+        except TypeError:  # a step kind the LaTeX renderer does not know: data only
+            return ""
+        return r", \quad ".join(latex.equation(line) for line in lines)

@@ -1,0 +1,56 @@
+r"""Markdown for GitHub, Obsidian, Jupyter and MkDocs (arithmatex), math for KaTeX.
+
+Display math is a ``$$`` block with a blank line before and after, ``$$`` alone
+on its lines and, inside, one ``aligned`` environment with one row (and one
+matrix row) per line.  Short math in prose is inline ``$…$``.  Step titles are
+bold paragraphs, not headings, so that documents can embed a derivation under
+their own headings; there are no lists and no HTML.  The math primitives are
+those of the LaTeX renderer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from matcalc.render import Block, Line
+from matcalc.render.latex import LatexMath
+
+# Backslash-escape what Markdown would read as emphasis, code, math or HTML.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_$<])")
+
+
+def escape_markdown(text: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+class MarkdownRenderer(LatexMath):
+    """Bold step titles, prose paragraphs and ``$$`` blocks of ``aligned`` math."""
+
+    def _escape(self, text: str) -> str:
+        return escape_markdown(text)
+
+    def _loud(self, text: str) -> str:
+        return f"**{text}**"
+
+    def _heading(self, text: str) -> str:
+        return f"**{text}**" if self._depth == 0 else f"*{text}*"
+
+    def _section(self, heading: str | None, items: Sequence[Any]) -> str:
+        out = [heading] if heading else []
+        group: list[Line] = []
+        for item in [*items, None]:
+            if isinstance(item, Line):
+                group.append(item)
+                continue
+            if group:
+                rows = " \\\\\n".join(self._rows(group))
+                out.append(f"$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$")
+                group = []
+            if item is not None:
+                out.append(str(item) if isinstance(item, Block) else item)
+        return "\n\n".join(out)
+
+    def _document(self, blocks: Sequence[str]) -> str:
+        return self.BLOCK_SEP.join(b for b in blocks if b) + "\n"

@@ -1,0 +1,219 @@
+"""Every sentence a renderer writes, in every language: one catalogue.
+
+``message(key, lang, **kw)`` looks ``key`` up in ``CATALOGUES[lang]`` (falling back to
+English) and fills its ``{placeholders}``.  Rule names are translated by their
+English text (``rule_name``), falling back to the English itself; a catalogue key
+with a ``{name}`` placeholder, such as "derivative of {name}", also matches rule
+names of that shape.  Renderers that must escape prose (Markdown, LaTeX) pass
+``escape``, which is applied to the template's own text and to values marked
+``Prose`` (rule names, say), never to other values (already formatted math).
+
+To add a language, add one dict to ``CATALOGUES`` with the same keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+EN: dict[str, str] = {
+    # the problem
+    "problem.derivative": "Differentiate with respect to {wrt}:",
+    "problem.partial": "Take the partial derivative with respect to {wrt}, "
+    "holding the other variables constant:",
+    "problem.gradient": "Find the gradient with respect to {wrt}:",
+    "problem.jacobian": "Find the Jacobian with respect to {wrt}:",
+    "problem.vector": "Differentiate with respect to {wrt}:",
+    "layout.numerator": "Layout: numerator (rows are gradients).",
+    "layout.denominator": "Layout: denominator (columns are gradients).",
+    # section titles
+    "step": "Step {n} — {title}",
+    "section.intermediates": "Introduce intermediate variables",
+    "section.derivatives": "Differentiate each intermediate variable",
+    "section.differentiate": "Differentiate",
+    "section.chain_rule": "Combine with the chain rule",
+    "section.vector_chain_rule": "Combine with the vector chain rule",
+    "section.total_derivative": "Combine with the total-derivative chain rule",
+    "section.substitute": "Substitute the intermediate variables back",
+    "section.simplify": "Simplify",
+    "section.part": "Partial derivative {name}",
+    "section.assemble.gradient": "Assemble the gradient",
+    "section.assemble.jacobian": "Assemble the Jacobian",
+    "section.result": "Result",
+    # lines
+    "note": "Note: {text}",
+    "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
+    "does, and writes {step} for the derivative of {max0}; min is treated the same "
+    "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "substitute.using": "Substitute {pairs}:",
+    "reason": "({rule})",
+    "reason.held": "({rule}, {names} held constant)",
+    "assemble.numerator.gradient": "In numerator layout the gradient is a {shape} row.",
+    "assemble.numerator.jacobian": "In numerator layout the Jacobian is {shape}: "
+    "row i is the gradient of the i-th function.",
+    "assemble.denominator.gradient": "In denominator layout the gradient is a {shape} "
+    "column, the transpose of numerator layout.",
+    "assemble.denominator.jacobian": "In denominator layout the Jacobian is {shape}: "
+    "column i is the gradient of the i-th function, the transpose of numerator layout.",
+    "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
+    "verify.numeric": "Verified: equal to SymPy's derivative "
+    "(numeric check at {points} random points).",
+    "verify.undecided": "Not verified: SymPy could not decide whether the result "
+    "equals its own derivative.",
+    "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
+    "verify.reference": "SymPy's derivative: {expr}",
+    # plain-prose explanations (JSON), when a step carries none
+    "explain.intermediate": "Introduce the intermediate variable {name}.",
+    "explain.local_derivative": "Differentiate {of} with respect to {wrt} ({rule}).",
+    "explain.local_derivative.held": "Differentiate {of} with respect to {wrt}, "
+    "holding {names} constant ({rule}).",
+    "explain.chain_rule": "Multiply the local derivatives (chain rule).",
+    "explain.vector_chain_rule": "Multiply the Jacobians (vector chain rule).",
+    "explain.total_derivative": "Add the contributions of every path from {wrt} to "
+    "{of} (total-derivative chain rule).",
+    "explain.substitute": "Replace each intermediate variable by its definition.",
+    "explain.simplify": "Simplify.",
+    "explain.note": "A convention: {topic}.",
+    "explain.part": "The partial derivative of {of} with respect to {wrt}.",
+    "explain.assemble": "Place the entries in the {kind} ({layout} layout).",
+    # names used in explanations and JSON
+    "gradient": "gradient",
+    "jacobian": "Jacobian",
+    "numerator": "numerator",
+    "denominator": "denominator",
+}
+
+ZH: dict[str, str] = {
+    "problem.derivative": "对 {wrt} 求导：",
+    "problem.partial": "对 {wrt} 求偏导数（其他变量视为常数）：",
+    "problem.gradient": "求关于 {wrt} 的梯度：",
+    "problem.jacobian": "求关于 {wrt} 的雅可比矩阵：",
+    "problem.vector": "对 {wrt} 求导：",
+    "layout.numerator": "布局：分子布局（按行排列梯度）。",
+    "layout.denominator": "布局：分母布局（按列排列梯度）。",
+    "step": "第 {n} 步 — {title}",
+    "section.intermediates": "引入中间变量",
+    "section.derivatives": "计算各中间变量的导数",
+    "section.differentiate": "求导",
+    "section.chain_rule": "用链式法则结合",
+    "section.vector_chain_rule": "用向量链式法则结合",
+    "section.total_derivative": "用全导数链式法则结合",
+    "section.substitute": "将中间变量替换回原来的表示",
+    "section.simplify": "化简",
+    "section.part": "偏导数 {name}",
+    "section.assemble.gradient": "组成梯度",
+    "section.assemble.jacobian": "组成雅可比矩阵",
+    "section.result": "结果",
+    "note": "注意：{text}",
+    "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
+    "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "substitute.using": "代入 {pairs}：",
+    "reason": "({rule})",
+    "reason.held": "({rule}，{names} 视为常数)",
+    "assemble.numerator.gradient": "分子布局下，梯度是 {shape} 的行向量。",
+    "assemble.numerator.jacobian": "分子布局下，雅可比矩阵是 {shape} 的矩阵：第 i 行是第 i 个函数的梯度。",
+    "assemble.denominator.gradient": "分母布局下，梯度是 {shape} 的列向量，即分子布局的转置。",
+    "assemble.denominator.jacobian": "分母布局下，雅可比矩阵是 {shape} 的矩阵：第 i 列是第 i "
+    "个函数的梯度，即分子布局的转置。",
+    "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
+    "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
+    "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
+    "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
+    "verify.reference": "SymPy 求得的导数：{expr}",
+    "explain.intermediate": "引入中间变量 {name}。",
+    "explain.local_derivative": "求 {of} 对 {wrt} 的导数（{rule}）。",
+    "explain.local_derivative.held": "求 {of} 对 {wrt} 的偏导数，{names} 视为常数（{rule}）。",
+    "explain.chain_rule": "将各中间变量的导数相乘（链式法则）。",
+    "explain.vector_chain_rule": "将各雅可比矩阵相乘（向量链式法则）。",
+    "explain.total_derivative": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。",
+    "explain.substitute": "把每个中间变量替换为它的定义。",
+    "explain.simplify": "化简。",
+    "explain.note": "约定：{topic}。",
+    "explain.part": "{of} 对 {wrt} 的偏导数。",
+    "explain.assemble": "把各项排成{kind}（{layout}）。",
+    "gradient": "梯度",
+    "jacobian": "雅可比矩阵",
+    "numerator": "分子布局",
+    "denominator": "分母布局",
+    # rule names, keyed by their English text
+    "power rule": "幂法则",
+    "power rule (square root)": "幂法则（平方根）",
+    "sum rule": "加法法则",
+    "difference rule": "减法法则",
+    "constant rule": "常数法则",
+    "constant multiple rule": "常数倍法则",
+    "identity rule": "恒等法则",
+    "product rule": "乘积法则",
+    "quotient rule": "商法则",
+    "exponential rule": "指数法则",
+    "logarithmic differentiation": "对数求导法",
+    "derivative of |x| (sign)": "|x| 的导数（符号函数）",
+    "derivative of an unknown function {name}": "未知函数 {name} 的导数",
+    "derivative of {name}": "{name} 的导数",
+    "derivative": "求导",
+    "chain rule": "链式法则",
+    "vector chain rule": "向量链式法则",
+    "total-derivative chain rule": "全导数链式法则",
+}
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+
+
+class Prose(str):
+    """A value to escape together with the sentence around it (a rule name, a shape)."""
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    try:
+        return CATALOGUES[lang]
+    except KeyError:
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(CATALOGUES)}") from None
+
+
+def message(
+    key: str, lang: str = "en", *, escape: Callable[[str], str] | None = None, **kw: object
+) -> str:
+    """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw``."""
+    template = _catalogue(lang).get(key) or EN.get(key, key)
+    out: list[str] = []
+    prose: list[str] = []
+
+    def flush() -> None:
+        text = "".join(prose)
+        if text:
+            out.append(escape(text) if escape else text)
+        prose.clear()
+
+    for i, part in enumerate(_PLACEHOLDER.split(template)):
+        value = kw[part] if i % 2 else Prose(part)
+        if isinstance(value, Prose):
+            prose.append(value)
+        else:
+            flush()
+            out.append(str(value))
+    flush()
+    return "".join(out)
+
+
+def rule_name(rule: str, lang: str = "en") -> str:
+    """A rule's name in ``lang``; "constant multiple rule, power rule" part by part."""
+    if lang == "en":
+        return rule
+    catalogue = _catalogue(lang)
+    parts = []
+    for part in rule.split(", "):
+        parts.append(catalogue.get(part) or _pattern_rule(part, catalogue) or part)
+    return "，".join(parts) if lang.startswith("zh") else ", ".join(parts)
+
+
+def _pattern_rule(rule: str, catalogue: dict[str, str]) -> str | None:
+    for key, template in catalogue.items():
+        if "{name}" not in key or key.startswith(("explain.", "section.")):
+            continue
+        pattern = re.escape(key).replace(r"\{name\}", "(?P<name>.+)")
+        match = re.fullmatch(pattern, rule)
+        if match:
+            return template.replace("{name}", match["name"])
+    return None

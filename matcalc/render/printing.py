@@ -1,0 +1,316 @@
+"""SymPy printers adapted to the paper's notation: small subclasses, no new printers.
+
+* ``MathLatexPrinter`` (a ``LatexPrinter``): ln, typed order, 1[z > 0] for
+  Heaviside, f'(a) for the derivative of an undefined function, σ, bold vectors,
+  ``bmatrix`` with one row per line.
+* ``TextPrinter`` (a ``StrPrinter``): linear Unicode (u₁, x³, ·, ln, σ, √, |x|) or
+  pure ASCII (u_1, x^3, *, sigmoid) with ``unicode=False``.
+* ``TextPrettyPrinter`` (a ``PrettyPrinter``): the same notation in 2D, for the
+  result and for matrices in text.
+
+Every printer memoises what it prints, per instance: a renderer creates its
+printers once per rendering, so each subexpression is printed once per format.
+``Label`` is a symbol whose name is already formatted, for matrices of
+derivative names.  To print a new kind of expression, add ``_print_<Class>``.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+from typing import Any, ClassVar
+
+from sympy import Basic, Derivative, Pow, S, Symbol
+from sympy.core.function import AppliedUndef
+from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.pretty_symbology import greek_unicode
+from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.str import StrPrinter
+
+from matcalc.functions import sigmoid
+
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+PRIME = {True: "′", False: "'"}
+# x, u_1, X_12: printed directly (SymPy's general symbol printing is slow).
+_SIMPLE_NAME = re.compile(r"([A-Za-z])(?:_(\d+))?\Z")
+# A whole integer coefficient followed by a letter or "(": juxtaposed (3x², 2(x + 1)).
+_COEFFICIENT = re.compile(r"(?<![\w.])(\d+)\*(?=[^\W\d_]|\()")
+
+
+class Label(Symbol):
+    """A symbol whose name is printed verbatim: a preformatted entry of a matrix."""
+
+
+def _canonical(expr: Basic) -> bool:
+    """True when a product's factors are in SymPy's stored order (an evaluated Mul)."""
+    args = expr.args[1:] if expr.args[0].is_Number else expr.args
+    return all(a.compare(b) <= 0 for a, b in pairwise(args))
+
+
+class _Memo:
+    """Mixin: memoise ``_print`` per instance (a renderer prints each expression once)."""
+
+    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(settings)
+        self._memo: dict[Basic, Any] = {}
+
+    def _print(self, expr: Any, **kwargs: Any) -> Any:
+        if kwargs or not isinstance(expr, Basic):
+            return super()._print(expr, **kwargs)
+        try:
+            return self._memo[expr]
+        except KeyError:
+            out = self._memo[expr] = super()._print(expr)
+            return out
+        except TypeError:  # a mutable matrix is unhashable
+            return super()._print(expr)
+
+
+class _Notation(_Memo):
+    """Mixin: sums in stored (typed) order; products as typed, SymPy's own in its order."""
+
+    def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
+        return super()._print_Add(expr, order="none")
+
+    def _print_Mul(self, expr: Basic) -> Any:
+        # A product the user typed keeps its order (x·u); SymPy's own products are
+        # printed in its usual order (3x²y rather than the stored 3·y·x²).
+        settings = self._settings
+        saved, settings["order"] = settings["order"], None if _canonical(expr) else "none"
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            settings["order"] = saved
+
+
+class SympyStrPrinter(_Memo, StrPrinter):
+    """``str()`` exactly (what ``parse_expr`` reads back), memoised."""
+
+
+def _undefined_derivative(expr: Derivative) -> tuple[AppliedUndef, int] | None:
+    """(f(a), n) when ``expr`` is the n-th derivative of an undefined f by its only argument."""
+    inner = expr.expr
+    if not isinstance(inner, AppliedUndef) or len(inner.args) != 1:
+        return None
+    if len(expr.variable_count) == 1 and expr.variable_count[0][0] == inner.args[0]:
+        return inner, int(expr.variable_count[0][1])
+    return None
+
+
+def _subs_derivative(expr: Basic) -> tuple[AppliedUndef, int] | None:
+    """Subs(f'(ξ), ξ, a) as (f(a), n): SymPy's form of f'(g(x)) in some versions."""
+    if len(expr.variables) != 1 or not isinstance(expr.expr, Derivative):
+        return None
+    found = _undefined_derivative(expr.expr)
+    if found is None or found[0].args[0] != expr.variables[0]:
+        return None
+    return found[0].func(expr.point[0]), found[1]
+
+
+class MathLatexPrinter(_Notation, LatexPrinter):
+    """LaTeX in the paper's notation; KaTeX accepts everything it prints."""
+
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **LatexPrinter._default_settings,
+        "ln_notation": True,
+        "order": "none",
+        "mat_str": "bmatrix",
+        "mat_delim": "",
+        "indicator": r"\mathbb{1}",  # pdflatex has no blackboard 1: LatexRenderer uses \mathbf{1}
+    }
+
+    def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
+        simple = _SIMPLE_NAME.match(expr.name)
+        if simple is None or style != "plain" or self._settings["symbol_names"]:
+            return super()._print_Symbol(expr, style)
+        letter, sub = simple.groups()
+        return letter if sub is None else f"{letter}_{{{sub}}}"
+
+    def _print_Heaviside(self, expr: Basic, exp: str | None = None) -> str:
+        tex = rf"{self._settings['indicator']}\left[{self._print(expr.args[0])} > 0\right]"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_sign(self, expr: Basic, exp: str | None = None) -> str:
+        tex = rf"\operatorname{{sign}}\left({self._print(expr.args[0])}\right)"
+        return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
+
+    def _print_Pow(self, expr: Pow) -> str:
+        # sigmoid._latex takes no ``exp``: print σ(x)^n here (roots and 1/σ go to SymPy)
+        exp = expr.exp
+        root_or_inverse = exp.is_Rational and (exp.is_negative or exp.q != 1)
+        if isinstance(expr.base, sigmoid) and not root_or_inverse:
+            return f"{self._print(expr.base)}^{{{self._print(exp)}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Label(self, expr: Label) -> str:
+        return expr.name
+
+    def _prime(self, f: AppliedUndef, n: int, arg: Basic) -> str:
+        name = self._hprint_Function(f.func.__name__)
+        marks = "'" * n if n <= 3 else f"^{{({n})}}"
+        return rf"{name}{marks}\left({self._print(arg)}\right)"
+
+    def _print_Derivative(self, expr: Derivative) -> str:
+        found = _undefined_derivative(expr)
+        if found is None:
+            return super()._print_Derivative(expr)
+        return self._prime(found[0], found[1], found[0].args[0])
+
+    def _print_Subs(self, expr: Basic) -> str:
+        found = _subs_derivative(expr)
+        if found is None:
+            return super()._print_Subs(expr)
+        return self._prime(found[0], found[1], found[0].args[0])
+
+    def _print_MatrixBase(self, expr: Basic) -> str:
+        rows = (" & ".join(self._print(e) for e in expr.row(i)) for i in range(expr.rows))
+        return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
+
+
+class TextPrinter(_Notation, StrPrinter):
+    """Linear text: Unicode (u₁, x³, 3x²·cos(x), ln, σ) or ASCII with ``unicode=False``."""
+
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **StrPrinter._default_settings,
+        "order": "none",
+        "unicode": True,
+    }
+
+    @property
+    def _uni(self) -> bool:
+        return self._settings["unicode"]
+
+    def _print_Symbol(self, expr: Symbol) -> str:
+        if not self._uni or isinstance(expr, Label):
+            return expr.name
+        simple = _SIMPLE_NAME.match(expr.name)
+        if simple is not None:
+            letter, sub = simple.groups()
+            return letter if sub is None else letter + sub.translate(SUBSCRIPTS)
+        name, sups, subs = split_super_sub(expr.name)
+        name = greek_unicode.get(name, name)
+        if sups or not all(s.isdigit() for s in subs):
+            return expr.name if not subs else name + "_" + "_".join(subs) + "".join(sups)
+        return name + "".join(subs).translate(SUBSCRIPTS)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Pow(self, expr: Pow, rational: bool = False) -> str:
+        base, exp = expr.args
+        if exp is S.Half:
+            return ("√(%s)" if self._uni else "sqrt(%s)") % self._print(base)
+        if -exp is S.Half:
+            return "1/" + self._print(Pow(base, S.Half, evaluate=False))
+        if exp is S.NegativeOne:
+            return "1/" + self.parenthesize(base, PRECEDENCE["Mul"], strict=False)
+        if exp.is_Integer and exp < -1:
+            return "1/" + self._print(Pow(base, -exp, evaluate=False))
+        if exp.is_Integer and exp > 1 and self._uni:
+            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + str(exp).translate(
+                SUPERSCRIPTS
+            )
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Mul(self, expr: Basic) -> str:
+        out = super()._print_Mul(expr)
+        if not self._uni:
+            return out
+        return _COEFFICIENT.sub(r"\1", out).replace("*", "·")
+
+    def _print_MatMul(self, expr: Basic) -> str:
+        return super()._print_MatMul(expr).replace("*", "·" if self._uni else "*")
+
+    def _print_log(self, expr: Basic) -> str:
+        return f"ln({self._print(expr.args[0])})"
+
+    def _print_Heaviside(self, expr: Basic) -> str:
+        return f"1[{self._print(expr.args[0])} > 0]"
+
+    def _print_sigmoid(self, expr: Basic) -> str:
+        return ("σ(%s)" if self._uni else "sigmoid(%s)") % self._print(expr.args[0])
+
+    def _print_Abs(self, expr: Basic) -> str:
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Max(self, expr: Basic) -> str:
+        return f"max({self.stringify(expr.args, ', ')})"
+
+    def _print_Min(self, expr: Basic) -> str:
+        return f"min({self.stringify(expr.args, ', ')})"
+
+    def _print_Exp1(self, expr: Basic) -> str:
+        return "e"
+
+    def _print_Pi(self, expr: Basic) -> str:
+        return "π" if self._uni else "pi"
+
+    def _print_Transpose(self, expr: Basic) -> str:
+        arg = self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=False)
+        return arg + ("ᵀ" if self._uni else "^T")
+
+    def _print_Identity(self, expr: Basic) -> str:
+        return "I"
+
+    def _prime(self, f: AppliedUndef, n: int, arg: Basic) -> str:
+        return f"{f.func.__name__}{PRIME[self._uni] * n}({self._print(arg)})"
+
+    def _print_Derivative(self, expr: Derivative) -> str:
+        found = _undefined_derivative(expr)
+        if found is not None:
+            return self._prime(found[0], found[1], found[0].args[0])
+        d = "∂" if self._uni and len(expr.free_symbols) > 1 else "d"
+        wrt = "".join(f"{d}{self._print(v)}" for v, n in expr.variable_count for _ in range(n))
+        return f"{d}/{wrt}({self._print(expr.expr)})"
+
+    def _print_Subs(self, expr: Basic) -> str:
+        found = _subs_derivative(expr)
+        if found is not None:
+            return self._prime(found[0], found[1], found[0].args[0])
+        pairs = ", ".join(f"{self._print(v)} = {self._print(p)}" for v, p in zip(*expr.args[1:]))
+        return f"[{self._print(expr.expr)}] at {pairs}"
+
+    def _print_MatrixBase(self, expr: Basic) -> str:
+        rows = [", ".join(self._print(e) for e in expr.row(i)) for i in range(expr.rows)]
+        if expr.cols == 1 and expr.rows > 1:
+            return f"[{', '.join(rows)}]{'ᵀ' if self._uni else '^T'}"
+        return f"[{'; '.join(rows)}]"
+
+
+class TextPrettyPrinter(_Notation, PrettyPrinter):
+    """2D text (``sympy.pretty``) in the paper's notation: ln, 1[z > 0], f′(a), σ."""
+
+    _default_settings: ClassVar[dict[str, Any]] = {
+        **PrettyPrinter._default_settings,
+        "order": "none",
+        "wrap_line": False,
+    }
+
+    def _print_log(self, expr: Basic) -> prettyForm:
+        return self._print_Function(expr, func_name="ln")
+
+    def _print_Heaviside(self, expr: Basic) -> prettyForm:
+        inner = prettyForm(*self._print(expr.args[0]).right(" > 0"))
+        return prettyForm(*prettyForm(*inner.parens("[", "]")).left("1"))
+
+    def _print_Label(self, expr: Label) -> prettyForm:
+        return prettyForm(expr.name)
+
+    def _prime(self, f: AppliedUndef, n: int, arg: Basic) -> prettyForm:
+        name = f.func.__name__ + PRIME[self._use_unicode] * n
+        return self._print_Function(f.func(arg), func_name=name)
+
+    def _print_Derivative(self, expr: Derivative) -> prettyForm:
+        found = _undefined_derivative(expr)
+        if found is None:
+            return super()._print_Derivative(expr)
+        return self._prime(found[0], found[1], found[0].args[0])
+
+    def _print_Subs(self, expr: Basic) -> prettyForm:
+        found = _subs_derivative(expr)
+        if found is None:
+            return super()._print_Subs(expr)
+        return self._prime(found[0], found[1], found[0].args[0])

@@ -1,0 +1,533 @@
+"""Renderers: the same derivation in text, Markdown, LaTeX and JSON.
+
+Derivations are built from the scalar engine (``derive_scalar``) plus a hand-made
+``Verify`` step, or by hand for gradients, Jacobians and the vector chain rule,
+so these tests depend on the engine's steps but not on the parser or the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import sympy
+from sympy import (
+    Abs,
+    Add,
+    Derivative,
+    Dummy,
+    Function,
+    Heaviside,
+    ImmutableMatrix,
+    Max,
+    Mul,
+    Pow,
+    Subs,
+    Symbol,
+    cos,
+    diag,
+    log,
+    sign,
+    sin,
+)
+
+from matcalc.derivation import Derivation
+from matcalc.engine.scalar import derive_scalar
+from matcalc.functions import sigmoid
+from matcalc.render import Renderer, sections
+from matcalc.render.json import JsonRenderer
+from matcalc.render.latex import LatexRenderer, escape_prose, text_in_math
+from matcalc.render.markdown import MarkdownRenderer
+from matcalc.render.messages import CATALOGUES, EN, Prose, message, rule_name
+from matcalc.render.printing import MathLatexPrinter, TextPrinter
+from matcalc.render.text import TextRenderer
+from matcalc.steps import (
+    Assemble,
+    ChainRule,
+    DerivativeName,
+    Intermediate,
+    LocalDerivative,
+    Part,
+    Problem,
+    Step,
+    Verify,
+)
+from matcalc.symbols import VectorName
+
+x, y, z = sympy.symbols("x y z", real=True)
+f_out = Symbol("f", real=True)
+y_out = Symbol("y", real=True)
+u = [Symbol(f"u_{k}", real=True) for k in range(1, 5)]
+
+
+def P(base, exp):
+    return Pow(base, exp, evaluate=False)
+
+
+def scalar(expr, text, wrt=x, *, status=True, method="symbolic", points=0):
+    """A Derivation of d(expr)/d(wrt) from the scalar engine, with a Verify step."""
+    others = expr.free_symbols - {wrt}
+    output = f_out if others else y_out
+    steps, result = derive_scalar(
+        expr, wrt, output=output, partial=bool(others), taken=set(expr.free_symbols)
+    )
+    reference = sympy.diff(expr.doit(), wrt)
+    check = Verify(status=status, method=method, reference=reference, points=points)
+    problem = Problem(
+        text=(text,), exprs=(expr,), wrt=(wrt,), kind="derivative",
+        layout="numerator", output=output,
+    )  # fmt: skip
+    return Derivation(problem=problem, steps=(*steps, check), result=result)
+
+
+LN = log(P(sin(P(x, 3)), 2), evaluate=False)
+SIN_SUM = sin(Add(x, P(x, 2), evaluate=False), evaluate=False)
+
+
+@pytest.fixture(scope="module")
+def ln_d():
+    return scalar(LN, "ln(sin(x**3)**2)")
+
+
+@pytest.fixture(scope="module")
+def sum_d():
+    return scalar(SIN_SUM, "sin(x + x**2)")
+
+
+def gradient(layout="numerator"):
+    expr = Mul(3, P(x, 2), y, evaluate=False)
+    parts = []
+    for wrt in (x, y):
+        steps, result = derive_scalar(expr, wrt, output=f_out, partial=True, taken={x, y})
+        parts.append(Part(of=f_out, expr=expr, wrt=wrt, steps=steps, result=result))
+    value = ImmutableMatrix([[6 * x * y, 3 * x**2]])
+    names = (tuple(DerivativeName(of=f_out, wrt=w, partial=True) for w in (x, y)),)
+    if layout == "denominator":
+        value, names = value.T, tuple((n,) for n in names[0])
+    shape = "1×2" if layout == "numerator" else "2×1"
+    assemble = Assemble(of=f_out, shape=shape, layout=layout, entries=names, value=value)
+    check = Verify(status=True, method="symbolic", reference=value)
+    problem = Problem(
+        text=("3*x**2*y",), exprs=(expr,), wrt=(x, y), kind="gradient",
+        layout=layout, output=f_out,
+    )  # fmt: skip
+    return Derivation(problem=problem, steps=(*parts, assemble, check), result=value)
+
+
+def vector_chain():
+    """§4.5.3: g = [x², 3x]ᵀ, f = [ln(g₁), sin(g₂)]ᵀ, ∂f/∂x = ∂f/∂g · ∂g/∂x."""
+    g, fv = VectorName("g", real=True), VectorName("f", real=True)
+    g1, g2 = sympy.symbols("g_1 g_2", real=True)
+    g_value = ImmutableMatrix([x**2, 3 * x])
+    dfdg = ImmutableMatrix(diag(1 / g1, cos(g2)))
+    dgdx = ImmutableMatrix([2 * x, 3])
+    result = ImmutableMatrix([2 / x, 3 * cos(3 * x)])
+    steps = (
+        Intermediate(name=g, definition=g_value, depends_on=(x,)),
+        Intermediate(name=fv, definition=ImmutableMatrix([log(g1), sin(g2)]), depends_on=(g,)),
+        LocalDerivative(of=g, wrt=x, expr=g_value, value=dgdx, rule="power rule"),
+        LocalDerivative(
+            of=fv, wrt=g, expr=ImmutableMatrix([log(g1), sin(g2)]), value=dfdg,
+            rule="element-wise derivative", partial=True,
+        ),
+        ChainRule(
+            of=fv, wrt=x, factors=(DerivativeName(of=fv, wrt=g, partial=True),
+                                   DerivativeName(of=g, wrt=x)),
+            factor_values=(dfdg, dgdx), value=result, partial=True, vector=True,
+        ),
+        Verify(status=True, method="numeric", reference=result, points=5),
+    )  # fmt: skip
+    problem = Problem(
+        text=("[ln(x**2), sin(3*x)]",), exprs=(ImmutableMatrix([log(x**2), sin(3 * x)]),),
+        wrt=(x,), kind="jacobian", layout="numerator", output=fv,
+    )  # fmt: skip
+    return Derivation(problem=problem, steps=steps, result=result)
+
+
+def all_derivations():
+    fg = Function("f")(Function("g")(x))
+    return [
+        scalar(LN, "ln(sin(x**3)**2)"),
+        scalar(SIN_SUM, "sin(x + x**2)"),
+        scalar(Mul(x, P(x, 2), evaluate=False), "x*x**2"),
+        scalar(Mul(3, P(x, 2), y, evaluate=False), "3*x**2*y"),
+        scalar(P(x, 3), "x**3"),
+        scalar(fg, "f(g(x))"),
+        scalar(Max(0, Add(Mul(3, x), 1, evaluate=False), evaluate=False), "max(0, 3*x + 1)"),
+        scalar(P(sigmoid(x), 2), "sigmoid(x)**2"),
+        scalar(Mul(Abs(x), x, evaluate=False), "abs(x)*x"),
+        gradient(),
+        gradient("denominator"),
+        vector_chain(),
+    ]
+
+
+FORMATS = {
+    "text": lambda d, lang="en": TextRenderer(lang=lang).render(d),
+    "ascii": lambda d, lang="en": TextRenderer(unicode=False, lang=lang).render(d),
+    "markdown": lambda d, lang="en": MarkdownRenderer(lang=lang).render(d),
+    "latex": lambda d, lang="en": LatexRenderer(lang=lang).render(d),
+    "math": lambda d, lang="en": LatexRenderer(lang=lang).render_math(d),
+}
+LEAKS = ("Derivative(", "Subs(", "Dummy", "_x", "Heaviside", "log(", "placeholder", "Matrix(")
+
+
+def in_order(text, pieces):
+    """Each piece occurs in ``text`` after the previous one."""
+    start = 0
+    for piece in pieces:
+        found = text.find(piece, start)
+        assert found >= 0, (piece, text[start:])
+        start = found + len(piece)
+
+
+# -- content: the paper's ln(sin(x³)²) --------------------------------------------------
+INTERMEDIATES = {
+    "text": ["u₁ = x³", "u₂ = sin(u₁)", "u₃ = u₂²", "y = u₄ = ln(u₃)"],
+    "ascii": ["u_1 = x^3", "u_2 = sin(u_1)", "u_3 = u_2^2", "y = u_4 = ln(u_3)"],
+    "markdown": [
+        "u_{1} &= x^{3}",
+        r"u_{2} &= \sin{\left(u_{1} \right)}",
+        "u_{3} &= u_{2}^{2}",
+        r"y = u_{4} &= \ln{\left(u_{3} \right)}",
+    ],
+}
+INTERMEDIATES["latex"] = INTERMEDIATES["math"] = INTERMEDIATES["markdown"]
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_intermediates_in_order(ln_d, fmt):
+    in_order(FORMATS[fmt](ln_d), INTERMEDIATES[fmt])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_rule_names_and_sections_in_order(ln_d, fmt):
+    out = FORMATS[fmt](ln_d)
+    in_order(out, ["power rule", "derivative of sin", "power rule", "derivative of ln"])
+    titles = ["Introduce intermediate variables", "Differentiate each", "chain rule",
+              "Substitute", "Simplify", "Result", "Verified"]  # fmt: skip
+    in_order(out, titles)
+
+
+def test_text_chain_rule_substitute_simplify(ln_d):
+    out = ln_d.to_text()
+    assert "du₁/dx = d/dx (x³) = 3x²" in out
+    assert "dy/dx = du₄/du₃ · du₃/du₂ · du₂/du₁ · du₁/dx" in out
+    in_order(out, [
+        "= (1/u₃)·(2u₂)·cos(u₁)·(3x²)",
+        "Substitute u₁ = x³, u₂ = sin(x³), u₃ = sin(x³)²",
+        "dy/dx = (1/sin(x³)²)·(2sin(x³))·cos(x³)·(3x²)",
+        "dy/dx = 6x²·cos(x³)/sin(x³)",
+        "Verified: equal to SymPy's derivative (symbolic check).",
+    ])  # fmt: skip
+    assert "────" in out  # the result is drawn in 2D
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "math"])
+def test_latex_chain_rule_substitute_simplify(ln_d, fmt):
+    out = FORMATS[fmt](ln_d)
+    in_order(out, [
+        r"\frac{d y}{d x} &= \frac{d u_{4}}{d u_{3}} \cdot \frac{d u_{3}}{d u_{2}}",
+        r"&= \frac{1}{u_{3}} \cdot 2 u_{2} \cdot \cos{\left(u_{1} \right)} \cdot 3 x^{2}",
+        r"\frac{1}{\sin^{2}{\left(x^{3} \right)}} \cdot 2 \sin{\left(x^{3} \right)}",
+        r"\frac{6 x^{2} \cos{\left(x^{3} \right)}}{\sin{\left(x^{3} \right)}}",
+    ])  # fmt: skip
+    assert r"\text{(power rule)}" in out
+
+
+def test_ascii_text_is_pure_ascii():
+    for d in all_derivations():
+        out = d.to_text(unicode=False)
+        assert out.isascii(), [c for c in out if not c.isascii()]
+
+
+# -- total-derivative chain rule ----------------------------------------------------------
+def test_total_derivative_text(sum_d):
+    out = sum_d.to_text()
+    assert "∂u₂/∂x = ∂/∂x (x + u₁) = 1" in out
+    assert "(sum rule, u₁ held constant)" in out
+    assert "du₂/dx = ∂u₂/∂x + ∂u₂/∂u₁ · du₁/dx = 1 + 1·(2x) = 1 + 2x" in out
+    assert "du₃/dx = du₃/du₂ · du₂/dx = cos(u₂)·(1 + 2x)" in out
+    assert "total-derivative chain rule" in out
+    assert "dy/dx = (1 + 2x)·cos(x + x²)" in out
+
+
+def test_total_derivative_latex(sum_d):
+    out = sum_d.to_markdown()
+    assert (
+        r"\frac{d u_{2}}{d x} &= \frac{\partial u_{2}}{\partial x} + "
+        r"\frac{\partial u_{2}}{\partial u_{1}} \cdot \frac{d u_{1}}{d x}"
+    ) in out
+    assert r"\text{(sum rule, }u_{1}\text{ held constant)}" in out
+
+
+def test_direct_rule_with_held_constant():
+    d = scalar(Mul(3, P(x, 2), y, evaluate=False), "3*x**2*y")
+    out = d.to_text()
+    assert "partial derivative with respect to x" in out
+    assert "∂f/∂x = ∂/∂x (3x²·y) = 6x·y" in out
+    assert "(constant multiple rule, power rule, y held constant)" in out
+    assert "Step 1 — Differentiate" in out
+
+
+def test_undefined_functions_and_kink():
+    d = scalar(Function("f")(Function("g")(x)), "f(g(x))")
+    assert "dy/dx = f′(g(x))·g′(x)" in d.to_text()
+    assert "f'(g(x))*g'(x)" in d.to_text(unicode=False)
+    assert r"f'\left(g{\left(x \right)}\right) g'\left(x\right)" in d.to_markdown()
+    kink = scalar(Max(0, Add(Mul(3, x), 1, evaluate=False), evaluate=False), "max(0, 3*x+1)")
+    text = kink.to_text()
+    in_order(text, ["Note: max(0, z) has no derivative at z = 0", "1[z > 0]", "Step 1"])
+    assert "dy/du = d/du max(0, u) = 1[u > 0]" in text
+    assert r"\mathbb{1}\left[u > 0\right]" in kink.to_markdown()
+    assert r"\mathbf{1}\left[u > 0\right]" in kink.to_latex()  # amssymb has no blackboard 1
+
+
+@pytest.mark.parametrize("fmt", ["text", "ascii", "markdown", "latex", "math"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_sympy_internals_leak(fmt, lang):
+    for d in all_derivations():
+        out = FORMATS[fmt](d, lang)
+        assert not [leak for leak in LEAKS if leak in out], out
+
+
+# -- Markdown ---------------------------------------------------------------------------
+def markdown_blocks(out):
+    lines = out.split("\n")
+    fences = [i for i, line in enumerate(lines) if line.strip() == "$$"]
+    assert len(fences) % 2 == 0
+    return lines, list(zip(fences[::2], fences[1::2]))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_markdown_rules(lang):
+    for d in all_derivations():
+        out = d.to_markdown(lang=lang)
+        lines, blocks = markdown_blocks(out)
+        assert blocks
+        for start, end in blocks:
+            assert start == 0 or lines[start - 1] == "", "blank line before $$"
+            assert end == len(lines) - 1 or lines[end + 1] == "", "blank line after $$"
+            body = lines[start + 1 : end]
+            assert body[0] == r"\begin{aligned}" and body[-1] == r"\end{aligned}"
+            assert all(line.strip() for line in body), "no blank line inside $$"
+            # one matrix row (and one aligned row) per line
+            assert all(line.count(r"\\") <= 1 for line in body)
+            assert all(not line.strip(" \\").endswith("&") for line in body)
+        math_lines = {i for s, e in blocks for i in range(s, e + 1)}
+        prose = [line for i, line in enumerate(lines) if i not in math_lines]
+        assert not [p for p in prose if re.match(r"\s*([-*+] |\d+[.)] |#)", p)], "no lists"
+        assert not re.search(r"<[A-Za-z/]", out), "no HTML"
+        assert "$$" not in "".join(prose)
+        assert "**Result**" in out or "**结果**" in out
+
+
+def test_markdown_matrix_one_row_per_line():
+    out = gradient().to_markdown()
+    assert "\\begin{bmatrix}\n6 x y & 3 x^{2}\n\\end{bmatrix}" in out
+    out = vector_chain().to_markdown()
+    assert "\\begin{bmatrix}\n\\frac{1}{g_{1}} & 0 \\\\\n0 & \\cos{\\left(g_{2} \\right)}" in out
+
+
+def test_markdown_titles_are_bold_paragraphs(ln_d):
+    out = ln_d.to_markdown()
+    assert "\n**Step 1 — Introduce intermediate variables**\n" in out
+    assert "Differentiate with respect to $x$:" in out
+
+
+# -- LaTeX ------------------------------------------------------------------------------
+def test_latex_fragment_and_standalone_are_ascii():
+    for d in all_derivations():
+        fragment = d.to_latex()
+        assert fragment.isascii(), [c for c in fragment if not c.isascii()]
+        assert r"\documentclass" not in fragment and r"\begin{align*}" in fragment
+        doc = d.to_latex(standalone=True)
+        assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n")
+        assert "\\usepackage{amssymb}" in doc and doc.rstrip().endswith(r"\end{document}")
+        assert doc.isascii()
+
+
+def test_latex_escapes_prose():
+    assert escape_prose("50% of u_1 & {x} # $ σ — |x| < 1") == (
+        r"50\% of u\_1 \& \{x\} \# \$ $\sigma$ --- $|$x$|$ $<$ 1"
+    )
+    assert text_in_math("(derivative of |x| (sign))") == (
+        r"\text{(derivative of }| \text{x}| \text{ (sign))}"
+    )
+
+
+def test_render_math_for_jupyter(ln_d):
+    out = ln_d._repr_latex_()
+    assert out.startswith("$$\\begin{aligned}\n") and out.endswith("\\end{aligned}$$")
+    assert r"&& \text{(power rule)}" in out
+    assert "$" not in out[2:-2]
+    assert r"& \text{Step 1}\quad \text{Introduce intermediate variables} \\" in out
+
+
+# -- JSON -------------------------------------------------------------------------------
+REQUIRED = {
+    "intermediate": {"name", "definition"},
+    "local_derivative": {"of", "wrt", "value", "rule"},
+    "chain_rule": {"of", "wrt", "value", "factors", "factor_values"},
+    "total_derivative": {"of", "wrt", "value", "terms"},
+    "substitute": {"before", "after"},
+    "simplify": {"before", "after"},
+    "verify": {"status", "method"},
+}
+
+
+def test_json_round_trip():
+    for d in all_derivations():
+        data = json.loads(JsonRenderer().render(d))
+        assert data == d.to_dict()
+        assert {"input", "wrt", "kind", "layout", "result", "result_latex", "verified",
+                "steps"} <= set(data)  # fmt: skip
+        names = {str(s): s for s in d.result.free_symbols} | {"sigmoid": sigmoid}
+        parsed = sympy.parse_expr(data["result"], local_dict=names)
+        assert sympy.ImmutableMatrix([parsed]).shape == sympy.ImmutableMatrix([d.result]).shape
+        difference = sympy.ImmutableMatrix([parsed]) - sympy.ImmutableMatrix([d.result])
+        assert all(sympy.simplify(entry) == 0 for entry in difference)
+        assert data["verified"] is True
+        for step in data["steps"]:
+            assert {"kind", "rule", "explanation", "latex"} <= set(step)
+            assert REQUIRED.get(step["kind"], set()) <= set(step), step["kind"]
+            assert step["explanation"]
+
+
+def test_json_fields(ln_d, sum_d):
+    data = ln_d.to_dict()
+    assert data["input"] == "ln(sin(x**3)**2)" and data["wrt"] == ["x"]
+    assert data["kind"] == "derivative" and data["layout"] == "numerator"
+    kinds = [s["kind"] for s in data["steps"]]
+    assert kinds == ["intermediate"] * 4 + ["local_derivative"] * 4 + [
+        "chain_rule", "substitute", "simplify", "verify"]  # fmt: skip
+    chain = data["steps"][8]
+    assert chain["factors"][0] == {"of": "u_4", "wrt": "u_3", "partial": False}
+    assert chain["factor_values"] == ["1/u_3", "2*u_2", "cos(u_1)", "3*x**2"]
+    assert chain["rule"] == "chain rule"
+    assert data["steps"][4]["latex"].startswith(r"\frac{d u_{1}}{d x} = ")
+    assert data["steps"][3]["output"] == "y"
+    total = sum_d.to_dict()["steps"][-3]
+    assert total["terms"] == [{"via": "u_2", "partial_value": "cos(u_2)",
+                               "total_value": "2*x + 1"}]  # fmt: skip
+    assert gradient("denominator").to_dict()["result"] == "Matrix([[6*x*y], [3*x**2]])"
+    nested = gradient().to_dict()["steps"][0]
+    assert nested["kind"] == "part" and nested["steps"][0]["kind"] == "local_derivative"
+    assert JsonRenderer(lang="zh").to_dict(ln_d)["steps"][4]["explanation"].startswith("求")
+
+
+# -- verification, parts and layouts ------------------------------------------------------
+def test_verification_lines():
+    assert "(numeric check at 7 random points)" in scalar(
+        LN, "ln", method="numeric", points=7).to_text()  # fmt: skip
+    undecided = scalar(LN, "ln", status=None)
+    assert "Not verified: SymPy could not decide" in undecided.to_text()
+    failed = scalar(LN, "ln", status=False)
+    assert "NOT VERIFIED — this is a bug" in failed.to_text()
+    assert "**NOT VERIFIED — this is a bug" in failed.to_markdown()
+    assert r"\textbf{NOT VERIFIED --- this is a bug" in failed.to_latex()
+    assert failed.to_dict()["verified"] is False
+
+
+def test_gradient_parts_and_assemble():
+    out = gradient().to_text()
+    in_order(out, ["Find the gradient with respect to x, y:", "Layout: numerator",
+                   "Partial derivative ∂f/∂x", "  Step 1 — Differentiate",
+                   "Partial derivative ∂f/∂y", "Assemble the gradient",
+                   "In numerator layout the gradient is a 1×2 row.", "∇f = [∂f/∂x  ∂f/∂y] = ",
+                   "Result"])  # fmt: skip
+    md = gradient().to_markdown()
+    assert "**Partial derivative $\\frac{\\partial f}{\\partial x}$**" in md
+    assert "*Step 1 — Differentiate*" in md
+    denominator = gradient("denominator").to_text()
+    assert "In denominator layout the gradient is a 2×1 column" in denominator
+    assert "Layout: denominator" in denominator
+
+
+def test_vector_chain_rule_renders_matrices():
+    d = vector_chain()
+    text = d.to_text()
+    assert "Combine with the vector chain rule" in text
+    assert "⎡" in text and "∂𝐟/∂x" not in text  # 2D matrices; names stay plain
+    md = d.to_markdown()
+    names = r"\frac{\partial \mathbf{f}}{\partial \mathbf{g}} \, \frac{d \mathbf{g}}{d x}"
+    assert r"\frac{\partial \mathbf{f}}{\partial x} &= " + names in md
+    assert md.count(r"\begin{bmatrix}") >= 5
+    assert "(numeric check at 5 random points)" in text
+
+
+# -- the visitor, sections, catalogue and printers ----------------------------------------
+def test_unknown_step_is_a_type_error(ln_d):
+    class Strange(Step):
+        kind = "strange"
+
+    with pytest.raises(TypeError, match="TextRenderer cannot render Strange"):
+        TextRenderer()._render(Strange())
+    assert JsonRenderer()._render(Strange())["kind"] == "strange"  # JSON is generic
+    assert issubclass(TextRenderer, Renderer)
+
+
+def test_sections_group_consecutive_steps(ln_d, sum_d):
+    assert [s.key for s in sections(ln_d.steps)] == [
+        "intermediates",
+        "derivatives",
+        "combine",
+        "substitute",
+        "simplify",
+        "verify",
+    ]
+    assert [len(s.steps) for s in sections(sum_d.steps)][:3] == [3, 4, 2]
+    assert [s.key for s in sections(gradient().steps)] == ["part", "part", "assemble", "verify"]
+
+
+def test_catalogues_are_complete():
+    for lang, catalogue in CATALOGUES.items():
+        missing = [k for k in EN if k not in catalogue]
+        assert not missing, (lang, missing)
+        for key, template in catalogue.items():
+            if key in EN:
+                placeholders = set(re.findall(r"\{(\w+)\}", EN[key]))
+                assert placeholders == set(re.findall(r"\{(\w+)\}", template)), (lang, key)
+
+
+def test_messages_and_rule_names():
+    assert message("step", n=2, title="Simplify") == "Step 2 — Simplify"
+    assert message("reason", "en", escape=str.upper, rule=Prose("sum rule")) == "(SUM RULE)"
+    assert message("reason", "en", escape=str.upper, rule="$x$") == "($x$)"
+    assert rule_name("power rule", "zh") == "幂法则"
+    assert rule_name("constant multiple rule, power rule", "zh") == "常数倍法则，幂法则"
+    assert rule_name("derivative of sin", "zh") == "sin 的导数"
+    assert rule_name("derivative of an unknown function f", "zh") == "未知函数 f 的导数"
+    assert rule_name("some new rule", "zh") == "some new rule"
+    with pytest.raises(ValueError, match="unknown language"):
+        message("step", "xx", n=1, title="t")
+    zh = scalar(LN, "ln").to_text(lang="zh")
+    for word in ("引入中间变量", "链式法则", "幂法则", "第 1 步"):
+        assert word in zh
+
+
+def test_printers():
+    t, a, tex = TextPrinter(), TextPrinter({"unicode": False}), MathLatexPrinter()
+    typed = Add(x, P(x, 2), evaluate=False)
+    assert (t.doprint(typed), a.doprint(typed), tex.doprint(typed)) == ("x + x²", "x + x^2",
+                                                                        "x + x^{2}")  # fmt: skip
+    assert t.doprint(6 * x**2 * cos(x**3) / sin(x**3)) == "6x²·cos(x³)/sin(x³)"
+    assert t.doprint(3 * x**2 * y) == "3x²·y" and a.doprint(3 * x**2 * y) == "3*x^2*y"
+    assert t.doprint(Heaviside(z, 0)) == a.doprint(Heaviside(z)) == "1[z > 0]"
+    assert tex.doprint(Heaviside(z, 0)) == r"\mathbb{1}\left[z > 0\right]"
+    assert tex.doprint(sign(x)) == r"\operatorname{sign}\left(x\right)"
+    assert (t.doprint(sigmoid(x)), a.doprint(sigmoid(x))) == ("σ(x)", "sigmoid(x)")
+    assert tex.doprint(sigmoid(x) ** 2) == r"\sigma\left(x\right)^{2}"
+    assert (t.doprint(log(x)), tex.doprint(log(x))) == ("ln(x)", r"\ln{\left(x \right)}")
+    assert (t.doprint(sympy.sqrt(x)), t.doprint(Abs(x))) == ("√(x)", "|x|")
+    assert tex.doprint(VectorName("g")) == r"\mathbf{g}"
+    fa, ga = Function("f"), Function("g")
+    chain = sympy.diff(fa(ga(x)), x)
+    assert t.doprint(chain) == "f′(g(x))·g′(x)"
+    assert tex.doprint(Derivative(fa(x), x)) == r"f'\left(x\right)"
+    xi = Dummy("xi")
+    assert a.doprint(Subs(Derivative(fa(xi), xi), xi, ga(x))) == "f'(g(x))"
+    assert "Subs" not in tex.doprint(Subs(Derivative(fa(xi), xi), xi, ga(x)))
+    assert t.doprint(Symbol("u_12")) == "u₁₂" and tex.doprint(Symbol("u_12")) == "u_{12}"
+    assert t.doprint(ImmutableMatrix([x**2, 3 * x])) == "[x², 3x]ᵀ"
