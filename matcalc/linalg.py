@@ -29,7 +29,7 @@ import sympy
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
 
 from matcalc.errors import ShapeError, UsageError
-from matcalc.symbols import VectorName
+from matcalc.symbols import VectorName, bold_latex
 
 SCALAR = (1, 1)
 
@@ -38,10 +38,7 @@ class MatrixName(Symbol):
     """A symbol that stands for a matrix: printed bold (\\mathbf{X})."""
 
     def _latex(self, printer) -> str:
-        return r"\mathbf{%s}" % self.name
-
-    def _sympystr(self, printer) -> str:
-        return self.name
+        return bold_latex(self.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,11 +37,14 @@ def output_name(taken: Iterable[Symbol]) -> Symbol:
     return Symbol("y'", real=True)
 
 
+def bold_latex(name: str) -> str:
+    """\\mathbf{u}_{1} for u_1: the letter bold, the index not."""
+    letter, _, index = name.partition("_")
+    return r"\mathbf{%s}" % letter + (f"_{{{index}}}" if index else "")
+
+
 class VectorName(Symbol):
-    """A symbol that stands for a column vector: printed bold (𝐠, \\mathbf{g})."""
+    """A symbol that stands for a column vector: printed bold (\\mathbf{g})."""
 
     def _latex(self, printer) -> str:
-        return r"\mathbf{%s}" % self.name
-
-    def _sympystr(self, printer) -> str:
-        return self.name
+        return bold_latex(self.name)

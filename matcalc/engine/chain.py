@@ -71,6 +71,9 @@ class Calculus(Protocol):
     def tidy(self, expr: Math) -> Math:
         """Evaluate and simplify (bounded)."""
 
+    def present(self, expr: Math) -> Math:
+        """A substituted expression written as the paper writes it (w·x for sum(w ⊗ x))."""
+
 
 @dataclass(slots=True)
 class _Graph:
@@ -303,12 +306,12 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         expansions[inter.name] = substitute(inter.definition, expansions)
     replace = {i.name: expansions[i.name] for i in intermediates}
     if factors:
-        new_factors = tuple(substitute(f, replace) for f in factors)
+        new_factors = tuple(calc.present(substitute(f, replace)) for f in factors)
         after = calc.display_product(new_factors)
         before = calc.display_product(factors)
     else:
         new_factors = ()
-        after = substitute(before, replace)
+        after = calc.present(substitute(before, replace))
     used = tuple((i.name, expansions[i.name]) for i in intermediates if i.name != output)
     substitution = Substitute(
         of=output,

@@ -216,6 +216,9 @@ class VectorCalculus:
             core = MatT(rest)
         return coeff * core
 
+    def present(self, expr: Expr) -> Expr:
+        return expr.replace(lambda e: isinstance(e, VSum), lambda e: _as_dot(e, self))
+
     # --- products of compact Jacobians -----------------------------------------------
     def _split(self, expr: Expr) -> tuple[Expr, Expr]:
         """(scalar coefficient, the rest) of a Jacobian."""
@@ -310,12 +313,6 @@ def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
     −(2/N)((y − Xw − b) ⊗ …)ᵀX reads (2/N)((Xw + b − y) ⊗ …)ᵀX.
     """
 
-    def dot(e: VSum) -> Expr:
-        (arg,) = e.args
-        if isinstance(arg, Mul) and len(arg.args) == 2 and all(calc.is_vector(a) for a in arg.args):
-            return VDot(*arg.args)
-        return e
-
     def numbers_out(e: Expr) -> Expr:
         number, rest = e.args[0].as_coeff_Mul()
         return number * e.func(rest) if number != 1 else e
@@ -328,10 +325,18 @@ def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
             factors.append(rest)
         return Mul(*numbers) * MatProd(*factors)
 
-    expr = expr.replace(lambda e: isinstance(e, VSum), dot)
+    expr = calc.present(expr)
     expr = expr.replace(lambda e: isinstance(e, (T, VSum)), numbers_out)
     expr = expr.replace(lambda e: isinstance(e, MatProd), matprod_numbers_out)
     return expr.replace(lambda e: isinstance(e, Mul) and e.could_extract_minus_sign(), _absorb_minus)
+
+
+def _as_dot(e: VSum, calc: VectorCalculus) -> Expr:
+    """sum(a ⊗ b) written back as the dot product a·b."""
+    (arg,) = e.args
+    if isinstance(arg, Mul) and len(arg.args) == 2 and all(calc.is_vector(a) for a in arg.args):
+        return VDot(*arg.args)
+    return e
 
 
 def _flip(expr: Expr) -> Expr | None:

@@ -31,6 +31,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
 from matcalc.functions import sigmoid
+from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -111,7 +112,7 @@ def _subs_derivative(expr: Basic) -> tuple[AppliedUndef, int] | None:
     return found[0].func(expr.point[0]), found[1]
 
 
-class MathLatexPrinter(_Notation, LatexPrinter):
+class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
     """LaTeX in the paper's notation; KaTeX accepts everything it prints."""
 
     _default_settings: ClassVar[dict[str, Any]] = {
@@ -171,7 +172,7 @@ class MathLatexPrinter(_Notation, LatexPrinter):
         return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
 
 
-class TextPrinter(_Notation, StrPrinter):
+class TextPrinter(TextVectors, _Notation, StrPrinter):
     """Linear text: Unicode (u₁, x³, 3x²·cos(x), ln, σ) or ASCII with ``unicode=False``."""
 
     _default_settings: ClassVar[dict[str, Any]] = {
@@ -216,6 +217,9 @@ class TextPrinter(_Notation, StrPrinter):
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Mul(self, expr: Basic) -> str:
+        hadamard = self._hadamard(expr)
+        if hadamard is not None:
+            return hadamard
         out = super()._print_Mul(expr)
         if not self._uni:
             return out
@@ -280,7 +284,7 @@ class TextPrinter(_Notation, StrPrinter):
         return f"[{'; '.join(rows)}]"
 
 
-class TextPrettyPrinter(_Notation, PrettyPrinter):
+class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
     """2D text (``sympy.pretty``) in the paper's notation: ln, 1[z > 0], f′(a), σ."""
 
     _default_settings: ClassVar[dict[str, Any]] = {

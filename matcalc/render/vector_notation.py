@@ -1,0 +1,190 @@
+"""Printer mixins for vectors and matrices, in the paper's notation.
+
+w·x, sum(v), ‖v‖, Xw, Xᵀ, tr(A), diag(x), I, 1, xᵀ, a ⊗ b (an element-wise
+product of two vectors), and the outer-product operator of a matrix variable.
+Each printer class in ``printing`` mixes in one of these; a new operation in
+``matcalc.linalg`` needs one ``_print_<Class>`` method per format here.
+"""
+
+from __future__ import annotations
+
+from sympy import Add, Basic, Function, Mul, Pow, Symbol
+from sympy.printing.precedence import PRECEDENCE
+
+from matcalc.linalg import MatT, MatVec, Norm, Ones, T, VDot, VSum, _Op
+from matcalc.symbols import VectorName
+
+_SCALAR_OPS = (VDot, VSum, Norm)
+
+
+def is_vector_expr(expr: Basic) -> bool:
+    """True for an expression whose value is a column vector (used to print ⊗)."""
+    if isinstance(expr, VectorName):
+        return True
+    if isinstance(expr, (MatVec, Ones)):
+        return True
+    if isinstance(expr, (Symbol, _SCALAR_OPS)) or isinstance(expr, _Op):
+        return False
+    if isinstance(expr, Pow):
+        return is_vector_expr(expr.base)
+    return any(is_vector_expr(a) for a in expr.args)
+
+
+def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
+    """(scalar factors, vector factors) when two or more factors are vectors."""
+    if any(isinstance(a, Pow) and a.exp.is_negative for a in expr.args):
+        return None
+    vectors = [a for a in expr.args if is_vector_expr(a)]
+    if len(vectors) < 2:
+        return None
+    return [a for a in expr.args if not is_vector_expr(a)], vectors
+
+
+class LatexVectors:
+    """LaTeX: \\mathbf names come from the symbols; operations here."""
+
+    def _group(self, expr: Basic) -> str:
+        text = self._print(expr)
+        if isinstance(expr, (Add, Mul)) and not isinstance(expr, Function):
+            return rf"\left({text}\right)"
+        return text
+
+    def _print_Mul(self, expr: Mul) -> str:
+        split = _hadamard_split(expr)
+        if split is None:
+            return super()._print_Mul(expr)
+        scalars, vectors = split
+        head = self._print(Mul(*scalars)) + " " if scalars else ""
+        if head.strip() == "-1":
+            head = "-"
+        return head + r" \otimes ".join(self._group(v) for v in vectors)
+
+    def _print_VDot(self, expr: VDot) -> str:
+        a, b = expr.args
+        return rf"{self._group(a)} \cdot {self._group(b)}"
+
+    def _print_VSum(self, expr: VSum) -> str:
+        return rf"\operatorname{{sum}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Norm(self, expr: Norm, exp: str | None = None) -> str:
+        tex = rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
+        return f"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_MatVec(self, expr: MatVec) -> str:
+        return " ".join(self._group(a) for a in expr.args)
+
+    _print_MMul = _print_MatVec
+
+    def _print_MatT(self, expr: MatT) -> str:
+        return f"{self._group(expr.args[0])}^{{T}}"
+
+    def _print_T(self, expr: T) -> str:
+        return f"{self._group(expr.args[0])}^{{T}}"
+
+    def _print_MTrace(self, expr: Basic) -> str:
+        return rf"\operatorname{{tr}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Diag(self, expr: Basic) -> str:
+        return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
+
+    def _print_Ident(self, expr: Basic) -> str:
+        return "I"
+
+    def _print_Ones(self, expr: Basic) -> str:
+        return r"\mathbf{1}"
+
+    def _print_MatProd(self, expr: Basic) -> str:
+        return " ".join(self._group(a) for a in expr.args)
+
+    def _print_Outer(self, expr: Basic) -> str:
+        vector, after = expr.args
+        tail = "" if after == 1 else " " + self._group(after)
+        return rf"{self._group(vector)} \, (\cdot){tail}"
+
+
+class TextVectors:
+    """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
+
+    def _group(self, expr: Basic) -> str:
+        return self.parenthesize(expr, PRECEDENCE["Mul"], strict=False)
+
+    def _tee(self) -> str:
+        return "ᵀ" if self._uni else "^T"
+
+    def _hadamard(self, expr: Mul) -> str | None:
+        """a ⊗ b for a product of vectors; None for any other product."""
+        split = _hadamard_split(expr)
+        if split is None:
+            return None
+        scalars, vectors = split
+        head = self._print(Mul(*scalars)) if scalars else ""
+        head = "-" if head == "-1" else head + ("·" if head and self._uni else "*" if head else "")
+        sep = " ⊗ " if self._uni else " * "
+        return head + sep.join(self._group(v) for v in vectors)
+
+    def _print_VDot(self, expr: VDot) -> str:
+        a, b = (self._group(e) for e in expr.args)
+        return f"{a}·{b}" if self._uni else f"dot({a}, {b})"
+
+    def _print_VSum(self, expr: VSum) -> str:
+        return f"sum({self._print(expr.args[0])})"
+
+    def _print_Norm(self, expr: Norm) -> str:
+        inner = self._print(expr.args[0])
+        return f"‖{inner}‖" if self._uni else f"norm({inner})"
+
+    def _print_MatVec(self, expr: MatVec) -> str:
+        sep = "" if self._uni and all(isinstance(a, Symbol) for a in expr.args) else (
+            "·" if self._uni else " @ "
+        )
+        return sep.join(self._group(a) for a in expr.args)
+
+    _print_MMul = _print_MatVec
+
+    def _print_MatT(self, expr: MatT) -> str:
+        return self._group(expr.args[0]) + self._tee()
+
+    def _print_T(self, expr: T) -> str:
+        return self._group(expr.args[0]) + self._tee()
+
+    def _print_MTrace(self, expr: Basic) -> str:
+        return f"tr({self._print(expr.args[0])})"
+
+    def _print_Diag(self, expr: Basic) -> str:
+        return f"diag({self._print(expr.args[0])})"
+
+    def _print_Ident(self, expr: Basic) -> str:
+        return "I"
+
+    def _print_Ones(self, expr: Basic) -> str:
+        return "𝟏" if self._uni else "ones"
+
+    def _print_MatProd(self, expr: Basic) -> str:
+        sep = "·" if self._uni else " @ "
+        return sep.join(self._group(a) for a in expr.args)
+
+    def _print_Outer(self, expr: Basic) -> str:
+        vector, after = expr.args
+        tail = "" if after == 1 else ("·" if self._uni else " @ ") + self._group(after)
+        return f"{self._group(vector)}(·){tail}" if self._uni else f"{self._group(vector)}(.){tail}"
+
+
+class PrettyVectors:
+    """2D text: vector operations print as their linear text, on one line."""
+
+    def _linear(self, expr: Basic):
+        from sympy.printing.pretty.stringpict import prettyForm
+
+        from matcalc.render.printing import TextPrinter
+
+        return prettyForm(TextPrinter({"unicode": self._use_unicode}).doprint(expr))
+
+    def _print_Mul(self, expr: Mul):
+        if _hadamard_split(expr) is not None:
+            return self._linear(expr)
+        return super()._print_Mul(expr)
+
+
+for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
+              "MatProd", "Outer"):
+    setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
