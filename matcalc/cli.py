@@ -26,6 +26,8 @@ With no --wrt, an expression with one variable is differentiated by it.
 \b
 Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
 sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
+Declared vectors and matrices work like numpy: * + - / element-wise, @ for
+dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
 
 \b
 Examples:
@@ -36,6 +38,8 @@ Examples:
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
+  matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
+  matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
 
 \b
 Exit status: 0 verified result; 1 mathematical failure or a result that does
@@ -91,13 +95,34 @@ def main() -> None:
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
     help="Output format.",
 )
+@click.option(
+    "--vector", "vectors", multiple=True, metavar="NAMES",
+    help="Declare vectors: w,x (length n) or y:N. Repeatable.",
+)
+@click.option(
+    "--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
+    help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+)
+@click.option(
+    "--dim", "dims", multiple=True, metavar="NAME=SIZE",
+    help="Also write the result out in components at this size, e.g. --dim n=3.",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-def derive(exprs, wrt, layout, fmt, standalone, ascii_only) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, standalone, ascii_only) -> None:
     from matcalc.api import derive as derive_api
 
     try:
-        derivation = derive_api(list(exprs) if len(exprs) > 1 else exprs[0], wrt, layout=layout)
+        sizes = _sizes(dims)
+        derivation = derive_api(
+            list(exprs) if len(exprs) > 1 else exprs[0],
+            wrt,
+            vectors=vectors,
+            matrices=matrices,
+            layout=layout,
+        )
+        if sizes:
+            derivation = derivation.with_explicit(**sizes)
     except MatcalcError as error:
         if fmt == "json":
             _echo_json_error(error)
@@ -113,6 +138,18 @@ def derive(exprs, wrt, layout, fmt, standalone, ascii_only) -> None:
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
         sys.exit(1)
+
+
+def _sizes(dims: tuple[str, ...]) -> dict[str, int]:
+    from matcalc.errors import UsageError
+
+    out = {}
+    for item in dims:
+        name, _, value = item.partition("=")
+        if not name.strip().isidentifier() or not value.strip().isdigit() or not 0 < int(value) <= 50:
+            raise UsageError(f"--dim {item!r}: write NAME=SIZE with a size from 1 to 50, e.g. --dim n=3")
+        out[name.strip()] = int(value)
+    return out
 
 
 def _echo_json_error(error: MatcalcError) -> None:

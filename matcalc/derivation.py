@@ -12,7 +12,7 @@ from typing import Any
 
 from sympy import ImmutableMatrix, MatrixBase
 
-from matcalc.steps import Math, Problem, Step, Verify
+from matcalc.steps import Explicit, Math, Problem, Step, Verify
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +61,22 @@ class Derivation:
         if isinstance(value, MatrixBase):
             return ImmutableMatrix(value)
         return ImmutableMatrix([[value]])
+
+    def with_explicit(self, **dims: int) -> Derivation:
+        """This derivation with a closing check in components, e.g. ``with_explicit(n=3)``."""
+        from matcalc.verify import default_dims
+
+        shapes = {d.symbol: d for d in self.problem.declarations}
+        sizes = default_dims(shapes)
+        sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
+        step = Explicit(
+            of=self.problem.output,
+            wrt=self.problem.wrt[0],
+            sizes=tuple(sizes.items()),
+            value=self.explicit(**dims),
+            explanation="The result written out in components.",
+        )
+        return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 
     def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
         from matcalc.render.text import TextRenderer

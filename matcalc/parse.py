@@ -37,6 +37,26 @@ Decisions
   friendly replacements, anything outside printable ASCII.
 * The size guard is conservative: a constant whose magnitude or exact size may exceed
   about ``10**(max_integer_digits*10)`` is refused (``2**1000``, ``exp(1000)``).
+
+Vectors and matrices
+--------------------
+``parse(text, shapes=declare(...))`` resolves declared names to their ``VectorName`` /
+``MatrixName`` symbols and checks the shape of every node as it is built (``_Parser.shape``:
+``(1, 1)`` scalar, ``(n, 1)`` vector, ``(r, c)`` matrix).  Without ``shapes`` nothing
+here applies and ``@``, ``.T`` and ``sum`` & co. behave as in the scalar parser.
+
+* ``@`` is numpy's: vector @ vector is ``VDot``, matrix @ vector ``MatVec``, matrix @ matrix
+  ``MMul``, vector @ matrix ``MatVec(MatT(X), v)``; a scalar on either side is refused.
+* ``.T`` is the only attribute: ``MatT(A)`` on a matrix; on a vector a parser-internal row
+  (``_Row``: vᵀ M1 M2 …) that may only be the left operand of ``@`` and never reaches
+  the result: ``x.T @ A @ x`` is ``VDot(x, MatVec(A, x))``.
+* ``* / + -`` are element-wise on vectors of equal length, with a scalar expanded
+  (``x + z``); ``v ** 2`` and ``2 ** v`` are element-wise too.  A matrix may be added to a
+  matrix of the same shape and multiplied or divided by a scalar, nothing more.
+* The element-wise ``FUNCTIONS`` take vectors (not matrices); ``VECTOR_FUNCTIONS`` (``dot``,
+  ``sum``, ``norm``, ``trace``, ``softmax``, ``logsumexp``) check their own arguments.
+* Shape errors are one line naming the operator, the operands as typed and the declared
+  sizes, at the operator's column: ``w @ X: length n does not match N rows``.
 """
 
 from __future__ import annotations
@@ -52,14 +72,16 @@ from typing import NamedTuple
 import sympy
 from sympy.core.function import AppliedUndef
 
-from matcalc.errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
 from matcalc.functions import sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "parse"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "VECTOR_FUNCTIONS", "parse"]
 
 Expr = sympy.Expr
 Builder = Callable[["_Parser", ast.Call, list[Expr]], Expr]
+Shape = tuple[Expr, Expr]
 
 
 class _Fn(NamedTuple):
@@ -123,6 +145,80 @@ FUNCTIONS: dict[str, _Fn] = {
     "factorial": _Fn(1, 1, _factorial),
 }
 """Callable names -> table entry.  Add a function here (see the module docstring)."""
+
+
+def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
+    """The shape of the one argument of sum, norm, softmax, logsumexp: it must be a vector."""
+    name, shape = node.func.id, p.shape(a[0])  # type: ignore[attr-defined]
+    if shape == SCALAR:
+        msg = f"{p.call_text(node)}: {name} needs a vector; {p.arg_text(node, 0)} is a scalar"
+        raise p.error(ShapeError, msg, node)
+    if shape[1] != 1:
+        raise p.error(UnsupportedError, f"{p.call_text(node)}: {name} of a matrix is not supported",
+                      node)
+    return shape
+
+
+def _vsum(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    _one_vector(p, node, a)
+    return p.shaped(VSum(a[0]), SCALAR)
+
+
+def _norm(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    _one_vector(p, node, a)
+    return p.shaped(Norm(a[0]), SCALAR)
+
+
+def _exp_total(p: _Parser, node: ast.Call, a: list[Expr]) -> tuple[Expr, Expr]:
+    """exp(v) and sum(exp(v)), the pieces of softmax and logsumexp."""
+    e = p.shaped(sympy.exp(a[0], evaluate=False), _one_vector(p, node, a))
+    return e, p.shaped(VSum(e), SCALAR)
+
+
+def _softmax(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    e, total = _exp_total(p, node, a)
+    inverse = p.shaped(sympy.Pow(total, -1, evaluate=False), SCALAR)
+    return p.shaped(sympy.Mul(e, inverse, evaluate=False), p.shape(e))
+
+
+def _logsumexp(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    return p.shaped(sympy.log(_exp_total(p, node, a)[1], evaluate=False), SCALAR)
+
+
+def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    shapes = [p.shape(arg) for arg in a]
+    for i, shape in enumerate(shapes):
+        if shape == SCALAR or shape[1] != 1:
+            msg = (f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
+                   f"{_describe(shape)}")
+            raise p.error(ShapeError, msg, node)
+    if shapes[0][0] != shapes[1][0]:
+        msg = f"{p.call_text(node)}: lengths {shapes[0][0]} and {shapes[1][0]} differ"
+        raise p.error(ShapeError, msg, node)
+    return p.shaped(VDot(a[0], a[1]), SCALAR)
+
+
+def _trace(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    shape, what = p.shape(a[0]), p.arg_text(node, 0)
+    if shape == SCALAR or shape[1] == 1:
+        msg = f"{p.call_text(node)}: trace needs a square matrix; {what} is {_describe(shape)}"
+        raise p.error(ShapeError, msg, node)
+    if shape[0] != shape[1]:
+        msg = f"{p.call_text(node)}: {what} is {_size(shape)}, not square"
+        raise p.error(ShapeError, msg, node)
+    return p.shaped(MTrace(a[0]), SCALAR)
+
+
+VECTOR_FUNCTIONS: dict[str, _Fn] = {
+    "dot": _Fn(2, 2, _dot),
+    "sum": _Fn(1, 1, _vsum),
+    "norm": _Fn(1, 1, _norm),
+    "trace": _Fn(1, 1, _trace),
+    "softmax": _Fn(1, 1, _softmax),
+    "logsumexp": _Fn(1, 1, _logsumexp),
+}
+"""Functions of vectors and matrices, known only when ``parse`` is given ``shapes``.  Their
+builders check the argument shapes themselves and record the result's shape."""
 
 CONSTANTS: dict[str, Expr] = {"e": sympy.E, "E": sympy.E, "pi": sympy.pi}
 
@@ -262,8 +358,12 @@ def _skip_string(src: str, i: int) -> int:
     return len(src)
 
 
-def parse(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Expr:
-    """Parse ``text`` into an unevaluated SymPy expression, or raise a ``MatcalcError``."""
+def parse(text: str, *, limits: Limits = DEFAULT_LIMITS, shapes: dict | None = None) -> Expr:
+    """Parse ``text`` into an unevaluated SymPy expression, or raise a ``MatcalcError``.
+
+    ``shapes`` is the dict of ``matcalc.linalg.declare``: declared names become their
+    vector or matrix symbols and shapes are checked (see "Vectors and matrices" above).
+    """
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if len(text) > limits.max_length:
@@ -283,7 +383,7 @@ def parse(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Expr:
     except (RecursionError, MemoryError, ValueError):
         raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
     try:
-        return _Parser(source, offset, limits).visit(tree)
+        return _Parser(source, offset, limits, shapes).visit(tree)
     except (RecursionError, MemoryError):
         raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
     except (ArithmeticError, TypeError, ValueError) as exc:  # last resort: SymPy refused a node
@@ -293,12 +393,16 @@ def parse(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Expr:
 class _Parser:
     """Whitelist visitor: ``visit_<ASTClass>`` methods build SymPy nodes; nothing else passes."""
 
-    def __init__(self, source: _Source, offset: int, limits: Limits) -> None:
+    def __init__(self, source: _Source, offset: int, limits: Limits,
+                 shapes: dict | None = None) -> None:
         self.source, self.offset, self.limits = source, offset, limits
         self.src = source.src[offset:]
         self.nodes = self.depth = 0
         self.max_digits = limits.max_integer_digits * 10
         self._memo: dict[Expr, _Est | None] = {}
+        self.shapes = dict(shapes or {})  # empty: scalar mode, exactly the scalar parser
+        self.declared = {symbol.name: symbol for symbol in self.shapes}
+        self._shapes: dict[Expr, Shape] = {s: (d.rows, d.cols) for s, d in self.shapes.items()}
 
     # -- plumbing ---------------------------------------------------------------------
     def error(self, cls: type[MatcalcError], message: str, node: ast.AST | int) -> MatcalcError:
@@ -312,6 +416,14 @@ class _Parser:
             raise self.error(LimitError, msg, node)
 
     def visit(self, node: ast.AST) -> Expr:
+        """The expression of ``node``; a transposed vector (a row) is refused here."""
+        result = self.visit_any(node)
+        if isinstance(result, _Row):
+            raise self.row_error(result)
+        return result
+
+    def visit_any(self, node: ast.AST) -> Expr | _Row:
+        """Like ``visit``, but a row may come back: only the left operand of @ and .T use it."""
         self.count(node)
         self.depth += 1
         try:
@@ -323,9 +435,11 @@ class _Parser:
             if method is None:
                 msg = _REFUSED.get(name, f"python syntax '{name}' is not allowed")
                 raise self.error(ParseError, msg, node)
-            result: Expr = method(node)
+            result: Expr | _Row = method(node)
         finally:
             self.depth -= 1
+        if isinstance(result, _Row):
+            return result
         est = self.estimate(result)
         if est is not None and est.digits > self.max_digits:
             msg = _too_big("number too large:", est.digits, self.max_digits, " digits")
@@ -340,6 +454,73 @@ class _Parser:
                 return start + i
         return node.col_offset
 
+    # -- shapes (vector mode only) -------------------------------------------------------
+    def shape(self, expr: Expr) -> Shape:
+        """(rows, cols) of a node this parser built; (1, 1) for a scalar."""
+        known = self._shapes.get(expr)
+        if known is not None:
+            return known
+        if not self.shapes or not expr.args:
+            return SCALAR
+        try:  # not reached for nodes built here; kept as a safety net
+            return shape_of(expr, self.shapes)
+        except ShapeError as exc:
+            raise self.error(ShapeError, exc.message, 0) from None
+
+    def shaped(self, expr: Expr, shape: Shape) -> Expr:
+        """Record the shape of a node just built (a no-op in scalar mode)."""
+        if self.shapes:
+            self._shapes[expr] = shape
+        return expr
+
+    def segment(self, start: int, end: int, fallback: str, width: int = 20) -> str:
+        """The source text between two indices, or ``fallback`` when it is long."""
+        text = self.src[start:end].strip()
+        return text if len(text) <= width else fallback
+
+    def operands(self, node: ast.BinOp, where: int) -> str:
+        """'w @ X' for error messages: the operands as typed (or 'left'/'right') and the sign."""
+        sign = "**" if isinstance(node.op, ast.Pow) else self.src[where]
+        left = self.segment(node.col_offset, where, "left")
+        right = self.segment(where + len(sign), node.end_col_offset or 0, "right")
+        return f"{left} {sign} {right}"
+
+    def call_text(self, node: ast.Call) -> str:
+        name = node.func.id  # type: ignore[attr-defined]
+        return self.segment(node.col_offset, node.end_col_offset or 0, f"{name}(...)", 30)
+
+    def arg_text(self, node: ast.Call, i: int) -> str:
+        arg = node.args[i]
+        return self.segment(arg.col_offset, arg.end_col_offset or 0, f"argument {i + 1}")
+
+    def row_error(self, row: _Row) -> MatcalcError:
+        node = row.node
+        text = self.segment(node.col_offset, node.end_col_offset or 0, "")
+        what = f"{text} is a row (a transposed vector): it" if text else "a transposed vector"
+        return self.error(ShapeError, f"{what} can only be used on the left of @", row.index)
+
+    def transpose(self, matrix: Expr) -> Expr:
+        if isinstance(matrix, MatT):
+            return matrix.args[0]
+        rows, cols = self.shape(matrix)
+        return self.shaped(MatT(matrix), (cols, rows))
+
+    def matvec(self, matrix: Expr, vector: Expr) -> Expr:
+        return self.shaped(MatVec(matrix, vector), (self.shape(matrix)[0], sympy.Integer(1)))
+
+    def apply(self, matrices: tuple[Expr, ...], vector: Expr) -> Expr:
+        """M1 (M2 (… v)): the column M1 M2 … v, built as nested ``MatVec``."""
+        for matrix in reversed(matrices):
+            vector = self.matvec(matrix, vector)
+        return vector
+
+    def column(self, row: _Row) -> Expr:
+        """(vᵀ M1 M2 …)ᵀ = M…ᵀ M2ᵀ M1ᵀ v as a column vector."""
+        vector = row.vector
+        for matrix in row.matrices:
+            vector = self.matvec(self.transpose(matrix), vector)
+        return vector
+
     # -- leaves -------------------------------------------------------------------------
     def visit_Expression(self, node: ast.Expression) -> Expr:
         return self.visit(node.body)
@@ -348,11 +529,31 @@ class _Parser:
         name = node.id
         if name.startswith("_"):
             raise self.error(ParseError, "names may not start with '_'", node)
+        if name in self.declared:
+            return self.declared[name]
         if name in CONSTANTS:
             return CONSTANTS[name]
-        if name in FUNCTIONS:
+        if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
             raise self.error(ParseError, f"{name} is a function; write {name}(...)", node)
         return sympy.Symbol(name, real=True)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
+        """``.T`` of a vector (a row) or a matrix, when shapes are declared; nothing else."""
+        if not self.shapes or node.attr != "T":
+            raise self.error(ParseError, _REFUSED["Attribute"], node)
+        value = self.visit_any(node.value)
+        dot = self.src.find(".", node.value.end_col_offset or 0)
+        if isinstance(value, _Row):
+            return self.column(value)  # (vᵀ)ᵀ = v
+        shape = self.shape(value)
+        if shape == SCALAR:
+            what = self.segment(node.col_offset, dot, "this")
+            msg = (f"{what}.T: {what} is a scalar; only declared vectors and matrices can be "
+                   "transposed")
+            raise self.error(ShapeError, msg, dot)
+        if shape[1] == 1:
+            return _Row(value, (), shape[0], dot, node)
+        return self.shaped(MatT(value), (shape[1], shape[0]))
 
     def visit_Constant(self, node: ast.Constant) -> Expr:
         value = node.value
@@ -402,11 +603,13 @@ class _Parser:
         value = self.visit(operand)
         if isinstance(operand, ast.Constant) and isinstance(value, sympy.Number):
             return -value
-        return sympy.Mul(sympy.S.NegativeOne, value, evaluate=False)
+        return self.shaped(sympy.Mul(sympy.S.NegativeOne, value, evaluate=False), self.shape(value))
 
     def visit_BinOp(self, node: ast.BinOp) -> Expr:
         name = type(node.op).__name__
         if name == "MatMult":
+            if self.shapes:
+                return self._matmul(node)
             msg = "the @ operator needs declared vectors"
             raise self.error(UnsupportedError, msg, self.op_index(node))
         if name not in _BINARY:
@@ -414,41 +617,122 @@ class _Parser:
             raise self.error(ParseError, msg, self.op_index(node))
         return getattr(self, _BINARY[name])(node)
 
-    def chain(self, node: ast.BinOp, ops: tuple[str, ...]) -> list[tuple[str, ast.expr]]:
-        """Flatten a left-associative chain (a+b-c) into [(op, operand)], first op ''."""
-        items: list[tuple[str, ast.expr]] = []
+    def chain(self, node: ast.BinOp, ops: tuple[str, ...]) -> list[_Link]:
+        """Flatten a left-associative chain (a+b-c) into [(op, operand, BinOp)], first op ''."""
+        items: list[_Link] = []
         current: ast.expr = node
         while isinstance(current, ast.BinOp) and type(current.op).__name__ in ops:
             if current is not node:
                 self.count(current)
-            items.append((type(current.op).__name__, current.right))
+            items.append(_Link(type(current.op).__name__, current.right, current))
             current = current.left
-        items.append(("", current))
+        items.append(_Link("", current, None))
         return items[::-1]
 
     def _sum(self, node: ast.BinOp) -> Expr:
-        terms = []
-        for op, operand in self.chain(node, ("Add", "Sub")):
+        terms, shape = [], SCALAR
+        for op, operand, binop in self.chain(node, ("Add", "Sub")):
             terms.append(self._negative(operand) if op == "Sub" else self.visit(operand))
-        return sympy.Add(*terms, evaluate=False)
+            if self.shapes:
+                term = self.shape(terms[-1])
+                shape = term if binop is None else self.sum_shape(shape, term, binop)
+        return self.shaped(sympy.Add(*terms, evaluate=False), shape)
+
+    def sum_shape(self, left: Shape, right: Shape, node: ast.BinOp) -> Shape:
+        """Shape of left ± right: equal shapes, or a scalar expanded to a vector."""
+        if left == right or (SCALAR in (left, right) and left[1] == right[1] == 1):
+            return right if left == SCALAR else left
+        where = self.op_index(node)
+        what = self.operands(node, where)
+        if left[1] == right[1] == 1:
+            msg = f"{what}: lengths {left[0]} and {right[0]} differ"
+        elif left[1] != 1 and right[1] != 1:
+            msg = f"{what}: shapes {_size(left)} and {_size(right)} differ"
+        else:
+            msg = f"{what}: cannot add {_describe(left)} and {_describe(right)}"
+        raise self.error(ShapeError, msg, where)
 
     def _product(self, node: ast.BinOp) -> Expr:
         items = self.chain(node, ("Mult", "Div"))
-        values = [self.visit(operand) for _, operand in items]
+        values = [self.visit(link.operand) for link in items]
+        shape = SCALAR
+        if self.shapes:
+            shape = self.shape(values[0])
+            for link, value in zip(items[1:], values[1:], strict=True):
+                shape = self.product_shape(shape, self.shape(value), link)
         if len(items) == 2 and items[1][0] == "Div" and values[1] != 0 and all(
-            _int_literal(operand) for _, operand in items
+            _int_literal(link.operand) for link in items
         ):
             return sympy.Rational(values[0], values[1])  # 1/2 is how a rational is typed
-        factors = [sympy.Pow(v, -1, evaluate=False) if op == "Div" else v
-                   for (op, _), v in zip(items, values, strict=True)]
+        factors = [self.shaped(sympy.Pow(v, -1, evaluate=False), self.shape(v)) if link.op == "Div"
+                   else v for link, v in zip(items, values, strict=True)]
         first = items[0][1]
         if items[1][0] == "Div" and isinstance(first, ast.Constant) and first.value == 1:
             factors.pop(0)  # 1/x -> Pow(x, -1)
-        return factors[0] if len(factors) == 1 else sympy.Mul(*factors, evaluate=False)
+        if len(factors) == 1:
+            return factors[0]
+        return self.shaped(sympy.Mul(*factors, evaluate=False), shape)
+
+    def product_shape(self, left: Shape, right: Shape, link: _Link) -> Shape:
+        """Shape of left * right or left / right, element-wise (⊗, ⊘) or scalar expansion."""
+        if link.op == "Div" and right[1] != 1:
+            where = self.op_index(link.node)
+            msg = f"{self.operands(link.node, where)}: matrix inverse is not supported yet"
+            raise self.error(UnsupportedError, msg, where)
+        if left == SCALAR or right == SCALAR:
+            return right if left == SCALAR else left
+        if left == right and left[1] == 1:
+            return left
+        where = self.op_index(link.node)
+        what = self.operands(link.node, where)
+        if left[1] == right[1] == 1:
+            raise self.error(ShapeError, f"{what}: lengths {left[0]} and {right[0]} differ", where)
+        if left[1] != 1 and right[1] != 1:
+            msg = (f"{what}: element-wise products of matrices are not supported; use @ for the "
+                   "matrix product")
+            raise self.error(UnsupportedError, msg, where)
+        msg = (f"{what}: cannot multiply {_describe(left)} and {_describe(right)} element-wise; "
+               "use @ for the matrix product")
+        raise self.error(ShapeError, msg, where)
+
+    def _matmul(self, node: ast.BinOp) -> Expr | _Row:
+        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style."""
+        left, right = self.visit_any(node.left), self.visit(node.right)
+        where = self.op_index(node)
+        left_shape = None if isinstance(left, _Row) else self.shape(left)
+        right_shape = self.shape(right)
+        if left_shape == SCALAR and right_shape == SCALAR:
+            raise self.error(UnsupportedError, "the @ operator needs declared vectors", where)
+        what = self.operands(node, where)
+        if SCALAR in (left_shape, right_shape):
+            msg = f"{what}: @ needs vectors or matrices; use * with a scalar"
+            raise self.error(ShapeError, msg, where)
+        rows, cols = right_shape
+        if left_shape is None or left_shape[1] == 1:  # a row vᵀ…, or a vector v as numpy's
+            length = left.length if isinstance(left, _Row) else left_shape[0]
+            if length != rows:
+                mismatch = f"lengths {length} and {rows} differ" if cols == 1 else (
+                    f"length {length} does not match {rows} rows")
+                raise self.error(ShapeError, f"{what}: {mismatch}", where)
+            if isinstance(left, _Row):
+                if cols == 1:
+                    return self.shaped(VDot(left.vector, self.apply(left.matrices, right)), SCALAR)
+                return _Row(left.vector, (*left.matrices, right), cols, left.index, node)
+            if cols == 1:
+                return self.shaped(VDot(left, right), SCALAR)
+            return self.matvec(self.transpose(right), left)  # v @ X = Xᵀ v
+        if left_shape[1] != rows:
+            target = f"length {rows}" if cols == 1 else f"{rows} rows"
+            msg = f"{what}: {left_shape[1]} columns do not match {target}"
+            raise self.error(ShapeError, msg, where)
+        if cols == 1:
+            return self.matvec(left, right)
+        return self.shaped(MMul(left, right), (left_shape[0], cols))
 
     def _power(self, node: ast.BinOp) -> Expr:
         base, exponent = self.visit(node.left), self.visit(node.right)
         where = self.op_index(node)
+        shape = self.power_shape(base, exponent, node, where) if self.shapes else SCALAR
         est = self.estimate(exponent)
         if est is not None:
             size = _magnitude(est)
@@ -462,7 +746,18 @@ class _Parser:
             msg = _too_big("exponent too large: the power would be", est.digits, self.max_digits,
                            " digits")
             raise self.error(LimitError, msg, where)
-        return result
+        return self.shaped(result, shape)
+
+    def power_shape(self, base: Expr, exponent: Expr, node: ast.BinOp, where: int) -> Shape:
+        """Element-wise powers: vector ** scalar, or scalar ** vector (as exp(v))."""
+        left, right = self.shape(base), self.shape(exponent)
+        if left[1] != 1 or right[1] != 1:
+            msg = f"{self.operands(node, where)}: matrix powers are not supported"
+            raise self.error(UnsupportedError, msg, where)
+        if left != SCALAR and right != SCALAR:
+            msg = f"{self.operands(node, where)}: the exponent of a vector must be a scalar"
+            raise self.error(ShapeError, msg, where)
+        return right if left == SCALAR else left
 
     # -- calls --------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> Expr:
@@ -475,21 +770,47 @@ class _Parser:
         name = func.id
         if name.startswith("_"):
             raise self.error(ParseError, "names may not start with '_'", func)
-        if name in CONSTANTS:
-            msg = f"{name} is a constant, not a function; write {name}*(...)"
+        if name in CONSTANTS or name in self.declared:
+            kind = "constant" if name not in self.declared else (
+                "vector" if self.shapes[self.declared[name]].is_vector else "matrix")
+            msg = f"{name} is a {kind}, not a function; write {name}*(...)"
             raise self.error(ParseError, msg, func)
         if node.keywords:
             raise self.error(ParseError, "keyword arguments are not allowed", node.keywords[0])
         args = [self.visit(arg) for arg in node.args]
-        fn = FUNCTIONS.get(name, _Fn(1, None, _undefined))
+        vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
+        fn = vector_fn or FUNCTIONS.get(name, _Fn(1, None, _undefined))
         if len(args) < fn.min_args or (fn.max_args is not None and len(args) > fn.max_args):
             msg = f"{name} takes {_arity(fn.min_args, fn.max_args)}, got {len(args)}"
             raise self.error(ParseError, msg, node)
+        shape = self.call_shape(node, args) if self.shapes and vector_fn is None else None
         try:
-            return fn.build(self, node, args)
+            result = fn.build(self, node, args)
+            return result if shape is None else self.shaped(result, shape)  # vector_fn: shaped
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
             msg = f"{name} cannot take these arguments ({_first_line(exc)})"
             raise self.error(ParseError, msg, node) from None
+
+    def call_shape(self, node: ast.Call, args: list[Expr]) -> Shape:
+        """Shape of an element-wise function call: its vector arguments' common shape."""
+        name = node.func.id  # type: ignore[attr-defined]
+        shapes = [self.shape(arg) for arg in args]
+        found = [(i, s) for i, s in enumerate(shapes) if s != SCALAR]
+        if not found:
+            return SCALAR
+        kind = "a vector" if all(s[1] == 1 for _, s in found) else "a matrix"
+        if name not in FUNCTIONS:
+            msg = (f"unknown function {name} of {kind}: only the built-in functions apply "
+                   "element-wise")
+            raise self.error(UnsupportedError, msg, node)
+        if kind == "a matrix":
+            msg = f"{self.call_text(node)}: element-wise {name} of a matrix is not supported"
+            raise self.error(UnsupportedError, msg, node)
+        lengths = list(dict.fromkeys(s[0] for _, s in found))
+        if len(lengths) > 1:
+            msg = f"{self.call_text(node)}: lengths {lengths[0]} and {lengths[1]} differ"
+            raise self.error(ShapeError, msg, node)
+        return found[0][1]
 
     # -- size guard ---------------------------------------------------------------------
     def estimate(self, expr: Expr) -> _Est | None:
@@ -532,6 +853,38 @@ class _Parser:
 def _undefined(p: _Parser, node: ast.Call, args: list[Expr]) -> Expr:
     name = node.func.id  # type: ignore[attr-defined]
     return sympy.Function(name, real=True)(*args)
+
+
+class _Row(NamedTuple):
+    """Parser-internal: the row vᵀ M1 M2 … (from ``v.T @ M1 @ M2``), never in a result.
+
+    It is kept as its parts so that ``x.T @ A @ x`` becomes ``VDot(x, MatVec(A, x))``."""
+
+    vector: Expr
+    matrices: tuple[Expr, ...]
+    length: Expr  # the row's current length: cols of the last matrix, else len(v)
+    index: int  # the '.' of the .T, for errors
+    node: ast.AST  # the expression that made the row, for its text in errors
+
+
+class _Link(NamedTuple):
+    """One operand of a flattened chain and the BinOp that joins it ('' and None first)."""
+
+    op: str
+    operand: ast.expr
+    node: ast.BinOp | None
+
+
+def _size(shape: Shape) -> str:
+    return f"{shape[0]}\u00d7{shape[1]}"
+
+
+def _describe(shape: Shape) -> str:
+    if shape == SCALAR:
+        return "a scalar"
+    if shape[1] == 1:
+        return f"a vector of length {shape[0]}"
+    return f"a matrix of size {_size(shape)}"
 
 
 def _first_line(exc: BaseException) -> str:

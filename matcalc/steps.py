@@ -186,6 +186,17 @@ class Assemble(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Explicit(Step):
+    """The result written out in components at concrete sizes (w_1, w_2, …, X_11, …)."""
+
+    kind: ClassVar[str] = "explicit"
+    of: Symbol
+    wrt: Symbol
+    sizes: tuple[tuple[Symbol, int], ...]
+    value: MatrixBase
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Verify(Step):
     """The result compared with SymPy's own derivative.
 

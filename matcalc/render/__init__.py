@@ -28,6 +28,7 @@ from matcalc.render.printing import Label
 from matcalc.steps import (
     Assemble,
     ChainRule,
+    Explicit,
     Intermediate,
     LocalDerivative,
     Note,
@@ -50,6 +51,7 @@ SECTION_OF = {
     "Verify": "verify",
     "Part": "part",
     "Assemble": "assemble",
+    "Explicit": "explicit",
 }
 NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify")
 
@@ -139,6 +141,11 @@ class Renderer(StepVisitor):
         blocks = [self._problem(d), *self._steps(d.steps, top=True)]
         blocks.append(self._result(d))
         for step in d.steps:
+            if isinstance(step, Explicit):
+                sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
+                heading = self._heading(self._msg("section.explicit", sizes=Prose(sizes)))
+                blocks.append(self._section(heading, self._render(step)))
+        for step in d.steps:
             if isinstance(step, Verify):
                 blocks.append(self._section(None, self._render(step)))
         return self._document(blocks)
@@ -167,7 +174,7 @@ class Renderer(StepVisitor):
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
-            if top and section.key == "verify":
+            if top and section.key in ("verify", "explicit"):
                 continue
             title = self._section_title(section, direct)
             if title and section.key in NUMBERED:
@@ -315,6 +322,9 @@ class Renderer(StepVisitor):
         else:
             lhs = self._m(Symbol("J"))
         return [sentence, Line(lhs, (self._m(names), self._m(step.value)))]
+
+    def _render_Explicit(self, step: Explicit) -> list[Any]:
+        return [Line(self._d(step.of, step.wrt, True), (self._display(step.value),))]
 
     def _render_Verify(self, step: Verify) -> list[Any]:
         if step.status is None:

@@ -21,7 +21,7 @@ from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.messages import message
 from matcalc.render.printing import SympyStrPrinter
-from matcalc.steps import ChainRule, LocalDerivative, Part, Step, Verify
+from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Step, Verify
 
 RULES = {
     "intermediate": "intermediate variable",
@@ -59,7 +59,17 @@ class JsonRenderer(StepVisitor):
             "result_latex": self._latex._m(d.result),
             "verified": d.verified,
             "steps": self._steps(d.steps),
+            **self._explicit(d),
         }
+
+    def _explicit(self, d: Any) -> dict[str, Any]:
+        """With ``--dim``: the result in components, as a list of rows of SymPy strings."""
+        for step in d.steps:
+            if isinstance(step, Explicit):
+                value = step.value
+                rows = [[self._str(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+                return {"explicit": rows, "explicit_sizes": {str(s): v for s, v in step.sizes}}
+        return {}
 
     def _steps(self, steps: Sequence[Step]) -> list[dict[str, Any]]:
         saved, self._latex._partials = self._latex._partials, local_partials(steps)

@@ -42,6 +42,7 @@ EN: dict[str, str] = {
     "section.assemble.gradient": "Assemble the gradient",
     "section.assemble.jacobian": "Assemble the Jacobian",
     "section.result": "Result",
+    "section.explicit": "Check in components, at {sizes}",
     # lines
     "note": "Note: {text}",
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
@@ -106,6 +107,7 @@ ZH: dict[str, str] = {
     "section.assemble.gradient": "组成梯度",
     "section.assemble.jacobian": "组成雅可比矩阵",
     "section.result": "结果",
+    "section.explicit": "按分量写出，取 {sizes}",
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
