@@ -134,7 +134,7 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, standalone, ascii_o
     elif fmt == "latex":
         click.echo(derivation.to_latex(standalone=standalone))
     else:
-        click.echo(derivation.to_json())
+        click.echo(derivation.to_json(indent=2))
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
         sys.exit(1)

@@ -42,4 +42,6 @@ class sigmoid(Function):  # noqa: N801 - lower case, as users type it
 
 def rewrite_builtin(expr):
     """Replace matcalc's own functions with SymPy built-ins (sigmoid → exp)."""
+    if not expr.has(sigmoid):
+        return expr
     return expr.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))

@@ -41,8 +41,10 @@ Decisions
 Vectors and matrices
 --------------------
 ``parse(text, shapes=declare(...))`` resolves declared names to their ``VectorName`` /
-``MatrixName`` symbols and checks the shape of every node as it is built (``_Parser.shape``:
-``(1, 1)`` scalar, ``(n, 1)`` vector, ``(r, c)`` matrix).  Without ``shapes`` nothing
+``MatrixName`` symbols, and the names of their sizes (``n``, ``N``) to the size symbols
+(positive integer scalars, so the loss ``sum(...) / N`` means the sample count).  It
+checks the shape of every node as it is built (``_Parser.shape``: ``(1, 1)`` scalar,
+``(n, 1)`` vector, ``(r, c)`` matrix).  Without ``shapes`` nothing
 here applies and ``@``, ``.T`` and ``sum`` & co. behave as in the scalar parser.
 
 * ``@`` is numpy's: vector @ vector is ``VDot``, matrix @ vector ``MatVec``, matrix @ matrix
@@ -402,6 +404,8 @@ class _Parser:
         self._memo: dict[Expr, _Est | None] = {}
         self.shapes = dict(shapes or {})  # empty: scalar mode, exactly the scalar parser
         self.declared = {symbol.name: symbol for symbol in self.shapes}
+        self.sizes = {size.name: size for d in self.shapes.values() for size in (d.rows, d.cols)
+                      if isinstance(size, sympy.Symbol)}  # n, N: scalars, as in sum(v) / N
         self._shapes: dict[Expr, Shape] = {s: (d.rows, d.cols) for s, d in self.shapes.items()}
 
     # -- plumbing ---------------------------------------------------------------------
@@ -531,6 +535,8 @@ class _Parser:
             raise self.error(ParseError, "names may not start with '_'", node)
         if name in self.declared:
             return self.declared[name]
+        if name in self.sizes:
+            return self.sizes[name]
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):

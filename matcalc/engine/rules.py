@@ -107,6 +107,10 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
     """∂expr/∂wrt with the paper's convention at kinks (0 there)."""
     if isinstance(expr, Add):  # only the terms that contain wrt: linear in the size
         value = Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
+    elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
+        value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
+    elif expr.args == (wrt,) and isinstance(expr, sympy.Function) and not isinstance(expr, AppliedUndef):
+        value = expr.fdiff(1)  # f'(u) for a one-argument function of u itself
     else:
         value = sympy.diff(expr, wrt)
     if value.has(Heaviside):

@@ -129,8 +129,9 @@ class Renderer(StepVisitor):
 
     BLOCK_SEP = "\n\n"
 
-    def __init__(self, *, lang: str = "en") -> None:
+    def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
         super().__init__(lang=lang)
+        self._memos: dict = {} if memo is None else memo  # printer name -> its memo
         self._depth = 0
         self._partials: dict[tuple[Symbol, Symbol], bool] = {}
         self._kind = "gradient"

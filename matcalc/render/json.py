@@ -37,14 +37,16 @@ RULES = {
 class JsonRenderer(StepVisitor):
     """``to_dict(d)`` for Python, ``render(d)`` for a JSON string."""
 
-    def __init__(self, *, lang: str = "en") -> None:
+    def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
         super().__init__(lang=lang)
-        self._latex = _MathOnly(lang=lang)  # KaTeX/MathJax LaTeX, as Jupyter shows it
+        memos = {} if memo is None else memo
+        self._latex = _MathOnly(lang=lang, memo=memos)  # KaTeX/MathJax LaTeX, as Jupyter shows it
         self._kind = "derivative"
-        self._str = SympyStrPrinter().doprint
+        self._str = SympyStrPrinter(None, memos.setdefault("str", {})).doprint
 
-    def render(self, d: Any) -> str:
-        return json.dumps(self.to_dict(d), ensure_ascii=False, indent=2)
+    def render(self, d: Any, *, indent: int | None = None) -> str:
+        """Compact by default (json's fast C encoder); ``indent=2`` for people."""
+        return json.dumps(self.to_dict(d), ensure_ascii=False, indent=indent)
 
     def to_dict(self, d: Any) -> dict[str, Any]:
         p = d.problem

@@ -73,9 +73,10 @@ class LatexMath(Renderer):
 
     INDICATOR = r"\mathbb{1}"  # 1[z > 0]: KaTeX and MathJax have a blackboard 1
 
-    def __init__(self, *, lang: str = "en") -> None:
-        super().__init__(lang=lang)
-        self._printer = MathLatexPrinter({"indicator": self.INDICATOR})
+    def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
+        super().__init__(lang=lang, memo=memo)
+        memo = self._memos.setdefault("latex", {})
+        self._printer = MathLatexPrinter({"indicator": LatexMath.INDICATOR}, memo)
 
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
@@ -143,13 +144,17 @@ class LatexRenderer(LatexMath):
 
     INDICATOR = r"\mathbf{1}"  # amssymb's \mathbb has no digits
 
-    def __init__(self, standalone: bool = False, *, lang: str = "en") -> None:
-        super().__init__(lang=lang)
+    def __init__(self, standalone: bool = False, *, lang: str = "en", memo: dict | None = None) -> None:
+        super().__init__(lang=lang, memo=memo)
         self.standalone = standalone
+
+    def render(self, d: Any) -> str:
+        # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
+        return super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
 
     def render_math(self, d: Any) -> str:
         """The derivation as one ``$$\\begin{aligned} … \\end{aligned}$$`` (Jupyter)."""
-        return _MathOnly(lang=self.lang).render(d)
+        return _MathOnly(lang=self.lang, memo=self._memos).render(d)
 
     def _escape(self, text: str) -> str:
         return escape_prose(text)

@@ -55,9 +55,11 @@ def _canonical(expr: Basic) -> bool:
 class _Memo:
     """Mixin: memoise ``_print`` per instance (a renderer prints each expression once)."""
 
-    def __init__(self, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, settings: dict[str, Any] | None = None, memo: dict | None = None) -> None:
         super().__init__(settings)
-        self._memo: dict[Basic, Any] = {}
+        # ``memo`` may be shared: a Derivation keeps one per printer, so the Markdown,
+        # LaTeX and JSON renderings print each expression once between them.
+        self._memo: dict[Basic, Any] = {} if memo is None else memo
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         if kwargs or not isinstance(expr, Basic):

@@ -29,11 +29,13 @@ Frag = Any  # a str, or a prettyForm for 2D pieces (matrices, the result)
 class TextRenderer(Renderer):
     """Plain lines: "Step 1 — …", then ``lhs = rhs = …  (rule)`` indented by two spaces."""
 
-    def __init__(self, unicode: bool = True, *, lang: str = "en") -> None:
-        super().__init__(lang=lang)
+    def __init__(self, unicode: bool = True, *, lang: str = "en", memo: dict | None = None) -> None:
+        super().__init__(lang=lang, memo=memo)
         self.unicode = unicode
-        self._printer = TextPrinter({"unicode": unicode})
-        self._pretty = TextPrettyPrinter({"use_unicode": unicode})
+        self._printer = TextPrinter({"unicode": unicode}, self._memos.setdefault(f"text{unicode}", {}))
+        self._pretty = TextPrettyPrinter(
+            {"use_unicode": unicode}, self._memos.setdefault(f"pretty{unicode}", {})
+        )
         self._times = "·" if unicode else "*"
         self._partial_d = "∂" if unicode else "del "  # ASCII: del u/del x, not du/dx
 
