@@ -1,0 +1,349 @@
+"""Tests for matcalc.parse with declared vectors and matrices: numpy-style @ and .T,
+element-wise operators and functions, vector functions, one-line shape errors with
+columns, the hostile corpus and property-based fuzzing in vector mode."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sympy import Add, Integer, Max, Mul, Pow, Rational
+
+from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
+from matcalc.functions import sigmoid
+from matcalc.limits import Limits
+from matcalc.linalg import (
+    SCALAR,
+    MatrixName,
+    MatT,
+    MatVec,
+    MMul,
+    MTrace,
+    Norm,
+    VDot,
+    VSum,
+    declare,
+    shape_of,
+)
+from matcalc.parse import FUNCTIONS, VECTOR_FUNCTIONS, _Parser, parse
+from matcalc.symbols import VectorName
+
+SHAPES = declare(["w", "x", "a", "y:N"], ["X:N,n", "A"])
+BY_NAME = {s.name: s for s in SHAPES}
+w, x, a, y = (BY_NAME[k] for k in "wxay")
+X, A = BY_NAME["X"], BY_NAME["A"]
+b, z = sympy.symbols("b z", real=True)  # undeclared: real scalars
+n_size = sympy.Symbol("n", integer=True, positive=True)  # declared sizes: scalars too
+N_size = sympy.Symbol("N", integer=True, positive=True)
+VEC_n, VEC_N = (n_size, Integer(1)), (N_size, Integer(1))
+HOSTILE_FILE = Path(__file__).parent / "data" / "hostile.txt"
+
+
+def U(cls, *args: object) -> sympy.Expr:
+    """An unevaluated SymPy node."""
+    return cls(*args, evaluate=False)
+
+
+def neg(e: sympy.Expr) -> sympy.Expr:
+    return U(Mul, -1, e)
+
+
+def inv(e: sympy.Expr) -> sympy.Expr:
+    return U(Pow, e, -1)
+
+
+def vparse(text: str, **kwargs: object) -> sympy.Expr:
+    return parse(text, shapes=SHAPES, **kwargs)
+
+
+@contextmanager
+def shapes_checked() -> Iterator[None]:
+    """Check every shape the parser records against linalg.shape_of, node by node."""
+    record = _Parser.shaped
+
+    def checked(self: _Parser, expr: sympy.Expr, shape: tuple) -> sympy.Expr:
+        assert shape_of(expr, SHAPES) == shape, (expr, shape)
+        return record(self, expr, shape)
+
+    with mock.patch.object(_Parser, "shaped", checked):
+        yield
+
+
+def test_declared_names_resolve_to_declared_symbols() -> None:
+    assert isinstance(vparse("x"), VectorName) and vparse("x").name == "x"
+    assert isinstance(vparse("X"), MatrixName) and vparse("X").name == "X"
+    assert vparse("x") is x and vparse("A") is A
+    assert vparse("z") == z and type(vparse("z")) is sympy.Symbol  # undeclared: scalar
+
+
+def test_size_names_are_the_size_symbols() -> None:
+    assert vparse("N") is N_size and vparse("n") is n_size  # sum(...) / N: the sample count
+    assert vparse("sum(x) / n") == U(Mul, VSum(x), inv(n_size))
+    assert shape_of(vparse("n * x"), SHAPES) == VEC_n
+    assert parse("N") == sympy.Symbol("N", real=True)  # without shapes: an ordinary scalar
+    shapes = declare(["n", "x"])  # a declared name wins over a size of the same name
+    assert isinstance(parse("n", shapes=shapes), VectorName)
+
+
+# -- structure and shape ----------------------------------------------------------------
+EXP_X = U(sympy.exp, x)
+STRUCTURE = [
+    # the paper's neuron and loss
+    ("max(0, w @ x + b)", U(Max, 0, U(Add, VDot(w, x), b)), SCALAR),
+    ("max(0, dot(w, x) + b)", U(Max, 0, U(Add, VDot(w, x), b)), SCALAR),
+    ("sum((y - max(0, X @ w + b))**2) / N",
+     U(Mul, VSum(U(Pow, U(Add, y, neg(U(Max, 0, U(Add, MatVec(X, w), b)))), 2)), inv(N_size)),
+     SCALAR),
+    # @ and .T
+    ("x.T @ A @ x", VDot(x, MatVec(A, x)), SCALAR),
+    ("a.T @ x", VDot(a, x), SCALAR),
+    ("x.T @ a", VDot(x, a), SCALAR),
+    ("w @ x", VDot(w, x), SCALAR),
+    ("A @ x", MatVec(A, x), VEC_n),
+    ("X @ w", MatVec(X, w), VEC_N),
+    ("y.T @ X @ w", VDot(y, MatVec(X, w)), SCALAR),
+    ("a.T @ X.T @ y", VDot(a, MatVec(MatT(X), y)), SCALAR),
+    ("(x.T @ A).T", MatVec(MatT(A), x), VEC_n),
+    ("x.T.T", x, VEC_n),
+    ("y @ X", MatVec(MatT(X), y), VEC_n),  # numpy: a vector on the left is a row
+    ("X.T @ y", MatVec(MatT(X), y), VEC_n),
+    ("A @ X.T", MMul(A, MatT(X)), (n_size, N_size)),
+    ("X @ A @ x", MatVec(MMul(X, A), x), VEC_N),
+    ("A.T", MatT(A), (n_size, n_size)),
+    ("x.T @ A.T @ A @ x", VDot(x, MatVec(MatT(A), MatVec(A, x))), SCALAR),
+    # element-wise operators and scalar expansion
+    ("w * x", U(Mul, w, x), VEC_n),
+    ("x + z", U(Add, x, z), VEC_n),
+    ("x * z", U(Mul, x, z), VEC_n),
+    ("z - x", U(Add, z, neg(x)), VEC_n),
+    ("x / w", U(Mul, x, inv(w)), VEC_n),
+    ("x / 2", U(Mul, x, inv(Integer(2))), VEC_n),
+    ("1/x", inv(x), VEC_n),
+    ("-x", neg(x), VEC_n),
+    ("x**2", U(Pow, x, 2), VEC_n),
+    ("e**x", EXP_X, VEC_n),
+    ("2*A + A", U(Add, U(Mul, 2, A), A), (n_size, n_size)),
+    ("A / 2", U(Mul, A, inv(Integer(2))), (n_size, n_size)),
+    ("(x - a)/norm(x - a)",
+     U(Mul, U(Add, x, neg(a)), inv(Norm(U(Add, x, neg(a))))), VEC_n),
+    # functions
+    ("norm(x - a)**2", U(Pow, Norm(U(Add, x, neg(a))), 2), SCALAR),
+    ("sum(x)", VSum(x), SCALAR),
+    ("sigmoid(x)", U(sigmoid, x), VEC_n),
+    ("sin(x) + exp(w)", U(Add, U(sympy.sin, x), U(sympy.exp, w)), VEC_n),
+    ("sqrt(x)", U(Pow, x, Rational(1, 2)), VEC_n),
+    ("max(0, x)", U(Max, 0, x), VEC_n),
+    ("softmax(x)", U(Mul, EXP_X, inv(VSum(EXP_X))), VEC_n),
+    ("logsumexp(x)", U(sympy.log, VSum(EXP_X)), SCALAR),
+    ("trace(A)", MTrace(A), SCALAR),
+    ("trace(X.T @ X)", MTrace(MMul(MatT(X), X)), SCALAR),
+    ("softmax(softmax(x))", U(Mul, U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X)))),
+                              inv(VSum(U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X))))))), VEC_n),
+    ("sum(softmax(x)) + norm(exp(x))",
+     U(Add, VSum(U(Mul, EXP_X, inv(VSum(EXP_X)))), Norm(EXP_X)), SCALAR),
+    ("f(w @ x)", sympy.Function("f", real=True)(VDot(w, x)), SCALAR),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "shape"), STRUCTURE,
+                         ids=[t for t, *_ in STRUCTURE])
+def test_structure_and_shape(text: str, expected: sympy.Expr, shape: tuple) -> None:
+    with shapes_checked():
+        got = vparse(text)
+    assert type(got) is type(expected)
+    assert got == expected
+    assert sympy.srepr(got) == sympy.srepr(expected)
+    assert shape_of(got, SHAPES) == shape
+
+
+def test_operands_keep_typed_order() -> None:
+    assert vparse("x + z").args == (x, z)
+    assert vparse("z * w * x").args == (z, w, x)
+
+
+def test_scalar_mode_is_unchanged() -> None:
+    for text in ["x + y", "sin(x)*2", "max(0, x)", "x/y", "sum(x)", "norm(x)"]:
+        assert parse(text, shapes={}) == parse(text) == parse(text, shapes=None)
+    assert isinstance(parse("sum(x)"), sympy.core.function.AppliedUndef)
+    for shapes in (None, {}):
+        with pytest.raises(ParseError, match="attribute access is not allowed"):
+            parse("x.T", shapes=shapes)
+        with pytest.raises(UnsupportedError, match="the @ operator needs declared vectors"):
+            parse("x @ y", shapes=shapes)
+
+
+def test_vector_functions_exist_only_with_shapes() -> None:
+    assert set(VECTOR_FUNCTIONS) == {"dot", "sum", "norm", "trace", "softmax", "logsumexp"}
+    assert not set(VECTOR_FUNCTIONS) & set(FUNCTIONS)
+
+
+def test_every_element_wise_function_takes_a_vector() -> None:
+    for name, fn in FUNCTIONS.items():
+        if name == "factorial":
+            continue
+        args = ", ".join(["x"] * fn.min_args)
+        got = vparse(f"{name}({args})")
+        assert shape_of(got, SHAPES) == VEC_n, name
+
+
+# -- errors: one line, the operator, both shapes, the column ------------------------------
+ERRORS = [
+    ("w @ X", ShapeError, "w @ X: length n does not match N rows", 3),
+    ("w @ y", ShapeError, "w @ y: lengths n and N differ", 3),
+    ("x.T @ X", ShapeError, "x.T @ X: length n does not match N rows", 5),
+    ("A @ X", ShapeError, "A @ X: n columns do not match N rows", 3),
+    ("X @ y", ShapeError, "X @ y: n columns do not match length N", 3),
+    ("x @ 2", ShapeError, "@ needs vectors or matrices; use * with a scalar", 3),
+    ("z @ A", ShapeError, "@ needs vectors or matrices; use * with a scalar", 3),
+    ("z @ 2", UnsupportedError, "the @ operator needs declared vectors", 3),
+    ("w + y", ShapeError, "w + y: lengths n and N differ", 3),
+    ("x - a - y", ShapeError, "x - a - y: lengths n and N differ", 7),
+    ("x + A", ShapeError, "x + A: cannot add a vector of length n and a matrix of size n×n", 3),
+    ("A + X", ShapeError, "A + X: shapes n×n and N×n differ", 3),
+    ("A + 1", ShapeError, "cannot add a matrix of size n×n and a scalar", 3),
+    ("(x + a + w + a + x + a) + y", ShapeError, "left + y: lengths n and N differ", 25),
+    ("x.T", ShapeError, "x.T is a row (a transposed vector): it can only be used on the left of @",
+     2),
+    ("x.T + 1", ShapeError, "x.T is a row (a transposed vector)", 2),
+    ("1 + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
+    ("x.T * 2", ShapeError, "can only be used on the left of @", 2),
+    ("sin(x.T)", ShapeError, "can only be used on the left of @", 6),
+    ("A @ x.T", ShapeError, "can only be used on the left of @", 6),
+    ("(x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 24),
+    ("z.T", ShapeError,
+     "z.T: z is a scalar; only declared vectors and matrices can be transposed", 2),
+    ("x.real", ParseError, "attribute access is not allowed", 1),
+    ("x.T.real", ParseError, "attribute access is not allowed", 1),
+    ("A.T(x)", ParseError, "only a function name can be called", 4),
+    ("X * X", UnsupportedError,
+     "X * X: element-wise products of matrices are not supported; use @ for the matrix product", 3),
+    ("x * A", ShapeError, "use @ for the matrix product", 3),
+    ("w * y", ShapeError, "w * y: lengths n and N differ", 3),
+    ("x / A", UnsupportedError, "x / A: matrix inverse is not supported yet", 3),
+    ("2 / A", UnsupportedError, "matrix inverse is not supported yet", 3),
+    ("A ** 2", UnsupportedError, "A ** 2: matrix powers are not supported", 3),
+    ("A^2", UnsupportedError, "matrix powers are not supported", 2),
+    ("x ** w", ShapeError, "x ** w: the exponent of a vector must be a scalar", 3),
+    ("sum(z)", ShapeError, "sum(z): sum needs a vector; z is a scalar", 1),
+    ("2 * norm(3)", ShapeError, "norm(3): norm needs a vector; 3 is a scalar", 5),
+    ("softmax(z)", ShapeError, "softmax needs a vector", 1),
+    ("logsumexp(w @ x)", ShapeError, "logsumexp needs a vector; w @ x is a scalar", 1),
+    ("sum(A)", UnsupportedError, "sum(A): sum of a matrix is not supported", 1),
+    ("trace(X)", ShapeError, "trace(X): X is N×n, not square", 1),
+    ("trace(x)", ShapeError, "trace needs a square matrix; x is a vector of length n", 1),
+    ("dot(x, y)", ShapeError, "dot(x, y): lengths n and N differ", 1),
+    ("dot(x, A)", ShapeError, "dot needs two vectors; A is a matrix of size n×n", 1),
+    ("dot(x)", ParseError, "dot takes 2 arguments, got 1", 1),
+    ("max(x, y)", ShapeError, "max(x, y): lengths n and N differ", 1),
+    ("sin(A)", UnsupportedError, "sin(A): element-wise sin of a matrix is not supported", 1),
+    ("f(x)", UnsupportedError, "unknown function f of a vector", 1),
+    ("1 + g(z, A)", UnsupportedError, "unknown function g of a matrix", 5),
+    ("x(2)", ParseError, "x is a vector, not a function", 1),
+    ("sum + 1", ParseError, "sum is a function; write sum(...)", 1),
+    ("x·A", ShapeError, "use @ for the matrix product", 2),  # column in the typed text
+]
+
+
+@pytest.mark.parametrize(("text", "cls", "message", "column"), ERRORS,
+                         ids=[t for t, *_ in ERRORS])
+def test_error_is_one_line_with_column(text: str, cls: type, message: str, column: int) -> None:
+    with pytest.raises(cls) as info:
+        vparse(text)
+    err = info.value
+    assert message in err.message
+    assert "\n" not in err.message and err.message == err.message.strip()
+    assert err.column == column
+    assert err.text == text
+
+
+def test_sizes_can_be_numbers() -> None:
+    shapes = declare(["u:3", "v:4"], ["M:4,3"])
+    assert shape_of(parse("M @ u", shapes=shapes), shapes) == (4, 1)
+    with pytest.raises(ShapeError, match="u @ v: lengths 3 and 4 differ"):
+        parse("u @ v", shapes=shapes)
+
+
+# -- limits and hostile input still hold in vector mode ------------------------------------
+def test_limits_hold_in_vector_mode() -> None:
+    with pytest.raises(LimitError, match="exponent too large"):
+        vparse("x**(10**10**10)")
+    with pytest.raises(LimitError, match="syntax nodes"):
+        vparse(" + ".join(["x"] * 300))
+    with pytest.raises(LimitError, match="nested more than"):
+        vparse("x" + ".T" * 70)
+    with pytest.raises(LimitError, match="nested more than"):
+        vparse("x" + " @ A" * 70)
+    with pytest.raises(LimitError):
+        vparse("sum(x)", limits=Limits(max_nodes=2))
+    with pytest.raises(LimitError, match="number too large"):
+        vparse("x * exp(10**9*log(10))")
+
+
+VECTOR_HOSTILE = [
+    "x.T.__class__", "x.__class__", "A.T.__class__.__mro__", "x.T.T.T.T(1)", "dot(x, x.T)",
+    "(x.T @ A) ** 2", "__import__('os').T", "x.T @ __import__('os')", "sum(x)(1)",
+    "x @ x @ x", "norm", "trace(A.T @ x)", "softmax(x.T)", "lambda: x.T",
+]
+
+
+def _hostile_sample() -> list[str]:
+    lines = HOSTILE_FILE.read_text(encoding="utf-8").splitlines()
+    return lines[::2] + VECTOR_HOSTILE
+
+
+@pytest.mark.parametrize("text", _hostile_sample(), ids=lambda t: repr(t)[:40])
+def test_hostile_input_is_refused_fast_with_shapes(text: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(MatcalcError) as info:
+        vparse(text)
+    assert "\n" not in info.value.message
+    assert time.perf_counter() - start < 1.0
+
+
+# -- property-based: any mix of declared names and operators ends well -----------------------
+LEAVES = ["w", "x", "a", "y", "X", "A", "z", "b", "N", "0", "1", "2", "0.5", "e", "pi"]
+OPERATORS = ["@", "*", "+", "-", "/", "**"]
+CALLABLES = [*VECTOR_FUNCTIONS, "sin", "exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "max",
+             "min", "log", "f"]
+TOKENS = [*LEAVES, *OPERATORS, *CALLABLES, "(", ")", ".T", ", ", " ", ".", "^"]
+
+
+def _extend(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(children, st.sampled_from(OPERATORS), children)
+    call = st.tuples(st.sampled_from(CALLABLES), st.lists(children, min_size=1, max_size=3))
+    return st.one_of(
+        binary.map(" ".join),
+        call.map(lambda t: f"{t[0]}({', '.join(t[1])})"),
+        children.map(lambda s: f"({s})"),
+        children.map(lambda s: f"({s}).T"),
+        children.map(lambda s: f"{s}.T"),
+        children.map(lambda s: f"-{s}"),
+    )
+
+
+GRAMMAR = st.recursive(st.sampled_from(LEAVES), _extend, max_leaves=12)
+TOKEN_SOUP = st.lists(st.sampled_from(TOKENS), max_size=25).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(GRAMMAR, TOKEN_SOUP))
+def test_vector_inputs_parse_or_raise_matcalc_error(text: str) -> None:
+    try:
+        with shapes_checked():
+            result = vparse(text)
+    except MatcalcError as err:
+        assert err.message and "\n" not in err.message
+        # the last-resort guards (SymPy refusing a node) must never be what stops an input
+        assert "cannot build" not in err.message and "cannot take" not in err.message
+        assert err.column is None or 1 <= err.column <= len(text) + 1
+        return
+    assert isinstance(result, sympy.Expr)  # never the parser's internal row marker
+    shape_of(result, SHAPES)  # every accepted expression has a consistent shape
+    sympy.srepr(result)
