@@ -197,6 +197,15 @@ class Outer(_Op):
     nargs = 2
 
 
+class OuterT(_Op):
+    """OuterT(v, J): the Jacobian of Xᵀ v by the matrix X, after J; an operator.
+
+    A row r becomes (r J)ᵀ vᵀ, the numerator-layout gradient by X.
+    """
+
+    nargs = 2
+
+
 class MatProd(_Op):
     """A B …: a product of matrices, in order (not commutative)."""
 
@@ -232,7 +241,7 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
         return (cols, rows)
     if isinstance(expr, MatProd):
         return (shape_of(expr.args[0], shapes)[0], shape_of(expr.args[-1], shapes)[1])
-    if isinstance(expr, Outer):
+    if isinstance(expr, (Outer, OuterT)):
         rows = shape_of(expr.args[0], shapes)[0]
         return (rows, rows)
     # element-wise: the shape of its non-scalar arguments (they must agree)

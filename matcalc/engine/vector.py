@@ -41,6 +41,7 @@ from matcalc.linalg import (
     Norm,
     Ones,
     Outer,
+    OuterT,
     Shapes,
     T,
     MTrace,
@@ -88,7 +89,7 @@ class VectorCalculus:
         if isinstance(expr, MatVec):
             matrix, vector = expr.args
             return (vector == wrt and not depends(matrix, wrt)) or (
-                matrix == wrt and not depends(vector, wrt)
+                matrix in (wrt, MatT(wrt)) and not depends(vector, wrt)
             )
         if isinstance(expr, MTrace):
             return self._trace_partner(expr, wrt) is not None
@@ -109,6 +110,8 @@ class VectorCalculus:
                 return matrix
             if matrix == wrt:
                 return Outer(vector, Integer(1))
+            if matrix == MatT(wrt):
+                return OuterT(vector, Integer(1))
         if isinstance(expr, MTrace):
             partner = self._trace_partner(expr, wrt)
             if partner is not None:
@@ -137,8 +140,8 @@ class VectorCalculus:
         if isinstance(definition, Norm):
             return "derivative of the norm"
         if isinstance(definition, MatVec):
-            if definition.args[0] == wrt:
-                return "matrix by which a vector is multiplied (outer product)"
+            if definition.args[0] in (wrt, MatT(wrt)):
+                return "matrix-vector product by its matrix (outer product)"
             return "matrix-vector product"
         if isinstance(definition, MTrace):
             return "derivative of the trace"
@@ -157,7 +160,7 @@ class VectorCalculus:
         return out
 
     def display_product(self, factors: Sequence[Expr]) -> Expr:
-        if all(self.shape(f) == SCALAR for f in factors if not isinstance(f, Outer)):
+        if all(self.shape(f) == SCALAR for f in factors if not isinstance(f, (Outer, OuterT))):
             return Mul(*factors, evaluate=False)
         return MatProd(*factors)
 
@@ -231,7 +234,7 @@ class VectorCalculus:
         return Integer(1), expr
 
     def _scalar(self, expr: Expr) -> bool:
-        return not isinstance(expr, Outer) and self.shape(expr) == SCALAR
+        return not isinstance(expr, (Outer, OuterT)) and self.shape(expr) == SCALAR
 
     def multiply(self, a: Expr, b: Expr) -> Expr:
         """The matrix product a·b of two compact Jacobians, simplified."""
@@ -248,12 +251,14 @@ class VectorCalculus:
             return b
         if b == 1:
             return a
-        if isinstance(b, Outer):
+        if isinstance(b, (Outer, OuterT)):
             vector, after = b.args
             inner = self.multiply(a, after)
-            if self.shape(a)[0] == 1:  # a row: the derivative of a scalar
+            if self.shape(a)[0] != 1:  # not yet the row of a scalar's derivative
+                return b.func(vector, inner)
+            if isinstance(b, Outer):
                 return MatProd(vector, inner)
-            return Outer(vector, inner)
+            return MatProd(self.transpose(inner), T(vector))
         if isinstance(b, MatProd):
             return self.product([self._core(a, b.args[0]), *b.args[1:]])
         if isinstance(a, Ident):

@@ -101,6 +101,11 @@ class LatexVectors:
         tail = "" if after == 1 else " " + self._group(after)
         return rf"{self._group(vector)} \, (\cdot){tail}"
 
+    def _print_OuterT(self, expr: Basic) -> str:
+        vector, after = expr.args
+        tail = "" if after == 1 else " " + self._group(after)
+        return rf"(\cdot{tail})^{{T}} {self._group(vector)}^{{T}}"
+
 
 class TextVectors:
     """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
@@ -168,6 +173,12 @@ class TextVectors:
         tail = "" if after == 1 else ("·" if self._uni else " @ ") + self._group(after)
         return f"{self._group(vector)}(·){tail}" if self._uni else f"{self._group(vector)}(.){tail}"
 
+    def _print_OuterT(self, expr: Basic) -> str:
+        vector, after = expr.args
+        tail = "" if after == 1 else ("·" if self._uni else " @ ") + self._group(after)
+        dot = "·" if self._uni else "."
+        return f"({dot}{tail}){self._tee()}{self._group(vector)}{self._tee()}"
+
 
 class PrettyVectors:
     """2D text: vector operations print as their linear text, on one line."""
@@ -186,5 +197,5 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer"):
+              "MatProd", "Outer", "OuterT"):
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
