@@ -210,3 +210,5 @@ class Verify(Step):
     reference: Math
     points: int = 0
     detail: str = ""
+    sizes: tuple[tuple[Symbol, int], ...] = ()
+    """For a vector result: the sizes at which the components were compared."""

@@ -207,5 +207,6 @@ def verify_explicit(expr, wrt, result, shapes, layout: str) -> Verify:
         reference=reference,
         points=check.points,
         detail=detail,
+        sizes=tuple(dims.items()),
         explanation=check.explanation.rstrip(".") + f", on {detail}.",
     )

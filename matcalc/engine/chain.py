@@ -312,7 +312,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
     else:
         new_factors = ()
         after = calc.present(substitute(before, replace))
-    used = tuple((i.name, expansions[i.name]) for i in intermediates if i.name != output)
+    used = tuple((i.name, calc.present(expansions[i.name])) for i in intermediates if i.name != output)
     substitution = Substitute(
         of=output,
         wrt=wrt,

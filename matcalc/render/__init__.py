@@ -337,7 +337,11 @@ class Renderer(StepVisitor):
             reference = self._inline(self._m_inline(step.reference))
             reference = self._msg("verify.reference", expr=reference)
             return [self._loud(text), reference]
-        return [self._msg(f"verify.{step.method}", points=step.points)]
+        items = [self._msg(f"verify.{step.method}", points=step.points)]
+        if step.sizes:
+            sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
+            items.append(self._msg("verify.explicit", sizes=Prose(sizes)))
+        return items
 
     # -- helpers shared by the formats ------------------------------------------------
     def _dedupe(self, rhs: list[Any], value: Any) -> tuple[Any, ...]:
