@@ -8,6 +8,7 @@ from __future__ import annotations
 from matcalc.api import derive
 from matcalc.derivation import Derivation
 from matcalc.errors import (
+    InternalError,
     LimitError,
     MatcalcError,
     MathError,
@@ -21,6 +22,7 @@ from matcalc.limits import DEFAULT_LIMITS, Limits
 __all__ = [
     "DEFAULT_LIMITS",
     "Derivation",
+    "InternalError",
     "LimitError",
     "Limits",
     "MatcalcError",

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 
 from sympy import Expr, ImmutableMatrix, Matrix, Symbol
 
+from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
 from matcalc.engine.simplify import evaluate
-from matcalc.errors import LimitError, UsageError
+from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.parse import parse
 from matcalc.linalg import declare
@@ -35,6 +36,7 @@ def derive(
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
     limits: Limits = DEFAULT_LIMITS,
+    timeout: float | None = None,
 ) -> Derivation:
     """Differentiate ``expr`` (text or SymPy) and show the work.
 
@@ -48,8 +50,24 @@ def derive(
 
     ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
     vectors (length n unless given) and matrices (n×n unless given); every other
-    name is a scalar.  Raises ``MatcalcError`` subclasses for bad input.
+    name is a scalar.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
+    bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
+    input, and ``LimitError`` for a limit or the timeout.
     """
+    deadline = Deadline(limits.timeout if timeout is None else timeout)
+    try:
+        with alarm(deadline):
+            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
+    except MatcalcError:
+        raise
+    except RecursionError as error:
+        raise LimitError("expression is too deeply nested to differentiate") from error
+    except Exception as error:  # noqa: BLE001 - every failure reaches the user as one line
+        name = type(error).__name__
+        raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+
+
+def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
     shapes = declare(vectors, matrices)
@@ -68,7 +86,8 @@ def derive(
         output=output_name(taken),
         declarations=tuple(shapes.values()),
     )
-    steps, result = build(problem)
+    steps, result = build(problem, deadline)
+    deadline.check()
     if shapes:
         checks = _verify_parts(problem, steps, result, shapes)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)

@@ -107,9 +107,13 @@ def main() -> None:
     "--dim", "dims", multiple=True, metavar="NAME=SIZE",
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+    metavar="SECONDS", help="Give up (exit 2) after this many seconds.",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, standalone, ascii_only) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only) -> None:
     from matcalc.api import derive as derive_api
 
     try:
@@ -120,6 +124,7 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, standalone, ascii_o
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            timeout=timeout,
         )
         if sizes:
             derivation = derivation.with_explicit(**sizes)

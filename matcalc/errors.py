@@ -62,3 +62,9 @@ class MathError(MatcalcError):
 
     kind = "math"
     exit_code = 1
+
+
+class InternalError(MathError):
+    """SymPy or matcalc failed unexpectedly; the cause is chained.  Always a bug to report."""
+
+    kind = "internal"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from sympy import Expr, ImmutableMatrix, Symbol
 
+from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
 from matcalc.engine.scalar import derive_scalar
 from matcalc.engine.simplify import tidy
@@ -24,18 +25,20 @@ from matcalc.errors import UnsupportedError
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Simplify, Step
 
 
-def build(problem: Problem) -> tuple[tuple[Step, ...], Math]:
+def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
     taken = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt)
     if problem.declarations:
-        return _vector(problem, taken)
+        return _vector(problem, taken, deadline)
     if problem.kind == "derivative":
         (expr,), (wrt,) = problem.exprs, problem.wrt
         partial = bool(expr.free_symbols - {wrt})
-        return derive_scalar(expr, wrt, output=problem.output, partial=partial, taken=taken)
+        return derive_scalar(
+            expr, wrt, output=problem.output, partial=partial, taken=taken, deadline=deadline
+        )
     if problem.kind == "jacobian" and fits_vector_chain(problem.exprs, problem.wrt):
         return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken)
-    return _assembled(problem, taken)
+    return _assembled(problem, taken, deadline)
 
 
 def row_names(problem: Problem) -> tuple[Symbol, ...]:
@@ -46,14 +49,18 @@ def row_names(problem: Problem) -> tuple[Symbol, ...]:
     return tuple(Symbol(f"{letter}_{i}", real=True) for i in range(1, len(problem.exprs) + 1))
 
 
-def _assembled(problem: Problem, taken: set[Symbol]) -> tuple[tuple[Step, ...], Math]:
+def _assembled(
+    problem: Problem, taken: set[Symbol], deadline: Deadline
+) -> tuple[tuple[Step, ...], Math]:
     rows = row_names(problem)
     parts: list[Step] = []
     values: list[list[Expr]] = []
     for name, expr in zip(rows, problem.exprs):
         row = []
         for wrt in problem.wrt:
-            steps, result = derive_scalar(expr, wrt, output=name, partial=True, taken=taken)
+            steps, result = derive_scalar(
+                expr, wrt, output=name, partial=True, taken=taken, deadline=deadline
+            )
             parts.append(
                 Part(
                     of=name,
@@ -84,12 +91,14 @@ def _assembled(problem: Problem, taken: set[Symbol]) -> tuple[tuple[Step, ...], 
     return (*parts, assemble), matrix
 
 
-def _vector(problem: Problem, taken: set[Symbol]) -> tuple[tuple[Step, ...], Math]:
+def _vector(
+    problem: Problem, taken: set[Symbol], deadline: Deadline
+) -> tuple[tuple[Step, ...], Math]:
     if len(problem.exprs) != 1:
         raise UnsupportedError("give one expression when it has vectors or matrices")
     shapes = {d.symbol: d for d in problem.declarations}
     expr = expand_dots(problem.exprs[0])
-    calc = VectorCalculus(shapes)
+    calc = VectorCalculus(shapes, deadline)
     output = calc.name(problem.output, expr)
     parts: list[Step] = []
     results = []

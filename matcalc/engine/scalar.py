@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sympy import Add, Expr, Mul, Symbol
 
+from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
 from matcalc.engine.rules import is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import evaluate, tidy
@@ -20,10 +21,14 @@ from matcalc.steps import Step
 class ScalarCalculus:
     """Ordinary derivatives of scalar expressions."""
 
+    def __init__(self, deadline: Deadline = NEVER):
+        self.deadline = deadline
+
     def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
         return is_simple(expr, wrt)
 
     def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
+        self.deadline.check()
         return local_derivative(evaluate(definition), wrt)
 
     def rule(self, definition: Expr, wrt: Symbol) -> str:
@@ -42,6 +47,7 @@ class ScalarCalculus:
         return symbol
 
     def tidy(self, expr: Expr) -> Expr:
+        self.deadline.check()
         return tidy(expr)
 
     def present(self, expr: Expr) -> Expr:
@@ -49,7 +55,14 @@ class ScalarCalculus:
 
 
 def derive_scalar(
-    expr: Expr, wrt: Symbol, *, output: Symbol, partial: bool, taken: set[Symbol]
+    expr: Expr,
+    wrt: Symbol,
+    *,
+    output: Symbol,
+    partial: bool,
+    taken: set[Symbol],
+    deadline: Deadline = NEVER,
 ) -> tuple[tuple[Step, ...], Expr]:
     """The steps and the simplified result of d(expr)/d(wrt)."""
-    return derive_chain(expr, wrt, ScalarCalculus(), output=output, partial=partial, taken=taken)
+    calc = ScalarCalculus(deadline)
+    return derive_chain(expr, wrt, calc, output=output, partial=partial, taken=taken)

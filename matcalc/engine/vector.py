@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from sympy import Add, Expr, Heaviside, Integer, Max, Mul, Symbol
 
+from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import evaluate, tidy
 from matcalc.errors import UnsupportedError
@@ -67,8 +68,9 @@ def expand_dots(expr: Expr) -> Expr:
 class VectorCalculus:
     """Compact Jacobians of vector expressions; ``shapes`` grows as intermediates are named."""
 
-    def __init__(self, shapes: Shapes):
+    def __init__(self, shapes: Shapes, deadline: Deadline = NEVER):
         self.shapes: Shapes = dict(shapes)
+        self.deadline = deadline
 
     # --- shapes -------------------------------------------------------------------
     def shape(self, expr: Expr):
@@ -99,6 +101,7 @@ class VectorCalculus:
         return not inner_ops and is_simple(expr, wrt)
 
     def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
+        self.deadline.check()
         expr = evaluate(definition)
         if isinstance(expr, VSum) and expr.args[0] == wrt:
             return T(Ones(self._length(wrt)))
@@ -176,6 +179,7 @@ class VectorCalculus:
         return named
 
     def tidy(self, expr: Expr) -> Expr:
+        self.deadline.check()
         expr = evaluate(expr)
         expr = expr.replace(lambda e: isinstance(e, MatProd), lambda e: self.product(e.args))
         expr = _gate(tidy(expr))
