@@ -30,6 +30,16 @@ def is_vector_expr(expr: Basic) -> bool:
     return any(is_vector_expr(a) for a in expr.args)
 
 
+def vector_terms_first(expr: Add) -> Add | None:
+    """Xw + b − y rather than SymPy's b − y + Xw: vectors, then scalars, then subtractions."""
+    if not any(is_vector_expr(t) for t in expr.args):
+        return None
+    terms = sorted(
+        expr.args, key=lambda t: (t.could_extract_minus_sign(), not is_vector_expr(t))
+    )
+    return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
+
+
 def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     """(scalar factors, vector factors) when two or more factors are vectors."""
     if any(isinstance(a, Pow) and a.exp.is_negative for a in expr.args):
@@ -42,6 +52,10 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
 
 class LatexVectors:
     """LaTeX: \\mathbf names come from the symbols; operations here."""
+
+    def _print_Add(self, expr: Add, order: str | None = None) -> str:
+        reordered = vector_terms_first(expr)
+        return super()._print_Add(expr if reordered is None else reordered, order)
 
     def _group(self, expr: Basic) -> str:
         text = self._print(expr)
@@ -115,6 +129,10 @@ class TextVectors:
 
     def _tee(self) -> str:
         return "ᵀ" if self._uni else "^T"
+
+    def _print_Add(self, expr: Add, order: str | None = None) -> str:
+        reordered = vector_terms_first(expr)
+        return super()._print_Add(expr if reordered is None else reordered, order)
 
     def _hadamard(self, expr: Mul) -> str | None:
         """a ⊗ b for a product of vectors; None for any other product."""
