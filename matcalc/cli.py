@@ -7,14 +7,20 @@ failure), and echoes the rendering.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import click
 
 from matcalc.errors import MatcalcError
+from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
+LANGS = tuple(CATALOGUES)
+DOC_FORMATS = ("markdown", "latex", "pdf")
 
 DERIVE_HELP = """Differentiate EXPR and show every step.
 
@@ -113,7 +119,11 @@ def main() -> None:
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only) -> None:
+@click.option(
+    "--lang", type=click.Choice(LANGS), default="en", show_default=True,
+    help="Language of the prose (the math is the same).",
+)
+def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
 
     try:
@@ -133,16 +143,93 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
             _echo_json_error(error)
         raise CommandError(error) from None
     if fmt == "text":
-        click.echo(derivation.to_text(unicode=not ascii_only and _unicode_ok()))
+        click.echo(derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang))
     elif fmt == "markdown":
-        click.echo(derivation.to_markdown())
+        click.echo(derivation.to_markdown(lang=lang))
     elif fmt == "latex":
-        click.echo(derivation.to_latex(standalone=standalone))
+        click.echo(derivation.to_latex(standalone=standalone, lang=lang))
     else:
-        click.echo(derivation.to_json(indent=2))
+        click.echo(derivation.to_json(indent=2, lang=lang))
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
         sys.exit(1)
+
+
+DOC_HELP = """Turn a file of problems into a document of worked solutions.
+
+\b
+PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
+[[section]] tables with title, expr or exprs, wrt, vectors, matrices,
+layout and notes; see derivations/paper.toml), or a text file with one
+expression per line (# comments).  The format comes from --format or from
+OUT's suffix: .md, .tex or .pdf (pdflatex, from texlive-latex-base).
+
+\b
+A problem that fails is reported on stderr and marked as failed in the
+document; every other problem is still worked.  OUT is replaced atomically,
+and only when the document is complete.
+
+\b
+Examples:
+  matcalc doc derivations/paper.toml -o derivations/paper.md
+  matcalc doc derivations/paper.toml -o derivations/paper.tex
+  matcalc doc derivations/paper.toml -o paper.pdf
+  matcalc doc derivations/paper.toml -o derivations/paper.zh.md --lang zh
+  matcalc doc problems.txt -o answers.md --jobs 4
+
+\b
+Exit status: 0 every problem worked; 1 some problem failed (the document
+is still written) or pdflatex failed; 2 the file or an option is unusable.
+"""
+
+
+@main.command(help=DOC_HELP)
+@click.argument("problems", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The document to write (- for standard output).",
+)
+@click.option(
+    "--format", "-f", "fmt", type=click.Choice(DOC_FORMATS), default=None,
+    help="Output format  [default: from OUT's suffix]",
+)
+@click.option(
+    "--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+    help="Worker processes; the document is the same for any number.",
+)
+@click.option(
+    "--lang", type=click.Choice(LANGS), default=None,
+    help="Language of the prose  [default: the file's lang, else en]",
+)
+def doc(problems, out, fmt, jobs, lang) -> None:
+    from matcalc import documents
+
+    try:
+        problem_set = documents.load(problems)
+        fmt = fmt or documents.format_for(out)
+        lang = lang or problem_set.lang or "en"
+        documents.check_output(fmt, lang)
+        with _progress(len(problem_set.exercises), lang) as advance:
+            document = documents.build(problem_set, fmt=fmt, lang=lang, jobs=jobs, progress=advance)
+        documents.write(document, out)
+    except MatcalcError as error:
+        raise CommandError(error) from None
+    for failure in document.failures:
+        click.echo(f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}", err=True)
+    if document.failures:
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for 20 problems or more, when stderr is a terminal."""
+    if total < 20 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from matcalc.render.messages import message
+
+    with click.progressbar(length=total, label=message("doc.progress", lang), file=sys.stderr) as bar:
+        yield lambda: bar.update(1)
 
 
 def _sizes(dims: tuple[str, ...]) -> dict[str, int]:

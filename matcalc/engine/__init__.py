@@ -97,12 +97,12 @@ def _vector(
     if len(problem.exprs) != 1:
         raise UnsupportedError("give one expression when it has vectors or matrices")
     shapes = {d.symbol: d for d in problem.declarations}
-    expr = expand_dots(problem.exprs[0])
     calc = VectorCalculus(shapes, deadline)
-    output = calc.name(problem.output, expr)
+    output = calc.name(problem.output, problem.exprs[0])
     parts: list[Step] = []
     results = []
     for wrt in problem.wrt:
+        expr = expand_dots(problem.exprs[0], wrt)
         steps, result = derive_chain(expr, wrt, calc, output=output, partial=True, taken=taken)
         if problem.layout == "denominator":
             steps, result = _to_denominator(steps, calc.transpose(result), result, output, wrt)

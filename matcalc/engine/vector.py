@@ -53,11 +53,11 @@ from matcalc.linalg import (
 from matcalc.symbols import VectorName
 
 
-def expand_dots(expr: Expr) -> Expr:
-    """Write every a · b as sum(a ⊗ b), the paper's first step for a dot product."""
-    if not expr.args:
+def expand_dots(expr: Expr, wrt: Symbol) -> Expr:
+    """Write a · b as sum(a ⊗ b), the paper's first step, where it depends on ``wrt``."""
+    if not expr.args or not depends(expr, wrt):
         return expr
-    args = tuple(expand_dots(a) for a in expr.args)
+    args = tuple(expand_dots(a, wrt) for a in expr.args)
     if isinstance(expr, VDot):
         return VSum(Mul(*args, evaluate=False))
     if args == expr.args:

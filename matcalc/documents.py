@@ -1,0 +1,557 @@
+r"""Worked-solution documents: a file of problems in; Markdown, LaTeX or PDF out.
+
+Problem files
+-------------
+TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
+
+    title = "Worked examples"      # optional, as are author and lang
+    author = "A. Teacher"
+    lang = "en"                    # the default language; --lang overrides it
+
+    [[section]]                    # sections, in order ...
+    title = "2 Review: Scalar derivative rules"
+
+    [[section.problem]]            # ... each with its problems, in order
+    title = "A constant factor"    # optional: defaults to the expression
+    expr = "9*(x + x**2)"          # or exprs = ["3*x**2*y", "2*x + y**8"] (a Jacobian)
+    wrt = "x"                      # "x,y" or ["x", "y"]; optional with one variable
+    vectors = ["w", "y:N"]         # optional, as --vector
+    matrices = ["X:N,n"]           # optional, as --matrix
+    layout = "numerator"           # or "denominator"
+    notes = "..."                  # a paragraph, or a list of paragraphs
+
+A file without sections has top-level ``[[problem]]`` tables instead; a file
+uses one style or the other.  Problems are numbered 1, 2, … through the whole
+document.  Every text field (title, author, section titles, notes) may also be
+a table by language, ``title = { en = "Gradient", zh = "梯度" }``: the
+document's language picks its entry, else English, else the first.  In text
+fields ``$…$`` is inline LaTeX math (``\$`` is a dollar sign) and everything
+else is prose, escaped for the output format.  A blank line in a note starts a
+new paragraph.
+
+A plain text file (any other suffix) has one expression per line; blank lines
+and lines starting with ``#`` are skipped.  Each expression must have a single
+variable, as ``matcalc derive EXPR`` without ``--wrt``.
+
+Errors
+------
+A file that cannot be read or parsed, or a bad top-level field, is a
+``UsageError`` (one line, exit 2).  A bad problem (a wrong field, a parse error,
+an unsupported construct, a limit) costs only itself: its ``Solution`` carries a
+one-line ``error`` naming the problem and the field, the document marks it as
+failed, and every other problem is still worked.
+
+Pipeline
+--------
+``load`` → ``ProblemSet`` (validated data) → ``build`` → ``Document`` (one
+``Solution`` per problem: rendered strings, made by ``solve`` in worker
+processes when ``jobs > 1``, in the same order whatever ``jobs``) →
+``render_document`` (``matcalc.render.document``) → ``write`` (atomic; PDF
+through pdflatex).
+
+To add a problem field: add it to ``Exercise`` and ``PROBLEM_FIELDS``, read it
+in ``_exercise``, and use it in ``solve``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from matcalc.errors import MatcalcError, UsageError
+from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.render.messages import CATALOGUES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+FORMATS = ("markdown", "latex", "pdf")
+SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
+TOP_FIELDS = ("title", "author", "lang", "problem", "section")
+SECTION_FIELDS = ("title", "problem")
+PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "layout", "notes")
+LAYOUTS = ("numerator", "denominator")
+PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
+_FALLBACK = "en"
+
+
+# -- data -----------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Author text in one or more languages: ``((lang, paragraphs), …)``."""
+
+    versions: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def paragraphs(self, lang: str) -> tuple[str, ...]:
+        by_lang = dict(self.versions)
+        return by_lang.get(lang) or by_lang.get(_FALLBACK) or self.versions[0][1]
+
+    def line(self, lang: str) -> str:
+        return " ".join(self.paragraphs(lang))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exercise:
+    """One problem of a file, validated; ``error`` is set when it is not valid."""
+
+    number: int
+    title: Text | None = None
+    exprs: tuple[str, ...] = ()
+    wrt: tuple[str, ...] | None = None
+    vectors: tuple[str, ...] = ()
+    matrices: tuple[str, ...] = ()
+    layout: str = "numerator"
+    notes: Text | None = None
+    section: int | None = None
+    """Index into ``ProblemSet.sections``."""
+    error: str = ""
+
+    def plain_title(self, lang: str) -> str:
+        if self.title is not None:
+            return self.title.line(lang)
+        return ", ".join(self.exprs) or f"#{self.number}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProblemSet:
+    """A problem file, validated: metadata, section titles and exercises in order."""
+
+    source: str
+    """The file's name (no directory), as the document cites it."""
+    title: Text | None = None
+    author: Text | None = None
+    lang: str | None = None
+    sections: tuple[Text, ...] = ()
+    exercises: tuple[Exercise, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Solution:
+    """One worked problem, already rendered: strings only, cheap to send between processes."""
+
+    number: int
+    section: int | None
+    title: str
+    """The title rendered for the format (prose escaped, math kept)."""
+    plain_title: str
+    """The title as written, for messages on stderr."""
+    body: str = ""
+    notes: tuple[str, ...] = ()
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """A worked-solution document as data: the problem set and one solution per problem."""
+
+    problems: ProblemSet
+    fmt: str
+    lang: str
+    solutions: tuple[Solution, ...] = field(default=())
+
+    @property
+    def failures(self) -> tuple[Solution, ...]:
+        return tuple(s for s in self.solutions if s.failed)
+
+
+# -- loading --------------------------------------------------------------------------
+def load(path: str | os.PathLike[str]) -> ProblemSet:
+    """Read a problem file: TOML when its suffix is ``.toml``, else one expression a line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{path.name}: not UTF-8 text (byte {error.start + 1})") from None
+    if path.suffix.lower() == ".toml":
+        return loads_toml(text, source=path.name)
+    return loads_text(text, source=path.name)
+
+
+def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
+    """A plain problem list: one expression per line, ``#`` comments and blank lines skipped."""
+    lines = [line.strip() for line in text.splitlines()]
+    exprs = [line for line in lines if line and not line.startswith("#")]
+    exercises = tuple(Exercise(number=i, exprs=(e,)) for i, e in enumerate(exprs, 1))
+    if not exercises:
+        raise UsageError(f"{source}: no problems (one expression per line)")
+    return ProblemSet(source=source, exercises=exercises)
+
+
+def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
+    """A TOML problem file (see the module docstring for the schema)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"{source}: invalid TOML: {_one_line(str(error))}") from None
+    _check_keys(data, TOP_FIELDS, f"{source}: unknown top-level field")
+    try:
+        title = _text(data.get("title"), "title")
+        author = _text(data.get("author"), "author")
+    except ValueError as error:
+        raise UsageError(f"{source}: {error}") from None
+    lang = data.get("lang")
+    if lang is not None and lang not in CATALOGUES:
+        known = ", ".join(CATALOGUES)
+        raise UsageError(f"{source}: field 'lang' must be one of {known}, not {lang!r}")
+    if "problem" in data and "section" in data:
+        raise UsageError(f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both")
+    sections, tables = _tables(data, source)
+    exercises = tuple(_exercise(n, table, index) for n, (table, index) in enumerate(tables, 1))
+    if not exercises:
+        raise UsageError(f"{source}: no problems: add [[problem]] tables")
+    return ProblemSet(
+        source=source, title=title, author=author, lang=lang, sections=sections, exercises=exercises
+    )
+
+
+def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Text, ...], list[tuple[Any, int | None]]]:
+    """Section titles, and every problem table with the index of its section."""
+    if "problem" in data:
+        problems = data["problem"]
+        if not _is_list_of_tables(problems):
+            raise UsageError(f"{source}: 'problem' must be an array of tables: write [[problem]]")
+        return (), [(p, None) for p in problems]
+    sections_in = data.get("section", [])
+    if not _is_list_of_tables(sections_in):
+        raise UsageError(f"{source}: 'section' must be an array of tables: write [[section]]")
+    sections, tables = [], []
+    for i, section in enumerate(sections_in, 1):
+        where = f"{source}: section {i}"
+        _check_keys(section, SECTION_FIELDS, f"{where}: unknown field")
+        try:
+            title = _text(section.get("title"), "title")
+        except ValueError as error:
+            raise UsageError(f"{where}: {error}") from None
+        if title is None:
+            raise UsageError(f"{where}: missing field 'title'")
+        problems = section.get("problem", [])
+        if not _is_list_of_tables(problems):
+            raise UsageError(f"{where}: 'problem' must be an array of tables: write [[section.problem]]")
+        sections.append(title)
+        tables += [(p, len(sections) - 1) for p in problems]
+    return tuple(sections), tables
+
+
+def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exercise:
+    """One problem table, validated; a bad field makes an exercise that carries the error."""
+    try:
+        title = _text(table.get("title"), "title")
+    except ValueError:
+        title = None
+    try:
+        unknown = [k for k in table if k not in PROBLEM_FIELDS]
+        if unknown:
+            known = ", ".join(PROBLEM_FIELDS)
+            raise ValueError(f"unknown field {unknown[0]!r} (known: {known})")
+        _text(table.get("title"), "title")
+        layout = table.get("layout", "numerator")
+        if layout not in LAYOUTS:
+            raise ValueError(f"field 'layout' must be numerator or denominator, not {layout!r}")
+        return Exercise(
+            number=number,
+            title=title,
+            exprs=_exprs(table),
+            wrt=_names(table.get("wrt"), "wrt") or None,
+            vectors=_names(table.get("vectors"), "vectors"),
+            matrices=_names(table.get("matrices"), "matrices"),
+            layout=layout,
+            notes=_text(table.get("notes"), "notes"),
+            section=section,
+        )
+    except ValueError as error:
+        return Exercise(number=number, title=title, section=section, error=str(error))
+
+
+def _exprs(table: Mapping[str, Any]) -> tuple[str, ...]:
+    if "expr" in table and "exprs" in table:
+        raise ValueError("give field 'expr' or field 'exprs', not both")
+    if "expr" in table:
+        expr = table["expr"]
+        if not isinstance(expr, str) or not expr.strip():
+            raise ValueError("field 'expr' must be a non-empty string")
+        return (expr,)
+    if "exprs" in table:
+        exprs = table["exprs"]
+        if not isinstance(exprs, list) or not exprs:
+            raise ValueError("field 'exprs' must be a non-empty list of strings")
+        if not all(isinstance(e, str) and e.strip() for e in exprs):
+            raise ValueError("field 'exprs' must be a non-empty list of strings")
+        return tuple(exprs)
+    raise ValueError("missing field 'expr' (or 'exprs')")
+
+
+def _names(value: Any, name: str) -> tuple[str, ...]:
+    """A string ("x,y") or a list of strings, as given: the API parses the names."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"field {name!r} must be a string or a non-empty list of strings")
+
+
+def _text(value: Any, name: str) -> Text | None:
+    """A text field: a string, a list of paragraphs, or a table of those by language."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if not value:
+            raise ValueError(f"field {name!r}: the table of languages is empty")
+        unknown = [k for k in value if k not in CATALOGUES]
+        if unknown:
+            known = ", ".join(CATALOGUES)
+            raise ValueError(f"field {name!r}: unknown language {unknown[0]!r} (known: {known})")
+        return Text(tuple((lang, _paragraphs(v, name)) for lang, v in value.items()))
+    return Text(((_FALLBACK, _paragraphs(value, name)),))
+
+
+def _paragraphs(value: Any, name: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ValueError(f"field {name!r} must be a string or a list of strings")
+    out = []
+    for item in items:
+        out += [" ".join(p.split()) for p in re.split(r"\n\s*\n", item) if p.strip()]
+    if not out:
+        raise ValueError(f"field {name!r} is empty")
+    return tuple(out)
+
+
+def _check_keys(table: Mapping[str, Any], known: Sequence[str], what: str) -> None:
+    unknown = [k for k in table if k not in known]
+    if unknown:
+        raise UsageError(f"{what} {unknown[0]!r} (known: {', '.join(known)})")
+
+
+def _is_list_of_tables(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- building -------------------------------------------------------------------------
+def format_for(out: str | os.PathLike[str]) -> str:
+    """The output format named by OUT's suffix (.md, .markdown, .tex, .pdf)."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UsageError(
+            f"cannot tell the format from {Path(out).name!r}: name it .md, .tex or .pdf, or use --format"
+        )
+    return SUFFIXES[suffix]
+
+
+def check_output(fmt: str, lang: str) -> None:
+    """Refuse, before any work, what cannot be produced here."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    if lang not in CATALOGUES:
+        raise UsageError(f"unknown language {lang!r}: use {', '.join(CATALOGUES)}")
+    if fmt in ("latex", "pdf") and lang != "en":
+        raise UsageError(
+            f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
+            "needs CJK packages that texlive-latex-base lacks; use --format markdown"
+        )
+    if fmt == "pdf" and shutil.which("pdflatex") is None:
+        raise MatcalcError(PDFLATEX_MISSING)
+
+
+def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMITS) -> Solution:
+    """Work one problem and render it for ``fmt``; any failure becomes ``Solution.error``.
+
+    A top-level function of plain data, so that worker processes can run it.
+    """
+    from matcalc.api import derive
+    from matcalc.render.document import markup
+
+    body_format = "markdown" if fmt == "markdown" else "latex"
+    plain = exercise.plain_title(lang)
+    head = dict(number=exercise.number, section=exercise.section, plain_title=plain)
+    try:
+        title = markup(plain, body_format) if exercise.title else markup_expression(plain, body_format)
+    except ValueError as error:
+        return Solution(**head, title=markup(f"#{exercise.number}", body_format), error=f"field 'title': {error}")
+    if exercise.error:
+        return Solution(**head, title=title, error=exercise.error)
+    try:
+        notes = tuple(markup(p, body_format) for p in exercise.notes.paragraphs(lang)) if exercise.notes else ()
+    except ValueError as error:
+        return Solution(**head, title=title, error=f"field 'notes': {error}")
+    try:
+        derivation = derive(
+            list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0],
+            exercise.wrt,
+            vectors=exercise.vectors,
+            matrices=exercise.matrices,
+            layout=exercise.layout,
+            limits=limits,
+        )
+        body = derivation.to_markdown(lang=lang) if body_format == "markdown" else derivation.to_latex(lang=lang)
+    except MatcalcError as error:
+        return Solution(**head, title=title, notes=notes, error=_one_line(str(error)))
+    except Exception as error:  # noqa: BLE001 - a bug in one problem must not cost the others
+        message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
+        return Solution(**head, title=title, notes=notes, error=message)
+    return Solution(**head, title=title, body=body.strip("\n"), notes=notes)
+
+
+def markup_expression(expr: str, fmt: str) -> str:
+    """A default title (the expression as typed), escaped as prose."""
+    from matcalc.render.document import markup
+
+    return markup(expr.replace("$", r"\$"), fmt)
+
+
+def build(
+    problems: ProblemSet,
+    *,
+    fmt: str,
+    lang: str,
+    jobs: int = 1,
+    limits: Limits = DEFAULT_LIMITS,
+    progress: Callable[[], None] | None = None,
+) -> Document:
+    """Work every problem (in ``jobs`` processes) into a ``Document``; order never depends on jobs."""
+    check_output(fmt, lang)
+    work = partial(solve, fmt=fmt, lang=lang, limits=limits)
+    tasks = problems.exercises
+    solutions: list[Solution] = []
+    for solution in _map(work, tasks, jobs):
+        solutions.append(solution)
+        if progress is not None:
+            progress()
+    return Document(problems=problems, fmt=fmt, lang=lang, solutions=tuple(solutions))
+
+
+def _map(work: Callable[[Exercise], Solution], tasks: Sequence[Exercise], jobs: int) -> Iterable[Solution]:
+    if jobs <= 1 or len(tasks) <= 1:
+        yield from map(work, tasks)
+        return
+    workers = min(jobs, len(tasks))
+    # Small chunks keep the workers evenly loaded and the progress bar moving.
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    context = _fork_context()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(work, tasks, chunksize=chunk)
+
+
+def _fork_context():
+    """Fork on Linux: workers inherit the imported SymPy instead of importing it again."""
+    import multiprocessing
+
+    if sys.platform.startswith("linux"):
+        return multiprocessing.get_context("fork")
+    return None
+
+
+# -- writing --------------------------------------------------------------------------
+def render(document: Document) -> str:
+    """The document as Markdown or LaTeX source (LaTeX for PDF)."""
+    from matcalc.render.document import render_document
+
+    return render_document(document)
+
+
+def write(document: Document, out: str | os.PathLike[str]) -> None:
+    """Render ``document`` and write it to ``out`` atomically (``-``: standard output)."""
+    source = render(document)
+    data = compile_pdf(source) if document.fmt == "pdf" else source.encode("utf-8")
+    if str(out) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    write_atomic(Path(out), data)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
+
+    An interrupted or failed write leaves ``path`` as it was.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, _mode_for(path))
+        os.replace(temp, path)
+    except BaseException as error:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
+        raise
+
+
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, else what the umask gives a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
+    """Run pdflatex twice (for the table of contents) in a temporary directory; the PDF's bytes."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise MatcalcError(PDFLATEX_MISSING)
+    # Paranoid file access and no shell escape: a problem file's math cannot read or run anything.
+    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+    command = [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "document.tex"]
+    with tempfile.TemporaryDirectory(prefix="matcalc-pdf-") as tmp:
+        Path(tmp, "document.tex").write_text(latex, encoding="utf-8")
+        for _ in range(2):
+            try:
+                done = subprocess.run(
+                    command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                    capture_output=True, timeout=timeout, check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise MatcalcError(f"pdflatex took longer than {timeout:g} s") from None
+            if done.returncode != 0:
+                raise MatcalcError(f"pdflatex failed: {_latex_error(done.stdout)}")
+        return Path(tmp, "document.pdf").read_bytes()
+
+
+def _latex_error(log: bytes) -> str:
+    """The first error of a pdflatex log, with its line number, in one line."""
+    lines = log.decode("utf-8", "replace").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            where = next((ln for ln in lines[i + 1 : i + 12] if re.match(r"l\.\d+", ln)), "")
+            number = re.match(r"l\.(\d+)", where)
+            at = f" (document.tex line {number.group(1)})" if number else ""
+            return _one_line(line.lstrip("! ")) + at
+    return "see the pdflatex log (no error line found)"

@@ -1,0 +1,275 @@
+r"""Worked-solution documents laid out as Markdown or LaTeX (data from ``matcalc.documents``).
+
+``render_document(doc)`` picks ``MarkdownDocument`` or ``LatexDocument``.  Both
+lay out the same parts, in order: the front matter (title, author, where the
+document comes from), the table of contents, then each section and its numbered
+problems.  A problem is its heading, its derivation (rendered by the worker
+with ``Derivation.to_markdown``/``to_latex``, which ends with the result and its
+verification), then its notes; a failed problem shows its error instead.
+
+``markup(text, fmt)`` turns author text (prose with ``$…$`` math) into the
+format.  Every sentence comes from ``messages``.
+
+To add a format: subclass ``DocumentLayout`` with its primitives (``_front``,
+``_contents``, ``_section``, ``_problem``, ``_join``) and add it to ``LAYOUTS``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from matcalc.render.latex import MATH_CHARS, escape_prose
+from matcalc.render.markdown import escape_markdown
+from matcalc.render.messages import Prose, message
+
+# $…$ not preceded by a backslash; the content may not be empty.
+_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+# What Markdown reads as the start of a block (heading, quote, list, table, rule).
+_BLOCK_START = re.compile(r"^(\s*)([#>+\-=|]|\d+[.)])")
+
+
+def markup(text: str, fmt: str) -> str:
+    """Author text for ``fmt``: ``$…$`` kept as math (Unicode symbols made LaTeX), the rest escaped.
+
+    LaTeX output must stay within what pdflatex typesets from texlive-latex-base:
+    a character it cannot (say ○ or 梯) raises ``ValueError`` naming it.
+    """
+    out = []
+    for i, piece in enumerate(_MATH.split(text)):
+        if i % 2:
+            out.append(f"${_math(piece)}$")
+            continue
+        prose = piece.replace(r"\$", "$")
+        out.append(escape_prose(prose) if fmt == "latex" else escape_markdown(_brackets(prose)))
+    result = "".join(out)
+    if fmt == "markdown":
+        return _BLOCK_START.sub(lambda m: m.group(1) + _escape_block(m.group(2)), result, count=1)
+    _check_latex(result)
+    return result
+
+
+def _math(text: str) -> str:
+    out = []
+    for ch in text:
+        command = MATH_CHARS.get(ch, ch)
+        out.append(command + " " if command[-1:].isalpha() and command != ch else command)
+    return "".join(out)
+
+
+def _brackets(text: str) -> str:
+    return text.replace("[", r"\[").replace("]", r"\]")
+
+
+def _escape_block(marker: str) -> str:
+    return marker[:-1] + "\\" + marker[-1] if marker[0].isdigit() else "\\" + marker
+
+
+def _check_latex(text: str) -> None:
+    for ch in text:
+        if ord(ch) < 128 or (0xC0 <= ord(ch) <= 0xFF and ch not in "×÷"):
+            continue
+        name = unicodedata.name(ch, "unnamed")
+        raise ValueError(
+            f"pdflatex cannot typeset {ch!r} (U+{ord(ch):04X} {name}) with texlive-latex-base; "
+            "write it as LaTeX math between $ signs"
+        )
+
+
+def typesettable(latex: str) -> str:
+    """LaTeX with every character pdflatex cannot typeset written as its code point."""
+    out = []
+    for ch in latex:
+        try:
+            _check_latex(ch)
+            out.append(ch)
+        except ValueError:
+            out.append(f"U+{ord(ch):04X}")
+    return "".join(out)
+
+
+def github_slug(text: str, taken: dict[str, int]) -> str:
+    """The anchor GitHub (and MkDocs, for plain ASCII titles) gives a heading."""
+    plain = re.sub(r"\\(.)", r"\1", text).lower()
+    slug = "".join(ch for ch in plain if ch.isalnum() or ch in " -_").replace(" ", "-")
+    count = taken.get(slug, 0)
+    taken[slug] = count + 1
+    return f"{slug}-{count}" if count else slug
+
+
+class DocumentLayout:
+    """The parts of a document in order; subclasses supply the format's primitives."""
+
+    fmt = ""
+
+    def __init__(self, *, lang: str = "en") -> None:
+        self.lang = lang
+
+    def render(self, doc: Any) -> str:
+        sets = doc.problems
+        title = self._markup_line(sets.title) if sets.title else self._msg("doc.title")
+        author = self._markup_line(sets.author) if sets.author else ""
+        sections = [self._markup_line(t) for t in sets.sections]
+        headings = [self._problem_heading(s) for s in doc.solutions]
+        parts = [
+            self._front(title, author, self._msg("doc.generated", source=Prose(sets.source))),
+            self._contents(title, sections, doc.solutions, headings),
+        ]
+        current = None
+        for solution, heading in zip(doc.solutions, headings):
+            if solution.section is not None and solution.section != current:
+                current = solution.section
+                parts.append(self._section(sections[current]))
+            parts.append(self._problem(solution, heading, nested=bool(sections)))
+        return self._join(parts)
+
+    # -- shared helpers ---------------------------------------------------------------
+    def _msg(self, key: str, **kw: object) -> str:
+        return message(key, self.lang, escape=self._escape, **kw)
+
+    def _markup_line(self, text: Any) -> str:
+        return markup(text.line(self.lang), self.fmt)
+
+    def _problem_heading(self, solution: Any) -> str:
+        return self._msg("doc.problem", n=Prose(str(solution.number)), title=solution.title)
+
+    def _notes(self, solution: Any) -> list[str]:
+        return [self._strong(self._msg("doc.notes")), *solution.notes] if solution.notes else []
+
+    def _failure(self, solution: Any) -> str:
+        text = self._msg("doc.failed", message=Prose(solution.error))
+        return self._strong(text if self.fmt == "markdown" else typesettable(text))
+
+    # -- primitives -------------------------------------------------------------------
+    def _escape(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _strong(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _front(self, title: str, author: str, generated: str) -> str:
+        raise NotImplementedError
+
+    def _contents(
+        self, title: str, sections: Sequence[str], solutions: Sequence[Any], headings: Sequence[str]
+    ) -> str:
+        raise NotImplementedError
+
+    def _section(self, title: str) -> str:
+        raise NotImplementedError
+
+    def _problem(self, solution: Any, heading: str, nested: bool) -> str:
+        raise NotImplementedError
+
+    def _join(self, parts: Sequence[str]) -> str:
+        raise NotImplementedError
+
+
+class MarkdownDocument(DocumentLayout):
+    """ATX headings, a bulleted contents list with GitHub anchors, blank lines between blocks."""
+
+    fmt = "markdown"
+
+    def _escape(self, text: str) -> str:
+        return escape_markdown(text)
+
+    def _strong(self, text: str) -> str:
+        return f"**{text}**"
+
+    def _front(self, title: str, author: str, generated: str) -> str:
+        lines = [f"# {title}"]
+        if author:
+            lines.append(self._msg("doc.author", author=author))
+        lines.append(f"*{generated}*")
+        return "\n\n".join(lines)
+
+    def _contents(
+        self, title: str, sections: Sequence[str], solutions: Sequence[Any], headings: Sequence[str]
+    ) -> str:
+        taken: dict[str, int] = {}
+        contents = self._msg("doc.contents")
+        for heading in (title, contents):  # headings before the listed ones take their anchors
+            github_slug(heading, taken)
+        lines = [f"## {contents}", ""]
+        current = None
+        indent = "    " if sections else ""
+        for solution, heading in zip(solutions, headings):
+            if solution.section is not None and solution.section != current:
+                current = solution.section
+                lines.append(f"- [{sections[current]}](#{github_slug(sections[current], taken)})")
+            failed = f" {self._msg('doc.failed.toc')}" if solution.failed else ""
+            lines.append(f"{indent}- [{heading}](#{github_slug(heading, taken)}){failed}")
+        return "\n".join(lines)
+
+    def _section(self, title: str) -> str:
+        return f"## {title}"
+
+    def _problem(self, solution: Any, heading: str, nested: bool) -> str:
+        level = "###" if nested else "##"
+        body = self._failure(solution) if solution.failed else solution.body
+        return "\n\n".join([f"{level} {heading}", body, *self._notes(solution)])
+
+    def _join(self, parts: Sequence[str]) -> str:
+        return "\n\n".join(p for p in parts if p) + "\n"
+
+
+class LatexDocument(DocumentLayout):
+    r"""An ``article`` with amsmath and amssymb only, ``\tableofcontents`` and unnumbered headings."""
+
+    fmt = "latex"
+    # Wider text for long chain-rule products, without the geometry package.
+    PREAMBLE = (
+        "\\documentclass[11pt]{article}\n"
+        "\\usepackage{amsmath}\n"
+        "\\usepackage{amssymb}\n"
+        "\\addtolength{\\textwidth}{1.4in}\n"
+        "\\addtolength{\\oddsidemargin}{-0.7in}\n"
+        "\\addtolength{\\evensidemargin}{-0.7in}\n"
+        "\\allowdisplaybreaks\n"
+    )
+
+    def _escape(self, text: str) -> str:
+        return escape_prose(text)
+
+    def _strong(self, text: str) -> str:
+        return rf"\medskip\noindent\textbf{{{text}}}\par"
+
+    def _front(self, title: str, author: str, generated: str) -> str:
+        return (
+            self.PREAMBLE
+            + f"\\renewcommand{{\\contentsname}}{{{self._msg('doc.contents')}}}\n"
+            + f"\\title{{{title}}}\n\\author{{{author}}}\n\\date{{}}\n"
+            + "\\begin{document}\n\\maketitle\n"
+            + f"\\noindent\\textit{{{generated}}}\\par"
+        )
+
+    def _contents(
+        self, title: str, sections: Sequence[str], solutions: Sequence[Any], headings: Sequence[str]
+    ) -> str:
+        return "\\tableofcontents"
+
+    def _section(self, title: str) -> str:
+        return f"\\section*{{{title}}}\n\\addcontentsline{{toc}}{{section}}{{{title}}}"
+
+    def _problem(self, solution: Any, heading: str, nested: bool) -> str:
+        command, level = ("subsection", "subsection") if nested else ("section", "section")
+        entry = heading + (f" {self._msg('doc.failed.toc')}" if solution.failed else "")
+        head = f"\\{command}*{{{heading}}}\n\\addcontentsline{{toc}}{{{level}}}{{{entry}}}"
+        body = self._failure(solution) if solution.failed else solution.body
+        notes = self._notes(solution)
+        if notes:
+            notes = [notes[0], *(rf"\noindent {p}\par" for p in notes[1:])]
+        return "\n\n".join([head, body, *notes])
+
+    def _join(self, parts: Sequence[str]) -> str:
+        return "\n\n".join(p for p in parts if p) + "\n\n\\end{document}\n"
+
+
+LAYOUTS = {"markdown": MarkdownDocument, "latex": LatexDocument, "pdf": LatexDocument}
+
+
+def render_document(doc: Any) -> str:
+    """``doc`` (a ``matcalc.documents.Document``) as Markdown or LaTeX source."""
+    return LAYOUTS[doc.fmt](lang=doc.lang).render(doc)
