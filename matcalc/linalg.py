@@ -24,6 +24,7 @@ To add an operation: a class here (printing included), its shape in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import sympy
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
@@ -380,6 +381,8 @@ def _broadcast_fold(args, op):
 
 
 def _elementwise(func, args):
+    if func in (sympy.Max, sympy.Min):  # their evaluation compares arguments: slow, and not needed
+        func = partial(func, evaluate=False)
     shape = next((a.shape for a in args if isinstance(a, MatrixBase)), None)
     if shape is None:
         return func(*args)

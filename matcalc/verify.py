@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import random
 
-from sympy import Expr, Heaviside, MatrixBase, Symbol, cancel, count_ops, expand, nan, zoo
+from sympy import Expr, Heaviside, MatrixBase, Max, Min, Symbol, cancel, count_ops, expand, nan, zoo
 from sympy.core.function import AppliedUndef
 
+from matcalc.engine.simplify import has_fraction
 from matcalc.functions import rewrite_builtin
 from matcalc.steps import Math, Verify
 
@@ -44,7 +45,9 @@ def _symbolically_zero(diff: Expr) -> bool:
         return True
     if count_ops(diff) > MAX_SYMBOLIC_OPS:
         return False
-    for rewrite in (expand, cancel):
+    # cancel only helps with rational functions; with kinks the numeric check decides
+    rewrites = (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    for rewrite in rewrites:
         try:
             if rewrite(diff) == 0:
                 return True

@@ -48,7 +48,7 @@ def _size(expr) -> tuple[int, int]:
     return (count_ops(expr), len(str(expr)))
 
 
-def _has_fraction(expr) -> bool:
+def has_fraction(expr) -> bool:
     """True when ``cancel``/``together`` might help: a sum meets a denominator."""
     for node in preorder_traversal(expr):
         if node.is_Pow and node.exp.is_negative and node.base.has(Add):
@@ -69,7 +69,7 @@ def tidy(expr):
     expr = evaluate(expr)
     if not expr.has(Add) or count_ops(expr) > MAX_OPS:
         return expr
-    rewrites = (factor_terms, cancel, together) if _has_fraction(expr) else (factor_terms,)
+    rewrites = (factor_terms, cancel, together) if has_fraction(expr) else (factor_terms,)
     best, best_size = expr, _size(expr)
     for rewrite in rewrites:
         try:
