@@ -144,7 +144,7 @@ class Renderer(StepVisitor):
         for step in d.steps:
             if isinstance(step, Explicit):
                 sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
-                heading = self._heading(self._msg("section.explicit", sizes=Prose(sizes)))
+                heading = self._heading(self._msg("section.explicit", sizes=sizes))
                 blocks.append(self._section(heading, self._render(step)))
         for step in d.steps:
             if isinstance(step, Verify):
@@ -340,7 +340,7 @@ class Renderer(StepVisitor):
         items = [self._msg(f"verify.{step.method}", points=step.points)]
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
-            items.append(self._msg("verify.explicit", sizes=Prose(sizes)))
+            items.append(self._msg("verify.explicit", sizes=sizes))
         return items
 
     # -- helpers shared by the formats ------------------------------------------------
