@@ -10,6 +10,7 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
 
     [[section]]                    # sections, in order ...
     title = "2 Review: Scalar derivative rules"
+    notes = "..."                  # optional, shown under the section's title
 
     [[section.problem]]            # ... each with its problems, in order
     title = "A constant factor"    # optional: defaults to the expression
@@ -80,7 +81,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
-SECTION_FIELDS = ("title", "problem")
+SECTION_FIELDS = ("title", "notes", "problem")
 PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "layout", "notes")
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
@@ -100,6 +101,14 @@ class Text:
 
     def line(self, lang: str) -> str:
         return " ".join(self.paragraphs(lang))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    """A titled group of problems, with optional notes shown under its title."""
+
+    title: Text
+    notes: Text | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,7 +142,7 @@ class ProblemSet:
     title: Text | None = None
     author: Text | None = None
     lang: str | None = None
-    sections: tuple[Text, ...] = ()
+    sections: tuple[Section, ...] = ()
     exercises: tuple[Exercise, ...] = ()
 
 
@@ -224,7 +233,7 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     )
 
 
-def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Text, ...], list[tuple[Any, int | None]]]:
+def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Section, ...], list[tuple[Any, int | None]]]:
     """Section titles, and every problem table with the index of its section."""
     if "problem" in data:
         problems = data["problem"]
@@ -240,6 +249,7 @@ def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Text, ...], lis
         _check_keys(section, SECTION_FIELDS, f"{where}: unknown field")
         try:
             title = _text(section.get("title"), "title")
+            notes = _text(section.get("notes"), "notes")
         except ValueError as error:
             raise UsageError(f"{where}: {error}") from None
         if title is None:
@@ -247,7 +257,7 @@ def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Text, ...], lis
         problems = section.get("problem", [])
         if not _is_list_of_tables(problems):
             raise UsageError(f"{where}: 'problem' must be an array of tables: write [[section.problem]]")
-        sections.append(title)
+        sections.append(Section(title=title, notes=notes))
         tables += [(p, len(sections) - 1) for p in problems]
     return tuple(sections), tables
 
@@ -384,19 +394,20 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
     A top-level function of plain data, so that worker processes can run it.
     """
     from matcalc.api import derive
-    from matcalc.render.document import markup
+    from matcalc.render.document import code, markup
 
     body_format = "markdown" if fmt == "markdown" else "latex"
     plain = exercise.plain_title(lang)
     head = dict(number=exercise.number, section=exercise.section, plain_title=plain)
     try:
-        title = markup(plain, body_format) if exercise.title else markup_expression(plain, body_format)
+        title = markup(plain, body_format) if exercise.title else code(plain, body_format)
     except ValueError as error:
         return Solution(**head, title=markup(f"#{exercise.number}", body_format), error=f"field 'title': {error}")
     if exercise.error:
         return Solution(**head, title=title, error=exercise.error)
     try:
-        notes = tuple(markup(p, body_format) for p in exercise.notes.paragraphs(lang)) if exercise.notes else ()
+        paragraphs = exercise.notes.paragraphs(lang) if exercise.notes else ()
+        notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
         return Solution(**head, title=title, error=f"field 'notes': {error}")
     try:
@@ -415,13 +426,6 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
         message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
         return Solution(**head, title=title, notes=notes, error=message)
     return Solution(**head, title=title, body=body.strip("\n"), notes=notes)
-
-
-def markup_expression(expr: str, fmt: str) -> str:
-    """A default title (the expression as typed), escaped as prose."""
-    from matcalc.render.document import markup
-
-    return markup(expr.replace("$", r"\$"), fmt)
 
 
 def build(
@@ -523,7 +527,11 @@ def _mode_for(path: Path) -> int:
 
 
 def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
-    """Run pdflatex twice (for the table of contents) in a temporary directory; the PDF's bytes."""
+    """Run pdflatex in a temporary directory; the PDF's bytes.
+
+    Twice at least, for the table of contents, and again (up to four runs) while
+    the contents still change: a long contents moves every page number once.
+    """
     exe = shutil.which("pdflatex")
     if exe is None:
         raise MatcalcError(PDFLATEX_MISSING)
@@ -532,7 +540,9 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
     command = [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "document.tex"]
     with tempfile.TemporaryDirectory(prefix="matcalc-pdf-") as tmp:
         Path(tmp, "document.tex").write_text(latex, encoding="utf-8")
-        for _ in range(2):
+        contents = Path(tmp, "document.toc")
+        previous = None
+        for run in range(4):
             try:
                 done = subprocess.run(
                     command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
@@ -542,6 +552,10 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
                 raise MatcalcError(f"pdflatex took longer than {timeout:g} s") from None
             if done.returncode != 0:
                 raise MatcalcError(f"pdflatex failed: {_latex_error(done.stdout)}")
+            current = contents.read_bytes() if contents.exists() else b""
+            if run >= 1 and current == previous:
+                break
+            previous = current
         return Path(tmp, "document.pdf").read_bytes()
 
 

@@ -27,15 +27,19 @@ from matcalc.render.messages import Prose, message
 
 # $…$ not preceded by a backslash; the content may not be empty.
 _MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+# Prose characters escape_prose leaves alone that pdflatex (OT1, utf8) cannot typeset as they are.
+_LATEX_PROSE = {"§": r"\S{}", "…": r"\ldots{}", "\u00a0": "~", "¶": r"\P{}", "©": r"\copyright{}"}
 # What Markdown reads as the start of a block (heading, quote, list, table, rule).
 _BLOCK_START = re.compile(r"^(\s*)([#>+\-=|]|\d+[.)])")
 
 
-def markup(text: str, fmt: str) -> str:
+def markup(text: str, fmt: str, *, paragraph: bool = False) -> str:
     """Author text for ``fmt``: ``$…$`` kept as math (Unicode symbols made LaTeX), the rest escaped.
 
-    LaTeX output must stay within what pdflatex typesets from texlive-latex-base:
-    a character it cannot (say ○ or 梯) raises ``ValueError`` naming it.
+    ``paragraph``: the text starts a Markdown block, so a leading "#", "-" or
+    "1." must not make it a heading or a list.  LaTeX output must stay within
+    what pdflatex typesets from texlive-latex-base: a character it cannot (say
+    ○ or 梯) raises ``ValueError`` naming it.
     """
     out = []
     for i, piece in enumerate(_MATH.split(text)):
@@ -43,12 +47,28 @@ def markup(text: str, fmt: str) -> str:
             out.append(f"${_math(piece)}$")
             continue
         prose = piece.replace(r"\$", "$")
-        out.append(escape_prose(prose) if fmt == "latex" else escape_markdown(_brackets(prose)))
+        out.append(_latex_prose(prose) if fmt == "latex" else escape_markdown(_brackets(prose)))
     result = "".join(out)
     if fmt == "markdown":
+        if not paragraph:
+            return result
         return _BLOCK_START.sub(lambda m: m.group(1) + _escape_block(m.group(2)), result, count=1)
     _check_latex(result)
     return result
+
+
+def code(text: str, fmt: str) -> str:
+    """Text shown as typed, in a monospaced font: a problem's expression when it has no title."""
+    if fmt == "latex":
+        return rf"\texttt{{{typesettable(escape_prose(text))}}}"
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _latex_prose(text: str) -> str:
+    escaped = escape_prose(text)
+    return "".join(_LATEX_PROSE.get(ch, ch) for ch in escaped)
 
 
 def _math(text: str) -> str:
@@ -69,7 +89,7 @@ def _escape_block(marker: str) -> str:
 
 def _check_latex(text: str) -> None:
     for ch in text:
-        if ord(ch) < 128 or (0xC0 <= ord(ch) <= 0xFF and ch not in "×÷"):
+        if ord(ch) < 128 or (0xC0 <= ord(ch) <= 0xFF and ch not in "×÷ðÐþÞ"):
             continue
         name = unicodedata.name(ch, "unnamed")
         raise ValueError(
@@ -111,19 +131,31 @@ class DocumentLayout:
         sets = doc.problems
         title = self._markup_line(sets.title) if sets.title else self._msg("doc.title")
         author = self._markup_line(sets.author) if sets.author else ""
-        sections = [self._markup_line(t) for t in sets.sections]
+        sections = [self._markup_line(s.title) for s in sets.sections]
         headings = [self._problem_heading(s) for s in doc.solutions]
         parts = [
             self._front(title, author, self._msg("doc.generated", source=Prose(sets.source))),
             self._contents(title, sections, doc.solutions, headings),
         ]
-        current = None
-        for solution, heading in zip(doc.solutions, headings):
-            if solution.section is not None and solution.section != current:
-                current = solution.section
-                parts.append(self._section(sections[current]))
-            parts.append(self._problem(solution, heading, nested=bool(sections)))
+        groups = self._groups(len(sections), doc.solutions, headings)
+        for index, members in groups:
+            if index is not None:
+                section = sets.sections[index]
+                notes = section.notes.paragraphs(self.lang) if section.notes else ()
+                notes = [markup(p, self.fmt, paragraph=True) for p in notes]
+                parts.append(self._section(sections[index], notes))
+            for solution, heading in members:
+                parts.append(self._problem(solution, heading, nested=bool(sections)))
         return self._join(parts)
+
+    @staticmethod
+    def _groups(count: int, solutions: Sequence[Any], headings: Sequence[str]) -> list[tuple[int | None, list]]:
+        """(section index or None, [(solution, heading), …]) in document order, empty sections too."""
+        groups: list[tuple[int | None, list]] = [(None, [])] + [(i, []) for i in range(count)]
+        for solution, heading in zip(solutions, headings):
+            index = 0 if solution.section is None else solution.section + 1
+            groups[index][1].append((solution, heading))
+        return [g for g in groups if g[0] is not None or g[1]]
 
     # -- shared helpers ---------------------------------------------------------------
     def _msg(self, key: str, **kw: object) -> str:
@@ -139,8 +171,11 @@ class DocumentLayout:
         return [self._strong(self._msg("doc.notes")), *solution.notes] if solution.notes else []
 
     def _failure(self, solution: Any) -> str:
-        text = self._msg("doc.failed", message=Prose(solution.error))
-        return self._strong(text if self.fmt == "markdown" else typesettable(text))
+        if self.fmt == "markdown":
+            return self._strong(self._msg("doc.failed", message=Prose(solution.error)))
+        # "--wrt" must not become an en dash
+        error = typesettable(escape_prose(solution.error)).replace("--", "-{}-")
+        return self._strong(self._msg("doc.failed", message=error))
 
     # -- primitives -------------------------------------------------------------------
     def _escape(self, text: str) -> str:
@@ -157,7 +192,7 @@ class DocumentLayout:
     ) -> str:
         raise NotImplementedError
 
-    def _section(self, title: str) -> str:
+    def _section(self, title: str, notes: Sequence[str]) -> str:
         raise NotImplementedError
 
     def _problem(self, solution: Any, heading: str, nested: bool) -> str:
@@ -193,18 +228,17 @@ class MarkdownDocument(DocumentLayout):
         for heading in (title, contents):  # headings before the listed ones take their anchors
             github_slug(heading, taken)
         lines = [f"## {contents}", ""]
-        current = None
         indent = "    " if sections else ""
-        for solution, heading in zip(solutions, headings):
-            if solution.section is not None and solution.section != current:
-                current = solution.section
-                lines.append(f"- [{sections[current]}](#{github_slug(sections[current], taken)})")
-            failed = f" {self._msg('doc.failed.toc')}" if solution.failed else ""
-            lines.append(f"{indent}- [{heading}](#{github_slug(heading, taken)}){failed}")
+        for index, members in self._groups(len(sections), solutions, headings):
+            if index is not None:
+                lines.append(f"- [{sections[index]}](#{github_slug(sections[index], taken)})")
+            for solution, heading in members:
+                failed = f" {self._msg('doc.failed.toc')}" if solution.failed else ""
+                lines.append(f"{indent}- [{heading}](#{github_slug(heading, taken)}){failed}")
         return "\n".join(lines)
 
-    def _section(self, title: str) -> str:
-        return f"## {title}"
+    def _section(self, title: str, notes: Sequence[str]) -> str:
+        return "\n\n".join([f"## {title}", *notes])
 
     def _problem(self, solution: Any, heading: str, nested: bool) -> str:
         level = "###" if nested else "##"
@@ -250,8 +284,9 @@ class LatexDocument(DocumentLayout):
     ) -> str:
         return "\\tableofcontents"
 
-    def _section(self, title: str) -> str:
-        return f"\\section*{{{title}}}\n\\addcontentsline{{toc}}{{section}}{{{title}}}"
+    def _section(self, title: str, notes: Sequence[str]) -> str:
+        head = f"\\section*{{{title}}}\n\\addcontentsline{{toc}}{{section}}{{{title}}}"
+        return "\n\n".join([head, *(rf"\noindent {p}\par" for p in notes)])
 
     def _problem(self, solution: Any, heading: str, nested: bool) -> str:
         command, level = ("subsection", "subsection") if nested else ("section", "section")
