@@ -126,7 +126,7 @@ def _slope(sizes, times) -> float:
 
 
 def scaling(repeat: int) -> None:
-    limits = matcalc.Limits(max_depth=1000, max_nodes=100_000)
+    limits = matcalc.Limits(max_depth=1000, max_nodes=100_000, timeout=600)
     x = sympy.Symbol("x", real=True)
     for label, make, sizes in (
         ("nested chain depth", _chain, (10, 25, 50, 100, 200)),

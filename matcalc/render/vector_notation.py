@@ -40,6 +40,11 @@ def vector_terms_first(expr: Add) -> Add | None:
     return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
 
 
+def is_hadamard(expr: Basic) -> bool:
+    """True for an element-wise product of two or more vectors (printed with ⊗)."""
+    return isinstance(expr, Mul) and _hadamard_split(expr) is not None
+
+
 def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     """(scalar factors, vector factors) when two or more factors are vectors."""
     if any(isinstance(a, Pow) and a.exp.is_negative for a in expr.args):
