@@ -364,7 +364,9 @@ def _one_line(text: str) -> str:
 
 # -- building -------------------------------------------------------------------------
 def format_for(out: str | os.PathLike[str]) -> str:
-    """The output format named by OUT's suffix (.md, .markdown, .tex, .pdf)."""
+    """The output format named by OUT's suffix (.md, .markdown, .tex, .pdf); Markdown for ``-``."""
+    if str(out) == "-":
+        return "markdown"
     suffix = Path(out).suffix.lower()
     if suffix not in SUFFIXES:
         raise UsageError(

@@ -47,7 +47,7 @@ def markup(text: str, fmt: str, *, paragraph: bool = False) -> str:
             out.append(f"${_math(piece)}$")
             continue
         prose = piece.replace(r"\$", "$")
-        out.append(_latex_prose(prose) if fmt == "latex" else escape_markdown(_brackets(prose)))
+        out.append(_latex_prose(prose) if fmt == "latex" else _brackets(escape_markdown(prose)))
     result = "".join(out)
     if fmt == "markdown":
         if not paragraph:
