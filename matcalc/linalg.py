@@ -207,8 +207,22 @@ class OuterT(_Op):
     nargs = 2
 
 
+class Kron(_Op):
+    """A ⊗ₖ B, the Kronecker product.
+
+    The Jacobian of a vector by a matrix W is taken by vec(W), W's rows stacked
+    (w_11, w_12, …, w_21, …): ∂(W x)/∂vec(W) = I ⊗ₖ xᵀ.
+    """
+
+    nargs = 2
+
+
 class MatProd(_Op):
     """A B …: a product of matrices, in order (not commutative)."""
+
+
+KRONECKER = (Kron, Outer, OuterT)
+"""Kronecker forms, grouped in parentheses inside a product."""
 
 
 # --- shapes -----------------------------------------------------------------------
@@ -242,6 +256,9 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
         return (cols, rows)
     if isinstance(expr, MatProd):
         return (shape_of(expr.args[0], shapes)[0], shape_of(expr.args[-1], shapes)[1])
+    if isinstance(expr, Kron):
+        (ra, ca), (rb, cb) = (shape_of(a, shapes) for a in expr.args)
+        return (ra * rb, ca * cb)
     if isinstance(expr, (Outer, OuterT)):
         rows = shape_of(expr.args[0], shapes)[0]
         return (rows, rows)
@@ -348,6 +365,13 @@ class _Explicit:
 
     def _T(self, a):
         return a.T if isinstance(a, MatrixBase) else a
+
+    def _Kron(self, a, b):
+        from sympy.matrices.expressions.kronecker import kronecker_product
+
+        a = a if isinstance(a, MatrixBase) else ImmutableMatrix([[a]])
+        b = b if isinstance(b, MatrixBase) else ImmutableMatrix([[b]])
+        return ImmutableMatrix(kronecker_product(a, b))
 
     def _MatProd(self, *factors):
         out = factors[0]

@@ -179,6 +179,9 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     values = explicit(evaluate(expr), shapes, dims)
     comps = components(shapes, dims)
     variable = comps.get(wrt, ImmutableMatrix([[wrt]]))
+    if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
+        jac = ImmutableMatrix(Matrix(values).jacobian(list(variable)))
+        return jac.T if layout == "denominator" else jac
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
         grid = ImmutableMatrix(variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j]))
         return grid.T if layout == "numerator" else grid

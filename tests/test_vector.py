@@ -336,3 +336,23 @@ def test_explicit_components_are_named_like_the_paper():
     d = matcalc.derive("x.T @ a", "x", vectors=["a", "x"])
     m = d.explicit(n=3)
     assert m == ImmutableMatrix([[Symbol(f"a_{i}", real=True) for i in (1, 2, 3)]])
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_dense_layer_by_w_is_a_kronecker_product(layout):
+    """∂y/∂W by vec(W), W's rows stacked: diag(1[Wx + b > 0]) ⊗ xᵀ."""
+
+    def truth(n):
+        m = n + 1
+        W, x, bb = mat("W", m, n), vec("x", n), vec("b", m)
+        y = (W * x + bb).applyfunc(lambda t: Max(0, t))
+        return y.jacobian(list(W))
+
+    d = matcalc.derive(
+        "max(0, W @ x + b)", "W", vectors=["x", "b:m"], matrices=["W:m,n"], layout=layout
+    )
+    assert d.verified is True
+    assert "Kron" in str(d.result)
+    for n in (2, 3):
+        t = truth(n)
+        assert_same(d.explicit(n=n, m=n + 1), t.T if layout == "denominator" else t)

@@ -34,6 +34,7 @@ from matcalc.linalg import (
     Diag,
     VDot,
     Ident,
+    Kron,
     MMul,
     MatProd,
     MatrixName,
@@ -111,10 +112,9 @@ class VectorCalculus:
             matrix, vector = expr.args
             if vector == wrt:
                 return matrix
-            if matrix == wrt:
-                return Outer(vector, Integer(1))
-            if matrix == MatT(wrt):
-                return OuterT(vector, Integer(1))
+            if matrix in (wrt, MatT(wrt)):
+                rows = Ident(self.shape(matrix)[0])
+                return (Outer if matrix == wrt else OuterT)(vector, rows)
         if isinstance(expr, MTrace):
             partner = self._trace_partner(expr, wrt)
             if partner is not None:
@@ -144,7 +144,7 @@ class VectorCalculus:
             return "derivative of the norm"
         if isinstance(definition, MatVec):
             if definition.args[0] in (wrt, MatT(wrt)):
-                return "matrix-vector product by its matrix (outer product)"
+                return "matrix-vector product, by vec of the matrix (rows stacked)"
             return "matrix-vector product"
         if isinstance(definition, MTrace):
             return "derivative of the trace"
@@ -182,6 +182,9 @@ class VectorCalculus:
         self.deadline.check()
         expr = evaluate(expr)
         expr = expr.replace(lambda e: isinstance(e, MatProd), lambda e: self.product(e.args))
+        # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
+        expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
+        expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
         expr = _gate(tidy(expr))
         return tidy(_normalize(expr, self))
 

@@ -166,7 +166,7 @@ class Renderer(StepVisitor):
             kind = "partial"
         items: list[Any] = [self._msg(f"problem.{kind}", wrt=self._inline(self._list(p.wrt)))]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
-        if p.kind != "derivative" or isinstance(d.result, MatrixBase):
+        if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
             items.append(self._msg(f"layout.{p.layout}"))
         return self._section(None, items)
 

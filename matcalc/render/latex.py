@@ -10,6 +10,8 @@ one ``aligned`` block for Jupyter (MathJax/KaTeX).
 
 from __future__ import annotations
 
+from matcalc.linalg import KRONECKER
+
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -94,7 +96,7 @@ class LatexMath(Renderer):
 
     def _factor(self, expr: Any) -> str:
         grouped = not isinstance(expr, MatrixBase) and (
-            expr.is_Add or expr.could_extract_minus_sign()
+            expr.is_Add or isinstance(expr, KRONECKER) or expr.could_extract_minus_sign()
         )
         return rf"\left({self._m(expr)}\right)" if grouped else self._m(expr)
 

@@ -8,6 +8,8 @@ parentheses after the formula; no colour.
 
 from __future__ import annotations
 
+from matcalc.linalg import KRONECKER
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,6 +79,7 @@ class TextRenderer(Renderer):
             return self._m(expr)
         grouped = (
             expr.is_Add
+            or isinstance(expr, KRONECKER)
             or expr.is_Mul
             or (expr.is_Pow and expr.exp.is_negative)
             or (expr.is_Rational and not expr.is_Integer)

@@ -115,15 +115,17 @@ class LatexVectors:
     def _print_MatProd(self, expr: Basic) -> str:
         return " ".join(self._group(a) for a in expr.args)
 
+    def _print_Kron(self, expr: Basic) -> str:
+        a, b = expr.args
+        return rf"{self._group(a)} \otimes_{{K}} {self._group(b)}"
+
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
-        tail = "" if after == 1 else " " + self._group(after)
-        return rf"{self._group(vector)} \, (\cdot){tail}"
+        return rf"{self._group(after)} \otimes_{{K}} {self._group(vector)}^{{T}}"
 
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
-        tail = "" if after == 1 else " " + self._group(after)
-        return rf"(\cdot{tail})^{{T}} {self._group(vector)}^{{T}}"
+        return rf"{self._group(vector)}^{{T}} \otimes_{{K}} {self._group(after)}"
 
 
 class TextVectors:
@@ -191,16 +193,20 @@ class TextVectors:
         sep = "·" if self._uni else " @ "
         return sep.join(self._group(a) for a in expr.args)
 
+    def _kron(self) -> str:
+        return " ⊗ₖ " if self._uni else " kron "
+
+    def _print_Kron(self, expr: Basic) -> str:
+        a, b = expr.args
+        return self._group(a) + self._kron() + self._group(b)
+
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
-        tail = "" if after == 1 else ("·" if self._uni else " @ ") + self._group(after)
-        return f"{self._group(vector)}(·){tail}" if self._uni else f"{self._group(vector)}(.){tail}"
+        return self._group(after) + self._kron() + self._group(vector) + self._tee()
 
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
-        tail = "" if after == 1 else ("·" if self._uni else " @ ") + self._group(after)
-        dot = "·" if self._uni else "."
-        return f"({dot}{tail}){self._tee()}{self._group(vector)}{self._tee()}"
+        return self._group(vector) + self._tee() + self._kron() + self._group(after)
 
 
 class PrettyVectors:
@@ -220,5 +226,5 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT"):
+              "MatProd", "Outer", "OuterT", "Kron"):
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
