@@ -57,7 +57,9 @@ def problems_toml(count: int) -> str:
     for i in range(count):
         title, template, wrt, vectors, matrices = KINDS[i % len(KINDS)]
         values = {"a": 2 + i % 7, "b": 1 + i % 3, "k": 2 + (i // len(KINDS)) % 6}
-        exprs = [t.format(**values) for t in ([template] if isinstance(template, str) else template)]
+        exprs = [
+            t.format(**values) for t in ([template] if isinstance(template, str) else template)
+        ]
         lines += ["", "[[problem]]", f"title = {json.dumps(f'{title} {i + 1}')}"]
         key = "expr" if len(exprs) == 1 else "exprs"
         lines.append(f"{key} = {json.dumps(exprs[0] if len(exprs) == 1 else exprs)}")
@@ -82,8 +84,20 @@ sys.stderr.write(done.stderr)
 
 
 def run_cli(source: Path, out: Path, jobs: int) -> tuple[float, int]:
-    command = [sys.executable, "-m", "matcalc", "doc", str(source), "-o", str(out), "--jobs", str(jobs)]
-    done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "matcalc",
+        "doc",
+        str(source),
+        "-o",
+        str(out),
+        "--jobs",
+        str(jobs),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=False
+    )
     code, seconds, peak = done.stdout.split()
     if code != "0":
         raise SystemExit(f"matcalc doc --jobs {jobs} failed ({code}):\n{done.stderr}")
@@ -126,11 +140,15 @@ def main() -> None:
     base = baseline()
     base_rate = 1 / base
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"in-process derive + to_markdown of ln(sin(x**3)**2): {base * 1e3:.2f} ms, "
-          f"{base_rate:.0f} problems/s, peak memory {self_peak / 1024:.0f} MB")
+    print(
+        f"in-process derive + to_markdown of ln(sin(x**3)**2): {base * 1e3:.2f} ms, "
+        f"{base_rate:.0f} problems/s, peak memory {self_peak / 1024:.0f} MB"
+    )
     mix_rate = mix_in_process(10 * len(KINDS))
-    print(f"in-process derive + to_markdown over the mix (first {10 * len(KINDS)} problems): "
-          f"{mix_rate:.1f} problems/s")
+    print(
+        f"in-process derive + to_markdown over the mix (first {10 * len(KINDS)} problems): "
+        f"{mix_rate:.1f} problems/s"
+    )
     with tempfile.TemporaryDirectory(prefix="matcalc-bench-") as tmp:
         source = Path(tmp, "problems.toml")
         source.write_text(problems_toml(args.problems), encoding="utf-8")
@@ -143,10 +161,12 @@ def main() -> None:
             verdict = ""
             if jobs == 2 and args.problems >= 1000:
                 verdict = f"  (target < {TARGET_SECONDS:.0f} s: {'met' if seconds < TARGET_SECONDS else 'MISSED'})"
-            print(f"matcalc doc, {args.problems} problems, --jobs {jobs}: {seconds:.1f} s, "
-                  f"{rate:.1f} problems/s = {rate / base_rate:.2f}x the one-problem in-process rate "
-                  f"({rate / mix_rate:.2f}x the mix in-process), "
-                  f"peak memory {peak / 1024:.0f} MB per process{verdict}")
+            print(
+                f"matcalc doc, {args.problems} problems, --jobs {jobs}: {seconds:.1f} s, "
+                f"{rate:.1f} problems/s = {rate / base_rate:.2f}x the one-problem in-process rate "
+                f"({rate / mix_rate:.2f}x the mix in-process), "
+                f"peak memory {peak / 1024:.0f} MB per process{verdict}"
+            )
         same = all(o == outputs[0] for o in outputs)
         size = len(outputs[0]) / 1e6
         print(f"document: {size:.1f} MB of Markdown; identical for every --jobs: {same}")

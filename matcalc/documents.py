@@ -223,7 +223,9 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
         known = ", ".join(CATALOGUES)
         raise UsageError(f"{source}: field 'lang' must be one of {known}, not {lang!r}")
     if "problem" in data and "section" in data:
-        raise UsageError(f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both")
+        raise UsageError(
+            f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both"
+        )
     sections, tables = _tables(data, source)
     exercises = tuple(_exercise(n, table, index) for n, (table, index) in enumerate(tables, 1))
     if not exercises:
@@ -233,7 +235,9 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     )
 
 
-def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Section, ...], list[tuple[Any, int | None]]]:
+def _tables(
+    data: Mapping[str, Any], source: str
+) -> tuple[tuple[Section, ...], list[tuple[Any, int | None]]]:
     """Section titles, and every problem table with the index of its section."""
     if "problem" in data:
         problems = data["problem"]
@@ -256,7 +260,9 @@ def _tables(data: Mapping[str, Any], source: str) -> tuple[tuple[Section, ...], 
             raise UsageError(f"{where}: missing field 'title'")
         problems = section.get("problem", [])
         if not _is_list_of_tables(problems):
-            raise UsageError(f"{where}: 'problem' must be an array of tables: write [[section.problem]]")
+            raise UsageError(
+                f"{where}: 'problem' must be an array of tables: write [[section.problem]]"
+            )
         sections.append(Section(title=title, notes=notes))
         tables += [(p, len(sections) - 1) for p in problems]
     return tuple(sections), tables
@@ -400,11 +406,15 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
 
     body_format = "markdown" if fmt == "markdown" else "latex"
     plain = exercise.plain_title(lang)
-    head = dict(number=exercise.number, section=exercise.section, plain_title=plain)
+    head = {"number": exercise.number, "section": exercise.section, "plain_title": plain}
     try:
         title = markup(plain, body_format) if exercise.title else code(plain, body_format)
     except ValueError as error:
-        return Solution(**head, title=markup(f"#{exercise.number}", body_format), error=f"field 'title': {error}")
+        return Solution(
+            **head,
+            title=markup(f"#{exercise.number}", body_format),
+            error=f"field 'title': {error}",
+        )
     if exercise.error:
         return Solution(**head, title=title, error=exercise.error)
     try:
@@ -421,11 +431,17 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             layout=exercise.layout,
             limits=limits,
         )
-        body = derivation.to_markdown(lang=lang) if body_format == "markdown" else derivation.to_latex(lang=lang)
+        body = (
+            derivation.to_markdown(lang=lang)
+            if body_format == "markdown"
+            else derivation.to_latex(lang=lang)
+        )
     except MatcalcError as error:
         return Solution(**head, title=title, notes=notes, error=_one_line(str(error)))
     except Exception as error:  # noqa: BLE001 - a bug in one problem must not cost the others
-        message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
+        message = (
+            f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
+        )
         return Solution(**head, title=title, notes=notes, error=message)
     return Solution(**head, title=title, body=body.strip("\n"), notes=notes)
 
@@ -451,7 +467,9 @@ def build(
     return Document(problems=problems, fmt=fmt, lang=lang, solutions=tuple(solutions))
 
 
-def _map(work: Callable[[Exercise], Solution], tasks: Sequence[Exercise], jobs: int) -> Iterable[Solution]:
+def _map(
+    work: Callable[[Exercise], Solution], tasks: Sequence[Exercise], jobs: int
+) -> Iterable[Solution]:
     if jobs <= 1 or len(tasks) <= 1:
         yield from map(work, tasks)
         return
@@ -539,7 +557,13 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
         raise MatcalcError(PDFLATEX_MISSING)
     # Paranoid file access and no shell escape: a problem file's math cannot read or run anything.
     env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
-    command = [exe, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "document.tex"]
+    command = [
+        exe,
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-no-shell-escape",
+        "document.tex",
+    ]
     with tempfile.TemporaryDirectory(prefix="matcalc-pdf-") as tmp:
         Path(tmp, "document.tex").write_text(latex, encoding="utf-8")
         contents = Path(tmp, "document.toc")
@@ -547,8 +571,13 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
         for run in range(4):
             try:
                 done = subprocess.run(
-                    command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                    capture_output=True, timeout=timeout, check=False,
+                    command,
+                    cwd=tmp,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=timeout,
+                    check=False,
                 )
             except subprocess.TimeoutExpired:
                 raise MatcalcError(f"pdflatex took longer than {timeout:g} s") from None

@@ -57,7 +57,10 @@ def require(ok: bool, what: str) -> None:
 
 # -- loading ----------------------------------------------------------------------------
 def test_load_sections_problems_and_languages(tmp_path):
-    path = write(tmp_path, "p.toml", """
+    path = write(
+        tmp_path,
+        "p.toml",
+        """
 title = { en = "Title", zh = "标题" }
 lang = "zh"
 [[section]]
@@ -77,7 +80,8 @@ expr = "w @ x"
 wrt = ["w"]
 vectors = ["w", "x"]
 notes = ["A.", "B"]
-""")
+""",
+    )
     sets = documents.load(path)
     assert sets.source == "p.toml" and sets.lang == "zh"
     assert sets.title.line("zh") == "标题" and sets.title.line("en") == "Title"
@@ -178,11 +182,11 @@ title = "Two variables"
 expr = "x*y"
 [[problem]]
 title = "Too long"
-expr = "%s"
+expr = "{}"
 [[problem]]
 title = "Good two"
 expr = "x*x**2"
-""" % ("+".join(["x"] * 1500))
+""".format("+".join(["x"] * 1500))
 
 
 def test_broken_entries_yield_a_document_of_the_good_ones(tmp_path):
@@ -191,8 +195,12 @@ def test_broken_entries_yield_a_document_of_the_good_ones(tmp_path):
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert [line.split(":")[1] for line in lines] == [" problem 2 (Parse error)", " problem 3 (Bad field)",
-                                                      " problem 4 (Two variables)", " problem 5 (Too long)"]
+    assert [line.split(":")[1] for line in lines] == [
+        " problem 2 (Parse error)",
+        " problem 3 (Bad field)",
+        " problem 4 (Two variables)",
+        " problem 5 (Too long)",
+    ]
     assert lines[0] == "matcalc: problem 2 (Parse error): unclosed '(' (column 4)"
     assert "field 'layout'" in lines[1]
     assert "several variables" in lines[2]
@@ -226,6 +234,7 @@ def test_output_is_written_atomically(tmp_path, monkeypatch):
     result = run("doc", str(path), "-o", str(out), "--lang", "zh")
     assert result.exit_code == 2 and "English only" in result.stderr
     assert out.read_text() == "previous document\n"
+
     # A failure while writing the temporary file: OUT as it was, no temporary file left.
     def fail(fd):
         raise OSError(28, "No space left on device")
@@ -240,7 +249,7 @@ def test_output_is_written_atomically(tmp_path, monkeypatch):
 
 def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path):
     require(shutil.which("pdflatex") is not None, "pdflatex")
-    path = write(tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\nnotes = \'$\\undefinedmacro$\'\n')
+    path = write(tmp_path, "p.toml", "[[problem]]\nexpr = \"x**2\"\nnotes = '$\\undefinedmacro$'\n")
     out = write(tmp_path, "out.pdf", "previous pdf")
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1
@@ -269,11 +278,15 @@ def test_format_option_and_standard_output(tmp_path):
 
 
 def test_latex_refuses_characters_pdflatex_cannot_typeset(tmp_path):
-    path = write(tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\nnotes = "a ○ b"\n[[problem]]\nexpr = "x"\n')
+    path = write(
+        tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\nnotes = "a ○ b"\n[[problem]]\nexpr = "x"\n'
+    )
     out = tmp_path / "p.tex"
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1
-    assert result.stderr.startswith("matcalc: problem 1 (x**2): field 'notes': pdflatex cannot typeset '○'")
+    assert result.stderr.startswith(
+        "matcalc: problem 1 (x**2): field 'notes': pdflatex cannot typeset '○'"
+    )
     assert "Problem 2" in out.read_text()
 
 
@@ -314,7 +327,16 @@ def test_lang_zh_gives_chinese_prose(tmp_path):
     result = run("doc", str(FIXTURE), "-o", str(out), "--lang", "zh")
     assert result.exit_code == 1  # the fixture's broken problem
     text = out.read_text(encoding="utf-8")
-    for word in ("## 目录", "第 1 题：三层嵌套", "作者：测试作者", "引入中间变量", "已验证", "失败：", "（失败）", "**注**"):
+    for word in (
+        "## 目录",
+        "第 1 题：三层嵌套",
+        "作者：测试作者",
+        "引入中间变量",
+        "已验证",
+        "失败：",
+        "（失败）",
+        "**注**",
+    ):
         assert word in text, word
     for word in ("Contents", "Step 1", "Verified", "Introduce", "Failed"):
         assert word not in text, word
@@ -329,7 +351,9 @@ def test_markdown_follows_the_design_rules():
         for i, line in enumerate(lines):
             if line == "$$":
                 outside = lines[i + 1] if inside else lines[i - 1]
-                assert outside == "", f"{path.name}:{i + 1}: $$ needs a blank line outside the block"
+                assert outside == "", (
+                    f"{path.name}:{i + 1}: $$ needs a blank line outside the block"
+                )
                 inside = not inside
             elif not inside and re.match(r"\s*([-*+]|\d+\.)\s", line):
                 assert "$$" not in line, f"{path.name}:{i + 1}: display math inside a list"
@@ -369,7 +393,12 @@ def test_derivations_are_up_to_date(tmp_path):
         produced, expected = out.read_text(encoding="utf-8"), committed.read_text(encoding="utf-8")
         if produced != expected:
             diff = difflib.unified_diff(
-                expected.splitlines(), produced.splitlines(), str(committed), "regenerated", lineterm="", n=1
+                expected.splitlines(),
+                produced.splitlines(),
+                str(committed),
+                "regenerated",
+                lineterm="",
+                n=1,
             )
             command = f"matcalc doc derivations/{source.name} -o derivations/{committed.name}"
             command += f" --lang {lang}" if lang != "en" else ""
@@ -406,7 +435,10 @@ def test_every_latex_document_compiles_and_renders(tmp_path, fixture_documents):
         stem = tmp_path / Path(name).stem
         done = subprocess.run(
             ["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(stem)],
-            capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 0, f"{name}: {done.stderr}"
         pages = list(tmp_path.glob(stem.name + "-*.png"))
@@ -421,7 +453,9 @@ def markdown_formulas(name: str, text: str) -> list[dict]:
     while i < len(lines):
         if lines[i] == "$$":
             end = lines.index("$$", i + 1)
-            out.append({"tex": "\n".join(lines[i + 1 : end]), "display": True, "where": f"{name}:{i + 2}"})
+            out.append(
+                {"tex": "\n".join(lines[i + 1 : end]), "display": True, "where": f"{name}:{i + 2}"}
+            )
             i = end + 1
             continue
         line = re.sub(r"`[^`]*`", "", lines[i]).replace("\\\\", "")
@@ -441,8 +475,12 @@ def test_katex_accepts_every_markdown_formula(fixture_documents):
     formulas = [f for name, text in texts.items() for f in markdown_formulas(name, text)]
     assert len(formulas) > 500
     done = subprocess.run(
-        [node, str(KATEX_CHECK), katex], input=json.dumps(formulas),
-        capture_output=True, text=True, timeout=300, check=False,
+        [node, str(KATEX_CHECK), katex],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)

@@ -149,7 +149,9 @@ class DocumentLayout:
         return self._join(parts)
 
     @staticmethod
-    def _groups(count: int, solutions: Sequence[Any], headings: Sequence[str]) -> list[tuple[int | None, list]]:
+    def _groups(
+        count: int, solutions: Sequence[Any], headings: Sequence[str]
+    ) -> list[tuple[int | None, list]]:
         """(section index or None, [(solution, heading), …]) in document order, empty sections too."""
         groups: list[tuple[int | None, list]] = [(None, [])] + [(i, []) for i in range(count)]
         for solution, heading in zip(solutions, headings):
