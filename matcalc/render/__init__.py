@@ -344,6 +344,21 @@ class Renderer(StepVisitor):
         return items
 
     # -- helpers shared by the formats ------------------------------------------------
+    @staticmethod
+    def _runs(items: Sequence[Any]) -> Iterable[Any]:
+        """The items of a section, with each run of consecutive ``Line``s as one list."""
+        group: list[Line] = []
+        for item in items:
+            if isinstance(item, Line):
+                group.append(item)
+                continue
+            if group:
+                yield group
+                group = []
+            yield item
+        if group:
+            yield group
+
     def _dedupe(self, rhs: list[Any], value: Any) -> tuple[Any, ...]:
         """rhs, then the value unless it reads exactly like the last form."""
         last = self._m(value)

@@ -10,14 +10,13 @@ one ``aligned`` block for Jupyter (MathJax/KaTeX).
 
 from __future__ import annotations
 
-from matcalc.linalg import KRONECKER
-
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from sympy import Basic, MatrixBase, Symbol
 
+from matcalc.linalg import KRONECKER
 from matcalc.render import Block, Line, Renderer
 from matcalc.render.printing import MathLatexPrinter
 
@@ -170,19 +169,14 @@ class LatexRenderer(LatexMath):
 
     def _section(self, heading: str | None, items: Sequence[Any]) -> str:
         out = [heading] if heading else []
-        group: list[Line] = []
-        for item in [*items, None]:
-            if isinstance(item, Line):
-                group.append(item)
-                continue
-            if group:
-                rows = " \\\\\n".join(self._rows(group))
+        for run in self._runs(items):
+            if isinstance(run, list):
+                rows = " \\\\\n".join(self._rows(run))
                 out.append(f"\\begin{{align*}}\n{rows}\n\\end{{align*}}")
-                group = []
-            if isinstance(item, Block):
-                out.append(str(item))
-            elif item is not None:
-                out.append(rf"\noindent {item}\par")
+            elif isinstance(run, Block):
+                out.append(str(run))
+            else:
+                out.append(rf"\noindent {run}\par")
         return "\n".join(out)
 
     def _document(self, blocks: Sequence[str]) -> str:

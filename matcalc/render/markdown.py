@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from matcalc.render import Block, Line
 from matcalc.render.latex import LatexMath
 
 # Backslash-escape what Markdown would read as emphasis, code, math or HTML.
@@ -39,17 +38,12 @@ class MarkdownRenderer(LatexMath):
 
     def _section(self, heading: str | None, items: Sequence[Any]) -> str:
         out = [heading] if heading else []
-        group: list[Line] = []
-        for item in [*items, None]:
-            if isinstance(item, Line):
-                group.append(item)
-                continue
-            if group:
-                rows = " \\\\\n".join(self._rows(group))
+        for run in self._runs(items):
+            if isinstance(run, list):
+                rows = " \\\\\n".join(self._rows(run))
                 out.append(f"$$\n\\begin{{aligned}}\n{rows}\n\\end{{aligned}}\n$$")
-                group = []
-            if item is not None:
-                out.append(str(item) if isinstance(item, Block) else item)
+            else:
+                out.append(str(run))
         return "\n\n".join(out)
 
     def _document(self, blocks: Sequence[str]) -> str:

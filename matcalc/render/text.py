@@ -8,8 +8,6 @@ parentheses after the formula; no colour.
 
 from __future__ import annotations
 
-from matcalc.linalg import KRONECKER
-
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +15,7 @@ from sympy import Basic, MatrixBase, Symbol
 from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 
+from matcalc.linalg import KRONECKER
 from matcalc.render import Block, Line, Renderer
 from matcalc.render.printing import TextPrettyPrinter, TextPrinter
 
@@ -143,18 +142,13 @@ class TextRenderer(Renderer):
         indent = "  " * self._depth
         body = indent + "  " if heading else indent
         out = [heading] if heading else []
-        group: list[Line] = []
-        for item in [*items, None]:
-            if isinstance(item, Line):
-                group.append(item)
-                continue
-            if group:
-                out += self._equations(group, indent + "  ")
-                group = []
-            if isinstance(item, Block):
-                out.append(str(item))
-            elif item is not None:
-                out.append(body + item)
+        for run in self._runs(items):
+            if isinstance(run, list):
+                out += self._equations(run, indent + "  ")
+            elif isinstance(run, Block):
+                out.append(str(run))
+            else:
+                out.append(body + run)
         return "\n".join(out)
 
     def _equations(self, lines: Sequence[Line], indent: str) -> list[str]:
