@@ -64,6 +64,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -457,6 +458,7 @@ def build(
 ) -> Document:
     """Work every problem (in ``jobs`` processes) into a ``Document``; order never depends on jobs."""
     check_output(fmt, lang)
+    _check_front(problems, fmt, lang)
     work = partial(solve, fmt=fmt, lang=lang, limits=limits)
     tasks = problems.exercises
     solutions: list[Solution] = []
@@ -465,6 +467,21 @@ def build(
         if progress is not None:
             progress()
     return Document(problems=problems, fmt=fmt, lang=lang, solutions=tuple(solutions))
+
+
+def _check_front(problems: ProblemSet, fmt: str, lang: str) -> None:
+    """The document's own text must render (pdflatex cannot typeset every character)."""
+    from matcalc.render.document import markup
+
+    fields = [("title", problems.title), ("author", problems.author)]
+    for i, section in enumerate(problems.sections, 1):
+        fields += [(f"section {i}: title", section.title), (f"section {i}: notes", section.notes)]
+    for name, text in fields:
+        for paragraph in text.paragraphs(lang) if text else ():
+            try:
+                markup(paragraph, "markdown" if fmt == "markdown" else "latex")
+            except ValueError as error:
+                raise UsageError(f"{problems.source}: {name}: {error}") from None
 
 
 def _map(
@@ -478,7 +495,10 @@ def _map(
     chunk = max(1, min(16, len(tasks) // (workers * 8)))
     context = _fork_context()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(work, tasks, chunksize=chunk)
+        try:
+            yield from pool.map(work, tasks, chunksize=chunk)
+        except BrokenProcessPool:
+            raise MatcalcError("a worker process died (out of memory?); try fewer --jobs") from None
 
 
 def _fork_context():

@@ -226,6 +226,30 @@ def test_unexpected_exceptions_become_failures(monkeypatch):
     assert doc.solutions[0].error == "internal error (RuntimeError: kaput); please report it"
 
 
+def _die(*args, **kwargs):
+    os._exit(3)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_a_dead_worker_is_one_error(monkeypatch):
+    monkeypatch.setattr(documents, "solve", _die)
+    sets = documents.loads_text("x**2\nx**3\n")
+    with pytest.raises(MatcalcError, match="a worker process died"):
+        documents.build(sets, fmt="markdown", lang="en", jobs=2)
+
+
+def test_the_documents_own_text_must_typeset(tmp_path):
+    path = write(
+        tmp_path, "p.toml", '[[section]]\ntitle = "Kreis ○"\n[[section.problem]]\nexpr = "x"\n'
+    )
+    result = run("doc", str(path), "-o", str(tmp_path / "p.tex"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "matcalc: error: p.toml: section 1: title: pdflatex cannot typeset '○'"
+    )
+    assert run("doc", str(path), "-o", str(tmp_path / "p.md")).exit_code == 0
+
+
 # -- writing ----------------------------------------------------------------------------
 def test_output_is_written_atomically(tmp_path, monkeypatch):
     path = write(tmp_path, "p.txt", "x**2\n")
