@@ -18,8 +18,8 @@ from matcalc.engine import build
 from matcalc.engine.simplify import evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.parse import parse
 from matcalc.linalg import declare
+from matcalc.parse import parse
 from matcalc.steps import Math, Part, Problem, Verify
 from matcalc.symbols import output_name
 from matcalc.verify import verify, verify_explicit
@@ -62,7 +62,7 @@ def derive(
         raise
     except RecursionError as error:
         raise LimitError("expression is too deeply nested to differentiate") from error
-    except Exception as error:  # noqa: BLE001 - every failure reaches the user as one line
+    except Exception as error:
         name = type(error).__name__
         raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 

@@ -11,7 +11,7 @@ import sympy
 from sympy import Function
 
 
-class sigmoid(Function):  # noqa: N801 - lower case, as users type it
+class sigmoid(Function):
     """σ(x) = 1 / (1 + e^(−x))."""
 
     nargs = 1
@@ -30,7 +30,7 @@ class sigmoid(Function):  # noqa: N801 - lower case, as users type it
         return (1 / (1 + sympy.exp(-self.args[0])))._eval_evalf(prec)
 
     def _latex(self, printer) -> str:
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        return rf"\sigma\left({printer._print(self.args[0])}\right)"
 
     def _pretty(self, printer):
         from sympy.printing.pretty.stringpict import prettyForm

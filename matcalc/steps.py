@@ -14,11 +14,11 @@ method only where the generic fallback is weak.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from sympy import Expr, MatrixBase, Symbol
 
-Math = Union[Expr, MatrixBase]
+Math = Expr | MatrixBase
 """A scalar expression, or a matrix (a vector is an n×1 or 1×n matrix)."""
 
 

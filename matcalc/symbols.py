@@ -40,7 +40,7 @@ def output_name(taken: Iterable[Symbol]) -> Symbol:
 def bold_latex(name: str) -> str:
     """\\mathbf{u}_{1} for u_1: the letter bold, the index not."""
     letter, _, index = name.partition("_")
-    return r"\mathbf{%s}" % letter + (f"_{{{index}}}" if index else "")
+    return rf"\mathbf{{{letter}}}" + (f"_{{{index}}}" if index else "")
 
 
 class VectorName(Symbol):

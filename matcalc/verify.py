@@ -51,7 +51,7 @@ def _symbolically_zero(diff: Expr) -> bool:
         try:
             if rewrite(diff) == 0:
                 return True
-        except Exception:  # noqa: BLE001 - a rewrite that fails decides nothing
+        except Exception:
             continue
     return False
 
@@ -88,7 +88,7 @@ def _draw(rng: random.Random):
 def _value(expr: Expr, point: dict[Symbol, Expr]) -> complex | None:
     try:
         value = expr.xreplace(point).evalf(15)
-    except Exception:  # noqa: BLE001 - a point where evaluation fails is skipped
+    except Exception:
         return None
     if value.has(nan, zoo) or value.free_symbols or not value.is_number:
         return None

@@ -73,8 +73,8 @@ def test_json_is_the_contract():
 def test_gradient_and_layout():
     num = run("derive", "3*x**2*y", "--wrt", "x,y", "--format", "json")
     den = run("derive", "3*x**2*y", "--wrt", "x,y", "--layout", "denominator", "--format", "json")
-    assert "Matrix([[6*x*y, 3*x**2]])" == json.loads(num.stdout)["result"]
-    assert "Matrix([[6*x*y], [3*x**2]])" == json.loads(den.stdout)["result"]
+    assert json.loads(num.stdout)["result"] == "Matrix([[6*x*y, 3*x**2]])"
+    assert json.loads(den.stdout)["result"] == "Matrix([[6*x*y], [3*x**2]])"
 
 
 def test_standalone_latex_is_a_document():

@@ -29,11 +29,10 @@ from sympy import Add, Expr, Mul, Symbol
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import substitute
 from matcalc.steps import (
-    Math,
     ChainRule,
-    DerivativeName,
     Intermediate,
     LocalDerivative,
+    Math,
     Note,
     PathTerm,
     Simplify,

@@ -12,7 +12,7 @@ which is also 0 at 0.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import sympy
 from sympy import Abs, Add, Expr, Heaviside, Max, Min, Mul, Pow, Symbol

@@ -23,7 +23,7 @@ def is_vector_expr(expr: Basic) -> bool:
         return True
     if isinstance(expr, (MatVec, Ones)):
         return True
-    if isinstance(expr, (Symbol, _SCALAR_OPS)) or isinstance(expr, _Op):
+    if isinstance(expr, (Symbol, _Op)):
         return False
     if isinstance(expr, Pow):
         return is_vector_expr(expr.base)
