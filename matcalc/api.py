@@ -18,7 +18,7 @@ from matcalc.engine import build
 from matcalc.engine.simplify import evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.linalg import declare
+from matcalc.linalg import declare, is_scalar
 from matcalc.parse import parse
 from matcalc.steps import Math, Part, Problem, Verify
 from matcalc.symbols import output_name
@@ -75,7 +75,7 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
     variables = _variables(wrt, exprs)
     taken = set().union(*(e.free_symbols for e in exprs), variables)
     kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
-        "gradient" if len(exprs) == 1 else "jacobian"
+        "gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian"
     )
     problem = Problem(
         text=texts,

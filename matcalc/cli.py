@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from matcalc.errors import MatcalcError
+from matcalc.errors import InternalError, MatcalcError
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -142,14 +142,13 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None
-    if fmt == "text":
-        click.echo(derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang))
-    elif fmt == "markdown":
-        click.echo(derivation.to_markdown(lang=lang))
-    elif fmt == "latex":
-        click.echo(derivation.to_latex(standalone=standalone, lang=lang))
-    else:
-        click.echo(derivation.to_json(indent=2, lang=lang))
+    try:
+        rendered = _render(derivation, fmt, ascii_only=ascii_only, standalone=standalone, lang=lang)
+    except Exception as error:  # a renderer bug is still one line, never a traceback
+        name = type(error).__name__
+        message = f"could not render the derivation ({name}); please report it"
+        raise CommandError(InternalError(message)) from error
+    click.echo(rendered)
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
         sys.exit(1)
@@ -230,6 +229,16 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
 
     with click.progressbar(length=total, label=message("doc.progress", lang), file=sys.stderr) as bar:
         yield lambda: bar.update(1)
+
+
+def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:
+    if fmt == "text":
+        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+    if fmt == "markdown":
+        return derivation.to_markdown(lang=lang)
+    if fmt == "latex":
+        return derivation.to_latex(standalone=standalone, lang=lang)
+    return derivation.to_json(indent=2, lang=lang)
 
 
 def _sizes(dims: tuple[str, ...]) -> dict[str, int]:

@@ -162,8 +162,8 @@ class Renderer(StepVisitor):
     def _problem(self, d: Any) -> str:
         p = d.problem
         kind = p.kind
-        if kind == "derivative" and self._is_partial(d):
-            kind = "partial"
+        if kind == "derivative" and p.exprs[0].free_symbols - set(p.wrt):
+            kind = "partial"  # "holding the other variables constant"
         items: list[Any] = [self._msg(f"problem.{kind}", wrt=self._inline(self._list(p.wrt)))]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
         if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
@@ -209,7 +209,10 @@ class Renderer(StepVisitor):
     def _is_partial(self, d: Any) -> bool:
         """∂ wording: the expression has variables other than the one we differentiate by."""
         p = d.problem
-        return p.kind != "derivative" or bool(p.exprs[0].free_symbols - set(p.wrt))
+        # vector problems use ∂ throughout, as the engine's steps do (§4 onwards)
+        return p.kind != "derivative" or bool(p.declarations) or bool(
+            p.exprs[0].free_symbols - set(p.wrt)
+        )
 
     def _names(self, d: Any) -> list[Symbol]:
         p = d.problem

@@ -8,13 +8,28 @@ Each printer class in ``printing`` mixes in one of these; a new operation in
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Function, Mul, Pow, Symbol
+from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
-from matcalc.linalg import MatT, MatVec, Norm, Ones, T, VDot, VSum, _Op
+from matcalc.linalg import (
+    Kron,
+    MatProd,
+    MatT,
+    MatVec,
+    MMul,
+    Norm,
+    Ones,
+    Outer,
+    OuterT,
+    T,
+    VDot,
+    VSum,
+    _Op,
+)
 from matcalc.symbols import VectorName
 
-_SCALAR_OPS = (VDot, VSum, Norm)
+_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, exp)
+"""Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
 
 
 def is_vector_expr(expr: Basic) -> bool:
@@ -55,6 +70,17 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     return [a for a in expr.args if not is_vector_expr(a)], vectors
 
 
+def _powered(method):
+    """Accept SymPy's ``exp=`` (a power of the function): \\left(…\\right)^{exp}."""
+
+    def print_power(self, expr: Basic, exp: str | None = None) -> str:
+        tex = method(self, expr)
+        return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
+
+    print_power.__name__ = method.__name__
+    return print_power
+
+
 class LatexVectors:
     """LaTeX: \\mathbf names come from the symbols; operations here."""
 
@@ -63,10 +89,18 @@ class LatexVectors:
         return super()._print_Add(expr if reordered is None else reordered, order)
 
     def _group(self, expr: Basic) -> str:
+        """``expr`` in parentheses unless it prints as one unit (a name, f(…), diag(…), …)."""
         text = self._print(expr)
-        if isinstance(expr, (Add, Mul)) and not isinstance(expr, Function):
-            return rf"\left({text}\right)"
-        return text
+        atomic = isinstance(expr, (Symbol, Number)) or (
+            isinstance(expr, Function) and not isinstance(expr, _NOT_ATOMIC)
+        )
+        return text if atomic else rf"\left({text}\right)"
+
+    def _factor_group(self, expr: Basic) -> str:
+        """A factor of a matrix product: xᵀ and e^x need no parentheses there, sums do."""
+        if isinstance(expr, (MatT, T, Pow, exp)):
+            return self._print(expr)
+        return self._group(expr)
 
     def _print_Mul(self, expr: Mul) -> str:
         split = _hadamard_split(expr)
@@ -78,10 +112,12 @@ class LatexVectors:
             head = "-"
         return head + r" \otimes ".join(self._group(v) for v in vectors)
 
+    @_powered
     def _print_VDot(self, expr: VDot) -> str:
         a, b = expr.args
         return rf"{self._group(a)} \cdot {self._group(b)}"
 
+    @_powered
     def _print_VSum(self, expr: VSum) -> str:
         return rf"\operatorname{{sum}}\left({self._print(expr.args[0])}\right)"
 
@@ -89,40 +125,49 @@ class LatexVectors:
         tex = rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
         return f"{tex}^{{{exp}}}" if exp else tex
 
+    @_powered
     def _print_MatVec(self, expr: MatVec) -> str:
-        return " ".join(self._group(a) for a in expr.args)
+        return " ".join(self._factor_group(a) for a in expr.args)
 
     _print_MMul = _print_MatVec
 
+    @_powered
     def _print_MatT(self, expr: MatT) -> str:
         return f"{self._group(expr.args[0])}^{{T}}"
 
-    def _print_T(self, expr: T) -> str:
-        return f"{self._group(expr.args[0])}^{{T}}"
+    _print_T = _print_MatT
 
+    @_powered
     def _print_MTrace(self, expr: Basic) -> str:
         return rf"\operatorname{{tr}}\left({self._print(expr.args[0])}\right)"
 
+    @_powered
     def _print_Diag(self, expr: Basic) -> str:
         return rf"\operatorname{{diag}}\left({self._print(expr.args[0])}\right)"
 
+    @_powered
     def _print_Ident(self, expr: Basic) -> str:
         return "I"
 
+    @_powered
     def _print_Ones(self, expr: Basic) -> str:
         return r"\mathbf{1}"
 
+    @_powered
     def _print_MatProd(self, expr: Basic) -> str:
-        return " ".join(self._group(a) for a in expr.args)
+        return " ".join(self._factor_group(a) for a in expr.args)
 
+    @_powered
     def _print_Kron(self, expr: Basic) -> str:
         a, b = expr.args
         return rf"{self._group(a)} \otimes_{{K}} {self._group(b)}"
 
+    @_powered
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
         return rf"{self._group(after)} \otimes_{{K}} {self._group(vector)}^{{T}}"
 
+    @_powered
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
         return rf"{self._group(vector)}^{{T}} \otimes_{{K}} {self._group(after)}"
