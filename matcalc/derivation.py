@@ -15,7 +15,7 @@ from sympy import ImmutableMatrix, MatrixBase
 from matcalc.steps import Explicit, Math, Problem, Step, Verify
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Derivation:
     """A worked derivative: ``problem``, ordered ``steps``, ``result`` and ``verified``.
 
@@ -112,6 +112,13 @@ class Derivation:
         from matcalc.render.latex import LatexRenderer
 
         return LatexRenderer(memo=self._printed).render_math(self)
+
+    def __repr__(self) -> str:
+        p = self.problem
+        status = {True: "verified", False: "NOT VERIFIED", None: "not verified"}[self.verified]
+        wrt = ", ".join(str(s) for s in p.wrt)
+        exprs = "; ".join(p.text)
+        return f"<Derivation of {exprs} by {wrt} = {self.result} ({status}, {len(self.steps)} steps)>"
 
     def __str__(self) -> str:
         return self.to_text()
