@@ -137,7 +137,14 @@ class Renderer(StepVisitor):
         self._kind = "gradient"
 
     # -- the document -----------------------------------------------------------------
+    def configure(self, d: Any) -> None:
+        """Tell the printers whether this derivation has vectors (scalar ones skip the ⊗ search)."""
+        for printer in (getattr(self, "_printer", None), getattr(self, "_pretty", None)):
+            if printer is not None:
+                printer._settings["vectors"] = bool(d.problem.declarations)
+
     def render(self, d: Any) -> str:
+        self.configure(d)
         self._kind = "jacobian" if d.problem.kind == "jacobian" else "gradient"
         blocks = [self._problem(d), *self._steps(d.steps, top=True)]
         blocks.append(self._result(d))

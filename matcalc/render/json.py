@@ -50,6 +50,7 @@ class JsonRenderer(StepVisitor):
 
     def to_dict(self, d: Any) -> dict[str, Any]:
         p = d.problem
+        self._latex.configure(d)
         self._kind = p.kind
         self._latex._kind = "jacobian" if p.kind == "jacobian" else "gradient"
         return {

@@ -121,6 +121,7 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         **LatexPrinter._default_settings,
         "ln_notation": True,
         "order": "none",
+        "vectors": True,  # False skips the search for element-wise products of vectors
         "mat_str": "bmatrix",
         "mat_delim": "",
         "indicator": r"\mathbb{1}",  # pdflatex has no blackboard 1: LatexRenderer uses \mathbf{1}
@@ -180,6 +181,7 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
     _default_settings: ClassVar[dict[str, Any]] = {
         **StrPrinter._default_settings,
         "order": "none",
+        "vectors": True,
         "unicode": True,
     }
 
@@ -292,6 +294,7 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
     _default_settings: ClassVar[dict[str, Any]] = {
         **PrettyPrinter._default_settings,
         "order": "none",
+        "vectors": True,
         "wrap_line": False,
     }
 
@@ -305,7 +308,7 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
         (0.2 s, a sixth of the CLI's start-up) only to look for physical units,
         which matcalc never has.
         """
-        if is_hadamard(expr):
+        if self._settings["vectors"] and is_hadamard(expr):
             return self._linear(expr)
         if expr.could_extract_minus_sign():
             return prettyForm(*self._print(-expr).left("-"), binding=prettyForm.NEG)

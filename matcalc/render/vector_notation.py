@@ -55,6 +55,11 @@ def vector_terms_first(expr: Add) -> Add | None:
     return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
 
 
+def _scalar_only(printer) -> bool:
+    """The renderer says the derivation has no vectors: no ⊗ to look for."""
+    return not printer._settings.get("vectors", True)
+
+
 def is_hadamard(expr: Basic) -> bool:
     """True for an element-wise product of two or more vectors (printed with ⊗)."""
     return isinstance(expr, Mul) and _hadamard_split(expr) is not None
@@ -103,7 +108,7 @@ class LatexVectors:
         return self._group(expr)
 
     def _print_Mul(self, expr: Mul) -> str:
-        split = _hadamard_split(expr)
+        split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
             return super()._print_Mul(expr)
         scalars, vectors = split
@@ -188,7 +193,7 @@ class TextVectors:
 
     def _hadamard(self, expr: Mul) -> str | None:
         """a ⊗ b for a product of vectors; None for any other product."""
-        split = _hadamard_split(expr)
+        split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
             return None
         scalars, vectors = split
@@ -265,7 +270,7 @@ class PrettyVectors:
         return prettyForm(TextPrinter({"unicode": self._use_unicode}).doprint(expr))
 
     def _print_Mul(self, expr: Mul):
-        if _hadamard_split(expr) is not None:
+        if not _scalar_only(self) and _hadamard_split(expr) is not None:
             return self._linear(expr)
         return super()._print_Mul(expr)
 
