@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sympy import Expr, ImmutableMatrix, Matrix, Symbol
+from sympy import Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol
 
-from matcalc.deadline import Deadline, alarm
+from matcalc.deadline import Deadline, Expired, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
 from matcalc.engine.simplify import evaluate
-from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
+from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import parse
@@ -60,6 +60,8 @@ def derive(
             return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
     except MatcalcError:
         raise
+    except Expired:  # the alarm fired just as the block ended
+        raise deadline.error() from None
     except RecursionError as error:
         raise LimitError("expression is too deeply nested to differentiate") from error
     except Exception as error:
@@ -72,7 +74,9 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
     shapes = declare(vectors, matrices)
     texts, exprs = _expressions(expr, limits, shapes)
-    variables = _variables(wrt, exprs)
+    for e in exprs:
+        _check_defined(e)
+    variables = _variables(wrt, exprs, shapes)
     taken = set().union(*(e.free_symbols for e in exprs), variables)
     kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
         "gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian"
@@ -89,18 +93,20 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
     steps, result = build(problem, deadline)
     deadline.check()
     if shapes:
-        checks = _verify_parts(problem, steps, result, shapes)
+        checks = _verify_parts(problem, steps, result, shapes, deadline)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    check = verify(result, reference(problem))
+    check = verify(result, reference(problem), deadline)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 
-def _verify_parts(problem: Problem, steps, result, shapes):
+def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
     expr = problem.exprs[0]
     if len(problem.wrt) == 1:
-        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout),)
+        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout, deadline),)
     parts = [s for s in steps if isinstance(s, Part)]
-    checks = [verify_explicit(expr, p.wrt, p.result, shapes, problem.layout) for p in parts]
+    checks = [
+        verify_explicit(expr, p.wrt, p.result, shapes, problem.layout, deadline) for p in parts
+    ]
     statuses = [c.status for c in checks]
     status = False if False in statuses else None if None in statuses else True
     first = checks[0]
@@ -143,6 +149,27 @@ def _expressions(expr, limits: Limits, shapes) -> tuple[tuple[str, ...], tuple[E
     return tuple(texts), tuple(exprs)
 
 
+UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
+
+
+def _check_defined(expr: Expr) -> None:
+    """Refuse an expression that is undefined as typed: 1/0, csc(0), ln(0), max(I, x).
+
+    SymPy would go on with ``zoo`` (and call the derivative of x + 1/0 zero), or fail
+    deep inside the engine when max or min meets a number that is not real.
+    """
+    try:
+        value = evaluate(expr)
+    except (TypeError, ValueError) as error:  # SymPy's Max/Min: "... is not comparable"
+        if expr.has(Max, Min):
+            msg = "max and min need real arguments; one of them is not real, or undefined (1/0)"
+            raise MathError(msg) from error
+        raise
+    if value.has(*UNDEFINED):
+        msg = "the expression is undefined: it divides by zero or takes a pole (1/0, ln(0), csc(0))"
+        raise MathError(msg)
+
+
 def _check_tree(expr: Expr, limits: Limits) -> None:
     """Apply the parser's size and depth limits to a SymPy expression passed in directly."""
     stack, nodes = [(expr, 1)], 0
@@ -156,7 +183,7 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         stack.extend((a, depth + 1) for a in node.args)
 
 
-def _variables(wrt, exprs: tuple[Expr, ...]) -> tuple[Symbol, ...]:
+def _variables(wrt, exprs: tuple[Expr, ...], shapes=None) -> tuple[Symbol, ...]:
     free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     if wrt is None:
         if len(free) == 1:
@@ -166,7 +193,8 @@ def _variables(wrt, exprs: tuple[Expr, ...]) -> tuple[Symbol, ...]:
         names = ", ".join(str(s) for s in free)
         raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
     items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
-    by_name = {str(s): s for s in free}
+    # a declared vector or matrix keeps its shape even where the expression does not use it
+    by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
     out: list[Symbol] = []
     for item in items:
         name = str(item).strip()

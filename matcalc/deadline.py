@@ -9,7 +9,12 @@ Two layers, because a library caller's worker thread cannot use signals:
   workers) ``alarm(deadline)`` also arms ``SIGALRM``, which interrupts a single
   long SymPy call.
 
-Both raise ``LimitError`` naming the limit.
+Both raise ``LimitError`` naming the limit.  The signal handler raises ``Expired``, a
+``BaseException``, so that no ``except Exception`` on the way (SymPy has many, and
+matcalc's own "a rewrite that fails is skipped" guards are some) can swallow it;
+``alarm`` turns it into the ``LimitError``.  Once the deadline has passed the signal
+repeats every ``REPEAT`` seconds, because an exception raised inside a C-level
+comparison (a dict lookup in SymPy's cache) can be lost.
 """
 
 from __future__ import annotations
@@ -41,6 +46,15 @@ class Deadline:
 
 
 NEVER = Deadline(None)
+REPEAT = 0.05
+"""Seconds between repeated interruptions once the deadline has passed."""
+
+
+class Expired(BaseException):
+    """Raised by SIGALRM at the deadline; ``alarm`` converts it to ``LimitError``.
+
+    A ``BaseException`` on purpose: ``except Exception`` must not catch it.
+    """
 
 
 @contextlib.contextmanager
@@ -55,13 +69,19 @@ def alarm(deadline: Deadline) -> Iterator[None]:
         yield
         return
 
+    armed = True
+
     def interrupt(signum, frame):
-        raise deadline.error()
+        if armed:
+            raise Expired
 
     previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, deadline.seconds)
+    signal.setitimer(signal.ITIMER_REAL, deadline.seconds, REPEAT)
     try:
         yield
+    except Expired:
+        raise deadline.error() from None
     finally:
+        armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

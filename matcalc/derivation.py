@@ -62,6 +62,12 @@ class Derivation:
         value = explicit(self.result, shapes, sizes) if shapes else self.result
         if isinstance(value, MatrixBase):
             return ImmutableMatrix(value)
+        if value == 0 and shapes and len(self.problem.wrt) == 1:  # 0 is the zero Jacobian
+            from matcalc.linalg import jacobian_shape
+
+            problem = self.problem
+            shape = jacobian_shape(problem.exprs[0], problem.wrt[0], shapes, sizes, problem.layout)
+            return ImmutableMatrix.zeros(*shape)
         return ImmutableMatrix([[value]])
 
     def with_explicit(self, **dims: int) -> Derivation:

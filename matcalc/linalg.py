@@ -289,6 +289,27 @@ def has_vectors(expr: Expr) -> bool:
 # --- explicit components ------------------------------------------------------------
 
 
+def jacobian_shape(expr, wrt: Symbol, shapes: Shapes, dims: dict[Symbol, int], layout: str) -> tuple[int, int]:
+    """Rows × columns of ∂expr/∂wrt written out at ``dims``.
+
+    Numerator layout: an m-vector by an n-vector is m×n; a scalar by an r×c matrix is
+    c×r; an m-vector by a matrix is m × (r·c), the matrix's rows stacked.  Denominator
+    layout transposes.  Used to write the zero Jacobian, which the engine keeps as 0.
+    """
+
+    def size(s) -> int:
+        return int(s.subs(dims)) if isinstance(s, Expr) else int(s)
+
+    rows, cols = (size(s) for s in shape_of(expr, shapes))
+    length = rows * cols
+    wrt_rows, wrt_cols = (size(s) for s in shape_of(wrt, shapes))
+    if wrt_cols > 1:
+        shape = (wrt_cols, wrt_rows) if length == 1 else (length, wrt_rows * wrt_cols)
+    else:
+        shape = (length, wrt_rows)
+    return shape[::-1] if layout == "denominator" else shape
+
+
 def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, ImmutableMatrix]:
     """Each declared name as a matrix of Symbols w_1 … or X_11 … at concrete sizes."""
     out = {}

@@ -74,7 +74,14 @@ from typing import NamedTuple
 import sympy
 from sympy.core.function import AppliedUndef
 
-from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
+from matcalc.errors import (
+    LimitError,
+    MatcalcError,
+    MathError,
+    ParseError,
+    ShapeError,
+    UnsupportedError,
+)
 from matcalc.functions import sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
@@ -122,6 +129,33 @@ def _factorial(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     raise p.error(UnsupportedError, msg, node)
 
 
+def _max_min(cls: type) -> _Fn:
+    """max/min of two or more arguments, each of which must be real.
+
+    SymPy cannot order complex numbers (max(sqrt(-1), x)); it would fail later with
+    "not comparable", so the argument is refused here with its column.  The test is
+    SymPy's own: not real, or a number that cannot be compared.
+    """
+
+    def build(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+        for i, arg in enumerate(a):
+            if not _real(arg):
+                name = node.func.id  # type: ignore[attr-defined]
+                msg = f"{name} needs real arguments; {p.arg_text(node, i)} is not a real number"
+                raise p.error(MathError, msg, node.args[i])
+        return cls(*a, evaluate=False)
+
+    return _Fn(2, None, build)
+
+
+def _real(arg: Expr) -> bool:
+    """False when SymPy's Max/Min would refuse ``arg`` (not real, or not comparable)."""
+    try:
+        return not (arg.is_extended_real is False or (arg.is_number and not arg.is_comparable))
+    except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
+        return False
+
+
 def _sqrt(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return sympy.Pow(a[0], sympy.Rational(1, 2), evaluate=False)
 
@@ -139,10 +173,10 @@ FUNCTIONS: dict[str, _Fn] = {
     "sqrt": _Fn(1, 1, _sqrt),
     "abs": _unary(sympy.Abs),
     "Abs": _unary(sympy.Abs),
-    "max": _Fn(2, None, lambda p, node, a: sympy.Max(*a, evaluate=False)),
-    "Max": _Fn(2, None, lambda p, node, a: sympy.Max(*a, evaluate=False)),
-    "min": _Fn(2, None, lambda p, node, a: sympy.Min(*a, evaluate=False)),
-    "Min": _Fn(2, None, lambda p, node, a: sympy.Min(*a, evaluate=False)),
+    "max": _max_min(sympy.Max),
+    "Max": _max_min(sympy.Max),
+    "min": _max_min(sympy.Min),
+    "Min": _max_min(sympy.Min),
     "sigmoid": _unary(sigmoid),
     "factorial": _Fn(1, 1, _factorial),
 }

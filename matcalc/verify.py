@@ -5,11 +5,23 @@
 1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``
    (bounded: skipped on large expressions);
 2. numeric: otherwise both sides are evaluated at seeded random points
-   (x ∈ [-2, 2] \\ {0}, 15 digits, relative tolerance ``TOLERANCE``).  Every point
-   agreeing gives True; any point disagreeing gives False; too few points where
-   both sides are finite gives None (undecided).
+   (each variable drawn from [-2, 2] with |x| ≥ 0.05, on a grid of 0.001, as 30-digit
+   floats; compared at 15 digits with relative tolerance ``TOLERANCE`` = 1e-9).  Up to
+   ``POINTS * 3`` points are tried, skipping those where either side is not a finite
+   number (a pole, ln of 0) or larger than 1e12.  ``POINTS`` agreeing (or at least 3)
+   gives True; any point disagreeing gives False; fewer than 3 gives None (undecided,
+   shown as "not verified").  Results with undefined functions (f(x)) are only ever
+   checked symbolically: they are True or None, never False.
 
-Conventions: kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside`` uses
+Points are floats, not rationals: with exact numbers SymPy's automatic evaluation (a
+Heaviside deciding the sign of a nested radical) can take unbounded time.  A
+``deadline`` is checked between points.
+
+Conventions: complex values are compared as SymPy computes them (principal branches:
+ln(-2) = ln 2 + iπ), so ln of a negative number is no error.  |·|, max, min, sign and the
+step 1[z > 0] are functions of a real argument: a point where one of their arguments is
+not real (|√x| at x < 0), or is at the kink (within 1e-9), is skipped like a pole.
+Kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside`` uses
 1/2 there.  Both are compared as ``Heaviside(z, 0)`` since they differ only on a
 set of measure zero, and random points never land on it.
 """
@@ -18,16 +30,35 @@ from __future__ import annotations
 
 import random
 
-from sympy import Expr, Heaviside, MatrixBase, Max, Min, Symbol, cancel, count_ops, expand, nan, zoo
+from sympy import (
+    Abs,
+    Expr,
+    Float,
+    Heaviside,
+    MatrixBase,
+    Max,
+    Min,
+    Rational,
+    Symbol,
+    cancel,
+    count_ops,
+    expand,
+    nan,
+    sign,
+    zoo,
+)
 from sympy.core.function import AppliedUndef
 
+from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.simplify import has_fraction
 from matcalc.functions import rewrite_builtin
 from matcalc.steps import Math, Verify
 
 TOLERANCE = 1e-9
+"""Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
 POINTS = 6
 MAX_SYMBOLIC_OPS = 200
+_KINKS = (Abs, Heaviside, Max, Min, sign)
 
 
 def _normalise(expr: Expr) -> Expr:
@@ -56,15 +87,21 @@ def _symbolically_zero(diff: Expr) -> bool:
     return False
 
 
-def _numeric(result: Expr, reference: Expr, seed: int) -> tuple[bool | None, int]:
+def _numeric(
+    result: Expr, reference: Expr, seed: int, deadline: Deadline = NEVER
+) -> tuple[bool | None, int]:
     """(status, points compared) from evaluation at random points."""
     symbols = sorted(result.free_symbols | reference.free_symbols, key=str)
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
+    kinks = result.atoms(*_KINKS) | reference.atoms(*_KINKS)
     rng = random.Random(seed)
     agreed = 0
     for _ in range(POINTS * 3):
+        deadline.check()
         point = {s: _draw(rng) for s in symbols}
+        if not all(_regular(kink, point) for kink in kinks):
+            continue
         a, b = _value(result, point), _value(reference, point)
         if a is None or b is None:
             continue
@@ -76,13 +113,22 @@ def _numeric(result: Expr, reference: Expr, seed: int) -> tuple[bool | None, int
     return (True if agreed >= 3 else None), agreed
 
 
-def _draw(rng: random.Random):
-    from sympy import Rational
+def _regular(kink: Expr, point: dict[Symbol, Expr]) -> bool:
+    """True when the kink function's arguments are real at ``point`` and off the kink."""
+    values = [_value(arg, point) for arg in kink.args[:1 if isinstance(kink, Heaviside) else None]]
+    if any(v is None or abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in values):
+        return False
+    reals = [v.real for v in values]
+    if isinstance(kink, (Max, Min)):  # the kink is where two arguments meet
+        reals = [p - q for i, p in enumerate(reals) for q in reals[i + 1 :]]
+    return all(abs(v) > TOLERANCE for v in reals)
 
-    value = 0
+
+def _draw(rng: random.Random) -> Float:
+    value = 0.0
     while abs(value) < 0.05:
         value = rng.uniform(-2, 2)
-    return Rational(round(value * 1000), 1000)
+    return Float(Rational(round(value * 1000), 1000), 30)
 
 
 def _value(expr: Expr, point: dict[Symbol, Expr]) -> complex | None:
@@ -101,16 +147,18 @@ def _value(expr: Expr, point: dict[Symbol, Expr]) -> complex | None:
     return number
 
 
-def compare(result: Expr, reference: Expr, seed: int = 0) -> tuple[bool | None, str, int]:
+def compare(
+    result: Expr, reference: Expr, seed: int = 0, deadline: Deadline = NEVER
+) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry."""
     result, reference = _normalise(result), _normalise(reference)
     if _symbolically_zero(result - reference):
         return True, "symbolic", 0
-    status, points = _numeric(result, reference, seed)
+    status, points = _numeric(result, reference, seed, deadline)
     return status, "numeric", points
 
 
-def verify(result: Math, reference: Math) -> Verify:
+def verify(result: Math, reference: Math, deadline: Deadline = NEVER) -> Verify:
     """Compare ``result`` with SymPy's ``reference`` entry by entry."""
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
@@ -122,7 +170,7 @@ def verify(result: Math, reference: Math) -> Verify:
         pairs = [(result, reference)]
     statuses, methods, points = [], set(), 0
     for k, (a, b) in enumerate(pairs):
-        status, method, n = compare(a, b, seed=k)
+        status, method, n = compare(a, b, seed=k, deadline=deadline)
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
@@ -193,7 +241,7 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     return jac.T if layout == "denominator" else jac
 
 
-def verify_explicit(expr, wrt, result, shapes, layout: str) -> Verify:
+def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER) -> Verify:
     """Verify a vector result by writing everything out at concrete sizes (n = 3, …)."""
     from sympy import ImmutableMatrix
 
@@ -202,9 +250,11 @@ def verify_explicit(expr, wrt, result, shapes, layout: str) -> Verify:
     dims = default_dims(shapes)
     reference = explicit_reference(expr, wrt, shapes, dims, layout)
     ours = explicit(result, shapes, dims)
+    if ours == 0 and isinstance(reference, MatrixBase):  # 0 stands for the zero Jacobian
+        ours = ImmutableMatrix.zeros(*reference.shape)
     if not isinstance(ours, MatrixBase):
         ours = ImmutableMatrix([[ours]])
-    check = verify(ours, reference)
+    check = verify(ours, reference, deadline)
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
     return Verify(

@@ -9,7 +9,20 @@ cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
 
 from __future__ import annotations
 
-from sympy import Add, Basic, MatrixBase, Mul, cancel, count_ops, factor_terms, preorder_traversal, together
+from sympy import (
+    Add,
+    Basic,
+    Derivative,
+    MatrixBase,
+    Mul,
+    Subs,
+    Symbol,
+    cancel,
+    count_ops,
+    factor_terms,
+    preorder_traversal,
+    together,
+)
 
 MAX_OPS = 120
 
@@ -35,6 +48,9 @@ def substitute(expr, mapping: dict):
         return mapping[expr]
     if not isinstance(expr, Basic) or not expr.args:
         return expr
+    if isinstance(expr, Derivative) and _needs_subs(expr, mapping):
+        bound = sorted((s for s in expr.free_symbols if s in mapping), key=str)
+        return Subs(expr, bound, [mapping[s] for s in bound])
     args = tuple(substitute(a, mapping) for a in expr.args)
     if args == expr.args:
         return expr
@@ -42,6 +58,22 @@ def substitute(expr, mapping: dict):
         return expr.func(*args, evaluate=False)
     except TypeError:
         return expr.func(*args)
+
+
+def _needs_subs(derivative: Derivative, mapping: dict) -> bool:
+    """True when substituting into ∂f(u, …)/∂v would change what is differentiated.
+
+    Derivative(f(u), u) with u = g(x) may become Derivative(f(g(x)), g(x)), f′ at g(x);
+    but u = -x cannot be a variable of differentiation, and in ∂f(u, x)/∂x with u = -x
+    the x inside u would be differentiated too.  Those are written Subs(∂f(u, x)/∂x, u, -x).
+    """
+    variables = derivative.variables
+    new = [mapping.get(v, v) for v in variables]
+    if any(not getattr(n, "_diff_wrt", False) for n in new) or len(set(new)) < len(set(variables)):
+        return True
+    others = [mapping[s] for s in derivative.expr.free_symbols
+              if isinstance(s, Symbol) and s in mapping and s not in variables]
+    return any(value.has(n) for value in others for n in new)
 
 
 def _size(expr) -> tuple[int, int]:

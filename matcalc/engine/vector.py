@@ -104,6 +104,8 @@ class VectorCalculus:
     def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
         self.deadline.check()
         expr = evaluate(definition)
+        if not depends(expr, wrt):
+            return Integer(0)  # the zero Jacobian, of any shape
         if isinstance(expr, VSum) and expr.args[0] == wrt:
             return T(Ones(self._length(wrt)))
         if isinstance(expr, Norm) and expr.args[0] == wrt:

@@ -1,0 +1,152 @@
+"""Minimal inputs that once failed, most of them found by the fuzzers in ``test_fuzz.py``.
+
+Each test names the bug it pins.  Truth comes from outside the engine: ``sympy.diff``
+of expressions built here, with an undefined f replaced by a known function.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sympy
+from sympy import Lambda, Matrix, Symbol, cos, sin
+
+import matcalc
+from matcalc.deadline import Deadline, alarm
+from matcalc.errors import InternalError, LimitError, MathError
+
+x = Symbol("x", real=True)
+t1, t2 = sympy.symbols("t1 t2", real=True)
+f = sympy.Function("f", real=True)
+g = sympy.Function("g", real=True)
+VECTORS = dict(vectors=["w", "x", "a"], matrices=["A"])
+
+
+def with_f(expr, body, g_body=None) -> sympy.Expr:
+    """expr with f (and g) replaced by Lambdas, and every derivative worked out."""
+    if g_body is not None:  # ∂f(g(x))/∂g(x) first, while g(x) is still a variable
+        expr = expr.replace(
+            lambda e: isinstance(e, sympy.Derivative) and e.has(g),
+            lambda e: _by_dummies(e),
+        )
+        expr = expr.replace(lambda e: isinstance(e, g), lambda e: g_body(*e.args))
+    return expr.replace(lambda e: isinstance(e, f), lambda e: body(*e.args)).doit()
+
+
+def _by_dummies(derivative):
+    dummies = {v: sympy.Dummy() for v in derivative.variables if not v.is_Symbol}
+    inner = sympy.Derivative(derivative.expr.xreplace(dummies), *[dummies.get(v, v) for v in derivative.variables])
+    return sympy.Subs(inner, list(dummies.values()), list(dummies))
+
+
+def same(a, b) -> bool:
+    return sympy.simplify(a - b) == 0
+
+
+# -- undefined functions: f(-x) and f(sin(x), x) --------------------------------------------------
+def test_undefined_function_of_an_expression_that_is_not_a_symbol():
+    """f(-x) was an InternalError: ∂f(u)/∂u with u = -x became Derivative(f(-x), -x)."""
+    d = matcalc.derive("f(-x)", "x")
+    assert d.verified is True
+    body = Lambda(t1, sin(t1) + t1**3)
+    assert same(with_f(d.result, body), sympy.diff(body(-x), x))
+
+
+def test_partial_derivative_of_f_holds_its_other_argument_constant():
+    """f(g(x), x): ∂f(u, x)/∂x with u = g(x) became Derivative(f(g(x), x), x), the TOTAL
+    derivative, so the path through g was counted twice (silently: only "not verified")."""
+    d = matcalc.derive("f(g(x), x)", "x")
+    assert d.verified is not False
+    body, g_body = Lambda((t1, t2), t1**2 * t2 + cos(t2)), Lambda(t1, sin(t1))
+    assert same(with_f(d.result, body, g_body), sympy.diff(body(sin(x), x), x))
+
+
+def test_partial_derivative_at_an_expression():
+    """f(sin(x), x) was an InternalError (Derivative(…, sin(x)) cannot be built)."""
+    d = matcalc.derive("f(sin(x), x)", "x")
+    assert d.verified is not False
+    body = Lambda((t1, t2), t1**2 * t2 + cos(t2))
+    assert same(with_f(d.result, body), sympy.diff(body(sin(x), x), x))
+
+
+def test_f_of_the_same_variable_twice():
+    d = matcalc.derive("f(x, -x)", "x")
+    body = Lambda((t1, t2), t1**2 * t2 + cos(t2))
+    assert same(with_f(d.result, body), sympy.diff(body(x, -x), x))
+
+
+# -- max and min need real arguments; undefined constants ------------------------------------------
+@pytest.mark.parametrize(
+    "text,column",
+    [("max(sqrt(-1), x)", 5), ("min(x, ln(-2))", 8), ("max(0, acos(3))", 8),
+     ("max(x, csc(0))", 8), ("max(x, acsch(0))", 8)],
+)
+def test_max_of_a_number_that_is_not_real_is_a_math_error(text, column):
+    """These were InternalError (SymPy: "The argument 'I' is not comparable")."""
+    with pytest.raises(MathError) as info:
+        matcalc.derive(text, "x")
+    assert not isinstance(info.value, InternalError)
+    assert "needs real arguments" in info.value.message
+    assert info.value.column == column
+
+
+def test_max_whose_argument_is_not_real_only_once_evaluated():
+    """acsc(x - x) is acsc(0), infinite: found only when SymPy evaluates, still a MathError."""
+    with pytest.raises(MathError) as info:
+        matcalc.derive("min(x**acsc(x - x), x)", "x")
+    assert not isinstance(info.value, InternalError)
+    assert "max and min need real arguments" in info.value.message
+
+
+@pytest.mark.parametrize("text", ["x + 1/0", "x*ln(0)", "x + csc(0)", "acsch(0) + x"])
+def test_undefined_constant_is_a_math_error(text):
+    """x + 1/0 was "verified" with derivative 0 (SymPy: zoo + x)."""
+    with pytest.raises(MathError, match="undefined"):
+        matcalc.derive(text, "x")
+
+
+# -- verification: |z| of a complex z, and slow exact evaluation ----------------------------------
+@pytest.mark.parametrize(
+    "text", ["abs(sqrt(x))", "-(abs((((x)^(x))**(1/2) * ((1) - (x))^(0.5))^(1/2)))"]
+)
+def test_abs_of_a_value_that_is_not_real_is_not_a_false_alarm(text):
+    """d|u|/du = sign(u) holds for real u; at points where u is complex the check said False."""
+    assert matcalc.derive(text, "x").verified is not False
+
+
+def test_numeric_check_is_fast_on_nested_radicals():
+    """Exact rational points made SymPy decide signs of nested radicals: a 40 s hang."""
+    text = "max(-((ln((0.5) * (asec(x))))^(atan(((x) + (x)) * ((1) + (x))))), sqrt(x))"
+    start = time.perf_counter()
+    d = matcalc.derive(text, "x")
+    assert time.perf_counter() - start < 5
+    assert d.verified is not False
+
+
+def test_timeout_is_not_swallowed_by_except_exception():
+    """SIGALRM's LimitError was caught by SymPy's (and matcalc's) `except Exception`."""
+    start = time.perf_counter()
+    with pytest.raises(LimitError, match="time limit"), alarm(Deadline(0.2)):
+        while time.perf_counter() - start < 10:
+            try:
+                sum(range(10_000))
+            except Exception:  # what the alarm must get through
+                pass
+    assert time.perf_counter() - start < 2
+
+
+# -- vectors: the zero Jacobian has a shape --------------------------------------------------------
+@pytest.mark.parametrize(
+    "text,wrt,shape",
+    [("10", "x", (1, 3)), ("a", "x", (3, 3)), ("w + (b + b)", "x", (3, 3)), ("b", "w", (1, 3)),
+     ("0", "A", (3, 3)), ("a", "A", (3, 9)), ("w", "b", (3, 1))],
+)
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_zero_jacobian_has_the_right_shape(text, wrt, shape, layout):
+    """A declared x absent from the expression was taken for a scalar (verified True, 1×1),
+    and a zero Jacobian by a vector was the scalar 0 (verified False)."""
+    d = matcalc.derive(text, wrt, layout=layout, **VECTORS)
+    assert d.verified is True
+    expected = shape if layout == "numerator" else shape[::-1]
+    assert d.explicit(n=3) == Matrix.zeros(*expected)
