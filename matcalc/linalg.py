@@ -286,6 +286,32 @@ def has_vectors(expr: Expr) -> bool:
     return any(isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols)
 
 
+# --- evaluation that keeps vectors vectors ------------------------------------------
+
+
+def evaluate_shaped(expr, shapes: Shapes):
+    """Evaluate an unevaluated tree; a vector that cancels to a constant c becomes c·1.
+
+    Vectors are commutative symbols, so SymPy evaluates w/w and √u ⊗ (1/√u) to 1 and w - w
+    to 0: a vector read as a scalar (sum(w/w) would be 1, not n).  A nonzero constant is
+    written c·Ones(n) again; 0 stays 0, the zero of any shape.
+    """
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(lambda e: evaluate_shaped(e, shapes))
+    if not isinstance(expr, sympy.Basic) or not expr.args:
+        return expr
+    value = expr.func(*(evaluate_shaped(a, shapes) for a in expr.args))
+    return keep_vector(value, expr, shapes)
+
+
+def keep_vector(value, original, shapes: Shapes):
+    """``value`` (what ``original`` evaluated to) as c·Ones(n) if a vector collapsed to c."""
+    if value == 0 or has_vectors(value) or not has_vectors(original):
+        return value
+    rows, cols = shape_of(original, shapes)
+    return value * Ones(rows) if cols == 1 and rows != 1 else value
+
+
 # --- explicit components ------------------------------------------------------------
 
 
@@ -354,16 +380,24 @@ class _Explicit:
             return _broadcast_fold(args, _times)
         return _elementwise(expr.func, args)
 
+    # a scalar where a vector belongs is 0, the zero vector (evaluate_shaped): w - w
     def _VDot(self, a, b):
+        if not isinstance(a, MatrixBase) or not isinstance(b, MatrixBase):
+            return _zero(a, b)
         return (a.T * b)[0, 0]
 
     def _VSum(self, a):
-        return sum(a, Integer(0))
+        return sum(a, Integer(0)) if isinstance(a, MatrixBase) else _zero(a)
 
     def _Norm(self, a):
+        if not isinstance(a, MatrixBase):
+            return _zero(a)
         return sympy.sqrt(sum((e**2 for e in a), Integer(0)))
 
     def _MatVec(self, a, v):
+        if not isinstance(v, MatrixBase):
+            _zero(v)
+            return ImmutableMatrix.zeros(a.rows, 1)
         return ImmutableMatrix(a * v)
 
     def _MatT(self, a):
@@ -376,7 +410,7 @@ class _Explicit:
         return a.trace()
 
     def _Diag(self, v):
-        return ImmutableMatrix(sympy.diag(*list(v)))
+        return ImmutableMatrix(sympy.diag(*list(v))) if isinstance(v, MatrixBase) else _zero(v)
 
     def _Ident(self, n):
         return ImmutableMatrix(sympy.eye(int(n)))
@@ -399,6 +433,13 @@ class _Explicit:
         for f in factors[1:]:
             out = _times_matrix(out, f)
         return out
+
+
+def _zero(*values):
+    """0 when one of ``values`` (scalars standing for vectors) is the zero vector."""
+    if any(v == 0 for v in values if not isinstance(v, MatrixBase)):
+        return Integer(0)
+    raise ShapeError(f"a scalar where a vector belongs: {values}")
 
 
 def _times_matrix(a, b):

@@ -221,10 +221,12 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     """SymPy's Jacobian of the explicitly expanded components (numerator or denominator)."""
     from sympy import ImmutableMatrix, Matrix
 
-    from matcalc.engine.simplify import evaluate
-    from matcalc.linalg import components, explicit
+    from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
 
-    values = explicit(evaluate(expr), shapes, dims)
+    values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
+    rows, cols = shape_of(expr, shapes)
+    if cols == 1 and rows != 1 and not isinstance(values, MatrixBase):  # w - w: the zero vector
+        values = ImmutableMatrix.ones(int(rows.subs(dims)), 1) * values
     comps = components(shapes, dims)
     variable = comps.get(wrt, ImmutableMatrix([[wrt]]))
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked

@@ -150,3 +150,74 @@ def test_zero_jacobian_has_the_right_shape(text, wrt, shape, layout):
     assert d.verified is True
     expected = shape if layout == "numerator" else shape[::-1]
     assert d.explicit(n=3) == Matrix.zeros(*expected)
+
+
+# -- vectors that cancel to a constant -------------------------------------------------------------
+def vec(name: str, n: int = 3) -> Matrix:
+    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
+
+
+def numerically_equal(ours, truth) -> bool:
+    point = {s: sympy.Rational(k + 2, 7) for k, s in enumerate(sorted(truth.free_symbols | ours.free_symbols, key=str))}
+    return all(abs(complex((a - b).xreplace(point).evalf(30))) < 1e-20 for a, b in zip(ours, truth))
+
+
+@pytest.mark.parametrize(
+    "text,truth",
+    [
+        # √x ⊗ 1/(2√x) evaluated to 1/2, a scalar: the result was T(1), verified False
+        ("norm(sqrt(x))", lambda x, w: sympy.sqrt(sum(x))),
+        ("norm(x**(1/2))**2", lambda x, w: sum(x)),
+        # sum(x ⊗ 1/x): sum of the scalar 1 was an InternalError ('One' is not iterable)
+        ("sum(x*(1/x))", lambda x, w: sympy.Integer(3)),
+        # w - w evaluated to the scalar 0: A @ 0 was a 3×3 matrix (InternalError)
+        ("norm(w - ((A @ (w - w) + w) - x))", lambda x, w: sympy.sqrt(sum(e**2 for e in x))),
+    ],
+)
+def test_a_vector_that_cancels_to_a_constant_stays_a_vector(text, truth):
+    d = matcalc.derive(text, "x", **VECTORS)
+    assert d.verified is True
+    x_, w_ = vec("x"), vec("w")
+    expected = Matrix([[sympy.diff(truth(x_, w_), s) for s in x_]])
+    assert numerically_equal(d.explicit(n=3), expected)
+
+
+def test_max_of_zero_vectors():
+    """max(0, w - w) nested: Diag(0) could not be written out (InternalError)."""
+    text = "max(0, max(0, (max(0, max(0, w - w))) - (max(0, (max(0, w)) - (w - w)))))"
+    d = matcalc.derive(text, "w", **VECTORS)
+    assert d.verified is True
+
+
+# -- max and min whose arguments coincide ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["max(min(max(x, x*x), x), x)", "min(min(max(min(max(x, (x) * (x)), x), x), x), x)"]
+)
+def test_max_whose_arguments_coincide_everywhere(text):
+    """min(max(x, x²), x) is x: the kink rule 1[u > x]·u′ + 1[x > u] gave 0 (verified False)."""
+    d = matcalc.derive(text, "x")
+    assert d.result == 1 and d.verified is True
+    assert any(getattr(s, "topic", None) == "tie" for s in d.steps)
+
+
+# -- a scalar's gradient by a matrix, spread over a vector -------------------------------------
+@pytest.mark.parametrize(
+    "text,truth",
+    [
+        ("A@a + (A@a)@a", lambda A, a, w: A * a + Matrix.ones(3, 1) * (a.T * A * a)[0]),
+        ("w*((A@a)@w) - A@a", lambda A, a, w: w * (a.T * A.T * w)[0] - A * a),
+    ],
+)
+def test_vector_plus_scalar_by_a_matrix(text, truth):
+    """The gradient a aᵀ of (Aa)·a was multiplied by the column 1 of scalar expansion as if
+    it were an n×n Jacobian: a 3×1 by 3×1 product (InternalError)."""
+    d = matcalc.derive(text, "A", vectors=["a", "w"], matrices=["A"])
+    assert d.verified is True
+    A = Matrix(3, 3, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+    expected = truth(A, vec("a"), vec("w")).jacobian(list(A))
+    assert numerically_equal(d.explicit(n=3), expected)
+
+
+def test_trace_spread_over_a_vector_is_named_not_internal():
+    with pytest.raises(matcalc.UnsupportedError, match="not supported yet"):
+        matcalc.derive("x * trace(A)", "A", vectors=["x"], matrices=["A"])

@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sympy import Add, Expr, Mul, Symbol
+from sympy import Add, Expr, Max, Min, Mul, Symbol
 
 from matcalc.engine.rules import depends, has_kink
-from matcalc.engine.simplify import substitute
+from matcalc.engine.simplify import evaluate, substitute
 from matcalc.steps import (
     ChainRule,
     Intermediate,
@@ -136,7 +136,8 @@ def derive_chain(
     taken: set[Symbol],
 ) -> tuple[tuple[Step, ...], Math]:
     """The steps and the simplified result of d(expr)/d(wrt)."""
-    notes = _kink_notes(expr)
+    expr, settled = _settle_ties(expr)
+    notes = (*_kink_notes(expr), *settled)
     if calc.is_simple(expr, wrt):
         steps, result = _direct(expr, wrt, calc, output=output, partial=partial)
         return (*notes, *steps), result
@@ -335,6 +336,40 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
     if result != after:
         steps.append(simplify)
     return steps, result
+
+
+def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
+    """max/min whose arguments SymPy can order, replaced by what SymPy evaluates them to.
+
+    max(min(x², x), x) is x, but its derivative by the kink rule, 1[u > x]·u′ + 1[x > u],
+    is 0: the arguments coincide everywhere and the convention "0 at the kink" would hold
+    on a whole interval.  So before the steps, such a max is written x (with a note); a
+    max whose arguments SymPy cannot order (max(0, z)) stays as typed.
+    """
+    notes: list[Note] = []
+
+    def settle(node: Expr) -> Expr:
+        if not node.args:
+            return node
+        inner = len(notes)
+        args = tuple(settle(a) for a in node.args)
+        if isinstance(node, (Max, Min)):
+            value = node.func(*(evaluate(a) for a in args))
+            if not isinstance(value, node.func) or len(value.args) < len(args):
+                del notes[inner:]  # one note for the outermost max or min replaced
+                notes.append(Note(topic="tie", math=node, explanation=(
+                    "SymPy can order the arguments of this max or min, so it equals one of "
+                    "them and is replaced by it before differentiating (where the arguments "
+                    "coincide, the kink rule would give 0).")))
+                return value
+        if args == node.args:
+            return node
+        try:
+            return node.func(*args, evaluate=False)
+        except TypeError:
+            return node.func(*args)
+
+    return settle(expr), tuple(notes)
 
 
 def _kink_notes(expr: Expr) -> tuple[Note, ...]:

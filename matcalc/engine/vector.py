@@ -49,6 +49,8 @@ from matcalc.linalg import (
     VDot,
     VSum,
     _Op,
+    evaluate_shaped,
+    keep_vector,
     shape_of,
 )
 from matcalc.symbols import VectorName
@@ -182,7 +184,7 @@ class VectorCalculus:
 
     def tidy(self, expr: Expr) -> Expr:
         self.deadline.check()
-        expr = evaluate(expr)
+        expr = evaluate_shaped(expr, self.shapes)
         expr = expr.replace(lambda e: isinstance(e, MatProd), lambda e: self.product(e.args))
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
@@ -268,6 +270,8 @@ class VectorCalculus:
             if isinstance(b, Outer):
                 return MatProd(vector, inner)
             return MatProd(self.transpose(inner), T(vector))
+        if self._column(a) and self.shape(b)[0] != 1:
+            return self._spread_gradient(a, b)
         if isinstance(b, MatProd):
             return self.product([self._core(a, b.args[0]), *b.args[1:]])
         if isinstance(a, Ident):
@@ -275,14 +279,14 @@ class VectorCalculus:
         if isinstance(b, Ident):
             return a
         if isinstance(a, Diag) and isinstance(b, Diag):
-            return Diag(a.args[0] * b.args[0])
+            return Diag(self._times(a.args[0], b.args[0]))
         if isinstance(a, T) and self.is_vector(a.args[0]):
             return self._row_times(a.args[0], b)
         if isinstance(a, Diag):
             if isinstance(b, Ones):
                 return a.args[0]
             if self.is_vector(b):
-                return a.args[0] * b
+                return self._times(a.args[0], b)
         if isinstance(a, MatProd):
             last = self._core(a.args[-1], b)
             if not isinstance(last, MatProd):
@@ -290,10 +294,36 @@ class VectorCalculus:
             return MatProd(*a.args, b)
         return MatProd(a, b)
 
+    def _column(self, expr: Expr) -> bool:
+        rows, cols = self.shape(expr)
+        return cols == 1 and rows != 1
+
+    def _spread_gradient(self, column: Expr, gradient: Expr) -> Expr:
+        """c·∂s/∂X: a scalar's gradient by a matrix X, spread over a vector c (c = 1 for
+        scalar expansion), as the Jacobian by vec(X), X's rows stacked.
+
+        The gradient p q (numerator layout: ∂s/∂X_ij = q_i p_j) is the row q ⊗ pᵀ by
+        vec(X), so c·(p q) is (c q) ⊗ₖ pᵀ: the operator Outer(p, c q), which ``tidy``
+        writes as that Kronecker product (like the dense layer's diag(…) ⊗ₖ xᵀ).
+        """
+        if isinstance(gradient, MatProd) and len(gradient.args) == 2:
+            p, q = gradient.args
+            if self._column(p) and self.shape(q)[0] == 1:
+                return Outer(p, self.multiply(column, q))
+        raise UnsupportedError(
+            "this Jacobian of a vector by a matrix is not supported yet (a scalar's gradient "
+            "by the matrix, added to or multiplying a vector)"
+        )
+
+    def _times(self, a: Expr, b: Expr) -> Expr:
+        """a ⊗ b, still a vector when it cancels to a constant (√u ⊗ 1/(2√u) = ½·1)."""
+        product = a * b
+        return keep_vector(product, Mul(a, b, evaluate=False), self.shapes)
+
     def _row_times(self, row: Expr, b: Expr) -> Expr:
         ones = isinstance(row, Ones)
         if isinstance(b, Diag):
-            return _t(b.args[0] if ones else row * b.args[0], self)
+            return _t(b.args[0] if ones else self._times(row, b.args[0]), self)
         if isinstance(b, Ones):
             return b.args[0] if ones else VSum(row)
         if self.is_vector(b):
