@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from matcalc.errors import InternalError, MatcalcError
+from matcalc.errors import InternalError, MatcalcError, pointer
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -54,14 +54,18 @@ not verify; 2 usage, parse or limit error.
 
 
 class CommandError(click.ClickException):
-    """A ``MatcalcError`` as click reports it: one line, the error's exit status."""
+    """A ``MatcalcError`` as click reports it: one line (then, for a short one-line input,
+    the input and a caret under the column), with the error's exit status."""
 
     def __init__(self, error: MatcalcError):
         super().__init__(_one_line(error))
         self.exit_code = error.exit_code
+        self.error = error
 
     def show(self, file=None) -> None:
         click.echo(f"matcalc: error: {self.format_message()}", err=True)
+        for line in pointer(self.error):  # the input, and a caret under the column
+            click.echo(line, err=True)
 
 
 def _one_line(error: MatcalcError) -> str:

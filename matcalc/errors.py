@@ -26,6 +26,31 @@ class MatcalcError(Exception):
         return self.message
 
 
+POINTER_WIDTH = 100
+"""The longest input (as shown, escapes included) that ``pointer`` echoes."""
+
+
+def pointer(error: MatcalcError, width: int = POINTER_WIDTH) -> list[str]:
+    """The input and a caret under the error's column, as two lines (or none).
+
+    Only for a one-line input that is short enough.  The input is shown ASCII-safe:
+    every character outside printable ASCII (controls, bidi overrides, look-alikes, NUL,
+    tabs) is written as its Python escape (``\\u202e``), and the caret moves with it::
+
+        sin(x
+           ^
+    """
+    text, column = error.text, error.column
+    if text is None or column is None or "\n" in text or "\r" in text:
+        return []
+    shown = [ch if " " <= ch <= "~" and ch != "\\" else ascii(ch)[1:-1] for ch in text]
+    line = "".join(shown)
+    if len(line) > width or not 1 <= column <= len(text) + 1:
+        return []
+    offset = sum(len(s) for s in shown[: column - 1])
+    return [f"  {line}", "  " + " " * offset + "^"]
+
+
 class UsageError(MatcalcError):
     """The request itself is malformed (bad option, unknown variable, ...)."""
 

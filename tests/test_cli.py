@@ -89,13 +89,78 @@ def test_hostile_input_is_one_line_exit_2(text):
     assert result.exit_code == 2, (text, result.output)
     assert "Traceback" not in result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("matcalc: error:"), result.stderr
+    # the one-line message first; then, for a short one-line input, the input and a caret
+    assert 1 <= len(lines) <= 3 and lines[0].startswith("matcalc: error:"), result.stderr
+    assert all(line.isascii() for line in lines[1:])
     assert not Path("/tmp/matcalc_cli_pwned").exists()
 
 
 def test_parse_error_names_the_column():
     result = run("derive", "sin(x")
     assert "column 4" in result.stderr and "unclosed" in result.stderr
+
+
+def caret_lines(result) -> tuple[str, str, str]:
+    message, echoed, caret = result.stderr.splitlines()
+    return message, echoed, caret
+
+
+def test_parse_error_shows_the_input_and_a_caret():
+    result = run("derive", "sin(x")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "matcalc: error: unclosed '(' (column 4)",
+        "  sin(x",
+        "     ^",
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,echoed,under",
+    [
+        ("x\u202e+y", "x\\u202e+y", "\\u202e"),  # a bidi override is shown escaped
+        ("\u0445 + 1", "\\u0445 + 1", "\\u0445"),  # a Cyrillic look-alike of x
+        ("x +\x00 1", "x +\\x00 1", "\\x00"),  # NUL
+        ("\u2212x + )", "\\u2212x + )", ")"),  # the caret stays aligned after an escape
+    ],
+)
+def test_caret_is_ascii_safe_and_aligned(text, echoed, under):
+    result = run("derive", text)
+    assert result.exit_code == 2
+    message, shown, caret = caret_lines(result)
+    assert shown == "  " + echoed and shown.isascii()
+    assert shown[caret.index("^") :].startswith(under), (shown, caret)
+
+
+@pytest.mark.parametrize(
+    "args,column,text",
+    [
+        (["x / A", "--vector", "x", "--matrix", "A"], 3, "matrix inverse is not supported yet"),
+        (["w @ X", "--vector", "w", "--matrix", "X:N,n"], 3, "length n does not match N rows"),
+        (["x**(10**10**10)"], 7, "exponent too large"),
+    ],
+)
+def test_unsupported_shape_and_limit_errors_point_at_the_column(args, column, text):
+    result = run("derive", *args)
+    assert result.exit_code == 2
+    message, shown, caret = caret_lines(result)
+    assert text in message and f"(column {column})" in message
+    assert caret.index("^") - 2 == column - 1
+    assert "sympy" not in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_long_input_has_no_caret():
+    result = run("derive", "x + " * 40 + ")")
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_math_errors_exit_1_and_name_the_problem():
+    result = run("derive", "max(sqrt(-1), x)")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("matcalc: error: max needs real arguments")
+    result = run("derive", "x + 1/0")
+    assert result.exit_code == 1 and "undefined" in result.stderr
 
 
 def test_several_variables_need_wrt():
