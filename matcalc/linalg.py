@@ -293,20 +293,28 @@ def evaluate_shaped(expr, shapes: Shapes):
     """Evaluate an unevaluated tree; a vector that cancels to a constant c becomes c·1.
 
     Vectors are commutative symbols, so SymPy evaluates w/w and √u ⊗ (1/√u) to 1 and w - w
-    to 0: a vector read as a scalar (sum(w/w) would be 1, not n).  A nonzero constant is
-    written c·Ones(n) again; 0 stays 0, the zero of any shape.
+    to 0: a vector read as a scalar (sum(w/w) would be 1, not n).  Where a vector is
+    required (an argument of sum, norm, @, ᵀ, diag, … and the whole expression) a nonzero
+    constant is written c·Ones(n) again; inside element-wise arithmetic the scalar c is
+    right as it is (scalar expansion), and 0 stays 0, the zero of any shape.
     """
+    return keep_vector(_evaluate_keeping(expr, shapes), expr, shapes)
+
+
+def _evaluate_keeping(expr, shapes: Shapes):
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(lambda e: evaluate_shaped(e, shapes))
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
-    value = expr.func(*(evaluate_shaped(a, shapes) for a in expr.args))
-    return keep_vector(value, expr, shapes)
+    args = [_evaluate_keeping(a, shapes) for a in expr.args]
+    if isinstance(expr, _Op):
+        args = [keep_vector(v, a, shapes) for v, a in zip(args, expr.args, strict=True)]
+    return expr.func(*args)
 
 
 def keep_vector(value, original, shapes: Shapes):
     """``value`` (what ``original`` evaluated to) as c·Ones(n) if a vector collapsed to c."""
-    if value == 0 or has_vectors(value) or not has_vectors(original):
+    if value == 0 or has_vectors(value) or value.has(Ones) or not has_vectors(original):
         return value
     rows, cols = shape_of(original, shapes)
     return value * Ones(rows) if cols == 1 and rows != 1 else value

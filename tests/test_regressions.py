@@ -221,3 +221,15 @@ def test_vector_plus_scalar_by_a_matrix(text, truth):
 def test_trace_spread_over_a_vector_is_named_not_internal():
     with pytest.raises(matcalc.UnsupportedError, match="not supported yet"):
         matcalc.derive("x * trace(A)", "A", vectors=["x"], matrices=["A"])
+
+
+@pytest.mark.parametrize(
+    "text,constant",
+    [("sum(A @ (w/w))", 1), ("sum(A @ ((max(0, w - w) - 3)**3))", -27)],
+)
+def test_a_matrix_times_a_vector_that_cancels_to_a_constant(text, constant):
+    """A @ (w/w) by A: the vector w/w evaluated to the scalar 1, and ∂/∂A was 1·1ᵀ, 1×n
+    instead of n×n (verified False); max(0, w - w) was settled to the scalar 0 likewise."""
+    d = matcalc.derive(text, "A", **VECTORS)
+    assert d.verified is True
+    assert d.explicit(n=3) == constant * Matrix.ones(3, 3)

@@ -28,6 +28,7 @@ from sympy import Add, Expr, Max, Min, Mul, Symbol
 
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import evaluate, substitute
+from matcalc.linalg import has_vectors
 from matcalc.steps import (
     ChainRule,
     Intermediate,
@@ -355,7 +356,8 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
         args = tuple(settle(a) for a in node.args)
         if isinstance(node, (Max, Min)):
             value = node.func(*(evaluate(a) for a in args))
-            if not isinstance(value, node.func) or len(value.args) < len(args):
+            settles = not isinstance(value, node.func) or len(value.args) < len(args)
+            if settles and not (has_vectors(node) and not has_vectors(value)):  # max(0, w - w)
                 del notes[inner:]  # one note for the outermost max or min replaced
                 notes.append(Note(topic="tie", math=node, explanation=(
                     "SymPy can order the arguments of this max or min, so it equals one of "

@@ -26,7 +26,7 @@ from sympy import Add, Expr, Heaviside, Integer, Max, Mul, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
-from matcalc.engine.simplify import evaluate, tidy
+from matcalc.engine.simplify import tidy
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import (
     SCALAR,
@@ -105,7 +105,7 @@ class VectorCalculus:
 
     def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
         self.deadline.check()
-        expr = evaluate(definition)
+        expr = evaluate_shaped(definition, self.shapes)
         if not depends(expr, wrt):
             return Integer(0)  # the zero Jacobian, of any shape
         if isinstance(expr, VSum) and expr.args[0] == wrt:
