@@ -1,0 +1,109 @@
+"""Verification never lies: True only when SymPy agrees, None ("not verified") when it
+cannot tell, False only for a real disagreement; domains and kinks follow the stated
+conventions (``matcalc.verify``'s docstring)."""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+from sympy import Heaviside, Integer, cos, exp, sin, sqrt
+
+import matcalc
+from matcalc import verify as V
+
+x = sympy.Symbol("x", real=True)
+f = sympy.Function("f", real=True)
+
+
+def test_tolerance_and_points_are_stated():
+    assert V.TOLERANCE == 1e-9 and V.POINTS == 6
+    doc = V.__doc__
+    assert "1e-9" in doc and "seeded" in doc and "not verified" in doc
+
+
+def test_symbolic_check_first():
+    check = V.verify(2 * x, x + x)
+    assert check.status is True and check.method == "symbolic"
+
+
+def test_numbers_decide_what_algebra_cannot():
+    """sin² + cos² = 1 is beyond expand/cancel: the seeded numeric check says True."""
+    check = V.verify(sin(x) ** 2 + cos(x) ** 2, Integer(1))
+    assert check.status is True and check.method == "numeric"
+    assert check.points == V.POINTS
+    assert "random points" in check.explanation
+
+
+def test_numeric_check_is_seeded():
+    a = V.compare(sin(x) ** 2 + cos(x) ** 2, Integer(1), seed=3)
+    b = V.compare(sin(x) ** 2 + cos(x) ** 2, Integer(1), seed=3)
+    assert a == b
+
+
+def test_a_real_difference_is_false():
+    check = V.verify(sin(x) ** 2 + cos(x) ** 2, Integer(1) + x / 10**6)
+    assert check.status is False and "NOT VERIFIED" in check.explanation
+
+
+def test_undefined_functions_are_never_checked_numerically():
+    """sin(f)² + cos(f)² = 1 cannot be decided symbolically, and f has no values: None."""
+    check = V.verify(sin(f(x)) ** 2 + cos(f(x)) ** 2, Integer(1))
+    assert check.status is None
+    assert check.explanation.startswith("Not verified")
+
+
+def test_too_few_finite_points_is_undecided():
+    """Both sides exceed 1e12 at every point: no evidence either way."""
+    big = exp(exp(x + 30))
+    check = V.verify(big * (sin(x) ** 2 + cos(x) ** 2), big)
+    assert check.status is None and check.points < 3
+
+
+def test_undecided_derivation_says_not_verified_in_every_format():
+    d = matcalc.derive("f(sin(x), x)", "x")
+    assert d.verified is None
+    assert "not verified" in d.to_text().lower()
+    assert "not verified" in d.to_markdown().lower()
+    assert d.to_dict()["verified"] is None
+
+
+# -- domains: principal branches, poles, kinks --------------------------------------------------
+@pytest.mark.parametrize(
+    "text", ["ln(x)", "ln(-x)", "ln(x - 10)", "sqrt(x - 5)", "asin(2*x)", "1/x", "x**(-3)",
+             "1/(x - 1/2)", "ln(abs(x))", "acosh(x)"]
+)
+def test_ln_of_negative_values_and_poles_verify(text):
+    """ln(x) at x < 0 is ln|x| + iπ on both sides; |x| ≥ 0.05 keeps points off the pole at 0,
+    and a point that lands on a pole (1/(x - 1/2)) is skipped."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True, text
+
+
+@pytest.mark.parametrize(
+    "text,at_zero",
+    [("max(0, x)", 0), ("abs(x)", 0), ("min(0, x)", 0), ("max(x, 0)**2", 0), ("abs(x)*x", 0)],
+)
+def test_kinks_use_zero(text, at_zero):
+    d = matcalc.derive(text, "x")
+    assert d.verified is True
+    assert d.result.subs(x, 0) == at_zero
+
+
+def test_step_functions_compare_with_the_same_convention():
+    """SymPy's Heaviside(0) is 1/2, matcalc's is 0: compared as H(z, 0), off the kink."""
+    check = V.verify(Heaviside(x, 0), Heaviside(x))
+    assert check.status is True
+
+
+def test_a_point_on_the_kink_is_skipped():
+    """At x = 1/2 the step differs (0 vs 1); such points are skipped, not called a bug."""
+    assert V._regular(Heaviside(x - sympy.Rational(1, 2), 0), {x: sympy.Float(0.5, 30)}) is False
+    assert V._regular(sympy.Max(x, 1 - x), {x: sympy.Float(0.5, 30)}) is False
+    assert V._regular(sympy.Abs(sqrt(x)), {x: sympy.Float(-1, 30)}) is False  # not real
+    assert V._regular(sympy.Abs(x), {x: sympy.Float(0.25, 30)}) is True
+
+
+def test_abs_of_a_complex_value_is_not_called_a_bug():
+    """d|u|/du = sign(u) is a statement about real u; where u = √x is imaginary the
+    points are skipped."""
+    assert matcalc.derive("abs(sqrt(x))", "x").verified is True
