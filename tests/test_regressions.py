@@ -233,3 +233,14 @@ def test_a_matrix_times_a_vector_that_cancels_to_a_constant(text, constant):
     d = matcalc.derive(text, "A", **VECTORS)
     assert d.verified is True
     assert d.explicit(n=3) == constant * Matrix.ones(3, 3)
+
+
+def test_row_times_matrix_times_column_is_a_scalar():
+    """1ᵀ A w (1×1) was kept as MatProd(T(1), A, w) and multiplied element-wise by the row
+    wᵀ: a 1×1 times 1×3 (InternalError).  It is now the scalar 1 · (A w)."""
+    d = matcalc.derive("sum(A@(w/(w@w)))", "w", **VECTORS)
+    assert d.verified is True
+    A = Matrix(3, 3, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+    w = vec("w")
+    y = sum(A * w) / (w.T * w)[0]
+    assert numerically_equal(d.explicit(n=3), Matrix([[sympy.diff(y, s) for s in w]]))

@@ -291,8 +291,18 @@ class VectorCalculus:
             last = self._core(a.args[-1], b)
             if not isinstance(last, MatProd):
                 return self.product([*a.args[:-1], last]) if len(a.args) > 1 else last
-            return MatProd(*a.args, b)
-        return MatProd(a, b)
+            return self._matprod(*a.args, b)
+        return self._matprod(a, b)
+
+    def _matprod(self, *factors: Expr) -> Expr:
+        """The product of the factors; uᵀ M … v, a 1×1 product, as the scalar u · (M … v)."""
+        first, last = factors[0], factors[-1]
+        if isinstance(first, T) and self.is_vector(first.args[0]) and self._column(last):
+            vector = last
+            for matrix in reversed(factors[1:-1]):
+                vector = MatVec(matrix, vector)
+            return VDot(first.args[0], vector)
+        return MatProd(*factors)
 
     def _column(self, expr: Expr) -> bool:
         rows, cols = self.shape(expr)
