@@ -244,3 +244,22 @@ def test_row_times_matrix_times_column_is_a_scalar():
     w = vec("w")
     y = sum(A * w) / (w.T * w)[0]
     assert numerically_equal(d.explicit(n=3), Matrix([[sympy.diff(y, s) for s in w]]))
+
+
+def test_scalar_expansion_survives_splitting_a_sum():
+    """(sum(x) - x)**2: multiplying (sum(x) - x)·1ᵀ term by term dropped the 1 of the
+    scalar sum(x): an n×n plus a 1×n (InternalError)."""
+    d = matcalc.derive("(sum(x) - x)**2", "x", vectors=["x"])
+    assert d.verified is True
+    x_ = vec("x")
+    y = (Matrix.ones(3, 1) * sum(x_) - x_).applyfunc(lambda e: e**2)
+    assert numerically_equal(d.explicit(n=3), y.jacobian(x_))
+
+
+def test_partials_of_f_at_equal_arguments_stay_apart():
+    """f(x + y, y + x): Subs(∂f(u₁, u₂)/∂u₁, (u₁, u₂), (p, p)) and the same for ∂u₂ were equal
+    to SymPy (bound variables renamed), so the result was 2·∂₁f."""
+    d = matcalc.derive("f(x + y, y + x)", "x")
+    y = Symbol("y", real=True)
+    body = Lambda((t1, t2), t1**2 * t2 + cos(t2))
+    assert same(with_f(d.result, body), sympy.diff(body(x + y, y + x), x))

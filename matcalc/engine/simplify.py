@@ -49,8 +49,7 @@ def substitute(expr, mapping: dict):
     if not isinstance(expr, Basic) or not expr.args:
         return expr
     if isinstance(expr, Derivative) and _needs_subs(expr, mapping):
-        bound = sorted((s for s in expr.free_symbols if s in mapping), key=str)
-        return Subs(expr, bound, [mapping[s] for s in bound])
+        return _at_point(expr, mapping)
     args = tuple(substitute(a, mapping) for a in expr.args)
     if args == expr.args:
         return expr
@@ -74,6 +73,24 @@ def _needs_subs(derivative: Derivative, mapping: dict) -> bool:
     others = [mapping[s] for s in derivative.expr.free_symbols
               if isinstance(s, Symbol) and s in mapping and s not in variables]
     return any(value.has(n) for value in others for n in new)
+
+
+def _at_point(derivative: Derivative, mapping: dict) -> Subs:
+    """Subs(∂f(u, …)/∂v, u, value): only the variables of differentiation, and the symbols
+    whose values contain a free variable of differentiation, are bound; the other symbols
+    are substituted in place.  (Binding them all made SymPy take Subs(∂f(u₁, u₂)/∂u₁, …)
+    and Subs(∂f(u₁, u₂)/∂u₂, …) at equal points for equal: f(x + y, y + x) lost ∂₂f.)
+    """
+    variables = set(derivative.variables)
+    free = [v for v in variables if v not in mapping]
+    bound = sorted(
+        (s for s in derivative.free_symbols if s in mapping
+         and (s in variables or (free and mapping[s].has(*free)))),
+        key=str,
+    )
+    rest = {s: mapping[s] for s in derivative.free_symbols if s in mapping and s not in bound}
+    inner = Derivative(substitute(derivative.expr, rest), *derivative.variable_count)
+    return Subs(inner, bound, [mapping[s] for s in bound])
 
 
 def _size(expr) -> tuple[int, int]:

@@ -250,7 +250,11 @@ class VectorCalculus:
     def multiply(self, a: Expr, b: Expr) -> Expr:
         """The matrix product a·b of two compact Jacobians, simplified."""
         if isinstance(a, Add):
-            return Add(*(self.multiply(t, b) for t in a.args))
+            terms = a.args
+            if self._column(a):  # u + s with a scalar s is u + s·1: keep the 1 when splitting
+                rows = self.shape(a)[0]
+                terms = [t if self.shape(t) != SCALAR else t * Ones(rows) for t in terms]
+            return Add(*(self.multiply(t, b) for t in terms))
         if isinstance(b, Add) and not self.is_vector(b):
             return Add(*(self.multiply(a, t) for t in b.args))
         ca, ja = self._split(a)
