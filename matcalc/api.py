@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from sympy import Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol
+from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
 
 from matcalc.deadline import Deadline, Expired, alarm
 from matcalc.derivation import Derivation
@@ -168,6 +168,17 @@ def _check_defined(expr: Expr) -> None:
     if value.has(*UNDEFINED):
         msg = "the expression is undefined: it divides by zero or takes a pole (1/0, ln(0), csc(0))"
         raise MathError(msg)
+    for node in preorder_traversal(expr):  # as typed: SymPy rewrites |x + i| as a square root
+        if isinstance(node, (Abs, Max, Min)) and any(_complex(evaluate(a)) for a in node.args):
+            what = "abs needs a real argument" if isinstance(node, Abs) else (
+                f"{type(node).__name__.lower()} needs real arguments")
+            msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
+            raise MathError(msg)
+
+
+def _complex(value: Expr) -> bool:
+    """Known not to be real, or √-1 times something: |√-1·x|′ is not sign(√-1·x)·√-1."""
+    return value.is_extended_real is False or value.has(S.ImaginaryUnit)
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:

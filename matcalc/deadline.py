@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -75,7 +76,14 @@ def alarm(deadline: Deadline) -> Iterator[None]:
         if armed:
             raise Expired
 
+    unraisable = sys.unraisablehook
+
+    def quiet(info):  # Expired inside a __del__ or gc callback: lost, and re-raised next tick
+        if not isinstance(info.exc_value, Expired):
+            unraisable(info)
+
     previous = signal.signal(signal.SIGALRM, interrupt)
+    sys.unraisablehook = quiet
     signal.setitimer(signal.ITIMER_REAL, deadline.seconds, REPEAT)
     try:
         yield
@@ -85,3 +93,4 @@ def alarm(deadline: Deadline) -> Iterator[None]:
         armed = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = unraisable

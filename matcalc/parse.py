@@ -129,23 +129,25 @@ def _factorial(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     raise p.error(UnsupportedError, msg, node)
 
 
-def _max_min(cls: type) -> _Fn:
-    """max/min of two or more arguments, each of which must be real.
+def _real_args(cls: type, low: int, high: int | None) -> _Fn:
+    """abs, max and min: functions of real arguments, whose derivatives are 1[·], sign(·).
 
-    SymPy cannot order complex numbers (max(sqrt(-1), x)); it would fail later with
-    "not comparable", so the argument is refused here with its column.  The test is
-    SymPy's own: not real, or a number that cannot be compared.
+    SymPy cannot order complex numbers (max(sqrt(-1), x) fails later with "not
+    comparable"), and d|u|/du = sign(u) is wrong for a complex u (|√-1·x|′ would be
+    −sign(x)), so an argument that is not real is refused here, with its column.  The
+    test is SymPy's own: not real, or a number that cannot be compared.
     """
 
     def build(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
         for i, arg in enumerate(a):
             if not _real(arg):
                 name = node.func.id  # type: ignore[attr-defined]
-                msg = f"{name} needs real arguments; {p.arg_text(node, i)} is not a real number"
+                what = "a real argument" if high == 1 else "real arguments"
+                msg = f"{name} needs {what}; {p.arg_text(node, i)} is not a real number"
                 raise p.error(MathError, msg, node.args[i])
         return cls(*a, evaluate=False)
 
-    return _Fn(2, None, build)
+    return _Fn(low, high, build)
 
 
 def _real(arg: Expr) -> bool:
@@ -171,12 +173,12 @@ FUNCTIONS: dict[str, _Fn] = {
     "ln": _unary(sympy.log),
     "log": _Fn(1, 2, _log),
     "sqrt": _Fn(1, 1, _sqrt),
-    "abs": _unary(sympy.Abs),
-    "Abs": _unary(sympy.Abs),
-    "max": _max_min(sympy.Max),
-    "Max": _max_min(sympy.Max),
-    "min": _max_min(sympy.Min),
-    "Min": _max_min(sympy.Min),
+    "abs": _real_args(sympy.Abs, 1, 1),
+    "Abs": _real_args(sympy.Abs, 1, 1),
+    "max": _real_args(sympy.Max, 2, None),
+    "Max": _real_args(sympy.Max, 2, None),
+    "min": _real_args(sympy.Min, 2, None),
+    "Min": _real_args(sympy.Min, 2, None),
     "sigmoid": _unary(sigmoid),
     "factorial": _Fn(1, 1, _factorial),
 }

@@ -263,3 +263,51 @@ def test_partials_of_f_at_equal_arguments_stay_apart():
     y = Symbol("y", real=True)
     body = Lambda((t1, t2), t1**2 * t2 + cos(t2))
     assert same(with_f(d.result, body), sympy.diff(body(x + y, y + x), x))
+
+
+DESTRUCTOR_SCRIPT = """
+import time
+from matcalc.deadline import Deadline, alarm
+from matcalc.errors import LimitError
+
+def busy(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+class Slow:
+    def __del__(self):
+        busy(0.04)
+
+start = time.perf_counter()
+try:
+    with alarm(Deadline(0.123)):
+        while time.perf_counter() - start < 5:
+            Slow()
+            busy(0.06)
+except LimitError:
+    print(round(time.perf_counter() - start, 1))
+"""
+
+
+def test_timeout_inside_a_destructor_is_not_printed():
+    """The repeated SIGALRM can land in a __del__ (or a gc callback), where Python prints
+    "Exception ignored in ..." and a traceback on stderr; the alarm keeps those quiet."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", DESTRUCTOR_SCRIPT], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.stdout.strip() and float(proc.stdout) < 2, proc.stdout
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["abs(x*sqrt(-1))", "abs(sqrt(-1)*sin(x))", "abs(x*ln(-2))", "abs(f(abs(x + acosh(abs(0)))))"],
+)
+def test_abs_of_a_value_that_is_never_real_is_a_math_error(text):
+    """|√-1·x|′ came out as sign(√-1·x)·√-1 = −sign(x) (verified False): d|u|/du = sign(u)
+    only holds for real u.  An argument that involves √-1 is refused."""
+    with pytest.raises(MathError, match="abs needs a real argument"):
+        matcalc.derive(text, "x")
