@@ -1,4 +1,4 @@
-"""Functions matcalc adds to SymPy's: the logistic sigmoid.
+"""Functions matcalc adds to SymPy's: the logistic sigmoid, and the gate 1[z > 0] decided.
 
 SymPy has no sigmoid, so it is a small ``Function`` subclass whose derivative is
 σ(x)(1 − σ(x)), as deep-learning texts write it.  ``rewrite_builtin`` turns it
@@ -8,7 +8,7 @@ back into exponentials for checking against SymPy's own derivative.
 from __future__ import annotations
 
 import sympy
-from sympy import Function
+from sympy import Function, Heaviside, Integer
 
 
 class sigmoid(Function):
@@ -45,3 +45,14 @@ def rewrite_builtin(expr):
     if not expr.has(sigmoid):
         return expr
     return expr.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
+
+
+def decide_gate(expr):
+    """1[z > 0] (Heaviside(z, 0)) is 0 where SymPy knows z ≤ 0, e.g. 1[-x² > 0].
+
+    SymPy's Heaviside only evaluates for z < 0 or z > 0; with the convention 1[0 > 0] = 0
+    a z that is never positive decides it too (the gate of max(0, -x ⊗ x), element-wise).
+    """
+    if isinstance(expr, Heaviside) and expr.args[1:] == (0,) and expr.args[0].is_extended_nonpositive:
+        return Integer(0)
+    return expr

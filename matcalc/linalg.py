@@ -30,6 +30,7 @@ import sympy
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
 
 from matcalc.errors import ShapeError, UsageError
+from matcalc.functions import decide_gate
 from matcalc.symbols import VectorName, bold_latex
 
 SCALAR = (1, 1)
@@ -109,10 +110,15 @@ def _name(text: str) -> str:
 
 
 class _Op(Function):
-    """Base class: these never evaluate on their own."""
+    """Base class: these never evaluate on their own, except that an operation on a zero
+    vector or matrix is 0 (w - w evaluates to 0: sum(w - w) is 0, acsc(sum(w - w)) is
+    undefined).  0 stands for the zero of any shape; ``Ident(n)`` and ``Ones(n)`` take a
+    size, not a vector, and keep it."""
 
     @classmethod
     def eval(cls, *args):
+        if cls not in (Ident, Ones) and any(a == 0 for a in args):
+            return Integer(0)
         return None
 
     def _eval_is_real(self):
@@ -309,7 +315,7 @@ def _evaluate_keeping(expr, shapes: Shapes):
     args = [_evaluate_keeping(a, shapes) for a in expr.args]
     if isinstance(expr, _Op):
         args = [keep_vector(v, a, shapes) for v, a in zip(args, expr.args, strict=True)]
-    return expr.func(*args)
+    return decide_gate(expr.func(*args))
 
 
 def keep_vector(value, original, shapes: Shapes):

@@ -311,3 +311,28 @@ def test_abs_of_a_value_that_is_never_real_is_a_math_error(text):
     only holds for real u.  An argument that involves √-1 is refused."""
     with pytest.raises(MathError, match="abs needs a real argument"):
         matcalc.derive(text, "x")
+
+
+# -- a path that is constant although a local derivative is undefined -----------------------------
+def test_norm_of_a_vector_that_is_zero_for_every_x():
+    """b + ‖A·max(0, -x ⊗ x)‖ is b for every x (-x ⊗ x ≤ 0), so its gradient is 0; the chain
+    rule's ‖u‖′ = uᵀ/‖u‖ at u = 0 is 0/0, and the result was nan (verified False).  The gate
+    1[-x ⊗ x > 0] is 0 for every x, so the path is constant."""
+    d = matcalc.derive("b + norm(A @ max(0, -(x*x)))", "x", **VECTORS)
+    assert d.verified is True
+    assert d.explicit(n=3) == Matrix.zeros(1, 3)
+
+
+def test_gate_of_a_value_that_is_never_positive_is_zero():
+    d = matcalc.derive("sum(max(0, -(x*x)))", "x", **VECTORS)
+    assert d.result == 0 and d.verified is True
+
+
+# -- notation -----------------------------------------------------------------------------------
+def test_negated_elementwise_product_prints_with_otimes_and_a_product_before_T_is_grouped():
+    """-(x*x) printed as -x·x (read: a dot product) and (A·u)ᵀ as A·uᵀ."""
+    text = matcalc.derive("b + norm(A @ max(0, -(x*x)))", "x", **VECTORS).to_text()
+    assert "-x ⊗ x" in text and "-x·x" not in text
+    assert "(A·max(0, -x ⊗ x))ᵀ" in text
+    latex = matcalc.derive("sum(exp(-(y*x)))", "x", vectors=["x", "y"]).to_latex()
+    assert r"-\mathbf{y} \otimes \mathbf{x}" in latex

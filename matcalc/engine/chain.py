@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sympy import Add, Expr, Max, Min, Mul, Symbol
+from sympy import Add, Expr, Max, Min, Mul, S, Symbol
 
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import evaluate, substitute
@@ -325,6 +325,12 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         explanation="Replace each intermediate variable by its definition.",
     )
     result = calc.tidy(after)
+    if new_factors and result.has(S.NaN, S.ComplexInfinity) and any(
+        calc.tidy(f) == 0 for f in new_factors
+    ):
+        # ‖u‖′ = uᵀ/‖u‖ at u = A·max(0, -x ⊗ x) = 0 is 0/0, but the gate 1[-x ⊗ x > 0] is 0
+        # for every x: the path is constant, so its derivative is 0, not nan
+        result = S.Zero
     simplify = Simplify(
         of=output,
         wrt=wrt,

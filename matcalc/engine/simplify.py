@@ -24,6 +24,8 @@ from sympy import (
     together,
 )
 
+from matcalc.functions import decide_gate
+
 MAX_OPS = 120
 
 
@@ -33,7 +35,7 @@ def evaluate(expr):
         return expr.applyfunc(evaluate)
     if not isinstance(expr, Basic) or not expr.args:
         return expr
-    return expr.func(*(evaluate(a) for a in expr.args))
+    return decide_gate(expr.func(*(evaluate(a) for a in expr.args)))
 
 
 def substitute(expr, mapping: dict):

@@ -30,6 +30,7 @@ from matcalc.symbols import VectorName
 
 _NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, exp)
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
+_PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT)
 
 
 def is_vector_expr(expr: Basic) -> bool:
@@ -67,12 +68,18 @@ def is_hadamard(expr: Basic) -> bool:
 
 def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     """(scalar factors, vector factors) when two or more factors are vectors."""
-    if any(isinstance(a, Pow) and a.exp.is_negative for a in expr.args):
+    args = _factors(expr)  # -(x ⊗ x) is Mul(-1, Mul(x, x)) as typed: -x ⊗ x, not -x·x
+    if any(isinstance(a, Pow) and a.exp.is_negative for a in args):
         return None
-    vectors = [a for a in expr.args if is_vector_expr(a)]
+    vectors = [a for a in args if is_vector_expr(a)]
     if len(vectors) < 2:
         return None
-    return [a for a in expr.args if not is_vector_expr(a)], vectors
+    return [a for a in args if not is_vector_expr(a)], vectors
+
+
+def _factors(expr: Mul) -> list[Basic]:
+    """The factors of a product, nested unevaluated products flattened."""
+    return [f for a in expr.args for f in (_factors(a) if isinstance(a, Mul) else [a])]
 
 
 def _powered(method):
@@ -221,11 +228,18 @@ class TextVectors:
 
     _print_MMul = _print_MatVec
 
+    def _transposed(self, expr: Basic) -> str:
+        """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
+        text = self._group(expr)
+        if isinstance(expr, _PRODUCTS) and not text.startswith("("):
+            return f"({text})"
+        return text
+
     def _print_MatT(self, expr: MatT) -> str:
-        return self._group(expr.args[0]) + self._tee()
+        return self._transposed(expr.args[0]) + self._tee()
 
     def _print_T(self, expr: T) -> str:
-        return self._group(expr.args[0]) + self._tee()
+        return self._transposed(expr.args[0]) + self._tee()
 
     def _print_MTrace(self, expr: Basic) -> str:
         return f"tr({self._print(expr.args[0])})"
