@@ -439,7 +439,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
         )
     except MatcalcError as error:
         return Solution(**head, title=title, notes=notes, error=_one_line(str(error)))
-    except Exception as error:  # noqa: BLE001 - a bug in one problem must not cost the others
+    except Exception as error:  # a bug in one problem must not cost the others
         message = (
             f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
         )

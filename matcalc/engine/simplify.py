@@ -125,7 +125,7 @@ def tidy(expr):
     for rewrite in rewrites:
         try:
             candidate = rewrite(expr)
-        except Exception:  # noqa: BLE001 - a rewrite that fails is simply not used
+        except Exception:  # a rewrite that fails is simply not used
             continue
         size = _size(candidate)
         if size < best_size:
