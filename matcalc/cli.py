@@ -48,8 +48,8 @@ Examples:
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
 
 \b
-Exit status: 0 verified result; 1 mathematical failure or a result that does
-not verify; 2 usage, parse or limit error.
+Exit status: 0 verified result; 1 mathematical failure, or a result that is
+wrong or not verified; 2 usage, parse or limit error.
 """
 
 
@@ -155,6 +155,10 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
     click.echo(rendered)
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
+        sys.exit(1)
+    if derivation.verified is None:  # shown, but a script must not take it as checked
+        click.echo("matcalc: warning: the result is not verified (SymPy could not decide, and "
+                   "the numeric check was inconclusive)", err=True)
         sys.exit(1)
 
 

@@ -196,3 +196,15 @@ def test_python_dash_m_runs_the_same_cli():
     )
     assert proc.returncode == 0, proc.stderr
     assert "3x²" in proc.stdout or "3⋅x²" in proc.stdout or "3·x²" in proc.stdout
+
+
+def test_a_result_that_is_not_verified_exits_1_after_showing_it():
+    """SymPy cannot decide f(sin(x), x)'s derivative, and f has no values to check: the
+    derivation is shown, and a script gets exit status 1 and one warning line."""
+    result = run("derive", "f(sin(x), x)")
+    assert result.exit_code == 1
+    assert "Not verified" in result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "matcalc: warning: the result is not verified (SymPy could not decide, and the numeric "
+        "check was inconclusive)"
+    ]
