@@ -336,3 +336,11 @@ def test_negated_elementwise_product_prints_with_otimes_and_a_product_before_T_i
     assert "(A·max(0, -x ⊗ x))ᵀ" in text
     latex = matcalc.derive("sum(exp(-(y*x)))", "x", vectors=["x", "y"]).to_latex()
     assert r"-\mathbf{y} \otimes \mathbf{x}" in latex
+
+
+def test_constant_path_in_a_total_derivative():
+    """max(0, -(x/x)) is 0 for every x; x/x as typed makes the total-derivative chain rule add
+    two paths, each 0/0 · 0 after substitution: nan (verified False)."""
+    d = matcalc.derive("b + norm(A @ max(0, -(x/x)))", "x", **VECTORS)
+    assert d.verified is True
+    assert d.explicit(n=3) == Matrix.zeros(1, 3)

@@ -24,11 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sympy import Add, Expr, Max, Min, Mul, S, Symbol
+from sympy import Add, Basic, Expr, Max, Min, Mul, S, Symbol
 
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import evaluate, substitute
-from matcalc.linalg import has_vectors
+from matcalc.linalg import MatProd, has_vectors
 from matcalc.steps import (
     ChainRule,
     Intermediate,
@@ -325,12 +325,8 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         explanation="Replace each intermediate variable by its definition.",
     )
     result = calc.tidy(after)
-    if new_factors and result.has(S.NaN, S.ComplexInfinity) and any(
-        calc.tidy(f) == 0 for f in new_factors
-    ):
-        # ‖u‖′ = uᵀ/‖u‖ at u = A·max(0, -x ⊗ x) = 0 is 0/0, but the gate 1[-x ⊗ x > 0] is 0
-        # for every x: the path is constant, so its derivative is 0, not nan
-        result = S.Zero
+    if result.has(S.NaN, S.ComplexInfinity):
+        result = calc.tidy(_constant_paths(after, calc))
     simplify = Simplify(
         of=output,
         wrt=wrt,
@@ -343,6 +339,26 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
     if result != after:
         steps.append(simplify)
     return steps, result
+
+
+def _constant_paths(expr: Expr, calc: Calculus) -> Expr:
+    """Each product with a factor that is 0 for every x, written 0.
+
+    ‖u‖′ = uᵀ/‖u‖ at u = A·max(0, -x ⊗ x) = 0 is 0/0, so the chain rule's product is nan,
+    but its gate 1[-x ⊗ x > 0] is 0 for every x: that path goes through a constant, and
+    contributes 0.  Only used when the plain simplification is undefined (nan or zoo).
+    """
+    if not isinstance(expr, Basic) or not expr.args:
+        return expr
+    args = tuple(_constant_paths(a, calc) for a in expr.args)
+    if isinstance(expr, (Mul, MatProd)) and any(a == 0 or calc.tidy(a) == 0 for a in args):
+        return S.Zero
+    if args == expr.args:
+        return expr
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:
+        return expr.func(*args)
 
 
 def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
