@@ -1,0 +1,519 @@
+"""Fuzzing the whole pipeline: random expression trees through ``matcalc.derive``.
+
+Every generated case must end in one of two ways:
+
+- a result that agrees with a derivative computed OUTSIDE the engine (``sympy.diff``
+  of the expression built here by hand, an undefined f made a known function, or
+  ``Matrix.jacobian`` of explicit components for vectors, at n = 2 while matcalc checks
+  itself at n = 3), numerically at seeded random points away from kinks, with
+  ``verified`` True or None ("not verified": honest where SymPy cannot decide);
+- a ``MatcalcError`` that is not an ``InternalError`` (a LimitError included: in the
+  default run derive has ``FAST`` seconds a case, so the rare slow case costs little).
+
+Anything else (another exception, an ``InternalError``, ``verified is False``, a
+numeric disagreement) is a bug; the minimal inputs found so far are in
+``test_regressions.py``.  Trees are generated as data (nested tuples), and both the text
+typed into matcalc and the truth are built from the same tree.
+
+Scalar trees (depth up to 6) use every function of the input language, ``**`` and ``^``,
+``+ - * /``, unary minus, integers, rationals, decimals, e, pi, one or two variables and
+an undefined f of one or two arguments.  Vector trees use vectors w, x, a, a matrix A and
+a scalar b with ``+ - * /`` (element-wise and scalar expansion), element-wise functions,
+``@``, ``A @``, sum, norm, max(0, ·) and powers, reduced to a scalar or left a vector, by
+x, w, A or b.
+
+The default run is ``CASES`` (2000 cases, derandomized: the same cases on every run);
+``pytest -m slow`` runs ``SLOW_CASES`` (20 000).  Random text and bytes to the parser are
+in ``test_parse.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import zlib
+from collections.abc import Callable
+
+import pytest
+import sympy
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sympy import Heaviside, Lambda, Matrix, Max, Min, Symbol
+from sympy.core.function import AppliedUndef
+
+import matcalc
+from matcalc.deadline import Deadline, alarm
+from matcalc.errors import InternalError, LimitError, MatcalcError
+
+X, Y = sympy.symbols("x y", real=True)
+F = sympy.Function("f", real=True)
+_T1, _T2 = sympy.symbols("t1 t2", real=True)
+F_CONCRETE = {1: Lambda(_T1, sympy.sin(_T1) + _T1**3 / 5), 2: Lambda((_T1, _T2), _T1**2 * _T2 + sympy.cos(_T2))}
+"""The undefined f replaced by a known function to evaluate both sides."""
+
+# -- scalar trees ------------------------------------------------------------------------------
+UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
+    **{name: getattr(sympy, name) for name in [
+        "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "acot", "asec", "acsc",
+        "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh", "acoth",
+        "asech", "acsch", "exp"]},
+    "ln": sympy.log,
+    "log": sympy.log,
+    "sqrt": sympy.sqrt,
+    "abs": sympy.Abs,
+    "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+}
+LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10"]
+
+
+def _leaf(variables: tuple[str, ...]) -> st.SearchStrategy:
+    return st.one_of(
+        st.sampled_from(variables).map(lambda v: ("var", v)),
+        st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n)),
+    )
+
+
+@st.composite
+def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
+    """A random scalar expression tree of at most ``depth`` levels."""
+    if depth == 0:
+        return draw(_leaf(variables))
+    # never a bare leaf at the top; below, more leaves the deeper: mostly small trees (cheap),
+    # and depth 6 is still reached (a chain of functions)
+    leaves = ["leaf"] * (0 if depth == 6 else 11 - depth)
+    # leaves last: hypothesis often draws the first choice, and a tree of leaves tests little
+    kind = draw(st.sampled_from(["unary", "binary", "pow", "unary", "binary", "neg", "maxmin",
+                                 "undef", *leaves]))
+    child = scalar_tree(depth - 1, variables)
+    if kind == "leaf":
+        return draw(_leaf(variables))
+    if kind == "unary":
+        return ("fn", draw(st.sampled_from(sorted(UNARY))), draw(child))
+    if kind == "binary":
+        return ("op", draw(st.sampled_from("+-*/")), draw(child), draw(child))
+    if kind == "neg":
+        return ("neg", draw(child))
+    if kind == "pow":
+        sign = draw(st.sampled_from(["**", "^"]))
+        numbers = st.sampled_from(["2", "3", "-1", "1/2", "-3/2", "0.5", "4"])
+        exponent = draw(child) if draw(st.integers(0, 2)) == 0 else ("num", draw(numbers))
+        return ("pow", sign, draw(child), exponent)
+    if kind == "maxmin":
+        name = draw(st.sampled_from(["max", "min"]))
+        args = draw(st.lists(child, min_size=2, max_size=2 if depth > 3 else 3))
+        return ("fn", name, *args)
+    args = draw(st.lists(child, min_size=1, max_size=2))
+    return ("fn", "f", *args)
+
+
+def to_text(tree) -> str:
+    kind = tree[0]
+    if kind in ("var", "num"):
+        return tree[1]
+    if kind == "neg":
+        return f"-({to_text(tree[1])})"
+    if kind == "op":
+        return f"({to_text(tree[2])}) {tree[1]} ({to_text(tree[3])})"
+    if kind == "pow":
+        return f"({to_text(tree[2])}){tree[1]}({to_text(tree[3])})"
+    return f"{tree[1]}({', '.join(to_text(a) for a in tree[2:])})"
+
+
+def _number(text: str) -> sympy.Expr:
+    if text == "e":
+        return sympy.E
+    if text == "pi":
+        return sympy.pi
+    if "/" in text:
+        p, q = text.split("/")
+        return sympy.Rational(int(p), int(q))
+    return sympy.Rational(text)
+
+
+def to_sympy(tree) -> sympy.Expr:
+    """The truth, built by hand from the tree (SymPy's automatic evaluation on)."""
+    kind = tree[0]
+    if kind == "var":
+        return Symbol(tree[1], real=True)
+    if kind == "num":
+        return _number(tree[1])
+    if kind == "neg":
+        return -to_sympy(tree[1])
+    if kind == "op":
+        a, b = to_sympy(tree[2]), to_sympy(tree[3])
+        return {"+": a + b, "-": a - b, "*": a * b}[tree[1]] if tree[1] != "/" else a / b
+    if kind == "pow":
+        return to_sympy(tree[2]) ** to_sympy(tree[3])
+    name, args = tree[1], [to_sympy(a) for a in tree[2:]]
+    if name == "max":
+        return Max(*args)
+    if name == "min":
+        return Min(*args)
+    if name == "f":
+        return F(*args)
+    return UNARY[name](*args)
+
+
+# -- numeric comparison ---------------------------------------------------------------------
+KINK = (sympy.Abs, Max, Min, Heaviside, sympy.sign)
+UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
+def _concrete(expr: sympy.Expr) -> sympy.Expr:
+    """Undefined f replaced by a known function, derivatives of it worked out."""
+    if not any(e.func == F for e in expr.atoms(AppliedUndef)):
+        return expr
+    expr = expr.replace(
+        lambda e: isinstance(e, sympy.Derivative) and not all(v.is_Symbol for v in e.variables),
+        _as_subs,
+    )
+    # e.func == F, not isinstance: SymPy may have made a new (equal) class f since F
+    expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func == F,
+                        lambda e: F_CONCRETE[len(e.args)](*e.args))
+    return expr.doit()
+
+
+def _as_subs(derivative: sympy.Derivative) -> sympy.Expr:
+    """∂f(g(x))/∂g(x) as Subs(∂f(t)/∂t, t, g(x)), which survives replacing f and g."""
+    dummies = {v: sympy.Dummy("t") for v in set(derivative.variables) if not v.is_Symbol}
+    body = derivative.expr.xreplace(dummies)
+    counts = [(dummies.get(v, v), n) for v, n in derivative.variable_count]
+    return sympy.Subs(sympy.Derivative(body, *counts), list(dummies.values()), list(dummies))
+
+
+def _near_kink(kinks, point, eps: float = 1e-6) -> bool:
+    """True when a kink's argument is not real, or at the kink (within eps), at point."""
+    for node in kinks:
+        args = node.args[:1] if isinstance(node, Heaviside) else node.args
+        values = [_value(a, point) for a in args]
+        if any(v is None or abs(v.imag) > 1e-9 for v in values):
+            return True
+        reals = [v.real for v in values]
+        if isinstance(node, (Max, Min)):  # the kink is where two arguments meet
+            reals = [p - q for i, p in enumerate(reals) for q in reals[i + 1 :]]
+        if any(abs(v) < eps for v in reals):
+            return True
+    return False
+
+
+def _value(expr: sympy.Expr, point: dict) -> complex | None:
+    """SymPy's own value at ``point``; None where it is not a finite number below 1e10."""
+    try:
+        number = complex(expr.xreplace(point).evalf(15))
+    except (ArithmeticError, TypeError, ValueError, AttributeError, MemoryError, RecursionError):
+        return None  # cosh(cosh(cosh(cosh(x)))) at x = 2 does not fit in memory
+    if number != number or abs(number) > 1e10:
+        return None
+    return number
+
+
+def agree(ours, truth, symbols, seed: int, points: int = 4) -> int:
+    """Compare at random points (both finite, off kinks); returns how many were compared."""
+    ours, truth = _as_matrix(ours), _as_matrix(truth)
+    assert ours.shape == truth.shape, (ours.shape, truth.shape)
+    rng = random.Random(seed)
+    kinks = set().union(*(e.atoms(*KINK) for e in (*ours, *truth)))
+    compared = 0
+    for _ in range(points * 3):
+        # floats, not rationals: exact arithmetic can make SymPy's evaluation unbounded
+        point = {s: sympy.Float(sympy.Rational(rng.randint(-2900, 2900), 1000), 30)
+                 for s in symbols}
+        if _near_kink(kinks, point):
+            continue
+        pairs = [(_value(a, point), _value(t, point)) for a, t in zip(ours, truth, strict=True)]
+        if any(a is None or t is None for a, t in pairs):
+            continue
+        for (a, t), o, tr in zip(pairs, ours, truth, strict=True):
+            assert abs(a - t) <= 1e-7 * max(1.0, abs(t)), (point, o, tr, a, t)
+        compared += 1
+        if compared == points:
+            break
+    return compared
+
+
+def _as_matrix(value) -> Matrix:
+    return Matrix(value) if isinstance(value, sympy.MatrixBase) else Matrix([[value]])
+
+
+def _kink_convention(expr: sympy.Expr) -> sympy.Expr:
+    """SymPy's Heaviside(0) = 1/2, the engine's 0: compare as H(z, 0) (random points avoid 0)."""
+    return expr.replace(lambda e: isinstance(e, Heaviside), lambda e: Heaviside(e.args[0], 0))
+
+
+def _seed(text: str) -> int:
+    return zlib.crc32(text.encode())
+
+
+# -- the scalar property ----------------------------------------------------------------------
+FAST = 1.0
+"""derive's time limit in the default run: the few slowest cases end in LimitError (an
+accepted outcome) instead of taking most of the CI budget.  The slow run uses 10 s."""
+
+
+@contextlib.contextmanager
+def bounded(kind: str, seconds: float = 5.0):
+    """Give up on the independent comparison (not on the case) when it is too slow."""
+    try:
+        with alarm(Deadline(seconds)):
+            yield
+    except LimitError:
+        event(f"{kind}: the reference comparison took too long")
+
+
+def check_scalar(tree, timeout: float = FAST) -> None:
+    text = to_text(tree)
+    try:
+        d = matcalc.derive(text, "x", timeout=timeout)
+    except InternalError as error:  # a bug, with its cause
+        raise AssertionError(f"InternalError for {text!r}") from error
+    except MatcalcError as error:
+        event(f"scalar: {type(error).__name__}")
+        return
+    assert d.verified is not False, text
+    event(f"scalar: verified {d.verified}")
+    with bounded("scalar"):
+        compare_scalar(tree, text, d)
+
+
+def compare_scalar(tree, text: str, d) -> None:
+    try:
+        expr = to_sympy(tree)
+    except (TypeError, ValueError, ArithmeticError):
+        event("scalar: SymPy cannot build the truth")
+        return
+    try:  # f made concrete BEFORE differentiating: SymPy's own ∂f(f(x), f(x))/∂f(x) is ambiguous
+        concrete = _concrete(expr)
+        truth = _kink_convention(sympy.diff(concrete, X))
+        ours = _concrete(d.result)
+    except (TypeError, ValueError, ArithmeticError):  # f made concrete left SymPy's domain
+        event("scalar: SymPy cannot evaluate the concrete f")
+        return
+    if concrete.has(*UNDEFINED):  # ln(f(0)/x) with the concrete f(0) = 0
+        event("scalar: the concrete f makes the expression undefined")
+        return
+    symbols = sorted((ours.free_symbols | truth.free_symbols) | {X}, key=str)
+    compared = agree(ours, truth, symbols, _seed(text), points=2)
+    event(f"scalar: compared at {min(compared, 1)}+ points")
+
+
+FUZZ = dict(deadline=None, derandomize=True, database=None,
+            suppress_health_check=list(HealthCheck))
+"""Reproducible in CI: the same generated cases on every run, no example database."""
+CASES = {"scalar_one": 600, "scalar_two": 400, "vector": 1000}
+"""The default run: 2000 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
+SLOW_CASES = {"scalar": 14000, "vector": 6000}
+
+
+@settings(max_examples=CASES["scalar_one"], **FUZZ)
+@given(scalar_tree())
+def test_scalar_one_variable(tree) -> None:
+    check_scalar(tree)
+
+
+@settings(max_examples=CASES["scalar_two"], **FUZZ)
+@given(scalar_tree(variables=("x", "y")))
+def test_scalar_two_variables(tree) -> None:
+    check_scalar(tree)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["scalar"], **FUZZ)
+@given(scalar_tree(variables=("x", "y")))
+def test_scalar_slow(tree) -> None:
+    check_scalar(tree, timeout=10.0)
+
+
+# -- vector trees -------------------------------------------------------------------------------
+VECTORS = ("w", "x", "a")
+DECLARED = dict(vectors=list(VECTORS), matrices=["A"])
+N = 2  # matcalc verifies at n = 3 itself: a different size here is more independent
+ELEMENTWISE = sorted(UNARY)
+
+
+@st.composite
+def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
+    """A random expression over vectors w, x, a, a matrix A and a scalar b.
+
+    ``want`` is "vector" (a length-n vector) or "scalar" (including reductions of vectors).
+    At most ``products`` A @ … are nested: A @ A @ A @ A @ w only makes the check slow.
+    """
+    leaves = 10 - depth  # mostly small trees (cheap); depth 6 is still reached
+    if want == "vector":
+        kinds = ["op", "fn", "matvec", "scaled", "relu", "op", "neg", "pow"] + ["var"] * leaves
+        if not products:
+            kinds.remove("matvec")
+    else:
+        kinds = ["dot", "op", "sum", "fn", "norm"] + ["leaf"] * leaves
+    kind = draw(st.sampled_from(kinds)) if depth > 0 else kinds[-1]
+    vector = vector_tree(depth - 1, "vector", products - (kind == "matvec"))
+    scalar = vector_tree(depth - 1, "scalar", products)
+    if want == "scalar":
+        if kind == "leaf":
+            return draw(st.one_of(st.just(("b",)), st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n))))
+        if kind == "dot":
+            return ("dot", draw(vector), draw(vector))
+        if kind in ("sum", "norm"):
+            return (kind, draw(vector))
+        if kind == "op":
+            return ("sop", draw(st.sampled_from("+-*/")), draw(scalar), draw(scalar))
+        return ("sfn", draw(st.sampled_from(ELEMENTWISE)), draw(scalar))
+    if kind == "var":
+        return ("v", draw(st.sampled_from(VECTORS)))
+    if kind == "matvec":
+        return ("matvec", draw(vector))
+    if kind == "op":
+        return ("vop", draw(st.sampled_from("+-*/")), draw(vector), draw(vector))
+    if kind == "scaled":  # scalar expansion, the scalar on either side
+        op, first = draw(st.sampled_from("+-*/")), draw(st.booleans())
+        return ("scaled", op, first, draw(scalar), draw(vector))
+    if kind == "fn":
+        return ("vfn", draw(st.sampled_from(ELEMENTWISE)), draw(vector))
+    if kind == "relu":
+        return ("relu", draw(vector))
+    if kind == "neg":
+        return ("vneg", draw(vector))
+    return ("vpow", draw(vector), draw(st.sampled_from(["2", "3", "1/2", "-1"])))
+
+
+def vector_text(tree) -> str:
+    kind, args = tree[0], tree[1:]
+    t = vector_text
+    return {
+        "b": lambda: "b",
+        "num": lambda: args[0],
+        "v": lambda: args[0],
+        "dot": lambda: f"({t(args[0])}) @ ({t(args[1])})",
+        "sum": lambda: f"sum({t(args[0])})",
+        "norm": lambda: f"norm({t(args[0])})",
+        "sop": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
+        "sfn": lambda: f"{args[0]}({t(args[1])})",
+        "matvec": lambda: f"A @ ({t(args[0])})",
+        "vop": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
+        "scaled": lambda: (f"({t(args[2])}) {args[0]} ({t(args[3])})" if args[1]
+                           else f"({t(args[3])}) {args[0]} ({t(args[2])})"),
+        "vfn": lambda: f"{args[0]}({t(args[1])})",
+        "relu": lambda: f"max(0, {t(args[0])})",
+        "vneg": lambda: f"-({t(args[0])})",
+        "vpow": lambda: f"({t(args[0])})**({args[1]})",
+    }[kind]()
+
+
+def components(name: str) -> Matrix:
+    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, N + 1)])
+
+
+MATRIX_A = Matrix(N, N, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+B = Symbol("b", real=True)
+
+
+def _binary(op: str, p, q):
+    """p op q, element-wise when both are vectors, with scalar expansion otherwise."""
+    if isinstance(p, Matrix) and isinstance(q, Matrix):
+        return Matrix([_binary(op, a, c) for a, c in zip(p, q, strict=True)])
+    if isinstance(p, Matrix):
+        return p.applyfunc(lambda a: _binary(op, a, q))
+    if isinstance(q, Matrix):
+        return q.applyfunc(lambda c: _binary(op, p, c))
+    return {"+": p + q, "-": p - q, "*": p * q}[op] if op != "/" else p / q
+
+
+def vector_truth(tree):
+    """The tree written out in components at n = N, by hand: an N×1 Matrix or a scalar."""
+    kind, args = tree[0], tree[1:]
+    v = vector_truth
+    if kind == "b":
+        return B
+    if kind == "num":
+        return _number(args[0])
+    if kind == "v":
+        return components(args[0])
+    if kind == "dot":
+        return (v(args[0]).T * v(args[1]))[0, 0]
+    if kind == "sum":
+        return sum(v(args[0]), sympy.Integer(0))
+    if kind == "norm":
+        return sympy.sqrt(sum((e**2 for e in v(args[0])), sympy.Integer(0)))
+    if kind in ("sop", "vop"):
+        return _binary(args[0], v(args[1]), v(args[2]))
+    if kind == "sfn":
+        return UNARY[args[0]](v(args[1]))
+    if kind == "matvec":
+        return MATRIX_A * v(args[0])
+    if kind == "scaled":
+        op, first, s, vec = args[0], args[1], v(args[2]), v(args[3])
+        return _binary(op, s, vec) if first else _binary(op, vec, s)
+    if kind == "vfn":
+        return v(args[1]).applyfunc(UNARY[args[0]])
+    if kind == "relu":
+        return v(args[0]).applyfunc(lambda e: Max(0, e))
+    if kind == "vneg":
+        return -v(args[0])
+    return v(args[0]).applyfunc(lambda e: e ** _number(args[1]))
+
+
+def jacobian_truth(value, wrt: str) -> Matrix:
+    """Numerator layout: ∂value/∂wrt from the components (vec(A) row-major for a vector)."""
+    if wrt == "b":
+        variables = [B]
+    elif wrt == "A":
+        if not isinstance(value, Matrix):  # a scalar's gradient by a matrix: A's shape, transposed
+            return Matrix(N, N, lambda i, j: sympy.diff(value, MATRIX_A[i, j])).T
+        variables = list(MATRIX_A)
+    else:
+        variables = list(components(wrt))
+    if isinstance(value, Matrix):
+        return value.jacobian(variables)
+    return Matrix([[sympy.diff(value, s) for s in variables]])
+
+
+def check_vector(case, timeout: float = FAST) -> None:
+    tree, wrt = case
+    text = vector_text(tree)
+    try:
+        d = matcalc.derive(text, wrt, timeout=timeout, **DECLARED)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r} by {wrt}") from error
+    except MatcalcError as error:
+        event(f"vector: {type(error).__name__}")
+        return
+    # None ("not verified") is honest where the expression is undefined at most points
+    # (x / max(0, w)); False never is
+    assert d.verified is not False, (text, wrt)
+    event(f"vector: verified {d.verified}")
+    with bounded("vector"):
+        compare_vector(tree, wrt, text, d)
+
+
+def compare_vector(tree, wrt: str, text: str, d) -> None:
+    try:
+        truth = _kink_convention(jacobian_truth(vector_truth(tree), wrt))
+    except (TypeError, ValueError, ArithmeticError):
+        event("vector: SymPy cannot build the truth")
+        return
+    ours = d.explicit(n=N)
+    symbols = sorted(Matrix(ours).free_symbols | truth.free_symbols, key=str)
+    compared = agree(ours, truth, symbols, _seed(text + wrt), points=2)
+    event(f"vector: compared at {min(compared, 1)}+ points")
+
+
+VECTOR_CASES = st.tuples(
+    st.one_of(vector_tree(want="vector"), vector_tree(want="scalar")),
+    st.sampled_from(["x", "x", "w", "A", "b"]),
+)
+
+
+@settings(max_examples=CASES["vector"], **FUZZ)
+@given(VECTOR_CASES)
+def test_vector_expressions(case) -> None:
+    check_vector(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["vector"], **FUZZ)
+@given(VECTOR_CASES)
+def test_vector_slow(case) -> None:
+    check_vector(case, timeout=10.0)
+
+
+def test_the_default_run_has_2000_cases() -> None:
+    assert sum(CASES.values()) >= 2000 and sum(SLOW_CASES.values()) == 20000
