@@ -28,6 +28,7 @@ from functools import partial
 
 import sympy
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
+from sympy.core.logic import fuzzy_and
 
 from matcalc.errors import ShapeError, UsageError
 from matcalc.functions import decide_gate
@@ -122,7 +123,9 @@ class _Op(Function):
         return None
 
     def _eval_is_real(self):
-        return True
+        # real when its arguments are: A.T @ (x / sqrt(a)) is not known to be real (a < 0),
+        # so max(0, (A.T @ (x / sqrt(a)))**2) is not settled to the square
+        return fuzzy_and(a.is_real for a in self.args)
 
 
 class VDot(_Op):

@@ -344,3 +344,20 @@ def test_constant_path_in_a_total_derivative():
     d = matcalc.derive("b + norm(A @ max(0, -(x/x)))", "x", **VECTORS)
     assert d.verified is True
     assert d.explicit(n=3) == Matrix.zeros(1, 3)
+
+
+def test_a_vector_operation_is_real_only_when_its_arguments_are():
+    """Every vector operation said it was real, so max(0, (A.T @ (x·tr(A)/√a))²) was settled to
+    the square; where a < 0 the square is negative, max gives 0, and so does its derivative."""
+    d = matcalc.derive("max(0, (A.T @ (x * (trace(A) / a**(1/2))))**2)", "x", **VECTORS)
+    assert d.verified is True
+    ours = d.explicit(n=2)
+    A = Matrix(2, 2, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+    x_, a_ = vec("x", 2), vec("a", 2)
+    inner = A.T * Matrix([x_[i] * A.trace() / sympy.sqrt(a_[i]) for i in range(2)])
+    truth = inner.applyfunc(lambda e: sympy.Max(0, e**2)).jacobian(list(x_))
+    values = {A[0, 0]: 2, A[0, 1]: -1, A[1, 0]: 3, A[1, 1]: 1, x_[0]: 1, x_[1]: -2}
+    for a_value in (-1, 1):  # a < 0: max(0, negative) = 0; a > 0: the square
+        point = {**values, a_[0]: a_value, a_[1]: a_value}
+        assert numerically_equal(ours.xreplace(point), truth.xreplace(point))
+    assert ours.xreplace({**values, a_[0]: -1, a_[1]: -1}) == Matrix.zeros(2, 2)
