@@ -361,3 +361,17 @@ def test_a_vector_operation_is_real_only_when_its_arguments_are():
         point = {**values, a_[0]: a_value, a_[1]: a_value}
         assert numerically_equal(ours.xreplace(point), truth.xreplace(point))
     assert ours.xreplace({**values, a_[0]: -1, a_[1]: -1}) == Matrix.zeros(2, 2)
+
+
+def test_the_gate_rule_stays_out_of_sums():
+    """1[z > 0] ⊗ max(0, z) = 1[z > 0] ⊗ z holds component by component, but the rule also
+    rewrote max(0, Ax) inside sum(exp(max(0, Ax))), which mixes components (verified False)."""
+    d = matcalc.derive("logsumexp(softmax(max(0, A @ x)))", "x", vectors=["x"], matrices=["A"])
+    assert d.verified is True
+    A = Matrix(2, 2, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+    x_ = vec("x", 2)
+    z = (A * x_).applyfunc(lambda e: sympy.Max(0, e))
+    soft = z.applyfunc(sympy.exp) / sum(z.applyfunc(sympy.exp))
+    truth = Matrix([sympy.log(sum(soft.applyfunc(sympy.exp)))]).jacobian(list(x_))
+    point = {A[0, 0]: 1, A[0, 1]: 2, A[1, 0]: -3, A[1, 1]: 1, x_[0]: 1, x_[1]: 1}  # Ax = (3, -2)
+    assert numerically_equal(d.explicit(n=2).xreplace(point), truth.xreplace(point))

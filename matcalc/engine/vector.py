@@ -189,7 +189,7 @@ class VectorCalculus:
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
         expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
-        expr = _gate(tidy(expr))
+        expr = _gate(tidy(expr), self)
         return tidy(_normalize(expr, self))
 
     def _trace_partner(self, expr: MTrace, wrt: Symbol) -> Expr | None:
@@ -351,18 +351,39 @@ def _t(vector: Expr, calc: VectorCalculus) -> Expr:
     return coeff * T(rest)
 
 
-def _gate(expr: Expr) -> Expr:
-    """In a product with 1[z > 0], max(0, z) is z: where the gate is 0 the product is 0."""
+def _gate(expr: Expr, calc: VectorCalculus) -> Expr:
+    """In a product with 1[z > 0], max(0, z) is z: where the gate is 0 the product is 0.
+
+    For a vector z this holds component by component, so only in element-wise positions:
+    not inside sum(…), a dot product, a norm or a matrix product, which mix components
+    (in 1[z > 0] ⊗ exp(max(0, z)) / sum(exp(max(0, z))) only the numerator's max goes).
+    """
 
     def fix(mul: Mul) -> Expr:
         gates = [a.args[0] for a in mul.args if isinstance(a, Heaviside)]
         if not gates:
             return mul
-        mapping = {Max(0, g): g for g in gates}
-        return Mul(*(a if isinstance(a, Heaviside) else a.xreplace(mapping) for a in mul.args))
+        scalar = {Max(0, g): g for g in gates if calc.shape(g) == SCALAR}
+        vector = {Max(0, g): g for g in gates if calc.shape(g) != SCALAR}
+
+        def put(a: Expr) -> Expr:
+            return _elementwise_replace(a.xreplace(scalar) if scalar else a, vector)
+
+        return Mul(*(a if isinstance(a, Heaviside) else put(a) for a in mul.args))
 
     return expr.replace(lambda e: isinstance(e, Mul), fix)
 
+
+def _elementwise_replace(expr: Expr, mapping: dict) -> Expr:
+    """``expr.xreplace(mapping)`` that does not enter operations mixing components."""
+    if not mapping:
+        return expr
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or (isinstance(expr, _Op) and not isinstance(expr, (T, Diag))):
+        return expr
+    args = tuple(_elementwise_replace(a, mapping) for a in expr.args)
+    return expr if args == expr.args else expr.func(*args)
 
 
 def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
