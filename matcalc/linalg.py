@@ -132,6 +132,8 @@ class VDot(_Op):
     """a · b, the dot product of two vectors (a scalar)."""
 
     nargs = 2
+    # printed with an infix ·, so it binds less tightly than a product: (w·x)², 2(w·x)·y
+    precedence = 49  # PRECEDENCE["Mul"] - 1
 
 
 class VSum(_Op):

@@ -375,3 +375,11 @@ def test_the_gate_rule_stays_out_of_sums():
     truth = Matrix([sympy.log(sum(soft.applyfunc(sympy.exp)))]).jacobian(list(x_))
     point = {A[0, 0]: 1, A[0, 1]: 2, A[1, 0]: -3, A[1, 1]: 1, x_[0]: 1, x_[1]: 1}  # Ax = (3, -2)
     assert numerically_equal(d.explicit(n=2).xreplace(point), truth.xreplace(point))
+
+
+def test_a_dot_product_in_a_product_or_power_is_grouped():
+    """(w @ x)**2 printed as w·x², which reads as w·(x²)."""
+    d = matcalc.derive("(w @ x)**2 * sum(x)", "w", vectors=["w", "x"])
+    assert "y = (w·x)²·sum(x)" in d.to_text()
+    assert r"\left(\mathbf{w} \cdot \mathbf{x}\right)^{2}" in d.to_latex()
+    assert "2xᵀ·(w·x)·sum(x)" in d.to_text()
