@@ -324,11 +324,16 @@ def _evaluate_keeping(expr, shapes: Shapes):
 
 
 def keep_vector(value, original, shapes: Shapes):
-    """``value`` (what ``original`` evaluated to) as c·Ones(n) if a vector collapsed to c."""
-    if value == 0 or has_vectors(value) or value.has(Ones) or not has_vectors(original):
+    """``value`` (what ``original`` evaluated to) as s·Ones(n) if a vector collapsed to a
+    scalar s: a constant (w/w is 1) or not (max(0, (x/x)·(w·a)) is max(0, w·a))."""
+    if value == 0 or value.has(Ones) or not has_vectors(original):
         return value
     rows, cols = shape_of(original, shapes)
-    return value * Ones(rows) if cols == 1 and rows != 1 else value
+    if not (cols == 1 and rows != 1):
+        return value
+    if has_vectors(value) and shape_of(value, shapes) != SCALAR:
+        return value
+    return value * Ones(rows)
 
 
 # --- explicit components ------------------------------------------------------------

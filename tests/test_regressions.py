@@ -383,3 +383,14 @@ def test_a_dot_product_in_a_product_or_power_is_grouped():
     assert "y = (w·x)²·sum(x)" in d.to_text()
     assert r"\left(\mathbf{w} \cdot \mathbf{x}\right)^{2}" in d.to_latex()
     assert "2xᵀ·(w·x)·sum(x)" in d.to_text()
+
+
+@pytest.mark.parametrize(
+    "text", ["max(0, (x/x) * ((A @ a) @ x))", "max(0, ((x) / (x)) / (((-(a)) + (A @ (A @ (a)))) @ (x)))"]
+)
+def test_a_vector_that_is_a_scalar_times_ones_stays_a_vector_in_the_substitution(text):
+    """(x/x)·s is the vector s·𝟏, but writing w·x back for sum(w ⊗ x) used SymPy's replace,
+    which evaluated x·s/x to the scalar s: diag(1[s > 0]) of a scalar (a ShapeError about
+    components, or verified False)."""
+    d = matcalc.derive(text, "A", **VECTORS)
+    assert d.verified is True

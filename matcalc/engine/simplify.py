@@ -61,6 +61,26 @@ def substitute(expr, mapping: dict):
         return expr.func(*args)
 
 
+def replace_unevaluated(expr, query, value):
+    """``expr.replace(query, value)`` that keeps the rest of the tree as it is.
+
+    SymPy's ``replace`` rebuilds every parent with evaluation on, so x·s/x became s: a
+    vector (x/x is 𝟏) turned into a scalar in the middle of a derivation.
+    """
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(lambda e: replace_unevaluated(e, query, value))
+    if not isinstance(expr, Basic) or not expr.args:
+        return value(expr) if isinstance(expr, Basic) and query(expr) else expr
+    args = tuple(replace_unevaluated(a, query, value) for a in expr.args)
+    node = expr
+    if args != expr.args:
+        try:
+            node = expr.func(*args, evaluate=False)
+        except TypeError:
+            node = expr.func(*args)
+    return value(node) if query(node) else node
+
+
 def _needs_subs(derivative: Derivative, mapping: dict) -> bool:
     """True when substituting into ∂f(u, …)/∂v would change what is differentiated.
 

@@ -26,7 +26,7 @@ from sympy import Add, Expr, Heaviside, Integer, Max, Mul, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
-from matcalc.engine.simplify import tidy
+from matcalc.engine.simplify import replace_unevaluated, tidy
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import (
     SCALAR,
@@ -231,7 +231,7 @@ class VectorCalculus:
         return coeff * core
 
     def present(self, expr: Expr) -> Expr:
-        return expr.replace(lambda e: isinstance(e, VSum), lambda e: _as_dot(e, self))
+        return replace_unevaluated(expr, lambda e: isinstance(e, VSum), lambda e: _as_dot(e, self))
 
     # --- products of compact Jacobians -----------------------------------------------
     def _split(self, expr: Expr) -> tuple[Expr, Expr]:
