@@ -15,12 +15,12 @@ numeric disagreement) is a bug; the minimal inputs found so far are in
 ``test_regressions.py``.  Trees are generated as data (nested tuples), and both the text
 typed into matcalc and the truth are built from the same tree.
 
-Scalar trees (depth up to 6) use every function of the input language, ``**`` and ``^``,
-``+ - * /``, unary minus, integers, rationals, decimals, e, pi, one or two variables and
-an undefined f of one or two arguments.  Vector trees use vectors w, x, a, a matrix A and
+Scalar trees (depth up to 6) use every function of the input language (log with a base
+too), ``**`` and ``^``, ``+ - * /``, unary minus, integers, rationals, decimals, e, pi,
+factorial(4), one or two variables and an undefined f of one or two arguments.  Vector trees use vectors w, x, a, a matrix A and
 a scalar b with ``+ - * /`` (element-wise and scalar expansion), element-wise functions,
-``@``, ``A @``, sum, norm, max(0, ·) and powers, reduced to a scalar or left a vector, by
-x, w, A or b.
+``@``, ``dot``, ``A @``, ``A.T @``, sum, norm, logsumexp, softmax, trace(A), max(0, ·),
+min(0, ·) and powers, reduced to a scalar or left a vector, by x, w, A or b.
 
 The default run is ``CASES`` (2000 cases, derandomized: the same cases on every run);
 ``pytest -m slow`` runs ``SLOW_CASES`` (20 000).  Random text and bytes to the parser are
@@ -63,7 +63,9 @@ UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "abs": sympy.Abs,
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
 }
-LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10"]
+LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10",
+                "factorial(4)"]
+LOG_BASES = ["2", "10", "e", "1/2"]
 
 
 def _leaf(variables: tuple[str, ...]) -> st.SearchStrategy:
@@ -83,7 +85,7 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
     leaves = ["leaf"] * (0 if depth == 6 else 11 - depth)
     # leaves last: hypothesis often draws the first choice, and a tree of leaves tests little
     kind = draw(st.sampled_from(["unary", "binary", "pow", "unary", "binary", "neg", "maxmin",
-                                 "undef", *leaves]))
+                                 "undef", "logbase", *leaves]))
     child = scalar_tree(depth - 1, variables)
     if kind == "leaf":
         return draw(_leaf(variables))
@@ -93,6 +95,8 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
         return ("op", draw(st.sampled_from("+-*/")), draw(child), draw(child))
     if kind == "neg":
         return ("neg", draw(child))
+    if kind == "logbase":  # log(u, b) = ln(u)/ln(b)
+        return ("fn", "log", draw(child), ("num", draw(st.sampled_from(LOG_BASES))))
     if kind == "pow":
         sign = draw(st.sampled_from(["**", "^"]))
         numbers = st.sampled_from(["2", "3", "-1", "1/2", "-3/2", "0.5", "4"])
@@ -120,6 +124,8 @@ def to_text(tree) -> str:
 
 
 def _number(text: str) -> sympy.Expr:
+    if text.startswith("factorial("):
+        return sympy.factorial(int(text[len("factorial(") : -1]))
     if text == "e":
         return sympy.E
     if text == "pi":
@@ -151,6 +157,8 @@ def to_sympy(tree) -> sympy.Expr:
         return Min(*args)
     if name == "f":
         return F(*args)
+    if name == "log" and len(args) == 2:
+        return sympy.log(args[0]) / sympy.log(args[1])
     return UNARY[name](*args)
 
 
@@ -339,28 +347,32 @@ def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
     """
     leaves = 10 - depth  # mostly small trees (cheap); depth 6 is still reached
     if want == "vector":
-        kinds = ["op", "fn", "matvec", "scaled", "relu", "op", "neg", "pow"] + ["var"] * leaves
+        kinds = ["op", "fn", "matvec", "scaled", "relu", "op", "neg", "pow", "softmax", "matvec"]
+        kinds += ["var"] * leaves
         if not products:
-            kinds.remove("matvec")
+            kinds = [k for k in kinds if k != "matvec"]
     else:
-        kinds = ["dot", "op", "sum", "fn", "norm"] + ["leaf"] * leaves
+        kinds = ["dot", "op", "sum", "fn", "norm", "lse"] + ["leaf"] * leaves
     kind = draw(st.sampled_from(kinds)) if depth > 0 else kinds[-1]
     vector = vector_tree(depth - 1, "vector", products - (kind == "matvec"))
     scalar = vector_tree(depth - 1, "scalar", products)
     if want == "scalar":
         if kind == "leaf":
-            return draw(st.one_of(st.just(("b",)), st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n))))
-        if kind == "dot":
-            return ("dot", draw(vector), draw(vector))
-        if kind in ("sum", "norm"):
+            return draw(st.one_of(st.just(("b",)), st.just(("trace",)),
+                                  st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n))))
+        if kind == "dot":  # a @ b or dot(a, b)
+            return (draw(st.sampled_from(["dot", "dotfn"])), draw(vector), draw(vector))
+        if kind in ("sum", "norm", "lse"):
             return (kind, draw(vector))
         if kind == "op":
             return ("sop", draw(st.sampled_from("+-*/")), draw(scalar), draw(scalar))
         return ("sfn", draw(st.sampled_from(ELEMENTWISE)), draw(scalar))
     if kind == "var":
         return ("v", draw(st.sampled_from(VECTORS)))
-    if kind == "matvec":
-        return ("matvec", draw(vector))
+    if kind == "matvec":  # A @ v or A.T @ v
+        return (draw(st.sampled_from(["matvec", "matTvec"])), draw(vector))
+    if kind == "softmax":
+        return ("softmax", draw(vector))
     if kind == "op":
         return ("vop", draw(st.sampled_from("+-*/")), draw(vector), draw(vector))
     if kind == "scaled":  # scalar expansion, the scalar on either side
@@ -368,8 +380,8 @@ def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
         return ("scaled", op, first, draw(scalar), draw(vector))
     if kind == "fn":
         return ("vfn", draw(st.sampled_from(ELEMENTWISE)), draw(vector))
-    if kind == "relu":
-        return ("relu", draw(vector))
+    if kind == "relu":  # max(0, v), min(0, v), max(v, 0)
+        return (draw(st.sampled_from(["relu", "relu", "minzero", "relu_r"])), draw(vector))
     if kind == "neg":
         return ("vneg", draw(vector))
     return ("vpow", draw(vector), draw(st.sampled_from(["2", "3", "1/2", "-1"])))
@@ -382,7 +394,14 @@ def vector_text(tree) -> str:
         "b": lambda: "b",
         "num": lambda: args[0],
         "v": lambda: args[0],
+        "trace": lambda: "trace(A)",
         "dot": lambda: f"({t(args[0])}) @ ({t(args[1])})",
+        "dotfn": lambda: f"dot({t(args[0])}, {t(args[1])})",
+        "lse": lambda: f"logsumexp({t(args[0])})",
+        "softmax": lambda: f"softmax({t(args[0])})",
+        "matTvec": lambda: f"A.T @ ({t(args[0])})",
+        "minzero": lambda: f"min(0, {t(args[0])})",
+        "relu_r": lambda: f"max({t(args[0])}, 0)",
         "sum": lambda: f"sum({t(args[0])})",
         "norm": lambda: f"norm({t(args[0])})",
         "sop": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
@@ -427,8 +446,19 @@ def vector_truth(tree):
         return _number(args[0])
     if kind == "v":
         return components(args[0])
-    if kind == "dot":
+    if kind == "trace":
+        return MATRIX_A.trace()
+    if kind in ("dot", "dotfn"):
         return (v(args[0]).T * v(args[1]))[0, 0]
+    if kind == "lse":
+        return sympy.log(sum((sympy.exp(e) for e in v(args[0])), sympy.Integer(0)))
+    if kind == "softmax":
+        exps = v(args[0]).applyfunc(sympy.exp)
+        return exps / sum(exps, sympy.Integer(0))
+    if kind == "matTvec":
+        return MATRIX_A.T * v(args[0])
+    if kind == "minzero":
+        return v(args[0]).applyfunc(lambda e: Min(0, e))
     if kind == "sum":
         return sum(v(args[0]), sympy.Integer(0))
     if kind == "norm":
@@ -444,7 +474,7 @@ def vector_truth(tree):
         return _binary(op, s, vec) if first else _binary(op, vec, s)
     if kind == "vfn":
         return v(args[1]).applyfunc(UNARY[args[0]])
-    if kind == "relu":
+    if kind in ("relu", "relu_r"):
         return v(args[0]).applyfunc(lambda e: Max(0, e))
     if kind == "vneg":
         return -v(args[0])
