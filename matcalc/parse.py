@@ -151,9 +151,13 @@ def _real_args(cls: type, low: int, high: int | None) -> _Fn:
 
 
 def _real(arg: Expr) -> bool:
-    """False when SymPy's Max/Min would refuse ``arg`` (not real, or not comparable)."""
+    """False when SymPy's Max/Min would refuse ``arg`` (not real, or not comparable), or
+    when it is √-1 times something once evaluated (x·sqrt(-1), ln(-2))."""
     try:
-        return not (arg.is_extended_real is False or (arg.is_number and not arg.is_comparable))
+        if arg.is_extended_real is False or (arg.is_number and not arg.is_comparable):
+            return False
+        value = arg.doit()  # the tree as typed is unevaluated: x*sqrt(-1) is not yet x*I
+        return not (value.is_extended_real is False or value.has(sympy.I))
     except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
         return False
 

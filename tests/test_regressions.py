@@ -309,8 +309,9 @@ def test_timeout_inside_a_destructor_is_not_printed():
 def test_abs_of_a_value_that_is_never_real_is_a_math_error(text):
     """|√-1·x|′ came out as sign(√-1·x)·√-1 = −sign(x) (verified False): d|u|/du = sign(u)
     only holds for real u.  An argument that involves √-1 is refused."""
-    with pytest.raises(MathError, match="abs needs a real argument"):
+    with pytest.raises(MathError, match="abs needs a real argument") as caught:
         matcalc.derive(text, "x")
+    assert caught.value.column is not None  # found while parsing, so the caret can point
 
 
 # -- a path that is constant although a local derivative is undefined -----------------------------
