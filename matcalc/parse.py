@@ -152,14 +152,27 @@ def _real_args(cls: type, low: int, high: int | None) -> _Fn:
 
 def _real(arg: Expr) -> bool:
     """False when SymPy's Max/Min would refuse ``arg`` (not real, or not comparable), or
-    when it is √-1 times something once evaluated (x·sqrt(-1), ln(-2))."""
+    when, once evaluated, it involves √-1 (x·sqrt(-1), ln(-2)) or a constant that is not
+    real (acos(pi/2) + x)."""
     try:
         if arg.is_extended_real is False or (arg.is_number and not arg.is_comparable):
             return False
         value = arg.doit()  # the tree as typed is unevaluated: x*sqrt(-1) is not yet x*I
-        return not (value.is_extended_real is False or value.has(sympy.I))
+        if value.is_extended_real is False or value.has(sympy.I):
+            return False
+        return not any(_complex_number(n) for n in sympy.preorder_traversal(value))
     except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
         return False
+
+
+def _complex_number(node: Expr) -> bool:
+    """A constant that is not real and that SymPy leaves unevaluated: acos(pi/2)."""
+    if not node.is_number or node.is_Atom or node.has(*_INFINITE):
+        return False
+    return not node.is_comparable
+
+
+_INFINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 
 
 def _sqrt(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:

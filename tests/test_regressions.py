@@ -395,3 +395,13 @@ def test_a_vector_that_is_a_scalar_times_ones_stays_a_vector_in_the_substitution
     components, or verified False)."""
     d = matcalc.derive(text, "A", **VECTORS)
     assert d.verified is True
+
+
+@pytest.mark.parametrize(
+    "text", ["abs(max((acos(abs(acos(0)))) + (log(abs(abs(x)), 2)), x))", "max(0, acos(pi/2) + x)"]
+)
+def test_a_constant_that_is_not_real_inside_max_is_a_math_error(text):
+    """acos(π/2) is not real but SymPy leaves it unevaluated, so max(acos(π/2) + …, x) passed
+    the check and SymPy's Heaviside raised ValueError (an InternalError)."""
+    with pytest.raises(MathError, match="needs real arguments"):
+        matcalc.derive(text, "x")
