@@ -51,6 +51,27 @@ _T1, _T2 = sympy.symbols("t1 t2", real=True)
 F_CONCRETE = {1: Lambda(_T1, sympy.sin(_T1) + _T1**3 / 5), 2: Lambda((_T1, _T2), _T1**2 * _T2 + sympy.cos(_T2))}
 """The undefined f replaced by a known function to evaluate both sides."""
 
+MEMORY_CAP = 8 << 30
+"""Address space for the fuzzing process: a case that would need more raises MemoryError
+(a failure if matcalc raises it; SymPy's value too big to compare if the test does)
+instead of the kernel killing the whole run.  One vector case of the slow run once grew
+the process to 24 GB."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _memory_cap():
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = MEMORY_CAP if hard == resource.RLIM_INFINITY else min(MEMORY_CAP, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 # -- scalar trees ------------------------------------------------------------------------------
 UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     **{name: getattr(sympy, name) for name in [
