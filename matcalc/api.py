@@ -19,7 +19,7 @@ from matcalc.engine.simplify import evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
-from matcalc.parse import parse
+from matcalc.parse import parse, real_argument
 from matcalc.steps import Math, Part, Problem, Verify
 from matcalc.symbols import output_name
 from matcalc.verify import verify, verify_explicit
@@ -169,16 +169,11 @@ def _check_defined(expr: Expr) -> None:
         msg = "the expression is undefined: it divides by zero or takes a pole (1/0, ln(0), csc(0))"
         raise MathError(msg)
     for node in preorder_traversal(expr):  # as typed: SymPy rewrites |x + i| as a square root
-        if isinstance(node, (Abs, Max, Min)) and any(_complex(evaluate(a)) for a in node.args):
+        if isinstance(node, (Abs, Max, Min)) and not all(map(real_argument, node.args)):
             what = "abs needs a real argument" if isinstance(node, Abs) else (
                 f"{type(node).__name__.lower()} needs real arguments")
             msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
-
-
-def _complex(value: Expr) -> bool:
-    """Known not to be real, or √-1 times something: |√-1·x|′ is not sign(√-1·x)·√-1."""
-    return value.is_extended_real is False or value.has(S.ImaginaryUnit)
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:

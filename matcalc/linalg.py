@@ -328,12 +328,10 @@ def keep_vector(value, original, shapes: Shapes):
     scalar s: a constant (w/w is 1) or not (max(0, (x/x)·(w·a)) is max(0, w·a))."""
     if value == 0 or value.has(Ones) or not has_vectors(original):
         return value
+    if has_vectors(value) and shape_of(value, shapes) != SCALAR:  # still a vector: the usual case
+        return value
     rows, cols = shape_of(original, shapes)
-    if not (cols == 1 and rows != 1):
-        return value
-    if has_vectors(value) and shape_of(value, shapes) != SCALAR:
-        return value
-    return value * Ones(rows)
+    return value * Ones(rows) if cols == 1 and rows != 1 else value
 
 
 # --- explicit components ------------------------------------------------------------

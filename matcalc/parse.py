@@ -86,7 +86,7 @@ from matcalc.functions import sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "VECTOR_FUNCTIONS", "parse"]
+__all__ = ["CONSTANTS", "FUNCTIONS", "VECTOR_FUNCTIONS", "parse", "real_argument"]
 
 Expr = sympy.Expr
 Builder = Callable[["_Parser", ast.Call, list[Expr]], Expr]
@@ -140,7 +140,7 @@ def _real_args(cls: type, low: int, high: int | None) -> _Fn:
 
     def build(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
         for i, arg in enumerate(a):
-            if not _real(arg):
+            if not real_argument(arg):
                 name = node.func.id  # type: ignore[attr-defined]
                 what = "a real argument" if high == 1 else "real arguments"
                 msg = f"{name} needs {what}; {p.arg_text(node, i)} is not a real number"
@@ -150,7 +150,7 @@ def _real_args(cls: type, low: int, high: int | None) -> _Fn:
     return _Fn(low, high, build)
 
 
-def _real(arg: Expr) -> bool:
+def real_argument(arg: Expr) -> bool:
     """False when SymPy's Max/Min would refuse ``arg`` (not real, or not comparable), or
     when, once evaluated, it involves √-1 (x·sqrt(-1), ln(-2)) or a constant that is not
     real (acos(pi/2) + x)."""

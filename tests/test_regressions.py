@@ -387,14 +387,24 @@ def test_a_dot_product_in_a_product_or_power_is_grouped():
 
 
 @pytest.mark.parametrize(
-    "text", ["max(0, (x/x) * ((A @ a) @ x))", "max(0, ((x) / (x)) / (((-(a)) + (A @ (A @ (a)))) @ (x)))"]
+    "text,component",
+    [
+        ("max(0, (x/x) * ((A @ a) @ x))", lambda A, a, x: ((A * a).T * x)[0, 0]),
+        ("max(0, ((x) / (x)) / (((-(a)) + (A @ (A @ (a)))) @ (x)))",
+         lambda A, a, x: 1 / ((-a + A * A * a).T * x)[0, 0]),
+    ],
 )
-def test_a_vector_that_is_a_scalar_times_ones_stays_a_vector_in_the_substitution(text):
+def test_a_vector_that_is_a_scalar_times_ones_stays_a_vector_in_the_substitution(text, component):
     """(x/x)·s is the vector s·𝟏, but writing w·x back for sum(w ⊗ x) used SymPy's replace,
     which evaluated x·s/x to the scalar s: diag(1[s > 0]) of a scalar (a ShapeError about
     components, or verified False)."""
     d = matcalc.derive(text, "A", **VECTORS)
     assert d.verified is True
+    # the truth written out by hand: every component is max(0, s); the Jacobian is by vec(A)
+    A = Matrix(3, 3, lambda i, j: Symbol(f"A_{i + 1}{j + 1}", real=True))
+    s = component(A, vec("a"), vec("x"))
+    truth = Matrix([sympy.Max(0, s)] * 3).jacobian(list(A))
+    assert numerically_equal(d.explicit(n=3), truth)
 
 
 @pytest.mark.parametrize(

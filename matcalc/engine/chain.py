@@ -24,10 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sympy import Add, Basic, Expr, Max, Min, Mul, S, Symbol
+from sympy import Add, Expr, Max, Min, Mul, S, Symbol
 
 from matcalc.engine.rules import depends, has_kink
-from matcalc.engine.simplify import evaluate, substitute
+from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
 from matcalc.linalg import MatProd, has_vectors
 from matcalc.steps import (
     ChainRule,
@@ -348,17 +348,11 @@ def _constant_paths(expr: Expr, calc: Calculus) -> Expr:
     but its gate 1[-x ⊗ x > 0] is 0 for every x: that path goes through a constant, and
     contributes 0.  Only used when the plain simplification is undefined (nan or zoo).
     """
-    if not isinstance(expr, Basic) or not expr.args:
-        return expr
-    args = tuple(_constant_paths(a, calc) for a in expr.args)
-    if isinstance(expr, (Mul, MatProd)) and any(a == 0 or calc.tidy(a) == 0 for a in args):
-        return S.Zero
-    if args == expr.args:
-        return expr
-    try:
-        return expr.func(*args, evaluate=False)
-    except TypeError:
-        return expr.func(*args)
+    return replace_unevaluated(
+        expr,
+        lambda e: isinstance(e, (Mul, MatProd)) and any(a == 0 or calc.tidy(a) == 0 for a in e.args),
+        lambda e: S.Zero,
+    )
 
 
 def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
@@ -386,12 +380,7 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
                     "them and is replaced by it before differentiating (where the arguments "
                     "coincide, the kink rule would give 0).")))
                 return value
-        if args == node.args:
-            return node
-        try:
-            return node.func(*args, evaluate=False)
-        except TypeError:
-            return node.func(*args)
+        return rebuild(node, args)
 
     return settle(expr), tuple(notes)
 

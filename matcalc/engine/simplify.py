@@ -52,7 +52,12 @@ def substitute(expr, mapping: dict):
         return expr
     if isinstance(expr, Derivative) and _needs_subs(expr, mapping):
         return _at_point(expr, mapping)
-    args = tuple(substitute(a, mapping) for a in expr.args)
+    return rebuild(expr, tuple(substitute(a, mapping) for a in expr.args))
+
+
+def rebuild(expr, args: tuple):
+    """``expr`` with new ``args``, unevaluated where SymPy allows it (the same object when
+    nothing changed)."""
     if args == expr.args:
         return expr
     try:
@@ -71,13 +76,7 @@ def replace_unevaluated(expr, query, value):
         return expr.applyfunc(lambda e: replace_unevaluated(e, query, value))
     if not isinstance(expr, Basic) or not expr.args:
         return value(expr) if isinstance(expr, Basic) and query(expr) else expr
-    args = tuple(replace_unevaluated(a, query, value) for a in expr.args)
-    node = expr
-    if args != expr.args:
-        try:
-            node = expr.func(*args, evaluate=False)
-        except TypeError:
-            node = expr.func(*args)
+    node = rebuild(expr, tuple(replace_unevaluated(a, query, value) for a in expr.args))
     return value(node) if query(node) else node
 
 
