@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -123,6 +124,11 @@ def main() -> None:
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@click.option(
+    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
+    help="Text: wrap lines to this many columns, 0 for never (default: $COLUMNS, else the terminal's, else 80).",
+)
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
@@ -239,9 +245,16 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
         yield lambda: bar.update(1)
 
 
+def _width() -> int:
+    """Text width: --width, else the terminal's ($COLUMNS first; 80 when not a terminal)."""
+    context = click.get_current_context(silent=True)
+    width = context.meta.get("matcalc.width") if context is not None else None
+    return shutil.get_terminal_size().columns if width is None else width
+
+
 def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:
     if fmt == "text":
-        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
     if fmt == "markdown":
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":

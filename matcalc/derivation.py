@@ -86,10 +86,13 @@ class Derivation:
         )
         return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 
-    def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
+    def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
+        """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed).render(self)
+        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed, width=width).render(
+            self
+        )
 
     def to_markdown(self, *, lang: str = "en") -> str:
         from matcalc.render.markdown import MarkdownRenderer
