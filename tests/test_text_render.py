@@ -7,14 +7,25 @@ the scalar fuzz corpus of ``test_fuzz.py``: the expressions and their ``sympy.di
 
 from __future__ import annotations
 
+import unicodedata
+from pathlib import Path
+
 import sympy
+from click.testing import CliRunner
 from hypothesis import given, settings
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.printer import Printer
-from test_fuzz import FUZZ, X, scalar_tree, to_sympy
+from test_fuzz import DECLARED, FAST, FUZZ, VECTOR_CASES, X, scalar_tree, to_sympy, vector_text
+from test_fuzz import to_text as fuzz_text
 
 import matcalc
+from matcalc import documents
+from matcalc.cli import main
+from matcalc.errors import MatcalcError
 from matcalc.render.printing import TextPrettyPrinter, _canonical
+from matcalc.render.text import fill
+
+DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
 
 
 # -- 1. the 2D drawing -------------------------------------------------------------------------
@@ -83,3 +94,127 @@ def test_issue_11_coefficients_stay_on_their_row() -> None:
         ]
         ascii_block = result_block(d.to_text(unicode=False))
         assert "2" in ascii_block.split("\n")[-1], ascii_block
+
+
+# -- 2. lines fit the width -------------------------------------------------------------------
+def cols(line: str) -> int:
+    """Terminal columns, counted here: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def unbreakable(line: str, width: int) -> bool:
+    """A line may stick out only where one token, with nowhere to break it, does."""
+    start = 0
+    for token in line.split(" "):
+        end = start + cols(token)
+        if end > width and token and not any(c in token for c in "·*/,;(+"):
+            return True
+        start = end + 1
+    return False
+
+
+def assert_fits(text: str, width: int, *, ascii_only: bool = False, what: object = "") -> None:
+    for line in text.split("\n"):
+        assert cols(line) <= width or unbreakable(line, width), (what, width, line)
+        if ascii_only:
+            assert line.isascii(), (what, line)
+
+
+def derivation_problems():
+    for path in sorted(DERIVATIONS.glob("*.toml")):
+        for exercise in documents.load(path).exercises:
+            if not exercise.error:
+                yield exercise
+
+
+def derive_exercise(exercise):
+    exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
+    return matcalc.derive(exprs, exercise.wrt, vectors=exercise.vectors,
+                          matrices=exercise.matrices, layout=exercise.layout)
+
+
+def test_derivations_fit_80_columns_and_ascii_is_ascii() -> None:
+    """Every problem of derivations/: 80 columns in Unicode, ASCII, and Chinese; --ascii is ASCII."""
+    problems = list(derivation_problems())
+    assert len(problems) >= 40
+    for exercise in problems:
+        d = derive_exercise(exercise)
+        assert_fits(d.to_text(), 80, what=exercise.exprs)
+        assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=exercise.exprs)
+        assert_fits(d.to_text(lang="zh"), 80, what=exercise.exprs)
+
+
+def test_narrow_widths_and_no_limit() -> None:
+    d = matcalc.derive("v @ max(0, W @ x + b)", "W", vectors=["v", "x", "b"], matrices=["W"])
+    for width in (40, 60):
+        assert_fits(d.to_text(width=width), width, what=width)
+        assert_fits(d.to_text(width=width, unicode=False), width, ascii_only=True, what=width)
+    # no limit: the note is one line, as it was before wrapping
+    unlimited = d.to_text(width=0)
+    assert any(cols(line) > 150 for line in unlimited.split("\n"))
+    assert unlimited.replace("\n", " ").split() == d.to_text().replace("\n", " ").split()
+
+
+def test_a_2d_result_too_wide_is_printed_on_one_line() -> None:
+    d = matcalc.derive(["sin(x*y)**2/(1 + x**2)", "exp(x/y)*ln(x + y)"], "x,y")
+    wide = d.to_text(width=200)
+    assert "⎡" in wide.split("\nResult\n")[1]  # drawn in 2D when there is room
+    narrow = d.to_text(width=60)
+    result = narrow.split("\nResult\n")[1].split("\n\n")[0]
+    assert "⎡" not in result and result.startswith("  J = [")
+    assert_fits(narrow, 60)
+    # the one-line form is the linear printer's, entry by entry
+    x, y = sympy.symbols("x y", real=True)
+    truth = sympy.Matrix([sympy.sin(x * y) ** 2 / (1 + x**2), sympy.exp(x / y) * sympy.log(x + y)])
+    assert sympy.simplify(sympy.Matrix(d.result) - truth.jacobian([x, y])) == sympy.zeros(2, 2)
+
+
+def test_prose_fills_by_columns_and_keeps_math_whole() -> None:
+    lines = fill("注意：max(0, z) 在 z = 0 处不可导。" * 4, "", "", 40)
+    assert all(cols(line) <= 40 for line in lines)
+    assert all(not line.startswith(("，", "。", "：")) for line in lines)
+    assert "".join(lines).replace(" ", "") == ("注意：max(0,z)在z=0处不可导。" * 4)
+    text = "and writes 1[z > 0] for the derivative of max(0, z); min is the same"
+    for width in range(20, 60):
+        lines = fill(text, "  ", "  ", width)
+        assert " ".join(line.strip() for line in lines) == text
+        assert all(cols(line) <= width for line in lines)
+        assert not any(line.rstrip().endswith(("max(0,", "1[z", "1[z >")) for line in lines)
+    assert fill("a " + "x" * 50 + " b", "", "", 20) == ["a", "x" * 50, "b"]
+
+
+def test_cli_width_follows_columns_and_the_option() -> None:
+    args = ["derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w"]
+    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "50"}, [], 50),
+                              ({"COLUMNS": "200"}, ["--width", "44"], 44)):
+        result = CliRunner(env=env).invoke(main, args + extra)
+        assert result.exit_code == 0, result.output
+        assert_fits(result.stdout, width, what=(env, extra))
+        assert max(cols(line) for line in result.stdout.split("\n")) > width - 10
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(main, [*args, "--width", "0"])
+    assert max(cols(line) for line in result.stdout.split("\n")) > 150
+    result = CliRunner().invoke(main, [*args, "--width", "-3"])
+    assert result.exit_code == 2 and "--width" in result.output
+
+
+@settings(max_examples=80, **FUZZ)
+@given(scalar_tree(variables=("x", "y")))
+def test_scalar_fuzz_corpus_fits_80_columns(tree) -> None:
+    try:
+        d = matcalc.derive(fuzz_text(tree), "x", timeout=FAST)
+    except MatcalcError:
+        return
+    assert_fits(d.to_text(), 80, what=fuzz_text(tree))
+    assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=fuzz_text(tree))
+
+
+@settings(max_examples=120, **FUZZ)
+@given(VECTOR_CASES)
+def test_vector_fuzz_corpus_fits_80_columns(case) -> None:
+    tree, wrt = case
+    try:
+        d = matcalc.derive(vector_text(tree), wrt, timeout=FAST, **DECLARED)
+    except MatcalcError:
+        return
+    assert_fits(d.to_text(), 80, what=vector_text(tree))
+    assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=vector_text(tree))

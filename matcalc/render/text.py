@@ -84,23 +84,37 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
     """Prose filled to ``width`` columns, lines starting with ``first`` and then ``rest``.
 
     Lines break at spaces, and next to a Chinese character (never before a closing
-    mark); a word longer than a line stays whole.
+    mark), preferably outside parentheses (math such as max(0, z) stays whole); a word
+    longer than a line stays whole.
     """
-    lines: list[str] = []
-    line, used, empty = first, columns(first), True
+    units: list[tuple[str, bool, bool]] = []  # (piece, after a space, inside brackets)
+    depth = 0
     for space, word in re.findall(r"( *)([^ ]+)", text):
         for i, piece in enumerate(_pieces(word)):
-            spaced = bool(space) and i == 0 and not empty
-            add = columns(piece) + spaced
-            if not empty and used + add > width:
-                lines.append(line)
-                line, used, spaced = rest, columns(rest), False
-                add = columns(piece)
-            line += " " * spaced + piece
-            used += add
-            empty = False
-    lines.append(line)
-    return [ln.rstrip() for ln in lines]
+            units.append((piece, bool(space) and i == 0, depth > 0))
+            depth = max(0, depth + sum(piece.count(c) for c in "([") - sum(piece.count(c) for c in ")]"))
+    lines: list[str] = []
+    line: list[tuple[str, bool, bool]] = []
+    lead = first
+
+    def used(pieces: list[tuple[str, bool, bool]]) -> int:
+        return columns(lead) + sum(columns(p) + (k > 0 and s) for k, (p, s, _) in enumerate(pieces))
+
+    for unit in units:
+        if line and used([*line, unit]) > width:
+            # move back to the last break outside brackets, if the line keeps something
+            cut = next((k for k in range(len(line) - 1, 0, -1) if not line[k][2]), len(line))
+            if unit[2] is False or cut == len(line):
+                cut = len(line)
+            lines.append(_joined(lead, line[:cut]))
+            line, lead = line[cut:], rest
+        line.append(unit)
+    lines.append(_joined(lead, line))
+    return lines
+
+
+def _joined(lead: str, pieces: list[tuple[str, bool, bool]]) -> str:
+    return (lead + "".join((" " if k > 0 and s else "") + p for k, (p, s, _) in enumerate(pieces))).rstrip()
 
 
 class TextRenderer(Renderer):
