@@ -123,11 +123,15 @@ class Derivation:
         return LatexRenderer(memo=self._printed).render_math(self)
 
     def __repr__(self) -> str:
+        from matcalc.render.printing import TextPrinter
+
         p = self.problem
         status = {True: "verified", False: "NOT VERIFIED", None: "not verified"}[self.verified]
         wrt = ", ".join(str(s) for s in p.wrt)
         exprs = "; ".join(p.text)
-        return f"<Derivation of {exprs} by {wrt} = {self.result} ({status}, {len(self.steps)} steps)>"
+        # the result in matcalc's notation (1[z > 0]·xᵀ), as the text output writes it
+        result = TextPrinter({"vectors": bool(p.declarations)}).doprint(self.result)
+        return f"<Derivation of {exprs} by {wrt} = {result} ({status}, {len(self.steps)} steps)>"
 
     def __str__(self) -> str:
         return self.to_text()

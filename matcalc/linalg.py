@@ -127,6 +127,18 @@ class _Op(Function):
         # so max(0, (A.T @ (x / sqrt(a)))**2) is not settled to the square
         return fuzzy_and(a.is_real for a in self.args)
 
+    # Display in matcalc's notation (w·x, xᵀ, Xw, diag(x), 1[z > 0] inside): SymPy's LaTeX
+    # (Jupyter) and pretty printers call these; str() stays SymPy's, for machines.
+    def _latex(self, printer, **kwargs):
+        from matcalc.render.printing import latex_hook
+
+        return latex_hook(self, printer, **kwargs)
+
+    def _pretty(self, printer, **kwargs):
+        from matcalc.render.printing import pretty_hook
+
+        return pretty_hook(self, printer, **kwargs)
+
 
 class VDot(_Op):
     """a · b, the dot product of two vectors (a scalar)."""

@@ -7,6 +7,9 @@ the scalar fuzz corpus of ``test_fuzz.py``: the expressions and their ``sympy.di
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import matcalc
 from matcalc import documents
 from matcalc.cli import main
 from matcalc.errors import MatcalcError
+from matcalc.render import printing as render_printing
 from matcalc.render.printing import TextPrettyPrinter, _canonical
 from matcalc.render.text import fill
 
@@ -218,3 +222,47 @@ def test_vector_fuzz_corpus_fits_80_columns(case) -> None:
         return
     assert_fits(d.to_text(), 80, what=vector_text(tree))
     assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=vector_text(tree))
+
+
+# -- 4. results display in matcalc's notation --------------------------------------------------
+_OPS = r"(VDot|VSum|Norm|MatVec|MatT|MMul|MTrace|Diag|Ident|Ones|T|Outer|OuterT|Kron|MatProd)"
+CLASS_NAMES = re.compile(  # Name(…), Name{\left(…, \operatorname{Name}, SymPy's V̇ for VDot
+    rf"\b{_OPS}(\(|\{{\\left)|operatorname\{{{_OPS}\}}|\\dot\{{V\}}|\\vec\{{Mat\}}|V̇|⃗"
+)
+
+
+def test_results_display_in_matcalcs_notation_everywhere() -> None:
+    """sympy.pretty and sympy.latex (Jupyter's _repr_latex_) of every derivations/ result."""
+    for exercise in derivation_problems():
+        result = derive_exercise(exercise).result
+        shown = [sympy.pretty(result), sympy.pretty(result, use_unicode=False),
+                 result._repr_latex_() if hasattr(result, "_repr_latex_") else sympy.latex(result),
+                 render_printing.pretty(result), render_printing.latex(result)]
+        for text in shown:
+            assert not CLASS_NAMES.search(text), (exercise.exprs, text)
+        assert not CLASS_NAMES.search(repr(derive_exercise(exercise)).split(" = ", 1)[1])
+
+
+def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"])
+    # str() stays SymPy's, for machines: the hooks only change displays
+    assert str(d.result) == sympy.StrPrinter().doprint(d.result)
+    assert "·" not in str(d.result) and "ᵀ" not in str(d.result)
+    assert sympy.pretty(d.result).endswith("xᵀ") and "w·x" in sympy.pretty(d.result)
+    assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
+    assert "x^T" in sympy.pretty(d.result, use_unicode=False)
+    # matcalc's own printers draw the whole result, the gate 1[·] included
+    assert render_printing.pretty(d.result) == "1[b + w·x > 0]⋅xᵀ"
+    assert render_printing.pretty(d.result, use_unicode=False) == "1[b + dot(w, x) > 0]*x^T"
+    assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[b + \mathbf{w} \cdot")
+    assert "= 1[b + w·x > 0]·xᵀ (verified" in repr(d)
+    # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
+    from sympy.printing.printer import Printer
+
+    monkeypatch.setattr(sys, "displayhook", sys.displayhook)
+    monkeypatch.setattr(Printer, "_global_settings", dict(Printer._global_settings))
+    matcalc.init_printing()
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    sys.displayhook(d.result)
+    assert out.getvalue().strip() == "1[b + w·x > 0]⋅xᵀ"

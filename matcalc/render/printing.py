@@ -371,3 +371,58 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
         if found is None:
             return super()._print_Subs(expr)
         return self._prime(found[0], found[1], found[0].args[0])
+
+
+# -- display hooks: matcalc's operations shown by any SymPy printer ----------------------------
+def _own(printer: Any, expr: Basic, **kwargs: Any) -> Any:
+    """``printer``'s own ``_print_<Class>`` for ``expr`` (the hook is not called again)."""
+    for cls in type(expr).__mro__:
+        method = getattr(printer, f"_print_{cls.__name__}", None)
+        if method is not None:
+            return method(expr, **kwargs)
+    return printer.emptyPrinter(expr)
+
+
+def latex_hook(expr: Basic, printer: Any, **kwargs: Any) -> str:
+    """``_latex`` of matcalc's operations: matcalc's LaTeX, also inside ``sympy.latex``."""
+    if isinstance(printer, MathLatexPrinter):
+        return _own(printer, expr, **kwargs)
+    return MathLatexPrinter()._print(expr, **kwargs)
+
+
+def pretty_hook(expr: Basic, printer: Any, **kwargs: Any) -> prettyForm:
+    """``_pretty`` of matcalc's operations: matcalc's notation, also inside ``sympy.pretty``."""
+    if isinstance(printer, TextPrettyPrinter):
+        return _own(printer, expr, **kwargs)
+    unicode = getattr(printer, "_use_unicode", True)
+    return TextPrettyPrinter({"use_unicode": unicode})._print(expr, **kwargs)
+
+
+def _settings(printer: type, settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings ``sympy.init_printing`` passes that ``printer`` knows and that are set."""
+    return {k: v for k, v in settings.items() if v is not None and k in printer._default_settings}
+
+
+def pretty(expr: Any, **settings: Any) -> str:
+    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, w·x, xᵀ), like ``sympy.pretty``."""
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    printer = TextPrettyPrinter(_settings(TextPrettyPrinter, settings))
+    previous = pretty_use_unicode(settings.get("use_unicode"))  # as sympy.pretty does
+    try:
+        return printer.doprint(expr)
+    finally:
+        pretty_use_unicode(previous)
+
+
+def latex(expr: Any, **settings: Any) -> str:
+    """``expr`` in LaTeX in matcalc's notation, like ``sympy.latex``."""
+    return MathLatexPrinter(_settings(MathLatexPrinter, settings)).doprint(expr)
+
+
+def init_printing(**settings: Any) -> None:
+    """``sympy.init_printing`` with matcalc's printers: every result displays in the paper's
+    notation in Jupyter, IPython and at the Python prompt, 1[z > 0] included."""
+    import sympy
+
+    sympy.init_printing(pretty_printer=pretty, latex_printer=latex, **settings)
