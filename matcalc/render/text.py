@@ -348,6 +348,9 @@ class TextRenderer(Renderer):
         if columns(cont) > self.width // 2:  # a very long left-hand side
             cont = " " * (columns(prefix) - columns(prefix.lstrip()) + 4)
         rows, lead = [], prefix
+        if not self._fits(prefix + text) and self.width - columns(prefix) < 16 and prefix.strip():
+            rows.append(prefix.rstrip())  # too little room after a long left-hand side
+            lead = cont
         while not self._fits(lead + text):
             cut = _break(text, self.width - columns(lead))
             if cut is None:
