@@ -92,7 +92,8 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
     for space, word in re.findall(r"( *)([^ ]+)", text):
         for i, piece in enumerate(_pieces(word)):
             units.append((piece, bool(space) and i == 0, depth > 0))
-            depth = max(0, depth + sum(piece.count(c) for c in "([") - sum(piece.count(c) for c in ")]"))
+            opened = sum(piece.count(c) for c in "([") - sum(piece.count(c) for c in ")]")
+            depth = max(0, depth + opened)
     lines: list[str] = []
     line: list[tuple[str, bool, bool]] = []
     lead = first
@@ -114,7 +115,8 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
 
 
 def _joined(lead: str, pieces: list[tuple[str, bool, bool]]) -> str:
-    return (lead + "".join((" " if k > 0 and s else "") + p for k, (p, s, _) in enumerate(pieces))).rstrip()
+    text = "".join((" " if k > 0 and spaced else "") + p for k, (p, spaced, _) in enumerate(pieces))
+    return (lead + text).rstrip()
 
 
 class TextRenderer(Renderer):
@@ -290,7 +292,7 @@ class TextRenderer(Renderer):
         sized = [
             (columns(f), columns(f"{indent}  {line.reason}"))
             for f, line in zip(flat, lines)
-            if f is not None and self._fits(f"{indent}{f}  {line.reason}")
+            if f is not None and line.reason and self._fits(f"{indent}{f}  {line.reason}")
         ]
 
         def aligned(column: int) -> int:
@@ -350,7 +352,7 @@ class TextRenderer(Renderer):
         rows, lead = [], prefix
         if not self._fits(prefix + text) and self.width - columns(prefix) < 16 and prefix.strip():
             rows.append(prefix.rstrip())  # too little room after a long left-hand side
-            lead = cont
+            lead = cont = " " * (columns(prefix) - columns(prefix.lstrip()) + 4)
         while not self._fits(lead + text):
             cut = _break(text, self.width - columns(lead))
             if cut is None:
