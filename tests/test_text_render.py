@@ -1,8 +1,15 @@
 """Text output: the 2D drawing is SymPy's, lines fit the width, ASCII is ASCII, results display.
 
-The truth for the drawing is SymPy's own ``PrettyPrinter._print_Mul`` (which matcalc's
-``TextPrettyPrinter`` replaces to avoid a slow import) drawn without matcalc's memo, over
-the scalar fuzz corpus of ``test_fuzz.py``: the expressions and their ``sympy.diff``.
+1. The truth for the drawing is SymPy's own ``PrettyPrinter._print_Mul`` (which matcalc's
+   ``TextPrettyPrinter`` replaces to avoid a slow import) drawn without matcalc's memo,
+   with matcalc's names (ln, 1[z > 0], f′), over the scalar fuzz corpus of
+   ``test_fuzz.py``: the expressions and their ``sympy.diff``.
+2. Every line fits the width (80, or narrower) over every ``derivations/`` problem and a
+   part of the fuzz corpus, except a single token with nowhere to break; the CLI follows
+   ``COLUMNS`` and ``--width``.
+3. ``--ascii`` output is pure ASCII over the same problems.
+4. ``sympy.pretty``, ``sympy.latex`` (Jupyter) and ``repr`` of results show matcalc's
+   notation, not its class names; ``str()`` stays SymPy's.
 """
 
 from __future__ import annotations
