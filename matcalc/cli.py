@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -127,7 +128,7 @@ def main() -> None:
 @click.option(
     "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
     callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
-    help="Text: wrap lines to this many columns, 0 for never (default: $COLUMNS, else the terminal's, else 80).",
+    help="Text: wrap lines to this many columns, 0 for never (default: $COLUMNS, else the terminal's; 80 into a pipe).",
 )
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
@@ -246,10 +247,15 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
 
 
 def _width() -> int:
-    """Text width: --width, else the terminal's ($COLUMNS first; 80 when not a terminal)."""
+    """Text width: --width, else $COLUMNS, else the terminal's; 80 into a pipe or a file."""
     context = click.get_current_context(silent=True)
     width = context.meta.get("matcalc.width") if context is not None else None
-    return shutil.get_terminal_size().columns if width is None else width
+    if width is not None:
+        return width
+    isatty = getattr(sys.stdout, "isatty", None)
+    if os.environ.get("COLUMNS") or (isatty is not None and isatty()):
+        return shutil.get_terminal_size().columns
+    return 80
 
 
 def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:

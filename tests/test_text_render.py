@@ -204,6 +204,10 @@ def test_cli_width_follows_columns_and_the_option() -> None:
         assert max(cols(line) for line in result.stdout.split("\n")) > width - 10
     result = CliRunner(env={"COLUMNS": "80"}).invoke(main, [*args, "--width", "0"])
     assert max(cols(line) for line in result.stdout.split("\n")) > 150
+    # into a pipe or a file (CliRunner's stdout) without COLUMNS: 80, whatever the terminal
+    result = CliRunner(env={"COLUMNS": None}).invoke(main, args)
+    assert_fits(result.stdout, 80)
+    assert max(cols(line) for line in result.stdout.split("\n")) > 70
     result = CliRunner().invoke(main, [*args, "--width", "-3"])
     assert result.exit_code == 2 and "--width" in result.output
 
