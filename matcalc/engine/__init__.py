@@ -23,11 +23,12 @@ from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Simplify, Step
+from matcalc.symbols import names_used
 
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
-    taken = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt)
+    taken = names_used(problem.exprs) | set(problem.wrt)
     if problem.declarations:
         return _vector(problem, taken, deadline)
     if problem.kind == "derivative":
