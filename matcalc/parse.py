@@ -27,7 +27,13 @@ Decisions
 ---------
 * ``e``/``E`` and ``pi`` are constants and ``e**x`` becomes ``exp(x)``; every other name,
   including ``I``, ``oo`` and ``nan``, is a real ``Symbol``.  A bare function name
-  (``sin + 1``) is refused; any other called name is an undefined real function.
+  (``sin + 1``) is refused.
+* Calls: a built-in (``FUNCTIONS``), else an undefined real function when the name is one
+  letter (``f``, ``g2``, ``h_1``) or declared (``parse(..., functions=["phi"])``), else
+  refused: ``UNSUPPORTED`` names with their reason, others as "unknown function sni; did you
+  mean sin?" (``difflib``).  A name both called and used as a variable (``x(x+1)``) is
+  refused with the hint ``x*(x+1)``: one name never stands for two things.  ``pow(x, y)`` is
+  built as ``x ** y`` (the same guards and shapes).
 * ``int/int`` literals (``1/2``, ``-3/4``) become one ``Rational``; otherwise ``1/x`` is
   ``Pow(x, -1)`` and ``a/b`` is ``Mul(a, Pow(b, -1))``.  A minus directly on a literal
   gives a negative number, so ``x - 3`` is ``Add(x, -3)``.  ``Max``/``Min`` keep SymPy's

@@ -174,6 +174,7 @@ ZH: dict[str, str] = {
     "exponential rule": "指数法则",
     "logarithmic differentiation": "对数求导法",
     "derivative of |x| (sign)": "|x| 的导数（符号函数）",
+    "derivative of sign (0 away from 0)": "sign 的导数（在 0 以外为 0）",
     "derivative of an unknown function {name}": "未知函数 {name} 的导数",
     "derivative of {name}": "{name} 的导数",
     "derivative": "求导",
