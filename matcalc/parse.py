@@ -70,6 +70,7 @@ here applies and ``@``, ``.T`` and ``sum`` & co. behave as in the scalar parser.
 from __future__ import annotations
 
 import ast
+import builtins
 import cmath
 import difflib
 import math
@@ -535,6 +536,8 @@ def declare_functions(names: str | Iterable[str], shapes: dict | None = None) ->
             if name in taken:
                 raise UsageError(f"{name} is declared as a vector, a matrix or a size, and "
                                  "cannot also be a function")
+            if _reserved(name):
+                raise UsageError(_reserved_message(name))
             out.add(name)
     return frozenset(out)
 
@@ -978,6 +981,8 @@ class _Parser:
             else:
                 msg += f"; to use an unknown function of that name, declare it (--function {name})"
             raise self.error(ParseError, msg, node)
+        if _reserved(name):  # N(x), S(x): SymPy's N and S
+            raise self.error(ParseError, _reserved_message(name), node)
         return _Fn(1, None, _undefined)
 
     def call_shape(self, node: ast.Call, args: list[Expr]) -> Shape:
@@ -1040,6 +1045,17 @@ class _Parser:
         if value is None or value == 0:
             return _Est(value, digits)
         return _Est(value, digits + abs(math.log10(abs(value))))
+
+
+def _reserved(name: str) -> bool:
+    """A name SymPy or Python already gives a meaning: an unknown function so named would be
+    confused with it (``str()`` of a result, read back by ``parse_expr``, would call it)."""
+    return hasattr(sympy, name) or hasattr(builtins, name)
+
+
+def _reserved_message(name: str) -> str:
+    owner = "SymPy" if hasattr(sympy, name) else "Python"
+    return f"{name} is a {owner} name and cannot name an unknown function; choose another name"
 
 
 def _variable_names(tree: ast.AST) -> set[str]:
