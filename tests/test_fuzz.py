@@ -83,6 +83,16 @@ UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sqrt": sympy.sqrt,
     "abs": sympy.Abs,
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+    "log10": lambda a: sympy.log(a) / sympy.log(10),
+    "log2": lambda a: sympy.log(a) / sympy.log(2),
+    "cbrt": lambda a: sympy.sign(a) * sympy.Abs(a) ** sympy.Rational(1, 3),  # the real root
+    "erf": sympy.erf,
+    "erfc": sympy.erfc,
+    "sign": sympy.sign,
+}
+BINARY_FUNCTIONS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
+    "atan2": sympy.atan2,
+    "pow": lambda a, b: a**b,
 }
 LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10",
                 "factorial(4)"]
@@ -106,7 +116,7 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
     leaves = ["leaf"] * (0 if depth == 6 else 11 - depth)
     # leaves last: hypothesis often draws the first choice, and a tree of leaves tests little
     kind = draw(st.sampled_from(["unary", "binary", "pow", "unary", "binary", "neg", "maxmin",
-                                 "undef", "logbase", *leaves]))
+                                 "undef", "logbase", "fn2", *leaves]))
     child = scalar_tree(depth - 1, variables)
     if kind == "leaf":
         return draw(_leaf(variables))
@@ -116,6 +126,8 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
         return ("op", draw(st.sampled_from("+-*/")), draw(child), draw(child))
     if kind == "neg":
         return ("neg", draw(child))
+    if kind == "fn2":  # atan2(u, v), pow(u, v)
+        return ("fn", draw(st.sampled_from(sorted(BINARY_FUNCTIONS))), draw(child), draw(child))
     if kind == "logbase":  # log(u, b) = ln(u)/ln(b)
         return ("fn", "log", draw(child), ("num", draw(st.sampled_from(LOG_BASES))))
     if kind == "pow":
@@ -180,7 +192,7 @@ def to_sympy(tree) -> sympy.Expr:
         return F(*args)
     if name == "log" and len(args) == 2:
         return sympy.log(args[0]) / sympy.log(args[1])
-    return UNARY[name](*args)
+    return {**UNARY, **BINARY_FUNCTIONS}[name](*args)
 
 
 # -- numeric comparison ---------------------------------------------------------------------

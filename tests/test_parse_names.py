@@ -367,3 +367,13 @@ def test_katex_accepts_the_new_functions() -> None:
 def test_hostile_text_in_new_calls_is_refused(text) -> None:
     with pytest.raises(MatcalcError):
         parse(text, functions=["phi"])
+
+
+def test_json_results_read_back_as_the_same_functions() -> None:
+    d = matcalc.derive("log10(x) * cbrt(x) + log2(x) + atan2(x, 2) + erf(x) + sign(x)", "x")
+    back = sympy.parse_expr(d.to_dict()["result"])  # test-only: our own output, not user text
+    plain = Symbol("x")
+    for value in (-2.5, -0.3, 0.7, 4.0):
+        want = complex(d.result.xreplace({x: sympy.Float(value)}).evalf(20))
+        got = complex(back.xreplace({plain: sympy.Float(value)}).evalf(20))
+        assert abs(got - want) <= 1e-12 * max(1, abs(want)), value

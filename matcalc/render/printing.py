@@ -91,7 +91,18 @@ class _Notation(_Memo):
 
 
 class SympyStrPrinter(_Memo, StrPrinter):
-    """``str()`` exactly (what ``parse_expr`` reads back), memoised."""
+    """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
+    in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
+    back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
+
+    def _print_log10(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 10)"
+
+    def _print_log2(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 2)"
+
+    def _print_cbrt(self, expr: Basic) -> str:
+        return f"real_root({self._print(expr.args[0])}, 3)"
 
 
 def _undefined_derivative(expr: Derivative) -> tuple[AppliedUndef, int] | None:
