@@ -177,7 +177,7 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 \b
 PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
 [[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-layout and notes; see derivations/paper.toml), or a text file with one
+functions, layout and notes; see derivations/paper.toml), or a text file with one
 expression per line (# comments).  The format comes from --format or from
 OUT's suffix: .md, .tex or .pdf (pdflatex, from texlive-latex-base).
 

@@ -58,6 +58,8 @@ class _FixedBaseLog(Function):
 
     @classmethod
     def eval(cls, arg):
+        if arg.is_zero:  # a pole, as SymPy's log(0)
+            return sympy.zoo
         if isinstance(arg, Integer) and arg > 0:  # log10(1000) = 3; the parser bounds the size
             n, k = int(arg), 0
             while n % cls.base == 0:
