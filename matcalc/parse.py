@@ -947,8 +947,11 @@ class _Parser:
             msg = f"{name} takes {_arity(fn.min_args, fn.max_args)}, got {len(node.args)}"
             raise self.error(ParseError, msg, node)
         if fn.build is _pow:  # pow(x, y) is x ** y, with the same guards and shapes
-            power = ast.BinOp(left=node.args[0], op=ast.Pow(), right=node.args[1])
-            return self._power(ast.copy_location(power, node))
+            base, exponent = node.args
+            power = ast.BinOp(left=base, op=ast.Pow(), right=exponent, lineno=base.lineno,
+                              col_offset=base.col_offset, end_lineno=exponent.end_lineno,
+                              end_col_offset=exponent.end_col_offset)  # errors say "x ** y"
+            return self._power(power)
         args = [self.visit(arg) for arg in node.args]
         shape = self.call_shape(node, args) if self.shapes and vector_fn is None else None
         try:
