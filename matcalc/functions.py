@@ -5,8 +5,9 @@ SymPy has no sigmoid, so it is a small ``Function`` subclass whose derivative is
 σ(x)(1 − σ(x)), as deep-learning texts write it.  SymPy writes log₁₀(x) as ln(x)/ln(10) at
 once, and its x**(1/3) is the complex principal root (∛(−8) = 1 + √3·i), so ``log10``,
 ``log2`` and ``cbrt`` (real: ∛(−8) = −2, as numpy's) are small classes too, so that the input
-is echoed as typed.  ``rewrite_builtin`` turns them back into SymPy built-ins (exponentials,
-ln(x)/ln(b), sign(x)·|x|^(1/3)) for checking against SymPy's own derivative.
+is echoed as typed (cbrt by its name: SymPy draws its own x**(1/3) as ∛x).
+``rewrite_builtin`` turns them back into SymPy built-ins (exponentials, ln(x)/ln(b),
+sign(x)·|x|^(1/3)) for checking against SymPy's own derivative.
 
 To add one: a ``Function`` subclass with ``fdiff`` (the derivative), ``_eval_evalf``, and an
 entry in ``BUILTIN_FORMS``; then its name in ``matcalc.parse.FUNCTIONS`` and, for a notation of
@@ -128,13 +129,10 @@ class cbrt(Function):
     def _eval_evalf(self, prec):
         return _real_cube_root(self.args[0])._eval_evalf(prec)
 
+    # Printed by its name, never as a radical: SymPy draws its complex x**(1/3) as ∛x.
     def _latex(self, printer, exp=None) -> str:
-        root = rf"\sqrt[3]{{{printer._print(self.args[0])}}}"
-        return rf"\left({root}\right)^{{{exp}}}" if exp else root
-
-    def _pretty(self, printer):
-        name = "∛" if printer._use_unicode else "cbrt"
-        return printer._print_Function(self, func_name=name)
+        name = r"\operatorname{cbrt}" + (f"^{{{exp}}}" if exp else "")
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
 
 
 def _real_cube_root(arg):

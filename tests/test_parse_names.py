@@ -299,13 +299,13 @@ def test_new_functions_apply_element_wise(name) -> None:
 
 
 # -- printing: as typed, no SymPy internals, one name per function ------------------------------
-INTERNALS = ("Derivative(", "DiracDelta", "Dummy", "Subs(", "atan₂", "log(10)", "log(2)")
+INTERNALS = ("Derivative(", "DiracDelta", "Dummy", "Subs(", "atan₂", "log(10)", "log(2)", "∛")
 
 
 @pytest.mark.parametrize(("text", "echo", "ascii_echo", "tex"), [
     ("log10(x)", "log₁₀(x)", "log10(x)", r"\log_{10}\left(x\right)"),
     ("log2(x)", "log₂(x)", "log2(x)", r"\log_{2}\left(x\right)"),
-    ("cbrt(x)", "∛(x)", "cbrt(x)", r"\sqrt[3]{x}"),
+    ("cbrt(x)", "cbrt(x)", "cbrt(x)", r"\operatorname{cbrt}\left(x\right)"),
     ("atan2(y, x)", "atan2(y, x)", "atan2(y, x)", r"\operatorname{atan2}\left(y, x\right)"),
     ("erf(x)", "erf(x)", "erf(x)", r"\operatorname{erf}"),
     ("sign(x)", "sign(x)", "sign(x)", r"\operatorname{sign}\left(x\right)"),
@@ -377,3 +377,11 @@ def test_json_results_read_back_as_the_same_functions() -> None:
         want = complex(d.result.xreplace({x: sympy.Float(value)}).evalf(20))
         got = complex(back.xreplace({plain: sympy.Float(value)}).evalf(20))
         assert abs(got - want) <= 1e-12 * max(1, abs(want)), value
+
+
+def test_new_rule_names_are_translated() -> None:
+    from matcalc.render.messages import rule_name
+
+    assert rule_name("derivative of sign (0 away from 0)", "zh") == "sign 的导数（在 0 以外为 0）"
+    assert rule_name("derivative of log10", "zh") == "log10 的导数"
+    assert "sign 的导数" in matcalc.derive("sign(x)*x", "x").to_text(lang="zh")

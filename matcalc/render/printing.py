@@ -263,9 +263,6 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
     def _print_log2(self, expr: Basic) -> str:
         return ("log₂(%s)" if self._uni else "log2(%s)") % self._print(expr.args[0])
 
-    def _print_cbrt(self, expr: Basic) -> str:
-        return ("∛(%s)" if self._uni else "cbrt(%s)") % self._print(expr.args[0])
-
     def _print_Abs(self, expr: Basic) -> str:
         return f"|{self._print(expr.args[0])}|"
 
