@@ -17,12 +17,21 @@ from sympy import Expr, ImmutableMatrix, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
+from matcalc.engine.layout import (
+    Vec,
+    annotate_shapes,
+    assemble,
+    assembled_shape,
+    jacobian_shape,
+    shape_text,
+    to_denominator,
+)
 from matcalc.engine.scalar import derive_scalar
-from matcalc.engine.simplify import tidy
 from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
-from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Simplify, Step
+from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
 
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
@@ -98,29 +107,43 @@ def _vector(
         raise UnsupportedError("give one expression when it has vectors or matrices")
     shapes = {d.symbol: d for d in problem.declarations}
     calc = VectorCalculus(shapes, deadline)
-    output = calc.name(problem.output, problem.exprs[0])
-    parts: list[Step] = []
-    results = []
+    expr = problem.exprs[0]
+    output = calc.name(problem.output, expr)
+    parts: list[Part] = []
     for wrt in problem.wrt:
-        expr = expand_dots(problem.exprs[0], wrt)
-        steps, result = derive_chain(expr, wrt, calc, output=output, partial=True, taken=taken)
+        steps, result = derive_chain(expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken)
         if problem.layout == "denominator":
-            steps, result = _to_denominator(steps, calc.transpose(result), result, output, wrt)
-        parts.append(Part(of=output, expr=problem.exprs[0], wrt=wrt, steps=steps, result=result))
-        results.append(result)
+            steps, result = to_denominator(steps, result, calc)
+        steps = annotate_shapes(steps, calc.shapes, problem.layout)
+        parts.append(Part(of=output, expr=expr, wrt=wrt, steps=steps, result=result))
     if len(parts) == 1:
-        return parts[0].steps, results[0]
-    return tuple(parts), ImmutableMatrix([results])
-
-
-def _to_denominator(steps, transposed, result, output, wrt):
-    transposed = tidy(transposed)
-    step = Simplify(
+        result = parts[0].result
+        return (*parts[0].steps, _shape(problem, output, calc)), result
+    reshapes, value = assemble(expr, parts, calc.shapes, problem.layout, calc)
+    rows, cols = assembled_shape(expr, problem.wrt, calc.shapes, problem.layout)
+    what = "gradient" if shape_of(expr, calc.shapes) == SCALAR else "Jacobian"
+    placed = Assemble(
         of=output,
-        wrt=wrt,
-        before=result,
-        after=transposed,
-        partial=True,
-        explanation="Denominator layout: transpose the numerator-layout result.",
+        shape=shape_text(rows, cols),
+        layout=problem.layout,
+        entries=tuple(
+            (DerivativeName(of=output, wrt=Vec(w) if isinstance(w, MatrixName) else w, partial=True),)
+            for w in problem.wrt
+        ),
+        value=value,
+        size=(rows, cols),
+        explanation=f"Place the blocks in the {what} ({problem.layout} layout).",
     )
-    return (*steps, step), transposed
+    return (*parts, *reshapes, placed, _shape(problem, output, calc, (rows, cols))), value
+
+
+def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -> Shape:
+    """The result's shape; for a scalar by one matrix, whether it is the matrix's shape."""
+    expr, wrt = problem.exprs[0], problem.wrt
+    if shape is None:
+        shape = jacobian_shape(expr, wrt[0], calc.shapes, problem.layout)
+    variable = like = None
+    if len(wrt) == 1 and isinstance(wrt[0], MatrixName) and shape_of(expr, calc.shapes) == SCALAR:
+        variable = wrt[0]
+        like = tuple(shape) == tuple(shape_of(variable, calc.shapes))
+    return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like)

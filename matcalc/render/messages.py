@@ -51,6 +51,7 @@ EN: dict[str, str] = {
     "substitute.using": "Substitute {pairs}:",
     "reason": "({rule})",
     "reason.held": "({rule}, {names} held constant)",
+    "reason.shaped": "{shape}; {rule}",
     "assemble.numerator.gradient": "In numerator layout the gradient is a {shape} row.",
     "assemble.numerator.jacobian": "In numerator layout the Jacobian is {shape}: "
     "row i is the gradient of the i-th function.",
@@ -58,6 +59,17 @@ EN: dict[str, str] = {
     "column, the transpose of numerator layout.",
     "assemble.denominator.jacobian": "In denominator layout the Jacobian is {shape}: "
     "column i is the gradient of the i-th function, the transpose of numerator layout.",
+    "reshape.numerator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "row it is listed as vec: {var}'s entries with its rows stacked, as a row of shape {after}.",
+    "reshape.denominator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "column it is listed as vec: {var}'s entries with its rows stacked, as a column of shape {after}.",
+    "shape.row": "Shape: {shape}, a row.",
+    "shape.column": "Shape: {shape}, a column.",
+    "shape.matrix": "Shape: {shape}.",
+    "shape.variable": "Shape: {shape}, the shape of {var} (denominator layout; PyTorch's .grad "
+    "has this shape too).",
+    "shape.transposed": "Shape: {shape}, the transpose of {var}'s shape (numerator layout; in "
+    "denominator layout, as PyTorch's .grad, it has the shape of {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative "
     "(numeric check at {points} random points).",
@@ -126,11 +138,22 @@ ZH: dict[str, str] = {
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
     "reason.held": "({rule}，{names} 视为常数)",
+    "reason.shaped": "{shape}；{rule}",
     "assemble.numerator.gradient": "分子布局下，梯度是 {shape} 的行向量。",
     "assemble.numerator.jacobian": "分子布局下，雅可比矩阵是 {shape} 的矩阵：第 i 行是第 i 个函数的梯度。",
     "assemble.denominator.gradient": "分母布局下，梯度是 {shape} 的列向量，即分子布局的转置。",
     "assemble.denominator.jacobian": "分母布局下，雅可比矩阵是 {shape} 的矩阵：第 i 列是第 i "
     "个函数的梯度，即分子布局的转置。",
+    "reshape.numerator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在行向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的行向量：",
+    "reshape.denominator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在列向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的列向量：",
+    "shape.row": "形状：{shape}，行向量。",
+    "shape.column": "形状：{shape}，列向量。",
+    "shape.matrix": "形状：{shape}。",
+    "shape.variable": "形状：{shape}，与 {var} 的形状相同（分母布局；PyTorch 的 .grad 也是这个形状）。",
+    "shape.transposed": "形状：{shape}，是 {var} 形状的转置（分子布局；在分母布局下，"
+    "与 PyTorch 的 .grad 一样，它与 {var} 形状相同）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
