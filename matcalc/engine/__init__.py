@@ -46,7 +46,7 @@ def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...
             expr, wrt, output=problem.output, partial=partial, taken=taken, deadline=deadline
         )
     if problem.kind == "jacobian" and fits_vector_chain(problem.exprs, problem.wrt):
-        return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken)
+        return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken, layout=problem.layout)
     return _assembled(problem, taken, deadline)
 
 

@@ -221,13 +221,14 @@ def explicit_value(expr: Expr, wrts, layout: str, result: Math, shapes: Shapes, 
     true shape (the blocks of a result by several variables side by side, or stacked)."""
     if len(wrts) == 1:
         return _block(result, jacobian_shape(expr, wrts[0], shapes, layout), shapes, dims)
-    blocks = [
-        _block(b, jacobian_shape(expr, w, shapes, layout, vec=True), shapes, dims)
-        for b, w in zip(result, wrts, strict=True)
+    # the blocks as the result arranges them (a row of blocks, or a column), so that a
+    # result assembled the wrong way round has the wrong shape
+    shapes_of = iter([jacobian_shape(expr, w, shapes, layout, vec=True) for w in wrts])
+    rows = [
+        ImmutableMatrix.hstack(*(_block(b, next(shapes_of), shapes, dims) for b in result.row(i)))
+        for i in range(result.rows)
     ]
-    if layout == "numerator":
-        return ImmutableMatrix.hstack(*blocks)
-    return ImmutableMatrix.vstack(*blocks)
+    return ImmutableMatrix.vstack(*rows)
 
 
 def _size(s, dims) -> int:
