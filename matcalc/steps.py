@@ -196,7 +196,8 @@ class Assemble(Step):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reshape(Step):
-    """A scalar's gradient by a matrix, ``before`` (a matrix), listed as vec: ``after``.
+    """A scalar's gradient by a matrix, ``before`` (a matrix), listed as vec: ``after``
+    (or back, with ``to="matrix"``).
 
     vec stacks the matrix variable's rows (w₁₁, w₁₂, …, w₂₁, …): a column in denominator
     layout, its transpose (a row) in numerator layout.  Used to assemble a result by
@@ -211,6 +212,9 @@ class Reshape(Step):
     before_shape: tuple[Expr, ...]
     after_shape: tuple[Expr, ...]
     layout: str
+    to: str = "vec"
+    """"vec": a gradient listed as vec (to assemble); "matrix": a derivative by vec(W)
+    arranged as the gradient by W."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -145,8 +145,8 @@ def test_scalar_by_one_matrix_is_the_variable_shape_in_denominator_layout(layout
     (shape,) = [s for s in d.steps if isinstance(s, Shape)]
     assert shape.like_variable is (layout == "denominator")
     text = d.to_text()
-    assert ("Shape: N×n, the shape of W" in text) is (layout == "denominator")
-    assert ("the transpose of W's shape" in text) is (layout == "numerator")
+    assert ("Shape: N×n, laid out as W:" in text) is (layout == "denominator")
+    assert ("Shape: n×N, laid out as the transpose of W:" in text) is (layout == "numerator")
 
 
 def test_explicit_is_one_flat_matrix() -> None:
@@ -235,11 +235,20 @@ STEP_PROBLEMS = [
     ("w @ x + x @ x", dict(vectors=["w", "x"]), "x"),
     ("sin(w) * exp(x)", dict(vectors=["w", "x"]), "w"),
     ("sum(W @ x) + b", dict(vectors=["x"], matrices=["W"]), "W"),
+    ("sum(W @ x) + norm(W @ x)", dict(vectors=["x"], matrices=["W:N,n"]), "W"),
+    ("v @ max(0, W.T @ x)", dict(vectors=["x", "v"], matrices=["W"]), "W"),
 ]
 
 
 def _dense(value, shapes, dims):
-    """A compact Jacobian written out; the operator Outer(v, J) is J ⊗ₖ vᵀ."""
+    """A compact Jacobian written out; the operator Outer(v, J) is J ⊗ₖ vᵀ; vec(A) lists A's
+    entries with its rows stacked, as a column."""
+    value = sympy.sympify(value)
+    if isinstance(value, T) and isinstance(value.args[0], Vec):
+        return _dense(value.args[0], shapes, dims).T
+    if isinstance(value, Vec):
+        inner = _dense(value.args[0], shapes, dims)
+        return ImmutableMatrix(len(inner), 1, list(inner))
     value = value.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
     value = value.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
     out = explicit(value, shapes, dims)
@@ -247,6 +256,8 @@ def _dense(value, shapes, dims):
 
 
 def _components(symbol, shapes, dims):
+    if isinstance(symbol, Vec):
+        return entries(explicit(symbol.args[0], shapes, dims))
     if symbol not in shapes:
         return [symbol]
     return entries(explicit(symbol, shapes, dims))
@@ -300,9 +311,6 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                     assert tuple(int(sympy.sympify(s).subs(dims)) for s in step.shape) == expected.shape
             if isinstance(step, (ChainRule, TotalDerivative, Substitute, Simplify)):
                 value = step.value if hasattr(step, "value") else step.after
-                if isinstance(step, ChainRule) and isinstance(step.wrt, sympy.Symbol) and step.wrt in shapes \
-                        and shapes[step.wrt].cols != 1:
-                    continue  # by a matrix: the product is a row by vec(W), the value its gradient
                 if isinstance(step, Substitute) and step.factors:
                     continue  # a product display: its value is the next step's
                 of = _dense(expansions.get(step.of, sympy.sympify(text_of(d))), shapes, dims)
@@ -311,6 +319,13 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                 if ours == ImmutableMatrix([[0]]):
                     ours = sympy.zeros(*expected.shape)
                 assert_same(ours, expected, seed=n)
+            if isinstance(step, Reshape):  # the same entries, arranged differently
+                before = _dense(sympy.sympify(step.before).xreplace(expansions), shapes, dims)
+                after = Matrix(_dense(sympy.sympify(step.after).xreplace(expansions), shapes, dims))
+                grid = after if layout == "denominator" else after.T  # W's shape
+                assert_same(list(before), list(grid), seed=n)
+                assert before.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.before_shape)
+                assert after.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.after_shape)
 
 
 def text_of(d):

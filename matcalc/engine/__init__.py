@@ -22,6 +22,7 @@ from matcalc.engine.layout import (
     annotate_shapes,
     assemble,
     assembled_shape,
+    by_vec,
     jacobian_shape,
     shape_text,
     to_denominator,
@@ -114,6 +115,8 @@ def _vector(
         steps, result = derive_chain(expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken)
         if problem.layout == "denominator":
             steps, result = to_denominator(steps, result, calc)
+        if isinstance(wrt, MatrixName) and shape_of(expr, calc.shapes) == SCALAR:
+            steps = by_vec(steps, result, wrt, problem.layout, calc)
         steps = annotate_shapes(steps, calc.shapes, problem.layout)
         parts.append(Part(of=output, expr=expr, wrt=wrt, steps=steps, result=result))
     if len(parts) == 1:
@@ -145,5 +148,5 @@ def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -
     variable = like = None
     if len(wrt) == 1 and isinstance(wrt[0], MatrixName) and shape_of(expr, calc.shapes) == SCALAR:
         variable = wrt[0]
-        like = tuple(shape) == tuple(shape_of(variable, calc.shapes))
+        like = problem.layout == "denominator"  # by construction; W may be square
     return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like)

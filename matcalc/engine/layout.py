@@ -32,7 +32,7 @@ from dataclasses import replace
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 
 from matcalc.errors import ShapeError
-from matcalc.linalg import SCALAR, MatrixName, Shapes, T, explicit, shape_of
+from matcalc.linalg import SCALAR, Kron, MatrixName, Outer, OuterT, Shapes, T, explicit, shape_of
 from matcalc.steps import (
     ChainRule,
     LocalDerivative,
@@ -178,6 +178,96 @@ def annotate_shapes(steps: tuple[Step, ...], shapes: Shapes, layout: str) -> tup
             step = replace(step, shape=tuple(shape))
         out.append(step)
     return tuple(out)
+
+
+# --- a scalar by a matrix, through a vector: by vec(W), then reshaped ------------------------
+
+
+def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc) -> tuple[Step, ...]:
+    """The steps of a scalar's gradient by the matrix ``wrt`` written by vec(wrt) where the
+    chain passes through a vector, then one ``Reshape`` step back to the gradient.
+
+    ∂(Wx)/∂W is a Jacobian by vec(W) (rows stacked), n×n²; the chain rule's product through it
+    is a 1×n² row by vec(W), not the n×n gradient.  So every derivative by W in such a
+    derivation is labelled by vec(W) and a scalar's gradient G is written as the row vec(Gᵀ)ᵀ
+    (numerator layout; vec(G), a column, in denominator layout), and the last step arranges
+    the result as a matrix.  Nothing equates objects of different shapes.
+    """
+    if not any(_has_operator(_values(step)) for step in steps):
+        return steps
+    target = Vec(wrt)
+
+    def as_vec(gradient: Math) -> Math:
+        shaped = gradient if layout == "denominator" else calc.tidy(calc.transpose(gradient))
+        if shaped == 0:
+            return Integer(0)
+        return Vec(shaped) if layout == "denominator" else T(Vec(shaped))
+
+    def scalar(symbol) -> bool:
+        return shape_of(symbol, calc.shapes) == SCALAR
+
+    def name(n):
+        return replace(n, wrt=target) if n.wrt == wrt else n
+
+    out: list[Step] = []
+    for step in steps:
+        if getattr(step, "wrt", None) != wrt:
+            out.append(step)
+            continue
+        if isinstance(step, LocalDerivative):
+            step = replace(step, wrt=target) if not scalar(step.of) else replace(step, wrt=target, value=as_vec(step.value))
+        elif isinstance(step, ChainRule):
+            step = replace(step, wrt=target, factors=tuple(name(f) for f in step.factors), value=as_vec(step.value))
+        elif isinstance(step, TotalDerivative):
+            terms = tuple(
+                PathTerm(
+                    via=term.via,
+                    partial_value=as_vec(term.partial_value) if term.via is None and scalar(step.of)
+                    else term.partial_value,
+                    total_value=None if term.total_value is None
+                    else as_vec(term.total_value) if scalar(term.via) else term.total_value,
+                )
+                for term in step.terms
+            )
+            value = as_vec(step.value) if scalar(step.of) else step.value
+            step = replace(step, wrt=target, terms=terms, value=value)
+        elif isinstance(step, Substitute):
+            if step.factors:
+                step = replace(step, wrt=target)
+            else:
+                step = replace(step, wrt=target, before=as_vec(step.before), after=as_vec(step.after))
+        elif isinstance(step, Simplify):
+            step = replace(step, wrt=target, after=as_vec(step.after))
+        out.append(step)
+    last = _shown(out)
+    of = out[-1].of
+    rows, cols = shape_of(wrt, calc.shapes)
+    out.append(
+        Reshape(
+            of=of,
+            wrt=wrt,
+            before=last,
+            after=result,
+            before_shape=(rows * cols, 1) if layout == "denominator" else (1, rows * cols),
+            after_shape=(rows, cols) if layout == "denominator" else (cols, rows),
+            layout=layout,
+            to="matrix",
+            explanation=f"The derivative by vec({wrt}) arranged as a matrix: the gradient by {wrt}.",
+        )
+    )
+    return tuple(out)
+
+
+def _values(step: Step) -> list:
+    if isinstance(step, (LocalDerivative, ChainRule)):
+        return [step.value, *getattr(step, "factor_values", ())]
+    if isinstance(step, TotalDerivative):
+        return [step.value, *(v for t in step.terms for v in (t.partial_value, t.total_value) if v is not None)]
+    return []
+
+
+def _has_operator(values) -> bool:
+    return any(isinstance(v, Expr) and v.has(Outer, OuterT, Kron) for v in values)
 
 
 # --- results by several variables ---------------------------------------------------------

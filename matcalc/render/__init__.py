@@ -54,10 +54,10 @@ SECTION_OF = {
     "Part": "part",
     "Assemble": "assemble",
     "Explicit": "explicit",
-    "Reshape": "assemble",
+    "Reshape": "reshape",
     "Shape": "shape",
 }
-NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify")
+NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify", "reshape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +82,8 @@ class Section:
 
 
 def section_key(step: Step) -> str:
+    if isinstance(step, Reshape) and step.to == "vec":  # a gradient listed as vec, to assemble
+        return "assemble"
     for cls in type(step).__mro__:
         if cls.__name__ in SECTION_OF:
             return SECTION_OF[cls.__name__]
@@ -353,12 +355,12 @@ class Renderer(StepVisitor):
         from matcalc.engine.layout import Vec
 
         sentence = self._msg(
-            f"reshape.{step.layout}",
+            f"reshape.{step.to}.{step.layout}" if step.to != "vec" else f"reshape.{step.layout}",
             var=self._inline(self._m(step.wrt)),
             before=self._inline(self._shape_math(step.before_shape)),
             after=self._inline(self._shape_math(step.after_shape)),
         )
-        lhs = self._d(step.of, Vec(step.wrt), True)
+        lhs = self._d(step.of, Vec(step.wrt) if step.to == "vec" else step.wrt, True)
         return [sentence, Line(lhs, (self._m(step.after),))]
 
     def _render_Shape(self, step: Shape) -> list[Any]:

@@ -63,13 +63,21 @@ EN: dict[str, str] = {
     "row it is listed as vec: {var}'s entries with its rows stacked, as a row of shape {after}.",
     "reshape.denominator": "The gradient by the matrix {var} is the {before} matrix above; in the "
     "column it is listed as vec: {var}'s entries with its rows stacked, as a column of shape {after}.",
+    "reshape.matrix.numerator": "Arrange the {before} row by vec({var}) as a matrix: entry (j, i) "
+    "is the derivative by the entry (i, j) of {var}, so the gradient is {after}, the transpose "
+    "of {var}'s shape (numerator layout).",
+    "reshape.matrix.denominator": "Arrange the {before} column by vec({var}) as a matrix of "
+    "{var}'s shape: entry (i, j) is the derivative by the entry (i, j) of {var}, so the gradient "
+    "is {after}.",
+    "section.reshape": "Arrange as a matrix",
     "shape.row": "Shape: {shape}, a row.",
     "shape.column": "Shape: {shape}, a column.",
     "shape.matrix": "Shape: {shape}.",
-    "shape.variable": "Shape: {shape}, the shape of {var} (denominator layout; PyTorch's .grad "
-    "has this shape too).",
-    "shape.transposed": "Shape: {shape}, the transpose of {var}'s shape (numerator layout; in "
-    "denominator layout, as PyTorch's .grad, it has the shape of {var}).",
+    "shape.variable": "Shape: {shape}, laid out as {var}: entry (i, j) is the derivative by the "
+    "entry (i, j) of {var} (denominator layout; PyTorch's .grad has this shape too).",
+    "shape.transposed": "Shape: {shape}, laid out as the transpose of {var}: entry (j, i) is the "
+    "derivative by the entry (i, j) of {var} (numerator layout; denominator layout, like "
+    "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative "
     "(numeric check at {points} random points).",
@@ -148,12 +156,18 @@ ZH: dict[str, str] = {
     "即把 {var} 的各行依次排成 {after} 的行向量：",
     "reshape.denominator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在列向量中把它写成 vec，"
     "即把 {var} 的各行依次排成 {after} 的列向量：",
+    "reshape.matrix.numerator": "把对 vec({var}) 的 {before} 行向量排成矩阵：第 (j, i) 项是对 {var} "
+    "的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵，即 {var} 形状的转置（分子布局）。",
+    "reshape.matrix.denominator": "把对 vec({var}) 的 {before} 列向量排成与 {var} 形状相同的矩阵："
+    "第 (i, j) 项是对 {var} 的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵。",
+    "section.reshape": "排成矩阵",
     "shape.row": "形状：{shape}，行向量。",
     "shape.column": "形状：{shape}，列向量。",
     "shape.matrix": "形状：{shape}。",
-    "shape.variable": "形状：{shape}，与 {var} 的形状相同（分母布局；PyTorch 的 .grad 也是这个形状）。",
-    "shape.transposed": "形状：{shape}，是 {var} 形状的转置（分子布局；在分母布局下，"
-    "与 PyTorch 的 .grad 一样，它与 {var} 形状相同）。",
+    "shape.variable": "形状：{shape}，按 {var} 排列：第 (i, j) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分母布局；PyTorch 的 .grad 也是这个形状）。",
+    "shape.transposed": "形状：{shape}，按 {var} 的转置排列：第 (j, i) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
