@@ -273,7 +273,7 @@ class Renderer(StepVisitor):
 
     def _render_LocalDerivative(self, step: LocalDerivative) -> list[Any]:
         rule = Prose(rule_name(step.rule, self.lang))
-        if step.shape:
+        if step.shape and tuple(step.shape) != (1, 1):  # a scalar's shape goes without saying
             rule = self._msg_math("reason.shaped", shape=self._shape_math(step.shape), rule=rule)
         if step.held_constant:
             names = self._list(step.held_constant)
@@ -443,7 +443,9 @@ class Renderer(StepVisitor):
         return self.CROSS.join(sizes)
 
     def _shape_reason(self, shape: Sequence[Any]) -> str:
-        return self._msg_math("reason", rule=self._shape_math(shape)) if shape else ""
+        if not shape or tuple(shape) == (1, 1):  # a scalar's shape goes without saying
+            return ""
+        return self._msg_math("reason", rule=self._shape_math(shape))
 
     def _list(self, symbols: Iterable[Any]) -> str:
         return ", ".join(self._m(s) for s in symbols)
