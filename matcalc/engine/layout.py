@@ -32,7 +32,18 @@ from dataclasses import replace
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 
 from matcalc.errors import ShapeError
-from matcalc.linalg import SCALAR, Kron, MatrixName, Outer, OuterT, Shapes, T, explicit, shape_of
+from matcalc.linalg import (
+    SCALAR,
+    Kron,
+    MatProd,
+    MatrixName,
+    Outer,
+    OuterT,
+    Shapes,
+    T,
+    explicit,
+    shape_of,
+)
 from matcalc.steps import (
     ChainRule,
     LocalDerivative,
@@ -151,7 +162,7 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
 
 def _display_reversed(product: Math, calc) -> Math:
     """An unevaluated chain-rule product with its factors transposed, in reverse order."""
-    factors = product.args if isinstance(product, Mul) or type(product).__name__ == "MatProd" else (product,)
+    factors = product.args if isinstance(product, (Mul, MatProd)) else (product,)
     return calc.display_product([calc.transpose(f) for f in reversed(factors)])
 
 

@@ -100,6 +100,9 @@ EN: dict[str, str] = {
     "explain.note": "A convention: {topic}.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
     "explain.assemble": "Place the entries in the {kind} ({layout} layout).",
+    "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
+    "or as a matrix.",
+    "explain.shape": "The shape of the result.",
     # worked-solution documents (matcalc.documents)
     "doc.title": "Worked solutions",
     "doc.author": "Author: {author}",
@@ -185,6 +188,8 @@ ZH: dict[str, str] = {
     "explain.note": "约定：{topic}。",
     "explain.part": "{of} 对 {wrt} 的偏导数。",
     "explain.assemble": "把各项排成{kind}（{layout}）。",
+    "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
+    "explain.shape": "结果的形状。",
     "doc.title": "习题解答",
     "doc.author": "作者：{author}",
     "doc.generated": "本文件由 matcalc 从 {source} 生成；请修改该文件后重新生成，不要直接编辑本文件。",
