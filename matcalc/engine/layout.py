@@ -249,6 +249,8 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
                 step = replace(step, wrt=target, before=as_vec(step.before), after=as_vec(step.after))
         elif isinstance(step, Simplify):
             step = replace(step, wrt=target, after=as_vec(step.after))
+            if step.after == _shown(out):  # the vec form of the substituted value is already tidy
+                continue
         out.append(step)
     last = _shown(out)
     of = out[-1].of
