@@ -88,6 +88,8 @@ def jacobian_shape(expr: Expr, wrt: Symbol, shapes: Shapes, layout: str, *, vec:
     matrix's shape), or 1×rc by vec of the matrix when ``vec``; anything with m entries
     by an r×c matrix m×rc.  Denominator layout transposes.
     """
+    if isinstance(wrt, Vec):  # by vec(W): W's entries, rows stacked
+        wrt, vec = wrt.args[0], True
     rows, cols = shape_of(expr, shapes)
     length = rows * cols
     wrt_rows, wrt_cols = shape_of(wrt, shapes)
@@ -154,8 +156,9 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
         out.append(step)
     transposed = calc.tidy(t(result))
     last = _shown(out)
-    if last is not None and last != transposed and out:
-        of, wrt, partial = out[-1].of, out[-1].wrt, getattr(out[-1], "partial", True)
+    named = [s for s in out if hasattr(s, "of") and hasattr(s, "wrt")]
+    if last is not None and last != transposed and named:
+        of, wrt, partial = named[-1].of, named[-1].wrt, getattr(named[-1], "partial", True)
         out.append(Simplify(of=of, wrt=wrt, before=last, after=transposed, partial=partial))
     return tuple(out), transposed
 
