@@ -232,6 +232,8 @@ class Shape(Step):
     cols: Expr
     variable: Symbol | None = None
     like_variable: bool | None = None
+    by_vec: Symbol | None = None
+    """The matrix variable W when the result is a Jacobian by vec(W) (a vector by W)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -361,3 +361,20 @@ def test_assemble_states_the_shape() -> None:
     n = Symbol("n", integer=True, positive=True)
     assert assemble.size == (n, n**2 + n)
     assert "n×(n² + n)" in d.to_text()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_vector_by_a_matrix_is_labelled_by_vec(layout: str) -> None:
+    d = matcalc.derive("W @ x", "W", vectors=["x"], matrices=["W:N,n"], layout=layout)
+    assert d.verified is True
+    text = d.to_text()
+    assert "∂y/∂vec(W) = I ⊗ₖ" in text and "∂y/∂W" not in text
+    assert "rows stacked" in text
+    W, x = mat("W", 2, 3), vec("x", 3)
+    assert_same(d.explicit(n=3, N=2), truth(W * x, [W], layout))
+
+
+def test_scalar_gradients_and_jacobians_state_their_shape() -> None:
+    assert "Shape: 1×2, a row." in matcalc.derive("3*x**2*y", "x,y").to_text()
+    assert "Shape: 2×1, a column." in matcalc.derive("3*x**2*y", "x,y", layout="denominator").to_text()
+    assert "Shape: 2×2." in matcalc.derive(["3*x**2*y", "2*x + y**8"], "x,y").to_text()

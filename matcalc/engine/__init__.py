@@ -13,7 +13,7 @@ and choosing it in ``build``.
 
 from __future__ import annotations
 
-from sympy import Expr, ImmutableMatrix, Symbol
+from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
@@ -24,6 +24,7 @@ from matcalc.engine.layout import (
     assembled_shape,
     by_vec,
     jacobian_shape,
+    relabel_by_vec,
     shape_text,
     to_denominator,
 )
@@ -98,7 +99,8 @@ def _assembled(
         value=matrix,
         explanation=f"Place the partial derivatives in the {shape} {what} ({problem.layout} layout).",
     )
-    return (*parts, assemble), matrix
+    size = Shape(of=problem.output, rows=Integer(matrix.rows), cols=Integer(matrix.cols))
+    return (*parts, assemble, size), matrix
 
 
 def _vector(
@@ -115,8 +117,11 @@ def _vector(
         steps, result = derive_chain(expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken)
         if problem.layout == "denominator":
             steps, result = to_denominator(steps, result, calc)
-        if isinstance(wrt, MatrixName) and shape_of(expr, calc.shapes) == SCALAR:
-            steps = by_vec(steps, result, wrt, problem.layout, calc)
+        if isinstance(wrt, MatrixName):
+            if shape_of(expr, calc.shapes) == SCALAR:
+                steps = by_vec(steps, result, wrt, problem.layout, calc)
+            else:
+                steps = relabel_by_vec(steps, wrt)
         steps = annotate_shapes(steps, calc.shapes, problem.layout)
         parts.append(Part(of=output, expr=expr, wrt=wrt, steps=steps, result=result))
     if len(parts) == 1:
@@ -145,8 +150,11 @@ def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -
     expr, wrt = problem.exprs[0], problem.wrt
     if shape is None:
         shape = jacobian_shape(expr, wrt[0], calc.shapes, problem.layout)
-    variable = like = None
-    if len(wrt) == 1 and isinstance(wrt[0], MatrixName) and shape_of(expr, calc.shapes) == SCALAR:
-        variable = wrt[0]
-        like = problem.layout == "denominator"  # by construction; W may be square
-    return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like)
+    variable = like = vec = None
+    if len(wrt) == 1 and isinstance(wrt[0], MatrixName):
+        if shape_of(expr, calc.shapes) == SCALAR:
+            variable = wrt[0]
+            like = problem.layout == "denominator"  # by construction; W may be square
+        else:
+            vec = wrt[0]
+    return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like, by_vec=vec)

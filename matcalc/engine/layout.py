@@ -286,6 +286,21 @@ def _has_operator(values) -> bool:
     return any(isinstance(v, Expr) and v.has(Outer, OuterT, Kron) for v in values)
 
 
+def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
+    """Steps of a vector's (or matrix's) Jacobian by the matrix ``wrt``, labelled by vec(wrt):
+    their values are already Jacobians by vec(wrt), rows stacked (I ⊗ₖ xᵀ)."""
+    target = Vec(wrt)
+    out = []
+    for step in steps:
+        if getattr(step, "wrt", None) == wrt:
+            step = replace(step, wrt=target)
+            if isinstance(step, ChainRule):
+                step = replace(step, factors=tuple(
+                    replace(f, wrt=target) if f.wrt == wrt else f for f in step.factors))
+        out.append(step)
+    return tuple(out)
+
+
 # --- results by several variables ---------------------------------------------------------
 
 

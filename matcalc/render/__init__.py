@@ -245,6 +245,11 @@ class Renderer(StepVisitor):
             return self._gradient_name(p.output)
         if p.kind == "jacobian":
             return self._m(Symbol("J"))
+        by_vec = next((s.by_vec for s in d.steps if isinstance(s, Shape) and s.by_vec is not None), None)
+        if by_vec is not None:  # a vector's Jacobian by a matrix W is by vec(W)
+            from matcalc.engine.layout import Vec
+
+            return self._d(p.output, Vec(by_vec), self._is_partial(d))
         return self._d(p.output, p.wrt[0], self._is_partial(d))
 
     def _partial(self, of: Symbol, wrt: Symbol, default: bool) -> bool:
@@ -371,6 +376,9 @@ class Renderer(StepVisitor):
         if step.variable is not None:
             kw["var"] = self._inline(self._m(step.variable))
             key = "shape.variable" if step.like_variable else "shape.transposed"
+        elif step.by_vec is not None:
+            kw["var"] = self._inline(self._m(step.by_vec))
+            key = "shape.by_vec"
         elif step.rows == 1:
             key = "shape.row"
         elif step.cols == 1:
@@ -437,6 +445,8 @@ class Renderer(StepVisitor):
         for size in shape:
             if getattr(size, "is_Add", False):  # n² + n + 1, highest power first
                 size = Add(*size.as_ordered_terms(), evaluate=False)
+                sizes.append(f"({self._m(size)})")
+            elif getattr(size, "is_Mul", False):  # (N·n)×N, not N·n×N
                 sizes.append(f"({self._m(size)})")
             else:
                 sizes.append(str(self._m(size)))

@@ -73,6 +73,8 @@ EN: dict[str, str] = {
     "shape.row": "Shape: {shape}, a row.",
     "shape.column": "Shape: {shape}, a column.",
     "shape.matrix": "Shape: {shape}.",
+    "shape.by_vec": "Shape: {shape}, by vec({var}): the columns follow {var}'s entries with its "
+    "rows stacked (rows, in denominator layout).",
     "shape.variable": "Shape: {shape}, laid out as {var}: entry (i, j) is the derivative by the "
     "entry (i, j) of {var} (denominator layout; PyTorch's .grad has this shape too).",
     "shape.transposed": "Shape: {shape}, laid out as the transpose of {var}: entry (j, i) is the "
@@ -167,6 +169,7 @@ ZH: dict[str, str] = {
     "shape.row": "形状：{shape}，行向量。",
     "shape.column": "形状：{shape}，列向量。",
     "shape.matrix": "形状：{shape}。",
+    "shape.by_vec": "形状：{shape}，按 vec({var})：各列依次对应 {var} 按行排列的各项（分母布局下为各行）。",
     "shape.variable": "形状：{shape}，按 {var} 排列：第 (i, j) 项是对 {var} 的第 (i, j) 项的导数"
     "（分母布局；PyTorch 的 .grad 也是这个形状）。",
     "shape.transposed": "形状：{shape}，按 {var} 的转置排列：第 (j, i) 项是对 {var} 的第 (i, j) 项的导数"
