@@ -6,6 +6,8 @@
   same four steps (``chain``) on compact Jacobians.
 - this module: gradients and Jacobians assembled from per-entry derivations
   (§3–§4), in numerator or denominator layout.
+- ``layout``: every step in denominator layout, shapes, derivatives by vec(W), and
+  results by several variables of different shapes assembled from blocks.
 
 Add a new kind of problem by writing a builder that returns ``(steps, result)``
 and choosing it in ``build``.
