@@ -378,3 +378,11 @@ def test_scalar_gradients_and_jacobians_state_their_shape() -> None:
     assert "Shape: 1×2, a row." in matcalc.derive("3*x**2*y", "x,y").to_text()
     assert "Shape: 2×1, a column." in matcalc.derive("3*x**2*y", "x,y", layout="denominator").to_text()
     assert "Shape: 2×2." in matcalc.derive(["3*x**2*y", "2*x + y**8"], "x,y").to_text()
+
+
+def test_total_derivative_paths_are_reversed_in_denominator_layout() -> None:
+    numerator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"]).to_text()
+    denominator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"], layout="denominator").to_text()
+    assert "∂u₅/∂u₂ · ∂u₂/∂x + ∂u₅/∂u₄ · ∂u₄/∂x" in numerator
+    assert "∂u₂/∂x · ∂u₅/∂u₂ + ∂u₄/∂x · ∂u₅/∂u₄" in denominator
+    assert "Shape: n×1, a column." in denominator
