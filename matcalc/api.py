@@ -21,7 +21,7 @@ from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, U
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
-from matcalc.steps import Math, Part, Problem, Verify
+from matcalc.steps import Math, Problem
 from matcalc.symbols import names_used, output_name
 from matcalc.verify import verify, verify_explicit
 
@@ -104,26 +104,10 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
 
 
 def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
-    expr = problem.exprs[0]
-    if len(problem.wrt) == 1:
-        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout, deadline),)
-    parts = [s for s in steps if isinstance(s, Part)]
-    checks = [
-        verify_explicit(expr, p.wrt, p.result, shapes, problem.layout, deadline) for p in parts
-    ]
-    statuses = [c.status for c in checks]
-    status = False if False in statuses else None if None in statuses else True
-    first = checks[0]
-    return (
-        Verify(
-            status=status,
-            method=first.method,
-            reference=ImmutableMatrix([[c.reference for c in checks]]),
-            points=first.points,
-            detail=first.detail,
-            explanation=" ".join(c.explanation for c in checks),
-        ),
-    )
+    """The assembled result, in its layout and shape, against the Jacobian of the input's
+    components by all the variables' components together (a matrix's rows stacked)."""
+    wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+    return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
 def reference(problem: Problem) -> Math:

@@ -102,7 +102,9 @@ def main() -> None:
     type=click.Choice(["numerator", "denominator"]),
     default="numerator",
     show_default=True,
-    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator.",
+    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
+    "(columns; every step transposed). By several variables the result is a row of blocks "
+    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,

@@ -514,26 +514,35 @@ def vector_truth(tree):
     return v(args[0]).applyfunc(lambda e: e ** _number(args[1]))
 
 
-def jacobian_truth(value, wrt: str) -> Matrix:
-    """Numerator layout: ∂value/∂wrt from the components (vec(A) row-major for a vector)."""
-    if wrt == "b":
-        variables = [B]
-    elif wrt == "A":
-        if not isinstance(value, Matrix):  # a scalar's gradient by a matrix: A's shape, transposed
-            return Matrix(N, N, lambda i, j: sympy.diff(value, MATRIX_A[i, j])).T
-        variables = list(MATRIX_A)
-    else:
-        variables = list(components(wrt))
-    if isinstance(value, Matrix):
-        return value.jacobian(variables)
-    return Matrix([[sympy.diff(value, s) for s in variables]])
+def _entries(name: str) -> list:
+    """A variable's components in order: b itself, a vector's entries, A's rows stacked."""
+    if name == "b":
+        return [B]
+    return list(MATRIX_A) if name == "A" else list(components(name))
+
+
+def jacobian_truth(value, wrt: str, layout: str = "numerator") -> Matrix:
+    """∂value/∂wrt from the components, in ``layout`` (vec(A) row-major for a vector).
+
+    ``wrt`` may list several variables ("w,b", "A,b,w"): then the Jacobian is by all their
+    components together, in order, and a scalar's gradient by A is A's entries, rows stacked.
+    """
+    names = wrt.split(",")
+    if len(names) == 1 and wrt == "A" and not isinstance(value, Matrix):
+        # a scalar's gradient by a matrix alone: A's shape, transposed in numerator layout
+        grid = Matrix(N, N, lambda i, j: sympy.diff(value, MATRIX_A[i, j]))
+        return grid if layout == "denominator" else grid.T
+    variables = [e for name in names for e in _entries(name)]
+    outputs = list(value) if isinstance(value, Matrix) else [value]
+    jac = Matrix(outputs).jacobian(variables)
+    return jac.T if layout == "denominator" else jac
 
 
 def check_vector(case, timeout: float = FAST) -> None:
-    tree, wrt = case
+    tree, wrt, layout = case
     text = vector_text(tree)
     try:
-        d = matcalc.derive(text, wrt, timeout=timeout, **DECLARED)
+        d = matcalc.derive(text, wrt, timeout=timeout, layout=layout, **DECLARED)
     except InternalError as error:
         raise AssertionError(f"InternalError for {text!r} by {wrt}") from error
     except MatcalcError as error:
@@ -544,12 +553,12 @@ def check_vector(case, timeout: float = FAST) -> None:
     assert d.verified is not False, (text, wrt)
     event(f"vector: verified {d.verified}")
     with bounded("vector"):
-        compare_vector(tree, wrt, text, d)
+        compare_vector(tree, wrt, text, d, layout)
 
 
-def compare_vector(tree, wrt: str, text: str, d) -> None:
+def compare_vector(tree, wrt: str, text: str, d, layout: str = "numerator") -> None:
     try:
-        truth = _kink_convention(jacobian_truth(vector_truth(tree), wrt))
+        truth = _kink_convention(jacobian_truth(vector_truth(tree), wrt, layout))
     except (TypeError, ValueError, ArithmeticError):
         event("vector: SymPy cannot build the truth")
         return
@@ -561,7 +570,9 @@ def compare_vector(tree, wrt: str, text: str, d) -> None:
 
 VECTOR_CASES = st.tuples(
     st.one_of(vector_tree(want="vector"), vector_tree(want="scalar")),
-    st.sampled_from(["x", "x", "w", "A", "b"]),
+    # one variable, or a mixed list of vectors, the scalar b and the matrix A
+    st.sampled_from(["x", "x", "w", "A", "b", "w,b", "x,A", "A,b,w", "b,x"]),
+    st.sampled_from(["numerator", "numerator", "denominator"]),
 )
 
 
