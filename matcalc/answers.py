@@ -53,6 +53,7 @@ from sympy.core.function import AppliedUndef
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
+from matcalc.functions import rewrite_builtin
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
 
@@ -66,7 +67,23 @@ MISTAKES = (
     "missing_factor",  # one chain-rule factor (a local derivative) is missing
 )
 TOLERANCE = 1e-7
-POINTS = 6
+POINTS = 5
+
+
+def _heaviside(z, at_zero=0.0):
+    """1[z > 0] (the paper's convention: 0 at the kink), for a real z given as complex."""
+    import numpy
+
+    return numpy.heaviside(numpy.real(z), 0.0)
+
+
+_NUMERIC = {"Heaviside": _heaviside}
+
+
+def _quiet():
+    import numpy
+
+    return numpy.errstate(all="ignore")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,16 +291,42 @@ class _Judge:
         return value
 
     def _values(self, m: ImmutableMatrix, point: dict) -> list[complex] | None:
+        """The entries of ``m`` at ``point`` (complex, principal branches), or None where
+        one is not a finite number.  ``m`` is compiled once with ``lambdify``: it is a
+        SymPy tree whose names the parser validated, never text."""
+        symbols, fn = self._compiled(m)
+        try:
+            with _quiet():
+                raw = fn(*(complex(point.get(s, 0.0)) for s in symbols))
+            values = [complex(v) for v in raw]
+        except Exception:
+            values = self._evalf(m, point)
+            if values is None:
+                return None
+        for value in values:
+            if not all(map(math.isfinite, (value.real, value.imag))) or abs(value) > 1e12:
+                return None
+        return values
+
+    def _compiled(self, m: ImmutableMatrix):
+        cache = self.__dict__.setdefault("_cache", {})
+        if m not in cache:
+            from sympy import lambdify
+
+            symbols = sorted(m.free_symbols, key=str)
+            entries = [rewrite_builtin(e) for e in m]
+            cache[m] = (symbols, lambdify(symbols, entries, modules=[_NUMERIC, "numpy"]))
+        return cache[m]
+
+    @staticmethod
+    def _evalf(m: ImmutableMatrix, point: dict) -> list[complex] | None:
         subs = {s: Float(v, 30) for s, v in point.items()}
         out = []
         for entry in m:
             try:
-                value = complex(entry.xreplace(subs).evalf(20))
+                out.append(complex(entry.xreplace(subs).evalf(20)))
             except (TypeError, ValueError, ZeroDivisionError, OverflowError):
                 return None
-            if not all(map(math.isfinite, (value.real, value.imag))) or abs(value) > 1e12:
-                return None
-            out.append(value)
         return out
 
     def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
