@@ -35,6 +35,7 @@ def derive(
     vectors: str | Iterable[str] = (),
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
+    order: int = 1,
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
 ) -> Derivation:
@@ -50,14 +51,16 @@ def derive(
 
     ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
     vectors (length n unless given) and matrices (n×n unless given); every other
-    name is a scalar.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
+    name is a scalar.  ``order=k`` gives the k-th derivative, each order derived from
+    the previous result with the same method; with several scalar variables ``order=2``
+    gives the Hessian.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
     try:
         with alarm(deadline):
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
+            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline, order)
     except MatcalcError:
         raise
     except Expired:  # the alarm fired just as the block ended
@@ -69,9 +72,13 @@ def derive(
         raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 
 
-def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:
+def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, order=1) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+    from matcalc.engine.higher import MAX_ORDER
+
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
     texts, exprs = _expressions(expr, limits, shapes)
     for e in exprs:
@@ -89,6 +96,7 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
         layout=layout,
         output=output_name(taken),
         declarations=tuple(shapes.values()),
+        order=order,
     )
     steps, result = build(problem, deadline)
     deadline.check()
@@ -126,7 +134,11 @@ def reference(problem: Problem) -> Math:
     """SymPy's own derivative of the problem, in the problem's layout."""
     evaluated = [evaluate(e) for e in problem.exprs]
     if problem.kind == "derivative":
-        return evaluated[0].diff(problem.wrt[0])
+        return evaluated[0].diff(problem.wrt[0], problem.order)
+    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
+        from sympy import hessian
+
+        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
     jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
     return jacobian.T if problem.layout == "denominator" else jacobian
 

@@ -42,6 +42,8 @@ Examples:
   matcalc derive "3*x**2*y" --wrt x,y
   matcalc derive "3*x**2*y" "2*x + y**8" --wrt x,y --layout denominator
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
+  matcalc derive "x**3*sin(x)" --order 2
+  matcalc derive "x**2*y + exp(x*y)" --wrt x,y --order 2
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
@@ -121,13 +123,19 @@ def main() -> None:
     "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
     metavar="SECONDS", help="Give up (exit 2) after this many seconds.",
 )
+@click.option(
+    "--order", "-k", type=click.IntRange(1, 10), default=1, show_default=True, metavar="K",
+    help="The K-th derivative, each order derived from the last; with several --wrt "
+    "variables, --order 2 is the Hessian.",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only, lang) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, order, standalone, ascii_only,
+           lang) -> None:
     from matcalc.api import derive as derive_api
 
     try:
@@ -138,6 +146,7 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            order=order,
             timeout=timeout,
         )
         if sizes:

@@ -27,6 +27,10 @@ from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Simplif
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
+    if problem.order > 1:
+        from matcalc.engine.higher import build_higher
+
+        return build_higher(problem, deadline)
     taken = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt)
     if problem.declarations:
         return _vector(problem, taken, deadline)

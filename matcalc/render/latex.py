@@ -86,6 +86,12 @@ class LatexMath(Renderer):
         d = r"\partial " if partial else "d "
         return rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
 
+    def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
+        if order == 1:
+            return self._d(of, wrt, partial)
+        d = r"\partial" if partial else "d"
+        return rf"\frac{{{d}^{{{order}}} {self._m(of)}}}{{{d} {self._m(wrt)}^{{{order}}}}}"
+
     def _op(self, wrt: Symbol, partial: bool, expr: Any) -> str:
         d = r"\partial" if partial else "d"
         body = self._m(expr)

@@ -26,6 +26,15 @@ EN: dict[str, str] = {
     "problem.gradient": "Find the gradient with respect to {wrt}:",
     "problem.jacobian": "Find the Jacobian with respect to {wrt}:",
     "problem.vector": "Differentiate with respect to {wrt}:",
+    "problem.order": "Find the derivative of order {order} with respect to {wrt}:",
+    "problem.hessian": "Find the Hessian, the matrix of second partial derivatives, with "
+    "respect to {wrt}:",
+    "stage.first": "Stage 1 — The first derivative",
+    "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
+    "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every "
+    "variable",
+    "stage.hessian.assemble": "Row i holds the derivatives of the gradient's i-th entry; "
+    "the Hessian is symmetric, since the mixed partial derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
     "layout.denominator": "Layout: denominator (columns are gradients).",
     # section titles
@@ -149,6 +158,12 @@ ZH: dict[str, str] = {
     "problem.gradient": "求关于 {wrt} 的梯度：",
     "problem.jacobian": "求关于 {wrt} 的雅可比矩阵：",
     "problem.vector": "对 {wrt} 求导：",
+    "problem.order": "求关于 {wrt} 的 {order} 阶导数：",
+    "problem.hessian": "求关于 {wrt} 的黑塞矩阵（二阶偏导数矩阵）：",
+    "stage.first": "第 1 阶段 — 一阶导数",
+    "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
+    "stage.hessian": "第 {order} 阶段 — 对梯度的每个分量关于每个变量求导",
+    "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
     "layout.numerator": "布局：分子布局（按行排列梯度）。",
     "layout.denominator": "布局：分母布局（按列排列梯度）。",
     "step": "第 {n} 步 — {title}",
