@@ -215,7 +215,7 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        return self._section(heading, [Line(self._result_name(d), (self._display(d.result),))])
+        return self._section(heading, self._value_lines(self._result_name(d), d.result))
 
     # -- facts about the problem ------------------------------------------------------
     def _is_partial(self, d: Any) -> bool:
@@ -355,7 +355,7 @@ class Renderer(StepVisitor):
             blocks += self._steps(step.steps)
             if step.hessian:
                 items: list[Any] = [self._msg("stage.hessian.assemble")]
-                items.append(Line(self._m(Symbol("H")), (self._m(step.result),)))
+                items += self._value_lines(self._m(Symbol("H")), step.result)
                 blocks.append(self._section(None, items))
             elif step.order > 1:
                 name = self._d_order(step.of, x, step.partial, step.order)
@@ -364,6 +364,11 @@ class Renderer(StepVisitor):
         finally:
             self._depth -= 1
         return [Block(self.BLOCK_SEP.join([heading, *blocks]))]
+
+    def _value_lines(self, name: Any, value: Any) -> list[Any]:
+        """name = value, displayed; a format may write a matrix too wide for the page
+        entry by entry."""
+        return [Line(name, (self._display(value),))]
 
     def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> Any:
         """dᵏy/dxᵏ; a format overrides it (the base writes d/dx k times)."""
@@ -384,7 +389,7 @@ class Renderer(StepVisitor):
         return [sentence, Line(lhs, (self._m(names), self._m(step.value)))]
 
     def _render_Explicit(self, step: Explicit) -> list[Any]:
-        return [Line(self._d(step.of, step.wrt, True), (self._display(step.value),))]
+        return self._value_lines(self._d(step.of, step.wrt, True), step.value)
 
     def _render_Verify(self, step: Verify) -> list[Any]:
         if step.status is None:

@@ -52,6 +52,7 @@ EN: dict[str, str] = {
     "section.assemble.jacobian": "Assemble the Jacobian",
     "section.result": "Result",
     "section.explicit": "Check in components, at {sizes}",
+    "latex.entries": "The matrix is too wide for the page; its entries, one by one:",
     # lines
     "note": "Note: {text}",
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
@@ -180,6 +181,7 @@ ZH: dict[str, str] = {
     "section.assemble.jacobian": "组成雅可比矩阵",
     "section.result": "结果",
     "section.explicit": "按分量写出，取 {sizes}",
+    "latex.entries": "矩阵太宽，无法排在一页内；逐个列出其元素：",
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
