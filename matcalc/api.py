@@ -36,6 +36,7 @@ def derive(
     vectors: str | Iterable[str] = (),
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
+    order: int = 1,
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
     functions: str | Iterable[str] = (),
@@ -53,14 +54,17 @@ def derive(
     ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
     vectors (length n unless given) and matrices (n×n unless given); every other
     name is a scalar.  One-letter names called as functions (``f(g(x))``) are unknown
-    functions; ``functions=["phi"]`` (or ``"phi,psi"``) declares longer names as such.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
+    functions; ``functions=["phi"]`` (or ``"phi,psi"``) declares longer names as such.
+    ``order=k`` gives the k-th derivative, each order derived from the previous result
+    with the same method; with several scalar variables ``order=2`` gives the Hessian.
+    ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
     try:
         with alarm(deadline):
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions)
+            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order)
     except MatcalcError:
         raise
     except Expired:  # the alarm fired just as the block ended
@@ -72,9 +76,13 @@ def derive(
         raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 
 
-def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()) -> Derivation:
+def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+    from matcalc.engine.higher import MAX_ORDER
+
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
     texts, exprs = _expressions(expr, limits, shapes, functions)
     for e in exprs:
@@ -93,6 +101,7 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
         layout=layout,
         output=output_name(taken),
         declarations=tuple(shapes.values()),
+        order=order,
     )
     steps, result = build(problem, deadline)
     deadline.check()
@@ -114,7 +123,11 @@ def reference(problem: Problem) -> Math:
     """SymPy's own derivative of the problem, in the problem's layout."""
     evaluated = [evaluate(e) for e in problem.exprs]
     if problem.kind == "derivative":
-        return evaluated[0].diff(problem.wrt[0])
+        return evaluated[0].diff(problem.wrt[0], problem.order)
+    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
+        from sympy import hessian
+
+        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
     jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
     return jacobian.T if problem.layout == "denominator" else jacobian
 

@@ -44,6 +44,8 @@ Examples:
   matcalc derive "3*x**2*y" --wrt x,y
   matcalc derive "3*x**2*y" "2*x + y**8" --wrt x,y --layout denominator
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
+  matcalc derive "x**3*sin(x)" --order 2
+  matcalc derive "x**2*y + exp(x*y)" --wrt x,y --order 2
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "phi(x**2)" --function phi
@@ -131,13 +133,18 @@ def main() -> None:
     "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
     metavar="SECONDS", help="Give up (exit 2) after this many seconds.",
 )
+@click.option(
+    "--order", "-k", type=click.IntRange(1, 10), default=1, show_default=True, metavar="K",
+    help="The K-th derivative, each order derived from the last; with several --wrt "
+    "variables, --order 2 is the Hessian.",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, standalone, ascii_only,
+def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, order, standalone, ascii_only,
            lang) -> None:
     from matcalc.api import derive as derive_api
 
@@ -149,6 +156,7 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout,
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            order=order,
             timeout=timeout,
             functions=functions,
         )
@@ -236,6 +244,87 @@ def doc(problems, out, fmt, jobs, lang) -> None:
     for failure in document.failures:
         click.echo(f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}", err=True)
     if document.failures:
+        sys.exit(1)
+
+
+CHECK_HELP = """Judge your own answer for the derivative of EXPR, and name the likely mistake.
+
+\b
+ANSWER is written in the same input language as EXPR (x.T, @, sum, softmax,
+sigmoid, ...), for example --answer "2*x*sin(x) + x**2*cos(x)".  Give
+--answer once per entry for a gradient or Jacobian of scalars, row by row.
+The answer is compared with a reference built from EXPR (SymPy's derivative,
+or the Jacobian of the explicit components), never executed.
+
+\b
+Verdicts: right; right in the other layout (a transpose: a convention, not
+a mistake); right under an assumption (entries summing to 1, a symmetric
+matrix); wrong, with the likely mistake named (a constant factor, a sign, a
+transpose, a dropped term, a missing chain-rule factor, the ReLU gate outside
+the sum over samples) and where it enters the derivation; cannot judge.
+
+\b
+Examples:
+  matcalc check "x**2*sin(x)" --answer "2*x*sin(x)"
+  matcalc check "sin(x**2)" --answer "cos(x**2)"
+  matcalc check "w @ x" --vector w,x --wrt w --answer "x"
+  matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z --answer "softmax(z) - y"
+  matcalc check "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N \\
+      --matrix X:N,n --wrt w --answer "2/N * X.T @ (X @ w + b - y)"
+
+\b
+Exit status: 0 right (also in the other layout, or under a stated
+assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
+"""
+
+
+@main.command(name="check", help=CHECK_HELP)
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
+@click.option("--answer", "-a", "answers", multiple=True, required=True, metavar="ANSWER",
+              help="Your answer, in the input language. Repeat for several entries.")
+@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
+@click.option("--layout", type=click.Choice(["numerator", "denominator"]), default="numerator",
+              show_default=True, help="The layout you are asked to answer in.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Output format.")
+@click.option("--vector", "vectors", multiple=True, metavar="NAMES",
+              help="Declare vectors: w,x (length n) or y:N. Repeatable.")
+@click.option("--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
+              help="Declare a matrix: X (n×n) or X:N,n. Repeatable.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, metavar="SECONDS", help="Give up (exit 2) after this many seconds.")
+@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the prose (the math is the same).")
+def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
+                  ascii_only, lang) -> None:
+    from matcalc.answers import check as check_api
+
+    try:
+        result = check_api(
+            list(exprs) if len(exprs) > 1 else exprs[0],
+            list(answers) if len(answers) > 1 else answers[0],
+            wrt, vectors=vectors, matrices=matrices, layout=layout, timeout=timeout,
+        )
+    except MatcalcError as error:
+        if fmt == "json":
+            _echo_json_error(error)
+        raise CommandError(error) from None
+    try:
+        if fmt == "json":
+            rendered = result.to_json(indent=2, lang=lang)
+        elif fmt == "text":
+            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+        elif fmt == "markdown":
+            rendered = result.to_markdown(lang=lang)
+        else:
+            rendered = result.to_latex(standalone=standalone, lang=lang)
+    except Exception as error:  # a renderer bug is still one line, never a traceback
+        name = type(error).__name__
+        raise CommandError(InternalError(f"could not render the check ({name}); please report it")) from error
+    click.echo(rendered)
+    if result.verdict in ("wrong", "cannot_judge"):
         sys.exit(1)
 
 
