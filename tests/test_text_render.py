@@ -226,9 +226,10 @@ def test_scalar_fuzz_corpus_fits_80_columns(tree) -> None:
 @settings(max_examples=120, **FUZZ)
 @given(VECTOR_CASES)
 def test_vector_fuzz_corpus_fits_80_columns(case) -> None:
-    tree, wrt = case
+    tree, wrt, *layout = case  # (tree, wrt, layout) since the fuzzer draws the layout too
     try:
-        d = matcalc.derive(vector_text(tree), wrt, timeout=FAST, **DECLARED)
+        d = matcalc.derive(vector_text(tree), wrt, timeout=FAST, layout=(layout or ["numerator"])[0],
+                           **DECLARED)
     except MatcalcError:
         return
     assert_fits(d.to_text(), 80, what=vector_text(tree))
