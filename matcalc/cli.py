@@ -60,6 +60,15 @@ wrong or not verified; 2 usage, parse or limit error.
 """
 
 
+WIDTH_OPTION = click.option(
+    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
+    help="Text: wrap lines to this many columns, 0 for never "
+    "(default: $COLUMNS, else the terminal's; 80 into a pipe).",
+)
+"""--width for the commands that print text; ``_width()`` reads it."""
+
+
 class CommandError(click.ClickException):
     """A ``MatcalcError`` as click reports it: one line (then, for a short one-line input,
     the input and a caret under the column), with the error's exit status."""
@@ -142,11 +151,7 @@ def main() -> None:
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-@click.option(
-    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
-    callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
-    help="Text: wrap lines to this many columns, 0 for never (default: $COLUMNS, else the terminal's; 80 into a pipe).",
-)
+@WIDTH_OPTION
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
@@ -302,6 +307,7 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
               show_default=True, metavar="SECONDS", help="Give up (exit 2) after this many seconds.")
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@WIDTH_OPTION
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of the prose (the math is the same).")
 def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
@@ -322,7 +328,7 @@ def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, 
         if fmt == "json":
             rendered = result.to_json(indent=2, lang=lang)
         elif fmt == "text":
-            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
         elif fmt == "markdown":
             rendered = result.to_markdown(lang=lang)
         else:

@@ -212,6 +212,17 @@ def test_cli_width_follows_columns_and_the_option() -> None:
     assert result.exit_code == 2 and "--width" in result.output
 
 
+def test_check_text_fits_the_width_too() -> None:
+    args = ["check", "sum((y - max(0, X @ w + b))**2) / N", "--answer", "2*(X @ w - y) @ X",
+            "--vector", "w", "--vector", "y:N", "--matrix", "X:N,n", "--wrt", "w"]
+    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "200"}, ["--width", "50"], 50)):
+        result = CliRunner(env=env).invoke(main, args + extra)
+        assert "Check your answer" in result.stdout, result.output
+        assert_fits(result.stdout, width, what=extra)
+        assert_fits(CliRunner(env=env).invoke(main, [*args, *extra, "--ascii"]).stdout, width,
+                    ascii_only=True)
+
+
 @settings(max_examples=80, **FUZZ)
 @given(scalar_tree(variables=("x", "y")))
 def test_scalar_fuzz_corpus_fits_80_columns(tree) -> None:

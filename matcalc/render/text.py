@@ -122,6 +122,21 @@ def _joined(lead: str, pieces: list[tuple[str, bool, bool]]) -> str:
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
+def _drawn(method):
+    """Draw with SymPy's global unicode switch set as this renderer's (as sympy.pretty does):
+    2D pieces are also drawn outside ``render``, e.g. the verdict block of a check."""
+
+    def draw(self, *args: Any) -> Any:
+        previous = pretty_use_unicode(self.unicode)
+        try:
+            return method(self, *args)
+        finally:
+            pretty_use_unicode(previous)
+
+    draw.__name__, draw.__doc__ = method.__name__, method.__doc__
+    return draw
+
+
 class TextRenderer(Renderer):
     """Plain lines: "Step 1 — …", then ``lhs = rhs = …  (rule)`` indented by two spaces."""
 
@@ -154,6 +169,7 @@ class TextRenderer(Renderer):
             pretty_use_unicode(previous)
 
     # -- math primitives --------------------------------------------------------------
+    @_drawn
     def _m(self, expr: Any) -> Frag:
         if isinstance(expr, MatrixBase):
             return _drawing(self._pretty._print(expr), self._printer.doprint(expr))
@@ -162,6 +178,7 @@ class TextRenderer(Renderer):
     def _m_inline(self, expr: Any) -> str:
         return self._printer.doprint(expr)
 
+    @_drawn
     def _display(self, expr: Any) -> Frag:
         """2D, as ``sympy.pretty`` draws it; one-line results stay plain strings."""
         form = self._pretty._print(expr)
@@ -221,6 +238,7 @@ class TextRenderer(Renderer):
     def _gradient_name(self, of: Symbol) -> str:
         return ("∇" if self.unicode else "grad ") + self._m(of)
 
+    @_drawn
     def _parens(self, frag: Frag) -> Frag:
         if isinstance(frag, str):
             return f"({frag})"
