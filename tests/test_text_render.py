@@ -24,6 +24,7 @@ import sympy
 from click.testing import CliRunner
 from hypothesis import given, settings
 from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.printer import Printer
 from test_fuzz import DECLARED, FAST, FUZZ, VECTOR_CASES, X, scalar_tree, to_sympy, vector_text
 from test_fuzz import to_text as fuzz_text
@@ -57,7 +58,12 @@ class SympyDrawing(TextPrettyPrinter):
 
 
 def drawn(printer, expr) -> str:
-    return printer._print(expr).render(wrap_line=False)
+    """The drawing, with SymPy's global unicode switch as the printer's (as sympy.pretty does)."""
+    previous = pretty_use_unicode(bool(printer._settings["use_unicode"]))
+    try:
+        return printer._print(expr).render(wrap_line=False)
+    finally:
+        pretty_use_unicode(previous)
 
 
 # one printer for the whole corpus, as a renderer shares one across a derivation: a memo
@@ -77,7 +83,9 @@ def test_drawing_is_sympys_over_the_scalar_fuzz_corpus(tree) -> None:
     for e in (expr, derivative):
         for uni in (True, False):
             reference = SympyDrawing({"use_unicode": uni, "vectors": False})
-            assert drawn(SHARED[uni], e) == drawn(reference, e), e
+            ours = drawn(SHARED[uni], e)
+            assert ours == drawn(reference, e), e
+            assert uni or ours.isascii(), ours
 
 
 def result_block(text: str) -> str:
