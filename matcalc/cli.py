@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -81,6 +83,165 @@ def _unicode_ok() -> bool:
     return True
 
 
+STDIN_LIMIT = 1_000_000
+"""Bytes read from standard input (``-``): enough for any real list of expressions."""
+
+
+class ExpressionCommand(click.Command):
+    """A command whose arguments are expressions, which may start with a minus.
+
+    Every token that is not one of the command's options (or an option's value) is an
+    argument: ``matcalc derive "-x**2"`` works, and so does ``-- "-x" --wrt x`` (an option
+    name can never be an expression, so options still count after ``--``; only a short
+    option such as ``-w``, which is also the expression -w, is an expression there).  With
+    ``--format json``, a usage error is a JSON error object, as every other error is.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, _expressions_last(self.get_params(ctx), args))
+        except click.UsageError as error:
+            if _wants_json(args):
+                raise JsonUsageError(error.format_message()) from None
+            raise
+
+
+def _expressions_last(params, args: list[str]) -> list[str]:
+    """``args`` with the options first, then ``--`` and every other token, in order."""
+    takes_value, flags = set(), set()
+    for param in params:
+        if isinstance(param, click.Option):
+            names = {*param.opts, *param.secondary_opts}
+            (flags if param.is_flag or param.count else takes_value).update(names)
+    options: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args)
+    after_separator = False
+    for token in tokens:
+        known = not after_separator or token.startswith("--")
+        if token == "--" and not after_separator:
+            after_separator = True
+        elif token in takes_value and known:
+            value = next(tokens, None)
+            if value is None:
+                raise click.BadOptionUsage(token, f"Option '{token}' requires an argument.")
+            options += [token, value]
+        elif (
+            token in flags and known
+            or token.startswith("--") and token.partition("=")[0] in takes_value  # --wrt=x
+            or not after_separator and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token)
+        ):  # an unknown --option stays one: click names it and suggests a known one
+            options.append(token)
+        else:
+            rest.append(token)
+    return [*options, "--", *rest]
+
+
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""])
+    return any(a in ("--format", "-f") and b == "json" or a == "--format=json" for a, b in pairs)
+
+
+class JsonUsageError(click.ClickException):
+    """A usage error (bad option value, missing argument) as JSON on stdout, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        payload = {"error": {"kind": "usage", "message": self.format_message(), "column": None}}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+
+
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds, more than 0 and at most an hour."""
+
+    name = "seconds"
+    MAX = 3600.0
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (0 < seconds <= self.MAX):  # also refuses nan and inf
+            self.fail(f"{value!r}: give a number of seconds above 0 and at most {self.MAX:g}", param, ctx)
+        return seconds
+
+
+class MemorySize(click.ParamType):
+    """An address-space cap: 512M, 2G, 1024 (MiB), or none."""
+
+    name = "size"
+    UNITS = {"": 1 << 20, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text in ("none", "0", "off"):
+            return 0
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", text)
+        nbytes = int(float(match.group(1)) * self.UNITS[match.group(2)]) if match else 0
+        if not (64 << 20) <= nbytes <= (1 << 40):
+            self.fail(f"{value!r}: give a size from 64M to 1024G, such as 512M or 2G, or none", param, ctx)
+        return nbytes
+
+
+def _limits(memory: int | None):
+    """The default limits with the --memory option applied (0: no cap)."""
+    import dataclasses
+
+    from matcalc.limits import DEFAULT_LIMITS
+
+    if memory is None:
+        return DEFAULT_LIMITS
+    return dataclasses.replace(DEFAULT_LIMITS, max_memory=memory or None)
+
+
+def _memory_error(limits, error: BaseException) -> MatcalcError | None:
+    """The limit error for running out of memory (directly, or as the cause of an error)."""
+    from matcalc.errors import LimitError
+    from matcalc.limits import format_bytes
+
+    if not isinstance(error, MemoryError) and not isinstance(error.__cause__, MemoryError):
+        return None
+    if limits.max_memory is None:
+        return LimitError("out of memory")
+    return LimitError(f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)")
+
+
+def _read_stdin(what: str) -> str:
+    """Standard input as text, at most ``STDIN_LIMIT`` bytes."""
+    from matcalc.errors import UsageError
+
+    data = sys.stdin.buffer.read(STDIN_LIMIT + 1) if hasattr(sys.stdin, "buffer") else (
+        sys.stdin.read(STDIN_LIMIT + 1).encode("utf-8"))
+    if len(data) > STDIN_LIMIT:
+        raise UsageError(f"{what}: standard input is longer than {STDIN_LIMIT} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{what}: standard input is not UTF-8 text (byte {error.start + 1})") from None
+
+
+def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
+    """EXPRs with ``-`` replaced by the lines of standard input (blank lines, ``#`` skipped)."""
+    from matcalc.errors import UsageError
+
+    if "-" not in exprs:
+        return list(exprs)
+    if exprs.count("-") > 1:
+        raise UsageError("- (standard input) may be given only once")
+    lines = [line.strip() for line in _read_stdin("-").splitlines()]
+    read = [line for line in lines if line and not line.startswith("#")]
+    if not read:
+        raise UsageError("-: standard input has no expression (one a line)")
+    at = exprs.index("-")
+    return [*exprs[:at], *read, *exprs[at + 1 :]]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="matcalc-steps", prog_name="matcalc")
 def main() -> None:
@@ -91,7 +252,7 @@ def main() -> None:
     """
 
 
-@main.command(help=DERIVE_HELP)
+@main.command(help=DERIVE_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
 @click.option(
@@ -118,8 +279,12 @@ def main() -> None:
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
 @click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-    metavar="SECONDS", help="Give up (exit 2) after this many seconds.",
+    "--timeout", type=Seconds(), default=10.0, show_default=True,
+    metavar="SECONDS", help="Give up (exit 2) after this many seconds (at most 3600).",
+)
+@click.option(
+    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    help="Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]",
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
@@ -127,11 +292,16 @@ def main() -> None:
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only, lang) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, memory, standalone, ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
+    from matcalc.limits import memory_cap
 
+    limits = _limits(memory)
+    click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
+        _refuse_latex_language(fmt, standalone, lang)
         sizes = _sizes(dims)
+        exprs = _stdin_expressions(exprs)
         derivation = derive_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             wrt,
@@ -139,19 +309,20 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
             matrices=matrices,
             layout=layout,
             timeout=timeout,
+            limits=limits,
         )
         if sizes:
+            _check_sizes(derivation, sizes)
             derivation = derivation.with_explicit(**sizes)
-    except MatcalcError as error:
+    except (MatcalcError, MemoryError) as error:
+        error = _memory_error(limits, error) or error
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None
     try:
         rendered = _render(derivation, fmt, ascii_only=ascii_only, standalone=standalone, lang=lang)
     except Exception as error:  # a renderer bug is still one line, never a traceback
-        name = type(error).__name__
-        message = f"could not render the derivation ({name}); please report it"
-        raise CommandError(InternalError(message)) from error
+        raise _render_error(error, limits, fmt) from error
     click.echo(rendered)
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
@@ -160,6 +331,57 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
         click.echo("matcalc: warning: the result is not verified (SymPy could not decide, and "
                    "the numeric check was inconclusive)", err=True)
         sys.exit(1)
+
+
+def _refuse_latex_language(fmt: str, standalone: bool, lang: str) -> None:
+    """A standalone LaTeX document must compile: refused in Chinese, as ``matcalc doc`` does."""
+    if fmt == "latex" and standalone and lang != "en":
+        from matcalc.documents import latex_language_refused
+
+        raise latex_language_refused(lang)
+
+
+def _render_error(error: Exception, limits, fmt: str) -> CommandError:
+    """One line for a failure while rendering: a limit (memory, a huge number), else a bug."""
+    if isinstance(error, MatcalcError):
+        failure = error
+    else:
+        failure = _memory_error(limits, error) or _too_large(error)
+    if failure is None:
+        name = type(error).__name__
+        failure = InternalError(f"could not render the derivation ({name}); please report it")
+    if fmt == "json":
+        _echo_json_error(failure)
+    return CommandError(failure)
+
+
+def _too_large(error: BaseException) -> MatcalcError | None:
+    """Python refuses to print an integer of more than 4300 digits: a limit, not a bug."""
+    from matcalc.errors import LimitError
+
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        return LimitError("the result has a number too large to print (more than 4300 digits)")
+    return None
+
+
+def _check_sizes(derivation, sizes: dict[str, int]) -> None:
+    """--dim names sizes of the problem's vectors and matrices, and only those."""
+    from matcalc.errors import UsageError
+    from matcalc.verify import default_dims
+
+    shapes = {d.symbol: d for d in derivation.problem.declarations}
+    given = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    if not shapes:
+        raise UsageError(
+            f"--dim {given}: this problem has no vectors or matrices, so there is no size to set; "
+            "--dim goes with --vector or --matrix"
+        )
+    known = sorted(s.name for s in default_dims(shapes))
+    unknown = sorted(set(sizes) - set(known))
+    if unknown:
+        if not known:
+            raise UsageError(f"--dim {unknown[0]}: the sizes of this problem are numbers; nothing to set")
+        raise UsageError(f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}")
 
 
 DOC_HELP = """Turn a file of problems into a document of worked solutions.

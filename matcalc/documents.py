@@ -389,12 +389,17 @@ def check_output(fmt: str, lang: str) -> None:
     if lang not in CATALOGUES:
         raise UsageError(f"unknown language {lang!r}: use {', '.join(CATALOGUES)}")
     if fmt in ("latex", "pdf") and lang != "en":
-        raise UsageError(
-            f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
-            "needs CJK packages that texlive-latex-base lacks; use --format markdown"
-        )
+        raise latex_language_refused(lang)
     if fmt == "pdf" and shutil.which("pdflatex") is None:
         raise MatcalcError(PDFLATEX_MISSING)
+
+
+def latex_language_refused(lang: str) -> UsageError:
+    """The one refusal of a LaTeX or PDF document in a language pdflatex cannot typeset here."""
+    return UsageError(
+        f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
+        "needs CJK packages that texlive-latex-base lacks; use --format markdown"
+    )
 
 
 def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMITS) -> Solution:
