@@ -204,6 +204,7 @@ def _variables(wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] =
         names = ", ".join(str(s) for s in free)
         raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
     items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
+    items = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
     # a name typed in the expression but cancelled out of it (x - x + y) is still a variable

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from matcalc.errors import InternalError, MatcalcError, pointer
+from matcalc.errors import InternalError, MatcalcError, pointer, visible
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -65,7 +65,7 @@ class CommandError(click.ClickException):
         self.error = error
 
     def show(self, file=None) -> None:
-        click.echo(f"matcalc: error: {self.format_message()}", err=True)
+        click.echo(f"matcalc: error: {visible(self.format_message())}", err=True)
         for line in pointer(self.error):  # the input, and a caret under the column
             click.echo(line, err=True)
 
@@ -413,10 +413,11 @@ is still written) or pdflatex failed; 2 the file or an option is unusable.
 
 
 @main.command(help=DOC_HELP)
-@click.argument("problems", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("problems", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
-    "--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="The document to write (- for standard output).",
+    "--output", "-o", "out", required=True, type=click.Path(path_type=Path, allow_dash=True),
+    help="The document to write (- for standard output); never the problem file, a device "
+    "or a directory.",
 )
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(DOC_FORMATS), default=None,
@@ -430,23 +431,69 @@ is still written) or pdflatex failed; 2 the file or an option is unusable.
     "--lang", type=click.Choice(LANGS), default=None,
     help="Language of the prose  [default: the file's lang, else en]",
 )
-def doc(problems, out, fmt, jobs, lang) -> None:
+@click.option(
+    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    help="Cap the memory (address space) of the process and its workers: 512M, 2G or none  "
+    "[default: 1G]",
+)
+def doc(problems, out, fmt, jobs, lang, memory) -> None:
     from matcalc import documents
+    from matcalc.limits import memory_cap
 
+    limits = _limits(memory)
+    context = click.get_current_context()
+    context.with_resource(memory_cap(limits.max_memory))  # forked workers inherit it
+    context.with_resource(_signals_raise())
     try:
+        documents.check_paths(problems, out)
         problem_set = documents.load(problems)
         fmt = fmt or documents.format_for(out)
         lang = lang or problem_set.lang or "en"
         documents.check_output(fmt, lang)
         with _progress(len(problem_set.exercises), lang) as advance:
-            document = documents.build(problem_set, fmt=fmt, lang=lang, jobs=jobs, progress=advance)
+            document = documents.build(
+                problem_set, fmt=fmt, lang=lang, jobs=jobs, limits=limits, progress=advance
+            )
         documents.write(document, out)
     except MatcalcError as error:
         raise CommandError(error) from None
+    except (KeyboardInterrupt, Terminated) as stop:
+        unchanged = "" if str(out) == "-" else f"; {visible(str(out))} is unchanged"
+        click.echo(f"matcalc: interrupted{unchanged}", err=True)
+        sys.exit(143 if isinstance(stop, Terminated) else 130)
+    except Exception as error:  # a bug is still one line, never a traceback
+        failure = _memory_error(limits, error) or InternalError(
+            f"could not make the document ({type(error).__name__}); please report it")
+        raise CommandError(failure) from error
     for failure in document.failures:
-        click.echo(f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}", err=True)
+        line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
+        click.echo(visible(line), err=True)
     if document.failures:
         sys.exit(1)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that workers and temporary files are cleaned up."""
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``Terminated`` (Ctrl-C raises KeyboardInterrupt)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
