@@ -36,6 +36,9 @@ Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
 sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
 dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
+EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
+one a line.  --wrt must name a variable of the expression, or a declared one
+the expression does not use (its derivative is 0, with a note).
 
 \b
 Examples:
@@ -48,10 +51,12 @@ Examples:
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
+  matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
+  echo "x**2*sin(x)" | matcalc derive -
 
 \b
 Exit status: 0 verified result; 1 mathematical failure, or a result that is
-wrong or not verified; 2 usage, parse or limit error.
+wrong or not verified; 2 usage, parse or limit error (time, memory, size).
 """
 
 
@@ -390,8 +395,12 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
 [[section]] tables with title, expr or exprs, wrt, vectors, matrices,
 layout and notes; see derivations/paper.toml), or a text file with one
-expression per line (# comments).  The format comes from --format or from
-OUT's suffix: .md, .tex or .pdf (pdflatex, from texlive-latex-base).
+expression per line (# comments), optionally followed by ; wrt x,y and
+; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
+input.  Math in titles and notes ($...$) may use common commands only
+(\\frac, \\partial, \\mathbf, Greek letters, ...).  The format comes from
+--format or from OUT's suffix: .md, .tex or .pdf (pdflatex, from
+texlive-latex-base).  OUT is never PROBLEMS, a device or a directory.
 
 \b
 A problem that fails is reported on stderr and marked as failed in the
@@ -405,10 +414,12 @@ Examples:
   matcalc doc derivations/paper.toml -o paper.pdf
   matcalc doc derivations/paper.toml -o derivations/paper.zh.md --lang zh
   matcalc doc problems.txt -o answers.md --jobs 4
+  printf 'x**2*y ; wrt x,y\\n' | matcalc doc - -o -
 
 \b
 Exit status: 0 every problem worked; 1 some problem failed (the document
-is still written) or pdflatex failed; 2 the file or an option is unusable.
+is still written) or pdflatex failed; 2 the file or an option is unusable;
+130 or 143 interrupted (Ctrl-C, SIGTERM: OUT is left as it was).
 """
 
 

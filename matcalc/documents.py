@@ -27,17 +27,32 @@ document.  Every text field (title, author, section titles, notes) may also be
 a table by language, ``title = { en = "Gradient", zh = "梯度" }``: the
 document's language picks its entry, else English, else the first.  In text
 fields ``$…$`` is inline LaTeX math (``\$`` is a dollar sign) and everything
-else is prose, escaped for the output format.  A blank line in a note starts a
-new paragraph.
+else is prose, escaped for the output format.  The math may use a whitelist of
+common commands only (``matcalc.render.document.check_math``: ``\frac{a}{b}``,
+``\partial``, ``\mathbf{x}``, Greek letters, …, arguments in braces, braces
+balanced), so that a note can neither run TeX code nor stop pdflatex.  A blank
+line in a note starts a new paragraph.  Control and bidi characters are shown
+as escapes (``\x1b``, ``\u202e``), never written raw.
 
 A plain text file (any other suffix) has one expression per line; blank lines
-and lines starting with ``#`` are skipped.  Each expression must have a single
-variable, as ``matcalc derive EXPR`` without ``--wrt``.
+and lines starting with ``#`` are skipped.  An expression with one variable
+needs nothing more; otherwise say what to differentiate by after a ``;``, and
+declare vectors and matrices the same way (the TOML fields of the same names)::
+
+    ln(sin(x**3)**2)
+    3*x**2*y ; wrt x,y
+    max(0, w @ x + b) ; vectors w,x ; wrt w
+    x.T @ A @ x ; vectors x ; matrices A ; wrt x ; layout denominator
+
+``-`` reads the problem file from standard input: TOML when a line starts with
+``[[``, else plain text.  A file is read only up to ``MAX_FILE_BYTES`` (1 MB)
+and must be UTF-8 text without control characters.
 
 Errors
 ------
 A file that cannot be read or parsed, or a bad top-level field, is a
-``UsageError`` (one line, exit 2).  A bad problem (a wrong field, a parse error,
+``UsageError`` (one line, exit 2); so is an output (``check_paths``) that is the
+problem file, a device, a directory, or in a missing directory.  A bad problem (a wrong field, a parse error,
 an unsupported construct, a limit) costs only itself: its ``Solution`` carries a
 one-line ``error`` naming the problem and the field, the document marks it as
 failed, and every other problem is still worked.

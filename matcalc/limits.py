@@ -44,10 +44,11 @@ DEFAULT_LIMITS = Limits()
 def memory_cap(nbytes: int | None) -> Iterator[None]:
     """Lower this process's address-space limit to ``nbytes`` for the block, then restore it.
 
-    Only the soft limit is lowered (never below what the process already uses, and never
-    above an existing limit), so it can be restored; processes forked inside the block
-    inherit it.  Allocations past the cap raise ``MemoryError``, which the CLI reports as a
-    limit error.  A no-op for ``None`` and where ``resource`` is missing (Windows).
+    Only the soft limit is lowered (never above an existing limit), so it can be restored;
+    processes forked inside the block inherit it.  Allocations past the cap raise
+    ``MemoryError``, which the CLI reports as a limit error.  A process that already uses
+    more than half of ``nbytes`` (a test runner calling the CLI in-process) gets ``nbytes``
+    on top of what it uses.  A no-op for ``None`` and where ``resource`` is missing (Windows).
     """
     try:
         import resource
@@ -58,7 +59,8 @@ def memory_cap(nbytes: int | None) -> Iterator[None]:
         yield
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = nbytes
+    used = _address_space_used()
+    cap = nbytes if used < nbytes // 2 else used + nbytes
     for existing in (soft, hard):
         if existing != resource.RLIM_INFINITY:
             cap = min(cap, existing)
@@ -71,6 +73,18 @@ def memory_cap(nbytes: int | None) -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space_used() -> int:
+    """This process's virtual memory size in bytes (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            pages = int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def format_bytes(nbytes: int) -> str:
