@@ -96,10 +96,11 @@ class ExpressionCommand(click.Command):
     """A command whose arguments are expressions, which may start with a minus.
 
     Every token that is not one of the command's options (or an option's value) is an
-    argument: ``matcalc derive "-x**2"`` works, and so does ``-- "-x" --wrt x`` (an option
-    name can never be an expression, so options still count after ``--``; only a short
-    option such as ``-w``, which is also the expression -w, is an expression there).  With
-    ``--format json``, a usage error is a JSON error object, as every other error is.
+    argument: ``matcalc derive "-x**2"`` works, and so does ``-- "-x" --wrt x``: options
+    count after ``--`` too, since a user who types ``-- "-x" -f json`` means the format.
+    An expression that is exactly an option (the expression -w) is written ``(-w)``; an
+    unknown ``--name`` is an unknown option, except after ``--``.  With ``--format json``,
+    a usage error is a JSON error object, as every other error is.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -123,16 +124,15 @@ def _expressions_last(params, args: list[str]) -> list[str]:
     tokens = iter(args)
     after_separator = False
     for token in tokens:
-        known = not after_separator or token.startswith("--")
         if token == "--" and not after_separator:
             after_separator = True
-        elif token in takes_value and known:
+        elif token in takes_value:
             value = next(tokens, None)
             if value is None:
                 raise click.BadOptionUsage(token, f"Option '{token}' requires an argument.")
             options += [token, value]
         elif (
-            token in flags and known
+            token in flags
             or token.startswith("--") and token.partition("=")[0] in takes_value  # --wrt=x
             or not after_separator and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token)
         ):  # an unknown --option stays one: click names it and suggests a known one

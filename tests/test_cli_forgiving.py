@@ -56,6 +56,14 @@ def test_several_expressions_with_minus_signs_make_a_jacobian():
     assert got == sympy.Matrix([-x * y, -(y**2)]).jacobian([x, y])
 
 
+def test_options_count_after_the_separator_too():
+    result = run("derive", "--", "-x**2", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert result_of(result.stdout) == -2 * x
+    result = run("derive", "--", "(-y)", "--x", "--wrt", "y", "--format", "json")  # --x: -(-x)
+    assert result.exit_code == 0, result.output
+
+
 def test_options_still_work_and_unknown_options_are_named():
     result = run("derive", "x**2", "--wtr", "x")
     assert result.exit_code == 2
