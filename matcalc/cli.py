@@ -32,8 +32,10 @@ gradient (a 1×n row in numerator layout); several EXPRs give a Jacobian (m×n).
 With no --wrt, an expression with one variable is differentiated by it.
 
 \b
-Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
-sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
+Input is Python syntax: ** or ^ for powers, ln/log (natural), log(x, b),
+log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
+max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
+letter); declare longer names with --function, e.g. --function phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
 dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
 EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
@@ -47,8 +49,11 @@ Examples:
   matcalc derive "3*x**2*y" --wrt x,y
   matcalc derive "3*x**2*y" "2*x + y**8" --wrt x,y --layout denominator
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
+  matcalc derive "x**3*sin(x)" --order 2
+  matcalc derive "x**2*y + exp(x*y)" --wrt x,y --order 2
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
+  matcalc derive "phi(x**2)" --function phi
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
   matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
@@ -265,7 +270,9 @@ def main() -> None:
     type=click.Choice(["numerator", "denominator"]),
     default="numerator",
     show_default=True,
-    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator.",
+    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
+    "(columns; every step transposed). By several variables the result is a row of blocks "
+    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -280,6 +287,11 @@ def main() -> None:
     help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
 )
 @click.option(
+    "--function", "functions", multiple=True, metavar="NAMES",
+    help="Declare unknown functions with longer names: phi or phi,psi (f, g, h, … need no "
+    "declaration). Repeatable.",
+)
+@click.option(
     "--dim", "dims", multiple=True, metavar="NAME=SIZE",
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
@@ -291,13 +303,19 @@ def main() -> None:
     "--memory", type=MemorySize(), default=None, metavar="SIZE",
     help="Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]",
 )
+@click.option(
+    "--order", "-k", type=click.IntRange(1, 10), default=1, show_default=True, metavar="K",
+    help="The K-th derivative, each order derived from the last; with several --wrt "
+    "variables, --order 2 is the Hessian.",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, memory, standalone, ascii_only, lang) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, memory, order, standalone,
+           ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
     from matcalc.limits import memory_cap
 
@@ -313,7 +331,9 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, memory, st
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            order=order,
             timeout=timeout,
+            functions=functions,
             limits=limits,
         )
         if sizes:
@@ -394,9 +414,9 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 \b
 PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
 [[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-layout and notes; see derivations/paper.toml), or a text file with one
-expression per line (# comments), optionally followed by ; wrt x,y and
-; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
+functions, layout and notes; see derivations/paper.toml), or a text file
+with one expression per line (# comments), optionally followed by ; wrt x,y
+and ; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
 input.  Math in titles and notes ($...$) may use common commands only
 (\\frac, \\partial, \\mathbf, Greek letters, ...).  The format comes from
 --format or from OUT's suffix: .md, .tex or .pdf (pdflatex, from
@@ -505,6 +525,87 @@ def _signals_raise() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+CHECK_HELP = """Judge your own answer for the derivative of EXPR, and name the likely mistake.
+
+\b
+ANSWER is written in the same input language as EXPR (x.T, @, sum, softmax,
+sigmoid, ...), for example --answer "2*x*sin(x) + x**2*cos(x)".  Give
+--answer once per entry for a gradient or Jacobian of scalars, row by row.
+The answer is compared with a reference built from EXPR (SymPy's derivative,
+or the Jacobian of the explicit components), never executed.
+
+\b
+Verdicts: right; right in the other layout (a transpose: a convention, not
+a mistake); right under an assumption (entries summing to 1, a symmetric
+matrix); wrong, with the likely mistake named (a constant factor, a sign, a
+transpose, a dropped term, a missing chain-rule factor, the ReLU gate outside
+the sum over samples) and where it enters the derivation; cannot judge.
+
+\b
+Examples:
+  matcalc check "x**2*sin(x)" --answer "2*x*sin(x)"
+  matcalc check "sin(x**2)" --answer "cos(x**2)"
+  matcalc check "w @ x" --vector w,x --wrt w --answer "x"
+  matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z --answer "softmax(z) - y"
+  matcalc check "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N \\
+      --matrix X:N,n --wrt w --answer "2/N * X.T @ (X @ w + b - y)"
+
+\b
+Exit status: 0 right (also in the other layout, or under a stated
+assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
+"""
+
+
+@main.command(name="check", help=CHECK_HELP, cls=ExpressionCommand)
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
+@click.option("--answer", "-a", "answers", multiple=True, required=True, metavar="ANSWER",
+              help="Your answer, in the input language. Repeat for several entries.")
+@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
+@click.option("--layout", type=click.Choice(["numerator", "denominator"]), default="numerator",
+              show_default=True, help="The layout you are asked to answer in.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Output format.")
+@click.option("--vector", "vectors", multiple=True, metavar="NAMES",
+              help="Declare vectors: w,x (length n) or y:N. Repeatable.")
+@click.option("--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
+              help="Declare a matrix: X (n×n) or X:N,n. Repeatable.")
+@click.option("--timeout", type=Seconds(), default=10.0, show_default=True, metavar="SECONDS",
+              help="Give up (exit 2) after this many seconds (at most 3600).")
+@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the prose (the math is the same).")
+def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
+                  ascii_only, lang) -> None:
+    from matcalc.answers import check as check_api
+
+    try:
+        result = check_api(
+            list(exprs) if len(exprs) > 1 else exprs[0],
+            list(answers) if len(answers) > 1 else answers[0],
+            wrt, vectors=vectors, matrices=matrices, layout=layout, timeout=timeout,
+        )
+    except MatcalcError as error:
+        if fmt == "json":
+            _echo_json_error(error)
+        raise CommandError(error) from None
+    try:
+        if fmt == "json":
+            rendered = result.to_json(indent=2, lang=lang)
+        elif fmt == "text":
+            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+        elif fmt == "markdown":
+            rendered = result.to_markdown(lang=lang)
+        else:
+            rendered = result.to_latex(standalone=standalone, lang=lang)
+    except Exception as error:  # a renderer bug is still one line, never a traceback
+        name = type(error).__name__
+        raise CommandError(InternalError(f"could not render the check ({name}); please report it")) from error
+    click.echo(rendered)
+    if result.verdict in ("wrong", "cannot_judge"):
+        sys.exit(1)
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
     wrt = "x"                      # "x,y" or ["x", "y"]; optional with one variable
     vectors = ["w", "y:N"]         # optional, as --vector
     matrices = ["X:N,n"]           # optional, as --matrix
+    functions = ["phi"]            # optional, as --function
     layout = "numerator"           # or "denominator"
     notes = "..."                  # a paragraph, or a list of paragraphs
 
@@ -98,7 +99,8 @@ FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
-PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "layout", "notes")
+PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "functions", "layout",
+                  "notes")
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 MAX_FILE_BYTES = 1_000_000
@@ -106,7 +108,8 @@ MAX_FILE_BYTES = 1_000_000
 MAX_PROBLEMS = 1000
 """Problems in one file."""
 TEXT_KEYS = {"wrt": "wrt", "vector": "vectors", "vectors": "vectors", "matrix": "matrices",
-             "matrices": "matrices", "layout": "layout"}
+             "matrices": "matrices", "function": "functions", "functions": "functions",
+             "layout": "layout"}
 """``; key value`` clauses of a plain-text problem line, and the field each sets."""
 _FALLBACK = "en"
 
@@ -144,6 +147,7 @@ class Exercise:
     wrt: tuple[str, ...] | None = None
     vectors: tuple[str, ...] = ()
     matrices: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
     layout: str = "numerator"
     notes: Text | None = None
     section: int | None = None
@@ -244,8 +248,8 @@ def load(path: str | os.PathLike[str]) -> ProblemSet:
 def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
     """A plain problem list: one expression per line, ``#`` comments and blank lines skipped.
 
-    A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n`` and
-    ``; layout denominator``, as the TOML fields of the same names.
+    A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
+    ``; functions phi`` and ``; layout denominator``, as the TOML fields of the same names.
     """
     exercises = []
     for line in text.splitlines():
@@ -285,12 +289,14 @@ def _text_exercise(number: int, line: str) -> Exercise:
         wrt=tuple(fields["wrt"]) if "wrt" in fields else None,
         vectors=tuple(fields.get("vectors", ())),
         matrices=tuple(fields.get("matrices", ())),
+        functions=tuple(fields.get("functions", ())),
         layout=layout[0],
         syntax="text",
     )
 
 
-_EXAMPLE = {"wrt": "x,y", "vectors": "w,x", "matrices": "X:N,n", "layout": "denominator"}
+_EXAMPLE = {"wrt": "x,y", "vectors": "w,x", "matrices": "X:N,n", "functions": "phi",
+            "layout": "denominator"}
 
 
 def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
@@ -388,6 +394,7 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             wrt=_names(table.get("wrt"), "wrt") or None,
             vectors=_names(table.get("vectors"), "vectors"),
             matrices=_names(table.get("matrices"), "matrices"),
+            functions=_names(table.get("functions"), "functions"),
             layout=layout,
             notes=_text(table.get("notes"), "notes"),
             section=section,
@@ -568,6 +575,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             exercise.wrt,
             vectors=exercise.vectors,
             matrices=exercise.matrices,
+            functions=exercise.functions,
             layout=exercise.layout,
             limits=limits,
         )

@@ -416,6 +416,7 @@ class LatexDocument(DocumentLayout):
         "\\addtolength{\\oddsidemargin}{-0.7in}\n"
         "\\addtolength{\\evensidemargin}{-0.7in}\n"
         "\\allowdisplaybreaks\n"
+        "\\sloppy\n"
     )
 
     def _escape(self, text: str) -> str:
