@@ -580,14 +580,18 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
 def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
                   ascii_only, lang) -> None:
     from matcalc.answers import check as check_api
+    from matcalc.limits import memory_cap
 
+    limits = _limits(None)
+    click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
         result = check_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             list(answers) if len(answers) > 1 else answers[0],
             wrt, vectors=vectors, matrices=matrices, layout=layout, timeout=timeout,
         )
-    except MatcalcError as error:
+    except (MatcalcError, MemoryError) as error:
+        error = _memory_error(limits, error) or error
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None

@@ -215,3 +215,11 @@ def test_api_refuses_an_undeclared_name_the_expression_does_not_use():
         matcalc.derive("w", "b", vectors=["w"])
     with pytest.raises(UsageError, match="did you mean x"):
         matcalc.derive("x**2 + y", "X")
+
+
+def test_check_takes_expressions_and_answers_that_start_with_a_minus():
+    result = run("check", "-x**2", "--answer", "-2*x", "--format", "json")
+    assert result.exit_code == 0, result.output
+    result = run("check", "x**2", "--answer", "2*x", "--format", "json", "--timeout", "inf")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["kind"] == "usage"
