@@ -496,6 +496,10 @@ def doc(problems, out, fmt, jobs, lang, memory) -> None:
         failure = _memory_error(limits, error) or InternalError(
             f"could not make the document ({type(error).__name__}); please report it")
         raise CommandError(failure) from error
+    for solution in document.solutions:  # a marked sheet: each answer's verdict
+        if solution.verdict and not solution.failed:
+            line = f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
+            click.echo(visible(line), err=True)
     for failure in document.failures:
         line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
         click.echo(visible(line), err=True)

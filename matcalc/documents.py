@@ -20,6 +20,8 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
     matrices = ["X:N,n"]           # optional, as --matrix
     functions = ["phi"]            # optional, as --function
     layout = "numerator"           # or "denominator"
+    answer = "2*x + 1"             # optional: a student's answer, judged (matcalc check);
+                                   # a list for the entries of a gradient or Jacobian
     notes = "..."                  # a paragraph, or a list of paragraphs
 
 A file without sections has top-level ``[[problem]]`` tables instead; a file
@@ -100,7 +102,7 @@ SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf":
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
 PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "functions", "layout",
-                  "notes")
+                  "answer", "notes")
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 MAX_FILE_BYTES = 1_000_000
@@ -109,7 +111,7 @@ MAX_PROBLEMS = 1000
 """Problems in one file."""
 TEXT_KEYS = {"wrt": "wrt", "vector": "vectors", "vectors": "vectors", "matrix": "matrices",
              "matrices": "matrices", "function": "functions", "functions": "functions",
-             "layout": "layout"}
+             "layout": "layout", "answer": "answers"}
 """``; key value`` clauses of a plain-text problem line, and the field each sets."""
 _FALLBACK = "en"
 
@@ -149,6 +151,8 @@ class Exercise:
     matrices: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()
     layout: str = "numerator"
+    answers: tuple[str, ...] = ()
+    """A student's answer (its entries, for a gradient): the solution judges it."""
     notes: Text | None = None
     section: int | None = None
     """Index into ``ProblemSet.sections``."""
@@ -188,6 +192,8 @@ class Solution:
     body: str = ""
     notes: tuple[str, ...] = ()
     error: str = ""
+    verdict: str = ""
+    """For a problem with an answer: the verdict on one line (for the summary on stderr)."""
 
     @property
     def failed(self) -> bool:
@@ -291,12 +297,13 @@ def _text_exercise(number: int, line: str) -> Exercise:
         matrices=tuple(fields.get("matrices", ())),
         functions=tuple(fields.get("functions", ())),
         layout=layout[0],
+        answers=tuple(fields.get("answers", ())),
         syntax="text",
     )
 
 
 _EXAMPLE = {"wrt": "x,y", "vectors": "w,x", "matrices": "X:N,n", "functions": "phi",
-            "layout": "denominator"}
+            "layout": "denominator", "answers": "2*x"}
 
 
 def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
@@ -396,6 +403,7 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             matrices=_names(table.get("matrices"), "matrices"),
             functions=_names(table.get("functions"), "functions"),
             layout=layout,
+            answers=_names(table.get("answer"), "answer"),
             notes=_text(table.get("notes"), "notes"),
             section=section,
         )
@@ -569,21 +577,22 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
         notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
         return Solution(**head, title=title, error=f"field 'notes': {error}")
+    verdict = ""
     try:
-        derivation = derive(
-            list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0],
-            exercise.wrt,
-            vectors=exercise.vectors,
-            matrices=exercise.matrices,
-            functions=exercise.functions,
-            layout=exercise.layout,
-            limits=limits,
-        )
-        body = (
-            derivation.to_markdown(lang=lang)
-            if body_format == "markdown"
-            else derivation.to_latex(lang=lang)
-        )
+        exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
+        options = dict(vectors=exercise.vectors, matrices=exercise.matrices,
+                       functions=exercise.functions, layout=exercise.layout, limits=limits)
+        if exercise.answers:  # a student's answer: judged, beside matcalc's derivation
+            from matcalc.answers import check
+            from matcalc.render.check import verdict_line
+
+            answers = list(exercise.answers)
+            shown: Any = check(exprs, answers if len(answers) > 1 else answers[0],
+                               exercise.wrt, **options)
+            verdict = verdict_line(shown, lang=lang)
+        else:
+            shown = derive(exprs, exercise.wrt, **options)
+        body = shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
     except MatcalcError as error:
         message = _in_file_terms(_one_line(str(error)), exercise.syntax)
         if isinstance(error.__cause__, MemoryError):
@@ -599,7 +608,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
                 f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
             )
         return Solution(**head, title=title, notes=notes, error=message)
-    return Solution(**head, title=title, body=body.strip("\n"), notes=notes)
+    return Solution(**head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict)
 
 
 _OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")
