@@ -169,6 +169,7 @@ def check(
     vectors: str | Iterable[str] = (),
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
+    functions: str | Iterable[str] = (),
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
 ) -> Check:
@@ -186,8 +187,8 @@ def check(
     budget = limits.timeout if timeout is None else timeout
     deadline = Deadline(budget)
     derivation = derive(
-        expr, wrt, vectors=vectors, matrices=matrices, layout=layout, limits=limits,
-        timeout=budget,
+        expr, wrt, vectors=vectors, matrices=matrices, layout=layout, functions=functions,
+        limits=limits, timeout=budget,
     )
     try:
         with alarm(deadline):

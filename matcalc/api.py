@@ -7,6 +7,7 @@ checks the result against SymPy's own derivative before returning it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
 
@@ -21,12 +22,15 @@ from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, U
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
-from matcalc.steps import Math, Problem
+from matcalc.steps import Math, Note, Problem
 from matcalc.symbols import names_used, output_name
 from matcalc.verify import verify, verify_explicit
 
 LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# a name as typed in an expression: not an attribute (.T), not called (sin(...))
+_WRITTEN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\()")
+_CONSTANTS = frozenset({"e", "E", "pi", "I", "oo"})
 
 
 def derive(
@@ -87,7 +91,7 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
     texts, exprs = _expressions(expr, limits, shapes, functions)
     for e in exprs:
         _check_defined(e)
-    variables = _variables(wrt, exprs, shapes)
+    variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
     taken = names_used(exprs) | set(variables)
     kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
@@ -104,6 +108,7 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
         order=order,
     )
     steps, result = build(problem, deadline)
+    steps = (*_unused_notes(problem), *steps)
     deadline.check()
     if shapes:
         checks = _verify_parts(problem, steps, result, shapes, deadline)
@@ -204,7 +209,7 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         stack.extend((a, depth + 1) for a in node.args)
 
 
-def _variables(wrt, exprs: tuple[Expr, ...], shapes=None) -> tuple[Symbol, ...]:
+def _variables(wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()) -> tuple[Symbol, ...]:
     free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     if wrt is None:
         if len(free) == 1:
@@ -214,15 +219,48 @@ def _variables(wrt, exprs: tuple[Expr, ...], shapes=None) -> tuple[Symbol, ...]:
         names = ", ".join(str(s) for s in free)
         raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
     items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
+    items = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
+    # a name typed in the expression but cancelled out of it (x - x + y) is still a variable
+    written = {m for t in texts for m in _WRITTEN.findall(t)} - _CONSTANTS
+    # an unknown function's name (f in f(x)) is left to _check_function_names, which says so
+    written |= {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
     out: list[Symbol] = []
     for item in items:
         name = str(item).strip()
         if not _NAME.match(name):
             raise UsageError(f"--wrt: {name!r} is not a variable name")
+        if name not in by_name and name not in written:
+            raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:
             raise UsageError(f"--wrt: {name} is listed twice")
         out.append(symbol)
     return tuple(out)
+
+
+def _not_in_expression(name: str, known: list[str]) -> str:
+    """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
+    same = [k for k in known if k.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"--wrt: {name} is not in the expression; did you mean {close[0]}?"
+    if known:
+        return f"--wrt: {name} is not in the expression, whose variables are {', '.join(known)}"
+    return f"--wrt: {name} is not in the expression, which has no variable"
+
+
+def _unused_notes(problem: Problem) -> tuple[Note, ...]:
+    """A Note for each variable the expression does not depend on: its derivative is 0."""
+    free = set().union(*(e.free_symbols for e in problem.exprs))
+    return tuple(
+        Note(
+            topic="unused",
+            math=symbol,
+            explanation=f"The expression does not depend on {symbol}, so the derivative "
+            f"with respect to {symbol} is 0.",
+        )
+        for symbol in problem.wrt
+        if symbol not in free
+    )

@@ -41,7 +41,7 @@ class Derivation:
                 return step
         return None
 
-    def explicit(self, **dims: int) -> ImmutableMatrix:
+    def explicit(self, /, **dims: int) -> ImmutableMatrix:
         """The result written out in components at concrete sizes, e.g. ``explicit(n=3, N=2)``.
 
         A vector w of length 3 has entries w_1, w_2, w_3 and a matrix X entries
@@ -68,7 +68,7 @@ class Derivation:
         p = self.problem
         return explicit_value(p.exprs[0], p.wrt, p.layout, self.result, shapes, sizes)
 
-    def with_explicit(self, **dims: int) -> Derivation:
+    def with_explicit(self, /, **dims: int) -> Derivation:
         """This derivation with a closing check in components, e.g. ``with_explicit(n=3)``."""
         from matcalc.verify import default_dims
 

@@ -129,3 +129,27 @@ def test_cli_answer_error_is_one_line():
     result = _run("check", "x**2", "--answer", "__import__('os').system('echo hi')")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_problem_file_marks_a_sheet(tmp_path):
+    sheet = tmp_path / "sheet.toml"
+    sheet.write_text(
+        '[[problem]]\nexpr = "x**2*sin(x)"\nanswer = "2*x*sin(x)"\n'
+        '[[problem]]\nexpr = "sin(x**2)"\nanswer = "2*x*cos(x**2)"\n'
+        '[[problem]]\nexpr = "3*x**2*y"\nwrt = "x,y"\nanswer = ["6*x*y", "3*x**2"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sheet.md"
+    result = CliRunner().invoke(main, ["doc", str(sheet), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "problem 1 (x**2*sin(x)): Wrong: a term is missing" in result.stderr
+    assert "problem 2 (sin(x**2)): Right" in result.stderr
+    assert "problem 3 (3*x**2*y): Right" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.count("**Check your answer**") == 3
+    zh = CliRunner().invoke(main, ["doc", str(sheet), "-o", str(tmp_path / "zh.md"), "--lang", "zh"])
+    assert "漏了一项" in zh.stderr
+    plain = tmp_path / "sheet.txt"
+    plain.write_text("x**3 ; answer 3*x**2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["doc", str(plain), "-o", str(tmp_path / "p.md")])
+    assert "problem 1 (x**3): Right" in result.stderr

@@ -141,6 +141,8 @@ class JsonRenderer(StepVisitor):
             if step.held_constant:
                 key += ".held"
                 kw["names"] = ", ".join(map(str, step.held_constant))
+        elif step.kind == "note" and getattr(step, "topic", "") == "unused":
+            key, kw["name"] = "explain.note.unused", str(getattr(step, "math", ""))
         elif isinstance(step, ChainRule) and step.vector:
             key = "explain.vector_chain_rule"
         elif step.kind == "assemble":

@@ -58,6 +58,8 @@ EN: dict[str, str] = {
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
     "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "note.unused": "The expression does not depend on {name}, so the derivative with respect "
+    "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
     "reason": "({rule})",
     "reason.held": "({rule}, {names} held constant)",
@@ -110,6 +112,8 @@ EN: dict[str, str] = {
     "explain.substitute": "Replace each intermediate variable by its definition.",
     "explain.simplify": "Simplify.",
     "explain.note": "A convention: {topic}.",
+    "explain.note.unused": "The expression does not depend on {name}, so the derivative "
+    "with respect to {name} is 0.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
     "explain.assemble": "Place the entries in the {kind} ({layout} layout).",
     "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
@@ -210,6 +214,7 @@ ZH: dict[str, str] = {
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
     "reason.held": "({rule}，{names} 视为常数)",
@@ -251,6 +256,7 @@ ZH: dict[str, str] = {
     "explain.substitute": "把每个中间变量替换为它的定义。",
     "explain.simplify": "化简。",
     "explain.note": "约定：{topic}。",
+    "explain.note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "explain.part": "{of} 对 {wrt} 的偏导数。",
     "explain.assemble": "把各项排成{kind}（{layout}）。",
     "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
