@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
 
-from matcalc.deadline import Deadline, Expired, alarm
+from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
 from matcalc.engine.simplify import evaluate
@@ -53,20 +53,30 @@ def derive(
     name is a scalar.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
+
+    The time limit: a result is never returned after it (``LimitError`` instead).
+    In the main thread of a Unix process a SIGALRM timer also interrupts a long
+    SymPy call; it is disarmed when ``derive`` returns or raises, and the caller's
+    own SIGALRM handler and ``alarm``/``setitimer`` timer are restored (a timer
+    of the caller's that falls due meanwhile still reaches the caller's handler on
+    time).  In any other thread no signal is used: the engine checks the clock
+    between its steps and skips every rewrite whose cost it cannot bound, so the
+    limit holds up to one SymPy call; ``derive`` cannot bound memory there, so run
+    it in a subprocess with a memory limit (as the CLI does) to cap that too.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
-    try:
-        with alarm(deadline):
+    with alarm(deadline):  # disarmed on the way out, the caller's own timer restored
+        try:
             return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
-    except MatcalcError:
-        raise
-    except Expired:  # the alarm fired just as the block ended
-        raise deadline.error() from None
-    except RecursionError as error:
-        raise LimitError("expression is too deeply nested to differentiate") from error
-    except Exception as error:
-        name = type(error).__name__
-        raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+        except MatcalcError:
+            raise
+        except RecursionError as error:
+            raise LimitError("expression is too deeply nested to differentiate") from error
+        except MemoryError as error:
+            raise LimitError("out of memory: the expression grew too large to differentiate") from error
+        except Exception as error:
+            name = type(error).__name__
+            raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 
 
 def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:
