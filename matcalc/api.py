@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
-from matcalc.engine.simplify import evaluate
+from matcalc.engine.simplify import budget, evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import parse, real_argument
-from matcalc.steps import Math, Part, Problem, Verify
+from matcalc.steps import Explicit, Math, Note, Part, Problem, Verify
 from matcalc.symbols import output_name
 from matcalc.verify import verify, verify_explicit
 
@@ -65,9 +66,9 @@ def derive(
     it in a subprocess with a memory limit (as the CLI does) to cap that too.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
-    with alarm(deadline):  # disarmed on the way out, the caller's own timer restored
+    with alarm(deadline), budget() as skipped:  # disarmed on the way out, the caller's timer restored
         try:
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
+            return _noted(_derive(expr, wrt, vectors, matrices, layout, limits, deadline), skipped)
         except MatcalcError:
             raise
         except RecursionError as error:
@@ -77,6 +78,20 @@ def derive(
         except Exception as error:
             name = type(error).__name__
             raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+
+
+def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
+    """The derivation with a Note, before its checks, when a simplification was cut short."""
+    if not skipped:
+        return derivation
+    steps = list(derivation.steps)
+    at = len(steps)
+    while at and isinstance(steps[at - 1], (Verify, Explicit)):
+        at -= 1
+    note = Note(topic="simplify_cut", explanation=(
+        "The result is not simplified as far as it might be: a rewrite "
+        f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."))
+    return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
 
 
 def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:

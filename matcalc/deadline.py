@@ -179,9 +179,7 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
             return
         try:
             handler(signum, frame)
-        except Expired:  # an enclosing matcalc alarm: its own Expired
-            raise
-        except BaseException as error:
+        except BaseException as error:  # also an enclosing alarm's Expired: it is theirs
             raise Foreign(error) from None
 
     def _quiet(self, info) -> None:

@@ -249,6 +249,8 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
+        elif step.topic == "simplify_cut":
+            text = self._msg("note.simplify_cut")
         else:
             text = self._escape(step.explanation or step.topic)
         items: list[Any] = [self._msg("note", text=text)]
