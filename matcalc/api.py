@@ -66,6 +66,7 @@ def derive(
     it in a subprocess with a memory limit (as the CLI does) to cap that too.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
+    _check_counts(expr, wrt)
     with alarm(deadline), budget() as skipped:  # disarmed on the way out, the caller's timer restored
         try:
             return _noted(_derive(expr, wrt, vectors, matrices, layout, limits, deadline), skipped)
@@ -78,6 +79,20 @@ def derive(
         except Exception as error:
             name = type(error).__name__
             raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+
+
+MAX_ITEMS = 200
+"""Most expressions (rows of a Jacobian) and most variables to differentiate by."""
+
+
+def _check_counts(expr, wrt) -> None:
+    """Refuse a list too long to work through in time, before any work starts."""
+    exprs = 1 if isinstance(expr, (str, Expr)) else len(expr) if isinstance(expr, Sequence) else 0
+    names = wrt.count(",") + 1 if isinstance(wrt, str) else 0
+    if exprs > MAX_ITEMS:
+        raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
+    if names > MAX_ITEMS:
+        raise LimitError(f"--wrt lists {names} variables; at most {MAX_ITEMS}")
 
 
 def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:

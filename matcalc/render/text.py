@@ -50,7 +50,7 @@ class TextRenderer(Renderer):
 
     # -- math primitives --------------------------------------------------------------
     def _m(self, expr: Any) -> Frag:
-        if isinstance(expr, MatrixBase):
+        if isinstance(expr, MatrixBase) and _drawable(expr):
             return self._pretty._print(expr)
         return self._printer.doprint(expr)
 
@@ -59,6 +59,8 @@ class TextRenderer(Renderer):
 
     def _display(self, expr: Any) -> Frag:
         """2D, as ``sympy.pretty`` draws it; one-line results stay plain strings."""
+        if isinstance(expr, MatrixBase) and not _drawable(expr):
+            return self._m(expr)
         form = self._pretty._print(expr)
         return form if form.height() > 1 else self._m(expr)
 
@@ -188,3 +190,13 @@ class TextRenderer(Renderer):
 
     def _document(self, blocks: Sequence[str]) -> str:
         return self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
+
+
+MAX_DRAWN_COLUMNS = 30
+MAX_DRAWN_ENTRIES = 400
+
+
+def _drawable(matrix: MatrixBase) -> bool:
+    """Small enough to draw in 2D: SymPy's drawing of a matrix takes time quadratic in
+    its width (a gradient by 2000 names took 14 s), so a wider one is written on one line."""
+    return matrix.cols <= MAX_DRAWN_COLUMNS and matrix.rows * matrix.cols <= MAX_DRAWN_ENTRIES
