@@ -29,21 +29,26 @@ from matcalc.errors import LimitError
 
 
 class Deadline:
-    """The moment a derivation must be finished by (``seconds=None``: never)."""
+    """The moment a derivation must be finished by (``seconds=None``: never).
 
-    def __init__(self, seconds: float | None):
+    ``cpu=True`` counts the process's CPU time instead of the wall clock: a budget for
+    one optional step that does not depend on how busy the machine is."""
+
+    def __init__(self, seconds: float | None, *, cpu: bool = False):
         if seconds is not None and not seconds > 0:  # also nan
             raise LimitError("the time limit must be a positive number of seconds")
         self.seconds = seconds
-        self.end = None if seconds is None else time.monotonic() + seconds
+        self.cpu = cpu
+        self.clock = time.process_time if cpu else time.monotonic
+        self.end = None if seconds is None else self.clock() + seconds
 
     def check(self) -> None:
-        if self.end is not None and time.monotonic() > self.end:
+        if self.end is not None and self.clock() > self.end:
             raise self.error()
 
     def remaining(self) -> float | None:
         """Seconds left (at least a microsecond), or None without a limit."""
-        return None if self.end is None else max(self.end - time.monotonic(), 1e-6)
+        return None if self.end is None else max(self.end - self.clock(), 1e-6)
 
     def error(self) -> LimitError:
         return LimitError(f"time limit of {self.seconds:g} s exceeded (set it with --timeout)")
@@ -65,9 +70,10 @@ class Foreign(BaseException):
     """The exception a caller's own SIGALRM handler raised while ``alarm`` was armed; the
     alarm lets it out unchanged (``error``), past matcalc's ``except Exception``."""
 
-    def __init__(self, error: BaseException):
+    def __init__(self, error: BaseException, owner: object):
         super().__init__(error)
         self.error = error
+        self.owner = owner
 
 
 MAX_TIMER = 1e8
@@ -107,13 +113,18 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         )
         if not self.used:
             return self
-        self.previous = signal.getsignal(signal.SIGALRM)
-        delay, self.caller_interval = signal.getitimer(signal.ITIMER_REAL)
-        now = time.monotonic()
+        # a CPU-time budget has its own timer and signal, apart from the wall clock's
+        self.timer, self.signum = (
+            (signal.ITIMER_PROF, signal.SIGPROF) if self.deadline.cpu
+            else (signal.ITIMER_REAL, signal.SIGALRM)
+        )
+        self.previous = signal.getsignal(self.signum)
+        delay, self.caller_interval = signal.getitimer(self.timer)
+        now = self.deadline.clock()
         self.caller_due = now + delay if delay > 0 else None
         self.unraisable = sys.unraisablehook
         sys.unraisablehook = self._quiet
-        signal.signal(signal.SIGALRM, self._interrupt)
+        signal.signal(self.signum, self._interrupt)
         self.armed = True
         self._schedule(now)
         return self
@@ -122,7 +133,7 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         self.armed = False  # first: from here on the handler raises nothing
         if self.used:
             self._restore()
-        if isinstance(error, Foreign):
+        if isinstance(error, Foreign) and error.owner is self:
             raise error.error from None
         if isinstance(error, Expired) or (self.fired and error is None):
             raise self.deadline.error() from None
@@ -136,21 +147,21 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         due = self.deadline.end
         if self.caller_due is not None:
             due = min(due, self.caller_due)
-        signal.setitimer(signal.ITIMER_REAL, max(due - now, 1e-6), REPEAT)
+        signal.setitimer(self.timer, max(due - now, 1e-6), REPEAT)
 
     def _restore(self) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, self.previous if self.previous is not None else signal.SIG_DFL)
+        signal.setitimer(self.timer, 0)
+        signal.signal(self.signum, self.previous if self.previous is not None else signal.SIG_DFL)
         sys.unraisablehook = self.unraisable
         if self.caller_due is not None:
-            left = max(self.caller_due - time.monotonic(), 1e-6)  # overdue: at once
-            signal.setitimer(signal.ITIMER_REAL, left, self.caller_interval)
+            left = max(self.caller_due - self.deadline.clock(), 1e-6)  # overdue: at once
+            signal.setitimer(self.timer, left, self.caller_interval)
         self.used = False
 
     def _interrupt(self, signum, frame) -> None:
         if not self.used:  # a tick that was already on its way when the block ended
             return
-        now = time.monotonic()
+        now = self.deadline.clock()
         if self.caller_due is not None and now >= self.caller_due:
             self._deliver(signum, frame, now)
         if not self.armed:
@@ -171,16 +182,16 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         handler = self.previous
         if handler == signal.SIG_IGN:
             return
-        if not callable(handler):  # SIG_DFL: SIGALRM ends the process, as it would have
+        if not callable(handler):  # SIG_DFL: the signal ends the process, as it would have
             self.armed = False
             self._restore()
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGALRM)
+            signal.signal(self.signum, signal.SIG_DFL)
+            os.kill(os.getpid(), self.signum)
             return
         try:
             handler(signum, frame)
         except BaseException as error:  # also an enclosing alarm's Expired: it is theirs
-            raise Foreign(error) from None
+            raise Foreign(error, self) from None
 
     def _quiet(self, info) -> None:
         """Expired inside a __del__ or gc callback: lost, and raised again at the next tick."""

@@ -9,7 +9,7 @@ cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
 Budgets: the time limit is never spent on making a correct answer prettier.  A
 rewrite that expands (``cancel`` multiplies out numerators and denominators) runs
 only when ``expansion_terms`` bounds what it would produce by ``CANCEL_TERMS``, and
-in the main thread it is also interrupted after ``REWRITE_SECONDS``.  A rewrite
+in the main thread it is also interrupted after ``REWRITE_SECONDS`` of CPU time.  A rewrite
 skipped either way is recorded (``budget``), and ``derive`` adds a Note saying the
 simplification was cut short; the best form found so far is kept.
 """
@@ -45,8 +45,9 @@ CANCEL_TERMS = 300
 """Most terms ``cancel`` may multiply out (numerator and denominator, as estimated)."""
 EXPAND_TERMS = 2000
 """Most terms a full ``expand`` may produce (as estimated), for callers that expand."""
-REWRITE_SECONDS = 0.5
-"""Longest one optional rewrite may run (where a signal can interrupt it)."""
+REWRITE_SECONDS = 1.0
+"""CPU seconds one optional rewrite may take (interrupted where a signal can be used).
+CPU time, not the wall clock, so that a busy machine does not change the output."""
 
 _SKIPPED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("skipped", default=None)
 
@@ -151,7 +152,7 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
     """``rewrite(expr)``, or None when it runs past ``seconds`` (recorded as a skipped
     simplification when ``name`` is given)."""
     try:
-        with alarm(Deadline(seconds)):
+        with alarm(Deadline(seconds, cpu=True)):
             return rewrite(expr)
     except LimitError:
         if name:
