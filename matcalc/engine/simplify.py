@@ -245,10 +245,6 @@ def _at_point(derivative: Derivative, mapping: dict) -> Subs:
     return Subs(inner, bound, [mapping[s] for s in bound])
 
 
-def _size(expr) -> tuple[int, int]:
-    return (count_ops(expr), len(str(expr)))
-
-
 def has_fraction(expr) -> bool:
     """True when ``cancel``/``together`` might help: a sum meets a denominator."""
     for node in preorder_traversal(expr):
@@ -264,14 +260,18 @@ def has_fraction(expr) -> bool:
 
 
 def tidy(expr):
-    """The evaluated expression, rewritten into its smallest cheap form."""
+    """The evaluated expression, rewritten into its smallest cheap form (fewest
+    operations, then shortest text)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
     expr = evaluate(expr)
-    if not expr.has(Add) or count_ops(expr) > MAX_OPS:
+    if not expr.has(Add):
+        return expr
+    ops = count_ops(expr)
+    if ops > MAX_OPS:
         return expr
     rewrites = (factor_terms, cancel, together) if has_fraction(expr) else (factor_terms,)
-    best, best_size = expr, _size(expr)
+    best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
@@ -280,9 +280,16 @@ def tidy(expr):
             candidate = bounded(rewrite, expr, rewrite.__name__)
         except Exception:  # a rewrite that fails is simply not used
             continue
-        if candidate is None:
+        if candidate is None or candidate == best:
             continue
-        size = _size(candidate)
-        if size < best_size:
-            best, best_size = candidate, size
+        ops = count_ops(candidate)
+        if ops > best_ops:
+            continue
+        length = None
+        if ops == best_ops:
+            best_len = len(str(best)) if best_len is None else best_len
+            length = len(str(candidate))
+            if length >= best_len:
+                continue
+        best, best_ops, best_len = candidate, ops, length
     return best
