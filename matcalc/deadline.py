@@ -162,16 +162,16 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         if not self.used:  # a tick that was already on its way when the block ended
             return
         now = self.deadline.clock()
+        ours = self.armed and now >= self.deadline.end - 1e-3
+        if frame is not None and frame.f_code in _QUIET_CODES:
+            # inside __enter__/__exit__: our expiry is noted (and raised by __exit__), the
+            # caller's tick waits for the next one or for the restored timer
+            self.fired = self.fired or ours
+            return
         if self.caller_due is not None and now >= self.caller_due:
             self._deliver(signum, frame, now)
-        if not self.armed:
-            return
-        if now < self.deadline.end - 1e-3:  # the caller's tick, not ours
-            return
-        if frame is not None and frame.f_code in _QUIET_CODES:
-            self.fired = True  # inside __enter__/__exit__: noted, raised by __exit__
-            return
-        raise Expired
+        if ours and self.armed:
+            raise Expired
 
     def _deliver(self, signum, frame, now: float) -> None:
         """The caller's own timer is due: run the caller's handler, as if we were not here."""
