@@ -97,6 +97,18 @@ def test_small_problems_get_no_note():
         assert not [s for s in d.steps if getattr(s, "topic", None) == "simplify_cut"]
 
 
+def test_all_rewrites_of_a_derivation_share_one_budget(monkeypatch):
+    """Once the derivation's optional rewrites have used their CPU time, the rest are
+    skipped: the result is still right, only less tidy, and the Note says so."""
+    import matcalc.engine.simplify as simplify
+
+    monkeypatch.setattr(simplify, "TOTAL_REWRITE_SECONDS", 1e-9)
+    d = matcalc.derive("x/(x**2 + x) + 1/(x - 1)")
+    assert [s.topic for s in d.steps if getattr(s, "topic", None) == "simplify_cut"] == ["simplify_cut"]
+    assert d.verified is True
+    _agrees(d.result, sympy.diff(X / (X**2 + X) + 1 / (X - 1), X))
+
+
 def test_tidy_still_cancels_small_fractions():
     assert tidy(X / (X**2 + X)) == 1 / (X + 1)
 

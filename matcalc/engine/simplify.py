@@ -9,7 +9,8 @@ cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
 Budgets: the time limit is never spent on making a correct answer prettier.  A
 rewrite that expands (``cancel`` multiplies out numerators and denominators) runs
 only when ``expansion_terms`` bounds what it would produce by ``CANCEL_TERMS``, and
-in the main thread it is also interrupted after ``REWRITE_SECONDS`` of CPU time.  A rewrite
+in the main thread it is also interrupted after ``REWRITE_SECONDS`` of CPU time
+(``TOTAL_REWRITE_SECONDS`` for all of one derivation's rewrites together).  A rewrite
 skipped either way is recorded (``budget``), and ``derive`` adds a Note saying the
 simplification was cut short; the best form found so far is kept.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import time
 from collections.abc import Iterator
 from math import comb
 
@@ -49,13 +51,24 @@ REWRITE_SECONDS = 1.0
 """CPU seconds one optional rewrite may take (interrupted where a signal can be used).
 CPU time, not the wall clock, so that a busy machine does not change the output."""
 
-_SKIPPED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("skipped", default=None)
+TOTAL_REWRITE_SECONDS = 2.0
+"""CPU seconds all optional rewrites of one derivation may take together."""
+
+
+class _Record(list):
+    """The names of the rewrites skipped, and the CPU time the optional ones took."""
+
+    spent = 0.0
+
+
+_SKIPPED: contextvars.ContextVar[_Record | None] = contextvars.ContextVar("skipped", default=None)
 
 
 @contextlib.contextmanager
 def budget() -> Iterator[list[str]]:
-    """Record the rewrites skipped for their cost while the block runs (in this context)."""
-    skipped: list[str] = []
+    """Record the rewrites skipped for their cost while the block runs (in this context),
+    and hold them all to ``TOTAL_REWRITE_SECONDS``."""
+    skipped = _Record()
     token = _SKIPPED.set(skipped)
     try:
         yield skipped
@@ -149,8 +162,18 @@ def fraction_terms(expr, cap: int = CANCEL_TERMS) -> int:
 
 
 def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SECONDS):
-    """``rewrite(expr)``, or None when it runs past ``seconds`` (recorded as a skipped
-    simplification when ``name`` is given)."""
+    """``rewrite(expr)``, or None when it runs past ``seconds`` of CPU time.
+
+    With a ``name`` it is an optional simplification: recorded as skipped when cut
+    short, and charged to the derivation's ``TOTAL_REWRITE_SECONDS``."""
+    record = _SKIPPED.get() if name else None
+    if record is not None:
+        left = TOTAL_REWRITE_SECONDS - record.spent
+        if left <= 0:
+            skipped(name)
+            return None
+        seconds = min(seconds, left)
+    start = time.process_time()
     try:
         with alarm(Deadline(seconds, cpu=True)):
             return rewrite(expr)
@@ -158,6 +181,9 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
         if name:
             skipped(name)
         return None
+    finally:
+        if record is not None:
+            record.spent += time.process_time() - start
 
 
 def evaluate(expr):
