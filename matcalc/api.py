@@ -88,7 +88,7 @@ MAX_ITEMS = 200
 def _check_counts(expr, wrt) -> None:
     """Refuse a list too long to work through in time, before any work starts."""
     exprs = 1 if isinstance(expr, (str, Expr)) else len(expr) if isinstance(expr, Sequence) else 0
-    names = wrt.count(",") + 1 if isinstance(wrt, str) else 0
+    names = wrt.count(",") + 1 if isinstance(wrt, str) else len(wrt) if isinstance(wrt, (list, tuple)) else 0
     if exprs > MAX_ITEMS:
         raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
     if names > MAX_ITEMS:

@@ -158,6 +158,8 @@ def test_a_long_wrt_list_is_refused_before_any_work():
     assert "--wrt lists 2000 variables; at most 200" in proc.stderr
     with pytest.raises(LimitError, match="too many expressions"):
         matcalc.derive(["x"] * 201, "x")
+    with pytest.raises(LimitError, match="--wrt lists 201 variables"):
+        matcalc.derive("x", [f"a{i}" for i in range(201)])
 
 
 def test_a_wide_gradient_is_written_on_one_line():
