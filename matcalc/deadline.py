@@ -15,6 +15,13 @@ matcalc's own "a rewrite that fails is skipped" guards are some) can swallow it;
 ``alarm`` turns it into the ``LimitError``.  Once the deadline has passed the signal
 repeats every ``REPEAT`` seconds, because an exception raised inside a C-level
 comparison (a dict lookup in SymPy's cache) can be lost.
+
+The host is never disturbed: ``alarm`` restores the previous handler and the caller's
+own timer, delivers a caller's tick that falls due meanwhile to the caller's handler,
+never lets ``Expired`` out (a tick landing while it arms or disarms is only noted), and
+in any thread refuses a block that finished after its deadline.  ``Deadline(s,
+cpu=True)`` is a budget in CPU time (ITIMER_PROF/SIGPROF, apart from the wall clock's
+SIGALRM), used for optional rewrites so that a busy machine does not change the output.
 """
 
 from __future__ import annotations
