@@ -8,6 +8,7 @@ failure), and echoes the rendering.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -273,6 +274,26 @@ def main() -> None:
     """
 
 
+def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
+    """Run the whole command under ``--timeout``: parsing, the derivation, verification,
+    ``--dim`` and rendering (``derive`` bounds its own part the same way inside)."""
+
+    @functools.wraps(command)
+    def run(**kw) -> None:
+        from matcalc.deadline import Deadline, alarm
+        from matcalc.errors import LimitError
+
+        try:
+            with alarm(Deadline(kw["timeout"])):
+                command(**kw)
+        except LimitError as error:
+            if kw.get("fmt") == "json":
+                _echo_json_error(error)
+            raise CommandError(error) from None
+
+    return run
+
+
 @main.command(help=DERIVE_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
@@ -326,6 +347,7 @@ def main() -> None:
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
+@_within_timeout
 def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, memory, order, standalone,
            ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
@@ -594,6 +616,7 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
 @WIDTH_OPTION
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of the prose (the math is the same).")
+@_within_timeout
 def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
                   ascii_only, lang) -> None:
     from matcalc.answers import check as check_api

@@ -272,6 +272,8 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
+        elif step.topic == "simplify_cut":
+            text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
             return [self._msg("note", text=self._msg("note.unused", name=self._inline(self._m(step.math))))]
         else:

@@ -58,6 +58,9 @@ EN: dict[str, str] = {
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
     "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "note.simplify_cut": "the result is not simplified as far as it might be: a rewrite "
+    "would have taken too long, so matcalc keeps the form found so far (it is checked all "
+    "the same).",
     "note.unused": "The expression does not depend on {name}, so the derivative with respect "
     "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
@@ -214,6 +217,8 @@ ZH: dict[str, str] = {
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
+    "（结果照样经过检验）。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",

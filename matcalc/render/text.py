@@ -171,7 +171,7 @@ class TextRenderer(Renderer):
     # -- math primitives --------------------------------------------------------------
     @_drawn
     def _m(self, expr: Any) -> Frag:
-        if isinstance(expr, MatrixBase):
+        if isinstance(expr, MatrixBase) and _drawable(expr):
             return _drawing(self._pretty._print(expr), self._printer.doprint(expr))
         return self._printer.doprint(expr)
 
@@ -181,6 +181,8 @@ class TextRenderer(Renderer):
     @_drawn
     def _display(self, expr: Any) -> Frag:
         """2D, as ``sympy.pretty`` draws it; one-line results stay plain strings."""
+        if isinstance(expr, MatrixBase) and not _drawable(expr):
+            return self._m(expr)
         form = self._pretty._print(expr)
         if form.height() == 1:
             return self._m(expr)
@@ -469,3 +471,11 @@ def _break(text: str, room: int) -> int | None:
     full = [(p, r) for p, r in fitting if columns(text[:p]) >= room // 3] or fitting
     best = min(r for _, r in full)
     return max(p for p, r in full if r == best)
+MAX_DRAWN_COLUMNS = 30
+MAX_DRAWN_ENTRIES = 400
+
+
+def _drawable(matrix: MatrixBase) -> bool:
+    """Small enough to draw in 2D: SymPy's drawing of a matrix takes time quadratic in
+    its width (a gradient by 2000 names took 14 s), so a wider one is written on one line."""
+    return matrix.cols <= MAX_DRAWN_COLUMNS and matrix.rows * matrix.cols <= MAX_DRAWN_ENTRIES
