@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import sympy
-from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
+from sympy import Add, Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 from sympy.core.logic import fuzzy_and
 
 from matcalc.errors import ShapeError, UsageError
@@ -114,11 +114,15 @@ class _Op(Function):
     """Base class: these never evaluate on their own, except that an operation on a zero
     vector or matrix is 0 (w - w evaluates to 0: sum(w - w) is 0, acsc(sum(w - w)) is
     undefined).  0 stands for the zero of any shape; ``Ident(n)`` and ``Ones(n)`` take a
-    size, not a vector, and keep it."""
+    size, not a vector, and keep it (so do ``OnesMatrix`` and ``Commutation``)."""
 
     @classmethod
     def eval(cls, *args):
-        if cls not in (Ident, Ones) and any(a == 0 for a in args):
+        if cls in (Ident, Ones, OnesMatrix, Commutation):
+            return None
+        if cls is Lin:
+            args = args[:2]  # the third is a flag: 0 is not a zero matrix there
+        if any(a == 0 for a in args):
             return Integer(0)
         return None
 
@@ -232,7 +236,53 @@ class MatProd(_Op):
     """A B …: a product of matrices, in order (not commutative)."""
 
 
-KRONECKER = (Kron, Outer, OuterT)
+class Lin(_Op):
+    """Lin(P, Q, t): the Jacobian of a matrix U by a matrix X, as the linear map it applies
+    to a scalar's numerator-layout gradient G = ∂s/∂U (G_ji = ∂s/∂U_ij): G ↦ P G Q when
+    t = 0, G ↦ P Gᵀ Q when t = 1.  Integer 1 stands for an identity of the right size.
+
+    Written as a Jacobian by vec (rows stacked): U = Q X P, so ∂vec(U)/∂vec(X) = Q ⊗ₖ Pᵀ
+    (t = 0), and U = Pᵀ Xᵀ Qᵀ, so ∂vec(U)/∂vec(X) = (Pᵀ ⊗ₖ Q) K (t = 1), with K the
+    commutation matrix (K vec(X) = vec(Xᵀ)).  ``Outer(v, J)`` is ``Lin(v, J, 0)`` and
+    ``OuterT(v, J)`` is ``Lin(Jᵀ, vᵀ, 1)``.
+    """
+
+    nargs = 3
+
+    @property
+    def precedence(self) -> int:
+        # printed with an infix ⊗ₖ (a single I or K when P = Q = 1): z·(A ⊗ₖ Bᵀ)
+        return 1000 if self.args[0] == 1 and self.args[1] == 1 else 49
+
+
+class DMat(_Op):
+    """DMat(M): the derivative of a matrix U by a scalar z, M = ∂U/∂z entry by entry.
+
+    A scalar's gradient G = ∂s/∂U times it is tr(G M) (the chain rule, summed over U's
+    entries).
+    """
+
+    nargs = 1
+
+
+class Commutation(_Op):
+    """K, the commutation matrix of an r×c matrix: K vec(X) = vec(Xᵀ) (rows stacked)."""
+
+    nargs = 2
+
+
+class OnesMatrix(_Op):
+    """𝟏𝟏ᵀ, the r×c matrix of ones (the gradient of sum(X))."""
+
+    nargs = 2
+
+
+OPERATORS = (Outer, OuterT, Lin, DMat)
+"""Jacobians by a matrix, or of a matrix, kept as operators on a scalar's gradient."""
+OPERATOR_SHAPE = (Integer(0), Integer(0))
+"""The shape ``shape_of`` gives an operator: neither a scalar nor a vector."""
+
+KRONECKER = (Kron, Outer, OuterT, Lin)
 """Kronecker forms, grouped in parentheses inside a product."""
 
 
@@ -273,6 +323,15 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     if isinstance(expr, (Outer, OuterT)):
         rows = shape_of(expr.args[0], shapes)[0]
         return (rows, rows)
+    if isinstance(expr, (Lin, DMat)):
+        return OPERATOR_SHAPE
+    if isinstance(expr, OnesMatrix):
+        return (expr.args[0], expr.args[1])
+    if isinstance(expr, Commutation):
+        size = expr.args[0] * expr.args[1]
+        return (size, size)
+    if isinstance(expr, (Add, Mul)) and any(isinstance(a, (Lin, DMat)) for a in _factors_of(expr)):
+        return OPERATOR_SHAPE
     # element-wise: the shape of its non-scalar arguments (they must agree)
     found = SCALAR
     for arg in expr.args:
@@ -283,6 +342,15 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
             raise ShapeError(f"element-wise operation on shapes {_fmt(found)} and {_fmt(shape)}")
         found = shape
     return found
+
+
+def _factors_of(expr: Expr):
+    """The terms of a sum and factors of a product, nested sums and products opened."""
+    for a in expr.args:
+        if isinstance(a, (Add, Mul)):
+            yield from _factors_of(a)
+        else:
+            yield a
 
 
 def _fmt(shape) -> str:
@@ -449,6 +517,20 @@ class _Explicit:
         a = a if isinstance(a, MatrixBase) else ImmutableMatrix([[a]])
         b = b if isinstance(b, MatrixBase) else ImmutableMatrix([[b]])
         return ImmutableMatrix(kronecker_product(a, b))
+
+    def _OnesMatrix(self, rows, cols):
+        return ImmutableMatrix.ones(int(rows), int(cols))
+
+    def _Commutation(self, rows, cols):
+        rows, cols = int(rows), int(cols)
+        out = sympy.zeros(rows * cols, rows * cols)
+        for i in range(rows):
+            for j in range(cols):
+                out[j * rows + i, i * cols + j] = 1  # vec(Xᵀ) from vec(X), rows stacked
+        return ImmutableMatrix(out)
+
+    def _DMat(self, m):
+        return m
 
     def _MatProd(self, *factors):
         out = factors[0]

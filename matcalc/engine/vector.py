@@ -29,11 +29,14 @@ from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import replace_unevaluated, tidy
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import (
+    OPERATORS,
     SCALAR,
     Declaration,
     Diag,
+    DMat,
     Ident,
     Kron,
+    Lin,
     MatProd,
     MatrixName,
     MatT,
@@ -42,6 +45,7 @@ from matcalc.linalg import (
     MTrace,
     Norm,
     Ones,
+    OnesMatrix,
     Outer,
     OuterT,
     Shapes,
@@ -97,7 +101,10 @@ class VectorCalculus:
                 matrix in (wrt, MatT(wrt)) and not depends(vector, wrt)
             )
         if isinstance(expr, MTrace):
-            return self._trace_partner(expr, wrt) is not None
+            (arg,) = expr.args
+            return arg == wrt or (isinstance(arg, MMul) and self._factors(arg, wrt) is not None)
+        if isinstance(expr, MMul):
+            return self._factors(expr, wrt) is not None
         if isinstance(expr, _Op):
             return False
         inner_ops = [a for a in expr.atoms(_Op) if depends(a, wrt)]
@@ -109,9 +116,10 @@ class VectorCalculus:
         if not depends(expr, wrt):
             return Integer(0)  # the zero Jacobian, of any shape
         if isinstance(expr, VSum) and expr.args[0] == wrt:
-            return T(Ones(self._length(wrt)))
+            rows, cols = self.shape(wrt)
+            return OnesMatrix(cols, rows) if isinstance(wrt, MatrixName) else T(Ones(rows))
         if isinstance(expr, Norm) and expr.args[0] == wrt:
-            return T(wrt) / expr
+            return (MatT(wrt) if isinstance(wrt, MatrixName) else T(wrt)) / expr
         if isinstance(expr, MatVec):
             matrix, vector = expr.args
             if vector == wrt:
@@ -119,19 +127,21 @@ class VectorCalculus:
             if matrix in (wrt, MatT(wrt)):
                 rows = Ident(self.shape(matrix)[0])
                 return (Outer if matrix == wrt else OuterT)(vector, rows)
-        if isinstance(expr, MTrace):
-            partner = self._trace_partner(expr, wrt)
-            if partner is not None:
-                return partner
+        if isinstance(expr, MTrace) and self.is_simple(expr, wrt):
+            (arg,) = expr.args
+            identity = Ident(self._length(arg))
+            return identity if arg == wrt else self._apply(self._product_jacobian(arg, wrt), identity)
+        if isinstance(expr, MMul) and self.is_simple(expr, wrt):
+            return self._product_jacobian(expr, wrt)
+        if isinstance(expr, MatT) and expr.args[0] == wrt:
+            return Lin(Integer(1), Integer(1), Integer(1))
         if isinstance(expr, _Op):
             raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
         return self._elementwise(expr, wrt)
 
     def _elementwise(self, expr: Expr, wrt: Symbol) -> Expr:
-        if isinstance(wrt, MatrixName):
-            raise UnsupportedError(
-                "matrices may appear only in a matrix-vector product X @ v when differentiating by them"
-            )
+        if isinstance(wrt, MatrixName) or self._matrix(expr):
+            return self._elementwise_matrix(expr, wrt)
         value = local_derivative(expr, wrt)
         out_vector, in_vector = self.shape(expr) != SCALAR, self.shape(wrt) != SCALAR
         varying = self.shape(value) != SCALAR
@@ -141,18 +151,51 @@ class VectorCalculus:
             return value if varying else value * Ones(self._length(expr))
         return value
 
+    def _matrix(self, expr: Expr) -> bool:
+        """True for a matrix (not a scalar, not a column vector)."""
+        return self.shape(expr)[1] != 1
+
+    def _elementwise_matrix(self, expr: Expr, wrt: Symbol) -> Expr:
+        """A matrix expression that is linear in its matrices (the parser allows only sums
+        and scalar multiples): by a matrix W, c·W gives the map G ↦ c G; by a scalar z, the
+        matrix of the entries' derivatives."""
+        value = local_derivative(expr, wrt)
+        if isinstance(wrt, MatrixName):
+            if not self._matrix(expr) or self.shape(value) != SCALAR:
+                raise UnsupportedError(
+                    f"this derivative by the matrix {wrt} is not supported (an element-wise "
+                    "function of a matrix)"
+                )
+            return value * Lin(Integer(1), Integer(1), Integer(0))
+        if self.shape(value) == SCALAR:
+            raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
+        return DMat(value)
+
     def rule(self, definition: Expr, wrt: Symbol) -> str:
+        by_matrix = isinstance(wrt, MatrixName)
         if isinstance(definition, VSum):
-            return "sum reduction (1ᵀ)"
+            return "sum of all entries (𝟏𝟏ᵀ)" if by_matrix else "sum reduction (1ᵀ)"
         if isinstance(definition, Norm):
-            return "derivative of the norm"
+            return "derivative of the Frobenius norm" if by_matrix else "derivative of the norm"
         if isinstance(definition, MatVec):
             if definition.args[0] in (wrt, MatT(wrt)):
                 return "matrix-vector product, by vec of the matrix (rows stacked)"
             return "matrix-vector product"
         if isinstance(definition, MTrace):
-            return "derivative of the trace"
+            if definition.args[0] == wrt:
+                return "derivative of the trace"
+            return TRACE_RULE
+        if isinstance(definition, MMul):
+            return PRODUCT_RULE
+        if isinstance(definition, MatT):
+            return TRANSPOSE_RULE
+        if isinstance(definition, T):
+            return "transpose of a column (a row has the same entries)"
         scalar_rule = rule_for(definition, wrt)
+        if by_matrix:
+            return f"scalar multiple of a matrix, by vec (rows stacked); {scalar_rule}"
+        if self._matrix(definition):
+            return f"a matrix by a scalar, entry by entry; {scalar_rule}"
         out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
         if out_vector and in_vector:
             return f"element-wise, so diagonal; {scalar_rule}"
@@ -167,7 +210,8 @@ class VectorCalculus:
         return out
 
     def display_product(self, factors: Sequence[Expr]) -> Expr:
-        if all(self.shape(f) == SCALAR for f in factors if not isinstance(f, (Outer, OuterT))):
+        operators = [f for f in factors if self._operator(f)]
+        if len(operators) < 2 and all(self.shape(f) == SCALAR for f in factors if not self._operator(f)):
             return Mul(*factors, evaluate=False)
         return MatProd(*factors)
 
@@ -189,21 +233,113 @@ class VectorCalculus:
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
         expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
+        if expr.has(Lin, DMat):
+            raise UnsupportedError(
+                "the derivative of a matrix-valued expression is not supported: differentiate a "
+                "scalar of it (trace, sum, norm, a @ M @ b) or a matrix-vector product"
+            )
         expr = _gate(tidy(expr), self)
-        return tidy(_normalize(expr, self))
+        return tidy(self._scalars_out(_normalize(expr, self)))
 
-    def _trace_partner(self, expr: MTrace, wrt: Symbol) -> Expr | None:
-        """∂tr(·)/∂X in numerator layout: I for tr(X), A for tr(XA) and tr(AX)."""
-        (arg,) = expr.args
-        if arg == wrt:
-            return Ident(self._length(wrt))
-        if isinstance(arg, MMul):
-            left, right = arg.args
-            if left == wrt and not depends(right, wrt):
-                return right
-            if right == wrt and not depends(left, wrt):
-                return left
-        return None
+    def _scalars_out(self, expr: Expr) -> Expr:
+        """(zX)ᵀ = z Xᵀ and tr(zA) = z tr(A): scalar factors out of a transpose or a trace."""
+
+        def out(e: Expr) -> Expr:
+            (arg,) = e.args
+            coeff, rest = self._split(arg)
+            return e if coeff == 1 or rest == 1 else coeff * e.func(rest)
+
+        return expr.replace(lambda e: isinstance(e, (MatT, MTrace)) and isinstance(e.args[0], Mul), out)
+
+    # --- matrices -------------------------------------------------------------------
+    def _factors(self, product: Expr, wrt: Symbol) -> list[Expr] | None:
+        """The factors of a matrix product (nested products opened) when each is ``wrt``,
+        its transpose, or free of it; otherwise None (the walk names the other factors)."""
+        out: list[Expr] = []
+        for arg in product.args:
+            if isinstance(arg, MMul):
+                inner = self._factors(arg, wrt)
+                if inner is None:
+                    return None
+                out.extend(inner)
+            elif arg in (wrt, MatT(wrt)) or not depends(arg, wrt):
+                out.append(arg)
+            else:
+                return None
+        return out
+
+    def _chain(self, factors: Sequence[Expr]) -> Expr:
+        """The matrix product of ``factors`` (1, the identity, for none)."""
+        factors = [f for f in factors if f != 1]
+        return self.product(factors) if factors else Integer(1)
+
+    def _product_jacobian(self, product: Expr, wrt: Symbol) -> Expr:
+        """∂(F₁ F₂ … F_k)/∂X by the product rule, one term per factor X or Xᵀ.
+
+        With A the factors before and B those after: U = A X B gives G ↦ B G A
+        (∂vec(U)/∂vec(X) = A ⊗ₖ Bᵀ), and U = A Xᵀ B gives G ↦ Aᵀ Gᵀ Bᵀ.
+        """
+        factors = self._factors(product, wrt)
+        assert factors is not None
+        terms = []
+        for k, factor in enumerate(factors):
+            if not depends(factor, wrt):
+                continue
+            before, after = self._chain(factors[:k]), self._chain(factors[k + 1 :])
+            if factor == wrt:
+                terms.append(Lin(after, before, Integer(0)))
+            else:
+                terms.append(Lin(self.transpose(before), self.transpose(after), Integer(1)))
+        return Add(*terms)
+
+    def _operator(self, expr: Expr) -> bool:
+        """True for a Jacobian kept as an operator (by a matrix, or of a matrix), or c times one."""
+        if isinstance(expr, OPERATORS):
+            return True
+        return isinstance(expr, (Mul, Add)) and any(self._operator(a) for a in expr.args)
+
+    def _lin_args(self, op: Expr) -> tuple[Expr, Expr, int]:
+        """(P, Q, t) of an operator G ↦ P G Q (t = 0) or P Gᵀ Q (t = 1)."""
+        if isinstance(op, Outer):
+            return op.args[0], op.args[1], 0
+        if isinstance(op, OuterT):
+            return self.transpose(op.args[1]), T(op.args[0]), 1
+        p, q, t = op.args
+        return p, q, int(t)
+
+    def _lin(self, p: Expr, q: Expr, t: int) -> Expr:
+        """The operator (P, Q, t), as Outer/OuterT when it is one (a vector by a matrix)."""
+        if t == 0 and p != 1 and self._column(p):
+            return Outer(p, q)
+        if t == 1 and q != 1 and self.shape(q)[0] == 1 and self.shape(q)[1] != 1:
+            return OuterT(self.transpose(q), self.transpose(p))
+        return Lin(p, q, Integer(t))
+
+    def _apply(self, op: Expr, gradient: Expr) -> Expr:
+        """A scalar's gradient by U times ∂U/∂X: the scalar's gradient by X."""
+        if isinstance(op, Add):
+            return Add(*(self._apply(term, gradient) for term in op.args))
+        coeff, op = self._split(op)
+        if isinstance(op, DMat):  # Σᵢⱼ ∂s/∂Uᵢⱼ · ∂Uᵢⱼ/∂z
+            return coeff * MTrace(self.multiply(gradient, op.args[0]))
+        p, q, t = self._lin_args(op)
+        middle = self.transpose(gradient) if t else gradient
+        return coeff * self._chain([p, middle, q])
+
+    def _compose(self, a: Expr, b: Expr) -> Expr:
+        """∂Y/∂U · ∂U/∂X for two operators: the map G ↦ b(a(G))."""
+        p1, q1, t1 = self._lin_args(a)
+        if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
+            m = b.args[0]
+            parts = [q1, m, p1] if not t1 else [self.transpose(p1), self.transpose(m), self.transpose(q1)]
+            value = self._chain(parts)
+            return DMat(value) if self._matrix(value) else value
+        p2, q2, t2 = self._lin_args(b)
+        if not t2:
+            return self._lin(self._chain([p2, p1]), self._chain([q1, q2]), t1)
+        return self._lin(
+            self._chain([p2, self.transpose(q1)]), self._chain([self.transpose(p1), q2]), 1 - t1
+        )
 
     def transpose(self, expr: Expr) -> Expr:
         """The transpose of a compact Jacobian (numerator ↔ denominator layout)."""
@@ -224,6 +360,8 @@ class VectorCalculus:
             core = rest.args[0]
         elif isinstance(rest, MatProd):
             core = MatProd(*(self.transpose(a) for a in reversed(rest.args)))
+        elif isinstance(rest, OnesMatrix):
+            core = OnesMatrix(*reversed(rest.args))
         elif self.is_vector(rest):
             core = T(rest)
         else:
@@ -245,7 +383,7 @@ class VectorCalculus:
         return Integer(1), expr
 
     def _scalar(self, expr: Expr) -> bool:
-        return not isinstance(expr, (Outer, OuterT)) and self.shape(expr) == SCALAR
+        return not isinstance(expr, OPERATORS) and self.shape(expr) == SCALAR
 
     def multiply(self, a: Expr, b: Expr) -> Expr:
         """The matrix product a·b of two compact Jacobians, simplified."""
@@ -266,6 +404,8 @@ class VectorCalculus:
             return b
         if b == 1:
             return a
+        if isinstance(b, (Lin, DMat)) or (isinstance(b, (Outer, OuterT)) and self._operator(a)):
+            return self._compose(a, b) if self._operator(a) else self._apply(b, a)
         if isinstance(b, (Outer, OuterT)):
             vector, after = b.args
             inner = self.multiply(a, after)
@@ -343,6 +483,14 @@ class VectorCalculus:
         if self.is_vector(b):
             return VSum(b) if ones else VDot(row, b)
         return MatProd(_t(row, self), b)
+
+
+TRACE_RULE = (
+    "derivative of the trace of a product, one term per factor X or Xᵀ "
+    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
+)
+PRODUCT_RULE = "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ"
+TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 
 def _t(vector: Expr, calc: VectorCalculus) -> Expr:

@@ -13,12 +13,14 @@ from sympy.printing.precedence import PRECEDENCE
 
 from matcalc.linalg import (
     Kron,
+    Lin,
     MatProd,
     MatT,
     MatVec,
     MMul,
     Norm,
     Ones,
+    OnesMatrix,
     Outer,
     OuterT,
     T,
@@ -28,9 +30,9 @@ from matcalc.linalg import (
 )
 from matcalc.symbols import VectorName
 
-_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, exp)
+_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix, exp)
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
-_PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT)
+_PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
 
 def is_vector_expr(expr: Basic) -> bool:
@@ -184,6 +186,32 @@ class LatexVectors:
         vector, after = expr.args
         return rf"{self._group(vector)}^{{T}} \otimes_{{K}} {self._group(after)}"
 
+    def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
+        if expr == 1:
+            return "I"
+        return f"{self._group(expr)}^{{T}}" if transposed else self._group(expr)
+
+    @_powered
+    def _print_Lin(self, expr: Basic) -> str:
+        p, q, t = expr.args
+        if p == 1 and q == 1:
+            return "K" if t else "I"
+        if t:
+            return (rf"\left({self._identity_or(p, True)} \otimes_{{K}} {self._identity_or(q)}"
+                    r"\right) K")
+        return rf"{self._identity_or(q)} \otimes_{{K}} {self._identity_or(p, True)}"
+
+    def _print_DMat(self, expr: Basic, exp: str | None = None) -> str:
+        return self._print(expr.args[0]) if not exp else rf"\left({self._print(expr.args[0])}\right)^{{{exp}}}"
+
+    @_powered
+    def _print_OnesMatrix(self, expr: Basic) -> str:
+        return r"\mathbf{1}\mathbf{1}^{T}"
+
+    @_powered
+    def _print_Commutation(self, expr: Basic) -> str:
+        return "K"
+
 
 class TextVectors:
     """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
@@ -272,6 +300,30 @@ class TextVectors:
         vector, after = expr.args
         return self._group(vector) + self._tee() + self._kron() + self._group(after)
 
+    def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
+        if expr == 1:
+            return "I"
+        return self._transposed(expr) + self._tee() if transposed else self._group(expr)
+
+    def _print_Lin(self, expr: Basic) -> str:
+        """The Jacobian of a matrix by a matrix, by vec (rows stacked): Q ⊗ₖ Pᵀ, or (Pᵀ ⊗ₖ Q)·K."""
+        p, q, t = expr.args
+        if p == 1 and q == 1:
+            return "K" if t else "I"
+        if t:
+            dot = "·" if self._uni else " @ "
+            return f"({self._identity_or(p, True)}{self._kron()}{self._identity_or(q)}){dot}K"
+        return self._identity_or(q) + self._kron() + self._identity_or(p, True)
+
+    def _print_DMat(self, expr: Basic) -> str:
+        return self._print(expr.args[0])
+
+    def _print_OnesMatrix(self, expr: Basic) -> str:
+        return "𝟏𝟏ᵀ" if self._uni else "ones @ ones^T"
+
+    def _print_Commutation(self, expr: Basic) -> str:
+        return "K"
+
 
 class PrettyVectors:
     """2D text: vector operations print as their linear text, on one line."""
@@ -290,5 +342,5 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron"):
+              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation"):
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
