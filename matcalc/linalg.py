@@ -361,6 +361,16 @@ def is_scalar(expr: Expr, shapes: Shapes) -> bool:
     return shape_of(expr, shapes) == SCALAR
 
 
+def vector_valued(expr: Expr) -> bool:
+    """True for a column vector, even one of length 1 (whose shape is that of a scalar):
+    a declared vector, X v, or an element-wise function of one."""
+    if isinstance(expr, (VectorName, MatVec)):
+        return True
+    if isinstance(expr, (_Op, MatrixName)) or not isinstance(expr, sympy.Basic):
+        return False
+    return any(vector_valued(a) for a in expr.args)
+
+
 def has_vectors(expr: Expr) -> bool:
     return any(isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols)
 
@@ -546,6 +556,13 @@ def _zero(*values):
     raise ShapeError(f"a scalar where a vector belongs: {values}")
 
 
+def _unwrap(a, other):
+    """A 1×1 matrix (a vector of length 1, X v with X 1×n) as its entry, beside a larger one."""
+    if isinstance(a, MatrixBase) and a.shape == (1, 1) and isinstance(other, MatrixBase) and other.shape != (1, 1):
+        return a[0, 0]
+    return a
+
+
 def _times_matrix(a, b):
     if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
         return ImmutableMatrix(a * b)
@@ -553,6 +570,7 @@ def _times_matrix(a, b):
 
 
 def _times(a, b):
+    a, b = _unwrap(a, b), _unwrap(b, a)
     if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
         return ImmutableMatrix(a.multiply_elementwise(b))
     return a * b

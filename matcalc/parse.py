@@ -84,7 +84,19 @@ from matcalc.errors import (
 )
 from matcalc.functions import sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
+from matcalc.linalg import (
+    SCALAR,
+    MatT,
+    MatVec,
+    MMul,
+    MTrace,
+    Norm,
+    T,
+    VDot,
+    VSum,
+    shape_of,
+    vector_valued,
+)
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "VECTOR_FUNCTIONS", "parse", "real_argument"]
 
@@ -202,9 +214,14 @@ FUNCTIONS: dict[str, _Fn] = {
 """Callable names -> table entry.  Add a function here (see the module docstring)."""
 
 
-def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
-    """The shape of the one argument of sum, norm, softmax, logsumexp: it must be a vector."""
+def _one_vector(p: _Parser, node: ast.Call, a: list[Expr], matrix: bool = False) -> Shape:
+    """The shape of the one argument of sum, norm, softmax, logsumexp: it must be a vector
+    (one of length 1 too), or for sum and norm (Frobenius) a matrix."""
     name, shape = node.func.id, p.shape(a[0])  # type: ignore[attr-defined]
+    if shape == SCALAR and vector_valued(a[0]):
+        return shape
+    if matrix and shape[1] != 1:
+        return shape
     if shape == SCALAR:
         msg = f"{p.call_text(node)}: {name} needs a vector; {p.arg_text(node, 0)} is a scalar"
         raise p.error(ShapeError, msg, node)
@@ -215,12 +232,12 @@ def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
 
 
 def _vsum(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
-    _one_vector(p, node, a)
+    _one_vector(p, node, a, matrix=True)
     return p.shaped(VSum(a[0]), SCALAR)
 
 
 def _norm(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
-    _one_vector(p, node, a)
+    _one_vector(p, node, a, matrix=True)
     return p.shaped(Norm(a[0]), SCALAR)
 
 
@@ -243,7 +260,7 @@ def _logsumexp(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
 def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shapes = [p.shape(arg) for arg in a]
     for i, shape in enumerate(shapes):
-        if shape == SCALAR or shape[1] != 1:
+        if (shape == SCALAR and not vector_valued(a[i])) or shape[1] != 1:
             msg = (f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
                    f"{_describe(shape)}")
             raise p.error(ShapeError, msg, node)
@@ -580,7 +597,11 @@ class _Parser:
 
     # -- leaves -------------------------------------------------------------------------
     def visit_Expression(self, node: ast.Expression) -> Expr:
-        return self.visit(node.body)
+        """The whole expression; it alone may be a row (``x.T @ A`` is (Aᵀx)ᵀ)."""
+        body = self.visit_any(node.body)
+        if isinstance(body, _Row):
+            return self.shaped(T(self.column(body)), (sympy.Integer(1), body.length))
+        return body
 
     def visit_Name(self, node: ast.Name) -> Expr:
         name = node.id
@@ -760,10 +781,15 @@ class _Parser:
         where = self.op_index(node)
         left_shape = None if isinstance(left, _Row) else self.shape(left)
         right_shape = self.shape(right)
-        if left_shape == SCALAR and right_shape == SCALAR:
+        # a vector of length 1 has the shape of a scalar, (1, 1), but is a vector for @
+        if left_shape == SCALAR and right_shape == SCALAR and not (
+            vector_valued(left) or vector_valued(right)
+        ):
             raise self.error(UnsupportedError, "the @ operator needs declared vectors", where)
         what = self.operands(node, where)
-        if SCALAR in (left_shape, right_shape):
+        if (left_shape == SCALAR and not vector_valued(left)) or (
+            right_shape == SCALAR and not vector_valued(right)
+        ):
             msg = f"{what}: @ needs vectors or matrices; use * with a scalar"
             raise self.error(ShapeError, msg, where)
         rows, cols = right_shape
@@ -813,8 +839,8 @@ class _Parser:
         if left[1] != 1 or right[1] != 1:
             msg = f"{self.operands(node, where)}: matrix powers are not supported"
             raise self.error(UnsupportedError, msg, where)
-        if left != SCALAR and right != SCALAR:
-            msg = f"{self.operands(node, where)}: the exponent of a vector must be a scalar"
+        if left != SCALAR and right != SCALAR and left != right:
+            msg = f"{self.operands(node, where)}: lengths {left[0]} and {right[0]} differ"
             raise self.error(ShapeError, msg, where)
         return right if left == SCALAR else left
 

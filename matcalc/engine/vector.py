@@ -93,7 +93,7 @@ class VectorCalculus:
     def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
         if expr == wrt or not depends(expr, wrt):
             return True
-        if isinstance(expr, (VSum, Norm, MatT)):
+        if isinstance(expr, (VSum, Norm, MatT, T)):
             return expr.args[0] == wrt
         if isinstance(expr, MatVec):
             matrix, vector = expr.args
@@ -115,6 +115,10 @@ class VectorCalculus:
         expr = evaluate_shaped(definition, self.shapes)
         if not depends(expr, wrt):
             return Integer(0)  # the zero Jacobian, of any shape
+        if isinstance(expr, (VSum, Norm)) and expr.args[0] == wrt and self.shape(wrt) == SCALAR:
+            return Integer(1) if isinstance(expr, VSum) else wrt / expr  # a vector of length 1
+        if isinstance(expr, T) and expr.args[0] == wrt:
+            return Ident(self._length(wrt))  # a row has the entries of its column
         if isinstance(expr, VSum) and expr.args[0] == wrt:
             rows, cols = self.shape(wrt)
             return OnesMatrix(cols, rows) if isinstance(wrt, MatrixName) else T(Ones(rows))
@@ -124,6 +128,9 @@ class VectorCalculus:
             matrix, vector = expr.args
             if vector == wrt:
                 return matrix
+            if matrix in (wrt, MatT(wrt)) and self.shape(expr) == SCALAR:
+                # a vector of length 1 (X is 1×n): a scalar, whose gradient by X is v (or vᵀ)
+                return vector if matrix == wrt else T(vector)
             if matrix in (wrt, MatT(wrt)):
                 rows = Ident(self.shape(matrix)[0])
                 return (Outer if matrix == wrt else OuterT)(vector, rows)
@@ -321,10 +328,24 @@ class VectorCalculus:
             return Add(*(self._apply(term, gradient) for term in op.args))
         coeff, op = self._split(op)
         if isinstance(op, DMat):  # Σᵢⱼ ∂s/∂Uᵢⱼ · ∂Uᵢⱼ/∂z
-            return coeff * MTrace(self.multiply(gradient, op.args[0]))
+            return coeff * self._trace(gradient, op.args[0])
         p, q, t = self._lin_args(op)
         middle = self.transpose(gradient) if t else gradient
         return coeff * self._chain([p, middle, q])
+
+    def _trace(self, gradient: Expr, m: Expr) -> Expr:
+        """tr(G M), written sum(M) for G = 𝟏𝟏ᵀ and turned about a leading column,
+        tr(v rᵀ …) = rᵀ … v."""
+        if isinstance(gradient, Add):
+            return Add(*(self._trace(t, m) for t in gradient.args))
+        coeff, core = self._split(gradient)
+        if isinstance(core, OnesMatrix):
+            return coeff * VSum(m)
+        product = self.multiply(core, m)
+        c2, product = self._split(product)
+        if isinstance(product, MatProd) and self._column(product.args[0]):
+            return coeff * c2 * self.product([*product.args[1:], product.args[0]])
+        return coeff * c2 * MTrace(product)
 
     def _compose(self, a: Expr, b: Expr) -> Expr:
         """∂Y/∂U · ∂U/∂X for two operators: the map G ↦ b(a(G))."""
@@ -445,7 +466,8 @@ class VectorCalculus:
             vector = last
             for matrix in reversed(factors[1:-1]):
                 vector = MatVec(matrix, vector)
-            return VDot(first.args[0], vector)
+            row = first.args[0]
+            return VSum(vector) if isinstance(row, Ones) else VDot(row, vector)
         return MatProd(*factors)
 
     def _column(self, expr: Expr) -> bool:
