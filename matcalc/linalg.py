@@ -320,17 +320,14 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     if isinstance(expr, Kron):
         (ra, ca), (rb, cb) = (shape_of(a, shapes) for a in expr.args)
         return (ra * rb, ca * cb)
-    if isinstance(expr, (Outer, OuterT)):
-        rows = shape_of(expr.args[0], shapes)[0]
-        return (rows, rows)
-    if isinstance(expr, (Lin, DMat)):
+    if isinstance(expr, OPERATORS):
         return OPERATOR_SHAPE
     if isinstance(expr, OnesMatrix):
         return (expr.args[0], expr.args[1])
     if isinstance(expr, Commutation):
         size = expr.args[0] * expr.args[1]
         return (size, size)
-    if isinstance(expr, (Add, Mul)) and any(isinstance(a, (Lin, DMat)) for a in _factors_of(expr)):
+    if isinstance(expr, (Add, Mul)) and any(isinstance(a, OPERATORS) for a in _factors_of(expr)):
         return OPERATOR_SHAPE
     # element-wise: the shape of its non-scalar arguments (they must agree)
     found = SCALAR
