@@ -181,7 +181,7 @@ class VectorCalculus:
     def rule(self, definition: Expr, wrt: Symbol) -> str:
         by_matrix = isinstance(wrt, MatrixName)
         if isinstance(definition, VSum):
-            return "sum of all entries (𝟏𝟏ᵀ)" if by_matrix else "sum reduction (1ᵀ)"
+            return "sum of all entries (a matrix of ones)" if by_matrix else "sum reduction (1ᵀ)"
         if isinstance(definition, Norm):
             return "derivative of the Frobenius norm" if by_matrix else "derivative of the norm"
         if isinstance(definition, MatVec):
@@ -511,7 +511,7 @@ TRACE_RULE = (
     "derivative of the trace of a product, one term per factor X or Xᵀ "
     "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
 )
-PRODUCT_RULE = "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ"
+PRODUCT_RULE = "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
 TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 

@@ -84,6 +84,11 @@ def _factors(expr: Mul) -> list[Basic]:
     return [f for a in expr.args for f in (_factors(a) if isinstance(a, Mul) else [a])]
 
 
+def _mmul_factors(expr: Basic) -> list[Basic]:
+    """The factors of a matrix product, nested products opened (the product is associative)."""
+    return [f for a in expr.args for f in (_mmul_factors(a) if isinstance(a, MMul) else [a])]
+
+
 def _powered(method):
     """Accept SymPy's ``exp=`` (a power of the function): \\left(…\\right)^{exp}."""
 
@@ -143,7 +148,9 @@ class LatexVectors:
     def _print_MatVec(self, expr: MatVec) -> str:
         return " ".join(self._factor_group(a) for a in expr.args)
 
-    _print_MMul = _print_MatVec
+    @_powered
+    def _print_MMul(self, expr: MMul) -> str:
+        return " ".join(self._factor_group(a) for a in _mmul_factors(expr))
 
     @_powered
     def _print_MatT(self, expr: MatT) -> str:
@@ -254,7 +261,13 @@ class TextVectors:
         )
         return sep.join(self._group(a) for a in expr.args)
 
-    _print_MMul = _print_MatVec
+    def _print_MMul(self, expr: MMul) -> str:
+        """ABC for a product of names, else A·(…)·C: (AB)C is ABC, as typed."""
+        factors = _mmul_factors(expr)
+        sep = "" if self._uni and all(isinstance(a, Symbol) for a in factors) else (
+            "·" if self._uni else " @ "
+        )
+        return sep.join(self._group(a) for a in factors)
 
     def _transposed(self, expr: Basic) -> str:
         """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
