@@ -265,6 +265,13 @@ class DMat(_Op):
     nargs = 1
 
 
+class Rank1(_Op):
+    """Rank1(M, H): ∂U/∂X for a matrix U that depends on X only through a scalar z, with
+    M = ∂U/∂z and H = ∂z/∂X: a scalar's gradient G by U becomes tr(G M)·H."""
+
+    nargs = 2
+
+
 class Commutation(_Op):
     """K, the commutation matrix of an r×c matrix: K vec(X) = vec(Xᵀ) (rows stacked)."""
 
@@ -277,7 +284,7 @@ class OnesMatrix(_Op):
     nargs = 2
 
 
-OPERATORS = (Outer, OuterT, Lin, DMat)
+OPERATORS = (Outer, OuterT, Lin, DMat, Rank1)
 """Jacobians by a matrix, or of a matrix, kept as operators on a scalar's gradient."""
 OPERATOR_SHAPE = (Integer(0), Integer(0))
 """The shape ``shape_of`` gives an operator: neither a scalar nor a vector."""

@@ -48,6 +48,7 @@ from matcalc.linalg import (
     OnesMatrix,
     Outer,
     OuterT,
+    Rank1,
     Shapes,
     T,
     VDot,
@@ -240,7 +241,7 @@ class VectorCalculus:
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
         expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
-        if expr.has(Lin, DMat):
+        if expr.has(Lin, DMat, Rank1):
             raise UnsupportedError(
                 "the derivative of a matrix-valued expression is not supported: differentiate a "
                 "scalar of it (trace, sum, norm, a @ M @ b) or a matrix-vector product"
@@ -329,6 +330,8 @@ class VectorCalculus:
         coeff, op = self._split(op)
         if isinstance(op, DMat):  # Σᵢⱼ ∂s/∂Uᵢⱼ · ∂Uᵢⱼ/∂z
             return coeff * self._trace(gradient, op.args[0])
+        if isinstance(op, Rank1):
+            return coeff * self.multiply(self._trace(gradient, op.args[0]), op.args[1])
         p, q, t = self._lin_args(op)
         middle = self.transpose(gradient) if t else gradient
         return coeff * self._chain([p, middle, q])
@@ -349,6 +352,16 @@ class VectorCalculus:
 
     def _compose(self, a: Expr, b: Expr) -> Expr:
         """∂Y/∂U · ∂U/∂X for two operators: the map G ↦ b(a(G))."""
+        if isinstance(b, Rank1):  # through the scalar z: (∂Y/∂z)·(∂z/∂X)
+            through = self._compose(a, DMat(b.args[0]))
+            if isinstance(through, DMat):
+                return Rank1(through.args[0], b.args[1])
+            if self.shape(b.args[1])[0] != 1 and not self._scalar(through):
+                raise UnsupportedError(
+                    "this derivative of a vector by a matrix (through a scalar that depends on "
+                    "the matrix and scales a matrix) is not supported"
+                )
+            return self.multiply(through, b.args[1])
         p1, q1, t1 = self._lin_args(a)
         if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
             m = b.args[0]
@@ -425,8 +438,12 @@ class VectorCalculus:
             return b
         if b == 1:
             return a
-        if isinstance(b, (Lin, DMat)) or (isinstance(b, (Outer, OuterT)) and self._operator(a)):
+        if isinstance(b, (Lin, DMat, Rank1)) or (isinstance(b, (Outer, OuterT)) and self._operator(a)):
             return self._compose(a, b) if self._operator(a) else self._apply(b, a)
+        if isinstance(a, DMat):  # a matrix through a scalar z, then z's derivative (not a number)
+            return Rank1(a.args[0], b)
+        if isinstance(a, Rank1):
+            return Rank1(a.args[0], self.multiply(a.args[1], b))
         if isinstance(b, (Outer, OuterT)):
             vector, after = b.args
             inner = self.multiply(a, after)

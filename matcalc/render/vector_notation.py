@@ -23,6 +23,7 @@ from matcalc.linalg import (
     OnesMatrix,
     Outer,
     OuterT,
+    Rank1,
     T,
     VDot,
     VSum,
@@ -30,7 +31,7 @@ from matcalc.linalg import (
 )
 from matcalc.symbols import VectorName
 
-_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix, exp)
+_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix, Rank1, exp)
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
 _PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
@@ -216,6 +217,12 @@ class LatexVectors:
         return r"\mathbf{1}\mathbf{1}^{T}"
 
     @_powered
+    def _print_Rank1(self, expr: Basic) -> str:
+        m, h = expr.args
+        return (rf"\operatorname{{vec}}\left({self._print(m)}\right) "
+                rf"\operatorname{{vec}}\left({self._group(h)}^{{T}}\right)^{{T}}")
+
+    @_powered
     def _print_Commutation(self, expr: Basic) -> str:
         return "K"
 
@@ -334,6 +341,12 @@ class TextVectors:
     def _print_OnesMatrix(self, expr: Basic) -> str:
         return "𝟏𝟏ᵀ" if self._uni else "ones @ ones^T"
 
+    def _print_Rank1(self, expr: Basic) -> str:
+        """vec(M)·vec(Hᵀ)ᵀ: the Jacobian by vec (rows stacked) through a scalar."""
+        m, h = expr.args
+        dot = "·" if self._uni else " @ "
+        return f"vec({self._print(m)}){dot}vec({self._transposed(h)}{self._tee()}){self._tee()}"
+
     def _print_Commutation(self, expr: Basic) -> str:
         return "K"
 
@@ -355,5 +368,5 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation"):
+              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation", "Rank1"):
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
