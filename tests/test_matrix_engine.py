@@ -226,3 +226,30 @@ def test_explicit_components_are_the_tests_own():
     """The helper names components as the contract says (w_1, X_12), so the comparison is fair."""
     d = _derive("trace(X.T @ A)", "X", (), ("X", "A"))
     assert d.explicit(n=2) == ImmutableMatrix(comps("A", 2, 2).T)
+
+
+def test_katex_accepts_the_matrix_formulas():
+    """Every display formula of these derivations' Markdown renders in KaTeX (if installed)."""
+    import json
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    katex = next((p for p in ("/usr/share/javascript/katex/katex.min.js",
+                              "/usr/share/javascript/katex/katex.js") if Path(p).exists()), None)
+    if node is None or katex is None:
+        pytest.skip("node and KaTeX (libjs-katex) are needed")
+    formulas = []
+    for expr, wrt, vectors, matrices in [*OPERATIONS, ("trace(trace(X)*X)", "X", (), ("X",)),
+                                         ("norm(X)", "X", (), ("X",))]:
+        text = _derive(expr, wrt, vectors, matrices).to_markdown()
+        for k, block in enumerate(text.split("$$\n")[1::2]):
+            formulas.append({"tex": block.strip(), "display": True, "where": f"{expr}:{k}"})
+    assert len(formulas) > 10
+    done = subprocess.run([node, str(Path(__file__).parent / "katex_check.js"), katex],
+                          input=json.dumps(formulas), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert not report["errors"] + report["warnings"], report

@@ -197,7 +197,7 @@ class LatexVectors:
     def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
         if expr == 1:
             return "I"
-        return f"{self._group(expr)}^{{T}}" if transposed else self._group(expr)
+        return f"{self._group(expr)}^{{T}}" if transposed else self._factor_group(expr)
 
     @_powered
     def _print_Lin(self, expr: Basic) -> str:
