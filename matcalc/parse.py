@@ -270,8 +270,18 @@ def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return p.shaped(VDot(a[0], a[1]), SCALAR)
 
 
+def _column_matrix(expr: Expr) -> bool:
+    """An r×1 matrix that is not a vector: Xᵀ of a 1×n X, or a product of matrices."""
+    return isinstance(expr, (MatT, MMul)) or (
+        not vector_valued(expr) and any(s.is_Symbol and type(s).__name__ == "MatrixName"
+                                        for s in expr.free_symbols)
+    )
+
+
 def _trace(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shape, what = p.shape(a[0]), p.arg_text(node, 0)
+    if shape == SCALAR and _column_matrix(a[0]):  # X Xᵀ of a 1×n X: a 1×1 matrix
+        return p.shaped(MTrace(a[0]), SCALAR)
     if shape == SCALAR or shape[1] == 1:
         msg = f"{p.call_text(node)}: trace needs a square matrix; {what} is {_describe(shape)}"
         raise p.error(ShapeError, msg, node)
@@ -793,7 +803,8 @@ class _Parser:
             msg = f"{what}: @ needs vectors or matrices; use * with a scalar"
             raise self.error(ShapeError, msg, where)
         rows, cols = right_shape
-        if left_shape is None or left_shape[1] == 1:  # a row vᵀ…, or a vector v as numpy's
+        if left_shape is None or (left_shape[1] == 1 and not _column_matrix(left)):
+            # a row vᵀ…, or a vector v as numpy's
             length = left.length if isinstance(left, _Row) else left_shape[0]
             if length != rows:
                 mismatch = f"lengths {length} and {rows} differ" if cols == 1 else (
@@ -810,7 +821,7 @@ class _Parser:
             target = f"length {rows}" if cols == 1 else f"{rows} rows"
             msg = f"{what}: {left_shape[1]} columns do not match {target}"
             raise self.error(ShapeError, msg, where)
-        if cols == 1:
+        if cols == 1 and not _column_matrix(right):
             return self.matvec(left, right)
         return self.shaped(MMul(left, right), (left_shape[0], cols))
 

@@ -140,6 +140,19 @@ def _cases():
         c("trace((A @ X).T @ (X @ B))", "X", (), ("A", "X", "B"),
           lambda n, N: gradient(((comps("A", n, n) * comps("X", n, n)).T
                                  * comps("X", n, n) * comps("B", n, n)).trace(), comps("X", n, n))),
+        # found by the fuzzer: a matrix scaled by a scalar that depends on the variable
+        c("trace(trace(X)*X)", "X", (), ("X",),
+          lambda n, N: gradient(comps("X", n, n).trace() ** 2, comps("X", n, n))),
+        c("trace(sum(w)*X)", "w", ("w",), ("X",),
+          lambda n, N: gradient(sum(comps("w", n)) * comps("X", n, n).trace(), comps("w", n))),
+        c("(sum(w)*X) @ w", "w", ("w",), ("X",),
+          lambda n, N: jacobian(sum(comps("w", n)) * comps("X", n, n) * comps("w", n),
+                                comps("w", n))),
+        # a 1×n matrix: Xᵀ is n×1 but still a matrix, X Xᵀ is 1×1
+        c("trace(X.T @ X)", "X", (), ("X:1,n",),
+          lambda n, N: gradient((comps("X", 1, n).T * comps("X", 1, n)).trace(), comps("X", 1, n))),
+        c("trace(X @ X.T)", "X", (), ("X:1,n",),
+          lambda n, N: gradient((comps("X", 1, n) * comps("X", 1, n).T).trace(), comps("X", 1, n))),
     ]
 
 
