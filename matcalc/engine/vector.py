@@ -203,7 +203,7 @@ class VectorCalculus:
         if by_matrix:
             return f"scalar multiple of a matrix, by vec (rows stacked); {scalar_rule}"
         if self._matrix(definition):
-            return f"a matrix by a scalar, entry by entry; {scalar_rule}"
+            return f"a matrix by a scalar, by vec (rows stacked); {scalar_rule}"
         out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
         if out_vector and in_vector:
             return f"element-wise, so diagonal; {scalar_rule}"

@@ -198,7 +198,7 @@ ZH: dict[str, str] = {
     "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
     "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
     "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
-    "a matrix by a scalar, entry by entry": "矩阵对标量求导，逐元素",
+    "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",
     "sum of all entries (a matrix of ones)": "所有元素之和（全 1 矩阵）",
     "derivative of the Frobenius norm": "Frobenius 范数的导数",
     "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"

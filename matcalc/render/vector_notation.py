@@ -209,8 +209,9 @@ class LatexVectors:
                     r"\right) K")
         return rf"{self._identity_or(q)} \otimes_{{K}} {self._identity_or(p, True)}"
 
-    def _print_DMat(self, expr: Basic, exp: str | None = None) -> str:
-        return self._print(expr.args[0]) if not exp else rf"\left({self._print(expr.args[0])}\right)^{{{exp}}}"
+    @_powered
+    def _print_DMat(self, expr: Basic) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"
 
     @_powered
     def _print_OnesMatrix(self, expr: Basic) -> str:
@@ -336,7 +337,8 @@ class TextVectors:
         return self._identity_or(q) + self._kron() + self._identity_or(p, True)
 
     def _print_DMat(self, expr: Basic) -> str:
-        return self._print(expr.args[0])
+        """∂U/∂z by vec (rows stacked), as the Kronecker forms of a matrix by a matrix are."""
+        return f"vec({self._print(expr.args[0])})"
 
     def _print_OnesMatrix(self, expr: Basic) -> str:
         return "𝟏𝟏ᵀ" if self._uni else "ones @ ones^T"
