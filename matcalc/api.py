@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
+from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import Deadline, Expired, alarm
 from matcalc.derivation import Derivation
@@ -19,9 +20,9 @@ from matcalc.engine.simplify import evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
-from matcalc.parse import parse, real_argument
-from matcalc.steps import Math, Part, Problem, Verify
-from matcalc.symbols import output_name
+from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.steps import Math, Problem
+from matcalc.symbols import names_used, output_name
 from matcalc.verify import verify, verify_explicit
 
 LAYOUTS = ("numerator", "denominator")
@@ -37,6 +38,7 @@ def derive(
     layout: str = "numerator",
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
+    functions: str | Iterable[str] = (),
 ) -> Derivation:
     """Differentiate ``expr`` (text or SymPy) and show the work.
 
@@ -50,14 +52,15 @@ def derive(
 
     ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
     vectors (length n unless given) and matrices (n×n unless given); every other
-    name is a scalar.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
+    name is a scalar.  One-letter names called as functions (``f(g(x))``) are unknown
+    functions; ``functions=["phi"]`` (or ``"phi,psi"``) declares longer names as such.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
     try:
         with alarm(deadline):
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
+            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions)
     except MatcalcError:
         raise
     except Expired:  # the alarm fired just as the block ended
@@ -69,15 +72,16 @@ def derive(
         raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 
 
-def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:
+def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
     shapes = declare(vectors, matrices)
-    texts, exprs = _expressions(expr, limits, shapes)
+    texts, exprs = _expressions(expr, limits, shapes, functions)
     for e in exprs:
         _check_defined(e)
     variables = _variables(wrt, exprs, shapes)
-    taken = set().union(*(e.free_symbols for e in exprs), variables)
+    _check_function_names(exprs, variables)
+    taken = names_used(exprs) | set(variables)
     kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
         "gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian"
     )
@@ -100,26 +104,10 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
 
 
 def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
-    expr = problem.exprs[0]
-    if len(problem.wrt) == 1:
-        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout, deadline),)
-    parts = [s for s in steps if isinstance(s, Part)]
-    checks = [
-        verify_explicit(expr, p.wrt, p.result, shapes, problem.layout, deadline) for p in parts
-    ]
-    statuses = [c.status for c in checks]
-    status = False if False in statuses else None if None in statuses else True
-    first = checks[0]
-    return (
-        Verify(
-            status=status,
-            method=first.method,
-            reference=ImmutableMatrix([[c.reference for c in checks]]),
-            points=first.points,
-            detail=first.detail,
-            explanation=" ".join(c.explanation for c in checks),
-        ),
-    )
+    """The assembled result, in its layout and shape, against the Jacobian of the input's
+    components by all the variables' components together (a matrix's rows stacked)."""
+    wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+    return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
 def reference(problem: Problem) -> Math:
@@ -131,15 +119,18 @@ def reference(problem: Problem) -> Math:
     return jacobian.T if problem.layout == "denominator" else jacobian
 
 
-def _expressions(expr, limits: Limits, shapes) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
+def _expressions(
+    expr, limits: Limits, shapes, functions=()
+) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
     items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
     if not items:
         raise UsageError("no expression given")
+    functions = declare_functions(functions, shapes)
     texts, exprs = [], []
     for item in items:
         if isinstance(item, str):
             texts.append(item)
-            exprs.append(parse(item, limits=limits, shapes=shapes) if shapes else parse(item, limits=limits))
+            exprs.append(parse(item, limits=limits, shapes=shapes or None, functions=functions))
         elif isinstance(item, Expr):
             _check_tree(item, limits)
             texts.append(str(item))
@@ -174,6 +165,17 @@ def _check_defined(expr: Expr) -> None:
                 f"{type(node).__name__.lower()} needs real arguments")
             msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
+
+
+def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]) -> None:
+    """One name, one meaning: f may not be a function in one expression (or the parser would
+    have refused it) and a variable in another, or the variable to differentiate by."""
+    functions = {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
+    symbols = set().union(*(e.free_symbols for e in exprs), variables)
+    clash = sorted(s.name for s in symbols if s.name in functions)
+    if clash:
+        raise UsageError(f"{clash[0]} is used both as a function and as a variable; give them "
+                         "different names")
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:

@@ -30,8 +30,10 @@ gradient (a 1×n row in numerator layout); several EXPRs give a Jacobian (m×n).
 With no --wrt, an expression with one variable is differentiated by it.
 
 \b
-Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
-sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
+Input is Python syntax: ** or ^ for powers, ln/log (natural), log(x, b),
+log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
+max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
+letter); declare longer names with --function, e.g. --function phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
 dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
 
@@ -44,6 +46,7 @@ Examples:
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
+  matcalc derive "phi(x**2)" --function phi
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
 
@@ -99,7 +102,9 @@ def main() -> None:
     type=click.Choice(["numerator", "denominator"]),
     default="numerator",
     show_default=True,
-    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator.",
+    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
+    "(columns; every step transposed). By several variables the result is a row of blocks "
+    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -112,6 +117,11 @@ def main() -> None:
 @click.option(
     "--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
     help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+)
+@click.option(
+    "--function", "functions", multiple=True, metavar="NAMES",
+    help="Declare unknown functions with longer names: phi or phi,psi (f, g, h, … need no "
+    "declaration). Repeatable.",
 )
 @click.option(
     "--dim", "dims", multiple=True, metavar="NAME=SIZE",
@@ -127,7 +137,8 @@ def main() -> None:
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only, lang) -> None:
+def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, standalone, ascii_only,
+           lang) -> None:
     from matcalc.api import derive as derive_api
 
     try:
@@ -139,6 +150,7 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
             matrices=matrices,
             layout=layout,
             timeout=timeout,
+            functions=functions,
         )
         if sizes:
             derivation = derivation.with_explicit(**sizes)
@@ -167,7 +179,7 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 \b
 PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
 [[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-layout and notes; see derivations/paper.toml), or a text file with one
+functions, layout and notes; see derivations/paper.toml), or a text file with one
 expression per line (# comments).  The format comes from --format or from
 OUT's suffix: .md, .tex or .pdf (pdflatex, from texlive-latex-base).
 

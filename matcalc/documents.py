@@ -18,6 +18,7 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
     wrt = "x"                      # "x,y" or ["x", "y"]; optional with one variable
     vectors = ["w", "y:N"]         # optional, as --vector
     matrices = ["X:N,n"]           # optional, as --matrix
+    functions = ["phi"]            # optional, as --function
     layout = "numerator"           # or "denominator"
     notes = "..."                  # a paragraph, or a list of paragraphs
 
@@ -83,7 +84,8 @@ FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
-PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "layout", "notes")
+PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "functions", "layout",
+                  "notes")
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 _FALLBACK = "en"
@@ -122,6 +124,7 @@ class Exercise:
     wrt: tuple[str, ...] | None = None
     vectors: tuple[str, ...] = ()
     matrices: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
     layout: str = "numerator"
     notes: Text | None = None
     section: int | None = None
@@ -291,6 +294,7 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             wrt=_names(table.get("wrt"), "wrt") or None,
             vectors=_names(table.get("vectors"), "vectors"),
             matrices=_names(table.get("matrices"), "matrices"),
+            functions=_names(table.get("functions"), "functions"),
             layout=layout,
             notes=_text(table.get("notes"), "notes"),
             section=section,
@@ -429,6 +433,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             exercise.wrt,
             vectors=exercise.vectors,
             matrices=exercise.matrices,
+            functions=exercise.functions,
             layout=exercise.layout,
             limits=limits,
         )

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sympy import Abs, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
+from sympy import Abs, Add, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
 
 from matcalc.render.messages import Prose, message, rule_name
 from matcalc.render.printing import Label
@@ -33,6 +33,8 @@ from matcalc.steps import (
     LocalDerivative,
     Note,
     Part,
+    Reshape,
+    Shape,
     Simplify,
     Step,
     Substitute,
@@ -52,8 +54,10 @@ SECTION_OF = {
     "Part": "part",
     "Assemble": "assemble",
     "Explicit": "explicit",
+    "Reshape": "reshape",
+    "Shape": "shape",
 }
-NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify")
+NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify", "reshape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,8 @@ class Section:
 
 
 def section_key(step: Step) -> str:
+    if isinstance(step, Reshape) and step.to == "vec":  # a gradient listed as vec, to assemble
+        return "assemble"
     for cls in type(step).__mro__:
         if cls.__name__ in SECTION_OF:
             return SECTION_OF[cls.__name__]
@@ -152,7 +158,8 @@ class Renderer(StepVisitor):
             if isinstance(step, Explicit):
                 sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
                 heading = self._heading(self._msg("section.explicit", sizes=sizes))
-                blocks.append(self._section(heading, self._render(step)))
+                items = [Line(self._result_name(d), (self._display(step.value),))]
+                blocks.append(self._section(heading, items))
         for step in d.steps:
             if isinstance(step, Verify):
                 blocks.append(self._section(None, self._render(step)))
@@ -182,7 +189,7 @@ class Renderer(StepVisitor):
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
-            if top and section.key in ("verify", "explicit"):
+            if top and section.key in ("verify", "explicit", "shape"):
                 continue
             title = self._section_title(section, direct)
             if title and section.key in NUMBERED:
@@ -210,7 +217,9 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        return self._section(heading, [Line(self._result_name(d), (self._display(d.result),))])
+        items: list[Any] = [Line(self._result_name(d), (self._display(d.result),))]
+        items += [item for s in d.steps if isinstance(s, Shape) for item in self._render(s)]
+        return self._section(heading, items)
 
     # -- facts about the problem ------------------------------------------------------
     def _is_partial(self, d: Any) -> bool:
@@ -236,6 +245,11 @@ class Renderer(StepVisitor):
             return self._gradient_name(p.output)
         if p.kind == "jacobian":
             return self._m(Symbol("J"))
+        by_vec = next((s.by_vec for s in d.steps if isinstance(s, Shape) and s.by_vec is not None), None)
+        if by_vec is not None:  # a vector's Jacobian by a matrix W is by vec(W)
+            from matcalc.engine.layout import Vec
+
+            return self._d(p.output, Vec(by_vec), self._is_partial(d))
         return self._d(p.output, p.wrt[0], self._is_partial(d))
 
     def _partial(self, of: Symbol, wrt: Symbol, default: bool) -> bool:
@@ -264,6 +278,8 @@ class Renderer(StepVisitor):
 
     def _render_LocalDerivative(self, step: LocalDerivative) -> list[Any]:
         rule = Prose(rule_name(step.rule, self.lang))
+        if step.shape and tuple(step.shape) != (1, 1):  # a scalar's shape goes without saying
+            rule = self._msg_math("reason.shaped", shape=self._shape_math(step.shape), rule=rule)
         if step.held_constant:
             names = self._list(step.held_constant)
             reason = self._msg_math("reason.held", rule=rule, names=names)
@@ -277,7 +293,8 @@ class Renderer(StepVisitor):
         names = [self._d(f.of, f.wrt, f.partial) for f in step.factors]
         values = [self._factor(v) for v in step.factor_values]
         rhs = [self._product(names, step.vector, loose=True), self._product(values, step.vector)]
-        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+        lhs = self._d(step.of, step.wrt, step.partial)
+        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
 
     def _render_TotalDerivative(self, step: TotalDerivative) -> list[Any]:
         several = len(step.terms) > 1
@@ -289,11 +306,15 @@ class Renderer(StepVisitor):
                 continue
             local = self._d(step.of, term.via, self._partial(step.of, term.via, several))
             total_name = self._d(term.via, step.wrt, step.partial)
-            names.append(self._product([local, total_name], loose=True))
-            total = self._factor(term.total_value)
-            values.append(self._product([self._factor(term.partial_value), total]))
+            pair_names = [local, total_name]
+            pair_values = [self._factor(term.partial_value), self._factor(term.total_value)]
+            if step.layout == "denominator":  # (AB)ᵀ = BᵀAᵀ: the path from wrt comes first
+                pair_names, pair_values = pair_names[::-1], pair_values[::-1]
+            names.append(self._product(pair_names, loose=True))
+            values.append(self._product(pair_values))
         rhs = [self._sum(names), self._sum(values)]
-        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+        lhs = self._d(step.of, step.wrt, step.partial)
+        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
 
     def _render_Substitute(self, step: Substitute) -> list[Any]:
         used = step.before.free_symbols if hasattr(step.before, "free_symbols") else set()
@@ -322,7 +343,8 @@ class Renderer(StepVisitor):
         return [Block(self.BLOCK_SEP.join([heading, *inner]))]
 
     def _render_Assemble(self, step: Assemble) -> list[Any]:
-        sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=Prose(step.shape))
+        shape = self._inline(self._shape_math(step.size)) if step.size else Prose(step.shape)
+        sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=shape)
         names = ImmutableMatrix(
             [[Label(str(self._d(e.of, e.wrt, e.partial))) for e in row] for row in step.entries]
         )
@@ -333,6 +355,37 @@ class Renderer(StepVisitor):
         else:
             lhs = self._m(Symbol("J"))
         return [sentence, Line(lhs, (self._m(names), self._m(step.value)))]
+
+    def _render_Reshape(self, step: Reshape) -> list[Any]:
+        from matcalc.engine.layout import Vec
+
+        sentence = self._msg(
+            f"reshape.{step.to}.{step.layout}" if step.to != "vec" else f"reshape.{step.layout}",
+            var=self._inline(self._m(step.wrt)),
+            before=self._inline(self._shape_math(step.before_shape)),
+            after=self._inline(self._shape_math(step.after_shape)),
+        )
+        lhs = self._d(step.of, Vec(step.wrt) if step.to == "vec" else step.wrt, True)
+        return [sentence, Line(lhs, (self._m(step.after),))]
+
+    def _render_Shape(self, step: Shape) -> list[Any]:
+        shape = (step.rows, step.cols)
+        if shape == (1, 1):
+            return []
+        kw: dict[str, Any] = {"shape": self._inline(self._shape_math(shape))}
+        if step.variable is not None:
+            kw["var"] = self._inline(self._m(step.variable))
+            key = "shape.variable" if step.like_variable else "shape.transposed"
+        elif step.by_vec is not None:
+            kw["var"] = self._inline(self._m(step.by_vec))
+            key = "shape.by_vec"
+        elif step.rows == 1:
+            key = "shape.row"
+        elif step.cols == 1:
+            key = "shape.column"
+        else:
+            key = "shape.matrix"
+        return [self._msg(key, **kw)]
 
     def _render_Explicit(self, step: Explicit) -> list[Any]:
         return [Line(self._d(step.of, step.wrt, True), (self._display(step.value),))]
@@ -383,6 +436,26 @@ class Renderer(StepVisitor):
     def _m_inline(self, expr: Any) -> Any:
         """An expression inside a sentence: one line in text, even a matrix."""
         return self._m(expr)
+
+    CROSS = "×"
+
+    def _shape_math(self, shape: Sequence[Any]) -> str:
+        """rows × cols as math of the format: n×1, 1×(n² + 1)."""
+        sizes = []
+        for size in shape:
+            if getattr(size, "is_Add", False):  # n² + n + 1, highest power first
+                size = Add(*size.as_ordered_terms(), evaluate=False)
+                sizes.append(f"({self._m(size)})")
+            elif getattr(size, "is_Mul", False):  # (N·n)×N, not N·n×N
+                sizes.append(f"({self._m(size)})")
+            else:
+                sizes.append(str(self._m(size)))
+        return self.CROSS.join(sizes)
+
+    def _shape_reason(self, shape: Sequence[Any]) -> str:
+        if not shape or tuple(shape) == (1, 1):  # a scalar's shape goes without saying
+            return ""
+        return self._msg_math("reason", rule=self._shape_math(shape))
 
     def _list(self, symbols: Iterable[Any]) -> str:
         return ", ".join(self._m(s) for s in symbols)

@@ -119,6 +119,8 @@ class LatexMath(Renderer):
     def _tm(self, text: str) -> str:
         return text_in_math(text)
 
+    CROSS = r" \times "
+
     def _rows(self, lines: Sequence[Line]) -> list[str]:
         """Rows of an aligned block: lhs &= rhs …; three or more forms one per row."""
         rows = []

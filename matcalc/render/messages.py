@@ -51,6 +51,7 @@ EN: dict[str, str] = {
     "substitute.using": "Substitute {pairs}:",
     "reason": "({rule})",
     "reason.held": "({rule}, {names} held constant)",
+    "reason.shaped": "{shape}; {rule}",
     "assemble.numerator.gradient": "In numerator layout the gradient is a {shape} row.",
     "assemble.numerator.jacobian": "In numerator layout the Jacobian is {shape}: "
     "row i is the gradient of the i-th function.",
@@ -58,6 +59,27 @@ EN: dict[str, str] = {
     "column, the transpose of numerator layout.",
     "assemble.denominator.jacobian": "In denominator layout the Jacobian is {shape}: "
     "column i is the gradient of the i-th function, the transpose of numerator layout.",
+    "reshape.numerator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "row it is listed as vec: {var}'s entries with its rows stacked, as a row of shape {after}.",
+    "reshape.denominator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "column it is listed as vec: {var}'s entries with its rows stacked, as a column of shape {after}.",
+    "reshape.matrix.numerator": "Arrange the {before} row by vec({var}) as a matrix: entry (j, i) "
+    "is the derivative by the entry (i, j) of {var}, so the gradient is {after}, the transpose "
+    "of {var}'s shape (numerator layout).",
+    "reshape.matrix.denominator": "Arrange the {before} column by vec({var}) as a matrix of "
+    "{var}'s shape: entry (i, j) is the derivative by the entry (i, j) of {var}, so the gradient "
+    "is {after}.",
+    "section.reshape": "Arrange as a matrix",
+    "shape.row": "Shape: {shape}, a row.",
+    "shape.column": "Shape: {shape}, a column.",
+    "shape.matrix": "Shape: {shape}.",
+    "shape.by_vec": "Shape: {shape}, by vec({var}): the columns follow {var}'s entries with its "
+    "rows stacked (rows, in denominator layout).",
+    "shape.variable": "Shape: {shape}, laid out as {var}: entry (i, j) is the derivative by the "
+    "entry (i, j) of {var} (denominator layout; PyTorch's .grad has this shape too).",
+    "shape.transposed": "Shape: {shape}, laid out as the transpose of {var}: entry (j, i) is the "
+    "derivative by the entry (i, j) of {var} (numerator layout; denominator layout, like "
+    "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative "
     "(numeric check at {points} random points).",
@@ -80,6 +102,9 @@ EN: dict[str, str] = {
     "explain.note": "A convention: {topic}.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
     "explain.assemble": "Place the entries in the {kind} ({layout} layout).",
+    "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
+    "or as a matrix.",
+    "explain.shape": "The shape of the result.",
     # worked-solution documents (matcalc.documents)
     "doc.title": "Worked solutions",
     "doc.author": "Author: {author}",
@@ -126,11 +151,29 @@ ZH: dict[str, str] = {
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
     "reason.held": "({rule}，{names} 视为常数)",
+    "reason.shaped": "{shape}；{rule}",
     "assemble.numerator.gradient": "分子布局下，梯度是 {shape} 的行向量。",
     "assemble.numerator.jacobian": "分子布局下，雅可比矩阵是 {shape} 的矩阵：第 i 行是第 i 个函数的梯度。",
     "assemble.denominator.gradient": "分母布局下，梯度是 {shape} 的列向量，即分子布局的转置。",
     "assemble.denominator.jacobian": "分母布局下，雅可比矩阵是 {shape} 的矩阵：第 i 列是第 i "
     "个函数的梯度，即分子布局的转置。",
+    "reshape.numerator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在行向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的行向量：",
+    "reshape.denominator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在列向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的列向量：",
+    "reshape.matrix.numerator": "把对 vec({var}) 的 {before} 行向量排成矩阵：第 (j, i) 项是对 {var} "
+    "的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵，即 {var} 形状的转置（分子布局）。",
+    "reshape.matrix.denominator": "把对 vec({var}) 的 {before} 列向量排成与 {var} 形状相同的矩阵："
+    "第 (i, j) 项是对 {var} 的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵。",
+    "section.reshape": "排成矩阵",
+    "shape.row": "形状：{shape}，行向量。",
+    "shape.column": "形状：{shape}，列向量。",
+    "shape.matrix": "形状：{shape}。",
+    "shape.by_vec": "形状：{shape}，按 vec({var})：各列依次对应 {var} 按行排列的各项（分母布局下为各行）。",
+    "shape.variable": "形状：{shape}，按 {var} 排列：第 (i, j) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分母布局；PyTorch 的 .grad 也是这个形状）。",
+    "shape.transposed": "形状：{shape}，按 {var} 的转置排列：第 (j, i) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
@@ -148,6 +191,8 @@ ZH: dict[str, str] = {
     "explain.note": "约定：{topic}。",
     "explain.part": "{of} 对 {wrt} 的偏导数。",
     "explain.assemble": "把各项排成{kind}（{layout}）。",
+    "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
+    "explain.shape": "结果的形状。",
     "doc.title": "习题解答",
     "doc.author": "作者：{author}",
     "doc.generated": "本文件由 matcalc 从 {source} 生成；请修改该文件后重新生成，不要直接编辑本文件。",
@@ -174,6 +219,7 @@ ZH: dict[str, str] = {
     "exponential rule": "指数法则",
     "logarithmic differentiation": "对数求导法",
     "derivative of |x| (sign)": "|x| 的导数（符号函数）",
+    "derivative of sign (0 away from 0)": "sign 的导数（在 0 以外为 0）",
     "derivative of an unknown function {name}": "未知函数 {name} 的导数",
     "derivative of {name}": "{name} 的导数",
     "derivative": "求导",

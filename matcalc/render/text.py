@@ -38,6 +38,7 @@ class TextRenderer(Renderer):
             {"use_unicode": unicode}, self._memos.setdefault(f"pretty{unicode}", {})
         )
         self._times = "·" if unicode else "*"
+        self.CROSS = "×" if unicode else "x"
         self._partial_d = "∂" if unicode else "del "  # ASCII: del u/del x, not du/dx
 
     def render(self, d: Any) -> str:

@@ -370,5 +370,6 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation", "Rank1"):
+              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation", "Rank1",
+              "Max", "Min"):  # SymPy's 2D printer has no max
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
