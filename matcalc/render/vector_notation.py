@@ -315,11 +315,11 @@ class TextVectors:
 
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
-        return self._group(after) + self._kron() + self._group(vector) + self._tee()
+        return self._group(after) + self._kron() + self._transposed(vector) + self._tee()
 
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
-        return self._group(vector) + self._tee() + self._kron() + self._group(after)
+        return self._transposed(vector) + self._tee() + self._kron() + self._group(after)
 
     def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
         if expr == 1:
