@@ -252,7 +252,8 @@ class Lin(_Op):
     @property
     def precedence(self) -> int:
         # printed with an infix ⊗ₖ (a single I or K when P = Q = 1): z·(A ⊗ₖ Bᵀ)
-        return 1000 if self.args[0] == 1 and self.args[1] == 1 else 49
+        identity = all(a == 1 or isinstance(a, Ident) for a in self.args[:2])
+        return 1000 if identity else 49
 
 
 class DMat(_Op):
@@ -543,8 +544,21 @@ class _Explicit:
                 out[j * rows + i, i * cols + j] = 1  # vec(Xᵀ) from vec(X), rows stacked
         return ImmutableMatrix(out)
 
-    def _DMat(self, m):
-        return m
+    def _DMat(self, m):  # ∂U/∂z by vec (rows stacked): a column
+        return ImmutableMatrix(len(m), 1, list(m)) if isinstance(m, MatrixBase) else m
+
+    def _Lin(self, p, q, t):  # by vec (rows stacked): Q ⊗ₖ Pᵀ, or (Pᵀ ⊗ₖ Q)·K
+        from sympy.matrices.expressions.kronecker import kronecker_product
+
+        p, q = (a if isinstance(a, MatrixBase) else ImmutableMatrix([[a]]) for a in (p, q))
+        if not t:
+            return ImmutableMatrix(kronecker_product(q, p.T))
+        return ImmutableMatrix(kronecker_product(p.T, q) * self._Commutation(q.cols, p.rows))
+
+    def _Rank1(self, m, h):  # vec(M)·vec(Hᵀ)ᵀ
+        column = self._DMat(m)
+        row = ImmutableMatrix(1, len(h), list(h.T)) if isinstance(h, MatrixBase) else h
+        return _times_matrix(column, row)
 
     def _MatProd(self, *factors):
         out = factors[0]

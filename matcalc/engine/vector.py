@@ -142,7 +142,7 @@ class VectorCalculus:
         if isinstance(expr, MMul) and self.is_simple(expr, wrt):
             return self._product_jacobian(expr, wrt)
         if isinstance(expr, MatT) and expr.args[0] == wrt:
-            return Lin(Integer(1), Integer(1), Integer(1))
+            return self._identity_map(wrt, 1)
         if isinstance(expr, _Op):
             raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
         return self._elementwise(expr, wrt)
@@ -174,7 +174,7 @@ class VectorCalculus:
                     f"this derivative by the matrix {wrt} is not supported (an element-wise "
                     "function of a matrix)"
                 )
-            return value * Lin(Integer(1), Integer(1), Integer(0))
+            return value * self._identity_map(wrt, 0)
         if self.shape(value) == SCALAR:
             raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
         return DMat(value)
@@ -289,16 +289,24 @@ class VectorCalculus:
         """
         factors = self._factors(product, wrt)
         assert factors is not None
+        rows, cols = self.shape(wrt)
         terms = []
         for k, factor in enumerate(factors):
             if not depends(factor, wrt):
                 continue
             before, after = self._chain(factors[:k]), self._chain(factors[k + 1 :])
             if factor == wrt:
+                before, after = before if before != 1 else Ident(rows), after if after != 1 else Ident(cols)
                 terms.append(Lin(after, before, Integer(0)))
-            else:
+            else:  # A Xᵀ B: A has as many columns as X, B as many rows
+                before, after = before if before != 1 else Ident(cols), after if after != 1 else Ident(rows)
                 terms.append(Lin(self.transpose(before), self.transpose(after), Integer(1)))
         return Add(*terms)
+
+    def _identity_map(self, wrt: Symbol, transposed: int) -> Expr:
+        """G ↦ G (or Gᵀ) for a matrix by the r×c matrix ``wrt``: P = I_c, Q = I_r."""
+        rows, cols = self.shape(wrt)
+        return Lin(Ident(cols), Ident(rows), Integer(transposed))
 
     def _operator(self, expr: Expr) -> bool:
         """True for a Jacobian kept as an operator (by a matrix, or of a matrix), or c times one."""
@@ -317,9 +325,9 @@ class VectorCalculus:
 
     def _lin(self, p: Expr, q: Expr, t: int) -> Expr:
         """The operator (P, Q, t), as Outer/OuterT when it is one (a vector by a matrix)."""
-        if t == 0 and p != 1 and self._column(p):
+        if t == 0 and p != 1 and not isinstance(p, Ident) and self._column(p):
             return Outer(p, q)
-        if t == 1 and q != 1 and self.shape(q)[0] == 1 and self.shape(q)[1] != 1:
+        if t == 1 and q != 1 and not isinstance(q, Ident) and self.shape(q)[0] == 1 and self.shape(q)[1] != 1:
             return OuterT(self.transpose(q), self.transpose(p))
         return Lin(p, q, Integer(t))
 

@@ -12,6 +12,7 @@ from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
 from matcalc.linalg import (
+    Ident,
     Kron,
     Lin,
     MatProd,
@@ -83,6 +84,10 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
 def _factors(expr: Mul) -> list[Basic]:
     """The factors of a product, nested unevaluated products flattened."""
     return [f for a in expr.args for f in (_factors(a) if isinstance(a, Mul) else [a])]
+
+
+def _identity(expr: Basic) -> bool:
+    return expr == 1 or isinstance(expr, Ident)
 
 
 def _mmul_factors(expr: Basic) -> list[Basic]:
@@ -195,14 +200,14 @@ class LatexVectors:
         return rf"{self._group(vector)}^{{T}} \otimes_{{K}} {self._group(after)}"
 
     def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
-        if expr == 1:
+        if _identity(expr):
             return "I"
         return f"{self._group(expr)}^{{T}}" if transposed else self._factor_group(expr)
 
     @_powered
     def _print_Lin(self, expr: Basic) -> str:
         p, q, t = expr.args
-        if p == 1 and q == 1:
+        if _identity(p) and _identity(q):
             return "K" if t else "I"
         if t:
             return (rf"\left({self._identity_or(p, True)} \otimes_{{K}} {self._identity_or(q)}"
@@ -322,14 +327,14 @@ class TextVectors:
         return self._transposed(vector) + self._tee() + self._kron() + self._group(after)
 
     def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
-        if expr == 1:
+        if _identity(expr):
             return "I"
         return self._transposed(expr) + self._tee() if transposed else self._group(expr)
 
     def _print_Lin(self, expr: Basic) -> str:
         """The Jacobian of a matrix by a matrix, by vec (rows stacked): Q ⊗ₖ Pᵀ, or (Pᵀ ⊗ₖ Q)·K."""
         p, q, t = expr.args
-        if p == 1 and q == 1:
+        if _identity(p) and _identity(q):
             return "K" if t else "I"
         if t:
             dot = "·" if self._uni else " @ "
