@@ -316,7 +316,7 @@ class TextVectors:
 
     def _print_Kron(self, expr: Basic) -> str:
         a, b = expr.args
-        return self._group(a) + self._kron() + self._group(b)
+        return self._transposed(a) + self._kron() + self._transposed(b)  # (A·w) ⊗ₖ …: grouped
 
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
