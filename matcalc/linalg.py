@@ -13,7 +13,9 @@ Design (see the README's architecture section):
 - Operations that are not element-wise are small ``Function`` classes: ``VDot``,
   ``VSum``, ``Norm``, ``MatVec``, ``MatT``, ``MMul``, ``MTrace``.
 - Compact Jacobians are classes too: ``Diag``, ``Ident``, ``Ones``, ``T`` (the
-  transpose of a column, a row) and ``MatProd`` (a non-commutative product).
+  transpose of a column, a row), ``OnesMatrix`` (𝟏𝟏ᵀ), ``Commutation`` (K) and
+  ``MatProd`` (a non-commutative product); Jacobians by or of a matrix are operators on a
+  scalar's gradient (``Outer``, ``OuterT``, ``Lin``, ``DMat``, ``Rank1``; ``OPERATORS``).
 - ``explicit(expr, shapes, dims)`` expands any of these into a ``sympy.Matrix``
   of components named like the paper: w_1, w_2, …, X_11, X_12, ….
 

@@ -13,6 +13,18 @@ Local Jacobians (numerator layout, m×n for an m-vector by an n-vector):
 - X v by the matrix X, for a scalar f: ∂f/∂X = v · ∂f/∂(Xv) (an outer product);
   tr(X A) by X: A.
 
+Matrices (the Cookbook's first-order identities).  A scalar's gradient G by an r×c
+matrix is c×r (numerator layout).  The Jacobian of a matrix U by a matrix X is kept as
+the map it applies to a scalar's gradient, ``Lin(P, Q, t)``: G ↦ P G Q (U = Q X P, shown
+by vec as Q ⊗ₖ Pᵀ) or G ↦ P Gᵀ Q (shown as (Pᵀ ⊗ₖ Q)·K, K the commutation matrix); a
+matrix by a scalar z is ``DMat(M)`` (shown as vec(M)), and G times it is tr(G M); a
+matrix through a scalar z of X is ``Rank1(M, H)``, G ↦ tr(G M)·H.  Products of these
+compose (``_compose``) or apply to a gradient (``_apply``); what is left at the end (the
+derivative of a matrix-valued expression) is refused.  tr(F₁…F_k) and F₁…F_k with
+factors X, Xᵀ or constants are one step each, one product-rule term per occurrence of X
+(tr(AXB) by X: BA; tr(XᵀX): 2Xᵀ); sum(X) by X is 𝟏𝟏ᵀ, ‖X‖ (Frobenius) Xᵀ/‖X‖, and a
+scalar multiple c·X by X is c times the identity map.
+
 Products follow the paper's simplifications: I·A = A, diag(a)·diag(b) =
 diag(a ⊗ b), 1ᵀ·diag(x) = xᵀ, aᵀ·diag(b) = (a ⊗ b)ᵀ, aᵀ·1 = sum(a),
 diag(a)·1 = a.  A dot product is first written as sum(a ⊗ b), as in §5.
