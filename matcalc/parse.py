@@ -760,7 +760,8 @@ class _Parser:
 
     def integer(self, value: int, node: ast.AST) -> Expr:
         limit, bits = self.limits.max_integer_digits, abs(value).bit_length()
-        if bits > limit * 3.33 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
+        # a number below 10**limit has at most limit * log2(10) + 1 bits (2**99 has 30 digits)
+        if bits > limit * 3.33 + 1 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
             raise self.error(LimitError, f"integer has more than {limit} digits", node)
         return sympy.Integer(value)
 

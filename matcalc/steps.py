@@ -49,6 +49,8 @@ class Problem:
     output: Symbol
     declarations: tuple = ()
     """Declared vectors and matrices (``linalg.Declaration``); empty for scalar problems."""
+    order: int = 1
+    """The order of the derivative: 2 for d²y/dx², or for the Hessian of a gradient problem."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +180,30 @@ class Part(Step):
     steps: tuple[Step, ...]
     result: Expr
     partial: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stage(Step):
+    """One order of a higher derivative: ``expr`` (the previous order's result, or the input
+    for order 1) differentiated by ``wrt`` with the same method, giving ``result``.
+
+    For a Hessian, stage 2 differentiates each entry of the gradient (named ``y_x``, the
+    textbook's subscript notation for ∂y/∂x) by every variable, and ``result`` is the
+    symmetric matrix of second partial derivatives.
+    """
+
+    kind: ClassVar[str] = "stage"
+    of: Symbol
+    wrt: tuple[Symbol, ...]
+    order: int
+    expr: Math
+    steps: tuple[Step, ...]
+    result: Math
+    partial: bool = False
+    hessian: bool = False
+    names: tuple[Symbol, ...] = ()
+    """How the stage's steps name what they differentiate: y' for dy/dx, or y_x, y_y for
+    the entries of the gradient."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -43,6 +43,7 @@ from sympy import (
     cancel,
     count_ops,
     expand,
+    factor_terms,
     nan,
     sign,
     zoo,
@@ -50,7 +51,14 @@ from sympy import (
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
-from matcalc.engine.simplify import has_fraction
+from matcalc.engine.simplify import (
+    CANCEL_TERMS,
+    EXPAND_TERMS,
+    bounded,
+    expansion_terms,
+    fraction_terms,
+    has_fraction,
+)
 from matcalc.functions import rewrite_builtin
 from matcalc.steps import Math, Verify
 
@@ -78,9 +86,13 @@ def _symbolically_zero(diff: Expr) -> bool:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
+        rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
+        if rewrite is cancel and fraction_terms(diff) > CANCEL_TERMS:
+            continue
         try:
-            if rewrite(diff) == 0:
+            if bounded(rewrite, diff) == 0:
                 return True
         except Exception:
             continue

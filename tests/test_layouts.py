@@ -376,7 +376,7 @@ def test_assemble_states_the_shape() -> None:
 def test_a_vector_by_a_matrix_is_labelled_by_vec(layout: str) -> None:
     d = matcalc.derive("W @ x", "W", vectors=["x"], matrices=["W:N,n"], layout=layout)
     assert d.verified is True
-    text = d.to_text()
+    text = d.to_text(width=0)  # phrases whole: not wrapped to 80 columns
     assert "∂y/∂vec(W) = I ⊗ₖ" in text and "∂y/∂W" not in text
     assert "rows stacked" in text
     W, x = mat("W", 2, 3), vec("x", 3)

@@ -41,6 +41,10 @@ from matcalc.symbols import names_used
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
+    if problem.order > 1:
+        from matcalc.engine.higher import build_higher
+
+        return build_higher(problem, deadline)
     taken = names_used(problem.exprs) | set(problem.wrt)
     if problem.declarations:
         return _vector(problem, taken, deadline)

@@ -36,6 +36,7 @@ from matcalc.steps import (
     Reshape,
     Shape,
     Simplify,
+    Stage,
     Step,
     Substitute,
     TotalDerivative,
@@ -52,6 +53,7 @@ SECTION_OF = {
     "Simplify": "simplify",
     "Verify": "verify",
     "Part": "part",
+    "Stage": "stage",
     "Assemble": "assemble",
     "Explicit": "explicit",
     "Reshape": "reshape",
@@ -95,7 +97,7 @@ def sections(steps: Iterable[Step]) -> list[Section]:
     out: list[Section] = []
     for step in steps:
         key = section_key(step)
-        if out and out[-1].key == key and key not in ("part", "other"):
+        if out and out[-1].key == key and key not in ("part", "stage", "other"):
             out[-1] = Section(key, (*out[-1].steps, step))
         else:
             out.append(Section(key, (step,)))
@@ -158,7 +160,7 @@ class Renderer(StepVisitor):
             if isinstance(step, Explicit):
                 sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
                 heading = self._heading(self._msg("section.explicit", sizes=sizes))
-                items = [Line(self._result_name(d), (self._display(step.value),))]
+                items = self._value_lines(self._result_name(d), step.value)
                 blocks.append(self._section(heading, items))
         for step in d.steps:
             if isinstance(step, Verify):
@@ -178,7 +180,10 @@ class Renderer(StepVisitor):
         kind = p.kind
         if kind == "derivative" and p.exprs[0].free_symbols - set(p.wrt):
             kind = "partial"  # "holding the other variables constant"
-        items: list[Any] = [self._msg(f"problem.{kind}", wrt=self._inline(self._list(p.wrt)))]
+        if p.order > 1:
+            kind = "hessian" if p.kind == "gradient" else "order"
+        wrt = self._inline(self._list(p.wrt))
+        items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order))]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
         if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
             items.append(self._msg(f"layout.{p.layout}"))
@@ -217,7 +222,7 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        items: list[Any] = [Line(self._result_name(d), (self._display(d.result),))]
+        items: list[Any] = self._value_lines(self._result_name(d), d.result)
         items += [item for s in d.steps if isinstance(s, Shape) for item in self._render(s)]
         return self._section(heading, items)
 
@@ -241,6 +246,10 @@ class Renderer(StepVisitor):
 
     def _result_name(self, d: Any) -> Any:
         p = d.problem
+        if p.order > 1:
+            if p.kind == "gradient":
+                return self._m(Symbol("H"))
+            return self._d_order(p.output, p.wrt[0], self._is_partial(d), p.order)
         if p.kind == "gradient":
             return self._gradient_name(p.output)
         if p.kind == "jacobian":
@@ -263,6 +272,10 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
+        elif step.topic == "simplify_cut":
+            text = self._msg("note.simplify_cut")
+        elif step.topic == "unused" and step.math is not None:  # the variable, not a display
+            return [self._msg("note", text=self._msg("note.unused", name=self._inline(self._m(step.math))))]
         else:
             text = self._escape(step.explanation or step.topic)
         items: list[Any] = [self._msg("note", text=text)]
@@ -342,6 +355,51 @@ class Renderer(StepVisitor):
             self._depth -= 1
         return [Block(self.BLOCK_SEP.join([heading, *inner]))]
 
+    def _render_Stage(self, step: Stage) -> list[Any]:
+        """One order of a higher derivative: what it differentiates, its steps, its result."""
+        x = step.wrt[0]
+        if step.hessian:
+            title = self._msg("stage.hessian", order=Prose(step.order))
+        elif step.order == 1:
+            title = self._msg("stage.first", order=Prose(1))
+        else:
+            title = self._msg("stage.again", order=Prose(step.order),
+                              previous=Prose(step.order - 1))
+        heading = self._heading(title)
+        self._depth += 1
+        try:
+            blocks = []
+            if step.hessian:  # y_x = ∂y/∂x = …, one per entry of the gradient
+                lines = [Line(self._m(n), (self._d(step.of, w, True), self._m(g)))
+                         for n, w, g in zip(step.names, step.wrt, step.expr)]
+                blocks.append(self._section(None, lines))
+            elif step.order > 1:  # y' = dy/dx = …
+                before = self._d_order(step.of, x, step.partial, step.order - 1)
+                lines = [Line(self._m(step.names[0]), (before, self._m(step.expr)))]
+                blocks.append(self._section(None, lines))
+            blocks += self._steps(step.steps)
+            if step.hessian:
+                items: list[Any] = [self._msg("stage.hessian.assemble")]
+                items += self._value_lines(self._m(Symbol("H")), step.result)
+                blocks.append(self._section(None, items))
+            elif step.order > 1:
+                name = self._d_order(step.of, x, step.partial, step.order)
+                inner = self._d(step.names[0], x, step.partial)
+                blocks.append(self._section(None, [Line(name, (inner, self._m(step.result)))]))
+        finally:
+            self._depth -= 1
+        return [Block(self.BLOCK_SEP.join([heading, *blocks]))]
+
+    def _value_lines(self, name: Any, value: Any) -> list[Any]:
+        """name = value, displayed; a format may write a matrix too wide for the page
+        entry by entry."""
+        return [Line(name, (self._display(value),))]
+
+    def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> Any:
+        """dᵏy/dxᵏ; a format overrides it (the base writes d/dx k times)."""
+        name = self._d(of, wrt, partial)
+        return name if order == 1 else f"{name}^{order}"
+
     def _render_Assemble(self, step: Assemble) -> list[Any]:
         shape = self._inline(self._shape_math(step.size)) if step.size else Prose(step.shape)
         sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=shape)
@@ -388,7 +446,7 @@ class Renderer(StepVisitor):
         return [self._msg(key, **kw)]
 
     def _render_Explicit(self, step: Explicit) -> list[Any]:
-        return [Line(self._d(step.of, step.wrt, True), (self._display(step.value),))]
+        return self._value_lines(self._d(step.of, step.wrt, True), step.value)
 
     def _render_Verify(self, step: Verify) -> list[Any]:
         if step.status is None:
