@@ -95,6 +95,7 @@ from matcalc.functions import cbrt, log2, log10, sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import (
     SCALAR,
+    MatrixName,
     MatT,
     MatVec,
     MMul,
@@ -322,8 +323,7 @@ def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
 def _column_matrix(expr: Expr) -> bool:
     """An r×1 matrix that is not a vector: Xᵀ of a 1×n X, or a product of matrices."""
     return isinstance(expr, (MatT, MMul)) or (
-        not vector_valued(expr) and any(s.is_Symbol and type(s).__name__ == "MatrixName"
-                                        for s in expr.free_symbols)
+        not vector_valued(expr) and any(isinstance(s, MatrixName) for s in expr.free_symbols)
     )
 
 
