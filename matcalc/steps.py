@@ -212,3 +212,7 @@ class Verify(Step):
     detail: str = ""
     sizes: tuple[tuple[Symbol, int], ...] = ()
     """For a vector result: the sizes at which the components were compared."""
+    where: tuple[Expr, ...] = ()
+    """Expressions that were real at every point compared (the sign(u) rule for |u|)."""
+    functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
+    """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""

@@ -131,6 +131,15 @@ class JsonRenderer(StepVisitor):
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
             kw["points"] = step.points
+            if step.status and step.where:
+                key += ".where"
+                kw["where"] = ", ".join(map(self._str, step.where))
+            if step.status and step.functions:
+                key += ".numeric" if step.points else ""
+                kw["functions"] = "; ".join(
+                    f"({k}) " + ", ".join(f"{self._str(f)} = {self._str(v)}" for f, v in row)
+                    for k, row in enumerate(step.functions, 1)
+                )
         elif isinstance(step, LocalDerivative):
             kw["rule"] = step.rule
             if step.held_constant:
