@@ -23,7 +23,14 @@ from matcalc.linalg import declare, is_scalar
 from matcalc.parse import parse, real_argument
 from matcalc.steps import Math, Note, Part, Problem, Verify
 from matcalc.symbols import output_name
-from matcalc.verify import not_real_somewhere, verify, verify_by_substitution, verify_explicit
+from matcalc.verify import (
+    not_real_somewhere,
+    substitute_functions,
+    substitutions,
+    verify,
+    verify_by_substitution,
+    verify_explicit,
+)
 
 LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -109,12 +116,7 @@ def _verify_scalar(problem: Problem, result, deadline: Deadline) -> tuple[tuple[
     says so, and the check covers exactly that set.
     """
     exprs = problem.exprs
-    if any(e.atoms(AppliedUndef) for e in exprs):
-        check = verify_by_substitution(
-            result, lambda concrete: reference(problem, concrete), exprs, deadline,
-            truths_of=lambda concrete: _truths(problem, concrete),
-        )
-        return (), check
+    unknown = any(e.atoms(AppliedUndef) for e in exprs)
     where = _complex_arguments(exprs, deadline)
     notes = tuple(
         Note(topic="real", math=u, explanation=(
@@ -123,20 +125,32 @@ def _verify_scalar(problem: Problem, result, deadline: Deadline) -> tuple[tuple[
             "and it is checked there."))
         for u in where
     )
-    check = verify(result, reference(problem), deadline, domain=exprs, where=where,
-                   truths=_truths(problem, exprs))
+    if unknown:
+        check = verify_by_substitution(
+            result, lambda concrete: reference(problem, concrete), exprs, deadline,
+            truths_of=lambda concrete: _truths(problem, concrete), where=where,
+        )
+    else:
+        check = verify(result, reference(problem), deadline, domain=exprs, where=where,
+                       truths=_truths(problem, exprs))
     return notes, check
 
 
 def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
     """The arguments of |·| and sign in ``exprs`` that are not real at some point where the
-    expressions are (√x in |√x|, ln x in |ln x|)."""
+    expressions are (√x in |√x|, ln x in |ln x|); with unknown functions, for one of the
+    concrete functions the check substitutes."""
+    choices = substitutions(exprs) if any(e.atoms(AppliedUndef) for e in exprs) else [{}]
+    concrete = [[substitute_functions(e, c) for e in exprs] if c else exprs for c in choices]
     out: list[Expr] = []
     for e in exprs:
         for node in preorder_traversal(e):
             if isinstance(node, (Abs, sign)) and node.args[0] not in out:
                 u = node.args[0]
-                if u.is_extended_real is not True and not_real_somewhere(u, exprs, deadline):
+                if u.is_extended_real is True:
+                    continue
+                if any(not_real_somewhere(substitute_functions(u, c) if c else u, domain, deadline)
+                       for c, domain in zip(choices, concrete)):
                     out.append(u)
     return tuple(out)
 

@@ -517,6 +517,7 @@ def verify_by_substitution(
     exprs: Sequence[Expr],
     deadline: Deadline = NEVER,
     truths_of=None,
+    where: Sequence[Expr] = (),
 ) -> Verify:
     """Verify a result with unknown functions: for three concrete choices of them, compare
     the substituted result with SymPy's derivative of the substituted input.
@@ -532,7 +533,8 @@ def verify_by_substitution(
         reference = reference_of(concrete)
         ours = substitute_functions(result, substitution)
         truths = truths_of(concrete) if truths_of else None
-        check = verify(ours, reference, deadline, domain=concrete, truths=truths)
+        narrowed = [substitute_functions(w, substitution) for w in where]
+        check = verify(ours, reference, deadline, domain=concrete, where=narrowed, truths=truths)
         statuses.append(check.status)
         points = max(points, check.points)
         if check.status is False:
@@ -545,7 +547,8 @@ def verify_by_substitution(
         reference=reference,
         points=points,
         functions=functions,
-        explanation=_explain(status, "substitution", points, (), functions),
+        where=tuple(where),
+        explanation=_explain(status, "substitution", points, tuple(where), functions),
     )
 
 
