@@ -44,9 +44,11 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Sequence
 from math import comb
 
+import mpmath
 from sympy import (
     Abs,
     Add,
@@ -62,6 +64,7 @@ from sympy import (
     Mul,
     Pow,
     Rational,
+    S,
     Subs,
     Symbol,
     acos,
@@ -91,6 +94,8 @@ POINTS = 12
 """Agreeing points that make a numeric check True (at least 3 are needed when fewer are found)."""
 TRIES = 40
 MAX_SPECIAL = 8
+SPECIAL_SECONDS = 0.5
+"""Time for finding the kinks and domain boundaries of the input (the points beside them)."""
 SCALES = ((1e-6, 1e-3), (1e-3, 0.1), (0.1, 3.0), (3.0, 100.0))
 LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
@@ -204,9 +209,11 @@ class _Sampler:
     def special(self) -> list[dict[Symbol, Expr]]:
         """Points on both sides of the kinks and domain boundaries, near but not on them."""
         boundaries = _boundaries(self.domain if self.domain is not None else [])
+        boundaries = sorted((b for b in boundaries if count_ops(b) <= 60), key=count_ops)
         points: list[dict[Symbol, Expr]] = []
-        for b in boundaries[:6]:
-            if len(points) >= MAX_SPECIAL:
+        budget = time.monotonic() + SPECIAL_SECONDS
+        for b in boundaries[:4]:
+            if len(points) >= MAX_SPECIAL or time.monotonic() > budget:
                 break
             base = self.draw()
             s = sorted(b.free_symbols, key=str)[0]
@@ -236,7 +243,7 @@ class _Sampler:
             if v0 is None or v1 is None or (v0 > 0) == (v1 > 0):
                 continue
             lo, hi, vlo = t0, t1, v0
-            for _ in range(60):
+            for _ in range(40):
                 mid = (lo + hi) / 2
                 vm = at(mid)
                 if vm is None:
@@ -322,8 +329,27 @@ def _numeric(
 
 
 def _value(expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30) -> complex | None:
-    """``expr`` at ``point`` (substituted as ``precision``-digit Floats), or None where it is
-    not a finite number no larger than 1e12."""
+    """``expr`` at ``point``, or None where it is not a finite number no larger than 1e12.
+
+    Evaluated node by node in mpmath at ``precision`` digits (fast on large trees); a node
+    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``."""
+    number: complex | None
+    if precision <= 30:
+        try:
+            with mpmath.workdps(precision):
+                number = complex(_mp(expr, {s: mpmath.mpf(v) for s, v in point.items()}, {}))
+        except _Unknown:
+            number = _sympy_value(expr, point, digits, precision)
+        except (ArithmeticError, ValueError, TypeError, OverflowError):
+            return None
+    else:
+        number = _sympy_value(expr, point, digits, precision)
+    if number is None or number != number or abs(number) > LARGE:
+        return None
+    return number
+
+
+def _sympy_value(expr: Expr, point, digits: int, precision: int) -> complex | None:
     try:
         at = {s: Float(v, precision) for s, v in point.items()}
         value = expr.xreplace(at).evalf(digits)
@@ -332,12 +358,77 @@ def _value(expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: i
     if value.has(nan, zoo) or value.free_symbols or not value.is_number:
         return None
     try:
-        number = complex(value)
+        return complex(value)
     except TypeError:
         return None
-    if number != number or abs(number) > LARGE:
-        return None
-    return number
+
+
+class _Unknown(Exception):
+    """A node the mpmath evaluator does not know: SymPy evaluates the expression instead."""
+
+
+_MP_FUNCTIONS = {
+    name: getattr(mpmath, name)
+    for name in ["sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "acot", "asec",
+                 "acsc", "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh",
+                 "acoth", "asech", "acsch", "exp", "erf"]
+}
+_MP_FUNCTIONS["log"] = mpmath.log
+
+
+def _mp(expr: Expr, point: dict, memo: dict):
+    """``expr`` as an mpmath number at ``point`` (mpmath's working precision, 30 digits)."""
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol:
+        if expr not in point:
+            raise _Unknown
+        value = point[expr]
+    elif expr is S.ImaginaryUnit:
+        value = mpmath.mpc(0, 1)
+    elif expr.is_Number or expr.is_NumberSymbol:
+        if expr.is_Number and not expr.is_finite:
+            raise ArithmeticError
+        value = mpmath.mpf(expr.evalf(35))
+    else:
+        args = [_mp(a, point, memo) for a in expr.args]
+        value = _mp_node(expr, args)
+    if isinstance(value, mpmath.mpc) and value.imag == 0:
+        value = value.real
+    memo[expr] = value
+    return value
+
+
+def _mp_node(expr: Expr, args: list):
+    if isinstance(expr, Add):
+        return mpmath.fsum(args)
+    if isinstance(expr, Mul):
+        return mpmath.fprod(args)
+    if isinstance(expr, Pow):
+        base, exponent = args
+        if base == 0 and mpmath.re(exponent) < 0:
+            raise ZeroDivisionError
+        return mpmath.power(base, exponent)
+    name = type(expr).__name__
+    if name in _MP_FUNCTIONS and len(args) == 1:
+        return _MP_FUNCTIONS[name](args[0])
+    if isinstance(expr, Abs):
+        return abs(args[0])
+    if isinstance(expr, sign):
+        return 0 if args[0] == 0 else args[0] / abs(args[0])
+    if isinstance(expr, (Max, Min, Heaviside)):
+        if any(isinstance(a, mpmath.mpc) for a in args):
+            raise ValueError("not real")
+        if isinstance(expr, Max):
+            return max(args)
+        if isinstance(expr, Min):
+            return min(args)
+        if args[0] == 0:
+            if len(args) < 2:
+                raise _Unknown
+            return args[1]
+        return mpmath.mpf(1) if args[0] > 0 else mpmath.mpf(0)
+    raise _Unknown
 
 
 def _differ(a: complex, b: complex) -> bool:
