@@ -8,13 +8,14 @@
    expanded; the numeric check decides);
 2. numeric: otherwise both sides are evaluated at seeded pseudo-random points, at full
    double precision (not on a grid), drawn log-uniformly from four scales (1e-6…1e-3,
-   1e-3…0.1, 0.1…3 and 3…100, every other point takes all variables from one scale
+   1e-3…0.1, 0.1…3 and 3…100; every other point takes all variables from one scale
    and sign in turn, the others mix them), plus up to ``MAX_SPECIAL``
    points on both sides of each kink and domain boundary of the input (1e-6 and 1e-3
-   away, relatively).  Each side is evaluated at the point (as 30-digit floats, to 15
-   digits) and compared with relative tolerance ``TOLERANCE`` = 1e-9; a disagreement is
-   confirmed at 60 digits, and a point whose values move between the two precisions
-   (sin(e²⁰⁰)) is skipped as ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at least 3)
+   away, relatively).  Each side is evaluated at the point node by node in mpmath at 30
+   digits (a node mpmath lacks: SymPy's ``evalf``) and compared with relative tolerance
+   ``TOLERANCE`` = 1e-9; a disagreement is confirmed by SymPy's ``evalf`` at 60 digits,
+   and a point whose values move between the two (sin(e²⁰⁰)) is skipped as
+   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at least 3)
    gives True; any point disagreeing gives False; fewer than 3 gives None (undecided,
    shown as "not verified").  A point is skipped where a side is not a finite number
    (a pole, ln of 0, a value above 1e12 such as exp(100)).  ``deadline`` is checked
