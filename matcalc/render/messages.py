@@ -75,7 +75,7 @@ EN: dict[str, str] = {
     "verify.substitution.numeric.where": "Verified by substitution where {where} is real: with "
     "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
     "expression there (numeric check at up to {points} points).",
-    "note.real": "the rule d{abs}/d{u} = {sign} (and d{sign}/d{u} = 0) holds only where {u} is "
+    "note.real": "the rule d{abs}/d{u} = {sign} (and d {sign}/d{u} = 0) holds only where {u} is "
     "real, and {arg} is not real at every point where the expression is defined. The result "
     "holds where {arg} is real, and it is checked there.",
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
@@ -160,7 +160,7 @@ ZH: dict[str, str] = {
     "结果与 SymPy 对代入后表达式求得的导数相等（符号验证）。",
     "verify.substitution.numeric.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 "
     "{functions}，结果与 SymPy 对代入后表达式求得的导数相等（最多在 {points} 个点上数值验证）。",
-    "note.real": "法则 d{abs}/d{u} = {sign}（以及 d{sign}/d{u} = 0）只在 {u} 为实数处成立，而 {arg} 并非在"
+    "note.real": "法则 d{abs}/d{u} = {sign}（以及 d {sign}/d{u} = 0）只在 {u} 为实数处成立，而 {arg} 并非在"
     "表达式有定义的每一点都是实数。所得结果在 {arg} 为实数处成立，验证也只在这些点上进行。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
