@@ -375,6 +375,10 @@ _MP_FUNCTIONS = {
                  "acoth", "asech", "acsch", "exp", "erf"]
 }
 _MP_FUNCTIONS["log"] = mpmath.log
+_GROWING = {"exp", "sinh", "cosh", "tanh", "coth", "sech", "csch"}
+_PERIODIC = {"sin", "cos", "tan", "cot", "sec", "csc"}
+_HUGE = 1e4
+"""Beyond e^(10⁴) a value is far above ``LARGE``; mpmath would still build it, slowly."""
 
 
 def _mp(expr: Expr, point: dict, memo: dict):
@@ -407,11 +411,19 @@ def _mp_node(expr: Expr, args: list):
         return mpmath.fprod(args)
     if isinstance(expr, Pow):
         base, exponent = args
-        if base == 0 and mpmath.re(exponent) < 0:
-            raise ZeroDivisionError
+        if base == 0:
+            if mpmath.re(exponent) < 0:
+                raise ZeroDivisionError
+            return mpmath.power(base, exponent)
+        if abs(exponent) * (abs(mpmath.log(abs(base))) + 1) > _HUGE:  # e^(±10⁴) and beyond
+            raise OverflowError
         return mpmath.power(base, exponent)
     name = type(expr).__name__
     if name in _MP_FUNCTIONS and len(args) == 1:
+        if name in _GROWING and abs(mpmath.re(args[0])) > _HUGE:
+            raise OverflowError  # far out of range
+        if name in _PERIODIC and abs(args[0]) > 1e12:
+            raise OverflowError  # no digit of sin(10¹³) is left at 30 digits
         return _MP_FUNCTIONS[name](args[0])
     if isinstance(expr, Abs):
         return abs(args[0])
