@@ -217,3 +217,24 @@ def test_no_wrong_verified_result_on_the_inputs_domain(text, inner, outer):
         assert abs(ours - truth) <= 1e-6 * max(1, abs(truth)), (text, x0, ours, truth)
         compared += 1
     assert compared >= 2, text
+
+
+def test_huge_intermediate_values_skip_the_point_quickly():
+    """exp(exp(x)) at x = 50 is far above 1e12: no value, and mpmath is not asked to build it
+    (it once ran out of memory inside an unknown-function check)."""
+    start = time.monotonic()
+    assert V._value(exp(exp(exp(x))), {x: sympy.Float(50, 30)}) is None
+    assert V._value(sin(exp(x)), {x: sympy.Float(60, 30)}) is None  # no digit left
+    assert V._value(log(exp(x) + 1), {x: sympy.Float(60, 30)}) == pytest.approx(60)
+    assert time.monotonic() - start < 1
+
+
+def test_mpmath_and_sympy_agree_on_branches():
+    """The fast evaluator takes the principal branches SymPy takes."""
+    for e in [log(x), sqrt(x), x ** Rational(1, 3), sympy.acos(x), sympy.asin(x), sympy.acosh(x),
+              sympy.atanh(x), sympy.acot(x), sympy.asec(x), sympy.acsc(x), sympy.sign(sqrt(x)),
+              Abs(log(x))]:
+        for x0 in (-2.5, -0.5, 0.5, 2.5):
+            point = {x: sympy.Float(x0, 30)}
+            fast, slow = V._value(e, point), V._sympy_value(e, point, 15, 30)
+            assert fast == pytest.approx(slow, rel=1e-12, abs=1e-12), (e, x0)
