@@ -73,7 +73,7 @@ def declare(vectors=(), matrices=()) -> Shapes:
     """Declarations from "w", "y:N" (vectors, default length n) and "X:N,n" (matrices, default n×n)."""
     shapes: Shapes = {}
     n = Symbol("n", integer=True, positive=True)
-    for item in _items(vectors):
+    for item in _items(vectors, vectors=True):
         name, _, size = item.partition(":")
         symbol = VectorName(_name(name), real=True)
         shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
@@ -90,13 +90,17 @@ def declare(vectors=(), matrices=()) -> Shapes:
     return shapes
 
 
-def _items(spec) -> list[str]:
+def _items(spec, *, vectors: bool = False) -> list[str]:
     if isinstance(spec, str):
         spec = [spec]
     out: list[str] = []
     for entry in spec:
-        # "w,x" declares two vectors, but "X:N,n" is one matrix with two sizes
-        out.extend(entry.split(";") if ":" in entry else entry.split(","))
+        # "w,x" and "b:m,v:m" declare two vectors (a vector has one size), but "X:N,n" is
+        # one matrix with two sizes: matrices are separated by ";" once a size is given
+        if vectors:
+            out.extend(entry.replace(";", ",").split(","))
+        else:
+            out.extend(entry.split(";") if ":" in entry else entry.split(","))
     return [s.strip() for s in out if s.strip()]
 
 

@@ -91,7 +91,18 @@ class _Notation(_Memo):
 
 
 class SympyStrPrinter(_Memo, StrPrinter):
-    """``str()`` exactly (what ``parse_expr`` reads back), memoised."""
+    """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
+    in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
+    back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
+
+    def _print_log10(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 10)"
+
+    def _print_log2(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 2)"
+
+    def _print_cbrt(self, expr: Basic) -> str:
+        return f"real_root({self._print(expr.args[0])}, 3)"
 
 
 def _undefined_derivative(expr: Derivative) -> tuple[AppliedUndef, int] | None:
@@ -141,6 +152,11 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
     def _print_sign(self, expr: Basic, exp: str | None = None) -> str:
         tex = rf"\operatorname{{sign}}\left({self._print(expr.args[0])}\right)"
         return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
+
+    def _print_atan2(self, expr: Basic, exp: str | None = None) -> str:
+        args = ", ".join(self._print(a) for a in expr.args)
+        name = r"\operatorname{atan2}" + (f"^{{{exp}}}" if exp else "")
+        return rf"{name}\left({args}\right)"
 
     def _print_Pow(self, expr: Pow) -> str:
         # sigmoid._latex takes no ``exp``: print σ(x)^n here (roots and 1/σ go to SymPy)
@@ -241,6 +257,12 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
     def _print_sigmoid(self, expr: Basic) -> str:
         return ("σ(%s)" if self._uni else "sigmoid(%s)") % self._print(expr.args[0])
 
+    def _print_log10(self, expr: Basic) -> str:
+        return ("log₁₀(%s)" if self._uni else "log10(%s)") % self._print(expr.args[0])
+
+    def _print_log2(self, expr: Basic) -> str:
+        return ("log₂(%s)" if self._uni else "log2(%s)") % self._print(expr.args[0])
+
     def _print_Abs(self, expr: Basic) -> str:
         return f"|{self._print(expr.args[0])}|"
 
@@ -329,6 +351,14 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
 
     def _print_Label(self, expr: Label) -> prettyForm:
         return prettyForm(expr.name)
+
+    def _print_atan2(self, expr: Basic) -> prettyForm:
+        # not _print_Function: it draws the name as a symbol, atan₂
+        name = prettyForm("atan2")
+        args = prettyForm(*self._print_seq(expr.args, delimiter=", ").parens())
+        form = prettyForm(*args.left(name), binding=prettyForm.FUNC)
+        form.prettyFunc, form.prettyArgs = name, args  # for a power: atan2²(y, x)
+        return form
 
     def _prime(self, f: AppliedUndef, n: int, arg: Basic) -> prettyForm:
         name = f.func.__name__ + PRIME[self._use_unicode] * n

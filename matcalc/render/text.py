@@ -27,6 +27,9 @@ ASCII = str.maketrans(
 Frag = Any  # a str, or a prettyForm for 2D pieces (matrices, the result)
 
 
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
 class TextRenderer(Renderer):
     """Plain lines: "Step 1 — …", then ``lhs = rhs = …  (rule)`` indented by two spaces."""
 
@@ -38,6 +41,7 @@ class TextRenderer(Renderer):
             {"use_unicode": unicode}, self._memos.setdefault(f"pretty{unicode}", {})
         )
         self._times = "·" if unicode else "*"
+        self.CROSS = "×" if unicode else "x"
         self._partial_d = "∂" if unicode else "del "  # ASCII: del u/del x, not du/dx
 
     def render(self, d: Any) -> str:
@@ -65,6 +69,13 @@ class TextRenderer(Renderer):
     def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> str:
         d = self._partial_d if partial else "d"
         return f"{d}{self._m(of)}/{d}{self._m(wrt)}"
+
+    def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
+        if order == 1:
+            return self._d(of, wrt, partial)
+        d = self._partial_d if partial else "d"
+        k = str(order).translate(_SUPERSCRIPTS) if self.unicode else f"^{order}"
+        return f"{d}{k}{self._m(of)}/{d}{self._m(wrt)}{k}"
 
     def _op(self, wrt: Symbol, partial: bool, expr: Any) -> Frag:
         d = self._partial_d if partial else "d"
