@@ -278,7 +278,8 @@ class Verify(Step):
     """The result compared with SymPy's own derivative.
 
     ``status`` is True (equal), False (a bug: they differ) or None (undecided).
-    ``method`` is "symbolic" or "numeric"; ``reference`` is SymPy's derivative.
+    ``method`` is "symbolic", "numeric" or "substitution" (unknown functions replaced by
+    concrete ones); ``reference`` is SymPy's derivative.
     """
 
     kind: ClassVar[str] = "verify"
