@@ -157,8 +157,13 @@ def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
     """The arguments of |·| and sign in ``exprs`` that are not real at some point where the
     expressions are (√x in |√x|, ln x in |ln x|); with unknown functions, for one of the
     concrete functions the check substitutes."""
-    choices = substitutions(exprs) if any(e.atoms(AppliedUndef) for e in exprs) else [{}]
-    concrete = [[substitute_functions(e, c) for e in exprs] if c else exprs for c in choices]
+    choices, concrete = [], []
+    for choice in substitutions(exprs) if any(e.atoms(AppliedUndef) for e in exprs) else [{}]:
+        try:
+            concrete.append([substitute_functions(e, choice) for e in exprs] if choice else exprs)
+            choices.append(choice)
+        except (ArithmeticError, TypeError, ValueError):  # no real input with this choice
+            continue
     out: list[Expr] = []
     for e in exprs:
         for node in preorder_traversal(e):
@@ -166,10 +171,17 @@ def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
                 u = node.args[0]
                 if u.is_extended_real is True:
                     continue
-                if any(not_real_somewhere(substitute_functions(u, c) if c else u, domain, deadline)
-                       for c, domain in zip(choices, concrete)):
+                if any(_not_real_somewhere(u, c, domain, deadline) for c, domain in zip(choices, concrete)):
                     out.append(u)
     return tuple(out)
+
+
+def _not_real_somewhere(u: Expr, choice: dict, domain, deadline: Deadline) -> bool:
+    try:
+        u = substitute_functions(u, choice) if choice else u
+    except (ArithmeticError, TypeError, ValueError):
+        return False
+    return not_real_somewhere(u, domain, deadline)
 
 
 def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:

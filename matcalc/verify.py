@@ -629,22 +629,25 @@ def verify_by_substitution(
     ``reference_of(exprs)`` is SymPy's derivative of the (substituted) input, in the
     problem's shape; ``truths_of(exprs)`` gives the per-entry (input, variable) pairs.
     """
-    subs = substitutions(exprs)
-    statuses, points, reference = [], 0, None
-    for substitution in subs:
+    statuses, points, reference, used = [], 0, None, []
+    for substitution in substitutions(exprs):
         deadline.check()
-        concrete = [substitute_functions(e, substitution) for e in exprs]
-        reference = reference_of(concrete)
-        ours = substitute_functions(result, substitution)
-        truths = truths_of(concrete) if truths_of else None
-        narrowed = [substitute_functions(w, substitution) for w in where]
+        try:
+            concrete = [substitute_functions(e, substitution) for e in exprs]
+            reference = reference_of(concrete)
+            ours = substitute_functions(result, substitution)
+            truths = truths_of(concrete) if truths_of else None
+            narrowed = [substitute_functions(w, substitution) for w in where]
+        except (ArithmeticError, TypeError, ValueError):  # max(acos(e^(2/3)), x): no real input
+            continue
         check = verify(ours, reference, deadline, domain=concrete, where=narrowed, truths=truths)
         statuses.append(check.status)
+        used.append(substitution)
         points = max(points, check.points)
         if check.status is False:
             break
-    status = _overall(statuses)
-    functions = _describe(subs)
+    status = _overall(statuses) if statuses else None
+    functions = _describe(used)
     return Verify(
         status=status,
         method="substitution",
