@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import collections
 import random
+import re
 import sys
 import time
 
@@ -33,6 +34,7 @@ from matcalc.errors import InternalError, MatcalcError
 UNARY = ["sin", "cos", "tan", "exp", "ln", "sqrt", "atan", "sinh", "cosh", "tanh", "asin",
          "acos", "sigmoid", "cot", "asinh"]
 COMPLEX_ON_PART = ["sqrt", "ln", "acos", "asin", "acosh", "atanh"]
+_HAS_X = re.compile(r"\bx\b")
 NUMBERS = ["2", "3", "1/2", "5", "pi", "e", "3/4", "10"]
 
 
@@ -75,12 +77,12 @@ class Generator:
 
     def composition(self) -> str:
         text = self.tree(4)
-        return text if "x" in text else f"{text} + x"
+        return text if _HAS_X.search(text) else f"{text} + x"
 
     def kink(self) -> str:
         """|u|, max(u, v), min(u, c), also of u complex on part of the line."""
         u = self.tree(2)
-        if "x" not in u:
+        if not _HAS_X.search(u):
             u = f"{u} + x"
         if self.rng.random() < 0.5:
             u = f"{self.pick(COMPLEX_ON_PART)}({u})"
@@ -94,7 +96,7 @@ class Generator:
             if depth > 0 and self.rng.random() < 0.4:
                 return self.unknown(depth - 1)
             text = self.tree(2)
-            return text if "x" in text or self.rng.random() < 0.3 else f"{text} * x"
+            return text if _HAS_X.search(text) or self.rng.random() < 0.3 else f"{text} * x"
 
         name = self.pick(["f", "g"])
         kind = self.pick(["call1", "call2", "pow", "op"])
