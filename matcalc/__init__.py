@@ -36,5 +36,15 @@ __all__ = [
     "UsageError",
     "check",
     "derive",
+    "init_printing",
 ]
 __version__ = "0.1.0"
+
+
+def init_printing(**settings) -> None:
+    """Display SymPy expressions, ``Derivation.result`` included, in matcalc's notation
+    (1[z > 0], ln, σ, w·x, xᵀ) in Jupyter, IPython and at the Python prompt: SymPy's
+    ``init_printing`` with matcalc's printers; ``settings`` go to it."""
+    from matcalc.render.printing import init_printing as init
+
+    init(**settings)

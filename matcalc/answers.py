@@ -122,10 +122,11 @@ class Check:
         return self.verdict in ("right", "other_layout")
 
     # -- rendering, as for a Derivation ------------------------------------------------
-    def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
+    def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
+        """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.check import render_check
 
-        return render_check(self, "text", unicode=unicode, lang=lang)
+        return render_check(self, "text", unicode=unicode, lang=lang, width=width)
 
     def to_markdown(self, *, lang: str = "en") -> str:
         from matcalc.render.check import render_check

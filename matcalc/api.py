@@ -10,19 +10,20 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal, sign
 from sympy.core.function import AppliedUndef
 
-from matcalc.deadline import Deadline, Expired, alarm
+from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
-from matcalc.engine.simplify import evaluate
+from matcalc.engine.simplify import budget, evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
-from matcalc.steps import Math, Note, Problem, Verify
+from matcalc.steps import Explicit, Math, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
 from matcalc.verify import (
     not_real_somewhere,
@@ -71,20 +72,59 @@ def derive(
     ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
+
+    The time limit: a result is never returned after it (``LimitError`` instead).
+    In the main thread of a Unix process a SIGALRM timer also interrupts a long
+    SymPy call; it is disarmed when ``derive`` returns or raises, and the caller's
+    own SIGALRM handler and ``alarm``/``setitimer`` timer are restored (a timer
+    of the caller's that falls due meanwhile still reaches the caller's handler on
+    time).  In any other thread no signal is used: the engine checks the clock
+    between its steps and skips every rewrite whose cost it cannot bound, so the
+    limit holds up to one SymPy call; ``derive`` cannot bound memory there, so run
+    it in a subprocess with a memory limit (as the CLI does) to cap that too.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
-    try:
-        with alarm(deadline):
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order)
-    except MatcalcError:
-        raise
-    except Expired:  # the alarm fired just as the block ended
-        raise deadline.error() from None
-    except RecursionError as error:
-        raise LimitError("expression is too deeply nested to differentiate") from error
-    except Exception as error:
-        name = type(error).__name__
-        raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+    _check_counts(expr, wrt)
+    with alarm(deadline), budget() as skipped:  # disarmed on the way out, the caller's timer restored
+        try:
+            return _noted(_derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order), skipped)
+        except MatcalcError:
+            raise
+        except RecursionError as error:
+            raise LimitError("expression is too deeply nested to differentiate") from error
+        except MemoryError as error:
+            raise LimitError("out of memory: the expression grew too large to differentiate") from error
+        except Exception as error:
+            name = type(error).__name__
+            raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+
+
+MAX_ITEMS = 200
+"""Most expressions (rows of a Jacobian) and most variables to differentiate by."""
+
+
+def _check_counts(expr, wrt) -> None:
+    """Refuse a list too long to work through in time, before any work starts."""
+    exprs = 1 if isinstance(expr, (str, Expr)) else len(expr) if isinstance(expr, Sequence) else 0
+    names = wrt.count(",") + 1 if isinstance(wrt, str) else len(wrt) if isinstance(wrt, (list, tuple)) else 0
+    if exprs > MAX_ITEMS:
+        raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
+    if names > MAX_ITEMS:
+        raise LimitError(f"--wrt lists {names} variables; at most {MAX_ITEMS}")
+
+
+def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
+    """The derivation with a Note, before its checks, when a simplification was cut short."""
+    if not skipped:
+        return derivation
+    steps = list(derivation.steps)
+    at = len(steps)
+    while at and isinstance(steps[at - 1], (Verify, Explicit)):
+        at -= 1
+    note = Note(topic="simplify_cut", explanation=(
+        "The result is not simplified as far as it might be: a rewrite "
+        f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."))
+    return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
 
 
 def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1) -> Derivation:

@@ -8,9 +8,12 @@ failure), and echoes the rendering.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
+import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -63,6 +66,15 @@ Examples:
 Exit status: 0 verified result; 1 mathematical failure, or a result that is
 wrong or not verified; 2 usage, parse or limit error (time, memory, size).
 """
+
+
+WIDTH_OPTION = click.option(
+    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
+    help="Text: wrap lines to this many columns, 0 for never "
+    "(default: $COLUMNS, else the terminal's; 80 into a pipe).",
+)
+"""--width for the commands that print text; ``_width()`` reads it."""
 
 
 class CommandError(click.ClickException):
@@ -262,6 +274,26 @@ def main() -> None:
     """
 
 
+def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
+    """Run the whole command under ``--timeout``: parsing, the derivation, verification,
+    ``--dim`` and rendering (``derive`` bounds its own part the same way inside)."""
+
+    @functools.wraps(command)
+    def run(**kw) -> None:
+        from matcalc.deadline import Deadline, alarm
+        from matcalc.errors import LimitError
+
+        try:
+            with alarm(Deadline(kw["timeout"])):
+                command(**kw)
+        except LimitError as error:
+            if kw.get("fmt") == "json":
+                _echo_json_error(error)
+            raise CommandError(error) from None
+
+    return run
+
+
 @main.command(help=DERIVE_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
@@ -310,10 +342,12 @@ def main() -> None:
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@WIDTH_OPTION
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
+@_within_timeout
 def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, memory, order, standalone,
            ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
@@ -579,8 +613,10 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
               help="Give up (exit 2) after this many seconds (at most 3600).")
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@WIDTH_OPTION
 @click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
               help="Language of the prose (the math is the same).")
+@_within_timeout
 def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
                   ascii_only, lang) -> None:
     from matcalc.answers import check as check_api
@@ -603,7 +639,7 @@ def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, 
         if fmt == "json":
             rendered = result.to_json(indent=2, lang=lang)
         elif fmt == "text":
-            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
         elif fmt == "markdown":
             rendered = result.to_markdown(lang=lang)
         else:
@@ -628,9 +664,21 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
         yield lambda: bar.update(1)
 
 
+def _width() -> int:
+    """Text width: --width, else $COLUMNS, else the terminal's; 80 into a pipe or a file."""
+    context = click.get_current_context(silent=True)
+    width = context.meta.get("matcalc.width") if context is not None else None
+    if width is not None:
+        return width
+    isatty = getattr(sys.stdout, "isatty", None)
+    if os.environ.get("COLUMNS") or (isatty is not None and isatty()):
+        return shutil.get_terminal_size().columns
+    return 80
+
+
 def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:
     if fmt == "text":
-        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
     if fmt == "markdown":
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":

@@ -84,10 +84,13 @@ class Derivation:
         )
         return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 
-    def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
+    def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
+        """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed).render(self)
+        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed, width=width).render(
+            self
+        )
 
     def to_markdown(self, *, lang: str = "en") -> str:
         from matcalc.render.markdown import MarkdownRenderer
@@ -118,11 +121,15 @@ class Derivation:
         return LatexRenderer(memo=self._printed).render_math(self)
 
     def __repr__(self) -> str:
+        from matcalc.render.printing import TextPrinter
+
         p = self.problem
         status = {True: "verified", False: "NOT VERIFIED", None: "not verified"}[self.verified]
         wrt = ", ".join(str(s) for s in p.wrt)
         exprs = "; ".join(p.text)
-        return f"<Derivation of {exprs} by {wrt} = {self.result} ({status}, {len(self.steps)} steps)>"
+        # the result in matcalc's notation (1[z > 0]·xᵀ), as the text output writes it
+        result = TextPrinter({"vectors": bool(p.declarations)}).doprint(self.result)
+        return f"<Derivation of {exprs} by {wrt} = {result} ({status}, {len(self.steps)} steps)>"
 
     def __str__(self) -> str:
         return self.to_text()

@@ -3,9 +3,9 @@
 ``verify(result, reference)`` returns a ``Verify`` step:
 
 1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``, within a
-   budget: skipped on large expressions, and ``expand`` only when the expansion is
-   estimated at no more than ``MAX_EXPANSION`` terms (``(1 + x + x² + x³)⁴⁰`` is not
-   expanded; the numeric check decides);
+   budget: skipped on large expressions, ``expand`` only when ``expansion_terms`` bounds
+   its result by ``EXPAND_TERMS`` (``(1 + x + x² + x³)⁴⁰`` is not expanded, only its
+   common factors taken out), each rewrite bounded in time; the numeric check decides;
 2. numeric: otherwise both sides are evaluated at seeded pseudo-random points, at full
    double precision (not on a grid), drawn log-uniformly from four scales (1e-6…1e-3,
    1e-3…0.1, 0.1…3 and 3…100; every other point takes all variables from one scale
@@ -47,7 +47,6 @@ import math
 import random
 import time
 from collections.abc import Sequence
-from math import comb
 
 import mpmath
 from sympy import (
@@ -76,6 +75,7 @@ from sympy import (
     count_ops,
     exp,
     expand,
+    factor_terms,
     log,
     nan,
     sign,
@@ -85,7 +85,14 @@ from sympy import (
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
-from matcalc.engine.simplify import has_fraction
+from matcalc.engine.simplify import (
+    CANCEL_TERMS,
+    EXPAND_TERMS,
+    bounded,
+    expansion_terms,
+    fraction_terms,
+    has_fraction,
+)
 from matcalc.functions import rewrite_builtin
 from matcalc.steps import Math, Verify
 
@@ -100,7 +107,6 @@ SPECIAL_SECONDS = 0.5
 SCALES = ((1e-6, 1e-3), (1e-3, 0.1), (0.1, 3.0), (3.0, 100.0))
 LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
-MAX_EXPANSION = 400
 _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
 
@@ -115,28 +121,20 @@ def _normalise(expr: Expr) -> Expr:
     return expr
 
 
-def _expansion(expr: Expr) -> int:
-    """A rough count of the terms ``expand`` would produce."""
-    if isinstance(expr, Add):
-        return sum(_expansion(a) for a in expr.args)
-    if isinstance(expr, Mul):
-        return math.prod(_expansion(a) for a in expr.args)
-    if isinstance(expr, Pow) and expr.exp.is_Integer and abs(int(expr.exp)) > 1:
-        k, n = _expansion(expr.base), abs(int(expr.exp))
-        return comb(n + k - 1, k - 1) if k > 1 else 1
-    return 1
-
-
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops(diff) > MAX_SYMBOLIC_OPS or _expansion(diff) > MAX_EXPANSION:
+    if count_ops(diff) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
+        rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
+        if rewrite is cancel and fraction_terms(diff) > CANCEL_TERMS:
+            continue
         try:
-            if rewrite(diff) == 0:
+            if bounded(rewrite, diff) == 0:
                 return True
         except Exception:
             continue
@@ -699,6 +697,8 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
 
     values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
+    if isinstance(values, MatrixBase) and values.shape == (1, 1):  # a vector of length 1: a scalar
+        values = values[0, 0]
     rows, cols = shape_of(expr, shapes)
     if cols == 1 and rows != 1 and not isinstance(values, MatrixBase):  # w - w: the zero vector
         values = ImmutableMatrix.ones(int(rows.subs(dims)), 1) * values

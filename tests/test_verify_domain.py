@@ -27,6 +27,11 @@ def central_difference(expr, x0, h=1e-15):
     return complex(((up - down) / (2 * step)).evalf(20))
 
 
+def flat(text: str, sep: str = " ") -> str:
+    """The output with its line breaks undone (text is filled to the terminal's width)."""
+    return sep.join(text.split())
+
+
 def value(expr, x0):
     return complex(expr.xreplace({x: sympy.Float(x0, 50)}).evalf(20))
 
@@ -48,12 +53,12 @@ def test_abs_of_a_value_complex_on_part_of_the_line(text, truth, where):
     d = matcalc.derive(text, "x")
     assert d.verified is True
     assert d.verification.where == (where,)
-    out = d.to_text()
+    out = flat(d.to_text())
     assert "holds where" in out and "is real, and it is checked there" in out
     assert out.count("Verified where") == 1
     for x0 in (0.37, 1.9, 42.0, 3e-4):
         assert abs(value(d.result, x0) - central_difference(truth, x0)) < 1e-8 * max(1, abs(value(d.result, x0)))
-    assert "为实数处" in d.to_text(lang="zh")
+    assert "为实数处" in flat(d.to_text(lang="zh"), "")
 
 
 def test_a_wrong_result_outside_the_named_set_is_false_without_it():
@@ -75,7 +80,7 @@ def test_max_and_min_of_a_value_that_is_not_real_are_outside_the_domain(text):
 def test_a_real_argument_adds_no_note():
     d = matcalc.derive("abs(x**2 - 1) + abs(sqrt(x**2 + 1))", "x")
     assert d.verified is True and d.verification.where == ()
-    assert "holds where" not in d.to_text()
+    assert "holds where" not in flat(d.to_text())
 
 
 # -- 3: wide sampling --------------------------------------------------------------------------
@@ -117,7 +122,7 @@ def test_unknown_functions_verify_by_substitution(text):
     d = matcalc.derive(text, "x")
     assert d.verified is True
     assert d.verification.method == "substitution"
-    out = d.to_text()
+    out = flat(d.to_text())
     assert "Verified by substitution" in out and "(1) " in out and "(3) " in out
     for leak in ("Derivative(", "d/df(x)", "df(x)", "Dummy", "Subs("):
         assert leak not in out, leak
@@ -143,13 +148,13 @@ def test_substitution_catches_a_wrong_result():
 
 
 def test_g_of_f_shows_a_partial_of_g_not_a_derivative_by_a_function():
-    out = matcalc.derive("g(f(x), x)", "x").to_text()
+    out = flat(matcalc.derive("g(f(x), x)", "x").to_text())
     assert "at u = f(x)" in out and "d/df(x)" not in out
 
 
 def test_substitution_is_stated_in_every_format():
     d = matcalc.derive("f(x)**g(x)", "x")
-    assert "Verified by substitution" in d.to_markdown()
+    assert "Verified by substitution" in flat(d.to_markdown())
     assert d.to_dict()["steps"][-1]["method"] == "substitution"
     assert d.to_dict()["steps"][-1]["functions"]
 
@@ -157,7 +162,7 @@ def test_substitution_is_stated_in_every_format():
 # -- 5: the symbolic budget --------------------------------------------------------------------
 def test_a_large_power_is_not_expanded():
     e = (1 + x + x**2 + x**3) ** 40 / (1 - x) ** 40
-    assert V._expansion(sympy.diff(e, x)) > V.MAX_EXPANSION
+    assert V.expansion_terms(sympy.diff(e, x)) > V.EXPAND_TERMS
     start = time.monotonic()
     d = matcalc.derive("(1+x+x**2+x**3)**40/(1-x)**40", "x")
     assert d.verified is True

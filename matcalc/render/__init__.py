@@ -277,6 +277,8 @@ class Renderer(StepVisitor):
             kw = {"abs": self._inline(self._m(Abs(u))), "sign": self._inline(self._m(sign(u))),
                   "u": self._inline(self._m(u)), "arg": self._inline(self._m_inline(step.math))}
             return [self._msg("note", text=self._msg("note.real", **kw))]
+        elif step.topic == "simplify_cut":
+            text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
             return [self._msg("note", text=self._msg("note.unused", name=self._inline(self._m(step.math))))]
         else:

@@ -16,11 +16,11 @@ from matcalc.render import Line, Renderer
 from matcalc.render.messages import Prose, message
 
 
-def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en") -> Renderer:
+def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> Renderer:
     if fmt == "text":
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang)
+        return TextRenderer(unicode=unicode, lang=lang, width=width)
     if fmt == "markdown":
         from matcalc.render.markdown import MarkdownRenderer
 
@@ -31,9 +31,9 @@ def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en") -> Renderer:
 
 
 def render_check(c: Any, fmt: str, *, unicode: bool = True, standalone: bool = False,
-                 lang: str = "en") -> str:
-    """The check as text, Markdown or LaTeX (``standalone``: a whole document)."""
-    r = _renderer(fmt, unicode=unicode, lang=lang)
+                 lang: str = "en", width: int | None = 80) -> str:
+    """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document)."""
+    r = _renderer(fmt, unicode=unicode, lang=lang, width=width)
     d = c.derivation
     r.configure(d)
     verdict = _verdict_block(r, c)

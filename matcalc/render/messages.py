@@ -58,6 +58,9 @@ EN: dict[str, str] = {
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
     "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "note.simplify_cut": "the result is not simplified as far as it might be: a rewrite "
+    "would have taken too long, so matcalc keeps the form found so far (it is checked all "
+    "the same).",
     "note.unused": "The expression does not depend on {name}, so the derivative with respect "
     "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
@@ -231,6 +234,8 @@ ZH: dict[str, str] = {
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
+    "（结果照样经过检验）。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
@@ -332,6 +337,18 @@ ZH: dict[str, str] = {
     "matrix by which a vector is multiplied (outer product)": "与向量相乘的矩阵（外积）",
     "derivative of the trace": "迹的导数",
     "derivative of each component": "逐分量求导",
+    "derivative of the trace of a product, one term per factor X or Xᵀ (Matrix Cookbook eq. 101: "
+    "∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
+    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
+    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product":
+    "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix":
+    "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
+    "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
+    "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
+    "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",
+    "sum of all entries (a matrix of ones)": "所有元素之和（全 1 矩阵）",
+    "derivative of the Frobenius norm": "Frobenius 范数的导数",
     "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"
     "每个分量只依赖于它自己的 g_i，故为对角矩阵",
     # matcalc check
