@@ -120,15 +120,20 @@ class Derivation:
 
         return LatexRenderer(memo=self._printed).render_math(self)
 
-    def __repr__(self) -> str:
+    @property
+    def result_text(self) -> str:
+        """The result on one line in matcalc's notation, as the text output writes it
+        (xᵀ·(A + Aᵀ), 1[w·x + b > 0]·xᵀ, diag(softmax(z)) - softmax(z)·softmax(z)ᵀ)."""
         from matcalc.render.printing import TextPrinter
 
+        return TextPrinter({"vectors": bool(self.problem.declarations)}).doprint(self.result)
+
+    def __repr__(self) -> str:
         p = self.problem
         status = {True: "verified", False: "NOT VERIFIED", None: "not verified"}[self.verified]
         wrt = ", ".join(str(s) for s in p.wrt)
         exprs = "; ".join(p.text)
-        # the result in matcalc's notation (1[z > 0]·xᵀ), as the text output writes it
-        result = TextPrinter({"vectors": bool(p.declarations)}).doprint(self.result)
+        result = self.result_text
         return f"<Derivation of {exprs} by {wrt} = {result} ({status}, {len(self.steps)} steps)>"
 
     def __str__(self) -> str:

@@ -158,6 +158,8 @@ class Simplify(Step):
     before: Math
     after: Math
     partial: bool = False
+    rewrites: tuple[str, ...] = ()
+    """Named textbook rewrites applied (``engine.textbook``): "softmax", "factor", …"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +169,8 @@ class Note(Step):
     kind: ClassVar[str] = "note"
     topic: str
     math: Math | None = None
+    about: Symbol | None = None
+    """The name a note is about (the y of "when the entries of y sum to 1")."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -141,7 +141,7 @@ def test_logistic_loss_hessian_is_xt_diag_x():
                        "w", vectors=["w", "y:N"], matrices=["X:N,n"], order=2)
     assert d.verified is True
     _check_hessian(d, loss, list(w), {"n": n, "N": N})
-    assert "H = Xᵀ·diag((1 - σ(Xw + b)) ⊗ σ(Xw + b))·X" in d.to_text(width=0)
+    assert "H = Xᵀ·diag(σ(Xw + b) ⊗ (1 - σ(Xw + b)))·X" in d.to_text(width=0)
     assert "Hessian of the components" in d.to_text(width=0)
 
 

@@ -283,10 +283,10 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
     assert "x^T" in sympy.pretty(d.result, use_unicode=False)
     # matcalc's own printers draw the whole result, the gate 1[·] included
-    assert render_printing.pretty(d.result) == "1[b + w·x > 0]⋅xᵀ"
-    assert render_printing.pretty(d.result, use_unicode=False) == "1[b + dot(w, x) > 0]*x^T"
+    assert render_printing.pretty(d.result) == "1[w·x + b > 0]⋅xᵀ"
+    assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
     assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[b + \mathbf{w} \cdot")
-    assert "= 1[b + w·x > 0]·xᵀ (verified" in repr(d)
+    assert "= 1[w·x + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer
 
@@ -296,4 +296,4 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     sys.displayhook(d.result)
-    assert out.getvalue().strip() == "1[b + w·x > 0]⋅xᵀ"
+    assert out.getvalue().strip() == "1[w·x + b > 0]⋅xᵀ"

@@ -51,9 +51,12 @@ def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...
     if problem.kind == "derivative":
         (expr,), (wrt,) = problem.exprs, problem.wrt
         partial = bool(expr.free_symbols - {wrt})
-        return derive_scalar(
+        steps, result = derive_scalar(
             expr, wrt, output=problem.output, partial=partial, taken=taken, deadline=deadline
         )
+        from matcalc.engine.textbook import order_only
+
+        return steps, order_only(result)  # σ(z)(1 − σ(z)), as textbooks write it
     if problem.kind == "jacobian" and fits_vector_chain(problem.exprs, problem.wrt):
         return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken, layout=problem.layout)
     return _assembled(problem, taken, deadline)

@@ -327,17 +327,32 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
     result = calc.tidy(after)
     if result.has(S.NaN, S.ComplexInfinity):
         result = calc.tidy(_constant_paths(after, calc))
+    rewrites: tuple[str, ...] = ()
+    notes: list[Note] = []
+    shapes = getattr(calc, "shapes", None)
+    if shapes:  # vector results in the form textbooks write them
+        from matcalc.engine.textbook import sum_to_one, textbook
+
+        result, rewrites = textbook(result, shapes)
+        notes = [Note(topic="sum_to_one", about=v, math=form)
+                 for v, form in sum_to_one(result, shapes, rewrites)]
+    else:  # scalars: σ(z)(1 − σ(z)), as textbooks write it
+        from matcalc.engine.textbook import order_only
+
+        result = order_only(result)
     simplify = Simplify(
         of=output,
         wrt=wrt,
         before=after,
         after=result,
         partial=partial,
+        rewrites=rewrites,
         explanation="Simplify.",
     )
     steps = [substitution] if after != before else []
     if result != after:
         steps.append(simplify)
+    steps += notes
     return steps, result
 
 

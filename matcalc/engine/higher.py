@@ -122,31 +122,10 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
     sub = replace(problem, text=(str(column),), exprs=(column,), kind="jacobian",
                   output=name, order=1)
     steps, hessian = build(sub, deadline)
-    hessian = _combine_diagonal_terms(hessian)
+    from matcalc.engine.textbook import textbook
+
+    hessian = textbook(hessian, shapes)[0]
     stages.append(Stage(of=output, wrt=(x,), order=2, expr=gradient, steps=steps,
                         result=hessian, partial=True, hessian=True, names=(name,)))
     return tuple(stages), hessian
 
-
-def _combine_diagonal_terms(expr: Math) -> Math:
-    """P·diag(a)·Q + P·diag(b)·Q = P·diag(a + b)·Q, the sum simplified: the logistic
-    loss's Xᵀ diag(y ⊗ σ(1 − σ)) X + Xᵀ diag((1 − y) ⊗ σ(1 − σ)) X is Xᵀ diag(σ ⊗ (1 − σ)) X."""
-    from sympy import Add, factor_terms
-
-    from matcalc.linalg import Diag, MatProd
-
-    if not isinstance(expr, Add):
-        return expr
-    groups: dict = {}
-    rest = []
-    for term in expr.args:
-        if isinstance(term, MatProd) and len(term.args) == 3 and isinstance(term.args[1], Diag):
-            key = (term.args[0], term.args[2])
-            groups.setdefault(key, []).append(term.args[1].args[0])
-        else:
-            rest.append(term)
-    if all(len(v) == 1 for v in groups.values()):
-        return expr
-    combined = [MatProd(p, Diag(factor_terms(Add(*inner).expand())), q)
-                for (p, q), inner in groups.items()]
-    return Add(*rest, *combined)

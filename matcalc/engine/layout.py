@@ -49,6 +49,7 @@ from matcalc.steps import (
     ChainRule,
     LocalDerivative,
     Math,
+    Note,
     PathTerm,
     Reshape,
     Simplify,
@@ -153,15 +154,24 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
             else:
                 step = replace(step, before=t(step.before), after=t(step.after))
         elif isinstance(step, Simplify):
-            step = replace(step, before=t(step.before), after=calc.tidy(t(step.after)))
+            step = replace(step, before=t(step.before), after=_textbook(calc.tidy(t(step.after)), calc))
+        elif isinstance(step, Note) and step.topic == "sum_to_one" and step.math is not None:
+            step = replace(step, math=_textbook(calc.tidy(t(step.math)), calc))
         out.append(step)
-    transposed = calc.tidy(t(result))
+    transposed = _textbook(calc.tidy(t(result)), calc)
     last = _shown(out)
     named = [s for s in out if hasattr(s, "of") and hasattr(s, "wrt")]
     if last is not None and last != transposed and named:
         of, wrt, partial = named[-1].of, named[-1].wrt, getattr(named[-1], "partial", True)
         out.append(Simplify(of=of, wrt=wrt, before=last, after=transposed, partial=partial))
     return tuple(out), transposed
+
+
+def _textbook(expr: Math, calc) -> Math:
+    """The transposed result in textbook form again (tidying merges what it had split)."""
+    from matcalc.engine.textbook import textbook
+
+    return textbook(expr, calc.shapes)[0]
 
 
 def _display_reversed(product: Math, calc) -> Math:

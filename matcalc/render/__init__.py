@@ -277,6 +277,8 @@ class Renderer(StepVisitor):
             kw = {"abs": self._inline(self._m(Abs(u))), "sign": self._inline(self._m(sign(u))),
                   "u": self._inline(self._m(u)), "arg": self._inline(self._m_inline(step.math))}
             return [self._msg("note", text=self._msg("note.real", **kw))]
+        elif step.topic == "sum_to_one" and step.about is not None:
+            text = self._msg("note.sum_to_one", name=self._inline(self._m(step.about)))
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
@@ -348,7 +350,12 @@ class Renderer(StepVisitor):
         return items
 
     def _render_Simplify(self, step: Simplify) -> list[Any]:
-        return [Line(self._d(step.of, step.wrt, step.partial), (self._m(step.after),))]
+        shown = [r for r in step.rewrites if r != "order"]
+        reason = ""
+        if shown:
+            names = "; ".join(message(f"rewrite.{r}", self.lang) for r in shown)
+            reason = self._msg_math("reason", rule=Prose(names))
+        return [Line(self._d(step.of, step.wrt, step.partial), (self._m(step.after),), reason)]
 
     def _render_Part(self, step: Part) -> list[Any]:
         name = self._inline(self._d(step.of, step.wrt, step.partial))

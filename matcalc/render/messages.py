@@ -206,6 +206,14 @@ EN: dict[str, str] = {
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
     "check.differ.entry": "At {where}, entry {entry}: your answer is {yours}, the "
     "derivative is {ours}.",
+    "rewrite.softmax": "recognise softmax",
+    "rewrite.collect": "collect like terms",
+    "rewrite.combine": "add the diagonal terms",
+    "rewrite.factor": "factor out the common factor",
+    "rewrite.distribute": "distribute the constant",
+    "rewrite.transpose": "transpose of a sum",
+    "note.sum_to_one": "when the entries of {name} sum to 1 (a one-hot or probability "
+    "target), sum({name}) = 1 and this is",
 }
 
 ZH: dict[str, str] = {
@@ -394,6 +402,13 @@ ZH: dict[str, str] = {
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
     "check.differ.entry": "在 {where} 处，第 {entry} 个元素：你的答案为 {yours}，导数为 {ours}。",
+    "rewrite.softmax": "识别 softmax",
+    "rewrite.collect": "合并同类项",
+    "rewrite.combine": "合并对角项",
+    "rewrite.factor": "提取公因子",
+    "rewrite.distribute": "分配常数",
+    "rewrite.transpose": "和的转置",
+    "note.sum_to_one": "当 {name} 的各分量之和为 1（one-hot 或概率目标）时，sum({name}) = 1，结果为",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

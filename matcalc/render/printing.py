@@ -21,7 +21,7 @@ from copy import copy
 from itertools import pairwise
 from typing import Any, ClassVar
 
-from sympy import Basic, Derivative, Number, Pow, Rational, S, Symbol
+from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.function import AppliedUndef
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
@@ -74,8 +74,55 @@ class _Memo:
             return super()._print(expr)
 
 
+class softmax(Function):
+    """Display only: e^z / sum(e^z) is printed softmax(z) (never built by the engine)."""
+
+
+class logsumexp(Function):
+    """Display only: ln(sum(e^z)) is printed logsumexp(z)."""
+
+
+def display_form(expr: Any) -> Any:
+    """The textbook name of ``expr`` where it has one: softmax(z), logsumexp(z); else None."""
+    from matcalc.linalg import VSum
+
+    if isinstance(expr, Mul):
+        args = list(expr.args)
+        for top in args:
+            bottom = Pow(VSum(top), -1) if isinstance(top, exp) else None
+            if bottom is not None and bottom in args:
+                rest = [a for a in args if a is not top and a != bottom]
+                return Mul(*rest, softmax(top.args[0]), evaluate=False) if rest else softmax(
+                    top.args[0])
+    if isinstance(expr, log) and len(expr.args) == 1 and isinstance(expr.args[0], VSum):
+        inner = expr.args[0].args[0]
+        if isinstance(inner, exp):
+            return logsumexp(inner.args[0])
+    return None
+
+
 class _Notation(_Memo):
-    """Mixin: sums in stored (typed) order; products as typed, SymPy's own in its order."""
+    """Mixin: sums in stored (typed) order; products as typed, SymPy's own in its order;
+    softmax and logsumexp recognised where they reappear (``display_form``)."""
+
+    _displaying = False
+
+    def _print(self, expr: Any, **kwargs: Any) -> Any:
+        # softmax(z) and logsumexp(z) are put in before the tree is printed, so that the
+        # parent of e^z/sum(e^z) sees a function (no parentheses around softmax(z))
+        if self._displaying or not isinstance(expr, Basic) or not expr.has(log, Pow):
+            return super()._print(expr, **kwargs)
+        self._displaying = True
+        try:
+            from matcalc.engine.simplify import replace_unevaluated
+
+            shown = replace_unevaluated(
+                expr, lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
+                display_form,
+            )
+            return super()._print(shown, **kwargs)
+        finally:
+            self._displaying = False
 
     def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
         return super()._print_Add(expr, order="none")

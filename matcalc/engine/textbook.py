@@ -1,0 +1,301 @@
+"""Results in the form textbooks write them: named rewrites of a finished vector result.
+
+``textbook(expr, shapes)`` tries each rewrite of ``REWRITES`` in turn and keeps what
+changed, with its name (shown in the Simplify step as the reason, "recognise softmax",
+"factor xᵀ"):
+
+- ``softmax``: e^z / sum(e^z) is softmax(z).  Every e^z is written s·S with S = sum(e^z),
+  scalars are taken out of the linear operations (transpose, diag, sum, products), S
+  cancels, and sum(s) = 1; then s is written back as e^z / sum(e^z), which the printers
+  show as softmax(z).  So the softmax Jacobian comes out as diag(s) − s sᵀ and the
+  cross-entropy gradient as (sum(y)·softmax(z) − y)ᵀ.  Kept only when S cancels.
+- ``collect``: a scalar coefficient is expanded when that makes it shorter:
+  −y(1 − σ) − yσ + σ = σ − y.
+- ``factor``: terms with the same left factor are factored: xᵀA + (Ax)ᵀ = xᵀA + xᵀAᵀ =
+  xᵀ(A + Aᵀ).
+- ``distribute``: a number times a sum of vector terms is distributed:
+  2(λwᵀ + (Xw − y)ᵀX) = 2(Xw − y)ᵀX + 2λwᵀ.
+
+Every rewrite is an identity; the result is still verified against the input.  The
+rewrites are bounded: each works on the tree it is given, with no expansion of products
+of sums (``collect`` only expands what is already small).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sympy import Add, Expr, Mul, Pow, Symbol, cancel, count_ops, exp, expand
+
+from matcalc.functions import sigmoid
+from matcalc.linalg import (
+    Declaration,
+    Diag,
+    MatProd,
+    MatT,
+    MatVec,
+    Shapes,
+    T,
+    VSum,
+    shape_of,
+)
+from matcalc.symbols import VectorName
+
+MAX_OPS = 400
+"""A result larger than this is left as it is (the rewrites are for textbook-sized results)."""
+
+
+def textbook(expr: Expr, shapes: Shapes) -> tuple[Expr, tuple[str, ...]]:
+    """``expr`` in textbook form, and the names of the rewrites that changed it."""
+    if not isinstance(expr, Expr) or count_ops(expr) > MAX_OPS:
+        return expr, ()
+    names: list[str] = []
+    for name, rewrite in REWRITES:
+        if name in names:
+            continue
+        try:
+            new = rewrite(expr, shapes)
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            new = None
+        if new is not None and new != expr:
+            expr = new
+            names.append(name)
+    return expr, tuple(names)
+
+
+# -- helpers ------------------------------------------------------------------------------
+def _scalar(expr: Expr, shapes: Shapes) -> bool:
+    try:
+        return shape_of(expr, shapes) == (1, 1)
+    except Exception:
+        return False
+
+
+def _split(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
+    """(scalar factor, the rest) of a product."""
+    if not isinstance(expr, Mul):
+        return (expr, Mul()) if _scalar(expr, shapes) else (Mul(), expr)
+    scalars = [a for a in expr.args if _scalar(a, shapes)]
+    rest = [a for a in expr.args if not _scalar(a, shapes)]
+    return Mul(*scalars), Mul(*rest)
+
+
+def _pull(expr: Expr, shapes: Shapes) -> Expr:
+    """Scalars taken out of the linear operations: T(c·v) = c·T(v), diag(c·v) = c·diag(v),
+    sum(c·v) = c·sum(v), (c·A)(d·B) = cd·AB, and the same for A·(c·v)."""
+    if not expr.args:
+        return expr
+    args = [_pull(a, shapes) for a in expr.args]
+    if isinstance(expr, (T, Diag, VSum, MatT)) and len(args) == 1:
+        c, rest = _split(args[0], shapes)
+        if c != 1 and rest != 1:
+            return c * expr.func(rest)
+        return expr.func(*args)
+    if isinstance(expr, (MatProd, MatVec)):
+        coefficient, inner = Mul(), []
+        for a in args:
+            c, rest = _split(a, shapes)
+            if rest == 1:  # a scalar factor in a product: keep it as it is
+                inner.append(a)
+                continue
+            coefficient *= c
+            inner.append(rest)
+        return coefficient * expr.func(*inner)
+    return expr.func(*args)
+
+
+# -- the rewrites -------------------------------------------------------------------------
+def _softmax(expr: Expr, shapes: Shapes) -> Expr | None:
+    sums = [s for s in expr.atoms(VSum) if isinstance(s.args[0], exp)]
+    for total in sums:
+        z = total.args[0].args[0]
+        rows, cols = shape_of(z, shapes)
+        if cols != 1:
+            continue
+        s = VectorName("s_softmax", real=True)
+        big = Symbol("S_softmax", positive=True)
+        local = {**shapes, s: Declaration(s, rows, cols)}
+        work = expr.xreplace({total: big}).xreplace({exp(z): s * big})
+        work = _pull(work, local)
+        work = work.xreplace({VSum(s): 1})
+        work = cancel(work)
+        if work.has(big):
+            continue
+        softmax = Mul(exp(z), Pow(VSum(exp(z)), -1))
+        return _pull(work, local).xreplace({s: softmax})
+    return None
+
+
+def _collect(expr: Expr, shapes: Shapes) -> Expr | None:
+    def shorter(e: Expr) -> Expr:
+        expanded = expand(e)
+        return expanded if count_ops(expanded) < count_ops(e) else e
+
+    new = expr.replace(
+        lambda e: isinstance(e, Add) and count_ops(e) < 60 and _scalar(e, shapes), shorter
+    )
+    return new if new != expr else None
+
+
+def _factor(expr: Expr, shapes: Shapes) -> Expr | None:
+    if not isinstance(expr, Add):
+        return None
+
+    def left_form(term: Expr) -> tuple[Expr, Expr, tuple[Expr, ...]] | None:
+        c, rest = _split(term, shapes)
+        if isinstance(rest, T) and isinstance(rest.args[0], MatVec):  # (Av)ᵀ = vᵀAᵀ
+            a, v = rest.args[0].args
+            return c, T(v), (MatT(a),)
+        if isinstance(rest, MatProd) and len(rest.args) >= 2:
+            return c, rest.args[0], rest.args[1:]
+        return None
+
+    forms = [left_form(t) for t in expr.args]
+    groups: dict[Expr, list[tuple[Expr, tuple[Expr, ...]]]] = {}
+    for form in forms:
+        if form is not None:
+            groups.setdefault(form[1], []).append((form[0], form[2]))
+    first, members = next(((k, v) for k, v in groups.items() if len(v) >= 2), (None, None))
+    if first is None or members is None:
+        return None
+    inside = Add(*(c * (rest[0] if len(rest) == 1 else MatProd(*rest)) for c, rest in members),
+                 evaluate=False)
+    others = [t for t, f in zip(expr.args, forms) if f is None or f[1] != first]
+    return Add(*others, MatProd(first, inside))
+
+
+def _distribute(expr: Expr, shapes: Shapes) -> Expr | None:
+    if not isinstance(expr, Mul):
+        return None
+    numbers = [a for a in expr.args if a.is_Number]
+    sums = [a for a in expr.args if isinstance(a, Add)]
+    if len(numbers) != 1 or len(sums) != 1 or len(expr.args) != 2 or _scalar(expr, shapes):
+        return None
+    (number,), (total,) = numbers, sums
+    terms = sorted(total.args, key=lambda t: count_ops(t), reverse=True)
+    return Add(*(Mul(number, t) for t in terms), evaluate=False)
+
+
+def _transpose_out(expr: Expr, shapes: Shapes) -> Expr | None:
+    """A sum of transposed terms is the transpose of their sum: −yᵀ + c·sᵀ = (c·s − y)ᵀ."""
+    if not isinstance(expr, Add):
+        return None
+    inner = []
+    for term in expr.args:
+        c, rest = _split(term, shapes)
+        if not isinstance(rest, T):
+            return None
+        inner.append(c * rest.args[0])
+    return T(_positive_first(Add(*inner)))
+
+
+def _positive_first(expr: Expr) -> Expr:
+    """A sum written with its terms that carry no minus sign first (σ − y, not −y + σ), a
+    matrix before its transpose (A + Aᵀ), a lone name or number last (w·x + b)."""
+    if not isinstance(expr, Add):
+        return expr
+    terms = sorted(expr.args, key=lambda t: (
+        t.could_extract_minus_sign(), isinstance(t, MatT), t.is_Symbol or t.is_Number))
+    return Add(*terms, evaluate=False) if list(terms) != list(expr.args) else expr
+
+
+def _order(expr: Expr, shapes: Shapes) -> Expr | None:
+    """Sums with their positive terms first (diag(s) − s sᵀ, σ − y); a product with a
+    σ written σ(z)(1 − σ(z)), its scalars before its vectors: σ(u)(1 − σ(u))·xᵀ."""
+    from matcalc.engine.simplify import replace_unevaluated
+
+    new = replace_unevaluated(expr, lambda e: isinstance(e, Add), _positive_first)
+    if new == expr and not expr.has(sigmoid):
+        return None
+    new = replace_unevaluated(
+        new, lambda e: isinstance(e, Mul) and e.has(sigmoid), lambda e: _sigmoid_first(e, shapes)
+    )
+    return new if new != expr else None
+
+
+def _sigmoid_first(product: Mul, shapes: Shapes) -> Expr:
+    def rank(factor: Expr) -> tuple[int, int]:
+        if not _scalar(factor, shapes):
+            return (3, int(isinstance(factor, Add)))
+        if factor.is_Number:
+            return (0, 0)
+        return (2, 0) if isinstance(factor, Add) else (1, 0)
+
+    factors = sorted(product.args, key=rank)
+    return Mul(*factors, evaluate=False) if factors != list(product.args) else product
+
+
+def order_only(expr: Expr) -> Expr:
+    """Only the ordering of ``_order``, for scalar results: σ(z)(1 − σ(z))."""
+    if not isinstance(expr, Expr) or not expr.has(sigmoid):
+        return expr
+    new = _order(expr, {})
+    return expr if new is None else new
+
+
+def _factor_right(expr: Expr, shapes: Shapes) -> Expr | None:
+    """Matrix-vector products with the same vector: Aᵀx + Ax = (A + Aᵀ)x."""
+    if not isinstance(expr, Add):
+        return None
+    groups: dict[Expr, list[Expr]] = {}
+    others = []
+    for term in expr.args:
+        c, rest = _split(term, shapes)
+        if (isinstance(rest, (MatVec, MatProd)) and len(rest.args) == 2
+                and shape_of(rest.args[1], shapes)[1] == 1):
+            groups.setdefault(rest.args[1], []).append(c * rest.args[0])
+        else:
+            others.append(term)
+    vector, matrices = next(((k, v) for k, v in groups.items() if len(v) >= 2), (None, None))
+    if vector is None or matrices is None:
+        return None
+    plain = sorted(matrices, key=lambda m: isinstance(m, MatT))  # A before Aᵀ
+    rest = [MatProd(m, v) for v, ms in groups.items() if v != vector for m in ms]
+    return Add(*others, *rest, MatProd(Add(*plain, evaluate=False), vector))
+
+
+def sum_to_one(expr: Expr, shapes: Shapes, rewrites: tuple[str, ...]) -> list[tuple[Expr, Expr]]:
+    """(y, the form when the entries of y sum to 1) for each declared vector y whose sum
+    multiplies a recognised softmax: the cross-entropy gradient is (softmax(z) − y)ᵀ then."""
+    if "softmax" not in rewrites:
+        return []
+    out = []
+    for total in sorted(expr.atoms(VSum), key=str):
+        v = total.args[0]
+        if v in shapes and shapes[v].is_vector:
+            out.append((v, expr.xreplace({total: 1})))
+    return out
+
+
+def _combine(expr: Expr, shapes: Shapes) -> Expr | None:
+    """P·diag(a)·Q + P·diag(b)·Q = P·diag(a + b)·Q, the sum simplified: the logistic loss's
+    Hessian Xᵀdiag(y ⊗ σ(1 − σ))X + Xᵀdiag((1 − y) ⊗ σ(1 − σ))X is Xᵀdiag(σ ⊗ (1 − σ))X."""
+    from sympy import factor_terms
+
+    if not isinstance(expr, Add):
+        return None
+    groups: dict = {}
+    rest = []
+    for term in expr.args:
+        if isinstance(term, MatProd) and len(term.args) == 3 and isinstance(term.args[1], Diag):
+            groups.setdefault((term.args[0], term.args[2]), []).append(term.args[1].args[0])
+        else:
+            rest.append(term)
+    if all(len(v) == 1 for v in groups.values()):
+        return None
+    combined = [MatProd(p, Diag(factor_terms(expand(Add(*inner)))), q)
+                for (p, q), inner in groups.items()]
+    return Add(*rest, *combined)
+
+
+REWRITES: tuple[tuple[str, Callable[[Expr, Shapes], Expr | None]], ...] = (
+    ("softmax", _softmax),
+    ("combine", _combine),
+    ("collect", _collect),
+    ("factor", _factor),
+    ("factor", _factor_right),
+    ("distribute", _distribute),
+    ("transpose", _transpose_out),
+    ("order", _order),
+)
+"""Applied in this order; "order" (positive terms first) is not worth naming to a reader."""

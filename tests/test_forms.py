@@ -1,0 +1,57 @@
+"""Results in the form people write them (issue 11 §1): each case asserts the printed
+one-line result, not only its value.  The cases are in ``tests/data/forms.txt`` (in the
+style of markdown-it-py's fixture files); the expected forms are the textbooks'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import matcalc
+
+FORMS = Path(__file__).parent / "data" / "forms.txt"
+
+
+def _cases():
+    for number, line in enumerate(FORMS.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        expr, options, expected = (f.strip() for f in line.split(" | "))
+        kw: dict = {}
+        for item in filter(None, (o.strip() for o in options.split(";"))):
+            key, _, value = item.partition("=")
+            if key in ("vectors", "matrices"):
+                kw[key] = value.split(",") if key == "vectors" else [value]
+            elif key == "order":
+                kw[key] = int(value)
+            else:
+                kw[key] = value
+        yield pytest.param(expr, kw, expected, id=f"line{number}")
+
+
+CASES = list(_cases())
+
+
+def test_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize(("expr", "kw", "expected"), CASES)
+def test_textbook_form(expr, kw, expected):
+    if "matrices" in kw:  # "A,X" declares two n×n matrices; "X:N,n" one of that shape
+        value = kw["matrices"][0]
+        kw["matrices"] = [value] if ":" in value else value.split(",")
+    wrt = kw.pop("wrt", None)
+    d = matcalc.derive(expr, wrt, **kw)
+    assert d.verified is True
+    assert d.result_text == expected
+
+
+def test_the_cross_entropy_note_states_the_assumption():
+    d = matcalc.derive("-sum(y * ln(softmax(z)))", "z", vectors=["y", "z"])
+    text = d.to_text(width=0)
+    assert "when the entries of y sum to 1" in text
+    assert "(softmax(z) - y)ᵀ" in text
+    assert "(recognise softmax; transpose of a sum)" in text
+    assert "y 的各分量之和为 1" in d.to_text(lang="zh", width=0)
