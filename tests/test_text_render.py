@@ -285,7 +285,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     # matcalc's own printers draw the whole result, the gate 1[·] included
     assert render_printing.pretty(d.result) == "1[w·x + b > 0]⋅xᵀ"
     assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
-    assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[b + \mathbf{w} \cdot")
+    assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[\mathbf{w} \cdot \mathbf{x} + b")
     assert "= 1[w·x + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer
