@@ -1,0 +1,464 @@
+"""Results as code: the generated NumPy (and PyTorch) functions against independent numbers.
+
+The truth never comes from the code generator.  It is a central finite difference, in
+NumPy, of the INPUT expression, evaluated either
+
+- through ``sympy.lambdify`` of the expression written out in components (the problems of
+  ``derivations/*.toml``), or
+- through this file's own NumPy evaluation of a fuzz tree (``numeric``), built from the
+  same tree as the text typed into matcalc (500 vector cases of ``test_fuzz``'s generator).
+
+A generated function is matcalc's own output, so exec'ing it here is safe; user text is
+never exec'd.  PyTorch is optional (``pip install -e ".[torch]"``): its tests compare with
+``torch.autograd`` and are skipped, with the reason shown, when torch is not installed.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, event, given, settings
+from sympy import MatrixBase
+from test_fuzz import UNARY, VECTOR_CASES, vector_text
+
+import matcalc
+from matcalc import documents
+from matcalc.errors import InternalError, MatcalcError, UnsupportedError
+from matcalc.functions import rewrite_builtin
+from matcalc.linalg import declare, explicit
+from matcalc.parse import parse
+from matcalc.render.code import numpy_expression, numpy_function
+
+ROOT = Path(__file__).resolve().parents[1]
+DIMS = {"n": 3, "N": 4, "m": 2}
+
+
+def load(source: str):
+    """The one function a generated module defines."""
+    space: dict = {}
+    exec(compile(source, "<matcalc>", "exec"), space)  # matcalc's own output, not user text
+    functions = [v for k, v in space.items() if callable(v) and not k.startswith("__")
+                 and getattr(v, "__module__", None) is None]
+    assert len(functions) == 1, source
+    return functions[0]
+
+
+# -- finite differences ------------------------------------------------------------------------
+
+
+def central(f, args: dict, name: str, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂args[name] by central differences: rows are f's entries (row-major, as ravel),
+    columns the entries of args[name] (row-major): the numerator-layout Jacobian."""
+    base = np.asarray(args[name], dtype=float)
+    columns = []
+    for i in range(base.size):
+        step = np.zeros(base.size)
+        step[i] = h * max(1.0, abs(base.ravel()[i]))
+        plus = {**args, name: base + step.reshape(base.shape)}
+        minus = {**args, name: base - step.reshape(base.shape)}
+        columns.append((np.ravel(f(**plus)) - np.ravel(f(**minus))) / (2 * step[i]))
+    return np.stack(columns, axis=1)
+
+
+def layout(jacobian: np.ndarray, value_size: int, wrt_shape: tuple, layout_name: str) -> np.ndarray:
+    """The numerator-layout ``central`` Jacobian in matcalc's shape and layout: a scalar by a
+    matrix is the matrix's shape transposed; the denominator layout is the transpose."""
+    out = jacobian
+    if value_size == 1 and len(wrt_shape) == 2:
+        out = jacobian.reshape(wrt_shape).T
+    return out.T if layout_name == "denominator" else out
+
+
+def close(ours, truth, smooth) -> int:
+    """Compare where the truth is finite and smooth (central differences at two steps agree)."""
+    ours, truth = np.asarray(ours, dtype=float), np.asarray(truth, dtype=float)
+    assert ours.shape == truth.shape, (ours.shape, truth.shape)
+    mask = np.isfinite(truth) & smooth
+    np.testing.assert_allclose(ours[mask], truth[mask], rtol=2e-5, atol=2e-5)
+    return int(mask.sum())
+
+
+def smooth_mask(a, b, scale=1e-4) -> np.ndarray:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(all="ignore"):
+        return np.isfinite(a) & np.isfinite(b) & (np.abs(a - b) <= scale * (1 + np.abs(a)))
+
+
+# -- every problem of derivations/ --------------------------------------------------------------
+
+
+def problems():
+    out = []
+    for path in sorted((ROOT / "derivations").glob("*.toml")):
+        for ex in documents.load(path).exercises:
+            out.append(pytest.param(ex, id=f"{path.stem}-{ex.number}"))
+    return out
+
+
+def _component_function(ex, shapes):
+    """The input expression(s) as a NumPy function of the declared arrays, by lambdify of its
+    components at DIMS (or of the scalar expression itself)."""
+    exprs = [parse(t, shapes=shapes) if shapes else parse(t) for t in ex.exprs]
+    dims = {s: DIMS[s.name] for d in shapes.values() for s in (d.rows.free_symbols | d.cols.free_symbols)}
+    values = [rewrite_builtin(explicit(e, shapes, dims) if shapes else e) for e in exprs]
+    free = sorted(set().union(*(sympy.sympify(v).free_symbols for v in values)), key=str)
+    fn = sympy.lambdify(free, values, "numpy")
+    sized = {s.name for s in dims}
+
+    def f(**args):
+        env = {}
+        for s in free:
+            name = s.name
+            head, _, index = name.partition("_")
+            if head in args and index and np.ndim(args[head]) >= 1:
+                array = np.asarray(args[head])
+                digits = [int(c) - 1 for c in index]
+                env[s] = array[tuple(digits)] if array.ndim == len(digits) else array[digits[0]]
+            elif name in sized:
+                env[s] = DIMS[name]
+            else:
+                env[s] = args[name]
+        with np.errstate(all="ignore"):
+            out = fn(*(env[s] for s in free))
+        parts = [np.asarray(o, dtype=float) for o in out]
+        if len(parts) == 1:
+            return parts[0]
+        return np.stack(parts, axis=-1)
+
+    return f, dims
+
+
+def _arguments(fn, shapes, dims, rng, batch=None):
+    import inspect
+
+    args = {}
+    by_name = {str(s): d for s, d in shapes.items()}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind is param.KEYWORD_ONLY:
+            args[name] = DIMS[name]
+            continue
+        d = by_name.get(name)
+        if d is None:
+            args[name] = rng.uniform(0.3, 1.7, size=batch) * rng.choice([-1, 1], size=batch) \
+                if batch else float(rng.uniform(0.3, 1.7) * rng.choice([-1, 1]))
+        else:
+            shape = (int(d.rows.subs(dims)),) if d.is_vector else (int(d.rows.subs(dims)), int(d.cols.subs(dims)))
+            args[name] = rng.normal(size=shape)
+    return args
+
+
+@pytest.mark.parametrize("ex", problems())
+def test_derivations_numpy_agrees_with_finite_differences(ex) -> None:
+    shapes = declare(ex.vectors, ex.matrices)
+    d = matcalc.derive(list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0], ex.wrt,
+                       vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout)
+    fn = load(numpy_function(d))
+    truth_f, dims = _component_function(ex, shapes)
+    rng = np.random.default_rng(len(ex.exprs[0]) + ex.number)
+    compared = 0
+    for _ in range(3):
+        args = _arguments(fn, shapes, dims, rng, batch=None if shapes else 5)
+        ours = fn(**args)
+        wrt = [str(w) for w in d.problem.wrt]
+        if not shapes:  # vectorised: entry by entry, 5 points at once
+            columns = []
+            for w in wrt:
+                h = 1e-6 * np.maximum(1, np.abs(args[w]))
+                plus, minus = truth_f(**{**args, w: args[w] + h}), truth_f(**{**args, w: args[w] - h})
+                columns.append((plus - minus) / (2 * h[..., None] if np.ndim(plus) > 1 else 2 * h))
+            truth = np.stack(columns, axis=-1)
+            truth = truth.reshape(ours.shape) if ours.ndim == truth.ndim else truth.reshape(ours.shape)
+            if ex.layout == "denominator" and isinstance(d.result, MatrixBase):
+                truth = np.swapaxes(np.stack(columns, axis=-1), -1, -2)
+            compared += close(ours, truth, np.isfinite(truth))
+            continue
+        value_size = np.size(truth_f(**args))
+        blocks = []
+        for w in wrt:
+            wrt_shape = np.shape(args[w])
+            jac = central(truth_f, args, w)
+            coarse = central(truth_f, args, w, h=1e-4)
+            blocks.append((layout(jac, value_size, wrt_shape, ex.layout),
+                           layout(coarse, value_size, wrt_shape, ex.layout)))
+        axis = 1 if ex.layout == "numerator" else 0
+        truth = np.concatenate([b[0] for b in blocks], axis=axis)
+        coarse = np.concatenate([b[1] for b in blocks], axis=axis)
+        if truth.size == 1 and np.ndim(ours) == 0:
+            truth, coarse = truth.reshape(()), coarse.reshape(())
+        compared += close(ours, truth, smooth_mask(truth, coarse, 1e-3))
+    assert compared > 0
+
+
+# -- 500 vector fuzz cases ------------------------------------------------------------------------
+
+FUZZ_N = 3
+FUZZ_CASES = 500
+COUNTS = {"cases": 0, "compared": 0, "refused": 0}
+
+
+def numeric(tree, env):
+    """The fuzz tree evaluated in NumPy, by hand: vectors are 1-D arrays of length FUZZ_N."""
+    kind, args = tree[0], tree[1:]
+    v = lambda t: numeric(t, env)  # noqa: E731
+    if kind == "b":
+        return env["b"]
+    if kind == "num":
+        return float(_number(args[0]))
+    if kind == "v":
+        return env[args[0]]
+    if kind == "trace":
+        return np.trace(env["A"])
+    if kind in ("dot", "dotfn"):
+        return np.dot(v(args[0]), v(args[1]))
+    if kind == "lse":
+        return np.log(np.sum(np.exp(v(args[0]))))
+    if kind == "softmax":
+        e = np.exp(v(args[0]))
+        return e / np.sum(e)
+    if kind == "matTvec":
+        return env["A"].T @ v(args[0])
+    if kind == "matvec":
+        return env["A"] @ v(args[0])
+    if kind == "minzero":
+        return np.minimum(0, v(args[0]))
+    if kind in ("relu", "relu_r"):
+        return np.maximum(0, v(args[0]))
+    if kind == "sum":
+        return np.sum(v(args[0]))
+    if kind == "norm":
+        return np.sqrt(np.sum(v(args[0]) ** 2))
+    if kind in ("sop", "vop"):
+        return _op(args[0], v(args[1]), v(args[2]))
+    if kind == "scaled":
+        op, first, s, vec = args[0], args[1], v(args[2]), v(args[3])
+        return _op(op, s, vec) if first else _op(op, vec, s)
+    if kind in ("sfn", "vfn"):
+        return NUMPY_UNARY[args[0]](v(args[1]))
+    if kind == "vneg":
+        return -v(args[0])
+    return v(args[0]) ** float(_number(args[1]))
+
+
+def _op(op, p, q):
+    return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op](p, q)
+
+
+def _number(text: str):
+    if text == "factorial(4)":
+        return sympy.Integer(24)
+    if text in ("e", "pi"):
+        return {"e": sympy.E, "pi": sympy.pi}[text]
+    return sympy.Rational(text) if "." not in text else sympy.Float(text)
+
+
+NUMPY_UNARY = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "cot": lambda a: 1 / np.tan(a),
+    "sec": lambda a: 1 / np.cos(a), "csc": lambda a: 1 / np.sin(a),
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "acot": lambda a: np.arctan(1 / a), "asec": lambda a: np.arccos(1 / a),
+    "acsc": lambda a: np.arcsin(1 / a), "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "coth": lambda a: 1 / np.tanh(a), "sech": lambda a: 1 / np.cosh(a),
+    "csch": lambda a: 1 / np.sinh(a), "asinh": np.arcsinh, "acosh": np.arccosh,
+    "atanh": np.arctanh, "acoth": lambda a: np.arctanh(1 / a),
+    "asech": lambda a: np.arccosh(1 / a), "acsch": lambda a: np.arcsinh(1 / a),
+    "exp": np.exp, "ln": np.log, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
+    "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
+}
+
+
+def test_the_numpy_table_covers_the_fuzz_functions() -> None:
+    assert set(NUMPY_UNARY) == set(UNARY)
+
+
+@settings(max_examples=FUZZ_CASES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(VECTOR_CASES)
+def test_vector_fuzz_numpy_agrees_with_finite_differences(case) -> None:
+    tree, wrt = case
+    text = vector_text(tree)
+    try:
+        d = matcalc.derive(text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5)
+    except InternalError:
+        raise
+    except MatcalcError:
+        event("codegen: refused by derive")
+        return
+    COUNTS["cases"] += 1
+    try:
+        source = numpy_function(d)
+    except UnsupportedError:
+        assert d.result.has(sympy.I), text  # acosh(w - w): a result that is not real
+        event("codegen: refused, not real")
+        return
+    fn = load(source)
+    rng = random.Random(text + wrt)
+    env = {name: np.array([rng.uniform(-2, 2) for _ in range(FUZZ_N)]) for name in ("w", "x", "a")}
+    env["A"] = np.array([[rng.uniform(-2, 2) for _ in range(FUZZ_N)] for _ in range(FUZZ_N)])
+    env["b"] = rng.uniform(-2, 2)
+
+    def f(**args):
+        with np.errstate(all="ignore"):
+            return np.asarray(numeric(tree, args), dtype=float)
+
+    import inspect
+
+    params = list(inspect.signature(fn).parameters)
+    with np.errstate(all="ignore"):
+        ours = fn(**{p: env[p] for p in params})
+        value = f(**env)
+        truth = layout(central(f, env, wrt), value.size, np.shape(env[wrt]), "numerator")
+        coarse = layout(central(f, env, wrt, h=1e-4), value.size, np.shape(env[wrt]), "numerator")
+    if truth.size == 1 and np.ndim(ours) == 0:
+        truth, coarse = truth.reshape(()), coarse.reshape(())
+    mask = smooth_mask(truth, coarse, 1e-3) & (np.abs(truth) < 1e6)
+    n = close(ours, truth, mask)
+    COUNTS["compared"] += n > 0
+    event(f"codegen: compared {min(n, 1)}+")
+
+
+def test_vector_fuzz_compared_most_cases() -> None:
+    """Not vacuous: most derived cases were compared at some entry (run after the fuzz test)."""
+    if COUNTS["cases"] == 0:
+        pytest.skip("the fuzz test did not run in this session")
+    assert COUNTS["compared"] >= 0.6 * COUNTS["cases"], COUNTS
+
+
+# -- what the code looks like, and what it refuses ----------------------------------------------
+
+
+def test_a_neuron_gives_a_named_function_with_shape_checks() -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors="w,x")
+    source = numpy_function(d)
+    assert "def grad_y_w(w, x, b):" in source
+    assert "max(0, w @ x + b)" in source and "numerator layout" in source
+    assert "np.heaviside(" in source and ", 0.0)" in source
+    fn = load(source)
+    w, x = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(fn(w, x, 1.0), [x])
+    np.testing.assert_allclose(fn(w, x, -20.0), [[0, 0, 0]])
+    np.testing.assert_allclose(fn(np.zeros(3), x, 0.0), [[0, 0, 0]])  # the kink: 0
+    with pytest.raises(ValueError, match="x must have shape"):
+        fn(w, np.ones(4), 1.0)
+    with pytest.raises(ValueError, match="w must be a vector"):
+        fn(np.ones((3, 1)), x, 1.0)
+    with pytest.raises(ValueError, match="b must be a number"):
+        fn(w, x, np.ones(2))
+
+
+def test_denominator_layout_is_a_column() -> None:
+    d = matcalc.derive("w @ x", "w", vectors="w,x", layout="denominator")
+    fn = load(numpy_function(d))
+    assert fn(np.ones(3), np.arange(3.0)).shape == (3, 1)
+
+
+def test_scalar_problems_are_vectorised() -> None:
+    d = matcalc.derive("sin(x)**3/3 + 2*sin(x)")
+    fn = load(numpy_function(d))
+    x = np.linspace(-2, 2, 7)
+    np.testing.assert_allclose(fn(x), (np.sin(x) ** 2 + 2) * np.cos(x))
+    assert fn(0.5).shape == ()
+    d = matcalc.derive("3*x**2*y", "x,y")
+    g = load(numpy_function(d))
+    assert g(np.ones(4), 2.0).shape == (4, 1, 2)
+    np.testing.assert_allclose(g(1.0, 2.0), [[12.0, 3.0]])
+
+
+def test_a_constant_derivative_has_the_inputs_shape() -> None:
+    fn = load(numpy_function(matcalc.derive("2*x + 1")))
+    assert fn(np.zeros((2, 3))).shape == (2, 3) and fn(0.0) == 2.0
+
+
+def test_the_sigmoid_does_not_overflow() -> None:
+    fn = load(numpy_function(matcalc.derive("sigmoid(x)")))
+    with np.errstate(all="raise"):
+        values = fn(np.array([-800.0, 0.0, 800.0]))
+    np.testing.assert_allclose(values, [0.0, 0.25, 0.0], atol=1e-300)
+
+
+def test_an_unknown_function_is_refused_clearly() -> None:
+    d = matcalc.derive("f(x)*x")
+    with pytest.raises(UnsupportedError, match="unknown function"):
+        numpy_function(d)
+
+
+def test_an_operation_without_a_translation_is_refused_loudly() -> None:
+    """A class added to linalg later has no entry: refused, never printed as something else."""
+    from matcalc import linalg
+    from matcalc.render import code
+
+    class Frob(linalg._Op):
+        nargs = 1
+
+    d = matcalc.derive("x @ x", "x", vectors="x")
+    fake = type(d)(problem=d.problem, steps=d.steps, result=sympy.Mul(2, Frob(d.problem.wrt[0])))
+    emitter = code._Emitter(code.NUMPY, {}, {d.problem.wrt[0]: "x"}, "np")
+    with pytest.raises(UnsupportedError, match=r"frob\(…\)"):
+        emitter.code(Frob(d.problem.wrt[0]))
+    assert fake.result.has(Frob)
+
+
+def test_names_are_never_code() -> None:
+    """The docstring escapes the input; a name that is not a Python name is refused."""
+    x = sympy.Symbol("x", real=True)
+    d = matcalc.derive(sympy.sin(x))
+    source = numpy_function(d)
+    assert source.count('"""') == 2
+    bad = sympy.Symbol("lambda", real=True)
+    with pytest.raises(UnsupportedError, match="not a usable Python name"):
+        numpy_function(matcalc.derive(sympy.sin(bad)))
+
+
+def test_a_variable_called_np_does_not_hide_numpy() -> None:
+    fn_source = numpy_function(matcalc.derive("np * x**2", "x"))
+    assert "import numpy as np_" in fn_source
+    fn = load(fn_source)
+    np.testing.assert_allclose(fn(3.0, 2.0), 12.0)
+
+
+def test_numpy_expression_is_one_expression() -> None:
+    d = matcalc.derive("sum((X @ w - y)**2) / N", "w", vectors=["w", "y:N"], matrices=["X:N,n"])
+    text = numpy_expression(d)
+    assert text == "2 * (-y + X @ w).T @ X / N" or "X @ w" in text
+    rng = np.random.default_rng(0)
+    X, w, y = rng.normal(size=(4, 3)), rng.normal(size=(3, 1)), rng.normal(size=(4, 1))
+    value = eval(text, {"np": np, "X": X, "w": w, "y": y, "N": 4})  # matcalc's output, not user text
+    np.testing.assert_allclose(value, 2 * (X @ w - y).T @ X / 4)
+
+
+# -- the command line -------------------------------------------------------------------------------
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "matcalc", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_format_numpy_prints_the_function() -> None:
+    result = run("derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w", "--format", "numpy")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("import numpy as np\n")
+    fn = load(result.stdout)
+    np.testing.assert_allclose(fn([1, 1], [2, 3], 1), [[2, 3]])
+
+
+def test_format_numpy_refusal_is_one_line() -> None:
+    result = run("derive", "f(x)*x", "--format", "numpy")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "unknown function" in result.stderr
+
+
+def test_json_has_result_numpy_for_vector_results() -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors="w,x")
+    data = d.to_dict()
+    assert data["result_numpy"] == "np.heaviside(b + np.sum(w * x), 0.0) * x.T"
+    for forbidden in ("MatProd", "MatVec", "VDot", "T(", "VSum", "Heaviside("):
+        assert forbidden not in data["result"], data["result"]
+    scalar = matcalc.derive("sin(x)").to_dict()
+    assert "result_numpy" not in scalar
+    assert sympy.parse_expr(scalar["result"]) == sympy.cos(sympy.Symbol("x"))
