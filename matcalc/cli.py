@@ -18,7 +18,7 @@ import click
 from matcalc.errors import InternalError, MatcalcError, pointer
 from matcalc.render.messages import CATALOGUES
 
-FORMATS = ("text", "markdown", "latex", "json")
+FORMATS = ("text", "markdown", "latex", "json", "numpy", "torch")
 LANGS = tuple(CATALOGUES)
 DOC_FORMATS = ("markdown", "latex", "pdf")
 
@@ -46,6 +46,12 @@ Examples:
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
+  matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
+
+\b
+--format numpy (or torch) prints a Python function computing the result:
+vectors are 1-D arrays, matrices 2-D, and it returns the Jacobian in the
+chosen layout (the shape --dim shows), 0 at the kink of max(0, .).
 
 \b
 Exit status: 0 verified result; 1 mathematical failure, or a result that is
@@ -148,6 +154,8 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
         raise CommandError(error) from None
     try:
         rendered = _render(derivation, fmt, ascii_only=ascii_only, standalone=standalone, lang=lang)
+    except MatcalcError as error:  # --format numpy of a result with an unknown function
+        raise CommandError(error) from None
     except Exception as error:  # a renderer bug is still one line, never a traceback
         name = type(error).__name__
         message = f"could not render the derivation ({name}); please report it"
@@ -246,6 +254,10 @@ def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: s
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":
         return derivation.to_latex(standalone=standalone, lang=lang)
+    if fmt == "numpy":
+        return derivation.to_numpy().rstrip("\n")
+    if fmt == "torch":
+        return derivation.to_torch().rstrip("\n")
     return derivation.to_json(indent=2, lang=lang)
 
 

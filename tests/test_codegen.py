@@ -33,7 +33,7 @@ from matcalc.errors import InternalError, MatcalcError, UnsupportedError
 from matcalc.functions import rewrite_builtin
 from matcalc.linalg import declare, explicit
 from matcalc.parse import parse
-from matcalc.render.code import numpy_expression, numpy_function
+from matcalc.render.code import numpy_expression, numpy_function, torch_function
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMS = {"n": 3, "N": 4, "m": 2}
@@ -101,14 +101,21 @@ def problems():
     return out
 
 
-def _component_function(ex, shapes):
-    """The input expression(s) as a NumPy function of the declared arrays, by lambdify of its
-    components at DIMS (or of the scalar expression itself)."""
+def _component_function(ex, shapes, module="numpy"):
+    """The input expression(s) as a NumPy (or PyTorch) function of the declared arrays, by
+    lambdify of its components at DIMS (or of the scalar expression itself)."""
     exprs = [parse(t, shapes=shapes) if shapes else parse(t) for t in ex.exprs]
     dims = {s: DIMS[s.name] for d in shapes.values() for s in (d.rows.free_symbols | d.cols.free_symbols)}
     values = [rewrite_builtin(explicit(e, shapes, dims) if shapes else e) for e in exprs]
+    # entry by entry, row-major: lambdify's tensor([[...]]) of a matrix would cut the autograd graph
+    values = [entry for v in values for entry in (list(v) if isinstance(v, MatrixBase) else [v])]
     free = sorted(set().union(*(sympy.sympify(v).free_symbols for v in values)), key=str)
-    fn = sympy.lambdify(free, values, "numpy")
+    xp = np if module == "numpy" else __import__("torch")
+    modules = "numpy"
+    if module != "numpy":  # SymPy prints Max as torch.max(0, z), which torch refuses
+        values = [v.replace(sympy.Max, _max_by_abs) for v in values]
+        modules = "torch"
+    fn = sympy.lambdify(free, values, modules)
     sized = {s.name for s in dims}
 
     def f(**args):
@@ -117,7 +124,7 @@ def _component_function(ex, shapes):
             name = s.name
             head, _, index = name.partition("_")
             if head in args and index and np.ndim(args[head]) >= 1:
-                array = np.asarray(args[head])
+                array = args[head]
                 digits = [int(c) - 1 for c in index]
                 env[s] = array[tuple(digits)] if array.ndim == len(digits) else array[digits[0]]
             elif name in sized:
@@ -126,12 +133,24 @@ def _component_function(ex, shapes):
                 env[s] = args[name]
         with np.errstate(all="ignore"):
             out = fn(*(env[s] for s in free))
+        if xp is not np:
+            parts = [o if isinstance(o, xp.Tensor) else xp.tensor(float(o), dtype=xp.float64)
+                     for o in out]
+            return parts[0] if len(parts) == 1 else xp.stack(parts)
         parts = [np.asarray(o, dtype=float) for o in out]
         if len(parts) == 1:
             return parts[0]
         return np.stack(parts, axis=-1)
 
     return f, dims
+
+
+def _max_by_abs(*args):
+    """max(a, b) = (a + b + |a - b|)/2, which lambdify writes for PyTorch (off the kink)."""
+    out = args[0]
+    for a in args[1:]:
+        out = (out + a + sympy.Abs(out - a, evaluate=False)) / 2
+    return out
 
 
 def _arguments(fn, shapes, dims, rng, batch=None):
@@ -202,10 +221,18 @@ FUZZ_CASES = 500
 COUNTS = {"cases": 0, "compared": 0, "refused": 0}
 
 
-def numeric(tree, env):
-    """The fuzz tree evaluated in NumPy, by hand: vectors are 1-D arrays of length FUZZ_N."""
+def numeric(tree, env, ops=None):
+    """The fuzz tree evaluated in NumPy (or with ``ops``, PyTorch), by hand: vectors are 1-D
+    arrays of length FUZZ_N."""
+    if ops is not None and ops is not NUMPY_OPS:
+        return _numeric(tree, env, ops)
+    return _numeric(tree, env, NUMPY_OPS)
+
+
+def _numeric(tree, env, ops):
     kind, args = tree[0], tree[1:]
-    v = lambda t: numeric(t, env)  # noqa: E731
+    v = lambda t: _numeric(t, env, ops)  # noqa: E731
+    xp = ops["xp"]
     if kind == "b":
         return env["b"]
     if kind == "num":
@@ -213,40 +240,40 @@ def numeric(tree, env):
     if kind == "v":
         return env[args[0]]
     if kind == "trace":
-        return np.trace(env["A"])
+        return xp.trace(env["A"])
     if kind in ("dot", "dotfn"):
-        return np.dot(v(args[0]), v(args[1]))
+        return xp.sum(v(args[0]) * v(args[1]))
     if kind == "lse":
-        return np.log(np.sum(np.exp(v(args[0]))))
+        return xp.log(xp.sum(xp.exp(v(args[0]))))
     if kind == "softmax":
-        e = np.exp(v(args[0]))
-        return e / np.sum(e)
+        e = xp.exp(v(args[0]))
+        return e / xp.sum(e)
     if kind == "matTvec":
         return env["A"].T @ v(args[0])
     if kind == "matvec":
         return env["A"] @ v(args[0])
     if kind == "minzero":
-        return np.minimum(0, v(args[0]))
+        return ops["min0"](v(args[0]))
     if kind in ("relu", "relu_r"):
-        return np.maximum(0, v(args[0]))
+        return ops["max0"](v(args[0]))
     if kind == "sum":
-        return np.sum(v(args[0]))
+        return xp.sum(v(args[0]))
     if kind == "norm":
-        return np.sqrt(np.sum(v(args[0]) ** 2))
+        return xp.sqrt(xp.sum(v(args[0]) ** 2))
     if kind in ("sop", "vop"):
         return _op(args[0], v(args[1]), v(args[2]))
     if kind == "scaled":
         op, first, s, vec = args[0], args[1], v(args[2]), v(args[3])
         return _op(op, s, vec) if first else _op(op, vec, s)
     if kind in ("sfn", "vfn"):
-        return NUMPY_UNARY[args[0]](v(args[1]))
+        return ops[args[0]](v(args[1]))
     if kind == "vneg":
         return -v(args[0])
     return v(args[0]) ** float(_number(args[1]))
 
 
 def _op(op, p, q):
-    return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op](p, q)
+    return {"+": lambda: p + q, "-": lambda: p - q, "*": lambda: p * q, "/": lambda: p / q}[op]()
 
 
 def _number(text: str):
@@ -272,8 +299,38 @@ NUMPY_UNARY = {
 }
 
 
+NUMPY_OPS = {**NUMPY_UNARY, "xp": np, "max0": lambda a: np.maximum(0, a),
+             "min0": lambda a: np.minimum(0, a)}
+
+
+def _torch_ops():
+    try:
+        import torch
+    except ImportError:
+        return None
+    t = torch
+    return {
+        "xp": t, "max0": lambda a: t.clamp(a, min=0), "min0": lambda a: t.clamp(a, max=0),
+        "sin": t.sin, "cos": t.cos, "tan": t.tan, "cot": lambda a: 1 / t.tan(a),
+        "sec": lambda a: 1 / t.cos(a), "csc": lambda a: 1 / t.sin(a), "asin": t.asin,
+        "acos": t.acos, "atan": t.atan, "acot": lambda a: t.atan(1 / a),
+        "asec": lambda a: t.acos(1 / a), "acsc": lambda a: t.asin(1 / a), "sinh": t.sinh,
+        "cosh": t.cosh, "tanh": t.tanh, "coth": lambda a: 1 / t.tanh(a),
+        "sech": lambda a: 1 / t.cosh(a), "csch": lambda a: 1 / t.sinh(a), "asinh": t.asinh,
+        "acosh": t.acosh, "atanh": t.atanh, "acoth": lambda a: t.atanh(1 / a),
+        "asech": lambda a: t.acosh(1 / a), "acsch": lambda a: t.asinh(1 / a), "exp": t.exp,
+        "ln": t.log, "log": t.log, "sqrt": t.sqrt, "abs": t.abs,
+        "sigmoid": lambda a: 1 / (1 + t.exp(-a)),
+    }
+
+
+TORCH_OPS = _torch_ops()
+
+
 def test_the_numpy_table_covers_the_fuzz_functions() -> None:
     assert set(NUMPY_UNARY) == set(UNARY)
+    if TORCH_OPS is not None:
+        assert set(TORCH_OPS) - {"xp", "max0", "min0"} == set(UNARY)
 
 
 @settings(max_examples=FUZZ_CASES, deadline=None, derandomize=True, database=None,
@@ -376,7 +433,7 @@ def test_a_constant_derivative_has_the_inputs_shape() -> None:
 
 def test_the_sigmoid_does_not_overflow() -> None:
     fn = load(numpy_function(matcalc.derive("sigmoid(x)")))
-    with np.errstate(all="raise"):
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
         values = fn(np.array([-800.0, 0.0, 800.0]))
     np.testing.assert_allclose(values, [0.0, 0.25, 0.0], atol=1e-300)
 
@@ -462,3 +519,80 @@ def test_json_has_result_numpy_for_vector_results() -> None:
     scalar = matcalc.derive("sin(x)").to_dict()
     assert "result_numpy" not in scalar
     assert sympy.parse_expr(scalar["result"]) == sympy.cos(sympy.Symbol("x"))
+
+
+# -- PyTorch (optional) ------------------------------------------------------------------------------
+# Skipped, with this reason, where PyTorch is not installed; .ci/run installs the CPU wheel when
+# it lies on the machine's disk, so CI runs them.
+
+TORCH_MISSING = "PyTorch is not installed (optional: pip install -e '.[torch]')"
+
+
+def _torch():
+    return pytest.importorskip("torch", reason=TORCH_MISSING)
+
+
+@pytest.mark.parametrize("ex", problems())
+def test_derivations_torch_agrees_with_autograd(ex) -> None:
+    torch = _torch()
+    shapes = declare(ex.vectors, ex.matrices)
+    d = matcalc.derive(list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0], ex.wrt,
+                       vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout)
+    fn = load(torch_function(d))
+    truth_f, dims = _component_function(ex, shapes, "torch")
+    rng = np.random.default_rng(ex.number)
+    for _ in range(2):
+        args = {k: torch.as_tensor(v, dtype=torch.float64)
+                for k, v in _arguments(fn, shapes, dims, rng).items()}
+        ours = fn(**args).detach().numpy()
+        blocks = []
+        for w in (str(s) for s in d.problem.wrt):
+            jac = torch.autograd.functional.jacobian(lambda t, w=w, args=args: truth_f(**{**args, w: t}), args[w])
+            size = int(np.prod(truth_f(**args).shape))
+            matrix = jac.detach().numpy().reshape(size, -1)
+            blocks.append(layout(matrix, size, tuple(args[w].shape), ex.layout))
+        truth = np.concatenate(blocks, axis=1 if ex.layout == "numerator" else 0)
+        truth = truth.reshape(ours.shape)
+        np.testing.assert_allclose(ours, truth, rtol=1e-9, atol=1e-12)
+
+
+TORCH_CASES = 150
+
+
+@settings(max_examples=TORCH_CASES, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(VECTOR_CASES)
+def test_vector_fuzz_torch_agrees_with_autograd(case) -> None:
+    torch = _torch()
+    tree, wrt = case
+    text = vector_text(tree)
+    try:
+        d = matcalc.derive(text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5)
+        source = torch_function(d)
+    except InternalError:
+        raise
+    except MatcalcError:
+        return
+    fn = load(source)
+    rng = random.Random(text + wrt)
+    env = {name: torch.tensor([rng.uniform(-2, 2) for _ in range(FUZZ_N)], dtype=torch.float64)
+           for name in ("w", "x", "a")}
+    env["A"] = torch.tensor([[rng.uniform(-2, 2) for _ in range(FUZZ_N)] for _ in range(FUZZ_N)],
+                            dtype=torch.float64)
+    env["b"] = torch.tensor(rng.uniform(-2, 2), dtype=torch.float64)
+
+    def f(t):
+        return torch.as_tensor(numeric(tree, {**env, wrt: t}, TORCH_OPS), dtype=torch.float64)
+
+    import inspect
+
+    ours = fn(**{p: env[p] for p in inspect.signature(fn).parameters}).detach().numpy()
+    value = f(env[wrt])
+    jac = torch.autograd.functional.jacobian(f, env[wrt]).detach().numpy()
+    truth = layout(jac.reshape(int(value.numel()), -1), int(value.numel()), tuple(env[wrt].shape),
+                   "numerator").reshape(ours.shape)
+    # autograd differentiates max(0, z) and |z| with 0 at the kink as well; where the function
+    # is undefined (nan) both are nan
+    mask = np.isfinite(truth) & np.isfinite(ours)
+    assert (np.isfinite(truth) == np.isfinite(ours)).all() or not mask.all()
+    np.testing.assert_allclose(ours[mask], truth[mask], rtol=1e-7, atol=1e-9)

@@ -60,10 +60,25 @@ class JsonRenderer(StepVisitor):
             "layout": p.layout,
             "result": self._value(d.result),
             "result_latex": self._latex._m(d.result),
+            **self._numpy(d),
             "verified": d.verified,
             "steps": self._steps(d.steps),
             **self._explicit(d),
         }
+
+    def _numpy(self, d: Any) -> dict[str, Any]:
+        """For a vector or matrix result: ``result_numpy``, the result as one NumPy expression
+        (vectors as (n, 1) columns; see ``matcalc.render.code.numpy_expression``), or None
+        when it cannot be written (an unknown function)."""
+        if not d.problem.declarations and not isinstance(d.result, MatrixBase):
+            return {}
+        from matcalc.errors import UnsupportedError
+        from matcalc.render.code import numpy_expression
+
+        try:
+            return {"result_numpy": numpy_expression(d)}
+        except UnsupportedError:
+            return {"result_numpy": None}
 
     def _explicit(self, d: Any) -> dict[str, Any]:
         """With ``--dim``: the result in components, as a list of rows of SymPy strings."""
