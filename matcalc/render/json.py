@@ -58,13 +58,23 @@ class JsonRenderer(StepVisitor):
             "wrt": [str(s) for s in p.wrt],
             "kind": p.kind,
             "layout": p.layout,
-            "result": self._value(d.result),
+            "result": self._result(d),
             "result_latex": self._latex._m(d.result),
             **self._numpy(d),
             "verified": d.verified,
             "steps": self._steps(d.steps),
             **self._explicit(d),
         }
+
+    def _result(self, d: Any) -> Any:
+        """SymPy ``str()``; with vectors or matrices, of SymPy's own matrix expressions
+        (``matcalc.render.matrix_expr``), which ``parse_expr`` reads back given the declared
+        names as ``MatrixSymbol``s."""
+        if not d.problem.declarations:
+            return self._value(d.result)
+        from matcalc.render.matrix_expr import result_str
+
+        return result_str(d)
 
     def _numpy(self, d: Any) -> dict[str, Any]:
         """For a vector or matrix result: ``result_numpy``, the result as one NumPy expression
