@@ -706,3 +706,23 @@ def test_vector_fuzz_json_result_reads_back(case) -> None:
         return
     mask = np.isfinite(ours) & np.isfinite(theirs)
     np.testing.assert_allclose(theirs[mask], ours[mask], rtol=1e-7, atol=1e-9)
+
+
+def test_format_torch_prints_a_function_for_scalar_problems_too() -> None:
+    torch = _torch()
+    result = run("derive", "sigmoid(x)*y", "--wrt", "x,y", "--format", "torch")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("import torch\n")
+    fn = load(result.stdout)
+    x, y = torch.tensor([0.5, -1.0], dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64)
+    s = torch.sigmoid(x)
+    expected = torch.stack([s * (1 - s) * y, s], dim=-1).reshape(2, 1, 2)
+    assert torch.allclose(fn(x, y), expected)
+
+
+def test_to_numpy_and_to_torch_are_the_derivation_methods() -> None:
+    d = matcalc.derive("x.T @ A @ x", "x", vectors="x", matrices="A")
+    assert d.to_numpy() == numpy_function(d) and d.to_torch() == torch_function(d)
+    fn = load(d.to_numpy())
+    A, x = np.arange(9.0).reshape(3, 3), np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(fn(x, A), [x @ (A + A.T)])

@@ -714,6 +714,5 @@ class _Function:
         head = (f"import {self.b.module}" if alias == self.b.module
                 else f"import {self.b.module} as {alias}")
         lines = [head, "", "", f"def {name}({', '.join(params)}):"]
-        lines += ["    " + line for line in self.docstring()]
-        lines += ["    " + line for line in body]
+        lines += [("    " + line) if line else "" for line in [*self.docstring(), *body]]
         return "\n".join(lines) + "\n"
