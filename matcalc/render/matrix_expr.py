@@ -48,6 +48,7 @@ from sympy.printing.str import StrPrinter
 
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import SCALAR, MatrixName, _Op, shape_of
+from matcalc.render.printing import _Memo
 from matcalc.symbols import VectorName
 
 
@@ -232,8 +233,11 @@ _PLAIN = {
 }
 
 
-class PlainStrPrinter(StrPrinter):
-    """matcalc's notation in ``str()`` syntax, each operation named as in the input language."""
+class PlainStrPrinter(_Memo, StrPrinter):
+    """matcalc's notation in ``str()`` syntax, each operation named as in the input language
+    (JSON's step values of vector problems, whose intermediates have no declared shape):
+    dot(a, b), sum(v), norm(v), matmul(A, B, …) (a product in order), transpose(a),
+    trace(A), diag(v), eye(n), ones(n) (a column of n ones), kron(A, B)."""
 
     def _print_Function(self, expr):
         name = _PLAIN.get(type(expr).__name__)
@@ -246,4 +250,4 @@ class PlainStrPrinter(StrPrinter):
 
 
 def plain_str(expr) -> str:
-    return PlainStrPrinter().doprint(expr)
+    return PlainStrPrinter(None, None).doprint(expr)
