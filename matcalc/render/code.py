@@ -247,7 +247,8 @@ class _Emitter:
             if isinstance(f, sympy.Pow) and f.exp.is_Number and f.exp.is_negative:
                 denominator.append(self.wrap(f.base ** -f.exp, MUL))
             else:
-                numerator.append(self.wrap(f, MUL - 1))
+                # after a *, a product in parentheses: x * (A @ v) is not (x * A) @ v
+                numerator.append(self.wrap(f, MUL - 1 if not numerator else MUL))
         text = " * ".join(numerator) if numerator else "1"
         for d in denominator:
             text += f" / {d}"
