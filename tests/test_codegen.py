@@ -745,3 +745,18 @@ def test_to_numpy_and_to_torch_are_the_derivation_methods() -> None:
     fn = load(d.to_numpy())
     A, x = np.arange(9.0).reshape(3, 3), np.array([1.0, -2.0, 0.5])
     np.testing.assert_allclose(fn(x, A), [x @ (A + A.T)])
+
+
+def test_a_product_after_a_star_keeps_its_parentheses() -> None:
+    """wᵀ ⊗ (xᵀA): Python reads wᵀ * xᵀ @ A as (wᵀ * xᵀ) @ A, a different row."""
+    from matcalc import linalg
+    from matcalc.render import code
+
+    shapes = declare(["w", "x"], ["A"])
+    w, x, A = sorted(shapes, key=str)[1:] + sorted(shapes, key=str)[:1]
+    expr = sympy.Mul(linalg.T(w), linalg.MatProd(linalg.T(x), A), evaluate=False)
+    text = code._Emitter(code.NUMPY, shapes, {w: "w", x: "x", A: "A"}, "np").code(expr)[0]
+    rng = np.random.default_rng(3)
+    values = {"w": rng.normal(size=(3, 1)), "x": rng.normal(size=(3, 1)), "A": rng.normal(size=(3, 3))}
+    got = eval(text, {"np": np, **values})  # matcalc's output, not user text
+    np.testing.assert_allclose(got, values["w"].T * (values["x"].T @ values["A"]))
