@@ -7,25 +7,31 @@ checks the result against SymPy's own derivative before returning it.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
+from sympy.core.function import AppliedUndef
 
-from matcalc.deadline import Deadline, Expired, alarm
+from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
-from matcalc.engine.simplify import evaluate
+from matcalc.engine.simplify import budget, evaluate
 from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
-from matcalc.parse import parse, real_argument
-from matcalc.steps import Math, Part, Problem, Verify
-from matcalc.symbols import output_name
+from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.steps import Explicit, Math, Note, Problem, Verify
+from matcalc.symbols import names_used, output_name
 from matcalc.verify import verify, verify_explicit
 
 LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# a name as typed in an expression: not an attribute (.T), not called (sin(...))
+_WRITTEN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\()")
+_CONSTANTS = frozenset({"e", "E", "pi", "I", "oo"})
 
 
 def derive(
@@ -35,8 +41,10 @@ def derive(
     vectors: str | Iterable[str] = (),
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
+    order: int = 1,
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
+    functions: str | Iterable[str] = (),
 ) -> Derivation:
     """Differentiate ``expr`` (text or SymPy) and show the work.
 
@@ -50,34 +58,82 @@ def derive(
 
     ``vectors=["w", "x", "y:N"]`` and ``matrices=["X:N,n"]`` declare names as
     vectors (length n unless given) and matrices (n×n unless given); every other
-    name is a scalar.  ``timeout`` (seconds; default ``limits.timeout``, 10 s)
+    name is a scalar.  One-letter names called as functions (``f(g(x))``) are unknown
+    functions; ``functions=["phi"]`` (or ``"phi,psi"``) declares longer names as such.
+    ``order=k`` gives the k-th derivative, each order derived from the previous result
+    with the same method; with several scalar variables ``order=2`` gives the Hessian.
+    ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
+
+    The time limit: a result is never returned after it (``LimitError`` instead).
+    In the main thread of a Unix process a SIGALRM timer also interrupts a long
+    SymPy call; it is disarmed when ``derive`` returns or raises, and the caller's
+    own SIGALRM handler and ``alarm``/``setitimer`` timer are restored (a timer
+    of the caller's that falls due meanwhile still reaches the caller's handler on
+    time).  In any other thread no signal is used: the engine checks the clock
+    between its steps and skips every rewrite whose cost it cannot bound, so the
+    limit holds up to one SymPy call; ``derive`` cannot bound memory there, so run
+    it in a subprocess with a memory limit (as the CLI does) to cap that too.
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
-    try:
-        with alarm(deadline):
-            return _derive(expr, wrt, vectors, matrices, layout, limits, deadline)
-    except MatcalcError:
-        raise
-    except Expired:  # the alarm fired just as the block ended
-        raise deadline.error() from None
-    except RecursionError as error:
-        raise LimitError("expression is too deeply nested to differentiate") from error
-    except Exception as error:
-        name = type(error).__name__
-        raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+    _check_counts(expr, wrt)
+    with alarm(deadline), budget() as skipped:  # disarmed on the way out, the caller's timer restored
+        try:
+            return _noted(_derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order), skipped)
+        except MatcalcError:
+            raise
+        except RecursionError as error:
+            raise LimitError("expression is too deeply nested to differentiate") from error
+        except MemoryError as error:
+            raise LimitError("out of memory: the expression grew too large to differentiate") from error
+        except Exception as error:
+            name = type(error).__name__
+            raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
 
 
-def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivation:
+MAX_ITEMS = 200
+"""Most expressions (rows of a Jacobian) and most variables to differentiate by."""
+
+
+def _check_counts(expr, wrt) -> None:
+    """Refuse a list too long to work through in time, before any work starts."""
+    exprs = 1 if isinstance(expr, (str, Expr)) else len(expr) if isinstance(expr, Sequence) else 0
+    names = wrt.count(",") + 1 if isinstance(wrt, str) else len(wrt) if isinstance(wrt, (list, tuple)) else 0
+    if exprs > MAX_ITEMS:
+        raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
+    if names > MAX_ITEMS:
+        raise LimitError(f"--wrt lists {names} variables; at most {MAX_ITEMS}")
+
+
+def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
+    """The derivation with a Note, before its checks, when a simplification was cut short."""
+    if not skipped:
+        return derivation
+    steps = list(derivation.steps)
+    at = len(steps)
+    while at and isinstance(steps[at - 1], (Verify, Explicit)):
+        at -= 1
+    note = Note(topic="simplify_cut", explanation=(
+        "The result is not simplified as far as it might be: a rewrite "
+        f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."))
+    return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
+
+
+def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+    from matcalc.engine.higher import MAX_ORDER
+
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+        raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
-    texts, exprs = _expressions(expr, limits, shapes)
+    texts, exprs = _expressions(expr, limits, shapes, functions)
     for e in exprs:
         _check_defined(e)
-    variables = _variables(wrt, exprs, shapes)
-    taken = set().union(*(e.free_symbols for e in exprs), variables)
+    variables = _variables(wrt, exprs, shapes, texts)
+    _check_function_names(exprs, variables)
+    taken = names_used(exprs) | set(variables)
     kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
         "gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian"
     )
@@ -89,8 +145,10 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
         layout=layout,
         output=output_name(taken),
         declarations=tuple(shapes.values()),
+        order=order,
     )
     steps, result = build(problem, deadline)
+    steps = (*_unused_notes(problem), *steps)
     deadline.check()
     if shapes:
         checks = _verify_parts(problem, steps, result, shapes, deadline)
@@ -100,46 +158,37 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline) -> Derivatio
 
 
 def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
-    expr = problem.exprs[0]
-    if len(problem.wrt) == 1:
-        return (verify_explicit(expr, problem.wrt[0], result, shapes, problem.layout, deadline),)
-    parts = [s for s in steps if isinstance(s, Part)]
-    checks = [
-        verify_explicit(expr, p.wrt, p.result, shapes, problem.layout, deadline) for p in parts
-    ]
-    statuses = [c.status for c in checks]
-    status = False if False in statuses else None if None in statuses else True
-    first = checks[0]
-    return (
-        Verify(
-            status=status,
-            method=first.method,
-            reference=ImmutableMatrix([[c.reference for c in checks]]),
-            points=first.points,
-            detail=first.detail,
-            explanation=" ".join(c.explanation for c in checks),
-        ),
-    )
+    """The assembled result, in its layout and shape, against the Jacobian of the input's
+    components by all the variables' components together (a matrix's rows stacked)."""
+    wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+    return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
 def reference(problem: Problem) -> Math:
     """SymPy's own derivative of the problem, in the problem's layout."""
     evaluated = [evaluate(e) for e in problem.exprs]
     if problem.kind == "derivative":
-        return evaluated[0].diff(problem.wrt[0])
+        return evaluated[0].diff(problem.wrt[0], problem.order)
+    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
+        from sympy import hessian
+
+        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
     jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
     return jacobian.T if problem.layout == "denominator" else jacobian
 
 
-def _expressions(expr, limits: Limits, shapes) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
+def _expressions(
+    expr, limits: Limits, shapes, functions=()
+) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
     items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
     if not items:
         raise UsageError("no expression given")
+    functions = declare_functions(functions, shapes)
     texts, exprs = [], []
     for item in items:
         if isinstance(item, str):
             texts.append(item)
-            exprs.append(parse(item, limits=limits, shapes=shapes) if shapes else parse(item, limits=limits))
+            exprs.append(parse(item, limits=limits, shapes=shapes or None, functions=functions))
         elif isinstance(item, Expr):
             _check_tree(item, limits)
             texts.append(str(item))
@@ -176,6 +225,17 @@ def _check_defined(expr: Expr) -> None:
             raise MathError(msg)
 
 
+def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]) -> None:
+    """One name, one meaning: f may not be a function in one expression (or the parser would
+    have refused it) and a variable in another, or the variable to differentiate by."""
+    functions = {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
+    symbols = set().union(*(e.free_symbols for e in exprs), variables)
+    clash = sorted(s.name for s in symbols if s.name in functions)
+    if clash:
+        raise UsageError(f"{clash[0]} is used both as a function and as a variable; give them "
+                         "different names")
+
+
 def _check_tree(expr: Expr, limits: Limits) -> None:
     """Apply the parser's size and depth limits to a SymPy expression passed in directly."""
     stack, nodes = [(expr, 1)], 0
@@ -189,7 +249,7 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         stack.extend((a, depth + 1) for a in node.args)
 
 
-def _variables(wrt, exprs: tuple[Expr, ...], shapes=None) -> tuple[Symbol, ...]:
+def _variables(wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()) -> tuple[Symbol, ...]:
     free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     if wrt is None:
         if len(free) == 1:
@@ -199,15 +259,48 @@ def _variables(wrt, exprs: tuple[Expr, ...], shapes=None) -> tuple[Symbol, ...]:
         names = ", ".join(str(s) for s in free)
         raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
     items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
+    items = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
+    # a name typed in the expression but cancelled out of it (x - x + y) is still a variable
+    written = {m for t in texts for m in _WRITTEN.findall(t)} - _CONSTANTS
+    # an unknown function's name (f in f(x)) is left to _check_function_names, which says so
+    written |= {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
     out: list[Symbol] = []
     for item in items:
         name = str(item).strip()
         if not _NAME.match(name):
             raise UsageError(f"--wrt: {name!r} is not a variable name")
+        if name not in by_name and name not in written:
+            raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:
             raise UsageError(f"--wrt: {name} is listed twice")
         out.append(symbol)
     return tuple(out)
+
+
+def _not_in_expression(name: str, known: list[str]) -> str:
+    """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
+    same = [k for k in known if k.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"--wrt: {name} is not in the expression; did you mean {close[0]}?"
+    if known:
+        return f"--wrt: {name} is not in the expression, whose variables are {', '.join(known)}"
+    return f"--wrt: {name} is not in the expression, which has no variable"
+
+
+def _unused_notes(problem: Problem) -> tuple[Note, ...]:
+    """A Note for each variable the expression does not depend on: its derivative is 0."""
+    free = set().union(*(e.free_symbols for e in problem.exprs))
+    return tuple(
+        Note(
+            topic="unused",
+            math=symbol,
+            explanation=f"The expression does not depend on {symbol}, so the derivative "
+            f"with respect to {symbol} is 0.",
+        )
+        for symbol in problem.wrt
+        if symbol not in free
+    )

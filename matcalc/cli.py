@@ -8,17 +8,23 @@ failure), and echoes the rendering.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import math
+import os
+import re
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
 
-from matcalc.errors import InternalError, MatcalcError, pointer
+from matcalc.errors import InternalError, MatcalcError, pointer, visible
 from matcalc.render.messages import CATALOGUES
 
-FORMATS = ("text", "markdown", "latex", "json", "numpy", "torch")
+FORMATS = ("text", "markdown", "latex", "json")
+DERIVE_FORMATS = (*FORMATS, "numpy", "torch")  # derive's result as a NumPy or PyTorch function
 LANGS = tuple(CATALOGUES)
 DOC_FORMATS = ("markdown", "latex", "pdf")
 
@@ -30,10 +36,15 @@ gradient (a 1×n row in numerator layout); several EXPRs give a Jacobian (m×n).
 With no --wrt, an expression with one variable is differentiated by it.
 
 \b
-Input is Python syntax: ** or ^ for powers, ln/log (natural), exp, sqrt,
-sin … atanh, abs, max/min, sigmoid, e and pi; f(g(x)) for unknown functions.
+Input is Python syntax: ** or ^ for powers, ln/log (natural), log(x, b),
+log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
+max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
+letter); declare longer names with --function, e.g. --function phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
 dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
+EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
+one a line.  --wrt must name a variable of the expression, or a declared one
+the expression does not use (its derivative is 0, with a note).
 
 \b
 Examples:
@@ -42,10 +53,15 @@ Examples:
   matcalc derive "3*x**2*y" --wrt x,y
   matcalc derive "3*x**2*y" "2*x + y**8" --wrt x,y --layout denominator
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
+  matcalc derive "x**3*sin(x)" --order 2
+  matcalc derive "x**2*y + exp(x*y)" --wrt x,y --order 2
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
+  matcalc derive "phi(x**2)" --function phi
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
+  matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
+  echo "x**2*sin(x)" | matcalc derive -
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
 
 \b
@@ -55,8 +71,17 @@ chosen layout (the shape --dim shows), 0 at the kink of max(0, .).
 
 \b
 Exit status: 0 verified result; 1 mathematical failure, or a result that is
-wrong or not verified; 2 usage, parse or limit error.
+wrong or not verified; 2 usage, parse or limit error (time, memory, size).
 """
+
+
+WIDTH_OPTION = click.option(
+    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
+    help="Text: wrap lines to this many columns, 0 for never "
+    "(default: $COLUMNS, else the terminal's; 80 into a pipe).",
+)
+"""--width for the commands that print text; ``_width()`` reads it."""
 
 
 class CommandError(click.ClickException):
@@ -69,7 +94,7 @@ class CommandError(click.ClickException):
         self.error = error
 
     def show(self, file=None) -> None:
-        click.echo(f"matcalc: error: {self.format_message()}", err=True)
+        click.echo(f"matcalc: error: {visible(self.format_message())}", err=True)
         for line in pointer(self.error):  # the input, and a caret under the column
             click.echo(line, err=True)
 
@@ -87,6 +112,165 @@ def _unicode_ok() -> bool:
     return True
 
 
+STDIN_LIMIT = 1_000_000
+"""Bytes read from standard input (``-``): enough for any real list of expressions."""
+
+
+class ExpressionCommand(click.Command):
+    """A command whose arguments are expressions, which may start with a minus.
+
+    Every token that is not one of the command's options (or an option's value) is an
+    argument: ``matcalc derive "-x**2"`` works, and so does ``-- "-x" --wrt x``: options
+    count after ``--`` too, since a user who types ``-- "-x" -f json`` means the format.
+    An expression that is exactly an option (the expression -w) is written ``(-w)``; an
+    unknown ``--name`` is an unknown option, except after ``--``.  With ``--format json``,
+    a usage error is a JSON error object, as every other error is.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, _expressions_last(self.get_params(ctx), args))
+        except click.UsageError as error:
+            if _wants_json(args):
+                raise JsonUsageError(error.format_message()) from None
+            raise
+
+
+def _expressions_last(params, args: list[str]) -> list[str]:
+    """``args`` with the options first, then ``--`` and every other token, in order."""
+    takes_value, flags = set(), set()
+    for param in params:
+        if isinstance(param, click.Option):
+            names = {*param.opts, *param.secondary_opts}
+            (flags if param.is_flag or param.count else takes_value).update(names)
+    options: list[str] = []
+    rest: list[str] = []
+    tokens = iter(args)
+    after_separator = False
+    for token in tokens:
+        if token == "--" and not after_separator:
+            after_separator = True
+        elif token in takes_value:
+            value = next(tokens, None)
+            if value is None:
+                raise click.BadOptionUsage(token, f"Option '{token}' requires an argument.")
+            options += [token, value]
+        elif (
+            token in flags
+            or token.startswith("--") and token.partition("=")[0] in takes_value  # --wrt=x
+            or not after_separator and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token)
+        ):  # an unknown --option stays one: click names it and suggests a known one
+            options.append(token)
+        else:
+            rest.append(token)
+    return [*options, "--", *rest]
+
+
+def _wants_json(args: list[str]) -> bool:
+    pairs = zip(args, [*args[1:], ""])
+    return any(a in ("--format", "-f") and b == "json" or a == "--format=json" for a, b in pairs)
+
+
+class JsonUsageError(click.ClickException):
+    """A usage error (bad option value, missing argument) as JSON on stdout, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        payload = {"error": {"kind": "usage", "message": self.format_message(), "column": None}}
+        click.echo(json.dumps(payload, ensure_ascii=False))
+
+
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds, more than 0 and at most an hour."""
+
+    name = "seconds"
+    MAX = 3600.0
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (0 < seconds <= self.MAX):  # also refuses nan and inf
+            self.fail(f"{value!r}: give a number of seconds above 0 and at most {self.MAX:g}", param, ctx)
+        return seconds
+
+
+class MemorySize(click.ParamType):
+    """An address-space cap: 512M, 2G, 1024 (MiB), or none."""
+
+    name = "size"
+    UNITS = {"": 1 << 20, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+    def convert(self, value, param, ctx):
+        if value is None or isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text in ("none", "0", "off"):
+            return 0
+        match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", text)
+        nbytes = int(float(match.group(1)) * self.UNITS[match.group(2)]) if match else 0
+        if not (64 << 20) <= nbytes <= (1 << 40):
+            self.fail(f"{value!r}: give a size from 64M to 1024G, such as 512M or 2G, or none", param, ctx)
+        return nbytes
+
+
+def _limits(memory: int | None):
+    """The default limits with the --memory option applied (0: no cap)."""
+    import dataclasses
+
+    from matcalc.limits import DEFAULT_LIMITS
+
+    if memory is None:
+        return DEFAULT_LIMITS
+    return dataclasses.replace(DEFAULT_LIMITS, max_memory=memory or None)
+
+
+def _memory_error(limits, error: BaseException) -> MatcalcError | None:
+    """The limit error for running out of memory (directly, or as the cause of an error)."""
+    from matcalc.errors import LimitError
+    from matcalc.limits import format_bytes
+
+    if not isinstance(error, MemoryError) and not isinstance(error.__cause__, MemoryError):
+        return None
+    if limits.max_memory is None:
+        return LimitError("out of memory")
+    return LimitError(f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)")
+
+
+def _read_stdin(what: str) -> str:
+    """Standard input as text, at most ``STDIN_LIMIT`` bytes."""
+    from matcalc.errors import UsageError
+
+    data = sys.stdin.buffer.read(STDIN_LIMIT + 1) if hasattr(sys.stdin, "buffer") else (
+        sys.stdin.read(STDIN_LIMIT + 1).encode("utf-8"))
+    if len(data) > STDIN_LIMIT:
+        raise UsageError(f"{what}: standard input is longer than {STDIN_LIMIT} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{what}: standard input is not UTF-8 text (byte {error.start + 1})") from None
+
+
+def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
+    """EXPRs with ``-`` replaced by the lines of standard input (blank lines, ``#`` skipped)."""
+    from matcalc.errors import UsageError
+
+    if "-" not in exprs:
+        return list(exprs)
+    if exprs.count("-") > 1:
+        raise UsageError("- (standard input) may be given only once")
+    lines = [line.strip() for line in _read_stdin("-").splitlines()]
+    read = [line for line in lines if line and not line.startswith("#")]
+    if not read:
+        raise UsageError("-: standard input has no expression (one a line)")
+    at = exprs.index("-")
+    return [*exprs[:at], *read, *exprs[at + 1 :]]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="matcalc-steps", prog_name="matcalc")
 def main() -> None:
@@ -97,7 +281,27 @@ def main() -> None:
     """
 
 
-@main.command(help=DERIVE_HELP)
+def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
+    """Run the whole command under ``--timeout``: parsing, the derivation, verification,
+    ``--dim`` and rendering (``derive`` bounds its own part the same way inside)."""
+
+    @functools.wraps(command)
+    def run(**kw) -> None:
+        from matcalc.deadline import Deadline, alarm
+        from matcalc.errors import LimitError
+
+        try:
+            with alarm(Deadline(kw["timeout"])):
+                command(**kw)
+        except LimitError as error:
+            if kw.get("fmt") == "json":
+                _echo_json_error(error)
+            raise CommandError(error) from None
+
+    return run
+
+
+@main.command(help=DERIVE_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
 @click.option(
@@ -105,11 +309,13 @@ def main() -> None:
     type=click.Choice(["numerator", "denominator"]),
     default="numerator",
     show_default=True,
-    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator.",
+    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
+    "(columns; every step transposed). By several variables the result is a row of blocks "
+    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-    help="Output format.",
+    "--format", "-f", "fmt", type=click.Choice(DERIVE_FORMATS), default="text", show_default=True,
+    help="Output format; numpy and torch print the result as a Python function.",
 )
 @click.option(
     "--vector", "vectors", multiple=True, metavar="NAMES",
@@ -120,46 +326,69 @@ def main() -> None:
     help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
 )
 @click.option(
+    "--function", "functions", multiple=True, metavar="NAMES",
+    help="Declare unknown functions with longer names: phi or phi,psi (f, g, h, … need no "
+    "declaration). Repeatable.",
+)
+@click.option(
     "--dim", "dims", multiple=True, metavar="NAME=SIZE",
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
 @click.option(
-    "--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-    metavar="SECONDS", help="Give up (exit 2) after this many seconds.",
+    "--timeout", type=Seconds(), default=10.0, show_default=True,
+    metavar="SECONDS", help="Give up (exit 2) after this many seconds (at most 3600).",
+)
+@click.option(
+    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    help="Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]",
+)
+@click.option(
+    "--order", "-k", type=click.IntRange(1, 10), default=1, show_default=True, metavar="K",
+    help="The K-th derivative, each order derived from the last; with several --wrt "
+    "variables, --order 2 is the Hessian.",
 )
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@WIDTH_OPTION
 @click.option(
     "--lang", type=click.Choice(LANGS), default="en", show_default=True,
     help="Language of the prose (the math is the same).",
 )
-def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone, ascii_only, lang) -> None:
+@_within_timeout
+def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, memory, order, standalone,
+           ascii_only, lang) -> None:
     from matcalc.api import derive as derive_api
+    from matcalc.limits import memory_cap
 
+    limits = _limits(memory)
+    click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
+        _refuse_latex_language(fmt, standalone, lang)
         sizes = _sizes(dims)
+        exprs = _stdin_expressions(exprs)
         derivation = derive_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             wrt,
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            order=order,
             timeout=timeout,
+            functions=functions,
+            limits=limits,
         )
         if sizes:
+            _check_sizes(derivation, sizes)
             derivation = derivation.with_explicit(**sizes)
-    except MatcalcError as error:
+    except (MatcalcError, MemoryError) as error:
+        error = _memory_error(limits, error) or error
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None
     try:
         rendered = _render(derivation, fmt, ascii_only=ascii_only, standalone=standalone, lang=lang)
-    except MatcalcError as error:  # --format numpy of a result with an unknown function
-        raise CommandError(error) from None
     except Exception as error:  # a renderer bug is still one line, never a traceback
-        name = type(error).__name__
-        message = f"could not render the derivation ({name}); please report it"
-        raise CommandError(InternalError(message)) from error
+        raise _render_error(error, limits, fmt) from error
     click.echo(rendered)
     if derivation.verified is False:
         click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
@@ -170,14 +399,69 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, dims, timeout, standalone
         sys.exit(1)
 
 
+def _refuse_latex_language(fmt: str, standalone: bool, lang: str) -> None:
+    """A standalone LaTeX document must compile: refused in Chinese, as ``matcalc doc`` does."""
+    if fmt == "latex" and standalone and lang != "en":
+        from matcalc.documents import latex_language_refused
+
+        raise latex_language_refused(lang)
+
+
+def _render_error(error: Exception, limits, fmt: str) -> CommandError:
+    """One line for a failure while rendering: a limit (memory, a huge number), else a bug."""
+    if isinstance(error, MatcalcError):
+        failure = error
+    else:
+        failure = _memory_error(limits, error) or _too_large(error)
+    if failure is None:
+        name = type(error).__name__
+        failure = InternalError(f"could not render the derivation ({name}); please report it")
+    if fmt == "json":
+        _echo_json_error(failure)
+    return CommandError(failure)
+
+
+def _too_large(error: BaseException) -> MatcalcError | None:
+    """Python refuses to print an integer of more than 4300 digits: a limit, not a bug."""
+    from matcalc.errors import LimitError
+
+    if isinstance(error, ValueError) and "integer string conversion" in str(error):
+        return LimitError("the result has a number too large to print (more than 4300 digits)")
+    return None
+
+
+def _check_sizes(derivation, sizes: dict[str, int]) -> None:
+    """--dim names sizes of the problem's vectors and matrices, and only those."""
+    from matcalc.errors import UsageError
+    from matcalc.verify import default_dims
+
+    shapes = {d.symbol: d for d in derivation.problem.declarations}
+    given = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    if not shapes:
+        raise UsageError(
+            f"--dim {given}: this problem has no vectors or matrices, so there is no size to set; "
+            "--dim goes with --vector or --matrix"
+        )
+    known = sorted(s.name for s in default_dims(shapes))
+    unknown = sorted(set(sizes) - set(known))
+    if unknown:
+        if not known:
+            raise UsageError(f"--dim {unknown[0]}: the sizes of this problem are numbers; nothing to set")
+        raise UsageError(f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}")
+
+
 DOC_HELP = """Turn a file of problems into a document of worked solutions.
 
 \b
 PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
 [[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-layout and notes; see derivations/paper.toml), or a text file with one
-expression per line (# comments).  The format comes from --format or from
-OUT's suffix: .md, .tex or .pdf (pdflatex, from texlive-latex-base).
+functions, layout and notes; see derivations/paper.toml), or a text file
+with one expression per line (# comments), optionally followed by ; wrt x,y
+and ; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
+input.  Math in titles and notes ($...$) may use common commands only
+(\\frac, \\partial, \\mathbf, Greek letters, ...).  The format comes from
+--format or from OUT's suffix: .md, .tex or .pdf (pdflatex, from
+texlive-latex-base).  OUT is never PROBLEMS, a device or a directory.
 
 \b
 A problem that fails is reported on stderr and marked as failed in the
@@ -191,18 +475,21 @@ Examples:
   matcalc doc derivations/paper.toml -o paper.pdf
   matcalc doc derivations/paper.toml -o derivations/paper.zh.md --lang zh
   matcalc doc problems.txt -o answers.md --jobs 4
+  printf 'x**2*y ; wrt x,y\\n' | matcalc doc - -o -
 
 \b
 Exit status: 0 every problem worked; 1 some problem failed (the document
-is still written) or pdflatex failed; 2 the file or an option is unusable.
+is still written) or pdflatex failed; 2 the file or an option is unusable;
+130 or 143 interrupted (Ctrl-C, SIGTERM: OUT is left as it was).
 """
 
 
 @main.command(help=DOC_HELP)
-@click.argument("problems", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("problems", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
-    "--output", "-o", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="The document to write (- for standard output).",
+    "--output", "-o", "out", required=True, type=click.Path(path_type=Path, allow_dash=True),
+    help="The document to write (- for standard output); never the problem file, a device "
+    "or a directory.",
 )
 @click.option(
     "--format", "-f", "fmt", type=click.Choice(DOC_FORMATS), default=None,
@@ -216,22 +503,159 @@ is still written) or pdflatex failed; 2 the file or an option is unusable.
     "--lang", type=click.Choice(LANGS), default=None,
     help="Language of the prose  [default: the file's lang, else en]",
 )
-def doc(problems, out, fmt, jobs, lang) -> None:
+@click.option(
+    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    help="Cap the memory (address space) of the process and its workers: 512M, 2G or none  "
+    "[default: 1G]",
+)
+def doc(problems, out, fmt, jobs, lang, memory) -> None:
     from matcalc import documents
+    from matcalc.limits import memory_cap
 
+    limits = _limits(memory)
+    context = click.get_current_context()
+    context.with_resource(memory_cap(limits.max_memory))  # forked workers inherit it
+    context.with_resource(_signals_raise())
     try:
+        documents.check_paths(problems, out)
         problem_set = documents.load(problems)
         fmt = fmt or documents.format_for(out)
         lang = lang or problem_set.lang or "en"
         documents.check_output(fmt, lang)
         with _progress(len(problem_set.exercises), lang) as advance:
-            document = documents.build(problem_set, fmt=fmt, lang=lang, jobs=jobs, progress=advance)
+            document = documents.build(
+                problem_set, fmt=fmt, lang=lang, jobs=jobs, limits=limits, progress=advance
+            )
         documents.write(document, out)
     except MatcalcError as error:
         raise CommandError(error) from None
+    except (KeyboardInterrupt, Terminated) as stop:
+        unchanged = "" if str(out) == "-" else f"; {visible(str(out))} is unchanged"
+        click.echo(f"matcalc: interrupted{unchanged}", err=True)
+        sys.exit(143 if isinstance(stop, Terminated) else 130)
+    except Exception as error:  # a bug is still one line, never a traceback
+        failure = _memory_error(limits, error) or InternalError(
+            f"could not make the document ({type(error).__name__}); please report it")
+        raise CommandError(failure) from error
+    for solution in document.solutions:  # a marked sheet: each answer's verdict
+        if solution.verdict and not solution.failed:
+            line = f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
+            click.echo(visible(line), err=True)
     for failure in document.failures:
-        click.echo(f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}", err=True)
+        line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
+        click.echo(visible(line), err=True)
     if document.failures:
+        sys.exit(1)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that workers and temporary files are cleaned up."""
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While the block runs, SIGTERM raises ``Terminated`` (Ctrl-C raises KeyboardInterrupt)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+CHECK_HELP = """Judge your own answer for the derivative of EXPR, and name the likely mistake.
+
+\b
+ANSWER is written in the same input language as EXPR (x.T, @, sum, softmax,
+sigmoid, ...), for example --answer "2*x*sin(x) + x**2*cos(x)".  Give
+--answer once per entry for a gradient or Jacobian of scalars, row by row.
+The answer is compared with a reference built from EXPR (SymPy's derivative,
+or the Jacobian of the explicit components), never executed.
+
+\b
+Verdicts: right; right in the other layout (a transpose: a convention, not
+a mistake); right under an assumption (entries summing to 1, a symmetric
+matrix); wrong, with the likely mistake named (a constant factor, a sign, a
+transpose, a dropped term, a missing chain-rule factor, the ReLU gate outside
+the sum over samples) and where it enters the derivation; cannot judge.
+
+\b
+Examples:
+  matcalc check "x**2*sin(x)" --answer "2*x*sin(x)"
+  matcalc check "sin(x**2)" --answer "cos(x**2)"
+  matcalc check "w @ x" --vector w,x --wrt w --answer "x"
+  matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z --answer "softmax(z) - y"
+  matcalc check "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N \\
+      --matrix X:N,n --wrt w --answer "2/N * X.T @ (X @ w + b - y)"
+
+\b
+Exit status: 0 right (also in the other layout, or under a stated
+assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
+"""
+
+
+@main.command(name="check", help=CHECK_HELP, cls=ExpressionCommand)
+@click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
+@click.option("--answer", "-a", "answers", multiple=True, required=True, metavar="ANSWER",
+              help="Your answer, in the input language. Repeat for several entries.")
+@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
+@click.option("--layout", type=click.Choice(["numerator", "denominator"]), default="numerator",
+              show_default=True, help="The layout you are asked to answer in.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Output format.")
+@click.option("--vector", "vectors", multiple=True, metavar="NAMES",
+              help="Declare vectors: w,x (length n) or y:N. Repeatable.")
+@click.option("--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
+              help="Declare a matrix: X (n×n) or X:N,n. Repeatable.")
+@click.option("--timeout", type=Seconds(), default=10.0, show_default=True, metavar="SECONDS",
+              help="Give up (exit 2) after this many seconds (at most 3600).")
+@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
+@WIDTH_OPTION
+@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
+              help="Language of the prose (the math is the same).")
+@_within_timeout
+def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
+                  ascii_only, lang) -> None:
+    from matcalc.answers import check as check_api
+    from matcalc.limits import memory_cap
+
+    limits = _limits(None)
+    click.get_current_context().with_resource(memory_cap(limits.max_memory))
+    try:
+        result = check_api(
+            list(exprs) if len(exprs) > 1 else exprs[0],
+            list(answers) if len(answers) > 1 else answers[0],
+            wrt, vectors=vectors, matrices=matrices, layout=layout, timeout=timeout,
+        )
+    except (MatcalcError, MemoryError) as error:
+        error = _memory_error(limits, error) or error
+        if fmt == "json":
+            _echo_json_error(error)
+        raise CommandError(error) from None
+    try:
+        if fmt == "json":
+            rendered = result.to_json(indent=2, lang=lang)
+        elif fmt == "text":
+            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
+        elif fmt == "markdown":
+            rendered = result.to_markdown(lang=lang)
+        else:
+            rendered = result.to_latex(standalone=standalone, lang=lang)
+    except Exception as error:  # a renderer bug is still one line, never a traceback
+        name = type(error).__name__
+        raise CommandError(InternalError(f"could not render the check ({name}); please report it")) from error
+    click.echo(rendered)
+    if result.verdict in ("wrong", "cannot_judge"):
         sys.exit(1)
 
 
@@ -247,9 +671,21 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
         yield lambda: bar.update(1)
 
 
+def _width() -> int:
+    """Text width: --width, else $COLUMNS, else the terminal's; 80 into a pipe or a file."""
+    context = click.get_current_context(silent=True)
+    width = context.meta.get("matcalc.width") if context is not None else None
+    if width is not None:
+        return width
+    isatty = getattr(sys.stdout, "isatty", None)
+    if os.environ.get("COLUMNS") or (isatty is not None and isatty()):
+        return shutil.get_terminal_size().columns
+    return 80
+
+
 def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:
     if fmt == "text":
-        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang)
+        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
     if fmt == "markdown":
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":

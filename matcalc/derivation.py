@@ -41,14 +41,17 @@ class Derivation:
                 return step
         return None
 
-    def explicit(self, **dims: int) -> ImmutableMatrix:
+    def explicit(self, /, **dims: int) -> ImmutableMatrix:
         """The result written out in components at concrete sizes, e.g. ``explicit(n=3, N=2)``.
 
         A vector w of length 3 has entries w_1, w_2, w_3 and a matrix X entries
         X_11, X_12, …  Sizes not given default to n = 3, N = 2.  A scalar result
-        is a 1×1 matrix.
+        is a 1×1 matrix.  It is always one flat matrix of the result's true shape: a
+        result by several variables (w, b) is 1×(n + 1) in numerator layout, its blocks
+        side by side (a matrix variable's gradient as vec, rows stacked), and
+        (n + 1)×1 in denominator layout.
         """
-        from matcalc.linalg import explicit
+        from matcalc.engine.layout import explicit_value
         from matcalc.verify import default_dims
 
         shapes = {d.symbol: d for d in self.problem.declarations}
@@ -59,18 +62,13 @@ class Derivation:
 
             raise UsageError(f"explicit: no size called {', '.join(sorted(unknown))}")
         sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
-        value = explicit(self.result, shapes, sizes) if shapes else self.result
-        if isinstance(value, MatrixBase):
-            return ImmutableMatrix(value)
-        if value == 0 and shapes and len(self.problem.wrt) == 1:  # 0 is the zero Jacobian
-            from matcalc.linalg import jacobian_shape
+        if not shapes:
+            value = self.result
+            return ImmutableMatrix(value) if isinstance(value, MatrixBase) else ImmutableMatrix([[value]])
+        p = self.problem
+        return explicit_value(p.exprs[0], p.wrt, p.layout, self.result, shapes, sizes)
 
-            problem = self.problem
-            shape = jacobian_shape(problem.exprs[0], problem.wrt[0], shapes, sizes, problem.layout)
-            return ImmutableMatrix.zeros(*shape)
-        return ImmutableMatrix([[value]])
-
-    def with_explicit(self, **dims: int) -> Derivation:
+    def with_explicit(self, /, **dims: int) -> Derivation:
         """This derivation with a closing check in components, e.g. ``with_explicit(n=3)``."""
         from matcalc.verify import default_dims
 
@@ -86,10 +84,13 @@ class Derivation:
         )
         return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 
-    def to_text(self, *, unicode: bool = True, lang: str = "en") -> str:
+    def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
+        """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed).render(self)
+        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed, width=width).render(
+            self
+        )
 
     def to_markdown(self, *, lang: str = "en") -> str:
         from matcalc.render.markdown import MarkdownRenderer
@@ -134,11 +135,15 @@ class Derivation:
         return LatexRenderer(memo=self._printed).render_math(self)
 
     def __repr__(self) -> str:
+        from matcalc.render.printing import TextPrinter
+
         p = self.problem
         status = {True: "verified", False: "NOT VERIFIED", None: "not verified"}[self.verified]
         wrt = ", ".join(str(s) for s in p.wrt)
         exprs = "; ".join(p.text)
-        return f"<Derivation of {exprs} by {wrt} = {self.result} ({status}, {len(self.steps)} steps)>"
+        # the result in matcalc's notation (1[z > 0]·xᵀ), as the text output writes it
+        result = TextPrinter({"vectors": bool(p.declarations)}).doprint(self.result)
+        return f"<Derivation of {exprs} by {wrt} = {result} ({status}, {len(self.steps)} steps)>"
 
     def __str__(self) -> str:
         return self.to_text()

@@ -18,7 +18,10 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
     wrt = "x"                      # "x,y" or ["x", "y"]; optional with one variable
     vectors = ["w", "y:N"]         # optional, as --vector
     matrices = ["X:N,n"]           # optional, as --matrix
+    functions = ["phi"]            # optional, as --function
     layout = "numerator"           # or "denominator"
+    answer = "2*x + 1"             # optional: a student's answer, judged (matcalc check);
+                                   # a list for the entries of a gradient or Jacobian
     notes = "..."                  # a paragraph, or a list of paragraphs
 
 A file without sections has top-level ``[[problem]]`` tables instead; a file
@@ -27,17 +30,32 @@ document.  Every text field (title, author, section titles, notes) may also be
 a table by language, ``title = { en = "Gradient", zh = "梯度" }``: the
 document's language picks its entry, else English, else the first.  In text
 fields ``$…$`` is inline LaTeX math (``\$`` is a dollar sign) and everything
-else is prose, escaped for the output format.  A blank line in a note starts a
-new paragraph.
+else is prose, escaped for the output format.  The math may use a whitelist of
+common commands only (``matcalc.render.document.check_math``: ``\frac{a}{b}``,
+``\partial``, ``\mathbf{x}``, Greek letters, …, arguments in braces, braces
+balanced), so that a note can neither run TeX code nor stop pdflatex.  A blank
+line in a note starts a new paragraph.  Control and bidi characters are shown
+as escapes (``\x1b``, ``\u202e``), never written raw.
 
 A plain text file (any other suffix) has one expression per line; blank lines
-and lines starting with ``#`` are skipped.  Each expression must have a single
-variable, as ``matcalc derive EXPR`` without ``--wrt``.
+and lines starting with ``#`` are skipped.  An expression with one variable
+needs nothing more; otherwise say what to differentiate by after a ``;``, and
+declare vectors and matrices the same way (the TOML fields of the same names)::
+
+    ln(sin(x**3)**2)
+    3*x**2*y ; wrt x,y
+    max(0, w @ x + b) ; vectors w,x ; wrt w
+    x.T @ A @ x ; vectors x ; matrices A ; wrt x ; layout denominator
+
+``-`` reads the problem file from standard input: TOML when a line starts with
+``[[``, else plain text.  A file is read only up to ``MAX_FILE_BYTES`` (1 MB)
+and must be UTF-8 text without control characters.
 
 Errors
 ------
 A file that cannot be read or parsed, or a bad top-level field, is a
-``UsageError`` (one line, exit 2).  A bad problem (a wrong field, a parse error,
+``UsageError`` (one line, exit 2); so is an output (``check_paths``) that is the
+problem file, a device, a directory, or in a missing directory.  A bad problem (a wrong field, a parse error,
 an unsupported construct, a limit) costs only itself: its ``Solution`` carries a
 one-line ``error`` naming the problem and the field, the document marks it as
 failed, and every other problem is still worked.
@@ -70,7 +88,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from matcalc.errors import MatcalcError, UsageError
+from matcalc.errors import MatcalcError, UsageError, visible
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.render.messages import CATALOGUES
 
@@ -83,9 +101,18 @@ FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
-PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "layout", "notes")
+PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "functions", "layout",
+                  "answer", "notes")
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
+MAX_FILE_BYTES = 1_000_000
+"""A problem file larger than this is refused before it is parsed (/dev/zero, a log by mistake)."""
+MAX_PROBLEMS = 1000
+"""Problems in one file."""
+TEXT_KEYS = {"wrt": "wrt", "vector": "vectors", "vectors": "vectors", "matrix": "matrices",
+             "matrices": "matrices", "function": "functions", "functions": "functions",
+             "layout": "layout", "answer": "answers"}
+"""``; key value`` clauses of a plain-text problem line, and the field each sets."""
 _FALLBACK = "en"
 
 
@@ -122,11 +149,16 @@ class Exercise:
     wrt: tuple[str, ...] | None = None
     vectors: tuple[str, ...] = ()
     matrices: tuple[str, ...] = ()
+    functions: tuple[str, ...] = ()
     layout: str = "numerator"
+    answers: tuple[str, ...] = ()
+    """A student's answer (its entries, for a gradient): the solution judges it."""
     notes: Text | None = None
     section: int | None = None
     """Index into ``ProblemSet.sections``."""
     error: str = ""
+    syntax: str = "toml"
+    """The file's kind ("toml" or "text"): errors name its fields, not derive's options."""
 
     def plain_title(self, lang: str) -> str:
         if self.title is not None:
@@ -160,6 +192,8 @@ class Solution:
     body: str = ""
     notes: tuple[str, ...] = ()
     error: str = ""
+    verdict: str = ""
+    """For a problem with an answer: the verdict on one line (for the summary on stderr)."""
 
     @property
     def failed(self) -> bool:
@@ -182,29 +216,94 @@ class Document:
 
 # -- loading --------------------------------------------------------------------------
 def load(path: str | os.PathLike[str]) -> ProblemSet:
-    """Read a problem file: TOML when its suffix is ``.toml``, else one expression a line."""
+    """Read a problem file: TOML when its suffix is ``.toml``, else one expression a line.
+
+    ``-`` reads standard input: TOML when a line starts with ``[[`` (a ``[[problem]]`` or
+    ``[[section]]`` table), else one expression a line.  A file of more than
+    ``MAX_FILE_BYTES``, or one that is not UTF-8 text, is refused before it is parsed.
+    """
+    stdin = str(path) == "-"
     path = Path(path)
+    name = "standard input" if stdin else visible(path.name)
     try:
-        data = path.read_bytes()
+        if stdin:
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {visible(str(path))}: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"{name}: a problem file may have at most {MAX_FILE_BYTES} bytes")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{path.name}: not UTF-8 text (byte {error.start + 1})") from None
-    if path.suffix.lower() == ".toml":
-        return loads_toml(text, source=path.name)
-    return loads_text(text, source=path.name)
+        raise UsageError(f"{name}: not UTF-8 text (byte {error.start + 1})") from None
+    junk = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
+    if junk:
+        line = text.count("\n", 0, junk.start()) + 1
+        code = f"U+{ord(junk.group()):04X}"
+        raise UsageError(f"{name}: not a text file (control character {code} on line {line})")
+    toml = re.search(r"^\s*\[\[", text, re.M) is not None if stdin else path.suffix.lower() == ".toml"
+    problems = loads_toml(text, source=name) if toml else loads_text(text, source=name)
+    if len(problems.exercises) > MAX_PROBLEMS:
+        raise UsageError(f"{name}: more than {MAX_PROBLEMS} problems; split the file")
+    return problems
 
 
 def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
-    """A plain problem list: one expression per line, ``#`` comments and blank lines skipped."""
-    lines = [line.strip() for line in text.splitlines()]
-    exprs = [line for line in lines if line and not line.startswith("#")]
-    exercises = tuple(Exercise(number=i, exprs=(e,)) for i, e in enumerate(exprs, 1))
+    """A plain problem list: one expression per line, ``#`` comments and blank lines skipped.
+
+    A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
+    ``; functions phi`` and ``; layout denominator``, as the TOML fields of the same names.
+    """
+    exercises = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            exercises.append(_text_exercise(len(exercises) + 1, line))
     if not exercises:
         raise UsageError(f"{source}: no problems (one expression per line)")
-    return ProblemSet(source=source, exercises=exercises)
+    return ProblemSet(source=source, exercises=tuple(exercises))
+
+
+def _text_exercise(number: int, line: str) -> Exercise:
+    """One line of a plain problem list: ``EXPR [; wrt x,y] [; vectors w] ...``."""
+    expr, *clauses = line.split(";")
+    fields: dict[str, list[str]] = {}
+    try:
+        for clause in clauses:
+            key, _, value = clause.strip().partition(" ")
+            if key not in TEXT_KEYS:
+                known = ", ".join(dict.fromkeys(TEXT_KEYS.values()))
+                raise ValueError(f"unknown '; {visible(key)}' after the expression (known: {known})")
+            if not value.strip():
+                raise ValueError(f"'; {key}' needs a value, as in '; {key} {_EXAMPLE[TEXT_KEYS[key]]}'")
+            fields.setdefault(TEXT_KEYS[key], []).append(value.strip())
+        if not expr.strip():
+            raise ValueError("no expression before the ';'")
+        layout = fields.get("layout", ["numerator"])
+        if len(layout) > 1 or layout[0] not in LAYOUTS:
+            raise ValueError("'; layout' must be numerator or denominator")
+        if len(fields.get("wrt", [])) > 1:
+            raise ValueError("give '; wrt' once, as in '; wrt x,y'")
+    except ValueError as error:
+        return Exercise(number=number, exprs=(expr.strip() or line,), error=str(error), syntax="text")
+    return Exercise(
+        number=number,
+        exprs=(expr.strip(),),
+        wrt=tuple(fields["wrt"]) if "wrt" in fields else None,
+        vectors=tuple(fields.get("vectors", ())),
+        matrices=tuple(fields.get("matrices", ())),
+        functions=tuple(fields.get("functions", ())),
+        layout=layout[0],
+        answers=tuple(fields.get("answers", ())),
+        syntax="text",
+    )
+
+
+_EXAMPLE = {"wrt": "x,y", "vectors": "w,x", "matrices": "X:N,n", "functions": "phi",
+            "layout": "denominator", "answers": "2*x"}
 
 
 def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
@@ -212,7 +311,9 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{source}: invalid TOML: {_one_line(str(error))}") from None
+        raise UsageError(f"{source}: invalid TOML: {visible(_one_line(str(error)))}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: invalid TOML: arrays or tables nested too deeply") from None
     _check_keys(data, TOP_FIELDS, f"{source}: unknown top-level field")
     try:
         title = _text(data.get("title"), "title")
@@ -220,9 +321,10 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     except ValueError as error:
         raise UsageError(f"{source}: {error}") from None
     lang = data.get("lang")
-    if lang is not None and lang not in CATALOGUES:
+    if lang is not None and (not isinstance(lang, str) or lang not in CATALOGUES):
         known = ", ".join(CATALOGUES)
-        raise UsageError(f"{source}: field 'lang' must be one of {known}, not {lang!r}")
+        shown = visible(repr(lang)) if isinstance(lang, str) else _toml_type(lang)
+        raise UsageError(f"{source}: field 'lang' must be one of {known}, not {shown}")
     if "problem" in data and "section" in data:
         raise UsageError(
             f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both"
@@ -234,6 +336,13 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     return ProblemSet(
         source=source, title=title, author=author, lang=lang, sections=sections, exercises=exercises
     )
+
+
+def _toml_type(value: Any) -> str:
+    """How TOML calls a value's type, for messages: 'an array', 'a table', 'an integer', ..."""
+    names = {list: "an array", dict: "a table", bool: "a boolean", int: "an integer",
+             float: "a float", str: "a string"}
+    return next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
 
 
 def _tables(
@@ -279,11 +388,12 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
         unknown = [k for k in table if k not in PROBLEM_FIELDS]
         if unknown:
             known = ", ".join(PROBLEM_FIELDS)
-            raise ValueError(f"unknown field {unknown[0]!r} (known: {known})")
+            raise ValueError(f"unknown field {visible(repr(unknown[0]))} (known: {known})")
         _text(table.get("title"), "title")
         layout = table.get("layout", "numerator")
-        if layout not in LAYOUTS:
-            raise ValueError(f"field 'layout' must be numerator or denominator, not {layout!r}")
+        if not isinstance(layout, str) or layout not in LAYOUTS:
+            shown = visible(repr(layout)) if isinstance(layout, str) else _toml_type(layout)
+            raise ValueError(f"field 'layout' must be numerator or denominator, not {shown}")
         return Exercise(
             number=number,
             title=title,
@@ -291,7 +401,9 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             wrt=_names(table.get("wrt"), "wrt") or None,
             vectors=_names(table.get("vectors"), "vectors"),
             matrices=_names(table.get("matrices"), "matrices"),
+            functions=_names(table.get("functions"), "functions"),
             layout=layout,
+            answers=_names(table.get("answer"), "answer"),
             notes=_text(table.get("notes"), "notes"),
             section=section,
         )
@@ -338,7 +450,7 @@ def _text(value: Any, name: str) -> Text | None:
         unknown = [k for k in value if k not in CATALOGUES]
         if unknown:
             known = ", ".join(CATALOGUES)
-            raise ValueError(f"field {name!r}: unknown language {unknown[0]!r} (known: {known})")
+            raise ValueError(f"field {name!r}: unknown language {visible(repr(unknown[0]))} (known: {known})")
         return Text(tuple((lang, _paragraphs(v, name)) for lang, v in value.items()))
     return Text(((_FALLBACK, _paragraphs(value, name)),))
 
@@ -358,7 +470,7 @@ def _paragraphs(value: Any, name: str) -> tuple[str, ...]:
 def _check_keys(table: Mapping[str, Any], known: Sequence[str], what: str) -> None:
     unknown = [k for k in table if k not in known]
     if unknown:
-        raise UsageError(f"{what} {unknown[0]!r} (known: {', '.join(known)})")
+        raise UsageError(f"{what} {visible(repr(unknown[0]))} (known: {', '.join(known)})")
 
 
 def _is_list_of_tables(value: Any) -> bool:
@@ -382,6 +494,43 @@ def format_for(out: str | os.PathLike[str]) -> str:
     return SUFFIXES[suffix]
 
 
+def check_paths(problems: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, an output that would lose data or cannot be written.
+
+    OUT may not be the problem file itself, a directory, or anything but a regular file
+    (a device such as /dev/null, a pipe, a socket: ``write`` would replace it with a file);
+    its directory must exist and be writable.  ``-`` is standard output.
+    """
+    if str(out) == "-":
+        return
+    out = Path(out)
+    shown = visible(str(out))
+    if str(problems) != "-":
+        try:
+            same = out.exists() and os.path.samefile(problems, out)
+        except OSError:
+            same = False
+        if same or Path(os.path.abspath(problems)) == Path(os.path.abspath(out)):
+            raise UsageError(f"-o {shown} is the problem file itself; write the document elsewhere")
+    if out.is_dir() or str(out).endswith(os.sep):
+        raise UsageError(f"-o {shown} is a directory; name a file in it, such as {shown.rstrip(os.sep)}/out.md")
+    if out.exists() or out.is_symlink():
+        try:
+            mode = out.stat().st_mode
+        except OSError as error:  # a dangling link
+            raise UsageError(f"-o {shown}: {error.strerror or error}") from None
+        import stat
+
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"-o {shown} is not a regular file (a device, a pipe or a socket); "
+                             "matcalc writes documents to files only")
+    directory = out.parent if str(out.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} is not writable")
+
+
 def check_output(fmt: str, lang: str) -> None:
     """Refuse, before any work, what cannot be produced here."""
     if fmt not in FORMATS:
@@ -389,12 +538,17 @@ def check_output(fmt: str, lang: str) -> None:
     if lang not in CATALOGUES:
         raise UsageError(f"unknown language {lang!r}: use {', '.join(CATALOGUES)}")
     if fmt in ("latex", "pdf") and lang != "en":
-        raise UsageError(
-            f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
-            "needs CJK packages that texlive-latex-base lacks; use --format markdown"
-        )
+        raise latex_language_refused(lang)
     if fmt == "pdf" and shutil.which("pdflatex") is None:
         raise MatcalcError(PDFLATEX_MISSING)
+
+
+def latex_language_refused(lang: str) -> UsageError:
+    """The one refusal of a LaTeX or PDF document in a language pdflatex cannot typeset here."""
+    return UsageError(
+        f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
+        "needs CJK packages that texlive-latex-base lacks; use --format markdown"
+    )
 
 
 def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMITS) -> Solution:
@@ -423,28 +577,65 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
         notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
         return Solution(**head, title=title, error=f"field 'notes': {error}")
+    verdict = ""
     try:
-        derivation = derive(
-            list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0],
-            exercise.wrt,
-            vectors=exercise.vectors,
-            matrices=exercise.matrices,
-            layout=exercise.layout,
-            limits=limits,
-        )
-        body = (
-            derivation.to_markdown(lang=lang)
-            if body_format == "markdown"
-            else derivation.to_latex(lang=lang)
-        )
+        exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
+        options = dict(vectors=exercise.vectors, matrices=exercise.matrices,
+                       functions=exercise.functions, layout=exercise.layout, limits=limits)
+        if exercise.answers:  # a student's answer: judged, beside matcalc's derivation
+            from matcalc.answers import check
+            from matcalc.render.check import verdict_line
+
+            answers = list(exercise.answers)
+            shown: Any = check(exprs, answers if len(answers) > 1 else answers[0],
+                               exercise.wrt, **options)
+            verdict = verdict_line(shown, lang=lang)
+        else:
+            shown = derive(exprs, exercise.wrt, **options)
+        body = shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
     except MatcalcError as error:
-        return Solution(**head, title=title, notes=notes, error=_one_line(str(error)))
-    except Exception as error:  # a bug in one problem must not cost the others
-        message = (
-            f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
-        )
+        message = _in_file_terms(_one_line(str(error)), exercise.syntax)
+        if isinstance(error.__cause__, MemoryError):
+            message = _memory_message(limits)
         return Solution(**head, title=title, notes=notes, error=message)
-    return Solution(**head, title=title, body=body.strip("\n"), notes=notes)
+    except MemoryError:
+        return Solution(**head, title=title, notes=notes, error=_memory_message(limits))
+    except Exception as error:  # a bug in one problem must not cost the others
+        if isinstance(error, ValueError) and "integer string conversion" in str(error):
+            message = "the result has a number too large to print (more than 4300 digits)"
+        else:
+            message = (
+                f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
+            )
+        return Solution(**head, title=title, notes=notes, error=message)
+    return Solution(**head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict)
+
+
+_OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")
+_FIELDS = {"wrt": "wrt", "vector": "vectors", "matrix": "matrices", "function": "functions",
+           "layout": "layout"}
+
+
+def _in_file_terms(message: str, syntax: str) -> str:
+    """An API error in the words of a problem file: its fields, not derive's --options."""
+
+    def field(match: re.Match[str]) -> str:
+        name = _FIELDS[match.group(1)]
+        example = match.group(3)
+        if syntax == "text":
+            after = f" after the expression, e.g. '; {name} {example}'" if example else ""
+            return f"'; {name}'{after}"
+        return f"field '{name}'" + (f', e.g. {name} = "{example}"' if example else "")
+
+    return _OPTION.sub(field, message)
+
+
+def _memory_message(limits: Limits) -> str:
+    from matcalc.limits import format_bytes
+
+    if limits.max_memory is None:
+        return "out of memory"
+    return f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
 
 
 def build(
@@ -494,11 +685,41 @@ def _map(
     # Small chunks keep the workers evenly loaded and the progress bar moving.
     chunk = max(1, min(16, len(tasks) // (workers * 8)))
     context = _fork_context()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
+    try:
+        yield from pool.map(work, tasks, chunksize=chunk)
+    except BrokenProcessPool:
+        raise MatcalcError("a worker process died (out of memory?); try fewer --jobs") from None
+    except BaseException:  # Ctrl-C, SIGTERM, an error: the workers end now, not after their work
+        _end_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start() -> None:
+    """In each worker: the default SIGTERM (the parent's handler raises), no Ctrl-C, and an
+    end with the parent."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
+    if sys.platform.startswith("linux"):
+        try:  # PR_SET_PDEATHSIG: SIGKILL when the parent dies, even by SIGKILL
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the pool's worker processes (the executor has no public way to)."""
+    for process in list(getattr(pool, "_processes", {}).values()):
         try:
-            yield from pool.map(work, tasks, chunksize=chunk)
-        except BrokenProcessPool:
-            raise MatcalcError("a worker process died (out of memory?); try fewer --jobs") from None
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _fork_context():
@@ -566,17 +787,23 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
+def compile_pdf(latex: str, *, timeout: float = 120) -> bytes:
     """Run pdflatex in a temporary directory; the PDF's bytes.
 
     Twice at least, for the table of contents, and again (up to four runs) while
     the contents still change: a long contents moves every page number once.
+    ``timeout`` bounds all the runs together.  pdflatex runs without shell escape and
+    with paranoid file access (no reading or writing outside its directory).  The
+    temporary directory is removed however the build ends (an error, the time limit,
+    Ctrl-C or SIGTERM, which the CLI turns into an exception).
     """
     exe = shutil.which("pdflatex")
     if exe is None:
         raise MatcalcError(PDFLATEX_MISSING)
     # Paranoid file access and no shell escape: a problem file's math cannot read or run anything.
     env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+    for name in ("TEXINPUTS", "TEXMFCNF", "TEXMFHOME", "TEXMF"):  # no search path from outside
+        env.pop(name, None)
     command = [
         exe,
         "-interaction=nonstopmode",
@@ -584,6 +811,9 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
         "-no-shell-escape",
         "document.tex",
     ]
+    import time
+
+    end = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="matcalc-pdf-") as tmp:
         Path(tmp, "document.tex").write_text(latex, encoding="utf-8")
         contents = Path(tmp, "document.toc")
@@ -596,7 +826,7 @@ def compile_pdf(latex: str, *, timeout: float = 300) -> bytes:
                     env=env,
                     stdin=subprocess.DEVNULL,
                     capture_output=True,
-                    timeout=timeout,
+                    timeout=max(end - time.monotonic(), 0.1),
                     check=False,
                 )
             except subprocess.TimeoutExpired:

@@ -7,6 +7,8 @@ Add a new failure by subclassing the nearest class here.
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class MatcalcError(Exception):
     """Base class: a failure explained in one line, with an optional 1-based column."""
@@ -49,6 +51,20 @@ def pointer(error: MatcalcError, width: int = POINTER_WIDTH) -> list[str]:
         return []
     offset = sum(len(s) for s in shown[: column - 1])
     return [f"  {line}", "  " + " " * offset + "^"]
+
+
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+
+
+def visible(text: str) -> str:
+    """``text`` with every control, format (bidi override, zero width) or unassigned character
+    written as its Python escape (``\\x1b``, ``\\u202e``): safe to echo to a terminal or to
+    write into a document, and the reader sees what is there."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        ascii(ch)[1:-1] if unicodedata.category(ch) in _INVISIBLE else ch for ch in text
+    )
 
 
 class UsageError(MatcalcError):

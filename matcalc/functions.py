@@ -1,14 +1,25 @@
-"""Functions matcalc adds to SymPy's: the logistic sigmoid, and the gate 1[z > 0] decided.
+"""Functions matcalc adds to SymPy's: the logistic sigmoid, log₁₀ and log₂, the real cube
+root, and the gate 1[z > 0] decided.
 
 SymPy has no sigmoid, so it is a small ``Function`` subclass whose derivative is
-σ(x)(1 − σ(x)), as deep-learning texts write it.  ``rewrite_builtin`` turns it
-back into exponentials for checking against SymPy's own derivative.
+σ(x)(1 − σ(x)), as deep-learning texts write it.  SymPy writes log₁₀(x) as ln(x)/ln(10) at
+once, and its x**(1/3) is the complex principal root (∛(−8) = 1 + √3·i), so ``log10``,
+``log2`` and ``cbrt`` (real: ∛(−8) = −2, as numpy's) are small classes too, so that the input
+is echoed as typed (cbrt by its name: SymPy draws its own x**(1/3) as ∛x).
+``rewrite_builtin`` turns them back into SymPy built-ins (exponentials, ln(x)/ln(b),
+sign(x)·|x|^(1/3)) for checking against SymPy's own derivative.
+
+To add one: a ``Function`` subclass with ``fdiff`` (the derivative), ``_eval_evalf``, and an
+entry in ``BUILTIN_FORMS``; then its name in ``matcalc.parse.FUNCTIONS`` and, for a notation of
+its own, ``_latex``/``_pretty`` here and ``_print_<name>`` in ``matcalc.render.printing``.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import sympy
-from sympy import Function, Heaviside, Integer
+from sympy import Abs, Function, Heaviside, Integer, Rational, integer_nthroot, log, sign
 
 
 class sigmoid(Function):
@@ -40,11 +51,110 @@ class sigmoid(Function):
         return prettyForm(*prettyForm(*arg.parens()).left(name))
 
 
+class _FixedBaseLog(Function):
+    """log_b(x) = ln(x)/ln(b) for a fixed base b: printed log₁₀(x), \\log_{10}(x)."""
+
+    nargs = 1
+    base: ClassVar[int]
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_zero:  # a pole, as SymPy's log(0)
+            return sympy.zoo
+        if isinstance(arg, Integer) and arg > 0:  # log10(1000) = 3; the parser bounds the size
+            n, k = int(arg), 0
+            while n % cls.base == 0:
+                n, k = n // cls.base, k + 1
+            if n == 1:
+                return Integer(k)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return 1 / (self.args[0] * log(self.base))
+
+    def _eval_rewrite_as_log(self, arg, **kwargs):
+        return log(arg) / log(self.base)
+
+    def _eval_is_extended_real(self):
+        return True if self.args[0].is_extended_positive else None
+
+    def _eval_evalf(self, prec):
+        return (log(self.args[0]) / log(self.base))._eval_evalf(prec)
+
+    def _latex(self, printer, exp=None) -> str:
+        name = rf"\log_{{{self.base}}}" + (f"^{{{exp}}}" if exp else "")
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
+
+    def _pretty(self, printer):
+        name = f"log{self.base}"
+        if printer._use_unicode:
+            name = "log" + str(self.base).translate(_SUBSCRIPTS)
+        return printer._print_Function(self, func_name=name)
+
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+class log10(_FixedBaseLog):
+    """log₁₀(x), the common logarithm."""
+
+    base = 10
+
+
+class log2(_FixedBaseLog):
+    """log₂(x), the binary logarithm."""
+
+    base = 2
+
+
+class cbrt(Function):
+    """∛x, the real cube root: ∛(−8) = −2 (numpy's cbrt), unlike SymPy's principal x**(1/3)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        if isinstance(arg, Integer):  # ∛(−27) = −3; the parser bounds the size
+            root, exact = integer_nthroot(abs(int(arg)), 3)
+            if exact:
+                return Integer(root) if arg >= 0 else -Integer(root)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sympy.Expr:
+        return 1 / (3 * cbrt(self.args[0]) ** 2)
+
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_evalf(self, prec):
+        return _real_cube_root(self.args[0])._eval_evalf(prec)
+
+    # Printed by its name, never as a radical: SymPy draws its complex x**(1/3) as ∛x.
+    def _latex(self, printer, exp=None) -> str:
+        name = r"\operatorname{cbrt}" + (f"^{{{exp}}}" if exp else "")
+        return rf"{name}\left({printer._print(self.args[0])}\right)"
+
+
+def _real_cube_root(arg):
+    return sign(arg) * Abs(arg) ** Rational(1, 3)
+
+
+BUILTIN_FORMS = {
+    sigmoid: lambda a: 1 / (1 + sympy.exp(-a)),
+    log10: lambda a: log(a) / log(10),
+    log2: lambda a: log(a) / log(2),
+    cbrt: _real_cube_root,
+}
+"""matcalc's own function classes -> the same function written with SymPy built-ins."""
+
+
 def rewrite_builtin(expr):
-    """Replace matcalc's own functions with SymPy built-ins (sigmoid → exp)."""
-    if not expr.has(sigmoid):
-        return expr
-    return expr.replace(sigmoid, lambda a: 1 / (1 + sympy.exp(-a)))
+    """Replace matcalc's own functions with SymPy built-ins (sigmoid → exp, log10 → ln/ln 10,
+    cbrt → sign(x)·|x|^(1/3))."""
+    for cls, form in BUILTIN_FORMS.items():
+        if expr.has(cls):
+            expr = expr.replace(cls, form)
+    return expr
 
 
 def decide_gate(expr):

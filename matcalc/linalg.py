@@ -73,7 +73,7 @@ def declare(vectors=(), matrices=()) -> Shapes:
     """Declarations from "w", "y:N" (vectors, default length n) and "X:N,n" (matrices, default n×n)."""
     shapes: Shapes = {}
     n = Symbol("n", integer=True, positive=True)
-    for item in _items(vectors):
+    for item in _items(vectors, vectors=True):
         name, _, size = item.partition(":")
         symbol = VectorName(_name(name), real=True)
         shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
@@ -90,13 +90,17 @@ def declare(vectors=(), matrices=()) -> Shapes:
     return shapes
 
 
-def _items(spec) -> list[str]:
+def _items(spec, *, vectors: bool = False) -> list[str]:
     if isinstance(spec, str):
         spec = [spec]
     out: list[str] = []
     for entry in spec:
-        # "w,x" declares two vectors, but "X:N,n" is one matrix with two sizes
-        out.extend(entry.split(";") if ":" in entry else entry.split(","))
+        # "w,x" and "b:m,v:m" declare two vectors (a vector has one size), but "X:N,n" is
+        # one matrix with two sizes: matrices are separated by ";" once a size is given
+        if vectors:
+            out.extend(entry.replace(";", ",").split(","))
+        else:
+            out.extend(entry.split(";") if ":" in entry else entry.split(","))
     return [s.strip() for s in out if s.strip()]
 
 
@@ -126,6 +130,18 @@ class _Op(Function):
         # real when its arguments are: A.T @ (x / sqrt(a)) is not known to be real (a < 0),
         # so max(0, (A.T @ (x / sqrt(a)))**2) is not settled to the square
         return fuzzy_and(a.is_real for a in self.args)
+
+    # Display in matcalc's notation (w·x, xᵀ, Xw, diag(x), 1[z > 0] inside): SymPy's LaTeX
+    # (Jupyter) and pretty printers call these; str() stays SymPy's, for machines.
+    def _latex(self, printer, **kwargs):
+        from matcalc.render.printing import latex_hook
+
+        return latex_hook(self, printer, **kwargs)
+
+    def _pretty(self, printer, **kwargs):
+        from matcalc.render.printing import pretty_hook
+
+        return pretty_hook(self, printer, **kwargs)
 
 
 class VDot(_Op):

@@ -27,7 +27,13 @@ Decisions
 ---------
 * ``e``/``E`` and ``pi`` are constants and ``e**x`` becomes ``exp(x)``; every other name,
   including ``I``, ``oo`` and ``nan``, is a real ``Symbol``.  A bare function name
-  (``sin + 1``) is refused; any other called name is an undefined real function.
+  (``sin + 1``) is refused.
+* Calls: a built-in (``FUNCTIONS``), else an undefined real function when the name is one
+  letter (``f``, ``g2``, ``h_1``) or declared (``parse(..., functions=["phi"])``), else
+  refused: ``UNSUPPORTED`` names with their reason, others as "unknown function sni; did you
+  mean sin?" (``difflib``).  A name both called and used as a variable (``x(x+1)``) is
+  refused with the hint ``x*(x+1)``: one name never stands for two things.  ``pow(x, y)`` is
+  built as ``x ** y`` (the same guards and shapes).
 * ``int/int`` literals (``1/2``, ``-3/4``) become one ``Rational``; otherwise ``1/x`` is
   ``Pow(x, -1)`` and ``a/b`` is ``Mul(a, Pow(b, -1))``.  A minus directly on a literal
   gives a negative number, so ``x - 3`` is ``Add(x, -3)``.  ``Max``/``Min`` keep SymPy's
@@ -64,11 +70,13 @@ here applies and ``@``, ``.T`` and ``sum`` & co. behave as in the scalar parser.
 from __future__ import annotations
 
 import ast
+import builtins
 import cmath
+import difflib
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import sympy
@@ -81,12 +89,16 @@ from matcalc.errors import (
     ParseError,
     ShapeError,
     UnsupportedError,
+    UsageError,
 )
-from matcalc.functions import sigmoid
+from matcalc.functions import cbrt, log2, log10, sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
 
-__all__ = ["CONSTANTS", "FUNCTIONS", "VECTOR_FUNCTIONS", "parse", "real_argument"]
+__all__ = [
+    "CONSTANTS", "FUNCTIONS", "UNSUPPORTED", "VECTOR_FUNCTIONS", "declare_functions", "parse",
+    "real_argument",
+]
 
 Expr = sympy.Expr
 Builder = Callable[["_Parser", ast.Call, list[Expr]], Expr]
@@ -182,6 +194,11 @@ def _sqrt(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
 _TRIG = "sin cos tan cot sec csc asin acos atan acot asec acsc"
 _HYP = "sinh cosh tanh coth sech csch asinh acosh atanh acoth asech acsch"
 
+def _pow(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """pow(x, y) is x ** y; ``visit_Call`` builds it as that power (same guards and shapes)."""
+    raise AssertionError("pow is built by _Parser.visit_Call")  # pragma: no cover
+
+
 FUNCTIONS: dict[str, _Fn] = {
     **{name: _unary(getattr(sympy, name)) for name in f"{_TRIG} {_HYP} exp".split()},
     "arcsin": _unary(sympy.asin),
@@ -189,17 +206,49 @@ FUNCTIONS: dict[str, _Fn] = {
     "arctan": _unary(sympy.atan),
     "ln": _unary(sympy.log),
     "log": _Fn(1, 2, _log),
+    "log10": _unary(log10),
+    "log2": _unary(log2),
     "sqrt": _Fn(1, 1, _sqrt),
+    "cbrt": _real_args(cbrt, 1, 1),
+    "pow": _Fn(2, 2, _pow),
     "abs": _real_args(sympy.Abs, 1, 1),
     "Abs": _real_args(sympy.Abs, 1, 1),
+    "sign": _real_args(sympy.sign, 1, 1),
     "max": _real_args(sympy.Max, 2, None),
     "Max": _real_args(sympy.Max, 2, None),
     "min": _real_args(sympy.Min, 2, None),
     "Min": _real_args(sympy.Min, 2, None),
+    "atan2": _real_args(sympy.atan2, 2, 2),
+    "arctan2": _real_args(sympy.atan2, 2, 2),
+    "erf": _unary(sympy.erf),
+    "erfc": _unary(sympy.erfc),
     "sigmoid": _unary(sigmoid),
     "factorial": _Fn(1, 1, _factorial),
 }
 """Callable names -> table entry.  Add a function here (see the module docstring)."""
+
+_SCALAR_ONLY = {"atan2", "arctan2"}
+"""Built-in functions of several scalars that do not apply element-wise to vectors."""
+
+_NO_DERIVATIVE = "it is piecewise constant, with no derivative at its jumps"
+UNSUPPORTED: dict[str, str] = {
+    **dict.fromkeys(["floor", "ceil", "ceiling", "round", "trunc", "frac", "heaviside",
+                     "Heaviside", "step"], _NO_DERIVATIVE),
+    **dict.fromkeys(["gamma", "lgamma", "loggamma", "digamma", "polygamma", "beta", "zeta",
+                     "erfinv", "erfcinv", "Ei", "li", "Si", "Ci", "sinc", "LambertW", "besselj",
+                     "bessely", "DiracDelta"], "matcalc does not know its derivative rules"),
+    **dict.fromkeys(["re", "im", "conj", "conjugate", "arg", "real", "imag"],
+                    "matcalc works with real numbers"),
+    "log1p": "write ln(1 + x)",
+    "expm1": "write exp(x) - 1",
+    "exp2": "write 2**x",
+    "hypot": "write sqrt(x**2 + y**2)",
+    "square": "write x**2",
+    "relu": "write max(0, x)",
+    "softplus": "write ln(1 + exp(x))",
+}
+"""Names a user may expect (numpy's, SymPy's) that matcalc refuses by name, with why or what
+to write instead.  They may not be declared as unknown functions either."""
 
 
 def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
@@ -316,6 +365,10 @@ _CONSTANT_REFUSED = {bool: "booleans are not allowed", complex: "imaginary numbe
 _BINARY = {"Add": "_sum", "Sub": "_sum", "Mult": "_product", "Div": "_product", "Pow": "_power"}
 _UNARY = {"USub": "_negative", "UAdd": "_positive"}
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_IMPLICIT_FUNCTION = re.compile(r"[A-Za-z](?:_?[0-9]+)?")
+"""Names called as unknown functions without being declared: f, g, h, F, f1, g_2."""
+_KNOWN_NAMES = sorted({*FUNCTIONS, *VECTOR_FUNCTIONS})
 _FLOAT = re.compile(r"(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?")
 
 
@@ -413,12 +466,21 @@ def _skip_string(src: str, i: int) -> int:
     return len(src)
 
 
-def parse(text: str, *, limits: Limits = DEFAULT_LIMITS, shapes: dict | None = None) -> Expr:
+def parse(
+    text: str,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    shapes: dict | None = None,
+    functions: str | Iterable[str] = (),
+) -> Expr:
     """Parse ``text`` into an unevaluated SymPy expression, or raise a ``MatcalcError``.
 
     ``shapes`` is the dict of ``matcalc.linalg.declare``: declared names become their
     vector or matrix symbols and shapes are checked (see "Vectors and matrices" above).
+    ``functions`` declares names of unknown functions ("sni", or "f,g"; see
+    ``declare_functions``); one-letter names (f, g2, h_1) need no declaration.
     """
+    declared = declare_functions(functions, shapes)
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if len(text) > limits.max_length:
@@ -438,18 +500,54 @@ def parse(text: str, *, limits: Limits = DEFAULT_LIMITS, shapes: dict | None = N
     except (RecursionError, MemoryError, ValueError):
         raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
     try:
-        return _Parser(source, offset, limits, shapes).visit(tree)
+        return _Parser(source, offset, limits, shapes, declared, tree).visit(tree)
     except (RecursionError, MemoryError):
         raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
     except (ArithmeticError, TypeError, ValueError) as exc:  # last resort: SymPy refused a node
         raise ParseError(f"cannot build this expression ({_first_line(exc)})", text=text) from None
 
 
+def declare_functions(names: str | Iterable[str], shapes: dict | None = None) -> frozenset[str]:
+    """The names of declared unknown functions, from "f,g" or ["f", "sni"] (items may hold
+    commas, as repeated ``--function`` options do).
+
+    A name must be a plain identifier, and may not be a built-in function, a constant, a
+    name refused by name (``UNSUPPORTED``) or a declared vector, matrix or size: two different
+    functions never share a name (an unknown ``sign`` would print like the built-in one).
+    """
+    items = [names] if isinstance(names, str) else list(names)
+    taken = {s.name for s in shapes or ()} | {
+        size.name for d in (shapes or {}).values() for size in (d.rows, d.cols)
+        if isinstance(size, sympy.Symbol)}
+    out: set[str] = set()
+    for item in items:
+        if not isinstance(item, str):
+            raise UsageError(f"a function name must be text, not {type(item).__name__}")
+        for name in (part.strip() for part in item.split(",")):
+            if not _IDENTIFIER.fullmatch(name):
+                raise UsageError(f"function name {name!r} is not a name (letters, digits, _)")
+            if name in FUNCTIONS or name in VECTOR_FUNCTIONS or name in CONSTANTS:
+                kind = "constant" if name in CONSTANTS else "built-in function"
+                msg = f"{name} is a {kind}; an unknown function cannot be called {name}"
+                raise UsageError(msg)
+            if name in UNSUPPORTED:
+                raise UsageError(f"{name} is not supported ({UNSUPPORTED[name]}), and cannot be "
+                                 "declared as an unknown function")
+            if name in taken:
+                raise UsageError(f"{name} is declared as a vector, a matrix or a size, and "
+                                 "cannot also be a function")
+            if _reserved(name):
+                raise UsageError(_reserved_message(name))
+            out.add(name)
+    return frozenset(out)
+
+
 class _Parser:
     """Whitelist visitor: ``visit_<ASTClass>`` methods build SymPy nodes; nothing else passes."""
 
     def __init__(self, source: _Source, offset: int, limits: Limits,
-                 shapes: dict | None = None) -> None:
+                 shapes: dict | None = None, functions: frozenset[str] = frozenset(),
+                 tree: ast.AST | None = None) -> None:
         self.source, self.offset, self.limits = source, offset, limits
         self.src = source.src[offset:]
         self.nodes = self.depth = 0
@@ -460,6 +558,8 @@ class _Parser:
         self.sizes = {size.name: size for d in self.shapes.values() for size in (d.rows, d.cols)
                       if isinstance(size, sympy.Symbol)}  # n, N: scalars, as in sum(v) / N
         self._shapes: dict[Expr, Shape] = {s: (d.rows, d.cols) for s, d in self.shapes.items()}
+        self.functions = functions  # declared unknown functions
+        self.variables = _variable_names(tree) if tree is not None else set()
 
     # -- plumbing ---------------------------------------------------------------------
     def error(self, cls: type[MatcalcError], message: str, node: ast.AST | int) -> MatcalcError:
@@ -594,6 +694,9 @@ class _Parser:
             return CONSTANTS[name]
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
             raise self.error(ParseError, f"{name} is a function; write {name}(...)", node)
+        if name in self.functions:
+            msg = f"{name} is declared as a function; write {name}(...)"
+            raise self.error(ParseError, msg, node)
         return sympy.Symbol(name, real=True)
 
     def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
@@ -626,7 +729,8 @@ class _Parser:
 
     def integer(self, value: int, node: ast.AST) -> Expr:
         limit, bits = self.limits.max_integer_digits, abs(value).bit_length()
-        if bits > limit * 3.33 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
+        # a number below 10**limit has at most limit * log2(10) + 1 bits (2**99 has 30 digits)
+        if bits > limit * 3.33 + 1 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
             raise self.error(LimitError, f"integer has more than {limit} digits", node)
         return sympy.Integer(value)
 
@@ -829,19 +933,27 @@ class _Parser:
         name = func.id
         if name.startswith("_"):
             raise self.error(ParseError, "names may not start with '_'", func)
-        if name in CONSTANTS or name in self.declared:
-            kind = "constant" if name not in self.declared else (
+        if name in CONSTANTS or name in self.declared or name in self.sizes:
+            kind = "constant" if name in CONSTANTS else "size" if name in self.sizes else (
                 "vector" if self.shapes[self.declared[name]].is_vector else "matrix")
             msg = f"{name} is a {kind}, not a function; write {name}*(...)"
             raise self.error(ParseError, msg, func)
         if node.keywords:
             raise self.error(ParseError, "keyword arguments are not allowed", node.keywords[0])
-        args = [self.visit(arg) for arg in node.args]
         vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
-        fn = vector_fn or FUNCTIONS.get(name, _Fn(1, None, _undefined))
-        if len(args) < fn.min_args or (fn.max_args is not None and len(args) > fn.max_args):
-            msg = f"{name} takes {_arity(fn.min_args, fn.max_args)}, got {len(args)}"
+        fn = vector_fn or FUNCTIONS.get(name) or self.unknown_function(node)
+        if len(node.args) < fn.min_args or (
+            fn.max_args is not None and len(node.args) > fn.max_args
+        ):
+            msg = f"{name} takes {_arity(fn.min_args, fn.max_args)}, got {len(node.args)}"
             raise self.error(ParseError, msg, node)
+        if fn.build is _pow:  # pow(x, y) is x ** y, with the same guards and shapes
+            base, exponent = node.args
+            power = ast.BinOp(left=base, op=ast.Pow(), right=exponent, lineno=base.lineno,
+                              col_offset=base.col_offset, end_lineno=exponent.end_lineno,
+                              end_col_offset=exponent.end_col_offset)  # errors say "x ** y"
+            return self._power(power)
+        args = [self.visit(arg) for arg in node.args]
         shape = self.call_shape(node, args) if self.shapes and vector_fn is None else None
         try:
             result = fn.build(self, node, args)
@@ -849,6 +961,33 @@ class _Parser:
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
             msg = f"{name} cannot take these arguments ({_first_line(exc)})"
             raise self.error(ParseError, msg, node) from None
+
+    def unknown_function(self, node: ast.Call) -> _Fn:
+        """The entry of a call of a name matcalc does not define: an unknown function when it
+        is one letter (f, g2, h_1) or declared, never when the name is also a variable."""
+        name = node.func.id  # type: ignore[attr-defined]
+        if name in self.variables and name not in self.functions:
+            call = self.call_text(node)
+            hint = f"{name}*{call[len(name):].lstrip()}" if call.startswith(name) else (
+                f"{name}*(...)")
+            raise self.error(ParseError, f"{name} is a variable; did you mean {hint}?", node)
+        if name in UNSUPPORTED:
+            msg = f"{name} is not supported: {UNSUPPORTED[name]}"
+            raise self.error(UnsupportedError, msg, node)
+        if name in VECTOR_FUNCTIONS:  # scalar mode: sum(x) with x not declared
+            msg = f"{name} needs a declared vector or matrix argument"
+            raise self.error(UnsupportedError, msg, node)
+        if name not in self.functions and not _IMPLICIT_FUNCTION.fullmatch(name):
+            msg = f"unknown function {name}"
+            close = difflib.get_close_matches(name.lower(), _KNOWN_NAMES, n=1)
+            if close:
+                msg += f"; did you mean {close[0]}?"
+            else:
+                msg += f"; to use an unknown function of that name, declare it (--function {name})"
+            raise self.error(ParseError, msg, node)
+        if _reserved(name):  # N(x), S(x): SymPy's N and S
+            raise self.error(ParseError, _reserved_message(name), node)
+        return _Fn(1, None, _undefined)
 
     def call_shape(self, node: ast.Call, args: list[Expr]) -> Shape:
         """Shape of an element-wise function call: its vector arguments' common shape."""
@@ -861,6 +1000,9 @@ class _Parser:
         if name not in FUNCTIONS:
             msg = (f"unknown function {name} of {kind}: only the built-in functions apply "
                    "element-wise")
+            raise self.error(UnsupportedError, msg, node)
+        if name in _SCALAR_ONLY:
+            msg = f"{self.call_text(node)}: {name} takes scalars, not {kind}"
             raise self.error(UnsupportedError, msg, node)
         if kind == "a matrix":
             msg = f"{self.call_text(node)}: element-wise {name} of a matrix is not supported"
@@ -907,6 +1049,24 @@ class _Parser:
         if value is None or value == 0:
             return _Est(value, digits)
         return _Est(value, digits + abs(math.log10(abs(value))))
+
+
+def _reserved(name: str) -> bool:
+    """A name SymPy or Python already gives a meaning: an unknown function so named would be
+    confused with it (``str()`` of a result, read back by ``parse_expr``, would call it)."""
+    return hasattr(sympy, name) or hasattr(builtins, name)
+
+
+def _reserved_message(name: str) -> str:
+    owner = "SymPy" if hasattr(sympy, name) else "Python"
+    return f"{name} is a {owner} name and cannot name an unknown function; choose another name"
+
+
+def _variable_names(tree: ast.AST) -> set[str]:
+    """Every name the expression uses other than as the name of a call: x in x(x + 1)."""
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and id(node) not in called}
 
 
 def _undefined(p: _Parser, node: ast.Call, args: list[Expr]) -> Expr:
@@ -1027,7 +1187,26 @@ _RECIPROCALS = {"cot": "tan", "sec": "cos", "csc": "sin", "coth": "tanh", "sech"
 _APPROX.update({getattr(sympy, r): _reciprocal(getattr(cmath, f)) for r, f in _RECIPROCALS.items()})
 _APPROX.update({getattr(sympy, "a" + r): _of_reciprocal(getattr(cmath, "a" + f))
                 for r, f in _RECIPROCALS.items()})
+def _real_only(f: Callable[[float], float]) -> Callable[[complex], complex]:
+    def real(z: complex) -> complex:
+        if z.imag:
+            raise ValueError("not real")  # the size guard then treats the value as unknown
+        return f(z.real)
+
+    return real
+
+
+def _atan2(y: complex, x: complex) -> complex:
+    if y.imag or x.imag:
+        raise ValueError("not real")
+    return math.atan2(y.real, x.real)
+
+
 _APPROX.update({
+    log10: cmath.log10, log2: lambda z: cmath.log(z) / math.log(2), sympy.atan2: _atan2,
+    cbrt: _real_only(lambda v: math.copysign(abs(v) ** (1 / 3), v)),
+    sympy.erf: _real_only(math.erf), sympy.erfc: _real_only(math.erfc),
+    sympy.sign: _real_only(lambda v: float((v > 0) - (v < 0))),
     sympy.Abs: abs, sigmoid: _sigmoid,
     sympy.Max: lambda *z: max(z, key=lambda w: w.real),
     sympy.Min: lambda *z: min(z, key=lambda w: w.real),

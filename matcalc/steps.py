@@ -49,6 +49,8 @@ class Problem:
     output: Symbol
     declarations: tuple = ()
     """Declared vectors and matrices (``linalg.Declaration``); empty for scalar problems."""
+    order: int = 1
+    """The order of the derivative: 2 for d²y/dx², or for the Hessian of a gradient problem."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +85,8 @@ class LocalDerivative(Step):
     rule: str
     partial: bool = False
     held_constant: tuple[Symbol, ...] = ()
+    shape: tuple[Expr, ...] = ()
+    """(rows, cols) of the value in the problem's layout, for vector problems; () if not stated."""
 
     @property
     def name(self) -> DerivativeName:
@@ -101,6 +105,8 @@ class ChainRule(Step):
     value: Math
     partial: bool = False
     vector: bool = False
+    shape: tuple[Expr, ...] = ()
+    """(rows, cols) of the product in the problem's layout; () if not stated."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +128,9 @@ class TotalDerivative(Step):
     terms: tuple[PathTerm, ...]
     value: Math
     partial: bool = False
+    layout: str = "numerator"
+    """In denominator layout each path is written d(via)/d(wrt) · ∂(of)/∂(via)."""
+    shape: tuple[Expr, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,6 +183,30 @@ class Part(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Stage(Step):
+    """One order of a higher derivative: ``expr`` (the previous order's result, or the input
+    for order 1) differentiated by ``wrt`` with the same method, giving ``result``.
+
+    For a Hessian, stage 2 differentiates each entry of the gradient (named ``y_x``, the
+    textbook's subscript notation for ∂y/∂x) by every variable, and ``result`` is the
+    symmetric matrix of second partial derivatives.
+    """
+
+    kind: ClassVar[str] = "stage"
+    of: Symbol
+    wrt: tuple[Symbol, ...]
+    order: int
+    expr: Math
+    steps: tuple[Step, ...]
+    result: Math
+    partial: bool = False
+    hessian: bool = False
+    names: tuple[Symbol, ...] = ()
+    """How the stage's steps name what they differentiate: y' for dy/dx, or y_x, y_y for
+    the entries of the gradient."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assemble(Step):
     """Place the entries in a gradient (1×n) or Jacobian (m×n), in ``layout``."""
 
@@ -183,6 +216,50 @@ class Assemble(Step):
     layout: str
     entries: tuple[tuple[DerivativeName, ...], ...]
     value: MatrixBase
+    size: tuple[Expr, ...] = ()
+    """(rows, cols) of the assembled result, sizes possibly symbols (n + 1); () if only ``shape``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reshape(Step):
+    """A scalar's gradient by a matrix, ``before`` (a matrix), listed as vec: ``after``
+    (or back, with ``to="matrix"``).
+
+    vec stacks the matrix variable's rows (w₁₁, w₁₂, …, w₂₁, …): a column in denominator
+    layout, its transpose (a row) in numerator layout.  Used to assemble a result by
+    several variables of different shapes.
+    """
+
+    kind: ClassVar[str] = "reshape"
+    of: Symbol
+    wrt: Symbol
+    before: Math
+    after: Math
+    before_shape: tuple[Expr, ...]
+    after_shape: tuple[Expr, ...]
+    layout: str
+    to: str = "vec"
+    """"vec": a gradient listed as vec (to assemble); "matrix": a derivative by vec(W)
+    arranged as the gradient by W."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shape(Step):
+    """The result's shape, stated after it: a row, a column or a matrix.
+
+    ``variable`` is the matrix variable of a scalar's gradient by one matrix, and
+    ``like_variable`` says whether the result has that matrix's shape (denominator
+    layout, as PyTorch's ``.grad``) or its transpose (numerator layout).
+    """
+
+    kind: ClassVar[str] = "shape"
+    of: Symbol
+    rows: Expr
+    cols: Expr
+    variable: Symbol | None = None
+    like_variable: bool | None = None
+    by_vec: Symbol | None = None
+    """The matrix variable W when the result is a Jacobian by vec(W) (a vector by W)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

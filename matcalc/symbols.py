@@ -1,17 +1,28 @@
 """Names matcalc introduces: intermediates u₁ … u_k, the output y, vector names.
 
-Names are deterministic and never clash with the user's own symbols: if the
-input already uses u, intermediates are called v (then w, t, …).
+Names are deterministic and never clash with the user's own symbols or unknown functions
+(``names_used``): if the input already uses u, intermediates are called v (then w, t, …).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sympy import Symbol
+from sympy import Basic, Symbol
+from sympy.core.function import AppliedUndef
 
 INTERMEDIATE_LETTERS = ("u", "v", "w", "t", "s", "r", "q", "p")
 OUTPUT_LETTERS = ("y", "f", "g", "h", "F", "Y")
+
+
+def names_used(exprs: Iterable[Basic]) -> set[Symbol]:
+    """The input's symbols, and a symbol for each unknown function's name: y(x) takes y, so
+    the output is not also called y (names never clash with the user's, functions included)."""
+    out: set[Symbol] = set()
+    for expr in exprs:
+        out |= expr.free_symbols
+        out |= {Symbol(f.func.__name__) for f in expr.atoms(AppliedUndef)}
+    return out
 
 
 def _names_in(symbols: Iterable[Symbol]) -> set[str]:

@@ -43,6 +43,7 @@ from sympy import (
     cancel,
     count_ops,
     expand,
+    factor_terms,
     nan,
     sign,
     zoo,
@@ -50,7 +51,14 @@ from sympy import (
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
-from matcalc.engine.simplify import has_fraction
+from matcalc.engine.simplify import (
+    CANCEL_TERMS,
+    EXPAND_TERMS,
+    bounded,
+    expansion_terms,
+    fraction_terms,
+    has_fraction,
+)
 from matcalc.functions import rewrite_builtin
 from matcalc.steps import Math, Verify
 
@@ -78,9 +86,13 @@ def _symbolically_zero(diff: Expr) -> bool:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
+        rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
+        if rewrite is cancel and fraction_terms(diff) > CANCEL_TERMS:
+            continue
         try:
-            if rewrite(diff) == 0:
+            if bounded(rewrite, diff) == 0:
                 return True
         except Exception:
             continue
@@ -218,7 +230,13 @@ def default_dims(shapes) -> dict[Symbol, int]:
 
 
 def explicit_reference(expr, wrt, shapes, dims, layout: str):
-    """SymPy's Jacobian of the explicitly expanded components (numerator or denominator)."""
+    """SymPy's Jacobian of the explicitly expanded components (numerator or denominator).
+
+    ``wrt`` is one variable, or a tuple of several: then the Jacobian is taken by all their
+    components together, in order (a vector's entries, a matrix's with its rows stacked, a
+    scalar itself), and every output component is a row (a column in denominator layout).
+    The reference is built from the input alone, never from the engine's result.
+    """
     from sympy import ImmutableMatrix, Matrix
 
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
@@ -228,9 +246,16 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     if cols == 1 and rows != 1 and not isinstance(values, MatrixBase):  # w - w: the zero vector
         values = ImmutableMatrix.ones(int(rows.subs(dims)), 1) * values
     comps = components(shapes, dims)
-    variable = comps.get(wrt, ImmutableMatrix([[wrt]]))
+    several = isinstance(wrt, tuple)
+    variables = [comps.get(w, ImmutableMatrix([[w]])) for w in (wrt if several else (wrt,))]
+    outputs = list(values) if isinstance(values, MatrixBase) else [values]
+    if several:
+        wrt_list = [entry for v in variables for entry in v]  # row-major: rows stacked
+        jac = ImmutableMatrix(Matrix(outputs).jacobian(wrt_list))
+        return jac.T if layout == "denominator" else jac
+    (variable,) = variables
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
-        jac = ImmutableMatrix(Matrix(values).jacobian(list(variable)))
+        jac = ImmutableMatrix(Matrix(outputs).jacobian(list(variable)))
         return jac.T if layout == "denominator" else jac
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
         grid = ImmutableMatrix(variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j]))
@@ -244,18 +269,18 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
 
 
 def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER) -> Verify:
-    """Verify a vector result by writing everything out at concrete sizes (n = 3, …)."""
-    from sympy import ImmutableMatrix
+    """Verify a vector result by writing everything out at concrete sizes (n = 3, …).
 
-    from matcalc.linalg import explicit
+    ``wrt`` is one variable or a tuple of several; ``result`` is the whole result as shown
+    (a block row or column for several variables), written out as one flat matrix and
+    compared entry by entry, shape included, with ``explicit_reference``.
+    """
+    from matcalc.engine.layout import explicit_value
 
     dims = default_dims(shapes)
     reference = explicit_reference(expr, wrt, shapes, dims, layout)
-    ours = explicit(result, shapes, dims)
-    if ours == 0 and isinstance(reference, MatrixBase):  # 0 stands for the zero Jacobian
-        ours = ImmutableMatrix.zeros(*reference.shape)
-    if not isinstance(ours, MatrixBase):
-        ours = ImmutableMatrix([[ours]])
+    wrts = wrt if isinstance(wrt, tuple) else (wrt,)
+    ours = explicit_value(expr, wrts, layout, result, shapes, dims)
     check = verify(ours, reference, deadline)
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"

@@ -271,9 +271,13 @@ def test_output_is_written_atomically(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tex", "p.txt"]
 
 
-def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path):
+def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
     require(shutil.which("pdflatex") is not None, "pdflatex")
-    path = write(tmp_path, "p.toml", "[[problem]]\nexpr = \"x**2\"\nnotes = '$\\undefinedmacro$'\n")
+    # a problem file's math is checked now (an unknown command costs only its problem),
+    # so the LaTeX source itself is broken here
+    broken = "\\documentclass{article}\n\\begin{document}\n$\\undefinedmacro$\n\\end{document}\n"
+    monkeypatch.setattr(documents, "render", lambda document: broken)
+    path = write(tmp_path, "p.toml", "[[problem]]\nexpr = \"x**2\"\n")
     out = write(tmp_path, "out.pdf", "previous pdf")
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1

@@ -83,6 +83,16 @@ UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
     "sqrt": sympy.sqrt,
     "abs": sympy.Abs,
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+    "log10": lambda a: sympy.log(a) / sympy.log(10),
+    "log2": lambda a: sympy.log(a) / sympy.log(2),
+    "cbrt": lambda a: sympy.sign(a) * sympy.Abs(a) ** sympy.Rational(1, 3),  # the real root
+    "erf": sympy.erf,
+    "erfc": sympy.erfc,
+    "sign": sympy.sign,
+}
+BINARY_FUNCTIONS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
+    "atan2": sympy.atan2,
+    "pow": lambda a, b: a**b,
 }
 LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10",
                 "factorial(4)"]
@@ -106,7 +116,7 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
     leaves = ["leaf"] * (0 if depth == 6 else 11 - depth)
     # leaves last: hypothesis often draws the first choice, and a tree of leaves tests little
     kind = draw(st.sampled_from(["unary", "binary", "pow", "unary", "binary", "neg", "maxmin",
-                                 "undef", "logbase", *leaves]))
+                                 "undef", "logbase", "fn2", *leaves]))
     child = scalar_tree(depth - 1, variables)
     if kind == "leaf":
         return draw(_leaf(variables))
@@ -116,6 +126,8 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
         return ("op", draw(st.sampled_from("+-*/")), draw(child), draw(child))
     if kind == "neg":
         return ("neg", draw(child))
+    if kind == "fn2":  # atan2(u, v), pow(u, v)
+        return ("fn", draw(st.sampled_from(sorted(BINARY_FUNCTIONS))), draw(child), draw(child))
     if kind == "logbase":  # log(u, b) = ln(u)/ln(b)
         return ("fn", "log", draw(child), ("num", draw(st.sampled_from(LOG_BASES))))
     if kind == "pow":
@@ -180,7 +192,7 @@ def to_sympy(tree) -> sympy.Expr:
         return F(*args)
     if name == "log" and len(args) == 2:
         return sympy.log(args[0]) / sympy.log(args[1])
-    return UNARY[name](*args)
+    return {**UNARY, **BINARY_FUNCTIONS}[name](*args)
 
 
 # -- numeric comparison ---------------------------------------------------------------------
@@ -502,26 +514,35 @@ def vector_truth(tree):
     return v(args[0]).applyfunc(lambda e: e ** _number(args[1]))
 
 
-def jacobian_truth(value, wrt: str) -> Matrix:
-    """Numerator layout: ∂value/∂wrt from the components (vec(A) row-major for a vector)."""
-    if wrt == "b":
-        variables = [B]
-    elif wrt == "A":
-        if not isinstance(value, Matrix):  # a scalar's gradient by a matrix: A's shape, transposed
-            return Matrix(N, N, lambda i, j: sympy.diff(value, MATRIX_A[i, j])).T
-        variables = list(MATRIX_A)
-    else:
-        variables = list(components(wrt))
-    if isinstance(value, Matrix):
-        return value.jacobian(variables)
-    return Matrix([[sympy.diff(value, s) for s in variables]])
+def _entries(name: str) -> list:
+    """A variable's components in order: b itself, a vector's entries, A's rows stacked."""
+    if name == "b":
+        return [B]
+    return list(MATRIX_A) if name == "A" else list(components(name))
+
+
+def jacobian_truth(value, wrt: str, layout: str = "numerator") -> Matrix:
+    """∂value/∂wrt from the components, in ``layout`` (vec(A) row-major for a vector).
+
+    ``wrt`` may list several variables ("w,b", "A,b,w"): then the Jacobian is by all their
+    components together, in order, and a scalar's gradient by A is A's entries, rows stacked.
+    """
+    names = wrt.split(",")
+    if len(names) == 1 and wrt == "A" and not isinstance(value, Matrix):
+        # a scalar's gradient by a matrix alone: A's shape, transposed in numerator layout
+        grid = Matrix(N, N, lambda i, j: sympy.diff(value, MATRIX_A[i, j]))
+        return grid if layout == "denominator" else grid.T
+    variables = [e for name in names for e in _entries(name)]
+    outputs = list(value) if isinstance(value, Matrix) else [value]
+    jac = Matrix(outputs).jacobian(variables)
+    return jac.T if layout == "denominator" else jac
 
 
 def check_vector(case, timeout: float = FAST) -> None:
-    tree, wrt = case
+    tree, wrt, layout = case
     text = vector_text(tree)
     try:
-        d = matcalc.derive(text, wrt, timeout=timeout, **DECLARED)
+        d = matcalc.derive(text, wrt, timeout=timeout, layout=layout, **DECLARED)
     except InternalError as error:
         raise AssertionError(f"InternalError for {text!r} by {wrt}") from error
     except MatcalcError as error:
@@ -532,12 +553,12 @@ def check_vector(case, timeout: float = FAST) -> None:
     assert d.verified is not False, (text, wrt)
     event(f"vector: verified {d.verified}")
     with bounded("vector"):
-        compare_vector(tree, wrt, text, d)
+        compare_vector(tree, wrt, text, d, layout)
 
 
-def compare_vector(tree, wrt: str, text: str, d) -> None:
+def compare_vector(tree, wrt: str, text: str, d, layout: str = "numerator") -> None:
     try:
-        truth = _kink_convention(jacobian_truth(vector_truth(tree), wrt))
+        truth = _kink_convention(jacobian_truth(vector_truth(tree), wrt, layout))
     except (TypeError, ValueError, ArithmeticError):
         event("vector: SymPy cannot build the truth")
         return
@@ -549,7 +570,9 @@ def compare_vector(tree, wrt: str, text: str, d) -> None:
 
 VECTOR_CASES = st.tuples(
     st.one_of(vector_tree(want="vector"), vector_tree(want="scalar")),
-    st.sampled_from(["x", "x", "w", "A", "b"]),
+    # one variable, or a mixed list of vectors, the scalar b and the matrix A
+    st.sampled_from(["x", "x", "w", "A", "b", "w,b", "x,A", "A,b,w", "b,x"]),
+    st.sampled_from(["numerator", "numerator", "denominator"]),
 )
 
 

@@ -343,7 +343,7 @@ def test_latex_fragment_and_standalone_are_ascii():
         assert fragment.isascii(), [c for c in fragment if not c.isascii()]
         assert r"\documentclass" not in fragment and r"\begin{align*}" in fragment
         doc = d.to_latex(standalone=True)
-        assert doc.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n")
+        assert doc.startswith("\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n")
         assert "\\usepackage{amssymb}" in doc and doc.rstrip().endswith(r"\end{document}")
         assert doc.isascii()
 

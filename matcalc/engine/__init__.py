@@ -6,6 +6,8 @@
   same four steps (``chain``) on compact Jacobians.
 - this module: gradients and Jacobians assembled from per-entry derivations
   (§3–§4), in numerator or denominator layout.
+- ``layout``: every step in denominator layout, shapes, derivatives by vec(W), and
+  results by several variables of different shapes assembled from blocks.
 
 Add a new kind of problem by writing a builder that returns ``(steps, result)``
 and choosing it in ``build``.
@@ -13,21 +15,37 @@ and choosing it in ``build``.
 
 from __future__ import annotations
 
-from sympy import Expr, ImmutableMatrix, Symbol
+from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
+from matcalc.engine.layout import (
+    Vec,
+    annotate_shapes,
+    assemble,
+    assembled_shape,
+    by_vec,
+    jacobian_shape,
+    relabel_by_vec,
+    shape_text,
+    to_denominator,
+)
 from matcalc.engine.scalar import derive_scalar
-from matcalc.engine.simplify import tidy
 from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
-from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Simplify, Step
+from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
+from matcalc.symbols import names_used
 
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
-    taken = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt)
+    if problem.order > 1:
+        from matcalc.engine.higher import build_higher
+
+        return build_higher(problem, deadline)
+    taken = names_used(problem.exprs) | set(problem.wrt)
     if problem.declarations:
         return _vector(problem, taken, deadline)
     if problem.kind == "derivative":
@@ -37,7 +55,7 @@ def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...
             expr, wrt, output=problem.output, partial=partial, taken=taken, deadline=deadline
         )
     if problem.kind == "jacobian" and fits_vector_chain(problem.exprs, problem.wrt):
-        return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken)
+        return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken, layout=problem.layout)
     return _assembled(problem, taken, deadline)
 
 
@@ -88,7 +106,8 @@ def _assembled(
         value=matrix,
         explanation=f"Place the partial derivatives in the {shape} {what} ({problem.layout} layout).",
     )
-    return (*parts, assemble), matrix
+    size = Shape(of=problem.output, rows=Integer(matrix.rows), cols=Integer(matrix.cols))
+    return (*parts, assemble, size), matrix
 
 
 def _vector(
@@ -98,29 +117,51 @@ def _vector(
         raise UnsupportedError("give one expression when it has vectors or matrices")
     shapes = {d.symbol: d for d in problem.declarations}
     calc = VectorCalculus(shapes, deadline)
-    output = calc.name(problem.output, problem.exprs[0])
-    parts: list[Step] = []
-    results = []
+    expr = problem.exprs[0]
+    output = calc.name(problem.output, expr)
+    parts: list[Part] = []
     for wrt in problem.wrt:
-        expr = expand_dots(problem.exprs[0], wrt)
-        steps, result = derive_chain(expr, wrt, calc, output=output, partial=True, taken=taken)
+        steps, result = derive_chain(expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken)
         if problem.layout == "denominator":
-            steps, result = _to_denominator(steps, calc.transpose(result), result, output, wrt)
-        parts.append(Part(of=output, expr=problem.exprs[0], wrt=wrt, steps=steps, result=result))
-        results.append(result)
+            steps, result = to_denominator(steps, result, calc)
+        if isinstance(wrt, MatrixName):
+            if shape_of(expr, calc.shapes) == SCALAR:
+                steps = by_vec(steps, result, wrt, problem.layout, calc)
+            else:
+                steps = relabel_by_vec(steps, wrt)
+        steps = annotate_shapes(steps, calc.shapes, problem.layout)
+        parts.append(Part(of=output, expr=expr, wrt=wrt, steps=steps, result=result))
     if len(parts) == 1:
-        return parts[0].steps, results[0]
-    return tuple(parts), ImmutableMatrix([results])
-
-
-def _to_denominator(steps, transposed, result, output, wrt):
-    transposed = tidy(transposed)
-    step = Simplify(
+        result = parts[0].result
+        return (*parts[0].steps, _shape(problem, output, calc)), result
+    reshapes, value = assemble(expr, parts, calc.shapes, problem.layout, calc)
+    rows, cols = assembled_shape(expr, problem.wrt, calc.shapes, problem.layout)
+    what = "gradient" if shape_of(expr, calc.shapes) == SCALAR else "Jacobian"
+    placed = Assemble(
         of=output,
-        wrt=wrt,
-        before=result,
-        after=transposed,
-        partial=True,
-        explanation="Denominator layout: transpose the numerator-layout result.",
+        shape=shape_text(rows, cols),
+        layout=problem.layout,
+        entries=tuple(
+            (DerivativeName(of=output, wrt=Vec(w) if isinstance(w, MatrixName) else w, partial=True),)
+            for w in problem.wrt
+        ),
+        value=value,
+        size=(rows, cols),
+        explanation=f"Place the blocks in the {what} ({problem.layout} layout).",
     )
-    return (*steps, step), transposed
+    return (*parts, *reshapes, placed, _shape(problem, output, calc, (rows, cols))), value
+
+
+def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -> Shape:
+    """The result's shape; for a scalar by one matrix, whether it is the matrix's shape."""
+    expr, wrt = problem.exprs[0], problem.wrt
+    if shape is None:
+        shape = jacobian_shape(expr, wrt[0], calc.shapes, problem.layout)
+    variable = like = vec = None
+    if len(wrt) == 1 and isinstance(wrt[0], MatrixName):
+        if shape_of(expr, calc.shapes) == SCALAR:
+            variable = wrt[0]
+            like = problem.layout == "denominator"  # by construction; W may be square
+        else:
+            vec = wrt[0]
+    return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like, by_vec=vec)

@@ -7,7 +7,8 @@ as SymPy's printers do, so a new function class needs one entry in ``RULES``.
 
 Kinks follow the paper's convention: the derivative of max(0, z) is 0 at z = 0,
 written 1[z > 0] (``Heaviside(z, 0)``), and the derivative of |x| is sign(x),
-which is also 0 at 0.
+which is also 0 at 0.  sign(x) itself jumps at 0 and is constant elsewhere: its
+derivative is 0 (SymPy's 2·δ(x) is 0 away from 0, and has no value at 0).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sympy
-from sympy import Abs, Add, Expr, Heaviside, Max, Min, Mul, Pow, Symbol
+from sympy import Abs, Add, DiracDelta, Expr, Heaviside, Max, Min, Mul, Pow, S, Symbol, sign
 from sympy.core.function import AppliedUndef
 
 from matcalc.functions import sigmoid
@@ -69,6 +70,10 @@ def _abs_rule(expr: Expr, wrt: Symbol) -> str:
     return "derivative of |x| (sign)"
 
 
+def _sign_rule(expr: Expr, wrt: Symbol) -> str:
+    return "derivative of sign (0 away from 0)"
+
+
 def _max_rule(expr: Expr, wrt: Symbol) -> str:
     return f"derivative of {type(expr).__name__.lower()}"
 
@@ -82,6 +87,7 @@ RULES: dict[type, Callable[[Expr, Symbol], str]] = {
     Mul: _mul_rule,
     Pow: _pow_rule,
     Abs: _abs_rule,
+    sign: _sign_rule,
     Max: _max_rule,
     Min: _max_rule,
     sigmoid: _function_rule,
@@ -107,12 +113,16 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
     """∂expr/∂wrt with the paper's convention at kinks (0 there)."""
     if isinstance(expr, Add):  # only the terms that contain wrt: linear in the size
         value = Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
+    elif isinstance(expr, sign):  # constant on each side of its jump
+        value = S.Zero
     elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
         value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
     elif expr.args == (wrt,) and isinstance(expr, sympy.Function) and not isinstance(expr, AppliedUndef):
         value = expr.fdiff(1)  # f'(u) for a one-argument function of u itself
     else:
         value = sympy.diff(expr, wrt)
+    if value.has(DiracDelta):  # d sign(u)/du = 2·δ(u): 0 wherever it has a value
+        value = value.replace(DiracDelta, lambda *args: S.Zero)
     if value.has(Heaviside):
         value = value.replace(
             lambda e: isinstance(e, Heaviside) and e.args[1:] != (0,),

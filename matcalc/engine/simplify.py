@@ -5,9 +5,23 @@ predictable rewrites (``factor_terms``, ``cancel``, ``together``).  It never cal
 ``simplify`` or ``trigsimp``: those are unbounded on big inputs and turn
 cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
 ``MAX_OPS`` operations the evaluated form is returned as it is.
+
+Budgets: the time limit is never spent on making a correct answer prettier.  A
+rewrite that expands (``cancel`` multiplies out numerators and denominators) runs
+only when ``expansion_terms`` bounds what it would produce by ``CANCEL_TERMS``, and
+in the main thread it is also interrupted after ``REWRITE_SECONDS`` of CPU time
+(``TOTAL_REWRITE_SECONDS`` for all of one derivation's rewrites together).  A rewrite
+skipped either way is recorded (``budget``), and ``derive`` adds a Note saying the
+simplification was cut short; the best form found so far is kept.
 """
 
 from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator
+from math import comb
 
 from sympy import (
     Add,
@@ -24,9 +38,152 @@ from sympy import (
     together,
 )
 
+from matcalc.deadline import Deadline, alarm
+from matcalc.errors import LimitError
 from matcalc.functions import decide_gate
 
 MAX_OPS = 120
+CANCEL_TERMS = 300
+"""Most terms ``cancel`` may multiply out (numerator and denominator, as estimated)."""
+EXPAND_TERMS = 2000
+"""Most terms a full ``expand`` may produce (as estimated), for callers that expand."""
+REWRITE_SECONDS = 1.0
+"""CPU seconds one optional rewrite may take (interrupted where a signal can be used).
+CPU time, not the wall clock, so that a busy machine does not change the output."""
+
+TOTAL_REWRITE_SECONDS = 2.0
+"""CPU seconds all optional rewrites of one derivation may take together."""
+
+
+class _Record(list):
+    """The names of the rewrites skipped, and the CPU time the optional ones took."""
+
+    spent = 0.0
+
+
+_SKIPPED: contextvars.ContextVar[_Record | None] = contextvars.ContextVar("skipped", default=None)
+
+
+@contextlib.contextmanager
+def budget() -> Iterator[list[str]]:
+    """Record the rewrites skipped for their cost while the block runs (in this context),
+    and hold them all to ``TOTAL_REWRITE_SECONDS``."""
+    skipped = _Record()
+    token = _SKIPPED.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _SKIPPED.reset(token)
+
+
+def skipped(name: str) -> None:
+    """Note that the rewrite ``name`` was skipped because of its cost."""
+    record = _SKIPPED.get()
+    if record is not None and name not in record:
+        record.append(name)
+
+
+def expansion_terms(expr, cap: int = EXPAND_TERMS) -> int:
+    """An upper estimate of the terms ``expand(expr)`` builds, counting every expansion
+    inside function arguments and denominators too; stops counting above ``cap``.
+
+    A product multiplies the terms of its factors, a power (a + b + …)^±k of t terms
+    gives C(t + k - 1, k) monomials (a denominator counts like a numerator: expand
+    multiplies it out too); a function call or a fractional power is one term whose
+    argument is expanded separately.  Cheap: one walk over the tree.
+    """
+    total = 0
+
+    def terms(e) -> int:
+        nonlocal total
+        if total > cap:
+            return 1
+        if not isinstance(e, Basic) or not e.args:
+            return 1
+        if e.is_Add:
+            return min(sum(terms(a) for a in e.args), cap + 1)
+        if e.is_Mul:
+            n = 1
+            for a in e.args:
+                n = min(n * terms(a), cap + 1)
+            return n
+        if e.is_Pow:
+            base, k = terms(e.base), e.exp
+            if k.is_Rational and abs(k) >= 1 and base > 1:
+                n = int(abs(k))  # (a + b)^(5/2) expands to (a + b)^2·√(a + b)
+                # 1/(a + b)^k counts as (a + b)^k: expand multiplies a product's
+                # denominators out too, and nested fractions make each term dear
+                return min(comb(base + n - 1, n), cap + 1) if n <= cap else cap + 1
+            terms(e.exp)
+            return 1
+        for a in e.args:  # a function: its arguments expand on their own
+            total += terms(a)
+        return 1
+
+    total += terms(expr)
+    return min(total, cap + 1)
+
+
+def fraction_terms(expr, cap: int = CANCEL_TERMS) -> int:
+    """An upper estimate of the terms ``cancel`` multiplies out: the numerator and
+    denominator of ``expr`` over a common denominator, each expanded."""
+
+    def nd(e) -> tuple[int, int]:
+        if not isinstance(e, Basic) or not e.args or not (e.is_Add or e.is_Mul or e.is_Pow):
+            return 1, 1
+        if e.is_Add:
+            parts = [nd(a) for a in e.args]
+            den = 1
+            for _, d in parts:
+                den = min(den * d, cap + 1)
+            num = sum(n * (den // max(d, 1) if d <= cap else cap + 1) for n, d in parts)
+            return min(num, cap + 1), den
+        if e.is_Mul:
+            num = den = 1
+            for a in e.args:
+                n, d = nd(a)
+                num, den = min(num * n, cap + 1), min(den * d, cap + 1)
+            return num, den
+        k = e.exp
+        if not (k.is_Integer or (k.is_Rational and abs(k) >= 1)):
+            return 1, 1
+        n, d = nd(e.base)
+        power = int(abs(k))
+
+        def grow(t: int) -> int:
+            return min(comb(t + power - 1, power), cap + 1) if t > 1 and power <= cap else (
+                1 if t <= 1 else cap + 1)
+
+        n, d = grow(n), grow(d)
+        return (n, d) if k.is_positive else (d, n)
+
+    num, den = nd(expr)
+    return min(num + den, 2 * cap + 2)
+
+
+def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SECONDS):
+    """``rewrite(expr)``, or None when it runs past ``seconds`` of CPU time.
+
+    With a ``name`` it is an optional simplification: recorded as skipped when cut
+    short, and charged to the derivation's ``TOTAL_REWRITE_SECONDS``."""
+    record = _SKIPPED.get() if name else None
+    if record is not None:
+        left = TOTAL_REWRITE_SECONDS - record.spent
+        if left <= 0:
+            skipped(name)
+            return None
+        seconds = min(seconds, left)
+    start = time.process_time()
+    try:
+        with alarm(Deadline(seconds, cpu=True)):
+            return rewrite(expr)
+    except LimitError:
+        if name:
+            skipped(name)
+        return None
+    finally:
+        if record is not None:
+            record.spent += time.process_time() - start
 
 
 def evaluate(expr):
@@ -114,10 +271,6 @@ def _at_point(derivative: Derivative, mapping: dict) -> Subs:
     return Subs(inner, bound, [mapping[s] for s in bound])
 
 
-def _size(expr) -> tuple[int, int]:
-    return (count_ops(expr), len(str(expr)))
-
-
 def has_fraction(expr) -> bool:
     """True when ``cancel``/``together`` might help: a sum meets a denominator."""
     for node in preorder_traversal(expr):
@@ -133,20 +286,36 @@ def has_fraction(expr) -> bool:
 
 
 def tidy(expr):
-    """The evaluated expression, rewritten into its smallest cheap form."""
+    """The evaluated expression, rewritten into its smallest cheap form (fewest
+    operations, then shortest text)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
     expr = evaluate(expr)
-    if not expr.has(Add) or count_ops(expr) > MAX_OPS:
+    if not expr.has(Add):
+        return expr
+    ops = count_ops(expr)
+    if ops > MAX_OPS:
         return expr
     rewrites = (factor_terms, cancel, together) if has_fraction(expr) else (factor_terms,)
-    best, best_size = expr, _size(expr)
+    best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
     for rewrite in rewrites:
+        if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
+            skipped("cancel")  # it would multiply out a product of sums
+            continue
         try:
-            candidate = rewrite(expr)
+            candidate = bounded(rewrite, expr, rewrite.__name__)
         except Exception:  # a rewrite that fails is simply not used
             continue
-        size = _size(candidate)
-        if size < best_size:
-            best, best_size = candidate, size
+        if candidate is None or candidate == best:
+            continue
+        ops = count_ops(candidate)
+        if ops > best_ops:
+            continue
+        length = None
+        if ops == best_ops:
+            best_len = len(str(best)) if best_len is None else best_len
+            length = len(str(candidate))
+            if length >= best_len:
+                continue
+        best, best_ops, best_len = candidate, ops, length
     return best

@@ -224,6 +224,12 @@ class VectorCalculus:
             core = rest.args[0]
         elif isinstance(rest, MatProd):
             core = MatProd(*(self.transpose(a) for a in reversed(rest.args)))
+        elif isinstance(rest, Kron):  # (A ⊗ₖ B)ᵀ = Aᵀ ⊗ₖ Bᵀ
+            core = Kron(*(self.transpose(a) for a in rest.args))
+        elif isinstance(rest, Outer):  # Outer(v, J) is J ⊗ₖ vᵀ
+            core = Kron(self.transpose(rest.args[1]), rest.args[0])
+        elif isinstance(rest, OuterT):  # OuterT(v, J) is vᵀ ⊗ₖ J
+            core = Kron(rest.args[0], self.transpose(rest.args[1]))
         elif self.is_vector(rest):
             core = T(rest)
         else:

@@ -10,7 +10,7 @@ subexpression of x (not x itself).
 
 from __future__ import annotations
 
-from sympy import Expr, ImmutableMatrix, Symbol
+from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.engine.rules import depends, local_derivative, rule_for
 from matcalc.engine.simplify import evaluate, substitute, tidy
@@ -19,6 +19,7 @@ from matcalc.steps import (
     DerivativeName,
     Intermediate,
     LocalDerivative,
+    Shape,
     Simplify,
     Step,
     Substitute,
@@ -45,8 +46,10 @@ def _letter(taken: set[Symbol], preferred: str, fallback: str) -> str:
 
 
 def derive_vector_chain(
-    exprs: tuple[Expr, ...], wrt: Symbol, *, taken: set[Symbol]
+    exprs: tuple[Expr, ...], wrt: Symbol, *, taken: set[Symbol], layout: str = "numerator"
 ) -> tuple[tuple[Step, ...], ImmutableMatrix]:
+    """Numerator layout: ∂y/∂x = ∂f/∂g · ∂g/∂x, an m×1 column.  Denominator layout: every
+    Jacobian transposed and the product reversed, ∂y/∂x = ∂g/∂x · ∂f/∂g, a 1×m row."""
     g_letter = _letter(taken, "g", "v")
     y_letter = _letter(taken, "y", "f")
     g, y = VectorName(g_letter, real=True), VectorName(y_letter, real=True)
@@ -57,7 +60,13 @@ def derive_vector_chain(
     dg = ImmutableMatrix([local_derivative(evaluate(i), wrt) for i in inners])
     evaluated = [evaluate(o) for o in outers]
     df = ImmutableMatrix([[local_derivative(o, c) for c in components] for o in evaluated])
-    product = df * dg
+    denominator = layout == "denominator"
+    if denominator:
+        dg, df = dg.T, df.T
+    product = dg * df if denominator else df * dg
+    m = len(exprs)
+    g_shape, f_shape = ((1, m), (m, m)) if denominator else ((m, 1), (m, m))
+    names = (DerivativeName(of=y, wrt=g, partial=True), DerivativeName(of=g, wrt=wrt, partial=True))
     steps: list[Step] = [
         Intermediate(
             name=g,
@@ -73,6 +82,7 @@ def derive_vector_chain(
             value=dg,
             rule="derivative of each component",
             partial=True,
+            shape=g_shape,
         ),
         LocalDerivative(
             of=y,
@@ -82,20 +92,22 @@ def derive_vector_chain(
             rule="Jacobian; each component depends on its own g_i, so it is diagonal",
             partial=True,
             explanation="; ".join(f"{rule_for(o, c)}" for o, c in zip(outers, components)),
+            shape=f_shape,
         ),
         ChainRule(
             of=y,
             wrt=wrt,
-            factors=(DerivativeName(of=y, wrt=g, partial=True), DerivativeName(of=g, wrt=wrt, partial=True)),
-            factor_values=(df, dg),
+            factors=names[::-1] if denominator else names,
+            factor_values=(dg, df) if denominator else (df, dg),
             value=product,
             partial=True,
             vector=True,
+            shape=g_shape,
             explanation="Multiply the Jacobians (vector chain rule).",
         ),
     ]
     replace = dict(zip(components, inners))
-    after = ImmutableMatrix([substitute(v, replace) for v in product])
+    after = product.applyfunc(lambda v: substitute(v, replace))
     steps.append(
         Substitute(
             of=y,
@@ -110,4 +122,5 @@ def derive_vector_chain(
     result = tidy(after)
     if result != after:
         steps.append(Simplify(of=y, wrt=wrt, before=after, after=result, partial=True))
+    steps.append(Shape(of=y, rows=Integer(g_shape[0]), cols=Integer(g_shape[1])))
     return tuple(steps), result

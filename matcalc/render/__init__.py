@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sympy import Abs, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
+from sympy import Abs, Add, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
 
 from matcalc.render.messages import Prose, message, rule_name
 from matcalc.render.printing import Label
@@ -33,7 +33,10 @@ from matcalc.steps import (
     LocalDerivative,
     Note,
     Part,
+    Reshape,
+    Shape,
     Simplify,
+    Stage,
     Step,
     Substitute,
     TotalDerivative,
@@ -50,10 +53,13 @@ SECTION_OF = {
     "Simplify": "simplify",
     "Verify": "verify",
     "Part": "part",
+    "Stage": "stage",
     "Assemble": "assemble",
     "Explicit": "explicit",
+    "Reshape": "reshape",
+    "Shape": "shape",
 }
-NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify")
+NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify", "reshape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,8 @@ class Section:
 
 
 def section_key(step: Step) -> str:
+    if isinstance(step, Reshape) and step.to == "vec":  # a gradient listed as vec, to assemble
+        return "assemble"
     for cls in type(step).__mro__:
         if cls.__name__ in SECTION_OF:
             return SECTION_OF[cls.__name__]
@@ -89,7 +97,7 @@ def sections(steps: Iterable[Step]) -> list[Section]:
     out: list[Section] = []
     for step in steps:
         key = section_key(step)
-        if out and out[-1].key == key and key not in ("part", "other"):
+        if out and out[-1].key == key and key not in ("part", "stage", "other"):
             out[-1] = Section(key, (*out[-1].steps, step))
         else:
             out.append(Section(key, (step,)))
@@ -152,7 +160,8 @@ class Renderer(StepVisitor):
             if isinstance(step, Explicit):
                 sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
                 heading = self._heading(self._msg("section.explicit", sizes=sizes))
-                blocks.append(self._section(heading, self._render(step)))
+                items = self._value_lines(self._result_name(d), step.value)
+                blocks.append(self._section(heading, items))
         for step in d.steps:
             if isinstance(step, Verify):
                 blocks.append(self._section(None, self._render(step)))
@@ -171,7 +180,10 @@ class Renderer(StepVisitor):
         kind = p.kind
         if kind == "derivative" and p.exprs[0].free_symbols - set(p.wrt):
             kind = "partial"  # "holding the other variables constant"
-        items: list[Any] = [self._msg(f"problem.{kind}", wrt=self._inline(self._list(p.wrt)))]
+        if p.order > 1:
+            kind = "hessian" if p.kind == "gradient" else "order"
+        wrt = self._inline(self._list(p.wrt))
+        items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order))]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
         if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
             items.append(self._msg(f"layout.{p.layout}"))
@@ -182,7 +194,7 @@ class Renderer(StepVisitor):
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
-            if top and section.key in ("verify", "explicit"):
+            if top and section.key in ("verify", "explicit", "shape"):
                 continue
             title = self._section_title(section, direct)
             if title and section.key in NUMBERED:
@@ -210,7 +222,9 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        return self._section(heading, [Line(self._result_name(d), (self._display(d.result),))])
+        items: list[Any] = self._value_lines(self._result_name(d), d.result)
+        items += [item for s in d.steps if isinstance(s, Shape) for item in self._render(s)]
+        return self._section(heading, items)
 
     # -- facts about the problem ------------------------------------------------------
     def _is_partial(self, d: Any) -> bool:
@@ -232,10 +246,19 @@ class Renderer(StepVisitor):
 
     def _result_name(self, d: Any) -> Any:
         p = d.problem
+        if p.order > 1:
+            if p.kind == "gradient":
+                return self._m(Symbol("H"))
+            return self._d_order(p.output, p.wrt[0], self._is_partial(d), p.order)
         if p.kind == "gradient":
             return self._gradient_name(p.output)
         if p.kind == "jacobian":
             return self._m(Symbol("J"))
+        by_vec = next((s.by_vec for s in d.steps if isinstance(s, Shape) and s.by_vec is not None), None)
+        if by_vec is not None:  # a vector's Jacobian by a matrix W is by vec(W)
+            from matcalc.engine.layout import Vec
+
+            return self._d(p.output, Vec(by_vec), self._is_partial(d))
         return self._d(p.output, p.wrt[0], self._is_partial(d))
 
     def _partial(self, of: Symbol, wrt: Symbol, default: bool) -> bool:
@@ -249,6 +272,10 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
+        elif step.topic == "simplify_cut":
+            text = self._msg("note.simplify_cut")
+        elif step.topic == "unused" and step.math is not None:  # the variable, not a display
+            return [self._msg("note", text=self._msg("note.unused", name=self._inline(self._m(step.math))))]
         else:
             text = self._escape(step.explanation or step.topic)
         items: list[Any] = [self._msg("note", text=text)]
@@ -264,6 +291,8 @@ class Renderer(StepVisitor):
 
     def _render_LocalDerivative(self, step: LocalDerivative) -> list[Any]:
         rule = Prose(rule_name(step.rule, self.lang))
+        if step.shape and tuple(step.shape) != (1, 1):  # a scalar's shape goes without saying
+            rule = self._msg_math("reason.shaped", shape=self._shape_math(step.shape), rule=rule)
         if step.held_constant:
             names = self._list(step.held_constant)
             reason = self._msg_math("reason.held", rule=rule, names=names)
@@ -277,7 +306,8 @@ class Renderer(StepVisitor):
         names = [self._d(f.of, f.wrt, f.partial) for f in step.factors]
         values = [self._factor(v) for v in step.factor_values]
         rhs = [self._product(names, step.vector, loose=True), self._product(values, step.vector)]
-        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+        lhs = self._d(step.of, step.wrt, step.partial)
+        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
 
     def _render_TotalDerivative(self, step: TotalDerivative) -> list[Any]:
         several = len(step.terms) > 1
@@ -289,11 +319,15 @@ class Renderer(StepVisitor):
                 continue
             local = self._d(step.of, term.via, self._partial(step.of, term.via, several))
             total_name = self._d(term.via, step.wrt, step.partial)
-            names.append(self._product([local, total_name], loose=True))
-            total = self._factor(term.total_value)
-            values.append(self._product([self._factor(term.partial_value), total]))
+            pair_names = [local, total_name]
+            pair_values = [self._factor(term.partial_value), self._factor(term.total_value)]
+            if step.layout == "denominator":  # (AB)ᵀ = BᵀAᵀ: the path from wrt comes first
+                pair_names, pair_values = pair_names[::-1], pair_values[::-1]
+            names.append(self._product(pair_names, loose=True))
+            values.append(self._product(pair_values))
         rhs = [self._sum(names), self._sum(values)]
-        return [Line(self._d(step.of, step.wrt, step.partial), self._dedupe(rhs, step.value))]
+        lhs = self._d(step.of, step.wrt, step.partial)
+        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
 
     def _render_Substitute(self, step: Substitute) -> list[Any]:
         used = step.before.free_symbols if hasattr(step.before, "free_symbols") else set()
@@ -321,8 +355,54 @@ class Renderer(StepVisitor):
             self._depth -= 1
         return [Block(self.BLOCK_SEP.join([heading, *inner]))]
 
+    def _render_Stage(self, step: Stage) -> list[Any]:
+        """One order of a higher derivative: what it differentiates, its steps, its result."""
+        x = step.wrt[0]
+        if step.hessian:
+            title = self._msg("stage.hessian", order=Prose(step.order))
+        elif step.order == 1:
+            title = self._msg("stage.first", order=Prose(1))
+        else:
+            title = self._msg("stage.again", order=Prose(step.order),
+                              previous=Prose(step.order - 1))
+        heading = self._heading(title)
+        self._depth += 1
+        try:
+            blocks = []
+            if step.hessian:  # y_x = ∂y/∂x = …, one per entry of the gradient
+                lines = [Line(self._m(n), (self._d(step.of, w, True), self._m(g)))
+                         for n, w, g in zip(step.names, step.wrt, step.expr)]
+                blocks.append(self._section(None, lines))
+            elif step.order > 1:  # y' = dy/dx = …
+                before = self._d_order(step.of, x, step.partial, step.order - 1)
+                lines = [Line(self._m(step.names[0]), (before, self._m(step.expr)))]
+                blocks.append(self._section(None, lines))
+            blocks += self._steps(step.steps)
+            if step.hessian:
+                items: list[Any] = [self._msg("stage.hessian.assemble")]
+                items += self._value_lines(self._m(Symbol("H")), step.result)
+                blocks.append(self._section(None, items))
+            elif step.order > 1:
+                name = self._d_order(step.of, x, step.partial, step.order)
+                inner = self._d(step.names[0], x, step.partial)
+                blocks.append(self._section(None, [Line(name, (inner, self._m(step.result)))]))
+        finally:
+            self._depth -= 1
+        return [Block(self.BLOCK_SEP.join([heading, *blocks]))]
+
+    def _value_lines(self, name: Any, value: Any) -> list[Any]:
+        """name = value, displayed; a format may write a matrix too wide for the page
+        entry by entry."""
+        return [Line(name, (self._display(value),))]
+
+    def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> Any:
+        """dᵏy/dxᵏ; a format overrides it (the base writes d/dx k times)."""
+        name = self._d(of, wrt, partial)
+        return name if order == 1 else f"{name}^{order}"
+
     def _render_Assemble(self, step: Assemble) -> list[Any]:
-        sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=Prose(step.shape))
+        shape = self._inline(self._shape_math(step.size)) if step.size else Prose(step.shape)
+        sentence = self._msg(f"assemble.{step.layout}.{self._kind}", shape=shape)
         names = ImmutableMatrix(
             [[Label(str(self._d(e.of, e.wrt, e.partial))) for e in row] for row in step.entries]
         )
@@ -334,8 +414,39 @@ class Renderer(StepVisitor):
             lhs = self._m(Symbol("J"))
         return [sentence, Line(lhs, (self._m(names), self._m(step.value)))]
 
+    def _render_Reshape(self, step: Reshape) -> list[Any]:
+        from matcalc.engine.layout import Vec
+
+        sentence = self._msg(
+            f"reshape.{step.to}.{step.layout}" if step.to != "vec" else f"reshape.{step.layout}",
+            var=self._inline(self._m(step.wrt)),
+            before=self._inline(self._shape_math(step.before_shape)),
+            after=self._inline(self._shape_math(step.after_shape)),
+        )
+        lhs = self._d(step.of, Vec(step.wrt) if step.to == "vec" else step.wrt, True)
+        return [sentence, Line(lhs, (self._m(step.after),))]
+
+    def _render_Shape(self, step: Shape) -> list[Any]:
+        shape = (step.rows, step.cols)
+        if shape == (1, 1):
+            return []
+        kw: dict[str, Any] = {"shape": self._inline(self._shape_math(shape))}
+        if step.variable is not None:
+            kw["var"] = self._inline(self._m(step.variable))
+            key = "shape.variable" if step.like_variable else "shape.transposed"
+        elif step.by_vec is not None:
+            kw["var"] = self._inline(self._m(step.by_vec))
+            key = "shape.by_vec"
+        elif step.rows == 1:
+            key = "shape.row"
+        elif step.cols == 1:
+            key = "shape.column"
+        else:
+            key = "shape.matrix"
+        return [self._msg(key, **kw)]
+
     def _render_Explicit(self, step: Explicit) -> list[Any]:
-        return [Line(self._d(step.of, step.wrt, True), (self._display(step.value),))]
+        return self._value_lines(self._d(step.of, step.wrt, True), step.value)
 
     def _render_Verify(self, step: Verify) -> list[Any]:
         if step.status is None:
@@ -383,6 +494,26 @@ class Renderer(StepVisitor):
     def _m_inline(self, expr: Any) -> Any:
         """An expression inside a sentence: one line in text, even a matrix."""
         return self._m(expr)
+
+    CROSS = "×"
+
+    def _shape_math(self, shape: Sequence[Any]) -> str:
+        """rows × cols as math of the format: n×1, 1×(n² + 1)."""
+        sizes = []
+        for size in shape:
+            if getattr(size, "is_Add", False):  # n² + n + 1, highest power first
+                size = Add(*size.as_ordered_terms(), evaluate=False)
+                sizes.append(f"({self._m(size)})")
+            elif getattr(size, "is_Mul", False):  # (N·n)×N, not N·n×N
+                sizes.append(f"({self._m(size)})")
+            else:
+                sizes.append(str(self._m(size)))
+        return self.CROSS.join(sizes)
+
+    def _shape_reason(self, shape: Sequence[Any]) -> str:
+        if not shape or tuple(shape) == (1, 1):  # a scalar's shape goes without saying
+            return ""
+        return self._msg_math("reason", rule=self._shape_math(shape))
 
     def _list(self, symbols: Iterable[Any]) -> str:
         return ", ".join(self._m(s) for s in symbols)

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from matcalc.errors import visible
 from matcalc.render.latex import MATH_CHARS, escape_prose
 from matcalc.render.markdown import escape_markdown
 from matcalc.render.messages import Prose, message
@@ -46,7 +47,7 @@ def markup(text: str, fmt: str, *, paragraph: bool = False) -> str:
         if i % 2:
             out.append(f"${_math(piece)}$")
             continue
-        prose = piece.replace(r"\$", "$")
+        prose = visible(piece.replace(r"\$", "$"))  # no raw control or bidi characters
         out.append(_latex_prose(prose) if fmt == "latex" else _brackets(escape_markdown(prose)))
     result = "".join(out)
     if fmt == "markdown":
@@ -59,6 +60,7 @@ def markup(text: str, fmt: str, *, paragraph: bool = False) -> str:
 
 def code(text: str, fmt: str) -> str:
     """Text shown as typed, in a monospaced font: a problem's expression when it has no title."""
+    text = visible(text)
     if fmt == "latex":
         return rf"\texttt{{{typesettable(escape_prose(text))}}}"
     fence = "``" if "`" in text else "`"
@@ -76,7 +78,157 @@ def _math(text: str) -> str:
     for ch in text:
         command = MATH_CHARS.get(ch, ch)
         out.append(command + " " if command[-1:].isalpha() and command != ch else command)
-    return "".join(out)
+    latex = "".join(out)
+    check_math(latex)
+    return latex
+
+
+# -- math from a problem file: a small checked whitelist --------------------------------
+# Author math reaches pdflatex (and KaTeX) as written, so it may only use these commands,
+# with their arguments in braces: no \def, \input, \write, \catcode, no & or # or %, and
+# nothing that stops pdflatex (an unbalanced brace, a double superscript) and so would
+# cost every other problem of the document.
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+)
+MATH_COMMANDS_0 = frozenset((
+    _GREEK + " partial nabla cdot cdots ldots dots vdots ddots times div pm mp le leq ge geq "
+    "ne neq approx equiv sim simeq propto in notin subset subseteq cup cap to rightarrow "
+    "leftarrow Rightarrow Leftarrow Leftrightarrow iff implies mapsto infty sum prod int top "
+    "bot prime circ bigcirc otimes oplus odot oslash ell ln log exp sin cos tan cot sec csc "
+    "sinh cosh tanh coth arcsin arccos arctan max min sup inf lim det dim ker arg quad qquad "
+    "lbrace rbrace langle rangle lvert rvert lVert rVert vert Vert mid forall exists "
+    "emptyset star ast bullet surd displaystyle textstyle colon lfloor rfloor lceil rceil "
+    "big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr"
+).split())
+"""Commands without arguments allowed in author math (``\\left``/``\\right`` are checked apart)."""
+_ONE_ARGUMENT = (
+    "mathbf mathrm mathit mathcal mathbb mathsf boldsymbol operatorname text hat bar tilde "
+    "vec dot ddot overline underline widehat widetilde sqrt"
+)
+MATH_COMMANDS_1 = frozenset(_ONE_ARGUMENT.split())
+MATH_COMMANDS_2 = frozenset({"frac", "dfrac", "tfrac", "binom"})
+_MATH_CHARS_OK = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-*/=<>()[]|.,;:!?'"
+)
+_MATH_ESCAPES = frozenset(",;:! {}|_$%&#")
+_DELIMITERS = frozenset("()[]|./") | {r"\{", r"\}", r"\|"} | {
+    "\\" + c for c in ("langle", "rangle", "lvert", "rvert", "lVert", "rVert", "vert", "Vert",
+                       "lfloor", "rfloor", "lceil", "rceil", "lbrace", "rbrace")
+}
+_TEXT_OK = re.compile(r"[A-Za-z0-9 ,.;:!?'()\-+=/]*")
+_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)
+_LEFT, _RIGHT = r"\left", r"\right"
+
+
+def check_math(latex: str) -> None:
+    """Refuse author math outside the whitelist: ``ValueError`` naming what, and how to write it."""
+    _MathChecker(_TOKEN.findall(latex)).group(top=True)
+
+
+class _MathChecker:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens, self.at = tokens, 0
+
+    def peek(self) -> str | None:
+        while self.at < len(self.tokens) and self.tokens[self.at].isspace():
+            self.at += 1
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> str | None:
+        token = self.peek()
+        self.at += token is not None
+        return token
+
+    def group(self, *, top: bool = False) -> None:
+        """Tokens up to the closing brace (or the end, at the top), checked one by one."""
+        scripts: set[str] = set()
+        depth = 0  # \left ... \right
+        while True:
+            token = self.take()
+            if token is None:
+                if not top:
+                    raise ValueError("math has a { without its }")
+                break
+            if token == "}":
+                if top:
+                    raise ValueError("math has a } without its {")
+                break
+            if token in ("^", "_"):
+                if token in scripts:
+                    which = "superscript" if token == "^" else "subscript"
+                    raise ValueError(f"math has a double {which}: use braces, as in x^{{a^b}}")
+                scripts.add(token)
+                self.argument(token)
+                continue
+            scripts = set()
+            if token == "{":
+                self.group()
+            elif token in (_LEFT, _RIGHT):
+                depth += 1 if token == _LEFT else -1
+                if depth < 0:
+                    raise ValueError(r"math has a \right without its \left")
+                if self.take() not in _DELIMITERS:
+                    raise ValueError(f"math: {token} needs a delimiter such as ( or [ after it")
+            elif token.startswith("\\") and token[1:].isalpha():
+                self.command(token)
+            elif token.startswith("\\"):
+                if token[1] not in _MATH_ESCAPES:
+                    raise ValueError(f"math may not use {token!r}")
+            elif token not in _MATH_CHARS_OK:
+                raise ValueError(f"math may not use {token!r}: write it outside the $ signs")
+        if depth:
+            raise ValueError(r"math has a \left without its \right")
+
+    def command(self, token: str) -> None:
+        name = token[1:]
+        if name in MATH_COMMANDS_0:
+            return
+        if name not in MATH_COMMANDS_1 and name not in MATH_COMMANDS_2:
+            raise ValueError(
+                f"math may not use {token}: a problem file may use common math commands only "
+                r"(\frac, \partial, \mathbf, \sum, Greek letters, ...)"
+            )
+        if name == "sqrt" and self.peek() == "[":  # \sqrt[3]{x}
+            self.take()
+            while (t := self.take()) != "]":
+                if t is None or t not in _MATH_CHARS_OK:
+                    raise ValueError(r"math: write \sqrt[n]{x} with a number or a letter n")
+        for _ in range(2 if name in MATH_COMMANDS_2 else 1):
+            if self.peek() != "{":
+                example = rf"\{name}{{a}}{{b}}" if name in MATH_COMMANDS_2 else rf"\{name}{{x}}"
+                raise ValueError(f"math: give the arguments of {token} in braces, as in {example}")
+            self.take()
+            self.text() if name == "text" else self.group()
+
+    def argument(self, script: str) -> None:
+        token = self.take()
+        if token is None or token in ("}", "^", "_", _LEFT, _RIGHT):
+            raise ValueError(f"math: {script} needs something after it, as in x{script}{{2}}")
+        if token == "{":
+            self.group()
+        elif token.startswith("\\") and token[1:].isalpha():
+            if token[1:] not in MATH_COMMANDS_0:
+                raise ValueError(f"math: put {token} after {script} in braces, as in x{script}{{{token}{{a}}}}")
+        elif token.startswith("\\"):
+            if token[1] not in _MATH_ESCAPES:
+                raise ValueError(f"math may not use {token!r}")
+        elif token not in _MATH_CHARS_OK:
+            raise ValueError(f"math may not use {token!r}: write it outside the $ signs")
+
+    def text(self) -> None:
+        r"""The argument of \text: plain words only (it is typeset in text mode)."""
+        start = self.at
+        while self.at < len(self.tokens) and self.tokens[self.at] != "}":
+            self.at += 1
+        if self.at == len(self.tokens):
+            raise ValueError("math has a { without its }")
+        words = "".join(self.tokens[start : self.at])
+        self.at += 1
+        if not _TEXT_OK.fullmatch(words):
+            raise ValueError(r"math: \text{...} may hold plain words only")
 
 
 def _brackets(text: str) -> str:
@@ -174,9 +326,9 @@ class DocumentLayout:
 
     def _failure(self, solution: Any) -> str:
         if self.fmt == "markdown":
-            return self._strong(self._msg("doc.failed", message=Prose(solution.error)))
+            return self._strong(self._msg("doc.failed", message=Prose(visible(solution.error))))
         # "--wrt" must not become an en dash
-        error = typesettable(escape_prose(solution.error)).replace("--", "-{}-")
+        error = typesettable(escape_prose(visible(solution.error))).replace("--", "-{}-")
         return self._strong(self._msg("doc.failed", message=error))
 
     # -- primitives -------------------------------------------------------------------
@@ -264,6 +416,7 @@ class LatexDocument(DocumentLayout):
         "\\addtolength{\\oddsidemargin}{-0.7in}\n"
         "\\addtolength{\\evensidemargin}{-0.7in}\n"
         "\\allowdisplaybreaks\n"
+        "\\sloppy\n"
     )
 
     def _escape(self, text: str) -> str:

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from sympy import Basic, MatrixBase
+from sympy import Basic, MatrixBase, Symbol
 
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import message
 from matcalc.render.printing import SympyStrPrinter
-from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Step, Verify
+from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
 
 RULES = {
     "intermediate": "intermediate variable",
@@ -130,6 +130,11 @@ class JsonRenderer(StepVisitor):
         out["steps"] = self._steps(step.steps)
         return out
 
+    def _render_Stage(self, step: Stage) -> dict[str, Any]:
+        out = self._render_Step(step)
+        out["steps"] = self._steps(step.steps)
+        return out
+
     def _value(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
@@ -170,6 +175,8 @@ class JsonRenderer(StepVisitor):
             if step.held_constant:
                 key += ".held"
                 kw["names"] = ", ".join(map(str, step.held_constant))
+        elif step.kind == "note" and getattr(step, "topic", "") == "unused":
+            key, kw["name"] = "explain.note.unused", str(getattr(step, "math", ""))
         elif isinstance(step, ChainRule) and step.vector:
             key = "explain.vector_chain_rule"
         elif step.kind == "assemble":
@@ -181,6 +188,10 @@ class JsonRenderer(StepVisitor):
         latex = self._latex
         if isinstance(step, Part):
             return latex._eq(latex._d(step.of, step.wrt, step.partial), latex._m(step.result))
+        if isinstance(step, Stage):
+            name = latex._m(Symbol("H")) if step.hessian else latex._d_order(
+                step.of, step.wrt[0], step.partial, step.order)
+            return latex._eq(name, latex._m(step.result))
         if isinstance(step, Verify):
             return latex._m(step.reference)
         try:

@@ -86,6 +86,12 @@ class LatexMath(Renderer):
         d = r"\partial " if partial else "d "
         return rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
 
+    def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
+        if order == 1:
+            return self._d(of, wrt, partial)
+        d = r"\partial" if partial else "d"
+        return rf"\frac{{{d}^{{{order}}} {self._m(of)}}}{{{d} {self._m(wrt)}^{{{order}}}}}"
+
     def _op(self, wrt: Symbol, partial: bool, expr: Any) -> str:
         d = r"\partial" if partial else "d"
         body = self._m(expr)
@@ -119,6 +125,8 @@ class LatexMath(Renderer):
     def _tm(self, text: str) -> str:
         return text_in_math(text)
 
+    CROSS = r" \times "
+
     def _rows(self, lines: Sequence[Line]) -> list[str]:
         """Rows of an aligned block: lhs &= rhs …; three or more forms one per row."""
         rows = []
@@ -140,8 +148,235 @@ class LatexMath(Renderer):
         return " = ".join([line.lhs, *line.rhs]) + reason
 
 
+LINE_WIDTH = 42.0
+"""How wide a row of display math may be, in the units of ``width`` (about one em of
+11-point math), before it is broken: a quarter under the text width of matcalc's
+documents, so that the estimate's errors stay inside the page."""
+
+_NARROW = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.15, " ": 0.3, "quad": 1.0, "qquad": 2.0}
+_WORDS = ("operatorname", "text", "mathrm", "textit", "textbf")
+_FUNCTIONS = frozenset(
+    ["sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "ln", "log", "exp", "arcsin", "arccos", "arctan", "max", "min", "det", "lim"]
+)
+FIT = (
+    r"\providecommand{\matcalcfit}[2]{\sbox0{$\displaystyle #2$}"
+    r"\ifdim\wd0>#1\sbox0{$\textstyle #2$}\fi\ifdim\wd0>#1\sbox0{$\scriptstyle #2$}\fi"
+    r"\usebox0}"
+)
+"""A row of math that still does not fit after breaking is set smaller (text style, then
+script style), measured by TeX itself; plain LaTeX, no package."""
+
+
+def width(tex: str) -> float:
+    """A rough width of a LaTeX math string, in ems: enough to decide where to break.
+
+    A fraction is as wide as its wider part, a script counts 0.6, ``\text{…}`` and
+    ``\\operatorname{…}`` count their letters, a matrix its widest row.
+    """
+    value, _ = _width(tex, 0)
+    return value
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The brace group starting at tex[i] (or the single token there) and the index after it."""
+    while i < len(tex) and tex[i] == " ":
+        i += 1
+    if i >= len(tex):
+        return "", i
+    if tex[i] != "{":
+        if tex[i] == "\\":
+            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
+            end = i + (match.end() if match else 1)
+            return tex[i:end], end
+        return tex[i], i + 1
+    depth = 0
+    for j in range(i, len(tex)):
+        if tex[j] == "{" and (j == 0 or tex[j - 1] != "\\"):
+            depth += 1
+        elif tex[j] == "}" and (j == 0 or tex[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return tex[i + 1 : j], j + 1
+    return tex[i + 1 :], len(tex)
+
+
+def _width(tex: str, i: int) -> tuple[float, int]:
+    rows: list[float] = [0.0]
+    while i < len(tex):
+        c = tex[i]
+        if c == "\\":
+            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
+            name = match.group(1) if match else ""
+            i += match.end() if match else 1
+            if name == "frac":
+                num, i = _group(tex, i)
+                den, i = _group(tex, i)
+                rows[-1] += max(width(num), width(den)) + 0.4
+            elif name in _WORDS:
+                body, i = _group(tex, i)
+                rows[-1] += len(body) * 0.55 if name != "operatorname" else len(body) * 0.5
+            elif name in ("mathbf", "mathbb", "boldsymbol", "sqrt", "overline"):
+                body, i = _group(tex, i)
+                rows[-1] += width(body) + (0.8 if name == "sqrt" else 0)
+            elif name in ("left", "right", "big", "Big", "bigl", "bigr"):
+                i += 1  # the delimiter
+                rows[-1] += 0.4
+            elif name in ("begin", "end"):
+                _, i = _group(tex, i)
+            elif name == "\\":
+                rows.append(0.0)
+            elif name in _NARROW:
+                rows[-1] += _NARROW[name]
+            elif name in ("cdot", "otimes", "oslash", "times"):
+                rows[-1] += 1.2
+            elif name in _FUNCTIONS:
+                rows[-1] += 0.5 * len(name) + 0.2
+            else:
+                rows[-1] += 0.8
+        elif c in "^_":
+            body, i = _group(tex, i + 1)
+            rows[-1] += 0.6 * width(body)
+        elif c in "{}":
+            i += 1
+        elif c == "&":
+            rows[-1] += 1.0
+            i += 1
+        elif c == " ":
+            i += 1
+        elif c in "=+-<>":
+            rows[-1] += 1.3
+            i += 1
+        else:
+            rows[-1] += 0.55
+            i += 1
+    return max(rows), i
+
+
+def split_top(tex: str, ops: tuple[str, ...] = (" + ", " - ")) -> list[str]:
+    """``tex`` cut before each top-level operator of ``ops`` (outside braces, \\left…\right
+    and environments); each later piece starts with its operator."""
+    pieces, start, depth = [], 0, 0
+    i = 0
+    while i < len(tex):
+        if tex.startswith("\\left", i) or tex.startswith("\\begin", i):
+            depth += 1
+        elif tex.startswith("\\right", i) or tex.startswith("\\end", i):
+            depth -= 1
+        elif tex[i] == "{" and (i == 0 or tex[i - 1] != "\\"):
+            depth += 1
+        elif tex[i] == "}" and (i == 0 or tex[i - 1] != "\\"):
+            depth -= 1
+        elif depth == 0 and i > start:
+            for op in ops:
+                if tex.startswith(op, i):
+                    pieces.append(tex[start:i])
+                    start = i + 1  # keep the operator with the next piece
+                    break
+        i += 1
+    pieces.append(tex[start:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _broken(body: str, room: float) -> list[str]:
+    """``body`` in pieces that each fit in ``room``: cut at top-level + and −, else at
+    top-level products; a piece still too wide whose width is in one \\left( … \\right)
+    group has that group opened into \\Bigl( … \\Bigr), which may span rows."""
+    if width(body) <= room:
+        return [body]
+    pieces = split_top(body)
+    if len(pieces) == 1:
+        pieces = split_top(body, (r" \\cdot ",))
+    if len(pieces) == 1:
+        return _opened(body, room)
+    rows, current = [], ""
+    for piece in pieces:
+        if current and width(current + " " + piece) > room:
+            rows.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}".strip()
+    rows.append(current)
+    out: list[str] = []
+    for row in rows:
+        out += _broken(row, room) if width(row) > room and row != body else [row]
+    return out
+
+
+def _opened(body: str, room: float) -> list[str]:
+    """Break inside the widest top-level \\left( … \\right) group of ``body``."""
+    groups, depth, braces, start = [], 0, 0, None
+    i = 0
+    while i < len(body):
+        if body[i] == "{" and body[i - 1 : i] != "\\":
+            braces += 1
+        elif body[i] == "}" and body[i - 1 : i] != "\\":
+            braces -= 1
+        elif braces:
+            pass
+        elif body.startswith(r"\left(", i):
+            if depth == 0:
+                start = i
+            depth += 1
+        elif body.startswith(r"\right)", i):
+            depth -= 1
+            if depth == 0 and start is not None:
+                groups.append((start, i + len(r"\right)")))
+        elif body.startswith(r"\left", i):
+            depth += 1
+        elif body.startswith(r"\right", i):
+            depth -= 1
+        i += 1
+    if not groups:
+        return _fraction_opened(body, room)
+    a, b = max(groups, key=lambda g: width(body[g[0] : g[1]]))
+    inner = body[a + len(r"\left(") : b - len(r"\right)")]
+    if width(inner) < room / 2:
+        return [body]
+    parts = _broken(inner, room)
+    if len(parts) == 1:
+        return [body]
+    parts[0] = body[:a] + r"\Bigl(" + parts[0]
+    parts[-1] = parts[-1] + r"\Bigr)" + body[b:]
+    return parts
+
+
+def _fraction_opened(body: str, room: float) -> list[str]:
+    """± \\frac{N}{D} with a wide numerator: written ± \\frac{1}{D} \\Bigl(N\\Bigr), N broken."""
+    sign, rest = "", body
+    for op in ("+ ", "- "):
+        if rest.startswith(op):
+            sign, rest = op, rest[len(op) :]
+    if not rest.startswith(r"\frac"):
+        return [body]
+    num, i = _group(rest, len(r"\frac"))
+    den, j = _group(rest, i)
+    if j != len(rest) or width(num) <= room:
+        return [body]
+    parts = _broken(num, room)
+    if len(parts) == 1:
+        return [body]
+    parts[0] = rf"{sign}\frac{{1}}{{{den}}} \Bigl(" + parts[0]
+    parts[-1] += r"\Bigr)"
+    return parts
+
+
+def _fit(piece: str, room: str = "rhs") -> str:
+    """A piece of a row, set smaller by TeX if it is still too wide (see ``FIT``); a
+    piece well inside the line is left as it is."""
+    if width(piece) < 0.7 * LINE_WIDTH:
+        return piece
+    limit = r"\linewidth" if room == "full" else r"0.8\linewidth"
+    return rf"\matcalcfit{{{limit}}}{{{piece}}}"
+
+
 class LatexRenderer(LatexMath):
-    """A LaTeX fragment; ``standalone=True`` gives a document for pdflatex."""
+    """A LaTeX fragment; ``standalone=True`` gives a document for pdflatex.
+
+    Rows of display math are broken to fit the page: a chain of forms one per row, a long
+    sum at its top-level + and −, a long product at its top-level ·; a rule name is a
+    ``\tag*``, which amsmath moves to a line of its own when the row leaves no room.
+    A step heading is kept with the equations that follow it.
+    """
 
     INDICATOR = r"\mathbf{1}"  # amssymb's \mathbb has no digits
 
@@ -152,6 +387,37 @@ class LatexRenderer(LatexMath):
     def render(self, d: Any) -> str:
         # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
         return super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+
+    def _render_Assemble(self, step: Any) -> list[Any]:
+        items = super()._render_Assemble(step)
+        line = items[-1]
+        if width(" = ".join(line.rhs)) <= LINE_WIDTH:
+            return items
+        return [items[0], Line(line.lhs, line.rhs[:1]), *self._value_lines(line.lhs, step.value)]
+
+    def _value_lines(self, name: Any, value: Any) -> list[Any]:
+        """A matrix too wide for the page is written entry by entry: (name)_ij = entry."""
+        if not isinstance(value, MatrixBase) or width(self._m(value)) <= LINE_WIDTH:
+            return super()._value_lines(name, value)
+        lines: list[Any] = [self._msg("latex.entries")]
+        for i in range(value.rows):
+            for j in range(value.cols):
+                index = f"{i + 1}" if 1 in value.shape else f"{i + 1}{j + 1}"
+                lines.append(Line(rf"\left({name}\right)_{{{index}}}", (self._m(value[i, j]),)))
+        return lines
+
+    def _document(self, blocks: Sequence[str]) -> str:
+        body = self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
+        if r"\matcalcfit" in body:
+            body = FIT + "\n" + body
+        if not self.standalone:
+            return body
+        return (
+            "\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+            "\\addtolength{\\textwidth}{1.4in}\n\\addtolength{\\oddsidemargin}{-0.7in}\n"
+            "\\addtolength{\\evensidemargin}{-0.7in}\n\\allowdisplaybreaks\n\\sloppy\n"
+            "\\begin{document}\n" + body + "\\end{document}\n"
+        )
 
     def render_math(self, d: Any) -> str:
         """The derivation as one ``$$\\begin{aligned} … \\end{aligned}$$`` (Jupyter)."""
@@ -165,7 +431,31 @@ class LatexRenderer(LatexMath):
 
     def _heading(self, text: str) -> str:
         style = r"\textbf" if self._depth == 0 else r"\textit"
-        return rf"\medskip\noindent{style}{{{text}}}\par"
+        return rf"\medskip\noindent{style}{{{text}}}\par\nopagebreak"
+
+    def _rows(self, lines: Sequence[Line]) -> list[str]:
+        """Rows of an ``align*``, each made to fit the line (see the class docstring)."""
+        rows: list[str] = []
+        for line in lines:
+            tag = rf" \tag*{{${line.reason}$}}" if line.reason else ""
+            if not line.rhs:
+                rows += [f"& {_fit(p, 'full')}" for p in _broken(line.lhs, LINE_WIDTH)]
+                rows[-1] += tag
+                continue
+            lhs = width(line.lhs)
+            total = lhs + sum(width(r) + 1.3 for r in line.rhs)
+            if len(line.rhs) < 3 and total <= LINE_WIDTH:
+                rows.append(f"{line.lhs} &= " + " = ".join(line.rhs) + tag)
+                continue
+            room = LINE_WIDTH - min(lhs, LINE_WIDTH / 3) - 1.3
+            first = f"{line.lhs} &="
+            for rhs in line.rhs:
+                pieces = _broken(rhs, room)
+                rows.append(f"{first} {_fit(pieces[0])}")
+                rows += [rf"& \quad {_fit(p)}" for p in pieces[1:]]
+                first = "&="
+            rows[-1] += tag
+        return rows
 
     def _section(self, heading: str | None, items: Sequence[Any]) -> str:
         out = [heading] if heading else []
@@ -179,14 +469,6 @@ class LatexRenderer(LatexMath):
                 out.append(rf"\noindent {run}\par")
         return "\n".join(out)
 
-    def _document(self, blocks: Sequence[str]) -> str:
-        body = self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
-        if not self.standalone:
-            return body
-        return (
-            "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
-            "\\begin{document}\n" + body + "\\end{document}\n"
-        )
 
 
 class _MathOnly(LatexRenderer):
@@ -194,6 +476,7 @@ class _MathOnly(LatexRenderer):
 
     BLOCK_SEP = " \\\\\n"
     INDICATOR = LatexMath.INDICATOR
+    _rows = LatexMath._rows  # one aligned block for MathJax/KaTeX: no TeX box measuring
 
     def _escape(self, text: str) -> str:
         return text_in_math(text)

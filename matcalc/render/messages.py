@@ -26,6 +26,15 @@ EN: dict[str, str] = {
     "problem.gradient": "Find the gradient with respect to {wrt}:",
     "problem.jacobian": "Find the Jacobian with respect to {wrt}:",
     "problem.vector": "Differentiate with respect to {wrt}:",
+    "problem.order": "Find the derivative of order {order} with respect to {wrt}:",
+    "problem.hessian": "Find the Hessian, the matrix of second partial derivatives, with "
+    "respect to {wrt}:",
+    "stage.first": "Stage 1 — The first derivative",
+    "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
+    "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every "
+    "variable",
+    "stage.hessian.assemble": "Row i holds the derivatives of the gradient's i-th entry; "
+    "the Hessian is symmetric, since the mixed partial derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
     "layout.denominator": "Layout: denominator (columns are gradients).",
     # section titles
@@ -43,14 +52,21 @@ EN: dict[str, str] = {
     "section.assemble.jacobian": "Assemble the Jacobian",
     "section.result": "Result",
     "section.explicit": "Check in components, at {sizes}",
+    "latex.entries": "The matrix is too wide for the page; its entries, one by one:",
     # lines
     "note": "Note: {text}",
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
     "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "note.simplify_cut": "the result is not simplified as far as it might be: a rewrite "
+    "would have taken too long, so matcalc keeps the form found so far (it is checked all "
+    "the same).",
+    "note.unused": "The expression does not depend on {name}, so the derivative with respect "
+    "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
     "reason": "({rule})",
     "reason.held": "({rule}, {names} held constant)",
+    "reason.shaped": "{shape}; {rule}",
     "assemble.numerator.gradient": "In numerator layout the gradient is a {shape} row.",
     "assemble.numerator.jacobian": "In numerator layout the Jacobian is {shape}: "
     "row i is the gradient of the i-th function.",
@@ -58,6 +74,27 @@ EN: dict[str, str] = {
     "column, the transpose of numerator layout.",
     "assemble.denominator.jacobian": "In denominator layout the Jacobian is {shape}: "
     "column i is the gradient of the i-th function, the transpose of numerator layout.",
+    "reshape.numerator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "row it is listed as vec: {var}'s entries with its rows stacked, as a row of shape {after}.",
+    "reshape.denominator": "The gradient by the matrix {var} is the {before} matrix above; in the "
+    "column it is listed as vec: {var}'s entries with its rows stacked, as a column of shape {after}.",
+    "reshape.matrix.numerator": "Arrange the {before} row by vec({var}) as a matrix: entry (j, i) "
+    "is the derivative by the entry (i, j) of {var}, so the gradient is {after}, the transpose "
+    "of {var}'s shape (numerator layout).",
+    "reshape.matrix.denominator": "Arrange the {before} column by vec({var}) as a matrix of "
+    "{var}'s shape: entry (i, j) is the derivative by the entry (i, j) of {var}, so the gradient "
+    "is {after}.",
+    "section.reshape": "Arrange as a matrix",
+    "shape.row": "Shape: {shape}, a row.",
+    "shape.column": "Shape: {shape}, a column.",
+    "shape.matrix": "Shape: {shape}.",
+    "shape.by_vec": "Shape: {shape}, by vec({var}): the columns follow {var}'s entries with its "
+    "rows stacked (rows, in denominator layout).",
+    "shape.variable": "Shape: {shape}, laid out as {var}: entry (i, j) is the derivative by the "
+    "entry (i, j) of {var} (denominator layout; PyTorch's .grad has this shape too).",
+    "shape.transposed": "Shape: {shape}, laid out as the transpose of {var}: entry (j, i) is the "
+    "derivative by the entry (i, j) of {var} (numerator layout; denominator layout, like "
+    "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative "
     "(numeric check at {points} random points).",
@@ -78,8 +115,13 @@ EN: dict[str, str] = {
     "explain.substitute": "Replace each intermediate variable by its definition.",
     "explain.simplify": "Simplify.",
     "explain.note": "A convention: {topic}.",
+    "explain.note.unused": "The expression does not depend on {name}, so the derivative "
+    "with respect to {name} is 0.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
     "explain.assemble": "Place the entries in the {kind} ({layout} layout).",
+    "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
+    "or as a matrix.",
+    "explain.shape": "The shape of the result.",
     # worked-solution documents (matcalc.documents)
     "doc.title": "Worked solutions",
     "doc.author": "Author: {author}",
@@ -96,6 +138,51 @@ EN: dict[str, str] = {
     "jacobian": "Jacobian",
     "numerator": "numerator",
     "denominator": "denominator",
+    # matcalc check: a student's answer, judged
+    "check.title": "Check your answer",
+    "check.answer": "Your answer:",
+    "check.matcalc": "matcalc's derivative:",
+    "check.derivation": "matcalc's derivation",
+    "check.layout.numerator": "numerator layout",
+    "check.layout.denominator": "denominator layout",
+    "check.method.symbolic": "symbolically",
+    "check.method.numeric": "numerically, at random points",
+    "check.method.components": "on explicit components, at random points",
+    "check.method.components_at": "on explicit components at {sizes}, at random points",
+    "check.right": "Right: your answer equals the derivative (checked {how}).",
+    "check.other_layout": "Right, in {yours}: your answer is the transpose of matcalc's, "
+    "which is in {ours}. That is a convention, not a mistake; say which layout you use.",
+    "check.assumption.sum_to_one": "Right when the entries of {name} sum to 1 (as a "
+    "probability vector's do); in general it is not the derivative. State the assumption.",
+    "check.assumption.symmetric": "Right when {name} is symmetric; in general it is not the "
+    "derivative. State the assumption.",
+    "check.cannot.shape": "Cannot judge: your answer's shape cannot match the derivative's "
+    "(not even transposed).",
+    "check.cannot.undefined": "Cannot judge: there is no point at which both your answer "
+    "and the derivative are defined and real.",
+    "check.cannot.name": "Cannot judge: your answer uses {name}, which is not in the problem.",
+    "check.cannot.function": "Cannot judge answers to problems with unknown functions: "
+    "their derivatives cannot be written in the input language.",
+    "check.wrong": "Wrong: your answer is not the derivative, and no common mistake explains "
+    "the difference.",
+    "check.mistake.factor": "Wrong, by a constant factor: your answer is {factor} times the "
+    "derivative.",
+    "check.mistake.sign": "Wrong sign: your answer is minus the derivative.",
+    "check.mistake.transpose": "Wrong: your answer is the transpose of the derivative; a "
+    "transpose is missing (or one too many).",
+    "check.mistake.gate_outside_sum": "Wrong: the gate 1[z > 0] of max(0, z) was applied "
+    "outside the sum over samples. Each sample has its own gate, so it belongs inside the "
+    "sum (the paper makes the same slip in §6.1). Your answer is right only when every "
+    "sample is active.",
+    "check.mistake.dropped_term": "Wrong: a term is missing. Your answer plus {term} is the "
+    "derivative.",
+    "check.mistake.missing_factor": "Wrong: a chain-rule factor is missing. Your answer "
+    "times {term} is the derivative.",
+    "check.also_transposed": "(Your answer is also transposed: it is in the other layout.)",
+    "check.step": "The mistake enters at {step} in the derivation below.",
+    "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
+    "check.differ.entry": "At {where}, entry {entry}: your answer is {yours}, the "
+    "derivative is {ours}.",
 }
 
 ZH: dict[str, str] = {
@@ -104,6 +191,12 @@ ZH: dict[str, str] = {
     "problem.gradient": "求关于 {wrt} 的梯度：",
     "problem.jacobian": "求关于 {wrt} 的雅可比矩阵：",
     "problem.vector": "对 {wrt} 求导：",
+    "problem.order": "求关于 {wrt} 的 {order} 阶导数：",
+    "problem.hessian": "求关于 {wrt} 的黑塞矩阵（二阶偏导数矩阵）：",
+    "stage.first": "第 1 阶段 — 一阶导数",
+    "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
+    "stage.hessian": "第 {order} 阶段 — 对梯度的每个分量关于每个变量求导",
+    "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
     "layout.numerator": "布局：分子布局（按行排列梯度）。",
     "layout.denominator": "布局：分母布局（按列排列梯度）。",
     "step": "第 {n} 步 — {title}",
@@ -120,17 +213,39 @@ ZH: dict[str, str] = {
     "section.assemble.jacobian": "组成雅可比矩阵",
     "section.result": "结果",
     "section.explicit": "按分量写出，取 {sizes}",
+    "latex.entries": "矩阵太宽，无法排在一页内；逐个列出其元素：",
     "note": "注意：{text}",
     "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
     "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
+    "（结果照样经过检验）。",
+    "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
     "reason.held": "({rule}，{names} 视为常数)",
+    "reason.shaped": "{shape}；{rule}",
     "assemble.numerator.gradient": "分子布局下，梯度是 {shape} 的行向量。",
     "assemble.numerator.jacobian": "分子布局下，雅可比矩阵是 {shape} 的矩阵：第 i 行是第 i 个函数的梯度。",
     "assemble.denominator.gradient": "分母布局下，梯度是 {shape} 的列向量，即分子布局的转置。",
     "assemble.denominator.jacobian": "分母布局下，雅可比矩阵是 {shape} 的矩阵：第 i 列是第 i "
     "个函数的梯度，即分子布局的转置。",
+    "reshape.numerator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在行向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的行向量：",
+    "reshape.denominator": "对矩阵 {var} 的梯度是上面 {before} 的矩阵；在列向量中把它写成 vec，"
+    "即把 {var} 的各行依次排成 {after} 的列向量：",
+    "reshape.matrix.numerator": "把对 vec({var}) 的 {before} 行向量排成矩阵：第 (j, i) 项是对 {var} "
+    "的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵，即 {var} 形状的转置（分子布局）。",
+    "reshape.matrix.denominator": "把对 vec({var}) 的 {before} 列向量排成与 {var} 形状相同的矩阵："
+    "第 (i, j) 项是对 {var} 的第 (i, j) 项的导数，因此梯度是 {after} 的矩阵。",
+    "section.reshape": "排成矩阵",
+    "shape.row": "形状：{shape}，行向量。",
+    "shape.column": "形状：{shape}，列向量。",
+    "shape.matrix": "形状：{shape}。",
+    "shape.by_vec": "形状：{shape}，按 vec({var})：各列依次对应 {var} 按行排列的各项（分母布局下为各行）。",
+    "shape.variable": "形状：{shape}，按 {var} 排列：第 (i, j) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分母布局；PyTorch 的 .grad 也是这个形状）。",
+    "shape.transposed": "形状：{shape}，按 {var} 的转置排列：第 (j, i) 项是对 {var} 的第 (i, j) 项的导数"
+    "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
@@ -146,8 +261,11 @@ ZH: dict[str, str] = {
     "explain.substitute": "把每个中间变量替换为它的定义。",
     "explain.simplify": "化简。",
     "explain.note": "约定：{topic}。",
+    "explain.note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "explain.part": "{of} 对 {wrt} 的偏导数。",
     "explain.assemble": "把各项排成{kind}（{layout}）。",
+    "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
+    "explain.shape": "结果的形状。",
     "doc.title": "习题解答",
     "doc.author": "作者：{author}",
     "doc.generated": "本文件由 matcalc 从 {source} 生成；请修改该文件后重新生成，不要直接编辑本文件。",
@@ -174,6 +292,7 @@ ZH: dict[str, str] = {
     "exponential rule": "指数法则",
     "logarithmic differentiation": "对数求导法",
     "derivative of |x| (sign)": "|x| 的导数（符号函数）",
+    "derivative of sign (0 away from 0)": "sign 的导数（在 0 以外为 0）",
     "derivative of an unknown function {name}": "未知函数 {name} 的导数",
     "derivative of {name}": "{name} 的导数",
     "derivative": "求导",
@@ -191,6 +310,40 @@ ZH: dict[str, str] = {
     "derivative of each component": "逐分量求导",
     "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"
     "每个分量只依赖于它自己的 g_i，故为对角矩阵",
+    # matcalc check
+    "check.title": "检查你的答案",
+    "check.answer": "你的答案：",
+    "check.matcalc": "matcalc 求得的导数：",
+    "check.derivation": "matcalc 的推导",
+    "check.layout.numerator": "分子布局",
+    "check.layout.denominator": "分母布局",
+    "check.method.symbolic": "符号验证",
+    "check.method.numeric": "在随机点上数值验证",
+    "check.method.components": "按分量在随机点上数值验证",
+    "check.method.components_at": "在 {sizes} 时按分量在随机点上数值验证",
+    "check.right": "正确：你的答案等于导数（{how}）。",
+    "check.other_layout": "正确，但用的是{yours}：你的答案是 matcalc 结果（{ours}）的转置。"
+    "这是约定不同，不是错误；请注明所用的布局。",
+    "check.assumption.sum_to_one": "当 {name} 的各分量之和为 1（如概率向量）时正确；"
+    "一般情况下不是导数。请写明这一假设。",
+    "check.assumption.symmetric": "当 {name} 对称时正确；一般情况下不是导数。请写明这一假设。",
+    "check.cannot.shape": "无法判断：你的答案的形状与导数的形状（即使转置）不能对应。",
+    "check.cannot.undefined": "无法判断：找不到你的答案与导数同时有定义且为实数的点。",
+    "check.cannot.name": "无法判断：你的答案用到了 {name}，它不在题目中。",
+    "check.cannot.function": "无法判断含未知函数的题目的答案：其导数无法用输入语言写出。",
+    "check.wrong": "错误：你的答案不是导数，也没有常见错误能解释两者的差别。",
+    "check.mistake.factor": "错误，差一个常数因子：你的答案是导数的 {factor} 倍。",
+    "check.mistake.sign": "符号错误：你的答案是导数的相反数。",
+    "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。",
+    "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 1[z > 0] 被放在了对样本求和的"
+    "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
+    "只有当所有样本都激活时你的答案才正确。",
+    "check.mistake.dropped_term": "错误：漏了一项。你的答案加上 {term} 才是导数。",
+    "check.mistake.missing_factor": "错误：漏了链式法则的一个因子。你的答案乘以 {term} 才是导数。",
+    "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
+    "check.step": "错误出现在下面推导中的 {step}。",
+    "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
+    "check.differ.entry": "在 {where} 处，第 {entry} 个元素：你的答案为 {yours}，导数为 {ours}。",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -17,10 +17,11 @@ derivative names.  To print a new kind of expression, add ``_print_<Class>``.
 from __future__ import annotations
 
 import re
+from copy import copy
 from itertools import pairwise
 from typing import Any, ClassVar
 
-from sympy import Basic, Derivative, Mul, Pow, S, Symbol, fraction
+from sympy import Basic, Derivative, Number, Pow, Rational, S, Symbol
 from sympy.core.function import AppliedUndef
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
@@ -31,7 +32,7 @@ from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.str import StrPrinter
 
 from matcalc.functions import sigmoid
-from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors, is_hadamard
+from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -91,7 +92,18 @@ class _Notation(_Memo):
 
 
 class SympyStrPrinter(_Memo, StrPrinter):
-    """``str()`` exactly (what ``parse_expr`` reads back), memoised."""
+    """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
+    in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
+    back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
+
+    def _print_log10(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 10)"
+
+    def _print_log2(self, expr: Basic) -> str:
+        return f"log({self._print(expr.args[0])}, 2)"
+
+    def _print_cbrt(self, expr: Basic) -> str:
+        return f"real_root({self._print(expr.args[0])}, 3)"
 
 
 def _undefined_derivative(expr: Derivative) -> tuple[AppliedUndef, int] | None:
@@ -141,6 +153,11 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
     def _print_sign(self, expr: Basic, exp: str | None = None) -> str:
         tex = rf"\operatorname{{sign}}\left({self._print(expr.args[0])}\right)"
         return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
+
+    def _print_atan2(self, expr: Basic, exp: str | None = None) -> str:
+        args = ", ".join(self._print(a) for a in expr.args)
+        name = r"\operatorname{atan2}" + (f"^{{{exp}}}" if exp else "")
+        return rf"{name}\left({args}\right)"
 
     def _print_Pow(self, expr: Pow) -> str:
         # sigmoid._latex takes no ``exp``: print σ(x)^n here (roots and 1/σ go to SymPy)
@@ -241,6 +258,12 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
     def _print_sigmoid(self, expr: Basic) -> str:
         return ("σ(%s)" if self._uni else "sigmoid(%s)") % self._print(expr.args[0])
 
+    def _print_log10(self, expr: Basic) -> str:
+        return ("log₁₀(%s)" if self._uni else "log10(%s)") % self._print(expr.args[0])
+
+    def _print_log2(self, expr: Basic) -> str:
+        return ("log₂(%s)" if self._uni else "log2(%s)") % self._print(expr.args[0])
+
     def _print_Abs(self, expr: Basic) -> str:
         return f"|{self._print(expr.args[0])}|"
 
@@ -288,7 +311,47 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
         return f"[{'; '.join(rows)}]"
 
 
-class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
+class _PrettyMul:
+    """Mixin: SymPy's ``PrettyPrinter._print_Mul``, without its search for physical units.
+
+    SymPy's own imports ``sympy.physics.units`` on first use (0.2 s, a sixth of the CLI's
+    start-up) only to put quantities last, and matcalc never has any.  The rest is SymPy's
+    code, so products are drawn as ``sympy.pretty`` draws them (tests/test_text_render.py).
+    """
+
+    def _print_Mul(self, product: Basic) -> prettyForm:
+        args = product.args
+        if args[0] is S.One or any(isinstance(arg, Number) for arg in args[1:]):
+            # an unevaluated product: every factor shown, in order
+            forms = [self._print(a) for a in args]
+            negone = forms[0] == "-1"
+            if negone:
+                forms[0] = prettyForm("1", 0, 0)
+            out = prettyForm.__mul__(*forms)
+            return prettyForm("-" + out.s, out.baseline, out.binding) if negone else out
+        if self.order not in ("old", "none"):
+            args = product.as_ordered_factors()
+        numer, denom = [], []
+        for item in args:
+            if item.is_commutative and item.is_Pow and item.exp.is_Rational and item.exp.is_negative:
+                if item.exp != -1:
+                    denom.append(Pow(item.base, -item.exp, evaluate=False))
+                else:
+                    denom.append(Pow(item.base, -item.exp))
+            elif item.is_Rational and item is not S.Infinity:
+                if item.p != 1:
+                    numer.append(Rational(item.p))
+                if item.q != 1:
+                    denom.append(Rational(item.q))
+            else:
+                numer.append(item)
+        top = [self._print(a) for a in numer] or [self._print(S.One)]
+        if not denom:
+            return prettyForm.__mul__(*top)
+        return prettyForm.__mul__(*top) / prettyForm.__mul__(*[self._print(b) for b in denom])
+
+
+class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
     """2D text (``sympy.pretty``) in the paper's notation: ln, 1[z > 0], f′(a), σ."""
 
     _default_settings: ClassVar[dict[str, Any]] = {
@@ -298,30 +361,15 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
         "wrap_line": False,
     }
 
+    def _print(self, expr: Any, **kwargs: Any) -> Any:
+        # SymPy's pretty printer adjusts the forms it gets back in place (the baseline of
+        # an exponent, the binding of a function): a memoised form is handed out as a
+        # copy, or the exponent 2 of sin²(x) would lift every later coefficient 2.
+        form = super()._print(expr, **kwargs)
+        return copy(form) if isinstance(form, prettyForm) else form
+
     def _print_log(self, expr: Basic) -> prettyForm:
         return self._print_Function(expr, func_name="ln")
-
-    def _print_Mul(self, expr: Basic) -> prettyForm:
-        """A product as a fraction of products.
-
-        SymPy's own ``_print_Mul`` imports ``sympy.physics.units`` on first use
-        (0.2 s, a sixth of the CLI's start-up) only to look for physical units,
-        which matcalc never has.
-        """
-        if self._settings["vectors"] and is_hadamard(expr):
-            return self._linear(expr)
-        if expr.could_extract_minus_sign():
-            return prettyForm(*self._print(-expr).left("-"), binding=prettyForm.NEG)
-        numer, denom = fraction(expr, exact=True)
-        top = self._pretty_product(numer)
-        return top if denom == 1 else top / self._pretty_product(denom)
-
-    def _pretty_product(self, expr: Basic) -> prettyForm:
-        args = Mul.make_args(expr)
-        if len(args) == 1:
-            return self._print(args[0])
-        forms = [prettyForm(*self._print(f).parens()) if f.is_Add else self._print(f) for f in args]
-        return prettyForm.__mul__(*forms)
 
     def _print_Heaviside(self, expr: Basic) -> prettyForm:
         inner = prettyForm(*self._print(expr.args[0]).right(" > 0"))
@@ -329,6 +377,14 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
 
     def _print_Label(self, expr: Label) -> prettyForm:
         return prettyForm(expr.name)
+
+    def _print_atan2(self, expr: Basic) -> prettyForm:
+        # not _print_Function: it draws the name as a symbol, atan₂
+        name = prettyForm("atan2")
+        args = prettyForm(*self._print_seq(expr.args, delimiter=", ").parens())
+        form = prettyForm(*args.left(name), binding=prettyForm.FUNC)
+        form.prettyFunc, form.prettyArgs = name, args  # for a power: atan2²(y, x)
+        return form
 
     def _prime(self, f: AppliedUndef, n: int, arg: Basic) -> prettyForm:
         name = f.func.__name__ + PRIME[self._use_unicode] * n
@@ -345,3 +401,58 @@ class TextPrettyPrinter(PrettyVectors, _Notation, PrettyPrinter):
         if found is None:
             return super()._print_Subs(expr)
         return self._prime(found[0], found[1], found[0].args[0])
+
+
+# -- display hooks: matcalc's operations shown by any SymPy printer ----------------------------
+def _own(printer: Any, expr: Basic, **kwargs: Any) -> Any:
+    """``printer``'s own ``_print_<Class>`` for ``expr`` (the hook is not called again)."""
+    for cls in type(expr).__mro__:
+        method = getattr(printer, f"_print_{cls.__name__}", None)
+        if method is not None:
+            return method(expr, **kwargs)
+    return printer.emptyPrinter(expr)
+
+
+def latex_hook(expr: Basic, printer: Any, **kwargs: Any) -> str:
+    """``_latex`` of matcalc's operations: matcalc's LaTeX, also inside ``sympy.latex``."""
+    if isinstance(printer, MathLatexPrinter):
+        return _own(printer, expr, **kwargs)
+    return MathLatexPrinter()._print(expr, **kwargs)
+
+
+def pretty_hook(expr: Basic, printer: Any, **kwargs: Any) -> prettyForm:
+    """``_pretty`` of matcalc's operations: matcalc's notation, also inside ``sympy.pretty``."""
+    if isinstance(printer, TextPrettyPrinter):
+        return _own(printer, expr, **kwargs)
+    unicode = getattr(printer, "_use_unicode", True)
+    return TextPrettyPrinter({"use_unicode": unicode})._print(expr, **kwargs)
+
+
+def _settings(printer: type, settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings ``sympy.init_printing`` passes that ``printer`` knows and that are set."""
+    return {k: v for k, v in settings.items() if v is not None and k in printer._default_settings}
+
+
+def pretty(expr: Any, **settings: Any) -> str:
+    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, w·x, xᵀ), like ``sympy.pretty``."""
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    printer = TextPrettyPrinter(_settings(TextPrettyPrinter, settings))
+    previous = pretty_use_unicode(settings.get("use_unicode"))  # as sympy.pretty does
+    try:
+        return printer.doprint(expr)
+    finally:
+        pretty_use_unicode(previous)
+
+
+def latex(expr: Any, **settings: Any) -> str:
+    """``expr`` in LaTeX in matcalc's notation, like ``sympy.latex``."""
+    return MathLatexPrinter(_settings(MathLatexPrinter, settings)).doprint(expr)
+
+
+def init_printing(**settings: Any) -> None:
+    """``sympy.init_printing`` with matcalc's printers: every result displays in the paper's
+    notation in Jupyter, IPython and at the Python prompt, 1[z > 0] included."""
+    import sympy
+
+    sympy.init_printing(pretty_printer=pretty, latex_printer=latex, **settings)

@@ -290,5 +290,5 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron"):
+              "MatProd", "Outer", "OuterT", "Kron", "Max", "Min"):  # SymPy's 2D printer has no max
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)

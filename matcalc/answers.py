@@ -1,0 +1,713 @@
+"""``check``: judge a student's own answer against matcalc's verified derivative.
+
+``check(expr, answer, wrt, ...)`` derives ``expr`` exactly as ``derive`` does, parses
+``answer`` with the same safe parser (the same input language, never ``eval``), and
+compares the two on explicit components, against a reference built from the input
+(SymPy's derivative for scalars, ``Matrix.jacobian`` of the components for vectors and
+matrices), never against a form the engine printed.
+
+The verdict is one of ``VERDICTS``:
+
+- ``right``: equal to the derivative (decided symbolically, or numerically at random
+  points, on explicit components for vectors and matrices);
+- ``other_layout``: the transpose of the derivative, right in the other layout;
+- ``assumption``: equal when an assumption holds (the entries of a vector sum to 1, a
+  matrix is symmetric), which is named;
+- ``wrong``: with the likely mistake named when one explains the difference (see
+  ``MISTAKES``), else the first point at which the two differ, with both values;
+- ``cannot_judge``: shapes that cannot match, no point at which both are defined, an
+  unknown name in the answer.  Never a guess.
+
+Diagnoses are tried in a fixed order, each a numeric identity at the same random points
+(several sizes for vectors, so a factor N is told from a factor 2): a constant factor
+(−1 is "a sign"), a missing transpose, the ReLU gate applied outside the sum (the
+paper's own §6.1 slip: the answer equals the derivative with every gate 1[z > 0] open),
+a dropped term of a sum, product or total-derivative rule, a missing chain-rule factor.
+Each points at the step of the derivation where that mistake would enter.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sympy import (
+    Add,
+    Expr,
+    Float,
+    Heaviside,
+    ImmutableMatrix,
+    MatrixBase,
+    Max,
+    Min,
+    Rational,
+    S,
+    Symbol,
+    nsimplify,
+)
+from sympy.core.function import AppliedUndef
+
+from matcalc.deadline import Deadline, alarm
+from matcalc.derivation import Derivation
+from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
+from matcalc.functions import rewrite_builtin
+from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
+
+VERDICTS = ("right", "other_layout", "assumption", "wrong", "cannot_judge")
+MISTAKES = (
+    "factor",  # off by a constant factor (2, 1/2, N, 1/N)
+    "sign",  # off by a factor −1
+    "transpose",  # a row where a column belongs (not a layout: a square result)
+    "gate_outside_sum",  # max(0, ·)'s gate outside the sum over samples (§6.1)
+    "dropped_term",  # one term of a sum, product or total-derivative rule is missing
+    "missing_factor",  # one chain-rule factor (a local derivative) is missing
+)
+TOLERANCE = 1e-7
+POINTS = 5
+
+
+def _heaviside(z, at_zero=0.0):
+    """1[z > 0] (the paper's convention: 0 at the kink), for a real z given as complex."""
+    import numpy
+
+    return numpy.heaviside(numpy.real(z), 0.0)
+
+
+_NUMERIC = {"Heaviside": _heaviside}
+
+
+def _quiet():
+    import numpy
+
+    return numpy.errstate(all="ignore")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Check:
+    """A student's answer, judged: ``verdict`` and, when wrong, the likely ``mistake``.
+
+    ``derivation`` is matcalc's own worked derivative; ``answer`` the parsed answer.
+    ``factor`` (for "factor" and "sign"), ``term`` (the dropped term or the missing
+    factor), ``step`` (an index into ``derivation.steps`` where the mistake enters),
+    ``assumption`` (("sum_to_one", y) or ("symmetric", A)), ``point`` and ``values``
+    (where they differ: the answer's value, then the derivative's) add detail.
+    ``method`` says how it was decided: "symbolic", "numeric" or "components"
+    (numerically, on explicit components at ``sizes``).
+    """
+
+    derivation: Derivation
+    answer_text: tuple[str, ...]
+    answer: Math | None
+    verdict: str
+    method: str = ""
+    mistake: str | None = None
+    factor: Expr | None = None
+    transposed: bool = False
+    term: Math | None = None
+    step: int | None = None
+    assumption: tuple[str, Symbol] | None = None
+    point: tuple[tuple[Symbol, float], ...] = ()
+    values: tuple[complex, complex] | None = None
+    entry: tuple[int, int] | None = None
+    sizes: tuple[tuple[Symbol, int], ...] = ()
+    reason: str = ""
+    """For cannot_judge: "shape", "undefined", "name" or "function"."""
+
+    @property
+    def right(self) -> bool:
+        return self.verdict in ("right", "other_layout")
+
+    # -- rendering, as for a Derivation ------------------------------------------------
+    def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
+        """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
+        from matcalc.render.check import render_check
+
+        return render_check(self, "text", unicode=unicode, lang=lang, width=width)
+
+    def to_markdown(self, *, lang: str = "en") -> str:
+        from matcalc.render.check import render_check
+
+        return render_check(self, "markdown", lang=lang)
+
+    def to_latex(self, *, standalone: bool = False, lang: str = "en") -> str:
+        from matcalc.render.check import render_check
+
+        return render_check(self, "latex", standalone=standalone, lang=lang)
+
+    def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
+        from matcalc.render.check import check_dict
+
+        return check_dict(self, lang=lang)
+
+    def to_json(self, *, lang: str = "en", indent: int | None = None) -> str:
+        import json
+
+        return json.dumps(self.to_dict(lang=lang), indent=indent, ensure_ascii=False)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        what = self.mistake or self.reason or ""
+        extra = f", {what}" if what else ""
+        answer = "; ".join(self.answer_text)
+        return f"<Check of {answer!r}: {self.verdict}{extra}>"
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def check(
+    expr: str | Expr | Sequence[str | Expr],
+    answer: str | Sequence[str],
+    wrt: Any = None,
+    *,
+    vectors: str | Iterable[str] = (),
+    matrices: str | Iterable[str] = (),
+    layout: str = "numerator",
+    functions: str | Iterable[str] = (),
+    limits: Limits = DEFAULT_LIMITS,
+    timeout: float | None = None,
+) -> Check:
+    """Derive ``expr`` and judge ``answer`` (text in the input language) against it.
+
+    Several answers (a list) are the entries of a gradient or Jacobian, row by row.
+    Raises ``MatcalcError`` for bad input (in the expression or the answer), like
+    ``derive``.
+    """
+    from matcalc.api import derive
+
+    texts = (answer,) if isinstance(answer, str) else tuple(answer)
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise UsageError("give the answer as text, e.g. --answer '2*x'")
+    budget = limits.timeout if timeout is None else timeout
+    deadline = Deadline(budget)
+    derivation = derive(
+        expr, wrt, vectors=vectors, matrices=matrices, layout=layout, functions=functions,
+        limits=limits, timeout=budget,
+    )
+    try:
+        with alarm(deadline):
+            return _judge(derivation, texts, limits, deadline)
+    except MatcalcError:
+        raise
+    except RecursionError as error:
+        raise LimitError("the answer is too deeply nested to compare") from error
+    except Exception as error:
+        name = type(error).__name__
+        raise InternalError(f"could not compare the answer ({name}); please report it") from error
+
+
+# -- the comparison ---------------------------------------------------------------------
+def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Deadline) -> Check:
+    from matcalc.parse import parse
+
+    problem = d.problem
+    shapes = {decl.symbol: decl for decl in problem.declarations}
+    parsed = [parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits)
+              for t in texts]
+    base = {"derivation": d, "answer_text": texts}
+    known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes)
+    known_names = {s.name for s in known}
+    for e in parsed:
+        strangers = sorted(s.name for s in e.free_symbols if s.name not in known_names)
+        if strangers:
+            return Check(**base, answer=None, verdict="cannot_judge", reason="name",
+                         term=Symbol(strangers[0]))
+        if e.atoms(AppliedUndef) or any(e.atoms(AppliedUndef) for e in problem.exprs):
+            return Check(**base, answer=None, verdict="cannot_judge", reason="function")
+    # the answer's symbols are the problem's own (same assumptions)
+    by_name = {s.name: s for s in known}
+    parsed = [e.xreplace({s: by_name[s.name] for s in e.free_symbols}) for e in parsed]
+    answer: Math = parsed[0] if len(parsed) == 1 else _arrange(parsed, d.result)
+    judge = _Judge(d, answer, shapes, deadline)
+    return judge.run(base)
+
+
+def _arrange(entries: list[Expr], result: Math) -> Math:
+    """Several answers: the entries of the result, row by row, in its shape."""
+    if isinstance(result, MatrixBase) and len(result) == len(entries):
+        return ImmutableMatrix(result.rows, result.cols, entries)
+    return ImmutableMatrix([entries])
+
+
+class _Judge:
+    """Values of the answer and of the reference at the same random points."""
+
+    def __init__(self, d: Derivation, answer: Math, shapes: dict, deadline: Deadline):
+        self.d = d
+        self.problem = d.problem
+        self.answer = answer
+        self.shapes = shapes
+        self.deadline = deadline
+        self.rng = random.Random(20261129)
+
+    # -- the two sides, written out -----------------------------------------------------
+    def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
+        """(answer, reference, components) as explicit matrices at sizes ``dims``."""
+        from matcalc.api import reference
+
+        if not self.shapes:
+            ref = reference(self.problem)
+            return _matrix(self.answer), _matrix(ref), {}
+        from matcalc.linalg import components, evaluate_shaped, explicit
+        from matcalc.verify import explicit_reference
+
+        p = self.problem
+        if len(p.wrt) == 1:
+            ref = explicit_reference(p.exprs[0], p.wrt[0], self.shapes, dims, p.layout)
+        else:  # the verified, assembled result (checked against the components)
+            names = {s.name: v for s, v in dims.items()}
+            ref = self.d.explicit(**names)
+        ans = explicit(evaluate_shaped(self.answer, self.shapes), self.shapes, dims)
+        return _matrix(ans), _matrix(ref), components(self.shapes, dims)
+
+    def _dims(self, second: bool = False) -> dict:
+        from matcalc.verify import default_dims
+
+        dims = default_dims(self.shapes)
+        if second:  # other sizes, to tell a factor N from a number
+            dims = {s: v + 1 for s, v in dims.items()}
+        return dims
+
+    # -- points ---------------------------------------------------------------------------
+    def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None):
+        out, tries = [], 0
+        while len(out) < count and tries < count * 8:
+            tries += 1
+            self.deadline.check()
+            point = {s: self._draw() for s in symbols}
+            if constraint is not None:
+                point = constraint(point)
+            out.append(point)
+        return out
+
+    def _draw(self) -> float:
+        value = 0.0
+        while abs(value) < 0.1:
+            value = self.rng.uniform(-2.0, 2.0)
+        return value
+
+    def _values(self, m: ImmutableMatrix, point: dict) -> list[complex] | None:
+        """The entries of ``m`` at ``point`` (complex, principal branches), or None where
+        one is not a finite number.  ``m`` is compiled once with ``lambdify``: it is a
+        SymPy tree whose names the parser validated, never text."""
+        symbols, fn = self._compiled(m)
+        try:
+            with _quiet():
+                raw = fn(*(complex(point.get(s, 0.0)) for s in symbols))
+            values = [complex(v) for v in raw]
+        except Exception:
+            values = self._evalf(m, point)
+            if values is None:
+                return None
+        for value in values:
+            if not all(map(math.isfinite, (value.real, value.imag))) or abs(value) > 1e12:
+                return None
+        return values
+
+    def _compiled(self, m: ImmutableMatrix):
+        cache = self.__dict__.setdefault("_cache", {})
+        if m not in cache:
+            from sympy import lambdify
+
+            symbols = sorted(m.free_symbols, key=str)
+            entries = [rewrite_builtin(e) for e in m]
+            cache[m] = (symbols, lambdify(symbols, entries, modules=[_NUMERIC, "numpy"]))
+        return cache[m]
+
+    @staticmethod
+    def _evalf(m: ImmutableMatrix, point: dict) -> list[complex] | None:
+        subs = {s: Float(v, 30) for s, v in point.items()}
+        out = []
+        for entry in m:
+            try:
+                out.append(complex(entry.xreplace(subs).evalf(20)))
+            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                return None
+        return out
+
+    def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
+        """[(point, answer values, reference values)] where both are defined and the
+        reference is real (the input's own domain)."""
+        symbols = sorted(ans.free_symbols | ref.free_symbols, key=str)
+        out = []
+        for point in self._points(symbols, count * 3, constraint):
+            r = self._values(ref, point)
+            if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
+                continue
+            if _on_kink(ref, point) or _on_kink(ans, point):
+                continue
+            a = self._values(ans, point)
+            if a is None:
+                continue
+            out.append((point, a, r))
+            if len(out) == count:
+                break
+        return out
+
+    # -- the verdict --------------------------------------------------------------------
+    def run(self, base: dict) -> Check:
+        dims = self._dims()
+        ans, ref, comps = self._sides(dims)
+        sizes = tuple(dims.items())
+        common = {**base, "answer": self.answer, "sizes": sizes}
+        method = "components" if self.shapes else "numeric"
+        straight = ans.shape == ref.shape
+        flipped = ans.T.shape == ref.shape and ans.shape != (1, 1)
+        if not straight and not flipped:
+            return Check(**common, verdict="cannot_judge", reason="shape",
+                         values=None, term=None)
+        samples = self._samples(ans, ref, comps)
+        if len(samples) < 3:
+            return Check(**common, verdict="cannot_judge", reason="undefined")
+        if straight and self._symbolic_equal(ans, ref):
+            return Check(**common, verdict="right", method="symbolic")
+        if straight and _agree(samples):
+            return Check(**common, verdict="right", method=method)
+        if flipped and _agree(samples, ans.shape):
+            verdict = "other_layout" if ans.shape != ans.T.shape else "wrong"
+            mistake = None if verdict == "other_layout" else "transpose"
+            return Check(**common, verdict=verdict, method=method, mistake=mistake,
+                         transposed=True)
+        flip = None if straight else ans.shape
+        for diagnose in (self._assumption, self._factor, self._gate, self._dropped_term,
+                         self._missing_factor):
+            found = diagnose(ans, ref, comps, samples, flip)
+            if found is not None:
+                return Check(**common, method=method, **found)
+        point, a, r, k = _first_difference(samples, flip)
+        entry = divmod(k, ref.cols) if ref.shape != (1, 1) else None
+        return Check(
+            **common, verdict="wrong", method=method,
+            point=tuple((s, v) for s, v in point.items()),
+            values=(a[k], r[k]), entry=entry,
+        )
+
+    def _symbolic_equal(self, ans: ImmutableMatrix, ref: ImmutableMatrix) -> bool:
+        if self.shapes:
+            return False
+        from matcalc.verify import compare
+
+        for a, r in zip(ans, ref):
+            status, method, _ = compare(a, r, deadline=self.deadline)
+            if not (status and method == "symbolic"):
+                return False
+        return True
+
+    # -- the diagnoses ------------------------------------------------------------------
+    def _assumption(self, ans, ref, comps, samples, flip):
+        """Right when a vector's entries sum to 1, or a square matrix is symmetric."""
+        if not self.shapes:
+            return None
+        for symbol, decl in sorted(self.shapes.items(), key=lambda kv: str(kv[0])):
+            if symbol in self.problem.wrt or symbol not in comps:
+                continue
+            entries = list(comps[symbol])
+            if decl.is_vector:
+                kind, constraint = "sum_to_one", _sum_to_one(entries)
+            elif comps[symbol].rows == comps[symbol].cols:
+                kind, constraint = "symmetric", _symmetric(comps[symbol])
+            else:
+                continue
+            held = self._samples(ans, ref, comps, constraint=constraint)
+            if len(held) >= 3 and _agree(held, flip):
+                return {"verdict": "assumption", "assumption": (kind, symbol),
+                        "transposed": flip is not None}
+        return None
+
+    def _factor(self, ans, ref, comps, samples, flip):
+        c = _ratio(samples, flip)
+        if c is None:
+            return None
+        factor = _nice(c)
+        if self.shapes:  # a factor that changes with the sizes is a size (N, 1/N)
+            dims2 = self._dims(second=True)
+            ans2, ref2, comps2 = self._sides(dims2)
+            c2 = _ratio(self._samples(ans2, ref2, comps2), flip)
+            if c2 is None:
+                return None
+            if not _close(c, c2):
+                factor = _size_factor(c, c2, self._dims(), dims2)
+                if factor is None:
+                    return None
+        if factor == 1:
+            return None
+        mistake = "sign" if factor == -1 else "factor"
+        return {"verdict": "wrong", "mistake": mistake, "factor": factor,
+                "transposed": flip is not None}
+
+    def _gate(self, ans, ref, comps, samples, flip):
+        """The answer is the derivative with every gate 1[z > 0] open (§6.1's slip)."""
+        if not ref.has(Heaviside, Max, Min):
+            return None
+        opened = ref.replace(lambda e: isinstance(e, Heaviside), lambda e: S.One)
+        opened = opened.replace(
+            lambda e: isinstance(e, (Max, Min)) and S.Zero in e.args and len(e.args) == 2,
+            lambda e: next(a for a in e.args if a != 0),
+        )
+        if opened == ref:
+            return None
+        mine = [(p, a, self._values(opened, p)) for p, a, _ in samples]
+        mine = [(p, a, o) for p, a, o in mine if o is not None]
+        if len(mine) < 3 or not _agree(mine, flip):
+            return None
+        if _agree(samples, flip):
+            return None
+        return {"verdict": "wrong", "mistake": "gate_outside_sum", "transposed": flip is not None,
+                "step": self._step_with(lambda s: _value_of(s).has(Heaviside))}
+
+    def _dropped_term(self, ans, ref, comps, samples, flip):
+        """reference − answer is one of the terms the rules add up."""
+        for term, index in self._terms():
+            self.deadline.check()
+            value = self._explicit(term)
+            if value is None or value.shape != ref.shape:
+                continue
+            missing = [(p, a, self._values(value, p)) for p, a, _ in samples]
+            if any(m is None for _, _, m in missing):
+                continue
+            if all(
+                _close(ai + mi, ri)
+                for (_, a, m), (_, _, r) in zip(missing, samples)
+                for ai, mi, ri in zip(_orient(a, flip), m, r)
+            ):
+                return {"verdict": "wrong", "mistake": "dropped_term", "term": term,
+                        "step": index, "transposed": flip is not None}
+        return None
+
+    def _missing_factor(self, ans, ref, comps, samples, flip):
+        """answer · (one local derivative, substituted back) = the reference."""
+        if ref.shape != (1, 1):
+            return None
+        for index, step in enumerate(self.d.steps):
+            if not isinstance(step, LocalDerivative) or isinstance(step.value, MatrixBase):
+                continue
+            factor = self._substituted(step.value)
+            if factor.is_number or factor.free_symbols - set(self._all_symbols()):
+                continue
+            value = self._explicit(factor)
+            if value is None or value.shape != (1, 1):
+                continue
+            pairs = [(a[0], self._values(value, p), r[0]) for p, a, r in samples]
+            if any(f is None for _, f, _ in pairs):
+                continue
+            if all(_close(a * f[0], r) for a, f, r in pairs):
+                return {"verdict": "wrong", "mistake": "missing_factor",
+                        "term": factor, "step": index}
+        return None
+
+    # -- helpers ------------------------------------------------------------------------
+    def _all_symbols(self) -> set:
+        p = self.problem
+        return set().union(*(e.free_symbols for e in p.exprs), p.wrt)
+
+    def _replacements(self) -> list[tuple[Symbol, Math]]:
+        pairs: list[tuple[Symbol, Math]] = []
+        for step in _walk(self.d.steps):
+            if isinstance(step, Substitute):
+                pairs.extend(step.replacements)
+        return pairs
+
+    def _substituted(self, expr: Math) -> Math:
+        """An engine value in the input's own variables (intermediates replaced)."""
+        pairs = dict(self._replacements())
+        for _ in range(len(pairs) + 1):
+            new = expr.xreplace(pairs)
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    def _explicit(self, expr: Math) -> ImmutableMatrix | None:
+        if expr.free_symbols - self._all_symbols() - set(self.shapes):
+            return None
+        if not self.shapes:
+            from matcalc.engine.simplify import evaluate
+
+            return _matrix(evaluate(expr) if isinstance(expr, Expr) else expr)
+        from matcalc.linalg import evaluate_shaped, explicit
+
+        try:
+            return _matrix(explicit(evaluate_shaped(expr, self.shapes), self.shapes, self._dims()))
+        except Exception:
+            return None
+
+    def _terms(self) -> list[tuple[Math, int | None]]:
+        """Candidate terms: of the result, of each total derivative, of product rules."""
+        out: list[tuple[Math, int | None]] = []
+        seen: set = set()
+        steps = list(self.d.steps)
+
+        def add(term: Math, index: int | None) -> None:
+            term = self._substituted(term)
+            if term not in seen and term != 0:
+                seen.add(term)
+                out.append((term, index))
+
+        for index, step in enumerate(steps):
+            if isinstance(step, TotalDerivative):
+                for path in step.terms:
+                    value = path.partial_value if path.total_value is None else (
+                        path.partial_value * path.total_value
+                        if not isinstance(path.partial_value, MatrixBase) else None)
+                    if value is not None:
+                        add(value, index)
+            if isinstance(step, LocalDerivative) and isinstance(step.value, Add):
+                for arg in step.value.args:
+                    add(arg, index)
+        result = self.d.result
+        if isinstance(result, Expr) and isinstance(result, Add):
+            for arg in result.args:
+                add(arg, _last(steps, LocalDerivative))
+        return out
+
+    def _step_with(self, test) -> int | None:
+        for index, step in enumerate(self.d.steps):
+            if isinstance(step, LocalDerivative) and test(step):
+                return index
+        return None
+
+
+def _first_difference(samples, flip):
+    """(point, answer values, reference values, entry) where they first differ."""
+    for point, a, r in samples:
+        a = _orient(a, flip)
+        for k, (x, y) in enumerate(zip(a, r)):
+            if not _close(x, y):
+                return point, a, r, k
+    point, a, r = samples[0]
+    return point, _orient(a, flip), r, 0
+
+
+def _walk(steps):
+    for step in steps:
+        yield step
+        inner = getattr(step, "steps", None)
+        if inner:
+            yield from _walk(inner)
+
+
+def _value_of(step) -> Any:
+    value = getattr(step, "value", None)
+    return value if value is not None else S.Zero
+
+
+def _last(steps, kind) -> int | None:
+    found = [i for i, s in enumerate(steps) if isinstance(s, kind)]
+    return found[-1] if found else None
+
+
+def _matrix(value: Any) -> ImmutableMatrix:
+    if isinstance(value, MatrixBase):
+        return ImmutableMatrix(value)
+    return ImmutableMatrix([[value]])
+
+
+def _close(a: complex, b: complex) -> bool:
+    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _transposed(values: list[complex], shape: tuple[int, int]) -> list[complex]:
+    rows, cols = shape
+    return [values[i * cols + j] for j in range(cols) for i in range(rows)]
+
+
+def _orient(a: list[complex], shape: tuple[int, int] | None) -> list[complex]:
+    """The answer's values, transposed when ``shape`` (the answer's own shape) is given."""
+    return a if shape is None else _transposed(a, shape)
+
+
+def _agree(samples, shape: tuple[int, int] | None = None) -> bool:
+    """Answer = reference at every sample (the answer transposed when ``shape`` is given)."""
+    for _, a, r in samples:
+        a = _orient(a, shape)
+        if len(a) != len(r) or not all(_close(x, y) for x, y in zip(a, r)):
+            return False
+    return True
+
+
+def _ratio(samples, shape: tuple[int, int] | None = None) -> complex | None:
+    """The one constant c with answer = c · reference at every point, if there is one."""
+    c = None
+    for _, a, r in samples:
+        for x, y in zip(_orient(a, shape), r):
+            if abs(y) <= 1e-9:
+                if abs(x) > 1e-9:
+                    return None
+                continue
+            q = x / y
+            if c is None:
+                c = q
+            elif not _close(q, c):
+                return None
+    if c is None or abs(c.imag) > TOLERANCE:
+        return None
+    return c
+
+
+def _nice(c: complex) -> Expr:
+    value = c.real
+    guess = nsimplify(Float(value, 15), rational=True, tolerance=1e-9)
+    if isinstance(guess, Rational) and abs(guess.q) <= 1000:
+        return guess
+    return Float(value, 6)
+
+
+def _size_factor(c1: complex, c2: complex, dims1: dict, dims2: dict) -> Expr | None:
+    """A factor that is a size (N) or its inverse, times a constant number."""
+    for s in dims1:
+        for power in (1, -1):
+            k1 = c1.real / dims1[s] ** power
+            k2 = c2.real / dims2[s] ** power
+            if _close(k1, k2):
+                return _nice(complex(k1)) * s**power
+    return None
+
+
+def _on_kink(m: ImmutableMatrix, point: dict) -> bool:
+    """Whether a gate or kink of ``m`` sits (nearly) at ``point``: those points are skipped."""
+    kinks = m.atoms(Heaviside, Max, Min)
+    if not kinks:
+        return False
+    subs = {s: Float(v, 30) for s, v in point.items()}
+    for kink in kinks:
+        args = kink.args[:1] if isinstance(kink, Heaviside) else kink.args
+        try:
+            values = [complex(a.xreplace(subs).evalf(20)).real for a in args]
+        except (TypeError, ValueError):
+            return True
+        if isinstance(kink, Heaviside):
+            if abs(values[0]) < 1e-6:
+                return True
+        elif any(abs(p - q) < 1e-6 for i, p in enumerate(values) for q in values[i + 1:]):
+            return True
+    return False
+
+
+def _sum_to_one(entries: list[Symbol]):
+    def constrain(point: dict) -> dict:
+        point = dict(point)
+        values = [abs(point.get(e, 0.5)) + 0.05 for e in entries]
+        total = sum(values)
+        for e, v in zip(entries, values):
+            point[e] = v / total
+        return point
+
+    return constrain
+
+
+def _symmetric(matrix: ImmutableMatrix):
+    def constrain(point: dict) -> dict:
+        point = dict(point)
+        for i in range(matrix.rows):
+            for j in range(i + 1, matrix.cols):
+                if matrix[i, j] in point and matrix[j, i] in point:
+                    point[matrix[j, i]] = point[matrix[i, j]]
+        return point
+
+    return constrain

@@ -1,0 +1,182 @@
+"""A ``Check`` in every format: the verdict, the answer beside matcalc's result, then
+matcalc's own derivation (with the step where a named mistake enters marked).
+
+The verdict block is written with the same primitives as a derivation (``_section``,
+``Line``, ``_msg``), by the same renderer instance, so it looks like the rest of the
+output in each format.  Every sentence comes from the message catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sympy import Symbol
+
+from matcalc.render import Line, Renderer
+from matcalc.render.messages import Prose, message
+
+
+def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> Renderer:
+    if fmt == "text":
+        from matcalc.render.text import TextRenderer
+
+        return TextRenderer(unicode=unicode, lang=lang, width=width)
+    if fmt == "markdown":
+        from matcalc.render.markdown import MarkdownRenderer
+
+        return MarkdownRenderer(lang=lang)
+    from matcalc.render.latex import LatexRenderer
+
+    return LatexRenderer(standalone=False, lang=lang)
+
+
+def render_check(c: Any, fmt: str, *, unicode: bool = True, standalone: bool = False,
+                 lang: str = "en", width: int | None = 80) -> str:
+    """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document)."""
+    r = _renderer(fmt, unicode=unicode, lang=lang, width=width)
+    d = c.derivation
+    r.configure(d)
+    verdict = _verdict_block(r, c)
+    heading = r._heading(r._msg("check.derivation"))
+    body = r.render(d)
+    if fmt == "latex":
+        from matcalc.render.latex import LatexMath, LatexRenderer
+
+        body = body.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
+        verdict = verdict.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
+        if standalone:
+            return LatexRenderer(standalone=True, lang=lang)._document([verdict, heading, body])
+    return r.BLOCK_SEP.join([verdict, heading, body.rstrip("\n")]) + "\n"
+
+
+def _verdict_block(r: Renderer, c: Any) -> str:
+    d = c.derivation
+    items: list[Any] = []
+    name = r._result_name(d)
+    if c.answer is not None:
+        items.append(r._msg("check.answer"))
+        items.append(Line(name, (r._display(c.answer),)))
+    items.append(r._msg("check.matcalc"))
+    items.append(Line(name, (r._display(d.result),)))
+    items.append(r._loud(_verdict(r, c)) if c.verdict == "wrong" else _verdict(r, c))
+    detail = _detail(r, c)
+    if detail:
+        items.append(detail)
+    heading = r._heading(r._msg("check.title"))
+    return r._section(heading, items)
+
+
+def _m(r: Renderer, expr: Any) -> str:
+    return r._inline(r._m_inline(expr))
+
+
+def _layout_word(r: Renderer, layout: str) -> str:
+    return r._msg(f"check.layout.{layout}")
+
+
+def _verdict(r: Renderer, c: Any) -> str:
+    p = c.derivation.problem
+    how = r._msg(f"check.method.{c.method}") if c.method else ""
+    if c.method == "components" and c.sizes:
+        sizes = ", ".join(_m(r, Symbol(str(s))) + " = " + str(v) for s, v in c.sizes)
+        how = r._msg("check.method.components_at", sizes=sizes)
+    if c.verdict == "right":
+        return r._msg("check.right", how=how)
+    if c.verdict == "other_layout":
+        other = "denominator" if p.layout == "numerator" else "numerator"
+        return r._msg("check.other_layout", yours=_layout_word(r, other),
+                      ours=_layout_word(r, p.layout))
+    if c.verdict == "assumption":
+        kind, symbol = c.assumption
+        return r._msg(f"check.assumption.{kind}", name=_m(r, symbol))
+    if c.verdict == "cannot_judge":
+        return r._msg(f"check.cannot.{c.reason}", name=_m(r, c.term) if c.term is not None else "")
+    # wrong
+    if c.mistake is None:
+        return r._msg("check.wrong")
+    kw: dict[str, Any] = {}
+    if c.mistake == "factor":
+        kw["factor"] = _m(r, c.factor)
+    if c.mistake in ("dropped_term", "missing_factor"):
+        kw["term"] = _m(r, c.term)
+    return r._msg(f"check.mistake.{c.mistake}", **kw)
+
+
+def _detail(r: Renderer, c: Any) -> str:
+    out: list[str] = []
+    if c.verdict == "wrong" and c.transposed and c.mistake not in (None, "transpose"):
+        out.append(r._msg("check.also_transposed"))
+    if c.step is not None:
+        out.append(r._msg("check.step", step=Prose(_step_title(r, c))))
+    if c.verdict == "wrong" and c.mistake is None and c.values is not None:
+        where = ", ".join(f"{_m(r, s)} = {v:.4g}" for s, v in c.point)
+        yours, ours = (_number(v) for v in c.values)
+        key = "check.differ.entry" if c.entry is not None else "check.differ"
+        entry = f"({c.entry[0] + 1}, {c.entry[1] + 1})" if c.entry is not None else ""
+        out.append(r._msg(key, where=where, yours=yours, ours=ours, entry=entry))
+    return " ".join(out)
+
+
+def _step_title(r: Renderer, c: Any) -> str:
+    """How the marked step is named in the derivation below: its rule and equation."""
+    step = c.derivation.steps[c.step]
+    from matcalc.render.messages import rule_name
+
+    rule = getattr(step, "rule", "") or ""
+    name = r._d(step.of, step.wrt, getattr(step, "partial", False)) if hasattr(step, "of") else ""
+    name = r._inline(name)
+    return f"{name} ({rule_name(rule, r.lang)})" if rule else name
+
+
+def _number(value: complex) -> str:
+    if abs(value.imag) > 1e-12:
+        return f"{value.real:.6g}{value.imag:+.6g}i"
+    return f"{value.real:.6g}"
+
+
+def check_dict(c: Any, *, lang: str = "en") -> dict[str, Any]:
+    """JSON-safe data: the verdict, the mistake and its details, the derivation."""
+    from sympy import latex as sympy_latex  # noqa: F401  (kept lazy; printers below)
+
+    from matcalc.render.json import JsonRenderer
+
+    j = JsonRenderer(lang=lang)
+    derivation = j.to_dict(c.derivation)
+    r = _renderer("text", unicode=True, lang=lang)
+    r.configure(c.derivation)
+    out: dict[str, Any] = {
+        "answer_input": list(c.answer_text),
+        "answer": None if c.answer is None else str(c.answer),
+        "verdict": c.verdict,
+        "method": c.method or None,
+        "mistake": c.mistake,
+        "message": _strip(_verdict(r, c)),
+        "detail": _strip(_detail(r, c)) or None,
+        "factor": None if c.factor is None else str(c.factor),
+        "term": None if c.term is None else str(c.term),
+        "transposed": c.transposed,
+        "step": c.step,
+        "assumption": None if c.assumption is None else
+        {"kind": c.assumption[0], "name": str(c.assumption[1])},
+        "point": {str(s): v for s, v in c.point} or None,
+        "values": None if c.values is None else
+        {"answer": _number(c.values[0]), "matcalc": _number(c.values[1])},
+        "sizes": {str(s): v for s, v in c.sizes} or None,
+        "reason": c.reason or None,
+        "derivation": derivation,
+    }
+    return out
+
+
+def _strip(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def verdict_line(c: Any, *, lang: str = "en", unicode: bool = True) -> str:
+    """The verdict as one line of text (documents, the CLI's stderr)."""
+    r = _renderer("text", unicode=unicode, lang=lang)
+    r.configure(c.derivation)
+    return _strip(_verdict(r, c) + " " + _detail(r, c))
+
+
+__all__ = ["check_dict", "message", "render_check", "verdict_line"]

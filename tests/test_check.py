@@ -1,0 +1,155 @@
+"""``matcalc check``: verdicts on (problem, answer) pairs whose verdicts were worked out by hand.
+
+The cases live in ``tests/data/answers.txt`` (one per line, ``EXPR | ANSWER | VERDICT[:MISTAKE]
+| options``); none of the expected verdicts comes from matcalc's output.  Further tests: the
+CLI (exit statuses, JSON, Chinese), the hostile corpus through ``--answer``, and the pointer
+to the step where a named mistake enters.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from matcalc import check
+from matcalc.cli import main
+from matcalc.errors import MatcalcError
+
+DATA = Path(__file__).parent / "data"
+
+
+def _cases():
+    for number, line in enumerate((DATA / "answers.txt").read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split(" | ")]
+        expr, answer, expected = fields[:3]
+        options: dict = {}
+        if len(fields) > 3:
+            for item in fields[3].split(";"):
+                key, _, value = item.strip().partition("=")
+                options[key] = value
+        answers = [a.strip() for a in answer.split(" ; ")]
+        yield pytest.param(expr, answers, expected, options, id=f"line{number}")
+
+
+def _kwargs(options: dict) -> dict:
+    out: dict = {}
+    if "wrt" in options:
+        out["wrt"] = options["wrt"]
+    if "vectors" in options:
+        out["vectors"] = options["vectors"].split(",")
+    if "matrices" in options:
+        out["matrices"] = [options["matrices"]]
+    if "layout" in options:
+        out["layout"] = options["layout"]
+    return out
+
+
+@pytest.mark.parametrize(("expr", "answers", "expected", "options"), list(_cases()))
+def test_verdicts(expr, answers, expected, options):
+    result = check(expr, answers if len(answers) > 1 else answers[0], **_kwargs(options))
+    verdict, _, mistake = expected.partition(":")
+    assert result.verdict == verdict, result
+    if mistake:
+        assert result.mistake == mistake, result
+    # whatever the verdict, it renders in every format and language without internals
+    for text in (result.to_text(), result.to_markdown(), result.to_latex(), result.to_json(),
+                 result.to_text(lang="zh")):
+        assert "Derivative(" not in text and "Dummy" not in text
+
+
+def test_there_are_at_least_sixty_cases():
+    assert len(list(_cases())) >= 60
+
+
+def test_factor_and_step_details():
+    c = check("x**2", "x")
+    assert c.factor == pytest.approx(0.5)
+    c = check("sum((X @ w - y)**2) / N", "2*X.T @ (X @ w - y)", wrt="w",
+              vectors=["w", "y:N"], matrices=["X:N,n"])
+    assert c.mistake == "factor" and str(c.factor) == "N", c  # the dropped 1/N is a size
+    c = check("sin(x**2)", "cos(x**2)")
+    step = c.derivation.steps[c.step]
+    assert str(step.value) == "2*x"  # the local derivative that was dropped
+    c = check("x**3", "3*x**3")
+    assert c.values is not None and c.point  # the first point where they differ
+    yours, ours = c.values
+    (symbol, x), = c.point
+    assert yours == pytest.approx(3 * x**3) and ours == pytest.approx(3 * x**2)
+
+
+def test_gate_outside_the_sum_points_at_the_gate():
+    c = check("sum((y - max(0, X @ w + b))**2) / N", "2/N * X.T @ (X @ w + b - y)", wrt="w",
+              vectors=["w", "y:N"], matrices=["X:N,n"])
+    assert c.mistake == "gate_outside_sum"
+    assert "max" in c.derivation.steps[c.step].rule
+    assert "outside the sum" in c.to_text()
+
+
+def _run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_exit_statuses_and_json():
+    assert _run("check", "x**2", "--answer", "2*x").exit_code == 0
+    wrong = _run("check", "x**2*sin(x)", "--answer", "2*x*sin(x)")
+    assert wrong.exit_code == 1 and "a term is missing" in wrong.output
+    layout = _run("check", "w @ x", "--vector", "w,x", "--wrt", "w", "--answer", "x")
+    assert layout.exit_code == 0 and "denominator layout" in layout.output
+    data = json.loads(_run("check", "cos(x)", "--answer", "sin(x)", "--format", "json").output)
+    assert data["verdict"] == "wrong" and data["mistake"] == "sign"
+    assert data["derivation"]["verified"] is True
+    zh = _run("check", "cos(x)", "--answer", "sin(x)", "--lang", "zh")
+    assert "符号错误" in zh.output
+
+
+def test_markdown_and_latex():
+    c = check("sin(x**2)", "cos(x**2)")
+    md = c.to_markdown()
+    assert "$$" in md and "**Check your answer**" in md
+    tex = c.to_latex(standalone=True)
+    assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
+
+
+HOSTILE = [line for line in (DATA / "hostile.txt").read_text().splitlines()
+           if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("text", HOSTILE[:60])
+def test_answer_text_is_never_executed(text):
+    with pytest.raises(MatcalcError):
+        check("x**2", text)
+
+
+def test_cli_answer_error_is_one_line():
+    result = _run("check", "x**2", "--answer", "__import__('os').system('echo hi')")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_a_problem_file_marks_a_sheet(tmp_path):
+    sheet = tmp_path / "sheet.toml"
+    sheet.write_text(
+        '[[problem]]\nexpr = "x**2*sin(x)"\nanswer = "2*x*sin(x)"\n'
+        '[[problem]]\nexpr = "sin(x**2)"\nanswer = "2*x*cos(x**2)"\n'
+        '[[problem]]\nexpr = "3*x**2*y"\nwrt = "x,y"\nanswer = ["6*x*y", "3*x**2"]\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "sheet.md"
+    result = CliRunner().invoke(main, ["doc", str(sheet), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "problem 1 (x**2*sin(x)): Wrong: a term is missing" in result.stderr
+    assert "problem 2 (sin(x**2)): Right" in result.stderr
+    assert "problem 3 (3*x**2*y): Right" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.count("**Check your answer**") == 3
+    zh = CliRunner().invoke(main, ["doc", str(sheet), "-o", str(tmp_path / "zh.md"), "--lang", "zh"])
+    assert "漏了一项" in zh.stderr
+    plain = tmp_path / "sheet.txt"
+    plain.write_text("x**3 ; answer 3*x**2\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["doc", str(plain), "-o", str(tmp_path / "p.md")])
+    assert "problem 1 (x**3): Right" in result.stderr

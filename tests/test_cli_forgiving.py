@@ -1,0 +1,225 @@
+"""Forgiving command-line input (issue 14 §1) and clean usage errors (issue 13 §2).
+
+Truth comes from outside matcalc: ``sympy.diff`` of the same expression written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy
+from click.testing import CliRunner
+
+from matcalc.cli import main
+
+x, y = sympy.symbols("x y", real=True)
+
+
+def run(*args: str, stdin: str | None = None):
+    return CliRunner().invoke(main, list(args), input=stdin)
+
+
+def result_of(output: str) -> sympy.Expr:
+    return sympy.sympify(json.loads(output)["result"], locals={"x": x, "y": y})
+
+
+# -- an expression may start with a minus ------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-x**2"],
+        ["-x**2", "--wrt", "x"],
+        ["--wrt", "x", "-x**2"],
+        ["--", "-x**2", "--wrt", "x"],
+        ["-x**2", "--wrt=x"],
+    ],
+)
+def test_an_expression_may_start_with_a_minus(args):
+    result = run("derive", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert sympy.simplify(result_of(result.stdout) - sympy.diff(-(x**2), x)) == 0
+
+
+def test_a_loss_that_starts_with_a_minus():
+    args = ["-sum(y*ln(softmax(z)))", "--vector", "y,z", "--wrt", "z"]
+    for argv in (args, ["--", *args]):
+        result = run("derive", *argv)
+        assert result.exit_code == 0, result.output
+        assert "Verified" in result.stdout
+
+
+def test_several_expressions_with_minus_signs_make_a_jacobian():
+    result = run("derive", "-x*y", "-y**2", "--wrt", "x,y", "--format", "json")
+    assert result.exit_code == 0, result.output
+    got = sympy.Matrix(result_of(result.stdout))
+    assert got == sympy.Matrix([-x * y, -(y**2)]).jacobian([x, y])
+
+
+def test_options_count_after_the_separator_too():
+    result = run("derive", "--", "-x**2", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert result_of(result.stdout) == -2 * x
+    result = run("derive", "--", "(-y)", "--x", "--wrt", "y", "--format", "json")  # --x: -(-x)
+    assert result.exit_code == 0, result.output
+
+
+def test_options_still_work_and_unknown_options_are_named():
+    result = run("derive", "x**2", "--wtr", "x")
+    assert result.exit_code == 2
+    assert "No such option '--wtr'" in result.output
+    result = run("derive", "x**2", "--wrt")
+    assert result.exit_code == 2
+    assert "requires an argument" in result.output
+    assert run("derive", "-h").exit_code == 0
+    assert "EXPR" in run("derive", "--help").stdout
+
+
+# -- --wrt ---------------------------------------------------------------------------------
+def test_wrt_a_name_not_in_the_expression_is_an_error_with_a_hint():
+    result = run("derive", "w**2 + x", "--wrt", "W")
+    assert result.exit_code == 2
+    assert "did you mean w?" in result.stderr
+    assert "Verified" not in result.output
+    result = run("derive", "x**2", "--wrt", "y")
+    assert result.exit_code == 2
+    assert "y is not in the expression" in result.stderr
+
+
+@pytest.mark.parametrize("expr", ["x - x + y**2", "0*x + y**2"])
+def test_a_variable_typed_in_the_expression_is_not_a_slip(expr):
+    result = run("derive", expr, "--wrt", "x", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert result_of(result.stdout) == 0
+
+
+def test_unused_variable_note_in_chinese_json():
+    result = run("derive", "sum(x)", "--vector", "w,x", "--wrt", "w", "--format", "json", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    notes = [s for s in json.loads(result.stdout)["steps"] if s["kind"] == "note"]
+    assert notes and "不依赖" in notes[0]["explanation"]
+
+
+def test_a_declared_vector_the_expression_does_not_use_gives_0_with_a_note():
+    result = run("derive", "sum(x)", "--vector", "w,x", "--wrt", "w")
+    assert result.exit_code == 0, result.output
+    assert "Note" in result.stdout
+    assert "does not depend on w" in result.stdout
+
+
+# -- --dim -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("dim", ["n=3", "self=3"])
+def test_dim_on_a_scalar_problem_is_a_clear_usage_error(dim):
+    result = run("derive", "x**2", "--dim", dim)
+    assert result.exit_code == 2
+    assert "no vectors or matrices" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_dim_with_an_unknown_size_names_the_known_ones():
+    result = run("derive", "w @ x", "--vector", "w,x", "--wrt", "w", "--dim", "self=3")
+    assert result.exit_code == 2
+    assert "no size called self; the sizes here are n" in result.stderr
+
+
+# -- --vector b:m,v:m ---------------------------------------------------------------------------
+def test_vectors_with_sizes_are_separated_by_commas():
+    result = run("derive", "sum(b*v)", "--vector", "b:m,v:m", "--wrt", "b", "--dim", "m=2")
+    assert result.exit_code == 0, result.output
+    assert "Verified" in result.stdout
+
+
+# -- standard input -------------------------------------------------------------------------------
+def test_dash_reads_expressions_from_standard_input():
+    result = run("derive", "-", "--format", "json", stdin="x**2\n")
+    assert result.exit_code == 0, result.output
+    assert result_of(result.stdout) == 2 * x
+
+
+def test_dash_reads_one_expression_a_line_into_a_jacobian():
+    text = "# a comment\n3*x**2*y\n\n2*x + y**8\n"
+    result = run("derive", "-", "--wrt", "x,y", "--format", "json", stdin=text)
+    assert result.exit_code == 0, result.output
+    got = sympy.sympify(json.loads(result.stdout)["result"], locals={"x": x, "y": y})
+    assert sympy.Matrix(got) == sympy.Matrix([3 * x**2 * y, 2 * x + y**8]).jacobian([x, y])
+
+
+def test_empty_standard_input_is_a_usage_error():
+    result = run("derive", "-", stdin="\n# nothing\n")
+    assert result.exit_code == 2
+    assert "standard input has no expression" in result.stderr
+
+
+# -- LaTeX in Chinese: refused the same way as matcalc doc --------------------------------------
+def test_standalone_latex_in_chinese_is_refused_like_doc(tmp_path):
+    result = run("derive", "x**2", "--format", "latex", "--standalone", "--lang", "zh")
+    assert result.exit_code == 2
+    problems = tmp_path / "p.txt"
+    problems.write_text("x**2\n", encoding="utf-8")
+    refused = run("doc", str(problems), "-o", str(tmp_path / "out.tex"), "--lang", "zh")
+    assert refused.exit_code == 2
+    assert result.stderr == refused.stderr
+    fragment = run("derive", "x**2", "--format", "latex", "--lang", "zh")  # a fragment is fine
+    assert fragment.exit_code == 0
+
+
+# -- usage errors in JSON, and the time limit's range -----------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [["--layout", "diagonal"], ["--timeout", "0"], ["--wrt"], ["--wtr", "x"], ["--timeout", "nan"]],
+)
+def test_usage_errors_are_json_with_format_json(args):
+    result = run("derive", "x**2", "--format", "json", *args)
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "usage" and error["message"]
+    assert "Usage:" not in result.output
+
+
+@pytest.mark.parametrize("seconds", ["inf", "1e300", "nan", "-1", "0", "ten"])
+def test_timeouts_that_are_not_a_number_of_seconds_are_usage_errors(seconds):
+    result = run("derive", "x**2", "--timeout", seconds)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output and "please report" not in result.output
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+def test_thirty_digit_integers_from_2_to_the_99_are_accepted():
+    for value in (2**99, 10**30 - 1):
+        assert len(str(value)) == 30
+        result = run("derive", f"{value}*x", "--format", "json")
+        assert result.exit_code == 0, result.output
+        assert result_of(result.stdout) == value
+    result = run("derive", f"{10**30}*x")
+    assert result.exit_code == 2
+    assert "more than 30 digits" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "expr", ["x*((x-x+3)**999)**999", "x*" + "*".join(["factorial(100)"] * 30)]
+)
+def test_huge_hidden_constants_end_cleanly(expr):
+    for fmt in ("text", "json"):
+        result = run("derive", expr, "--format", fmt)
+        assert result.exit_code in (0, 2), result.output
+        assert "please report" not in result.output
+        if fmt == "json":
+            assert json.loads(result.stdout)
+
+
+def test_api_refuses_an_undeclared_name_the_expression_does_not_use():
+    import matcalc
+    from matcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match="b is not in the expression"):
+        matcalc.derive("w", "b", vectors=["w"])
+    with pytest.raises(UsageError, match="did you mean x"):
+        matcalc.derive("x**2 + y", "X")
+
+
+def test_check_takes_expressions_and_answers_that_start_with_a_minus():
+    result = run("check", "-x**2", "--answer", "-2*x", "--format", "json")
+    assert result.exit_code == 0, result.output
+    result = run("check", "x**2", "--answer", "2*x", "--format", "json", "--timeout", "inf")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["kind"] == "usage"

@@ -1,0 +1,388 @@
+"""Both layouts, first class; results by several variables of different shapes.
+
+Truth is built here, from outside the engine: each problem is written out by hand in
+components (w_1, w_2, …, W_11, W_12, …) at two sizes, n = 2 and n = 3, and differentiated
+with SymPy's ``Matrix.jacobian`` by all the variables' components together (a matrix's rows
+stacked), transposed for denominator layout.  The engine's result is instantiated with
+``Derivation.explicit`` and must have exactly that shape and those entries.
+
+The second half checks that every equation a derivation shows is true in the stated
+layout: each local derivative against the Jacobian of its own definition (intermediates
+as independent variables), and each chain-rule product against the Jacobian of the input.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+from sympy import ImmutableMatrix, Matrix, MatrixBase, Max, Symbol
+
+import matcalc
+from matcalc.engine.layout import Vec
+from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
+from matcalc.steps import (
+    Assemble,
+    ChainRule,
+    Intermediate,
+    LocalDerivative,
+    Part,
+    Reshape,
+    Shape,
+    Simplify,
+    Substitute,
+    TotalDerivative,
+)
+
+b = Symbol("b", real=True)
+LAYOUTS = ("numerator", "denominator")
+
+
+def vec(name: str, n: int) -> Matrix:
+    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
+
+
+def mat(name: str, rows: int, cols: int) -> Matrix:
+    return Matrix(rows, cols, lambda i, j: Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+def entries(variable) -> list:
+    """A variable's components in order: a matrix's rows stacked (row-major)."""
+    return list(variable) if isinstance(variable, MatrixBase) else [variable]
+
+
+def truth(value, variables, layout: str) -> Matrix:
+    """Jacobian of ``value`` (a scalar or a column) by all ``variables`` together."""
+    outputs = list(value) if isinstance(value, MatrixBase) else [value]
+    jac = Matrix(outputs).jacobian([e for v in variables for e in entries(v)])
+    return jac.T if layout == "denominator" else jac
+
+
+def gradient_by_matrix(value, X: Matrix, layout: str) -> Matrix:
+    """A scalar by a matrix alone: X's shape in denominator layout, its transpose in numerator."""
+    grid = Matrix(X.rows, X.cols, lambda i, j: sympy.diff(value, X[i, j]))
+    return grid if layout == "denominator" else grid.T
+
+
+def assert_same(ours, expected: Matrix, seed: int = 0) -> None:
+    ours, expected = Matrix(ours), Matrix(expected)
+    assert ours.shape == expected.shape, (ours.shape, expected.shape)
+    expected = expected.replace(sympy.Heaviside, lambda z, *rest: sympy.Heaviside(z, 0))
+    ours = ours.replace(sympy.Heaviside, lambda z, *rest: sympy.Heaviside(z, 0))
+    symbols = sorted(ours.free_symbols | expected.free_symbols, key=str)
+    rng = random.Random(seed)
+    for _ in range(3):
+        point = {s: sympy.Float(rng.uniform(-2, 2), 20) for s in symbols}
+        a, e = ours.xreplace(point).evalf(15), expected.xreplace(point).evalf(15)
+        for x, y in zip(a, e, strict=True):
+            assert abs(complex(x) - complex(y)) < 1e-9 * max(1, abs(complex(y))), (ours, expected)
+
+
+# --- problems: text, declarations, wrt, and the same function written out by hand -----------
+
+PROBLEMS = {
+    "neuron_w_b": (
+        "max(0, w @ x + b)", dict(vectors=["w", "x"]), "w,b",
+        lambda n: (Max(0, (vec("w", n).T * vec("x", n))[0] + b), [vec("w", n), b]),
+    ),
+    "layer_W_c": (
+        "max(0, W @ x + c)", dict(vectors=["x", "c"], matrices=["W"]), "W,c",
+        lambda n: ((mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(lambda e: Max(0, e)),
+                   [mat("W", n, n), vec("c", n)]),
+    ),
+    "matvec_X_w": (
+        "X @ w", dict(vectors=["w"], matrices=["X"]), "X,w",
+        lambda n: (mat("X", n, n) * vec("w", n), [mat("X", n, n), vec("w", n)]),
+    ),
+    "readout_c_v": (
+        "v @ max(0, W @ x + c)", dict(vectors=["x", "c", "v"], matrices=["W"]), "c,v",
+        lambda n: ((vec("v", n).T * (mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(
+            lambda e: Max(0, e)))[0], [vec("c", n), vec("v", n)]),
+    ),
+    "scalar_by_matrix_and_scalar": (
+        "sum(W @ x) * b", dict(vectors=["x"], matrices=["W"]), "W,b",
+        lambda n: (sum(mat("W", n, n) * vec("x", n)) * b, [mat("W", n, n), b]),
+    ),
+    "three_shapes": (
+        "w @ (W @ x) + b * sum(x)", dict(vectors=["w", "x"], matrices=["W"]), "b,W,w",
+        lambda n: ((vec("w", n).T * mat("W", n, n) * vec("x", n))[0] + b * sum(vec("x", n)),
+                   [b, mat("W", n, n), vec("w", n)]),
+    ),
+    "vector_by_vector": (
+        "sin(w) * x", dict(vectors=["w", "x"]), "w",
+        lambda n: (vec("w", n).applyfunc(sympy.sin).multiply_elementwise(vec("x", n)), [vec("w", n)]),
+    ),
+    "vector_by_scalar": (
+        "w * b + x", dict(vectors=["w", "x"]), "b",
+        lambda n: (vec("w", n) * b + vec("x", n), [b]),
+    ),
+    "neuron_by_w": (
+        "max(0, w @ x + b)", dict(vectors=["w", "x"]), "w",
+        lambda n: (Max(0, (vec("w", n).T * vec("x", n))[0] + b), [vec("w", n)]),
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", sorted(PROBLEMS))
+def test_result_has_the_true_shape_and_entries(name: str, layout: str) -> None:
+    text, declared, wrt, by_hand = PROBLEMS[name]
+    d = matcalc.derive(text, wrt, layout=layout, **declared)
+    assert d.verified is True
+    for n in (2, 3):
+        value, variables = by_hand(n)
+        assert_same(d.explicit(n=n), truth(value, variables, layout), seed=n)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_scalar_by_one_matrix_is_the_variable_shape_in_denominator_layout(layout: str) -> None:
+    d = matcalc.derive("sum(W @ x)", "W", vectors=["x"], matrices=["W:N,n"], layout=layout)
+    assert d.verified is True
+    W, x = mat("W", 2, 3), vec("x", 3)
+    expected = gradient_by_matrix(sum(W * x), W, layout)
+    assert_same(d.explicit(n=3, N=2), expected)
+    (shape,) = [s for s in d.steps if isinstance(s, Shape)]
+    assert shape.like_variable is (layout == "denominator")
+    text = d.to_text()
+    assert ("Shape: N×n, laid out as W:" in text) is (layout == "denominator")
+    assert ("Shape: n×N, laid out as the transpose of W:" in text) is (layout == "numerator")
+
+
+def test_explicit_is_one_flat_matrix() -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w,b", vectors=["w", "x"])
+    value = d.explicit(n=3)
+    assert value.shape == (1, 4)
+    assert all(not isinstance(e, MatrixBase) for e in value)
+    d = matcalc.derive("max(0, w @ x + b)", "w,b", vectors=["w", "x"], layout="denominator")
+    assert d.explicit(n=2).shape == (3, 1)
+
+
+def test_wrong_assembly_is_caught_by_the_whole_check() -> None:
+    """The check compares the assembled result, not each part: transposed blocks fail."""
+    from matcalc.verify import verify_explicit
+
+    d = matcalc.derive("v @ max(0, W @ x + c)", "c,v", vectors=["x", "c", "v"], matrices=["W"],
+                       layout="denominator")
+    shapes = {decl.symbol: decl for decl in d.problem.declarations}
+    wrong = ImmutableMatrix([list(d.result)])  # a row of the two column blocks
+    check = verify_explicit(d.problem.exprs[0], d.problem.wrt, wrong, shapes, "denominator")
+    assert check.status is False
+
+
+def test_mixed_list_with_a_matrix_says_how_it_is_listed() -> None:
+    for layout in LAYOUTS:
+        d = matcalc.derive("sum(W @ x) * b", "W,b", vectors=["x"], matrices=["W"], layout=layout)
+        (reshape,) = [s for s in d.steps if isinstance(s, Reshape)]
+        assert isinstance(reshape.after if layout == "denominator" else reshape.after.args[0], Vec)
+        text = d.to_text()
+        assert "rows stacked" in text
+        assert "∂y/∂vec(W)" in text
+        assert "Vec(" not in text and "MatVec(" not in d.to_markdown()
+
+
+def test_no_class_names_in_the_assembled_result() -> None:
+    d = matcalc.derive("v @ max(0, W @ x + c)", "c,v", vectors=["x", "c", "v"], matrices=["W"],
+                       layout="denominator")
+    for out in (d.to_text(), d.to_text(unicode=False), d.to_markdown(), d.to_latex()):
+        for leak in ("MatVec(", "Max(", "Heaviside(", "Vec("):
+            assert leak not in out, (leak, out)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_results_state_their_shape(layout: str) -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"], layout=layout)
+    text = d.to_text()
+    assert ("Shape: 1×n, a row." in text) is (layout == "numerator")
+    assert ("Shape: n×1, a column." in text) is (layout == "denominator")
+    zh = d.to_text(lang="zh")
+    assert "形状" in zh
+
+
+def test_vector_chain_rule_honours_the_layout() -> None:
+    x = Symbol("x", real=True)
+    exprs = [sympy.log(x**2), sympy.sin(3 * x)]
+    for layout in LAYOUTS:
+        d = matcalc.derive(["ln(x**2)", "sin(3*x)"], "x", layout=layout)
+        assert d.verified is True
+        expected = Matrix(exprs).jacobian([x])
+        expected = expected.T if layout == "denominator" else expected
+        assert Matrix(d.result).shape == expected.shape
+        assert sympy.simplify(Matrix(d.result) - expected) == sympy.zeros(*expected.shape)
+        (chain,) = [s for s in d.steps if isinstance(s, ChainRule)]
+        product = Matrix(chain.factor_values[0]) * Matrix(chain.factor_values[1])
+        assert sympy.simplify(product - Matrix(chain.value)) == sympy.zeros(*product.shape)
+        assert str(chain.factors[0].of) == ("g" if layout == "denominator" else "y")
+
+
+def test_denominator_layout_has_no_second_value_for_the_same_symbol() -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"], layout="denominator")
+    simplify = [s for s in d.steps if isinstance(s, Simplify)]
+    assert len(simplify) == 1
+    assert "transpose the numerator" not in d.to_text()
+    (chain,) = [s for s in d.steps if isinstance(s, ChainRule)]
+    assert [f.wrt for f in chain.factors][0] == Symbol("w", real=True) or str(chain.factors[0].wrt) == "w"
+
+
+# --- every equation shown is true in the stated layout -----------------------------------
+
+STEP_PROBLEMS = [
+    ("max(0, w @ x + b)", dict(vectors=["w", "x"]), "w"),
+    ("max(0, w @ x + b)", dict(vectors=["w", "x"]), "b"),
+    ("sum((y - max(0, X @ w + b))**2) / N", dict(vectors=["w", "y:N"], matrices=["X:N,n"]), "w"),
+    ("norm(A @ x)", dict(vectors=["x"], matrices=["A"]), "x"),
+    ("max(0, W @ x + c)", dict(vectors=["x", "c"], matrices=["W"]), "c"),
+    ("w @ x + x @ x", dict(vectors=["w", "x"]), "x"),
+    ("sin(w) * exp(x)", dict(vectors=["w", "x"]), "w"),
+    ("sum(W @ x) + b", dict(vectors=["x"], matrices=["W"]), "W"),
+    ("sum(W @ x) + norm(W @ x)", dict(vectors=["x"], matrices=["W:N,n"]), "W"),
+    ("v @ max(0, W.T @ x)", dict(vectors=["x", "v"], matrices=["W"]), "W"),
+]
+
+
+def _dense(value, shapes, dims):
+    """A compact Jacobian written out; the operator Outer(v, J) is J ⊗ₖ vᵀ; vec(A) lists A's
+    entries with its rows stacked, as a column."""
+    value = sympy.sympify(value)
+    if isinstance(value, T) and isinstance(value.args[0], Vec):
+        return _dense(value.args[0], shapes, dims).T
+    if isinstance(value, Vec):
+        inner = _dense(value.args[0], shapes, dims)
+        return ImmutableMatrix(len(inner), 1, list(inner))
+    value = value.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
+    value = value.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
+    out = explicit(value, shapes, dims)
+    return out if isinstance(out, MatrixBase) else ImmutableMatrix([[out]])
+
+
+def _components(symbol, shapes, dims):
+    if isinstance(symbol, Vec):
+        return entries(explicit(symbol.args[0], shapes, dims))
+    if symbol not in shapes:
+        return [symbol]
+    return entries(explicit(symbol, shapes, dims))
+
+
+def _jacobian(of_value, wrt, shapes, dims, layout):
+    """SymPy's Jacobian of the written-out ``of_value`` by ``wrt``'s components."""
+    outputs = entries(of_value)
+    variables = _components(wrt, shapes, dims)
+    if wrt in shapes and shapes[wrt].cols != 1 and len(outputs) == 1:  # a scalar by a matrix
+        X = explicit(wrt, shapes, dims)
+        return gradient_by_matrix(outputs[0], Matrix(X), layout)
+    jac = Matrix(outputs).jacobian(variables)
+    return jac.T if layout == "denominator" else jac
+
+
+def _walk(steps):
+    for step in steps:
+        if isinstance(step, Part):
+            yield from _walk(step.steps)
+        else:
+            yield step
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("text,declared,wrt", STEP_PROBLEMS)
+def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
+    d = matcalc.derive(text, wrt, layout=layout, **declared)
+    assert d.verified is True
+    shapes = {decl.symbol: decl for decl in d.problem.declarations}
+    expansions = {}
+    for step in _walk(d.steps):
+        if isinstance(step, Intermediate):
+            rows, cols = shape_of(step.definition, shapes)
+            if (rows, cols) != (1, 1):
+                shapes[step.name] = Declaration(step.name, rows, cols)
+            expansions[step.name] = sympy.sympify(step.definition).xreplace(expansions)
+    for n in (2, 3):
+        dims = {s: n if s.name == "n" else 2 for d_ in shapes.values() for s in (d_.rows, d_.cols)
+                if isinstance(s, Symbol)}
+        for step in _walk(d.steps):
+            if isinstance(step, LocalDerivative):
+                # intermediates are independent variables here
+                definition = _dense(step.expr, shapes, dims)
+                expected = _jacobian(definition, step.wrt, shapes, dims, layout)
+                ours = _dense(step.value, shapes, dims)
+                if ours == ImmutableMatrix([[0]]):
+                    ours = sympy.zeros(*expected.shape)
+                assert_same(ours, expected, seed=n)
+                if step.shape:
+                    assert tuple(int(sympy.sympify(s).subs(dims)) for s in step.shape) == expected.shape
+            if isinstance(step, (ChainRule, TotalDerivative, Substitute, Simplify)):
+                value = step.value if hasattr(step, "value") else step.after
+                if isinstance(step, Substitute) and step.factors:
+                    continue  # a product display: its value is the next step's
+                of = _dense(expansions.get(step.of, sympy.sympify(text_of(d))), shapes, dims)
+                expected = _jacobian(of, step.wrt, shapes, dims, layout)
+                ours = _dense(sympy.sympify(value).xreplace(expansions), shapes, dims)
+                if ours == ImmutableMatrix([[0]]):
+                    ours = sympy.zeros(*expected.shape)
+                assert_same(ours, expected, seed=n)
+            if isinstance(step, Reshape):  # the same entries, arranged differently
+                before = _dense(sympy.sympify(step.before).xreplace(expansions), shapes, dims)
+                after = Matrix(_dense(sympy.sympify(step.after).xreplace(expansions), shapes, dims))
+                grid = after if layout == "denominator" else after.T  # W's shape
+                assert_same(list(before), list(grid), seed=n)
+                assert before.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.before_shape)
+                assert after.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.after_shape)
+
+
+def text_of(d):
+    return d.problem.exprs[0]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_chain_rule_factors_multiply_to_the_product(layout: str) -> None:
+    """The chain rule's factors, in the order shown, multiply to its value (at n = 2, 3)."""
+    for text, declared, wrt in STEP_PROBLEMS[:4]:
+        d = matcalc.derive(text, wrt, layout=layout, **declared)
+        shapes = {decl.symbol: decl for decl in d.problem.declarations}
+        for step in _walk(d.steps):
+            if isinstance(step, Intermediate):
+                rows, cols = shape_of(step.definition, shapes)
+                if (rows, cols) != (1, 1):
+                    shapes[step.name] = Declaration(step.name, rows, cols)
+        for n in (2, 3):
+            dims = {s: n for d_ in shapes.values() for s in (d_.rows, d_.cols) if isinstance(s, Symbol)}
+            for step in _walk(d.steps):
+                if not isinstance(step, ChainRule):
+                    continue
+                factors = [_dense(v, shapes, dims) for v in step.factor_values]
+                product = factors[0]
+                for f in factors[1:]:
+                    product = Matrix(product) * Matrix(f)
+                assert_same(product, _dense(step.value, shapes, dims), seed=n)
+
+
+def test_assemble_states_the_shape() -> None:
+    d = matcalc.derive("max(0, W @ x + c)", "W,c", vectors=["x", "c"], matrices=["W"])
+    (assemble,) = [s for s in d.steps if isinstance(s, Assemble)]
+    n = Symbol("n", integer=True, positive=True)
+    assert assemble.size == (n, n**2 + n)
+    assert "n×(n² + n)" in d.to_text()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_a_vector_by_a_matrix_is_labelled_by_vec(layout: str) -> None:
+    d = matcalc.derive("W @ x", "W", vectors=["x"], matrices=["W:N,n"], layout=layout)
+    assert d.verified is True
+    text = d.to_text(width=0)  # phrases whole: not wrapped to 80 columns
+    assert "∂y/∂vec(W) = I ⊗ₖ" in text and "∂y/∂W" not in text
+    assert "rows stacked" in text
+    W, x = mat("W", 2, 3), vec("x", 3)
+    assert_same(d.explicit(n=3, N=2), truth(W * x, [W], layout))
+
+
+def test_scalar_gradients_and_jacobians_state_their_shape() -> None:
+    assert "Shape: 1×2, a row." in matcalc.derive("3*x**2*y", "x,y").to_text()
+    assert "Shape: 2×1, a column." in matcalc.derive("3*x**2*y", "x,y", layout="denominator").to_text()
+    assert "Shape: 2×2." in matcalc.derive(["3*x**2*y", "2*x + y**8"], "x,y").to_text()
+
+
+def test_total_derivative_paths_are_reversed_in_denominator_layout() -> None:
+    numerator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"]).to_text()
+    denominator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"], layout="denominator").to_text()
+    assert "∂u₅/∂u₂ · ∂u₂/∂x + ∂u₅/∂u₄ · ∂u₄/∂x" in numerator
+    assert "∂u₂/∂x · ∂u₅/∂u₂ + ∂u₄/∂x · ∂u₅/∂u₄" in denominator
+    assert "Shape: n×1, a column." in denominator

@@ -1,0 +1,299 @@
+"""Text output: the 2D drawing is SymPy's, lines fit the width, ASCII is ASCII, results display.
+
+1. The truth for the drawing is SymPy's own ``PrettyPrinter._print_Mul`` (which matcalc's
+   ``TextPrettyPrinter`` replaces to avoid a slow import) drawn without matcalc's memo,
+   with matcalc's names (ln, 1[z > 0], f′), over the scalar fuzz corpus of
+   ``test_fuzz.py``: the expressions and their ``sympy.diff``.
+2. Every line fits the width (80, or narrower) over every ``derivations/`` problem and a
+   part of the fuzz corpus, except a single token with nowhere to break; the CLI follows
+   ``COLUMNS`` and ``--width``.
+3. ``--ascii`` output is pure ASCII over the same problems.
+4. ``sympy.pretty``, ``sympy.latex`` (Jupyter) and ``repr`` of results show matcalc's
+   notation, not its class names; ``str()`` stays SymPy's.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import sympy
+from click.testing import CliRunner
+from hypothesis import given, settings
+from sympy.printing.pretty.pretty import PrettyPrinter
+from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+from sympy.printing.printer import Printer
+from test_fuzz import DECLARED, FAST, FUZZ, VECTOR_CASES, X, scalar_tree, to_sympy, vector_text
+from test_fuzz import to_text as fuzz_text
+
+import matcalc
+from matcalc import documents
+from matcalc.cli import main
+from matcalc.errors import MatcalcError
+from matcalc.render import printing as render_printing
+from matcalc.render.printing import TextPrettyPrinter, _canonical
+from matcalc.render.text import fill
+
+DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
+
+
+# -- 1. the 2D drawing -------------------------------------------------------------------------
+class SympyDrawing(TextPrettyPrinter):
+    """matcalc's names (ln, 1[z > 0], f′) drawn by SymPy's own code: no memo, SymPy's products."""
+
+    def _print(self, expr, **kwargs):
+        return Printer._print(self, expr, **kwargs)
+
+    def _print_Mul(self, expr):
+        # the order matcalc chooses (typed products as typed, SymPy's own as SymPy orders them)
+        settings = self._settings
+        saved, settings["order"] = settings["order"], None if _canonical(expr) else "none"
+        try:
+            return PrettyPrinter._print_Mul(self, expr)
+        finally:
+            settings["order"] = saved
+
+
+def drawn(printer, expr) -> str:
+    """The drawing, with SymPy's global unicode switch as the printer's (as sympy.pretty does)."""
+    previous = pretty_use_unicode(bool(printer._settings["use_unicode"]))
+    try:
+        return printer._print(expr).render(wrap_line=False)
+    finally:
+        pretty_use_unicode(previous)
+
+
+# one printer for the whole corpus, as a renderer shares one across a derivation: a memo
+# that hands out forms SymPy then changes in place shows up as a wrong later drawing
+SHARED = {True: TextPrettyPrinter({"use_unicode": True, "vectors": False}),
+          False: TextPrettyPrinter({"use_unicode": False, "vectors": False})}
+
+
+@settings(max_examples=300, **FUZZ)
+@given(scalar_tree(variables=("x", "y")))
+def test_drawing_is_sympys_over_the_scalar_fuzz_corpus(tree) -> None:
+    try:
+        expr = to_sympy(tree)
+        derivative = sympy.diff(expr, X)
+    except (TypeError, ValueError, ArithmeticError):
+        return
+    for e in (expr, derivative):
+        for uni in (True, False):
+            reference = SympyDrawing({"use_unicode": uni, "vectors": False})
+            ours = drawn(SHARED[uni], e)
+            assert ours == drawn(reference, e), e
+            assert uni or ours.isascii(), ours
+
+
+def result_block(text: str) -> str:
+    """The rows of the Result section, without its heading."""
+    block = text.split("\nResult\n", 1)[1].split("\n\n", 1)[0]
+    return "\n".join(row[2:] for row in block.split("\n"))
+
+
+def test_issue_11_coefficients_stay_on_their_row() -> None:
+    x = sympy.Symbol("x", real=True)
+    sin, cos, exp = sympy.sin, sympy.cos, sympy.exp
+    cases = [  # typed, the same by hand, a piece the garbled drawing lost
+        ("sin(x)**3/3 + 2*sin(x)", sin(x) ** 3 / 3 + 2 * sin(x), "⎝2 + sin"),
+        ("sin(x)**2*exp(cos(x))", sin(x) ** 2 * exp(cos(x)), "+ 2⋅cos(x)"),
+    ]
+    name = "dy/dx = "
+    for text, expr, piece in cases:
+        d = matcalc.derive(text, "x")
+        assert sympy.simplify(d.result - sympy.diff(expr, x)) == 0
+        block = result_block(d.to_text())
+        assert piece in block, block
+        expected = drawn(SympyDrawing({"use_unicode": True, "vectors": False}), d.result)
+        assert [r[len(name):].rstrip() for r in block.split("\n")] == [
+            r.rstrip() for r in expected.split("\n")
+        ]
+        ascii_block = result_block(d.to_text(unicode=False))
+        assert "2" in ascii_block.split("\n")[-1], ascii_block
+
+
+# -- 2. lines fit the width -------------------------------------------------------------------
+def cols(line: str) -> int:
+    """Terminal columns, counted here: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def unbreakable(line: str, width: int) -> bool:
+    """A line may stick out only where one token, with nowhere to break it, does."""
+    start = 0
+    for token in line.split(" "):
+        end = start + cols(token)
+        if end > width and token and not any(c in token for c in "·*/,;(+"):
+            return True
+        start = end + 1
+    return False
+
+
+def assert_fits(text: str, width: int, *, ascii_only: bool = False, what: object = "") -> None:
+    for line in text.split("\n"):
+        assert cols(line) <= width or unbreakable(line, width), (what, width, line)
+        if ascii_only:
+            assert line.isascii(), (what, line)
+
+
+def derivation_problems():
+    for path in sorted(DERIVATIONS.glob("*.toml")):
+        for exercise in documents.load(path).exercises:
+            if not exercise.error:
+                yield exercise
+
+
+def derive_exercise(exercise):
+    exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
+    return matcalc.derive(exprs, exercise.wrt, vectors=exercise.vectors,
+                          matrices=exercise.matrices, layout=exercise.layout)
+
+
+def test_derivations_fit_80_columns_and_ascii_is_ascii() -> None:
+    """Every problem of derivations/: 80 columns in Unicode, ASCII, and Chinese; --ascii is ASCII."""
+    problems = list(derivation_problems())
+    assert len(problems) >= 40
+    for exercise in problems:
+        d = derive_exercise(exercise)
+        assert_fits(d.to_text(), 80, what=exercise.exprs)
+        assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=exercise.exprs)
+        assert_fits(d.to_text(lang="zh"), 80, what=exercise.exprs)
+
+
+def test_narrow_widths_and_no_limit() -> None:
+    d = matcalc.derive("v @ max(0, W @ x + b)", "W", vectors=["v", "x", "b"], matrices=["W"])
+    for width in (40, 60):
+        assert_fits(d.to_text(width=width), width, what=width)
+        assert_fits(d.to_text(width=width, unicode=False), width, ascii_only=True, what=width)
+    # no limit: the note is one line, as it was before wrapping
+    unlimited = d.to_text(width=0)
+    assert any(cols(line) > 150 for line in unlimited.split("\n"))
+    assert unlimited.replace("\n", " ").split() == d.to_text().replace("\n", " ").split()
+
+
+def test_a_2d_result_too_wide_is_printed_on_one_line() -> None:
+    d = matcalc.derive(["sin(x*y)**2/(1 + x**2)", "exp(x/y)*ln(x + y)"], "x,y")
+    wide = d.to_text(width=200)
+    assert "⎡" in wide.split("\nResult\n")[1]  # drawn in 2D when there is room
+    narrow = d.to_text(width=60)
+    result = narrow.split("\nResult\n")[1].split("\n\n")[0]
+    assert "⎡" not in result and result.startswith("  J = [")
+    assert_fits(narrow, 60)
+    # the one-line form is the linear printer's, entry by entry
+    x, y = sympy.symbols("x y", real=True)
+    truth = sympy.Matrix([sympy.sin(x * y) ** 2 / (1 + x**2), sympy.exp(x / y) * sympy.log(x + y)])
+    assert sympy.simplify(sympy.Matrix(d.result) - truth.jacobian([x, y])) == sympy.zeros(2, 2)
+
+
+def test_prose_fills_by_columns_and_keeps_math_whole() -> None:
+    lines = fill("注意：max(0, z) 在 z = 0 处不可导。" * 4, "", "", 40)
+    assert all(cols(line) <= 40 for line in lines)
+    assert all(not line.startswith(("，", "。", "：")) for line in lines)
+    assert "".join(lines).replace(" ", "") == ("注意：max(0,z)在z=0处不可导。" * 4)
+    text = "and writes 1[z > 0] for the derivative of max(0, z); min is the same"
+    for width in range(20, 60):
+        lines = fill(text, "  ", "  ", width)
+        assert " ".join(line.strip() for line in lines) == text
+        assert all(cols(line) <= width for line in lines)
+        assert not any(line.rstrip().endswith(("max(0,", "1[z", "1[z >")) for line in lines)
+    assert fill("a " + "x" * 50 + " b", "", "", 20) == ["a", "x" * 50, "b"]
+
+
+def test_cli_width_follows_columns_and_the_option() -> None:
+    args = ["derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w"]
+    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "50"}, [], 50),
+                              ({"COLUMNS": "200"}, ["--width", "44"], 44)):
+        result = CliRunner(env=env).invoke(main, args + extra)
+        assert result.exit_code == 0, result.output
+        assert_fits(result.stdout, width, what=(env, extra))
+        assert max(cols(line) for line in result.stdout.split("\n")) > width - 10
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(main, [*args, "--width", "0"])
+    assert max(cols(line) for line in result.stdout.split("\n")) > 150
+    # into a pipe or a file (CliRunner's stdout) without COLUMNS: 80, whatever the terminal
+    result = CliRunner(env={"COLUMNS": None}).invoke(main, args)
+    assert_fits(result.stdout, 80)
+    assert max(cols(line) for line in result.stdout.split("\n")) > 70
+    result = CliRunner().invoke(main, [*args, "--width", "-3"])
+    assert result.exit_code == 2 and "--width" in result.output
+
+
+def test_check_text_fits_the_width_too() -> None:
+    args = ["check", "sum((y - max(0, X @ w + b))**2) / N", "--answer", "2*(X @ w - y) @ X",
+            "--vector", "w", "--vector", "y:N", "--matrix", "X:N,n", "--wrt", "w"]
+    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "200"}, ["--width", "50"], 50)):
+        result = CliRunner(env=env).invoke(main, args + extra)
+        assert "Check your answer" in result.stdout, result.output
+        assert_fits(result.stdout, width, what=extra)
+        assert_fits(CliRunner(env=env).invoke(main, [*args, *extra, "--ascii"]).stdout, width,
+                    ascii_only=True)
+
+
+@settings(max_examples=80, **FUZZ)
+@given(scalar_tree(variables=("x", "y")))
+def test_scalar_fuzz_corpus_fits_80_columns(tree) -> None:
+    try:
+        d = matcalc.derive(fuzz_text(tree), "x", timeout=FAST)
+    except MatcalcError:
+        return
+    assert_fits(d.to_text(), 80, what=fuzz_text(tree))
+    assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=fuzz_text(tree))
+
+
+@settings(max_examples=120, **FUZZ)
+@given(VECTOR_CASES)
+def test_vector_fuzz_corpus_fits_80_columns(case) -> None:
+    tree, wrt, *layout = case  # (tree, wrt, layout) since the fuzzer draws the layout too
+    try:
+        d = matcalc.derive(vector_text(tree), wrt, timeout=FAST, layout=(layout or ["numerator"])[0],
+                           **DECLARED)
+    except MatcalcError:
+        return
+    assert_fits(d.to_text(), 80, what=vector_text(tree))
+    assert_fits(d.to_text(unicode=False), 80, ascii_only=True, what=vector_text(tree))
+
+
+# -- 4. results display in matcalc's notation --------------------------------------------------
+_OPS = r"(VDot|VSum|Norm|MatVec|MatT|MMul|MTrace|Diag|Ident|Ones|T|Outer|OuterT|Kron|MatProd)"
+CLASS_NAMES = re.compile(  # Name(…), Name{\left(…, \operatorname{Name}, SymPy's V̇ for VDot
+    rf"\b{_OPS}(\(|\{{\\left)|operatorname\{{{_OPS}\}}|\\dot\{{V\}}|\\vec\{{Mat\}}|V̇|⃗"
+)
+
+
+def test_results_display_in_matcalcs_notation_everywhere() -> None:
+    """sympy.pretty and sympy.latex (Jupyter's _repr_latex_) of every derivations/ result."""
+    for exercise in derivation_problems():
+        result = derive_exercise(exercise).result
+        shown = [sympy.pretty(result), sympy.pretty(result, use_unicode=False),
+                 result._repr_latex_() if hasattr(result, "_repr_latex_") else sympy.latex(result),
+                 render_printing.pretty(result), render_printing.latex(result)]
+        for text in shown:
+            assert not CLASS_NAMES.search(text), (exercise.exprs, text)
+        assert not CLASS_NAMES.search(repr(derive_exercise(exercise)).split(" = ", 1)[1])
+
+
+def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"])
+    # str() stays SymPy's, for machines: the hooks only change displays
+    assert str(d.result) == sympy.StrPrinter().doprint(d.result)
+    assert "·" not in str(d.result) and "ᵀ" not in str(d.result)
+    assert sympy.pretty(d.result).endswith("xᵀ") and "w·x" in sympy.pretty(d.result)
+    assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
+    assert "x^T" in sympy.pretty(d.result, use_unicode=False)
+    # matcalc's own printers draw the whole result, the gate 1[·] included
+    assert render_printing.pretty(d.result) == "1[b + w·x > 0]⋅xᵀ"
+    assert render_printing.pretty(d.result, use_unicode=False) == "1[b + dot(w, x) > 0]*x^T"
+    assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[b + \mathbf{w} \cdot")
+    assert "= 1[b + w·x > 0]·xᵀ (verified" in repr(d)
+    # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
+    from sympy.printing.printer import Printer
+
+    monkeypatch.setattr(sys, "displayhook", sys.displayhook)
+    monkeypatch.setattr(Printer, "_global_settings", dict(Printer._global_settings))
+    matcalc.init_printing()
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    sys.displayhook(d.result)
+    assert out.getvalue().strip() == "1[b + w·x > 0]⋅xᵀ"
