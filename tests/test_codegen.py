@@ -760,3 +760,48 @@ def test_a_product_after_a_star_keeps_its_parentheses() -> None:
     values = {"w": rng.normal(size=(3, 1)), "x": rng.normal(size=(3, 1)), "A": rng.normal(size=(3, 3))}
     got = eval(text, {"np": np, **values})  # matcalc's output, not user text
     np.testing.assert_allclose(got, values["w"].T * (values["x"].T @ values["A"]))
+
+
+@pytest.mark.parametrize("text", [
+    "cbrt(x**2 + 1) * x", "atan2(x, 2) + atan2(3, x)", "log10(x**2 + 1) + log2(x**2 + 2)",
+    "sign(x) * x**3", "pow(x, 3) / (1 + x**2)",
+])
+def test_the_newer_functions_agree_with_finite_differences(text) -> None:
+    x = sympy.Symbol("x", real=True)
+    fn = load(numpy_function(matcalc.derive(text)))
+    truth_f = sympy.lambdify(x, rewrite_builtin(parse(text)).subs(sympy.Symbol("x"), x), "numpy")
+    points = np.array([-1.7, -0.6, 0.45, 1.3, 2.2])
+    h = 1e-6
+    truth = (truth_f(points + h) - truth_f(points - h)) / (2 * h)
+    np.testing.assert_allclose(fn(points), truth, rtol=1e-6, atol=1e-8)
+
+
+def test_erf_is_refused_for_numpy_with_a_hint_and_written_for_torch() -> None:
+    d = matcalc.derive("x * erf(x)")
+    with pytest.raises(UnsupportedError, match="scipy.special"):
+        numpy_function(d)
+    torch = _torch()
+    fn = load(torch_function(d))
+    x = torch.tensor([-0.8, 0.3, 1.5], dtype=torch.float64, requires_grad=True)
+    (x * torch.special.erf(x)).sum().backward()
+    assert torch.allclose(fn(x.detach()), x.grad)
+
+
+def test_a_hessian_agrees_with_second_differences() -> None:
+    d = matcalc.derive("x**2*y + exp(x*y) + sin(x)", "x,y", order=2)
+    source = numpy_function(d)
+    assert "def hessian_f_x_y(x, y):" in source and "The Hessian of" in source
+    fn = load(source)
+    f = lambda x, y: x**2 * y + np.exp(x * y) + np.sin(x)  # noqa: E731
+    point, h = np.array([0.7, -0.4]), 1e-4
+    truth = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            e_i, e_j = np.eye(2)[i] * h, np.eye(2)[j] * h
+            truth[i, j] = (f(*(point + e_i + e_j)) - f(*(point + e_i - e_j))
+                           - f(*(point - e_i + e_j)) + f(*(point - e_i - e_j))) / (4 * h * h)
+    np.testing.assert_allclose(fn(*point), truth, rtol=1e-5, atol=1e-6)
+    second = load(numpy_function(matcalc.derive("x**3*sin(x)", order=2)))
+    assert "def d2y_dx2(x):" in numpy_function(matcalc.derive("x**3*sin(x)", order=2))
+    g = lambda x: x**3 * np.sin(x)  # noqa: E731
+    np.testing.assert_allclose(second(0.9), (g(0.9 + h) - 2 * g(0.9) + g(0.9 - h)) / h**2, rtol=1e-5)

@@ -73,6 +73,7 @@ _ELEMENTWISE = {
     "sinh": "{m}.sinh({0})", "cosh": "{m}.cosh({0})", "tanh": "{m}.tanh({0})",
     "coth": "1 / {m}.tanh({0})", "sech": "1 / {m}.cosh({0})", "csch": "1 / {m}.sinh({0})",
     "exp": "{m}.exp({0})", "log": "{m}.log({0})", "Abs": "{m}.abs({0})", "sign": "{m}.sign({0})",
+    "log10": "{m}.log10({0})", "log2": "{m}.log2({0})",
 }
 
 NUMPY = Backend(
@@ -89,6 +90,9 @@ NUMPY = Backend(
         # σ(z) = 1/(1 + e^(-z)) = e^(-ln(1 + e^(-z))): no overflow for large |z|
         "sigmoid": "{m}.exp(-{m}.logaddexp(0, -{0}))",
         "Heaviside": "{m}.heaviside({0}, {1})",
+        "cbrt": "{m}.cbrt({0})",
+        "atan2": "{m}.arctan2({0}, {1})",
+        # erf, erfc: NumPy has none (scipy.special has): refused, with that hint
     },
     float_="float",
     ones="{m}.ones(({n}, 1))",
@@ -113,7 +117,10 @@ TORCH = Backend(
         "acsch": "{m}.asinh(1 / {0})",
         "sigmoid": "{m}.sigmoid({0})",
         "erf": "{m}.special.erf({0})",
+        "erfc": "{m}.special.erfc({0})",
         "Heaviside": "{m}.heaviside({0}, {m}.tensor({1}, dtype={m}.float64))",
+        "cbrt": "{m}.sign({0}) * {m}.abs({0}) ** (1 / 3)",  # the real cube root
+        "atan2": "{m}.atan2({0}, {1})",
     },
     float_="torch.float64",
     ones="{m}.ones(({n}, 1), dtype={m}.float64)",
@@ -171,7 +178,8 @@ class _Emitter:
         return shape_of(expr, self.shapes) if self.shapes else SCALAR
 
     def call(self, template: str, *args) -> Code:
-        return template.format(*args, m=self.m), (MUL if template.startswith("1 / ") else ATOM)
+        product = template.startswith("1 / ") or " * " in template
+        return template.format(*args, m=self.m), (MUL if product else ATOM)
 
     # -- numbers and names ------------------------------------------------------------------
     def _number(self, expr) -> Code:
@@ -291,6 +299,9 @@ class _Emitter:
             return const
         name = type(expr).__name__
         template = self.b.functions.get(name)
+        if template is None and name in ("erf", "erfc"):
+            raise UnsupportedError(f"cannot write the result as {self.b.name} code: {name} has no "
+                                   "NumPy function (scipy.special has one); try --format torch")
         if template is None:
             raise UnsupportedError(_unsupported(expr, self.b))
         if name == "log" and len(expr.args) != 1:
@@ -408,7 +419,8 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "Pow": _Emitter._pow,
     **dict.fromkeys(
         [*_ELEMENTWISE, "asin", "acos", "atan", "acot", "asec", "acsc", "asinh", "acosh",
-         "atanh", "acoth", "asech", "acsch", "sigmoid", "erf", "Heaviside"],
+         "atanh", "acoth", "asech", "acsch", "sigmoid", "erf", "erfc", "Heaviside", "cbrt",
+         "atan2"],
         _Emitter._function,
     ),
     "Max": _Emitter._maxmin,
@@ -590,8 +602,14 @@ class _Function:
 
     # -- the function -----------------------------------------------------------------------------
     def kind(self) -> str:
-        """derivative (a scalar by a scalar), gradient (a scalar by several) or Jacobian."""
+        """derivative (a scalar by a scalar), gradient (a scalar by several) or Jacobian;
+        of order 2 or more, the second (k-th) derivative or the Hessian."""
         p = self.p
+        order = getattr(p, "order", 1)
+        if order > 1:
+            if len(p.wrt) > 1:
+                return "Hessian" if order == 2 else f"derivative of order {order}"
+            return "second derivative" if order == 2 else f"derivative of order {order}"
         scalar = all(shape_of(e, self.shapes) == SCALAR for e in p.exprs) if self.shapes else len(p.exprs) == 1
         if scalar and len(p.wrt) == 1 and shape_of(p.wrt[0], self.shapes) == SCALAR:
             return "derivative"
@@ -601,7 +619,12 @@ class _Function:
         p = self.p
         out = str(p.output) if str(p.output).isidentifier() else "f"
         wrt = "_".join(self.names[w] for w in p.wrt)
-        kind = self.kind()
+        kind, order = self.kind(), getattr(p, "order", 1)
+        if order > 1:
+            base = f"hessian_{out}_{wrt}" if kind == "Hessian" else f"d{order}{out}_d{wrt}{order}"
+            if kind not in ("Hessian", "second derivative") and len(p.wrt) > 1:
+                base = f"d{order}_{out}_{wrt}"
+            return self.fresh(base)
         base = {"derivative": f"d{out}_d{wrt}", "gradient": f"grad_{out}_{wrt}"}.get(
             kind, f"jacobian_{out}_{wrt}")
         return self.fresh(base)
