@@ -40,7 +40,7 @@ import sympy
 from sympy import Expr, Integer, MatrixBase, Symbol
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.linalg import SCALAR, Declaration, MatrixName, shape_of
 from matcalc.symbols import VectorName
 
 ATOM, POW, UNARY, MUL, ADD = 100, 60, 50, 40, 30
@@ -175,7 +175,7 @@ class _Emitter:
         return text if prec > above else f"({text})"
 
     def shape(self, expr):
-        return shape_of(expr, self.shapes) if self.shapes else SCALAR
+        return shape_with_vec(expr, self.shapes) if self.shapes else SCALAR
 
     def call(self, template: str, *args) -> Code:
         product = template.startswith("1 / ") or " * " in template
@@ -383,6 +383,10 @@ class _Emitter:
     def _ones(self, expr) -> Code:
         return self.b.ones.format(m=self.m, n=self.size(expr.args[0])), ATOM
 
+    def _vec(self, expr) -> Code:
+        """vec(G): G's entries as a column, its rows stacked (NumPy's and PyTorch's order)."""
+        return f"{self.wrap(expr.args[0], ATOM - 1)}.reshape(-1, 1)", ATOM
+
     def _kron(self, expr) -> Code:
         a, b = (self.code(x)[0] for x in expr.args)
         if any(self.shape(x) == SCALAR for x in expr.args):
@@ -394,6 +398,23 @@ class _Emitter:
         if isinstance(expr, Integer):
             return str(int(expr))
         return self.wrap(expr, MUL)
+
+
+def shape_with_vec(expr, shapes: dict):
+    """``shape_of``, knowing vec(G) too (rows·cols × 1): each vec(G) is stood in for by a
+    vector of that length."""
+    if not any(type(e).__name__ == "Vec" for e in sympy.preorder_traversal(expr)):
+        return shape_of(expr, shapes)
+    extended = dict(shapes)
+
+    def stand_in(node):
+        rows, cols = shape_with_vec(node.args[0], shapes)
+        symbol = VectorName(f"vec{len(extended)}_", real=True)
+        extended[symbol] = Declaration(symbol, rows * cols, Integer(1))
+        return symbol
+
+    replaced = expr.replace(lambda e: type(e).__name__ == "Vec", stand_in)
+    return shape_of(replaced, extended)
 
 
 def _unsupported(expr, backend: Backend) -> str:
@@ -439,6 +460,7 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "Ident": _Emitter._ident,
     "Ones": _Emitter._ones,
     "Kron": _Emitter._kron,
+    "Vec": _Emitter._vec,  # matcalc.engine.layout: a gradient by a matrix among several variables
     # Outer and OuterT are operators of the engine, never a result: no entry, refused
 }
 """SymPy class name -> translation.  A class without an entry is refused (UnsupportedError)."""
@@ -515,16 +537,12 @@ class _Function:
         return name
 
     # -- shapes ---------------------------------------------------------------------------------
-    def target(self, expr, wrt) -> tuple:
-        """The Jacobian's shape, symbolic: as ``linalg.jacobian_shape``."""
-        rows, cols = shape_of(expr, self.shapes)
-        length = rows * cols
-        wrt_rows, wrt_cols = shape_of(wrt, self.shapes)
-        if wrt_cols != 1:
-            shape = (wrt_cols, wrt_rows) if length == 1 else (length, wrt_rows * wrt_cols)
-        else:
-            shape = (length, wrt_rows)
-        return shape[::-1] if self.p.layout == "denominator" else shape
+    def target(self, expr, wrt, vec: bool = False) -> tuple:
+        """The Jacobian's shape, symbolic (``engine.layout.jacobian_shape``, the one place
+        that says it): by a matrix among several variables, by vec of the matrix."""
+        from matcalc.engine.layout import jacobian_shape
+
+        return tuple(jacobian_shape(expr, wrt, self.shapes, self.p.layout, vec=vec))
 
     def shape_code(self, shape) -> str:
         parts = [self.emitter.size(sympy.sympify(s)) for s in shape]
@@ -546,12 +564,12 @@ class _Function:
             row = []
             for j in range(cols):
                 e, w = (exprs[i], wrt[j]) if p.layout == "numerator" else (exprs[j], wrt[i])
-                row.append((result[i, j], self.target(e, w)))
+                row.append((result[i, j], self.target(e, w, vec=True)))
             out.append(row)
         return out
 
     def block_code(self, expr, target) -> str:
-        natural = shape_of(expr, self.shapes)
+        natural = shape_with_vec(expr, self.shapes)
         if expr.is_Number and target != SCALAR:  # 0, or a 1 in a block
             value = repr(float(expr))
             return (self.b.zeros.format(m=self.alias, shape=self.shape_code(target)) if expr == 0

@@ -68,7 +68,8 @@ class _Convert:
         handler = _TABLE.get(type(expr).__name__)
         if handler is not None:
             return handler(self, expr)
-        if isinstance(expr, _Op):
+        if not isinstance(expr, (sympy.Add, sympy.Mul, sympy.Pow)) and not _elementwise(expr):
+            # vec(G), and any operation added later: no matrix expression (yet), never guessed
             raise UnsupportedError(f"no matrix expression for {type(expr).__name__.lower()}")
         return self.elementwise(expr)
 
@@ -159,6 +160,13 @@ _TABLE = {
     "Kron": _Convert._kron,
 }
 """matcalc.linalg class name -> rewrite.  A class without an entry raises UnsupportedError."""
+
+
+def _elementwise(expr) -> bool:
+    """A function that matcalc applies entry by entry (sin, max, the gate, σ, …)."""
+    from matcalc.render.code import _HANDLERS, _Emitter
+
+    return _HANDLERS.get(type(expr).__name__) in (_Emitter._function, _Emitter._maxmin)
 
 
 def _has_vectors(expr) -> bool:
