@@ -13,7 +13,9 @@ Design (see the README's architecture section):
 - Operations that are not element-wise are small ``Function`` classes: ``VDot``,
   ``VSum``, ``Norm``, ``MatVec``, ``MatT``, ``MMul``, ``MTrace``.
 - Compact Jacobians are classes too: ``Diag``, ``Ident``, ``Ones``, ``T`` (the
-  transpose of a column, a row) and ``MatProd`` (a non-commutative product).
+  transpose of a column, a row), ``OnesMatrix`` (𝟏𝟏ᵀ), ``Commutation`` (K) and
+  ``MatProd`` (a non-commutative product); Jacobians by or of a matrix are operators on a
+  scalar's gradient (``Outer``, ``OuterT``, ``Lin``, ``DMat``, ``Rank1``; ``OPERATORS``).
 - ``explicit(expr, shapes, dims)`` expands any of these into a ``sympy.Matrix``
   of components named like the paper: w_1, w_2, …, X_11, X_12, ….
 
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import sympy
-from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Symbol
+from sympy import Add, Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 from sympy.core.logic import fuzzy_and
 
 from matcalc.errors import ShapeError, UsageError
@@ -118,11 +120,15 @@ class _Op(Function):
     """Base class: these never evaluate on their own, except that an operation on a zero
     vector or matrix is 0 (w - w evaluates to 0: sum(w - w) is 0, acsc(sum(w - w)) is
     undefined).  0 stands for the zero of any shape; ``Ident(n)`` and ``Ones(n)`` take a
-    size, not a vector, and keep it."""
+    size, not a vector, and keep it (so do ``OnesMatrix`` and ``Commutation``)."""
 
     @classmethod
     def eval(cls, *args):
-        if cls not in (Ident, Ones) and any(a == 0 for a in args):
+        if cls in (Ident, Ones, OnesMatrix, Commutation):
+            return None
+        if cls is Lin:
+            args = args[:2]  # the third is a flag: 0 is not a zero matrix there
+        if any(a == 0 for a in args):
             return Integer(0)
         return None
 
@@ -248,7 +254,61 @@ class MatProd(_Op):
     """A B …: a product of matrices, in order (not commutative)."""
 
 
-KRONECKER = (Kron, Outer, OuterT)
+class Lin(_Op):
+    """Lin(P, Q, t): the Jacobian of a matrix U by a matrix X, as the linear map it applies
+    to a scalar's numerator-layout gradient G = ∂s/∂U (G_ji = ∂s/∂U_ij): G ↦ P G Q when
+    t = 0, G ↦ P Gᵀ Q when t = 1.  Integer 1 stands for an identity of the right size.
+
+    Written as a Jacobian by vec (rows stacked): U = Q X P, so ∂vec(U)/∂vec(X) = Q ⊗ₖ Pᵀ
+    (t = 0), and U = Pᵀ Xᵀ Qᵀ, so ∂vec(U)/∂vec(X) = (Pᵀ ⊗ₖ Q) K (t = 1), with K the
+    commutation matrix (K vec(X) = vec(Xᵀ)).  ``Outer(v, J)`` is ``Lin(v, J, 0)`` and
+    ``OuterT(v, J)`` is ``Lin(Jᵀ, vᵀ, 1)``.
+    """
+
+    nargs = 3
+
+    @property
+    def precedence(self) -> int:
+        # printed with an infix ⊗ₖ (a single I or K when P = Q = 1): z·(A ⊗ₖ Bᵀ)
+        identity = all(a == 1 or isinstance(a, Ident) for a in self.args[:2])
+        return 1000 if identity else 49
+
+
+class DMat(_Op):
+    """DMat(M): the derivative of a matrix U by a scalar z, M = ∂U/∂z entry by entry.
+
+    A scalar's gradient G = ∂s/∂U times it is tr(G M) (the chain rule, summed over U's
+    entries).
+    """
+
+    nargs = 1
+
+
+class Rank1(_Op):
+    """Rank1(M, H): ∂U/∂X for a matrix U that depends on X only through a scalar z, with
+    M = ∂U/∂z and H = ∂z/∂X: a scalar's gradient G by U becomes tr(G M)·H."""
+
+    nargs = 2
+
+
+class Commutation(_Op):
+    """K, the commutation matrix of an r×c matrix: K vec(X) = vec(Xᵀ) (rows stacked)."""
+
+    nargs = 2
+
+
+class OnesMatrix(_Op):
+    """𝟏𝟏ᵀ, the r×c matrix of ones (the gradient of sum(X))."""
+
+    nargs = 2
+
+
+OPERATORS = (Outer, OuterT, Lin, DMat, Rank1)
+"""Jacobians by a matrix, or of a matrix, kept as operators on a scalar's gradient."""
+OPERATOR_SHAPE = (Integer(0), Integer(0))
+"""The shape ``shape_of`` gives an operator: neither a scalar nor a vector."""
+
+KRONECKER = (Kron, Outer, OuterT, Lin)
 """Kronecker forms, grouped in parentheses inside a product."""
 
 
@@ -286,9 +346,15 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     if isinstance(expr, Kron):
         (ra, ca), (rb, cb) = (shape_of(a, shapes) for a in expr.args)
         return (ra * rb, ca * cb)
-    if isinstance(expr, (Outer, OuterT)):
-        rows = shape_of(expr.args[0], shapes)[0]
-        return (rows, rows)
+    if isinstance(expr, OPERATORS):
+        return OPERATOR_SHAPE
+    if isinstance(expr, OnesMatrix):
+        return (expr.args[0], expr.args[1])
+    if isinstance(expr, Commutation):
+        size = expr.args[0] * expr.args[1]
+        return (size, size)
+    if isinstance(expr, (Add, Mul)) and any(isinstance(a, OPERATORS) for a in _factors_of(expr)):
+        return OPERATOR_SHAPE
     # element-wise: the shape of its non-scalar arguments (they must agree)
     found = SCALAR
     for arg in expr.args:
@@ -301,12 +367,31 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     return found
 
 
+def _factors_of(expr: Expr):
+    """The terms of a sum and factors of a product, nested sums and products opened."""
+    for a in expr.args:
+        if isinstance(a, (Add, Mul)):
+            yield from _factors_of(a)
+        else:
+            yield a
+
+
 def _fmt(shape) -> str:
     return "{}×{}".format(*shape)
 
 
 def is_scalar(expr: Expr, shapes: Shapes) -> bool:
     return shape_of(expr, shapes) == SCALAR
+
+
+def vector_valued(expr: Expr) -> bool:
+    """True for a column vector, even one of length 1 (whose shape is that of a scalar):
+    a declared vector, X v, or an element-wise function of one."""
+    if isinstance(expr, (VectorName, MatVec)):
+        return True
+    if isinstance(expr, (_Op, MatrixName)) or not isinstance(expr, sympy.Basic):
+        return False
+    return any(vector_valued(a) for a in expr.args)
 
 
 def has_vectors(expr: Expr) -> bool:
@@ -466,6 +551,33 @@ class _Explicit:
         b = b if isinstance(b, MatrixBase) else ImmutableMatrix([[b]])
         return ImmutableMatrix(kronecker_product(a, b))
 
+    def _OnesMatrix(self, rows, cols):
+        return ImmutableMatrix.ones(int(rows), int(cols))
+
+    def _Commutation(self, rows, cols):
+        rows, cols = int(rows), int(cols)
+        out = sympy.zeros(rows * cols, rows * cols)
+        for i in range(rows):
+            for j in range(cols):
+                out[j * rows + i, i * cols + j] = 1  # vec(Xᵀ) from vec(X), rows stacked
+        return ImmutableMatrix(out)
+
+    def _DMat(self, m):  # ∂U/∂z by vec (rows stacked): a column
+        return ImmutableMatrix(len(m), 1, list(m)) if isinstance(m, MatrixBase) else m
+
+    def _Lin(self, p, q, t):  # by vec (rows stacked): Q ⊗ₖ Pᵀ, or (Pᵀ ⊗ₖ Q)·K
+        from sympy.matrices.expressions.kronecker import kronecker_product
+
+        p, q = (a if isinstance(a, MatrixBase) else ImmutableMatrix([[a]]) for a in (p, q))
+        if not t:
+            return ImmutableMatrix(kronecker_product(q, p.T))
+        return ImmutableMatrix(kronecker_product(p.T, q) * self._Commutation(q.cols, p.rows))
+
+    def _Rank1(self, m, h):  # vec(M)·vec(Hᵀ)ᵀ
+        column = self._DMat(m)
+        row = ImmutableMatrix(1, len(h), list(h.T)) if isinstance(h, MatrixBase) else h
+        return _times_matrix(column, row)
+
     def _MatProd(self, *factors):
         out = factors[0]
         for f in factors[1:]:
@@ -480,6 +592,13 @@ def _zero(*values):
     raise ShapeError(f"a scalar where a vector belongs: {values}")
 
 
+def _unwrap(a, other):
+    """A 1×1 matrix (a vector of length 1, X v with X 1×n) as its entry, beside a larger one."""
+    if isinstance(a, MatrixBase) and a.shape == (1, 1) and isinstance(other, MatrixBase) and other.shape != (1, 1):
+        return a[0, 0]
+    return a
+
+
 def _times_matrix(a, b):
     if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
         return ImmutableMatrix(a * b)
@@ -487,6 +606,7 @@ def _times_matrix(a, b):
 
 
 def _times(a, b):
+    a, b = _unwrap(a, b), _unwrap(b, a)
     if isinstance(a, MatrixBase) and isinstance(b, MatrixBase):
         return ImmutableMatrix(a.multiply_elementwise(b))
     return a * b

@@ -93,7 +93,20 @@ from matcalc.errors import (
 )
 from matcalc.functions import cbrt, log2, log10, sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.linalg import SCALAR, MatT, MatVec, MMul, MTrace, Norm, VDot, VSum, shape_of
+from matcalc.linalg import (
+    SCALAR,
+    MatrixName,
+    MatT,
+    MatVec,
+    MMul,
+    MTrace,
+    Norm,
+    T,
+    VDot,
+    VSum,
+    shape_of,
+    vector_valued,
+)
 
 __all__ = [
     "CONSTANTS", "FUNCTIONS", "UNSUPPORTED", "VECTOR_FUNCTIONS", "declare_functions", "parse",
@@ -251,9 +264,14 @@ UNSUPPORTED: dict[str, str] = {
 to write instead.  They may not be declared as unknown functions either."""
 
 
-def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
-    """The shape of the one argument of sum, norm, softmax, logsumexp: it must be a vector."""
+def _one_vector(p: _Parser, node: ast.Call, a: list[Expr], matrix: bool = False) -> Shape:
+    """The shape of the one argument of sum, norm, softmax, logsumexp: it must be a vector
+    (one of length 1 too), or for sum and norm (Frobenius) a matrix."""
     name, shape = node.func.id, p.shape(a[0])  # type: ignore[attr-defined]
+    if shape == SCALAR and vector_valued(a[0]):
+        return shape
+    if matrix and shape[1] != 1:
+        return shape
     if shape == SCALAR:
         msg = f"{p.call_text(node)}: {name} needs a vector; {p.arg_text(node, 0)} is a scalar"
         raise p.error(ShapeError, msg, node)
@@ -264,12 +282,12 @@ def _one_vector(p: _Parser, node: ast.Call, a: list[Expr]) -> Shape:
 
 
 def _vsum(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
-    _one_vector(p, node, a)
+    _one_vector(p, node, a, matrix=True)
     return p.shaped(VSum(a[0]), SCALAR)
 
 
 def _norm(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
-    _one_vector(p, node, a)
+    _one_vector(p, node, a, matrix=True)
     return p.shaped(Norm(a[0]), SCALAR)
 
 
@@ -292,7 +310,7 @@ def _logsumexp(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
 def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shapes = [p.shape(arg) for arg in a]
     for i, shape in enumerate(shapes):
-        if shape == SCALAR or shape[1] != 1:
+        if (shape == SCALAR and not vector_valued(a[i])) or shape[1] != 1:
             msg = (f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
                    f"{_describe(shape)}")
             raise p.error(ShapeError, msg, node)
@@ -302,8 +320,17 @@ def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return p.shaped(VDot(a[0], a[1]), SCALAR)
 
 
+def _column_matrix(expr: Expr) -> bool:
+    """An r×1 matrix that is not a vector: Xᵀ of a 1×n X, or a product of matrices."""
+    return isinstance(expr, (MatT, MMul)) or (
+        not vector_valued(expr) and any(isinstance(s, MatrixName) for s in expr.free_symbols)
+    )
+
+
 def _trace(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shape, what = p.shape(a[0]), p.arg_text(node, 0)
+    if shape == SCALAR and _column_matrix(a[0]):  # X Xᵀ of a 1×n X: a 1×1 matrix
+        return p.shaped(MTrace(a[0]), SCALAR)
     if shape == SCALAR or shape[1] == 1:
         msg = f"{p.call_text(node)}: trace needs a square matrix; {what} is {_describe(shape)}"
         raise p.error(ShapeError, msg, node)
@@ -680,7 +707,11 @@ class _Parser:
 
     # -- leaves -------------------------------------------------------------------------
     def visit_Expression(self, node: ast.Expression) -> Expr:
-        return self.visit(node.body)
+        """The whole expression; it alone may be a row (``x.T @ A`` is (Aᵀx)ᵀ)."""
+        body = self.visit_any(node.body)
+        if isinstance(body, _Row):
+            return self.shaped(T(self.column(body)), (sympy.Integer(1), body.length))
+        return body
 
     def visit_Name(self, node: ast.Name) -> Expr:
         name = node.id
@@ -864,14 +895,20 @@ class _Parser:
         where = self.op_index(node)
         left_shape = None if isinstance(left, _Row) else self.shape(left)
         right_shape = self.shape(right)
-        if left_shape == SCALAR and right_shape == SCALAR:
+        # a vector of length 1 has the shape of a scalar, (1, 1), but is a vector for @
+        if left_shape == SCALAR and right_shape == SCALAR and not (
+            vector_valued(left) or vector_valued(right)
+        ):
             raise self.error(UnsupportedError, "the @ operator needs declared vectors", where)
         what = self.operands(node, where)
-        if SCALAR in (left_shape, right_shape):
+        if (left_shape == SCALAR and not vector_valued(left)) or (
+            right_shape == SCALAR and not vector_valued(right)
+        ):
             msg = f"{what}: @ needs vectors or matrices; use * with a scalar"
             raise self.error(ShapeError, msg, where)
         rows, cols = right_shape
-        if left_shape is None or left_shape[1] == 1:  # a row vᵀ…, or a vector v as numpy's
+        if left_shape is None or (left_shape[1] == 1 and not _column_matrix(left)):
+            # a row vᵀ…, or a vector v as numpy's
             length = left.length if isinstance(left, _Row) else left_shape[0]
             if length != rows:
                 mismatch = f"lengths {length} and {rows} differ" if cols == 1 else (
@@ -888,7 +925,7 @@ class _Parser:
             target = f"length {rows}" if cols == 1 else f"{rows} rows"
             msg = f"{what}: {left_shape[1]} columns do not match {target}"
             raise self.error(ShapeError, msg, where)
-        if cols == 1:
+        if cols == 1 and not _column_matrix(right):
             return self.matvec(left, right)
         return self.shaped(MMul(left, right), (left_shape[0], cols))
 
@@ -917,8 +954,8 @@ class _Parser:
         if left[1] != 1 or right[1] != 1:
             msg = f"{self.operands(node, where)}: matrix powers are not supported"
             raise self.error(UnsupportedError, msg, where)
-        if left != SCALAR and right != SCALAR:
-            msg = f"{self.operands(node, where)}: the exponent of a vector must be a scalar"
+        if left != SCALAR and right != SCALAR and left != right:
+            msg = f"{self.operands(node, where)}: lengths {left[0]} and {right[0]} differ"
             raise self.error(ShapeError, msg, where)
         return right if left == SCALAR else left
 

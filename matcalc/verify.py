@@ -242,6 +242,8 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
 
     values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
+    if isinstance(values, MatrixBase) and values.shape == (1, 1):  # a vector of length 1: a scalar
+        values = values[0, 0]
     rows, cols = shape_of(expr, shapes)
     if cols == 1 and rows != 1 and not isinstance(values, MatrixBase):  # w - w: the zero vector
         values = ImmutableMatrix.ones(int(rows.subs(dims)), 1) * values

@@ -20,7 +20,8 @@ too), ``**`` and ``^``, ``+ - * /``, unary minus, integers, rationals, decimals,
 factorial(4), one or two variables and an undefined f of one or two arguments.  Vector trees use vectors w, x, a, a matrix A and
 a scalar b with ``+ - * /`` (element-wise and scalar expansion), element-wise functions,
 ``@``, ``dot``, ``A @``, ``A.T @``, sum, norm, logsumexp, softmax, trace(A), max(0, ·),
-min(0, ·) and powers, reduced to a scalar or left a vector, by x, w, A or b.
+min(0, ·) and powers, reduced to a scalar or left a vector, by x, w, A or b; and matrices
+over A (Aᵀ, s·A, sums, products: A transposed and repeated) inside trace, sum, norm and M @ v.
 
 The default run is ``CASES`` (2000 cases, derandomized: the same cases on every run);
 ``pytest -m slow`` runs ``SLOW_CASES`` (20 000).  Random text and bytes to the parser are
@@ -386,9 +387,15 @@ def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
             kinds = [k for k in kinds if k != "matvec"]
     else:
         kinds = ["dot", "op", "sum", "fn", "norm", "lse"] + ["leaf"] * leaves
+    kinds += ["matrix"] * (depth > 1 and products > 0)  # trace/sum/norm of M, or M @ v
     kind = draw(st.sampled_from(kinds)) if depth > 0 else kinds[-1]
     vector = vector_tree(depth - 1, "vector", products - (kind == "matvec"))
     scalar = vector_tree(depth - 1, "scalar", products)
+    if kind == "matrix":
+        matrix = draw(matrix_tree(min(depth - 1, 3)))
+        if want == "scalar":
+            return ("mred", draw(st.sampled_from(["trace", "sum", "norm"])), matrix)
+        return ("mmatvec", matrix, draw(vector))
     if want == "scalar":
         if kind == "leaf":
             return draw(st.one_of(st.just(("b",)), st.just(("trace",)),
@@ -420,10 +427,36 @@ def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
     return ("vpow", draw(vector), draw(st.sampled_from(["2", "3", "1/2", "-1"])))
 
 
+@st.composite
+def matrix_tree(draw, depth: int = 3):
+    """A random matrix over A (issue 9 §3): A, Aᵀ, scalar multiples (s * M, M * s, M / s),
+    sums, and products, so that A appears transposed, repeated, and beside scalars."""
+    kinds = ["A", "A", "AT", "scaled", "add", "mul", "mul"] if depth > 0 else ["A", "AT"]
+    kind = draw(st.sampled_from(kinds))
+    if kind in ("A", "AT"):
+        return (kind,)
+    inner = matrix_tree(depth - 1)
+    if kind == "scaled":
+        side = draw(st.sampled_from(["left", "right", "div"]))
+        return ("mscaled", side, draw(vector_tree(min(depth, 2), "scalar", 0)), draw(inner))
+    if kind == "add":
+        return ("madd", draw(st.sampled_from("+-")), draw(inner), draw(inner))
+    return ("mmul", draw(inner), draw(inner))
+
+
 def vector_text(tree) -> str:
     kind, args = tree[0], tree[1:]
     t = vector_text
     return {
+        "A": lambda: "A",
+        "AT": lambda: "A.T",
+        "mscaled": lambda: {"left": f"({t(args[1])}) * ({t(args[2])})",
+                            "right": f"({t(args[2])}) * ({t(args[1])})",
+                            "div": f"({t(args[2])}) / ({t(args[1])})"}[args[0]],
+        "madd": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
+        "mmul": lambda: f"({t(args[0])}) @ ({t(args[1])})",
+        "mred": lambda: f"{args[0]}({t(args[1])})",
+        "mmatvec": lambda: f"({t(args[0])}) @ ({t(args[1])})",
         "b": lambda: "b",
         "num": lambda: args[0],
         "v": lambda: args[0],
@@ -475,6 +508,21 @@ def vector_truth(tree):
     v = vector_truth
     if kind == "b":
         return B
+    if kind in ("A", "AT"):
+        return MATRIX_A if kind == "A" else MATRIX_A.T
+    if kind == "mscaled":
+        s, m = v(args[1]), v(args[2])
+        return m / s if args[0] == "div" else s * m
+    if kind == "madd":
+        return v(args[1]) + v(args[2]) if args[0] == "+" else v(args[1]) - v(args[2])
+    if kind in ("mmul", "mmatvec"):
+        return v(args[0]) * v(args[1])
+    if kind == "mred":
+        m = v(args[1])
+        if args[0] == "trace":
+            return m.trace()
+        total = sum((e**2 for e in m), sympy.Integer(0)) if args[0] == "norm" else sum(m, sympy.Integer(0))
+        return sympy.sqrt(total) if args[0] == "norm" else total
     if kind == "num":
         return _number(args[0])
     if kind == "v":

@@ -237,6 +237,14 @@ STEP_PROBLEMS = [
     ("sum(W @ x) + b", dict(vectors=["x"], matrices=["W"]), "W"),
     ("sum(W @ x) + norm(W @ x)", dict(vectors=["x"], matrices=["W:N,n"]), "W"),
     ("v @ max(0, W.T @ x)", dict(vectors=["x", "v"], matrices=["W"]), "W"),
+    # the matrix engine (issue 9 §3): matrix intermediates, by vec
+    ("trace(X.T @ (z*X))", dict(matrices=["X:N,n"]), "X"),
+    ("trace((A @ X).T @ (X @ B))", dict(matrices=["A", "X", "B"]), "X"),
+    ("X @ A @ w", dict(vectors=["w"], matrices=["X:N,n", "A"]), "X"),
+    ("(z*A) @ x", dict(vectors=["x"], matrices=["A:N,n"]), "z"),
+    ("trace(z*A) + sum(z*A)", dict(matrices=["A"]), "z"),
+    ("trace(trace(X)*X)", dict(matrices=["X"]), "X"),
+    ("b @ X.T @ X @ c", dict(vectors=["b", "c"], matrices=["X:N,n"]), "X"),
 ]
 
 
@@ -313,7 +321,8 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                 value = step.value if hasattr(step, "value") else step.after
                 if isinstance(step, Substitute) and step.factors:
                     continue  # a product display: its value is the next step's
-                of = _dense(expansions.get(step.of, sympy.sympify(text_of(d))), shapes, dims)
+                of_name = step.of.args[0] if isinstance(step.of, Vec) else step.of  # vec(u): u's entries
+                of = _dense(expansions.get(of_name, sympy.sympify(text_of(d))), shapes, dims)
                 expected = _jacobian(of, step.wrt, shapes, dims, layout)
                 ours = _dense(sympy.sympify(value).xreplace(expansions), shapes, dims)
                 if ours == ImmutableMatrix([[0]]):

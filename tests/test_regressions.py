@@ -415,3 +415,11 @@ def test_a_constant_that_is_not_real_inside_max_is_a_math_error(text):
     the check and SymPy's Heaviside raised ValueError (an InternalError)."""
     with pytest.raises(MathError, match="needs real arguments"):
         matcalc.derive(text, "x")
+
+
+def test_unevaluated_quotient_to_a_negative_power_prints_in_latex():
+    """ln(x)/(x/x): SymPy's own LaTeX printer recursed forever on (x/x)**-2 (found by
+    benchmarks/bench_tail.py); Markdown, LaTeX and JSON all print it."""
+    d = matcalc.derive("ln(x) / (x / x)")
+    assert r"\frac{1}{\left(\frac{x}{x}\right)^{2}}" in d.to_latex()
+    assert d.to_markdown() and d.to_json()

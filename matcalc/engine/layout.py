@@ -33,6 +33,7 @@ from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Sym
 
 from matcalc.errors import ShapeError
 from matcalc.linalg import (
+    OPERATORS,
     SCALAR,
     Kron,
     MatProd,
@@ -221,22 +222,35 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
         return shape_of(symbol, calc.shapes) == SCALAR
 
     def name(n):
-        return replace(n, wrt=target) if n.wrt == wrt else n
+        return replace(n, wrt=Vec(n.wrt)) if isinstance(n.wrt, MatrixName) else n
+
+    def by_matrix(symbol) -> bool:  # a matrix intermediate (u = Xᵀ): by vec(u) too
+        return isinstance(symbol, MatrixName) and symbol != wrt
+
+    def via(term):
+        return Vec(term.via) if by_matrix(term.via) else term.via
 
     out: list[Step] = []
     for step in steps:
+        if isinstance(step, LocalDerivative) and by_matrix(step.wrt) and scalar(step.of):
+            out.append(replace(step, wrt=Vec(step.wrt), value=as_vec(step.value)))
+            continue
         if getattr(step, "wrt", None) != wrt:
             out.append(step)
             continue
         if isinstance(step, LocalDerivative):
             step = replace(step, wrt=target) if not scalar(step.of) else replace(step, wrt=target, value=as_vec(step.value))
         elif isinstance(step, ChainRule):
-            step = replace(step, wrt=target, factors=tuple(name(f) for f in step.factors), value=as_vec(step.value))
+            values = tuple(as_vec(v) if isinstance(f.wrt, MatrixName) and scalar(f.of) else v
+                           for f, v in zip(step.factors, step.factor_values, strict=True))
+            step = replace(step, wrt=target, factors=tuple(name(f) for f in step.factors),
+                           factor_values=values, value=as_vec(step.value))
         elif isinstance(step, TotalDerivative):
             terms = tuple(
                 PathTerm(
-                    via=term.via,
-                    partial_value=as_vec(term.partial_value) if term.via is None and scalar(step.of)
+                    via=via(term),
+                    partial_value=as_vec(term.partial_value)
+                    if (term.via is None or by_matrix(term.via)) and scalar(step.of)
                     else term.partial_value,
                     total_value=None if term.total_value is None
                     else as_vec(term.total_value) if scalar(term.via) else term.total_value,
@@ -255,6 +269,7 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
             if step.after == _shown(out):  # the vec form of the substituted value is already tidy
                 continue
         out.append(step)
+    out = [_vec_labels(step) for step in out]
     last = _shown(out)
     of = out[-1].of
     rows, cols = shape_of(wrt, calc.shapes)
@@ -274,6 +289,23 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
     return tuple(out)
 
 
+def _vec_label(symbol):
+    return Vec(symbol) if isinstance(symbol, MatrixName) else symbol
+
+
+def _vec_labels(step: Step) -> Step:
+    """Every derivative of or by a matrix (the variable or an intermediate, u = Xᵀ) labelled
+    by vec: ∂vec(u)/∂vec(X) is the Kronecker form the step shows, n²×n²."""
+    if isinstance(step, (LocalDerivative, ChainRule, TotalDerivative)):
+        step = replace(step, of=_vec_label(step.of), wrt=_vec_label(step.wrt))
+    if isinstance(step, ChainRule):
+        step = replace(step, factors=tuple(
+            replace(f, of=_vec_label(f.of), wrt=_vec_label(f.wrt)) for f in step.factors))
+    if isinstance(step, TotalDerivative):
+        step = replace(step, terms=tuple(replace(t, via=_vec_label(t.via)) for t in step.terms))
+    return step
+
+
 def _values(step: Step) -> list:
     if isinstance(step, (LocalDerivative, ChainRule)):
         return [step.value, *getattr(step, "factor_values", ())]
@@ -283,7 +315,7 @@ def _values(step: Step) -> list:
 
 
 def _has_operator(values) -> bool:
-    return any(isinstance(v, Expr) and v.has(Outer, OuterT, Kron) for v in values)
+    return any(isinstance(v, Expr) and v.has(Outer, OuterT, Kron, *OPERATORS) for v in values)
 
 
 def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
@@ -297,7 +329,7 @@ def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
             if isinstance(step, ChainRule):
                 step = replace(step, factors=tuple(
                     replace(f, wrt=target) if f.wrt == wrt else f for f in step.factors))
-        out.append(step)
+        out.append(_vec_labels(step))
     return tuple(out)
 
 

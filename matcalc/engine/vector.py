@@ -13,6 +13,18 @@ Local Jacobians (numerator layout, m×n for an m-vector by an n-vector):
 - X v by the matrix X, for a scalar f: ∂f/∂X = v · ∂f/∂(Xv) (an outer product);
   tr(X A) by X: A.
 
+Matrices (the Cookbook's first-order identities).  A scalar's gradient G by an r×c
+matrix is c×r (numerator layout).  The Jacobian of a matrix U by a matrix X is kept as
+the map it applies to a scalar's gradient, ``Lin(P, Q, t)``: G ↦ P G Q (U = Q X P, shown
+by vec as Q ⊗ₖ Pᵀ) or G ↦ P Gᵀ Q (shown as (Pᵀ ⊗ₖ Q)·K, K the commutation matrix); a
+matrix by a scalar z is ``DMat(M)`` (shown as vec(M)), and G times it is tr(G M); a
+matrix through a scalar z of X is ``Rank1(M, H)``, G ↦ tr(G M)·H.  Products of these
+compose (``_compose``) or apply to a gradient (``_apply``); what is left at the end (the
+derivative of a matrix-valued expression) is refused.  tr(F₁…F_k) and F₁…F_k with
+factors X, Xᵀ or constants are one step each, one product-rule term per occurrence of X
+(tr(AXB) by X: BA; tr(XᵀX): 2Xᵀ); sum(X) by X is 𝟏𝟏ᵀ, ‖X‖ (Frobenius) Xᵀ/‖X‖, and a
+scalar multiple c·X by X is c times the identity map.
+
 Products follow the paper's simplifications: I·A = A, diag(a)·diag(b) =
 diag(a ⊗ b), 1ᵀ·diag(x) = xᵀ, aᵀ·diag(b) = (a ⊗ b)ᵀ, aᵀ·1 = sum(a),
 diag(a)·1 = a.  A dot product is first written as sum(a ⊗ b), as in §5.
@@ -29,11 +41,14 @@ from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import replace_unevaluated, tidy
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import (
+    OPERATORS,
     SCALAR,
     Declaration,
     Diag,
+    DMat,
     Ident,
     Kron,
+    Lin,
     MatProd,
     MatrixName,
     MatT,
@@ -42,8 +57,10 @@ from matcalc.linalg import (
     MTrace,
     Norm,
     Ones,
+    OnesMatrix,
     Outer,
     OuterT,
+    Rank1,
     Shapes,
     T,
     VDot,
@@ -89,7 +106,7 @@ class VectorCalculus:
     def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
         if expr == wrt or not depends(expr, wrt):
             return True
-        if isinstance(expr, (VSum, Norm, MatT)):
+        if isinstance(expr, (VSum, Norm, MatT, T)):
             return expr.args[0] == wrt
         if isinstance(expr, MatVec):
             matrix, vector = expr.args
@@ -97,7 +114,10 @@ class VectorCalculus:
                 matrix in (wrt, MatT(wrt)) and not depends(vector, wrt)
             )
         if isinstance(expr, MTrace):
-            return self._trace_partner(expr, wrt) is not None
+            (arg,) = expr.args
+            return arg == wrt or (isinstance(arg, MMul) and self._factors(arg, wrt) is not None)
+        if isinstance(expr, MMul):
+            return self._factors(expr, wrt) is not None
         if isinstance(expr, _Op):
             return False
         inner_ops = [a for a in expr.atoms(_Op) if depends(a, wrt)]
@@ -108,30 +128,40 @@ class VectorCalculus:
         expr = evaluate_shaped(definition, self.shapes)
         if not depends(expr, wrt):
             return Integer(0)  # the zero Jacobian, of any shape
+        if isinstance(expr, (VSum, Norm)) and expr.args[0] == wrt and self.shape(wrt) == SCALAR:
+            return Integer(1) if isinstance(expr, VSum) else wrt / expr  # a vector of length 1
+        if isinstance(expr, T) and expr.args[0] == wrt:
+            return Ident(self._length(wrt))  # a row has the entries of its column
         if isinstance(expr, VSum) and expr.args[0] == wrt:
-            return T(Ones(self._length(wrt)))
+            rows, cols = self.shape(wrt)
+            return OnesMatrix(cols, rows) if isinstance(wrt, MatrixName) else T(Ones(rows))
         if isinstance(expr, Norm) and expr.args[0] == wrt:
-            return T(wrt) / expr
+            return (MatT(wrt) if isinstance(wrt, MatrixName) else T(wrt)) / expr
         if isinstance(expr, MatVec):
             matrix, vector = expr.args
             if vector == wrt:
                 return matrix
+            if matrix in (wrt, MatT(wrt)) and self.shape(expr) == SCALAR:
+                # a vector of length 1 (X is 1×n): a scalar, whose gradient by X is v (or vᵀ)
+                return vector if matrix == wrt else T(vector)
             if matrix in (wrt, MatT(wrt)):
                 rows = Ident(self.shape(matrix)[0])
                 return (Outer if matrix == wrt else OuterT)(vector, rows)
-        if isinstance(expr, MTrace):
-            partner = self._trace_partner(expr, wrt)
-            if partner is not None:
-                return partner
+        if isinstance(expr, MTrace) and self.is_simple(expr, wrt):
+            (arg,) = expr.args
+            identity = Ident(self._length(arg))
+            return identity if arg == wrt else self._apply(self._product_jacobian(arg, wrt), identity)
+        if isinstance(expr, MMul) and self.is_simple(expr, wrt):
+            return self._product_jacobian(expr, wrt)
+        if isinstance(expr, MatT) and expr.args[0] == wrt:
+            return self._identity_map(wrt, 1)
         if isinstance(expr, _Op):
             raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
         return self._elementwise(expr, wrt)
 
     def _elementwise(self, expr: Expr, wrt: Symbol) -> Expr:
-        if isinstance(wrt, MatrixName):
-            raise UnsupportedError(
-                "matrices may appear only in a matrix-vector product X @ v when differentiating by them"
-            )
+        if isinstance(wrt, MatrixName) or self._matrix(expr):
+            return self._elementwise_matrix(expr, wrt)
         value = local_derivative(expr, wrt)
         out_vector, in_vector = self.shape(expr) != SCALAR, self.shape(wrt) != SCALAR
         varying = self.shape(value) != SCALAR
@@ -141,18 +171,51 @@ class VectorCalculus:
             return value if varying else value * Ones(self._length(expr))
         return value
 
+    def _matrix(self, expr: Expr) -> bool:
+        """True for a matrix (not a scalar, not a column vector)."""
+        return self.shape(expr)[1] != 1
+
+    def _elementwise_matrix(self, expr: Expr, wrt: Symbol) -> Expr:
+        """A matrix expression that is linear in its matrices (the parser allows only sums
+        and scalar multiples): by a matrix W, c·W gives the map G ↦ c G; by a scalar z, the
+        matrix of the entries' derivatives."""
+        value = local_derivative(expr, wrt)
+        if isinstance(wrt, MatrixName):
+            if not self._matrix(expr) or self.shape(value) != SCALAR:
+                raise UnsupportedError(
+                    f"this derivative by the matrix {wrt} is not supported (an element-wise "
+                    "function of a matrix)"
+                )
+            return value * self._identity_map(wrt, 0)
+        if self.shape(value) == SCALAR:
+            raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
+        return DMat(value)
+
     def rule(self, definition: Expr, wrt: Symbol) -> str:
+        by_matrix = isinstance(wrt, MatrixName)
         if isinstance(definition, VSum):
-            return "sum reduction (1ᵀ)"
+            return "sum of all entries (a matrix of ones)" if by_matrix else "sum reduction (1ᵀ)"
         if isinstance(definition, Norm):
-            return "derivative of the norm"
+            return "derivative of the Frobenius norm" if by_matrix else "derivative of the norm"
         if isinstance(definition, MatVec):
             if definition.args[0] in (wrt, MatT(wrt)):
                 return "matrix-vector product, by vec of the matrix (rows stacked)"
             return "matrix-vector product"
         if isinstance(definition, MTrace):
-            return "derivative of the trace"
+            if definition.args[0] == wrt:
+                return "derivative of the trace"
+            return TRACE_RULE
+        if isinstance(definition, MMul):
+            return PRODUCT_RULE
+        if isinstance(definition, MatT):
+            return TRANSPOSE_RULE
+        if isinstance(definition, T):
+            return "transpose of a column (a row has the same entries)"
         scalar_rule = rule_for(definition, wrt)
+        if by_matrix:
+            return f"scalar multiple of a matrix, by vec (rows stacked); {scalar_rule}"
+        if self._matrix(definition):
+            return f"a matrix by a scalar, by vec (rows stacked); {scalar_rule}"
         out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
         if out_vector and in_vector:
             return f"element-wise, so diagonal; {scalar_rule}"
@@ -167,7 +230,8 @@ class VectorCalculus:
         return out
 
     def display_product(self, factors: Sequence[Expr]) -> Expr:
-        if all(self.shape(f) == SCALAR for f in factors if not isinstance(f, (Outer, OuterT))):
+        operators = [f for f in factors if self._operator(f)]
+        if len(operators) < 2 and all(self.shape(f) == SCALAR for f in factors if not self._operator(f)):
             return Mul(*factors, evaluate=False)
         return MatProd(*factors)
 
@@ -189,21 +253,147 @@ class VectorCalculus:
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
         expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
+        if expr.has(Lin, DMat, Rank1):
+            raise UnsupportedError(
+                "the derivative of a matrix-valued expression is not supported: differentiate a "
+                "scalar of it (trace, sum, norm, a @ M @ b) or a matrix-vector product"
+            )
         expr = _gate(tidy(expr), self)
-        return tidy(_normalize(expr, self))
+        return tidy(self._scalars_out(_normalize(expr, self)))
 
-    def _trace_partner(self, expr: MTrace, wrt: Symbol) -> Expr | None:
-        """∂tr(·)/∂X in numerator layout: I for tr(X), A for tr(XA) and tr(AX)."""
-        (arg,) = expr.args
-        if arg == wrt:
-            return Ident(self._length(wrt))
-        if isinstance(arg, MMul):
-            left, right = arg.args
-            if left == wrt and not depends(right, wrt):
-                return right
-            if right == wrt and not depends(left, wrt):
-                return left
-        return None
+    def _scalars_out(self, expr: Expr) -> Expr:
+        """(zX)ᵀ = z Xᵀ and tr(zA) = z tr(A): scalar factors out of a transpose or a trace."""
+
+        def out(e: Expr) -> Expr:
+            (arg,) = e.args
+            coeff, rest = self._split(arg)
+            return e if coeff == 1 or rest == 1 else coeff * e.func(rest)
+
+        return expr.replace(lambda e: isinstance(e, (MatT, MTrace)) and isinstance(e.args[0], Mul), out)
+
+    # --- matrices -------------------------------------------------------------------
+    def _factors(self, product: Expr, wrt: Symbol) -> list[Expr] | None:
+        """The factors of a matrix product (nested products opened) when each is ``wrt``,
+        its transpose, or free of it; otherwise None (the walk names the other factors)."""
+        out: list[Expr] = []
+        for arg in product.args:
+            if isinstance(arg, MMul):
+                inner = self._factors(arg, wrt)
+                if inner is None:
+                    return None
+                out.extend(inner)
+            elif arg in (wrt, MatT(wrt)) or not depends(arg, wrt):
+                out.append(arg)
+            else:
+                return None
+        return out
+
+    def _chain(self, factors: Sequence[Expr]) -> Expr:
+        """The matrix product of ``factors`` (1, the identity, for none)."""
+        factors = [f for f in factors if f != 1]
+        return self.product(factors) if factors else Integer(1)
+
+    def _product_jacobian(self, product: Expr, wrt: Symbol) -> Expr:
+        """∂(F₁ F₂ … F_k)/∂X by the product rule, one term per factor X or Xᵀ.
+
+        With A the factors before and B those after: U = A X B gives G ↦ B G A
+        (∂vec(U)/∂vec(X) = A ⊗ₖ Bᵀ), and U = A Xᵀ B gives G ↦ Aᵀ Gᵀ Bᵀ.
+        """
+        factors = self._factors(product, wrt)
+        assert factors is not None
+        rows, cols = self.shape(wrt)
+        terms = []
+        for k, factor in enumerate(factors):
+            if not depends(factor, wrt):
+                continue
+            before, after = self._chain(factors[:k]), self._chain(factors[k + 1 :])
+            if factor == wrt:
+                before, after = before if before != 1 else Ident(rows), after if after != 1 else Ident(cols)
+                terms.append(Lin(after, before, Integer(0)))
+            else:  # A Xᵀ B: A has as many columns as X, B as many rows
+                before, after = before if before != 1 else Ident(cols), after if after != 1 else Ident(rows)
+                terms.append(Lin(self.transpose(before), self.transpose(after), Integer(1)))
+        return Add(*terms)
+
+    def _identity_map(self, wrt: Symbol, transposed: int) -> Expr:
+        """G ↦ G (or Gᵀ) for a matrix by the r×c matrix ``wrt``: P = I_c, Q = I_r."""
+        rows, cols = self.shape(wrt)
+        return Lin(Ident(cols), Ident(rows), Integer(transposed))
+
+    def _operator(self, expr: Expr) -> bool:
+        """True for a Jacobian kept as an operator (by a matrix, or of a matrix), or c times one."""
+        if isinstance(expr, OPERATORS):
+            return True
+        return isinstance(expr, (Mul, Add)) and any(self._operator(a) for a in expr.args)
+
+    def _lin_args(self, op: Expr) -> tuple[Expr, Expr, int]:
+        """(P, Q, t) of an operator G ↦ P G Q (t = 0) or P Gᵀ Q (t = 1)."""
+        if isinstance(op, Outer):
+            return op.args[0], op.args[1], 0
+        if isinstance(op, OuterT):
+            return self.transpose(op.args[1]), T(op.args[0]), 1
+        p, q, t = op.args
+        return p, q, int(t)
+
+    def _lin(self, p: Expr, q: Expr, t: int) -> Expr:
+        """The operator (P, Q, t), as Outer/OuterT when it is one (a vector by a matrix)."""
+        if t == 0 and p != 1 and not isinstance(p, Ident) and self._column(p):
+            return Outer(p, q)
+        if t == 1 and q != 1 and not isinstance(q, Ident) and self.shape(q)[0] == 1 and self.shape(q)[1] != 1:
+            return OuterT(self.transpose(q), self.transpose(p))
+        return Lin(p, q, Integer(t))
+
+    def _apply(self, op: Expr, gradient: Expr) -> Expr:
+        """A scalar's gradient by U times ∂U/∂X: the scalar's gradient by X."""
+        if isinstance(op, Add):
+            return Add(*(self._apply(term, gradient) for term in op.args))
+        coeff, op = self._split(op)
+        if isinstance(op, DMat):  # Σᵢⱼ ∂s/∂Uᵢⱼ · ∂Uᵢⱼ/∂z
+            return coeff * self._trace(gradient, op.args[0])
+        if isinstance(op, Rank1):
+            return coeff * self.multiply(self._trace(gradient, op.args[0]), op.args[1])
+        p, q, t = self._lin_args(op)
+        middle = self.transpose(gradient) if t else gradient
+        return coeff * self._chain([p, middle, q])
+
+    def _trace(self, gradient: Expr, m: Expr) -> Expr:
+        """tr(G M), written sum(M) for G = 𝟏𝟏ᵀ and turned about a leading column,
+        tr(v rᵀ …) = rᵀ … v."""
+        if isinstance(gradient, Add):
+            return Add(*(self._trace(t, m) for t in gradient.args))
+        coeff, core = self._split(gradient)
+        if isinstance(core, OnesMatrix):
+            return coeff * VSum(m)
+        product = self.multiply(core, m)
+        c2, product = self._split(product)
+        if isinstance(product, MatProd) and self._column(product.args[0]):
+            return coeff * c2 * self.product([*product.args[1:], product.args[0]])
+        return coeff * c2 * MTrace(product)
+
+    def _compose(self, a: Expr, b: Expr) -> Expr:
+        """∂Y/∂U · ∂U/∂X for two operators: the map G ↦ b(a(G))."""
+        if isinstance(b, Rank1):  # through the scalar z: (∂Y/∂z)·(∂z/∂X)
+            through = self._compose(a, DMat(b.args[0]))
+            if isinstance(through, DMat):
+                return Rank1(through.args[0], b.args[1])
+            if self.shape(b.args[1])[0] != 1 and not self._scalar(through):
+                raise UnsupportedError(
+                    "this derivative of a vector by a matrix (through a scalar that depends on "
+                    "the matrix and scales a matrix) is not supported"
+                )
+            return self.multiply(through, b.args[1])
+        p1, q1, t1 = self._lin_args(a)
+        if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
+            m = b.args[0]
+            parts = [q1, m, p1] if not t1 else [self.transpose(p1), self.transpose(m), self.transpose(q1)]
+            value = self._chain(parts)
+            return DMat(value) if self._matrix(value) else value
+        p2, q2, t2 = self._lin_args(b)
+        if not t2:
+            return self._lin(self._chain([p2, p1]), self._chain([q1, q2]), t1)
+        return self._lin(
+            self._chain([p2, self.transpose(q1)]), self._chain([self.transpose(p1), q2]), 1 - t1
+        )
 
     def transpose(self, expr: Expr) -> Expr:
         """The transpose of a compact Jacobian (numerator ↔ denominator layout)."""
@@ -224,6 +414,8 @@ class VectorCalculus:
             core = rest.args[0]
         elif isinstance(rest, MatProd):
             core = MatProd(*(self.transpose(a) for a in reversed(rest.args)))
+        elif isinstance(rest, OnesMatrix):
+            core = OnesMatrix(*reversed(rest.args))
         elif isinstance(rest, Kron):  # (A ⊗ₖ B)ᵀ = Aᵀ ⊗ₖ Bᵀ
             core = Kron(*(self.transpose(a) for a in rest.args))
         elif isinstance(rest, Outer):  # Outer(v, J) is J ⊗ₖ vᵀ
@@ -251,7 +443,7 @@ class VectorCalculus:
         return Integer(1), expr
 
     def _scalar(self, expr: Expr) -> bool:
-        return not isinstance(expr, (Outer, OuterT)) and self.shape(expr) == SCALAR
+        return not isinstance(expr, OPERATORS) and self.shape(expr) == SCALAR
 
     def multiply(self, a: Expr, b: Expr) -> Expr:
         """The matrix product a·b of two compact Jacobians, simplified."""
@@ -272,6 +464,12 @@ class VectorCalculus:
             return b
         if b == 1:
             return a
+        if isinstance(b, (Lin, DMat, Rank1)) or (isinstance(b, (Outer, OuterT)) and self._operator(a)):
+            return self._compose(a, b) if self._operator(a) else self._apply(b, a)
+        if isinstance(a, DMat):  # a matrix through a scalar z, then z's derivative (not a number)
+            return Rank1(a.args[0], b)
+        if isinstance(a, Rank1):
+            return Rank1(a.args[0], self.multiply(a.args[1], b))
         if isinstance(b, (Outer, OuterT)):
             vector, after = b.args
             inner = self.multiply(a, after)
@@ -311,7 +509,8 @@ class VectorCalculus:
             vector = last
             for matrix in reversed(factors[1:-1]):
                 vector = MatVec(matrix, vector)
-            return VDot(first.args[0], vector)
+            row = first.args[0]
+            return VSum(vector) if isinstance(row, Ones) else VDot(row, vector)
         return MatProd(*factors)
 
     def _column(self, expr: Expr) -> bool:
@@ -349,6 +548,14 @@ class VectorCalculus:
         if self.is_vector(b):
             return VSum(b) if ones else VDot(row, b)
         return MatProd(_t(row, self), b)
+
+
+TRACE_RULE = (
+    "derivative of the trace of a product, one term per factor X or Xᵀ "
+    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
+)
+PRODUCT_RULE = "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
+TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 
 def _t(vector: Expr, calc: VectorCalculus) -> Expr:

@@ -308,6 +308,18 @@ ZH: dict[str, str] = {
     "matrix by which a vector is multiplied (outer product)": "与向量相乘的矩阵（外积）",
     "derivative of the trace": "迹的导数",
     "derivative of each component": "逐分量求导",
+    "derivative of the trace of a product, one term per factor X or Xᵀ (Matrix Cookbook eq. 101: "
+    "∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
+    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
+    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product":
+    "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix":
+    "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
+    "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
+    "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
+    "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",
+    "sum of all entries (a matrix of ones)": "所有元素之和（全 1 矩阵）",
+    "derivative of the Frobenius norm": "Frobenius 范数的导数",
     "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"
     "每个分量只依赖于它自己的 g_i，故为对角矩阵",
     # matcalc check

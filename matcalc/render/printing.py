@@ -165,6 +165,11 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         root_or_inverse = exp.is_Rational and (exp.is_negative or exp.q != 1)
         if isinstance(expr.base, sigmoid) and not root_or_inverse:
             return f"{self._print(expr.base)}^{{{self._print(exp)}}}"
+        if exp.is_negative and exp.is_Rational and exp.q == 1 and expr.base.is_Mul:
+            # SymPy's own printer recurses forever on an unevaluated (x/x)**-2
+            base = rf"\left({self._print(expr.base)}\right)"
+            power = base if exp == -1 else f"{base}^{{{self._print(-exp)}}}"
+            return rf"\frac{{1}}{{{power}}}"
         return super()._print_Pow(expr)
 
     def _print_Label(self, expr: Label) -> str:

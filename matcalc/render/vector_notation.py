@@ -12,15 +12,19 @@ from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
 from matcalc.linalg import (
+    Ident,
     Kron,
+    Lin,
     MatProd,
     MatT,
     MatVec,
     MMul,
     Norm,
     Ones,
+    OnesMatrix,
     Outer,
     OuterT,
+    Rank1,
     T,
     VDot,
     VSum,
@@ -28,9 +32,9 @@ from matcalc.linalg import (
 )
 from matcalc.symbols import VectorName
 
-_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, exp)
+_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix, Rank1, exp)
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
-_PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT)
+_PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
 
 def is_vector_expr(expr: Basic) -> bool:
@@ -80,6 +84,15 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
 def _factors(expr: Mul) -> list[Basic]:
     """The factors of a product, nested unevaluated products flattened."""
     return [f for a in expr.args for f in (_factors(a) if isinstance(a, Mul) else [a])]
+
+
+def _identity(expr: Basic) -> bool:
+    return expr == 1 or isinstance(expr, Ident)
+
+
+def _mmul_factors(expr: Basic) -> list[Basic]:
+    """The factors of a matrix product, nested products opened (the product is associative)."""
+    return [f for a in expr.args for f in (_mmul_factors(a) if isinstance(a, MMul) else [a])]
 
 
 def _powered(method):
@@ -141,7 +154,9 @@ class LatexVectors:
     def _print_MatVec(self, expr: MatVec) -> str:
         return " ".join(self._factor_group(a) for a in expr.args)
 
-    _print_MMul = _print_MatVec
+    @_powered
+    def _print_MMul(self, expr: MMul) -> str:
+        return " ".join(self._factor_group(a) for a in _mmul_factors(expr))
 
     @_powered
     def _print_MatT(self, expr: MatT) -> str:
@@ -183,6 +198,39 @@ class LatexVectors:
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
         return rf"{self._group(vector)}^{{T}} \otimes_{{K}} {self._group(after)}"
+
+    def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
+        if _identity(expr):
+            return "I"
+        return f"{self._group(expr)}^{{T}}" if transposed else self._factor_group(expr)
+
+    @_powered
+    def _print_Lin(self, expr: Basic) -> str:
+        p, q, t = expr.args
+        if _identity(p) and _identity(q):
+            return "K" if t else "I"
+        if t:
+            return (rf"\left({self._identity_or(p, True)} \otimes_{{K}} {self._identity_or(q)}"
+                    r"\right) K")
+        return rf"{self._identity_or(q)} \otimes_{{K}} {self._identity_or(p, True)}"
+
+    @_powered
+    def _print_DMat(self, expr: Basic) -> str:
+        return rf"\operatorname{{vec}}\left({self._print(expr.args[0])}\right)"
+
+    @_powered
+    def _print_OnesMatrix(self, expr: Basic) -> str:
+        return r"\mathbf{1}\mathbf{1}^{T}"
+
+    @_powered
+    def _print_Rank1(self, expr: Basic) -> str:
+        m, h = expr.args
+        return (rf"\operatorname{{vec}}\left({self._print(m)}\right) "
+                rf"\operatorname{{vec}}\left({self._group(h)}^{{T}}\right)^{{T}}")
+
+    @_powered
+    def _print_Commutation(self, expr: Basic) -> str:
+        return "K"
 
 
 class TextVectors:
@@ -226,7 +274,13 @@ class TextVectors:
         )
         return sep.join(self._group(a) for a in expr.args)
 
-    _print_MMul = _print_MatVec
+    def _print_MMul(self, expr: MMul) -> str:
+        """ABC for a product of names, else A·(…)·C: (AB)C is ABC, as typed."""
+        factors = _mmul_factors(expr)
+        sep = "" if self._uni and all(isinstance(a, Symbol) for a in factors) else (
+            "·" if self._uni else " @ "
+        )
+        return sep.join(self._group(a) for a in factors)
 
     def _transposed(self, expr: Basic) -> str:
         """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
@@ -262,15 +316,46 @@ class TextVectors:
 
     def _print_Kron(self, expr: Basic) -> str:
         a, b = expr.args
-        return self._group(a) + self._kron() + self._group(b)
+        return self._transposed(a) + self._kron() + self._transposed(b)  # (A·w) ⊗ₖ …: grouped
 
     def _print_Outer(self, expr: Basic) -> str:
         vector, after = expr.args
-        return self._group(after) + self._kron() + self._group(vector) + self._tee()
+        return self._group(after) + self._kron() + self._transposed(vector) + self._tee()
 
     def _print_OuterT(self, expr: Basic) -> str:
         vector, after = expr.args
-        return self._group(vector) + self._tee() + self._kron() + self._group(after)
+        return self._transposed(vector) + self._tee() + self._kron() + self._group(after)
+
+    def _identity_or(self, expr: Basic, transposed: bool = False) -> str:
+        if _identity(expr):
+            return "I"
+        return self._transposed(expr) + self._tee() if transposed else self._group(expr)
+
+    def _print_Lin(self, expr: Basic) -> str:
+        """The Jacobian of a matrix by a matrix, by vec (rows stacked): Q ⊗ₖ Pᵀ, or (Pᵀ ⊗ₖ Q)·K."""
+        p, q, t = expr.args
+        if _identity(p) and _identity(q):
+            return "K" if t else "I"
+        if t:
+            dot = "·" if self._uni else " @ "
+            return f"({self._identity_or(p, True)}{self._kron()}{self._identity_or(q)}){dot}K"
+        return self._identity_or(q) + self._kron() + self._identity_or(p, True)
+
+    def _print_DMat(self, expr: Basic) -> str:
+        """∂U/∂z by vec (rows stacked), as the Kronecker forms of a matrix by a matrix are."""
+        return f"vec({self._print(expr.args[0])})"
+
+    def _print_OnesMatrix(self, expr: Basic) -> str:
+        return "𝟏𝟏ᵀ" if self._uni else "ones @ ones^T"
+
+    def _print_Rank1(self, expr: Basic) -> str:
+        """vec(M)·vec(Hᵀ)ᵀ: the Jacobian by vec (rows stacked) through a scalar."""
+        m, h = expr.args
+        dot = "·" if self._uni else " @ "
+        return f"vec({self._print(m)}){dot}vec({self._transposed(h)}{self._tee()}){self._tee()}"
+
+    def _print_Commutation(self, expr: Basic) -> str:
+        return "K"
 
 
 class PrettyVectors:
@@ -290,5 +375,6 @@ class PrettyVectors:
 
 
 for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron", "Max", "Min"):  # SymPy's 2D printer has no max
+              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation", "Rank1",
+              "Max", "Min"):  # SymPy's 2D printer has no max
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
