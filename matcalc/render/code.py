@@ -383,9 +383,22 @@ class _Emitter:
     def _ones(self, expr) -> Code:
         return self.b.ones.format(m=self.m, n=self.size(expr.args[0])), ATOM
 
+    def _ones_matrix(self, expr) -> Code:
+        rows, cols = (self.size(a) for a in expr.args)
+        return self.b.zeros.replace("zeros", "ones").format(m=self.m, shape=f"({rows}, {cols})"), ATOM
+
+    def _commutation(self, expr) -> Code:
+        """K of an r×c matrix, K vec(X) = vec(Xᵀ) (rows stacked): the identity's rows permuted."""
+        rows, cols = (self.size(a) for a in expr.args)
+        eye = self.b.eye.format(m=self.m, n=f"{rows} * {cols}")
+        return f"{eye}[{self.m}.arange({rows} * {cols}).reshape({rows}, {cols}).T.reshape(-1)]", ATOM
+
     def _vec(self, expr) -> Code:
         """vec(G): G's entries as a column, its rows stacked (NumPy's and PyTorch's order)."""
-        return f"{self.wrap(expr.args[0], ATOM - 1)}.reshape(-1, 1)", ATOM
+        arg = expr.args[0]
+        if self.shape(arg) == SCALAR:
+            return f"{self.m}.reshape({self.code(arg)[0]}, (-1, 1))", ATOM
+        return f"{self.wrap(arg, ATOM - 1)}.reshape(-1, 1)", ATOM
 
     def _kron(self, expr) -> Code:
         a, b = (self.code(x)[0] for x in expr.args)
@@ -460,6 +473,9 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "Ident": _Emitter._ident,
     "Ones": _Emitter._ones,
     "Kron": _Emitter._kron,
+    "OnesMatrix": _Emitter._ones_matrix,
+    "Commutation": _Emitter._commutation,
+    # Lin, DMat, Rank1 (like Outer, OuterT): Jacobians kept as operators; no entry, refused
     "Vec": _Emitter._vec,  # matcalc.engine.layout: a gradient by a matrix among several variables
     # Outer and OuterT are operators of the engine, never a result: no entry, refused
 }
@@ -569,6 +585,9 @@ class _Function:
         return out
 
     def block_code(self, expr, target) -> str:
+        # vec of the zero matrix is the zero column: the block is 0, written at its shape
+        expr = expr.replace(lambda e: type(e).__name__ == "Vec" and e.args[0] == 0,
+                            lambda e: Integer(0))
         natural = shape_with_vec(expr, self.shapes)
         if expr.is_Number and target != SCALAR:  # 0, or a 1 in a block
             value = repr(float(expr))

@@ -140,6 +140,9 @@ class _Convert:
     def _ones(self, expr):
         return OneMatrix(expr.args[0], 1)
 
+    def _ones_matrix(self, expr):
+        return OneMatrix(*expr.args)
+
     def _kron(self, expr):
         return KroneckerProduct(*(self.run(a) for a in expr.args))
 
@@ -158,6 +161,7 @@ _TABLE = {
     "Ident": _Convert._ident,
     "Ones": _Convert._ones,
     "Kron": _Convert._kron,
+    "OnesMatrix": _Convert._ones_matrix,
 }
 """matcalc.linalg class name -> rewrite.  A class without an entry raises UnsupportedError."""
 
