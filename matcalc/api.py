@@ -151,7 +151,12 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
     steps = (*_unused_notes(problem), *steps)
     deadline.check()
     if shapes:
-        checks = _verify_parts(problem, steps, result, shapes, deadline)
+        if problem.order == 2:
+            from matcalc.verify import verify_hessian
+
+            checks = (verify_hessian(problem.exprs[0], problem.wrt[0], result, shapes, deadline),)
+        else:
+            checks = _verify_parts(problem, steps, result, shapes, deadline)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)
     check = verify(result, reference(problem), deadline)
     return Derivation(problem=problem, steps=(*steps, check), result=result)

@@ -289,3 +289,5 @@ class Verify(Step):
     detail: str = ""
     sizes: tuple[tuple[Symbol, int], ...] = ()
     """For a vector result: the sizes at which the components were compared."""
+    hessian: bool = False
+    """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""

@@ -295,3 +295,44 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
         sizes=tuple(dims.items()),
         explanation=check.explanation.rstrip(".") + f", on {detail}.",
     )
+
+
+def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Verify:
+    """A Hessian by a vector against ``sympy.hessian`` of the explicit components, at two
+    sizes (n = 3 and n = 4, …), never against the engine's own gradient."""
+    from sympy import ImmutableMatrix, hessian
+
+    from matcalc.linalg import components, evaluate_shaped, explicit
+
+    first = default_dims(shapes)
+    checks, last = [], None
+    for dims in (first, {s: v + 1 for s, v in first.items()}):
+        deadline.check()
+        values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
+        if isinstance(values, MatrixBase):
+            values = values[0]
+        variable = list(components(shapes, dims)[wrt])
+        reference = ImmutableMatrix(hessian(values, variable))
+        ours = explicit(result, shapes, dims)
+        if not isinstance(ours, MatrixBase):
+            ours = ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
+        checks.append(verify(ImmutableMatrix(ours), reference, deadline))
+        last = (dims, reference)
+        if checks[-1].status is not True:
+            break
+    statuses = [c.status for c in checks]
+    status = False if False in statuses else None if None in statuses else True
+    method = "numeric" if any(c.method == "numeric" for c in checks) else "symbolic"
+    dims, reference = last
+    sizes = "; ".join(", ".join(f"{s} = {v}" for s, v in d.items()) for d in (first,))
+    detail = f"sympy.hessian of explicit components at {sizes} and one size larger"
+    return Verify(
+        status=status,
+        method=method,
+        reference=reference,
+        points=max(c.points for c in checks),
+        detail=detail,
+        sizes=tuple(first.items()),
+        hessian=True,
+        explanation=checks[-1].explanation.rstrip(".") + f", on {detail}.",
+    )

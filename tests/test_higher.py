@@ -72,8 +72,6 @@ def test_renders_everywhere():
 
 
 def test_refusals():
-    with pytest.raises(UnsupportedError, match="not supported yet"):
-        matcalc.derive("w @ x", wrt="w", vectors="w,x", order=2)
     with pytest.raises(UnsupportedError, match="highest order is 2"):
         matcalc.derive("x*y", wrt="x,y", order=3)
     with pytest.raises(UsageError):
@@ -86,3 +84,71 @@ def test_cli_order():
     assert "d³y/dx³ = 24x" in result.output
     bad = CliRunner().invoke(main, ["derive", "x**4", "--order", "0"])
     assert bad.exit_code == 2
+
+
+# -- Hessians by a vector: truth from sympy.hessian of components written out here -------
+def _vec(name, n):
+    return sp.Matrix([sp.Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
+
+
+def _mat(name, r, c):
+    return sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+def _check_hessian(d, truth, variables, sizes):
+    from matcalc.linalg import explicit
+
+    shapes = {dd.symbol: dd for dd in d.problem.declarations}
+    dims = {s: sizes[s.name] for s in {x for dd in shapes.values() for x in (dd.rows, dd.cols)}
+            if isinstance(s, sp.Symbol)}
+    ours = sp.Matrix(explicit(d.result, shapes, dims))
+    expected = sp.hessian(truth, variables)
+    assert ours.shape == expected.shape
+    rng = random.Random(1)
+    for _ in range(3):
+        point = {s: sp.Float(rng.uniform(-1.5, 1.5), 30) for s in expected.free_symbols | ours.free_symbols}
+        for a, b in zip(ours, expected):
+            va, vb = complex(sp.N(a.xreplace(point), 20)), complex(sp.N(b.xreplace(point), 20))
+            assert abs(va - vb) <= 1e-9 * max(1, abs(vb))
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_vector_hessians_in_textbook_form(n):
+    x, z, w = _vec("x", n), _vec("z", n), _vec("w", n)
+    A = _mat("A", n, n)
+    d = matcalc.derive("x.T @ A @ x", "x", vectors="x", matrices="A", order=2)
+    assert d.verified is True
+    _check_hessian(d, (x.T * A * x)[0], list(x), {"n": n})
+    d = matcalc.derive("norm(x)**2", "x", vectors="x", order=2)
+    _check_hessian(d, (x.T * x)[0], list(x), {"n": n})
+    assert "H = 2I" in d.to_text()
+    d = matcalc.derive("logsumexp(z)", "z", vectors="z", order=2)
+    _check_hessian(d, sp.log(sum(sp.exp(v) for v in z)), list(z), {"n": n})
+    N = n + 1
+    X, y = _mat("X", N, n), _vec("y", N)
+    d = matcalc.derive("norm(X @ w - y)**2", "w", vectors=["w", "y:N"], matrices=["X:N,n"], order=2)
+    _check_hessian(d, ((X * w - y).T * (X * w - y))[0], list(w), {"n": n, "N": N})
+    assert "H = 2Xᵀ·X" in d.to_text()
+
+
+def test_logistic_loss_hessian_is_xt_diag_x():
+    n, N = 2, 3
+    X, y, w = _mat("X", N, n), _vec("y", N), _vec("w", n)
+    b = sp.Symbol("b", real=True)
+    s = [1 / (1 + sp.exp(-((X * w)[i] + b))) for i in range(N)]
+    loss = -sum(y[i] * sp.log(s[i]) + (1 - y[i]) * sp.log(1 - s[i]) for i in range(N))
+    d = matcalc.derive("-sum(y * ln(sigmoid(X @ w + b)) + (1 - y) * ln(1 - sigmoid(X @ w + b)))",
+                       "w", vectors=["w", "y:N"], matrices=["X:N,n"], order=2)
+    assert d.verified is True
+    _check_hessian(d, loss, list(w), {"n": n, "N": N})
+    assert "H = Xᵀ·diag((1 - σ(Xw + b)) ⊗ σ(Xw + b))·X" in d.to_text(width=0)
+    assert "Hessian of the components" in d.to_text(width=0)
+
+
+def test_hessian_refusals_name_what_is_unsupported():
+    with pytest.raises(UnsupportedError, match="by a matrix"):
+        matcalc.derive("trace(X.T @ X)", "X", matrices="X", order=2)
+    with pytest.raises(UnsupportedError, match="scalar expression"):
+        matcalc.derive("A @ x", "x", vectors="x", matrices="A", order=2)
+    with pytest.raises(UnsupportedError, match="highest order is 2"):
+        matcalc.derive("x @ x", "x", vectors="x", order=3)

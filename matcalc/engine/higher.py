@@ -7,8 +7,11 @@ variables, order 2 is the Hessian: stage 2 differentiates each entry y_x of the 
 by every variable, and the matrix of second partials is assembled (it is symmetric,
 as the mixed partials of a smooth function agree).
 
-Vector and matrix variables (the Hessian by a vector) are not supported here yet: they
-are refused by name.
+The Hessian of a scalar function of one vector x is the Jacobian of its gradient: stage 1
+is the gradient, written as a column (denominator layout, ∇y = (∂y/∂x)ᵀ), and stage 2
+differentiates that column by x with the vector chain rule, in the problem's layout (the
+Hessian is symmetric, so both layouts give the same matrix).  Hessians by a matrix, by
+several variables at once, or of order 3 and more with vectors are refused by name.
 """
 
 from __future__ import annotations
@@ -30,10 +33,7 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
 
     order = problem.order
     if problem.declarations:
-        raise UnsupportedError(
-            "derivatives of order 2 or more of expressions with vectors or matrices (a Hessian "
-            "by a vector) are not supported yet; use scalar variables, e.g. wrt x,y"
-        )
+        return _vector_hessian(problem, deadline)
     if problem.kind == "jacobian":
         raise UnsupportedError("a derivative of order 2 or more needs one expression")
     if problem.kind == "gradient" and order > 2:
@@ -74,3 +74,73 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
     stages.append(Stage(of=output, wrt=problem.wrt, order=2, expr=result, steps=tuple(parts),
                         result=hessian, partial=True, hessian=True, names=tuple(names)))
     return tuple(stages), hessian
+
+
+def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, ...], Math]:
+    from matcalc.engine import build
+    from matcalc.linalg import MatProd, MatVec, Ones, shape_of
+
+    shapes = {d.symbol: d for d in problem.declarations}
+    if problem.order > 2:
+        raise UnsupportedError("with vectors or matrices the highest order is 2 (the Hessian)")
+    if len(problem.wrt) != 1 or len(problem.exprs) != 1:
+        raise UnsupportedError("a Hessian needs one expression and one variable (--wrt x)")
+    (x,) = problem.wrt
+    rows, cols = shape_of(problem.exprs[0], shapes)
+    if (rows, cols) != (1, 1):
+        raise UnsupportedError("a Hessian needs a scalar expression (a Jacobian's derivative "
+                               "would be a 3-index tensor)")
+    if x in shapes and not shapes[x].is_vector:
+        raise UnsupportedError("a Hessian by a matrix (a 4-index tensor) is not supported; "
+                               "differentiate by a vector")
+    output = problem.output
+    first = replace(problem, order=1, layout="denominator")
+    steps, gradient = build(first, deadline)
+    deadline.check()
+
+    def as_column(product: Math) -> Math:  # M·v with v a column: the matrix-vector product
+        args = product.args
+        if len(args) == 2 and shape_of(args[1], shapes)[1] == 1 and not isinstance(args[1], Ones):
+            return MatVec(*args)
+        return product
+
+    column = gradient.replace(lambda e: isinstance(e, MatProd), as_column)
+    stages: list[Step] = [
+        Stage(of=output, wrt=(x,), order=1, expr=problem.exprs[0], steps=steps,
+              result=gradient, partial=True)
+    ]
+    name = Symbol("g", real=True) if Symbol("g") not in shapes else Symbol("g_", real=True)
+    from matcalc.symbols import VectorName
+
+    name = VectorName(name.name, real=True)
+    sub = replace(problem, text=(str(column),), exprs=(column,), kind="jacobian",
+                  output=name, order=1)
+    steps, hessian = build(sub, deadline)
+    hessian = _combine_diagonal_terms(hessian)
+    stages.append(Stage(of=output, wrt=(x,), order=2, expr=gradient, steps=steps,
+                        result=hessian, partial=True, hessian=True, names=(name,)))
+    return tuple(stages), hessian
+
+
+def _combine_diagonal_terms(expr: Math) -> Math:
+    """P·diag(a)·Q + P·diag(b)·Q = P·diag(a + b)·Q, the sum simplified: the logistic
+    loss's Xᵀ diag(y ⊗ σ(1 − σ)) X + Xᵀ diag((1 − y) ⊗ σ(1 − σ)) X is Xᵀ diag(σ ⊗ (1 − σ)) X."""
+    from sympy import Add, factor_terms
+
+    from matcalc.linalg import Diag, MatProd
+
+    if not isinstance(expr, Add):
+        return expr
+    groups: dict = {}
+    rest = []
+    for term in expr.args:
+        if isinstance(term, MatProd) and len(term.args) == 3 and isinstance(term.args[1], Diag):
+            key = (term.args[0], term.args[2])
+            groups.setdefault(key, []).append(term.args[1].args[0])
+        else:
+            rest.append(term)
+    if all(len(v) == 1 for v in groups.values()):
+        return expr
+    combined = [MatProd(p, Diag(factor_terms(Add(*inner).expand())), q)
+                for (p, q), inner in groups.items()]
+    return Add(*rest, *combined)

@@ -181,7 +181,7 @@ class Renderer(StepVisitor):
         if kind == "derivative" and p.exprs[0].free_symbols - set(p.wrt):
             kind = "partial"  # "holding the other variables constant"
         if p.order > 1:
-            kind = "hessian" if p.kind == "gradient" else "order"
+            kind = "hessian" if p.kind == "gradient" or p.declarations else "order"
         wrt = self._inline(self._list(p.wrt))
         items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order))]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
@@ -247,7 +247,7 @@ class Renderer(StepVisitor):
     def _result_name(self, d: Any) -> Any:
         p = d.problem
         if p.order > 1:
-            if p.kind == "gradient":
+            if p.kind == "gradient" or p.declarations:
                 return self._m(Symbol("H"))
             return self._d_order(p.output, p.wrt[0], self._is_partial(d), p.order)
         if p.kind == "gradient":
@@ -358,7 +358,9 @@ class Renderer(StepVisitor):
     def _render_Stage(self, step: Stage) -> list[Any]:
         """One order of a higher derivative: what it differentiates, its steps, its result."""
         x = step.wrt[0]
-        if step.hessian:
+        if step.hessian and not isinstance(step.expr, MatrixBase):
+            title = self._msg("stage.hessian.vector", order=Prose(step.order))
+        elif step.hessian:
             title = self._msg("stage.hessian", order=Prose(step.order))
         elif step.order == 1:
             title = self._msg("stage.first", order=Prose(1))
@@ -369,10 +371,14 @@ class Renderer(StepVisitor):
         self._depth += 1
         try:
             blocks = []
-            if step.hessian:  # y_x = ∂y/∂x = …, one per entry of the gradient
+            if step.hessian and isinstance(step.expr, MatrixBase):  # y_x = ∂y/∂x = …
                 lines = [Line(self._m(n), (self._d(step.of, w, True), self._m(g)))
                          for n, w, g in zip(step.names, step.wrt, step.expr)]
                 blocks.append(self._section(None, lines))
+            elif step.hessian:  # g = ∇y = …, the gradient as a column
+                grad = self._gradient_name(step.of)
+                lines = [Line(self._m(step.names[0]), (grad, self._m(step.expr)))]
+                blocks.append(self._section(None, [self._msg("stage.hessian.gradient"), *lines]))
             elif step.order > 1:  # y' = dy/dx = …
                 before = self._d_order(step.of, x, step.partial, step.order - 1)
                 lines = [Line(self._m(step.names[0]), (before, self._m(step.expr)))]
@@ -461,7 +467,8 @@ class Renderer(StepVisitor):
         items = [self._msg(f"verify.{step.method}", points=step.points)]
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
-            items.append(self._msg("verify.explicit", sizes=sizes))
+            key = "verify.hessian" if step.hessian else "verify.explicit"
+            items.append(self._msg(key, sizes=sizes))
         return items
 
     # -- helpers shared by the formats ------------------------------------------------

@@ -33,6 +33,10 @@ EN: dict[str, str] = {
     "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
     "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every "
     "variable",
+    "stage.hessian.vector": "Stage {order} — Differentiate the gradient: the Hessian is "
+    "its Jacobian",
+    "stage.hessian.gradient": "Write the gradient as a column (denominator layout) and "
+    "differentiate it by the same variable with the vector chain rule:",
     "stage.hessian.assemble": "Row i holds the derivatives of the gradient's i-th entry; "
     "the Hessian is symmetric, since the mixed partial derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
@@ -103,6 +107,8 @@ EN: dict[str, str] = {
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
     "verify.reference": "SymPy's derivative: {expr}",
     "verify.explicit": "Compared entry by entry with SymPy's Jacobian of the components at {sizes}.",
+    "verify.hessian": "Compared entry by entry with SymPy's Hessian of the components at "
+    "{sizes}, and again with every size one larger.",
     # plain-prose explanations (JSON), when a step carries none
     "explain.intermediate": "Introduce the intermediate variable {name}.",
     "explain.local_derivative": "Differentiate {of} with respect to {wrt} ({rule}).",
@@ -194,6 +200,8 @@ ZH: dict[str, str] = {
     "problem.order": "求关于 {wrt} 的 {order} 阶导数：",
     "problem.hessian": "求关于 {wrt} 的黑塞矩阵（二阶偏导数矩阵）：",
     "stage.first": "第 1 阶段 — 一阶导数",
+    "stage.hessian.vector": "第 {order} 阶段 — 对梯度求导：黑塞矩阵是梯度的雅可比矩阵",
+    "stage.hessian.gradient": "把梯度写成列向量（分母布局），再用向量链式法则对同一个变量求导：",
     "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
     "stage.hessian": "第 {order} 阶段 — 对梯度的每个分量关于每个变量求导",
     "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
@@ -252,6 +260,7 @@ ZH: dict[str, str] = {
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
     "verify.explicit": "在 {sizes} 时按分量与 SymPy 的雅可比矩阵逐项比较。",
+    "verify.hessian": "在 {sizes} 时，以及每个维度各加一时，按分量与 SymPy 的黑塞矩阵逐项比较。",
     "explain.intermediate": "引入中间变量 {name}。",
     "explain.local_derivative": "求 {of} 对 {wrt} 的导数（{rule}）。",
     "explain.local_derivative.held": "求 {of} 对 {wrt} 的偏导数，{names} 视为常数（{rule}）。",
