@@ -863,3 +863,32 @@ def test_a_hessian_agrees_with_second_differences() -> None:
     assert "def d2y_dx2(x):" in numpy_function(matcalc.derive("x**3*sin(x)", order=2))
     g = lambda x: x**3 * np.sin(x)  # noqa: E731
     np.testing.assert_allclose(second(0.9), (g(0.9 + h) - 2 * g(0.9) + g(0.9 - h)) / h**2, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("text", "layout_name"), [
+    ("x @ A @ x", "numerator"), ("sum(exp(x)) + b * (x @ x)", "denominator"),
+    ("logsumexp(x)", "numerator"), ("norm(A @ x)", "numerator"),
+])
+def test_a_hessian_by_a_vector_agrees_with_second_differences(text, layout_name) -> None:
+    d = matcalc.derive(text, "x", vectors="x", matrices="A", order=2, layout=layout_name)
+    source = numpy_function(d)
+    assert "def hessian_y_x(" in source and "The Hessian of" in source
+    fn = load(source)
+    rng = np.random.default_rng(5)
+    env = {"x": rng.normal(size=3), "A": rng.normal(size=(3, 3)), "b": 0.7}
+    tree_f = {"x @ A @ x": lambda x, A, b: x @ A @ x,
+              "sum(exp(x)) + b * (x @ x)": lambda x, A, b: np.sum(np.exp(x)) + b * (x @ x),
+              "logsumexp(x)": lambda x, A, b: np.log(np.sum(np.exp(x))),
+              "norm(A @ x)": lambda x, A, b: np.linalg.norm(A @ x)}[text]
+    h, x0 = 1e-4, env["x"]
+    truth = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(3):
+            e_i, e_j = np.eye(3)[i] * h, np.eye(3)[j] * h
+            value = lambda x: tree_f(x, env["A"], env["b"])  # noqa: E731
+            truth[i, j] = (value(x0 + e_i + e_j) - value(x0 + e_i - e_j) - value(x0 - e_i + e_j)
+                           + value(x0 - e_i - e_j)) / (4 * h * h)
+    import inspect
+
+    ours = fn(**{p: env[p] for p in inspect.signature(fn).parameters})
+    np.testing.assert_allclose(ours, truth if layout_name == "numerator" else truth.T, rtol=1e-5, atol=1e-6)

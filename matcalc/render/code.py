@@ -567,6 +567,12 @@ class _Function:
     def blocks(self) -> list[list[tuple]]:
         """The result as rows of (expression, target shape)."""
         p, result = self.p, self.d.result
+        order = getattr(p, "order", 1)
+        if order == 2 and len(p.wrt) == 1 and self.shapes and not isinstance(result, MatrixBase):
+            # the Hessian of a scalar by a vector: the Jacobian of its gradient, s×s
+            rows, cols = shape_of(p.wrt[0], self.shapes)
+            if shape_of(p.exprs[0], self.shapes) == SCALAR and cols == 1:
+                return [[(result, (rows, rows))]]
         if not isinstance(result, MatrixBase):
             return [[(result, self.target(p.exprs[0], p.wrt[0]))]]
         exprs, wrt = list(p.exprs), list(p.wrt)
@@ -644,7 +650,8 @@ class _Function:
         p = self.p
         order = getattr(p, "order", 1)
         if order > 1:
-            if len(p.wrt) > 1:
+            by_vector = len(p.wrt) > 1 or (bool(self.shapes) and shape_of(p.wrt[0], self.shapes) != SCALAR)
+            if by_vector:
                 return "Hessian" if order == 2 else f"derivative of order {order}"
             return "second derivative" if order == 2 else f"derivative of order {order}"
         scalar = all(shape_of(e, self.shapes) == SCALAR for e in p.exprs) if self.shapes else len(p.exprs) == 1
@@ -659,7 +666,7 @@ class _Function:
         kind, order = self.kind(), getattr(p, "order", 1)
         if order > 1:
             base = f"hessian_{out}_{wrt}" if kind == "Hessian" else f"d{order}{out}_d{wrt}{order}"
-            if kind not in ("Hessian", "second derivative") and len(p.wrt) > 1:
+            if kind not in ("Hessian", "second derivative") and (len(p.wrt) > 1 or self.shapes):
                 base = f"d{order}_{out}_{wrt}"
             return self.fresh(base)
         base = {"derivative": f"d{out}_d{wrt}", "gradient": f"grad_{out}_{wrt}"}.get(
