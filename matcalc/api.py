@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal
+from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal, sign
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import Deadline, alarm
@@ -25,7 +25,14 @@ from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
 from matcalc.steps import Explicit, Math, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
-from matcalc.verify import verify, verify_explicit
+from matcalc.verify import (
+    not_real_somewhere,
+    substitute_functions,
+    substitutions,
+    verify,
+    verify_by_substitution,
+    verify_explicit,
+)
 
 LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -158,8 +165,81 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
         else:
             checks = _verify_parts(problem, steps, result, shapes, deadline)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    check = verify(result, reference(problem), deadline)
-    return Derivation(problem=problem, steps=(*steps, check), result=result)
+    notes, check = _verify_scalar(problem, result, deadline)
+    return Derivation(problem=problem, steps=(*notes, *steps, check), result=result)
+
+
+def _verify_scalar(problem: Problem, result, deadline: Deadline) -> tuple[tuple[Note, ...], Verify]:
+    """Check a scalar problem against SymPy's derivative, on the input's own real domain.
+
+    With unknown functions, concrete ones are substituted first (SymPy's own derivative
+    of g(f(x), f(x)) is wrong).  Where the input takes |u| or sign(u) of a u that is not
+    real everywhere the input is, the rule sign(u) holds only where u is real: a Note
+    says so, and the check covers exactly that set.
+    """
+    exprs = problem.exprs
+    unknown = any(e.atoms(AppliedUndef) for e in exprs)
+    where = _complex_arguments(exprs, deadline)
+    notes = tuple(
+        Note(topic="real", math=u, explanation=(
+            f"the rules d|u| = sign(u) du and d sign(u) = 0 hold where u is real, and {u} is "
+            f"not real everywhere the expression is; the result holds where {u} is real, "
+            "and it is checked there."))
+        for u in where
+    )
+    if unknown:
+        check = verify_by_substitution(
+            result, lambda concrete: reference(problem, concrete), exprs, deadline,
+            truths_of=lambda concrete: _truths(problem, concrete), where=where,
+        )
+    else:
+        check = verify(result, reference(problem), deadline, domain=exprs, where=where,
+                       truths=_truths(problem, exprs))
+    return notes, check
+
+
+def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
+    """The arguments of |·| and sign in ``exprs`` that are not real at some point where the
+    expressions are (√x in |√x|, ln x in |ln x|); with unknown functions, for one of the
+    concrete functions the check substitutes."""
+    choices, concrete = [], []
+    for choice in substitutions(exprs) if any(e.atoms(AppliedUndef) for e in exprs) else [{}]:
+        try:
+            concrete.append([substitute_functions(e, choice) for e in exprs] if choice else exprs)
+            choices.append(choice)
+        except (ArithmeticError, TypeError, ValueError):  # no real input with this choice
+            continue
+    out: list[Expr] = []
+    for e in exprs:
+        for node in preorder_traversal(e):
+            if isinstance(node, (Abs, sign)) and node.args[0] not in out:
+                u = node.args[0]
+                if u.is_extended_real is True:
+                    continue
+                if any(_not_real_somewhere(u, c, domain, deadline) for c, domain in zip(choices, concrete)):
+                    out.append(u)
+    return tuple(out)
+
+
+def _not_real_somewhere(u: Expr, choice: dict, domain, deadline: Deadline) -> bool:
+    try:
+        u = substitute_functions(u, choice) if choice else u
+    except (ArithmeticError, TypeError, ValueError):
+        return False
+    return not_real_somewhere(u, domain, deadline)
+
+
+def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:
+    """(expression, variable) of each entry of the reference, in its order (first
+    derivatives only: the central difference that stands in for SymPy is of order 1)."""
+    if problem.order != 1:
+        return None
+    if problem.kind == "derivative":
+        return [(exprs[0], problem.wrt[0])]
+    pairs = [[(e, w) for w in problem.wrt] for e in exprs]
+    if problem.layout == "denominator":
+        pairs = [list(col) for col in zip(*pairs)]
+    return [p for row in pairs for p in row]
 
 
 def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
@@ -169,9 +249,10 @@ def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
     return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
-def reference(problem: Problem) -> Math:
-    """SymPy's own derivative of the problem, in the problem's layout."""
-    evaluated = [evaluate(e) for e in problem.exprs]
+def reference(problem: Problem, exprs=None) -> Math:
+    """SymPy's own derivative of the problem (or of ``exprs`` in its place), in the
+    problem's layout."""
+    evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
     if problem.kind == "derivative":
         return evaluated[0].diff(problem.wrt[0], problem.order)
     if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout

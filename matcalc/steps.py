@@ -278,7 +278,8 @@ class Verify(Step):
     """The result compared with SymPy's own derivative.
 
     ``status`` is True (equal), False (a bug: they differ) or None (undecided).
-    ``method`` is "symbolic" or "numeric"; ``reference`` is SymPy's derivative.
+    ``method`` is "symbolic", "numeric" or "substitution" (unknown functions replaced by
+    concrete ones); ``reference`` is SymPy's derivative.
     """
 
     kind: ClassVar[str] = "verify"
@@ -291,3 +292,7 @@ class Verify(Step):
     """For a vector result: the sizes at which the components were compared."""
     hessian: bool = False
     """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
+    where: tuple[Expr, ...] = ()
+    """Expressions that were real at every point compared (the sign(u) rule for |u|)."""
+    functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
+    """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""

@@ -2,50 +2,84 @@
 
 ``verify(result, reference)`` returns a ``Verify`` step:
 
-1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``
-   (bounded: skipped on large expressions);
-2. numeric: otherwise both sides are evaluated at seeded random points
-   (each variable drawn from [-2, 2] with |x| ≥ 0.05, on a grid of 0.001, as 30-digit
-   floats; compared at 15 digits with relative tolerance ``TOLERANCE`` = 1e-9).  Up to
-   ``POINTS * 3`` points are tried, skipping those where either side is not a finite
-   number (a pole, ln of 0) or larger than 1e12.  ``POINTS`` agreeing (or at least 3)
+1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``, within a
+   budget: skipped on large expressions, ``expand`` only when ``expansion_terms`` bounds
+   its result by ``EXPAND_TERMS`` (``(1 + x + x² + x³)⁴⁰`` is not expanded, only its
+   common factors taken out), each rewrite bounded in time; the numeric check decides;
+2. numeric: otherwise both sides are evaluated at seeded pseudo-random points, at full
+   double precision (not on a grid), drawn log-uniformly from four scales (1e-6…1e-3,
+   1e-3…0.1, 0.1…3 and 3…100; every other point takes all variables from one scale
+   and sign in turn, the others mix them), plus up to ``MAX_SPECIAL``
+   points on both sides of each kink and domain boundary of the input (1e-6 and 1e-3
+   away, relatively).  Each side is evaluated at the point node by node in mpmath at 30
+   digits (a node mpmath lacks: SymPy's ``evalf``) and compared with relative tolerance
+   ``TOLERANCE`` = 1e-9; a disagreement is confirmed by SymPy's ``evalf`` at 60 digits,
+   and a point whose values move between the two (sin(e²⁰⁰)) is skipped as
+   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at least 3)
    gives True; any point disagreeing gives False; fewer than 3 gives None (undecided,
-   shown as "not verified").  Results with undefined functions (f(x)) are only ever
-   checked symbolically: they are True or None, never False.
+   shown as "not verified").  A point is skipped where a side is not a finite number
+   (a pole, ln of 0, a value above 1e12 such as exp(100)).  ``deadline`` is checked
+   between points.
 
-Points are floats, not rationals: with exact numbers SymPy's automatic evaluation (a
-Heaviside deciding the sign of a nested radical) can take unbounded time.  A
-``deadline`` is checked between points.
+The domain: given the input (``domain``), a point counts when the input *as typed* is
+real and finite there, even where an inner part is complex (|√x| at x < 0 is real);
+points outside that domain, or on a kink of the input (an argument of |·|, sign or the
+step at 0, two arguments of max or min equal, within 1e-9), are skipped.  ``where``
+narrows the set further to points where each of its expressions is real: the caller
+names that set in the output (the sign(u) rule for |u| holds only where u is real).
+Without ``domain`` (a component check), points where a kink's argument is not real are
+skipped too.  Where SymPy's derivative cannot be evaluated at a point of the domain, a
+central difference of the input (``truth``) at 30 digits stands in for it.
 
 Conventions: complex values are compared as SymPy computes them (principal branches:
-ln(-2) = ln 2 + iπ), so ln of a negative number is no error.  |·|, max, min, sign and the
-step 1[z > 0] are functions of a real argument: a point where one of their arguments is
-not real (|√x| at x < 0), or is at the kink (within 1e-9), is skipped like a pole.
-Kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside`` uses
-1/2 there.  Both are compared as ``Heaviside(z, 0)`` since they differ only on a
-set of measure zero, and random points never land on it.
+ln(-2) = ln 2 + iπ).  Kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside``
+uses 1/2 there.  Both are compared as ``Heaviside(z, 0)``, off the kink.
+
+Unknown functions (f(x)) have no values: ``matcalc.api`` substitutes concrete ones
+(``substitutions``) and compares with SymPy's derivative of the substituted input.
+Called directly, an expression with an unknown function is only checked symbolically:
+True or None, never False.
 """
 
 from __future__ import annotations
 
+import math
 import random
+import time
+from collections.abc import Sequence
 
+import mpmath
 from sympy import (
     Abs,
+    Add,
+    Derivative,
+    Dummy,
     Expr,
     Float,
     Heaviside,
+    Lambda,
     MatrixBase,
     Max,
     Min,
+    Mul,
+    Pow,
     Rational,
+    S,
+    Subs,
     Symbol,
+    acos,
+    acosh,
+    asin,
+    atanh,
     cancel,
     count_ops,
+    exp,
     expand,
     factor_terms,
+    log,
     nan,
     sign,
+    sin,
     zoo,
 )
 from sympy.core.function import AppliedUndef
@@ -64,9 +98,17 @@ from matcalc.steps import Math, Verify
 
 TOLERANCE = 1e-9
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
-POINTS = 6
+POINTS = 12
+"""Agreeing points that make a numeric check True (at least 3 are needed when fewer are found)."""
+TRIES = 40
+MAX_SPECIAL = 8
+SPECIAL_SECONDS = 0.5
+"""Time for finding the kinks and domain boundaries of the input (the points beside them)."""
+SCALES = ((1e-6, 1e-3), (1e-3, 0.1), (0.1, 3.0), (3.0, 100.0))
+LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
 _KINKS = (Abs, Heaviside, Max, Min, sign)
+_GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
 
 
 def _normalise(expr: Expr) -> Expr:
@@ -99,79 +141,364 @@ def _symbolically_zero(diff: Expr) -> bool:
     return False
 
 
+def _kink_args(node: Expr) -> list[Expr]:
+    """The expressions that are 0 at the kink of ``node`` (|u|, sign(u), 1[u > 0], max, min)."""
+    if isinstance(node, Heaviside):
+        return [node.args[0]]
+    if isinstance(node, (Max, Min)):
+        return [p - q for i, p in enumerate(node.args) for q in node.args[i + 1 :]]
+    return [node.args[0]]
+
+
+def _boundaries(exprs: Sequence[Expr]) -> list[Expr]:
+    """Expressions whose zeros are a kink or a domain boundary of one of ``exprs``."""
+    out: list[Expr] = []
+    for expr in exprs:
+        for node in expr.atoms(*_KINKS):
+            out += _kink_args(node)
+        for node in expr.atoms(log, Pow, asin, acos, acosh, atanh):
+            if isinstance(node, log):
+                out.append(node.args[0])
+            elif isinstance(node, Pow):
+                if not node.exp.is_integer and node.base.free_symbols:
+                    out.append(node.base)
+            elif isinstance(node, acosh):
+                out.append(node.args[0] - 1)
+            else:
+                out += [node.args[0] - 1, node.args[0] + 1]
+    seen: list[Expr] = []
+    for b in out:
+        if b.free_symbols and b not in seen:
+            seen.append(b)
+    return seen
+
+
+class _Sampler:
+    """The points of one check: the input's domain, its kinks, and the narrowing ``where``."""
+
+    def __init__(self, exprs, domain, where, seed: int, deadline: Deadline):
+        self.domain = [_normalise(e) for e in domain] if domain is not None else None
+        self.where = [_normalise(e) for e in where]
+        symbols = set().union(*(e.free_symbols for e in exprs))
+        for e in self.domain or ():
+            symbols |= e.free_symbols
+        self.symbols = sorted(symbols, key=str)
+        self.rng = random.Random(seed)
+        self.deadline = deadline
+        own = set().union(*(e.atoms(*_KINKS) for e in self.domain)) if self.domain is not None else set()
+        other = set().union(*(e.atoms(*_KINKS) for e in exprs)) - own
+        self.own_kinks = [a for k in own for a in _kink_args(k)]
+        self.other_kinks = [a for k in other for a in _kink_args(k)]
+
+    def draw(self, k: int = -1) -> dict[Symbol, Expr]:
+        """The k-th random point: every other one takes all variables from one scale, in
+        turn (very near 0, near 0, moderate, large); the others mix the scales."""
+        if k < 0 or k % 2:
+            return {s: self._number() for s in self.symbols}
+        turn = k // 2 % (2 * len(SCALES))  # each scale positive, then each negative
+        scale, sign = SCALES[turn % len(SCALES)], 1 if turn < len(SCALES) else -1
+        return {s: self._number(scale, sign) for s in self.symbols}
+
+    def _number(self, scale=None, sign=0) -> Float:
+        low, high = scale or self.rng.choice(SCALES)
+        value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
+        sign = sign or (1 if self.rng.random() < 0.5 else -1)
+        return Float(sign * value, 30)
+
+    def special(self) -> list[dict[Symbol, Expr]]:
+        """Points on both sides of the kinks and domain boundaries, near but not on them."""
+        boundaries = _boundaries(self.domain if self.domain is not None else [])
+        boundaries = sorted((b for b in boundaries if count_ops(b) <= 60), key=count_ops)
+        points: list[dict[Symbol, Expr]] = []
+        budget = time.monotonic() + SPECIAL_SECONDS
+        for b in boundaries[:4]:
+            if len(points) >= MAX_SPECIAL or time.monotonic() > budget:
+                break
+            base = self.draw()
+            s = sorted(b.free_symbols, key=str)[0]
+            if s not in base:
+                continue
+            for root in self._roots(b, s, base)[:2]:
+                for delta in (1e-6, -1e-6, 1e-3, -1e-3):
+                    point = dict(base)
+                    point[s] = Float(root + delta * max(1.0, abs(root)), 30)
+                    points.append(point)
+        return points[: MAX_SPECIAL * 2]
+
+    def _roots(self, b: Expr, s: Symbol, base) -> list[float]:
+        def at(t: float) -> float | None:
+            point = dict(base)
+            point[s] = Float(t, 30)
+            v = _value(b, point)
+            return None if v is None or abs(v.imag) > TOLERANCE * max(1.0, abs(v)) else v.real
+
+        roots: list[float] = []
+        values = [(t, at(t)) for t in _GRID]
+        for (t0, v0), (t1, v1) in zip(values, values[1:]):
+            self.deadline.check()
+            if v0 == 0:
+                roots.append(t0)
+                continue
+            if v0 is None or v1 is None or (v0 > 0) == (v1 > 0):
+                continue
+            lo, hi, vlo = t0, t1, v0
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                vm = at(mid)
+                if vm is None:
+                    break
+                if (vm > 0) == (vlo > 0):
+                    lo, vlo = mid, vm
+                else:
+                    hi = mid
+            roots.append((lo + hi) / 2)
+            if len(roots) >= 2:
+                break
+        return roots[:2]
+
+    def usable(self, point) -> bool:
+        """True when ``point`` is in the domain, off the kinks, and in the ``where`` set."""
+        if self.domain is not None:
+            for e in self.domain:
+                if not _real(_value(e, point)):
+                    return False
+        for e in self.where:
+            if not _real(_value(e, point)):
+                return False
+        for arg in self.own_kinks:
+            v = _value(arg, point)
+            if v is None or (_real(v) and abs(v.real) <= TOLERANCE):
+                return False
+        for arg in self.other_kinks:
+            v = _value(arg, point)
+            if v is None or (abs(v.real) <= TOLERANCE and _real(v)):
+                return False
+            if self.domain is None and not _real(v):  # a component check: no input to ask
+                return False
+        return True
+
+
+def _real(value: complex | None) -> bool:
+    return value is not None and abs(value.imag) <= TOLERANCE * max(1.0, abs(value))
+
+
 def _numeric(
-    result: Expr, reference: Expr, seed: int, deadline: Deadline = NEVER
+    result: Expr,
+    reference: Expr,
+    seed: int,
+    deadline: Deadline = NEVER,
+    *,
+    domain: Sequence[Expr] | None = None,
+    where: Sequence[Expr] = (),
+    truth: tuple[Expr, Symbol] | None = None,
 ) -> tuple[bool | None, int]:
-    """(status, points compared) from evaluation at random points."""
-    symbols = sorted(result.free_symbols | reference.free_symbols, key=str)
+    """(status, points compared) from evaluation at points of the domain."""
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
-    kinks = result.atoms(*_KINKS) | reference.atoms(*_KINKS)
-    rng = random.Random(seed)
+    if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
+        return None, 0
+    sampler = _Sampler((result, reference), domain, where, seed, deadline)
     agreed = 0
-    for _ in range(POINTS * 3):
+    special = sampler.special()
+    for k in range(len(special) + TRIES):
         deadline.check()
-        point = {s: _draw(rng) for s in symbols}
-        if not all(_regular(kink, point) for kink in kinks):
+        point = special[k] if k < len(special) else sampler.draw(k - len(special))
+        if not sampler.usable(point):
             continue
-        a, b = _value(result, point), _value(reference, point)
-        if a is None or b is None:
+        a = _value(result, point)
+        if a is None:
             continue
-        if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
+        b = _value(reference, point)
+        if b is None and truth is not None and domain is not None:
+            b = _difference(*truth, point)
+        if b is None:
+            continue
+        if _differ(a, b):
+            # confirm at twice the working precision: sin(e^200) at 30 digits is noise
+            a2, b2 = _value(result, point, precision=60), _value(reference, point, precision=60)
+            if b2 is None and truth is not None and domain is not None:
+                b2 = b
+            if a2 is None or b2 is None or _differ(a, a2) or _differ(b, b2):
+                continue  # ill-conditioned here: no evidence either way
             return False, agreed + 1
         agreed += 1
-        if agreed == POINTS:
+        if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
             return True, agreed
     return (True if agreed >= 3 else None), agreed
 
 
-def _regular(kink: Expr, point: dict[Symbol, Expr]) -> bool:
-    """True when the kink function's arguments are real at ``point`` and off the kink."""
-    values = [_value(arg, point) for arg in kink.args[:1 if isinstance(kink, Heaviside) else None]]
-    if any(v is None or abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in values):
-        return False
-    reals = [v.real for v in values]
-    if isinstance(kink, (Max, Min)):  # the kink is where two arguments meet
-        reals = [p - q for i, p in enumerate(reals) for q in reals[i + 1 :]]
-    return all(abs(v) > TOLERANCE for v in reals)
+def _value(expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30) -> complex | None:
+    """``expr`` at ``point``, or None where it is not a finite number no larger than 1e12.
+
+    Evaluated node by node in mpmath at ``precision`` digits (fast on large trees); a node
+    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``."""
+    number: complex | None
+    if precision <= 30:
+        try:
+            with mpmath.workdps(precision):
+                number = complex(_mp(expr, {s: mpmath.mpf(v) for s, v in point.items()}, {}))
+        except _Unknown:
+            number = _sympy_value(expr, point, digits, precision)
+        except (ArithmeticError, ValueError, TypeError, OverflowError):
+            return None
+    else:
+        number = _sympy_value(expr, point, digits, precision)
+    if number is None or number != number or abs(number) > LARGE:
+        return None
+    return number
 
 
-def _draw(rng: random.Random) -> Float:
-    value = 0.0
-    while abs(value) < 0.05:
-        value = rng.uniform(-2, 2)
-    return Float(Rational(round(value * 1000), 1000), 30)
-
-
-def _value(expr: Expr, point: dict[Symbol, Expr]) -> complex | None:
+def _sympy_value(expr: Expr, point, digits: int, precision: int) -> complex | None:
     try:
-        value = expr.xreplace(point).evalf(15)
+        at = {s: Float(v, precision) for s, v in point.items()}
+        value = expr.xreplace(at).evalf(digits)
     except Exception:
         return None
     if value.has(nan, zoo) or value.free_symbols or not value.is_number:
         return None
     try:
-        number = complex(value)
+        return complex(value)
     except TypeError:
         return None
-    if number != number or abs(number) > 1e12:
+
+
+class _Unknown(Exception):
+    """A node the mpmath evaluator does not know: SymPy evaluates the expression instead."""
+
+
+_MP_FUNCTIONS = {
+    name: getattr(mpmath, name)
+    for name in ["sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "acot", "asec",
+                 "acsc", "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh",
+                 "acoth", "asech", "acsch", "exp", "erf"]
+}
+_MP_FUNCTIONS["log"] = mpmath.log
+_GROWING = {"exp", "sinh", "cosh", "tanh", "coth", "sech", "csch"}
+_PERIODIC = {"sin", "cos", "tan", "cot", "sec", "csc"}
+_HUGE = 1e4
+"""Beyond e^(10⁴) a value is far above ``LARGE``; mpmath would still build it, slowly."""
+
+
+def _mp(expr: Expr, point: dict, memo: dict):
+    """``expr`` as an mpmath number at ``point`` (mpmath's working precision, 30 digits)."""
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol:
+        if expr not in point:
+            raise _Unknown
+        value = point[expr]
+    elif expr is S.ImaginaryUnit:
+        value = mpmath.mpc(0, 1)
+    elif expr.is_Number or expr.is_NumberSymbol:
+        if expr.is_Number and not expr.is_finite:
+            raise ArithmeticError
+        value = mpmath.mpf(expr.evalf(35))
+    else:
+        args = [_mp(a, point, memo) for a in expr.args]
+        value = _mp_node(expr, args)
+    if isinstance(value, mpmath.mpc) and value.imag == 0:
+        value = value.real
+    memo[expr] = value
+    return value
+
+
+def _mp_node(expr: Expr, args: list):
+    if isinstance(expr, Add):
+        return mpmath.fsum(args)
+    if isinstance(expr, Mul):
+        return mpmath.fprod(args)
+    if isinstance(expr, Pow):
+        base, exponent = args
+        if base == 0:
+            if mpmath.re(exponent) < 0:
+                raise ZeroDivisionError
+            return mpmath.power(base, exponent)
+        if abs(exponent) * (abs(mpmath.log(abs(base))) + 1) > _HUGE:  # e^(±10⁴) and beyond
+            raise OverflowError
+        return mpmath.power(base, exponent)
+    name = type(expr).__name__
+    if name in _MP_FUNCTIONS and len(args) == 1:
+        if name in _GROWING and abs(mpmath.re(args[0])) > _HUGE:
+            raise OverflowError  # far out of range
+        if name in _PERIODIC and abs(args[0]) > 1e12:
+            raise OverflowError  # no digit of sin(10¹³) is left at 30 digits
+        return _MP_FUNCTIONS[name](args[0])
+    if isinstance(expr, Abs):
+        return abs(args[0])
+    if isinstance(expr, sign):
+        return 0 if args[0] == 0 else args[0] / abs(args[0])
+    if isinstance(expr, (Max, Min, Heaviside)):
+        if any(isinstance(a, mpmath.mpc) for a in args):
+            raise ValueError("not real")
+        if isinstance(expr, Max):
+            return max(args)
+        if isinstance(expr, Min):
+            return min(args)
+        if args[0] == 0:
+            if len(args) < 2:
+                raise _Unknown
+            return args[1]
+        return mpmath.mpf(1) if args[0] > 0 else mpmath.mpf(0)
+    raise _Unknown
+
+
+def _differ(a: complex, b: complex) -> bool:
+    return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex | None:
+    """d expr / d wrt at ``point`` by a central difference, each side at 30 digits."""
+    x0 = point.get(wrt)
+    if x0 is None:
         return None
-    return number
+    h = Float(1e-12, 40) * max(1, abs(x0))
+    sides = []
+    for step in (h, -h):
+        moved = dict(point)
+        moved[wrt] = Float(x0, 40) + step
+        v = _value(_normalise(expr), moved, 30, 50)
+        if v is None:
+            return None
+        sides.append(v)
+    return (sides[0] - sides[1]) / (2 * float(h))
 
 
 def compare(
-    result: Expr, reference: Expr, seed: int = 0, deadline: Deadline = NEVER
+    result: Expr,
+    reference: Expr,
+    seed: int = 0,
+    deadline: Deadline = NEVER,
+    *,
+    domain: Sequence[Expr] | None = None,
+    where: Sequence[Expr] = (),
+    truth: tuple[Expr, Symbol] | None = None,
 ) -> tuple[bool | None, str, int]:
-    """(status, method, points) for one scalar entry."""
+    """(status, method, points) for one scalar entry.
+
+    ``domain``: the input expression(s), whose real domain is sampled; ``where``: more
+    expressions that must be real at a point; ``truth``: (input, variable) for a central
+    difference where ``reference`` cannot be evaluated.
+    """
     result, reference = _normalise(result), _normalise(reference)
     if _symbolically_zero(result - reference):
         return True, "symbolic", 0
-    status, points = _numeric(result, reference, seed, deadline)
+    status, points = _numeric(result, reference, seed, deadline, domain=domain, where=where, truth=truth)
     return status, "numeric", points
 
 
-def verify(result: Math, reference: Math, deadline: Deadline = NEVER) -> Verify:
-    """Compare ``result`` with SymPy's ``reference`` entry by entry."""
+def verify(
+    result: Math,
+    reference: Math,
+    deadline: Deadline = NEVER,
+    *,
+    domain: Sequence[Expr] | None = None,
+    where: Sequence[Expr] = (),
+    truths: Sequence[tuple[Expr, Symbol] | None] | None = None,
+) -> Verify:
+    """Compare ``result`` with SymPy's ``reference`` entry by entry.
+
+    ``domain``, ``where`` and ``truths`` (one per entry) are passed to ``compare``.
+    """
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
     if isinstance(result, MatrixBase):
@@ -182,36 +509,164 @@ def verify(result: Math, reference: Math, deadline: Deadline = NEVER) -> Verify:
         pairs = [(result, reference)]
     statuses, methods, points = [], set(), 0
     for k, (a, b) in enumerate(pairs):
-        status, method, n = compare(a, b, seed=k, deadline=deadline)
+        truth = truths[k] if truths is not None else None
+        status, method, n = compare(a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth)
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
         if status is False:
             break
-    if False in statuses:
-        overall: bool | None = False
-    elif None in statuses:
-        overall = None
-    else:
-        overall = True
+    overall = _overall(statuses)
     method = "numeric" if "numeric" in methods else "symbolic"
     return Verify(
         status=overall,
         method=method,
         reference=reference,
         points=points,
-        explanation=_explain(overall, method, points),
+        where=tuple(where),
+        explanation=_explain(overall, method, points, tuple(where)),
     )
 
 
-def _explain(status: bool | None, method: str, points: int) -> str:
+def _overall(statuses) -> bool | None:
+    if False in statuses:
+        return False
+    return None if None in statuses else True
+
+
+def _explain(status: bool | None, method: str, points: int, where=(), functions=()) -> str:
     if status is None:
         return "Not verified: SymPy could not decide whether the result equals its derivative."
     if status is False:
         return "NOT VERIFIED: the result differs from SymPy's derivative. This is a bug."
-    if method == "numeric":
-        return f"Verified: equal to SymPy's derivative at {points} random points."
-    return "Verified: equal to SymPy's derivative (symbolic check)."
+    if method == "substitution":
+        names = "; ".join(
+            f"({k}) " + ", ".join(f"{f} = {body}" for f, body in row) for k, row in enumerate(functions, 1)
+        )
+        text = (f"Verified by substitution: with {names}, equal to SymPy's derivative of the "
+                "substituted expression")
+        text += f" (numeric check at up to {points} points)." if points else " (symbolic check)."
+    elif method == "numeric":
+        text = f"Verified: equal to SymPy's derivative at {points} points."
+    else:
+        text = "Verified: equal to SymPy's derivative (symbolic check)."
+    if where:
+        text += " Checked where " + ", ".join(map(str, where)) + " is real."
+    return text
+
+
+# -- unknown functions: concrete stand-ins ------------------------------------------------------
+def _stand_ins(arity: int, offset: int) -> list[Lambda]:
+    """Three different concrete functions of ``arity`` arguments, that depend on every
+    argument and not symmetrically (so ∂₁ and ∂₂ cannot be swapped unseen)."""
+    t = [Dummy(f"t{i + 1}") for i in range(arity)]
+    mixed = Add(*(Rational(i + 1, 2) * a for i, a in enumerate(t))) if arity > 1 else t[0]
+    product = Mul(*t) if arity > 1 else 0
+    pool = [
+        sin(mixed) + product,
+        exp(mixed / 3) + product / 4,
+        Add(*(a ** (i + 2) for i, a in enumerate(t))) - mixed + Rational(1, 3) + product,
+        sin(mixed) * exp(-mixed / 5) + Rational(2, 3) * product,
+    ]
+    picked = [pool[(offset + i) % len(pool)] for i in range(3)]
+    return [Lambda(tuple(t), body) for body in picked]
+
+
+def substitutions(exprs: Sequence[Expr]) -> list[dict]:
+    """Three ways to replace every unknown function of ``exprs`` by a concrete one.
+
+    Each is a dict {function class: Lambda}; different unknown functions get different
+    concrete functions in the same substitution.
+    """
+    functions = sorted({(type(a), len(a.args)) for e in exprs for a in e.atoms(AppliedUndef)},
+                       key=lambda fa: (str(fa[0]), fa[1]))
+    out: list[dict] = [{}, {}, {}]
+    for offset, (cls, arity) in enumerate(functions):
+        for k, stand_in in enumerate(_stand_ins(arity, offset)):
+            out[k][cls, arity] = stand_in
+    return out
+
+
+def substitute_functions(expr: Math, substitution: dict) -> Math:
+    """``expr`` with each unknown function replaced as ``substitution`` says, evaluated.
+
+    A derivative by a function (SymPy's d/dg(x) f(g(x)), f′ at g(x)) is first written as
+    a derivative at a point, so that g can be replaced."""
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(lambda e: substitute_functions(e, substitution))
+    expr = expr.replace(
+        lambda e: isinstance(e, Derivative) and any(not isinstance(v, Symbol) for v in e.variables),
+        _at_point,
+    )
+    expr = expr.replace(
+        lambda e: isinstance(e, AppliedUndef) and (type(e), len(e.args)) in substitution,
+        lambda e: substitution[type(e), len(e.args)](*e.args),
+    )
+    return expr.doit()
+
+
+def _at_point(derivative: Derivative) -> Expr:
+    names = {v: Dummy("u") for v in derivative.variables if not isinstance(v, Symbol)}
+    inner = derivative.expr.xreplace(names)
+    variables = [(names.get(v, v), n) for v, n in derivative.variable_count]
+    bound = list(names.items())
+    return Subs(Derivative(inner, *variables), [u for _, u in bound], [v for v, _ in bound])
+
+
+def verify_by_substitution(
+    result: Math,
+    reference_of,
+    exprs: Sequence[Expr],
+    deadline: Deadline = NEVER,
+    truths_of=None,
+    where: Sequence[Expr] = (),
+) -> Verify:
+    """Verify a result with unknown functions: for three concrete choices of them, compare
+    the substituted result with SymPy's derivative of the substituted input.
+
+    ``reference_of(exprs)`` is SymPy's derivative of the (substituted) input, in the
+    problem's shape; ``truths_of(exprs)`` gives the per-entry (input, variable) pairs.
+    """
+    statuses, points, reference, used = [], 0, None, []
+    for substitution in substitutions(exprs):
+        deadline.check()
+        try:
+            concrete = [substitute_functions(e, substitution) for e in exprs]
+            reference = reference_of(concrete)
+            ours = substitute_functions(result, substitution)
+            truths = truths_of(concrete) if truths_of else None
+            narrowed = [substitute_functions(w, substitution) for w in where]
+        except (ArithmeticError, TypeError, ValueError):  # max(acos(e^(2/3)), x): no real input
+            continue
+        check = verify(ours, reference, deadline, domain=concrete, where=narrowed, truths=truths)
+        statuses.append(check.status)
+        used.append(substitution)
+        points = max(points, check.points)
+        if check.status is False:
+            break
+    status = _overall(statuses) if statuses else None
+    functions = _describe(used)
+    return Verify(
+        status=status,
+        method="substitution",
+        reference=reference,
+        points=points,
+        functions=functions,
+        where=tuple(where),
+        explanation=_explain(status, "substitution", points, tuple(where), functions),
+    )
+
+
+def _describe(subs: list[dict]) -> tuple[tuple[tuple[Expr, Expr], ...], ...]:
+    """For each substitution, (f(t₁, …), its stand-in) for every unknown function."""
+    out = []
+    for substitution in subs:
+        row = []
+        for (cls, arity), stand_in in substitution.items():
+            t = [Symbol(f"t{i + 1}") for i in range(arity)] if arity > 1 else [Symbol("t")]
+            row.append((cls(*t), stand_in(*t)))
+        out.append(tuple(row))
+    return tuple(out)
 
 
 def default_dims(shapes) -> dict[Symbol, int]:
@@ -336,3 +791,16 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         hessian=True,
         explanation=checks[-1].explanation.rstrip(".") + f", on {detail}.",
     )
+def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
+    """True when ``expr`` is not real at some sampled point where ``domain`` is real."""
+    expr = _normalise(expr)
+    sampler = _Sampler((expr,), domain, (), 0, deadline)
+    special = sampler.special()
+    for k in range(len(special) + TRIES):
+        deadline.check()
+        point = special[k] if k < len(special) else sampler.draw(k - len(special))
+        if sampler.usable(point):
+            value = _value(expr, point)
+            if value is not None and not _real(value):
+                return True
+    return False

@@ -23,6 +23,12 @@ a scalar b with ``+ - * /`` (element-wise and scalar expansion), element-wise fu
 min(0, ·) and powers, reduced to a scalar or left a vector, by x, w, A or b; and matrices
 over A (Aᵀ, s·A, sums, products: A transposed and repeated) inside trace, sum, norm and M @ v.
 
+Two more generators aim at the check itself: |u|, |u|², max(u, c), min(u, c) of a u that is
+complex on part of the line (√, ln, cube root, acos, … of a small tree), whose truth is a
+central difference of the input itself wherever the input is real (and the set the output
+names, "where √x is real"); and unknown functions f and g of one or two arguments nested in
+each other (g(f(x), x), f(x)**g(x)), made concrete on the test's side.
+
 The default run is ``CASES`` (2000 cases, derandomized: the same cases on every run);
 ``pytest -m slow`` runs ``SLOW_CASES`` (20 000).  Random text and bytes to the parser are
 in ``test_parse.py``.
@@ -48,9 +54,13 @@ from matcalc.errors import InternalError, LimitError, MatcalcError
 
 X, Y = sympy.symbols("x y", real=True)
 F = sympy.Function("f", real=True)
+G = sympy.Function("g", real=True)
 _T1, _T2 = sympy.symbols("t1 t2", real=True)
 F_CONCRETE = {1: Lambda(_T1, sympy.sin(_T1) + _T1**3 / 5), 2: Lambda((_T1, _T2), _T1**2 * _T2 + sympy.cos(_T2))}
 """The undefined f replaced by a known function to evaluate both sides."""
+G_CONCRETE = {1: Lambda(_T1, sympy.exp(_T1 / 4) - _T1), 2: Lambda((_T1, _T2), sympy.sin(_T1 - 2 * _T2) + _T1 * _T2**2)}
+"""And g (only in the trees of several unknown functions)."""
+CONCRETE = {"f": F_CONCRETE, "g": G_CONCRETE}
 
 MEMORY_CAP = 8 << 30
 """Address space for the fuzzing process: a case that would need more raises MemoryError
@@ -191,6 +201,8 @@ def to_sympy(tree) -> sympy.Expr:
         return Min(*args)
     if name == "f":
         return F(*args)
+    if name == "g":
+        return G(*args)
     if name == "log" and len(args) == 2:
         return sympy.log(args[0]) / sympy.log(args[1])
     return {**UNARY, **BINARY_FUNCTIONS}[name](*args)
@@ -203,15 +215,15 @@ UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
 
 def _concrete(expr: sympy.Expr) -> sympy.Expr:
     """Undefined f replaced by a known function, derivatives of it worked out."""
-    if not any(e.func == F for e in expr.atoms(AppliedUndef)):
+    if not any(e.func.__name__ in CONCRETE for e in expr.atoms(AppliedUndef)):
         return expr
     expr = expr.replace(
         lambda e: isinstance(e, sympy.Derivative) and not all(v.is_Symbol for v in e.variables),
         _as_subs,
     )
-    # e.func == F, not isinstance: SymPy may have made a new (equal) class f since F
-    expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func == F,
-                        lambda e: F_CONCRETE[len(e.args)](*e.args))
+    # by name, not isinstance: SymPy may have made a new (equal) class f since F
+    expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in CONCRETE,
+                        lambda e: CONCRETE[e.func.__name__][len(e.args)](*e.args))
     return expr.doit()
 
 
@@ -341,9 +353,10 @@ def compare_scalar(tree, text: str, d) -> None:
 FUZZ = dict(deadline=None, derandomize=True, database=None,
             suppress_health_check=list(HealthCheck))
 """Reproducible in CI: the same generated cases on every run, no example database."""
-CASES = {"scalar_one": 600, "scalar_two": 400, "vector": 1000}
-"""The default run: 2000 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
-SLOW_CASES = {"scalar": 14000, "vector": 6000}
+CASES = {"scalar_one": 600, "scalar_two": 400, "vector": 1000, "complex_part": 100,
+         "unknown_functions": 100}
+"""The default run: 2200 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
+SLOW_CASES = {"scalar": 12000, "vector": 6000, "complex_part": 1000, "unknown_functions": 1000}
 
 
 @settings(max_examples=CASES["scalar_one"], **FUZZ)
@@ -363,6 +376,168 @@ def test_scalar_two_variables(tree) -> None:
 @given(scalar_tree(variables=("x", "y")))
 def test_scalar_slow(tree) -> None:
     check_scalar(tree, timeout=10.0)
+
+
+# -- abs, max and min of expressions that are complex on part of the real line ----------------
+COMPLEX_ON_PART = ["sqrt", "ln", "cbrt", "acos", "asin", "acosh", "atanh"]
+
+
+def _has_unknown(tree) -> bool:
+    return tree[0] == "fn" and tree[1] in ("f", "g") or any(
+        isinstance(a, tuple) and _has_unknown(a) for a in tree[1:])
+
+
+@st.composite
+def complex_part_tree(draw, variables: tuple[str, ...] = ("x",)):
+    """|u|, |u|², |u|·x, max(u, c) or min(u, c) of a u such as √(…), ln(…), (…)^(1/3) or
+    acos(…) that is real on part of the line only (SymPy: principal branches elsewhere)."""
+    inner = draw(scalar_tree(depth=2, variables=variables).filter(lambda t: not _has_unknown(t)))
+    kind = draw(st.sampled_from(COMPLEX_ON_PART))
+    u = ("pow", "**", inner, ("num", "1/3")) if kind == "cbrt" else ("fn", kind, inner)
+    if draw(st.booleans()):
+        u = ("op", draw(st.sampled_from("+-*")), u, draw(_leaf(variables)))
+    outer = draw(st.sampled_from(["abs", "abs2", "absx", "max", "min"]))
+    if outer == "abs":
+        return ("fn", "abs", u)
+    if outer == "abs2":
+        return ("pow", "**", ("fn", "abs", u), ("num", "2"))
+    if outer == "absx":
+        return ("op", "*", ("fn", "abs", u), ("var", variables[0]))
+    return ("fn", outer, u, draw(_leaf(variables)))
+
+
+def _at(expr: sympy.Expr, x0, digits: int = 40, exact: bool = False):
+    """expr at x0 as a complex, or (``exact``) as SymPy's 40-digit number; None where it is
+    not a finite number below 1e10."""
+    try:
+        value = expr.xreplace({X: sympy.Float(x0, 60)}).evalf(digits)
+        number = complex(value)
+    except (ArithmeticError, TypeError, ValueError, AttributeError, MemoryError, RecursionError):
+        return None
+    if number != number or abs(number) > 1e10:
+        return None
+    return value if exact else number
+
+
+def central_difference(expr: sympy.Expr, x0) -> complex | None:
+    """d expr/dx at x0 from the input itself (60-digit points, 40-digit values), or None
+    where two step sizes disagree (a kink or a pole within reach)."""
+    estimates = []
+    for h in (1e-15, 1e-13):
+        step = sympy.Float(h, 60) * max(1, abs(x0))
+        up, down = _at(expr, x0 + step, exact=True), _at(expr, x0 - step, exact=True)
+        if up is None or down is None:
+            return None
+        estimates.append(complex(((up - down) / (2 * step)).evalf(20)))  # not in doubles
+    if abs(estimates[0] - estimates[1]) > 1e-8 * max(1.0, abs(estimates[0])):
+        return None
+    return estimates[0]
+
+
+def _real_at(expr: sympy.Expr, x0) -> bool:
+    v = _at(expr, x0, 20)
+    return v is not None and abs(v.imag) <= 1e-12 * max(1.0, abs(v))
+
+
+def check_against_the_input(text: str, expr: sympy.Expr, d, seed: int, points: int = 4) -> int:
+    """Where matcalc says "Verified", its result must be the derivative of the input at every
+    point where the input is real (and each expression of ``where`` too, the set the output
+    names), by a central difference of the input itself.  Returns the points compared."""
+    rng = random.Random(seed)
+    compared = 0
+    for _ in range(points * 8):
+        magnitude = 10 ** rng.uniform(-4, 1.5)
+        x0 = sympy.Float(magnitude if rng.random() < 0.5 else -magnitude, 60)
+        if not _real_at(expr, x0) or not all(_real_at(w, x0) for w in d.verification.where):
+            continue
+        truth = central_difference(expr, x0)
+        ours = _at(d.result, x0, 20)
+        if truth is None or ours is None:
+            continue
+        assert abs(ours - truth) <= 1e-6 * max(1.0, abs(truth)), (text, float(x0), ours, truth)
+        compared += 1
+        if compared == points:
+            break
+    return compared
+
+
+def check_complex_part(tree, timeout: float = FAST) -> None:
+    text = to_text(tree)
+    try:
+        d = matcalc.derive(text, "x", timeout=timeout)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r}") from error
+    except MatcalcError as error:
+        event(f"complex part: {type(error).__name__}")
+        return
+    assert d.verified is not False, text
+    event(f"complex part: verified {d.verified}, where {bool(d.verification.where)}")
+    if d.verified is not True:
+        return
+    with bounded("complex part"):
+        compared = check_against_the_input(text, to_sympy(tree), d, _seed(text))
+        event(f"complex part: compared at {min(compared, 1)}+ points")
+
+
+@settings(max_examples=CASES["complex_part"], **FUZZ)
+@given(complex_part_tree())
+def test_abs_max_min_of_values_complex_on_part_of_the_line(tree) -> None:
+    check_complex_part(tree)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["complex_part"], **FUZZ)
+@given(complex_part_tree())
+def test_complex_part_slow(tree) -> None:
+    check_complex_part(tree, timeout=10.0)
+
+
+# -- unknown functions of several arguments ----------------------------------------------------
+@st.composite
+def unknown_function_tree(draw, depth: int = 3):
+    """f and g of one or two arguments, nested, with x in several places: g(f(x), x),
+    f(x, g(x)), f(x)**g(x), g(f(x), f(x)) …"""
+    def argument(level: int):
+        if level > 0 and draw(st.booleans()):
+            return draw(unknown_function_tree(level))
+        return draw(scalar_tree(depth=2).filter(lambda t: not _has_unknown(t)))
+
+    kind = draw(st.sampled_from(["call", "call", "pow", "op"]))
+    if kind == "pow":
+        return ("pow", "**", ("fn", "f", argument(0)), ("fn", "g", argument(0)))
+    if kind == "op":
+        return ("op", draw(st.sampled_from("+-*/")), argument(depth - 1), argument(depth - 1))
+    name = draw(st.sampled_from(["f", "g"]))
+    arity = draw(st.integers(1, 2))
+    return ("fn", name, *(argument(depth - 1) for _ in range(arity)))
+
+
+def check_unknown_functions(tree, timeout: float = FAST) -> None:
+    text = to_text(tree)
+    try:
+        d = matcalc.derive(text, "x", timeout=timeout)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r}") from error
+    except MatcalcError as error:
+        event(f"unknown functions: {type(error).__name__}")
+        return
+    assert d.verified is not False, text
+    event(f"unknown functions: verified {d.verified} ({d.verification.method})")
+    with bounded("unknown functions"):
+        compare_scalar(tree, text, d)
+
+
+@settings(max_examples=CASES["unknown_functions"], **FUZZ)
+@given(unknown_function_tree())
+def test_unknown_functions_of_several_arguments(tree) -> None:
+    check_unknown_functions(tree)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["unknown_functions"], **FUZZ)
+@given(unknown_function_tree())
+def test_unknown_functions_slow(tree) -> None:
+    check_unknown_functions(tree, timeout=10.0)
 
 
 # -- vector trees -------------------------------------------------------------------------------

@@ -152,3 +152,13 @@ def test_hessian_refusals_name_what_is_unsupported():
         matcalc.derive("A @ x", "x", vectors="x", matrices="A", order=2)
     with pytest.raises(UnsupportedError, match="highest order is 2"):
         matcalc.derive("x @ x", "x", vectors="x", order=3)
+
+
+@pytest.mark.parametrize("text", ["f(x)", "f(x)*sin(x)", "f(g(x))"])
+def test_higher_derivatives_of_unknown_functions_are_refused(text):
+    # the first derivative holds f′(x) as SymPy's Derivative, which the engine would take
+    # for a constant at the next order (a zero, caught by the check): refuse instead
+    with pytest.raises(UnsupportedError, match="unknown functions"):
+        matcalc.derive(text, order=2)
+    with pytest.raises(UnsupportedError, match="unknown functions"):
+        matcalc.derive("f(x, y)", "x,y", order=2)

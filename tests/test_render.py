@@ -419,7 +419,7 @@ def test_json_fields(ln_d, sum_d):
 
 # -- verification, parts and layouts ------------------------------------------------------
 def test_verification_lines():
-    assert "(numeric check at 7 random points)" in scalar(
+    assert "(numeric check at 7 points)" in scalar(
         LN, "ln", method="numeric", points=7).to_text()  # fmt: skip
     undecided = scalar(LN, "ln", status=None)
     assert "Not verified: SymPy could not decide" in undecided.to_text()
@@ -454,7 +454,7 @@ def test_vector_chain_rule_renders_matrices():
     names = r"\frac{\partial \mathbf{f}}{\partial \mathbf{g}} \, \frac{d \mathbf{g}}{d x}"
     assert r"\frac{\partial \mathbf{f}}{\partial x} &= " + names in md
     assert md.count(r"\begin{bmatrix}") >= 5
-    assert "(numeric check at 5 random points)" in text
+    assert "(numeric check at 5 points)" in text
 
 
 # -- the visitor, sections, catalogue and printers ----------------------------------------

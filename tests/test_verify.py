@@ -12,13 +12,22 @@ import matcalc
 from matcalc import verify as V
 
 x = sympy.Symbol("x", real=True)
+
+
+def flat(text: str) -> str:
+    """The output with its line breaks undone (text is filled to the terminal's width)."""
+    return " ".join(text.split())
 f = sympy.Function("f", real=True)
 
 
-def test_tolerance_and_points_are_stated():
-    assert V.TOLERANCE == 1e-9 and V.POINTS == 6
-    doc = V.__doc__
-    assert "1e-9" in doc and "seeded" in doc and "not verified" in doc
+def test_points_are_spread_over_scales_at_full_precision():
+    """Not a 1/1000 grid in [-2, 2]: points near 0, moderate and large, both signs, and
+    not rounded (a grid made sin(1000πx) vanish at every point)."""
+    sampler = V._Sampler((x,), [x], (), 0, V.NEVER)
+    values = [float(sampler.draw(k)[x]) for k in range(40)]
+    assert min(map(abs, values)) < 1e-3 and max(map(abs, values)) > 10
+    assert any(v < 0 for v in values) and any(v > 0 for v in values)
+    assert all(abs(v * 1000 - round(v * 1000)) > 1e-9 for v in values if abs(v) > 1e-3)
 
 
 def test_symbolic_check_first():
@@ -31,7 +40,7 @@ def test_numbers_decide_what_algebra_cannot():
     check = V.verify(sin(x) ** 2 + cos(x) ** 2, Integer(1))
     assert check.status is True and check.method == "numeric"
     assert check.points == V.POINTS
-    assert "random points" in check.explanation
+    assert "points" in check.explanation
 
 
 def test_numeric_check_is_seeded():
@@ -54,13 +63,17 @@ def test_undefined_functions_are_never_checked_numerically():
 
 def test_too_few_finite_points_is_undecided():
     """Both sides exceed 1e12 at every point: no evidence either way."""
-    big = exp(exp(x + 30))
+    big = exp(exp(x**2 + 30))
     check = V.verify(big * (sin(x) ** 2 + cos(x) ** 2), big)
     assert check.status is None and check.points < 3
 
 
 def test_undecided_derivation_says_not_verified_in_every_format():
-    d = matcalc.derive("f(sin(x), x)", "x")
+    import dataclasses
+
+    d = matcalc.derive("sin(x)**2", "x")
+    undecided = V.Verify(status=None, method="numeric", reference=d.result, explanation="")
+    d = dataclasses.replace(d, steps=(*d.steps[:-1], undecided))
     assert d.verified is None
     assert "not verified" in d.to_text().lower()
     assert "not verified" in d.to_markdown().lower()
@@ -97,13 +110,24 @@ def test_step_functions_compare_with_the_same_convention():
 
 def test_a_point_on_the_kink_is_skipped():
     """At x = 1/2 the step differs (0 vs 1); such points are skipped, not called a bug."""
-    assert V._regular(Heaviside(x - sympy.Rational(1, 2), 0), {x: sympy.Float(0.5, 30)}) is False
-    assert V._regular(sympy.Max(x, 1 - x), {x: sympy.Float(0.5, 30)}) is False
-    assert V._regular(sympy.Abs(sqrt(x)), {x: sympy.Float(-1, 30)}) is False  # not real
-    assert V._regular(sympy.Abs(x), {x: sympy.Float(0.25, 30)}) is True
+    on = {x: sympy.Float(0.5, 30)}
+    assert not V._Sampler((x,), [Heaviside(x - sympy.Rational(1, 2), 0)], (), 0, V.NEVER).usable(on)
+    assert not V._Sampler((x,), [sympy.Max(x, 1 - x)], (), 0, V.NEVER).usable(on)
+    assert V._Sampler((x,), [sympy.Abs(x)], (), 0, V.NEVER).usable({x: sympy.Float(0.25, 30)})
 
 
-def test_abs_of_a_complex_value_is_not_called_a_bug():
-    """d|u|/du = sign(u) is a statement about real u; where u = √x is imaginary the
-    points are skipped."""
-    assert matcalc.derive("abs(sqrt(x))", "x").verified is True
+def test_a_point_where_an_inner_part_is_complex_is_in_the_domain():
+    """|√x| is real at x = -1: the point belongs to the input's domain."""
+    point = {x: sympy.Float(-1, 30)}
+    assert V._Sampler((x,), [sympy.Abs(sqrt(x))], (), 0, V.NEVER).usable(point)
+    assert not V._Sampler((x,), [sqrt(x)], (), 0, V.NEVER).usable(point)
+
+
+def test_abs_of_a_complex_value_is_verified_only_where_it_is_real_and_says_so():
+    """d|u|/du = sign(u) is a statement about real u; where u = √x is imaginary the result
+    sign(√x)/(2√x) is wrong (|√x| = √|x| falls there), so the output names the set."""
+    d = matcalc.derive("abs(sqrt(x))", "x")
+    assert d.verified is True
+    assert d.verification.where == (sqrt(x),)
+    text = flat(d.to_text())
+    assert "Verified where √(x) is real" in text and "holds where √(x) is real" in text

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sympy import ImmutableMatrix, Symbol
+from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.errors import UnsupportedError
@@ -38,6 +39,11 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
         raise UnsupportedError("a derivative of order 2 or more needs one expression")
     if problem.kind == "gradient" and order > 2:
         raise UnsupportedError("with several variables the highest order is 2 (the Hessian)")
+    if any(e.atoms(AppliedUndef) for e in problem.exprs):
+        raise UnsupportedError(
+            "derivatives of order 2 or more of unknown functions (f(x)) are not supported; "
+            "give the function, or take the first derivative"
+        )
     output = problem.output
     first = replace(problem, order=1)
     steps, result = build(first, deadline)

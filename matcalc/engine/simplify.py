@@ -242,12 +242,16 @@ def _needs_subs(derivative: Derivative, mapping: dict) -> bool:
 
     Derivative(f(u), u) with u = g(x) may become Derivative(f(g(x)), g(x)), f′ at g(x);
     but u = -x cannot be a variable of differentiation, and in ∂f(u, x)/∂x with u = -x
-    the x inside u would be differentiated too.  Those are written Subs(∂f(u, x)/∂x, u, -x).
+    the x inside u would be differentiated too.  Those are written Subs(∂f(u, x)/∂x, u, -x),
+    and so is a function of several arguments differentiated by one that becomes f(x)
+    (SymPy's d/df(x) g(f(x), x) is no notation for a reader).
     """
     variables = derivative.variables
     new = [mapping.get(v, v) for v in variables]
     if any(not getattr(n, "_diff_wrt", False) for n in new) or len(set(new)) < len(set(variables)):
         return True
+    if any(not isinstance(n, Symbol) for n in new) and len(derivative.expr.args) > 1:
+        return True  # ∂g(u, x)/∂u at u = f(x), not SymPy's d/df(x) g(f(x), x)
     others = [mapping[s] for s in derivative.expr.free_symbols
               if isinstance(s, Symbol) and s in mapping and s not in variables]
     return any(value.has(n) for value in others for n in new)

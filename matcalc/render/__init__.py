@@ -272,6 +272,11 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
+        elif step.topic == "real" and step.math is not None:
+            u = Symbol("u")
+            kw = {"abs": self._inline(self._m(Abs(u))), "sign": self._inline(self._m(sign(u))),
+                  "u": self._inline(self._m(u)), "arg": self._inline(self._m_inline(step.math))}
+            return [self._msg("note", text=self._msg("note.real", **kw))]
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
@@ -464,7 +469,19 @@ class Renderer(StepVisitor):
             reference = self._inline(self._m_inline(step.reference))
             reference = self._msg("verify.reference", expr=reference)
             return [self._loud(text), reference]
-        items = [self._msg(f"verify.{step.method}", points=step.points)]
+        kw: dict[str, object] = {"points": step.points}
+        key = f"verify.{step.method}"
+        if step.functions:
+            kw["functions"] = "; ".join(
+                f"({k}) " + ", ".join(self._inline(self._eq(self._m(f), self._m_inline(v))) for f, v in row)
+                for k, row in enumerate(step.functions, 1)
+            )
+            if step.points:
+                key += ".numeric"
+        if step.where:
+            key += ".where"
+            kw["where"] = ", ".join(self._inline(self._m_inline(w)) for w in step.where)
+        items = [self._msg(key, **kw)]
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
             key = "verify.hessian" if step.hessian else "verify.explicit"

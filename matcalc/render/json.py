@@ -34,6 +34,9 @@ RULES = {
     "total_derivative": "total-derivative chain rule",
 }
 
+_ONLY_WHEN_SET = ("where", "functions")
+"""Fields of a verification written only when they say something (a domain, stand-ins)."""
+
 
 class JsonRenderer(StepVisitor):
     """``to_dict(d)`` for Python, ``render(d)`` for a JSON string."""
@@ -121,8 +124,9 @@ class JsonRenderer(StepVisitor):
             "latex": self._equation(step),
         }
         for f in fields(step):
-            if f.name != "explanation":
-                out[f.name] = self._value(getattr(step, f.name))
+            if f.name == "explanation" or (f.name in _ONLY_WHEN_SET and not getattr(step, f.name)):
+                continue
+            out[f.name] = self._value(getattr(step, f.name))
         return out
 
     def _render_Part(self, step: Part) -> dict[str, Any]:
@@ -170,6 +174,15 @@ class JsonRenderer(StepVisitor):
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
             kw["points"] = step.points
+            if step.status and step.where:
+                key += ".where"
+                kw["where"] = ", ".join(map(self._str, step.where))
+            if step.status and step.functions:
+                key += ".numeric" if step.points else ""
+                kw["functions"] = "; ".join(
+                    f"({k}) " + ", ".join(f"{self._str(f)} = {self._str(v)}" for f, v in row)
+                    for k, row in enumerate(step.functions, 1)
+                )
         elif isinstance(step, LocalDerivative):
             kw["rule"] = step.rule
             if step.held_constant:

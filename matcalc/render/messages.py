@@ -101,7 +101,24 @@ EN: dict[str, str] = {
     "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative "
-    "(numeric check at {points} random points).",
+    "(numeric check at {points} points).",
+    "verify.numeric.where": "Verified where {where} is real: equal to SymPy's derivative "
+    "there (numeric check at {points} points).",
+    "verify.symbolic.where": "Verified: equal to SymPy's derivative (symbolic check).",
+    "verify.substitution": "Verified by substitution: with {functions} for the unknown "
+    "functions, equal to SymPy's derivative of the substituted expression (symbolic check).",
+    "verify.substitution.numeric": "Verified by substitution: with {functions} for the unknown "
+    "functions, equal to SymPy's derivative of the substituted expression (numeric check at "
+    "up to {points} points).",
+    "verify.substitution.where": "Verified by substitution where {where} is real: with "
+    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
+    "expression there (symbolic check).",
+    "verify.substitution.numeric.where": "Verified by substitution where {where} is real: with "
+    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
+    "expression there (numeric check at up to {points} points).",
+    "note.real": "the rule d{abs}/d{u} = {sign} (and d {sign}/d{u} = 0) holds only where {u} is "
+    "real, and {arg} is not real at every point where the expression is defined. The result "
+    "holds where {arg} is real, and it is checked there.",
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
@@ -255,7 +272,19 @@ ZH: dict[str, str] = {
     "shape.transposed": "形状：{shape}，按 {var} 的转置排列：第 (j, i) 项是对 {var} 的第 (i, j) 项的导数"
     "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
-    "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个随机点上数值验证）。",
+    "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
+    "verify.numeric.where": "已在 {where} 为实数处验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
+    "verify.symbolic.where": "已验证：与 SymPy 求得的导数相等（符号验证）。",
+    "verify.substitution": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式求得的"
+    "导数相等（符号验证）。",
+    "verify.substitution.numeric": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式"
+    "求得的导数相等（最多在 {points} 个点上数值验证）。",
+    "verify.substitution.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 {functions}，"
+    "结果与 SymPy 对代入后表达式求得的导数相等（符号验证）。",
+    "verify.substitution.numeric.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 "
+    "{functions}，结果与 SymPy 对代入后表达式求得的导数相等（最多在 {points} 个点上数值验证）。",
+    "note.real": "法则 d{abs}/d{u} = {sign}（以及 d {sign}/d{u} = 0）只在 {u} 为实数处成立，而 {arg} 并非在"
+    "表达式有定义的每一点都是实数。所得结果在 {arg} 为实数处成立，验证也只在这些点上进行。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
