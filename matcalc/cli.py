@@ -24,6 +24,7 @@ from matcalc.errors import InternalError, MatcalcError, pointer, visible
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
+DERIVE_FORMATS = (*FORMATS, "numpy", "torch")  # derive's result as a NumPy or PyTorch function
 LANGS = tuple(CATALOGUES)
 DOC_FORMATS = ("markdown", "latex", "pdf")
 
@@ -61,6 +62,12 @@ Examples:
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
   matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
   echo "x**2*sin(x)" | matcalc derive -
+  matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
+
+\b
+--format numpy (or torch) prints a Python function computing the result:
+vectors are 1-D arrays, matrices 2-D, and it returns the Jacobian in the
+chosen layout (the shape --dim shows), 0 at the kink of max(0, .).
 
 \b
 Exit status: 0 verified result; 1 mathematical failure, or a result that is
@@ -307,8 +314,8 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
     "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-    help="Output format.",
+    "--format", "-f", "fmt", type=click.Choice(DERIVE_FORMATS), default="text", show_default=True,
+    help="Output format; numpy and torch print the result as a Python function.",
 )
 @click.option(
     "--vector", "vectors", multiple=True, metavar="NAMES",
@@ -683,6 +690,10 @@ def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: s
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":
         return derivation.to_latex(standalone=standalone, lang=lang)
+    if fmt == "numpy":
+        return derivation.to_numpy().rstrip("\n")
+    if fmt == "torch":
+        return derivation.to_torch().rstrip("\n")
     return derivation.to_json(indent=2, lang=lang)
 
 

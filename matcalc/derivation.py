@@ -112,6 +112,20 @@ class Derivation:
 
         return JsonRenderer(lang=lang, memo=self._printed).render(self, indent=indent)
 
+    def to_numpy(self) -> str:
+        """The result as a self-contained NumPy function (Python source), named after the
+        problem, with the problem's variables as parameters; see ``matcalc.render.code``.
+        Raises ``UnsupportedError`` for a result with an unknown function."""
+        from matcalc.render.code import numpy_function
+
+        return numpy_function(self)
+
+    def to_torch(self) -> str:
+        """The result as a self-contained PyTorch function (Python source); as ``to_numpy``."""
+        from matcalc.render.code import torch_function
+
+        return torch_function(self)
+
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 

@@ -19,6 +19,7 @@ from sympy import Basic, MatrixBase, Symbol
 
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
+from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import message
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
@@ -45,7 +46,11 @@ class JsonRenderer(StepVisitor):
         memos = {} if memo is None else memo
         self._latex = _MathOnly(lang=lang, memo=memos)  # KaTeX/MathJax LaTeX, as Jupyter shows it
         self._kind = "derivative"
-        self._str = SympyStrPrinter(None, memos.setdefault("str", {})).doprint
+        self._sympy_str = SympyStrPrinter(None, memos.setdefault("str", {})).doprint
+        # vector problems: matcalc's operations named as in the input language (matmul,
+        # transpose, dot, …), never by their class names
+        self._plain_str = PlainStrPrinter(None, memos.setdefault("str_plain", {})).doprint
+        self._str = self._sympy_str
 
     def render(self, d: Any, *, indent: int | None = None) -> str:
         """Compact by default (json's fast C encoder); ``indent=2`` for people."""
@@ -55,18 +60,44 @@ class JsonRenderer(StepVisitor):
         p = d.problem
         self._latex.configure(d)
         self._kind = p.kind
+        self._str = self._plain_str if p.declarations else self._sympy_str
         self._latex._kind = "jacobian" if p.kind == "jacobian" else "gradient"
         return {
             "input": p.text[0] if len(p.text) == 1 else list(p.text),
             "wrt": [str(s) for s in p.wrt],
             "kind": p.kind,
             "layout": p.layout,
-            "result": self._value(d.result),
+            "result": self._result(d),
             "result_latex": self._latex._m(d.result),
+            **self._numpy(d),
             "verified": d.verified,
             "steps": self._steps(d.steps),
             **self._explicit(d),
         }
+
+    def _result(self, d: Any) -> Any:
+        """SymPy ``str()``; with vectors or matrices, of SymPy's own matrix expressions
+        (``matcalc.render.matrix_expr``), which ``parse_expr`` reads back given the declared
+        names as ``MatrixSymbol``s."""
+        if not d.problem.declarations:
+            return self._value(d.result)
+        from matcalc.render.matrix_expr import result_str
+
+        return result_str(d)
+
+    def _numpy(self, d: Any) -> dict[str, Any]:
+        """For a vector or matrix result: ``result_numpy``, the result as one NumPy expression
+        (vectors as (n, 1) columns; see ``matcalc.render.code.numpy_expression``), or None
+        when it cannot be written (an unknown function)."""
+        if not d.problem.declarations and not isinstance(d.result, MatrixBase):
+            return {}
+        from matcalc.errors import UnsupportedError
+        from matcalc.render.code import numpy_expression
+
+        try:
+            return {"result_numpy": numpy_expression(d)}
+        except UnsupportedError:
+            return {"result_numpy": None}
 
     def _explicit(self, d: Any) -> dict[str, Any]:
         """With ``--dim``: the result in components, as a list of rows of SymPy strings."""
@@ -111,8 +142,11 @@ class JsonRenderer(StepVisitor):
     def _value(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if isinstance(value, MatrixBase):
-            return str(value)  # Matrix([[...], [...]]) on one line, as parse_expr reads it
+        if isinstance(value, MatrixBase):  # Matrix([[...], [...]]) on one line, as parse_expr reads it
+            if self._str is self._sympy_str:
+                return str(value)
+            rows = (", ".join(self._str(e) for e in value.row(i)) for i in range(value.rows))
+            return "Matrix([{}])".format(", ".join(f"[{row}]" for row in rows))
         if isinstance(value, Basic):
             return self._str(value)
         if isinstance(value, Step):

@@ -1,0 +1,786 @@
+"""Results as code: a self-contained NumPy (or PyTorch) function computing the derivative.
+
+``numpy_function(d)`` and ``torch_function(d)`` return the source of a module: one
+import and one function, named after the problem (``dy_dx``, ``grad_y_w_b``,
+``jacobian_y_x``), whose parameters are the problem's variables (the variables of
+differentiation first, then the other names of the expression).  ``numpy_expression``
+is the result alone as one NumPy expression (JSON's ``result_numpy``).
+
+Conventions of the generated code (they are also in each function's docstring):
+
+- A vector parameter is a 1-D array of its length, a matrix a 2-D array, a scalar of a
+  vector problem a number (shape ``()``); each is checked (``ValueError``).  Inside the
+  function a vector is a column, shape (n, 1), as the paper writes it.
+- A problem with vectors or matrices returns the Jacobian in the problem's layout with
+  exactly the shape ``Derivation.explicit()`` has: (1, n) for the gradient of a scalar by
+  an n-vector in numerator layout, (n, 1) in denominator layout; a vector by a matrix is
+  m × (r·c), the matrix's rows stacked (NumPy's ``reshape`` order).  A scalar by a scalar
+  is a 0-d array.
+- A scalar problem is vectorised: arrays broadcast together, and the result has the
+  broadcast shape; a gradient or Jacobian of scalars adds two trailing axes (rows, cols).
+- max(0, ·) and the gate 1[z > 0] are 0 at the kink, as in the paper; σ is computed
+  without overflow.
+
+The translation is a dispatch table keyed by the SymPy class name of each node
+(``_HANDLERS``): one entry per operation.  A node whose class has no entry raises
+``UnsupportedError`` naming it, so an operation added to ``matcalc.linalg`` later fails
+loudly until it is given an entry here, never silently.  Names are never spliced into
+code unchecked: every name is a validated Python identifier, and numbers are printed
+from SymPy numbers, not from the user's text.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy
+from sympy import Expr, Integer, MatrixBase, Symbol
+
+from matcalc.errors import UnsupportedError
+from matcalc.linalg import SCALAR, Declaration, MatrixName, shape_of
+from matcalc.symbols import VectorName
+
+ATOM, POW, UNARY, MUL, ADD = 100, 60, 50, 40, 30
+"""Python precedence of what an emitted piece of code is: parentheses are added below it."""
+
+Code = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """What differs between NumPy and PyTorch: the module, and the spelling of a few calls."""
+
+    name: str  # "NumPy" or "PyTorch", for messages and docstrings
+    module: str  # "numpy" or "torch"
+    alias: str  # np or torch
+    functions: dict[str, str]  # SymPy function class name -> call, {m} the alias
+    float_: str  # the float dtype, in code
+    ones: str  # {m}, {n}
+    eye: str
+    asarray: str  # {m}, {a}
+    broadcast: str  # {m}, {a}, {shape}: a, broadcast to shape, as a new float array
+    zeros: str
+    full: str
+    cell: str  # {m}, {a}: a scalar as a 1×1 block
+
+
+_ELEMENTWISE = {
+    "sin": "{m}.sin({0})", "cos": "{m}.cos({0})", "tan": "{m}.tan({0})",
+    "cot": "1 / {m}.tan({0})", "sec": "1 / {m}.cos({0})", "csc": "1 / {m}.sin({0})",
+    "sinh": "{m}.sinh({0})", "cosh": "{m}.cosh({0})", "tanh": "{m}.tanh({0})",
+    "coth": "1 / {m}.tanh({0})", "sech": "1 / {m}.cosh({0})", "csch": "1 / {m}.sinh({0})",
+    "exp": "{m}.exp({0})", "log": "{m}.log({0})", "Abs": "{m}.abs({0})", "sign": "{m}.sign({0})",
+    "log10": "{m}.log10({0})", "log2": "{m}.log2({0})",
+}
+
+NUMPY = Backend(
+    name="NumPy",
+    module="numpy",
+    alias="np",
+    functions={
+        **_ELEMENTWISE,
+        "asin": "{m}.arcsin({0})", "acos": "{m}.arccos({0})", "atan": "{m}.arctan({0})",
+        "acot": "{m}.arctan(1 / {0})", "asec": "{m}.arccos(1 / {0})", "acsc": "{m}.arcsin(1 / {0})",
+        "asinh": "{m}.arcsinh({0})", "acosh": "{m}.arccosh({0})", "atanh": "{m}.arctanh({0})",
+        "acoth": "{m}.arctanh(1 / {0})", "asech": "{m}.arccosh(1 / {0})",
+        "acsch": "{m}.arcsinh(1 / {0})",
+        # σ(z) = 1/(1 + e^(-z)) = e^(-ln(1 + e^(-z))): no overflow for large |z|
+        "sigmoid": "{m}.exp(-{m}.logaddexp(0, -{0}))",
+        "Heaviside": "{m}.heaviside({0}, {1})",
+        "cbrt": "{m}.cbrt({0})",
+        "atan2": "{m}.arctan2({0}, {1})",
+        # erf, erfc: NumPy has none (scipy.special has): refused, with that hint
+    },
+    float_="float",
+    ones="{m}.ones(({n}, 1))",
+    eye="{m}.eye({n})",
+    asarray="{m}.asarray({a}, dtype=float)",
+    broadcast="{m}.broadcast_to({a}, {shape}).astype(float)",
+    zeros="{m}.zeros({shape})",
+    full="{m}.full({shape}, {a})",
+    cell="{m}.full((1, 1), {a}, dtype=float)",
+)
+
+TORCH = Backend(
+    name="PyTorch",
+    module="torch",
+    alias="torch",
+    functions={
+        **_ELEMENTWISE,
+        "asin": "{m}.asin({0})", "acos": "{m}.acos({0})", "atan": "{m}.atan({0})",
+        "acot": "{m}.atan(1 / {0})", "asec": "{m}.acos(1 / {0})", "acsc": "{m}.asin(1 / {0})",
+        "asinh": "{m}.asinh({0})", "acosh": "{m}.acosh({0})", "atanh": "{m}.atanh({0})",
+        "acoth": "{m}.atanh(1 / {0})", "asech": "{m}.acosh(1 / {0})",
+        "acsch": "{m}.asinh(1 / {0})",
+        "sigmoid": "{m}.sigmoid({0})",
+        "erf": "{m}.special.erf({0})",
+        "erfc": "{m}.special.erfc({0})",
+        "Heaviside": "{m}.heaviside({0}, {m}.tensor({1}, dtype={m}.float64))",
+        "cbrt": "{m}.sign({0}) * {m}.abs({0}) ** (1 / 3)",  # the real cube root
+        "atan2": "{m}.atan2({0}, {1})",
+    },
+    float_="torch.float64",
+    ones="{m}.ones(({n}, 1), dtype={m}.float64)",
+    eye="{m}.eye({n}, dtype={m}.float64)",
+    asarray="{m}.as_tensor({a}, dtype={m}.float64)",
+    broadcast="{m}.broadcast_to({m}.as_tensor({a}, dtype={m}.float64), {shape}).clone()",
+    zeros="{m}.zeros({shape}, dtype={m}.float64)",
+    full="{m}.full({shape}, {a}, dtype={m}.float64)",
+    cell="{m}.as_tensor({a}, dtype={m}.float64).reshape(1, 1)",
+)
+
+_BUILTINS = set(dir(builtins))
+
+
+def _identifier(name: str, what: str) -> str:
+    """``name`` itself when it is a safe Python identifier, else UnsupportedError."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name in _BUILTINS or not name.isascii():
+        raise UnsupportedError(f"cannot write the result as code: {what} {name!r} is not a "
+                               "usable Python name")
+    return name
+
+
+class _Emitter:
+    """Expression -> (code, precedence), one handler per SymPy class name."""
+
+    def __init__(self, backend: Backend, shapes: dict, names: dict[Symbol, str], alias: str):
+        self.b = backend
+        self.shapes = shapes
+        self.names = names
+        self.m = alias
+
+    # -- helpers --------------------------------------------------------------------------
+    def code(self, expr) -> Code:
+        if isinstance(expr, MatrixBase):
+            raise UnsupportedError("cannot write a matrix inside an expression as code")
+        if expr.is_Number or isinstance(expr, sympy.NumberSymbol):
+            return self._number(expr)
+        if expr is sympy.I:
+            raise UnsupportedError(f"cannot write the result as {self.b.name} code: it is not "
+                                   "real (it involves sqrt(-1))")
+        name = type(expr).__name__
+        handler = _HANDLERS.get(name)
+        if handler is None:
+            if expr in self.names:  # a variable or a size, whatever its Symbol subclass
+                return self.names[expr], ATOM
+            raise UnsupportedError(_unsupported(expr, self.b))
+        return handler(self, expr)
+
+    def wrap(self, expr, above: int) -> str:
+        """Code of ``expr``, in parentheses unless it binds more tightly than ``above``."""
+        text, prec = self.code(expr)
+        return text if prec > above else f"({text})"
+
+    def shape(self, expr):
+        return shape_with_vec(expr, self.shapes) if self.shapes else SCALAR
+
+    def call(self, template: str, *args) -> Code:
+        product = template.startswith("1 / ") or " * " in template
+        return template.format(*args, m=self.m), (MUL if product else ATOM)
+
+    # -- numbers and names ------------------------------------------------------------------
+    def _number(self, expr) -> Code:
+        if expr is sympy.pi:
+            return f"{self.m}.pi", ATOM
+        if expr is sympy.E:
+            return f"{self.m}.e", ATOM
+        if isinstance(expr, sympy.Integer):
+            value = int(expr)
+            return str(value), (ATOM if value >= 0 else UNARY)
+        if isinstance(expr, sympy.Rational):
+            p, q = int(expr.p), int(expr.q)
+            return (f"-{-p}/{q}", UNARY) if p < 0 else (f"{p}/{q}", MUL)
+        if isinstance(expr, sympy.Float) or expr.is_real:
+            value = float(expr)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise UnsupportedError("cannot write the result as code: it is undefined here")
+            return repr(value), (ATOM if value >= 0 else UNARY)
+        raise UnsupportedError("cannot write the result as code: it has a number that is not real")
+
+    def constant(self, expr) -> Code | None:
+        """A constant subexpression that is not a plain number (sin(1), sqrt(2)): a float."""
+        if expr.is_number and not expr.is_Number and not isinstance(expr, sympy.NumberSymbol):
+            value = sympy.N(expr, 17)
+            if not value.is_Float:
+                raise UnsupportedError("cannot write the result as code: a constant in it is "
+                                       "not a real number")
+            return self._number(value)
+        return None
+
+    def _symbol(self, expr) -> Code:
+        if expr not in self.names:
+            raise UnsupportedError(f"cannot write the result as code: {expr} is not a variable "
+                                   "of the problem")
+        return self.names[expr], ATOM
+
+    # -- arithmetic -------------------------------------------------------------------------
+    def _add(self, expr) -> Code:
+        const = self.constant(expr)
+        if const:
+            return const
+        out = ""
+        for i, term in enumerate(expr.as_ordered_terms()):
+            if i == 0:
+                out = self.wrap(term, ADD - 1)
+            elif term.could_extract_minus_sign():
+                out += f" - {self.wrap(-term, ADD)}"
+            else:
+                out += f" + {self.wrap(term, ADD - 1)}"
+        return out, ADD
+
+    def _mul(self, expr) -> Code:
+        const = self.constant(expr)
+        if const:
+            return const
+        coeff, factors = expr.as_coeff_mul()
+        if coeff.is_negative:
+            # -a * b is (-a) * b: the same number exactly, a sign flip
+            text, prec = self._product(-coeff, factors)
+            return (f"-{text}", MUL) if prec >= MUL else (f"-({text})", UNARY)
+        return self._product(coeff, factors)
+
+    def _product(self, coeff, factors) -> Code:
+        numerator, denominator = [], []
+        if coeff != 1:
+            if isinstance(coeff, sympy.Rational) and coeff.q != 1:
+                if coeff.p != 1:
+                    numerator.append(str(int(coeff.p)))
+                denominator.append(str(int(coeff.q)))
+            else:
+                numerator.append(self.wrap(coeff, MUL - 1))
+        for f in factors:
+            if isinstance(f, sympy.Pow) and f.exp.is_Number and f.exp.is_negative:
+                denominator.append(self.wrap(f.base ** -f.exp, MUL))
+            else:
+                # after a *, a product in parentheses: x * (A @ v) is not (x * A) @ v
+                numerator.append(self.wrap(f, MUL - 1 if not numerator else MUL))
+        text = " * ".join(numerator) if numerator else "1"
+        for d in denominator:
+            text += f" / {d}"
+        return text, MUL
+
+    def _pow(self, expr) -> Code:
+        const = self.constant(expr)
+        if const:
+            return const
+        base, exp = expr.args
+        if exp == sympy.S.Half:
+            return self._call_name("sqrt", base)
+        if exp == -sympy.S.Half:
+            return f"1 / {self._call_name('sqrt', base)[0]}", MUL
+        if exp.is_Number and exp.is_negative:
+            return f"1 / {self.wrap(base ** -exp, MUL)}", MUL
+        if base is sympy.E:
+            return self._call_name("exp", exp)
+        return f"{self.wrap(base, POW)}**{self.wrap(exp, POW)}", POW
+
+    def _call_name(self, name: str, arg) -> Code:
+        return f"{self.m}.{name}({self.arg(arg)})", ATOM
+
+    def arg(self, expr, operand: bool = False) -> str:
+        """An argument of a call (in parentheses when it is an ``operand`` of the template's
+        own - or /); a size alone (n) becomes a float array for PyTorch."""
+        text, prec = self.code(expr)
+        if self.b is TORCH and not (expr.free_symbols - self._sizes()):
+            return f"{self.m}.as_tensor({text}, dtype={self.m}.float64)"
+        return f"({text})" if operand and prec < ATOM else text
+
+    def _sizes(self) -> set:
+        return {s for s in self.names if not isinstance(s, (VectorName, MatrixName))
+                and s.is_integer and s.is_positive}
+
+    # -- element-wise functions --------------------------------------------------------------
+    def _function(self, expr) -> Code:
+        const = self.constant(expr)
+        if const:
+            return const
+        name = type(expr).__name__
+        template = self.b.functions.get(name)
+        if template is None and name in ("erf", "erfc"):
+            raise UnsupportedError(f"cannot write the result as {self.b.name} code: {name} has no "
+                                   "NumPy function (scipy.special has one); try --format torch")
+        if template is None:
+            raise UnsupportedError(_unsupported(expr, self.b))
+        if name == "log" and len(expr.args) != 1:
+            raise UnsupportedError(_unsupported(expr, self.b))
+        if name == "Heaviside":
+            h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+            if not h0.is_Number:
+                raise UnsupportedError(_unsupported(expr, self.b))
+            return self.call(template, self.arg(expr.args[0]), repr(float(h0)))
+        operand = "-{0}" in template or "/ {0}" in template
+        return self.call(template, *(self.arg(a, operand) for a in expr.args))
+
+    def _maxmin(self, expr) -> Code:
+        const = self.constant(expr)
+        if const:
+            return const
+        which = "maximum" if isinstance(expr, sympy.Max) else "minimum"
+        args = list(expr.args)
+        numbers = [a for a in args if a.is_number]
+        others = [a for a in args if not a.is_number]
+        if self.b is TORCH:  # torch.maximum needs two tensors: a constant bound is a clamp
+            text = self.arg(others[0])
+            for a in others[1:]:
+                text = f"{self.m}.{which}({text}, {self.arg(a)})"
+            if numbers:
+                bound = self.code(sympy.Max(*numbers) if which == "maximum" else sympy.Min(*numbers))[0]
+                key = "min" if which == "maximum" else "max"
+                text = f"{self.m}.clamp({text}, {key}={bound})"
+            return text, ATOM
+        text = self.code(args[0])[0]
+        for a in args[1:]:
+            text = f"{self.m}.{which}({text}, {self.code(a)[0]})"
+        return text, ATOM
+
+    # -- matcalc's vector and matrix operations ------------------------------------------------
+    def _vdot(self, expr) -> Code:
+        a, b = expr.args
+        return f"{self.m}.sum({self.wrap(a, MUL - 1)} * {self.wrap(b, MUL)})", ATOM
+
+    def _vsum(self, expr) -> Code:
+        return f"{self.m}.sum({self.code(expr.args[0])[0]})", ATOM
+
+    def _norm(self, expr) -> Code:
+        return f"{self.m}.linalg.norm({self.code(expr.args[0])[0]})", ATOM
+
+    def _matmul(self, expr) -> Code:
+        return self._chain(list(expr.args))
+
+    def _chain(self, factors) -> Code:
+        """A product in order: @ between arrays, * with a scalar (as ``linalg.explicit``)."""
+        text, prec = self.code(factors[0])
+        was_scalar = self.shape(factors[0]) == SCALAR
+        for f in factors[1:]:
+            left = text if prec >= MUL else f"({text})"
+            scalar = self.shape(f) == SCALAR
+            op = "*" if (scalar or was_scalar) else "@"
+            text, prec = f"{left} {op} {self.wrap(f, MUL)}", MUL
+            was_scalar = was_scalar and scalar
+        return text, prec
+
+    def _transpose(self, expr) -> Code:
+        arg = expr.args[0]
+        if self.shape(arg) == SCALAR:  # the transpose of a scalar (1ᵀ of a 1-vector block)
+            return self.code(arg)
+        return f"{self.wrap(arg, ATOM - 1)}.T", ATOM
+
+    def _trace(self, expr) -> Code:
+        return f"{self.m}.trace({self.code(expr.args[0])[0]})", ATOM
+
+    def _diag(self, expr) -> Code:
+        arg = expr.args[0]
+        if self.shape(arg) == SCALAR:
+            raise UnsupportedError("cannot write the result as code: diag of a scalar")
+        return f"{self.m}.diagflat({self.code(arg)[0]})", ATOM
+
+    def _ident(self, expr) -> Code:
+        return self.b.eye.format(m=self.m, n=self.size(expr.args[0])), ATOM
+
+    def _ones(self, expr) -> Code:
+        return self.b.ones.format(m=self.m, n=self.size(expr.args[0])), ATOM
+
+    def _ones_matrix(self, expr) -> Code:
+        rows, cols = (self.size(a) for a in expr.args)
+        return self.b.zeros.replace("zeros", "ones").format(m=self.m, shape=f"({rows}, {cols})"), ATOM
+
+    def _commutation(self, expr) -> Code:
+        """K of an r×c matrix, K vec(X) = vec(Xᵀ) (rows stacked): the identity's rows permuted."""
+        rows, cols = (self.size(a) for a in expr.args)
+        eye = self.b.eye.format(m=self.m, n=f"{rows} * {cols}")
+        return f"{eye}[{self.m}.arange({rows} * {cols}).reshape({rows}, {cols}).T.reshape(-1)]", ATOM
+
+    def _vec(self, expr) -> Code:
+        """vec(G): G's entries as a column, its rows stacked (NumPy's and PyTorch's order)."""
+        arg = expr.args[0]
+        if self.shape(arg) == SCALAR:
+            return f"{self.m}.reshape({self.code(arg)[0]}, (-1, 1))", ATOM
+        return f"{self.wrap(arg, ATOM - 1)}.reshape(-1, 1)", ATOM
+
+    def _kron(self, expr) -> Code:
+        a, b = (self.code(x)[0] for x in expr.args)
+        if any(self.shape(x) == SCALAR for x in expr.args):
+            a, b = (f"{self.m}.atleast_2d({t})" for t in (a, b))
+        return f"{self.m}.kron({a}, {b})", ATOM
+
+    def size(self, expr) -> str:
+        """A size (n, 3, r·c) as code."""
+        if isinstance(expr, Integer):
+            return str(int(expr))
+        return self.wrap(expr, MUL)
+
+
+def shape_with_vec(expr, shapes: dict):
+    """``shape_of``, knowing vec(G) too (rows·cols × 1): each vec(G) is stood in for by a
+    vector of that length."""
+    if not any(type(e).__name__ == "Vec" for e in sympy.preorder_traversal(expr)):
+        return shape_of(expr, shapes)
+    extended = dict(shapes)
+
+    def stand_in(node):
+        rows, cols = shape_with_vec(node.args[0], shapes)
+        symbol = VectorName(f"vec{len(extended)}_", real=True)
+        extended[symbol] = Declaration(symbol, rows * cols, Integer(1))
+        return symbol
+
+    replaced = expr.replace(lambda e: type(e).__name__ == "Vec", stand_in)
+    return shape_of(replaced, extended)
+
+
+def _unsupported(expr, backend: Backend) -> str:
+    from sympy.core.function import AppliedUndef
+
+    if isinstance(expr, AppliedUndef):
+        return (f"cannot write the result as {backend.name} code: it has the unknown function "
+                f"{expr.func}; define it and substitute it first")
+    if isinstance(expr, (sympy.Derivative, sympy.Subs)):
+        return (f"cannot write the result as {backend.name} code: it has the derivative of an "
+                "unknown function")
+    name = getattr(expr.func, "__name__", "this operation").lower()
+    return f"cannot write the result as {backend.name} code: it uses {name}(…), which has no translation yet"
+
+
+_HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
+    "Symbol": _Emitter._symbol,
+    "Dummy": _Emitter._symbol,
+    "VectorName": _Emitter._symbol,
+    "MatrixName": _Emitter._symbol,
+    "Add": _Emitter._add,
+    "Mul": _Emitter._mul,
+    "Pow": _Emitter._pow,
+    **dict.fromkeys(
+        [*_ELEMENTWISE, "asin", "acos", "atan", "acot", "asec", "acsc", "asinh", "acosh",
+         "atanh", "acoth", "asech", "acsch", "sigmoid", "erf", "erfc", "Heaviside", "cbrt",
+         "atan2"],
+        _Emitter._function,
+    ),
+    "Max": _Emitter._maxmin,
+    "Min": _Emitter._maxmin,
+    # matcalc.linalg: one entry per class
+    "VDot": _Emitter._vdot,
+    "VSum": _Emitter._vsum,
+    "Norm": _Emitter._norm,
+    "MatVec": _Emitter._matmul,
+    "MMul": _Emitter._matmul,
+    "MatProd": _Emitter._matmul,
+    "MatT": _Emitter._transpose,
+    "T": _Emitter._transpose,
+    "MTrace": _Emitter._trace,
+    "Diag": _Emitter._diag,
+    "Ident": _Emitter._ident,
+    "Ones": _Emitter._ones,
+    "Kron": _Emitter._kron,
+    "OnesMatrix": _Emitter._ones_matrix,
+    "Commutation": _Emitter._commutation,
+    # Lin, DMat, Rank1 (like Outer, OuterT): Jacobians kept as operators; no entry, refused
+    "Vec": _Emitter._vec,  # matcalc.engine.layout: a gradient by a matrix among several variables
+    # Outer and OuterT are operators of the engine, never a result: no entry, refused
+}
+"""SymPy class name -> translation.  A class without an entry is refused (UnsupportedError)."""
+
+
+# -- the function around the expression ---------------------------------------------------------
+
+
+def numpy_function(d) -> str:
+    """The source of a module with one NumPy function computing ``d``'s result."""
+    return _Function(d, NUMPY).source()
+
+
+def torch_function(d) -> str:
+    """The source of a module with one PyTorch function computing ``d``'s result."""
+    return _Function(d, TORCH).source()
+
+
+def numpy_expression(d) -> str:
+    """``d``'s result as one NumPy expression (JSON's ``result_numpy``).
+
+    ``np`` is NumPy; each vector is a column array of shape (n, 1), each matrix a 2-D
+    array, each scalar a number, and each symbolic size (n, N, …) an int of that name.  It
+    evaluates to the Jacobian in the problem's layout, with the shape ``explicit()`` has.
+    """
+    f = _Function(d, NUMPY, names_as_written=True)
+    return f.result_code()
+
+
+def _is_size(symbol) -> bool:
+    return symbol.is_integer is True and symbol.is_positive is True and not isinstance(
+        symbol, (VectorName, MatrixName))
+
+
+class _Function:
+    def __init__(self, d, backend: Backend, *, names_as_written: bool = False):
+        self.d = d
+        self.p = p = d.problem
+        self.b = backend
+        self.shapes = {decl.symbol: decl for decl in p.declarations}
+        sized = {size for decl in self.shapes.values() for size in
+                 (decl.rows.free_symbols | decl.cols.free_symbols)}
+        # a size used as a number (sum(...) / N) is read off the arrays' shapes, not passed
+        free = set().union(*(e.free_symbols for e in p.exprs)) - sized
+        others = sorted((s for s in free if s not in p.wrt), key=lambda s: (
+            not isinstance(s, (VectorName, MatrixName)), str(s)))
+        self.params = [*p.wrt, *others]
+        self.taken: set[str] = set()
+        self.names: dict[Symbol, str] = {}
+        for s in self.params:
+            name = _identifier(str(s), "the variable")
+            if name in self.taken:
+                raise UnsupportedError(f"cannot write the result as code: two variables are "
+                                       f"called {name}")
+            self.names[s] = name
+            self.taken.add(name)
+        self.alias = backend.alias if names_as_written else self.fresh(backend.alias)
+        sizes: list[Symbol] = []
+        for decl in self.shapes.values():
+            for s in (decl.rows, decl.cols):
+                for size in sorted(s.free_symbols, key=str):
+                    if size not in sizes:
+                        sizes.append(size)
+        self.sizes = sizes
+        for size in sizes:
+            self.names[size] = str(size) if names_as_written else self.fresh(str(size))
+        self.emitter = _Emitter(backend, self.shapes, self.names, self.alias)
+
+    def fresh(self, base: str) -> str:
+        name = base
+        while name in self.taken or name in _BUILTINS or keyword.iskeyword(name):
+            name += "_"
+        self.taken.add(name)
+        return name
+
+    # -- shapes ---------------------------------------------------------------------------------
+    def target(self, expr, wrt, vec: bool = False) -> tuple:
+        """The Jacobian's shape, symbolic (``engine.layout.jacobian_shape``, the one place
+        that says it): by a matrix among several variables, by vec of the matrix."""
+        from matcalc.engine.layout import jacobian_shape
+
+        return tuple(jacobian_shape(expr, wrt, self.shapes, self.p.layout, vec=vec))
+
+    def shape_code(self, shape) -> str:
+        parts = [self.emitter.size(sympy.sympify(s)) for s in shape]
+        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+    def blocks(self) -> list[list[tuple]]:
+        """The result as rows of (expression, target shape)."""
+        p, result = self.p, self.d.result
+        order = getattr(p, "order", 1)
+        if order == 2 and len(p.wrt) == 1 and self.shapes and not isinstance(result, MatrixBase):
+            # the Hessian of a scalar by a vector: the Jacobian of its gradient, s×s
+            rows, cols = shape_of(p.wrt[0], self.shapes)
+            if shape_of(p.exprs[0], self.shapes) == SCALAR and cols == 1:
+                return [[(result, (rows, rows))]]
+        if not isinstance(result, MatrixBase):
+            return [[(result, self.target(p.exprs[0], p.wrt[0]))]]
+        exprs, wrt = list(p.exprs), list(p.wrt)
+        if len(exprs) == 1 and len(wrt) == 1:
+            raise UnsupportedError("cannot write the result as code: an unexpected matrix of blocks")
+        rows, cols = (len(exprs), len(wrt)) if p.layout == "numerator" else (len(wrt), len(exprs))
+        if result.shape != (rows, cols):
+            raise UnsupportedError("cannot write the result as code: an unexpected matrix of blocks")
+        out = []
+        for i in range(rows):
+            row = []
+            for j in range(cols):
+                e, w = (exprs[i], wrt[j]) if p.layout == "numerator" else (exprs[j], wrt[i])
+                row.append((result[i, j], self.target(e, w, vec=True)))
+            out.append(row)
+        return out
+
+    def block_code(self, expr, target) -> str:
+        # vec of the zero matrix is the zero column: the block is 0, written at its shape
+        expr = expr.replace(lambda e: type(e).__name__ == "Vec" and e.args[0] == 0,
+                            lambda e: Integer(0))
+        natural = shape_with_vec(expr, self.shapes)
+        if expr.is_Number and target != SCALAR:  # 0, or a 1 in a block
+            value = repr(float(expr))
+            return (self.b.zeros.format(m=self.alias, shape=self.shape_code(target)) if expr == 0
+                    else self.b.full.format(m=self.alias, shape=self.shape_code(target), a=value))
+        text = self.emitter.code(expr)[0]
+        if natural == SCALAR and target == SCALAR:
+            return text
+        if natural == SCALAR:
+            return self.b.broadcast.format(m=self.alias, a=text, shape=self.shape_code(target))
+        if tuple(sympy.simplify(a - b) for a, b in zip(natural, target)) != (0, 0):
+            raise UnsupportedError("cannot write the result as code: its shape "
+                                   f"{natural[0]}×{natural[1]} is not the Jacobian's "
+                                   f"{target[0]}×{target[1]}")
+        return text
+
+    def result_code(self) -> str:
+        if not self.shapes:
+            return self.scalar_result_code(None)
+        blocks = self.blocks()
+        if len(blocks) == 1 and len(blocks[0]) == 1:
+            return self.block_code(*blocks[0][0])
+        rows = [[self.block_code(e, t) if t != SCALAR else
+                 self.b.cell.format(m=self.alias, a=self.block_code(e, t))
+                 for e, t in row] for row in blocks]
+        return self.concatenate(rows)
+
+    def concatenate(self, rows: list[list[str]]) -> str:
+        m = self.alias
+        if self.b is NUMPY:
+            return f"{m}.block([{', '.join('[' + ', '.join(r) + ']' for r in rows)}])"
+        joined = [f"{m}.cat([{', '.join(r)}], dim=1)" for r in rows]
+        return joined[0] if len(joined) == 1 else f"{m}.cat([{', '.join(joined)}], dim=0)"
+
+    def scalar_result_code(self, shape: str | None) -> str:
+        """A scalar problem: broadcast to ``shape`` (the inputs' broadcast shape) if given."""
+        m, result = self.alias, self.d.result
+        if not isinstance(result, MatrixBase):
+            text = self.emitter.code(result)[0]
+            return text if shape is None else self.b.broadcast.format(m=m, a=text, shape=shape)
+        if shape is None:
+            rows = [", ".join(self.emitter.code(e)[0] for e in result.row(i)) for i in range(result.rows)]
+            return f"{m}.array([{', '.join('[' + r + ']' for r in rows)}])"
+        cells = [[self.b.broadcast.format(m=m, a=self.emitter.code(e)[0], shape=shape)
+                  for e in result.row(i)] for i in range(result.rows)]
+        dim = "axis" if self.b is NUMPY else "dim"
+        stacked = [f"{m}.stack([{', '.join(r)}], {dim}=-1)" for r in cells]
+        return f"{m}.stack([{', '.join(stacked)}], {dim}=-2)"
+
+    # -- the function -----------------------------------------------------------------------------
+    def kind(self) -> str:
+        """derivative (a scalar by a scalar), gradient (a scalar by several) or Jacobian;
+        of order 2 or more, the second (k-th) derivative or the Hessian."""
+        p = self.p
+        order = getattr(p, "order", 1)
+        if order > 1:
+            by_vector = len(p.wrt) > 1 or (bool(self.shapes) and shape_of(p.wrt[0], self.shapes) != SCALAR)
+            if by_vector:
+                return "Hessian" if order == 2 else f"derivative of order {order}"
+            return "second derivative" if order == 2 else f"derivative of order {order}"
+        scalar = all(shape_of(e, self.shapes) == SCALAR for e in p.exprs) if self.shapes else len(p.exprs) == 1
+        if scalar and len(p.wrt) == 1 and shape_of(p.wrt[0], self.shapes) == SCALAR:
+            return "derivative"
+        return "gradient" if scalar else "Jacobian"
+
+    def function_name(self) -> str:
+        p = self.p
+        out = str(p.output) if str(p.output).isidentifier() else "f"
+        wrt = "_".join(self.names[w] for w in p.wrt)
+        kind, order = self.kind(), getattr(p, "order", 1)
+        if order > 1:
+            base = f"hessian_{out}_{wrt}" if kind == "Hessian" else f"d{order}{out}_d{wrt}{order}"
+            if kind not in ("Hessian", "second derivative") and (len(p.wrt) > 1 or self.shapes):
+                base = f"d{order}_{out}_{wrt}"
+            return self.fresh(base)
+        base = {"derivative": f"d{out}_d{wrt}", "gradient": f"grad_{out}_{wrt}"}.get(
+            kind, f"jacobian_{out}_{wrt}")
+        return self.fresh(base)
+
+    def describe(self, s: Symbol) -> str:
+        decl = self.shapes.get(s)
+        if decl is None:
+            return "a number" if self.shapes else "a number or an array (broadcast)"
+        if decl.is_vector:
+            return f"a vector of length {decl.rows}, shape ({decl.rows},)"
+        return f"a matrix, {decl.rows}×{decl.cols}, shape ({decl.rows}, {decl.cols})"
+
+    def returns(self) -> str:
+        p = self.p
+        if not self.shapes:
+            if isinstance(self.d.result, MatrixBase):
+                r, c = self.d.result.shape
+                return (f"an array of shape (..., {r}, {c}): the {self.kind()} ({p.layout} layout) "
+                        "for each element of the inputs' broadcast shape")
+            return "an array of the inputs' broadcast shape"
+        blocks = self.blocks()
+        rows = sum(sympy.sympify(row[0][1][0]) for row in blocks)
+        cols = sum(sympy.sympify(t[1]) for _, t in blocks[0])
+        if len(blocks) == 1 and len(blocks[0]) == 1 and blocks[0][0][1] == SCALAR:
+            return "a number (a 0-d array)"
+        return f"an array of shape ({rows}, {cols}), the {self.kind()} in {p.layout} layout"
+
+    def docstring(self) -> list[str]:
+        p = self.p
+        text = "; ".join(p.text)
+        safe = text.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+        wrt = ", ".join(self.names[w] for w in p.wrt)
+        lines = [f'"""The {self.kind()} of {safe} with respect to {wrt}, in {p.layout} layout.', ""]
+        lines.append("Arguments:")
+        for s in self.params:
+            lines.append(f"    {self.names[s]}: {self.describe(s)}")
+        for size in self.unbound:
+            lines.append(f"    {self.names[size]}: the size {size} (keyword)")
+        lines.append(f"Returns {self.returns()}.")
+        if self.shapes:
+            lines.append("Vectors are columns inside the function, as the paper writes them.")
+        if self.d.result.has(sympy.Heaviside, sympy.Max, sympy.Min, sympy.Abs, sympy.sign):
+            lines.append("At a kink (max(0, z) at z = 0) the derivative is 0, as in the paper.")
+        verified = {True: "verified", None: "not verified", False: "NOT VERIFIED"}[self.d.verified]
+        lines.append(f"Generated by matcalc from its {verified} result.")
+        lines.append('"""')
+        return lines
+
+    def checks(self) -> list[str]:
+        m, asarray, out = self.alias, self.b.asarray, []
+        bound: set = set()
+        for s in self.params:
+            name = self.names[s]
+            out.append(f"{name} = {asarray.format(m=m, a=name)}")
+            decl = self.shapes.get(s)
+            if decl is None:
+                if self.shapes:
+                    out += [f"if {name}.shape != ():",
+                            f'    raise ValueError(f"{name} must be a number, got shape {{{name}.shape}}")']
+                continue
+            dims = [decl.rows] if decl.is_vector else [decl.rows, decl.cols]
+            what = "vector (a 1-D array)" if decl.is_vector else "matrix (a 2-D array)"
+            out += [f"if {name}.ndim != {len(dims)}:",
+                    f'    raise ValueError(f"{name} must be a {what}, got shape {{{name}.shape}}")']
+            new = [d for d in dims if isinstance(d, Symbol) and d not in bound]
+            for i, dim in enumerate(dims):
+                if dim in new and dims.index(dim) == i:
+                    out.append(f"{self.names[dim]} = {name}.shape[{i}]")
+                    bound.add(dim)
+            expected = self.shape_code(dims)
+            if len(new) < len(dims):
+                label = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
+                out += [f"if {name}.shape != {expected}:",
+                        f'    raise ValueError(f"{name} must have shape {label} = {{{expected}}}, '
+                        f'got {{{name}.shape}}")']
+        self.bound = bound
+        return out
+
+    def source(self) -> str:
+        body: list[str] = []
+        checks = self.checks()
+        needed = set()
+        if self.shapes:
+            needed = set(sympy.Tuple(self.d.result).free_symbols) if not isinstance(
+                self.d.result, MatrixBase) else set(self.d.result.free_symbols)
+            for row in self.blocks():
+                for _, target in row:
+                    needed |= set().union(*(sympy.sympify(t).free_symbols for t in target))
+        self.unbound = [s for s in self.sizes if s in needed and s not in self.bound]
+        vectors = [s for s in self.params if s in self.shapes and self.shapes[s].is_vector]
+        shape_name = None
+        if not self.shapes:
+            shape_name = self.fresh("shape")
+            parts = ", ".join(f"{self.names[s]}.shape" for s in self.params)
+            broadcast = "broadcast_shapes"
+            checks.append(f"{shape_name} = {self.alias}.{broadcast}({parts})  "
+                          "# ValueError if they do not broadcast")
+        body += checks
+        if vectors:
+            body.append("# vectors as columns, shape (n, 1)")
+            body += [f"{self.names[v]} = {self.names[v]}.reshape(-1, 1)" for v in vectors]
+        result = self.scalar_result_code(shape_name) if not self.shapes else self.result_code()
+        if self.shapes and self.blocks() == [[(self.d.result, SCALAR)]]:
+            result = self.b.asarray.format(m=self.alias, a=result)
+        body.append(f"return {result}")
+        name = self.function_name()
+        params = [self.names[s] for s in self.params]
+        if self.unbound:
+            params += ["*", *(self.names[s] for s in self.unbound)]
+        alias = self.alias
+        head = (f"import {self.b.module}" if alias == self.b.module
+                else f"import {self.b.module} as {alias}")
+        lines = [head, "", "", f"def {name}({', '.join(params)}):"]
+        lines += [("    " + line) if line else "" for line in [*self.docstring(), *body]]
+        return "\n".join(lines) + "\n"
