@@ -72,7 +72,17 @@ def in_thread(text: str, timeout: float) -> tuple[float, str]:
 
 
 def cli(text: str, timeout: float) -> tuple[float, str]:
-    args = [sys.executable, "-c", CLI_WRAPPER, "derive", text, "--wrt", "x", "--timeout", str(timeout)]
+    args = [
+        sys.executable,
+        "-c",
+        CLI_WRAPPER,
+        "derive",
+        text,
+        "--wrt",
+        "x",
+        "--timeout",
+        str(timeout),
+    ]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=ROOT)
     last = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "nan ?"
     elapsed, code = last.split()[:2]
@@ -96,8 +106,10 @@ def main() -> None:
                 print(f"  {mode}: {outcome}: {text[:70]!r}")
             if elapsed > worst:
                 worst, worst_text = elapsed, text
-        print(f"{mode:14s} {len(texts)} inputs, limit {args.timeout:g} s: worst {worst:.2f} s, "
-              f"overrun {max(0.0, worst - args.timeout):.2f} s  ({worst_text[:50]!r})")
+        print(
+            f"{mode:14s} {len(texts)} inputs, limit {args.timeout:g} s: worst {worst:.2f} s, "
+            f"overrun {max(0.0, worst - args.timeout):.2f} s  ({worst_text[:50]!r})"
+        )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,10 @@ def whole_process(repeat: int) -> None:
             subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
             acc.append(time.perf_counter() - start)
     a, b = statistics.median(t_ours), statistics.median(t_base)
-    print(f"(a) whole process: matcalc derive {a * 1000:.0f} ms, import sympy {b * 1000:.0f} ms, "
-          f"ratio {a / b:.2f}x (target <= 1.3x)")
+    print(
+        f"(a) whole process: matcalc derive {a * 1000:.0f} ms, import sympy {b * 1000:.0f} ms, "
+        f"ratio {a / b:.2f}x (target <= 1.3x)"
+    )
 
 
 def _all_formats(expr, wrt) -> None:
@@ -84,7 +86,9 @@ def _sympy_diff(expr, wrt) -> None:
 
 def in_process(repeat: int) -> None:
     print("(b) derive + text + markdown + latex + json, median per example:")
-    print(f"    {'example':34} {'warm ms':>8} {'cold ms':>8} {'sympy.diff ms':>14} {'warm/diff':>10}")
+    print(
+        f"    {'example':34} {'warm ms':>8} {'cold ms':>8} {'sympy.diff ms':>14} {'warm/diff':>10}"
+    )
     warm_all, cold_all = [], []
     for expr, wrt in PAPER:
         _all_formats(expr, wrt)
@@ -100,10 +104,14 @@ def in_process(repeat: int) -> None:
         cold_all.append(cold_t)
         label = expr if isinstance(expr, str) else " ; ".join(expr)
         label += f"  wrt {wrt}" if wrt else ""
-        print(f"    {label[:34]:34} {warm * 1e3:8.2f} {cold_t * 1e3:8.2f} {base * 1e3:14.3f} "
-              f"{warm / base:10.1f}")
-    print(f"    median over examples: warm {statistics.median(warm_all) * 1e3:.2f} ms, "
-          f"cold {statistics.median(cold_all) * 1e3:.2f} ms (target <= 5 ms)")
+        print(
+            f"    {label[:34]:34} {warm * 1e3:8.2f} {cold_t * 1e3:8.2f} {base * 1e3:14.3f} "
+            f"{warm / base:10.1f}"
+        )
+    print(
+        f"    median over examples: warm {statistics.median(warm_all) * 1e3:.2f} ms, "
+        f"cold {statistics.median(cold_all) * 1e3:.2f} ms (target <= 5 ms)"
+    )
 
 
 def _chain(depth: int):
@@ -116,7 +124,9 @@ def _chain(depth: int):
 
 def _sum(terms: int):
     x = sympy.Symbol("x", real=True)
-    return sympy.Add(*[sympy.Pow(x, k, evaluate=False) for k in range(1, terms + 1)], evaluate=False)
+    return sympy.Add(
+        *[sympy.Pow(x, k, evaluate=False) for k in range(1, terms + 1)], evaluate=False
+    )
 
 
 def _slope(sizes, times) -> float:
@@ -139,10 +149,14 @@ def scaling(repeat: int) -> None:
             ours.append(_median_time(lambda: matcalc.derive(e, limits=limits), reps))
             evaluated = e.doit()
             base.append(_median_time(lambda: sympy.diff(evaluated, x), reps))
-        row = ", ".join(f"{n}: {t * 1e3:.0f} ms ({t / b:.0f}x diff)" for n, t, b in zip(sizes, ours, base))
+        row = ", ".join(
+            f"{n}: {t * 1e3:.0f} ms ({t / b:.0f}x diff)" for n, t, b in zip(sizes, ours, base)
+        )
         print(f"(c) {label}: {row}")
-        print(f"    log-log slope: matcalc {_slope(sizes, ours):.2f}, sympy.diff {_slope(sizes, base):.2f} "
-              "(1.0 = linear)")
+        print(
+            f"    log-log slope: matcalc {_slope(sizes, ours):.2f}, sympy.diff {_slope(sizes, base):.2f} "
+            "(1.0 = linear)"
+        )
 
 
 def main() -> None:

@@ -48,8 +48,13 @@ def _sigmoid(u):
 
 
 SYMPY_FUNCS = {
-    "sin": sympy.sin, "exp": sympy.exp, "ln": sympy.log, "sqrt": sympy.sqrt,
-    "tanh": sympy.tanh, "atan": sympy.atan, "sigmoid": _sigmoid,
+    "sin": sympy.sin,
+    "exp": sympy.exp,
+    "ln": sympy.log,
+    "sqrt": sympy.sqrt,
+    "tanh": sympy.tanh,
+    "atan": sympy.atan,
+    "sigmoid": _sigmoid,
 }
 
 
@@ -198,6 +203,7 @@ def _ours(text: str, **kw):
         d = matcalc.derive(text, "x", **kw)
         d.to_text(), d.to_markdown(), d.to_latex(), d.to_json()
         return d
+
     return run
 
 
@@ -232,17 +238,25 @@ def report(title: str, rows, slowest: int) -> None:
     other = [r for r in rows if r[3].startswith("error")]
     times = [r[1] for r in done]
     ratios = [r[1] / max(r[2], 1e-6) for r in done]
-    print(f"{title}: {len(rows)} expressions, {len(done)} derived, {len(refused)} refused "
-          f"(time limit), {len(undefined)} undefined as typed, {len(other)} other errors")
+    print(
+        f"{title}: {len(rows)} expressions, {len(done)} derived, {len(refused)} refused "
+        f"(time limit), {len(undefined)} undefined as typed, {len(other)} other errors"
+    )
     if done:
-        print(f"  matcalc: median {statistics.median(times) * 1000:8.1f} ms   "
-              f"p99 {_percentile(times, 0.99) * 1000:8.1f} ms   max {max(times) * 1000:8.1f} ms   "
-              f"over 1 s: {sum(t > 1 for t in times)}")
+        print(
+            f"  matcalc: median {statistics.median(times) * 1000:8.1f} ms   "
+            f"p99 {_percentile(times, 0.99) * 1000:8.1f} ms   max {max(times) * 1000:8.1f} ms   "
+            f"over 1 s: {sum(t > 1 for t in times)}"
+        )
         sym = [r[2] for r in done]
-        print(f"  SymPy:   median {statistics.median(sym) * 1000:8.1f} ms   "
-              f"p99 {_percentile(sym, 0.99) * 1000:8.1f} ms   max {max(sym) * 1000:8.1f} ms")
-        print(f"  ratio matcalc / SymPy: median {statistics.median(ratios):.2f}×   "
-              f"p99 {_percentile(ratios, 0.99):.1f}×   max {max(ratios):.1f}×")
+        print(
+            f"  SymPy:   median {statistics.median(sym) * 1000:8.1f} ms   "
+            f"p99 {_percentile(sym, 0.99) * 1000:8.1f} ms   max {max(sym) * 1000:8.1f} ms"
+        )
+        print(
+            f"  ratio matcalc / SymPy: median {statistics.median(ratios):.2f}×   "
+            f"p99 {_percentile(ratios, 0.99):.1f}×   max {max(ratios):.1f}×"
+        )
     for r in other[:5]:
         print(f"  {r[3]}: {r[0]}")
     for r in refused[:5]:

@@ -31,8 +31,23 @@ import time
 import matcalc
 from matcalc.errors import InternalError, MatcalcError
 
-UNARY = ["sin", "cos", "tan", "exp", "ln", "sqrt", "atan", "sinh", "cosh", "tanh", "asin",
-         "acos", "sigmoid", "cot", "asinh"]
+UNARY = [
+    "sin",
+    "cos",
+    "tan",
+    "exp",
+    "ln",
+    "sqrt",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asin",
+    "acos",
+    "sigmoid",
+    "cot",
+    "asinh",
+]
 COMPLEX_ON_PART = ["sqrt", "ln", "acos", "asin", "acosh", "atanh"]
 _HAS_X = re.compile(r"\bx\b")
 NUMBERS = ["2", "3", "1/2", "5", "pi", "e", "3/4", "10"]
@@ -52,17 +67,19 @@ class Generator:
         """One or two rules: c·x^n, u·v, u/v, f(ax + b), a^x …"""
         n = self.pick(["2", "3", "-1", "1/2", "-3/2", "5"])
         f, g = self.pick(UNARY), self.pick(UNARY)
-        return self.pick([
-            f"{self.pick(NUMBERS)}*x**{n}",
-            f"x**{n} * {f}(x)",
-            f"{f}(x) / (x**2 + 1)",
-            f"{f}({self.pick(NUMBERS)}*x + 1)",
-            f"{self.pick(NUMBERS)}**x",
-            f"{f}(x) * {g}(x)",
-            "x**x",
-            f"(x + 1)**{n} / (x - 2)",
-            f"log(x**2 + 1, {self.pick(['2', '10'])})",
-        ])
+        return self.pick(
+            [
+                f"{self.pick(NUMBERS)}*x**{n}",
+                f"x**{n} * {f}(x)",
+                f"{f}(x) / (x**2 + 1)",
+                f"{f}({self.pick(NUMBERS)}*x + 1)",
+                f"{self.pick(NUMBERS)}**x",
+                f"{f}(x) * {g}(x)",
+                "x**x",
+                f"(x + 1)**{n} / (x - 2)",
+                f"log(x**2 + 1, {self.pick(['2', '10'])})",
+            ]
+        )
 
     def tree(self, depth: int, variables=("x",)) -> str:
         if depth == 0 or self.rng.random() < 0.2:
@@ -86,10 +103,17 @@ class Generator:
             u = f"{u} + x"
         if self.rng.random() < 0.5:
             u = f"{self.pick(COMPLEX_ON_PART)}({u})"
-        return self.pick([
-            f"abs({u})", f"abs({u})**2", f"x*abs({u})", f"max({u}, {self.leaf()})",
-            f"min({u}, 0)", f"max(0, {u}) + {self.tree(2)}", f"abs(x - {self.pick(NUMBERS)})",
-        ])
+        return self.pick(
+            [
+                f"abs({u})",
+                f"abs({u})**2",
+                f"x*abs({u})",
+                f"max({u}, {self.leaf()})",
+                f"min({u}, 0)",
+                f"max(0, {u}) + {self.tree(2)}",
+                f"abs(x - {self.pick(NUMBERS)})",
+            ]
+        )
 
     def unknown(self, depth: int = 2) -> str:
         def argument() -> str:
@@ -133,7 +157,9 @@ def _cap_memory(gigabytes: int = 6) -> None:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = gigabytes << 30
-    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    resource.setrlimit(
+        resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,16 +195,28 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{family:13} {result:22} {text}")
         table[family] = counts
         totals.update(counts)
-    columns = ["symbolic", "numeric", "numeric (where)", "substitution", "substitution (where)",
-               "undecided", "False", "refused", "internal"]
+    columns = [
+        "symbolic",
+        "numeric",
+        "numeric (where)",
+        "substitution",
+        "substitution (where)",
+        "undecided",
+        "False",
+        "refused",
+        "internal",
+    ]
     columns += sorted(set(totals) - set(columns))
     width = max(len(c) for c in columns)
     print(f"{'':{width}}  " + "  ".join(f"{f:>12}" for f in table) + f"  {'total':>7}")
     for column in columns:
         cells = "  ".join(f"{table[f][column]:>12}" for f in table)
         print(f"{column:{width}}  {cells}  {totals[column]:>7}")
-    print(f"{'problems':{width}}  " + "  ".join(f"{sum(c.values()):>12}" for c in table.values())
-          + f"  {sum(totals.values()):>7}")
+    print(
+        f"{'problems':{width}}  "
+        + "  ".join(f"{sum(c.values()):>12}" for c in table.values())
+        + f"  {sum(totals.values()):>7}"
+    )
     print(f"({time.monotonic() - start:.0f} s)")
     return 1 if totals["False"] or totals["internal"] else 0
 

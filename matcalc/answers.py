@@ -187,8 +187,14 @@ def check(
     budget = limits.timeout if timeout is None else timeout
     deadline = Deadline(budget)
     derivation = derive(
-        expr, wrt, vectors=vectors, matrices=matrices, layout=layout, functions=functions,
-        limits=limits, timeout=budget,
+        expr,
+        wrt,
+        vectors=vectors,
+        matrices=matrices,
+        layout=layout,
+        functions=functions,
+        limits=limits,
+        timeout=budget,
     )
     try:
         with alarm(deadline):
@@ -208,16 +214,22 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
 
     problem = d.problem
     shapes = {decl.symbol: decl for decl in problem.declarations}
-    parsed = [parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits)
-              for t in texts]
+    parsed = [
+        parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits) for t in texts
+    ]
     base = {"derivation": d, "answer_text": texts}
     known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes)
     known_names = {s.name for s in known}
     for e in parsed:
         strangers = sorted(s.name for s in e.free_symbols if s.name not in known_names)
         if strangers:
-            return Check(**base, answer=None, verdict="cannot_judge", reason="name",
-                         term=Symbol(strangers[0]))
+            return Check(
+                **base,
+                answer=None,
+                verdict="cannot_judge",
+                reason="name",
+                term=Symbol(strangers[0]),
+            )
         if e.atoms(AppliedUndef) or any(e.atoms(AppliedUndef) for e in problem.exprs):
             return Check(**base, answer=None, verdict="cannot_judge", reason="function")
     # the answer's symbols are the problem's own (same assumptions)
@@ -360,8 +372,7 @@ class _Judge:
         straight = ans.shape == ref.shape
         flipped = ans.T.shape == ref.shape and ans.shape != (1, 1)
         if not straight and not flipped:
-            return Check(**common, verdict="cannot_judge", reason="shape",
-                         values=None, term=None)
+            return Check(**common, verdict="cannot_judge", reason="shape", values=None, term=None)
         samples = self._samples(ans, ref, comps)
         if len(samples) < 3:
             return Check(**common, verdict="cannot_judge", reason="undefined")
@@ -372,20 +383,27 @@ class _Judge:
         if flipped and _agree(samples, ans.shape):
             verdict = "other_layout" if ans.shape != ans.T.shape else "wrong"
             mistake = None if verdict == "other_layout" else "transpose"
-            return Check(**common, verdict=verdict, method=method, mistake=mistake,
-                         transposed=True)
+            return Check(**common, verdict=verdict, method=method, mistake=mistake, transposed=True)
         flip = None if straight else ans.shape
-        for diagnose in (self._assumption, self._factor, self._gate, self._dropped_term,
-                         self._missing_factor):
+        for diagnose in (
+            self._assumption,
+            self._factor,
+            self._gate,
+            self._dropped_term,
+            self._missing_factor,
+        ):
             found = diagnose(ans, ref, comps, samples, flip)
             if found is not None:
                 return Check(**common, method=method, **found)
         point, a, r, k = _first_difference(samples, flip)
         entry = divmod(k, ref.cols) if ref.shape != (1, 1) else None
         return Check(
-            **common, verdict="wrong", method=method,
+            **common,
+            verdict="wrong",
+            method=method,
             point=tuple((s, v) for s, v in point.items()),
-            values=(a[k], r[k]), entry=entry,
+            values=(a[k], r[k]),
+            entry=entry,
         )
 
     def _symbolic_equal(self, ans: ImmutableMatrix, ref: ImmutableMatrix) -> bool:
@@ -416,8 +434,11 @@ class _Judge:
                 continue
             held = self._samples(ans, ref, comps, constraint=constraint)
             if len(held) >= 3 and _agree(held, flip):
-                return {"verdict": "assumption", "assumption": (kind, symbol),
-                        "transposed": flip is not None}
+                return {
+                    "verdict": "assumption",
+                    "assumption": (kind, symbol),
+                    "transposed": flip is not None,
+                }
         return None
 
     def _factor(self, ans, ref, comps, samples, flip):
@@ -438,8 +459,12 @@ class _Judge:
         if factor == 1:
             return None
         mistake = "sign" if factor == -1 else "factor"
-        return {"verdict": "wrong", "mistake": mistake, "factor": factor,
-                "transposed": flip is not None}
+        return {
+            "verdict": "wrong",
+            "mistake": mistake,
+            "factor": factor,
+            "transposed": flip is not None,
+        }
 
     def _gate(self, ans, ref, comps, samples, flip):
         """The answer is the derivative with every gate 1[z > 0] open (§6.1's slip)."""
@@ -458,8 +483,12 @@ class _Judge:
             return None
         if _agree(samples, flip):
             return None
-        return {"verdict": "wrong", "mistake": "gate_outside_sum", "transposed": flip is not None,
-                "step": self._step_with(lambda s: _value_of(s).has(Heaviside))}
+        return {
+            "verdict": "wrong",
+            "mistake": "gate_outside_sum",
+            "transposed": flip is not None,
+            "step": self._step_with(lambda s: _value_of(s).has(Heaviside)),
+        }
 
     def _dropped_term(self, ans, ref, comps, samples, flip):
         """reference − answer is one of the terms the rules add up."""
@@ -476,8 +505,13 @@ class _Judge:
                 for (_, a, m), (_, _, r) in zip(missing, samples)
                 for ai, mi, ri in zip(_orient(a, flip), m, r)
             ):
-                return {"verdict": "wrong", "mistake": "dropped_term", "term": term,
-                        "step": index, "transposed": flip is not None}
+                return {
+                    "verdict": "wrong",
+                    "mistake": "dropped_term",
+                    "term": term,
+                    "step": index,
+                    "transposed": flip is not None,
+                }
         return None
 
     def _missing_factor(self, ans, ref, comps, samples, flip):
@@ -497,8 +531,12 @@ class _Judge:
             if any(f is None for _, f, _ in pairs):
                 continue
             if all(_close(a * f[0], r) for a, f, r in pairs):
-                return {"verdict": "wrong", "mistake": "missing_factor",
-                        "term": factor, "step": index}
+                return {
+                    "verdict": "wrong",
+                    "mistake": "missing_factor",
+                    "term": factor,
+                    "step": index,
+                }
         return None
 
     # -- helpers ------------------------------------------------------------------------
@@ -552,9 +590,15 @@ class _Judge:
         for index, step in enumerate(steps):
             if isinstance(step, TotalDerivative):
                 for path in step.terms:
-                    value = path.partial_value if path.total_value is None else (
-                        path.partial_value * path.total_value
-                        if not isinstance(path.partial_value, MatrixBase) else None)
+                    value = (
+                        path.partial_value
+                        if path.total_value is None
+                        else (
+                            path.partial_value * path.total_value
+                            if not isinstance(path.partial_value, MatrixBase)
+                            else None
+                        )
+                    )
                     if value is not None:
                         add(value, index)
             if isinstance(step, LocalDerivative) and isinstance(step.value, Add):
@@ -684,7 +728,7 @@ def _on_kink(m: ImmutableMatrix, point: dict) -> bool:
         if isinstance(kink, Heaviside):
             if abs(values[0]) < 1e-6:
                 return True
-        elif any(abs(p - q) < 1e-6 for i, p in enumerate(values) for q in values[i + 1:]):
+        elif any(abs(p - q) < 1e-6 for i, p in enumerate(values) for q in values[i + 1 :]):
             return True
     return False
 

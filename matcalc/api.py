@@ -85,18 +85,28 @@ def derive(
     """
     deadline = Deadline(limits.timeout if timeout is None else timeout)
     _check_counts(expr, wrt)
-    with alarm(deadline), budget() as skipped:  # disarmed on the way out, the caller's timer restored
+    with (
+        alarm(deadline),
+        budget() as skipped,
+    ):  # disarmed on the way out, the caller's timer restored
         try:
-            return _noted(_derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order), skipped)
+            return _noted(
+                _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order),
+                skipped,
+            )
         except MatcalcError:
             raise
         except RecursionError as error:
             raise LimitError("expression is too deeply nested to differentiate") from error
         except MemoryError as error:
-            raise LimitError("out of memory: the expression grew too large to differentiate") from error
+            raise LimitError(
+                "out of memory: the expression grew too large to differentiate"
+            ) from error
         except Exception as error:
             name = type(error).__name__
-            raise InternalError(f"could not differentiate this expression ({name}); please report it") from error
+            raise InternalError(
+                f"could not differentiate this expression ({name}); please report it"
+            ) from error
 
 
 MAX_ITEMS = 200
@@ -106,7 +116,13 @@ MAX_ITEMS = 200
 def _check_counts(expr, wrt) -> None:
     """Refuse a list too long to work through in time, before any work starts."""
     exprs = 1 if isinstance(expr, (str, Expr)) else len(expr) if isinstance(expr, Sequence) else 0
-    names = wrt.count(",") + 1 if isinstance(wrt, str) else len(wrt) if isinstance(wrt, (list, tuple)) else 0
+    names = (
+        wrt.count(",") + 1
+        if isinstance(wrt, str)
+        else len(wrt)
+        if isinstance(wrt, (list, tuple))
+        else 0
+    )
     if exprs > MAX_ITEMS:
         raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
     if names > MAX_ITEMS:
@@ -121,13 +137,19 @@ def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
     at = len(steps)
     while at and isinstance(steps[at - 1], (Verify, Explicit)):
         at -= 1
-    note = Note(topic="simplify_cut", explanation=(
-        "The result is not simplified as far as it might be: a rewrite "
-        f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."))
+    note = Note(
+        topic="simplify_cut",
+        explanation=(
+            "The result is not simplified as far as it might be: a rewrite "
+            f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."
+        ),
+    )
     return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
 
 
-def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1) -> Derivation:
+def _derive(
+    expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1
+) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
     from matcalc.engine.higher import MAX_ORDER
@@ -141,8 +163,10 @@ def _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions=()
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
     taken = names_used(exprs) | set(variables)
-    kind = "derivative" if len(exprs) == 1 and len(variables) == 1 else (
-        "gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian"
+    kind = (
+        "derivative"
+        if len(exprs) == 1 and len(variables) == 1
+        else ("gradient" if len(exprs) == 1 and is_scalar(exprs[0], shapes) else "jacobian")
     )
     problem = Problem(
         text=texts,
@@ -181,20 +205,35 @@ def _verify_scalar(problem: Problem, result, deadline: Deadline) -> tuple[tuple[
     unknown = any(e.atoms(AppliedUndef) for e in exprs)
     where = _complex_arguments(exprs, deadline)
     notes = tuple(
-        Note(topic="real", math=u, explanation=(
-            f"the rules d|u| = sign(u) du and d sign(u) = 0 hold where u is real, and {u} is "
-            f"not real everywhere the expression is; the result holds where {u} is real, "
-            "and it is checked there."))
+        Note(
+            topic="real",
+            math=u,
+            explanation=(
+                f"the rules d|u| = sign(u) du and d sign(u) = 0 hold where u is real, and {u} is "
+                f"not real everywhere the expression is; the result holds where {u} is real, "
+                "and it is checked there."
+            ),
+        )
         for u in where
     )
     if unknown:
         check = verify_by_substitution(
-            result, lambda concrete: reference(problem, concrete), exprs, deadline,
-            truths_of=lambda concrete: _truths(problem, concrete), where=where,
+            result,
+            lambda concrete: reference(problem, concrete),
+            exprs,
+            deadline,
+            truths_of=lambda concrete: _truths(problem, concrete),
+            where=where,
         )
     else:
-        check = verify(result, reference(problem), deadline, domain=exprs, where=where,
-                       truths=_truths(problem, exprs))
+        check = verify(
+            result,
+            reference(problem),
+            deadline,
+            domain=exprs,
+            where=where,
+            truths=_truths(problem, exprs),
+        )
     return notes, check
 
 
@@ -216,7 +255,10 @@ def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
                 u = node.args[0]
                 if u.is_extended_real is True:
                     continue
-                if any(_not_real_somewhere(u, c, domain, deadline) for c, domain in zip(choices, concrete)):
+                if any(
+                    _not_real_somewhere(u, c, domain, deadline)
+                    for c, domain in zip(choices, concrete)
+                ):
                     out.append(u)
     return tuple(out)
 
@@ -280,7 +322,9 @@ def _expressions(
             texts.append(str(item))
             exprs.append(item)
         else:
-            raise UsageError(f"cannot differentiate a {type(item).__name__}; pass text or a SymPy expression")
+            raise UsageError(
+                f"cannot differentiate a {type(item).__name__}; pass text or a SymPy expression"
+            )
     return tuple(texts), tuple(exprs)
 
 
@@ -305,8 +349,11 @@ def _check_defined(expr: Expr) -> None:
         raise MathError(msg)
     for node in preorder_traversal(expr):  # as typed: SymPy rewrites |x + i| as a square root
         if isinstance(node, (Abs, Max, Min)) and not all(map(real_argument, node.args)):
-            what = "abs needs a real argument" if isinstance(node, Abs) else (
-                f"{type(node).__name__.lower()} needs real arguments")
+            what = (
+                "abs needs a real argument"
+                if isinstance(node, Abs)
+                else (f"{type(node).__name__.lower()} needs real arguments")
+            )
             msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
 
@@ -318,8 +365,9 @@ def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]
     symbols = set().union(*(e.free_symbols for e in exprs), variables)
     clash = sorted(s.name for s in symbols if s.name in functions)
     if clash:
-        raise UsageError(f"{clash[0]} is used both as a function and as a variable; give them "
-                         "different names")
+        raise UsageError(
+            f"{clash[0]} is used both as a function and as a variable; give them different names"
+        )
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:
@@ -335,7 +383,9 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         stack.extend((a, depth + 1) for a in node.args)
 
 
-def _variables(wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()) -> tuple[Symbol, ...]:
+def _variables(
+    wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()
+) -> tuple[Symbol, ...]:
     free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     if wrt is None:
         if len(free) == 1:
@@ -343,9 +393,15 @@ def _variables(wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] =
         if not free:
             raise UsageError("the expression has no variable; say which one with --wrt")
         names = ", ".join(str(s) for s in free)
-        raise UsageError(f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}")
-    items = wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
-    items = [part for item in items for part in (item.split(",") if isinstance(item, str) else [item])]
+        raise UsageError(
+            f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}"
+        )
+    items = (
+        wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
+    )
+    items = [
+        part for item in items for part in (item.split(",") if isinstance(item, str) else [item])
+    ]
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
     # a name typed in the expression but cancelled out of it (x - x + y) is still a variable

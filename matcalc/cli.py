@@ -76,7 +76,10 @@ wrong or not verified; 2 usage, parse or limit error (time, memory, size).
 
 
 WIDTH_OPTION = click.option(
-    "--width", type=click.IntRange(min=0), metavar="COLUMNS", expose_value=False,
+    "--width",
+    type=click.IntRange(min=0),
+    metavar="COLUMNS",
+    expose_value=False,
     callback=lambda ctx, _param, value: ctx.meta.__setitem__("matcalc.width", value),
     help="Text: wrap lines to this many columns, 0 for never "
     "(default: $COLUMNS, else the terminal's; 80 into a pipe).",
@@ -157,8 +160,10 @@ def _expressions_last(params, args: list[str]) -> list[str]:
             options += [token, value]
         elif (
             token in flags
-            or token.startswith("--") and token.partition("=")[0] in takes_value  # --wrt=x
-            or not after_separator and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token)
+            or token.startswith("--")
+            and token.partition("=")[0] in takes_value  # --wrt=x
+            or not after_separator
+            and re.fullmatch(r"--[A-Za-z][\w-]*(=.*)?", token)
         ):  # an unknown --option stays one: click names it and suggests a known one
             options.append(token)
         else:
@@ -195,7 +200,9 @@ class Seconds(click.ParamType):
         except (TypeError, ValueError):
             seconds = math.nan
         if not (0 < seconds <= self.MAX):  # also refuses nan and inf
-            self.fail(f"{value!r}: give a number of seconds above 0 and at most {self.MAX:g}", param, ctx)
+            self.fail(
+                f"{value!r}: give a number of seconds above 0 and at most {self.MAX:g}", param, ctx
+            )
         return seconds
 
 
@@ -214,7 +221,9 @@ class MemorySize(click.ParamType):
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", text)
         nbytes = int(float(match.group(1)) * self.UNITS[match.group(2)]) if match else 0
         if not (64 << 20) <= nbytes <= (1 << 40):
-            self.fail(f"{value!r}: give a size from 64M to 1024G, such as 512M or 2G, or none", param, ctx)
+            self.fail(
+                f"{value!r}: give a size from 64M to 1024G, such as 512M or 2G, or none", param, ctx
+            )
         return nbytes
 
 
@@ -238,21 +247,28 @@ def _memory_error(limits, error: BaseException) -> MatcalcError | None:
         return None
     if limits.max_memory is None:
         return LimitError("out of memory")
-    return LimitError(f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)")
+    return LimitError(
+        f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
+    )
 
 
 def _read_stdin(what: str) -> str:
     """Standard input as text, at most ``STDIN_LIMIT`` bytes."""
     from matcalc.errors import UsageError
 
-    data = sys.stdin.buffer.read(STDIN_LIMIT + 1) if hasattr(sys.stdin, "buffer") else (
-        sys.stdin.read(STDIN_LIMIT + 1).encode("utf-8"))
+    data = (
+        sys.stdin.buffer.read(STDIN_LIMIT + 1)
+        if hasattr(sys.stdin, "buffer")
+        else (sys.stdin.read(STDIN_LIMIT + 1).encode("utf-8"))
+    )
     if len(data) > STDIN_LIMIT:
         raise UsageError(f"{what}: standard input is longer than {STDIN_LIMIT} bytes")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{what}: standard input is not UTF-8 text (byte {error.start + 1})") from None
+        raise UsageError(
+            f"{what}: standard input is not UTF-8 text (byte {error.start + 1})"
+        ) from None
 
 
 def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
@@ -314,36 +330,65 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
     "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(DERIVE_FORMATS), default="text", show_default=True,
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(DERIVE_FORMATS),
+    default="text",
+    show_default=True,
     help="Output format; numpy and torch print the result as a Python function.",
 )
 @click.option(
-    "--vector", "vectors", multiple=True, metavar="NAMES",
+    "--vector",
+    "vectors",
+    multiple=True,
+    metavar="NAMES",
     help="Declare vectors: w,x (length n) or y:N. Repeatable.",
 )
 @click.option(
-    "--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
+    "--matrix",
+    "matrices",
+    multiple=True,
+    metavar="NAME[:ROWS,COLS]",
     help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
 )
 @click.option(
-    "--function", "functions", multiple=True, metavar="NAMES",
+    "--function",
+    "functions",
+    multiple=True,
+    metavar="NAMES",
     help="Declare unknown functions with longer names: phi or phi,psi (f, g, h, … need no "
     "declaration). Repeatable.",
 )
 @click.option(
-    "--dim", "dims", multiple=True, metavar="NAME=SIZE",
+    "--dim",
+    "dims",
+    multiple=True,
+    metavar="NAME=SIZE",
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
 @click.option(
-    "--timeout", type=Seconds(), default=10.0, show_default=True,
-    metavar="SECONDS", help="Give up (exit 2) after this many seconds (at most 3600).",
+    "--timeout",
+    type=Seconds(),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 2) after this many seconds (at most 3600).",
 )
 @click.option(
-    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    "--memory",
+    type=MemorySize(),
+    default=None,
+    metavar="SIZE",
     help="Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]",
 )
 @click.option(
-    "--order", "-k", type=click.IntRange(1, 10), default=1, show_default=True, metavar="K",
+    "--order",
+    "-k",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    metavar="K",
     help="The K-th derivative, each order derived from the last; with several --wrt "
     "variables, --order 2 is the Hessian.",
 )
@@ -351,12 +396,29 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
 @WIDTH_OPTION
 @click.option(
-    "--lang", type=click.Choice(LANGS), default="en", show_default=True,
+    "--lang",
+    type=click.Choice(LANGS),
+    default="en",
+    show_default=True,
     help="Language of the prose (the math is the same).",
 )
 @_within_timeout
-def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout, memory, order, standalone,
-           ascii_only, lang) -> None:
+def derive(
+    exprs,
+    wrt,
+    layout,
+    fmt,
+    vectors,
+    matrices,
+    functions,
+    dims,
+    timeout,
+    memory,
+    order,
+    standalone,
+    ascii_only,
+    lang,
+) -> None:
     from matcalc.api import derive as derive_api
     from matcalc.limits import memory_cap
 
@@ -391,11 +453,17 @@ def derive(exprs, wrt, layout, fmt, vectors, matrices, functions, dims, timeout,
         raise _render_error(error, limits, fmt) from error
     click.echo(rendered)
     if derivation.verified is False:
-        click.echo("matcalc: error: the result does not match SymPy's derivative; please report this bug", err=True)
+        click.echo(
+            "matcalc: error: the result does not match SymPy's derivative; please report this bug",
+            err=True,
+        )
         sys.exit(1)
     if derivation.verified is None:  # shown, but a script must not take it as checked
-        click.echo("matcalc: warning: the result is not verified (SymPy could not decide, and "
-                   "the numeric check was inconclusive)", err=True)
+        click.echo(
+            "matcalc: warning: the result is not verified (SymPy could not decide, and "
+            "the numeric check was inconclusive)",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -446,8 +514,12 @@ def _check_sizes(derivation, sizes: dict[str, int]) -> None:
     unknown = sorted(set(sizes) - set(known))
     if unknown:
         if not known:
-            raise UsageError(f"--dim {unknown[0]}: the sizes of this problem are numbers; nothing to set")
-        raise UsageError(f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}")
+            raise UsageError(
+                f"--dim {unknown[0]}: the sizes of this problem are numbers; nothing to set"
+            )
+        raise UsageError(
+            f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}"
+        )
 
 
 DOC_HELP = """Turn a file of problems into a document of worked solutions.
@@ -487,24 +559,41 @@ is still written) or pdflatex failed; 2 the file or an option is unusable;
 @main.command(help=DOC_HELP)
 @click.argument("problems", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
-    "--output", "-o", "out", required=True, type=click.Path(path_type=Path, allow_dash=True),
+    "--output",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, allow_dash=True),
     help="The document to write (- for standard output); never the problem file, a device "
     "or a directory.",
 )
 @click.option(
-    "--format", "-f", "fmt", type=click.Choice(DOC_FORMATS), default=None,
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(DOC_FORMATS),
+    default=None,
     help="Output format  [default: from OUT's suffix]",
 )
 @click.option(
-    "--jobs", "-j", type=click.IntRange(1, 256), default=1, show_default=True,
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
     help="Worker processes; the document is the same for any number.",
 )
 @click.option(
-    "--lang", type=click.Choice(LANGS), default=None,
+    "--lang",
+    type=click.Choice(LANGS),
+    default=None,
     help="Language of the prose  [default: the file's lang, else en]",
 )
 @click.option(
-    "--memory", type=MemorySize(), default=None, metavar="SIZE",
+    "--memory",
+    type=MemorySize(),
+    default=None,
+    metavar="SIZE",
     help="Cap the memory (address space) of the process and its workers: 512M, 2G or none  "
     "[default: 1G]",
 )
@@ -535,11 +624,14 @@ def doc(problems, out, fmt, jobs, lang, memory) -> None:
         sys.exit(143 if isinstance(stop, Terminated) else 130)
     except Exception as error:  # a bug is still one line, never a traceback
         failure = _memory_error(limits, error) or InternalError(
-            f"could not make the document ({type(error).__name__}); please report it")
+            f"could not make the document ({type(error).__name__}); please report it"
+        )
         raise CommandError(failure) from error
     for solution in document.solutions:  # a marked sheet: each answer's verdict
         if solution.verdict and not solution.failed:
-            line = f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
+            line = (
+                f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
+            )
             click.echo(visible(line), err=True)
     for failure in document.failures:
         line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
@@ -605,27 +697,68 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
 
 @main.command(name="check", help=CHECK_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
-@click.option("--answer", "-a", "answers", multiple=True, required=True, metavar="ANSWER",
-              help="Your answer, in the input language. Repeat for several entries.")
+@click.option(
+    "--answer",
+    "-a",
+    "answers",
+    multiple=True,
+    required=True,
+    metavar="ANSWER",
+    help="Your answer, in the input language. Repeat for several entries.",
+)
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
-@click.option("--layout", type=click.Choice(["numerator", "denominator"]), default="numerator",
-              show_default=True, help="The layout you are asked to answer in.")
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
-              show_default=True, help="Output format.")
-@click.option("--vector", "vectors", multiple=True, metavar="NAMES",
-              help="Declare vectors: w,x (length n) or y:N. Repeatable.")
-@click.option("--matrix", "matrices", multiple=True, metavar="NAME[:ROWS,COLS]",
-              help="Declare a matrix: X (n×n) or X:N,n. Repeatable.")
-@click.option("--timeout", type=Seconds(), default=10.0, show_default=True, metavar="SECONDS",
-              help="Give up (exit 2) after this many seconds (at most 3600).")
+@click.option(
+    "--layout",
+    type=click.Choice(["numerator", "denominator"]),
+    default="numerator",
+    show_default=True,
+    help="The layout you are asked to answer in.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--vector",
+    "vectors",
+    multiple=True,
+    metavar="NAMES",
+    help="Declare vectors: w,x (length n) or y:N. Repeatable.",
+)
+@click.option(
+    "--matrix",
+    "matrices",
+    multiple=True,
+    metavar="NAME[:ROWS,COLS]",
+    help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+)
+@click.option(
+    "--timeout",
+    type=Seconds(),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 2) after this many seconds (at most 3600).",
+)
 @click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
 @WIDTH_OPTION
-@click.option("--lang", type=click.Choice(LANGS), default="en", show_default=True,
-              help="Language of the prose (the math is the same).")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default="en",
+    show_default=True,
+    help="Language of the prose (the math is the same).",
+)
 @_within_timeout
-def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone,
-                  ascii_only, lang) -> None:
+def check_command(
+    exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone, ascii_only, lang
+) -> None:
     from matcalc.answers import check as check_api
     from matcalc.limits import memory_cap
 
@@ -635,7 +768,11 @@ def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, 
         result = check_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             list(answers) if len(answers) > 1 else answers[0],
-            wrt, vectors=vectors, matrices=matrices, layout=layout, timeout=timeout,
+            wrt,
+            vectors=vectors,
+            matrices=matrices,
+            layout=layout,
+            timeout=timeout,
         )
     except (MatcalcError, MemoryError) as error:
         error = _memory_error(limits, error) or error
@@ -646,14 +783,18 @@ def check_command(exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, 
         if fmt == "json":
             rendered = result.to_json(indent=2, lang=lang)
         elif fmt == "text":
-            rendered = result.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
+            rendered = result.to_text(
+                unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width()
+            )
         elif fmt == "markdown":
             rendered = result.to_markdown(lang=lang)
         else:
             rendered = result.to_latex(standalone=standalone, lang=lang)
     except Exception as error:  # a renderer bug is still one line, never a traceback
         name = type(error).__name__
-        raise CommandError(InternalError(f"could not render the check ({name}); please report it")) from error
+        raise CommandError(
+            InternalError(f"could not render the check ({name}); please report it")
+        ) from error
     click.echo(rendered)
     if result.verdict in ("wrong", "cannot_judge"):
         sys.exit(1)
@@ -667,7 +808,9 @@ def _progress(total: int, lang: str) -> Iterator[Callable[[], None]]:
         return
     from matcalc.render.messages import message
 
-    with click.progressbar(length=total, label=message("doc.progress", lang), file=sys.stderr) as bar:
+    with click.progressbar(
+        length=total, label=message("doc.progress", lang), file=sys.stderr
+    ) as bar:
         yield lambda: bar.update(1)
 
 
@@ -685,7 +828,9 @@ def _width() -> int:
 
 def _render(derivation, fmt: str, *, ascii_only: bool, standalone: bool, lang: str) -> str:
     if fmt == "text":
-        return derivation.to_text(unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width())
+        return derivation.to_text(
+            unicode=not ascii_only and _unicode_ok(), lang=lang, width=_width()
+        )
     if fmt == "markdown":
         return derivation.to_markdown(lang=lang)
     if fmt == "latex":
@@ -703,8 +848,14 @@ def _sizes(dims: tuple[str, ...]) -> dict[str, int]:
     out = {}
     for item in dims:
         name, _, value = item.partition("=")
-        if not name.strip().isidentifier() or not value.strip().isdigit() or not 0 < int(value) <= 50:
-            raise UsageError(f"--dim {item!r}: write NAME=SIZE with a size from 1 to 50, e.g. --dim n=3")
+        if (
+            not name.strip().isidentifier()
+            or not value.strip().isdigit()
+            or not 0 < int(value) <= 50
+        ):
+            raise UsageError(
+                f"--dim {item!r}: write NAME=SIZE with a size from 1 to 50, e.g. --dim n=3"
+            )
         out[name.strip()] = int(value)
     return out
 

@@ -122,7 +122,8 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
             return self
         # a CPU-time budget has its own timer and signal, apart from the wall clock's
         self.timer, self.signum = (
-            (signal.ITIMER_PROF, signal.SIGPROF) if self.deadline.cpu
+            (signal.ITIMER_PROF, signal.SIGPROF)
+            if self.deadline.cpu
             else (signal.ITIMER_REAL, signal.SIGALRM)
         )
         self.previous = signal.getsignal(self.signum)
@@ -206,7 +207,11 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
             self.unraisable(info)
 
 
-_QUIET_CODES = frozenset({
-    alarm.__enter__.__code__, alarm.__exit__.__code__, alarm._schedule.__code__,
-    alarm._restore.__code__,
-})
+_QUIET_CODES = frozenset(
+    {
+        alarm.__enter__.__code__,
+        alarm.__exit__.__code__,
+        alarm._schedule.__code__,
+        alarm._restore.__code__,
+    }
+)

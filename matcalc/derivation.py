@@ -64,7 +64,11 @@ class Derivation:
         sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
         if not shapes:
             value = self.result
-            return ImmutableMatrix(value) if isinstance(value, MatrixBase) else ImmutableMatrix([[value]])
+            return (
+                ImmutableMatrix(value)
+                if isinstance(value, MatrixBase)
+                else ImmutableMatrix([[value]])
+            )
         p = self.problem
         return explicit_value(p.exprs[0], p.wrt, p.layout, self.result, shapes, sizes)
 

@@ -101,17 +101,35 @@ FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
 TOP_FIELDS = ("title", "author", "lang", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
-PROBLEM_FIELDS = ("title", "expr", "exprs", "wrt", "vectors", "matrices", "functions", "layout",
-                  "answer", "notes")
+PROBLEM_FIELDS = (
+    "title",
+    "expr",
+    "exprs",
+    "wrt",
+    "vectors",
+    "matrices",
+    "functions",
+    "layout",
+    "answer",
+    "notes",
+)
 LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 MAX_FILE_BYTES = 1_000_000
 """A problem file larger than this is refused before it is parsed (/dev/zero, a log by mistake)."""
 MAX_PROBLEMS = 1000
 """Problems in one file."""
-TEXT_KEYS = {"wrt": "wrt", "vector": "vectors", "vectors": "vectors", "matrix": "matrices",
-             "matrices": "matrices", "function": "functions", "functions": "functions",
-             "layout": "layout", "answer": "answers"}
+TEXT_KEYS = {
+    "wrt": "wrt",
+    "vector": "vectors",
+    "vectors": "vectors",
+    "matrix": "matrices",
+    "matrices": "matrices",
+    "function": "functions",
+    "functions": "functions",
+    "layout": "layout",
+    "answer": "answers",
+}
 """``; key value`` clauses of a plain-text problem line, and the field each sets."""
 _FALLBACK = "en"
 
@@ -244,7 +262,9 @@ def load(path: str | os.PathLike[str]) -> ProblemSet:
         line = text.count("\n", 0, junk.start()) + 1
         code = f"U+{ord(junk.group()):04X}"
         raise UsageError(f"{name}: not a text file (control character {code} on line {line})")
-    toml = re.search(r"^\s*\[\[", text, re.M) is not None if stdin else path.suffix.lower() == ".toml"
+    toml = (
+        re.search(r"^\s*\[\[", text, re.M) is not None if stdin else path.suffix.lower() == ".toml"
+    )
     problems = loads_toml(text, source=name) if toml else loads_text(text, source=name)
     if len(problems.exercises) > MAX_PROBLEMS:
         raise UsageError(f"{name}: more than {MAX_PROBLEMS} problems; split the file")
@@ -276,9 +296,13 @@ def _text_exercise(number: int, line: str) -> Exercise:
             key, _, value = clause.strip().partition(" ")
             if key not in TEXT_KEYS:
                 known = ", ".join(dict.fromkeys(TEXT_KEYS.values()))
-                raise ValueError(f"unknown '; {visible(key)}' after the expression (known: {known})")
+                raise ValueError(
+                    f"unknown '; {visible(key)}' after the expression (known: {known})"
+                )
             if not value.strip():
-                raise ValueError(f"'; {key}' needs a value, as in '; {key} {_EXAMPLE[TEXT_KEYS[key]]}'")
+                raise ValueError(
+                    f"'; {key}' needs a value, as in '; {key} {_EXAMPLE[TEXT_KEYS[key]]}'"
+                )
             fields.setdefault(TEXT_KEYS[key], []).append(value.strip())
         if not expr.strip():
             raise ValueError("no expression before the ';'")
@@ -288,7 +312,9 @@ def _text_exercise(number: int, line: str) -> Exercise:
         if len(fields.get("wrt", [])) > 1:
             raise ValueError("give '; wrt' once, as in '; wrt x,y'")
     except ValueError as error:
-        return Exercise(number=number, exprs=(expr.strip() or line,), error=str(error), syntax="text")
+        return Exercise(
+            number=number, exprs=(expr.strip() or line,), error=str(error), syntax="text"
+        )
     return Exercise(
         number=number,
         exprs=(expr.strip(),),
@@ -302,8 +328,14 @@ def _text_exercise(number: int, line: str) -> Exercise:
     )
 
 
-_EXAMPLE = {"wrt": "x,y", "vectors": "w,x", "matrices": "X:N,n", "functions": "phi",
-            "layout": "denominator", "answers": "2*x"}
+_EXAMPLE = {
+    "wrt": "x,y",
+    "vectors": "w,x",
+    "matrices": "X:N,n",
+    "functions": "phi",
+    "layout": "denominator",
+    "answers": "2*x",
+}
 
 
 def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
@@ -340,8 +372,14 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
 
 def _toml_type(value: Any) -> str:
     """How TOML calls a value's type, for messages: 'an array', 'a table', 'an integer', ..."""
-    names = {list: "an array", dict: "a table", bool: "a boolean", int: "an integer",
-             float: "a float", str: "a string"}
+    names = {
+        list: "an array",
+        dict: "a table",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+    }
     return next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
 
 
@@ -450,7 +488,9 @@ def _text(value: Any, name: str) -> Text | None:
         unknown = [k for k in value if k not in CATALOGUES]
         if unknown:
             known = ", ".join(CATALOGUES)
-            raise ValueError(f"field {name!r}: unknown language {visible(repr(unknown[0]))} (known: {known})")
+            raise ValueError(
+                f"field {name!r}: unknown language {visible(repr(unknown[0]))} (known: {known})"
+            )
         return Text(tuple((lang, _paragraphs(v, name)) for lang, v in value.items()))
     return Text(((_FALLBACK, _paragraphs(value, name)),))
 
@@ -513,7 +553,9 @@ def check_paths(problems: str | os.PathLike[str], out: str | os.PathLike[str]) -
         if same or Path(os.path.abspath(problems)) == Path(os.path.abspath(out)):
             raise UsageError(f"-o {shown} is the problem file itself; write the document elsewhere")
     if out.is_dir() or str(out).endswith(os.sep):
-        raise UsageError(f"-o {shown} is a directory; name a file in it, such as {shown.rstrip(os.sep)}/out.md")
+        raise UsageError(
+            f"-o {shown} is a directory; name a file in it, such as {shown.rstrip(os.sep)}/out.md"
+        )
     if out.exists() or out.is_symlink():
         try:
             mode = out.stat().st_mode
@@ -522,8 +564,10 @@ def check_paths(problems: str | os.PathLike[str], out: str | os.PathLike[str]) -
         import stat
 
         if not stat.S_ISREG(mode):
-            raise UsageError(f"-o {shown} is not a regular file (a device, a pipe or a socket); "
-                             "matcalc writes documents to files only")
+            raise UsageError(
+                f"-o {shown} is not a regular file (a device, a pipe or a socket); "
+                "matcalc writes documents to files only"
+            )
     directory = out.parent if str(out.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError(f"-o {shown}: the directory {visible(str(directory))} does not exist")
@@ -580,19 +624,27 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
     verdict = ""
     try:
         exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
-        options = dict(vectors=exercise.vectors, matrices=exercise.matrices,
-                       functions=exercise.functions, layout=exercise.layout, limits=limits)
+        options = dict(
+            vectors=exercise.vectors,
+            matrices=exercise.matrices,
+            functions=exercise.functions,
+            layout=exercise.layout,
+            limits=limits,
+        )
         if exercise.answers:  # a student's answer: judged, beside matcalc's derivation
             from matcalc.answers import check
             from matcalc.render.check import verdict_line
 
             answers = list(exercise.answers)
-            shown: Any = check(exprs, answers if len(answers) > 1 else answers[0],
-                               exercise.wrt, **options)
+            shown: Any = check(
+                exprs, answers if len(answers) > 1 else answers[0], exercise.wrt, **options
+            )
             verdict = verdict_line(shown, lang=lang)
         else:
             shown = derive(exprs, exercise.wrt, **options)
-        body = shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
+        body = (
+            shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
+        )
     except MatcalcError as error:
         message = _in_file_terms(_one_line(str(error)), exercise.syntax)
         if isinstance(error.__cause__, MemoryError):
@@ -604,16 +656,19 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
         if isinstance(error, ValueError) and "integer string conversion" in str(error):
             message = "the result has a number too large to print (more than 4300 digits)"
         else:
-            message = (
-                f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
-            )
+            message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
         return Solution(**head, title=title, notes=notes, error=message)
     return Solution(**head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict)
 
 
 _OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")
-_FIELDS = {"wrt": "wrt", "vector": "vectors", "matrix": "matrices", "function": "functions",
-           "layout": "layout"}
+_FIELDS = {
+    "wrt": "wrt",
+    "vector": "vectors",
+    "matrix": "matrices",
+    "function": "functions",
+    "layout": "layout",
+}
 
 
 def _in_file_terms(message: str, syntax: str) -> str:

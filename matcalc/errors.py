@@ -62,9 +62,7 @@ def visible(text: str) -> str:
     write into a document, and the reader sees what is there."""
     if text.isascii() and text.isprintable():
         return text
-    return "".join(
-        ascii(ch)[1:-1] if unicodedata.category(ch) in _INVISIBLE else ch for ch in text
-    )
+    return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
 
 
 class UsageError(MatcalcError):

@@ -163,6 +163,10 @@ def decide_gate(expr):
     SymPy's Heaviside only evaluates for z < 0 or z > 0; with the convention 1[0 > 0] = 0
     a z that is never positive decides it too (the gate of max(0, -x ⊗ x), element-wise).
     """
-    if isinstance(expr, Heaviside) and expr.args[1:] == (0,) and expr.args[0].is_extended_nonpositive:
+    if (
+        isinstance(expr, Heaviside)
+        and expr.args[1:] == (0,)
+        and expr.args[0].is_extended_nonpositive
+    ):
         return Integer(0)
     return expr

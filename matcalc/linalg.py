@@ -85,7 +85,9 @@ def declare(vectors=(), matrices=()) -> Shapes:
         if size and not cols:
             raise UsageError(f"matrix {name}: give both sizes, as in {name}:N,n")
         symbol = MatrixName(_name(name), real=True)
-        shapes[symbol] = Declaration(symbol, dimension(rows) if size else n, dimension(cols) if size else n)
+        shapes[symbol] = Declaration(
+            symbol, dimension(rows) if size else n, dimension(cols) if size else n
+        )
     names = [str(s) for s in shapes]
     if len(set(names)) != len(names):
         raise UsageError("a name is declared twice")
@@ -438,7 +440,9 @@ def keep_vector(value, original, shapes: Shapes):
 # --- explicit components ------------------------------------------------------------
 
 
-def jacobian_shape(expr, wrt: Symbol, shapes: Shapes, dims: dict[Symbol, int], layout: str) -> tuple[int, int]:
+def jacobian_shape(
+    expr, wrt: Symbol, shapes: Shapes, dims: dict[Symbol, int], layout: str
+) -> tuple[int, int]:
     """Rows × columns of ∂expr/∂wrt written out at ``dims``.
 
     Numerator layout: an m-vector by an n-vector is m×n; a scalar by an r×c matrix is
@@ -594,7 +598,12 @@ def _zero(*values):
 
 def _unwrap(a, other):
     """A 1×1 matrix (a vector of length 1, X v with X 1×n) as its entry, beside a larger one."""
-    if isinstance(a, MatrixBase) and a.shape == (1, 1) and isinstance(other, MatrixBase) and other.shape != (1, 1):
+    if (
+        isinstance(a, MatrixBase)
+        and a.shape == (1, 1)
+        and isinstance(other, MatrixBase)
+        and other.shape != (1, 1)
+    ):
         return a[0, 0]
     return a
 

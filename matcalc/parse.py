@@ -109,7 +109,12 @@ from matcalc.linalg import (
 )
 
 __all__ = [
-    "CONSTANTS", "FUNCTIONS", "UNSUPPORTED", "VECTOR_FUNCTIONS", "declare_functions", "parse",
+    "CONSTANTS",
+    "FUNCTIONS",
+    "UNSUPPORTED",
+    "VECTOR_FUNCTIONS",
+    "declare_functions",
+    "parse",
     "real_argument",
 ]
 
@@ -207,6 +212,7 @@ def _sqrt(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
 _TRIG = "sin cos tan cot sec csc asin acos atan acot asec acsc"
 _HYP = "sinh cosh tanh coth sech csch asinh acosh atanh acoth asech acsch"
 
+
 def _pow(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     """pow(x, y) is x ** y; ``visit_Call`` builds it as that power (same guards and shapes)."""
     raise AssertionError("pow is built by _Parser.visit_Call")  # pragma: no cover
@@ -245,13 +251,36 @@ _SCALAR_ONLY = {"atan2", "arctan2"}
 
 _NO_DERIVATIVE = "it is piecewise constant, with no derivative at its jumps"
 UNSUPPORTED: dict[str, str] = {
-    **dict.fromkeys(["floor", "ceil", "ceiling", "round", "trunc", "frac", "heaviside",
-                     "Heaviside", "step"], _NO_DERIVATIVE),
-    **dict.fromkeys(["gamma", "lgamma", "loggamma", "digamma", "polygamma", "beta", "zeta",
-                     "erfinv", "erfcinv", "Ei", "li", "Si", "Ci", "sinc", "LambertW", "besselj",
-                     "bessely", "DiracDelta"], "matcalc does not know its derivative rules"),
-    **dict.fromkeys(["re", "im", "conj", "conjugate", "arg", "real", "imag"],
-                    "matcalc works with real numbers"),
+    **dict.fromkeys(
+        ["floor", "ceil", "ceiling", "round", "trunc", "frac", "heaviside", "Heaviside", "step"],
+        _NO_DERIVATIVE,
+    ),
+    **dict.fromkeys(
+        [
+            "gamma",
+            "lgamma",
+            "loggamma",
+            "digamma",
+            "polygamma",
+            "beta",
+            "zeta",
+            "erfinv",
+            "erfcinv",
+            "Ei",
+            "li",
+            "Si",
+            "Ci",
+            "sinc",
+            "LambertW",
+            "besselj",
+            "bessely",
+            "DiracDelta",
+        ],
+        "matcalc does not know its derivative rules",
+    ),
+    **dict.fromkeys(
+        ["re", "im", "conj", "conjugate", "arg", "real", "imag"], "matcalc works with real numbers"
+    ),
     "log1p": "write ln(1 + x)",
     "expm1": "write exp(x) - 1",
     "exp2": "write 2**x",
@@ -276,8 +305,9 @@ def _one_vector(p: _Parser, node: ast.Call, a: list[Expr], matrix: bool = False)
         msg = f"{p.call_text(node)}: {name} needs a vector; {p.arg_text(node, 0)} is a scalar"
         raise p.error(ShapeError, msg, node)
     if shape[1] != 1:
-        raise p.error(UnsupportedError, f"{p.call_text(node)}: {name} of a matrix is not supported",
-                      node)
+        raise p.error(
+            UnsupportedError, f"{p.call_text(node)}: {name} of a matrix is not supported", node
+        )
     return shape
 
 
@@ -311,8 +341,10 @@ def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shapes = [p.shape(arg) for arg in a]
     for i, shape in enumerate(shapes):
         if (shape == SCALAR and not vector_valued(a[i])) or shape[1] != 1:
-            msg = (f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
-                   f"{_describe(shape)}")
+            msg = (
+                f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
+                f"{_describe(shape)}"
+            )
             raise p.error(ShapeError, msg, node)
     if shapes[0][0] != shapes[1][0]:
         msg = f"{p.call_text(node)}: lengths {shapes[0][0]} and {shapes[1][0]} differ"
@@ -353,8 +385,16 @@ builders check the argument shapes themselves and record the result's shape."""
 
 CONSTANTS: dict[str, Expr] = {"e": sympy.E, "E": sympy.E, "pi": sympy.pi}
 
-_FRIENDLY = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
-             "\u00b2": "**2", "\u00b3": "**3", "^": "**"}
+_FRIENDLY = {
+    "\u2212": "-",
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u22c5": "*",
+    "\u00f7": "/",
+    "\u00b2": "**2",
+    "\u00b3": "**3",
+    "^": "**",
+}
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
 _FRIENDLY_RE = re.compile("|".join(map(re.escape, _FRIENDLY)))
 _FRIENDLY_TABLE = str.maketrans(_FRIENDLY)
@@ -366,8 +406,9 @@ _REFUSED = {
     "Subscript": "subscripts are not allowed",
     "Slice": "slices are not allowed",
     "Lambda": "lambda expressions are not allowed",
-    **dict.fromkeys(["ListComp", "SetComp", "DictComp", "GeneratorExp"],
-                    "comprehensions are not allowed"),
+    **dict.fromkeys(
+        ["ListComp", "SetComp", "DictComp", "GeneratorExp"], "comprehensions are not allowed"
+    ),
     **dict.fromkeys(["JoinedStr", "FormattedValue"], "f-strings are not allowed"),
     "Starred": "starred arguments are not allowed",
     "NamedExpr": "assignment expressions (:=) are not allowed",
@@ -380,15 +421,30 @@ _REFUSED = {
     "Dict": "dictionaries are not allowed",
     **dict.fromkeys(["Await", "Yield", "YieldFrom"], "await and yield are not allowed"),
     "Not": "'not' is not allowed",
-    **{op: f"the {sign} operator is not allowed" for op, sign in [
-        ("Invert", "~"), ("Mod", "%"), ("FloorDiv", "//"), ("BitOr", "|"), ("BitAnd", "&"),
-        ("BitXor", "^"), ("LShift", "<<"), ("RShift", ">>")]},
+    **{
+        op: f"the {sign} operator is not allowed"
+        for op, sign in [
+            ("Invert", "~"),
+            ("Mod", "%"),
+            ("FloorDiv", "//"),
+            ("BitOr", "|"),
+            ("BitAnd", "&"),
+            ("BitXor", "^"),
+            ("LShift", "<<"),
+            ("RShift", ">>"),
+        ]
+    },
 }
 """AST class name -> refusal message (ParseError) for constructs without a visitor."""
 
-_CONSTANT_REFUSED = {bool: "booleans are not allowed", complex: "imaginary numbers are not allowed",
-                     str: "strings are not allowed", bytes: "byte strings are not allowed",
-                     type(None): "None is not allowed", type(...): "'...' is not allowed"}
+_CONSTANT_REFUSED = {
+    bool: "booleans are not allowed",
+    complex: "imaginary numbers are not allowed",
+    str: "strings are not allowed",
+    bytes: "byte strings are not allowed",
+    type(None): "None is not allowed",
+    type(...): "'...' is not allowed",
+}
 _BINARY = {"Add": "_sum", "Sub": "_sum", "Mult": "_product", "Div": "_product", "Pow": "_power"}
 _UNARY = {"USub": "_negative", "UAdd": "_positive"}
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -511,8 +567,10 @@ def parse(
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if len(text) > limits.max_length:
-        raise LimitError(f"expression is {len(text)} characters long, the limit is "
-                         f"{limits.max_length}", text=text[: limits.max_length])
+        raise LimitError(
+            f"expression is {len(text)} characters long, the limit is {limits.max_length}",
+            text=text[: limits.max_length],
+        )
     if not text.strip():
         raise ParseError("empty expression", text=text)
     source = _Source(text)
@@ -544,8 +602,11 @@ def declare_functions(names: str | Iterable[str], shapes: dict | None = None) ->
     """
     items = [names] if isinstance(names, str) else list(names)
     taken = {s.name for s in shapes or ()} | {
-        size.name for d in (shapes or {}).values() for size in (d.rows, d.cols)
-        if isinstance(size, sympy.Symbol)}
+        size.name
+        for d in (shapes or {}).values()
+        for size in (d.rows, d.cols)
+        if isinstance(size, sympy.Symbol)
+    }
     out: set[str] = set()
     for item in items:
         if not isinstance(item, str):
@@ -558,11 +619,15 @@ def declare_functions(names: str | Iterable[str], shapes: dict | None = None) ->
                 msg = f"{name} is a {kind}; an unknown function cannot be called {name}"
                 raise UsageError(msg)
             if name in UNSUPPORTED:
-                raise UsageError(f"{name} is not supported ({UNSUPPORTED[name]}), and cannot be "
-                                 "declared as an unknown function")
+                raise UsageError(
+                    f"{name} is not supported ({UNSUPPORTED[name]}), and cannot be "
+                    "declared as an unknown function"
+                )
             if name in taken:
-                raise UsageError(f"{name} is declared as a vector, a matrix or a size, and "
-                                 "cannot also be a function")
+                raise UsageError(
+                    f"{name} is declared as a vector, a matrix or a size, and "
+                    "cannot also be a function"
+                )
             if _reserved(name):
                 raise UsageError(_reserved_message(name))
             out.add(name)
@@ -572,9 +637,15 @@ def declare_functions(names: str | Iterable[str], shapes: dict | None = None) ->
 class _Parser:
     """Whitelist visitor: ``visit_<ASTClass>`` methods build SymPy nodes; nothing else passes."""
 
-    def __init__(self, source: _Source, offset: int, limits: Limits,
-                 shapes: dict | None = None, functions: frozenset[str] = frozenset(),
-                 tree: ast.AST | None = None) -> None:
+    def __init__(
+        self,
+        source: _Source,
+        offset: int,
+        limits: Limits,
+        shapes: dict | None = None,
+        functions: frozenset[str] = frozenset(),
+        tree: ast.AST | None = None,
+    ) -> None:
         self.source, self.offset, self.limits = source, offset, limits
         self.src = source.src[offset:]
         self.nodes = self.depth = 0
@@ -582,8 +653,12 @@ class _Parser:
         self._memo: dict[Expr, _Est | None] = {}
         self.shapes = dict(shapes or {})  # empty: scalar mode, exactly the scalar parser
         self.declared = {symbol.name: symbol for symbol in self.shapes}
-        self.sizes = {size.name: size for d in self.shapes.values() for size in (d.rows, d.cols)
-                      if isinstance(size, sympy.Symbol)}  # n, N: scalars, as in sum(v) / N
+        self.sizes = {
+            size.name: size
+            for d in self.shapes.values()
+            for size in (d.rows, d.cols)
+            if isinstance(size, sympy.Symbol)
+        }  # n, N: scalars, as in sum(v) / N
         self._shapes: dict[Expr, Shape] = {s: (d.rows, d.cols) for s, d in self.shapes.items()}
         self.functions = functions  # declared unknown functions
         self.variables = _variable_names(tree) if tree is not None else set()
@@ -741,8 +816,10 @@ class _Parser:
         shape = self.shape(value)
         if shape == SCALAR:
             what = self.segment(node.col_offset, dot, "this")
-            msg = (f"{what}.T: {what} is a scalar; only declared vectors and matrices can be "
-                   "transposed")
+            msg = (
+                f"{what}.T: {what} is a scalar; only declared vectors and matrices can be "
+                "transposed"
+            )
             raise self.error(ShapeError, msg, dot)
         if shape[1] == 1:
             return _Row(value, (), shape[0], dot, node)
@@ -854,12 +931,17 @@ class _Parser:
             shape = self.shape(values[0])
             for link, value in zip(items[1:], values[1:], strict=True):
                 shape = self.product_shape(shape, self.shape(value), link)
-        if len(items) == 2 and items[1][0] == "Div" and values[1] != 0 and all(
-            _int_literal(link.operand) for link in items
+        if (
+            len(items) == 2
+            and items[1][0] == "Div"
+            and values[1] != 0
+            and all(_int_literal(link.operand) for link in items)
         ):
             return sympy.Rational(values[0], values[1])  # 1/2 is how a rational is typed
-        factors = [self.shaped(sympy.Pow(v, -1, evaluate=False), self.shape(v)) if link.op == "Div"
-                   else v for link, v in zip(items, values, strict=True)]
+        factors = [
+            self.shaped(sympy.Pow(v, -1, evaluate=False), self.shape(v)) if link.op == "Div" else v
+            for link, v in zip(items, values, strict=True)
+        ]
         first = items[0][1]
         if items[1][0] == "Div" and isinstance(first, ast.Constant) and first.value == 1:
             factors.pop(0)  # 1/x -> Pow(x, -1)
@@ -882,11 +964,15 @@ class _Parser:
         if left[1] == right[1] == 1:
             raise self.error(ShapeError, f"{what}: lengths {left[0]} and {right[0]} differ", where)
         if left[1] != 1 and right[1] != 1:
-            msg = (f"{what}: element-wise products of matrices are not supported; use @ for the "
-                   "matrix product")
+            msg = (
+                f"{what}: element-wise products of matrices are not supported; use @ for the "
+                "matrix product"
+            )
             raise self.error(UnsupportedError, msg, where)
-        msg = (f"{what}: cannot multiply {_describe(left)} and {_describe(right)} element-wise; "
-               "use @ for the matrix product")
+        msg = (
+            f"{what}: cannot multiply {_describe(left)} and {_describe(right)} element-wise; "
+            "use @ for the matrix product"
+        )
         raise self.error(ShapeError, msg, where)
 
     def _matmul(self, node: ast.BinOp) -> Expr | _Row:
@@ -896,8 +982,10 @@ class _Parser:
         left_shape = None if isinstance(left, _Row) else self.shape(left)
         right_shape = self.shape(right)
         # a vector of length 1 has the shape of a scalar, (1, 1), but is a vector for @
-        if left_shape == SCALAR and right_shape == SCALAR and not (
-            vector_valued(left) or vector_valued(right)
+        if (
+            left_shape == SCALAR
+            and right_shape == SCALAR
+            and not (vector_valued(left) or vector_valued(right))
         ):
             raise self.error(UnsupportedError, "the @ operator needs declared vectors", where)
         what = self.operands(node, where)
@@ -911,8 +999,11 @@ class _Parser:
             # a row vᵀ…, or a vector v as numpy's
             length = left.length if isinstance(left, _Row) else left_shape[0]
             if length != rows:
-                mismatch = f"lengths {length} and {rows} differ" if cols == 1 else (
-                    f"length {length} does not match {rows} rows")
+                mismatch = (
+                    f"lengths {length} and {rows} differ"
+                    if cols == 1
+                    else (f"length {length} does not match {rows} rows")
+                )
                 raise self.error(ShapeError, f"{what}: {mismatch}", where)
             if isinstance(left, _Row):
                 if cols == 1:
@@ -939,12 +1030,16 @@ class _Parser:
             if size > self.limits.max_exponent:
                 msg = _too_big("exponent too large:", size, self.limits.max_exponent, "")
                 raise self.error(LimitError, msg, where)
-        result = (sympy.exp(exponent, evaluate=False) if base == sympy.E
-                  else sympy.Pow(base, exponent, evaluate=False))
+        result = (
+            sympy.exp(exponent, evaluate=False)
+            if base == sympy.E
+            else sympy.Pow(base, exponent, evaluate=False)
+        )
         est = self.estimate(result)
         if est is not None and est.digits > self.max_digits:
-            msg = _too_big("exponent too large: the power would be", est.digits, self.max_digits,
-                           " digits")
+            msg = _too_big(
+                "exponent too large: the power would be", est.digits, self.max_digits, " digits"
+            )
             raise self.error(LimitError, msg, where)
         return self.shaped(result, shape)
 
@@ -971,8 +1066,13 @@ class _Parser:
         if name.startswith("_"):
             raise self.error(ParseError, "names may not start with '_'", func)
         if name in CONSTANTS or name in self.declared or name in self.sizes:
-            kind = "constant" if name in CONSTANTS else "size" if name in self.sizes else (
-                "vector" if self.shapes[self.declared[name]].is_vector else "matrix")
+            kind = (
+                "constant"
+                if name in CONSTANTS
+                else "size"
+                if name in self.sizes
+                else ("vector" if self.shapes[self.declared[name]].is_vector else "matrix")
+            )
             msg = f"{name} is a {kind}, not a function; write {name}*(...)"
             raise self.error(ParseError, msg, func)
         if node.keywords:
@@ -986,9 +1086,15 @@ class _Parser:
             raise self.error(ParseError, msg, node)
         if fn.build is _pow:  # pow(x, y) is x ** y, with the same guards and shapes
             base, exponent = node.args
-            power = ast.BinOp(left=base, op=ast.Pow(), right=exponent, lineno=base.lineno,
-                              col_offset=base.col_offset, end_lineno=exponent.end_lineno,
-                              end_col_offset=exponent.end_col_offset)  # errors say "x ** y"
+            power = ast.BinOp(
+                left=base,
+                op=ast.Pow(),
+                right=exponent,
+                lineno=base.lineno,
+                col_offset=base.col_offset,
+                end_lineno=exponent.end_lineno,
+                end_col_offset=exponent.end_col_offset,
+            )  # errors say "x ** y"
             return self._power(power)
         args = [self.visit(arg) for arg in node.args]
         shape = self.call_shape(node, args) if self.shapes and vector_fn is None else None
@@ -1005,8 +1111,11 @@ class _Parser:
         name = node.func.id  # type: ignore[attr-defined]
         if name in self.variables and name not in self.functions:
             call = self.call_text(node)
-            hint = f"{name}*{call[len(name):].lstrip()}" if call.startswith(name) else (
-                f"{name}*(...)")
+            hint = (
+                f"{name}*{call[len(name) :].lstrip()}"
+                if call.startswith(name)
+                else (f"{name}*(...)")
+            )
             raise self.error(ParseError, f"{name} is a variable; did you mean {hint}?", node)
         if name in UNSUPPORTED:
             msg = f"{name} is not supported: {UNSUPPORTED[name]}"
@@ -1035,8 +1144,9 @@ class _Parser:
             return SCALAR
         kind = "a vector" if all(s[1] == 1 for _, s in found) else "a matrix"
         if name not in FUNCTIONS:
-            msg = (f"unknown function {name} of {kind}: only the built-in functions apply "
-                   "element-wise")
+            msg = (
+                f"unknown function {name} of {kind}: only the built-in functions apply element-wise"
+            )
             raise self.error(UnsupportedError, msg, node)
         if name in _SCALAR_ONLY:
             msg = f"{self.call_text(node)}: {name} takes scalars, not {kind}"
@@ -1102,8 +1212,9 @@ def _reserved_message(name: str) -> str:
 def _variable_names(tree: ast.AST) -> set[str]:
     """Every name the expression uses other than as the name of a call: x in x(x + 1)."""
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    return {node.id for node in ast.walk(tree)
-            if isinstance(node, ast.Name) and id(node) not in called}
+    return {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
+    }
 
 
 def _undefined(p: _Parser, node: ast.Call, args: list[Expr]) -> Expr:
@@ -1216,14 +1327,40 @@ def _of_reciprocal(f: Callable[[complex], complex]) -> Callable[[complex], compl
 
 _APPROX: dict[type, Callable[..., complex]] = {
     getattr(sympy, name): getattr(cmath, name)
-    for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh",
-                 "acosh", "atanh", "exp", "log")
+    for name in (
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "asinh",
+        "acosh",
+        "atanh",
+        "exp",
+        "log",
+    )
 }
-_RECIPROCALS = {"cot": "tan", "sec": "cos", "csc": "sin", "coth": "tanh", "sech": "cosh",
-                "csch": "sinh"}
+_RECIPROCALS = {
+    "cot": "tan",
+    "sec": "cos",
+    "csc": "sin",
+    "coth": "tanh",
+    "sech": "cosh",
+    "csch": "sinh",
+}
 _APPROX.update({getattr(sympy, r): _reciprocal(getattr(cmath, f)) for r, f in _RECIPROCALS.items()})
-_APPROX.update({getattr(sympy, "a" + r): _of_reciprocal(getattr(cmath, "a" + f))
-                for r, f in _RECIPROCALS.items()})
+_APPROX.update(
+    {
+        getattr(sympy, "a" + r): _of_reciprocal(getattr(cmath, "a" + f))
+        for r, f in _RECIPROCALS.items()
+    }
+)
+
+
 def _real_only(f: Callable[[float], float]) -> Callable[[complex], complex]:
     def real(z: complex) -> complex:
         if z.imag:
@@ -1239,13 +1376,19 @@ def _atan2(y: complex, x: complex) -> complex:
     return math.atan2(y.real, x.real)
 
 
-_APPROX.update({
-    log10: cmath.log10, log2: lambda z: cmath.log(z) / math.log(2), sympy.atan2: _atan2,
-    cbrt: _real_only(lambda v: math.copysign(abs(v) ** (1 / 3), v)),
-    sympy.erf: _real_only(math.erf), sympy.erfc: _real_only(math.erfc),
-    sympy.sign: _real_only(lambda v: float((v > 0) - (v < 0))),
-    sympy.Abs: abs, sigmoid: _sigmoid,
-    sympy.Max: lambda *z: max(z, key=lambda w: w.real),
-    sympy.Min: lambda *z: min(z, key=lambda w: w.real),
-})
+_APPROX.update(
+    {
+        log10: cmath.log10,
+        log2: lambda z: cmath.log(z) / math.log(2),
+        sympy.atan2: _atan2,
+        cbrt: _real_only(lambda v: math.copysign(abs(v) ** (1 / 3), v)),
+        sympy.erf: _real_only(math.erf),
+        sympy.erfc: _real_only(math.erfc),
+        sympy.sign: _real_only(lambda v: float((v > 0) - (v < 0))),
+        sympy.Abs: abs,
+        sigmoid: _sigmoid,
+        sympy.Max: lambda *z: max(z, key=lambda w: w.real),
+        sympy.Min: lambda *z: min(z, key=lambda w: w.real),
+    }
+)
 """SymPy class -> complex approximation, used only by the size guard."""

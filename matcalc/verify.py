@@ -127,7 +127,9 @@ def _symbolically_zero(diff: Expr) -> bool:
     if count_ops(diff) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
-    rewrites = (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    rewrites = (
+        (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
+    )
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
         rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
@@ -185,7 +187,11 @@ class _Sampler:
         self.symbols = sorted(symbols, key=str)
         self.rng = random.Random(seed)
         self.deadline = deadline
-        own = set().union(*(e.atoms(*_KINKS) for e in self.domain)) if self.domain is not None else set()
+        own = (
+            set().union(*(e.atoms(*_KINKS) for e in self.domain))
+            if self.domain is not None
+            else set()
+        )
         other = set().union(*(e.atoms(*_KINKS) for e in exprs)) - own
         self.own_kinks = [a for k in own for a in _kink_args(k)]
         self.other_kinks = [a for k in other for a in _kink_args(k)]
@@ -327,7 +333,9 @@ def _numeric(
     return (True if agreed >= 3 else None), agreed
 
 
-def _value(expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30) -> complex | None:
+def _value(
+    expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30
+) -> complex | None:
     """``expr`` at ``point``, or None where it is not a finite number no larger than 1e12.
 
     Evaluated node by node in mpmath at ``precision`` digits (fast on large trees); a node
@@ -368,9 +376,34 @@ class _Unknown(Exception):
 
 _MP_FUNCTIONS = {
     name: getattr(mpmath, name)
-    for name in ["sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "acot", "asec",
-                 "acsc", "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh",
-                 "acoth", "asech", "acsch", "exp", "erf"]
+    for name in [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "asin",
+        "acos",
+        "atan",
+        "acot",
+        "asec",
+        "acsc",
+        "sinh",
+        "cosh",
+        "tanh",
+        "coth",
+        "sech",
+        "csch",
+        "asinh",
+        "acosh",
+        "atanh",
+        "acoth",
+        "asech",
+        "acsch",
+        "exp",
+        "erf",
+    ]
 }
 _MP_FUNCTIONS["log"] = mpmath.log
 _GROWING = {"exp", "sinh", "cosh", "tanh", "coth", "sech", "csch"}
@@ -482,7 +515,9 @@ def compare(
     result, reference = _normalise(result), _normalise(reference)
     if _symbolically_zero(result - reference):
         return True, "symbolic", 0
-    status, points = _numeric(result, reference, seed, deadline, domain=domain, where=where, truth=truth)
+    status, points = _numeric(
+        result, reference, seed, deadline, domain=domain, where=where, truth=truth
+    )
     return status, "numeric", points
 
 
@@ -510,7 +545,9 @@ def verify(
     statuses, methods, points = [], set(), 0
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
-        status, method, n = compare(a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth)
+        status, method, n = compare(
+            a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth
+        )
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
@@ -541,10 +578,13 @@ def _explain(status: bool | None, method: str, points: int, where=(), functions=
         return "NOT VERIFIED: the result differs from SymPy's derivative. This is a bug."
     if method == "substitution":
         names = "; ".join(
-            f"({k}) " + ", ".join(f"{f} = {body}" for f, body in row) for k, row in enumerate(functions, 1)
+            f"({k}) " + ", ".join(f"{f} = {body}" for f, body in row)
+            for k, row in enumerate(functions, 1)
         )
-        text = (f"Verified by substitution: with {names}, equal to SymPy's derivative of the "
-                "substituted expression")
+        text = (
+            f"Verified by substitution: with {names}, equal to SymPy's derivative of the "
+            "substituted expression"
+        )
         text += f" (numeric check at up to {points} points)." if points else " (symbolic check)."
     elif method == "numeric":
         text = f"Verified: equal to SymPy's derivative at {points} points."
@@ -578,8 +618,10 @@ def substitutions(exprs: Sequence[Expr]) -> list[dict]:
     Each is a dict {function class: Lambda}; different unknown functions get different
     concrete functions in the same substitution.
     """
-    functions = sorted({(type(a), len(a.args)) for e in exprs for a in e.atoms(AppliedUndef)},
-                       key=lambda fa: (str(fa[0]), fa[1]))
+    functions = sorted(
+        {(type(a), len(a.args)) for e in exprs for a in e.atoms(AppliedUndef)},
+        key=lambda fa: (str(fa[0]), fa[1]),
+    )
     out: list[dict] = [{}, {}, {}]
     for offset, (cls, arity) in enumerate(functions):
         for k, stand_in in enumerate(_stand_ins(arity, offset)):
@@ -715,7 +757,9 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
         jac = ImmutableMatrix(Matrix(outputs).jacobian(list(variable)))
         return jac.T if layout == "denominator" else jac
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
-        grid = ImmutableMatrix(variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j]))
+        grid = ImmutableMatrix(
+            variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j])
+        )
         return grid.T if layout == "numerator" else grid
     wrt_list = list(variable)
     if isinstance(values, MatrixBase):
@@ -770,7 +814,9 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         reference = ImmutableMatrix(hessian(values, variable))
         ours = explicit(result, shapes, dims)
         if not isinstance(ours, MatrixBase):
-            ours = ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
+            ours = (
+                ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
+            )
         checks.append(verify(ImmutableMatrix(ours), reference, deadline))
         last = (dims, reference)
         if checks[-1].status is not True:
@@ -791,6 +837,8 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         hessian=True,
         explanation=checks[-1].explanation.rstrip(".") + f", on {detail}.",
     )
+
+
 def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     """True when ``expr`` is not real at some sampled point where ``domain`` is real."""
     expr = _normalise(expr)

@@ -61,8 +61,9 @@ def _agrees(result, truth, points: int = 6, rel: float = 1e-9) -> None:
 
 
 def _run(*args: str, timeout: float = GENEROUS) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "matcalc", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "matcalc", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 # -- 1. simplification within budgets ------------------------------------------------------------
@@ -104,7 +105,9 @@ def test_all_rewrites_of_a_derivation_share_one_budget(monkeypatch):
 
     monkeypatch.setattr(simplify, "TOTAL_REWRITE_SECONDS", 1e-9)
     d = matcalc.derive("x/(x**2 + x) + 1/(x - 1)")
-    assert [s.topic for s in d.steps if getattr(s, "topic", None) == "simplify_cut"] == ["simplify_cut"]
+    assert [s.topic for s in d.steps if getattr(s, "topic", None) == "simplify_cut"] == [
+        "simplify_cut"
+    ]
     assert d.verified is True
     _agrees(d.result, sympy.diff(X / (X**2 + X) + 1 / (X - 1), X))
 
@@ -123,7 +126,12 @@ def test_tidy_skips_cancel_that_would_multiply_out_a_product_of_sums():
 
 
 def test_the_estimates_bound_what_expansion_builds():
-    for expr in [(X + 1) ** 3, (X + Y + 1) ** 4 * (X - Y), X * (X + 1) * (Y + 2) + 1, (X + 1) ** 2 / (X + 2)]:
+    for expr in [
+        (X + 1) ** 3,
+        (X + Y + 1) ** 4 * (X - Y),
+        X * (X + 1) * (Y + 2) + 1,
+        (X + 1) ** 2 / (X + 2),
+    ]:
         assert expansion_terms(expr) >= len(sympy.Add.make_args(sympy.expand(expr)))
     assert expansion_terms(X * (X + 1) ** 6561) > EXPAND_TERMS
     assert expansion_terms(POWERS_SYMPY) > EXPAND_TERMS
@@ -136,8 +144,20 @@ def test_the_estimates_bound_what_expansion_builds():
 def test_the_time_limit_covers_dim_and_rendering():
     """It ran 58 s and exited 0 with --timeout 2."""
     start = time.monotonic()
-    proc = _run("derive", "norm(A @ A @ A @ x)", "--vector", "x", "--matrix", "A", "--wrt", "x",
-                "--dim", "n=10", "--timeout", "2")
+    proc = _run(
+        "derive",
+        "norm(A @ A @ A @ x)",
+        "--vector",
+        "x",
+        "--matrix",
+        "A",
+        "--wrt",
+        "x",
+        "--dim",
+        "n=10",
+        "--timeout",
+        "2",
+    )
     assert time.monotonic() - start < GENEROUS
     assert proc.returncode == 2, proc.stderr
     assert "time limit of 2 s exceeded" in proc.stderr
@@ -145,8 +165,22 @@ def test_the_time_limit_covers_dim_and_rendering():
 
 
 def test_the_time_limit_in_json_is_a_json_error():
-    proc = _run("derive", "norm(A @ A @ A @ x)", "--vector", "x", "--matrix", "A", "--wrt", "x",
-                "--dim", "n=10", "--timeout", "1", "--format", "json")
+    proc = _run(
+        "derive",
+        "norm(A @ A @ A @ x)",
+        "--vector",
+        "x",
+        "--matrix",
+        "A",
+        "--wrt",
+        "x",
+        "--dim",
+        "n=10",
+        "--timeout",
+        "1",
+        "--format",
+        "json",
+    )
     assert proc.returncode == 2
     assert '"kind": "limit"' in proc.stdout
 
@@ -192,8 +226,9 @@ def test_a_tiny_timeout_leaves_no_timer_behind():
         proc = _run("derive", "sin(x)**2", "--timeout", "1e-6")
         assert proc.returncode == 2, (proc.returncode, proc.stderr)
         assert "time limit" in proc.stderr and "Traceback" not in proc.stderr
-        lib = subprocess.run([sys.executable, "-c", TINY_TIMEOUT], capture_output=True, text=True,
-                             timeout=GENEROUS)
+        lib = subprocess.run(
+            [sys.executable, "-c", TINY_TIMEOUT], capture_output=True, text=True, timeout=GENEROUS
+        )
         assert lib.returncode == 0, lib.stderr
         assert lib.stdout.split() == ["limit", "after"]
 

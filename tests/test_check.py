@@ -57,8 +57,13 @@ def test_verdicts(expr, answers, expected, options):
     if mistake:
         assert result.mistake == mistake, result
     # whatever the verdict, it renders in every format and language without internals
-    for text in (result.to_text(), result.to_markdown(), result.to_latex(), result.to_json(),
-                 result.to_text(lang="zh")):
+    for text in (
+        result.to_text(),
+        result.to_markdown(),
+        result.to_latex(),
+        result.to_json(),
+        result.to_text(lang="zh"),
+    ):
         assert "Derivative(" not in text and "Dummy" not in text
 
 
@@ -69,8 +74,13 @@ def test_there_are_at_least_sixty_cases():
 def test_factor_and_step_details():
     c = check("x**2", "x")
     assert c.factor == pytest.approx(0.5)
-    c = check("sum((X @ w - y)**2) / N", "2*X.T @ (X @ w - y)", wrt="w",
-              vectors=["w", "y:N"], matrices=["X:N,n"])
+    c = check(
+        "sum((X @ w - y)**2) / N",
+        "2*X.T @ (X @ w - y)",
+        wrt="w",
+        vectors=["w", "y:N"],
+        matrices=["X:N,n"],
+    )
     assert c.mistake == "factor" and str(c.factor) == "N", c  # the dropped 1/N is a size
     c = check("sin(x**2)", "cos(x**2)")
     step = c.derivation.steps[c.step]
@@ -78,13 +88,18 @@ def test_factor_and_step_details():
     c = check("x**3", "3*x**3")
     assert c.values is not None and c.point  # the first point where they differ
     yours, ours = c.values
-    (symbol, x), = c.point
+    ((symbol, x),) = c.point
     assert yours == pytest.approx(3 * x**3) and ours == pytest.approx(3 * x**2)
 
 
 def test_gate_outside_the_sum_points_at_the_gate():
-    c = check("sum((y - max(0, X @ w + b))**2) / N", "2/N * X.T @ (X @ w + b - y)", wrt="w",
-              vectors=["w", "y:N"], matrices=["X:N,n"])
+    c = check(
+        "sum((y - max(0, X @ w + b))**2) / N",
+        "2/N * X.T @ (X @ w + b - y)",
+        wrt="w",
+        vectors=["w", "y:N"],
+        matrices=["X:N,n"],
+    )
     assert c.mistake == "gate_outside_sum"
     assert "max" in c.derivation.steps[c.step].rule
     assert "outside the sum" in c.to_text()
@@ -115,8 +130,11 @@ def test_markdown_and_latex():
     assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
 
 
-HOSTILE = [line for line in (DATA / "hostile.txt").read_text().splitlines()
-           if line.strip() and not line.startswith("#")]
+HOSTILE = [
+    line
+    for line in (DATA / "hostile.txt").read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+]
 
 
 @pytest.mark.parametrize("text", HOSTILE[:60])
@@ -147,7 +165,9 @@ def test_a_problem_file_marks_a_sheet(tmp_path):
     assert "problem 3 (3*x**2*y): Right" in result.stderr
     text = out.read_text(encoding="utf-8")
     assert text.count("**Check your answer**") == 3
-    zh = CliRunner().invoke(main, ["doc", str(sheet), "-o", str(tmp_path / "zh.md"), "--lang", "zh"])
+    zh = CliRunner().invoke(
+        main, ["doc", str(sheet), "-o", str(tmp_path / "zh.md"), "--lang", "zh"]
+    )
     assert "漏了一项" in zh.stderr
     plain = tmp_path / "sheet.txt"
     plain.write_text("x**3 ; answer 3*x**2\n", encoding="utf-8")

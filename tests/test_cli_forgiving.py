@@ -94,7 +94,9 @@ def test_a_variable_typed_in_the_expression_is_not_a_slip(expr):
 
 
 def test_unused_variable_note_in_chinese_json():
-    result = run("derive", "sum(x)", "--vector", "w,x", "--wrt", "w", "--format", "json", "--lang", "zh")
+    result = run(
+        "derive", "sum(x)", "--vector", "w,x", "--wrt", "w", "--format", "json", "--lang", "zh"
+    )
     assert result.exit_code == 0, result.output
     notes = [s for s in json.loads(result.stdout)["steps"] if s["kind"] == "note"]
     assert notes and "不依赖" in notes[0]["explanation"]

@@ -46,8 +46,11 @@ def load(source: str):
     """The one function a generated module defines."""
     space: dict = {}
     exec(compile(source, "<matcalc>", "exec"), space)  # matcalc's own output, not user text
-    functions = [v for k, v in space.items() if callable(v) and not k.startswith("__")
-                 and getattr(v, "__module__", None) is None]
+    functions = [
+        v
+        for k, v in space.items()
+        if callable(v) and not k.startswith("__") and getattr(v, "__module__", None) is None
+    ]
     assert len(functions) == 1, source
     return functions[0]
 
@@ -119,7 +122,11 @@ def _component_function(ex, shapes, module="numpy"):
     """The input expression(s) as a NumPy (or PyTorch) function of the declared arrays, by
     lambdify of its components at DIMS (or of the scalar expression itself)."""
     exprs = [parse(t, shapes=shapes) if shapes else parse(t) for t in ex.exprs]
-    dims = {s: DIMS[s.name] for d in shapes.values() for s in (d.rows.free_symbols | d.cols.free_symbols)}
+    dims = {
+        s: DIMS[s.name]
+        for d in shapes.values()
+        for s in (d.rows.free_symbols | d.cols.free_symbols)
+    }
     values = [rewrite_builtin(explicit(e, shapes, dims) if shapes else e) for e in exprs]
     # entry by entry, row-major: lambdify's tensor([[...]]) of a matrix would cut the autograd graph
     values = [entry for v in values for entry in (list(v) if isinstance(v, MatrixBase) else [v])]
@@ -148,8 +155,10 @@ def _component_function(ex, shapes, module="numpy"):
         with np.errstate(all="ignore"):
             out = fn(*(env[s] for s in free))
         if xp is not np:
-            parts = [o if isinstance(o, xp.Tensor) else xp.tensor(float(o), dtype=xp.float64)
-                     for o in out]
+            parts = [
+                o if isinstance(o, xp.Tensor) else xp.tensor(float(o), dtype=xp.float64)
+                for o in out
+            ]
             return parts[0] if len(parts) == 1 else xp.stack(parts)
         parts = [np.asarray(o, dtype=float) for o in out]
         if len(parts) == 1:
@@ -178,10 +187,17 @@ def _arguments(fn, shapes, dims, rng, batch=None):
             continue
         d = by_name.get(name)
         if d is None:
-            args[name] = rng.uniform(0.3, 1.7, size=batch) * rng.choice([-1, 1], size=batch) \
-                if batch else float(rng.uniform(0.3, 1.7) * rng.choice([-1, 1]))
+            args[name] = (
+                rng.uniform(0.3, 1.7, size=batch) * rng.choice([-1, 1], size=batch)
+                if batch
+                else float(rng.uniform(0.3, 1.7) * rng.choice([-1, 1]))
+            )
         else:
-            shape = (int(d.rows.subs(dims)),) if d.is_vector else (int(d.rows.subs(dims)), int(d.cols.subs(dims)))
+            shape = (
+                (int(d.rows.subs(dims)),)
+                if d.is_vector
+                else (int(d.rows.subs(dims)), int(d.cols.subs(dims)))
+            )
             args[name] = rng.normal(size=shape)
     return args
 
@@ -189,8 +205,13 @@ def _arguments(fn, shapes, dims, rng, batch=None):
 @pytest.mark.parametrize("ex", problems())
 def test_derivations_numpy_agrees_with_finite_differences(ex) -> None:
     shapes = declare(ex.vectors, ex.matrices)
-    d = matcalc.derive(list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0], ex.wrt,
-                       vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout)
+    d = matcalc.derive(
+        list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0],
+        ex.wrt,
+        vectors=ex.vectors,
+        matrices=ex.matrices,
+        layout=ex.layout,
+    )
     fn = load(numpy_function(d))
     truth_f, dims = _component_function(ex, shapes)
     rng = np.random.default_rng(len(ex.exprs[0]) + ex.number)
@@ -203,10 +224,15 @@ def test_derivations_numpy_agrees_with_finite_differences(ex) -> None:
             columns = []
             for w in wrt:
                 h = 1e-6 * np.maximum(1, np.abs(args[w]))
-                plus, minus = truth_f(**{**args, w: args[w] + h}), truth_f(**{**args, w: args[w] - h})
+                plus, minus = (
+                    truth_f(**{**args, w: args[w] + h}),
+                    truth_f(**{**args, w: args[w] - h}),
+                )
                 columns.append((plus - minus) / (2 * h[..., None] if np.ndim(plus) > 1 else 2 * h))
             truth = np.stack(columns, axis=-1)
-            truth = truth.reshape(ours.shape) if ours.ndim == truth.ndim else truth.reshape(ours.shape)
+            truth = (
+                truth.reshape(ours.shape) if ours.ndim == truth.ndim else truth.reshape(ours.shape)
+            )
             if ex.layout == "denominator" and isinstance(d.result, MatrixBase):
                 truth = np.swapaxes(np.stack(columns, axis=-1), -1, -2)
             compared += close(ours, truth, np.isfinite(truth))
@@ -217,8 +243,12 @@ def test_derivations_numpy_agrees_with_finite_differences(ex) -> None:
             wrt_shape = np.shape(args[w])
             jac = central(truth_f, args, w)
             coarse = central(truth_f, args, w, h=1e-4)
-            blocks.append((layout(jac, value_size, wrt_shape, ex.layout),
-                           layout(coarse, value_size, wrt_shape, ex.layout)))
+            blocks.append(
+                (
+                    layout(jac, value_size, wrt_shape, ex.layout),
+                    layout(coarse, value_size, wrt_shape, ex.layout),
+                )
+            )
         axis = 1 if ex.layout == "numerator" else 0
         truth = np.concatenate([b[0] for b in blocks], axis=axis)
         coarse = np.concatenate([b[1] for b in blocks], axis=axis)
@@ -314,24 +344,51 @@ def _number(text: str):
 
 
 NUMPY_UNARY = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "cot": lambda a: 1 / np.tan(a),
-    "sec": lambda a: 1 / np.cos(a), "csc": lambda a: 1 / np.sin(a),
-    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-    "acot": lambda a: np.arctan(1 / a), "asec": lambda a: np.arccos(1 / a),
-    "acsc": lambda a: np.arcsin(1 / a), "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-    "coth": lambda a: 1 / np.tanh(a), "sech": lambda a: 1 / np.cosh(a),
-    "csch": lambda a: 1 / np.sinh(a), "asinh": np.arcsinh, "acosh": np.arccosh,
-    "atanh": np.arctanh, "acoth": lambda a: np.arctanh(1 / a),
-    "asech": lambda a: np.arccosh(1 / a), "acsch": lambda a: np.arcsinh(1 / a),
-    "exp": np.exp, "ln": np.log, "log": np.log, "sqrt": np.sqrt, "abs": np.abs,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "cot": lambda a: 1 / np.tan(a),
+    "sec": lambda a: 1 / np.cos(a),
+    "csc": lambda a: 1 / np.sin(a),
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "acot": lambda a: np.arctan(1 / a),
+    "asec": lambda a: np.arccos(1 / a),
+    "acsc": lambda a: np.arcsin(1 / a),
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "coth": lambda a: 1 / np.tanh(a),
+    "sech": lambda a: 1 / np.cosh(a),
+    "csch": lambda a: 1 / np.sinh(a),
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "acoth": lambda a: np.arctanh(1 / a),
+    "asech": lambda a: np.arccosh(1 / a),
+    "acsch": lambda a: np.arcsinh(1 / a),
+    "exp": np.exp,
+    "ln": np.log,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
     "sigmoid": lambda a: 1 / (1 + np.exp(-a)),
-    "log10": np.log10, "log2": np.log2, "cbrt": np.cbrt, "sign": np.sign,
-    "erf": np.vectorize(math.erf, otypes=[float]), "erfc": np.vectorize(math.erfc, otypes=[float]),
+    "log10": np.log10,
+    "log2": np.log2,
+    "cbrt": np.cbrt,
+    "sign": np.sign,
+    "erf": np.vectorize(math.erf, otypes=[float]),
+    "erfc": np.vectorize(math.erfc, otypes=[float]),
 }
 
 
-NUMPY_OPS = {**NUMPY_UNARY, "xp": np, "max0": lambda a: np.maximum(0, a),
-             "min0": lambda a: np.minimum(0, a)}
+NUMPY_OPS = {
+    **NUMPY_UNARY,
+    "xp": np,
+    "max0": lambda a: np.maximum(0, a),
+    "min0": lambda a: np.minimum(0, a),
+}
 
 
 def _torch_ops():
@@ -341,19 +398,45 @@ def _torch_ops():
         return None
     t = torch
     return {
-        "xp": t, "max0": lambda a: t.clamp(a, min=0), "min0": lambda a: t.clamp(a, max=0),
-        "sin": t.sin, "cos": t.cos, "tan": t.tan, "cot": lambda a: 1 / t.tan(a),
-        "sec": lambda a: 1 / t.cos(a), "csc": lambda a: 1 / t.sin(a), "asin": t.asin,
-        "acos": t.acos, "atan": t.atan, "acot": lambda a: t.atan(1 / a),
-        "asec": lambda a: t.acos(1 / a), "acsc": lambda a: t.asin(1 / a), "sinh": t.sinh,
-        "cosh": t.cosh, "tanh": t.tanh, "coth": lambda a: 1 / t.tanh(a),
-        "sech": lambda a: 1 / t.cosh(a), "csch": lambda a: 1 / t.sinh(a), "asinh": t.asinh,
-        "acosh": t.acosh, "atanh": t.atanh, "acoth": lambda a: t.atanh(1 / a),
-        "asech": lambda a: t.acosh(1 / a), "acsch": lambda a: t.asinh(1 / a), "exp": t.exp,
-        "ln": t.log, "log": t.log, "sqrt": t.sqrt, "abs": t.abs,
+        "xp": t,
+        "max0": lambda a: t.clamp(a, min=0),
+        "min0": lambda a: t.clamp(a, max=0),
+        "sin": t.sin,
+        "cos": t.cos,
+        "tan": t.tan,
+        "cot": lambda a: 1 / t.tan(a),
+        "sec": lambda a: 1 / t.cos(a),
+        "csc": lambda a: 1 / t.sin(a),
+        "asin": t.asin,
+        "acos": t.acos,
+        "atan": t.atan,
+        "acot": lambda a: t.atan(1 / a),
+        "asec": lambda a: t.acos(1 / a),
+        "acsc": lambda a: t.asin(1 / a),
+        "sinh": t.sinh,
+        "cosh": t.cosh,
+        "tanh": t.tanh,
+        "coth": lambda a: 1 / t.tanh(a),
+        "sech": lambda a: 1 / t.cosh(a),
+        "csch": lambda a: 1 / t.sinh(a),
+        "asinh": t.asinh,
+        "acosh": t.acosh,
+        "atanh": t.atanh,
+        "acoth": lambda a: t.atanh(1 / a),
+        "asech": lambda a: t.acosh(1 / a),
+        "acsch": lambda a: t.asinh(1 / a),
+        "exp": t.exp,
+        "ln": t.log,
+        "log": t.log,
+        "sqrt": t.sqrt,
+        "abs": t.abs,
         "sigmoid": lambda a: 1 / (1 + t.exp(-a)),
-        "log10": t.log10, "log2": t.log2, "cbrt": lambda a: t.sign(a) * t.abs(a) ** (1 / 3),
-        "sign": t.sign, "erf": t.special.erf, "erfc": t.special.erfc,
+        "log10": t.log10,
+        "log2": t.log2,
+        "cbrt": lambda a: t.sign(a) * t.abs(a) ** (1 / 3),
+        "sign": t.sign,
+        "erf": t.special.erf,
+        "erfc": t.special.erfc,
     }
 
 
@@ -366,15 +449,21 @@ def test_the_numpy_table_covers_the_fuzz_functions() -> None:
         assert set(TORCH_OPS) - {"xp", "max0", "min0"} == set(UNARY)
 
 
-@settings(max_examples=FUZZ_CASES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=FUZZ_CASES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(VECTOR_CASES)
 def test_vector_fuzz_numpy_agrees_with_finite_differences(case) -> None:
     tree, wrt, layout_name = case
     text = vector_text(tree)
     try:
-        d = matcalc.derive(text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5,
-                           layout=layout_name)
+        d = matcalc.derive(
+            text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5, layout=layout_name
+        )
     except InternalError:
         raise
     except MatcalcError:
@@ -418,7 +507,8 @@ def _refusable(d) -> bool:
     operator (Lin, DMat, Rank1: matrix-valued by a matrix)."""
     operators = ("Lin", "DMat", "Rank1", "Outer", "OuterT")
     return d.result.has(sympy.I, sympy.erf, sympy.erfc) or any(
-        type(node).__name__ in operators for node in sympy.preorder_traversal(d.result))
+        type(node).__name__ in operators for node in sympy.preorder_traversal(d.result)
+    )
 
 
 def test_vector_fuzz_compared_most_cases() -> None:
@@ -526,7 +616,9 @@ def test_numpy_expression_is_one_expression() -> None:
     assert text == "2 * (-y + X @ w).T @ X / N" or "X @ w" in text
     rng = np.random.default_rng(0)
     X, w, y = rng.normal(size=(4, 3)), rng.normal(size=(3, 1)), rng.normal(size=(4, 1))
-    value = eval(text, {"np": np, "X": X, "w": w, "y": y, "N": 4})  # matcalc's output, not user text
+    value = eval(
+        text, {"np": np, "X": X, "w": w, "y": y, "N": 4}
+    )  # matcalc's output, not user text
     np.testing.assert_allclose(value, 2 * (X @ w - y).T @ X / 4)
 
 
@@ -534,12 +626,19 @@ def test_numpy_expression_is_one_expression() -> None:
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "matcalc", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "matcalc", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_format_numpy_prints_the_function() -> None:
-    result = run("derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w", "--format", "numpy")
+    result = run(
+        "derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w", "--format", "numpy"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("import numpy as np\n")
     fn = load(result.stdout)
@@ -579,18 +678,27 @@ def _torch():
 def test_derivations_torch_agrees_with_autograd(ex) -> None:
     torch = _torch()
     shapes = declare(ex.vectors, ex.matrices)
-    d = matcalc.derive(list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0], ex.wrt,
-                       vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout)
+    d = matcalc.derive(
+        list(ex.exprs) if len(ex.exprs) > 1 else ex.exprs[0],
+        ex.wrt,
+        vectors=ex.vectors,
+        matrices=ex.matrices,
+        layout=ex.layout,
+    )
     fn = load(torch_function(d))
     truth_f, dims = _component_function(ex, shapes, "torch")
     rng = np.random.default_rng(ex.number)
     for _ in range(2):
-        args = {k: torch.as_tensor(v, dtype=torch.float64)
-                for k, v in _arguments(fn, shapes, dims, rng).items()}
+        args = {
+            k: torch.as_tensor(v, dtype=torch.float64)
+            for k, v in _arguments(fn, shapes, dims, rng).items()
+        }
         ours = fn(**args).detach().numpy()
         blocks = []
         for w in (str(s) for s in d.problem.wrt):
-            jac = torch.autograd.functional.jacobian(lambda t, w=w, args=args: truth_f(**{**args, w: t}), args[w])
+            jac = torch.autograd.functional.jacobian(
+                lambda t, w=w, args=args: truth_f(**{**args, w: t}), args[w]
+            )
             size = int(np.prod(truth_f(**args).shape))
             matrix = jac.detach().numpy().reshape(size, -1)
             blocks.append(layout(matrix, size, tuple(args[w].shape), ex.layout))
@@ -602,16 +710,22 @@ def test_derivations_torch_agrees_with_autograd(ex) -> None:
 TORCH_CASES = 150
 
 
-@settings(max_examples=TORCH_CASES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=TORCH_CASES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(VECTOR_CASES)
 def test_vector_fuzz_torch_agrees_with_autograd(case) -> None:
     torch = _torch()
     tree, wrt, layout_name = case
     text = vector_text(tree)
     try:
-        d = matcalc.derive(text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5,
-                           layout=layout_name)
+        d = matcalc.derive(
+            text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5, layout=layout_name
+        )
     except InternalError:
         raise
     except MatcalcError:
@@ -623,10 +737,13 @@ def test_vector_fuzz_torch_agrees_with_autograd(case) -> None:
         return
     fn = load(source)
     rng = random.Random(text + wrt)
-    env = {name: torch.tensor([rng.uniform(-2, 2) for _ in range(FUZZ_N)], dtype=torch.float64)
-           for name in ("w", "x", "a")}
-    env["A"] = torch.tensor([[rng.uniform(-2, 2) for _ in range(FUZZ_N)] for _ in range(FUZZ_N)],
-                            dtype=torch.float64)
+    env = {
+        name: torch.tensor([rng.uniform(-2, 2) for _ in range(FUZZ_N)], dtype=torch.float64)
+        for name in ("w", "x", "a")
+    }
+    env["A"] = torch.tensor(
+        [[rng.uniform(-2, 2) for _ in range(FUZZ_N)] for _ in range(FUZZ_N)], dtype=torch.float64
+    )
     env["b"] = torch.tensor(rng.uniform(-2, 2), dtype=torch.float64)
 
     import inspect
@@ -636,6 +753,7 @@ def test_vector_fuzz_torch_agrees_with_autograd(case) -> None:
     size = int(torch.as_tensor(numeric(tree, env, TORCH_OPS)).numel())
     blocks = []
     for name in names:
+
         def f(t, name=name):
             value = torch.as_tensor(numeric(tree, {**env, name: t}, TORCH_OPS), dtype=torch.float64)
             return value.reshape(-1)  # contiguous, for autograd's jacobian
@@ -661,11 +779,17 @@ def test_vector_fuzz_torch_agrees_with_autograd(case) -> None:
 def _sympy_value(expr, subs):
     """A parsed matrix expression at concrete values, evaluated by SymPy alone."""
     if isinstance(expr, sympy.BlockMatrix):
-        return np.block([[_sympy_value(b, subs).reshape(b.shape) for b in expr.blocks.row(i)]
-                         for i in range(expr.blocks.rows)])
+        return np.block(
+            [
+                [_sympy_value(b, subs).reshape(b.shape) for b in expr.blocks.row(i)]
+                for i in range(expr.blocks.rows)
+            ]
+        )
     value = expr.subs(subs)
-    value = value.replace(lambda q: isinstance(q, sympy.MatrixExpr) and not isinstance(q, sympy.MatrixSymbol),
-                          lambda q: q.as_explicit()).doit()
+    value = value.replace(
+        lambda q: isinstance(q, sympy.MatrixExpr) and not isinstance(q, sympy.MatrixSymbol),
+        lambda q: q.as_explicit(),
+    ).doit()
     if isinstance(value, sympy.MatrixExpr):
         value = value.as_explicit()
     if isinstance(value, MatrixBase):
@@ -674,7 +798,8 @@ def _sympy_value(expr, subs):
 
 
 CLASS_NAMES = re.compile(
-    r"\b(VDot|VSum|Norm|MatVec|MatT|MMul|MTrace|Diag|Ident|Ones|T|Outer|OuterT|Kron|MatProd)\(")
+    r"\b(VDot|VSum|Norm|MatVec|MatT|MMul|MTrace|Diag|Ident|Ones|T|Outer|OuterT|Kron|MatProd)\("
+)
 """matcalc.linalg's class names, which no output may show."""
 
 VECTOR_PROBLEMS = [p for p in problems() if p.values[0].vectors or p.values[0].matrices]
@@ -686,14 +811,20 @@ def test_json_result_reads_back_as_sympy_matrix_expressions(ex) -> None:
 
     from matcalc.functions import sigmoid
 
-    d = matcalc.derive(ex.exprs[0], ex.wrt, vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout)
+    d = matcalc.derive(
+        ex.exprs[0], ex.wrt, vectors=ex.vectors, matrices=ex.matrices, layout=ex.layout
+    )
     text = d.to_dict()["result"]
     leaked = CLASS_NAMES.findall(json.dumps(d.to_dict()))  # steps included
     assert not leaked, leaked
     for forbidden in ("MatProd", "MatVec", "VDot", "VSum", "Diag(", "Ident(", "Ones(", "T("):
         assert forbidden not in text.replace("Trace(", "").replace("DiagMatrix(", ""), text
     shapes = {decl.symbol: decl for decl in d.problem.declarations}
-    sizes = {s.name: s for decl in shapes.values() for s in (decl.rows.free_symbols | decl.cols.free_symbols)}
+    sizes = {
+        s.name: s
+        for decl in shapes.values()
+        for s in (decl.rows.free_symbols | decl.cols.free_symbols)
+    }
     local = {str(k): sympy.MatrixSymbol(str(k), v.rows, v.cols) for k, v in shapes.items()}
     local.update(sizes)
     local["sigmoid"] = sigmoid
@@ -723,8 +854,13 @@ READ_BACK_LENGTH = 160
 """SymPy's own evaluation of a long matrix expression (as_explicit, doit) takes minutes."""
 
 
-@settings(max_examples=READ_BACK_CASES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=READ_BACK_CASES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(VECTOR_CASES)
 def test_vector_fuzz_json_result_reads_back(case) -> None:
     """JSON's result, parsed by SymPy with MatrixSymbols, equals the generated NumPy code (which
@@ -732,8 +868,9 @@ def test_vector_fuzz_json_result_reads_back(case) -> None:
     tree, wrt, layout_name = case
     text = vector_text(tree)
     try:
-        d = matcalc.derive(text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5,
-                           layout=layout_name)
+        d = matcalc.derive(
+            text, wrt, vectors=["w", "x", "a"], matrices=["A"], timeout=0.5, layout=layout_name
+        )
         source = numpy_function(d)
     except InternalError:
         raise
@@ -778,7 +915,11 @@ def test_vector_fuzz_json_result_reads_back(case) -> None:
         ours = np.asarray(fn(**{p: values[p] for p in inspect.signature(fn).parameters}))
     try:
         theirs = _sympy_value(parsed, subs).reshape(ours.shape)
-    except (TypeError, ValueError, RecursionError):  # a value SymPy leaves symbolic or complex (sqrt(-1))
+    except (
+        TypeError,
+        ValueError,
+        RecursionError,
+    ):  # a value SymPy leaves symbolic or complex (sqrt(-1))
         event("read back: not a real number")
         return
     mask = np.isfinite(ours) & np.isfinite(theirs)
@@ -815,15 +956,25 @@ def test_a_product_after_a_star_keeps_its_parentheses() -> None:
     expr = sympy.Mul(linalg.T(w), linalg.MatProd(linalg.T(x), A), evaluate=False)
     text = code._Emitter(code.NUMPY, shapes, {w: "w", x: "x", A: "A"}, "np").code(expr)[0]
     rng = np.random.default_rng(3)
-    values = {"w": rng.normal(size=(3, 1)), "x": rng.normal(size=(3, 1)), "A": rng.normal(size=(3, 3))}
+    values = {
+        "w": rng.normal(size=(3, 1)),
+        "x": rng.normal(size=(3, 1)),
+        "A": rng.normal(size=(3, 3)),
+    }
     got = eval(text, {"np": np, **values})  # matcalc's output, not user text
     np.testing.assert_allclose(got, values["w"].T * (values["x"].T @ values["A"]))
 
 
-@pytest.mark.parametrize("text", [
-    "cbrt(x**2 + 1) * x", "atan2(x, 2) + atan2(3, x)", "log10(x**2 + 1) + log2(x**2 + 2)",
-    "sign(x) * x**3", "pow(x, 3) / (1 + x**2)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cbrt(x**2 + 1) * x",
+        "atan2(x, 2) + atan2(3, x)",
+        "log10(x**2 + 1) + log2(x**2 + 2)",
+        "sign(x) * x**3",
+        "pow(x, 3) / (1 + x**2)",
+    ],
+)
 def test_the_newer_functions_agree_with_finite_differences(text) -> None:
     x = sympy.Symbol("x", real=True)
     fn = load(numpy_function(matcalc.derive(text)))
@@ -856,19 +1007,30 @@ def test_a_hessian_agrees_with_second_differences() -> None:
     for i in range(2):
         for j in range(2):
             e_i, e_j = np.eye(2)[i] * h, np.eye(2)[j] * h
-            truth[i, j] = (f(*(point + e_i + e_j)) - f(*(point + e_i - e_j))
-                           - f(*(point - e_i + e_j)) + f(*(point - e_i - e_j))) / (4 * h * h)
+            truth[i, j] = (
+                f(*(point + e_i + e_j))
+                - f(*(point + e_i - e_j))
+                - f(*(point - e_i + e_j))
+                + f(*(point - e_i - e_j))
+            ) / (4 * h * h)
     np.testing.assert_allclose(fn(*point), truth, rtol=1e-5, atol=1e-6)
     second = load(numpy_function(matcalc.derive("x**3*sin(x)", order=2)))
     assert "def d2y_dx2(x):" in numpy_function(matcalc.derive("x**3*sin(x)", order=2))
     g = lambda x: x**3 * np.sin(x)  # noqa: E731
-    np.testing.assert_allclose(second(0.9), (g(0.9 + h) - 2 * g(0.9) + g(0.9 - h)) / h**2, rtol=1e-5)
+    np.testing.assert_allclose(
+        second(0.9), (g(0.9 + h) - 2 * g(0.9) + g(0.9 - h)) / h**2, rtol=1e-5
+    )
 
 
-@pytest.mark.parametrize(("text", "layout_name"), [
-    ("x @ A @ x", "numerator"), ("sum(exp(x)) + b * (x @ x)", "denominator"),
-    ("logsumexp(x)", "numerator"), ("norm(A @ x)", "numerator"),
-])
+@pytest.mark.parametrize(
+    ("text", "layout_name"),
+    [
+        ("x @ A @ x", "numerator"),
+        ("sum(exp(x)) + b * (x @ x)", "denominator"),
+        ("logsumexp(x)", "numerator"),
+        ("norm(A @ x)", "numerator"),
+    ],
+)
 def test_a_hessian_by_a_vector_agrees_with_second_differences(text, layout_name) -> None:
     d = matcalc.derive(text, "x", vectors="x", matrices="A", order=2, layout=layout_name)
     source = numpy_function(d)
@@ -876,19 +1038,27 @@ def test_a_hessian_by_a_vector_agrees_with_second_differences(text, layout_name)
     fn = load(source)
     rng = np.random.default_rng(5)
     env = {"x": rng.normal(size=3), "A": rng.normal(size=(3, 3)), "b": 0.7}
-    tree_f = {"x @ A @ x": lambda x, A, b: x @ A @ x,
-              "sum(exp(x)) + b * (x @ x)": lambda x, A, b: np.sum(np.exp(x)) + b * (x @ x),
-              "logsumexp(x)": lambda x, A, b: np.log(np.sum(np.exp(x))),
-              "norm(A @ x)": lambda x, A, b: np.linalg.norm(A @ x)}[text]
+    tree_f = {
+        "x @ A @ x": lambda x, A, b: x @ A @ x,
+        "sum(exp(x)) + b * (x @ x)": lambda x, A, b: np.sum(np.exp(x)) + b * (x @ x),
+        "logsumexp(x)": lambda x, A, b: np.log(np.sum(np.exp(x))),
+        "norm(A @ x)": lambda x, A, b: np.linalg.norm(A @ x),
+    }[text]
     h, x0 = 1e-4, env["x"]
     truth = np.zeros((3, 3))
     for i in range(3):
         for j in range(3):
             e_i, e_j = np.eye(3)[i] * h, np.eye(3)[j] * h
             value = lambda x: tree_f(x, env["A"], env["b"])  # noqa: E731
-            truth[i, j] = (value(x0 + e_i + e_j) - value(x0 + e_i - e_j) - value(x0 - e_i + e_j)
-                           + value(x0 - e_i - e_j)) / (4 * h * h)
+            truth[i, j] = (
+                value(x0 + e_i + e_j)
+                - value(x0 + e_i - e_j)
+                - value(x0 - e_i + e_j)
+                + value(x0 - e_i - e_j)
+            ) / (4 * h * h)
     import inspect
 
     ours = fn(**{p: env[p] for p in inspect.signature(fn).parameters})
-    np.testing.assert_allclose(ours, truth if layout_name == "numerator" else truth.T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        ours, truth if layout_name == "numerator" else truth.T, rtol=1e-5, atol=1e-6
+    )

@@ -277,7 +277,7 @@ def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
     # so the LaTeX source itself is broken here
     broken = "\\documentclass{article}\n\\begin{document}\n$\\undefinedmacro$\n\\end{document}\n"
     monkeypatch.setattr(documents, "render", lambda document: broken)
-    path = write(tmp_path, "p.toml", "[[problem]]\nexpr = \"x**2\"\n")
+    path = write(tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\n')
     out = write(tmp_path, "out.pdf", "previous pdf")
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1

@@ -98,7 +98,7 @@ MALFORMED_TOML = [
     "problem = 5\n",
     "problem = [1, 2]\n",
     "section = [[1]]\n",
-    '[[section]]\ntitle = 5\n',
+    "[[section]]\ntitle = 5\n",
     '[[section]]\ntitle = "s"\nproblem = 1\n',
     "[[problem]\n",
     "",
@@ -126,7 +126,9 @@ def test_malformed_toml_is_one_line_and_exit_2(tmp_path: Path, text: str):
     ],
 )
 @pytest.mark.parametrize("suffix", [".toml", ".txt"])
-def test_binary_junk_and_huge_files_are_one_line_and_exit_2(tmp_path: Path, data: bytes, suffix: str):
+def test_binary_junk_and_huge_files_are_one_line_and_exit_2(
+    tmp_path: Path, data: bytes, suffix: str
+):
     path = tmp_path / f"junk{suffix}"
     path.write_bytes(data)
     one_line_error(run("doc", str(path), "-o", str(tmp_path / "out.md")))
@@ -148,16 +150,19 @@ def test_a_directory_as_the_problem_file_is_one_line(tmp_path: Path):
 def test_bad_problems_in_a_good_file_cost_only_themselves(tmp_path: Path):
     path = tmp_path / "mixed.toml"
     path.write_text(
-        "\n".join([
-            '[[problem]]\nexpr = "x**2"',
-            '[[problem]]\nexpr = "sin("',
-            "[[problem]]\nexpr = 5",
-            '[[problem]]\nexpr = "x"\nlayout = []',
-            '[[problem]]\nexpr = "x"\nnotes = "$\\\\def\\\\a{\\\\a}\\\\a$"',
-            '[[problem]]\nexpr = "x"\nnotes = "$\\\\input{/etc/passwd}$"',
-            '[[problem]]\nexpr = "x*((x-x+3)**999)**999"',
-            '[[problem]]\nexpr = "x**3"',
-        ]) + "\n",
+        "\n".join(
+            [
+                '[[problem]]\nexpr = "x**2"',
+                '[[problem]]\nexpr = "sin("',
+                "[[problem]]\nexpr = 5",
+                '[[problem]]\nexpr = "x"\nlayout = []',
+                '[[problem]]\nexpr = "x"\nnotes = "$\\\\def\\\\a{\\\\a}\\\\a$"',
+                '[[problem]]\nexpr = "x"\nnotes = "$\\\\input{/etc/passwd}$"',
+                '[[problem]]\nexpr = "x*((x-x+3)**999)**999"',
+                '[[problem]]\nexpr = "x**3"',
+            ]
+        )
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out.md"
@@ -366,8 +371,9 @@ def test_the_cli_stays_under_its_memory_cap():
         "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         "print(p.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     status, peak = done.stdout.split("\n")[0].split()
     assert int(status) in (0, 2), done.stdout
     assert "Traceback" not in done.stdout
@@ -383,13 +389,18 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_during_jobs_2_ends_the_workers_and_keeps_the_output(tmp_path: Path, sig):
     path = tmp_path / "many.txt"
-    path.write_text("".join(f"sin(x**{i % 7 + 2} + {i}*x)*exp(x/{i + 1})\n" for i in range(400)),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(f"sin(x**{i % 7 + 2} + {i}*x)*exp(x/{i + 1})\n" for i in range(400)),
+        encoding="utf-8",
+    )
     out = tmp_path / "out.md"
     out.write_text("previous\n", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "matcalc", "doc", str(path), "-o", str(out), "--jobs", "2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
@@ -402,9 +413,13 @@ def test_a_signal_during_jobs_2_ends_the_workers_and_keeps_the_output(tmp_path: 
     assert proc.returncode in (130, 143), err
     assert "interrupted" in err and "Traceback" not in err
     time.sleep(0.5)
-    alive = [w for w in workers if Path(f"/proc/{w}").exists()
-             and "zombie" not in Path(f"/proc/{w}/status").read_text()
-             and "(Z)" not in Path(f"/proc/{w}/status").read_text()]
+    alive = [
+        w
+        for w in workers
+        if Path(f"/proc/{w}").exists()
+        and "zombie" not in Path(f"/proc/{w}/status").read_text()
+        and "(Z)" not in Path(f"/proc/{w}/status").read_text()
+    ]
     assert not alive
     assert out.read_text(encoding="utf-8") == "previous\n"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.md.")]
@@ -417,9 +432,20 @@ def test_sigterm_during_a_pdf_build_removes_the_temporary_directory(tmp_path: Pa
     out = tmp_path / "paper.pdf"
     out.write_bytes(b"previous")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "matcalc", "doc", str(ROOT / "derivations" / "paper.toml"), "-o", str(out)],
-        cwd=ROOT, env={**os.environ, "TMPDIR": str(temp)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "matcalc",
+            "doc",
+            str(ROOT / "derivations" / "paper.toml"),
+            "-o",
+            str(out),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not any(p.name.startswith("matcalc-pdf-") for p in temp.iterdir()):

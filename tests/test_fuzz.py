@@ -56,9 +56,15 @@ X, Y = sympy.symbols("x y", real=True)
 F = sympy.Function("f", real=True)
 G = sympy.Function("g", real=True)
 _T1, _T2 = sympy.symbols("t1 t2", real=True)
-F_CONCRETE = {1: Lambda(_T1, sympy.sin(_T1) + _T1**3 / 5), 2: Lambda((_T1, _T2), _T1**2 * _T2 + sympy.cos(_T2))}
+F_CONCRETE = {
+    1: Lambda(_T1, sympy.sin(_T1) + _T1**3 / 5),
+    2: Lambda((_T1, _T2), _T1**2 * _T2 + sympy.cos(_T2)),
+}
 """The undefined f replaced by a known function to evaluate both sides."""
-G_CONCRETE = {1: Lambda(_T1, sympy.exp(_T1 / 4) - _T1), 2: Lambda((_T1, _T2), sympy.sin(_T1 - 2 * _T2) + _T1 * _T2**2)}
+G_CONCRETE = {
+    1: Lambda(_T1, sympy.exp(_T1 / 4) - _T1),
+    2: Lambda((_T1, _T2), sympy.sin(_T1 - 2 * _T2) + _T1 * _T2**2),
+}
 """And g (only in the trees of several unknown functions)."""
 CONCRETE = {"f": F_CONCRETE, "g": G_CONCRETE}
 
@@ -85,10 +91,36 @@ def _memory_cap():
 
 # -- scalar trees ------------------------------------------------------------------------------
 UNARY: dict[str, Callable[[sympy.Expr], sympy.Expr]] = {
-    **{name: getattr(sympy, name) for name in [
-        "sin", "cos", "tan", "cot", "sec", "csc", "asin", "acos", "atan", "acot", "asec", "acsc",
-        "sinh", "cosh", "tanh", "coth", "sech", "csch", "asinh", "acosh", "atanh", "acoth",
-        "asech", "acsch", "exp"]},
+    **{
+        name: getattr(sympy, name)
+        for name in [
+            "sin",
+            "cos",
+            "tan",
+            "cot",
+            "sec",
+            "csc",
+            "asin",
+            "acos",
+            "atan",
+            "acot",
+            "asec",
+            "acsc",
+            "sinh",
+            "cosh",
+            "tanh",
+            "coth",
+            "sech",
+            "csch",
+            "asinh",
+            "acosh",
+            "atanh",
+            "acoth",
+            "asech",
+            "acsch",
+            "exp",
+        ]
+    },
     "ln": sympy.log,
     "log": sympy.log,
     "sqrt": sympy.sqrt,
@@ -105,8 +137,22 @@ BINARY_FUNCTIONS: dict[str, Callable[[sympy.Expr, sympy.Expr], sympy.Expr]] = {
     "atan2": sympy.atan2,
     "pow": lambda a, b: a**b,
 }
-LEAF_NUMBERS = ["0", "1", "2", "3", "5", "1/2", "3/4", "-2/3", "0.5", "1.25", "e", "pi", "10",
-                "factorial(4)"]
+LEAF_NUMBERS = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "5",
+    "1/2",
+    "3/4",
+    "-2/3",
+    "0.5",
+    "1.25",
+    "e",
+    "pi",
+    "10",
+    "factorial(4)",
+]
 LOG_BASES = ["2", "10", "e", "1/2"]
 
 
@@ -126,8 +172,23 @@ def scalar_tree(draw, depth: int = 6, variables: tuple[str, ...] = ("x",)):
     # and depth 6 is still reached (a chain of functions)
     leaves = ["leaf"] * (0 if depth == 6 else 11 - depth)
     # leaves last: hypothesis often draws the first choice, and a tree of leaves tests little
-    kind = draw(st.sampled_from(["unary", "binary", "pow", "unary", "binary", "neg", "maxmin",
-                                 "undef", "logbase", "fn2", *leaves]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "unary",
+                "binary",
+                "pow",
+                "unary",
+                "binary",
+                "neg",
+                "maxmin",
+                "undef",
+                "logbase",
+                "fn2",
+                *leaves,
+            ]
+        )
+    )
     child = scalar_tree(depth - 1, variables)
     if kind == "leaf":
         return draw(_leaf(variables))
@@ -222,8 +283,10 @@ def _concrete(expr: sympy.Expr) -> sympy.Expr:
         _as_subs,
     )
     # by name, not isinstance: SymPy may have made a new (equal) class f since F
-    expr = expr.replace(lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in CONCRETE,
-                        lambda e: CONCRETE[e.func.__name__][len(e.args)](*e.args))
+    expr = expr.replace(
+        lambda e: isinstance(e, AppliedUndef) and e.func.__name__ in CONCRETE,
+        lambda e: CONCRETE[e.func.__name__][len(e.args)](*e.args),
+    )
     return expr.doit()
 
 
@@ -270,8 +333,9 @@ def agree(ours, truth, symbols, seed: int, points: int = 4) -> int:
     compared = 0
     for _ in range(points * 3):
         # floats, not rationals: exact arithmetic can make SymPy's evaluation unbounded
-        point = {s: sympy.Float(sympy.Rational(rng.randint(-2900, 2900), 1000), 30)
-                 for s in symbols}
+        point = {
+            s: sympy.Float(sympy.Rational(rng.randint(-2900, 2900), 1000), 30) for s in symbols
+        }
         if _near_kink(kinks, point):
             continue
         pairs = [(_value(a, point), _value(t, point)) for a, t in zip(ours, truth, strict=True)]
@@ -350,11 +414,15 @@ def compare_scalar(tree, text: str, d) -> None:
     event(f"scalar: compared at {min(compared, 1)}+ points")
 
 
-FUZZ = dict(deadline=None, derandomize=True, database=None,
-            suppress_health_check=list(HealthCheck))
+FUZZ = dict(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 """Reproducible in CI: the same generated cases on every run, no example database."""
-CASES = {"scalar_one": 600, "scalar_two": 400, "vector": 1000, "complex_part": 100,
-         "unknown_functions": 100}
+CASES = {
+    "scalar_one": 600,
+    "scalar_two": 400,
+    "vector": 1000,
+    "complex_part": 100,
+    "unknown_functions": 100,
+}
 """The default run: 2200 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
 SLOW_CASES = {"scalar": 12000, "vector": 6000, "complex_part": 1000, "unknown_functions": 1000}
 
@@ -383,8 +451,11 @@ COMPLEX_ON_PART = ["sqrt", "ln", "cbrt", "acos", "asin", "acosh", "atanh"]
 
 
 def _has_unknown(tree) -> bool:
-    return tree[0] == "fn" and tree[1] in ("f", "g") or any(
-        isinstance(a, tuple) and _has_unknown(a) for a in tree[1:])
+    return (
+        tree[0] == "fn"
+        and tree[1] in ("f", "g")
+        or any(isinstance(a, tuple) and _has_unknown(a) for a in tree[1:])
+    )
 
 
 @st.composite
@@ -497,6 +568,7 @@ def test_complex_part_slow(tree) -> None:
 def unknown_function_tree(draw, depth: int = 3):
     """f and g of one or two arguments, nested, with x in several places: g(f(x), x),
     f(x, g(x)), f(x)**g(x), g(f(x), f(x)) …"""
+
     def argument(level: int):
         if level > 0 and draw(st.booleans()):
             return draw(unknown_function_tree(level))
@@ -573,8 +645,13 @@ def vector_tree(draw, depth: int = 6, want: str = "vector", products: int = 2):
         return ("mmatvec", matrix, draw(vector))
     if want == "scalar":
         if kind == "leaf":
-            return draw(st.one_of(st.just(("b",)), st.just(("trace",)),
-                                  st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n))))
+            return draw(
+                st.one_of(
+                    st.just(("b",)),
+                    st.just(("trace",)),
+                    st.sampled_from(LEAF_NUMBERS).map(lambda n: ("num", n)),
+                )
+            )
         if kind == "dot":  # a @ b or dot(a, b)
             return (draw(st.sampled_from(["dot", "dotfn"])), draw(vector), draw(vector))
         if kind in ("sum", "norm", "lse"):
@@ -625,9 +702,11 @@ def vector_text(tree) -> str:
     return {
         "A": lambda: "A",
         "AT": lambda: "A.T",
-        "mscaled": lambda: {"left": f"({t(args[1])}) * ({t(args[2])})",
-                            "right": f"({t(args[2])}) * ({t(args[1])})",
-                            "div": f"({t(args[2])}) / ({t(args[1])})"}[args[0]],
+        "mscaled": lambda: {
+            "left": f"({t(args[1])}) * ({t(args[2])})",
+            "right": f"({t(args[2])}) * ({t(args[1])})",
+            "div": f"({t(args[2])}) / ({t(args[1])})",
+        }[args[0]],
         "madd": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
         "mmul": lambda: f"({t(args[0])}) @ ({t(args[1])})",
         "mred": lambda: f"{args[0]}({t(args[1])})",
@@ -649,8 +728,11 @@ def vector_text(tree) -> str:
         "sfn": lambda: f"{args[0]}({t(args[1])})",
         "matvec": lambda: f"A @ ({t(args[0])})",
         "vop": lambda: f"({t(args[1])}) {args[0]} ({t(args[2])})",
-        "scaled": lambda: (f"({t(args[2])}) {args[0]} ({t(args[3])})" if args[1]
-                           else f"({t(args[3])}) {args[0]} ({t(args[2])})"),
+        "scaled": lambda: (
+            f"({t(args[2])}) {args[0]} ({t(args[3])})"
+            if args[1]
+            else f"({t(args[3])}) {args[0]} ({t(args[2])})"
+        ),
         "vfn": lambda: f"{args[0]}({t(args[1])})",
         "relu": lambda: f"max(0, {t(args[0])})",
         "vneg": lambda: f"-({t(args[0])})",
@@ -696,7 +778,11 @@ def vector_truth(tree):
         m = v(args[1])
         if args[0] == "trace":
             return m.trace()
-        total = sum((e**2 for e in m), sympy.Integer(0)) if args[0] == "norm" else sum(m, sympy.Integer(0))
+        total = (
+            sum((e**2 for e in m), sympy.Integer(0))
+            if args[0] == "norm"
+            else sum(m, sympy.Integer(0))
+        )
         return sympy.sqrt(total) if args[0] == "norm" else total
     if kind == "num":
         return _number(args[0])

@@ -99,14 +99,20 @@ def _check_hessian(d, truth, variables, sizes):
     from matcalc.linalg import explicit
 
     shapes = {dd.symbol: dd for dd in d.problem.declarations}
-    dims = {s: sizes[s.name] for s in {x for dd in shapes.values() for x in (dd.rows, dd.cols)}
-            if isinstance(s, sp.Symbol)}
+    dims = {
+        s: sizes[s.name]
+        for s in {x for dd in shapes.values() for x in (dd.rows, dd.cols)}
+        if isinstance(s, sp.Symbol)
+    }
     ours = sp.Matrix(explicit(d.result, shapes, dims))
     expected = sp.hessian(truth, variables)
     assert ours.shape == expected.shape
     rng = random.Random(1)
     for _ in range(3):
-        point = {s: sp.Float(rng.uniform(-1.5, 1.5), 30) for s in expected.free_symbols | ours.free_symbols}
+        point = {
+            s: sp.Float(rng.uniform(-1.5, 1.5), 30)
+            for s in expected.free_symbols | ours.free_symbols
+        }
         for a, b in zip(ours, expected):
             va, vb = complex(sp.N(a.xreplace(point), 20)), complex(sp.N(b.xreplace(point), 20))
             assert abs(va - vb) <= 1e-9 * max(1, abs(vb))
@@ -137,8 +143,13 @@ def test_logistic_loss_hessian_is_xt_diag_x():
     b = sp.Symbol("b", real=True)
     s = [1 / (1 + sp.exp(-((X * w)[i] + b))) for i in range(N)]
     loss = -sum(y[i] * sp.log(s[i]) + (1 - y[i]) * sp.log(1 - s[i]) for i in range(N))
-    d = matcalc.derive("-sum(y * ln(sigmoid(X @ w + b)) + (1 - y) * ln(1 - sigmoid(X @ w + b)))",
-                       "w", vectors=["w", "y:N"], matrices=["X:N,n"], order=2)
+    d = matcalc.derive(
+        "-sum(y * ln(sigmoid(X @ w + b)) + (1 - y) * ln(1 - sigmoid(X @ w + b)))",
+        "w",
+        vectors=["w", "y:N"],
+        matrices=["X:N,n"],
+        order=2,
+    )
     assert d.verified is True
     _check_hessian(d, loss, list(w), {"n": n, "N": N})
     assert "H = Xᵀ·diag(σ(Xw + b) ⊗ (1 - σ(Xw + b)))·X" in d.to_text(width=0)

@@ -27,12 +27,19 @@ OVERFULL = re.compile(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)")
 
 LONG = [
     dict(expr="ln(sin(x**3)**2)*exp(tanh(x**2 + 3*x))/(1 + sqrt(x**2 + atan(x)))"),
-    dict(expr="sum((y - max(0, X @ w + b))**2) / N", wrt="w", vectors=["w", "y:N"],
-         matrices=["X:N,n"], dims={"n": 3}),
+    dict(
+        expr="sum((y - max(0, X @ w + b))**2) / N",
+        wrt="w",
+        vectors=["w", "y:N"],
+        matrices=["X:N,n"],
+        dims={"n": 3},
+    ),
     dict(expr="x**2*y + exp(x*y)*sin(x + y)", wrt="x,y", order=2),
     dict(expr="sigmoid(x)*tanh(x)*exp(-x**2)*atan(x**3)/(1 + x**4)", order=2),
-    dict(expr=["3*x**2*y*sin(x*y)", "2*x + y**8*exp(x/y)", "atan(x*y)*ln(1 + x**2 + y**2)"],
-         wrt="x,y"),
+    dict(
+        expr=["3*x**2*y*sin(x*y)", "2*x + y**8*exp(x/y)", "atan(x*y)*ln(1 + x**2 + y**2)"],
+        wrt="x,y",
+    ),
 ]
 
 
@@ -48,9 +55,11 @@ def _compile(tex: str, tmp_path: Path, name: str) -> tuple[str, Path]:
     source = tmp_path / f"{name}.tex"
     source.write_text(tex, encoding="utf-8")
     subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
-         source.name],
-        cwd=tmp_path, capture_output=True, timeout=240, check=False,
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", source.name],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=240,
+        check=False,
     )
     log = (tmp_path / f"{name}.log").read_text(encoding="latin-1")
     return log, tmp_path / f"{name}.pdf"
@@ -60,21 +69,35 @@ def _check_pages(log: str, pdf: Path, name: str) -> None:
     assert pdf.exists(), f"{name}: pdflatex failed:\n{log[-2000:]}"
     too_wide = [float(w) for w in OVERFULL.findall(log) if float(w) > 5]
     assert not too_wide, f"{name}: Overfull \\hbox of {max(too_wide)} pt"
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(
-        ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout).group(1))
+    pages = int(
+        re.search(
+            r"Pages:\s+(\d+)",
+            subprocess.run(
+                ["pdfinfo", str(pdf)], capture_output=True, text=True, check=True
+            ).stdout,
+        ).group(1)
+    )
     for page in range(1, pages + 1):
-        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                              capture_output=True, text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert len("".join(text.split())) > 40, f"{name}: page {page} is (nearly) blank"
 
 
 def _tools() -> None:
     _require(shutil.which("pdflatex") is not None, "pdflatex (texlive-latex-base)")
-    _require(shutil.which("pdftotext") is not None and shutil.which("pdfinfo") is not None,
-             "pdftotext/pdfinfo (poppler-utils)")
+    _require(
+        shutil.which("pdftotext") is not None and shutil.which("pdfinfo") is not None,
+        "pdftotext/pdfinfo (poppler-utils)",
+    )
 
 
-@pytest.mark.parametrize("toml", sorted((ROOT / "derivations").glob("*.toml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "toml", sorted((ROOT / "derivations").glob("*.toml")), ids=lambda p: p.stem
+)
 def test_documents_fit_the_page(toml, tmp_path):
     _tools()
     out = tmp_path / f"{toml.stem}.tex"
@@ -103,7 +126,10 @@ def test_a_step_heading_is_kept_with_its_equations():
 
 def test_long_sums_break_at_top_level_operators():
     assert split_top(r"a + \left(b + c\right) - \frac{x + y}{2}") == [
-        "a", r"+ \left(b + c\right)", r"- \frac{x + y}{2}"]
+        "a",
+        r"+ \left(b + c\right)",
+        r"- \frac{x + y}{2}",
+    ]
     assert width(r"\frac{x}{y}") < width("x y")
     tex = matcalc.derive(LONG[0]["expr"]).to_latex()
     rows = [r for r in tex.split("\\\\\n") if r.lstrip().startswith(r"& \quad")]

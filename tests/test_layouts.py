@@ -83,42 +83,72 @@ def assert_same(ours, expected: Matrix, seed: int = 0) -> None:
 
 PROBLEMS = {
     "neuron_w_b": (
-        "max(0, w @ x + b)", dict(vectors=["w", "x"]), "w,b",
+        "max(0, w @ x + b)",
+        dict(vectors=["w", "x"]),
+        "w,b",
         lambda n: (Max(0, (vec("w", n).T * vec("x", n))[0] + b), [vec("w", n), b]),
     ),
     "layer_W_c": (
-        "max(0, W @ x + c)", dict(vectors=["x", "c"], matrices=["W"]), "W,c",
-        lambda n: ((mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(lambda e: Max(0, e)),
-                   [mat("W", n, n), vec("c", n)]),
+        "max(0, W @ x + c)",
+        dict(vectors=["x", "c"], matrices=["W"]),
+        "W,c",
+        lambda n: (
+            (mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(lambda e: Max(0, e)),
+            [mat("W", n, n), vec("c", n)],
+        ),
     ),
     "matvec_X_w": (
-        "X @ w", dict(vectors=["w"], matrices=["X"]), "X,w",
+        "X @ w",
+        dict(vectors=["w"], matrices=["X"]),
+        "X,w",
         lambda n: (mat("X", n, n) * vec("w", n), [mat("X", n, n), vec("w", n)]),
     ),
     "readout_c_v": (
-        "v @ max(0, W @ x + c)", dict(vectors=["x", "c", "v"], matrices=["W"]), "c,v",
-        lambda n: ((vec("v", n).T * (mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(
-            lambda e: Max(0, e)))[0], [vec("c", n), vec("v", n)]),
+        "v @ max(0, W @ x + c)",
+        dict(vectors=["x", "c", "v"], matrices=["W"]),
+        "c,v",
+        lambda n: (
+            (
+                vec("v", n).T
+                * (mat("W", n, n) * vec("x", n) + vec("c", n)).applyfunc(lambda e: Max(0, e))
+            )[0],
+            [vec("c", n), vec("v", n)],
+        ),
     ),
     "scalar_by_matrix_and_scalar": (
-        "sum(W @ x) * b", dict(vectors=["x"], matrices=["W"]), "W,b",
+        "sum(W @ x) * b",
+        dict(vectors=["x"], matrices=["W"]),
+        "W,b",
         lambda n: (sum(mat("W", n, n) * vec("x", n)) * b, [mat("W", n, n), b]),
     ),
     "three_shapes": (
-        "w @ (W @ x) + b * sum(x)", dict(vectors=["w", "x"], matrices=["W"]), "b,W,w",
-        lambda n: ((vec("w", n).T * mat("W", n, n) * vec("x", n))[0] + b * sum(vec("x", n)),
-                   [b, mat("W", n, n), vec("w", n)]),
+        "w @ (W @ x) + b * sum(x)",
+        dict(vectors=["w", "x"], matrices=["W"]),
+        "b,W,w",
+        lambda n: (
+            (vec("w", n).T * mat("W", n, n) * vec("x", n))[0] + b * sum(vec("x", n)),
+            [b, mat("W", n, n), vec("w", n)],
+        ),
     ),
     "vector_by_vector": (
-        "sin(w) * x", dict(vectors=["w", "x"]), "w",
-        lambda n: (vec("w", n).applyfunc(sympy.sin).multiply_elementwise(vec("x", n)), [vec("w", n)]),
+        "sin(w) * x",
+        dict(vectors=["w", "x"]),
+        "w",
+        lambda n: (
+            vec("w", n).applyfunc(sympy.sin).multiply_elementwise(vec("x", n)),
+            [vec("w", n)],
+        ),
     ),
     "vector_by_scalar": (
-        "w * b + x", dict(vectors=["w", "x"]), "b",
+        "w * b + x",
+        dict(vectors=["w", "x"]),
+        "b",
         lambda n: (vec("w", n) * b + vec("x", n), [b]),
     ),
     "neuron_by_w": (
-        "max(0, w @ x + b)", dict(vectors=["w", "x"]), "w",
+        "max(0, w @ x + b)",
+        dict(vectors=["w", "x"]),
+        "w",
         lambda n: (Max(0, (vec("w", n).T * vec("x", n))[0] + b), [vec("w", n)]),
     ),
 }
@@ -162,8 +192,13 @@ def test_wrong_assembly_is_caught_by_the_whole_check() -> None:
     """The check compares the assembled result, not each part: transposed blocks fail."""
     from matcalc.verify import verify_explicit
 
-    d = matcalc.derive("v @ max(0, W @ x + c)", "c,v", vectors=["x", "c", "v"], matrices=["W"],
-                       layout="denominator")
+    d = matcalc.derive(
+        "v @ max(0, W @ x + c)",
+        "c,v",
+        vectors=["x", "c", "v"],
+        matrices=["W"],
+        layout="denominator",
+    )
     shapes = {decl.symbol: decl for decl in d.problem.declarations}
     wrong = ImmutableMatrix([list(d.result)])  # a row of the two column blocks
     check = verify_explicit(d.problem.exprs[0], d.problem.wrt, wrong, shapes, "denominator")
@@ -182,8 +217,13 @@ def test_mixed_list_with_a_matrix_says_how_it_is_listed() -> None:
 
 
 def test_no_class_names_in_the_assembled_result() -> None:
-    d = matcalc.derive("v @ max(0, W @ x + c)", "c,v", vectors=["x", "c", "v"], matrices=["W"],
-                       layout="denominator")
+    d = matcalc.derive(
+        "v @ max(0, W @ x + c)",
+        "c,v",
+        vectors=["x", "c", "v"],
+        matrices=["W"],
+        layout="denominator",
+    )
     for out in (d.to_text(), d.to_text(unicode=False), d.to_markdown(), d.to_latex()):
         for leak in ("MatVec(", "Max(", "Heaviside(", "Vec("):
             assert leak not in out, (leak, out)
@@ -221,7 +261,9 @@ def test_denominator_layout_has_no_second_value_for_the_same_symbol() -> None:
     assert len(simplify) == 1
     assert "transpose the numerator" not in d.to_text()
     (chain,) = [s for s in d.steps if isinstance(s, ChainRule)]
-    assert [f.wrt for f in chain.factors][0] == Symbol("w", real=True) or str(chain.factors[0].wrt) == "w"
+    assert [f.wrt for f in chain.factors][0] == Symbol("w", real=True) or str(
+        chain.factors[0].wrt
+    ) == "w"
 
 
 # --- every equation shown is true in the stated layout -----------------------------------
@@ -304,8 +346,12 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                 shapes[step.name] = Declaration(step.name, rows, cols)
             expansions[step.name] = sympy.sympify(step.definition).xreplace(expansions)
     for n in (2, 3):
-        dims = {s: n if s.name == "n" else 2 for d_ in shapes.values() for s in (d_.rows, d_.cols)
-                if isinstance(s, Symbol)}
+        dims = {
+            s: n if s.name == "n" else 2
+            for d_ in shapes.values()
+            for s in (d_.rows, d_.cols)
+            if isinstance(s, Symbol)
+        }
         for step in _walk(d.steps):
             if isinstance(step, LocalDerivative):
                 # intermediates are independent variables here
@@ -316,12 +362,17 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                     ours = sympy.zeros(*expected.shape)
                 assert_same(ours, expected, seed=n)
                 if step.shape:
-                    assert tuple(int(sympy.sympify(s).subs(dims)) for s in step.shape) == expected.shape
+                    assert (
+                        tuple(int(sympy.sympify(s).subs(dims)) for s in step.shape)
+                        == expected.shape
+                    )
             if isinstance(step, (ChainRule, TotalDerivative, Substitute, Simplify)):
                 value = step.value if hasattr(step, "value") else step.after
                 if isinstance(step, Substitute) and step.factors:
                     continue  # a product display: its value is the next step's
-                of_name = step.of.args[0] if isinstance(step.of, Vec) else step.of  # vec(u): u's entries
+                of_name = (
+                    step.of.args[0] if isinstance(step.of, Vec) else step.of
+                )  # vec(u): u's entries
                 of = _dense(expansions.get(of_name, sympy.sympify(text_of(d))), shapes, dims)
                 expected = _jacobian(of, step.wrt, shapes, dims, layout)
                 ours = _dense(sympy.sympify(value).xreplace(expansions), shapes, dims)
@@ -333,8 +384,12 @@ def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
                 after = Matrix(_dense(sympy.sympify(step.after).xreplace(expansions), shapes, dims))
                 grid = after if layout == "denominator" else after.T  # W's shape
                 assert_same(list(before), list(grid), seed=n)
-                assert before.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.before_shape)
-                assert after.shape == tuple(int(sympy.sympify(s).subs(dims)) for s in step.after_shape)
+                assert before.shape == tuple(
+                    int(sympy.sympify(s).subs(dims)) for s in step.before_shape
+                )
+                assert after.shape == tuple(
+                    int(sympy.sympify(s).subs(dims)) for s in step.after_shape
+                )
 
 
 def text_of(d):
@@ -353,7 +408,9 @@ def test_chain_rule_factors_multiply_to_the_product(layout: str) -> None:
                 if (rows, cols) != (1, 1):
                     shapes[step.name] = Declaration(step.name, rows, cols)
         for n in (2, 3):
-            dims = {s: n for d_ in shapes.values() for s in (d_.rows, d_.cols) if isinstance(s, Symbol)}
+            dims = {
+                s: n for d_ in shapes.values() for s in (d_.rows, d_.cols) if isinstance(s, Symbol)
+            }
             for step in _walk(d.steps):
                 if not isinstance(step, ChainRule):
                     continue
@@ -385,13 +442,17 @@ def test_a_vector_by_a_matrix_is_labelled_by_vec(layout: str) -> None:
 
 def test_scalar_gradients_and_jacobians_state_their_shape() -> None:
     assert "Shape: 1×2, a row." in matcalc.derive("3*x**2*y", "x,y").to_text()
-    assert "Shape: 2×1, a column." in matcalc.derive("3*x**2*y", "x,y", layout="denominator").to_text()
+    assert (
+        "Shape: 2×1, a column." in matcalc.derive("3*x**2*y", "x,y", layout="denominator").to_text()
+    )
     assert "Shape: 2×2." in matcalc.derive(["3*x**2*y", "2*x + y**8"], "x,y").to_text()
 
 
 def test_total_derivative_paths_are_reversed_in_denominator_layout() -> None:
     numerator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"]).to_text()
-    denominator = matcalc.derive("w @ x + x @ x", "x", vectors=["w", "x"], layout="denominator").to_text()
+    denominator = matcalc.derive(
+        "w @ x + x @ x", "x", vectors=["w", "x"], layout="denominator"
+    ).to_text()
     assert "∂u₅/∂u₂ · ∂u₂/∂x + ∂u₅/∂u₄ · ∂u₄/∂x" in numerator
     assert "∂u₂/∂x · ∂u₅/∂u₂ + ∂u₄/∂x · ∂u₅/∂u₄" in denominator
     assert "Shape: n×1, a column." in denominator

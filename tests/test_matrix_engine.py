@@ -69,90 +69,276 @@ def _cases():
 
     z = Symbol("z", real=True)
     return [
-        c("trace(z*A)", "z", (), ("A",),
-          lambda n, N: scalar(diff((z * comps("A", n, n)).trace(), z))),
-        c("(z*A) @ x", "z", ("x",), ("A",),
-          lambda n, N: jacobian(z * comps("A", n, n) * comps("x", n), Matrix([z]))),
-        c("trace(X.T @ A)", "X", (), ("X:N,n", "A:N,n"),
-          lambda n, N: gradient((comps("X", N, n).T * comps("A", N, n)).trace(), comps("X", N, n))),
-        c("trace(A @ X @ B)", "X", (), ("X:N,n", "A:n,N", "B"),
-          lambda n, N: gradient((comps("A", n, N) * comps("X", N, n) * comps("B", n, n)).trace(),
-                                comps("X", N, n))),
-        c("trace(X.T @ X)", "X", (), ("X:N,n",),
-          lambda n, N: gradient((comps("X", N, n).T * comps("X", N, n)).trace(), comps("X", N, n))),
-        c("trace(X @ X)", "X", (), ("X",),
-          lambda n, N: gradient((comps("X", n, n) ** 2).trace(), comps("X", n, n))),
-        c("b @ X.T @ X @ c", "X", ("b", "c"), ("X:N,n",),
-          lambda n, N: gradient((comps("b", n).T * comps("X", N, n).T * comps("X", N, n)
-                                 * comps("c", n))[0, 0], comps("X", N, n))),
-        c("X @ A @ w", "X", ("w",), ("X:N,n", "A"),
-          lambda n, N: jacobian(comps("X", N, n) * comps("A", n, n) * comps("w", n),
-                                comps("X", N, n))),
-        c("x.T @ A", "x", ("x:N",), ("A:N,n",),
-          lambda n, N: jacobian(comps("x", N).T * comps("A", N, n), comps("x", N))),
-        c("x.T @ A", "A", ("x:N",), ("A:N,n",),
-          lambda n, N: jacobian(comps("x", N).T * comps("A", N, n), comps("A", N, n))),
-        c("trace(2*X)", "X", (), ("X",),
-          lambda n, N: gradient((2 * comps("X", n, n)).trace(), comps("X", n, n))),
-        c("sum(X)", "X", (), ("X:N,n",),
-          lambda n, N: gradient(sum(comps("X", N, n)), comps("X", N, n))),
-        c("norm(X)", "X", (), ("X:N,n",),
-          lambda n, N: gradient(sqrt(sum(e**2 for e in comps("X", N, n))), comps("X", N, n))),
-        c("x**x", "x", ("x",), (),
-          lambda n, N: jacobian(comps("x", n).applyfunc(lambda e: e**e), comps("x", n))),
-        c("x**w", "w", ("x", "w"), (),
-          lambda n, N: jacobian(Matrix([a**b for a, b in zip(comps("x", n), comps("w", n))]),
-                                comps("w", n))),
+        c(
+            "trace(z*A)",
+            "z",
+            (),
+            ("A",),
+            lambda n, N: scalar(diff((z * comps("A", n, n)).trace(), z)),
+        ),
+        c(
+            "(z*A) @ x",
+            "z",
+            ("x",),
+            ("A",),
+            lambda n, N: jacobian(z * comps("A", n, n) * comps("x", n), Matrix([z])),
+        ),
+        c(
+            "trace(X.T @ A)",
+            "X",
+            (),
+            ("X:N,n", "A:N,n"),
+            lambda n, N: gradient(
+                (comps("X", N, n).T * comps("A", N, n)).trace(), comps("X", N, n)
+            ),
+        ),
+        c(
+            "trace(A @ X @ B)",
+            "X",
+            (),
+            ("X:N,n", "A:n,N", "B"),
+            lambda n, N: gradient(
+                (comps("A", n, N) * comps("X", N, n) * comps("B", n, n)).trace(), comps("X", N, n)
+            ),
+        ),
+        c(
+            "trace(X.T @ X)",
+            "X",
+            (),
+            ("X:N,n",),
+            lambda n, N: gradient(
+                (comps("X", N, n).T * comps("X", N, n)).trace(), comps("X", N, n)
+            ),
+        ),
+        c(
+            "trace(X @ X)",
+            "X",
+            (),
+            ("X",),
+            lambda n, N: gradient((comps("X", n, n) ** 2).trace(), comps("X", n, n)),
+        ),
+        c(
+            "b @ X.T @ X @ c",
+            "X",
+            ("b", "c"),
+            ("X:N,n",),
+            lambda n, N: gradient(
+                (comps("b", n).T * comps("X", N, n).T * comps("X", N, n) * comps("c", n))[0, 0],
+                comps("X", N, n),
+            ),
+        ),
+        c(
+            "X @ A @ w",
+            "X",
+            ("w",),
+            ("X:N,n", "A"),
+            lambda n, N: jacobian(
+                comps("X", N, n) * comps("A", n, n) * comps("w", n), comps("X", N, n)
+            ),
+        ),
+        c(
+            "x.T @ A",
+            "x",
+            ("x:N",),
+            ("A:N,n",),
+            lambda n, N: jacobian(comps("x", N).T * comps("A", N, n), comps("x", N)),
+        ),
+        c(
+            "x.T @ A",
+            "A",
+            ("x:N",),
+            ("A:N,n",),
+            lambda n, N: jacobian(comps("x", N).T * comps("A", N, n), comps("A", N, n)),
+        ),
+        c(
+            "trace(2*X)",
+            "X",
+            (),
+            ("X",),
+            lambda n, N: gradient((2 * comps("X", n, n)).trace(), comps("X", n, n)),
+        ),
+        c(
+            "sum(X)",
+            "X",
+            (),
+            ("X:N,n",),
+            lambda n, N: gradient(sum(comps("X", N, n)), comps("X", N, n)),
+        ),
+        c(
+            "norm(X)",
+            "X",
+            (),
+            ("X:N,n",),
+            lambda n, N: gradient(sqrt(sum(e**2 for e in comps("X", N, n))), comps("X", N, n)),
+        ),
+        c(
+            "x**x",
+            "x",
+            ("x",),
+            (),
+            lambda n, N: jacobian(comps("x", n).applyfunc(lambda e: e**e), comps("x", n)),
+        ),
+        c(
+            "x**w",
+            "w",
+            ("x", "w"),
+            (),
+            lambda n, N: jacobian(
+                Matrix([a**b for a, b in zip(comps("x", n), comps("w", n))]), comps("w", n)
+            ),
+        ),
         # one sample: a vector of length 1 and a 1×n matrix
-        c("sum((X @ w - y)**2)", "w", ("y:1", "w"), ("X:1,n",),
-          lambda n, N: gradient(((comps("X", 1, n) * comps("w", n))[0, 0] - comps("y", 1)[0]) ** 2,
-                                comps("w", n))),
-        c("sum((X @ w - y)**2)", "X", ("y:1", "w"), ("X:1,n",),
-          lambda n, N: gradient(((comps("X", 1, n) * comps("w", n))[0, 0] - comps("y", 1)[0]) ** 2,
-                                comps("X", 1, n))),
-        c("norm(X @ w - y) + y @ y", "y", ("y:1", "w"), ("X:1,n",),
-          lambda n, N: gradient(sqrt(((comps("X", 1, n) * comps("w", n))[0, 0]
-                                      - comps("y", 1)[0]) ** 2) + comps("y", 1)[0] ** 2,
-                                comps("y", 1))),
+        c(
+            "sum((X @ w - y)**2)",
+            "w",
+            ("y:1", "w"),
+            ("X:1,n",),
+            lambda n, N: gradient(
+                ((comps("X", 1, n) * comps("w", n))[0, 0] - comps("y", 1)[0]) ** 2, comps("w", n)
+            ),
+        ),
+        c(
+            "sum((X @ w - y)**2)",
+            "X",
+            ("y:1", "w"),
+            ("X:1,n",),
+            lambda n, N: gradient(
+                ((comps("X", 1, n) * comps("w", n))[0, 0] - comps("y", 1)[0]) ** 2, comps("X", 1, n)
+            ),
+        ),
+        c(
+            "norm(X @ w - y) + y @ y",
+            "y",
+            ("y:1", "w"),
+            ("X:1,n",),
+            lambda n, N: gradient(
+                sqrt(((comps("X", 1, n) * comps("w", n))[0, 0] - comps("y", 1)[0]) ** 2)
+                + comps("y", 1)[0] ** 2,
+                comps("y", 1),
+            ),
+        ),
         # scalars times matrices, the variable in several places
-        c("trace(z*X)", "X", (), ("X",),
-          lambda n, N: gradient((z * comps("X", n, n)).trace(), comps("X", n, n))),
-        c("trace(X.T @ (z*X))", "X", (), ("X:N,n",),
-          lambda n, N: gradient((z * comps("X", N, n).T * comps("X", N, n)).trace(),
-                                comps("X", N, n))),
-        c("trace(sin(z)*A @ X)", "z", (), ("A:n,N", "X:N,n"),
-          lambda n, N: scalar(diff((comps("A", n, N) * comps("X", N, n)).trace() * _sin(z), z))),
-        c("sum(z*A)", "z", (), ("A:N,n",),
-          lambda n, N: scalar(diff(sum(z * comps("A", N, n)), z))),
-        c("norm(z*A)", "z", (), ("A:N,n",),
-          lambda n, N: scalar(diff(sqrt(sum((z * e) ** 2 for e in comps("A", N, n))), z))),
-        c("norm(A @ X)", "X", (), ("A:N,n", "X:n,N"),
-          lambda n, N: gradient(sqrt(sum(e**2 for e in comps("A", N, n) * comps("X", n, N))),
-                                comps("X", n, N))),
-        c("sum(X @ A @ w)", "X", ("w",), ("X:N,n", "A"),
-          lambda n, N: gradient(sum(comps("X", N, n) * comps("A", n, n) * comps("w", n)),
-                                comps("X", N, n))),
-        c("w @ (X.T @ X) @ w", "X", ("w",), ("X:N,n",),
-          lambda n, N: gradient((comps("w", n).T * comps("X", N, n).T * comps("X", N, n)
-                                 * comps("w", n))[0, 0], comps("X", N, n))),
-        c("sum((z*A) @ x)", "z", ("x",), ("A:N,n",),
-          lambda n, N: scalar(diff(sum(z * comps("A", N, n) * comps("x", n)), z))),
-        c("trace((A @ X).T @ (X @ B))", "X", (), ("A", "X", "B"),
-          lambda n, N: gradient(((comps("A", n, n) * comps("X", n, n)).T
-                                 * comps("X", n, n) * comps("B", n, n)).trace(), comps("X", n, n))),
+        c(
+            "trace(z*X)",
+            "X",
+            (),
+            ("X",),
+            lambda n, N: gradient((z * comps("X", n, n)).trace(), comps("X", n, n)),
+        ),
+        c(
+            "trace(X.T @ (z*X))",
+            "X",
+            (),
+            ("X:N,n",),
+            lambda n, N: gradient(
+                (z * comps("X", N, n).T * comps("X", N, n)).trace(), comps("X", N, n)
+            ),
+        ),
+        c(
+            "trace(sin(z)*A @ X)",
+            "z",
+            (),
+            ("A:n,N", "X:N,n"),
+            lambda n, N: scalar(diff((comps("A", n, N) * comps("X", N, n)).trace() * _sin(z), z)),
+        ),
+        c("sum(z*A)", "z", (), ("A:N,n",), lambda n, N: scalar(diff(sum(z * comps("A", N, n)), z))),
+        c(
+            "norm(z*A)",
+            "z",
+            (),
+            ("A:N,n",),
+            lambda n, N: scalar(diff(sqrt(sum((z * e) ** 2 for e in comps("A", N, n))), z)),
+        ),
+        c(
+            "norm(A @ X)",
+            "X",
+            (),
+            ("A:N,n", "X:n,N"),
+            lambda n, N: gradient(
+                sqrt(sum(e**2 for e in comps("A", N, n) * comps("X", n, N))), comps("X", n, N)
+            ),
+        ),
+        c(
+            "sum(X @ A @ w)",
+            "X",
+            ("w",),
+            ("X:N,n", "A"),
+            lambda n, N: gradient(
+                sum(comps("X", N, n) * comps("A", n, n) * comps("w", n)), comps("X", N, n)
+            ),
+        ),
+        c(
+            "w @ (X.T @ X) @ w",
+            "X",
+            ("w",),
+            ("X:N,n",),
+            lambda n, N: gradient(
+                (comps("w", n).T * comps("X", N, n).T * comps("X", N, n) * comps("w", n))[0, 0],
+                comps("X", N, n),
+            ),
+        ),
+        c(
+            "sum((z*A) @ x)",
+            "z",
+            ("x",),
+            ("A:N,n",),
+            lambda n, N: scalar(diff(sum(z * comps("A", N, n) * comps("x", n)), z)),
+        ),
+        c(
+            "trace((A @ X).T @ (X @ B))",
+            "X",
+            (),
+            ("A", "X", "B"),
+            lambda n, N: gradient(
+                (
+                    (comps("A", n, n) * comps("X", n, n)).T * comps("X", n, n) * comps("B", n, n)
+                ).trace(),
+                comps("X", n, n),
+            ),
+        ),
         # found by the fuzzer: a matrix scaled by a scalar that depends on the variable
-        c("trace(trace(X)*X)", "X", (), ("X",),
-          lambda n, N: gradient(comps("X", n, n).trace() ** 2, comps("X", n, n))),
-        c("trace(sum(w)*X)", "w", ("w",), ("X",),
-          lambda n, N: gradient(sum(comps("w", n)) * comps("X", n, n).trace(), comps("w", n))),
-        c("(sum(w)*X) @ w", "w", ("w",), ("X",),
-          lambda n, N: jacobian(sum(comps("w", n)) * comps("X", n, n) * comps("w", n),
-                                comps("w", n))),
+        c(
+            "trace(trace(X)*X)",
+            "X",
+            (),
+            ("X",),
+            lambda n, N: gradient(comps("X", n, n).trace() ** 2, comps("X", n, n)),
+        ),
+        c(
+            "trace(sum(w)*X)",
+            "w",
+            ("w",),
+            ("X",),
+            lambda n, N: gradient(sum(comps("w", n)) * comps("X", n, n).trace(), comps("w", n)),
+        ),
+        c(
+            "(sum(w)*X) @ w",
+            "w",
+            ("w",),
+            ("X",),
+            lambda n, N: jacobian(
+                sum(comps("w", n)) * comps("X", n, n) * comps("w", n), comps("w", n)
+            ),
+        ),
         # a 1×n matrix: Xᵀ is n×1 but still a matrix, X Xᵀ is 1×1
-        c("trace(X.T @ X)", "X", (), ("X:1,n",),
-          lambda n, N: gradient((comps("X", 1, n).T * comps("X", 1, n)).trace(), comps("X", 1, n))),
-        c("trace(X @ X.T)", "X", (), ("X:1,n",),
-          lambda n, N: gradient((comps("X", 1, n) * comps("X", 1, n).T).trace(), comps("X", 1, n))),
+        c(
+            "trace(X.T @ X)",
+            "X",
+            (),
+            ("X:1,n",),
+            lambda n, N: gradient(
+                (comps("X", 1, n).T * comps("X", 1, n)).trace(), comps("X", 1, n)
+            ),
+        ),
+        c(
+            "trace(X @ X.T)",
+            "X",
+            (),
+            ("X:1,n",),
+            lambda n, N: gradient(
+                (comps("X", 1, n) * comps("X", 1, n).T).trace(), comps("X", 1, n)
+            ),
+        ),
     ]
 
 
@@ -172,8 +358,18 @@ def test_matrix_examples_are_right_and_verified(expr, wrt, vectors, matrices, tr
 
 @pytest.mark.parametrize(
     ("expr", "wrt", "vectors", "matrices", "truth"),
-    [p for p in _cases() if p.id in {"trace(A @ X @ B) by X", "trace(X.T @ X) by X",
-                                     "b @ X.T @ X @ c by X", "x.T @ A by x", "sum(X) by X"}],
+    [
+        p
+        for p in _cases()
+        if p.id
+        in {
+            "trace(A @ X @ B) by X",
+            "trace(X.T @ X) by X",
+            "b @ X.T @ X @ c by X",
+            "x.T @ A by x",
+            "sum(X) by X",
+        }
+    ],
 )
 def test_denominator_layout_is_the_transpose(expr, wrt, vectors, matrices, truth):
     d = _derive(expr, wrt, vectors, matrices, layout="denominator")
@@ -214,8 +410,21 @@ def test_no_class_names_in_any_format(expr, wrt, vectors, matrices):
     d = _derive(expr, wrt, vectors, matrices)
     texts = [d.to_text(), d.to_markdown(), d.to_latex()]
     for text in texts:
-        for name in ("Lin(", "DMat(", "OnesMatrix(", "Commutation(", "MatVec(", "MatT(", "MMul(",
-                     "MTrace(", "MatProd(", "Outer(", "Kron(", "Derivative(", "Dummy"):
+        for name in (
+            "Lin(",
+            "DMat(",
+            "OnesMatrix(",
+            "Commutation(",
+            "MatVec(",
+            "MatT(",
+            "MMul(",
+            "MTrace(",
+            "MatProd(",
+            "Outer(",
+            "Kron(",
+            "Derivative(",
+            "Dummy",
+        ):
             assert name not in text, (name, text)
 
 
@@ -249,20 +458,37 @@ def test_katex_accepts_the_matrix_formulas():
     from pathlib import Path
 
     node = shutil.which("node") or shutil.which("nodejs")
-    katex = next((p for p in ("/usr/share/javascript/katex/katex.min.js",
-                              "/usr/share/javascript/katex/katex.js") if Path(p).exists()), None)
+    katex = next(
+        (
+            p
+            for p in (
+                "/usr/share/javascript/katex/katex.min.js",
+                "/usr/share/javascript/katex/katex.js",
+            )
+            if Path(p).exists()
+        ),
+        None,
+    )
     if node is None or katex is None:
         pytest.skip("node and KaTeX (libjs-katex) are needed")
     formulas = []
-    for expr, wrt, vectors, matrices in [*OPERATIONS, ("trace(trace(X)*X)", "X", (), ("X",)),
-                                         ("norm(X)", "X", (), ("X",))]:
+    for expr, wrt, vectors, matrices in [
+        *OPERATIONS,
+        ("trace(trace(X)*X)", "X", (), ("X",)),
+        ("norm(X)", "X", (), ("X",)),
+    ]:
         text = _derive(expr, wrt, vectors, matrices).to_markdown()
         for k, block in enumerate(text.split("$$\n")[1::2]):
             formulas.append({"tex": block.strip(), "display": True, "where": f"{expr}:{k}"})
     assert len(formulas) > 10
-    done = subprocess.run([node, str(Path(__file__).parent / "katex_check.js"), katex],
-                          input=json.dumps(formulas), capture_output=True, text=True, timeout=300,
-                          check=False)
+    done = subprocess.run(
+        [node, str(Path(__file__).parent / "katex_check.js"), katex],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert not report["errors"] + report["warnings"], report

@@ -144,8 +144,11 @@ def test_value_matches_sympy(text: str, expected: sympy.Expr) -> None:
 
 def test_every_table_function_builds() -> None:
     for name, fn in FUNCTIONS.items():
-        args = ", ".join(["3"] * fn.min_args) if name == "factorial" else ", ".join(
-            ["x", "y", "z"][: fn.min_args])
+        args = (
+            ", ".join(["3"] * fn.min_args)
+            if name == "factorial"
+            else ", ".join(["x", "y", "z"][: fn.min_args])
+        )
         assert isinstance(parse(f"{name}({args})"), sympy.Expr), name
 
 
@@ -227,10 +230,10 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "cls", "message", "column"), ERRORS,
-                         ids=[repr(t)[:30] for t, *_ in ERRORS])
-def test_error_is_named_with_column(text: str, cls: type, message: str,
-                                    column: int | None) -> None:
+@pytest.mark.parametrize(
+    ("text", "cls", "message", "column"), ERRORS, ids=[repr(t)[:30] for t, *_ in ERRORS]
+)
+def test_error_is_named_with_column(text: str, cls: type, message: str, column: int | None) -> None:
     with pytest.raises(cls) as info:
         parse(text)
     err = info.value
@@ -259,9 +262,21 @@ def test_limits_are_configurable() -> None:
 
 
 def test_accepted_numbers_near_the_limits_stay_cheap_to_evaluate() -> None:
-    for text in ["2**996", "x**1000", "10**29*10**29", "(10**29)**10", "factorial(100)",
-                 "exp(600)", "1/2**900", "sqrt(2)**1000", "exp(-1000)", "sigmoid(-1000)",
-                 "sech(1000)", "(2**(1/1000))**1000", "pi**300"]:
+    for text in [
+        "2**996",
+        "x**1000",
+        "10**29*10**29",
+        "(10**29)**10",
+        "factorial(100)",
+        "exp(600)",
+        "1/2**900",
+        "sqrt(2)**1000",
+        "exp(-1000)",
+        "sigmoid(-1000)",
+        "sech(1000)",
+        "(2**(1/1000))**1000",
+        "pi**300",
+    ]:
         expr = parse(text)
         start = time.perf_counter()
         expr.doit()
@@ -270,13 +285,38 @@ def test_accepted_numbers_near_the_limits_stay_cheap_to_evaluate() -> None:
 
 # -- hostile inputs: refused, fast, and nothing runs ------------------------------------------
 GENERATED_HOSTILE = [
-    "x\x00", "\x00", "x\u202e+y", "\u202ex", "x\u200b", "\u0445 + 1", "x\n+y", "x\r\n", "\ud800",
-    "(" * 10000 + "x" + ")" * 10000, "x+" * 500_000, "x**(10**10**10)", "9**9**9",
-    "factorial(10**9)", "(x+1)**100000", "1" * 200, "__import__('os').system('echo pwned')",
-    "().__class__.__base__.__subclasses__()", "-" * 1999 + "x", "x" + "**x" * 600,
-    "sin(" * 100 + "x" + ")" * 100, "x+" * 999 + "x", "9" * 1999, "1e" + "9" * 1990,
-    "1." + "0" * 1990 + "1", "[" * 100, "lambda:" * 280 + "x", "x" * 1_000_000, "x^" * 400_000,
-    "exp(exp(exp(10)))", "2**(3**(1/2))**1000", "2**(f(2)-f(2)+10**30)",
+    "x\x00",
+    "\x00",
+    "x\u202e+y",
+    "\u202ex",
+    "x\u200b",
+    "\u0445 + 1",
+    "x\n+y",
+    "x\r\n",
+    "\ud800",
+    "(" * 10000 + "x" + ")" * 10000,
+    "x+" * 500_000,
+    "x**(10**10**10)",
+    "9**9**9",
+    "factorial(10**9)",
+    "(x+1)**100000",
+    "1" * 200,
+    "__import__('os').system('echo pwned')",
+    "().__class__.__base__.__subclasses__()",
+    "-" * 1999 + "x",
+    "x" + "**x" * 600,
+    "sin(" * 100 + "x" + ")" * 100,
+    "x+" * 999 + "x",
+    "9" * 1999,
+    "1e" + "9" * 1990,
+    "1." + "0" * 1990 + "1",
+    "[" * 100,
+    "lambda:" * 280 + "x",
+    "x" * 1_000_000,
+    "x^" * 400_000,
+    "exp(exp(exp(10)))",
+    "2**(3**(1/2))**1000",
+    "2**(f(2)-f(2)+10**30)",
 ]
 """Inputs that cannot be a line of hostile.txt (control characters, huge strings)."""
 TOO_LONG_ONLY = {"x" * 1_000_000}
@@ -326,8 +366,9 @@ def test_nothing_is_executed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("parse must never call eval or exec")
 
-    def ast_only_compile(source: str, filename: str, mode: str, flags: int = 0,
-                         *args: object, **kwargs: object) -> object:
+    def ast_only_compile(
+        source: str, filename: str, mode: str, flags: int = 0, *args: object, **kwargs: object
+    ) -> object:
         assert flags & ast.PyCF_ONLY_AST, "compile() may only build an AST (ast.parse)"
         return real_compile(source, filename, mode, flags, *args, **kwargs)
 
@@ -384,8 +425,27 @@ def test_any_bytes_parse_or_raise_matcalc_error(data: bytes) -> None:
     parse_or_matcalc_error(data.decode("utf-8", errors="replace"))
 
 
-LEAVES = ["x", "y", "z", "e", "pi", "E", "I", "oo", "x1", "_x", "0", "1", "2", "3.5", "1e3",
-          "0.001", "10", "1000", "999999999999999999999999999999"]
+LEAVES = [
+    "x",
+    "y",
+    "z",
+    "e",
+    "pi",
+    "E",
+    "I",
+    "oo",
+    "x1",
+    "_x",
+    "0",
+    "1",
+    "2",
+    "3.5",
+    "1e3",
+    "0.001",
+    "10",
+    "1000",
+    "999999999999999999999999999999",
+]
 OPERATORS = ["+", "-", "*", "/", "^", "**", " ^ ", "%", "@", "//", ".", ","]
 CALLABLES = [*FUNCTIONS, "f", "g", "lambda"]
 TOKENS = LEAVES + OPERATORS + CALLABLES + ["(", ")", "[", "]", " ", "−", "²", "=", "'", ":"]

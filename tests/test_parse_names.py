@@ -39,13 +39,16 @@ def refused(text: str, cls: type[MatcalcError] = ParseError, **kw) -> MatcalcErr
 
 
 # -- 1. a name used both as a variable and as a function --------------------------------------
-@pytest.mark.parametrize(("text", "message", "column"), [
-    ("x(x+1)", "x is a variable; did you mean x*(x+1)?", 1),
-    ("x(x + 1)", "x is a variable; did you mean x*(x + 1)?", 1),
-    ("2*x + x(3)", "x is a variable; did you mean x*(3)?", 7),
-    ("f(x)*f", "f is a variable; did you mean f*(x)?", 1),
-    ("y + sin(y(x))", "y is a variable; did you mean y*(x)?", 9),
-])
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("x(x+1)", "x is a variable; did you mean x*(x+1)?", 1),
+        ("x(x + 1)", "x is a variable; did you mean x*(x + 1)?", 1),
+        ("2*x + x(3)", "x is a variable; did you mean x*(3)?", 7),
+        ("f(x)*f", "f is a variable; did you mean f*(x)?", 1),
+        ("y + sin(y(x))", "y is a variable; did you mean y*(x)?", 9),
+    ],
+)
 def test_a_variable_called_as_a_function_is_refused_with_a_hint(text, message, column) -> None:
     error = refused(text)
     assert error.message == message
@@ -74,15 +77,21 @@ def test_the_paper_names_avoid_unknown_functions() -> None:
 
 
 # -- 2. unknown multi-letter names, declarations --------------------------------------------
-@pytest.mark.parametrize(("text", "message"), [
-    ("sni(x)", "unknown function sni; did you mean sin?"),
-    ("exp2(x) + sqr(x)", "exp2 is not supported: write 2**x"),
-    ("1 + sqr(x)", "unknown function sqr; did you mean sqrt?"),
-    ("Sin(x)", "unknown function Sin; did you mean sin?"),
-    ("lg(x)", "unknown function lg; did you mean log?"),
-    ("foo(x)", "unknown function foo; to use an unknown function of that name, declare it "
-               "(--function foo)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sni(x)", "unknown function sni; did you mean sin?"),
+        ("exp2(x) + sqr(x)", "exp2 is not supported: write 2**x"),
+        ("1 + sqr(x)", "unknown function sqr; did you mean sqrt?"),
+        ("Sin(x)", "unknown function Sin; did you mean sin?"),
+        ("lg(x)", "unknown function lg; did you mean log?"),
+        (
+            "foo(x)",
+            "unknown function foo; to use an unknown function of that name, declare it "
+            "(--function foo)",
+        ),
+    ],
+)
 def test_an_unknown_multi_letter_call_is_refused(text, message) -> None:
     error = refused(text, MatcalcError)
     assert error.message == message
@@ -106,30 +115,36 @@ def test_single_letters_sympy_uses_are_refused(name) -> None:
 
 @pytest.mark.parametrize("names", ["phi", "phi,psi", ["phi", "psi"], ["phi", "psi,act"]])
 def test_declared_functions_are_unknown_functions(names) -> None:
-    got = parse("phi(x) + psi(x)", functions=names) if "psi" in str(names) else parse(
-        "phi(x)", functions=names)
+    got = (
+        parse("phi(x) + psi(x)", functions=names)
+        if "psi" in str(names)
+        else parse("phi(x)", functions=names)
+    )
     assert {f.func.__name__ for f in got.atoms(AppliedUndef)} <= {"phi", "psi"}
     assert got.atoms(AppliedUndef)
 
 
-@pytest.mark.parametrize(("names", "message"), [
-    ("sin", "sin is a built-in function"),
-    ("sign", "sign is a built-in function"),
-    ("log10", "log10 is a built-in function"),
-    ("sum", "sum is a built-in function"),
-    ("e", "e is a constant"),
-    ("pi", "pi is a constant"),
-    ("floor", "floor is not supported"),
-    ("gamma", "gamma is not supported"),
-    ("eval", "eval is a Python name"),
-    ("var", "var is a SymPy name"),
-    ("Symbol", "Symbol is a SymPy name"),
-    ("2x", "is not a name"),
-    ("__import__", "is not a name"),
-    ("os.system", "is not a name"),
-    ("", "is not a name"),
-    ("phi,", "is not a name"),
-])
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ("sin", "sin is a built-in function"),
+        ("sign", "sign is a built-in function"),
+        ("log10", "log10 is a built-in function"),
+        ("sum", "sum is a built-in function"),
+        ("e", "e is a constant"),
+        ("pi", "pi is a constant"),
+        ("floor", "floor is not supported"),
+        ("gamma", "gamma is not supported"),
+        ("eval", "eval is a Python name"),
+        ("var", "var is a SymPy name"),
+        ("Symbol", "Symbol is a SymPy name"),
+        ("2x", "is not a name"),
+        ("__import__", "is not a name"),
+        ("os.system", "is not a name"),
+        ("", "is not a name"),
+        ("phi,", "is not a name"),
+    ],
+)
 def test_a_declaration_is_checked(names, message) -> None:
     with pytest.raises(UsageError, match=re.escape(message)):
         declare_functions(names)
@@ -150,7 +165,8 @@ def test_a_size_is_not_a_function() -> None:
 
 def test_scalar_mode_vector_functions_are_refused() -> None:
     assert refused("sum(x)", UnsupportedError).message == (
-        "sum needs a declared vector or matrix argument")
+        "sum needs a declared vector or matrix argument"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
@@ -161,8 +177,19 @@ def test_unsupported_names_are_refused_by_name(name) -> None:
 
 def test_cli_function_option() -> None:
     runner = CliRunner()
-    ok = runner.invoke(main, ["derive", "phi(x**2) + psi(x)", "--function", "phi",
-                              "--function", "psi", "--format", "json"])
+    ok = runner.invoke(
+        main,
+        [
+            "derive",
+            "phi(x**2) + psi(x)",
+            "--function",
+            "phi",
+            "--function",
+            "psi",
+            "--format",
+            "json",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     data = json.loads(ok.stdout)
     assert data["verified"] is True
@@ -171,7 +198,8 @@ def test_cli_function_option() -> None:
     bad = runner.invoke(main, ["derive", "sni(x)"])
     assert bad.exit_code == 2
     assert bad.stderr.splitlines()[0] == (
-        "matcalc: error: unknown function sni; did you mean sin? (column 1)")
+        "matcalc: error: unknown function sni; did you mean sin? (column 1)"
+    )
     assert "Traceback" not in bad.output
     bad = runner.invoke(main, ["derive", "x(x+1)"])
     assert bad.exit_code == 2
@@ -184,8 +212,10 @@ def test_cli_function_option() -> None:
 
 def test_problem_files_declare_functions(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
-    path.write_text('[[problem]]\nexpr = "phi(x**2)"\nfunctions = ["phi"]\n\n'
-                    '[[problem]]\nexpr = "phi(x**2)"\n', encoding="utf-8")
+    path.write_text(
+        '[[problem]]\nexpr = "phi(x**2)"\nfunctions = ["phi"]\n\n[[problem]]\nexpr = "phi(x**2)"\n',
+        encoding="utf-8",
+    )
     problems = documents.load(path)
     assert problems.exercises[0].functions == ("phi",)
     document = documents.build(problems, fmt="markdown", lang="en")
@@ -234,7 +264,9 @@ def _number(expr, point) -> complex | None:
     return value if value == value and abs(value) < 1e8 else None
 
 
-@pytest.mark.parametrize(("text", "truth", "wrt"), NEW_FUNCTIONS, ids=[t for t, *_ in NEW_FUNCTIONS])
+@pytest.mark.parametrize(
+    ("text", "truth", "wrt"), NEW_FUNCTIONS, ids=[t for t, *_ in NEW_FUNCTIONS]
+)
 def test_new_function_derivatives_match_sympy_at_random_points(text, truth, wrt) -> None:
     variables = [Symbol(v, real=True) for v in wrt.split(",")]
     d = matcalc.derive(text, wrt)
@@ -248,9 +280,13 @@ def test_new_function_derivatives_match_sympy_at_random_points(text, truth, wrt)
         # only where the input is real, off the jumps and kinks of sign, |·| and atan2
         value = _number(truth, point)
         kinks = [a for node in truth.atoms(sign, Abs) for a in node.args] + [
-            a for node in truth.atoms(atan2) for a in node.args[:1]]
-        if value is None or abs(value.imag) > 1e-12 or any(
-                abs(_number(k, point) or 0) < 1e-6 for k in kinks):
+            a for node in truth.atoms(atan2) for a in node.args[:1]
+        ]
+        if (
+            value is None
+            or abs(value.imag) > 1e-12
+            or any(abs(_number(k, point) or 0) < 1e-6 for k in kinks)
+        ):
             continue
         for a, b in zip(ours, expected, strict=True):
             got, want = _number(a, point), _number(b, point)
@@ -302,14 +338,17 @@ def test_new_functions_apply_element_wise(name) -> None:
 INTERNALS = ("Derivative(", "DiracDelta", "Dummy", "Subs(", "atan₂", "log(10)", "log(2)", "∛")
 
 
-@pytest.mark.parametrize(("text", "echo", "ascii_echo", "tex"), [
-    ("log10(x)", "log₁₀(x)", "log10(x)", r"\log_{10}\left(x\right)"),
-    ("log2(x)", "log₂(x)", "log2(x)", r"\log_{2}\left(x\right)"),
-    ("cbrt(x)", "cbrt(x)", "cbrt(x)", r"\operatorname{cbrt}\left(x\right)"),
-    ("atan2(y, x)", "atan2(y, x)", "atan2(y, x)", r"\operatorname{atan2}\left(y, x\right)"),
-    ("erf(x)", "erf(x)", "erf(x)", r"\operatorname{erf}"),
-    ("sign(x)", "sign(x)", "sign(x)", r"\operatorname{sign}\left(x\right)"),
-])
+@pytest.mark.parametrize(
+    ("text", "echo", "ascii_echo", "tex"),
+    [
+        ("log10(x)", "log₁₀(x)", "log10(x)", r"\log_{10}\left(x\right)"),
+        ("log2(x)", "log₂(x)", "log2(x)", r"\log_{2}\left(x\right)"),
+        ("cbrt(x)", "cbrt(x)", "cbrt(x)", r"\operatorname{cbrt}\left(x\right)"),
+        ("atan2(y, x)", "atan2(y, x)", "atan2(y, x)", r"\operatorname{atan2}\left(y, x\right)"),
+        ("erf(x)", "erf(x)", "erf(x)", r"\operatorname{erf}"),
+        ("sign(x)", "sign(x)", "sign(x)", r"\operatorname{sign}\left(x\right)"),
+    ],
+)
 def test_the_input_is_echoed_as_typed(text, echo, ascii_echo, tex) -> None:
     d = matcalc.derive(text, "x")
     # width=0: the problem's sentence on one line, so the echo is always line 2
@@ -326,8 +365,9 @@ def test_no_sympy_internals_in_any_format(text) -> None:
     for out in (d.to_text(), d.to_text(unicode=False), d.to_markdown()):
         for internal in INTERNALS:
             assert internal not in out, (internal, out)
-    assert not any(ord(ch) > 126 for ch in d.to_text(unicode=False).replace("—", "-")
-                   if ch not in "—")
+    assert not any(
+        ord(ch) > 126 for ch in d.to_text(unicode=False).replace("—", "-") if ch not in "—"
+    )
     data = d.to_dict()
     assert sympy.parse_expr(data["result"]) is not None  # our own output, never user text
 
@@ -351,9 +391,14 @@ def test_katex_accepts_the_new_functions() -> None:
         md = matcalc.derive(text, wrt).to_markdown()
         for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M):
             formulas.append({"tex": block, "display": True, "where": text})
-    done = subprocess.run([node, str(Path(__file__).parent / "katex_check.js"), str(katex)],
-                          input=json.dumps(formulas), capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [node, str(Path(__file__).parent / "katex_check.js"), str(katex)],
+        input=json.dumps(formulas),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["checked"] == len(formulas) > 20
@@ -361,10 +406,18 @@ def test_katex_accepts_the_new_functions() -> None:
 
 
 # -- 5. the new names open no path to executing text ----------------------------------------
-@pytest.mark.parametrize("text", [
-    "pow(__import__('os'), 2)", "log10(open('/etc/passwd'))", "cbrt(eval('1'))",
-    "atan2(x.__class__, 1)", "phi(exec('1'))", "pow(x, lambda: 1)", "sni(x)[0]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pow(__import__('os'), 2)",
+        "log10(open('/etc/passwd'))",
+        "cbrt(eval('1'))",
+        "atan2(x.__class__, 1)",
+        "phi(exec('1'))",
+        "pow(x, lambda: 1)",
+        "sni(x)[0]",
+    ],
+)
 def test_hostile_text_in_new_calls_is_refused(text) -> None:
     with pytest.raises(MatcalcError):
         parse(text, functions=["phi"])

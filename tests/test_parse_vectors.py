@@ -98,9 +98,11 @@ STRUCTURE = [
     # the paper's neuron and loss
     ("max(0, w @ x + b)", U(Max, 0, U(Add, VDot(w, x), b)), SCALAR),
     ("max(0, dot(w, x) + b)", U(Max, 0, U(Add, VDot(w, x), b)), SCALAR),
-    ("sum((y - max(0, X @ w + b))**2) / N",
-     U(Mul, VSum(U(Pow, U(Add, y, neg(U(Max, 0, U(Add, MatVec(X, w), b)))), 2)), inv(N_size)),
-     SCALAR),
+    (
+        "sum((y - max(0, X @ w + b))**2) / N",
+        U(Mul, VSum(U(Pow, U(Add, y, neg(U(Max, 0, U(Add, MatVec(X, w), b)))), 2)), inv(N_size)),
+        SCALAR,
+    ),
     # @ and .T
     ("x.T @ A @ x", VDot(x, MatVec(A, x)), SCALAR),
     ("a.T @ x", VDot(a, x), SCALAR),
@@ -131,8 +133,7 @@ STRUCTURE = [
     ("e**x", EXP_X, VEC_n),
     ("2*A + A", U(Add, U(Mul, 2, A), A), (n_size, n_size)),
     ("A / 2", U(Mul, A, inv(Integer(2))), (n_size, n_size)),
-    ("(x - a)/norm(x - a)",
-     U(Mul, U(Add, x, neg(a)), inv(Norm(U(Add, x, neg(a))))), VEC_n),
+    ("(x - a)/norm(x - a)", U(Mul, U(Add, x, neg(a)), inv(Norm(U(Add, x, neg(a))))), VEC_n),
     # functions
     ("norm(x - a)**2", U(Pow, Norm(U(Add, x, neg(a))), 2), SCALAR),
     ("sum(x)", VSum(x), SCALAR),
@@ -144,16 +145,25 @@ STRUCTURE = [
     ("logsumexp(x)", U(sympy.log, VSum(EXP_X)), SCALAR),
     ("trace(A)", MTrace(A), SCALAR),
     ("trace(X.T @ X)", MTrace(MMul(MatT(X), X)), SCALAR),
-    ("softmax(softmax(x))", U(Mul, U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X)))),
-                              inv(VSum(U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X))))))), VEC_n),
-    ("sum(softmax(x)) + norm(exp(x))",
-     U(Add, VSum(U(Mul, EXP_X, inv(VSum(EXP_X)))), Norm(EXP_X)), SCALAR),
+    (
+        "softmax(softmax(x))",
+        U(
+            Mul,
+            U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X)))),
+            inv(VSum(U(sympy.exp, U(Mul, EXP_X, inv(VSum(EXP_X)))))),
+        ),
+        VEC_n,
+    ),
+    (
+        "sum(softmax(x)) + norm(exp(x))",
+        U(Add, VSum(U(Mul, EXP_X, inv(VSum(EXP_X)))), Norm(EXP_X)),
+        SCALAR,
+    ),
     ("f(w @ x)", sympy.Function("f", real=True)(VDot(w, x)), SCALAR),
 ]
 
 
-@pytest.mark.parametrize(("text", "expected", "shape"), STRUCTURE,
-                         ids=[t for t, *_ in STRUCTURE])
+@pytest.mark.parametrize(("text", "expected", "shape"), STRUCTURE, ids=[t for t, *_ in STRUCTURE])
 def test_structure_and_shape(text: str, expected: sympy.Expr, shape: tuple) -> None:
     with shapes_checked():
         got = vparse(text)
@@ -213,21 +223,33 @@ ERRORS = [
     ("A + X", ShapeError, "A + X: shapes n×n and N×n differ", 3),
     ("A + 1", ShapeError, "cannot add a matrix of size n×n and a scalar", 3),
     ("(x + a + w + a + x + a) + y", ShapeError, "left + y: lengths n and N differ", 25),
-    ("2 * x.T", ShapeError, "x.T is a row (a transposed vector): it can only be used on the left "
-     "of @", 6),
+    (
+        "2 * x.T",
+        ShapeError,
+        "x.T is a row (a transposed vector): it can only be used on the left of @",
+        6,
+    ),
     ("x.T + 1", ShapeError, "x.T is a row (a transposed vector)", 2),
     ("1 + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
     ("x.T * 2", ShapeError, "can only be used on the left of @", 2),
     ("sin(x.T)", ShapeError, "can only be used on the left of @", 6),
     ("A @ x.T", ShapeError, "can only be used on the left of @", 6),
     ("1 + (x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 28),
-    ("z.T", ShapeError,
-     "z.T: z is a scalar; only declared vectors and matrices can be transposed", 2),
+    (
+        "z.T",
+        ShapeError,
+        "z.T: z is a scalar; only declared vectors and matrices can be transposed",
+        2,
+    ),
     ("x.real", ParseError, "attribute access is not allowed", 1),
     ("x.T.real", ParseError, "attribute access is not allowed", 1),
     ("A.T(x)", ParseError, "only a function name can be called", 4),
-    ("X * X", UnsupportedError,
-     "X * X: element-wise products of matrices are not supported; use @ for the matrix product", 3),
+    (
+        "X * X",
+        UnsupportedError,
+        "X * X: element-wise products of matrices are not supported; use @ for the matrix product",
+        3,
+    ),
     ("x * A", ShapeError, "use @ for the matrix product", 3),
     ("w * y", ShapeError, "w * y: lengths n and N differ", 3),
     ("x / A", UnsupportedError, "x / A: matrix inverse is not supported yet", 3),
@@ -255,8 +277,7 @@ ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "cls", "message", "column"), ERRORS,
-                         ids=[t for t, *_ in ERRORS])
+@pytest.mark.parametrize(("text", "cls", "message", "column"), ERRORS, ids=[t for t, *_ in ERRORS])
 def test_error_is_one_line_with_column(text: str, cls: type, message: str, column: int) -> None:
     with pytest.raises(cls) as info:
         vparse(text)
@@ -291,9 +312,20 @@ def test_limits_hold_in_vector_mode() -> None:
 
 
 VECTOR_HOSTILE = [
-    "x.T.__class__", "x.__class__", "A.T.__class__.__mro__", "x.T.T.T.T(1)", "dot(x, x.T)",
-    "(x.T @ A) ** 2", "__import__('os').T", "x.T @ __import__('os')", "sum(x)(1)",
-    "x @ x @ x", "norm", "trace(A.T @ x)", "softmax(x.T)", "lambda: x.T",
+    "x.T.__class__",
+    "x.__class__",
+    "A.T.__class__.__mro__",
+    "x.T.T.T.T(1)",
+    "dot(x, x.T)",
+    "(x.T @ A) ** 2",
+    "__import__('os').T",
+    "x.T @ __import__('os')",
+    "sum(x)(1)",
+    "x @ x @ x",
+    "norm",
+    "trace(A.T @ x)",
+    "softmax(x.T)",
+    "lambda: x.T",
 ]
 
 
@@ -314,8 +346,20 @@ def test_hostile_input_is_refused_fast_with_shapes(text: str) -> None:
 # -- property-based: any mix of declared names and operators ends well -----------------------
 LEAVES = ["w", "x", "a", "y", "X", "A", "z", "b", "N", "0", "1", "2", "0.5", "e", "pi"]
 OPERATORS = ["@", "*", "+", "-", "/", "**"]
-CALLABLES = [*VECTOR_FUNCTIONS, "sin", "exp", "ln", "sqrt", "abs", "sigmoid", "tanh", "max",
-             "min", "log", "f"]
+CALLABLES = [
+    *VECTOR_FUNCTIONS,
+    "sin",
+    "exp",
+    "ln",
+    "sqrt",
+    "abs",
+    "sigmoid",
+    "tanh",
+    "max",
+    "min",
+    "log",
+    "f",
+]
 TOKENS = [*LEAVES, *OPERATORS, *CALLABLES, "(", ")", ".T", ", ", " ", ".", "^"]
 
 

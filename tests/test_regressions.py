@@ -36,7 +36,9 @@ def with_f(expr, body, g_body=None) -> sympy.Expr:
 
 def _by_dummies(derivative):
     dummies = {v: sympy.Dummy() for v in derivative.variables if not v.is_Symbol}
-    inner = sympy.Derivative(derivative.expr.xreplace(dummies), *[dummies.get(v, v) for v in derivative.variables])
+    inner = sympy.Derivative(
+        derivative.expr.xreplace(dummies), *[dummies.get(v, v) for v in derivative.variables]
+    )
     return sympy.Subs(inner, list(dummies.values()), list(dummies))
 
 
@@ -79,8 +81,13 @@ def test_f_of_the_same_variable_twice():
 # -- max and min need real arguments; undefined constants ------------------------------------------
 @pytest.mark.parametrize(
     "text,column",
-    [("max(sqrt(-1), x)", 5), ("min(x, ln(-2))", 8), ("max(0, acos(3))", 8),
-     ("max(x, csc(0))", 8), ("max(x, acsch(0))", 8)],
+    [
+        ("max(sqrt(-1), x)", 5),
+        ("min(x, ln(-2))", 8),
+        ("max(0, acos(3))", 8),
+        ("max(x, csc(0))", 8),
+        ("max(x, acsch(0))", 8),
+    ],
 )
 def test_max_of_a_number_that_is_not_real_is_a_math_error(text, column):
     """These were InternalError (SymPy: "The argument 'I' is not comparable")."""
@@ -139,8 +146,15 @@ def test_timeout_is_not_swallowed_by_except_exception():
 # -- vectors: the zero Jacobian has a shape --------------------------------------------------------
 @pytest.mark.parametrize(
     "text,wrt,shape",
-    [("10", "x", (1, 3)), ("a", "x", (3, 3)), ("w + (b + b)", "x", (3, 3)), ("b", "w", (1, 3)),
-     ("0", "A", (3, 3)), ("a", "A", (3, 9)), ("w + 0*b", "b", (3, 1))],
+    [
+        ("10", "x", (1, 3)),
+        ("a", "x", (3, 3)),
+        ("w + (b + b)", "x", (3, 3)),
+        ("b", "w", (1, 3)),
+        ("0", "A", (3, 3)),
+        ("a", "A", (3, 9)),
+        ("w + 0*b", "b", (3, 1)),
+    ],
 )
 @pytest.mark.parametrize("layout", ["numerator", "denominator"])
 def test_zero_jacobian_has_the_right_shape(text, wrt, shape, layout):
@@ -158,7 +172,10 @@ def vec(name: str, n: int = 3) -> Matrix:
 
 
 def numerically_equal(ours, truth) -> bool:
-    point = {s: sympy.Rational(k + 2, 7) for k, s in enumerate(sorted(truth.free_symbols | ours.free_symbols, key=str))}
+    point = {
+        s: sympy.Rational(k + 2, 7)
+        for k, s in enumerate(sorted(truth.free_symbols | ours.free_symbols, key=str))
+    }
     return all(abs(complex((a - b).xreplace(point).evalf(30))) < 1e-20 for a, b in zip(ours, truth))
 
 
@@ -296,8 +313,9 @@ def test_timeout_inside_a_destructor_is_not_printed():
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", DESTRUCTOR_SCRIPT], capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", DESTRUCTOR_SCRIPT], capture_output=True, text=True, timeout=60
+    )
     assert proc.stdout.strip() and float(proc.stdout) < 2, proc.stdout
     assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr
 
@@ -390,8 +408,10 @@ def test_a_dot_product_in_a_product_or_power_is_grouped():
     "text,component",
     [
         ("max(0, (x/x) * ((A @ a) @ x))", lambda A, a, x: ((A * a).T * x)[0, 0]),
-        ("max(0, ((x) / (x)) / (((-(a)) + (A @ (A @ (a)))) @ (x)))",
-         lambda A, a, x: 1 / ((-a + A * A * a).T * x)[0, 0]),
+        (
+            "max(0, ((x) / (x)) / (((-(a)) + (A @ (A @ (a)))) @ (x)))",
+            lambda A, a, x: 1 / ((-a + A * A * a).T * x)[0, 0],
+        ),
     ],
 )
 def test_a_vector_that_is_a_scalar_times_ones_stays_a_vector_in_the_substitution(text, component):
@@ -423,3 +443,17 @@ def test_unevaluated_quotient_to_a_negative_power_prints_in_latex():
     d = matcalc.derive("ln(x) / (x / x)")
     assert r"\frac{1}{\left(\frac{x}{x}\right)^{2}}" in d.to_latex()
     assert d.to_markdown() and d.to_json()
+
+
+def test_transpose_of_a_scalar_expanded_sum_keeps_its_ones():
+    """(w + c)ᵀ is wᵀ + c·𝟏ᵀ: transposing term by term left c a scalar, and the denominator
+    gradient of (A @ (w + sum(abs(w + w)))) @ w by A added a column to a matrix
+    (ShapeError; found by tests/test_codegen.py's fuzz cases)."""
+    d = matcalc.derive(
+        "(A @ ((w) + (sum(abs((w) + (w)))))) @ (w)",
+        "A",
+        vectors="w",
+        matrices="A",
+        layout="denominator",
+    )
+    assert d.verified is True

@@ -68,8 +68,10 @@ def drawn(printer, expr) -> str:
 
 # one printer for the whole corpus, as a renderer shares one across a derivation: a memo
 # that hands out forms SymPy then changes in place shows up as a wrong later drawing
-SHARED = {True: TextPrettyPrinter({"use_unicode": True, "vectors": False}),
-          False: TextPrettyPrinter({"use_unicode": False, "vectors": False})}
+SHARED = {
+    True: TextPrettyPrinter({"use_unicode": True, "vectors": False}),
+    False: TextPrettyPrinter({"use_unicode": False, "vectors": False}),
+}
 
 
 @settings(max_examples=300, **FUZZ)
@@ -108,7 +110,7 @@ def test_issue_11_coefficients_stay_on_their_row() -> None:
         block = result_block(d.to_text())
         assert piece in block, block
         expected = drawn(SympyDrawing({"use_unicode": True, "vectors": False}), d.result)
-        assert [r[len(name):].rstrip() for r in block.split("\n")] == [
+        assert [r[len(name) :].rstrip() for r in block.split("\n")] == [
             r.rstrip() for r in expected.split("\n")
         ]
         ascii_block = result_block(d.to_text(unicode=False))
@@ -148,8 +150,13 @@ def derivation_problems():
 
 def derive_exercise(exercise):
     exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
-    return matcalc.derive(exprs, exercise.wrt, vectors=exercise.vectors,
-                          matrices=exercise.matrices, layout=exercise.layout)
+    return matcalc.derive(
+        exprs,
+        exercise.wrt,
+        vectors=exercise.vectors,
+        matrices=exercise.matrices,
+        layout=exercise.layout,
+    )
 
 
 def test_derivations_fit_80_columns_and_ascii_is_ascii() -> None:
@@ -204,8 +211,11 @@ def test_prose_fills_by_columns_and_keeps_math_whole() -> None:
 
 def test_cli_width_follows_columns_and_the_option() -> None:
     args = ["derive", "max(0, w @ x + b)", "--vector", "w,x", "--wrt", "w"]
-    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "50"}, [], 50),
-                              ({"COLUMNS": "200"}, ["--width", "44"], 44)):
+    for env, extra, width in (
+        ({"COLUMNS": "80"}, [], 80),
+        ({"COLUMNS": "50"}, [], 50),
+        ({"COLUMNS": "200"}, ["--width", "44"], 44),
+    ):
         result = CliRunner(env=env).invoke(main, args + extra)
         assert result.exit_code == 0, result.output
         assert_fits(result.stdout, width, what=(env, extra))
@@ -221,14 +231,32 @@ def test_cli_width_follows_columns_and_the_option() -> None:
 
 
 def test_check_text_fits_the_width_too() -> None:
-    args = ["check", "sum((y - max(0, X @ w + b))**2) / N", "--answer", "2*(X @ w - y) @ X",
-            "--vector", "w", "--vector", "y:N", "--matrix", "X:N,n", "--wrt", "w"]
-    for env, extra, width in (({"COLUMNS": "80"}, [], 80), ({"COLUMNS": "200"}, ["--width", "50"], 50)):
+    args = [
+        "check",
+        "sum((y - max(0, X @ w + b))**2) / N",
+        "--answer",
+        "2*(X @ w - y) @ X",
+        "--vector",
+        "w",
+        "--vector",
+        "y:N",
+        "--matrix",
+        "X:N,n",
+        "--wrt",
+        "w",
+    ]
+    for env, extra, width in (
+        ({"COLUMNS": "80"}, [], 80),
+        ({"COLUMNS": "200"}, ["--width", "50"], 50),
+    ):
         result = CliRunner(env=env).invoke(main, args + extra)
         assert "Check your answer" in result.stdout, result.output
         assert_fits(result.stdout, width, what=extra)
-        assert_fits(CliRunner(env=env).invoke(main, [*args, *extra, "--ascii"]).stdout, width,
-                    ascii_only=True)
+        assert_fits(
+            CliRunner(env=env).invoke(main, [*args, *extra, "--ascii"]).stdout,
+            width,
+            ascii_only=True,
+        )
 
 
 @settings(max_examples=80, **FUZZ)
@@ -247,8 +275,9 @@ def test_scalar_fuzz_corpus_fits_80_columns(tree) -> None:
 def test_vector_fuzz_corpus_fits_80_columns(case) -> None:
     tree, wrt, *layout = case  # (tree, wrt, layout) since the fuzzer draws the layout too
     try:
-        d = matcalc.derive(vector_text(tree), wrt, timeout=FAST, layout=(layout or ["numerator"])[0],
-                           **DECLARED)
+        d = matcalc.derive(
+            vector_text(tree), wrt, timeout=FAST, layout=(layout or ["numerator"])[0], **DECLARED
+        )
     except MatcalcError:
         return
     assert_fits(d.to_text(), 80, what=vector_text(tree))
@@ -266,9 +295,13 @@ def test_results_display_in_matcalcs_notation_everywhere() -> None:
     """sympy.pretty and sympy.latex (Jupyter's _repr_latex_) of every derivations/ result."""
     for exercise in derivation_problems():
         result = derive_exercise(exercise).result
-        shown = [sympy.pretty(result), sympy.pretty(result, use_unicode=False),
-                 result._repr_latex_() if hasattr(result, "_repr_latex_") else sympy.latex(result),
-                 render_printing.pretty(result), render_printing.latex(result)]
+        shown = [
+            sympy.pretty(result),
+            sympy.pretty(result, use_unicode=False),
+            result._repr_latex_() if hasattr(result, "_repr_latex_") else sympy.latex(result),
+            render_printing.pretty(result),
+            render_printing.latex(result),
+        ]
         for text in shown:
             assert not CLASS_NAMES.search(text), (exercise.exprs, text)
         assert not CLASS_NAMES.search(repr(derive_exercise(exercise)).split(" = ", 1)[1])
@@ -285,7 +318,9 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     # matcalc's own printers draw the whole result, the gate 1[·] included
     assert render_printing.pretty(d.result) == "1[w·x + b > 0]⋅xᵀ"
     assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
-    assert render_printing.latex(d.result).startswith(r"\mathbb{1}\left[\mathbf{w} \cdot \mathbf{x} + b")
+    assert render_printing.latex(d.result).startswith(
+        r"\mathbb{1}\left[\mathbf{w} \cdot \mathbf{x} + b"
+    )
     assert "= 1[w·x + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer

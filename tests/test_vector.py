@@ -86,7 +86,12 @@ def test_neuron_by_w_has_the_papers_intermediates():
 
 
 def test_neuron_by_b():
-    check("max(0, w @ x + b)", "b", lambda n: Matrix([[sympy.diff(neuron(n)[0], b)]]), vectors=["w", "x"])
+    check(
+        "max(0, w @ x + b)",
+        "b",
+        lambda n: Matrix([[sympy.diff(neuron(n)[0], b)]]),
+        vectors=["w", "x"],
+    )
 
 
 def test_neuron_dot_spelling_and_denominator_layout():
@@ -150,7 +155,11 @@ def test_mse_loss_by_b_is_not_the_average_error():
         ("w * x", "w", lambda w, x: w.multiply_elementwise(x)),
         ("w * x", "x", lambda w, x: w.multiply_elementwise(x)),
         ("w / x", "x", lambda w, x: Matrix([a / c for a, c in zip(w, x)])),
-        ("sin(w) * exp(x)", "w", lambda w, x: Matrix([sympy.sin(a) * exp(c) for a, c in zip(w, x)])),
+        (
+            "sin(w) * exp(x)",
+            "w",
+            lambda w, x: Matrix([sympy.sin(a) * exp(c) for a, c in zip(w, x)]),
+        ),
     ],
 )
 def test_element_wise_binary_operators_are_diagonal(text, wrt, fn):
@@ -302,7 +311,10 @@ def test_vector_activations(text, fn):
 def test_log_sum_exp_and_cross_entropy():
     for text, fn in [
         ("logsumexp(x)", lambda x, y: log(sum(x.applyfunc(exp)))),
-        ("-(y.T @ ln(softmax(x)))", lambda x, y: -sum(y[i] * log(softmax(x)[i]) for i in range(x.rows))),
+        (
+            "-(y.T @ ln(softmax(x)))",
+            lambda x, y: -sum(y[i] * log(softmax(x)[i]) for i in range(x.rows)),
+        ),
     ]:
         d = matcalc.derive(text, "x", vectors=["x", "y"])
         assert d.verified is True, text

@@ -17,6 +17,8 @@ x = sympy.Symbol("x", real=True)
 def flat(text: str) -> str:
     """The output with its line breaks undone (text is filled to the terminal's width)."""
     return " ".join(text.split())
+
+
 f = sympy.Function("f", real=True)
 
 
@@ -82,8 +84,19 @@ def test_undecided_derivation_says_not_verified_in_every_format():
 
 # -- domains: principal branches, poles, kinks --------------------------------------------------
 @pytest.mark.parametrize(
-    "text", ["ln(x)", "ln(-x)", "ln(x - 10)", "sqrt(x - 5)", "asin(2*x)", "1/x", "x**(-3)",
-             "1/(x - 1/2)", "ln(abs(x))", "acosh(x)"]
+    "text",
+    [
+        "ln(x)",
+        "ln(-x)",
+        "ln(x - 10)",
+        "sqrt(x - 5)",
+        "asin(2*x)",
+        "1/x",
+        "x**(-3)",
+        "1/(x - 1/2)",
+        "ln(abs(x))",
+        "acosh(x)",
+    ],
 )
 def test_ln_of_negative_values_and_poles_verify(text):
     """ln(x) at x < 0 is ln|x| + iπ on both sides; |x| ≥ 0.05 keeps points off the pole at 0,

@@ -1,4 +1,4 @@
-""""Verified" must never lie: the check samples the input's own real domain, widely, and
+""" "Verified" must never lie: the check samples the input's own real domain, widely, and
 verifies unknown functions by substituting concrete ones (issue 9 §1).
 
 Truth comes from outside the engine: ``sympy.diff`` of an expression built here, or a
@@ -57,7 +57,9 @@ def test_abs_of_a_value_complex_on_part_of_the_line(text, truth, where):
     assert "holds where" in out and "is real, and it is checked there" in out
     assert out.count("Verified where") == 1
     for x0 in (0.37, 1.9, 42.0, 3e-4):
-        assert abs(value(d.result, x0) - central_difference(truth, x0)) < 1e-8 * max(1, abs(value(d.result, x0)))
+        assert abs(value(d.result, x0) - central_difference(truth, x0)) < 1e-8 * max(
+            1, abs(value(d.result, x0))
+        )
     assert "为实数处" in flat(d.to_text(lang="zh"), "")
 
 
@@ -116,8 +118,18 @@ def test_overflow_is_skipped_not_failed():
 
 
 # -- 4: unknown functions ----------------------------------------------------------------------
-@pytest.mark.parametrize("text", ["g(f(x), x)", "f(x, g(x))", "f(x)**g(x)", "f(x)", "g(f(x), f(x))",
-                                  "f(g(x))", "f(x*g(x), x**2)"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "g(f(x), x)",
+        "f(x, g(x))",
+        "f(x)**g(x)",
+        "f(x)",
+        "g(f(x), f(x))",
+        "f(g(x))",
+        "f(x*g(x), x**2)",
+    ],
+)
 def test_unknown_functions_verify_by_substitution(text):
     d = matcalc.derive(text, "x")
     assert d.verified is True
@@ -133,8 +145,10 @@ def test_substitution_catches_a_wrong_result():
     input, so both a halved and a doubled answer are found wrong."""
     f, g = sympy.Function("f"), sympy.Function("g")
     u1, u2 = sympy.symbols("u1 u2")
-    right = (sympy.Subs(sympy.Derivative(g(u1, f(x)), u1), u1, f(x))
-             + sympy.Subs(sympy.Derivative(g(f(x), u2), u2), u2, f(x))) * sympy.Derivative(f(x), x)
+    right = (
+        sympy.Subs(sympy.Derivative(g(u1, f(x)), u1), u1, f(x))
+        + sympy.Subs(sympy.Derivative(g(f(x), u2), u2), u2, f(x))
+    ) * sympy.Derivative(f(x), x)
     expr = g(f(x), f(x))
 
     def check(result):
@@ -171,13 +185,22 @@ def test_a_large_power_is_not_expanded():
 
 # -- "Verified" never lies: a fuzz-ish sweep -----------------------------------------------------
 INNER = {
-    "sqrt(x)": sqrt(x), "log(x)": log(x), "x**(1/3)": x ** Rational(1, 3), "acos(x)": sympy.acos(x),
-    "sqrt(x - 1) - 1": sqrt(x - 1) - 1, "log(x + 2)": log(x + 2), "asin(x/2)": sympy.asin(x / 2),
-    "acosh(x)": sympy.acosh(x), "sqrt(1 - x**2)": sqrt(1 - x**2),
+    "sqrt(x)": sqrt(x),
+    "log(x)": log(x),
+    "x**(1/3)": x ** Rational(1, 3),
+    "acos(x)": sympy.acos(x),
+    "sqrt(x - 1) - 1": sqrt(x - 1) - 1,
+    "log(x + 2)": log(x + 2),
+    "asin(x/2)": sympy.asin(x / 2),
+    "acosh(x)": sympy.acosh(x),
+    "sqrt(1 - x**2)": sqrt(1 - x**2),
 }
 OUTER = {
-    "abs(U)": Abs, "abs(U)**2": lambda u: Abs(u) ** 2, "x*abs(U)": lambda u: x * Abs(u),
-    "max(U, 1/2)": lambda u: sympy.Max(u, Rational(1, 2)), "min(U, 0)": lambda u: sympy.Min(u, 0),
+    "abs(U)": Abs,
+    "abs(U)**2": lambda u: Abs(u) ** 2,
+    "x*abs(U)": lambda u: x * Abs(u),
+    "max(U, 1/2)": lambda u: sympy.Max(u, Rational(1, 2)),
+    "min(U, 0)": lambda u: sympy.Min(u, 0),
     "abs(U)**3 + x": lambda u: Abs(u) ** 3 + x,
 }
 SWEEP = [(o.replace("U", i), i, o) for i in INNER for o in OUTER]
@@ -236,9 +259,20 @@ def test_huge_intermediate_values_skip_the_point_quickly():
 
 def test_mpmath_and_sympy_agree_on_branches():
     """The fast evaluator takes the principal branches SymPy takes."""
-    for e in [log(x), sqrt(x), x ** Rational(1, 3), sympy.acos(x), sympy.asin(x), sympy.acosh(x),
-              sympy.atanh(x), sympy.acot(x), sympy.asec(x), sympy.acsc(x), sympy.sign(sqrt(x)),
-              Abs(log(x))]:
+    for e in [
+        log(x),
+        sqrt(x),
+        x ** Rational(1, 3),
+        sympy.acos(x),
+        sympy.asin(x),
+        sympy.acosh(x),
+        sympy.atanh(x),
+        sympy.acot(x),
+        sympy.asec(x),
+        sympy.acsc(x),
+        sympy.sign(sqrt(x)),
+        Abs(log(x)),
+    ]:
         for x0 in (-2.5, -0.5, 0.5, 2.5):
             point = {x: sympy.Float(x0, 30)}
             fast, slow = V._value(e, point), V._sympy_value(e, point, 15, 30)

@@ -58,7 +58,9 @@ def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...
 
         return steps, order_only(result)  # σ(z)(1 − σ(z)), as textbooks write it
     if problem.kind == "jacobian" and fits_vector_chain(problem.exprs, problem.wrt):
-        return derive_vector_chain(problem.exprs, problem.wrt[0], taken=taken, layout=problem.layout)
+        return derive_vector_chain(
+            problem.exprs, problem.wrt[0], taken=taken, layout=problem.layout
+        )
     return _assembled(problem, taken, deadline)
 
 
@@ -95,7 +97,9 @@ def _assembled(
             row.append(result)
         values.append(row)
     matrix = ImmutableMatrix(values)
-    entries = tuple(tuple(DerivativeName(of=r, wrt=w, partial=True) for w in problem.wrt) for r in rows)
+    entries = tuple(
+        tuple(DerivativeName(of=r, wrt=w, partial=True) for w in problem.wrt) for r in rows
+    )
     if problem.layout == "denominator":
         matrix = matrix.T
         entries = tuple(zip(*entries))
@@ -124,7 +128,9 @@ def _vector(
     output = calc.name(problem.output, expr)
     parts: list[Part] = []
     for wrt in problem.wrt:
-        steps, result = derive_chain(expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken)
+        steps, result = derive_chain(
+            expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken
+        )
         if problem.layout == "denominator":
             steps, result = to_denominator(steps, result, calc)
         if isinstance(wrt, MatrixName):
@@ -145,7 +151,11 @@ def _vector(
         shape=shape_text(rows, cols),
         layout=problem.layout,
         entries=tuple(
-            (DerivativeName(of=output, wrt=Vec(w) if isinstance(w, MatrixName) else w, partial=True),)
+            (
+                DerivativeName(
+                    of=output, wrt=Vec(w) if isinstance(w, MatrixName) else w, partial=True
+                ),
+            )
             for w in problem.wrt
         ),
         value=value,
@@ -167,4 +177,6 @@ def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -
             like = problem.layout == "denominator"  # by construction; W may be square
         else:
             vec = wrt[0]
-    return Shape(of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like, by_vec=vec)
+    return Shape(
+        of=output, rows=shape[0], cols=shape[1], variable=variable, like_variable=like, by_vec=vec
+    )

@@ -271,10 +271,14 @@ def _combine(intermediates, locals_, wrt, output, partial, calc: Calculus):
         for dep in inter.depends_on:
             local = locals_[inter.name, dep].value
             total = None if dep == wrt else totals[dep]
-            terms.append(PathTerm(via=None if dep == wrt else dep, partial_value=local, total_value=total))
+            terms.append(
+                PathTerm(via=None if dep == wrt else dep, partial_value=local, total_value=total)
+            )
         value = calc.total(
             [
-                t.partial_value if t.total_value is None else calc.product([t.partial_value, t.total_value])
+                t.partial_value
+                if t.total_value is None
+                else calc.product([t.partial_value, t.total_value])
                 for t in terms
             ]
         )
@@ -313,7 +317,9 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
     else:
         new_factors = ()
         after = calc.present(substitute(before, replace))
-    used = tuple((i.name, calc.present(expansions[i.name])) for i in intermediates if i.name != output)
+    used = tuple(
+        (i.name, calc.present(expansions[i.name])) for i in intermediates if i.name != output
+    )
     substitution = Substitute(
         of=output,
         wrt=wrt,
@@ -334,8 +340,10 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         from matcalc.engine.textbook import sum_to_one, textbook
 
         result, rewrites = textbook(result, shapes)
-        notes = [Note(topic="sum_to_one", about=v, math=form)
-                 for v, form in sum_to_one(result, shapes, rewrites)]
+        notes = [
+            Note(topic="sum_to_one", about=v, math=form)
+            for v, form in sum_to_one(result, shapes, rewrites)
+        ]
     else:  # scalars: σ(z)(1 − σ(z)), as textbooks write it
         from matcalc.engine.textbook import order_only
 
@@ -365,7 +373,9 @@ def _constant_paths(expr: Expr, calc: Calculus) -> Expr:
     """
     return replace_unevaluated(
         expr,
-        lambda e: isinstance(e, (Mul, MatProd)) and any(a == 0 or calc.tidy(a) == 0 for a in e.args),
+        lambda e: (
+            isinstance(e, (Mul, MatProd)) and any(a == 0 or calc.tidy(a) == 0 for a in e.args)
+        ),
         lambda e: S.Zero,
     )
 
@@ -390,10 +400,17 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
             settles = not isinstance(value, node.func) or len(value.args) < len(args)
             if settles and not (has_vectors(node) and not has_vectors(value)):  # max(0, w - w)
                 del notes[inner:]  # one note for the outermost max or min replaced
-                notes.append(Note(topic="tie", math=node, explanation=(
-                    "SymPy can order the arguments of this max or min, so it equals one of "
-                    "them and is replaced by it before differentiating (where the arguments "
-                    "coincide, the kink rule would give 0).")))
+                notes.append(
+                    Note(
+                        topic="tie",
+                        math=node,
+                        explanation=(
+                            "SymPy can order the arguments of this max or min, so it equals one of "
+                            "them and is replaced by it before differentiating (where the arguments "
+                            "coincide, the kink rule would give 0)."
+                        ),
+                    )
+                )
                 return value
         return rebuild(node, args)
 

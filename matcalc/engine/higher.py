@@ -49,8 +49,15 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
     steps, result = build(first, deadline)
     partial = problem.kind != "derivative" or bool(problem.exprs[0].free_symbols - set(problem.wrt))
     stages: list[Step] = [
-        Stage(of=output, wrt=problem.wrt, order=1, expr=problem.exprs[0], steps=steps,
-              result=result, partial=partial)
+        Stage(
+            of=output,
+            wrt=problem.wrt,
+            order=1,
+            expr=problem.exprs[0],
+            steps=steps,
+            result=result,
+            partial=partial,
+        )
     ]
     if problem.kind == "derivative":
         (x,) = problem.wrt
@@ -58,11 +65,27 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
             deadline.check()
             previous = result
             name = Symbol(output.name + "'" * (k - 1), real=True)  # y' = dy/dx, y'' …
-            sub = replace(problem, text=(str(previous),), exprs=(previous,), kind="derivative",
-                          output=name, order=1)
+            sub = replace(
+                problem,
+                text=(str(previous),),
+                exprs=(previous,),
+                kind="derivative",
+                output=name,
+                order=1,
+            )
             steps, result = build(sub, deadline)
-            stages.append(Stage(of=output, wrt=(x,) * k, order=k, expr=previous, steps=steps,
-                                result=result, partial=partial, names=(name,)))
+            stages.append(
+                Stage(
+                    of=output,
+                    wrt=(x,) * k,
+                    order=k,
+                    expr=previous,
+                    steps=steps,
+                    result=result,
+                    partial=partial,
+                    names=(name,),
+                )
+            )
         return tuple(stages), result
     # the Hessian: the gradient of each entry of the gradient
     gradient = list(result)
@@ -71,14 +94,24 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
         deadline.check()
         name = Symbol(f"{output.name}_{x_j.name}", real=True)
         names.append(name)
-        sub = replace(problem, text=(str(g),), exprs=(g,), output=name, order=1,
-                      layout="numerator")
+        sub = replace(problem, text=(str(g),), exprs=(g,), output=name, order=1, layout="numerator")
         steps, row = build(sub, deadline)
         parts.extend(steps)
         rows.append(list(row))
     hessian = ImmutableMatrix(rows)
-    stages.append(Stage(of=output, wrt=problem.wrt, order=2, expr=result, steps=tuple(parts),
-                        result=hessian, partial=True, hessian=True, names=tuple(names)))
+    stages.append(
+        Stage(
+            of=output,
+            wrt=problem.wrt,
+            order=2,
+            expr=result,
+            steps=tuple(parts),
+            result=hessian,
+            partial=True,
+            hessian=True,
+            names=tuple(names),
+        )
+    )
     return tuple(stages), hessian
 
 
@@ -94,11 +127,14 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
     (x,) = problem.wrt
     rows, cols = shape_of(problem.exprs[0], shapes)
     if (rows, cols) != (1, 1):
-        raise UnsupportedError("a Hessian needs a scalar expression (a Jacobian's derivative "
-                               "would be a 3-index tensor)")
+        raise UnsupportedError(
+            "a Hessian needs a scalar expression (a Jacobian's derivative "
+            "would be a 3-index tensor)"
+        )
     if x in shapes and not shapes[x].is_vector:
-        raise UnsupportedError("a Hessian by a matrix (a 4-index tensor) is not supported; "
-                               "differentiate by a vector")
+        raise UnsupportedError(
+            "a Hessian by a matrix (a 4-index tensor) is not supported; differentiate by a vector"
+        )
     output = problem.output
     first = replace(problem, order=1, layout="denominator")
     steps, gradient = build(first, deadline)
@@ -112,20 +148,38 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
 
     column = gradient.replace(lambda e: isinstance(e, MatProd), as_column)
     stages: list[Step] = [
-        Stage(of=output, wrt=(x,), order=1, expr=problem.exprs[0], steps=steps,
-              result=gradient, partial=True)
+        Stage(
+            of=output,
+            wrt=(x,),
+            order=1,
+            expr=problem.exprs[0],
+            steps=steps,
+            result=gradient,
+            partial=True,
+        )
     ]
     name = Symbol("g", real=True) if Symbol("g") not in shapes else Symbol("g_", real=True)
     from matcalc.symbols import VectorName
 
     name = VectorName(name.name, real=True)
-    sub = replace(problem, text=(str(column),), exprs=(column,), kind="jacobian",
-                  output=name, order=1)
+    sub = replace(
+        problem, text=(str(column),), exprs=(column,), kind="jacobian", output=name, order=1
+    )
     steps, hessian = build(sub, deadline)
     from matcalc.engine.textbook import textbook
 
     hessian = textbook(hessian, shapes)[0]
-    stages.append(Stage(of=output, wrt=(x,), order=2, expr=gradient, steps=steps,
-                        result=hessian, partial=True, hessian=True, names=(name,)))
+    stages.append(
+        Stage(
+            of=output,
+            wrt=(x,),
+            order=2,
+            expr=gradient,
+            steps=steps,
+            result=hessian,
+            partial=True,
+            hessian=True,
+            names=(name,),
+        )
+    )
     return tuple(stages), hessian
-

@@ -110,7 +110,7 @@ def assembled_shape(expr: Expr, wrts, shapes: Shapes, layout: str):
 
 
 def shape_text(rows: Expr, cols: Expr) -> str:
-    """"n×1", "1×(n² + 1)": a shape for a sentence (sizes may be symbols)."""
+    """ "n×1", "1×(n² + 1)": a shape for a sentence (sizes may be symbols)."""
 
     def size(s: Expr) -> str:
         text = str(s).replace("**2", "²").replace("**3", "³").replace("*", "·")
@@ -150,11 +150,15 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
             if step.factors:
                 factors = tuple(t(f) for f in reversed(step.factors))
                 before = _display_reversed(step.before, calc)
-                step = replace(step, factors=factors, before=before, after=calc.display_product(factors))
+                step = replace(
+                    step, factors=factors, before=before, after=calc.display_product(factors)
+                )
             else:
                 step = replace(step, before=t(step.before), after=t(step.after))
         elif isinstance(step, Simplify):
-            step = replace(step, before=t(step.before), after=_textbook(calc.tidy(t(step.after)), calc))
+            step = replace(
+                step, before=t(step.before), after=_textbook(calc.tidy(t(step.after)), calc)
+            )
         elif isinstance(step, Note) and step.topic == "sum_to_one" and step.math is not None:
             step = replace(step, math=_textbook(calc.tidy(t(step.math)), calc))
         out.append(step)
@@ -208,7 +212,9 @@ def annotate_shapes(steps: tuple[Step, ...], shapes: Shapes, layout: str) -> tup
 # --- a scalar by a matrix, through a vector: by vec(W), then reshaped ------------------------
 
 
-def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc) -> tuple[Step, ...]:
+def by_vec(
+    steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
+) -> tuple[Step, ...]:
     """The steps of a scalar's gradient by the matrix ``wrt`` written by vec(wrt) where the
     chain passes through a vector, then one ``Reshape`` step back to the gradient.
 
@@ -249,12 +255,23 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
             out.append(step)
             continue
         if isinstance(step, LocalDerivative):
-            step = replace(step, wrt=target) if not scalar(step.of) else replace(step, wrt=target, value=as_vec(step.value))
+            step = (
+                replace(step, wrt=target)
+                if not scalar(step.of)
+                else replace(step, wrt=target, value=as_vec(step.value))
+            )
         elif isinstance(step, ChainRule):
-            values = tuple(as_vec(v) if isinstance(f.wrt, MatrixName) and scalar(f.of) else v
-                           for f, v in zip(step.factors, step.factor_values, strict=True))
-            step = replace(step, wrt=target, factors=tuple(name(f) for f in step.factors),
-                           factor_values=values, value=as_vec(step.value))
+            values = tuple(
+                as_vec(v) if isinstance(f.wrt, MatrixName) and scalar(f.of) else v
+                for f, v in zip(step.factors, step.factor_values, strict=True)
+            )
+            step = replace(
+                step,
+                wrt=target,
+                factors=tuple(name(f) for f in step.factors),
+                factor_values=values,
+                value=as_vec(step.value),
+            )
         elif isinstance(step, TotalDerivative):
             terms = tuple(
                 PathTerm(
@@ -262,8 +279,11 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
                     partial_value=as_vec(term.partial_value)
                     if (term.via is None or by_matrix(term.via)) and scalar(step.of)
                     else term.partial_value,
-                    total_value=None if term.total_value is None
-                    else as_vec(term.total_value) if scalar(term.via) else term.total_value,
+                    total_value=None
+                    if term.total_value is None
+                    else as_vec(term.total_value)
+                    if scalar(term.via)
+                    else term.total_value,
                 )
                 for term in step.terms
             )
@@ -273,7 +293,9 @@ def by_vec(steps: tuple[Step, ...], result: Math, wrt: Symbol, layout: str, calc
             if step.factors:
                 step = replace(step, wrt=target)
             else:
-                step = replace(step, wrt=target, before=as_vec(step.before), after=as_vec(step.after))
+                step = replace(
+                    step, wrt=target, before=as_vec(step.before), after=as_vec(step.after)
+                )
         elif isinstance(step, Simplify):
             step = replace(step, wrt=target, after=as_vec(step.after))
             if step.after == _shown(out):  # the vec form of the substituted value is already tidy
@@ -309,8 +331,12 @@ def _vec_labels(step: Step) -> Step:
     if isinstance(step, (LocalDerivative, ChainRule, TotalDerivative)):
         step = replace(step, of=_vec_label(step.of), wrt=_vec_label(step.wrt))
     if isinstance(step, ChainRule):
-        step = replace(step, factors=tuple(
-            replace(f, of=_vec_label(f.of), wrt=_vec_label(f.wrt)) for f in step.factors))
+        step = replace(
+            step,
+            factors=tuple(
+                replace(f, of=_vec_label(f.of), wrt=_vec_label(f.wrt)) for f in step.factors
+            ),
+        )
     if isinstance(step, TotalDerivative):
         step = replace(step, terms=tuple(replace(t, via=_vec_label(t.via)) for t in step.terms))
     return step
@@ -320,7 +346,10 @@ def _values(step: Step) -> list:
     if isinstance(step, (LocalDerivative, ChainRule)):
         return [step.value, *getattr(step, "factor_values", ())]
     if isinstance(step, TotalDerivative):
-        return [step.value, *(v for t in step.terms for v in (t.partial_value, t.total_value) if v is not None)]
+        return [
+            step.value,
+            *(v for t in step.terms for v in (t.partial_value, t.total_value) if v is not None),
+        ]
     return []
 
 
@@ -337,8 +366,12 @@ def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
         if getattr(step, "wrt", None) == wrt:
             step = replace(step, wrt=target)
             if isinstance(step, ChainRule):
-                step = replace(step, factors=tuple(
-                    replace(f, wrt=target) if f.wrt == wrt else f for f in step.factors))
+                step = replace(
+                    step,
+                    factors=tuple(
+                        replace(f, wrt=target) if f.wrt == wrt else f for f in step.factors
+                    ),
+                )
         out.append(_vec_labels(step))
     return tuple(out)
 
@@ -346,7 +379,9 @@ def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
 # --- results by several variables ---------------------------------------------------------
 
 
-def assemble(expr: Expr, parts, shapes: Shapes, layout: str, calc) -> tuple[tuple[Step, ...], ImmutableMatrix]:
+def assemble(
+    expr: Expr, parts, shapes: Shapes, layout: str, calc
+) -> tuple[tuple[Step, ...], ImmutableMatrix]:
     """(reshape steps, the block row or column) from each variable's part."""
     steps: list[Step] = []
     blocks = []
@@ -372,14 +407,20 @@ def assemble(expr: Expr, parts, shapes: Shapes, layout: str, calc) -> tuple[tupl
                 )
             )
         blocks.append(block)
-    value = ImmutableMatrix([blocks]) if layout == "numerator" else ImmutableMatrix([[b] for b in blocks])
+    value = (
+        ImmutableMatrix([blocks])
+        if layout == "numerator"
+        else ImmutableMatrix([[b] for b in blocks])
+    )
     return tuple(steps), value
 
 
 # --- explicit components -----------------------------------------------------------------
 
 
-def explicit_value(expr: Expr, wrts, layout: str, result: Math, shapes: Shapes, dims: dict) -> ImmutableMatrix:
+def explicit_value(
+    expr: Expr, wrts, layout: str, result: Math, shapes: Shapes, dims: dict
+) -> ImmutableMatrix:
     """``result`` = ∂expr/∂wrts written out in components at ``dims``: one flat matrix of its
     true shape (the blocks of a result by several variables side by side, or stacked)."""
     if len(wrts) == 1:

@@ -117,7 +117,11 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
         value = S.Zero
     elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
         value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
-    elif expr.args == (wrt,) and isinstance(expr, sympy.Function) and not isinstance(expr, AppliedUndef):
+    elif (
+        expr.args == (wrt,)
+        and isinstance(expr, sympy.Function)
+        and not isinstance(expr, AppliedUndef)
+    ):
         value = expr.fdiff(1)  # f'(u) for a one-argument function of u itself
     else:
         value = sympy.diff(expr, wrt)

@@ -151,8 +151,11 @@ def fraction_terms(expr, cap: int = CANCEL_TERMS) -> int:
         power = int(abs(k))
 
         def grow(t: int) -> int:
-            return min(comb(t + power - 1, power), cap + 1) if t > 1 and power <= cap else (
-                1 if t <= 1 else cap + 1)
+            return (
+                min(comb(t + power - 1, power), cap + 1)
+                if t > 1 and power <= cap
+                else (1 if t <= 1 else cap + 1)
+            )
 
         n, d = grow(n), grow(d)
         return (n, d) if k.is_positive else (d, n)
@@ -252,8 +255,11 @@ def _needs_subs(derivative: Derivative, mapping: dict) -> bool:
         return True
     if any(not isinstance(n, Symbol) for n in new) and len(derivative.expr.args) > 1:
         return True  # ∂g(u, x)/∂u at u = f(x), not SymPy's d/df(x) g(f(x), x)
-    others = [mapping[s] for s in derivative.expr.free_symbols
-              if isinstance(s, Symbol) and s in mapping and s not in variables]
+    others = [
+        mapping[s]
+        for s in derivative.expr.free_symbols
+        if isinstance(s, Symbol) and s in mapping and s not in variables
+    ]
     return any(value.has(n) for value in others for n in new)
 
 
@@ -266,8 +272,11 @@ def _at_point(derivative: Derivative, mapping: dict) -> Subs:
     variables = set(derivative.variables)
     free = [v for v in variables if v not in mapping]
     bound = sorted(
-        (s for s in derivative.free_symbols if s in mapping
-         and (s in variables or (free and mapping[s].has(*free)))),
+        (
+            s
+            for s in derivative.free_symbols
+            if s in mapping and (s in variables or (free and mapping[s].has(*free)))
+        ),
         key=str,
     )
     rest = {s: mapping[s] for s in derivative.free_symbols if s in mapping and s not in bound}

@@ -158,8 +158,10 @@ def _factor(expr: Expr, shapes: Shapes) -> Expr | None:
     first, members = next(((k, v) for k, v in groups.items() if len(v) >= 2), (None, None))
     if first is None or members is None:
         return None
-    inside = Add(*(c * (rest[0] if len(rest) == 1 else MatProd(*rest)) for c, rest in members),
-                 evaluate=False)
+    inside = Add(
+        *(c * (rest[0] if len(rest) == 1 else MatProd(*rest)) for c, rest in members),
+        evaluate=False,
+    )
     others = [t for t, f in zip(expr.args, forms) if f is None or f[1] != first]
     return Add(*others, MatProd(first, inside))
 
@@ -194,8 +196,14 @@ def _positive_first(expr: Expr) -> Expr:
     matrix before its transpose (A + Aᵀ), a lone name or number last (w·x + b)."""
     if not isinstance(expr, Add):
         return expr
-    terms = sorted(expr.args, key=lambda t: (
-        t.could_extract_minus_sign(), isinstance(t, MatT), t.is_Symbol or t.is_Number))
+    terms = sorted(
+        expr.args,
+        key=lambda t: (
+            t.could_extract_minus_sign(),
+            isinstance(t, MatT),
+            t.is_Symbol or t.is_Number,
+        ),
+    )
     return Add(*terms, evaluate=False) if list(terms) != list(expr.args) else expr
 
 
@@ -241,8 +249,11 @@ def _factor_right(expr: Expr, shapes: Shapes) -> Expr | None:
     others = []
     for term in expr.args:
         c, rest = _split(term, shapes)
-        if (isinstance(rest, (MatVec, MatProd)) and len(rest.args) == 2
-                and shape_of(rest.args[1], shapes)[1] == 1):
+        if (
+            isinstance(rest, (MatVec, MatProd))
+            and len(rest.args) == 2
+            and shape_of(rest.args[1], shapes)[1] == 1
+        ):
             groups.setdefault(rest.args[1], []).append(c * rest.args[0])
         else:
             others.append(term)
@@ -283,8 +294,9 @@ def _combine(expr: Expr, shapes: Shapes) -> Expr | None:
             rest.append(term)
     if all(len(v) == 1 for v in groups.values()):
         return None
-    combined = [MatProd(p, Diag(factor_terms(expand(Add(*inner)))), q)
-                for (p, q), inner in groups.items()]
+    combined = [
+        MatProd(p, Diag(factor_terms(expand(Add(*inner)))), q) for (p, q), inner in groups.items()
+    ]
     return Add(*rest, *combined)
 
 

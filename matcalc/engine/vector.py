@@ -150,7 +150,9 @@ class VectorCalculus:
         if isinstance(expr, MTrace) and self.is_simple(expr, wrt):
             (arg,) = expr.args
             identity = Ident(self._length(arg))
-            return identity if arg == wrt else self._apply(self._product_jacobian(arg, wrt), identity)
+            return (
+                identity if arg == wrt else self._apply(self._product_jacobian(arg, wrt), identity)
+            )
         if isinstance(expr, MMul) and self.is_simple(expr, wrt):
             return self._product_jacobian(expr, wrt)
         if isinstance(expr, MatT) and expr.args[0] == wrt:
@@ -231,7 +233,9 @@ class VectorCalculus:
 
     def display_product(self, factors: Sequence[Expr]) -> Expr:
         operators = [f for f in factors if self._operator(f)]
-        if len(operators) < 2 and all(self.shape(f) == SCALAR for f in factors if not self._operator(f)):
+        if len(operators) < 2 and all(
+            self.shape(f) == SCALAR for f in factors if not self._operator(f)
+        ):
             return Mul(*factors, evaluate=False)
         return MatProd(*factors)
 
@@ -242,7 +246,9 @@ class VectorCalculus:
         rows, cols = self.shape(definition)
         if (rows, cols) == SCALAR:
             return symbol
-        named = VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
+        named = (
+            VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
+        )
         self.shapes[named] = Declaration(named, rows, cols)
         return named
 
@@ -252,7 +258,9 @@ class VectorCalculus:
         expr = expr.replace(lambda e: isinstance(e, MatProd), lambda e: self.product(e.args))
         # a vector by a matrix: the operator becomes the Jacobian by vec(W), W's rows stacked
         expr = expr.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
-        expr = expr.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
+        expr = expr.replace(
+            lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1])
+        )
         if expr.has(Lin, DMat, Rank1):
             raise UnsupportedError(
                 "the derivative of a matrix-valued expression is not supported: differentiate a "
@@ -269,7 +277,9 @@ class VectorCalculus:
             coeff, rest = self._split(arg)
             return e if coeff == 1 or rest == 1 else coeff * e.func(rest)
 
-        return expr.replace(lambda e: isinstance(e, (MatT, MTrace)) and isinstance(e.args[0], Mul), out)
+        return expr.replace(
+            lambda e: isinstance(e, (MatT, MTrace)) and isinstance(e.args[0], Mul), out
+        )
 
     # --- matrices -------------------------------------------------------------------
     def _factors(self, product: Expr, wrt: Symbol) -> list[Expr] | None:
@@ -308,10 +318,16 @@ class VectorCalculus:
                 continue
             before, after = self._chain(factors[:k]), self._chain(factors[k + 1 :])
             if factor == wrt:
-                before, after = before if before != 1 else Ident(rows), after if after != 1 else Ident(cols)
+                before, after = (
+                    before if before != 1 else Ident(rows),
+                    after if after != 1 else Ident(cols),
+                )
                 terms.append(Lin(after, before, Integer(0)))
             else:  # A Xᵀ B: A has as many columns as X, B as many rows
-                before, after = before if before != 1 else Ident(cols), after if after != 1 else Ident(rows)
+                before, after = (
+                    before if before != 1 else Ident(cols),
+                    after if after != 1 else Ident(rows),
+                )
                 terms.append(Lin(self.transpose(before), self.transpose(after), Integer(1)))
         return Add(*terms)
 
@@ -339,7 +355,13 @@ class VectorCalculus:
         """The operator (P, Q, t), as Outer/OuterT when it is one (a vector by a matrix)."""
         if t == 0 and p != 1 and not isinstance(p, Ident) and self._column(p):
             return Outer(p, q)
-        if t == 1 and q != 1 and not isinstance(q, Ident) and self.shape(q)[0] == 1 and self.shape(q)[1] != 1:
+        if (
+            t == 1
+            and q != 1
+            and not isinstance(q, Ident)
+            and self.shape(q)[0] == 1
+            and self.shape(q)[1] != 1
+        ):
             return OuterT(self.transpose(q), self.transpose(p))
         return Lin(p, q, Integer(t))
 
@@ -385,7 +407,11 @@ class VectorCalculus:
         p1, q1, t1 = self._lin_args(a)
         if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
             m = b.args[0]
-            parts = [q1, m, p1] if not t1 else [self.transpose(p1), self.transpose(m), self.transpose(q1)]
+            parts = (
+                [q1, m, p1]
+                if not t1
+                else [self.transpose(p1), self.transpose(m), self.transpose(q1)]
+            )
             value = self._chain(parts)
             return DMat(value) if self._matrix(value) else value
         p2, q2, t2 = self._lin_args(b)
@@ -398,6 +424,9 @@ class VectorCalculus:
     def transpose(self, expr: Expr) -> Expr:
         """The transpose of a compact Jacobian (numerator ↔ denominator layout)."""
         if isinstance(expr, Add):
+            scalars = [self._scalar(a) for a in expr.args]
+            if any(scalars) and not all(scalars):  # w + c: c is c·𝟏, so (w + c)ᵀ = wᵀ + c·𝟏ᵀ
+                return T(expr) if self.is_vector(expr) else MatT(expr)
             return Add(*(self.transpose(a) for a in expr.args))
         coeff, rest = self._split(expr)
         if rest == 1:
@@ -464,7 +493,9 @@ class VectorCalculus:
             return b
         if b == 1:
             return a
-        if isinstance(b, (Lin, DMat, Rank1)) or (isinstance(b, (Outer, OuterT)) and self._operator(a)):
+        if isinstance(b, (Lin, DMat, Rank1)) or (
+            isinstance(b, (Outer, OuterT)) and self._operator(a)
+        ):
             return self._compose(a, b) if self._operator(a) else self._apply(b, a)
         if isinstance(a, DMat):  # a matrix through a scalar z, then z's derivative (not a number)
             return Rank1(a.args[0], b)
@@ -554,7 +585,9 @@ TRACE_RULE = (
     "derivative of the trace of a product, one term per factor X or Xᵀ "
     "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
 )
-PRODUCT_RULE = "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
+PRODUCT_RULE = (
+    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
+)
 TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 
@@ -620,7 +653,9 @@ def _normalize(expr: Expr, calc: VectorCalculus) -> Expr:
     expr = calc.present(expr)
     expr = expr.replace(lambda e: isinstance(e, (T, VSum)), numbers_out)
     expr = expr.replace(lambda e: isinstance(e, MatProd), matprod_numbers_out)
-    return expr.replace(lambda e: isinstance(e, Mul) and e.could_extract_minus_sign(), _absorb_minus)
+    return expr.replace(
+        lambda e: isinstance(e, Mul) and e.could_extract_minus_sign(), _absorb_minus
+    )
 
 
 def _as_dot(e: VSum, calc: VectorCalculus) -> Expr:

@@ -42,7 +42,11 @@ def fits_vector_chain(exprs: tuple[Expr, ...], wrt: tuple[Symbol, ...]) -> bool:
 
 def _letter(taken: set[Symbol], preferred: str, fallback: str) -> str:
     names = {str(s) for s in taken}
-    return preferred if not any(n == preferred or n.startswith(preferred + "_") for n in names) else fallback
+    return (
+        preferred
+        if not any(n == preferred or n.startswith(preferred + "_") for n in names)
+        else fallback
+    )
 
 
 def derive_vector_chain(

@@ -158,7 +158,9 @@ class Renderer(StepVisitor):
         blocks.append(self._result(d))
         for step in d.steps:
             if isinstance(step, Explicit):
-                sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
+                sizes = ", ".join(
+                    self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes
+                )
                 heading = self._heading(self._msg("section.explicit", sizes=sizes))
                 items = self._value_lines(self._result_name(d), step.value)
                 blocks.append(self._section(heading, items))
@@ -231,8 +233,10 @@ class Renderer(StepVisitor):
         """∂ wording: the expression has variables other than the one we differentiate by."""
         p = d.problem
         # vector problems use ∂ throughout, as the engine's steps do (§4 onwards)
-        return p.kind != "derivative" or bool(p.declarations) or bool(
-            p.exprs[0].free_symbols - set(p.wrt)
+        return (
+            p.kind != "derivative"
+            or bool(p.declarations)
+            or bool(p.exprs[0].free_symbols - set(p.wrt))
         )
 
     def _names(self, d: Any) -> list[Symbol]:
@@ -254,7 +258,9 @@ class Renderer(StepVisitor):
             return self._gradient_name(p.output)
         if p.kind == "jacobian":
             return self._m(Symbol("J"))
-        by_vec = next((s.by_vec for s in d.steps if isinstance(s, Shape) and s.by_vec is not None), None)
+        by_vec = next(
+            (s.by_vec for s in d.steps if isinstance(s, Shape) and s.by_vec is not None), None
+        )
         if by_vec is not None:  # a vector's Jacobian by a matrix W is by vec(W)
             from matcalc.engine.layout import Vec
 
@@ -274,15 +280,23 @@ class Renderer(StepVisitor):
             text = self._msg("note.kink", **kw)
         elif step.topic == "real" and step.math is not None:
             u = Symbol("u")
-            kw = {"abs": self._inline(self._m(Abs(u))), "sign": self._inline(self._m(sign(u))),
-                  "u": self._inline(self._m(u)), "arg": self._inline(self._m_inline(step.math))}
+            kw = {
+                "abs": self._inline(self._m(Abs(u))),
+                "sign": self._inline(self._m(sign(u))),
+                "u": self._inline(self._m(u)),
+                "arg": self._inline(self._m_inline(step.math)),
+            }
             return [self._msg("note", text=self._msg("note.real", **kw))]
         elif step.topic == "sum_to_one" and step.about is not None:
             text = self._msg("note.sum_to_one", name=self._inline(self._m(step.about)))
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
-            return [self._msg("note", text=self._msg("note.unused", name=self._inline(self._m(step.math))))]
+            return [
+                self._msg(
+                    "note", text=self._msg("note.unused", name=self._inline(self._m(step.math)))
+                )
+            ]
         else:
             text = self._escape(step.explanation or step.topic)
         items: list[Any] = [self._msg("note", text=text)]
@@ -377,15 +391,18 @@ class Renderer(StepVisitor):
         elif step.order == 1:
             title = self._msg("stage.first", order=Prose(1))
         else:
-            title = self._msg("stage.again", order=Prose(step.order),
-                              previous=Prose(step.order - 1))
+            title = self._msg(
+                "stage.again", order=Prose(step.order), previous=Prose(step.order - 1)
+            )
         heading = self._heading(title)
         self._depth += 1
         try:
             blocks = []
             if step.hessian and isinstance(step.expr, MatrixBase):  # y_x = ∂y/∂x = …
-                lines = [Line(self._m(n), (self._d(step.of, w, True), self._m(g)))
-                         for n, w, g in zip(step.names, step.wrt, step.expr)]
+                lines = [
+                    Line(self._m(n), (self._d(step.of, w, True), self._m(g)))
+                    for n, w, g in zip(step.names, step.wrt, step.expr)
+                ]
                 blocks.append(self._section(None, lines))
             elif step.hessian:  # g = ∇y = …, the gradient as a column
                 grad = self._gradient_name(step.of)
@@ -480,7 +497,8 @@ class Renderer(StepVisitor):
         key = f"verify.{step.method}"
         if step.functions:
             kw["functions"] = "; ".join(
-                f"({k}) " + ", ".join(self._inline(self._eq(self._m(f), self._m_inline(v))) for f, v in row)
+                f"({k}) "
+                + ", ".join(self._inline(self._eq(self._m(f), self._m_inline(v))) for f, v in row)
                 for k, row in enumerate(step.functions, 1)
             )
             if step.points:

@@ -16,7 +16,9 @@ from matcalc.render import Line, Renderer
 from matcalc.render.messages import Prose, message
 
 
-def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> Renderer:
+def _renderer(
+    fmt: str, *, unicode: bool = True, lang: str = "en", width: int | None = 80
+) -> Renderer:
     if fmt == "text":
         from matcalc.render.text import TextRenderer
 
@@ -30,8 +32,15 @@ def _renderer(fmt: str, *, unicode: bool = True, lang: str = "en", width: int | 
     return LatexRenderer(standalone=False, lang=lang)
 
 
-def render_check(c: Any, fmt: str, *, unicode: bool = True, standalone: bool = False,
-                 lang: str = "en", width: int | None = 80) -> str:
+def render_check(
+    c: Any,
+    fmt: str,
+    *,
+    unicode: bool = True,
+    standalone: bool = False,
+    lang: str = "en",
+    width: int | None = 80,
+) -> str:
     """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document)."""
     r = _renderer(fmt, unicode=unicode, lang=lang, width=width)
     d = c.derivation
@@ -84,8 +93,9 @@ def _verdict(r: Renderer, c: Any) -> str:
         return r._msg("check.right", how=how)
     if c.verdict == "other_layout":
         other = "denominator" if p.layout == "numerator" else "numerator"
-        return r._msg("check.other_layout", yours=_layout_word(r, other),
-                      ours=_layout_word(r, p.layout))
+        return r._msg(
+            "check.other_layout", yours=_layout_word(r, other), ours=_layout_word(r, p.layout)
+        )
     if c.verdict == "assumption":
         kind, symbol = c.assumption
         return r._msg(f"check.assumption.{kind}", name=_m(r, symbol))
@@ -156,11 +166,13 @@ def check_dict(c: Any, *, lang: str = "en") -> dict[str, Any]:
         "term": None if c.term is None else str(c.term),
         "transposed": c.transposed,
         "step": c.step,
-        "assumption": None if c.assumption is None else
-        {"kind": c.assumption[0], "name": str(c.assumption[1])},
+        "assumption": None
+        if c.assumption is None
+        else {"kind": c.assumption[0], "name": str(c.assumption[1])},
         "point": {str(s): v for s, v in c.point} or None,
-        "values": None if c.values is None else
-        {"answer": _number(c.values[0]), "matcalc": _number(c.values[1])},
+        "values": None
+        if c.values is None
+        else {"answer": _number(c.values[0]), "matcalc": _number(c.values[1])},
         "sizes": {str(s): v for s, v in c.sizes} or None,
         "reason": c.reason or None,
         "derivation": derivation,

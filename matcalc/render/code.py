@@ -68,12 +68,24 @@ class Backend:
 
 
 _ELEMENTWISE = {
-    "sin": "{m}.sin({0})", "cos": "{m}.cos({0})", "tan": "{m}.tan({0})",
-    "cot": "1 / {m}.tan({0})", "sec": "1 / {m}.cos({0})", "csc": "1 / {m}.sin({0})",
-    "sinh": "{m}.sinh({0})", "cosh": "{m}.cosh({0})", "tanh": "{m}.tanh({0})",
-    "coth": "1 / {m}.tanh({0})", "sech": "1 / {m}.cosh({0})", "csch": "1 / {m}.sinh({0})",
-    "exp": "{m}.exp({0})", "log": "{m}.log({0})", "Abs": "{m}.abs({0})", "sign": "{m}.sign({0})",
-    "log10": "{m}.log10({0})", "log2": "{m}.log2({0})",
+    "sin": "{m}.sin({0})",
+    "cos": "{m}.cos({0})",
+    "tan": "{m}.tan({0})",
+    "cot": "1 / {m}.tan({0})",
+    "sec": "1 / {m}.cos({0})",
+    "csc": "1 / {m}.sin({0})",
+    "sinh": "{m}.sinh({0})",
+    "cosh": "{m}.cosh({0})",
+    "tanh": "{m}.tanh({0})",
+    "coth": "1 / {m}.tanh({0})",
+    "sech": "1 / {m}.cosh({0})",
+    "csch": "1 / {m}.sinh({0})",
+    "exp": "{m}.exp({0})",
+    "log": "{m}.log({0})",
+    "Abs": "{m}.abs({0})",
+    "sign": "{m}.sign({0})",
+    "log10": "{m}.log10({0})",
+    "log2": "{m}.log2({0})",
 }
 
 NUMPY = Backend(
@@ -82,10 +94,17 @@ NUMPY = Backend(
     alias="np",
     functions={
         **_ELEMENTWISE,
-        "asin": "{m}.arcsin({0})", "acos": "{m}.arccos({0})", "atan": "{m}.arctan({0})",
-        "acot": "{m}.arctan(1 / {0})", "asec": "{m}.arccos(1 / {0})", "acsc": "{m}.arcsin(1 / {0})",
-        "asinh": "{m}.arcsinh({0})", "acosh": "{m}.arccosh({0})", "atanh": "{m}.arctanh({0})",
-        "acoth": "{m}.arctanh(1 / {0})", "asech": "{m}.arccosh(1 / {0})",
+        "asin": "{m}.arcsin({0})",
+        "acos": "{m}.arccos({0})",
+        "atan": "{m}.arctan({0})",
+        "acot": "{m}.arctan(1 / {0})",
+        "asec": "{m}.arccos(1 / {0})",
+        "acsc": "{m}.arcsin(1 / {0})",
+        "asinh": "{m}.arcsinh({0})",
+        "acosh": "{m}.arccosh({0})",
+        "atanh": "{m}.arctanh({0})",
+        "acoth": "{m}.arctanh(1 / {0})",
+        "asech": "{m}.arccosh(1 / {0})",
         "acsch": "{m}.arcsinh(1 / {0})",
         # σ(z) = 1/(1 + e^(-z)) = e^(-ln(1 + e^(-z))): no overflow for large |z|
         "sigmoid": "{m}.exp(-{m}.logaddexp(0, -{0}))",
@@ -110,10 +129,17 @@ TORCH = Backend(
     alias="torch",
     functions={
         **_ELEMENTWISE,
-        "asin": "{m}.asin({0})", "acos": "{m}.acos({0})", "atan": "{m}.atan({0})",
-        "acot": "{m}.atan(1 / {0})", "asec": "{m}.acos(1 / {0})", "acsc": "{m}.asin(1 / {0})",
-        "asinh": "{m}.asinh({0})", "acosh": "{m}.acosh({0})", "atanh": "{m}.atanh({0})",
-        "acoth": "{m}.atanh(1 / {0})", "asech": "{m}.acosh(1 / {0})",
+        "asin": "{m}.asin({0})",
+        "acos": "{m}.acos({0})",
+        "atan": "{m}.atan({0})",
+        "acot": "{m}.atan(1 / {0})",
+        "asec": "{m}.acos(1 / {0})",
+        "acsc": "{m}.asin(1 / {0})",
+        "asinh": "{m}.asinh({0})",
+        "acosh": "{m}.acosh({0})",
+        "atanh": "{m}.atanh({0})",
+        "acoth": "{m}.atanh(1 / {0})",
+        "asech": "{m}.acosh(1 / {0})",
         "acsch": "{m}.asinh(1 / {0})",
         "sigmoid": "{m}.sigmoid({0})",
         "erf": "{m}.special.erf({0})",
@@ -137,9 +163,15 @@ _BUILTINS = set(dir(builtins))
 
 def _identifier(name: str, what: str) -> str:
     """``name`` itself when it is a safe Python identifier, else UnsupportedError."""
-    if not name.isidentifier() or keyword.iskeyword(name) or name in _BUILTINS or not name.isascii():
-        raise UnsupportedError(f"cannot write the result as code: {what} {name!r} is not a "
-                               "usable Python name")
+    if (
+        not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name in _BUILTINS
+        or not name.isascii()
+    ):
+        raise UnsupportedError(
+            f"cannot write the result as code: {what} {name!r} is not a usable Python name"
+        )
     return name
 
 
@@ -159,8 +191,10 @@ class _Emitter:
         if expr.is_Number or isinstance(expr, sympy.NumberSymbol):
             return self._number(expr)
         if expr is sympy.I:
-            raise UnsupportedError(f"cannot write the result as {self.b.name} code: it is not "
-                                   "real (it involves sqrt(-1))")
+            raise UnsupportedError(
+                f"cannot write the result as {self.b.name} code: it is not "
+                "real (it involves sqrt(-1))"
+            )
         name = type(expr).__name__
         handler = _HANDLERS.get(name)
         if handler is None:
@@ -205,15 +239,17 @@ class _Emitter:
         if expr.is_number and not expr.is_Number and not isinstance(expr, sympy.NumberSymbol):
             value = sympy.N(expr, 17)
             if not value.is_Float:
-                raise UnsupportedError("cannot write the result as code: a constant in it is "
-                                       "not a real number")
+                raise UnsupportedError(
+                    "cannot write the result as code: a constant in it is not a real number"
+                )
             return self._number(value)
         return None
 
     def _symbol(self, expr) -> Code:
         if expr not in self.names:
-            raise UnsupportedError(f"cannot write the result as code: {expr} is not a variable "
-                                   "of the problem")
+            raise UnsupportedError(
+                f"cannot write the result as code: {expr} is not a variable of the problem"
+            )
         return self.names[expr], ATOM
 
     # -- arithmetic -------------------------------------------------------------------------
@@ -253,7 +289,7 @@ class _Emitter:
                 numerator.append(self.wrap(coeff, MUL - 1))
         for f in factors:
             if isinstance(f, sympy.Pow) and f.exp.is_Number and f.exp.is_negative:
-                denominator.append(self.wrap(f.base ** -f.exp, MUL))
+                denominator.append(self.wrap(f.base**-f.exp, MUL))
             else:
                 # after a *, a product in parentheses: x * (A @ v) is not (x * A) @ v
                 numerator.append(self.wrap(f, MUL - 1 if not numerator else MUL))
@@ -272,7 +308,7 @@ class _Emitter:
         if exp == -sympy.S.Half:
             return f"1 / {self._call_name('sqrt', base)[0]}", MUL
         if exp.is_Number and exp.is_negative:
-            return f"1 / {self.wrap(base ** -exp, MUL)}", MUL
+            return f"1 / {self.wrap(base**-exp, MUL)}", MUL
         if base is sympy.E:
             return self._call_name("exp", exp)
         return f"{self.wrap(base, POW)}**{self.wrap(exp, POW)}", POW
@@ -289,8 +325,11 @@ class _Emitter:
         return f"({text})" if operand and prec < ATOM else text
 
     def _sizes(self) -> set:
-        return {s for s in self.names if not isinstance(s, (VectorName, MatrixName))
-                and s.is_integer and s.is_positive}
+        return {
+            s
+            for s in self.names
+            if not isinstance(s, (VectorName, MatrixName)) and s.is_integer and s.is_positive
+        }
 
     # -- element-wise functions --------------------------------------------------------------
     def _function(self, expr) -> Code:
@@ -300,8 +339,10 @@ class _Emitter:
         name = type(expr).__name__
         template = self.b.functions.get(name)
         if template is None and name in ("erf", "erfc"):
-            raise UnsupportedError(f"cannot write the result as {self.b.name} code: {name} has no "
-                                   "NumPy function (scipy.special has one); try --format torch")
+            raise UnsupportedError(
+                f"cannot write the result as {self.b.name} code: {name} has no "
+                "NumPy function (scipy.special has one); try --format torch"
+            )
         if template is None:
             raise UnsupportedError(_unsupported(expr, self.b))
         if name == "log" and len(expr.args) != 1:
@@ -327,7 +368,9 @@ class _Emitter:
             for a in others[1:]:
                 text = f"{self.m}.{which}({text}, {self.arg(a)})"
             if numbers:
-                bound = self.code(sympy.Max(*numbers) if which == "maximum" else sympy.Min(*numbers))[0]
+                bound = self.code(
+                    sympy.Max(*numbers) if which == "maximum" else sympy.Min(*numbers)
+                )[0]
                 key = "min" if which == "maximum" else "max"
                 text = f"{self.m}.clamp({text}, {key}={bound})"
             return text, ATOM
@@ -385,13 +428,18 @@ class _Emitter:
 
     def _ones_matrix(self, expr) -> Code:
         rows, cols = (self.size(a) for a in expr.args)
-        return self.b.zeros.replace("zeros", "ones").format(m=self.m, shape=f"({rows}, {cols})"), ATOM
+        return self.b.zeros.replace("zeros", "ones").format(
+            m=self.m, shape=f"({rows}, {cols})"
+        ), ATOM
 
     def _commutation(self, expr) -> Code:
         """K of an r×c matrix, K vec(X) = vec(Xᵀ) (rows stacked): the identity's rows permuted."""
         rows, cols = (self.size(a) for a in expr.args)
         eye = self.b.eye.format(m=self.m, n=f"{rows} * {cols}")
-        return f"{eye}[{self.m}.arange({rows} * {cols}).reshape({rows}, {cols}).T.reshape(-1)]", ATOM
+        return (
+            f"{eye}[{self.m}.arange({rows} * {cols}).reshape({rows}, {cols}).T.reshape(-1)]",
+            ATOM,
+        )
 
     def _vec(self, expr) -> Code:
         """vec(G): G's entries as a column, its rows stacked (NumPy's and PyTorch's order)."""
@@ -434,11 +482,15 @@ def _unsupported(expr, backend: Backend) -> str:
     from sympy.core.function import AppliedUndef
 
     if isinstance(expr, AppliedUndef):
-        return (f"cannot write the result as {backend.name} code: it has the unknown function "
-                f"{expr.func}; define it and substitute it first")
+        return (
+            f"cannot write the result as {backend.name} code: it has the unknown function "
+            f"{expr.func}; define it and substitute it first"
+        )
     if isinstance(expr, (sympy.Derivative, sympy.Subs)):
-        return (f"cannot write the result as {backend.name} code: it has the derivative of an "
-                "unknown function")
+        return (
+            f"cannot write the result as {backend.name} code: it has the derivative of an "
+            "unknown function"
+        )
     name = getattr(expr.func, "__name__", "this operation").lower()
     return f"cannot write the result as {backend.name} code: it uses {name}(…), which has no translation yet"
 
@@ -452,9 +504,27 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "Mul": _Emitter._mul,
     "Pow": _Emitter._pow,
     **dict.fromkeys(
-        [*_ELEMENTWISE, "asin", "acos", "atan", "acot", "asec", "acsc", "asinh", "acosh",
-         "atanh", "acoth", "asech", "acsch", "sigmoid", "erf", "erfc", "Heaviside", "cbrt",
-         "atan2"],
+        [
+            *_ELEMENTWISE,
+            "asin",
+            "acos",
+            "atan",
+            "acot",
+            "asec",
+            "acsc",
+            "asinh",
+            "acosh",
+            "atanh",
+            "acoth",
+            "asech",
+            "acsch",
+            "sigmoid",
+            "erf",
+            "erfc",
+            "Heaviside",
+            "cbrt",
+            "atan2",
+        ],
         _Emitter._function,
     ),
     "Max": _Emitter._maxmin,
@@ -507,8 +577,11 @@ def numpy_expression(d) -> str:
 
 
 def _is_size(symbol) -> bool:
-    return symbol.is_integer is True and symbol.is_positive is True and not isinstance(
-        symbol, (VectorName, MatrixName))
+    return (
+        symbol.is_integer is True
+        and symbol.is_positive is True
+        and not isinstance(symbol, (VectorName, MatrixName))
+    )
 
 
 class _Function:
@@ -517,20 +590,26 @@ class _Function:
         self.p = p = d.problem
         self.b = backend
         self.shapes = {decl.symbol: decl for decl in p.declarations}
-        sized = {size for decl in self.shapes.values() for size in
-                 (decl.rows.free_symbols | decl.cols.free_symbols)}
+        sized = {
+            size
+            for decl in self.shapes.values()
+            for size in (decl.rows.free_symbols | decl.cols.free_symbols)
+        }
         # a size used as a number (sum(...) / N) is read off the arrays' shapes, not passed
         free = set().union(*(e.free_symbols for e in p.exprs)) - sized
-        others = sorted((s for s in free if s not in p.wrt), key=lambda s: (
-            not isinstance(s, (VectorName, MatrixName)), str(s)))
+        others = sorted(
+            (s for s in free if s not in p.wrt),
+            key=lambda s: (not isinstance(s, (VectorName, MatrixName)), str(s)),
+        )
         self.params = [*p.wrt, *others]
         self.taken: set[str] = set()
         self.names: dict[Symbol, str] = {}
         for s in self.params:
             name = _identifier(str(s), "the variable")
             if name in self.taken:
-                raise UnsupportedError(f"cannot write the result as code: two variables are "
-                                       f"called {name}")
+                raise UnsupportedError(
+                    f"cannot write the result as code: two variables are called {name}"
+                )
             self.names[s] = name
             self.taken.add(name)
         self.alias = backend.alias if names_as_written else self.fresh(backend.alias)
@@ -577,10 +656,14 @@ class _Function:
             return [[(result, self.target(p.exprs[0], p.wrt[0]))]]
         exprs, wrt = list(p.exprs), list(p.wrt)
         if len(exprs) == 1 and len(wrt) == 1:
-            raise UnsupportedError("cannot write the result as code: an unexpected matrix of blocks")
+            raise UnsupportedError(
+                "cannot write the result as code: an unexpected matrix of blocks"
+            )
         rows, cols = (len(exprs), len(wrt)) if p.layout == "numerator" else (len(wrt), len(exprs))
         if result.shape != (rows, cols):
-            raise UnsupportedError("cannot write the result as code: an unexpected matrix of blocks")
+            raise UnsupportedError(
+                "cannot write the result as code: an unexpected matrix of blocks"
+            )
         out = []
         for i in range(rows):
             row = []
@@ -592,22 +675,28 @@ class _Function:
 
     def block_code(self, expr, target) -> str:
         # vec of the zero matrix is the zero column: the block is 0, written at its shape
-        expr = expr.replace(lambda e: type(e).__name__ == "Vec" and e.args[0] == 0,
-                            lambda e: Integer(0))
+        expr = expr.replace(
+            lambda e: type(e).__name__ == "Vec" and e.args[0] == 0, lambda e: Integer(0)
+        )
         natural = shape_with_vec(expr, self.shapes)
         if expr.is_Number and target != SCALAR:  # 0, or a 1 in a block
             value = repr(float(expr))
-            return (self.b.zeros.format(m=self.alias, shape=self.shape_code(target)) if expr == 0
-                    else self.b.full.format(m=self.alias, shape=self.shape_code(target), a=value))
+            return (
+                self.b.zeros.format(m=self.alias, shape=self.shape_code(target))
+                if expr == 0
+                else self.b.full.format(m=self.alias, shape=self.shape_code(target), a=value)
+            )
         text = self.emitter.code(expr)[0]
         if natural == SCALAR and target == SCALAR:
             return text
         if natural == SCALAR:
             return self.b.broadcast.format(m=self.alias, a=text, shape=self.shape_code(target))
         if tuple(sympy.simplify(a - b) for a, b in zip(natural, target)) != (0, 0):
-            raise UnsupportedError("cannot write the result as code: its shape "
-                                   f"{natural[0]}×{natural[1]} is not the Jacobian's "
-                                   f"{target[0]}×{target[1]}")
+            raise UnsupportedError(
+                "cannot write the result as code: its shape "
+                f"{natural[0]}×{natural[1]} is not the Jacobian's "
+                f"{target[0]}×{target[1]}"
+            )
         return text
 
     def result_code(self) -> str:
@@ -616,9 +705,15 @@ class _Function:
         blocks = self.blocks()
         if len(blocks) == 1 and len(blocks[0]) == 1:
             return self.block_code(*blocks[0][0])
-        rows = [[self.block_code(e, t) if t != SCALAR else
-                 self.b.cell.format(m=self.alias, a=self.block_code(e, t))
-                 for e, t in row] for row in blocks]
+        rows = [
+            [
+                self.block_code(e, t)
+                if t != SCALAR
+                else self.b.cell.format(m=self.alias, a=self.block_code(e, t))
+                for e, t in row
+            ]
+            for row in blocks
+        ]
         return self.concatenate(rows)
 
     def concatenate(self, rows: list[list[str]]) -> str:
@@ -635,10 +730,18 @@ class _Function:
             text = self.emitter.code(result)[0]
             return text if shape is None else self.b.broadcast.format(m=m, a=text, shape=shape)
         if shape is None:
-            rows = [", ".join(self.emitter.code(e)[0] for e in result.row(i)) for i in range(result.rows)]
+            rows = [
+                ", ".join(self.emitter.code(e)[0] for e in result.row(i))
+                for i in range(result.rows)
+            ]
             return f"{m}.array([{', '.join('[' + r + ']' for r in rows)}])"
-        cells = [[self.b.broadcast.format(m=m, a=self.emitter.code(e)[0], shape=shape)
-                  for e in result.row(i)] for i in range(result.rows)]
+        cells = [
+            [
+                self.b.broadcast.format(m=m, a=self.emitter.code(e)[0], shape=shape)
+                for e in result.row(i)
+            ]
+            for i in range(result.rows)
+        ]
         dim = "axis" if self.b is NUMPY else "dim"
         stacked = [f"{m}.stack([{', '.join(r)}], {dim}=-1)" for r in cells]
         return f"{m}.stack([{', '.join(stacked)}], {dim}=-2)"
@@ -650,11 +753,17 @@ class _Function:
         p = self.p
         order = getattr(p, "order", 1)
         if order > 1:
-            by_vector = len(p.wrt) > 1 or (bool(self.shapes) and shape_of(p.wrt[0], self.shapes) != SCALAR)
+            by_vector = len(p.wrt) > 1 or (
+                bool(self.shapes) and shape_of(p.wrt[0], self.shapes) != SCALAR
+            )
             if by_vector:
                 return "Hessian" if order == 2 else f"derivative of order {order}"
             return "second derivative" if order == 2 else f"derivative of order {order}"
-        scalar = all(shape_of(e, self.shapes) == SCALAR for e in p.exprs) if self.shapes else len(p.exprs) == 1
+        scalar = (
+            all(shape_of(e, self.shapes) == SCALAR for e in p.exprs)
+            if self.shapes
+            else len(p.exprs) == 1
+        )
         if scalar and len(p.wrt) == 1 and shape_of(p.wrt[0], self.shapes) == SCALAR:
             return "derivative"
         return "gradient" if scalar else "Jacobian"
@@ -670,7 +779,8 @@ class _Function:
                 base = f"d{order}_{out}_{wrt}"
             return self.fresh(base)
         base = {"derivative": f"d{out}_d{wrt}", "gradient": f"grad_{out}_{wrt}"}.get(
-            kind, f"jacobian_{out}_{wrt}")
+            kind, f"jacobian_{out}_{wrt}"
+        )
         return self.fresh(base)
 
     def describe(self, s: Symbol) -> str:
@@ -686,8 +796,10 @@ class _Function:
         if not self.shapes:
             if isinstance(self.d.result, MatrixBase):
                 r, c = self.d.result.shape
-                return (f"an array of shape (..., {r}, {c}): the {self.kind()} ({p.layout} layout) "
-                        "for each element of the inputs' broadcast shape")
+                return (
+                    f"an array of shape (..., {r}, {c}): the {self.kind()} ({p.layout} layout) "
+                    "for each element of the inputs' broadcast shape"
+                )
             return "an array of the inputs' broadcast shape"
         blocks = self.blocks()
         rows = sum(sympy.sympify(row[0][1][0]) for row in blocks)
@@ -726,13 +838,17 @@ class _Function:
             decl = self.shapes.get(s)
             if decl is None:
                 if self.shapes:
-                    out += [f"if {name}.shape != ():",
-                            f'    raise ValueError(f"{name} must be a number, got shape {{{name}.shape}}")']
+                    out += [
+                        f"if {name}.shape != ():",
+                        f'    raise ValueError(f"{name} must be a number, got shape {{{name}.shape}}")',
+                    ]
                 continue
             dims = [decl.rows] if decl.is_vector else [decl.rows, decl.cols]
             what = "vector (a 1-D array)" if decl.is_vector else "matrix (a 2-D array)"
-            out += [f"if {name}.ndim != {len(dims)}:",
-                    f'    raise ValueError(f"{name} must be a {what}, got shape {{{name}.shape}}")']
+            out += [
+                f"if {name}.ndim != {len(dims)}:",
+                f'    raise ValueError(f"{name} must be a {what}, got shape {{{name}.shape}}")',
+            ]
             new = [d for d in dims if isinstance(d, Symbol) and d not in bound]
             for i, dim in enumerate(dims):
                 if dim in new and dims.index(dim) == i:
@@ -741,9 +857,11 @@ class _Function:
             expected = self.shape_code(dims)
             if len(new) < len(dims):
                 label = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
-                out += [f"if {name}.shape != {expected}:",
-                        f'    raise ValueError(f"{name} must have shape {label} = {{{expected}}}, '
-                        f'got {{{name}.shape}}")']
+                out += [
+                    f"if {name}.shape != {expected}:",
+                    f'    raise ValueError(f"{name} must have shape {label} = {{{expected}}}, '
+                    f'got {{{name}.shape}}")',
+                ]
         self.bound = bound
         return out
 
@@ -752,8 +870,11 @@ class _Function:
         checks = self.checks()
         needed = set()
         if self.shapes:
-            needed = set(sympy.Tuple(self.d.result).free_symbols) if not isinstance(
-                self.d.result, MatrixBase) else set(self.d.result.free_symbols)
+            needed = (
+                set(sympy.Tuple(self.d.result).free_symbols)
+                if not isinstance(self.d.result, MatrixBase)
+                else set(self.d.result.free_symbols)
+            )
             for row in self.blocks():
                 for _, target in row:
                     needed |= set().union(*(sympy.sympify(t).free_symbols for t in target))
@@ -764,8 +885,10 @@ class _Function:
             shape_name = self.fresh("shape")
             parts = ", ".join(f"{self.names[s]}.shape" for s in self.params)
             broadcast = "broadcast_shapes"
-            checks.append(f"{shape_name} = {self.alias}.{broadcast}({parts})  "
-                          "# ValueError if they do not broadcast")
+            checks.append(
+                f"{shape_name} = {self.alias}.{broadcast}({parts})  "
+                "# ValueError if they do not broadcast"
+            )
         body += checks
         if vectors:
             body.append("# vectors as columns, shape (n, 1)")
@@ -779,8 +902,11 @@ class _Function:
         if self.unbound:
             params += ["*", *(self.names[s] for s in self.unbound)]
         alias = self.alias
-        head = (f"import {self.b.module}" if alias == self.b.module
-                else f"import {self.b.module} as {alias}")
+        head = (
+            f"import {self.b.module}"
+            if alias == self.b.module
+            else f"import {self.b.module} as {alias}"
+        )
         lines = [head, "", "", f"def {name}({', '.join(params)}):"]
         lines += [("    " + line) if line else "" for line in [*self.docstring(), *body]]
         return "\n".join(lines) + "\n"

@@ -93,16 +93,18 @@ _GREEK = (
     "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
     "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
 )
-MATH_COMMANDS_0 = frozenset((
-    _GREEK + " partial nabla cdot cdots ldots dots vdots ddots times div pm mp le leq ge geq "
-    "ne neq approx equiv sim simeq propto in notin subset subseteq cup cap to rightarrow "
-    "leftarrow Rightarrow Leftarrow Leftrightarrow iff implies mapsto infty sum prod int top "
-    "bot prime circ bigcirc otimes oplus odot oslash ell ln log exp sin cos tan cot sec csc "
-    "sinh cosh tanh coth arcsin arccos arctan max min sup inf lim det dim ker arg quad qquad "
-    "lbrace rbrace langle rangle lvert rvert lVert rVert vert Vert mid forall exists "
-    "emptyset star ast bullet surd displaystyle textstyle colon lfloor rfloor lceil rceil "
-    "big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr"
-).split())
+MATH_COMMANDS_0 = frozenset(
+    (
+        _GREEK + " partial nabla cdot cdots ldots dots vdots ddots times div pm mp le leq ge geq "
+        "ne neq approx equiv sim simeq propto in notin subset subseteq cup cap to rightarrow "
+        "leftarrow Rightarrow Leftarrow Leftrightarrow iff implies mapsto infty sum prod int top "
+        "bot prime circ bigcirc otimes oplus odot oslash ell ln log exp sin cos tan cot sec csc "
+        "sinh cosh tanh coth arcsin arccos arctan max min sup inf lim det dim ker arg quad qquad "
+        "lbrace rbrace langle rangle lvert rvert lVert rVert vert Vert mid forall exists "
+        "emptyset star ast bullet surd displaystyle textstyle colon lfloor rfloor lceil rceil "
+        "big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr"
+    ).split()
+)
 """Commands without arguments allowed in author math (``\\left``/``\\right`` are checked apart)."""
 _ONE_ARGUMENT = (
     "mathbf mathrm mathit mathcal mathbb mathsf boldsymbol operatorname text hat bar tilde "
@@ -114,10 +116,29 @@ _MATH_CHARS_OK = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 +-*/=<>()[]|.,;:!?'"
 )
 _MATH_ESCAPES = frozenset(",;:! {}|_$%&#")
-_DELIMITERS = frozenset("()[]|./") | {r"\{", r"\}", r"\|"} | {
-    "\\" + c for c in ("langle", "rangle", "lvert", "rvert", "lVert", "rVert", "vert", "Vert",
-                       "lfloor", "rfloor", "lceil", "rceil", "lbrace", "rbrace")
-}
+_DELIMITERS = (
+    frozenset("()[]|./")
+    | {r"\{", r"\}", r"\|"}
+    | {
+        "\\" + c
+        for c in (
+            "langle",
+            "rangle",
+            "lvert",
+            "rvert",
+            "lVert",
+            "rVert",
+            "vert",
+            "Vert",
+            "lfloor",
+            "rfloor",
+            "lceil",
+            "rceil",
+            "lbrace",
+            "rbrace",
+        )
+    }
+)
 _TEXT_OK = re.compile(r"[A-Za-z0-9 ,.;:!?'()\-+=/]*")
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)
 _LEFT, _RIGHT = r"\left", r"\right"
@@ -211,7 +232,9 @@ class _MathChecker:
             self.group()
         elif token.startswith("\\") and token[1:].isalpha():
             if token[1:] not in MATH_COMMANDS_0:
-                raise ValueError(f"math: put {token} after {script} in braces, as in x{script}{{{token}{{a}}}}")
+                raise ValueError(
+                    f"math: put {token} after {script} in braces, as in x{script}{{{token}{{a}}}}"
+                )
         elif token.startswith("\\"):
             if token[1] not in _MATH_ESCAPES:
                 raise ValueError(f"math may not use {token!r}")

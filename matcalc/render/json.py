@@ -104,7 +104,9 @@ class JsonRenderer(StepVisitor):
         for step in d.steps:
             if isinstance(step, Explicit):
                 value = step.value
-                rows = [[self._str(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+                rows = [
+                    [self._str(value[i, j]) for j in range(value.cols)] for i in range(value.rows)
+                ]
                 return {"explicit": rows, "explicit_sizes": {str(s): v for s, v in step.sizes}}
         return {}
 
@@ -142,7 +144,9 @@ class JsonRenderer(StepVisitor):
     def _value(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        if isinstance(value, MatrixBase):  # Matrix([[...], [...]]) on one line, as parse_expr reads it
+        if isinstance(
+            value, MatrixBase
+        ):  # Matrix([[...], [...]]) on one line, as parse_expr reads it
             if self._str is self._sympy_str:
                 return str(value)
             rows = (", ".join(self._str(e) for e in value.row(i)) for i in range(value.rows))
@@ -202,8 +206,11 @@ class JsonRenderer(StepVisitor):
         if isinstance(step, Part):
             return latex._eq(latex._d(step.of, step.wrt, step.partial), latex._m(step.result))
         if isinstance(step, Stage):
-            name = latex._m(Symbol("H")) if step.hessian else latex._d_order(
-                step.of, step.wrt[0], step.partial, step.order)
+            name = (
+                latex._m(Symbol("H"))
+                if step.hessian
+                else latex._d_order(step.of, step.wrt[0], step.partial, step.order)
+            )
             return latex._eq(name, latex._m(step.result))
         if isinstance(step, Verify):
             return latex._m(step.reference)

@@ -156,7 +156,28 @@ documents, so that the estimate's errors stay inside the page."""
 _NARROW = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.15, " ": 0.3, "quad": 1.0, "qquad": 2.0}
 _WORDS = ("operatorname", "text", "mathrm", "textit", "textbf")
 _FUNCTIONS = frozenset(
-    ["sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "ln", "log", "exp", "arcsin", "arccos", "arctan", "max", "min", "det", "lim"]
+    [
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "sinh",
+        "cosh",
+        "tanh",
+        "coth",
+        "ln",
+        "log",
+        "exp",
+        "arcsin",
+        "arccos",
+        "arctan",
+        "max",
+        "min",
+        "det",
+        "lim",
+    ]
 )
 FIT = (
     r"\providecommand{\matcalcfit}[2]{\sbox0{$\displaystyle #2$}"
@@ -380,7 +401,9 @@ class LatexRenderer(LatexMath):
 
     INDICATOR = r"\mathbf{1}"  # amssymb's \mathbb has no digits
 
-    def __init__(self, standalone: bool = False, *, lang: str = "en", memo: dict | None = None) -> None:
+    def __init__(
+        self, standalone: bool = False, *, lang: str = "en", memo: dict | None = None
+    ) -> None:
         super().__init__(lang=lang, memo=memo)
         self.standalone = standalone
 
@@ -468,7 +491,6 @@ class LatexRenderer(LatexMath):
             else:
                 out.append(rf"\noindent {run}\par")
         return "\n".join(out)
-
 
 
 class _MathOnly(LatexRenderer):

@@ -175,7 +175,8 @@ def _elementwise(expr) -> bool:
 
 def _has_vectors(expr) -> bool:
     return any(isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols) or any(
-        isinstance(node, _Op) for node in sympy.preorder_traversal(expr))
+        isinstance(node, _Op) for node in sympy.preorder_traversal(expr)
+    )
 
 
 def to_matrix_expr(expr, shapes: dict):
@@ -196,8 +197,10 @@ class MatrixExprStrPrinter(StrPrinter):
         return f"ZeroMatrix({self._print(expr.rows)}, {self._print(expr.cols)})"
 
     def _print_BlockMatrix(self, expr):
-        rows = ", ".join("[" + ", ".join(self._print(b) for b in expr.blocks.row(i)) + "]"
-                         for i in range(expr.blocks.rows))
+        rows = ", ".join(
+            "[" + ", ".join(self._print(b) for b in expr.blocks.row(i)) + "]"
+            for i in range(expr.blocks.rows)
+        )
         return f"BlockMatrix([{rows}])"
 
     def _print_ElementwiseApplyFunction(self, expr):
@@ -220,8 +223,9 @@ def result_str(d) -> str:
         if len(blocks) == 1 and len(blocks[0]) == 1:
             value = _block(*blocks[0][0], shapes)
         else:
-            value = sympy.BlockMatrix([[_block(e, t, shapes, matrix=True) for e, t in row]
-                                       for row in blocks])
+            value = sympy.BlockMatrix(
+                [[_block(e, t, shapes, matrix=True) for e, t in row] for row in blocks]
+            )
         return MatrixExprStrPrinter().doprint(value)
     except UnsupportedError:
         return plain_str(d.result)
@@ -239,9 +243,19 @@ def _block(expr, target, shapes, matrix: bool = False):
 
 
 _PLAIN = {
-    "VDot": "dot", "VSum": "sum", "Norm": "norm", "MatVec": "matmul", "MMul": "matmul",
-    "MatProd": "matmul", "MatT": "transpose", "T": "transpose", "MTrace": "trace",
-    "Diag": "diag", "Ident": "eye", "Ones": "ones", "Kron": "kron",
+    "VDot": "dot",
+    "VSum": "sum",
+    "Norm": "norm",
+    "MatVec": "matmul",
+    "MMul": "matmul",
+    "MatProd": "matmul",
+    "MatT": "transpose",
+    "T": "transpose",
+    "MTrace": "trace",
+    "Diag": "diag",
+    "Ident": "eye",
+    "Ones": "ones",
+    "Kron": "kron",
 }
 
 

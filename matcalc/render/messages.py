@@ -31,8 +31,7 @@ EN: dict[str, str] = {
     "respect to {wrt}:",
     "stage.first": "Stage 1 — The first derivative",
     "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
-    "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every "
-    "variable",
+    "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every variable",
     "stage.hessian.vector": "Stage {order} — Differentiate the gradient: the Hessian is "
     "its Jacobian",
     "stage.hessian.gradient": "Write the gradient as a column (denominator layout) and "
@@ -100,8 +99,7 @@ EN: dict[str, str] = {
     "derivative by the entry (i, j) of {var} (numerator layout; denominator layout, like "
     "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
-    "verify.numeric": "Verified: equal to SymPy's derivative "
-    "(numeric check at {points} points).",
+    "verify.numeric": "Verified: equal to SymPy's derivative (numeric check at {points} points).",
     "verify.numeric.where": "Verified where {where} is real: equal to SymPy's derivative "
     "there (numeric check at {points} points).",
     "verify.symbolic.where": "Verified: equal to SymPy's derivative (symbolic check).",
@@ -357,10 +355,8 @@ ZH: dict[str, str] = {
     "derivative of the trace of a product, one term per factor X or Xᵀ (Matrix Cookbook eq. 101: "
     "∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
     "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
-    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product":
-    "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
-    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix":
-    "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
+    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
     "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
     "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
     "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",

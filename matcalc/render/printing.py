@@ -92,8 +92,11 @@ def display_form(expr: Any) -> Any:
             bottom = Pow(VSum(top), -1) if isinstance(top, exp) else None
             if bottom is not None and bottom in args:
                 rest = [a for a in args if a is not top and a != bottom]
-                return Mul(*rest, softmax(top.args[0]), evaluate=False) if rest else softmax(
-                    top.args[0])
+                return (
+                    Mul(*rest, softmax(top.args[0]), evaluate=False)
+                    if rest
+                    else softmax(top.args[0])
+                )
     if isinstance(expr, log) and len(expr.args) == 1 and isinstance(expr.args[0], VSum):
         inner = expr.args[0].args[0]
         if isinstance(inner, exp):
@@ -117,7 +120,8 @@ class _Notation(_Memo):
             from matcalc.engine.simplify import replace_unevaluated
 
             shown = replace_unevaluated(
-                expr, lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
+                expr,
+                lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
                 display_form,
             )
             return super()._print(shown, **kwargs)
@@ -385,7 +389,12 @@ class _PrettyMul:
             args = product.as_ordered_factors()
         numer, denom = [], []
         for item in args:
-            if item.is_commutative and item.is_Pow and item.exp.is_Rational and item.exp.is_negative:
+            if (
+                item.is_commutative
+                and item.is_Pow
+                and item.exp.is_Rational
+                and item.exp.is_negative
+            ):
                 if item.exp != -1:
                     denom.append(Pow(item.base, -item.exp, evaluate=False))
                 else:

@@ -32,10 +32,35 @@ WIDTH = 80
 """The default width in columns (``to_text``); the CLI uses the terminal's (``--width``)."""
 MIN_WIDTH = 30
 ASCII = str.maketrans(
-    {"—": "-", "–": "-", "·": "*", "∂": "del ", "×": "x", "→": "->", "∇": "grad ",
-     "ᵀ": "^T", "⊗": "*", "σ": "sigmoid", "‖": "||", "′": "'", "…": "...", "≤": "<=",
-     "≥": ">=", "≠": "!=", "√": "sqrt", "𝟏": "ones", "“": '"', "”": '"', "‘": "'", "’": "'",
-     "²": "^2", "³": "^3", "−": "-", "⋅": "*", "\u00a0": " "}
+    {
+        "—": "-",
+        "–": "-",
+        "·": "*",
+        "∂": "del ",
+        "×": "x",
+        "→": "->",
+        "∇": "grad ",
+        "ᵀ": "^T",
+        "⊗": "*",
+        "σ": "sigmoid",
+        "‖": "||",
+        "′": "'",
+        "…": "...",
+        "≤": "<=",
+        "≥": ">=",
+        "≠": "!=",
+        "√": "sqrt",
+        "𝟏": "ones",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "²": "^2",
+        "³": "^3",
+        "−": "-",
+        "⋅": "*",
+        "\u00a0": " ",
+    }
 )
 """Prose in ASCII (rule names and notes carry a little notation: "sum reduction (1ᵀ)")."""
 
@@ -152,7 +177,9 @@ class TextRenderer(Renderer):
         self.unicode = unicode
         # None or 0: no limit; a very narrow terminal still gets a readable minimum
         self.width = max(width, MIN_WIDTH) if width else 1 << 30
-        self._printer = TextPrinter({"unicode": unicode}, self._memos.setdefault(f"text{unicode}", {}))
+        self._printer = TextPrinter(
+            {"unicode": unicode}, self._memos.setdefault(f"text{unicode}", {})
+        )
         self._pretty = TextPrettyPrinter(
             {"use_unicode": unicode}, self._memos.setdefault(f"pretty{unicode}", {})
         )
@@ -313,7 +340,9 @@ class TextRenderer(Renderer):
                     out += rows
                     continue
             elif self._fits(indent + text):
-                out += self._with_reason(indent + text, width - columns(text), line, lhs_width, indent)
+                out += self._with_reason(
+                    indent + text, width - columns(text), line, lhs_width, indent
+                )
                 continue
             out += self._broken(line, indent, lhs_width)
         return out
@@ -334,7 +363,9 @@ class TextRenderer(Renderer):
     def _fits(self, row: str) -> bool:
         return columns(row) <= self.width
 
-    def _with_reason(self, row: str, pad: int, line: Line, lhs_width: int, indent: str) -> list[str]:
+    def _with_reason(
+        self, row: str, pad: int, line: Line, lhs_width: int, indent: str
+    ) -> list[str]:
         """A one-line equation and its reason: aligned with the others, after it, or below."""
         if not line.reason:
             return [row.rstrip()]
@@ -471,6 +502,8 @@ def _break(text: str, room: int) -> int | None:
     full = [(p, r) for p, r in fitting if columns(text[:p]) >= room // 3] or fitting
     best = min(r for _, r in full)
     return max(p for p, r in full if r == best)
+
+
 MAX_DRAWN_COLUMNS = 30
 MAX_DRAWN_ENTRIES = 400
 

@@ -32,7 +32,21 @@ from matcalc.linalg import (
 )
 from matcalc.symbols import VectorName
 
-_NOT_ATOMIC = (VDot, MatVec, MMul, MatT, T, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix, Rank1, exp)
+_NOT_ATOMIC = (
+    VDot,
+    MatVec,
+    MMul,
+    MatT,
+    T,
+    MatProd,
+    Kron,
+    Outer,
+    OuterT,
+    Lin,
+    OnesMatrix,
+    Rank1,
+    exp,
+)
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
 _PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
@@ -54,9 +68,7 @@ def vector_terms_first(expr: Add) -> Add | None:
     """Xw + b − y rather than SymPy's b − y + Xw: vectors, then scalars, then subtractions."""
     if not any(is_vector_expr(t) for t in expr.args):
         return None
-    terms = sorted(
-        expr.args, key=lambda t: (t.could_extract_minus_sign(), not is_vector_expr(t))
-    )
+    terms = sorted(expr.args, key=lambda t: (t.could_extract_minus_sign(), not is_vector_expr(t)))
     return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
 
 
@@ -210,8 +222,10 @@ class LatexVectors:
         if _identity(p) and _identity(q):
             return "K" if t else "I"
         if t:
-            return (rf"\left({self._identity_or(p, True)} \otimes_{{K}} {self._identity_or(q)}"
-                    r"\right) K")
+            return (
+                rf"\left({self._identity_or(p, True)} \otimes_{{K}} {self._identity_or(q)}"
+                r"\right) K"
+            )
         return rf"{self._identity_or(q)} \otimes_{{K}} {self._identity_or(p, True)}"
 
     @_powered
@@ -225,8 +239,10 @@ class LatexVectors:
     @_powered
     def _print_Rank1(self, expr: Basic) -> str:
         m, h = expr.args
-        return (rf"\operatorname{{vec}}\left({self._print(m)}\right) "
-                rf"\operatorname{{vec}}\left({self._group(h)}^{{T}}\right)^{{T}}")
+        return (
+            rf"\operatorname{{vec}}\left({self._print(m)}\right) "
+            rf"\operatorname{{vec}}\left({self._group(h)}^{{T}}\right)^{{T}}"
+        )
 
     @_powered
     def _print_Commutation(self, expr: Basic) -> str:
@@ -269,16 +285,20 @@ class TextVectors:
         return f"‖{inner}‖" if self._uni else f"norm({inner})"
 
     def _print_MatVec(self, expr: MatVec) -> str:
-        sep = "" if self._uni and all(isinstance(a, Symbol) for a in expr.args) else (
-            "·" if self._uni else " @ "
+        sep = (
+            ""
+            if self._uni and all(isinstance(a, Symbol) for a in expr.args)
+            else ("·" if self._uni else " @ ")
         )
         return sep.join(self._group(a) for a in expr.args)
 
     def _print_MMul(self, expr: MMul) -> str:
         """ABC for a product of names, else A·(…)·C: (AB)C is ABC, as typed."""
         factors = _mmul_factors(expr)
-        sep = "" if self._uni and all(isinstance(a, Symbol) for a in factors) else (
-            "·" if self._uni else " @ "
+        sep = (
+            ""
+            if self._uni and all(isinstance(a, Symbol) for a in factors)
+            else ("·" if self._uni else " @ ")
         )
         return sep.join(self._group(a) for a in factors)
 
@@ -374,7 +394,28 @@ class PrettyVectors:
         return super()._print_Mul(expr)
 
 
-for _name in ("VDot", "VSum", "Norm", "MatVec", "MatT", "MMul", "MTrace", "Diag", "Ident", "Ones", "T",
-              "MatProd", "Outer", "OuterT", "Kron", "Lin", "DMat", "OnesMatrix", "Commutation", "Rank1",
-              "Max", "Min"):  # SymPy's 2D printer has no max
+for _name in (
+    "VDot",
+    "VSum",
+    "Norm",
+    "MatVec",
+    "MatT",
+    "MMul",
+    "MTrace",
+    "Diag",
+    "Ident",
+    "Ones",
+    "T",
+    "MatProd",
+    "Outer",
+    "OuterT",
+    "Kron",
+    "Lin",
+    "DMat",
+    "OnesMatrix",
+    "Commutation",
+    "Rank1",
+    "Max",
+    "Min",
+):  # SymPy's 2D printer has no max
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
