@@ -70,6 +70,7 @@ from sympy import (
     acos,
     acosh,
     asin,
+    atan2,
     atanh,
     cancel,
     count_ops,
@@ -460,6 +461,10 @@ def _mp_node(expr: Expr, args: list):
         return abs(args[0])
     if isinstance(expr, sign):
         return 0 if args[0] == 0 else args[0] / abs(args[0])
+    if isinstance(expr, atan2):  # defined for real arguments only, as max and min are
+        if any(isinstance(a, mpmath.mpc) and a.imag != 0 for a in args):
+            raise ValueError("not real")
+        return mpmath.atan2(*(mpmath.re(a) for a in args))
     if isinstance(expr, (Max, Min, Heaviside)):
         if any(isinstance(a, mpmath.mpc) for a in args):
             raise ValueError("not real")

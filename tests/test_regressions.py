@@ -457,3 +457,24 @@ def test_transpose_of_a_scalar_expanded_sum_keeps_its_ones():
         layout="denominator",
     )
     assert d.verified is True
+
+
+def test_atan2_of_non_real_values_is_outside_the_domain():
+    """abs(atan2(10 f(asin(x/2)), |x|)): with f = exp(t/3) substituted, asin(x/2) is complex
+    for |x| > 2, and atan2 of a non-real value was sampled as if it were in the domain
+    (NOT VERIFIED although right; found by the scalar fuzzer). atan2, like max and min,
+    takes real arguments only."""
+    d = matcalc.derive("abs(atan2((10) * (f(asin((x) * (1/2)))), abs(x)))", "x")
+    assert d.verified is True
+
+
+def test_a_closing_note_does_not_hide_the_last_derivative():
+    """The cross-entropy note after Simplify was taken for the last derivative step when a
+    scalar's gradient by a matrix is arranged from vec(A) (AttributeError; vector fuzzer)."""
+    d = matcalc.derive(
+        "((sum(w)) * (trace(A.T))) * (logsumexp((softmax(w)) + (abs(((w) + (w)) + ((w) + (w))))))",
+        "A",
+        vectors="w",
+        matrices="A",
+    )
+    assert d.verified is True

@@ -303,7 +303,7 @@ def by_vec(
         out.append(step)
     out = [_vec_labels(step) for step in out]
     last = _shown(out)
-    of = out[-1].of
+    of = next(s.of for s in reversed(out) if hasattr(s, "of"))  # not a closing Note
     rows, cols = shape_of(wrt, calc.shapes)
     out.append(
         Reshape(
