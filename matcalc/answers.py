@@ -52,7 +52,7 @@ from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
-from matcalc.errors import InternalError, LimitError, MatcalcError, UsageError
+from matcalc.errors import InternalError, LimitError, MatcalcError, UnsupportedError, UsageError
 from matcalc.functions import rewrite_builtin
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
@@ -170,6 +170,7 @@ def check(
     matrices: str | Iterable[str] = (),
     layout: str = "numerator",
     functions: str | Iterable[str] = (),
+    order: int = 1,
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
 ) -> Check:
@@ -193,9 +194,12 @@ def check(
         matrices=matrices,
         layout=layout,
         functions=functions,
+        order=order,
         limits=limits,
         timeout=budget,
     )
+    if order > 1 and derivation.problem.declarations:
+        raise UnsupportedError("checking an answer for a Hessian by a vector is not supported yet")
     try:
         with alarm(deadline):
             return _judge(derivation, texts, limits, deadline)

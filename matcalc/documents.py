@@ -20,6 +20,7 @@ TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
     matrices = ["X:N,n"]           # optional, as --matrix
     functions = ["phi"]            # optional, as --function
     layout = "numerator"           # or "denominator"
+    order = 2                      # optional: a second derivative, or a Hessian
     answer = "2*x + 1"             # optional: a student's answer, judged (matcalc check);
                                    # a list for the entries of a gradient or Jacobian
     notes = "..."                  # a paragraph, or a list of paragraphs
@@ -110,6 +111,7 @@ PROBLEM_FIELDS = (
     "matrices",
     "functions",
     "layout",
+    "order",
     "answer",
     "notes",
 )
@@ -169,6 +171,8 @@ class Exercise:
     matrices: tuple[str, ...] = ()
     functions: tuple[str, ...] = ()
     layout: str = "numerator"
+    order: int = 1
+    """2 for a second derivative (or a Hessian), as derive's --order."""
     answers: tuple[str, ...] = ()
     """A student's answer (its entries, for a gradient): the solution judges it."""
     notes: Text | None = None
@@ -441,6 +445,7 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             matrices=_names(table.get("matrices"), "matrices"),
             functions=_names(table.get("functions"), "functions"),
             layout=layout,
+            order=_order(table.get("order", 1)),
             answers=_names(table.get("answer"), "answer"),
             notes=_text(table.get("notes"), "notes"),
             section=section,
@@ -465,6 +470,13 @@ def _exprs(table: Mapping[str, Any]) -> tuple[str, ...]:
             raise ValueError("field 'exprs' must be a non-empty list of strings")
         return tuple(exprs)
     raise ValueError("missing field 'expr' (or 'exprs')")
+
+
+def _order(value: Any) -> int:
+    """The ``order`` field: a whole number from 1 to 10."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
+        raise ValueError("field 'order' must be a whole number from 1 to 10")
+    return value
 
 
 def _names(value: Any, name: str) -> tuple[str, ...]:
@@ -629,6 +641,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             matrices=exercise.matrices,
             functions=exercise.functions,
             layout=exercise.layout,
+            order=exercise.order,
             limits=limits,
         )
         if exercise.answers:  # a student's answer: judged, beside matcalc's derivation

@@ -174,6 +174,11 @@ def _distribute(expr: Expr, shapes: Shapes) -> Expr | None:
     if len(numbers) != 1 or len(sums) != 1 or len(expr.args) != 2 or _scalar(expr, shapes):
         return None
     (number,), (total,) = numbers, sums
+    if all(
+        isinstance(t, (Symbol, T)) or (t.could_extract_minus_sign() and isinstance(-t, (Symbol, T)))
+        for t in total.args
+    ):
+        return None  # 2(x − a) stays as it is
     terms = sorted(total.args, key=lambda t: count_ops(t), reverse=True)
     return Add(*(Mul(number, t) for t in terms), evaluate=False)
 
