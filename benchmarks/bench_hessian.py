@@ -22,8 +22,12 @@ MSE = dict(vectors=["w", "y:N"], matrices=["X:N,n"])
 CASES = [
     ("xᵀAx", "x.T @ A @ x", "x", dict(vectors=["x"], matrices=["A"])),
     ("logsumexp", "logsumexp(z)", "z", dict(vectors=["z"])),
-    ("logistic loss",
-     "-sum(y * ln(sigmoid(X @ w + b)) + (1 - y) * ln(1 - sigmoid(X @ w + b)))", "w", MSE),
+    (
+        "logistic loss",
+        "-sum(y * ln(sigmoid(X @ w + b)) + (1 - y) * ln(1 - sigmoid(X @ w + b)))",
+        "w",
+        MSE,
+    ),
 ]
 
 
@@ -58,7 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     repeat = 3 if parser.parse_args().quick else 7
-    print(f"{'case':14} {'gradient ms':>12} {'Hessian ms':>11} {'ratio':>6} {'sympy.hessian ms':>17}")
+    print(
+        f"{'case':14} {'gradient ms':>12} {'Hessian ms':>11} {'ratio':>6} {'sympy.hessian ms':>17}"
+    )
     for name, expr, wrt, kw in CASES:
         g = _median(lambda: matcalc.derive(expr, wrt, **kw), repeat)
         h = _median(lambda: matcalc.derive(expr, wrt, order=2, **kw), repeat)
