@@ -422,8 +422,9 @@ CASES = {
     "vector": 1000,
     "complex_part": 100,
     "unknown_functions": 100,
+    "second_order": 300,
 }
-"""The default run: 2200 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
+"""The default run: 2500 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
 SLOW_CASES = {"scalar": 12000, "vector": 6000, "complex_part": 1000, "unknown_functions": 1000}
 
 
@@ -900,3 +901,32 @@ def test_vector_slow(case) -> None:
 
 def test_the_default_run_has_2000_cases() -> None:
     assert sum(CASES.values()) >= 2000 and sum(SLOW_CASES.values()) == 20000
+
+
+# -- second derivatives (issue 12): order 2 against sympy.diff(·, x, 2) ---------------------
+def check_second_order(tree, timeout: float = FAST) -> None:
+    text = to_text(tree)
+    try:
+        d = matcalc.derive(text, "x", order=2, timeout=timeout)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r} (order 2)") from error
+    except MatcalcError as error:
+        event(f"order 2: {type(error).__name__}")
+        return
+    assert d.verified is not False, text
+    event(f"order 2: verified {d.verified}")
+    with bounded("order 2"):
+        try:
+            truth = _kink_convention(sympy.diff(to_sympy(tree), X, 2))
+        except (TypeError, ValueError, ArithmeticError):
+            event("order 2: SymPy cannot build the truth")
+            return
+        symbols = sorted(d.result.free_symbols | truth.free_symbols | {X}, key=str)
+        compared = agree(d.result, truth, symbols, _seed(text), points=2)
+        event(f"order 2: compared at {min(compared, 1)}+ points")
+
+
+@settings(max_examples=CASES["second_order"], **FUZZ)
+@given(scalar_tree(depth=4).filter(lambda t: not _has_unknown(t)))
+def test_second_derivatives(tree) -> None:
+    check_second_order(tree)
