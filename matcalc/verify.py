@@ -492,13 +492,22 @@ def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex |
     h = Float(1e-12, 40) * max(1, abs(x0))
     sides = []
     for step in (h, -h):
-        moved = dict(point)
-        moved[wrt] = Float(x0, 40) + step
-        v = _value(_normalise(expr), moved, 30, 50)
-        if v is None:
+        moved = {s: Float(v, 50) for s, v in point.items()}
+        moved[wrt] = Float(x0, 50) + step
+        try:  # subtracted at 30 digits: in doubles the two sides would be equal
+            v = _normalise(expr).xreplace(moved).evalf(30)
+        except Exception:
+            return None
+        if v.has(nan, zoo) or v.free_symbols or not v.is_number:
             return None
         sides.append(v)
-    return (sides[0] - sides[1]) / (2 * float(h))
+    try:
+        number = complex(((sides[0] - sides[1]) / (2 * h)).evalf(15))
+    except (TypeError, ValueError):
+        return None
+    if number != number or abs(number) > LARGE:
+        return None
+    return number
 
 
 def compare(

@@ -478,3 +478,18 @@ def test_a_closing_note_does_not_hide_the_last_derivative():
         matrices="A",
     )
     assert d.verified is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "erfc((tanh((y) + (((5)^(x))^(asec(x))))) + ((-2/3) + (sign(log(f(x), e)))))",
+        "f(x, sign(acos(x)))",
+    ],
+)
+def test_the_central_difference_is_taken_at_full_precision(text):
+    """Where SymPy's derivative cannot be evaluated (a derivative of sign left unevaluated),
+    the check falls back to a central difference of the input; its two sides were
+    subtracted as doubles, which gave 0 for a derivative of 5e-7 (NOT VERIFIED although
+    right; found by the slow fuzz run)."""
+    assert matcalc.derive(text, "x").verified is True
