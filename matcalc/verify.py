@@ -182,6 +182,9 @@ class _Sampler:
     def __init__(self, exprs, domain, where, seed: int, deadline: Deadline):
         self.domain = [_normalise(e) for e in domain] if domain is not None else None
         self.where = [_normalise(e) for e in where]
+        # d|u| = sign(u)·u′ needs u real around the point, not at an isolated point of a
+        # complex curve ((x^x)^x at some x < 0): u′ must be real there too
+        self.where += [w.diff(s) for w in self.where for s in sorted(w.free_symbols, key=str)]
         symbols = set().union(*(e.free_symbols for e in exprs))
         for e in self.domain or ():
             symbols |= e.free_symbols
