@@ -115,6 +115,18 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
         value = Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
     elif isinstance(expr, sign):  # constant on each side of its jump
         value = S.Zero
+    elif (
+        isinstance(expr, (Max, Min))
+        and len(expr.args) == 2
+        and all(a.free_symbols for a in expr.args)
+    ):
+        # complementary gates: where the two arguments coincide on a whole interval
+        # (max(-x, |x|) for x < 0) exactly one of them passes its derivative, which is then
+        # the derivative of both; with the paper's 0 at a kink on both gates the
+        # derivative there would be 0 (found by the slow fuzz run)
+        a, b = expr.args
+        gate = Heaviside(a - b, 0) if isinstance(expr, Max) else Heaviside(b - a, 0)
+        value = gate * sympy.diff(a, wrt) + (1 - gate) * sympy.diff(b, wrt)
     elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
         value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
     elif (
