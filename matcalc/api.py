@@ -12,14 +12,33 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from sympy import Abs, Expr, ImmutableMatrix, Matrix, Max, Min, S, Symbol, preorder_traversal, sign
+from sympy import (
+    Abs,
+    Expr,
+    ImmutableMatrix,
+    Matrix,
+    Max,
+    Min,
+    Pow,
+    S,
+    Symbol,
+    preorder_traversal,
+    sign,
+)
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
 from matcalc.engine.simplify import budget, evaluate
-from matcalc.errors import InternalError, LimitError, MatcalcError, MathError, UsageError
+from matcalc.errors import (
+    InternalError,
+    LimitError,
+    MatcalcError,
+    MathError,
+    UnsupportedError,
+    UsageError,
+)
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
@@ -157,9 +176,10 @@ def _derive(
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
         raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
-    texts, exprs = _expressions(expr, limits, shapes, functions)
-    for e in exprs:
+    texts, typed = _expressions(expr, limits, shapes, functions)
+    for e in typed:
         _check_defined(e)
+    exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
     taken = names_used(exprs) | set(variables)
@@ -178,8 +198,13 @@ def _derive(
         declarations=tuple(shapes.values()),
         order=order,
     )
+    if not shapes:
+        _refuse_complex_arguments(exprs, deadline)
     steps, result = build(problem, deadline)
-    steps = (*_unused_notes(problem), *steps)
+    rewritten = tuple(
+        Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
+    )
+    steps = (*_unused_notes(problem), *rewritten, *steps)
     deadline.check()
     if shapes:
         if problem.order == 2:
@@ -189,52 +214,60 @@ def _derive(
         else:
             checks = _verify_parts(problem, steps, result, shapes, deadline)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    notes, check = _verify_scalar(problem, result, deadline)
-    return Derivation(problem=problem, steps=(*notes, *steps, check), result=result)
+    check = _verify_scalar(problem, typed, result, deadline)
+    return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 
-def _verify_scalar(problem: Problem, result, deadline: Deadline) -> tuple[tuple[Note, ...], Verify]:
-    """Check a scalar problem against SymPy's derivative, on the input's own real domain.
+def _verify_scalar(problem: Problem, typed, result, deadline: Deadline) -> Verify:
+    """Check a scalar problem against SymPy's derivative of the input as typed (``typed``,
+    before |a^p| was written |a|^p), on the input's own real domain.
 
     With unknown functions, concrete ones are substituted first (SymPy's own derivative
-    of g(f(x), f(x)) is wrong).  Where the input takes |u| or sign(u) of a u that is not
-    real everywhere the input is, the rule sign(u) holds only where u is real: a Note
-    says so, and the check covers exactly that set.
+    of g(f(x), f(x)) is wrong).
     """
-    exprs = problem.exprs
-    unknown = any(e.atoms(AppliedUndef) for e in exprs)
-    where = _complex_arguments(exprs, deadline)
-    notes = tuple(
-        Note(
-            topic="real",
-            math=u,
-            explanation=(
-                f"the rules d|u| = sign(u) du and d sign(u) = 0 hold where u is real, and {u} is "
-                f"not real everywhere the expression is; the result holds where {u} is real, "
-                "and it is checked there."
-            ),
-        )
-        for u in where
-    )
-    if unknown:
-        check = verify_by_substitution(
+    if any(e.atoms(AppliedUndef) for e in typed):
+        return verify_by_substitution(
             result,
             lambda concrete: reference(problem, concrete),
-            exprs,
+            typed,
             deadline,
             truths_of=lambda concrete: _truths(problem, concrete),
-            where=where,
         )
-    else:
-        check = verify(
-            result,
-            reference(problem),
-            deadline,
-            domain=exprs,
-            where=where,
-            truths=_truths(problem, exprs),
+    return verify(
+        result, reference(problem, typed), deadline, domain=typed, truths=_truths(problem, typed)
+    )
+
+
+def _modulus_of_powers(expr: Expr) -> Expr:
+    """|a^p| written |a|^p for a real exponent p: equal for every a, real or not, so that
+    |√x|² = |x| is differentiated on the whole line (the rule d|u| = sign(u)·u′ needs a
+    real u, and √x is not real for x < 0)."""
+    from matcalc.engine.simplify import replace_unevaluated
+
+    def is_power(e: Expr) -> bool:
+        return (
+            isinstance(e, Abs)
+            and isinstance(e.args[0], Pow)
+            and e.args[0].exp.is_number
+            and e.args[0].exp.is_extended_real is True
         )
-    return notes, check
+
+    return replace_unevaluated(
+        expr, is_power, lambda e: Pow(Abs(e.args[0].base), e.args[0].exp, evaluate=False)
+    )
+
+
+def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
+    """Refuse |u| or sign(u) of a u that is not real everywhere the input is (ln x in
+    |ln x| at x < 0): d|u| = sign(u)·u′ and d sign(u) = 0 hold for real u only, and a
+    result that holds on part of the domain is not the derivative."""
+    for u in _complex_arguments(exprs, deadline):
+        raise UnsupportedError(
+            f"abs or sign of {u}, which is not real everywhere the expression is: the rule "
+            f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
+            f"real wherever the expression is defined (for example with abs inside, as in "
+            f"ln(abs(x)))"
+        )
 
 
 def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:

@@ -47,20 +47,21 @@ def value(expr, x0):
     ],
 )
 def test_abs_of_a_value_complex_on_part_of_the_line(text, truth, where):
-    """|√x|² = |x| is real on the whole line, and sign(√x)·(√x)′ is wrong at x < 0: the
-    output says the result holds where √x is real, the check covers exactly that set,
-    and there the result is the derivative of the input."""
-    d = matcalc.derive(text, "x")
+    """|√x|² = |x| is real on the whole line, and sign(√x)·(√x)′ is wrong at x < 0. The
+    result is the derivative of the input everywhere the input is real (|a^p| is written
+    |a|^p), or the input is refused by name (|ln x|: ln x is not real for x < 0); never
+    "Verified" on part of the line only."""
+    try:
+        d = matcalc.derive(text, "x")
+    except matcalc.UnsupportedError as error:
+        assert "not real everywhere" in str(error) and str(where) in str(error)
+        return
     assert d.verified is True
-    assert d.verification.where == (where,)
-    out = flat(d.to_text())
-    assert "holds where" in out and "is real, and it is checked there" in out
-    assert out.count("Verified where") == 1
-    for x0 in (0.37, 1.9, 42.0, 3e-4):
+    for x0 in (0.37, 1.9, 42.0, 3e-4, -0.37, -1.9, -42.0, -3e-4):
         assert abs(value(d.result, x0) - central_difference(truth, x0)) < 1e-8 * max(
             1, abs(value(d.result, x0))
         )
-    assert "为实数处" in flat(d.to_text(lang="zh"), "")
+    assert "|a^p| = |a|^p" in flat(d.to_text())
 
 
 def test_a_wrong_result_outside_the_named_set_is_false_without_it():
@@ -223,9 +224,12 @@ def _at_or_none(expr, x0):
 
 @pytest.mark.parametrize("text,inner,outer", SWEEP)
 def test_no_wrong_verified_result_on_the_inputs_domain(text, inner, outer):
-    """At every sample point where the input is real (and in the set the output names), a
-    "Verified" result is the derivative of the input, by a central difference."""
-    d = matcalc.derive(text, "x")
+    """At every sample point where the input is real, a "Verified" result is the derivative
+    of the input, by a central difference."""
+    try:
+        d = matcalc.derive(text, "x")
+    except matcalc.UnsupportedError:  # |u| of a u not real everywhere: refused by name
+        return
     assert d.verified is not False, text
     if d.verified is not True:
         return
@@ -235,8 +239,6 @@ def test_no_wrong_verified_result_on_the_inputs_domain(text, inner, outer):
         if v is None or abs(v.imag) > 1e-12 * max(1, abs(v)):
             continue  # not in the input's domain
         expr = _truth(inner, outer)
-        if any(abs(value(w, x0).imag) > 1e-12 for w in d.verification.where):
-            continue  # outside the set the output names
         try:
             truth = central_difference(expr, x0)
         except (TypeError, ValueError):

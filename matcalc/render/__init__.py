@@ -278,17 +278,11 @@ class Renderer(StepVisitor):
             kw = {k: self._inline(self._m(v)) for k, v in math.items()}
             kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
             text = self._msg("note.kink", **kw)
-        elif step.topic == "real" and step.math is not None:
-            u = Symbol("u")
-            kw = {
-                "abs": self._inline(self._m(Abs(u))),
-                "sign": self._inline(self._m(sign(u))),
-                "u": self._inline(self._m(u)),
-                "arg": self._inline(self._m_inline(step.math)),
-            }
-            return [self._msg("note", text=self._msg("note.real", **kw))]
         elif step.topic == "sum_to_one" and step.about is not None:
             text = self._msg("note.sum_to_one", name=self._inline(self._m(step.about)))
+        elif step.topic == "modulus_of_power" and step.math is not None:
+            shown = self._inline(self._m_inline(step.math))
+            return [self._msg("note", text=self._msg("note.modulus_of_power", expr=shown))]
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display

@@ -114,9 +114,6 @@ EN: dict[str, str] = {
     "verify.substitution.numeric.where": "Verified by substitution where {where} is real: with "
     "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
     "expression there (numeric check at up to {points} points).",
-    "note.real": "the rule d{abs}/d{u} = {sign} (and d {sign}/d{u} = 0) holds only where {u} is "
-    "real, and {arg} is not real at every point where the expression is defined. The result "
-    "holds where {arg} is real, and it is checked there.",
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
@@ -204,6 +201,9 @@ EN: dict[str, str] = {
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
     "check.differ.entry": "At {where}, entry {entry}: your answer is {yours}, the "
     "derivative is {ours}.",
+    "note.modulus_of_power": "the modulus of a power with a real exponent is the power of "
+    "the modulus, |a^p| = |a|^p, for every a, real or not; so the expression is "
+    "differentiated as {expr}, which needs no rule for the modulus of a complex number.",
     "rewrite.softmax": "recognise softmax",
     "rewrite.collect": "collect like terms",
     "rewrite.combine": "add the diagonal terms",
@@ -289,8 +289,6 @@ ZH: dict[str, str] = {
     "结果与 SymPy 对代入后表达式求得的导数相等（符号验证）。",
     "verify.substitution.numeric.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 "
     "{functions}，结果与 SymPy 对代入后表达式求得的导数相等（最多在 {points} 个点上数值验证）。",
-    "note.real": "法则 d{abs}/d{u} = {sign}（以及 d {sign}/d{u} = 0）只在 {u} 为实数处成立，而 {arg} 并非在"
-    "表达式有定义的每一点都是实数。所得结果在 {arg} 为实数处成立，验证也只在这些点上进行。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
@@ -398,6 +396,8 @@ ZH: dict[str, str] = {
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
     "check.differ.entry": "在 {where} 处，第 {entry} 个元素：你的答案为 {yours}，导数为 {ours}。",
+    "note.modulus_of_power": "实指数幂的模等于模的幂，|a^p| = |a|^p，对任意 a（实数或复数）都成立；"
+    "所以按 {expr} 求导，无需复数取模的求导法则。",
     "rewrite.softmax": "识别 softmax",
     "rewrite.collect": "合并同类项",
     "rewrite.combine": "合并对角项",
