@@ -28,7 +28,6 @@ Each points at the step of the derivation where that mistake would enter.
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,7 +52,6 @@ from sympy.core.function import AppliedUndef
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.errors import InternalError, LimitError, MatcalcError, UnsupportedError, UsageError
-from matcalc.functions import rewrite_builtin
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
 
@@ -68,22 +66,6 @@ MISTAKES = (
 )
 TOLERANCE = 1e-7
 POINTS = 5
-
-
-def _heaviside(z, at_zero=0.0):
-    """1[z > 0] (the paper's convention: 0 at the kink), for a real z given as complex."""
-    import numpy
-
-    return numpy.heaviside(numpy.real(z), 0.0)
-
-
-_NUMERIC = {"Heaviside": _heaviside}
-
-
-def _quiet():
-    import numpy
-
-    return numpy.errstate(all="ignore")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -309,43 +291,13 @@ class _Judge:
         return value
 
     def _values(self, m: ImmutableMatrix, point: dict) -> list[complex] | None:
-        """The entries of ``m`` at ``point`` (complex, principal branches), or None where
-        one is not a finite number.  ``m`` is compiled once with ``lambdify``: it is a
-        SymPy tree whose names the parser validated, never text."""
-        symbols, fn = self._compiled(m)
-        try:
-            with _quiet():
-                raw = fn(*(complex(point.get(s, 0.0)) for s in symbols))
-            values = [complex(v) for v in raw]
-        except Exception:
-            values = self._evalf(m, point)
-            if values is None:
-                return None
-        for value in values:
-            if not all(map(math.isfinite, (value.real, value.imag))) or abs(value) > 1e12:
-                return None
-        return values
+        """The entries of ``m`` at ``point`` (complex, principal branches), or None where one
+        is not a finite number: the check's own evaluator (``verify._value``)."""
+        from matcalc.verify import _value
 
-    def _compiled(self, m: ImmutableMatrix):
-        cache = self.__dict__.setdefault("_cache", {})
-        if m not in cache:
-            from sympy import lambdify
-
-            symbols = sorted(m.free_symbols, key=str)
-            entries = [rewrite_builtin(e) for e in m]
-            cache[m] = (symbols, lambdify(symbols, entries, modules=[_NUMERIC, "numpy"]))
-        return cache[m]
-
-    @staticmethod
-    def _evalf(m: ImmutableMatrix, point: dict) -> list[complex] | None:
         subs = {s: Float(v, 30) for s, v in point.items()}
-        out = []
-        for entry in m:
-            try:
-                out.append(complex(entry.xreplace(subs).evalf(20)))
-            except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-                return None
-        return out
+        values = [_value(entry, subs) for entry in m]
+        return None if any(v is None for v in values) else values
 
     def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
         """[(point, answer values, reference values)] where both are defined and the

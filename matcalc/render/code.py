@@ -161,6 +161,12 @@ TORCH = Backend(
 _BUILTINS = set(dir(builtins))
 
 
+def _size(value):
+    """A size of a shape as SymPy (an int becomes an Integer; a size is never text, so
+    nothing here needs ``sympify``)."""
+    return sympy.Integer(value) if isinstance(value, int) else value
+
+
 def _identifier(name: str, what: str) -> str:
     """``name`` itself when it is a safe Python identifier, else UnsupportedError."""
     if (
@@ -640,7 +646,7 @@ class _Function:
         return tuple(jacobian_shape(expr, wrt, self.shapes, self.p.layout, vec=vec))
 
     def shape_code(self, shape) -> str:
-        parts = [self.emitter.size(sympy.sympify(s)) for s in shape]
+        parts = [self.emitter.size(_size(s)) for s in shape]
         return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
     def blocks(self) -> list[list[tuple]]:
@@ -802,8 +808,8 @@ class _Function:
                 )
             return "an array of the inputs' broadcast shape"
         blocks = self.blocks()
-        rows = sum(sympy.sympify(row[0][1][0]) for row in blocks)
-        cols = sum(sympy.sympify(t[1]) for _, t in blocks[0])
+        rows = sum(_size(row[0][1][0]) for row in blocks)
+        cols = sum(_size(t[1]) for _, t in blocks[0])
         if len(blocks) == 1 and len(blocks[0]) == 1 and blocks[0][0][1] == SCALAR:
             return "a number (a 0-d array)"
         return f"an array of shape ({rows}, {cols}), the {self.kind()} in {p.layout} layout"
@@ -877,7 +883,7 @@ class _Function:
             )
             for row in self.blocks():
                 for _, target in row:
-                    needed |= set().union(*(sympy.sympify(t).free_symbols for t in target))
+                    needed |= set().union(*(_size(t).free_symbols for t in target))
         self.unbound = [s for s in self.sizes if s in needed and s not in self.bound]
         vectors = [s for s in self.params if s in self.shapes and self.shapes[s].is_vector]
         shape_name = None
