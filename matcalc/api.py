@@ -41,6 +41,7 @@ from matcalc.errors import (
 )
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
+from matcalc.msg import Msg
 from matcalc.parse import declare_functions, parse, real_argument
 from matcalc.steps import Explicit, Math, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
@@ -158,10 +159,7 @@ def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
         at -= 1
     note = Note(
         topic="simplify_cut",
-        explanation=(
-            "The result is not simplified as far as it might be: a rewrite "
-            f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."
-        ),
+        explanation=Msg("explain.note.simplify_cut", rewrites=", ".join(skipped)),
     )
     return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
 
@@ -473,8 +471,7 @@ def _unused_notes(problem: Problem) -> tuple[Note, ...]:
         Note(
             topic="unused",
             math=symbol,
-            explanation=f"The expression does not depend on {symbol}, so the derivative "
-            f"with respect to {symbol} is 0.",
+            explanation=Msg("explain.note.unused", name=symbol),
         )
         for symbol in problem.wrt
         if symbol not in free

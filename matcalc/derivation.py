@@ -12,6 +12,7 @@ from typing import Any
 
 from sympy import ImmutableMatrix, MatrixBase
 
+from matcalc.msg import Msg
 from matcalc.steps import Explicit, Math, Problem, Step, Verify
 
 
@@ -84,7 +85,7 @@ class Derivation:
             wrt=self.problem.wrt[0],
             sizes=tuple(sizes.items()),
             value=self.explicit(**dims),
-            explanation="The result written out in components.",
+            explanation=Msg("explain.explicit"),
         )
         return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 

@@ -95,6 +95,7 @@ from matcalc.engine.simplify import (
     has_fraction,
 )
 from matcalc.functions import rewrite_builtin
+from matcalc.msg import Msg
 from matcalc.steps import Math, Verify
 
 TOLERANCE = 1e-9
@@ -578,7 +579,7 @@ def verify(
         reference=reference,
         points=points,
         where=tuple(where),
-        explanation=_explain(overall, method, points, tuple(where)),
+        explanation=_sentence(_explain(overall, method, points, tuple(where))),
     )
 
 
@@ -588,28 +589,30 @@ def _overall(statuses) -> bool | None:
     return None if None in statuses else True
 
 
-def _explain(status: bool | None, method: str, points: int, where=(), functions=()) -> str:
+def _explain(status: bool | None, method: str, points: int, where=(), functions=()) -> Msg:
+    """The verdict as a catalogue sentence (without its final full stop: see ``_sentence``)."""
     if status is None:
-        return "Not verified: SymPy could not decide whether the result equals its derivative."
+        return Msg("explain.verify.undecided")
     if status is False:
-        return "NOT VERIFIED: the result differs from SymPy's derivative. This is a bug."
+        return Msg("explain.verify.failed")
     if method == "substitution":
         names = "; ".join(
             f"({k}) " + ", ".join(f"{f} = {body}" for f, body in row)
             for k, row in enumerate(functions, 1)
         )
-        text = (
-            f"Verified by substitution: with {names}, equal to SymPy's derivative of the "
-            "substituted expression"
-        )
-        text += f" (numeric check at up to {points} points)." if points else " (symbolic check)."
+        key = "explain.verify.substitution" + (".numeric" if points else "")
+        text = Msg(key, functions=names, points=points)
     elif method == "numeric":
-        text = f"Verified: equal to SymPy's derivative at {points} points."
+        text = Msg("explain.verify.numeric", points=points)
     else:
-        text = "Verified: equal to SymPy's derivative (symbolic check)."
+        text = Msg("explain.verify.symbolic")
     if where:
-        text += " Checked where " + ", ".join(map(str, where)) + " is real."
+        text = Msg("explain.verify.where", text=text, where=", ".join(map(str, where)))
     return text
+
+
+def _sentence(text: Msg) -> Msg:
+    return Msg("explain.sentence", text=text)
 
 
 # -- unknown functions: concrete stand-ins ------------------------------------------------------
@@ -712,7 +715,7 @@ def verify_by_substitution(
         points=points,
         functions=functions,
         where=tuple(where),
-        explanation=_explain(status, "substitution", points, tuple(where), functions),
+        explanation=_sentence(_explain(status, "substitution", points, tuple(where), functions)),
     )
 
 
@@ -802,6 +805,11 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     check = verify(ours, reference, deadline)
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
+    about = (
+        Msg("explain.detail.components_at", sizes=sizes)
+        if sizes
+        else Msg("explain.detail.components")
+    )
     return Verify(
         status=check.status,
         method=check.method,
@@ -809,7 +817,7 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
         points=check.points,
         detail=detail,
         sizes=tuple(dims.items()),
-        explanation=check.explanation.rstrip(".") + f", on {detail}.",
+        explanation=_on(check.explanation, about),
     )
 
 
@@ -852,8 +860,14 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         detail=detail,
         sizes=tuple(first.items()),
         hessian=True,
-        explanation=checks[-1].explanation.rstrip(".") + f", on {detail}.",
+        explanation=_on(checks[-1].explanation, Msg("explain.detail.hessian", sizes=sizes)),
     )
+
+
+def _on(explanation: Msg | None, detail: Msg) -> Msg:
+    """A verdict's explanation, said of ``detail`` (the components compared)."""
+    text = explanation.kw["text"] if explanation is not None else ""
+    return Msg("explain.verify.on", text=text, detail=detail)
 
 
 def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = NEVER) -> bool:

@@ -35,6 +35,7 @@ from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.msg import Msg
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
 from matcalc.symbols import names_used
 
@@ -91,7 +92,7 @@ def _assembled(
                     wrt=wrt,
                     steps=steps,
                     result=result,
-                    explanation=f"∂{name}/∂{wrt}: every other variable is held constant.",
+                    explanation=Msg("explain.part.held", name=name, wrt=wrt),
                 )
             )
             row.append(result)
@@ -111,7 +112,12 @@ def _assembled(
         layout=problem.layout,
         entries=entries,
         value=matrix,
-        explanation=f"Place the partial derivatives in the {shape} {what} ({problem.layout} layout).",
+        explanation=Msg(
+            "explain.assemble.entries",
+            shape=shape,
+            what=Msg(what.lower()),
+            layout=Msg(problem.layout),
+        ),
     )
     size = Shape(of=problem.output, rows=Integer(matrix.rows), cols=Integer(matrix.cols))
     return (*parts, assemble, size), matrix
@@ -160,7 +166,9 @@ def _vector(
         ),
         value=value,
         size=(rows, cols),
-        explanation=f"Place the blocks in the {what} ({problem.layout} layout).",
+        explanation=Msg(
+            "explain.assemble.blocks", what=Msg(what.lower()), layout=Msg(problem.layout)
+        ),
     )
     return (*parts, *reshapes, placed, _shape(problem, output, calc, (rows, cols))), value
 

@@ -70,6 +70,7 @@ from matcalc.linalg import (
     keep_vector,
     shape_of,
 )
+from matcalc.steps import Rule
 from matcalc.symbols import VectorName
 
 
@@ -193,36 +194,36 @@ class VectorCalculus:
             raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
         return DMat(value)
 
-    def rule(self, definition: Expr, wrt: Symbol) -> str:
+    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
         by_matrix = isinstance(wrt, MatrixName)
         if isinstance(definition, VSum):
-            return "sum of all entries (a matrix of ones)" if by_matrix else "sum reduction (1ᵀ)"
+            return Rule.named("sum_entries" if by_matrix else "sum_reduction")
         if isinstance(definition, Norm):
-            return "derivative of the Frobenius norm" if by_matrix else "derivative of the norm"
+            return Rule.named("frobenius" if by_matrix else "norm")
         if isinstance(definition, MatVec):
             if definition.args[0] in (wrt, MatT(wrt)):
-                return "matrix-vector product, by vec of the matrix (rows stacked)"
-            return "matrix-vector product"
+                return Rule.named("matvec_by_matrix")
+            return Rule.named("matvec")
         if isinstance(definition, MTrace):
             if definition.args[0] == wrt:
-                return "derivative of the trace"
-            return TRACE_RULE
+                return Rule.named("trace")
+            return Rule.named("trace_product")
         if isinstance(definition, MMul):
-            return PRODUCT_RULE
+            return Rule.named("matrix_product")
         if isinstance(definition, MatT):
-            return TRANSPOSE_RULE
+            return Rule.named("transpose")
         if isinstance(definition, T):
-            return "transpose of a column (a row has the same entries)"
+            return Rule.named("column_transpose")
         scalar_rule = rule_for(definition, wrt)
         if by_matrix:
-            return f"scalar multiple of a matrix, by vec (rows stacked); {scalar_rule}"
+            return Rule.named("scalar_multiple_matrix").and_clause(scalar_rule)
         if self._matrix(definition):
-            return f"a matrix by a scalar, by vec (rows stacked); {scalar_rule}"
+            return Rule.named("matrix_by_scalar").and_clause(scalar_rule)
         out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
         if out_vector and in_vector:
-            return f"element-wise, so diagonal; {scalar_rule}"
+            return Rule.named("elementwise").and_clause(scalar_rule)
         if out_vector:
-            return f"scalar expansion; {scalar_rule}"
+            return Rule.named("scalar_expansion").and_clause(scalar_rule)
         return scalar_rule
 
     def product(self, factors: Sequence[Expr]) -> Expr:
@@ -579,16 +580,6 @@ class VectorCalculus:
         if self.is_vector(b):
             return VSum(b) if ones else VDot(row, b)
         return MatProd(_t(row, self), b)
-
-
-TRACE_RULE = (
-    "derivative of the trace of a product, one term per factor X or Xᵀ "
-    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
-)
-PRODUCT_RULE = (
-    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
-)
-TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 
 def _t(vector: Expr, calc: VectorCalculus) -> Expr:

@@ -285,6 +285,8 @@ class Renderer(StepVisitor):
             return [self._msg("note", text=self._msg("note.modulus_of_power", expr=shown))]
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
+        elif step.topic == "tie":
+            text = self._msg("note.tie")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
             return [
                 self._msg(
@@ -292,7 +294,9 @@ class Renderer(StepVisitor):
                 )
             ]
         else:
-            text = self._escape(step.explanation or step.topic)
+            text = self._escape(
+                step.explanation.text(self.lang) if step.explanation else step.topic
+            )
         items: list[Any] = [self._msg("note", text=text)]
         if step.math is not None:
             items.append(Line(self._m(step.math), ()))

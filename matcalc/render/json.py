@@ -20,7 +20,7 @@ from sympy import Basic, MatrixBase, Symbol
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
-from matcalc.render.messages import message
+from matcalc.render.messages import EN, message
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
 
@@ -171,8 +171,8 @@ class JsonRenderer(StepVisitor):
         return RULES.get(step.kind, step.kind)
 
     def _explain(self, step: Step) -> str:
-        if step.explanation and self.lang == "en":
-            return step.explanation
+        if step.explanation is not None:
+            return step.explanation.text(self.lang)
         kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
         key = f"explain.{step.kind}"
         if isinstance(step, Verify):
@@ -194,6 +194,9 @@ class JsonRenderer(StepVisitor):
                 kw["names"] = ", ".join(map(str, step.held_constant))
         elif step.kind == "note" and getattr(step, "topic", "") == "unused":
             key, kw["name"] = "explain.note.unused", str(getattr(step, "math", ""))
+        elif step.kind == "note" and f"explain.note.{getattr(step, 'topic', '')}" in EN:
+            key = f"explain.note.{getattr(step, 'topic', '')}"
+            kw["name"] = str(getattr(step, "about", ""))
         elif isinstance(step, ChainRule) and step.vector:
             key = "explain.vector_chain_rule"
         elif step.kind == "assemble":

@@ -212,6 +212,96 @@ EN: dict[str, str] = {
     "rewrite.transpose": "transpose of a sum",
     "note.sum_to_one": "when the entries of {name} sum to 1 (a one-hot or probability "
     "target), sum({name}) = 1 and this is",
+    # rule names (steps carry ``Rule``: clauses of (id, name) parts, see ``rule_text``)
+    "rule.power": "power rule",
+    "rule.power_sqrt": "power rule (square root)",
+    "rule.sum": "sum rule",
+    "rule.difference": "difference rule",
+    "rule.constant": "constant rule",
+    "rule.constant_multiple": "constant multiple rule",
+    "rule.identity": "identity rule",
+    "rule.product": "product rule",
+    "rule.quotient": "quotient rule",
+    "rule.exponential": "exponential rule",
+    "rule.logarithmic": "logarithmic differentiation",
+    "rule.abs": "derivative of |x| (sign)",
+    "rule.sign": "derivative of sign (0 away from 0)",
+    "rule.unknown_function": "derivative of an unknown function {name}",
+    "rule.function": "derivative of {name}",
+    "rule.derivative": "derivative",
+    "rule.elementwise": "element-wise, so diagonal",
+    "rule.scalar_expansion": "scalar expansion",
+    "rule.sum_reduction": "sum reduction (1ᵀ)",
+    "rule.sum_entries": "sum of all entries (a matrix of ones)",
+    "rule.norm": "derivative of the norm",
+    "rule.frobenius": "derivative of the Frobenius norm",
+    "rule.matvec": "matrix-vector product",
+    "rule.matvec_by_matrix": "matrix-vector product, by vec of the matrix (rows stacked)",
+    "rule.trace": "derivative of the trace",
+    "rule.trace_product": "derivative of the trace of a product, one term per factor X or Xᵀ "
+    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)",
+    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, "
+    "a Kronecker product",
+    "rule.transpose": "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation "
+    "matrix",
+    "rule.column_transpose": "transpose of a column (a row has the same entries)",
+    "rule.scalar_multiple_matrix": "scalar multiple of a matrix, by vec (rows stacked)",
+    "rule.matrix_by_scalar": "a matrix by a scalar, by vec (rows stacked)",
+    "rule.each_component": "derivative of each component",
+    "rule.diagonal_jacobian": "Jacobian; each component depends on its own g_i, so it is diagonal",
+    "rule.join.parts": ", ",
+    "rule.join.clauses": "; ",
+    # explanations the engine attaches to steps (JSON's "explanation"), by id
+    "explain.nested": "Introduce {name} for a nested subexpression.",
+    "explain.inner_vector": "Introduce the vector {g} of inner functions, so that {y} = f({g}({wrt})).",
+    "explain.differentiate": "Differentiate with respect to {wrt}.",
+    "explain.differentiate.held": "Differentiate with respect to {wrt}, holding {names} constant.",
+    "explain.rules": "{rules}",
+    "explain.chain_rule.single": "Multiply the local derivatives (single-variable chain rule).",
+    "explain.total": "Add the contributions of every path from {wrt} to {of} (total-derivative "
+    "chain rule).",
+    "explain.total.product": "Add the contributions of every path from {wrt} to {of} "
+    "(total-derivative chain rule). For a product this is the product rule, as a special case.",
+    "explain.substitute.g": "Replace each g_i by its definition.",
+    "explain.part.held": "∂{name}/∂{wrt}: every other variable is held constant.",
+    "explain.assemble.entries": "Place the partial derivatives in the {shape} {what} ({layout} "
+    "layout).",
+    "explain.assemble.blocks": "Place the blocks in the {what} ({layout} layout).",
+    "explain.reshape.matrix": "The derivative by vec({wrt}) arranged as a matrix: the gradient "
+    "by {wrt}.",
+    "explain.reshape.vec": "The gradient by the {shape} matrix {wrt} enters as vec, its entries "
+    "listed with {wrt}'s rows stacked.",
+    "explain.explicit": "The result written out in components.",
+    "explain.note.kink": "max, min and |·| have no derivative where their arguments meet "
+    "(max(0, z) at z = 0); matcalc uses 0 there, as the paper does, and writes 1[z > 0] for "
+    "the derivative of max(0, z).",
+    "explain.note.tie": "SymPy can order the arguments of this max or min, so it equals one of "
+    "them and is replaced by it before differentiating (where the arguments coincide, the kink "
+    "rule would give 0).",
+    "explain.note.simplify_cut": "The result is not simplified as far as it might be: a rewrite "
+    "({rewrites}) would have taken too long, so the form found so far is kept.",
+    "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
+    "explain.note.modulus_of_power": "The modulus of a power is the power of the modulus.",
+    "note.tie": "SymPy can order the arguments of this max or min, so it equals one of them and "
+    "is replaced by it before differentiating (where the arguments coincide, the kink rule "
+    "would give 0).",
+    "explain.verify.undecided": "Not verified: SymPy could not decide whether the result equals "
+    "its derivative",
+    "explain.verify.failed": "NOT VERIFIED: the result differs from SymPy's derivative. This is "
+    "a bug",
+    "explain.verify.substitution": "Verified by substitution: with {functions}, equal to SymPy's "
+    "derivative of the substituted expression (symbolic check)",
+    "explain.verify.substitution.numeric": "Verified by substitution: with {functions}, equal to "
+    "SymPy's derivative of the substituted expression (numeric check at up to {points} points)",
+    "explain.verify.numeric": "Verified: equal to SymPy's derivative at {points} points",
+    "explain.verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check)",
+    "explain.verify.where": "{text}. Checked where {where} is real",
+    "explain.verify.on": "{text}, on {detail}.",
+    "explain.sentence": "{text}.",
+    "explain.detail.components": "explicit components",
+    "explain.detail.components_at": "explicit components at {sizes}",
+    "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
+    "error.column": "{message} (column {column})",
 }
 
 ZH: dict[str, str] = {
@@ -321,47 +411,6 @@ ZH: dict[str, str] = {
     "jacobian": "雅可比矩阵",
     "numerator": "分子布局",
     "denominator": "分母布局",
-    # rule names, keyed by their English text
-    "power rule": "幂法则",
-    "power rule (square root)": "幂法则（平方根）",
-    "sum rule": "加法法则",
-    "difference rule": "减法法则",
-    "constant rule": "常数法则",
-    "constant multiple rule": "常数倍法则",
-    "identity rule": "恒等法则",
-    "product rule": "乘积法则",
-    "quotient rule": "商法则",
-    "exponential rule": "指数法则",
-    "logarithmic differentiation": "对数求导法",
-    "derivative of |x| (sign)": "|x| 的导数（符号函数）",
-    "derivative of sign (0 away from 0)": "sign 的导数（在 0 以外为 0）",
-    "derivative of an unknown function {name}": "未知函数 {name} 的导数",
-    "derivative of {name}": "{name} 的导数",
-    "derivative": "求导",
-    "chain rule": "链式法则",
-    "vector chain rule": "向量链式法则",
-    "total-derivative chain rule": "全导数链式法则",
-    # vector rule names; a rule "A; B" is translated clause by clause
-    "element-wise, so diagonal": "按元素运算，故为对角矩阵",
-    "scalar expansion": "标量扩展",
-    "sum reduction (1ᵀ)": "求和归约（1ᵀ）",
-    "derivative of the norm": "范数的导数",
-    "matrix-vector product": "矩阵-向量乘积",
-    "matrix by which a vector is multiplied (outer product)": "与向量相乘的矩阵（外积）",
-    "derivative of the trace": "迹的导数",
-    "derivative of each component": "逐分量求导",
-    "derivative of the trace of a product, one term per factor X or Xᵀ (Matrix Cookbook eq. 101: "
-    "∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
-    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
-    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
-    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
-    "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
-    "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
-    "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",
-    "sum of all entries (a matrix of ones)": "所有元素之和（全 1 矩阵）",
-    "derivative of the Frobenius norm": "Frobenius 范数的导数",
-    "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"
-    "每个分量只依赖于它自己的 g_i，故为对角矩阵",
     # matcalc check
     "check.title": "检查你的答案",
     "check.answer": "你的答案：",
@@ -405,6 +454,83 @@ ZH: dict[str, str] = {
     "rewrite.distribute": "分配常数",
     "rewrite.transpose": "和的转置",
     "note.sum_to_one": "当 {name} 的各分量之和为 1（one-hot 或概率目标）时，sum({name}) = 1，结果为",
+    "rule.power": "幂法则",
+    "rule.power_sqrt": "幂法则（平方根）",
+    "rule.sum": "加法法则",
+    "rule.difference": "减法法则",
+    "rule.constant": "常数法则",
+    "rule.constant_multiple": "常数倍法则",
+    "rule.identity": "恒等法则",
+    "rule.product": "乘积法则",
+    "rule.quotient": "商法则",
+    "rule.exponential": "指数法则",
+    "rule.logarithmic": "对数求导法",
+    "rule.abs": "|x| 的导数（符号函数）",
+    "rule.sign": "sign 的导数（在 0 以外为 0）",
+    "rule.unknown_function": "未知函数 {name} 的导数",
+    "rule.function": "{name} 的导数",
+    "rule.derivative": "求导",
+    "rule.elementwise": "按元素运算，故为对角矩阵",
+    "rule.scalar_expansion": "标量扩展",
+    "rule.sum_reduction": "求和归约（1ᵀ）",
+    "rule.sum_entries": "所有元素之和（全 1 矩阵）",
+    "rule.norm": "范数的导数",
+    "rule.frobenius": "Frobenius 范数的导数",
+    "rule.matvec": "矩阵-向量乘积",
+    "rule.matvec_by_matrix": "矩阵-向量乘积，按矩阵的 vec（按行堆叠）",
+    "rule.trace": "迹的导数",
+    "rule.trace_product": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
+    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
+    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "rule.transpose": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
+    "rule.column_transpose": "列向量的转置（行向量的元素与之相同）",
+    "rule.scalar_multiple_matrix": "矩阵的标量倍，按 vec（按行堆叠）",
+    "rule.matrix_by_scalar": "矩阵对标量求导，按 vec（按行堆叠）",
+    "rule.each_component": "逐分量求导",
+    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 g_i，故为对角矩阵",
+    "rule.join.parts": "，",
+    "rule.join.clauses": "；",
+    "explain.nested": "为嵌套的子表达式引入 {name}。",
+    "explain.inner_vector": "引入由内层函数组成的向量 {g}，使 {y} = f({g}({wrt}))。",
+    "explain.differentiate": "对 {wrt} 求导。",
+    "explain.differentiate.held": "对 {wrt} 求导，{names} 视为常数。",
+    "explain.rules": "{rules}",
+    "explain.chain_rule.single": "将各局部导数相乘（单变量链式法则）。",
+    "explain.total": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。",
+    "explain.total.product": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。"
+    "对乘积而言，这就是乘积法则，是它的一个特例。",
+    "explain.substitute.g": "把每个 g_i 替换为它的定义。",
+    "explain.part.held": "∂{name}/∂{wrt}：其他变量都视为常数。",
+    "explain.assemble.entries": "把各偏导数排成 {shape} 的{what}（{layout}）。",
+    "explain.assemble.blocks": "把各块排成{what}（{layout}）。",
+    "explain.reshape.matrix": "把对 vec({wrt}) 的导数排成矩阵：即对 {wrt} 的梯度。",
+    "explain.reshape.vec": "对 {shape} 矩阵 {wrt} 的梯度以 vec 的形式出现：把 {wrt} 的各行依次排列。",
+    "explain.explicit": "把结果按分量写出。",
+    "explain.note.kink": "max、min 与 |·| 在其参数相交处不可导（max(0, z) 在 z = 0 处）；"
+    "与论文一致，matcalc 在该处取 0，并把 max(0, z) 的导数写作 1[z > 0]。",
+    "explain.note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
+    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "explain.note.simplify_cut": "结果没有化简到最简：某个化简步骤（{rewrites}）耗时过长，"
+    "因此保留目前得到的形式。",
+    "explain.note.sum_to_one": "当 {name} 的各分量之和为 1 时，结果可以化简。",
+    "explain.note.modulus_of_power": "幂的模等于模的幂。",
+    "note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
+    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",
+    "explain.verify.failed": "验证失败：结果与 SymPy 求得的导数不同。这是一个错误",
+    "explain.verify.substitution": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后表达式求得的"
+    "导数相等（符号验证）",
+    "explain.verify.substitution.numeric": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后"
+    "表达式求得的导数相等（最多在 {points} 个点上数值验证）",
+    "explain.verify.numeric": "已验证：在 {points} 个点上与 SymPy 求得的导数相等",
+    "explain.verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）",
+    "explain.verify.where": "{text}。在 {where} 为实数处检验",
+    "explain.verify.on": "{text}，检验对象：{detail}。",
+    "explain.sentence": "{text}。",
+    "explain.detail.components": "显式分量",
+    "explain.detail.components_at": "{sizes} 时的显式分量",
+    "explain.detail.hessian": "{sizes} 时及每个维度加一时显式分量的黑塞矩阵（sympy.hessian）",
+    "error.column": "{message}（第 {column} 列）",
 }
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
@@ -446,33 +572,60 @@ def message(
     return "".join(out)
 
 
+RuleClauses = tuple[tuple[tuple[str, str], ...], ...]
+"""A rule as ids: clauses of parts, each part (id, name): the key ``rule.<id>`` and its
+``{name}`` ("" if it has none)."""
+
+
+def rule_text(clauses: RuleClauses, lang: str = "en") -> str:
+    """The name of the rule ``clauses`` in ``lang``: parts joined by ", ", clauses by "; "."""
+    parts = message("rule.join.parts", lang)
+    return message("rule.join.clauses", lang).join(
+        parts.join(message(f"rule.{key}", lang, name=name) for key, name in clause)
+        for clause in clauses
+    )
+
+
 def rule_name(rule: str, lang: str = "en") -> str:
-    """A rule's name in ``lang``: whole, else clause by clause ("A; B"), else part by part.
+    """A rule's name in ``lang``.
 
-    "element-wise, so diagonal; power rule" is translated as its two clauses, and
-    "constant multiple rule, power rule" as its two parts.
+    The engine's rules are ``steps.Rule`` values that carry their ids (``clauses``).  A plain
+    string (a step built by hand) is read back into ids from the English names, whole, else
+    clause by clause ("A; B"), else part by part ("A, B"); what is not a known name stays
+    as it is.
     """
-    if lang == "en":
+    clauses = getattr(rule, "clauses", None)
+    if clauses is None:
+        clauses = rule_ids(rule)
+    if clauses is None:
         return rule
-    catalogue = _catalogue(lang)
-    zh = lang.startswith("zh")
+    return rule_text(clauses, lang)
 
-    def one(text: str) -> str | None:
-        return catalogue.get(text) or _pattern_rule(text, catalogue)
 
+def rule_ids(text: str) -> RuleClauses | None:
+    """The ids of the English rule name ``text``, or None if a part is not a known name."""
+    whole = _rule_part(text)
+    if whole is not None:
+        return ((whole,),)
     clauses = []
-    for clause in [rule] if one(rule) else rule.split("; "):
-        parts = [clause] if one(clause) else clause.split(", ")
-        clauses.append(("，" if zh else ", ").join(one(p) or p for p in parts))
-    return ("；" if zh else "; ").join(clauses)
+    for clause in text.split("; "):
+        one = _rule_part(clause)
+        parts = [one] if one is not None else [_rule_part(p) for p in clause.split(", ")]
+        if any(p is None for p in parts):
+            return None
+        clauses.append(tuple(parts))
+    return tuple(clauses)  # type: ignore[arg-type]
 
 
-def _pattern_rule(rule: str, catalogue: dict[str, str]) -> str | None:
-    for key, template in catalogue.items():
-        if "{name}" not in key or key.startswith(("explain.", "section.")):
+def _rule_part(text: str) -> tuple[str, str] | None:
+    for key, template in EN.items():
+        if not key.startswith("rule.") or key.startswith("rule.join."):
             continue
-        pattern = re.escape(key).replace(r"\{name\}", "(?P<name>.+)")
-        match = re.fullmatch(pattern, rule)
-        if match:
-            return template.replace("{name}", match["name"])
+        if template == text:
+            return (key[5:], "")
+        if "{name}" in template:
+            pattern = re.escape(template).replace(r"\{name\}", "(?P<name>.+)")
+            match = re.fullmatch(pattern, text)
+            if match:
+                return (key[5:], match["name"])
     return None
