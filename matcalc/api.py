@@ -117,16 +117,12 @@ def derive(
         except MatcalcError:
             raise
         except RecursionError as error:
-            raise LimitError("expression is too deeply nested to differentiate") from error
+            raise LimitError(Msg("err.api.too_deep")) from error
         except MemoryError as error:
-            raise LimitError(
-                "out of memory: the expression grew too large to differentiate"
-            ) from error
+            raise LimitError(Msg("err.api.out_of_memory")) from error
         except Exception as error:
             name = type(error).__name__
-            raise InternalError(
-                f"could not differentiate this expression ({name}); please report it"
-            ) from error
+            raise InternalError(Msg("err.api.internal", name=name)) from error
 
 
 MAX_ITEMS = 200
@@ -144,9 +140,9 @@ def _check_counts(expr, wrt) -> None:
         else 0
     )
     if exprs > MAX_ITEMS:
-        raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
+        raise LimitError(Msg("err.api.too_many_exprs", count=exprs, limit=MAX_ITEMS))
     if names > MAX_ITEMS:
-        raise LimitError(f"--wrt lists {names} variables; at most {MAX_ITEMS}")
+        raise LimitError(Msg("err.api.too_many_wrt", count=names, limit=MAX_ITEMS))
 
 
 def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
@@ -168,11 +164,11 @@ def _derive(
     expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1
 ) -> Derivation:
     if layout not in LAYOUTS:
-        raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+        raise UsageError(Msg("err.api.layout", layout=repr(layout)))
     from matcalc.engine.higher import MAX_ORDER
 
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
+        raise UsageError(Msg("err.api.order", limit=MAX_ORDER))
     shapes = declare(vectors, matrices)
     texts, typed = _expressions(expr, limits, shapes, functions)
     for e in typed:
@@ -260,12 +256,7 @@ def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
     |ln x| at x < 0): d|u| = sign(u)·u′ and d sign(u) = 0 hold for real u only, and a
     result that holds on part of the domain is not the derivative."""
     for u in _complex_arguments(exprs, deadline):
-        raise UnsupportedError(
-            f"abs or sign of {u}, which is not real everywhere the expression is: the rule "
-            f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
-            f"real wherever the expression is defined (for example with abs inside, as in "
-            f"ln(abs(x)))"
-        )
+        raise UnsupportedError(Msg("err.api.abs_not_real", u=u))
 
 
 def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
@@ -341,7 +332,7 @@ def _expressions(
 ) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
     items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
     if not items:
-        raise UsageError("no expression given")
+        raise UsageError(Msg("err.api.no_expression"))
     functions = declare_functions(functions, shapes)
     texts, exprs = [], []
     for item in items:
@@ -353,9 +344,7 @@ def _expressions(
             texts.append(str(item))
             exprs.append(item)
         else:
-            raise UsageError(
-                f"cannot differentiate a {type(item).__name__}; pass text or a SymPy expression"
-            )
+            raise UsageError(Msg("err.api.type", type=type(item).__name__))
     return tuple(texts), tuple(exprs)
 
 
@@ -372,20 +361,19 @@ def _check_defined(expr: Expr) -> None:
         value = evaluate(expr)
     except (TypeError, ValueError) as error:  # SymPy's Max/Min: "... is not comparable"
         if expr.has(Max, Min):
-            msg = "max and min need real arguments; one of them is not real, or undefined (1/0)"
+            msg = Msg("err.api.max_real")
             raise MathError(msg) from error
         raise
     if value.has(*UNDEFINED):
-        msg = "the expression is undefined: it divides by zero or takes a pole (1/0, ln(0), csc(0))"
+        msg = Msg("err.api.undefined")
         raise MathError(msg)
     for node in preorder_traversal(expr):  # as typed: SymPy rewrites |x + i| as a square root
         if isinstance(node, (Abs, Max, Min)) and not all(map(real_argument, node.args)):
-            what = (
-                "abs needs a real argument"
+            msg = (
+                Msg("err.api.abs_real")
                 if isinstance(node, Abs)
-                else (f"{type(node).__name__.lower()} needs real arguments")
+                else Msg("err.api.max_min_real", name=type(node).__name__.lower())
             )
-            msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
 
 
@@ -396,9 +384,7 @@ def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]
     symbols = set().union(*(e.free_symbols for e in exprs), variables)
     clash = sorted(s.name for s in symbols if s.name in functions)
     if clash:
-        raise UsageError(
-            f"{clash[0]} is used both as a function and as a variable; give them different names"
-        )
+        raise UsageError(Msg("err.api.clash", name=clash[0]))
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:
@@ -408,9 +394,9 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         node, depth = stack.pop()
         nodes += 1
         if depth > limits.max_depth:
-            raise LimitError(f"expression is nested more than {limits.max_depth} levels deep")
+            raise LimitError(Msg("err.nested", depth=limits.max_depth))
         if nodes > limits.max_nodes:
-            raise LimitError(f"expression is too large: more than {limits.max_nodes} nodes")
+            raise LimitError(Msg("err.api.too_many_nodes", nodes=limits.max_nodes))
         stack.extend((a, depth + 1) for a in node.args)
 
 
@@ -422,11 +408,9 @@ def _variables(
         if len(free) == 1:
             return (free[0],)
         if not free:
-            raise UsageError("the expression has no variable; say which one with --wrt")
+            raise UsageError(Msg("err.api.no_variable"))
         names = ", ".join(str(s) for s in free)
-        raise UsageError(
-            f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}"
-        )
+        raise UsageError(Msg("err.api.several", names=names, first=free[0]))
     items = (
         wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
     )
@@ -443,25 +427,25 @@ def _variables(
     for item in items:
         name = str(item).strip()
         if not _NAME.match(name):
-            raise UsageError(f"--wrt: {name!r} is not a variable name")
+            raise UsageError(Msg("err.api.wrt_name", name=repr(name)))
         if name not in by_name and name not in written:
             raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:
-            raise UsageError(f"--wrt: {name} is listed twice")
+            raise UsageError(Msg("err.api.wrt_twice", name=name))
         out.append(symbol)
     return tuple(out)
 
 
-def _not_in_expression(name: str, known: list[str]) -> str:
+def _not_in_expression(name: str, known: list[str]) -> Msg:
     """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
     same = [k for k in known if k.lower() == name.lower()]
     close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
-        return f"--wrt: {name} is not in the expression; did you mean {close[0]}?"
+        return Msg("err.api.wrt_close", name=name, close=close[0])
     if known:
-        return f"--wrt: {name} is not in the expression, whose variables are {', '.join(known)}"
-    return f"--wrt: {name} is not in the expression, which has no variable"
+        return Msg("err.api.wrt_known", name=name, known=", ".join(known))
+    return Msg("err.api.wrt_none", name=name)
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:

@@ -34,6 +34,7 @@ from sympy.core.logic import fuzzy_and
 
 from matcalc.errors import ShapeError, UsageError
 from matcalc.functions import decide_gate
+from matcalc.msg import Msg
 from matcalc.symbols import VectorName, bold_latex
 
 SCALAR = (1, 1)
@@ -68,7 +69,7 @@ def dimension(text: str) -> Expr:
         return Integer(int(text))
     if text.isidentifier() and not text.startswith("_"):
         return Symbol(text, integer=True, positive=True)
-    raise UsageError(f"bad dimension {text!r}: use a name like n or a number from 1 to 1000")
+    raise UsageError(Msg("err.decl.dimension", text=repr(text)))
 
 
 def declare(vectors=(), matrices=()) -> Shapes:
@@ -83,14 +84,14 @@ def declare(vectors=(), matrices=()) -> Shapes:
         name, _, size = item.partition(":")
         rows, _, cols = size.partition(",")
         if size and not cols:
-            raise UsageError(f"matrix {name}: give both sizes, as in {name}:N,n")
+            raise UsageError(Msg("err.decl.both_sizes", name=name))
         symbol = MatrixName(_name(name), real=True)
         shapes[symbol] = Declaration(
             symbol, dimension(rows) if size else n, dimension(cols) if size else n
         )
     names = [str(s) for s in shapes]
     if len(set(names)) != len(names):
-        raise UsageError("a name is declared twice")
+        raise UsageError(Msg("err.decl.twice"))
     return shapes
 
 
@@ -111,7 +112,7 @@ def _items(spec, *, vectors: bool = False) -> list[str]:
 def _name(text: str) -> str:
     text = text.strip()
     if not text.isidentifier() or text.startswith("_"):
-        raise UsageError(f"bad name {text!r} in a declaration")
+        raise UsageError(Msg("err.decl.name", text=repr(text)))
     return text
 
 
@@ -364,7 +365,7 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
         if shape == SCALAR:
             continue
         if found != SCALAR and shape != found:
-            raise ShapeError(f"element-wise operation on shapes {_fmt(found)} and {_fmt(shape)}")
+            raise ShapeError(Msg("err.decl.elementwise", a=_fmt(found), b=_fmt(shape)))
         found = shape
     return found
 
@@ -593,7 +594,7 @@ def _zero(*values):
     """0 when one of ``values`` (scalars standing for vectors) is the zero vector."""
     if any(v == 0 for v in values if not isinstance(v, MatrixBase)):
         return Integer(0)
-    raise ShapeError(f"a scalar where a vector belongs: {values}")
+    raise ShapeError(Msg("err.decl.scalar", values=values))
 
 
 def _unwrap(a, other):

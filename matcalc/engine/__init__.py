@@ -127,7 +127,7 @@ def _vector(
     problem: Problem, taken: set[Symbol], deadline: Deadline
 ) -> tuple[tuple[Step, ...], Math]:
     if len(problem.exprs) != 1:
-        raise UnsupportedError("give one expression when it has vectors or matrices")
+        raise UnsupportedError(Msg("err.engine.one_expression"))
     shapes = {d.symbol: d for d in problem.declarations}
     calc = VectorCalculus(shapes, deadline)
     expr = problem.exprs[0]

@@ -70,6 +70,7 @@ from matcalc.linalg import (
     keep_vector,
     shape_of,
 )
+from matcalc.msg import Msg
 from matcalc.steps import Rule
 from matcalc.symbols import VectorName
 
@@ -159,7 +160,7 @@ class VectorCalculus:
         if isinstance(expr, MatT) and expr.args[0] == wrt:
             return self._identity_map(wrt, 1)
         if isinstance(expr, _Op):
-            raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
+            raise UnsupportedError(Msg("err.vector.operation", name=type(expr).__name__))
         return self._elementwise(expr, wrt)
 
     def _elementwise(self, expr: Expr, wrt: Symbol) -> Expr:
@@ -185,13 +186,10 @@ class VectorCalculus:
         value = local_derivative(expr, wrt)
         if isinstance(wrt, MatrixName):
             if not self._matrix(expr) or self.shape(value) != SCALAR:
-                raise UnsupportedError(
-                    f"this derivative by the matrix {wrt} is not supported (an element-wise "
-                    "function of a matrix)"
-                )
+                raise UnsupportedError(Msg("err.vector.by_matrix", wrt=wrt))
             return value * self._identity_map(wrt, 0)
         if self.shape(value) == SCALAR:
-            raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
+            raise UnsupportedError(Msg("err.vector.matrix_by_scalar"))
         return DMat(value)
 
     def rule(self, definition: Expr, wrt: Symbol) -> Rule:
@@ -263,10 +261,7 @@ class VectorCalculus:
             lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1])
         )
         if expr.has(Lin, DMat, Rank1):
-            raise UnsupportedError(
-                "the derivative of a matrix-valued expression is not supported: differentiate a "
-                "scalar of it (trace, sum, norm, a @ M @ b) or a matrix-vector product"
-            )
+            raise UnsupportedError(Msg("err.vector.matrix_valued"))
         expr = _gate(tidy(expr), self)
         return tidy(self._scalars_out(_normalize(expr, self)))
 
@@ -400,10 +395,7 @@ class VectorCalculus:
             if isinstance(through, DMat):
                 return Rank1(through.args[0], b.args[1])
             if self.shape(b.args[1])[0] != 1 and not self._scalar(through):
-                raise UnsupportedError(
-                    "this derivative of a vector by a matrix (through a scalar that depends on "
-                    "the matrix and scales a matrix) is not supported"
-                )
+                raise UnsupportedError(Msg("err.vector.through_scalar"))
             return self.multiply(through, b.args[1])
         p1, q1, t1 = self._lin_args(a)
         if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
@@ -561,10 +553,7 @@ class VectorCalculus:
             p, q = gradient.args
             if self._column(p) and self.shape(q)[0] == 1:
                 return Outer(p, self.multiply(column, q))
-        raise UnsupportedError(
-            "this Jacobian of a vector by a matrix is not supported yet (a scalar's gradient "
-            "by the matrix, added to or multiplying a vector)"
-        )
+        raise UnsupportedError(Msg("err.vector.jacobian_by_matrix"))
 
     def _times(self, a: Expr, b: Expr) -> Expr:
         """a ⊗ b, still a vector when it cancels to a constant (√u ⊗ 1/(2√u) = ½·1)."""

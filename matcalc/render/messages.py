@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from matcalc.render.messages_errors import ERRORS_EN, ERRORS_ZH
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 EN: dict[str, str] = {
@@ -532,6 +534,9 @@ ZH: dict[str, str] = {
     "explain.detail.hessian": "{sizes} 时及每个维度加一时显式分量的黑塞矩阵（sympy.hessian）",
     "error.column": "{message}（第 {column} 列）",
 }
+
+EN.update(ERRORS_EN)
+ZH.update(ERRORS_ZH)
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
