@@ -147,9 +147,11 @@ def _argv_lang(args: list[str]) -> str | None:
 def _file_lang(path: object) -> str | None:
     """The ``lang = "…"`` of a TOML problem file, read without parsing it (best effort), so
     that even an error in the file is reported in the file's language."""
-    if not isinstance(path, (str, Path)) or str(path) == "-":
+    if not isinstance(path, (str, Path)) or not str(path).lower().endswith(".toml"):
         return None
     try:
+        if not Path(path).is_file():  # never a FIFO or a device: reading it could block
+            return None
         with open(path, encoding="utf-8", errors="replace") as file:
             head = file.read(65536)
     except OSError:
@@ -908,6 +910,7 @@ def check_command(
     limits = _limits(None)
     click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
+        _refuse_latex_language(fmt, standalone, lang)
         result = check_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             list(answers) if len(answers) > 1 else answers[0],

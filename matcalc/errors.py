@@ -105,6 +105,15 @@ def visible(text: str) -> str:
     return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
 
 
+class FieldError(ValueError):
+    """A bad value in a problem file (a field, a line's clause, math in a note): the caller
+    adds where it is.  ``msg`` is the catalogue sentence, ``str(error)`` its English."""
+
+    def __init__(self, msg: Msg) -> None:
+        super().__init__(str(msg))
+        self.msg = msg
+
+
 class UsageError(MatcalcError):
     """The request itself is malformed (bad option, unknown variable, ...)."""
 

@@ -20,7 +20,7 @@ from sympy import Basic, MatrixBase, Symbol
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
-from matcalc.render.messages import EN, message
+from matcalc.render.messages import EN, message, rule_name
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
 
@@ -32,7 +32,10 @@ RULES = {
     "verify": "verification",
     "part": "partial derivative",
     "total_derivative": "total-derivative chain rule",
+    "chain_rule": "chain rule",
+    "vector_chain_rule": "vector chain rule",
 }
+"""A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
 _ONLY_WHEN_SET = ("where", "functions")
 """Fields of a verification written only when they say something (a domain, stand-ins)."""
@@ -126,7 +129,9 @@ class JsonRenderer(StepVisitor):
             "latex": self._equation(step),
         }
         for f in fields(step):
-            if f.name == "explanation" or (f.name in _ONLY_WHEN_SET and not getattr(step, f.name)):
+            if f.name in ("explanation", "rule") or (
+                f.name in _ONLY_WHEN_SET and not getattr(step, f.name)
+            ):
                 continue
             out[f.name] = self._value(getattr(step, f.name))
         return out
@@ -162,13 +167,18 @@ class JsonRenderer(StepVisitor):
         return str(value)
 
     def _rule(self, step: Step) -> str:
+        """The rule's name (English by default, the catalogue's words in another language)."""
         if isinstance(step, LocalDerivative):
-            return step.rule
+            return rule_name(step.rule, self.lang)
         if isinstance(step, ChainRule):
-            return "vector chain rule" if step.vector else "chain rule"
-        if step.kind == "assemble":
-            return self._kind
-        return RULES.get(step.kind, step.kind)
+            key = "vector_chain_rule" if step.vector else "chain_rule"
+        elif step.kind == "assemble":
+            key = self._kind
+        else:
+            key = step.kind
+        if self.lang == "en" or f"json.rule.{key}" not in EN:
+            return RULES.get(key, key)
+        return message(f"json.rule.{key}", self.lang)
 
     def _explain(self, step: Step) -> str:
         if step.explanation is not None:
@@ -188,7 +198,7 @@ class JsonRenderer(StepVisitor):
                     for k, row in enumerate(step.functions, 1)
                 )
         elif isinstance(step, LocalDerivative):
-            kw["rule"] = step.rule
+            kw["rule"] = rule_name(step.rule, self.lang)
             if step.held_constant:
                 key += ".held"
                 kw["names"] = ", ".join(map(str, step.held_constant))

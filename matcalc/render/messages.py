@@ -142,6 +142,8 @@ EN: dict[str, str] = {
     "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
     "or as a matrix.",
     "explain.shape": "The shape of the result.",
+    "explain.stage": "One order of the derivative: the previous result differentiated again, "
+    "step by step.",
     # worked-solution documents (matcalc.documents)
     "doc.title": "Worked solutions",
     "doc.author": "Author: {author}",
@@ -303,6 +305,21 @@ EN: dict[str, str] = {
     "explain.detail.components": "explicit components",
     "explain.detail.components_at": "explicit components at {sizes}",
     "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
+    "json.rule.intermediate": "intermediate variable",
+    "json.rule.substitute": "substitution",
+    "json.rule.simplify": "simplification",
+    "json.rule.note": "note",
+    "json.rule.verify": "verification",
+    "json.rule.part": "partial derivative",
+    "json.rule.total_derivative": "total-derivative chain rule",
+    "json.rule.chain_rule": "chain rule",
+    "json.rule.vector_chain_rule": "vector chain rule",
+    "json.rule.gradient": "gradient",
+    "json.rule.jacobian": "Jacobian",
+    "json.rule.stage": "stage",
+    "json.rule.reshape": "reshape",
+    "json.rule.shape": "shape",
+    "json.rule.explicit": "explicit components",
     "error.column": "{message} (column {column})",
 }
 
@@ -400,6 +417,7 @@ ZH: dict[str, str] = {
     "explain.assemble": "把各项排成{kind}（{layout}）。",
     "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
     "explain.shape": "结果的形状。",
+    "explain.stage": "导数的一阶：把上一阶的结果再逐步求一次导。",
     "doc.title": "习题解答",
     "doc.author": "作者：{author}",
     "doc.generated": "本文件由 matcalc 从 {source} 生成；请修改该文件后重新生成，不要直接编辑本文件。",
@@ -531,7 +549,22 @@ ZH: dict[str, str] = {
     "explain.sentence": "{text}。",
     "explain.detail.components": "显式分量",
     "explain.detail.components_at": "{sizes} 时的显式分量",
-    "explain.detail.hessian": "{sizes} 时及每个维度加一时显式分量的黑塞矩阵（sympy.hessian）",
+    "explain.detail.hessian": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵",
+    "json.rule.intermediate": "中间变量",
+    "json.rule.substitute": "代入",
+    "json.rule.simplify": "化简",
+    "json.rule.note": "注",
+    "json.rule.verify": "验证",
+    "json.rule.part": "偏导数",
+    "json.rule.total_derivative": "全导数链式法则",
+    "json.rule.chain_rule": "链式法则",
+    "json.rule.vector_chain_rule": "向量链式法则",
+    "json.rule.gradient": "梯度",
+    "json.rule.jacobian": "雅可比矩阵",
+    "json.rule.stage": "阶段",
+    "json.rule.reshape": "重排",
+    "json.rule.shape": "形状",
+    "json.rule.explicit": "显式分量",
     "error.column": "{message}（第 {column} 列）",
 }
 
@@ -555,7 +588,8 @@ def _catalogue(lang: str) -> dict[str, str]:
 def message(
     key: str, lang: str = "en", *, escape: Callable[[str], str] | None = None, **kw: object
 ) -> str:
-    """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw``."""
+    """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw`` (so no
+    placeholder may be called key, lang or escape)."""
     template = _catalogue(lang).get(key) or EN.get(key, key)
     out: list[str] = []
     prose: list[str] = []
