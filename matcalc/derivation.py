@@ -61,7 +61,7 @@ class Derivation:
         if unknown:
             from matcalc.errors import UsageError
 
-            raise UsageError(f"explicit: no size called {', '.join(sorted(unknown))}")
+            raise UsageError(Msg("err.explicit.size", names=", ".join(sorted(unknown))))
         sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
         if not shapes:
             value = self.result
