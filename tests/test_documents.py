@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from matcalc import documents
 from matcalc.cli import main
 from matcalc.errors import MatcalcError, UsageError
+from matcalc.render.messages import CATALOGUES
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVATIONS = ROOT / "derivations"
@@ -232,7 +233,7 @@ def _die(*args, **kwargs):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 def test_a_dead_worker_is_one_error(monkeypatch):
-    monkeypatch.setattr(documents, "solve", _die)
+    monkeypatch.setattr(documents.workers, "solve", _die)
     sets = documents.loads_text("x**2\nx**3\n")
     with pytest.raises(MatcalcError, match="a worker process died"):
         documents.build(sets, fmt="markdown", lang="en", jobs=2)
@@ -263,7 +264,7 @@ def test_output_is_written_atomically(tmp_path, monkeypatch):
     def fail(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(documents.os, "fsync", fail)
+    monkeypatch.setattr(documents.output.os, "fsync", fail)
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1
     assert result.stderr == f"matcalc: error: cannot write {out}: No space left on device\n"
@@ -276,7 +277,7 @@ def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
     # a problem file's math is checked now (an unknown command costs only its problem),
     # so the LaTeX source itself is broken here
     broken = "\\documentclass{article}\n\\begin{document}\n$\\undefinedmacro$\n\\end{document}\n"
-    monkeypatch.setattr(documents, "render", lambda document: broken)
+    monkeypatch.setattr(documents.output, "render", lambda document: broken)
     path = write(tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\n')
     out = write(tmp_path, "out.pdf", "previous pdf")
     result = run("doc", str(path), "-o", str(out))
@@ -288,7 +289,7 @@ def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
 
 
 def test_pdflatex_missing_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents.shutil, "which", lambda name: None)
+    monkeypatch.setattr(documents.output.shutil, "which", lambda name: None)
     path = write(tmp_path, "p.txt", "x**2\n")
     result = run("doc", str(path), "-o", str(tmp_path / "out.pdf"))
     assert result.exit_code == 1
@@ -397,7 +398,7 @@ def _outputs() -> list[tuple[Path, Path, str]]:
             if path.suffix not in (".md", ".tex"):
                 continue
             middle = path.name[len(source.stem) : -len(path.suffix)]
-            if middle and middle[1:] not in documents.CATALOGUES:
+            if middle and middle[1:] not in CATALOGUES:
                 continue
             out.append((source, path, middle[1:] or "en"))
     return out
