@@ -8,6 +8,7 @@ page that is blank but for its number.  Step headings are kept with their equati
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -105,6 +106,43 @@ def test_documents_fit_the_page(toml, tmp_path):
     assert result.exit_code == 0, result.output
     log, pdf = _compile(out.read_text(encoding="utf-8"), tmp_path, toml.stem)
     _check_pages(log, pdf, toml.name)
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+
+
+@pytest.mark.parametrize(
+    "toml", sorted((ROOT / "derivations").glob("*.toml")), ids=lambda p: p.stem
+)
+def test_compact_documents_fit_the_page(toml, tmp_path):
+    """--compact: every document fits the page; the paper's problems two or more to a page."""
+    _tools()
+    out = tmp_path / f"{toml.stem}.tex"
+    result = CliRunner().invoke(main, ["doc", str(toml), "-o", str(out), "--compact"])
+    assert result.exit_code == 0, result.output
+    tex = out.read_text(encoding="utf-8")
+    log, pdf = _compile(tex, tmp_path, toml.stem)
+    _check_pages(log, pdf, f"{toml.name} --compact")
+    if toml.stem == "paper":
+        problems = tex.count("\\subsection*{Problem ")
+        assert problems == 36
+        assert _pages(pdf) <= math.ceil(problems / 2)
+
+
+@pytest.mark.parametrize("part", ["sheet", "key"])
+@pytest.mark.parametrize("compact", [False, True], ids=["plain", "compact"])
+def test_sheets_and_keys_fit_the_page(part, compact, tmp_path):
+    _tools()
+    out = tmp_path / f"{part}.tex"
+    args = ["doc", str(ROOT / "derivations" / "paper.toml"), "-o", str(out), "--part", part]
+    result = CliRunner().invoke(main, args + (["--compact"] if compact else []))
+    assert result.exit_code == 0, result.output
+    log, pdf = _compile(out.read_text(encoding="utf-8"), tmp_path, part)
+    _check_pages(log, pdf, f"paper.toml --part {part}")
+    if part == "key" or compact:
+        assert _pages(pdf) <= 18
 
 
 @pytest.mark.parametrize("case", LONG, ids=lambda c: str(c["expr"])[:30])

@@ -4,9 +4,10 @@ Problem files
 -------------
 TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
 
-    title = "Worked examples"      # optional, as are author and lang
+    title = "Worked examples"      # optional, as are author, lang and compact
     author = "A. Teacher"
     lang = "en"                    # the default language; --lang overrides it
+    compact = true                 # the compact layout, as --compact
 
     [[section]]                    # sections, in order ...
     title = "2 Review: Scalar derivative rules"
@@ -83,7 +84,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-TOP_FIELDS = ("title", "author", "lang", "problem", "section")
+TOP_FIELDS = ("title", "author", "lang", "compact", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
 PROBLEM_FIELDS = (
     "title",
@@ -179,6 +180,8 @@ class ProblemSet:
     title: Text | None = None
     author: Text | None = None
     lang: str | None = None
+    compact: bool = False
+    """The compact layout (``compact = true``), as ``matcalc doc --compact``."""
     sections: tuple[Section, ...] = ()
     exercises: tuple[Exercise, ...] = ()
 
@@ -308,6 +311,11 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
         known = ", ".join(CATALOGUES)
         shown = visible(repr(lang)) if isinstance(lang, str) else _toml_type(lang)
         raise UsageError(f"{source}: field 'lang' must be one of {known}, not {shown}")
+    compact = data.get("compact", False)
+    if not isinstance(compact, bool):
+        raise UsageError(
+            f"{source}: field 'compact' must be true or false, not {_toml_type(compact)}"
+        )
     if "problem" in data and "section" in data:
         raise UsageError(
             f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both"
@@ -317,7 +325,13 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     if not exercises:
         raise UsageError(f"{source}: no problems: add [[problem]] tables")
     return ProblemSet(
-        source=source, title=title, author=author, lang=lang, sections=sections, exercises=exercises
+        source=source,
+        title=title,
+        author=author,
+        lang=lang,
+        compact=compact,
+        sections=sections,
+        exercises=exercises,
     )
 
 

@@ -53,16 +53,34 @@ class Document:
     fmt: str
     lang: str
     solutions: tuple[Solution, ...] = field(default=())
+    part: str = "solutions"
+    """"solutions" (worked), "sheet" (the problems only) or "key" (problems and results)."""
+    compact: bool = False
 
     @property
     def failures(self) -> tuple[Solution, ...]:
         return tuple(s for s in self.solutions if s.failed)
 
 
-def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMITS) -> Solution:
+PARTS = {"solutions": "solution", "sheet": "problem", "key": "answer"}
+"""A document's parts, and the part of each derivation it shows (``Renderer.PARTS``)."""
+
+
+def solve(
+    exercise: Exercise,
+    fmt: str,
+    lang: str,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    part: str = "solutions",
+    compact: bool = False,
+) -> Solution:
     """Work one problem and render it for ``fmt``; any failure becomes ``Solution.error``.
 
-    A top-level function of plain data, so that worker processes can run it.
+    ``part``: "solutions" (the worked derivation, its notes and the verdict on a
+    student's answer), "sheet" (the problem statement only: no steps, no result, no
+    notes) or "key" (the statement, the result and its verification).  A top-level
+    function of plain data, so that worker processes can run it.
     """
     from matcalc.api import derive
     from matcalc.documents.layout import code, markup
@@ -81,7 +99,9 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
     if exercise.error:
         return Solution(**head, title=title, error=exercise.error)
     try:
-        paragraphs = exercise.notes.paragraphs(lang) if exercise.notes else ()
+        paragraphs = (
+            exercise.notes.paragraphs(lang) if exercise.notes and part == "solutions" else ()
+        )
         notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
         return Solution(**head, title=title, error=f"field 'notes': {error}")
@@ -96,7 +116,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             order=exercise.order,
             limits=limits,
         )
-        if exercise.answers:  # a student's answer: judged, beside matcalc's derivation
+        if exercise.answers and part == "solutions":  # judged, beside matcalc's derivation
             from matcalc.answers import check
             from matcalc.render.check import verdict_line
 
@@ -107,9 +127,10 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
             verdict = verdict_line(shown, lang=lang)
         else:
             shown = derive(exprs, exercise.wrt, **options)
-        body = (
-            shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
-        )
+        kw: dict[str, Any] = {"lang": lang, "compact": compact}
+        if part != "solutions":
+            kw["part"] = PARTS[part]
+        body = shown.to_markdown(**kw) if body_format == "markdown" else shown.to_latex(**kw)
     except MatcalcError as error:
         message = _in_file_terms(_one_line(str(error)), exercise.syntax)
         if isinstance(error.__cause__, MemoryError):
@@ -166,18 +187,34 @@ def build(
     jobs: int = 1,
     limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[], None] | None = None,
+    part: str = "solutions",
+    compact: bool | None = None,
 ) -> Document:
-    """Work every problem (in ``jobs`` processes) into a ``Document``; order never depends on jobs."""
+    """Work every problem (in ``jobs`` processes) into a ``Document``; order never depends on jobs.
+
+    ``part``: "solutions", "sheet" or "key" (see ``solve``); ``compact``: the compact
+    layout (None: as the problem file says).
+    """
     check_output(fmt, lang)
+    if part not in PARTS:
+        raise UsageError(f"unknown part {part!r}: use {', '.join(PARTS)}")
+    compact = problems.compact if compact is None else compact
     _check_front(problems, fmt, lang)
-    work = partial(solve, fmt=fmt, lang=lang, limits=limits)
+    work = partial(solve, fmt=fmt, lang=lang, limits=limits, part=part, compact=compact)
     tasks = problems.exercises
     solutions: list[Solution] = []
     for solution in _map(work, tasks, jobs):
         solutions.append(solution)
         if progress is not None:
             progress()
-    return Document(problems=problems, fmt=fmt, lang=lang, solutions=tuple(solutions))
+    return Document(
+        problems=problems,
+        fmt=fmt,
+        lang=lang,
+        solutions=tuple(solutions),
+        part=part,
+        compact=compact,
+    )
 
 
 def _check_front(problems: ProblemSet, fmt: str, lang: str) -> None:
