@@ -156,7 +156,8 @@ def test_compact_from_the_problem_file(tmp_path):
     sets = documents.load(path)
     assert sets.compact
     tex = documents.render(documents.build(sets, fmt="latex", lang="en"))
-    assert r"\documentclass[10pt,twocolumn]{article}" in tex
+    assert r"\documentclass[10pt]{article}" in tex and r"\usepackage{multicol}" in tex
+    assert tex.count(r"\begin{multicols}{2}") == tex.count(r"\end{multicols}") == 1
     assert "**Step 1" not in documents.render(documents.build(sets, fmt="markdown", lang="en"))
     plain = documents.build(sets, fmt="latex", lang="en", compact=False)
     assert r"\documentclass[11pt]{article}" in documents.render(plain)
@@ -171,3 +172,17 @@ def test_the_help_explains_parts_and_compact():
     assert "--compact" in result.output
     assert "matcalc doc derivations/paper.toml -o sheet.pdf --part sheet" in result.output
     assert run("doc", str(PAPER), "-o", "-", "--part", "answers").exit_code == 2
+
+
+def test_compact_latex_sets_a_problem_too_wide_for_a_column_across_the_page():
+    sets = documents.load(PAPER)
+    tex = documents.render(documents.build(sets, fmt="latex", lang="en", jobs=2, compact=True))
+    assert tex.count(r"\begin{multicols}{2}") == tex.count(r"\end{multicols}")
+    across = [
+        int(n)
+        for chunk in tex.split(r"\end{multicols}")[:-1]
+        for n in re.findall(r"\\subsection\*\{Problem (\d+):", chunk.split(r"\begin{multicols}")[0])
+    ]
+    assert across and set(across) <= {35, 36}  # the MSE loss's chain-rule products
+    columns = tex.split(r"\begin{multicols}{2}", 1)[1].split(r"\end{multicols}", 1)[0]
+    assert r"\subsection*{Problem 1:" in columns and r"\subsection*{Problem 34:" in columns

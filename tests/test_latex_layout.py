@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import matcalc
 from matcalc.cli import main
-from matcalc.render.latex import split_top, width
+from matcalc.render.latex import _broken, split_top, width
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
@@ -168,6 +168,16 @@ def test_long_sums_break_at_top_level_operators():
         r"+ \left(b + c\right)",
         r"- \frac{x + y}{2}",
     ]
+    assert split_top(r"a \cdot \left(b + c\right) \, d", (r" \cdot ", r" \, ")) == [
+        "a",
+        r"\cdot \left(b + c\right)",
+        r"\, d",
+    ]
+    product = r" \cdot ".join(
+        rf"\frac{{\partial u_{{{i + 1}}}}}{{\partial u_{{{i}}}}}" for i in range(30)
+    )
+    rows = _broken(product, 24)
+    assert len(rows) > 1 and all(width(r) <= 24 for r in rows)  # a long product breaks at its ·
     assert width(r"\frac{x}{y}") < width("x y")
     tex = matcalc.derive(LONG[0]["expr"]).to_latex()
     rows = [r for r in tex.split("\\\\\n") if r.lstrip().startswith(r"& \quad")]

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcalc.errors import visible
-from matcalc.render.latex import COMPACT_PREAMBLE, MATH_CHARS, escape_prose
+from matcalc.render.latex import COMPACT_PREAMBLE, MATH_CHARS, MULTICOLS, escape_prose
 from matcalc.render.markdown import escape_markdown
 from matcalc.render.messages import Prose, message
 
@@ -463,6 +463,7 @@ class LatexDocument(DocumentLayout):
             + f"\\title{{{title}}}\n\\author{{{author}}}\n\\date{{}}\n"
             + "\\begin{document}\n\\maketitle\n"
             + f"\\noindent\\textit{{{generated}}}\\par"
+            + (f"\n\n{_COLUMNS}" if self.compact else "")
         )
 
     def _contents(
@@ -484,10 +485,21 @@ class LatexDocument(DocumentLayout):
             notes = [notes[0], *(rf"\noindent {p}\par" for p in notes[1:])]
         if self.part == "sheet":  # room to work the problem
             notes.append(rf"\vspace{{{5 if self.compact else 8}\baselineskip}}")
-        return "\n\n".join([head, body, *notes])
+        problem = "\n\n".join([head, body, *notes])
+        if self.compact and solution.wide:  # across the page, between two runs of columns
+            return f"{_END_COLUMNS}\n\n{problem}\n\n{_COLUMNS}"
+        return problem
 
     def _join(self, parts: Sequence[str]) -> str:
-        return "\n\n".join(p for p in parts if p) + "\n\n\\end{document}\n"
+        text = "\n\n".join(p for p in parts if p)
+        if self.compact:
+            # the front matter opens the columns; a wide last problem leaves them empty
+            text = f"{text}\n\n{_END_COLUMNS}".replace(f"{_COLUMNS}\n\n{_END_COLUMNS}", "")
+            text = text.rstrip("\n")
+        return text + "\n\n\\end{document}\n"
+
+
+_COLUMNS, _END_COLUMNS = (s.strip() for s in MULTICOLS)
 
 
 LAYOUTS = {"markdown": MarkdownDocument, "latex": LatexDocument, "pdf": LatexDocument}

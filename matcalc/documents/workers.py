@@ -22,6 +22,7 @@ from matcalc.documents.output import check_output
 from matcalc.documents.problems import Exercise, ProblemSet, _one_line
 from matcalc.errors import MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.render.latex import COMPACT_LINE_WIDTH, set_smaller
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +40,8 @@ class Solution:
     error: str = ""
     verdict: str = ""
     """For a problem with an answer: the verdict on one line (for the summary on stderr)."""
+    wide: bool = False
+    """Compact LaTeX: rendered for the full width of the page, as it does not fit a column."""
 
     @property
     def failed(self) -> bool:
@@ -62,6 +65,10 @@ class Document:
         return tuple(s for s in self.solutions if s.failed)
 
 
+WIDE_LINES = 100
+"""Compact LaTeX: a problem too wide for a column is set across the page if it takes at
+most this many lines of LaTeX (about a page); a longer one stays in a column, with the
+rows that do not fit set smaller, rather than take pages of half-empty width."""
 PARTS = {"solutions": "solution", "sheet": "problem", "key": "answer"}
 """A document's parts, and the part of each derivation it shows (``Renderer.PARTS``)."""
 
@@ -105,7 +112,7 @@ def solve(
         notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
         return Solution(**head, title=title, error=f"field 'notes': {error}")
-    verdict = ""
+    verdict, wide = "", False
     try:
         exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
         options = dict(
@@ -130,7 +137,14 @@ def solve(
         kw: dict[str, Any] = {"lang": lang, "compact": compact}
         if part != "solutions":
             kw["part"] = PARTS[part]
-        body = shown.to_markdown(**kw) if body_format == "markdown" else shown.to_latex(**kw)
+        if body_format == "markdown":
+            body = shown.to_markdown(**kw)
+        else:
+            body = shown.to_latex(**kw)
+            if compact and set_smaller(body, COMPACT_LINE_WIDTH):  # too wide for a column:
+                full = shown.to_latex(**{**kw, "compact": False})  # across the page, unless long
+                if full.count("\n") <= WIDE_LINES:
+                    body, wide = full, True
     except MatcalcError as error:
         message = _in_file_terms(_one_line(str(error)), exercise.syntax)
         if isinstance(error.__cause__, MemoryError):
@@ -144,7 +158,9 @@ def solve(
         else:
             message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
         return Solution(**head, title=title, notes=notes, error=message)
-    return Solution(**head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict)
+    return Solution(
+        **head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict, wide=wide
+    )
 
 
 _OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")

@@ -163,9 +163,10 @@ COMPACT_LINE_WIDTH = 24.0
 """The same for a column of the compact layout (``COMPACT_PREAMBLE``: 10-point type, two
 columns of 3.5 in)."""
 COMPACT_PREAMBLE = (
-    "\\documentclass[10pt,twocolumn]{article}\n"
+    "\\documentclass[10pt]{article}\n"
     "\\usepackage{amsmath}\n"
     "\\usepackage{amssymb}\n"
+    "\\usepackage{multicol}\n"
     "\\setlength{\\textwidth}{7.3in}\n"
     "\\setlength{\\oddsidemargin}{-0.4in}\n"
     "\\setlength{\\evensidemargin}{-0.4in}\n"
@@ -175,6 +176,7 @@ COMPACT_PREAMBLE = (
     "\\setlength{\\textheight}{9.6in}\n"
     "\\setlength{\\footskip}{0.35in}\n"
     "\\setlength{\\columnsep}{0.25in}\n"
+    "\\setlength{\\multicolsep}{3pt plus 2pt}\n"
     "\\setlength{\\parskip}{0pt}\n"
     "\\setlength{\\medskipamount}{2pt plus 1pt}\n"
     "\\setlength{\\jot}{1pt}\n"
@@ -191,8 +193,10 @@ COMPACT_PREAMBLE = (
     "\\allowdisplaybreaks\n"
     "\\sloppy\n"
 )
-"""The compact layout: two columns of 10-point type on narrow margins, display math and
-headings set tight; plain LaTeX and amsmath only."""
+"""The compact layout: 10-point type on narrow margins, display math and headings set
+tight, the body in two columns (``multicols``, from texlive-latex-base); what does not fit
+a column (``COMPACT_LINE_WIDTH``) goes across the page between them."""
+MULTICOLS = ("\\begin{multicols}{2}\n", "\n\\end{multicols}")
 
 _NARROW = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.15, " ": 0.3, "quad": 1.0, "qquad": 2.0}
 _WORDS = ("operatorname", "text", "mathrm", "textit", "textbf")
@@ -347,7 +351,7 @@ def _broken(body: str, room: float) -> list[str]:
         return [body]
     pieces = split_top(body)
     if len(pieces) == 1:
-        pieces = split_top(body, (r" \\cdot ",))
+        pieces = split_top(body, (r" \cdot ", r" \, "))
     if len(pieces) == 1:
         return _opened(body, room)
     rows, current = [], ""
@@ -431,6 +435,19 @@ def _fit(piece: str, room: str = "rhs", line_width: float = LINE_WIDTH) -> str:
     return rf"\matcalcfit{{{limit}}}{{{piece}}}"
 
 
+def set_smaller(latex: str, line_width: float) -> bool:
+    """Whether a row piece of ``latex`` is estimated wider than ``line_width``, so that TeX
+    will set it smaller (``FIT``): compact documents set such a problem across the page."""
+    start = latex.find("\\matcalcfit{")
+    while start != -1:
+        limit, i = _group(latex, start + len("\\matcalcfit"))
+        piece, i = _group(latex, i)
+        if width(piece) > line_width * (0.8 if limit.startswith("0.8") else 1):
+            return True
+        start = latex.find("\\matcalcfit{", i)
+    return False
+
+
 class LatexRenderer(LatexMath):
     """A LaTeX fragment; ``standalone=True`` gives a document for pdflatex.
 
@@ -484,6 +501,7 @@ class LatexRenderer(LatexMath):
         if not self.standalone:
             return body
         if self.compact:
+            body = MULTICOLS[0] + body + MULTICOLS[1] + "\n"
             return COMPACT_PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n"
         return (
             "\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
