@@ -390,33 +390,40 @@ def test_markdown_follows_the_design_rules():
 
 
 # -- derivations/ never drift from the code ---------------------------------------------
-def _outputs() -> list[tuple[Path, Path, str]]:
-    """(problem file, committed document, lang) for every document in derivations/."""
+PARTS = ("sheet", "key")
+
+
+def _outputs() -> list[tuple[Path, Path, str, str]]:
+    """(problem file, committed document, lang, part) for every document in derivations/:
+    ``paper.md``, ``paper.zh.md``, ``paper.tex``, ``paper.sheet.md``, ``paper.key.zh.md``, …"""
     out = []
     for source in sorted(DERIVATIONS.glob("*.toml")):
         for path in sorted(DERIVATIONS.glob(source.stem + ".*")):
             if path.suffix not in (".md", ".tex"):
                 continue
-            middle = path.name[len(source.stem) : -len(path.suffix)]
-            if middle and middle[1:] not in CATALOGUES:
+            middle = path.name[len(source.stem) : -len(path.suffix)].split(".")[1:]
+            part = middle.pop(0) if middle and middle[0] in PARTS else "solutions"
+            if len(middle) > 1 or (middle and middle[0] not in CATALOGUES):
                 continue
-            out.append((source, path, middle[1:] or "en"))
+            out.append((source, path, middle[0] if middle else "en", part))
     return out
 
 
 def test_every_problem_file_has_its_documents():
     outputs = _outputs()
     for source in DERIVATIONS.glob("*.toml"):
-        names = {p.name for s, p, _ in outputs if s == source}
+        names = {p.name for s, p, _, _ in outputs if s == source}
         assert {f"{source.stem}.md", f"{source.stem}.tex"} <= names, source.name
-    assert (DERIVATIONS / "paper.zh.md") in [p for _, p, _ in outputs]
+    documents_ = [p.name for _, p, _, _ in outputs]
+    assert {"paper.zh.md", "paper.sheet.md", "paper.key.md"} <= set(documents_)
 
 
 def test_derivations_are_up_to_date(tmp_path):
     stale = []
-    for source, committed, lang in _outputs():
+    for source, committed, lang, part in _outputs():
         out = tmp_path / committed.name
         args = ["doc", str(source), "-o", str(out), "--lang", lang, "--jobs", "2"]
+        args += ["--part", part] if part != "solutions" else []
         result = run(*args)
         assert result.exit_code == 0, f"{committed.name}: {result.stderr}"
         produced, expected = out.read_text(encoding="utf-8"), committed.read_text(encoding="utf-8")
@@ -431,6 +438,7 @@ def test_derivations_are_up_to_date(tmp_path):
             )
             command = f"matcalc doc derivations/{source.name} -o derivations/{committed.name}"
             command += f" --lang {lang}" if lang != "en" else ""
+            command += f" --part {part}" if part != "solutions" else ""
             stale.append("\n".join([*list(diff)[:60], f"regenerate with: {command}"]))
     assert not stale, "committed documents differ from the code:\n\n" + "\n\n".join(stale)
 

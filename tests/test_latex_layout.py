@@ -182,3 +182,23 @@ def test_long_sums_break_at_top_level_operators():
     tex = matcalc.derive(LONG[0]["expr"]).to_latex()
     rows = [r for r in tex.split("\\\\\n") if r.lstrip().startswith(r"& \quad")]
     assert rows, "a long sum is continued on a row of its own"
+
+
+@pytest.mark.parametrize("case", [LONG[1], LONG[4]], ids=["mse", "jacobian"])
+def test_compact_standalone_derivations_fit_a_column(case, tmp_path):
+    _tools()
+    case = dict(case)
+    dims = case.pop("dims", None)
+    d = matcalc.derive(case.pop("expr"), **case)
+    if dims:
+        d = d.with_explicit(**dims)
+    tex = d.to_latex(standalone=True, compact=True)
+    assert r"\documentclass[10pt]{article}" in tex
+    if dims:  # its components do not fit a column: one column, across the page
+        assert r"\begin{multicols}{2}" not in tex
+        # entry by entry: (∂f/∂w)₁, (∂f/∂w)₂, (∂f/∂w)₃ for the 1×3 row
+        assert [tex.count(rf"\right)_{{{i}}} &=") for i in (1, 2, 3)] == [1, 1, 1]
+    else:
+        assert r"\begin{multicols}{2}" in tex
+    log, pdf = _compile(tex, tmp_path, "compact")
+    _check_pages(log, pdf, "compact derivation")

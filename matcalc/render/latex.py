@@ -474,7 +474,11 @@ class LatexRenderer(LatexMath):
 
     def render(self, d: Any) -> str:
         # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
-        return super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        if self.standalone and self.compact and set_smaller(text, self.line_width):
+            self.line_width = LINE_WIDTH  # too wide for a column: one column, across the page
+            text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        return text
 
     def _render_Assemble(self, step: Any) -> list[Any]:
         items = super()._render_Assemble(step)
@@ -490,7 +494,7 @@ class LatexRenderer(LatexMath):
         lines: list[Any] = [self._msg("latex.entries")]
         for i in range(value.rows):
             for j in range(value.cols):
-                index = f"{i + 1}" if 1 in value.shape else f"{i + 1}{j + 1}"
+                index = f"{i + j + 1}" if 1 in value.shape else f"{i + 1}{j + 1}"
                 lines.append(Line(rf"\left({name}\right)_{{{index}}}", (self._m(value[i, j]),)))
         return lines
 
@@ -501,7 +505,8 @@ class LatexRenderer(LatexMath):
         if not self.standalone:
             return body
         if self.compact:
-            body = MULTICOLS[0] + body + MULTICOLS[1] + "\n"
+            if self.line_width == COMPACT_LINE_WIDTH:
+                body = MULTICOLS[0] + body + MULTICOLS[1] + "\n"
             return COMPACT_PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n"
         return (
             "\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
