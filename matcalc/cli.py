@@ -526,15 +526,16 @@ def _check_sizes(derivation, sizes: dict[str, int]) -> None:
 DOC_HELP = """Turn a file of problems into a document of worked solutions.
 
 \b
-PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
-[[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-functions, layout and notes; see derivations/paper.toml), or a text file
-with one expression per line (# comments), optionally followed by ; wrt x,y
-and ; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
-input.  Math in titles and notes ($...$) may use common commands only
-(\\frac, \\partial, \\mathbf, Greek letters, ...).  The format comes from
---format or from OUT's suffix: .md, .tex or .pdf (pdflatex, from
-texlive-latex-base).  OUT is never PROBLEMS, a device or a directory.
+PROBLEMS is a TOML problem file (title, author, lang, compact, then
+[[problem]] or [[section]] tables with title, expr or exprs, wrt, vectors,
+matrices, functions, layout and notes; see derivations/paper.toml), or a
+text file with one expression per line (# comments), optionally followed by
+; wrt x,y and ; vectors w,x, ; matrices X:N,n, ; layout denominator.
+PROBLEMS - reads standard input.  Math in titles and notes ($...$) may use
+common commands only (\\frac, \\partial, \\mathbf, Greek letters, ...).
+The format comes from --format or from OUT's suffix: .md, .tex or .pdf
+(pdflatex, from texlive-latex-base).  OUT is never PROBLEMS, a device or a
+directory.
 
 \b
 --part sheet writes the problems only, numbered, with room to work (no

@@ -22,7 +22,6 @@ from matcalc.documents.output import check_output
 from matcalc.documents.problems import Exercise, ProblemSet, _one_line
 from matcalc.errors import MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.render.latex import COMPACT_LINE_WIDTH, set_smaller
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +90,7 @@ def solve(
     """
     from matcalc.api import derive
     from matcalc.documents.layout import code, markup
+    from matcalc.render.latex import COMPACT_LINE_WIDTH, set_smaller
 
     body_format = "markdown" if fmt == "markdown" else "latex"
     plain = exercise.plain_title(lang)
