@@ -186,3 +186,12 @@ def test_compact_latex_sets_a_problem_too_wide_for_a_column_across_the_page():
     assert across and set(across) <= {35, 36}  # the MSE loss's chain-rule products
     columns = tex.split(r"\begin{multicols}{2}", 1)[1].split(r"\end{multicols}", 1)[0]
     assert r"\subsection*{Problem 1:" in columns and r"\subsection*{Problem 34:" in columns
+
+
+def test_a_file_without_a_title_is_titled_by_its_part():
+    sets = documents.loads_text("x**2\n")
+    for part, lang, title in (("sheet", "en", "# Problem sheet\n"), ("key", "zh", "# 参考答案\n")):
+        doc = documents.build(sets, fmt="markdown", lang=lang, part=part)
+        assert documents.render(doc).startswith(title)
+    doc = documents.build(sets, fmt="markdown", lang="en")
+    assert documents.render(doc).startswith("# Worked solutions\n")

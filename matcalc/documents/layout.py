@@ -312,6 +312,8 @@ class DocumentLayout:
         sections = [self._markup_line(s.title) for s in sets.sections]
         headings = [self._problem_heading(s) for s in doc.solutions]
         subtitle = self._msg(f"doc.part.{doc.part}") if doc.part != "solutions" else ""
+        if subtitle and not sets.title:  # "Problem sheet", not "Worked solutions"
+            title, subtitle = subtitle, ""
         generated = self._msg("doc.generated", source=Prose(sets.source))
         parts = [self._front(title, subtitle, author, generated)]
         if doc.part == "solutions" and not doc.compact:  # a sheet or a key is short
