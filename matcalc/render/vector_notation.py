@@ -8,6 +8,8 @@ Each printer class in ``printing`` mixes in one of these; a new operation in
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
@@ -379,14 +381,17 @@ class TextVectors:
 
 
 class PrettyVectors:
-    """2D text: vector operations print as their linear text, on one line."""
+    """2D text: vector operations print as their linear text, on one line.
+
+    The printer class supplies ``linear``, its linear text printer (``printing.TextPrinter``):
+    this module does not import ``printing``, which imports it."""
+
+    linear: ClassVar[type]
 
     def _linear(self, expr: Basic):
         from sympy.printing.pretty.stringpict import prettyForm
 
-        from matcalc.render.printing import TextPrinter
-
-        return prettyForm(TextPrinter({"unicode": self._use_unicode}).doprint(expr))
+        return prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
 
     def _print_Mul(self, expr: Mul):
         if not _scalar_only(self) and _hadamard_split(expr) is not None:
