@@ -73,7 +73,6 @@ from sympy import (
     atan2,
     atanh,
     cancel,
-    count_ops,
     exp,
     expand,
     factor_terms,
@@ -90,6 +89,7 @@ from matcalc.engine.simplify import (
     CANCEL_TERMS,
     EXPAND_TERMS,
     bounded,
+    count_ops_fast,
     expansion_terms,
     fraction_terms,
     has_fraction,
@@ -133,7 +133,7 @@ def _normal_form(expr: Expr, known: dict) -> Expr:
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops(diff) > MAX_SYMBOLIC_OPS:
+    if count_ops_fast(diff) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (
@@ -226,7 +226,7 @@ class _Sampler:
     def special(self) -> list[dict[Symbol, Expr]]:
         """Points on both sides of the kinks and domain boundaries, near but not on them."""
         boundaries = _boundaries(self.domain if self.domain is not None else [])
-        boundaries = sorted((b for b in boundaries if count_ops(b) <= 60), key=count_ops)
+        boundaries = sorted((b for b in boundaries if count_ops_fast(b) <= 60), key=count_ops_fast)
         points: list[dict[Symbol, Expr]] = []
         budget = time.monotonic() + SPECIAL_SECONDS
         for b in boundaries[:4]:
