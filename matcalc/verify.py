@@ -367,7 +367,10 @@ def _value(
             memo = {}
         try:
             with mpmath.workdps(precision):
-                number = complex(_mp(expr, {s: mpmath.mpf(v) for s, v in point.items()}, memo))
+                at = memo.get(_POINT)
+                if at is None:  # the point in mpmath numbers, converted once per point
+                    at = memo[_POINT] = {s: mpmath.mpf(v) for s, v in point.items()}
+                number = complex(_mp(expr, at, memo))
         except _Unknown:
             number = _sympy_value(expr, point, digits, precision)
         except (ArithmeticError, ValueError, TypeError, OverflowError):
@@ -391,6 +394,10 @@ def _sympy_value(expr: Expr, point, digits: int, precision: int) -> complex | No
         return complex(value)
     except TypeError:
         return None
+
+
+_POINT = object()
+"""The key under which a memo of ``_value`` keeps its point in mpmath numbers."""
 
 
 class _Unknown(Exception):
