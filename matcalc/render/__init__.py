@@ -23,6 +23,7 @@ from typing import Any
 
 from sympy import Abs, Add, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
 
+from matcalc.msg import text as msg_text
 from matcalc.render.messages import Prose, message, rule_name
 from matcalc.render.printing import Label
 from matcalc.steps import (
@@ -317,7 +318,7 @@ class Renderer(StepVisitor):
             ]
         else:
             text = self._escape(
-                step.explanation.text(self.lang) if step.explanation else step.topic
+                msg_text(step.explanation, self.lang) if step.explanation else step.topic
             )
         items: list[Any] = [self._msg("note", text=text)]
         if step.math is not None:

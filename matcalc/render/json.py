@@ -17,6 +17,7 @@ from typing import Any
 
 from sympy import Basic, MatrixBase, Symbol
 
+from matcalc.msg import Msg
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
@@ -181,8 +182,10 @@ class JsonRenderer(StepVisitor):
         return message(f"json.rule.{key}", self.lang)
 
     def _explain(self, step: Step) -> str:
-        if step.explanation is not None:
+        if isinstance(step.explanation, Msg):
             return step.explanation.text(self.lang)
+        if step.explanation and self.lang == "en":  # plain text, of a step built by hand
+            return step.explanation
         kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
         key = f"explain.{step.kind}"
         if isinstance(step, Verify):
