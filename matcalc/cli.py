@@ -141,7 +141,8 @@ class ExpressionCommand(click.Command):
 
 def _expressions_last(params, args: list[str]) -> list[str]:
     """``args`` with the options first, then ``--`` and every other token, in order."""
-    takes_value, flags = set(), set()
+    takes_value: set[str] = set()
+    flags: set[str] = set()
     for param in params:
         if isinstance(param, click.Option):
             names = {*param.opts, *param.secondary_opts}
@@ -250,6 +251,15 @@ def _memory_error(limits, error: BaseException) -> MatcalcError | None:
     return LimitError(
         f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
     )
+
+
+def _as_failure(limits, error: MatcalcError | MemoryError) -> MatcalcError:
+    """``error`` as one of matcalc's: running out of memory becomes the limit error."""
+    failure = _memory_error(limits, error)
+    if failure is None:
+        assert isinstance(error, MatcalcError)  # a MemoryError always has a limit error
+        failure = error
+    return failure
 
 
 def _read_stdin(what: str) -> str:
@@ -443,7 +453,7 @@ def derive(
             _check_sizes(derivation, sizes)
             derivation = derivation.with_explicit(**sizes)
     except (MatcalcError, MemoryError) as error:
-        error = _memory_error(limits, error) or error
+        error = _as_failure(limits, error)
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None
@@ -478,7 +488,7 @@ def _refuse_latex_language(fmt: str, standalone: bool, lang: str) -> None:
 def _render_error(error: Exception, limits, fmt: str) -> CommandError:
     """One line for a failure while rendering: a limit (memory, a huge number), else a bug."""
     if isinstance(error, MatcalcError):
-        failure = error
+        failure: MatcalcError | None = error
     else:
         failure = _memory_error(limits, error) or _too_large(error)
     if failure is None:
@@ -633,8 +643,8 @@ def doc(problems, out, fmt, jobs, lang, memory) -> None:
                 f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
             )
             click.echo(visible(line), err=True)
-    for failure in document.failures:
-        line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
+    for failed in document.failures:
+        line = f"matcalc: problem {failed.number} ({failed.plain_title}): {failed.error}"
         click.echo(visible(line), err=True)
     if document.failures:
         sys.exit(1)
@@ -775,7 +785,7 @@ def check_command(
             timeout=timeout,
         )
     except (MatcalcError, MemoryError) as error:
-        error = _memory_error(limits, error) or error
+        error = _as_failure(limits, error)
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None

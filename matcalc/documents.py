@@ -281,7 +281,7 @@ def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
     A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
     ``; functions phi`` and ``; layout denominator``, as the TOML fields of the same names.
     """
-    exercises = []
+    exercises: list[Exercise] = []
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -399,7 +399,8 @@ def _tables(
     sections_in = data.get("section", [])
     if not _is_list_of_tables(sections_in):
         raise UsageError(f"{source}: 'section' must be an array of tables: write [[section]]")
-    sections, tables = [], []
+    sections: list[Section] = []
+    tables: list[tuple[Any, int | None]] = []
     for i, section in enumerate(sections_in, 1):
         where = f"{source}: section {i}"
         _check_keys(section, SECTION_FIELDS, f"{where}: unknown field")
@@ -617,7 +618,11 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
 
     body_format = "markdown" if fmt == "markdown" else "latex"
     plain = exercise.plain_title(lang)
-    head = {"number": exercise.number, "section": exercise.section, "plain_title": plain}
+    head: dict[str, Any] = {
+        "number": exercise.number,
+        "section": exercise.section,
+        "plain_title": plain,
+    }
     try:
         title = markup(plain, body_format) if exercise.title else code(plain, body_format)
     except ValueError as error:
@@ -636,7 +641,7 @@ def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMI
     verdict = ""
     try:
         exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
-        options = dict(
+        options: dict[str, Any] = dict(
             vectors=exercise.vectors,
             matrices=exercise.matrices,
             functions=exercise.functions,

@@ -14,11 +14,11 @@ method only where the generic fallback is weak.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from sympy import Expr, MatrixBase, Symbol
 
-Math = Expr | MatrixBase
+Math: TypeAlias = Expr | MatrixBase
 """A scalar expression, or a matrix (a vector is an n×1 or 1×n matrix)."""
 
 

@@ -821,7 +821,7 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
     from matcalc.linalg import components, evaluate_shaped, explicit
 
     first = default_dims(shapes)
-    checks, last = [], None
+    checks = []
     for dims in (first, {s: v + 1 for s, v in first.items()}):
         deadline.check()
         values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
@@ -835,13 +835,11 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
                 ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
             )
         checks.append(verify(ImmutableMatrix(ours), reference, deadline))
-        last = (dims, reference)
         if checks[-1].status is not True:
             break
     statuses = [c.status for c in checks]
     status = False if False in statuses else None if None in statuses else True
     method = "numeric" if any(c.method == "numeric" for c in checks) else "symbolic"
-    dims, reference = last
     sizes = "; ".join(", ".join(f"{s} = {v}" for s, v in d.items()) for d in (first,))
     detail = f"sympy.hessian of explicit components at {sizes} and one size larger"
     return Verify(

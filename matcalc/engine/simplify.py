@@ -170,7 +170,7 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
     With a ``name`` it is an optional simplification: recorded as skipped when cut
     short, and charged to the derivation's ``TOTAL_REWRITE_SECONDS``."""
     record = _SKIPPED.get() if name else None
-    if record is not None:
+    if name and record is not None:
         left = TOTAL_REWRITE_SECONDS - record.spent
         if left <= 0:
             skipped(name)
