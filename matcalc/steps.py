@@ -35,9 +35,9 @@ class DerivativeName:
 class Problem:
     """What was asked: differentiate ``exprs`` with respect to ``wrt``.
 
-    ``kind`` is "derivative" (one expression, one variable), "gradient" (one
-    expression, several variables), "jacobian" (several expressions) or
-    "vector" (an expression with declared vectors or matrices).
+    ``kind`` is "derivative" (one expression, one variable), "gradient" (one scalar
+    expression, several variables) or "jacobian" (several expressions, or a vector
+    expression by several variables).
     ``output`` names the result (y, or f when y is taken).
     """
 

@@ -289,8 +289,6 @@ def has_fraction(expr) -> bool:
     for node in preorder_traversal(expr):
         if node.is_Pow and node.exp.is_negative and node.base.has(Add):
             return True
-        if node.is_Add and any(a.is_Pow and a.exp.is_negative for a in Mul.make_args(node)):
-            return True
         if node.is_Add and any(
             f.is_Pow and f.exp.is_negative for t in node.args for f in Mul.make_args(t)
         ):
