@@ -21,6 +21,7 @@ from pathlib import Path
 import click
 
 from matcalc.errors import InternalError, MatcalcError, pointer, visible
+from matcalc.problem import LAYOUTS
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -332,7 +333,7 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
 @click.option(
     "--layout",
-    type=click.Choice(["numerator", "denominator"]),
+    type=click.Choice(LAYOUTS),
     default="numerator",
     show_default=True,
     help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
@@ -719,7 +720,7 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
 @click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
 @click.option(
     "--layout",
-    type=click.Choice(["numerator", "denominator"]),
+    type=click.Choice(LAYOUTS),
     default="numerator",
     show_default=True,
     help="The layout you are asked to answer in.",

@@ -91,6 +91,7 @@ from typing import Any
 
 from matcalc.errors import MatcalcError, UsageError, visible
 from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.problem import LAYOUTS
 from matcalc.render.messages import CATALOGUES
 
 if sys.version_info >= (3, 11):
@@ -115,7 +116,6 @@ PROBLEM_FIELDS = (
     "answer",
     "notes",
 )
-LAYOUTS = ("numerator", "denominator")
 PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 MAX_FILE_BYTES = 1_000_000
 """A problem file larger than this is refused before it is parsed (/dev/zero, a log by mistake)."""

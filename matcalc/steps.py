@@ -35,9 +35,10 @@ class DerivativeName:
 class Problem:
     """What was asked: differentiate ``exprs`` with respect to ``wrt``.
 
-    ``kind`` is "derivative" (one expression, one variable), "gradient" (one scalar
-    expression, several variables) or "jacobian" (several expressions, or a vector
-    expression by several variables).
+    ``kind`` is one of ``matcalc.problem.KINDS``: "derivative" (one expression, one
+    variable), "gradient" (one scalar expression, several variables) or "jacobian"
+    (several expressions, or a vector expression by several variables); ``layout`` one
+    of ``matcalc.problem.LAYOUTS``.
     ``output`` names the result (y, or f when y is taken).
     """
 

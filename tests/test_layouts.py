@@ -22,6 +22,7 @@ from sympy import ImmutableMatrix, Matrix, MatrixBase, Max, Symbol
 import matcalc
 from matcalc.engine.layout import Vec
 from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
+from matcalc.problem import LAYOUTS
 from matcalc.steps import (
     Assemble,
     ChainRule,
@@ -36,7 +37,6 @@ from matcalc.steps import (
 )
 
 b = Symbol("b", real=True)
-LAYOUTS = ("numerator", "denominator")
 
 
 def vec(name: str, n: int) -> Matrix:
