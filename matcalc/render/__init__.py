@@ -196,7 +196,11 @@ class Renderer(StepVisitor):
 
     # -- the document -----------------------------------------------------------------
     def configure(self, d: Any) -> None:
-        """Tell the printers whether this derivation has vectors (scalar ones skip the ⊗ search)."""
+        """Start rendering ``d``: the print caches live for one rendering (a printer's output
+        depends on its settings), and the printers learn whether ``d`` has vectors (scalar
+        ones skip the ⊗ search)."""
+        for memo in self._memos.values():
+            memo.clear()
         for printer in (getattr(self, "_printer", None), getattr(self, "_pretty", None)):
             if printer is not None:
                 printer._settings["vectors"] = bool(d.problem.declarations)

@@ -76,8 +76,8 @@ class LatexMath(Renderer):
 
     def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
         super().__init__(lang=lang, memo=memo)
-        memo = self._memos.setdefault("latex", {})
-        self._printer = MathLatexPrinter({"indicator": LatexMath.INDICATOR}, memo)
+        memo = self._memos.setdefault(f"latex {self.INDICATOR}", {})
+        self._printer = MathLatexPrinter({"indicator": self.INDICATOR}, memo)
 
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
@@ -406,10 +406,6 @@ class LatexRenderer(LatexMath):
     ) -> None:
         super().__init__(lang=lang, memo=memo)
         self.standalone = standalone
-
-    def render(self, d: Any) -> str:
-        # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
-        return super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
 
     def _render_Assemble(self, step: Any) -> list[Any]:
         items = super()._render_Assemble(step)

@@ -64,8 +64,8 @@ class _Memo(_PrinterHost):
 
     def __init__(self, settings: dict[str, Any] | None = None, memo: dict | None = None) -> None:
         super().__init__(settings)
-        # ``memo`` may be shared: a Derivation keeps one per printer, so the Markdown,
-        # LaTeX and JSON renderings print each expression once between them.
+        # ``memo`` may be shared within one rendering: the renderers a renderer drives
+        # (JSON's LaTeX, Jupyter's aligned block) print each expression once between them.
         self._memo: dict[Basic, Any] = {} if memo is None else memo
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
