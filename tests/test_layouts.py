@@ -17,6 +17,7 @@ import random
 
 import pytest
 import sympy
+from conftest import mat, vec
 from sympy import ImmutableMatrix, Matrix, MatrixBase, Max, Symbol
 
 import matcalc
@@ -37,14 +38,6 @@ from matcalc.steps import (
 )
 
 b = Symbol("b", real=True)
-
-
-def vec(name: str, n: int) -> Matrix:
-    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
-
-
-def mat(name: str, rows: int, cols: int) -> Matrix:
-    return Matrix(rows, cols, lambda i, j: Symbol(f"{name}_{i + 1}{j + 1}", real=True))
 
 
 def entries(variable) -> list:

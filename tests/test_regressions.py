@@ -10,6 +10,7 @@ import time
 
 import pytest
 import sympy
+from conftest import same, vec
 from sympy import Lambda, Matrix, Symbol, cos, sin
 
 import matcalc
@@ -40,10 +41,6 @@ def _by_dummies(derivative):
         derivative.expr.xreplace(dummies), *[dummies.get(v, v) for v in derivative.variables]
     )
     return sympy.Subs(inner, list(dummies.values()), list(dummies))
-
-
-def same(a, b) -> bool:
-    return sympy.simplify(a - b) == 0
 
 
 # -- undefined functions: f(-x) and f(sin(x), x) --------------------------------------------------
@@ -173,10 +170,6 @@ def test_zero_jacobian_has_the_right_shape(text, wrt, shape, layout):
 
 
 # -- vectors that cancel to a constant -------------------------------------------------------------
-def vec(name: str, n: int = 3) -> Matrix:
-    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
-
-
 def numerically_equal(ours, truth) -> bool:
     point = {
         s: sympy.Rational(k + 2, 7)
