@@ -95,7 +95,8 @@ class CommandError(click.ClickException):
 
     def __init__(self, error: MatcalcError):
         super().__init__(_one_line(error))
-        self.exit_code = error.exit_code
+        # click reads exit_code from the instance; click >= 8.5 types it as a ClassVar
+        self.exit_code = error.exit_code  # type: ignore[misc, unused-ignore]
         self.error = error
 
     def show(self, file=None) -> None:
