@@ -110,15 +110,15 @@ class Check:
 
         return render_check(self, "text", unicode=unicode, lang=lang, width=width)
 
-    def to_markdown(self, *, lang: str = "en") -> str:
+    def to_markdown(self, *, lang: str = "en", compact: bool = False) -> str:
         from matcalc.render.check import render_check
 
-        return render_check(self, "markdown", lang=lang)
+        return render_check(self, "markdown", lang=lang, compact=compact)
 
-    def to_latex(self, *, standalone: bool = False, lang: str = "en") -> str:
+    def to_latex(self, *, standalone: bool = False, lang: str = "en", compact: bool = False) -> str:
         from matcalc.render.check import render_check
 
-        return render_check(self, "latex", standalone=standalone, lang=lang)
+        return render_check(self, "latex", standalone=standalone, lang=lang, compact=compact)
 
     def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
         from matcalc.render.check import check_dict
