@@ -252,18 +252,25 @@ def _modulus_of_powers(expr: Expr) -> Expr:
             and e.args[0].exp.is_extended_real is True
         )
 
-    return replace_unevaluated(
-        expr, is_power, lambda e: Pow(Abs(e.args[0].base), e.args[0].exp, evaluate=False)
-    )
+    def modulus(a: Expr) -> Expr:
+        # |a^p| = |a|^p again for a power base; any other |a| stays as typed (SymPy's own
+        # Abs(|x|^acos(x)) = |x|^re(acos(x)) would hide a complex argument from the check)
+        if isinstance(a, Pow) and a.exp.is_number and a.exp.is_extended_real is True:
+            return Pow(modulus(a.base), a.exp, evaluate=False)
+        return Abs(a, evaluate=False)
+
+    return replace_unevaluated(expr, is_power, lambda e: modulus(e.args[0]))
 
 
 def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
     """Refuse |u| or sign(u) of a u that is not real everywhere the input is (ln x in
     |ln x| at x < 0): d|u| = sign(u)·u′ and d sign(u) = 0 hold for real u only, and a
     result that holds on part of the domain is not the derivative."""
+    from matcalc.render.printing import TextPrinter
+
     for u in _complex_arguments(exprs, deadline):
         raise UnsupportedError(
-            f"abs or sign of {u}, which is not real everywhere the expression is: the rule "
+            f"abs or sign of {TextPrinter().doprint(u)}, which is not real everywhere the expression is: the rule "
             f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
             f"real wherever the expression is defined (for example with abs inside, as in "
             f"ln(abs(x)))"
