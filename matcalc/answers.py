@@ -291,13 +291,18 @@ class _Judge:
             value = self.rng.uniform(-2.0, 2.0)
         return value
 
-    def _values(self, m: ImmutableMatrix, point: dict) -> list[complex] | None:
+    def _values(
+        self, m: ImmutableMatrix, point: dict, memo: dict | None = None
+    ) -> list[complex] | None:
         """The entries of ``m`` at ``point`` (complex, principal branches), or None where one
-        is not a finite number: the check's own evaluator (``verify._value``)."""
+        is not a finite number: the check's own evaluator (``verify._value``).  ``memo``:
+        the values of subexpressions at this point, shared between the calls that pass it."""
         from matcalc.verify import _value
 
         subs = {s: Float(v, 30) for s, v in point.items()}
-        values = [_value(entry, subs) for entry in m]
+        if memo is None:
+            memo = {}
+        values = [_value(entry, subs, memo=memo) for entry in m]
         finite = [v for v in values if v is not None]
         return finite if len(finite) == len(values) else None
 
@@ -307,12 +312,13 @@ class _Judge:
         symbols = sorted(ans.free_symbols | ref.free_symbols, key=str)
         out = []
         for point in self._points(symbols, count * 3, constraint):
-            r = self._values(ref, point)
+            memo: dict = {}  # the answer and the reference share their subexpressions here
+            r = self._values(ref, point, memo)
             if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
                 continue
             if _on_kink(ref, point) or _on_kink(ans, point):
                 continue
-            a = self._values(ans, point)
+            a = self._values(ans, point, memo)
             if a is None:
                 continue
             out.append((point, a, r))

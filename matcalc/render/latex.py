@@ -10,6 +10,7 @@ one ``aligned`` block for Jupyter (MathJax/KaTeX).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -233,6 +234,10 @@ FIT = (
 script style), measured by TeX itself; plain LaTeX, no package."""
 
 
+_COMMAND = re.compile(r"\\([a-zA-Z]+|.)")
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of the string: lines are measured often
 def width(tex: str) -> float:
     """A rough width of a LaTeX math string, in ems: enough to decide where to break.
 
@@ -251,8 +256,8 @@ def _group(tex: str, i: int) -> tuple[str, int]:
         return "", i
     if tex[i] != "{":
         if tex[i] == "\\":
-            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
-            end = i + (match.end() if match else 1)
+            match = _COMMAND.match(tex, i)
+            end = match.end() if match else i + 1
             return tex[i:end], end
         return tex[i], i + 1
     depth = 0
@@ -271,9 +276,9 @@ def _width(tex: str, i: int) -> tuple[float, int]:
     while i < len(tex):
         c = tex[i]
         if c == "\\":
-            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
+            match = _COMMAND.match(tex, i)
             name = match.group(1) if match else ""
-            i += match.end() if match else 1
+            i = match.end() if match else i + 1
             if name == "frac":
                 num, i = _group(tex, i)
                 den, i = _group(tex, i)
