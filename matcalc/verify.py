@@ -115,10 +115,13 @@ _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.
 def _normalise(expr: Expr) -> Expr:
     expr = rewrite_builtin(expr)
     if expr.has(Heaviside):
-        expr = expr.replace(
-            lambda e: isinstance(e, Heaviside) and e.args[1:] != (0,),
-            lambda e: Heaviside(e.args[0], 0),
-        )
+        try:
+            expr = expr.replace(
+                lambda e: isinstance(e, Heaviside) and e.args[1:] != (0,),
+                lambda e: Heaviside(e.args[0], 0),
+            )
+        except ValueError:  # 1[z > 0] of a z SymPy finds complex: left as it is
+            pass
     return expr
 
 

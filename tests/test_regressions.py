@@ -567,3 +567,23 @@ def test_slow_run_2026_11_29_constant_sympy_cannot_split_is_not_an_internal_erro
     internal error; it is now a clear refusal (acosh(0) = iπ/2 is not real)."""
     with pytest.raises(matcalc.MathError):
         matcalc.derive("-(log(abs(abs((acosh(0))**(-(0)))), 2))", "x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-(max(log10(asec(log(-(x)))), max(log10(min((2) + (y), cos(2))), atan2(y, min(acos(x), (x) + (x))))))",
+        "-(max(log10(cosh(x)), atan2(log10(min((2) + (y), cos(2))), atan2(y, min(acos(x), (x) + (x))))))",
+    ],
+)
+def test_slow_run_2026_11_29_max_of_an_argument_complex_everywhere(text):
+    """Slow fuzz run: log10(min(y + 2, cos 2)) is the log of a negative number, complex
+    everywhere.  The check's rewrite log10 → ln/ln 10 rebuilt Max (and Heaviside) with an
+    argument SymPy refuses to compare: an internal error.  Now no internal error, and never
+    "Verified" (the expression is real nowhere)."""
+    try:
+        d = matcalc.derive(text, "x")
+    except matcalc.MatcalcError as error:
+        assert not isinstance(error, matcalc.InternalError)
+        return
+    assert d.verified is not True
