@@ -43,6 +43,7 @@ from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Math, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
 from matcalc.verify import (
@@ -54,7 +55,6 @@ from matcalc.verify import (
     verify_explicit,
 )
 
-LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # a name as typed in an expression: not an attribute (.T), not called (sin(...))
 _WRITTEN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\()")

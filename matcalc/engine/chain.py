@@ -358,7 +358,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         rewrites=rewrites,
         explanation=Msg("explain.simplify"),
     )
-    steps = [substitution] if after != before else []
+    steps: list[Step] = [substitution] if after != before else []
     if result != after:
         steps.append(simplify)
     steps += notes
