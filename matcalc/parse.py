@@ -1109,7 +1109,7 @@ class _Parser:
         is one letter (f, g2, h_1) or declared, never when the name is also a variable."""
         name = node.func.id  # type: ignore[attr-defined]
         if name in self.variables and name not in self.functions:
-            call = self.call_text(node)
+            call = str(self.call_text(node))  # the text as typed (or "name(...)")
             hint = (
                 f"{name}*{call[len(name) :].lstrip()}"
                 if call.startswith(name)

@@ -64,7 +64,7 @@ class Rule(str):
 
         return rule_text(self.clauses, lang)
 
-    def __getnewargs__(self) -> tuple:  # type: ignore[override]  # pickling, copying
+    def __getnewargs__(self) -> tuple:  # type: ignore[override, unused-ignore]  # pickling
         return (self.clauses,)
 
 

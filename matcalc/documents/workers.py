@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from matcalc.documents.output import check_output
-from matcalc.documents.problems import Exercise, ProblemSet, _one_line, _said
+from matcalc.documents.problems import Exercise, ProblemSet, Text, _one_line, _said
 from matcalc.errors import MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.msg import Msg, text
@@ -246,7 +246,10 @@ def _check_front(problems: ProblemSet, fmt: str, lang: str) -> None:
     """The document's own text must render (pdflatex cannot typeset every character)."""
     from matcalc.documents.layout import markup
 
-    fields = [("title", problems.title), ("author", problems.author)]
+    fields: list[tuple[str | Msg, Text | None]] = [
+        ("title", problems.title),
+        ("author", problems.author),
+    ]
     for i, section in enumerate(problems.sections, 1):
         fields += [
             (Msg("err.doc.section.field", n=i, name="title"), section.title),
