@@ -15,21 +15,24 @@
    digits (a node mpmath lacks: SymPy's ``evalf``) and compared with relative tolerance
    ``TOLERANCE`` = 1e-9; a disagreement is confirmed by SymPy's ``evalf`` at 60 digits,
    and a point whose values move between the two (sin(e²⁰⁰)) is skipped as
-   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at least 3)
-   gives True; any point disagreeing gives False; fewer than 3 gives None (undecided,
-   shown as "not verified").  A point is skipped where a side is not a finite number
-   (a pole, ln of 0, a value above 1e12 such as exp(100)).  ``deadline`` is checked
-   between points.
+   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at
+   least ``MIN_POINTS``, 6) gives True; any point disagreeing gives False; fewer than
+   ``MIN_POINTS`` gives None (undecided, shown as "not verified").  A point is skipped
+   where a side is not a finite number (a pole, ln of 0, a value above 1e12 such as
+   exp(100)).  ``deadline`` is checked between points.
 
 The domain: given the input (``domain``), a point counts when the input *as typed* is
 real and finite there, even where an inner part is complex (|√x| at x < 0 is real);
-points outside that domain, or on a kink of the input (an argument of |·|, sign or the
-step at 0, two arguments of max or min equal, within 1e-9), are skipped.  ``where``
-narrows the set further to points where each of its expressions is real: the caller
-names that set in the output (the sign(u) rule for |u| holds only where u is real).
-Without ``domain`` (a component check), points where a kink's argument is not real are
-skipped too.  Where SymPy's derivative cannot be evaluated at a point of the domain, a
-central difference of the input (``truth``) at 30 digits stands in for it.
+points outside that domain are skipped.  A point on a kink of the input (an argument of
+|·|, sign or the step at 0, two arguments of max or min equal, within 1e-9) is compared
+with a central difference of the input (``truth``), not with SymPy's derivative (whose
+value on a kink is a convention): a tie can hold on a whole interval (max(-x, |x|) for
+x < 0, max(sin²x, 1 - cos²x) everywhere), where the input is differentiable.  The point
+is skipped only where the input is not differentiable (its left and right difference
+quotients differ, |x| at 0), or when there is no ``truth`` to ask.  Without ``domain``
+(a component check), points where a kink's argument is not real are skipped too.  Where
+SymPy's derivative cannot be evaluated at a point of the domain, a central difference
+of the input (``truth``) at 30 digits stands in for it.
 
 Conventions: complex values are compared as SymPy computes them (principal branches:
 ln(-2) = ln 2 + iπ).  Kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside``
@@ -100,7 +103,13 @@ from matcalc.steps import Math, Verify
 TOLERANCE = 1e-9
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
 POINTS = 12
-"""Agreeing points that make a numeric check True (at least 3 are needed when fewer are found)."""
+"""Agreeing points that make a numeric check True (at least ``MIN_POINTS`` when fewer are found)."""
+MIN_POINTS = 6
+"""Fewer agreeing points than this is no evidence: the check is undecided, never "Verified"."""
+SIDES_AGREE = 1e-6
+"""Relative distance within which the one-sided difference quotients at a kink agree."""
+OFF, ON_KINK = "off", "on kink"
+"""Where a sample point lies (``_Sampler.locate``)."""
 TRIES = 40
 MAX_SPECIAL = 8
 SPECIAL_SECONDS = 0.5
@@ -177,14 +186,10 @@ def _boundaries(exprs: Sequence[Expr]) -> list[Expr]:
 
 
 class _Sampler:
-    """The points of one check: the input's domain, its kinks, and the narrowing ``where``."""
+    """The points of one check: the input's domain and its kinks."""
 
-    def __init__(self, exprs, domain, where, seed: int, deadline: Deadline):
+    def __init__(self, exprs, domain, seed: int, deadline: Deadline):
         self.domain = [_normalise(e) for e in domain] if domain is not None else None
-        self.where = [_normalise(e) for e in where]
-        # d|u| = sign(u)·u′ needs u real around the point, not at an isolated point of a
-        # complex curve ((x^x)^x at some x < 0): u′ must be real there too
-        self.where += [w.diff(s) for w in self.where for s in sorted(w.free_symbols, key=str)]
         symbols = set().union(*(e.free_symbols for e in exprs))
         for e in self.domain or ():
             symbols |= e.free_symbols
@@ -267,25 +272,31 @@ class _Sampler:
         return roots[:2]
 
     def usable(self, point) -> bool:
-        """True when ``point`` is in the domain, off the kinks, and in the ``where`` set."""
+        """True when ``point`` is in the domain and off the kinks."""
+        return self.locate(point) == OFF
+
+    def locate(self, point) -> str | None:
+        """Where ``point`` lies: ``OFF`` every kink, in the domain; ``ON_KINK`` of the
+        input (two arguments of max tie, |u| with u = 0), in the domain and off the other
+        kinks; None outside the domain, or on a kink of the result or reference only."""
         if self.domain is not None:
             for e in self.domain:
                 if not _real(_value(e, point)):
-                    return False
-        for e in self.where:
-            if not _real(_value(e, point)):
-                return False
+                    return None
+        place = OFF
         for arg in self.own_kinks:
             v = _value(arg, point)
-            if v is None or (_real(v) and abs(v.real) <= TOLERANCE):
-                return False
+            if v is None:
+                return None
+            if _real(v) and abs(v.real) <= TOLERANCE:
+                place = ON_KINK
         for arg in self.other_kinks:
             v = _value(arg, point)
-            if v is None or (abs(v.real) <= TOLERANCE and _real(v)):
-                return False
-            if self.domain is None and not _real(v):  # a component check: no input to ask
-                return False
-        return True
+            if v is None or (self.domain is None and not _real(v)):  # no input to ask
+                return None
+            if _real(v) and abs(v.real) <= TOLERANCE and place == OFF:
+                return None  # a kink of the result or reference only: no truth here
+        return place
 
 
 def _real(value: complex | None) -> bool:
@@ -299,33 +310,42 @@ def _numeric(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truth: tuple[Expr, Symbol] | None = None,
 ) -> tuple[bool | None, int]:
-    """(status, points compared) from evaluation at points of the domain."""
+    """(status, points compared) from evaluation at points of the domain.
+
+    On a kink of the input (``ON_KINK``: max(-x, |x|) for x < 0 ties on a whole interval),
+    SymPy's derivative follows a convention, not the input: the result is compared there
+    with a central difference of the input (``truth``), where the input is differentiable
+    (its one-sided difference quotients agree); other points on a kink are skipped."""
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
     if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
         return None, 0
-    sampler = _Sampler((result, reference), domain, where, seed, deadline)
+    sampler = _Sampler((result, reference), domain, seed, deadline)
     agreed = 0
     special = sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        if not sampler.usable(point):
+        place = sampler.locate(point)
+        if place is None or (place == ON_KINK and (truth is None or domain is None)):
             continue
         a = _value(result, point)
         if a is None:
             continue
-        b = _value(reference, point)
-        if b is None and truth is not None and domain is not None:
-            b = _difference(*truth, point)
+        if place == ON_KINK:
+            b = _one_sided(*truth, point)  # type: ignore[misc]
+        else:
+            b = _value(reference, point)
+            if b is None and truth is not None and domain is not None:
+                b = _difference(*truth, point)
         if b is None:
             continue
         if _differ(a, b):
             # confirm at twice the working precision: sin(e^200) at 30 digits is noise
-            a2, b2 = _value(result, point, precision=60), _value(reference, point, precision=60)
+            a2 = _value(result, point, precision=60)
+            b2 = b if place == ON_KINK else _value(reference, point, precision=60)
             if b2 is None and truth is not None and domain is not None:
                 b2 = b
             if a2 is None or b2 is None or _differ(a, a2) or _differ(b, b2):
@@ -334,7 +354,7 @@ def _numeric(
         agreed += 1
         if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
             return True, agreed
-    return (True if agreed >= 3 else None), agreed
+    return (True if agreed >= MIN_POINTS else None), agreed
 
 
 def _value(
@@ -513,6 +533,36 @@ def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex |
     return number
 
 
+def _one_sided(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex | None:
+    """d expr / d wrt at a point on a kink of ``expr``: the central difference when the
+    left and right difference quotients agree (within ``SIDES_AGREE``), else None (the
+    input is not differentiable there, as |x| at 0)."""
+    x0 = point.get(wrt)
+    if x0 is None:
+        return None
+    h = Float(1e-12, 40) * max(1, abs(x0))
+    values = []
+    for step in (-h, 0, h):
+        moved = {s: Float(v, 50) for s, v in point.items()}
+        moved[wrt] = Float(x0, 50) + step
+        try:
+            v = _normalise(expr).xreplace(moved).evalf(30)
+        except Exception:
+            return None
+        if v.has(nan, zoo) or v.free_symbols or not v.is_number:
+            return None
+        values.append(v)
+    try:
+        left, right = (complex(((q - p) / h).evalf(15)) for p, q in zip(values, values[1:]))
+    except (TypeError, ValueError):
+        return None
+    if any(n != n or abs(n) > LARGE for n in (left, right)):
+        return None
+    if abs(left - right) > SIDES_AGREE * max(1.0, abs(left), abs(right)):
+        return None
+    return (left + right) / 2
+
+
 def compare(
     result: Expr,
     reference: Expr,
@@ -520,21 +570,18 @@ def compare(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truth: tuple[Expr, Symbol] | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
-    ``domain``: the input expression(s), whose real domain is sampled; ``where``: more
-    expressions that must be real at a point; ``truth``: (input, variable) for a central
-    difference where ``reference`` cannot be evaluated.
+    ``domain``: the input expression(s), whose real domain is sampled; ``truth``: (input,
+    variable) for a central difference where ``reference`` cannot be evaluated or does
+    not follow the input (on a kink of it).
     """
     result, reference = _normalise(result), _normalise(reference)
     if _symbolically_zero(result - reference):
         return True, "symbolic", 0
-    status, points = _numeric(
-        result, reference, seed, deadline, domain=domain, where=where, truth=truth
-    )
+    status, points = _numeric(result, reference, seed, deadline, domain=domain, truth=truth)
     return status, "numeric", points
 
 
@@ -544,12 +591,11 @@ def verify(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truths: Sequence[tuple[Expr, Symbol] | None] | None = None,
 ) -> Verify:
     """Compare ``result`` with SymPy's ``reference`` entry by entry.
 
-    ``domain``, ``where`` and ``truths`` (one per entry) are passed to ``compare``.
+    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.
     """
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
@@ -562,9 +608,7 @@ def verify(
     statuses, methods, points = [], set(), 0
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
-        status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth
-        )
+        status, method, n = compare(a, b, seed=k, deadline=deadline, domain=domain, truth=truth)
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
@@ -577,8 +621,7 @@ def verify(
         method=method,
         reference=reference,
         points=points,
-        where=tuple(where),
-        explanation=_explain(overall, method, points, tuple(where)),
+        explanation=_explain(overall, method, points),
     )
 
 
@@ -588,7 +631,7 @@ def _overall(statuses) -> bool | None:
     return None if None in statuses else True
 
 
-def _explain(status: bool | None, method: str, points: int, where=(), functions=()) -> str:
+def _explain(status: bool | None, method: str, points: int, functions=()) -> str:
     if status is None:
         return "Not verified: SymPy could not decide whether the result equals its derivative."
     if status is False:
@@ -607,8 +650,6 @@ def _explain(status: bool | None, method: str, points: int, where=(), functions=
         text = f"Verified: equal to SymPy's derivative at {points} points."
     else:
         text = "Verified: equal to SymPy's derivative (symbolic check)."
-    if where:
-        text += " Checked where " + ", ".join(map(str, where)) + " is real."
     return text
 
 
@@ -678,7 +719,6 @@ def verify_by_substitution(
     exprs: Sequence[Expr],
     deadline: Deadline = NEVER,
     truths_of=None,
-    where: Sequence[Expr] = (),
 ) -> Verify:
     """Verify a result with unknown functions: for three concrete choices of them, compare
     the substituted result with SymPy's derivative of the substituted input.
@@ -694,10 +734,9 @@ def verify_by_substitution(
             reference = reference_of(concrete)
             ours = substitute_functions(result, substitution)
             truths = truths_of(concrete) if truths_of else None
-            narrowed = [substitute_functions(w, substitution) for w in where]
         except (ArithmeticError, TypeError, ValueError):  # max(acos(e^(2/3)), x): no real input
             continue
-        check = verify(ours, reference, deadline, domain=concrete, where=narrowed, truths=truths)
+        check = verify(ours, reference, deadline, domain=concrete, truths=truths)
         statuses.append(check.status)
         used.append(substitution)
         points = max(points, check.points)
@@ -711,8 +750,7 @@ def verify_by_substitution(
         reference=reference,
         points=points,
         functions=functions,
-        where=tuple(where),
-        explanation=_explain(status, "substitution", points, tuple(where), functions),
+        explanation=_explain(status, "substitution", points, functions),
     )
 
 
@@ -859,7 +897,7 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
 def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     """True when ``expr`` is not real at some sampled point where ``domain`` is real."""
     expr = _normalise(expr)
-    sampler = _Sampler((expr,), domain, (), 0, deadline)
+    sampler = _Sampler((expr,), domain, 0, deadline)
     special = sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()

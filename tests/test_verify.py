@@ -25,7 +25,7 @@ f = sympy.Function("f", real=True)
 def test_points_are_spread_over_scales_at_full_precision():
     """Not a 1/1000 grid in [-2, 2]: points near 0, moderate and large, both signs, and
     not rounded (a grid made sin(1000πx) vanish at every point)."""
-    sampler = V._Sampler((x,), [x], (), 0, V.NEVER)
+    sampler = V._Sampler((x,), [x], 0, V.NEVER)
     values = [float(sampler.draw(k)[x]) for k in range(40)]
     assert min(map(abs, values)) < 1e-3 and max(map(abs, values)) > 10
     assert any(v < 0 for v in values) and any(v > 0 for v in values)
@@ -124,16 +124,16 @@ def test_step_functions_compare_with_the_same_convention():
 def test_a_point_on_the_kink_is_skipped():
     """At x = 1/2 the step differs (0 vs 1); such points are skipped, not called a bug."""
     on = {x: sympy.Float(0.5, 30)}
-    assert not V._Sampler((x,), [Heaviside(x - sympy.Rational(1, 2), 0)], (), 0, V.NEVER).usable(on)
-    assert not V._Sampler((x,), [sympy.Max(x, 1 - x)], (), 0, V.NEVER).usable(on)
-    assert V._Sampler((x,), [sympy.Abs(x)], (), 0, V.NEVER).usable({x: sympy.Float(0.25, 30)})
+    assert not V._Sampler((x,), [Heaviside(x - sympy.Rational(1, 2), 0)], 0, V.NEVER).usable(on)
+    assert not V._Sampler((x,), [sympy.Max(x, 1 - x)], 0, V.NEVER).usable(on)
+    assert V._Sampler((x,), [sympy.Abs(x)], 0, V.NEVER).usable({x: sympy.Float(0.25, 30)})
 
 
 def test_a_point_where_an_inner_part_is_complex_is_in_the_domain():
     """|√x| is real at x = -1: the point belongs to the input's domain."""
     point = {x: sympy.Float(-1, 30)}
-    assert V._Sampler((x,), [sympy.Abs(sqrt(x))], (), 0, V.NEVER).usable(point)
-    assert not V._Sampler((x,), [sqrt(x)], (), 0, V.NEVER).usable(point)
+    assert V._Sampler((x,), [sympy.Abs(sqrt(x))], 0, V.NEVER).usable(point)
+    assert not V._Sampler((x,), [sqrt(x)], 0, V.NEVER).usable(point)
 
 
 def test_abs_of_a_complex_value_is_right_on_the_whole_line():
