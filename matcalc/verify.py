@@ -188,18 +188,21 @@ def _boundaries(exprs: Sequence[Expr]) -> list[Expr]:
 class _Sampler:
     """The points of one check: the input's domain and its kinks."""
 
-    def __init__(self, exprs, domain, seed: int, deadline: Deadline):
+    def __init__(self, exprs, domain, seed: int, deadline: Deadline, inputs=()):
+        """``inputs``: without a ``domain`` (a component check), the input components whose
+        kinks are the input's own (``ON_KINK``)."""
         self.domain = [_normalise(e) for e in domain] if domain is not None else None
         symbols = set().union(*(e.free_symbols for e in exprs))
         for e in self.domain or ():
             symbols |= e.free_symbols
         self.symbols = sorted(symbols, key=str)
         self.rng = random.Random(seed)
+        # the other components an input depends on, drawn apart (the points stay as they were)
+        self.extra = sorted(set().union(*(e.free_symbols for e in inputs)) - symbols, key=str)
+        self.extra_rng = random.Random(seed + 1)
         self.deadline = deadline
-        own = (
-            set().union(*(e.atoms(*_KINKS) for e in self.domain))
-            if self.domain is not None
-            else set()
+        own = set().union(
+            *(e.atoms(*_KINKS) for e in (self.domain if self.domain is not None else inputs))
         )
         other = set().union(*(e.atoms(*_KINKS) for e in exprs)) - own
         self.own_kinks = [a for k in own for a in _kink_args(k)]
@@ -208,16 +211,18 @@ class _Sampler:
     def draw(self, k: int = -1) -> dict[Symbol, Expr]:
         """The k-th random point: every other one takes all variables from one scale, in
         turn (very near 0, near 0, moderate, large); the others mix the scales."""
+        extra = {s: self._number(rng=self.extra_rng) for s in self.extra}
         if k < 0 or k % 2:
-            return {s: self._number() for s in self.symbols}
+            return {**{s: self._number() for s in self.symbols}, **extra}
         turn = k // 2 % (2 * len(SCALES))  # each scale positive, then each negative
         scale, sign = SCALES[turn % len(SCALES)], 1 if turn < len(SCALES) else -1
-        return {s: self._number(scale, sign) for s in self.symbols}
+        return {**{s: self._number(scale, sign) for s in self.symbols}, **extra}
 
-    def _number(self, scale=None, sign=0) -> Float:
-        low, high = scale or self.rng.choice(SCALES)
-        value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
-        sign = sign or (1 if self.rng.random() < 0.5 else -1)
+    def _number(self, scale=None, sign=0, rng=None) -> Float:
+        rng = rng or self.rng
+        low, high = scale or rng.choice(SCALES)
+        value = math.exp(rng.uniform(math.log(low), math.log(high)))
+        sign = sign or (1 if rng.random() < 0.5 else -1)
         return Float(sign * value, 30)
 
     def special(self) -> list[dict[Symbol, Expr]]:
@@ -286,7 +291,7 @@ class _Sampler:
         place = OFF
         for arg in self.own_kinks:
             v = _value(arg, point)
-            if v is None:
+            if v is None or (self.domain is None and not _real(v)):  # no input to ask
                 return None
             if _real(v) and abs(v.real) <= TOLERANCE:
                 place = ON_KINK
@@ -322,14 +327,15 @@ def _numeric(
         return None, 0
     if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
         return None, 0
-    sampler = _Sampler((result, reference), domain, seed, deadline)
+    inputs = () if truth is None else (_normalise(truth[0]),)
+    sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
     agreed = 0
     special = sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
         place = sampler.locate(point)
-        if place is None or (place == ON_KINK and (truth is None or domain is None)):
+        if place is None or (place == ON_KINK and truth is None):
             continue
         a = _value(result, point)
         if a is None:
@@ -789,6 +795,12 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     scalar itself), and every output component is a row (a column in denominator layout).
     The reference is built from the input alone, never from the engine's result.
     """
+    return _explicit_jacobian(expr, wrt, shapes, dims, layout)[0]
+
+
+def _explicit_jacobian(expr, wrt, shapes, dims, layout: str):
+    """(``explicit_reference``, and for each of its entries in row-major order the pair
+    (input component, variable component) it differentiates: the truth on a kink)."""
     from sympy import ImmutableMatrix, Matrix
 
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
@@ -803,25 +815,36 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     several = isinstance(wrt, tuple)
     variables = [comps.get(w, ImmutableMatrix([[w]])) for w in (wrt if several else (wrt,))]
     outputs = list(values) if isinstance(values, MatrixBase) else [values]
+
+    def laid_out(jac, pairs, transpose: bool):
+        jac = ImmutableMatrix(jac)
+        if transpose:
+            return jac.T, [p for column in zip(*pairs) for p in column]
+        return jac, [p for row in pairs for p in row]
+
+    def by(wrt_list):
+        jac = Matrix(outputs).jacobian(wrt_list)
+        return jac, [[(o, w) for w in wrt_list] for o in outputs]
+
     if several:
         wrt_list = [entry for v in variables for entry in v]  # row-major: rows stacked
-        jac = ImmutableMatrix(Matrix(outputs).jacobian(wrt_list))
-        return jac.T if layout == "denominator" else jac
+        return laid_out(*by(wrt_list), layout == "denominator")
     (variable,) = variables
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
-        jac = ImmutableMatrix(Matrix(outputs).jacobian(list(variable)))
-        return jac.T if layout == "denominator" else jac
+        return laid_out(*by(list(variable)), layout == "denominator")
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
         grid = ImmutableMatrix(
             variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j])
         )
-        return grid.T if layout == "numerator" else grid
+        pairs = [
+            [(values, variable[i, j]) for j in range(variable.cols)] for i in range(variable.rows)
+        ]
+        return laid_out(grid, pairs, layout == "numerator")
     wrt_list = list(variable)
     if isinstance(values, MatrixBase):
-        jac = ImmutableMatrix(Matrix(values).jacobian(wrt_list))
-    else:
-        jac = ImmutableMatrix([[values.diff(w) for w in wrt_list]])
-    return jac.T if layout == "denominator" else jac
+        return laid_out(*by(wrt_list), layout == "denominator")
+    jac = ImmutableMatrix([[values.diff(w) for w in wrt_list]])
+    return laid_out(jac, [[(values, w) for w in wrt_list]], layout == "denominator")
 
 
 def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER) -> Verify:
@@ -834,10 +857,10 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     from matcalc.engine.layout import explicit_value
 
     dims = default_dims(shapes)
-    reference = explicit_reference(expr, wrt, shapes, dims, layout)
+    reference, truths = _explicit_jacobian(expr, wrt, shapes, dims, layout)
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
     ours = explicit_value(expr, wrts, layout, result, shapes, dims)
-    check = verify(ours, reference, deadline)
+    check = verify(ours, reference, deadline, truths=truths)
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
     return Verify(

@@ -347,3 +347,26 @@ def test_a_verdict_on_too_few_points_is_not_verified():
     status, method, points = V.compare(result, reference, domain=[e], truth=(e, x))
     assert method == "numeric" and 0 < points < V.MIN_POINTS and status is None
     assert V.compare(result + Rational(1, 1000), reference, domain=[e])[0] is False
+
+
+def test_a_tie_in_a_component_check_is_compared():
+    """The same for vectors: sum(max(-x, |x|)) ties in every component x_i < 0; the check of
+    the explicit components compares there with a central difference of the input's
+    components, so a result wrong only on the tie (0 instead of -1) is False."""
+    from matcalc.linalg import declare
+    from matcalc.parse import parse
+
+    shapes = declare("x", ())
+    (xv,) = shapes
+    dims = V.default_dims(shapes)
+    reference, truths = V._explicit_jacobian(
+        parse("sum(max(-x, abs(x)))", shapes=shapes), xv, shapes, dims, "numerator"
+    )
+    entries = sympy.symbols("x_1:4", real=True)
+    right = sympy.ImmutableMatrix([[sympy.sign(e) for e in entries]])
+    wrong = sympy.ImmutableMatrix([[Heaviside(e, 0) for e in entries]])
+    assert V.verify(right, reference, truths=truths).status is True
+    assert V.verify(wrong, reference, truths=truths).status is False
+    assert V.verify(wrong, reference).status is True  # without the truth: the tie is skipped
+    d = matcalc.derive("sum(max(-x, abs(x)))", "x", vectors="x")
+    assert d.verified is True
