@@ -1,6 +1,13 @@
-"""Check a result against SymPy's own derivative before it is shown.
+"""Check a result against references built from the input alone, before it is shown.
 
-``verify(result, reference)`` returns a ``Verify`` step:
+The one entry point is ``check(problem, result)``, which ``matcalc.api`` calls for every
+derivation: it builds the reference (``reference``: SymPy's derivative, for scalars;
+``explicit_reference``: ``Matrix.jacobian`` of the explicit components at concrete sizes,
+for vectors and matrices; ``sympy.hessian`` of them at two sizes, for a Hessian),
+substitutes concrete functions for unknown ones, and returns one ``Verify`` step.  The
+components shown with ``--dim`` (``explicit``, ``explicit_step``) are written out here too.
+
+``verify(result, reference)`` compares one result with one reference, entry by entry:
 
 1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``, within a
    budget: skipped on large expressions, ``expand`` only when ``expansion_terms`` bounds
@@ -98,7 +105,7 @@ from matcalc.engine.simplify import (
     has_fraction,
 )
 from matcalc.functions import rewrite_builtin
-from matcalc.steps import Math, Verify
+from matcalc.steps import Explicit, Math, Problem, Verify
 
 TOLERANCE = 1e-9
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
@@ -930,3 +937,107 @@ def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = 
             if value is not None and not _real(value):
                 return True
     return False
+
+
+# -- the entry point ------------------------------------------------------------------------------
+def check(
+    problem: Problem, result: Math, deadline: Deadline = NEVER, *, inputs: Sequence[Expr] = ()
+) -> Verify:
+    """Verify ``result`` as the answer to ``problem``: the one place a verdict is made.
+
+    - vectors and matrices: the assembled result, in its layout and shape, against the
+      Jacobian of the input's explicit components by all the variables' components together
+      (a matrix's rows stacked); a Hessian against ``sympy.hessian`` of them, at two sizes;
+    - scalars: against SymPy's derivative of the input as typed (``inputs``, before |a^p| was
+      written |a|^p; ``problem.exprs`` when not given), on the input's own real domain; with
+      unknown functions, by substituting concrete ones (SymPy's own derivative of
+      g(f(x), f(x)) is wrong).
+    """
+    shapes = {d.symbol: d for d in problem.declarations}
+    if shapes:
+        expr = problem.exprs[0]
+        if problem.order == 2:
+            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline)
+        wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+        return verify_explicit(expr, wrt, result, shapes, problem.layout, deadline)
+    typed = tuple(inputs) or problem.exprs
+    if any(e.atoms(AppliedUndef) for e in typed):
+        return verify_by_substitution(
+            result,
+            lambda concrete: reference(problem, concrete),
+            typed,
+            deadline,
+            truths_of=lambda concrete: _truths(problem, concrete),
+        )
+    return verify(
+        result, reference(problem, typed), deadline, domain=typed, truths=_truths(problem, typed)
+    )
+
+
+def reference(problem: Problem, exprs: Sequence[Expr] | None = None) -> Math:
+    """SymPy's own derivative of a scalar problem (or of ``exprs`` in its place), in the
+    problem's layout."""
+    from sympy import ImmutableMatrix, Matrix, hessian
+
+    from matcalc.engine.simplify import evaluate
+
+    evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
+    if problem.kind == "derivative":
+        return evaluated[0].diff(problem.wrt[0], problem.order)
+    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
+        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
+    jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
+    return jacobian.T if problem.layout == "denominator" else jacobian
+
+
+def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:
+    """(expression, variable) of each entry of the reference, in its order (first
+    derivatives only: the central difference that stands in for SymPy is of order 1)."""
+    if problem.order != 1:
+        return None
+    if problem.kind == "derivative":
+        return [(exprs[0], problem.wrt[0])]
+    pairs = [[(e, w) for w in problem.wrt] for e in exprs]
+    if problem.layout == "denominator":
+        pairs = [list(col) for col in zip(*pairs)]
+    return [p for row in pairs for p in row]
+
+
+def _sizes(problem: Problem, dims: dict[str, int]) -> dict[Symbol, int]:
+    """The sizes to write components at: ``default_dims``, with those named in ``dims``."""
+    from matcalc.errors import UsageError
+
+    sizes = default_dims({d.symbol: d for d in problem.declarations})
+    unknown = set(dims) - {s.name for s in sizes}
+    if unknown:
+        raise UsageError(f"explicit: no size called {', '.join(sorted(unknown))}")
+    sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
+    return sizes
+
+
+def explicit(problem: Problem, result: Math, dims: dict[str, int]):
+    """``result`` written out in components at the sizes ``dims`` (names to sizes; any not
+    given default to ``default_dims``): one flat ``ImmutableMatrix`` of the result's true
+    shape, a scalar result as 1×1 (see ``Derivation.explicit``)."""
+    from sympy import ImmutableMatrix
+
+    from matcalc.engine.layout import explicit_value
+
+    sizes = _sizes(problem, dims)
+    shapes = {d.symbol: d for d in problem.declarations}
+    if not shapes:
+        if isinstance(result, MatrixBase):
+            return ImmutableMatrix(result)
+        return ImmutableMatrix([[result]])
+    return explicit_value(problem.exprs[0], problem.wrt, problem.layout, result, shapes, sizes)
+
+
+def explicit_step(problem: Problem, result: Math, dims: dict[str, int]) -> Explicit:
+    """The closing step that ``--dim`` adds: the result written out in components."""
+    return Explicit(
+        of=problem.output,
+        wrt=problem.wrt[0],
+        sizes=tuple(_sizes(problem, dims).items()),
+        value=explicit(problem, result, dims),
+        explanation="The result written out in components.",
+    )

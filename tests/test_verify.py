@@ -70,15 +70,21 @@ def test_too_few_finite_points_is_undecided():
     assert check.status is None and check.points < 3
 
 
-def test_undecided_derivation_says_not_verified_in_every_format():
-    import dataclasses
-
-    d = matcalc.derive("sin(x)**2", "x")
-    undecided = V.Verify(status=None, method="numeric", reference=d.result, explanation="")
-    d = dataclasses.replace(d, steps=(*d.steps[:-1], undecided))
+def test_no_evidence_is_not_verified_in_every_format():
+    """A result that equals the derivative only by sin² + cos² = 1 (beyond the symbolic
+    check) of a function above 1e12 at every point: ``check`` has no evidence either way,
+    and every format says "not verified" (never "Verified" on no points)."""
+    d = matcalc.derive("exp(exp(x**2 + 30))", "x")
+    assert d.verified is True  # its own result: SymPy agrees symbolically
+    disguised = d.result * (sin(x) ** 2 + cos(x) ** 2)
+    check = V.check(d.problem, disguised)
+    assert check.status is None and check.points < V.MIN_POINTS
+    assert V.check(d.problem, d.result).status is True
+    d = matcalc.Derivation(problem=d.problem, steps=(*d.steps[:-1], check), result=disguised)
     assert d.verified is None
     assert "not verified" in d.to_text().lower()
     assert "not verified" in d.to_markdown().lower()
+    assert "not verified" in d.to_latex().lower()
     assert d.to_dict()["verified"] is None
 
 
