@@ -31,7 +31,7 @@ points on the tie the check must compare, not skip; and unknown functions f and 
 each other (g(f(x), x), f(x)**g(x)), made concrete on the test's side.
 
 The default run is ``CASES`` (2560 cases, derandomized: the same cases on every run);
-``pytest -m slow`` runs ``SLOW_CASES`` (20 000).  Random text and bytes to the parser are
+``pytest -m slow`` runs ``SLOW_CASES`` (20 500).  Random text and bytes to the parser are
 in ``test_parse.py``.
 """
 
@@ -974,7 +974,7 @@ def test_vector_slow(case) -> None:
 
 
 def test_the_default_run_has_2000_cases() -> None:
-    assert sum(CASES.values()) >= 2000 and sum(SLOW_CASES.values()) == 20000
+    assert sum(CASES.values()) >= 2000 and sum(SLOW_CASES.values()) >= 20000
 
 
 # -- second derivatives (issue 12): order 2 against sympy.diff(·, x, 2) ---------------------
