@@ -441,7 +441,7 @@ def derive(
         )
         if sizes:
             _check_sizes(derivation, sizes)
-            derivation = _with_components(derivation, sizes)
+            derivation = derivation.with_explicit(**sizes)
     except (MatcalcError, MemoryError) as error:
         error = _memory_error(limits, error) or error
         if fmt == "json":
@@ -520,17 +520,6 @@ def _check_sizes(derivation, sizes: dict[str, int]) -> None:
         raise UsageError(
             f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}"
         )
-
-
-def _with_components(derivation, sizes: dict[str, int]):
-    """The derivation with a closing step: its result written out in components (--dim)."""
-    from matcalc.derivation import Derivation
-    from matcalc.verify import explicit_step
-
-    step = explicit_step(derivation.problem, derivation.result, sizes)
-    return Derivation(
-        problem=derivation.problem, steps=(*derivation.steps, step), result=derivation.result
-    )
 
 
 DOC_HELP = """Turn a file of problems into a document of worked solutions.

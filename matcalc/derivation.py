@@ -57,6 +57,13 @@ class Derivation:
 
         return explicit(self.problem, self.result, dims)
 
+    def with_explicit(self, /, **dims: int) -> Derivation:
+        """This derivation with a closing step, its result in components (``--dim``)."""
+        from matcalc.verify import explicit_step
+
+        step = explicit_step(self.problem, self.result, dims)
+        return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
+
     def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:
         """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
