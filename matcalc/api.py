@@ -169,8 +169,7 @@ def _derive(
         raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
     texts, typed = _expressions(expr, limits, shapes, functions)
-    for e in typed:
-        _check_defined(e)
+    evaluated = tuple(_check_defined(e) for e in typed)  # reused by the check
     exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
@@ -198,7 +197,7 @@ def _derive(
     )
     steps = (*_unused_notes(problem), *rewritten, *steps)
     deadline.check()
-    check = verify.check(problem, result, deadline, inputs=typed)
+    check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 
@@ -216,18 +215,25 @@ def _modulus_of_powers(expr: Expr) -> Expr:
             and e.args[0].exp.is_extended_real is True
         )
 
-    return replace_unevaluated(
-        expr, is_power, lambda e: Pow(Abs(e.args[0].base), e.args[0].exp, evaluate=False)
-    )
+    def modulus(a: Expr) -> Expr:
+        # |a^p| = |a|^p again for a power base; any other |a| stays as typed (SymPy's own
+        # Abs(|x|^acos(x)) = |x|^re(acos(x)) would hide a complex argument from the check)
+        if isinstance(a, Pow) and a.exp.is_number and a.exp.is_extended_real is True:
+            return Pow(modulus(a.base), a.exp, evaluate=False)
+        return Abs(a, evaluate=False)
+
+    return replace_unevaluated(expr, is_power, lambda e: modulus(e.args[0]))
 
 
 def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
     """Refuse |u| or sign(u) of a u that is not real everywhere the input is (ln x in
     |ln x| at x < 0): d|u| = sign(u)·u′ and d sign(u) = 0 hold for real u only, and a
     result that holds on part of the domain is not the derivative."""
+    from matcalc.render.printing import TextPrinter
+
     for u in _complex_arguments(exprs, deadline):
         raise UnsupportedError(
-            f"abs or sign of {u}, which is not real everywhere the expression is: the rule "
+            f"abs or sign of {TextPrinter().doprint(u)}, which is not real everywhere the expression is: the rule "
             f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
             f"real wherever the expression is defined (for example with abs inside, as in "
             f"ln(abs(x)))"
@@ -294,8 +300,9 @@ def _expressions(
 UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
 
 
-def _check_defined(expr: Expr) -> None:
-    """Refuse an expression that is undefined as typed: 1/0, csc(0), ln(0), max(I, x).
+def _check_defined(expr: Expr) -> Expr:
+    """Refuse an expression that is undefined as typed: 1/0, csc(0), ln(0), max(I, x);
+    return it evaluated.
 
     SymPy would go on with ``zoo`` (and call the derivative of x + 1/0 zero), or fail
     deep inside the engine when max or min meets a number that is not real.
@@ -319,6 +326,7 @@ def _check_defined(expr: Expr) -> None:
             )
             msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
+    return value
 
 
 def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]) -> None:

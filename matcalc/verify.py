@@ -83,7 +83,6 @@ from sympy import (
     atan2,
     atanh,
     cancel,
-    count_ops,
     exp,
     expand,
     factor_terms,
@@ -100,6 +99,7 @@ from matcalc.engine.simplify import (
     CANCEL_TERMS,
     EXPAND_TERMS,
     bounded,
+    count_ops_fast,
     expansion_terms,
     fraction_terms,
     has_fraction,
@@ -138,10 +138,18 @@ def _normalise(expr: Expr) -> Expr:
     return expr
 
 
+def _normal_form(expr: Expr, known: dict) -> Expr:
+    """``_normalise(expr)``, once per expression of a check."""
+    key = ("normal", expr)
+    if key not in known:
+        known[key] = _normalise(expr)
+    return known[key]
+
+
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops(diff) > MAX_SYMBOLIC_OPS:
+    if count_ops_fast(diff) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (
@@ -235,7 +243,7 @@ class _Sampler:
     def special(self) -> list[dict[Symbol, Expr]]:
         """Points on both sides of the kinks and domain boundaries, near but not on them."""
         boundaries = _boundaries(self.domain if self.domain is not None else [])
-        boundaries = sorted((b for b in boundaries if count_ops(b) <= 60), key=count_ops)
+        boundaries = sorted((b for b in boundaries if count_ops_fast(b) <= 60), key=count_ops_fast)
         points: list[dict[Symbol, Expr]] = []
         budget = time.monotonic() + SPECIAL_SECONDS
         for b in boundaries[:4]:
@@ -283,27 +291,31 @@ class _Sampler:
                 break
         return roots[:2]
 
-    def usable(self, point) -> bool:
-        """True when ``point`` is in the domain and off the kinks."""
-        return self.locate(point) == OFF
+    def usable(self, point, memo: dict | None = None) -> bool:
+        """True when ``point`` is in the domain and off the kinks.
 
-    def locate(self, point) -> str | None:
+        ``memo``: the values of subexpressions at this point, shared with later evaluations."""
+        return self.locate(point, memo) == OFF
+
+    def locate(self, point, memo: dict | None = None) -> str | None:
         """Where ``point`` lies: ``OFF`` every kink, in the domain; ``ON_KINK`` of the
         input (two arguments of max tie, |u| with u = 0), in the domain and off the other
-        kinks; None outside the domain, or on a kink of the result or reference only."""
+        kinks; None outside the domain, or on a kink of the result or reference only.
+
+        ``memo``: the values of subexpressions at this point, shared with later evaluations."""
         if self.domain is not None:
             for e in self.domain:
-                if not _real(_value(e, point)):
+                if not _real(_value(e, point, memo=memo)):
                     return None
         place = OFF
         for arg in self.own_kinks:
-            v = _value(arg, point)
+            v = _value(arg, point, memo=memo)
             if v is None or (self.domain is None and not _real(v)):  # no input to ask
                 return None
             if _real(v) and abs(v.real) <= TOLERANCE:
                 place = ON_KINK
         for arg in self.other_kinks:
-            v = _value(arg, point)
+            v = _value(arg, point, memo=memo)
             if v is None or (self.domain is None and not _real(v)):  # no input to ask
                 return None
             if _real(v) and abs(v.real) <= TOLERANCE and place == OFF:
@@ -341,16 +353,17 @@ def _numeric(
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        place = sampler.locate(point)
+        memo: dict = {}  # both sides and the domain share their subexpressions' values
+        place = sampler.locate(point, memo)
         if place is None or (place == ON_KINK and truth is None):
             continue
-        a = _value(result, point)
+        a = _value(result, point, memo=memo)
         if a is None:
             continue
         if place == ON_KINK:
             b = _one_sided(*truth, point)  # type: ignore[misc]
         else:
-            b = _value(reference, point)
+            b = _value(reference, point, memo=memo)
             if b is None and truth is not None and domain is not None:
                 b = _difference(*truth, point)
         if b is None:
@@ -371,17 +384,28 @@ def _numeric(
 
 
 def _value(
-    expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30
+    expr: Expr,
+    point: dict[Symbol, Expr],
+    digits: int = 15,
+    precision: int = 30,
+    memo: dict | None = None,
 ) -> complex | None:
     """``expr`` at ``point``, or None where it is not a finite number no larger than 1e12.
 
     Evaluated node by node in mpmath at ``precision`` digits (fast on large trees); a node
-    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``."""
+    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``.  ``memo``
+    (at 30 digits only) holds the values of subexpressions at this same ``point``, to share
+    them between evaluations there."""
     number: complex | None
     if precision <= 30:
+        if precision != 30 or memo is None:
+            memo = {}
         try:
             with mpmath.workdps(precision):
-                number = complex(_mp(expr, {s: mpmath.mpf(v) for s, v in point.items()}, {}))
+                at = memo.get(_POINT)
+                if at is None:  # the point in mpmath numbers, converted once per point
+                    at = memo[_POINT] = {s: mpmath.mpf(v) for s, v in point.items()}
+                number = complex(_mp(expr, at, memo))
         except _Unknown:
             number = _sympy_value(expr, point, digits, precision)
         except (ArithmeticError, ValueError, TypeError, OverflowError):
@@ -405,6 +429,10 @@ def _sympy_value(expr: Expr, point, digits: int, precision: int) -> complex | No
         return complex(value)
     except TypeError:
         return None
+
+
+_POINT = object()
+"""The key under which a memo of ``_value`` keeps its point in mpmath numbers."""
 
 
 class _Unknown(Exception):
@@ -584,15 +612,23 @@ def compare(
     *,
     domain: Sequence[Expr] | None = None,
     truth: tuple[Expr, Symbol] | None = None,
+    known: dict | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
     ``domain``: the input expression(s), whose real domain is sampled; ``truth``: (input,
     variable) for a central difference where ``reference`` cannot be evaluated or does
-    not follow the input (on a kink of it).
+    not follow the input (on a kink of it).  ``known``: shared by the entries of one
+    check, the normal forms and symbolic verdicts found so far (a symmetric matrix
+    repeats its entries).
     """
-    result, reference = _normalise(result), _normalise(reference)
-    if _symbolically_zero(result - reference):
+    if known is None:
+        known = {}
+    result, reference = _normal_form(result, known), _normal_form(reference, known)
+    key = ("zero", result, reference)
+    if key not in known:
+        known[key] = _symbolically_zero(result - reference)
+    if known[key]:
         return True, "symbolic", 0
     status, points = _numeric(result, reference, seed, deadline, domain=domain, truth=truth)
     return status, "numeric", points
@@ -618,10 +654,12 @@ def verify(
         pairs = list(zip(result, reference))
     else:
         pairs = [(result, reference)]
-    statuses, methods, points = [], set(), 0
+    statuses, methods, points, known = [], set(), 0, {}
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
-        status, method, n = compare(a, b, seed=k, deadline=deadline, domain=domain, truth=truth)
+        status, method, n = compare(
+            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known
+        )
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
@@ -941,7 +979,12 @@ def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = 
 
 # -- the entry point ------------------------------------------------------------------------------
 def check(
-    problem: Problem, result: Math, deadline: Deadline = NEVER, *, inputs: Sequence[Expr] = ()
+    problem: Problem,
+    result: Math,
+    deadline: Deadline = NEVER,
+    *,
+    inputs: Sequence[Expr] = (),
+    evaluated: Sequence[Expr] | None = None,
 ) -> Verify:
     """Verify ``result`` as the answer to ``problem``: the one place a verdict is made.
 
@@ -951,7 +994,7 @@ def check(
     - scalars: against SymPy's derivative of the input as typed (``inputs``, before |a^p| was
       written |a|^p; ``problem.exprs`` when not given), on the input's own real domain; with
       unknown functions, by substituting concrete ones (SymPy's own derivative of
-      g(f(x), f(x)) is wrong).
+      g(f(x), f(x)) is wrong).  ``evaluated``: ``inputs`` already evaluated, if at hand.
     """
     shapes = {d.symbol: d for d in problem.declarations}
     if shapes:
@@ -969,19 +1012,23 @@ def check(
             deadline,
             truths_of=lambda concrete: _truths(problem, concrete),
         )
-    return verify(
-        result, reference(problem, typed), deadline, domain=typed, truths=_truths(problem, typed)
-    )
+    truth = reference(problem, typed, evaluated)
+    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
 
 
-def reference(problem: Problem, exprs: Sequence[Expr] | None = None) -> Math:
+def reference(
+    problem: Problem,
+    exprs: Sequence[Expr] | None = None,
+    evaluated: Sequence[Expr] | None = None,
+) -> Math:
     """SymPy's own derivative of a scalar problem (or of ``exprs`` in its place), in the
-    problem's layout."""
+    problem's layout; ``evaluated``: those expressions already evaluated (``evaluate``)."""
     from sympy import ImmutableMatrix, Matrix, hessian
 
     from matcalc.engine.simplify import evaluate
 
-    evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
+    if evaluated is None:
+        evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
     if problem.kind == "derivative":
         return evaluated[0].diff(problem.wrt[0], problem.order)
     if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
