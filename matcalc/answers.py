@@ -248,7 +248,7 @@ class _Judge:
     # -- the two sides, written out -----------------------------------------------------
     def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
         """(answer, reference, components) as explicit matrices at sizes ``dims``."""
-        from matcalc.api import reference
+        from matcalc.verify import reference
 
         if not self.shapes:
             ref = reference(self.problem)

@@ -2,7 +2,7 @@
 
 It parses (text only ever goes through ``matcalc.parse``), works out what is
 asked (derivative, gradient or Jacobian), lets the engine build the steps, and
-checks the result against SymPy's own derivative before returning it.
+has ``matcalc.verify.check`` verify the result before returning it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from dataclasses import replace
 from sympy import (
     Abs,
     Expr,
-    ImmutableMatrix,
-    Matrix,
     Max,
     Min,
     Pow,
@@ -27,6 +25,7 @@ from sympy import (
 )
 from sympy.core.function import AppliedUndef
 
+from matcalc import verify
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
@@ -44,16 +43,9 @@ from matcalc.linalg import declare, is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import declare_functions, parse, real_argument
 from matcalc.problem import LAYOUTS
-from matcalc.steps import Explicit, Math, Note, Problem, Verify
+from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
-from matcalc.verify import (
-    not_real_somewhere,
-    substitute_functions,
-    substitutions,
-    verify,
-    verify_by_substitution,
-    verify_explicit,
-)
+from matcalc.verify import not_real_somewhere, substitute_functions, substitutions
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # a name as typed in an expression: not an attribute (.T), not called (sin(...))
@@ -199,35 +191,8 @@ def _derive(
     )
     steps = (*_unused_notes(problem), *rewritten, *steps)
     deadline.check()
-    if shapes:
-        if problem.order == 2:
-            from matcalc.verify import verify_hessian
-
-            checks = (verify_hessian(problem.exprs[0], problem.wrt[0], result, shapes, deadline),)
-        else:
-            checks = _verify_parts(problem, steps, result, shapes, deadline)
-        return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    check = _verify_scalar(problem, typed, result, deadline, evaluated)
+    check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
-
-
-def _verify_scalar(problem: Problem, typed, result, deadline: Deadline, evaluated=None) -> Verify:
-    """Check a scalar problem against SymPy's derivative of the input as typed (``typed``,
-    before |a^p| was written |a|^p), on the input's own real domain.
-
-    With unknown functions, concrete ones are substituted first (SymPy's own derivative
-    of g(f(x), f(x)) is wrong).
-    """
-    if any(e.atoms(AppliedUndef) for e in typed):
-        return verify_by_substitution(
-            result,
-            lambda concrete: reference(problem, concrete),
-            typed,
-            deadline,
-            truths_of=lambda concrete: _truths(problem, concrete),
-        )
-    truth = reference(problem, typed, evaluated)
-    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
 
 
 def _modulus_of_powers(expr: Expr) -> Expr:
@@ -296,41 +261,6 @@ def _not_real_somewhere(u: Expr, choice: dict, domain, deadline: Deadline) -> bo
     except (ArithmeticError, TypeError, ValueError):
         return False
     return not_real_somewhere(u, domain, deadline)
-
-
-def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:
-    """(expression, variable) of each entry of the reference, in its order (first
-    derivatives only: the central difference that stands in for SymPy is of order 1)."""
-    if problem.order != 1:
-        return None
-    if problem.kind == "derivative":
-        return [(exprs[0], problem.wrt[0])]
-    pairs = [[(e, w) for w in problem.wrt] for e in exprs]
-    if problem.layout == "denominator":
-        pairs = [list(col) for col in zip(*pairs)]
-    return [p for row in pairs for p in row]
-
-
-def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
-    """The assembled result, in its layout and shape, against the Jacobian of the input's
-    components by all the variables' components together (a matrix's rows stacked)."""
-    wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
-    return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
-
-
-def reference(problem: Problem, exprs=None, evaluated=None) -> Math:
-    """SymPy's own derivative of the problem (or of ``exprs`` in its place), in the
-    problem's layout; ``evaluated``: those expressions already evaluated (``evaluate``)."""
-    if evaluated is None:
-        evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
-    if problem.kind == "derivative":
-        return evaluated[0].diff(problem.wrt[0], problem.order)
-    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
-        from sympy import hessian
-
-        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
-    jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
-    return jacobian.T if problem.layout == "denominator" else jacobian
 
 
 def _expressions(

@@ -345,7 +345,5 @@ class Verify(Step):
     """For a vector result: the sizes at which the components were compared."""
     hessian: bool = False
     """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
-    where: tuple[Expr, ...] = ()
-    """Expressions that were real at every point compared (the sign(u) rule for |u|)."""
     functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
     """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""

@@ -578,9 +578,6 @@ class Renderer(StepVisitor):
             )
             if step.points:
                 key += ".numeric"
-        if step.where:
-            key += ".where"
-            kw["where"] = ", ".join(self._inline(self._m_inline(w)) for w in step.where)
         items = [self._msg(key, **kw)]
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)

@@ -38,8 +38,8 @@ RULES = {
 }
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("where", "functions")
-"""Fields of a verification written only when they say something (a domain, stand-ins)."""
+_ONLY_WHEN_SET = ("functions",)
+"""Fields of a verification written only when they say something (the stand-ins)."""
 
 
 class JsonRenderer(StepVisitor):
@@ -191,9 +191,6 @@ class JsonRenderer(StepVisitor):
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
             kw["points"] = step.points
-            if step.status and step.where:
-                key += ".where"
-                kw["where"] = ", ".join(map(self._str, step.where))
             if step.status and step.functions:
                 key += ".numeric" if step.points else ""
                 kw["functions"] = "; ".join(

@@ -101,20 +101,11 @@ EN: dict[str, str] = {
     "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative (numeric check at {points} points).",
-    "verify.numeric.where": "Verified where {where} is real: equal to SymPy's derivative "
-    "there (numeric check at {points} points).",
-    "verify.symbolic.where": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.substitution": "Verified by substitution: with {functions} for the unknown "
     "functions, equal to SymPy's derivative of the substituted expression (symbolic check).",
     "verify.substitution.numeric": "Verified by substitution: with {functions} for the unknown "
     "functions, equal to SymPy's derivative of the substituted expression (numeric check at "
     "up to {points} points).",
-    "verify.substitution.where": "Verified by substitution where {where} is real: with "
-    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
-    "expression there (symbolic check).",
-    "verify.substitution.numeric.where": "Verified by substitution where {where} is real: with "
-    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
-    "expression there (numeric check at up to {points} points).",
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
@@ -300,7 +291,6 @@ EN: dict[str, str] = {
     "SymPy's derivative of the substituted expression (numeric check at up to {points} points)",
     "explain.verify.numeric": "Verified: equal to SymPy's derivative at {points} points",
     "explain.verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check)",
-    "explain.verify.where": "{text}. Checked where {where} is real",
     "explain.verify.on": "{text}, on {detail}.",
     "explain.sentence": "{text}.",
     "explain.detail.components": "explicit components",
@@ -388,16 +378,10 @@ ZH: dict[str, str] = {
     "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
-    "verify.numeric.where": "已在 {where} 为实数处验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
-    "verify.symbolic.where": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.substitution": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式求得的"
     "导数相等（符号验证）。",
     "verify.substitution.numeric": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式"
     "求得的导数相等（最多在 {points} 个点上数值验证）。",
-    "verify.substitution.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 {functions}，"
-    "结果与 SymPy 对代入后表达式求得的导数相等（符号验证）。",
-    "verify.substitution.numeric.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 "
-    "{functions}，结果与 SymPy 对代入后表达式求得的导数相等（最多在 {points} 个点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
@@ -546,7 +530,6 @@ ZH: dict[str, str] = {
     "表达式求得的导数相等（最多在 {points} 个点上数值验证）",
     "explain.verify.numeric": "已验证：在 {points} 个点上与 SymPy 求得的导数相等",
     "explain.verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）",
-    "explain.verify.where": "{text}。在 {where} 为实数处检验",
     "explain.verify.on": "{text}，检验对象：{detail}。",
     "explain.sentence": "{text}。",
     "explain.detail.components": "显式分量",
