@@ -472,6 +472,7 @@ _MP_FUNCTIONS = {
         "acsch",
         "exp",
         "erf",
+        "erfc",
     ]
 }
 _MP_FUNCTIONS["log"] = mpmath.log
