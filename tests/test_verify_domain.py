@@ -250,11 +250,11 @@ def test_no_wrong_verified_result_on_the_inputs_domain(text, inner, outer):
 def test_huge_intermediate_values_skip_the_point_quickly():
     """exp(exp(x)) at x = 50 is far above 1e12: no value, and mpmath is not asked to build it
     (it once ran out of memory inside an unknown-function check)."""
-    start = time.monotonic()
+    start = time.process_time()  # CPU time: a loaded machine only slows the wall clock
     assert V._value(exp(exp(exp(x))), {x: sympy.Float(50, 30)}) is None
     assert V._value(sin(exp(x)), {x: sympy.Float(60, 30)}) is None  # no digit left
     assert V._value(log(exp(x) + 1), {x: sympy.Float(60, 30)}) == pytest.approx(60)
-    assert time.monotonic() - start < 1
+    assert time.process_time() - start < 2
 
 
 def test_mpmath_and_sympy_agree_on_branches():
