@@ -321,6 +321,16 @@ def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
     """The assembled result, in its layout and shape, against the Jacobian of the input's
     components by all the variables' components together (a matrix's rows stacked)."""
     wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+    from matcalc.engine.differential import uses_differential
+
+    if uses_differential(problem.exprs[0], shapes):
+        from matcalc.verify import verify_matrix_functions
+
+        return (
+            verify_matrix_functions(
+                problem.exprs[0], problem.wrt[0], result, shapes, problem.layout, deadline
+            ),
+        )
     return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
