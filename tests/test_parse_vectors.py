@@ -263,7 +263,12 @@ ERRORS = [
     ),
     ("x * A", ShapeError, "use @ for the matrix product", 3),
     ("w * y", ShapeError, "w * y: lengths n and N differ", 3),
-    ("x / A", UnsupportedError, "x / A: division by a matrix is not supported; multiply by its inverse", 3),
+    (
+        "x / A",
+        UnsupportedError,
+        "x / A: division by a matrix is not supported; multiply by its inverse",
+        3,
+    ),
     ("2 / A", UnsupportedError, "division by a matrix is not supported", 3),
     ("A ** 2", UnsupportedError, "A ** 2: ** of a matrix is not supported except X**-1", 3),
     ("A^2", UnsupportedError, "write matrix_power", 2),

@@ -377,6 +377,8 @@ def derive_differential(
     if layout == "numerator":
         grad = _merge((_tidy(calc.transpose(g)), c) for g, c in grad.items())
     value = _sum(grad, rows)
+    if wrt in calc.symmetric:
+        value = sympy.factor_terms(value)  # (a·bᵀ + b·aᵀ)/2
     steps.append(
         DifferentialStep(of=output, wrt=wrt, stage="read", expr=moved, value=value, layout=layout)
     )
