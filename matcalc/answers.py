@@ -110,15 +110,15 @@ class Check:
 
         return render_check(self, "text", unicode=unicode, lang=lang, width=width)
 
-    def to_markdown(self, *, lang: str = "en") -> str:
+    def to_markdown(self, *, lang: str = "en", compact: bool = False) -> str:
         from matcalc.render.check import render_check
 
-        return render_check(self, "markdown", lang=lang)
+        return render_check(self, "markdown", lang=lang, compact=compact)
 
-    def to_latex(self, *, standalone: bool = False, lang: str = "en") -> str:
+    def to_latex(self, *, standalone: bool = False, lang: str = "en", compact: bool = False) -> str:
         from matcalc.render.check import render_check
 
-        return render_check(self, "latex", standalone=standalone, lang=lang)
+        return render_check(self, "latex", standalone=standalone, lang=lang, compact=compact)
 
     def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
         from matcalc.render.check import check_dict
@@ -290,13 +290,18 @@ class _Judge:
             value = self.rng.uniform(-2.0, 2.0)
         return value
 
-    def _values(self, m: ImmutableMatrix, point: dict) -> list[complex] | None:
+    def _values(
+        self, m: ImmutableMatrix, point: dict, memo: dict | None = None
+    ) -> list[complex] | None:
         """The entries of ``m`` at ``point`` (complex, principal branches), or None where one
-        is not a finite number: the check's own evaluator (``verify._value``)."""
+        is not a finite number: the check's own evaluator (``verify._value``).  ``memo``:
+        the values of subexpressions at this point, shared between the calls that pass it."""
         from matcalc.verify import _value
 
         subs = {s: Float(v, 30) for s, v in point.items()}
-        values = [_value(entry, subs) for entry in m]
+        if memo is None:
+            memo = {}
+        values = [_value(entry, subs, memo=memo) for entry in m]
         return None if any(v is None for v in values) else values
 
     def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
@@ -305,12 +310,13 @@ class _Judge:
         symbols = sorted(ans.free_symbols | ref.free_symbols, key=str)
         out = []
         for point in self._points(symbols, count * 3, constraint):
-            r = self._values(ref, point)
+            memo: dict = {}  # the answer and the reference share their subexpressions here
+            r = self._values(ref, point, memo)
             if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
                 continue
             if _on_kink(ref, point) or _on_kink(ans, point):
                 continue
-            a = self._values(ans, point)
+            a = self._values(ans, point, memo)
             if a is None:
                 continue
             out.append((point, a, r))

@@ -177,8 +177,7 @@ def _derive(
         raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
     shapes = declare(vectors, matrices)
     texts, typed = _expressions(expr, limits, shapes, functions)
-    for e in typed:
-        _check_defined(e)
+    evaluated = tuple(_check_defined(e) for e in typed)  # reused by the check
     exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
@@ -214,11 +213,11 @@ def _derive(
         else:
             checks = _verify_parts(problem, steps, result, shapes, deadline)
         return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    check = _verify_scalar(problem, typed, result, deadline)
+    check = _verify_scalar(problem, typed, result, deadline, evaluated)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 
-def _verify_scalar(problem: Problem, typed, result, deadline: Deadline) -> Verify:
+def _verify_scalar(problem: Problem, typed, result, deadline: Deadline, evaluated=None) -> Verify:
     """Check a scalar problem against SymPy's derivative of the input as typed (``typed``,
     before |a^p| was written |a|^p), on the input's own real domain.
 
@@ -233,9 +232,8 @@ def _verify_scalar(problem: Problem, typed, result, deadline: Deadline) -> Verif
             deadline,
             truths_of=lambda concrete: _truths(problem, concrete),
         )
-    return verify(
-        result, reference(problem, typed), deadline, domain=typed, truths=_truths(problem, typed)
-    )
+    truth = reference(problem, typed, evaluated)
+    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
 
 
 def _modulus_of_powers(expr: Expr) -> Expr:
@@ -252,18 +250,25 @@ def _modulus_of_powers(expr: Expr) -> Expr:
             and e.args[0].exp.is_extended_real is True
         )
 
-    return replace_unevaluated(
-        expr, is_power, lambda e: Pow(Abs(e.args[0].base), e.args[0].exp, evaluate=False)
-    )
+    def modulus(a: Expr) -> Expr:
+        # |a^p| = |a|^p again for a power base; any other |a| stays as typed (SymPy's own
+        # Abs(|x|^acos(x)) = |x|^re(acos(x)) would hide a complex argument from the check)
+        if isinstance(a, Pow) and a.exp.is_number and a.exp.is_extended_real is True:
+            return Pow(modulus(a.base), a.exp, evaluate=False)
+        return Abs(a, evaluate=False)
+
+    return replace_unevaluated(expr, is_power, lambda e: modulus(e.args[0]))
 
 
 def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
     """Refuse |u| or sign(u) of a u that is not real everywhere the input is (ln x in
     |ln x| at x < 0): d|u| = sign(u)·u′ and d sign(u) = 0 hold for real u only, and a
     result that holds on part of the domain is not the derivative."""
+    from matcalc.render.printing import TextPrinter
+
     for u in _complex_arguments(exprs, deadline):
         raise UnsupportedError(
-            f"abs or sign of {u}, which is not real everywhere the expression is: the rule "
+            f"abs or sign of {TextPrinter().doprint(u)}, which is not real everywhere the expression is: the rule "
             f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
             f"real wherever the expression is defined (for example with abs inside, as in "
             f"ln(abs(x)))"
@@ -334,10 +339,11 @@ def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
     return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
 
 
-def reference(problem: Problem, exprs=None) -> Math:
+def reference(problem: Problem, exprs=None, evaluated=None) -> Math:
     """SymPy's own derivative of the problem (or of ``exprs`` in its place), in the
-    problem's layout."""
-    evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
+    problem's layout; ``evaluated``: those expressions already evaluated (``evaluate``)."""
+    if evaluated is None:
+        evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
     if problem.kind == "derivative":
         return evaluated[0].diff(problem.wrt[0], problem.order)
     if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
@@ -374,8 +380,9 @@ def _expressions(
 UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
 
 
-def _check_defined(expr: Expr) -> None:
-    """Refuse an expression that is undefined as typed: 1/0, csc(0), ln(0), max(I, x).
+def _check_defined(expr: Expr) -> Expr:
+    """Refuse an expression that is undefined as typed: 1/0, csc(0), ln(0), max(I, x);
+    return it evaluated.
 
     SymPy would go on with ``zoo`` (and call the derivative of x + 1/0 zero), or fail
     deep inside the engine when max or min meets a number that is not real.
@@ -399,6 +406,7 @@ def _check_defined(expr: Expr) -> None:
             )
             msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
+    return value
 
 
 def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]) -> None:

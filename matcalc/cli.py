@@ -27,6 +27,7 @@ FORMATS = ("text", "markdown", "latex", "json")
 DERIVE_FORMATS = (*FORMATS, "numpy", "torch")  # derive's result as a NumPy or PyTorch function
 LANGS = tuple(CATALOGUES)
 DOC_FORMATS = ("markdown", "latex", "pdf")
+DOC_PARTS = ("solutions", "sheet", "key")
 
 DERIVE_HELP = """Differentiate EXPR and show every step.
 
@@ -531,15 +532,24 @@ def _check_sizes(derivation, sizes: dict[str, int]) -> None:
 DOC_HELP = """Turn a file of problems into a document of worked solutions.
 
 \b
-PROBLEMS is a TOML problem file (title, author, lang, then [[problem]] or
-[[section]] tables with title, expr or exprs, wrt, vectors, matrices,
-functions, layout and notes; see derivations/paper.toml), or a text file
-with one expression per line (# comments), optionally followed by ; wrt x,y
-and ; vectors w,x, ; matrices X:N,n, ; layout denominator.  - reads standard
-input.  Math in titles and notes ($...$) may use common commands only
-(\\frac, \\partial, \\mathbf, Greek letters, ...).  The format comes from
---format or from OUT's suffix: .md, .tex or .pdf (pdflatex, from
-texlive-latex-base).  OUT is never PROBLEMS, a device or a directory.
+PROBLEMS is a TOML problem file (title, author, lang, compact, then
+[[problem]] or [[section]] tables with title, expr or exprs, wrt, vectors,
+matrices, functions, layout and notes; see derivations/paper.toml), or a
+text file with one expression per line (# comments), optionally followed by
+; wrt x,y and ; vectors w,x, ; matrices X:N,n, ; layout denominator.
+PROBLEMS - reads standard input.  Math in titles and notes ($...$) may use
+common commands only (\\frac, \\partial, \\mathbf, Greek letters, ...).
+The format comes from --format or from OUT's suffix: .md, .tex or .pdf
+(pdflatex, from texlive-latex-base).  OUT is never PROBLEMS, a device or a
+directory.
+
+\b
+--part sheet writes the problems only, numbered, with room to work (no
+steps, no results, no notes): a problem sheet to hand out.  --part key
+writes a short answer key: each problem, its result and the verification
+line.  --compact sets two problems or more to a page (LaTeX/PDF: two columns
+of smaller type, no contents; Markdown: no contents, no step titles); a
+problem file can ask for it with compact = true.
 
 \b
 A problem that fails is reported on stderr and marked as failed in the
@@ -552,6 +562,10 @@ Examples:
   matcalc doc derivations/paper.toml -o derivations/paper.tex
   matcalc doc derivations/paper.toml -o paper.pdf
   matcalc doc derivations/paper.toml -o derivations/paper.zh.md --lang zh
+  matcalc doc derivations/paper.toml -o paper-compact.pdf --compact
+  matcalc doc derivations/paper.toml -o sheet.pdf --part sheet
+  matcalc doc derivations/paper.toml -o key.pdf --part key --compact
+  matcalc doc derivations/paper.toml -o key.zh.md --part key --lang zh
   matcalc doc problems.txt -o answers.md --jobs 4
   printf 'x**2*y ; wrt x,y\\n' | matcalc doc - -o -
 
@@ -603,7 +617,21 @@ is still written) or pdflatex failed; 2 the file or an option is unusable;
     help="Cap the memory (address space) of the process and its workers: 512M, 2G or none  "
     "[default: 1G]",
 )
-def doc(problems, out, fmt, jobs, lang, memory) -> None:
+@click.option(
+    "--part",
+    type=click.Choice(DOC_PARTS),
+    default="solutions",
+    show_default=True,
+    help="solutions: worked solutions; sheet: the problems only, with room to work; "
+    "key: each problem with its result.",
+)
+@click.option(
+    "--compact",
+    is_flag=True,
+    default=False,
+    help="Two problems or more to a page (also: compact = true in a TOML problem file).",
+)
+def doc(problems, out, fmt, jobs, lang, memory, part, compact) -> None:
     from matcalc import documents
     from matcalc.limits import memory_cap
 
@@ -619,7 +647,14 @@ def doc(problems, out, fmt, jobs, lang, memory) -> None:
         documents.check_output(fmt, lang)
         with _progress(len(problem_set.exercises), lang) as advance:
             document = documents.build(
-                problem_set, fmt=fmt, lang=lang, jobs=jobs, limits=limits, progress=advance
+                problem_set,
+                fmt=fmt,
+                lang=lang,
+                jobs=jobs,
+                limits=limits,
+                progress=advance,
+                part=part,
+                compact=compact or None,
             )
         documents.write(document, out)
     except MatcalcError as error:

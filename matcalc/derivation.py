@@ -96,15 +96,33 @@ class Derivation:
             self
         )
 
-    def to_markdown(self, *, lang: str = "en") -> str:
+    def to_markdown(
+        self, *, lang: str = "en", part: str = "solution", compact: bool = False
+    ) -> str:
+        """Markdown.  ``part``: "solution" (everything), "problem" (the statement only, for
+        a problem sheet) or "answer" (the statement, the result and its verification, for
+        an answer key).  ``compact``: without the numbered step titles, fewer blocks."""
         from matcalc.render.markdown import MarkdownRenderer
 
-        return MarkdownRenderer(lang=lang, memo=self._printed).render(self)
+        return MarkdownRenderer(lang=lang, memo=self._printed, part=part, compact=compact).render(
+            self
+        )
 
-    def to_latex(self, *, standalone: bool = False, lang: str = "en") -> str:
+    def to_latex(
+        self,
+        *,
+        standalone: bool = False,
+        lang: str = "en",
+        part: str = "solution",
+        compact: bool = False,
+    ) -> str:
+        """LaTeX; ``part`` as for ``to_markdown``.  ``compact``: rows broken to fit a column
+        of the two-column compact layout (a standalone document is set in it)."""
         from matcalc.render.latex import LatexRenderer
 
-        return LatexRenderer(standalone=standalone, lang=lang, memo=self._printed).render(self)
+        return LatexRenderer(
+            standalone=standalone, lang=lang, memo=self._printed, part=part, compact=compact
+        ).render(self)
 
     def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
         from matcalc.render.json import JsonRenderer

@@ -153,8 +153,43 @@ def rewrite_builtin(expr):
     cbrt → sign(x)·|x|^(1/3))."""
     for cls, form in BUILTIN_FORMS.items():
         if expr.has(cls):
-            expr = expr.replace(cls, form)
+            expr = _replace_type(expr, cls, form)
     return expr
+
+
+def _replace_type(expr, cls, form):
+    """``expr.replace(cls, form)``, the same tree, with each distinct subtree walked once.
+
+    SymPy's ``replace`` walks a subtree again wherever it recurs (σ(z) in every term of a
+    Hessian entry); the walk is a function of the subtree alone, so its result is kept.
+    The rest is SymPy's own walk (``simultaneous=True``), step for step."""
+    if not isinstance(expr, sympy.Basic) or isinstance(expr, sympy.MatrixBase):
+        return expr.replace(cls, form)
+    done: dict = {}
+
+    def walk(rv):
+        try:
+            return done[rv]
+        except KeyError:
+            pass
+        original = rv
+        args = rv.args
+        if args:
+            newargs = tuple([walk(a) for a in args])
+            if args != newargs:
+                rv = rv.func(*newargs)
+                for i, e in enumerate(args):  # already replaced: not again
+                    if rv == e and e != newargs[i]:
+                        done[original] = rv
+                        return rv
+        if isinstance(rv, cls):
+            v = form(*rv.args)
+            if v is not None and v != rv:
+                rv = v
+        done[original] = rv
+        return rv
+
+    return walk(expr)
 
 
 def decide_gate(expr):

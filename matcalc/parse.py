@@ -81,6 +81,7 @@ from typing import NamedTuple
 
 import sympy
 from sympy.core.function import AppliedUndef
+from sympy.polys.polyerrors import BasePolynomialError
 
 from matcalc.errors import (
     LimitError,
@@ -196,6 +197,8 @@ def real_argument(arg: Expr) -> bool:
             return False
         return not any(_complex_number(n) for n in sympy.preorder_traversal(value))
     except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
+        return False
+    except BasePolynomialError:  # acosh(0)**0: SymPy's own as_real_imag fails; not provably real
         return False
 
 

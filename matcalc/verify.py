@@ -73,7 +73,6 @@ from sympy import (
     atan2,
     atanh,
     cancel,
-    count_ops,
     exp,
     expand,
     factor_terms,
@@ -90,6 +89,7 @@ from matcalc.engine.simplify import (
     CANCEL_TERMS,
     EXPAND_TERMS,
     bounded,
+    count_ops_fast,
     expansion_terms,
     fraction_terms,
     has_fraction,
@@ -122,10 +122,18 @@ def _normalise(expr: Expr) -> Expr:
     return expr
 
 
+def _normal_form(expr: Expr, known: dict) -> Expr:
+    """``_normalise(expr)``, once per expression of a check."""
+    key = ("normal", expr)
+    if key not in known:
+        known[key] = _normalise(expr)
+    return known[key]
+
+
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops(diff) > MAX_SYMBOLIC_OPS:
+    if count_ops_fast(diff) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (
@@ -218,7 +226,7 @@ class _Sampler:
     def special(self) -> list[dict[Symbol, Expr]]:
         """Points on both sides of the kinks and domain boundaries, near but not on them."""
         boundaries = _boundaries(self.domain if self.domain is not None else [])
-        boundaries = sorted((b for b in boundaries if count_ops(b) <= 60), key=count_ops)
+        boundaries = sorted((b for b in boundaries if count_ops_fast(b) <= 60), key=count_ops_fast)
         points: list[dict[Symbol, Expr]] = []
         budget = time.monotonic() + SPECIAL_SECONDS
         for b in boundaries[:4]:
@@ -266,21 +274,23 @@ class _Sampler:
                 break
         return roots[:2]
 
-    def usable(self, point) -> bool:
-        """True when ``point`` is in the domain, off the kinks, and in the ``where`` set."""
+    def usable(self, point, memo: dict | None = None) -> bool:
+        """True when ``point`` is in the domain, off the kinks, and in the ``where`` set.
+
+        ``memo``: the values of subexpressions at this point, shared with later evaluations."""
         if self.domain is not None:
             for e in self.domain:
-                if not _real(_value(e, point)):
+                if not _real(_value(e, point, memo=memo)):
                     return False
         for e in self.where:
-            if not _real(_value(e, point)):
+            if not _real(_value(e, point, memo=memo)):
                 return False
         for arg in self.own_kinks:
-            v = _value(arg, point)
+            v = _value(arg, point, memo=memo)
             if v is None or (_real(v) and abs(v.real) <= TOLERANCE):
                 return False
         for arg in self.other_kinks:
-            v = _value(arg, point)
+            v = _value(arg, point, memo=memo)
             if v is None or (abs(v.real) <= TOLERANCE and _real(v)):
                 return False
             if self.domain is None and not _real(v):  # a component check: no input to ask
@@ -313,12 +323,13 @@ def _numeric(
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        if not sampler.usable(point):
+        memo: dict = {}  # both sides and the domain share their subexpressions' values
+        if not sampler.usable(point, memo):
             continue
-        a = _value(result, point)
+        a = _value(result, point, memo=memo)
         if a is None:
             continue
-        b = _value(reference, point)
+        b = _value(reference, point, memo=memo)
         if b is None and truth is not None and domain is not None:
             b = _difference(*truth, point)
         if b is None:
@@ -338,17 +349,28 @@ def _numeric(
 
 
 def _value(
-    expr: Expr, point: dict[Symbol, Expr], digits: int = 15, precision: int = 30
+    expr: Expr,
+    point: dict[Symbol, Expr],
+    digits: int = 15,
+    precision: int = 30,
+    memo: dict | None = None,
 ) -> complex | None:
     """``expr`` at ``point``, or None where it is not a finite number no larger than 1e12.
 
     Evaluated node by node in mpmath at ``precision`` digits (fast on large trees); a node
-    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``."""
+    mpmath does not know, or ``precision`` above 30, takes SymPy's ``evalf``.  ``memo``
+    (at 30 digits only) holds the values of subexpressions at this same ``point``, to share
+    them between evaluations there."""
     number: complex | None
     if precision <= 30:
+        if precision != 30 or memo is None:
+            memo = {}
         try:
             with mpmath.workdps(precision):
-                number = complex(_mp(expr, {s: mpmath.mpf(v) for s, v in point.items()}, {}))
+                at = memo.get(_POINT)
+                if at is None:  # the point in mpmath numbers, converted once per point
+                    at = memo[_POINT] = {s: mpmath.mpf(v) for s, v in point.items()}
+                number = complex(_mp(expr, at, memo))
         except _Unknown:
             number = _sympy_value(expr, point, digits, precision)
         except (ArithmeticError, ValueError, TypeError, OverflowError):
@@ -372,6 +394,10 @@ def _sympy_value(expr: Expr, point, digits: int, precision: int) -> complex | No
         return complex(value)
     except TypeError:
         return None
+
+
+_POINT = object()
+"""The key under which a memo of ``_value`` keeps its point in mpmath numbers."""
 
 
 class _Unknown(Exception):
@@ -522,15 +548,23 @@ def compare(
     domain: Sequence[Expr] | None = None,
     where: Sequence[Expr] = (),
     truth: tuple[Expr, Symbol] | None = None,
+    known: dict | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
     ``domain``: the input expression(s), whose real domain is sampled; ``where``: more
     expressions that must be real at a point; ``truth``: (input, variable) for a central
-    difference where ``reference`` cannot be evaluated.
+    difference where ``reference`` cannot be evaluated.  ``known``: shared by the entries
+    of one check, the normal forms and symbolic verdicts found so far (a symmetric matrix
+    repeats its entries).
     """
-    result, reference = _normalise(result), _normalise(reference)
-    if _symbolically_zero(result - reference):
+    if known is None:
+        known = {}
+    result, reference = _normal_form(result, known), _normal_form(reference, known)
+    key = ("zero", result, reference)
+    if key not in known:
+        known[key] = _symbolically_zero(result - reference)
+    if known[key]:
         return True, "symbolic", 0
     status, points = _numeric(
         result, reference, seed, deadline, domain=domain, where=where, truth=truth
@@ -559,11 +593,11 @@ def verify(
         pairs = list(zip(result, reference))
     else:
         pairs = [(result, reference)]
-    statuses, methods, points = [], set(), 0
+    statuses, methods, points, known = [], set(), 0, {}
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
         status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth
+            a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth, known=known
         )
         statuses.append(status)
         methods.add(method)

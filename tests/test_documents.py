@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from matcalc import documents
 from matcalc.cli import main
 from matcalc.errors import MatcalcError, UsageError
+from matcalc.render.messages import CATALOGUES
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVATIONS = ROOT / "derivations"
@@ -232,7 +233,7 @@ def _die(*args, **kwargs):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 def test_a_dead_worker_is_one_error(monkeypatch):
-    monkeypatch.setattr(documents, "solve", _die)
+    monkeypatch.setattr(documents.workers, "solve", _die)
     sets = documents.loads_text("x**2\nx**3\n")
     with pytest.raises(MatcalcError, match="a worker process died"):
         documents.build(sets, fmt="markdown", lang="en", jobs=2)
@@ -263,7 +264,7 @@ def test_output_is_written_atomically(tmp_path, monkeypatch):
     def fail(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(documents.os, "fsync", fail)
+    monkeypatch.setattr(documents.output.os, "fsync", fail)
     result = run("doc", str(path), "-o", str(out))
     assert result.exit_code == 1
     assert result.stderr == f"matcalc: error: cannot write {out}: No space left on device\n"
@@ -276,7 +277,7 @@ def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
     # a problem file's math is checked now (an unknown command costs only its problem),
     # so the LaTeX source itself is broken here
     broken = "\\documentclass{article}\n\\begin{document}\n$\\undefinedmacro$\n\\end{document}\n"
-    monkeypatch.setattr(documents, "render", lambda document: broken)
+    monkeypatch.setattr(documents.output, "render", lambda document: broken)
     path = write(tmp_path, "p.toml", '[[problem]]\nexpr = "x**2"\n')
     out = write(tmp_path, "out.pdf", "previous pdf")
     result = run("doc", str(path), "-o", str(out))
@@ -288,7 +289,7 @@ def test_failed_pdflatex_leaves_the_previous_pdf(tmp_path, monkeypatch):
 
 
 def test_pdflatex_missing_is_one_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents.shutil, "which", lambda name: None)
+    monkeypatch.setattr(documents.output.shutil, "which", lambda name: None)
     path = write(tmp_path, "p.txt", "x**2\n")
     result = run("doc", str(path), "-o", str(tmp_path / "out.pdf"))
     assert result.exit_code == 1
@@ -389,33 +390,40 @@ def test_markdown_follows_the_design_rules():
 
 
 # -- derivations/ never drift from the code ---------------------------------------------
-def _outputs() -> list[tuple[Path, Path, str]]:
-    """(problem file, committed document, lang) for every document in derivations/."""
+PARTS = ("sheet", "key")
+
+
+def _outputs() -> list[tuple[Path, Path, str, str]]:
+    """(problem file, committed document, lang, part) for every document in derivations/:
+    ``paper.md``, ``paper.zh.md``, ``paper.tex``, ``paper.sheet.md``, ``paper.key.zh.md``, …"""
     out = []
     for source in sorted(DERIVATIONS.glob("*.toml")):
         for path in sorted(DERIVATIONS.glob(source.stem + ".*")):
             if path.suffix not in (".md", ".tex"):
                 continue
-            middle = path.name[len(source.stem) : -len(path.suffix)]
-            if middle and middle[1:] not in documents.CATALOGUES:
+            middle = path.name[len(source.stem) : -len(path.suffix)].split(".")[1:]
+            part = middle.pop(0) if middle and middle[0] in PARTS else "solutions"
+            if len(middle) > 1 or (middle and middle[0] not in CATALOGUES):
                 continue
-            out.append((source, path, middle[1:] or "en"))
+            out.append((source, path, middle[0] if middle else "en", part))
     return out
 
 
 def test_every_problem_file_has_its_documents():
     outputs = _outputs()
     for source in DERIVATIONS.glob("*.toml"):
-        names = {p.name for s, p, _ in outputs if s == source}
+        names = {p.name for s, p, _, _ in outputs if s == source}
         assert {f"{source.stem}.md", f"{source.stem}.tex"} <= names, source.name
-    assert (DERIVATIONS / "paper.zh.md") in [p for _, p, _ in outputs]
+    documents_ = [p.name for _, p, _, _ in outputs]
+    assert {"paper.zh.md", "paper.sheet.md", "paper.key.md"} <= set(documents_)
 
 
 def test_derivations_are_up_to_date(tmp_path):
     stale = []
-    for source, committed, lang in _outputs():
+    for source, committed, lang, part in _outputs():
         out = tmp_path / committed.name
         args = ["doc", str(source), "-o", str(out), "--lang", lang, "--jobs", "2"]
+        args += ["--part", part] if part != "solutions" else []
         result = run(*args)
         assert result.exit_code == 0, f"{committed.name}: {result.stderr}"
         produced, expected = out.read_text(encoding="utf-8"), committed.read_text(encoding="utf-8")
@@ -430,6 +438,7 @@ def test_derivations_are_up_to_date(tmp_path):
             )
             command = f"matcalc doc derivations/{source.name} -o derivations/{committed.name}"
             command += f" --lang {lang}" if lang != "en" else ""
+            command += f" --part {part}" if part != "solutions" else ""
             stale.append("\n".join([*list(diff)[:60], f"regenerate with: {command}"]))
     assert not stale, "committed documents differ from the code:\n\n" + "\n\n".join(stale)
 

@@ -20,9 +20,9 @@ from click.testing import CliRunner
 
 from matcalc import documents
 from matcalc.cli import main
-from matcalc.errors import UsageError, visible
+from matcalc.documents.layout import check_math, markup
+from matcalc.errors import MatcalcError, UsageError, visible
 from matcalc.limits import _address_space_used, memory_cap
-from matcalc.render.document import check_math, markup
 
 ROOT = Path(__file__).parent.parent
 HAS_PDFLATEX = shutil.which("pdflatex") is not None
@@ -249,7 +249,7 @@ def test_pdflatex_runs_without_shell_escape_and_with_paranoid_file_access(monkey
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/pdflatex")
     monkeypatch.setattr(subprocess, "run", fake_run)
     monkeypatch.setenv("TEXINPUTS", "/etc//:")
-    with pytest.raises(documents.MatcalcError, match="pdflatex took longer"):
+    with pytest.raises(MatcalcError, match="pdflatex took longer"):
         documents.compile_pdf("\\documentclass{article}", timeout=5)
     assert "-no-shell-escape" in seen["command"]
     assert seen["env"]["openin_any"] == "p" and seen["env"]["openout_any"] == "p"
@@ -465,4 +465,4 @@ def _limit_in_worker(_: int) -> int:
 def test_doc_workers_inherit_the_memory_cap():
     with memory_cap(1 << 30):
         soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-        assert list(documents._map(_limit_in_worker, [1, 2, 3, 4], jobs=2)) == [soft] * 4
+        assert list(documents.workers._map(_limit_in_worker, [1, 2, 3, 4], jobs=2)) == [soft] * 4

@@ -8,6 +8,7 @@ page that is blank but for its number.  Step headings are kept with their equati
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 
 import matcalc
 from matcalc.cli import main
-from matcalc.render.latex import split_top, width
+from matcalc.render.latex import _broken, split_top, width
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
@@ -107,6 +108,43 @@ def test_documents_fit_the_page(toml, tmp_path):
     _check_pages(log, pdf, toml.name)
 
 
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+
+
+@pytest.mark.parametrize(
+    "toml", sorted((ROOT / "derivations").glob("*.toml")), ids=lambda p: p.stem
+)
+def test_compact_documents_fit_the_page(toml, tmp_path):
+    """--compact: every document fits the page; the paper's problems two or more to a page."""
+    _tools()
+    out = tmp_path / f"{toml.stem}.tex"
+    result = CliRunner().invoke(main, ["doc", str(toml), "-o", str(out), "--compact"])
+    assert result.exit_code == 0, result.output
+    tex = out.read_text(encoding="utf-8")
+    log, pdf = _compile(tex, tmp_path, toml.stem)
+    _check_pages(log, pdf, f"{toml.name} --compact")
+    if toml.stem == "paper":
+        problems = tex.count("\\subsection*{Problem ")
+        assert problems == 36
+        assert _pages(pdf) <= math.ceil(problems / 2)
+
+
+@pytest.mark.parametrize("part", ["sheet", "key"])
+@pytest.mark.parametrize("compact", [False, True], ids=["plain", "compact"])
+def test_sheets_and_keys_fit_the_page(part, compact, tmp_path):
+    _tools()
+    out = tmp_path / f"{part}.tex"
+    args = ["doc", str(ROOT / "derivations" / "paper.toml"), "-o", str(out), "--part", part]
+    result = CliRunner().invoke(main, args + (["--compact"] if compact else []))
+    assert result.exit_code == 0, result.output
+    log, pdf = _compile(out.read_text(encoding="utf-8"), tmp_path, part)
+    _check_pages(log, pdf, f"paper.toml --part {part}")
+    if part == "key" or compact:
+        assert _pages(pdf) <= 18
+
+
 @pytest.mark.parametrize("case", LONG, ids=lambda c: str(c["expr"])[:30])
 def test_long_derivations_fit_the_page(case, tmp_path):
     _tools()
@@ -130,7 +168,37 @@ def test_long_sums_break_at_top_level_operators():
         r"+ \left(b + c\right)",
         r"- \frac{x + y}{2}",
     ]
+    assert split_top(r"a \cdot \left(b + c\right) \, d", (r" \cdot ", r" \, ")) == [
+        "a",
+        r"\cdot \left(b + c\right)",
+        r"\, d",
+    ]
+    product = r" \cdot ".join(
+        rf"\frac{{\partial u_{{{i + 1}}}}}{{\partial u_{{{i}}}}}" for i in range(30)
+    )
+    rows = _broken(product, 24)
+    assert len(rows) > 1 and all(width(r) <= 24 for r in rows)  # a long product breaks at its ·
     assert width(r"\frac{x}{y}") < width("x y")
     tex = matcalc.derive(LONG[0]["expr"]).to_latex()
     rows = [r for r in tex.split("\\\\\n") if r.lstrip().startswith(r"& \quad")]
     assert rows, "a long sum is continued on a row of its own"
+
+
+@pytest.mark.parametrize("case", [LONG[1], LONG[4]], ids=["mse", "jacobian"])
+def test_compact_standalone_derivations_fit_a_column(case, tmp_path):
+    _tools()
+    case = dict(case)
+    dims = case.pop("dims", None)
+    d = matcalc.derive(case.pop("expr"), **case)
+    if dims:
+        d = d.with_explicit(**dims)
+    tex = d.to_latex(standalone=True, compact=True)
+    assert r"\documentclass[10pt]{article}" in tex
+    if dims:  # its components do not fit a column: one column, across the page
+        assert r"\begin{multicols}{2}" not in tex
+        # entry by entry: (∂f/∂w)₁, (∂f/∂w)₂, (∂f/∂w)₃ for the 1×3 row
+        assert [tex.count(rf"\right)_{{{i}}} &=") for i in (1, 2, 3)] == [1, 1, 1]
+    else:
+        assert r"\begin{multicols}{2}" in tex
+    log, pdf = _compile(tex, tmp_path, "compact")
+    _check_pages(log, pdf, "compact derivation")

@@ -545,3 +545,32 @@ def test_modulus_of_a_power_is_differentiated_on_the_whole_line():
     for text in ("abs(log(x))", "abs(sqrt(((x)^(x))^(x)))"):
         with pytest.raises(matcalc.UnsupportedError, match="not real everywhere"):
             matcalc.derive(text)
+
+
+def test_slow_run_2026_11_29_modulus_with_complex_exponent_is_refused():
+    """Slow fuzz run: abs(sqrt(abs(x)**acos(x))) was rewritten |(|x|^acos x)|^(1/2) with
+    SymPy's evaluated Abs, which turned |·| into |x|^re(acos(x)) and a NOT VERIFIED result.
+    acos(x) is complex for |x| > 1, so the argument of |·| is not real everywhere: refused,
+    and the refusal prints matcalc's notation, not SymPy's Abs(x)."""
+    with pytest.raises(matcalc.UnsupportedError, match=r"\|x\|\^acos\(x\)") as info:
+        matcalc.derive("abs(sqrt((abs(x))**(acos(x))))")
+    assert "Abs(" not in str(info.value)
+
+
+def test_slow_run_2026_11_29_power_of_modulus_recurses():
+    """|(√x)³| = |x|^(3/2) on the whole line: |a^p| = |a|^p applies again to a = √x."""
+    import sympy as sp
+
+    d = matcalc.derive("abs(sqrt(x)**3)")
+    x = next(iter(d.problem.exprs[0].free_symbols))
+    assert d.verified
+    for v in (-2.5, -0.3, 0.3, 2.5):  # truth: d|x|^(3/2)/dx = (3/2)·sign(x)·|x|^(1/2)
+        want = 1.5 * (1 if v > 0 else -1) * abs(v) ** 0.5
+        assert complex(sp.N(d.result.subs(x, v))) == pytest.approx(want)
+
+
+def test_slow_run_2026_11_29_constant_sympy_cannot_split_is_not_an_internal_error():
+    """acosh(0)**(-0) inside abs made SymPy's as_real_imag raise GeneratorsNeeded, an
+    internal error; it is now a clear refusal (acosh(0) = iπ/2 is not real)."""
+    with pytest.raises(matcalc.MathError):
+        matcalc.derive("-(log(abs(abs((acosh(0))**(-(0)))), 2))", "x")

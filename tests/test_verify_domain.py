@@ -15,6 +15,7 @@ from sympy import Abs, Heaviside, Rational, Symbol, exp, log, pi, sin, sqrt
 
 import matcalc
 from matcalc import verify as V
+from matcalc.render.printing import TextPrinter
 
 x = Symbol("x", real=True)
 
@@ -54,7 +55,8 @@ def test_abs_of_a_value_complex_on_part_of_the_line(text, truth, where):
     try:
         d = matcalc.derive(text, "x")
     except matcalc.UnsupportedError as error:
-        assert "not real everywhere" in str(error) and str(where) in str(error)
+        shown = TextPrinter().doprint(where)  # matcalc's notation (ln, √), never SymPy's
+        assert "not real everywhere" in str(error) and shown in str(error)
         return
     assert d.verified is True
     for x0 in (0.37, 1.9, 42.0, 3e-4, -0.37, -1.9, -42.0, -3e-4):

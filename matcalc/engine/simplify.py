@@ -27,8 +27,10 @@ from sympy import (
     Add,
     Basic,
     Derivative,
+    Expr,
     MatrixBase,
     Mul,
+    S,
     Subs,
     Symbol,
     cancel,
@@ -37,6 +39,11 @@ from sympy import (
     preorder_traversal,
     together,
 )
+from sympy.concrete.summations import Sum
+from sympy.core.function import _coeff_isneg
+from sympy.core.operations import LatticeOp
+from sympy.integrals.integrals import Integral
+from sympy.simplify.radsimp import fraction
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.errors import LimitError
@@ -162,6 +169,71 @@ def fraction_terms(expr, cap: int = CANCEL_TERMS) -> int:
 
     num, den = nd(expr)
     return min(num + den, 2 * cap + 2)
+
+
+def count_ops_fast(expr) -> int:
+    """``sympy.count_ops(expr)`` (visual=False), the same number, counted as integers.
+
+    SymPy's own collects its counts as a sum of symbols (``2*ADD + MUL + SIN``) and then
+    adds up the coefficients; this walks the tree in exactly the same way and adds the
+    counts directly.  Anything but a plain expression goes to SymPy's."""
+    if not isinstance(expr, Expr) or expr.is_Relational:
+        return count_ops(expr)
+    total = 0
+    args = [expr]
+    while args:
+        a = args.pop()
+        if a.is_Rational:
+            if a is not S.One:
+                total += (a.p < 0) + (a.q != 1)  # -1/3 = NEG + DIV
+                continue
+        elif a.is_Mul or a.is_MatMul:
+            if _coeff_isneg(a):
+                total += 1  # NEG
+                a = a.as_two_terms()[1] if a.args[0] is S.NegativeOne else -a
+            n, d = fraction(a)
+            if n.is_Integer:
+                total += 2 if n < 0 else 1  # DIV (and NEG)
+                args.append(d)
+                continue
+            elif d is not S.One:
+                if not d.is_Integer:
+                    args.append(d)
+                total += 1  # DIV
+                args.append(n)
+                continue
+        elif a.is_Add or a.is_MatAdd:
+            aargs = list(a.args)
+            negs = 0
+            for i, ai in enumerate(aargs):
+                if _coeff_isneg(ai):
+                    negs += 1
+                    args.append(-ai)
+                else:
+                    args.append(ai)
+                total += i > 0  # SUB or ADD
+            if negs == len(aargs):  # -x - y = NEG + SUB
+                total += 1
+            # -x + y = SUB, recorded as ADD: SymPy adds SUB - ADD, which counts 0
+            continue
+        if a.is_Pow and a.exp is S.NegativeOne:
+            total += 1  # DIV
+            args.append(a.base)
+            continue
+        if a == S.Exp1:
+            total += 1
+            continue
+        if a.is_Pow and a.base == S.Exp1:
+            total += 1
+            args.append(a.exp)
+            continue
+        if a.is_Mul or isinstance(a, LatticeOp):
+            total += len(a.args) - 1
+        elif a.args and (a.is_Pow or a.is_Function or isinstance(a, (Derivative, Integral, Sum))):
+            total += 1
+        if not a.is_Symbol:
+            args.extend(a.args)
+    return total
 
 
 def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SECONDS):
@@ -306,7 +378,7 @@ def tidy(expr):
     expr = evaluate(expr)
     if not expr.has(Add):
         return expr
-    ops = count_ops(expr)
+    ops = count_ops_fast(expr)
     if ops > MAX_OPS:
         return expr
     rewrites = (factor_terms, cancel, together) if has_fraction(expr) else (factor_terms,)
@@ -321,7 +393,7 @@ def tidy(expr):
             continue
         if candidate is None or candidate == best:
             continue
-        ops = count_ops(candidate)
+        ops = count_ops_fast(candidate)
         if ops > best_ops:
             continue
         length = None

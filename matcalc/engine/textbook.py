@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sympy import Add, Expr, Mul, Pow, Symbol, cancel, count_ops, exp, expand
+from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand
 
+from matcalc.engine.simplify import count_ops_fast
 from matcalc.functions import sigmoid
 from matcalc.linalg import (
     Declaration,
@@ -47,7 +48,7 @@ MAX_OPS = 400
 
 def textbook(expr: Expr, shapes: Shapes) -> tuple[Expr, tuple[str, ...]]:
     """``expr`` in textbook form, and the names of the rewrites that changed it."""
-    if not isinstance(expr, Expr) or count_ops(expr) > MAX_OPS:
+    if not isinstance(expr, Expr) or count_ops_fast(expr) > MAX_OPS:
         return expr, ()
     names: list[str] = []
     for name, rewrite in REWRITES:
@@ -129,10 +130,10 @@ def _softmax(expr: Expr, shapes: Shapes) -> Expr | None:
 def _collect(expr: Expr, shapes: Shapes) -> Expr | None:
     def shorter(e: Expr) -> Expr:
         expanded = expand(e)
-        return expanded if count_ops(expanded) < count_ops(e) else e
+        return expanded if count_ops_fast(expanded) < count_ops_fast(e) else e
 
     new = expr.replace(
-        lambda e: isinstance(e, Add) and count_ops(e) < 60 and _scalar(e, shapes), shorter
+        lambda e: isinstance(e, Add) and count_ops_fast(e) < 60 and _scalar(e, shapes), shorter
     )
     return new if new != expr else None
 
@@ -179,7 +180,7 @@ def _distribute(expr: Expr, shapes: Shapes) -> Expr | None:
         for t in total.args
     ):
         return None  # 2(x − a) stays as it is
-    terms = sorted(total.args, key=lambda t: count_ops(t), reverse=True)
+    terms = sorted(total.args, key=count_ops_fast, reverse=True)
     return Add(*(Mul(number, t) for t in terms), evaluate=False)
 
 

@@ -160,9 +160,25 @@ class Renderer(StepVisitor):
     """
 
     BLOCK_SEP = "\n\n"
+    PARTS = ("solution", "problem", "answer")
+    """What ``render`` shows: the whole worked solution; the problem statement only (a
+    problem sheet); or the statement, the result and its verification (an answer key)."""
+    STEP_TITLES_WHEN_COMPACT = True
+    """Whether numbered step titles ("Step 1 — …") stay in the compact layout."""
 
-    def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        lang: str = "en",
+        memo: dict | None = None,
+        part: str = "solution",
+        compact: bool = False,
+    ) -> None:
         super().__init__(lang=lang)
+        if part not in self.PARTS:
+            raise ValueError(f"part must be one of {', '.join(self.PARTS)}, not {part!r}")
+        self.part = part
+        self.compact = compact
         self._memos: dict = {} if memo is None else memo  # printer name -> its memo
         self._depth = 0
         self._partials: dict[tuple[Symbol, Symbol], bool] = {}
@@ -178,10 +194,14 @@ class Renderer(StepVisitor):
     def render(self, d: Any) -> str:
         self.configure(d)
         self._kind = "jacobian" if d.problem.kind == "jacobian" else "gradient"
-        blocks = [self._problem(d), *self._steps(d.steps, top=True)]
+        if self.part == "problem":
+            return self._document([self._problem(d)])
+        blocks = [self._problem(d)]
+        if self.part == "solution":
+            blocks += self._steps(d.steps, top=True)
         blocks.append(self._result(d))
         for step in d.steps:
-            if isinstance(step, Explicit):
+            if isinstance(step, Explicit) and self.part == "solution":
                 sizes = ", ".join(
                     self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes
                 )
@@ -226,6 +246,8 @@ class Renderer(StepVisitor):
             if title and section.key in NUMBERED:
                 number += 1
                 title = self._msg("step", n=Prose(number), title=title)
+            if self.compact and not self.STEP_TITLES_WHEN_COMPACT and section.key in NUMBERED:
+                title = None
             heading = self._heading(title) if title else None
             items = [item for step in section.steps for item in self._render(step)]
             blocks.append(self._section(heading, items))

@@ -17,7 +17,12 @@ from matcalc.render.messages import Prose, message
 
 
 def _renderer(
-    fmt: str, *, unicode: bool = True, lang: str = "en", width: int | None = 80
+    fmt: str,
+    *,
+    unicode: bool = True,
+    lang: str = "en",
+    width: int | None = 80,
+    compact: bool = False,
 ) -> Renderer:
     if fmt == "text":
         from matcalc.render.text import TextRenderer
@@ -26,10 +31,10 @@ def _renderer(
     if fmt == "markdown":
         from matcalc.render.markdown import MarkdownRenderer
 
-        return MarkdownRenderer(lang=lang)
+        return MarkdownRenderer(lang=lang, compact=compact)
     from matcalc.render.latex import LatexRenderer
 
-    return LatexRenderer(standalone=False, lang=lang)
+    return LatexRenderer(standalone=False, lang=lang, compact=compact)
 
 
 def render_check(
@@ -40,9 +45,11 @@ def render_check(
     standalone: bool = False,
     lang: str = "en",
     width: int | None = 80,
+    compact: bool = False,
 ) -> str:
-    """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document)."""
-    r = _renderer(fmt, unicode=unicode, lang=lang, width=width)
+    """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document;
+    ``compact``: see ``Derivation.to_latex``)."""
+    r = _renderer(fmt, unicode=unicode, lang=lang, width=width, compact=compact)
     d = c.derivation
     r.configure(d)
     verdict = _verdict_block(r, c)
@@ -54,7 +61,9 @@ def render_check(
         body = body.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
         verdict = verdict.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
         if standalone:
-            return LatexRenderer(standalone=True, lang=lang)._document([verdict, heading, body])
+            return LatexRenderer(standalone=True, lang=lang, compact=compact)._document(
+                [verdict, heading, body]
+            )
     return r.BLOCK_SEP.join([verdict, heading, body.rstrip("\n")]) + "\n"
 
 

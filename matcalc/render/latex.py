@@ -10,6 +10,7 @@ one ``aligned`` block for Jupyter (MathJax/KaTeX).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -74,8 +75,15 @@ class LatexMath(Renderer):
 
     INDICATOR = r"\mathbb{1}"  # 1[z > 0]: KaTeX and MathJax have a blackboard 1
 
-    def __init__(self, *, lang: str = "en", memo: dict | None = None) -> None:
-        super().__init__(lang=lang, memo=memo)
+    def __init__(
+        self,
+        *,
+        lang: str = "en",
+        memo: dict | None = None,
+        part: str = "solution",
+        compact: bool = False,
+    ) -> None:
+        super().__init__(lang=lang, memo=memo, part=part, compact=compact)
         memo = self._memos.setdefault("latex", {})
         self._printer = MathLatexPrinter({"indicator": LatexMath.INDICATOR}, memo)
 
@@ -152,6 +160,44 @@ LINE_WIDTH = 42.0
 """How wide a row of display math may be, in the units of ``width`` (about one em of
 11-point math), before it is broken: a quarter under the text width of matcalc's
 documents, so that the estimate's errors stay inside the page."""
+COMPACT_LINE_WIDTH = 24.0
+"""The same for a column of the compact layout (``COMPACT_PREAMBLE``: 10-point type, two
+columns of 3.5 in)."""
+COMPACT_PREAMBLE = (
+    "\\documentclass[10pt]{article}\n"
+    "\\usepackage{amsmath}\n"
+    "\\usepackage{amssymb}\n"
+    "\\usepackage{multicol}\n"
+    "\\setlength{\\textwidth}{7.3in}\n"
+    "\\setlength{\\oddsidemargin}{-0.4in}\n"
+    "\\setlength{\\evensidemargin}{-0.4in}\n"
+    "\\setlength{\\topmargin}{-0.5in}\n"
+    "\\setlength{\\headheight}{0pt}\n"
+    "\\setlength{\\headsep}{0pt}\n"
+    "\\setlength{\\textheight}{9.6in}\n"
+    "\\setlength{\\footskip}{0.35in}\n"
+    "\\setlength{\\columnsep}{0.25in}\n"
+    "\\setlength{\\multicolsep}{3pt plus 2pt}\n"
+    "\\setlength{\\parskip}{0pt}\n"
+    "\\setlength{\\medskipamount}{2pt plus 1pt}\n"
+    "\\setlength{\\jot}{1pt}\n"
+    "\\makeatletter\n"
+    "\\g@addto@macro\\normalsize{\\setlength\\abovedisplayskip{3pt plus 1pt}"
+    "\\setlength\\belowdisplayskip{3pt plus 1pt}"
+    "\\setlength\\abovedisplayshortskip{0pt plus 1pt}"
+    "\\setlength\\belowdisplayshortskip{2pt plus 1pt}}\n"
+    "\\renewcommand\\section{\\@startsection{section}{1}{\\z@}{-1.2ex plus -.5ex minus -.2ex}"
+    "{0.6ex plus .2ex}{\\normalfont\\large\\bfseries}}\n"
+    "\\renewcommand\\subsection{\\@startsection{subsection}{2}{\\z@}{-1ex plus -.5ex minus -.2ex}"
+    "{0.4ex plus .2ex}{\\normalfont\\normalsize\\bfseries}}\n"
+    "\\makeatother\n"
+    "\\allowdisplaybreaks\n"
+    "\\sloppy\n"
+)
+"""The compact layout: 10-point type on narrow margins, display math and headings set
+tight, the body in two columns (``multicols``, from texlive-latex-base); what does not fit
+a column (``COMPACT_LINE_WIDTH``) goes across the page between them."""
+MULTICOLS = ("\\begin{multicols}{2}\n", "\n\\end{multicols}")
 
 _NARROW = {",": 0.2, ";": 0.3, ":": 0.25, "!": -0.15, " ": 0.3, "quad": 1.0, "qquad": 2.0}
 _WORDS = ("operatorname", "text", "mathrm", "textit", "textbf")
@@ -188,6 +234,10 @@ FIT = (
 script style), measured by TeX itself; plain LaTeX, no package."""
 
 
+_COMMAND = re.compile(r"\\([a-zA-Z]+|.)")
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of the string: lines are measured often
 def width(tex: str) -> float:
     """A rough width of a LaTeX math string, in ems: enough to decide where to break.
 
@@ -206,8 +256,8 @@ def _group(tex: str, i: int) -> tuple[str, int]:
         return "", i
     if tex[i] != "{":
         if tex[i] == "\\":
-            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
-            end = i + (match.end() if match else 1)
+            match = _COMMAND.match(tex, i)
+            end = match.end() if match else i + 1
             return tex[i:end], end
         return tex[i], i + 1
     depth = 0
@@ -226,9 +276,9 @@ def _width(tex: str, i: int) -> tuple[float, int]:
     while i < len(tex):
         c = tex[i]
         if c == "\\":
-            match = re.match(r"\\([a-zA-Z]+|.)", tex[i:])
+            match = _COMMAND.match(tex, i)
             name = match.group(1) if match else ""
-            i += match.end() if match else 1
+            i = match.end() if match else i + 1
             if name == "frac":
                 num, i = _group(tex, i)
                 den, i = _group(tex, i)
@@ -306,7 +356,7 @@ def _broken(body: str, room: float) -> list[str]:
         return [body]
     pieces = split_top(body)
     if len(pieces) == 1:
-        pieces = split_top(body, (r" \\cdot ",))
+        pieces = split_top(body, (r" \cdot ", r" \, "))
     if len(pieces) == 1:
         return _opened(body, room)
     rows, current = [], ""
@@ -381,13 +431,26 @@ def _fraction_opened(body: str, room: float) -> list[str]:
     return parts
 
 
-def _fit(piece: str, room: str = "rhs") -> str:
+def _fit(piece: str, room: str = "rhs", line_width: float = LINE_WIDTH) -> str:
     """A piece of a row, set smaller by TeX if it is still too wide (see ``FIT``); a
     piece well inside the line is left as it is."""
-    if width(piece) < 0.7 * LINE_WIDTH:
+    if width(piece) < 0.7 * line_width:
         return piece
     limit = r"\linewidth" if room == "full" else r"0.8\linewidth"
     return rf"\matcalcfit{{{limit}}}{{{piece}}}"
+
+
+def set_smaller(latex: str, line_width: float) -> bool:
+    """Whether a row piece of ``latex`` is estimated wider than ``line_width``, so that TeX
+    will set it smaller (``FIT``): compact documents set such a problem across the page."""
+    start = latex.find("\\matcalcfit{")
+    while start != -1:
+        limit, i = _group(latex, start + len("\\matcalcfit"))
+        piece, i = _group(latex, i)
+        if width(piece) > line_width * (0.8 if limit.startswith("0.8") else 1):
+            return True
+        start = latex.find("\\matcalcfit{", i)
+    return False
 
 
 class LatexRenderer(LatexMath):
@@ -402,30 +465,41 @@ class LatexRenderer(LatexMath):
     INDICATOR = r"\mathbf{1}"  # amssymb's \mathbb has no digits
 
     def __init__(
-        self, standalone: bool = False, *, lang: str = "en", memo: dict | None = None
+        self,
+        standalone: bool = False,
+        *,
+        lang: str = "en",
+        memo: dict | None = None,
+        part: str = "solution",
+        compact: bool = False,
     ) -> None:
-        super().__init__(lang=lang, memo=memo)
+        super().__init__(lang=lang, memo=memo, part=part, compact=compact)
         self.standalone = standalone
+        self.line_width = COMPACT_LINE_WIDTH if compact else LINE_WIDTH
 
     def render(self, d: Any) -> str:
         # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
-        return super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        if self.standalone and self.compact and set_smaller(text, self.line_width):
+            self.line_width = LINE_WIDTH  # too wide for a column: one column, across the page
+            text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        return text
 
     def _render_Assemble(self, step: Any) -> list[Any]:
         items = super()._render_Assemble(step)
         line = items[-1]
-        if width(" = ".join(line.rhs)) <= LINE_WIDTH:
+        if width(" = ".join(line.rhs)) <= self.line_width:
             return items
         return [items[0], Line(line.lhs, line.rhs[:1]), *self._value_lines(line.lhs, step.value)]
 
     def _value_lines(self, name: Any, value: Any) -> list[Any]:
         """A matrix too wide for the page is written entry by entry: (name)_ij = entry."""
-        if not isinstance(value, MatrixBase) or width(self._m(value)) <= LINE_WIDTH:
+        if not isinstance(value, MatrixBase) or width(self._m(value)) <= self.line_width:
             return super()._value_lines(name, value)
         lines: list[Any] = [self._msg("latex.entries")]
         for i in range(value.rows):
             for j in range(value.cols):
-                index = f"{i + 1}" if 1 in value.shape else f"{i + 1}{j + 1}"
+                index = f"{i + j + 1}" if 1 in value.shape else f"{i + 1}{j + 1}"
                 lines.append(Line(rf"\left({name}\right)_{{{index}}}", (self._m(value[i, j]),)))
         return lines
 
@@ -435,6 +509,10 @@ class LatexRenderer(LatexMath):
             body = FIT + "\n" + body
         if not self.standalone:
             return body
+        if self.compact:
+            if self.line_width == COMPACT_LINE_WIDTH:
+                body = MULTICOLS[0] + body + MULTICOLS[1] + "\n"
+            return COMPACT_PREAMBLE + "\\begin{document}\n" + body + "\\end{document}\n"
         return (
             "\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
             "\\addtolength{\\textwidth}{1.4in}\n\\addtolength{\\oddsidemargin}{-0.7in}\n"
@@ -459,23 +537,24 @@ class LatexRenderer(LatexMath):
     def _rows(self, lines: Sequence[Line]) -> list[str]:
         """Rows of an ``align*``, each made to fit the line (see the class docstring)."""
         rows: list[str] = []
+        full = self.line_width
         for line in lines:
             tag = rf" \tag*{{${line.reason}$}}" if line.reason else ""
             if not line.rhs:
-                rows += [f"& {_fit(p, 'full')}" for p in _broken(line.lhs, LINE_WIDTH)]
+                rows += [f"& {_fit(p, 'full', full)}" for p in _broken(line.lhs, full)]
                 rows[-1] += tag
                 continue
             lhs = width(line.lhs)
             total = lhs + sum(width(r) + 1.3 for r in line.rhs)
-            if len(line.rhs) < 3 and total <= LINE_WIDTH:
+            if len(line.rhs) < 3 and total <= full:
                 rows.append(f"{line.lhs} &= " + " = ".join(line.rhs) + tag)
                 continue
-            room = LINE_WIDTH - min(lhs, LINE_WIDTH / 3) - 1.3
+            room = full - min(lhs, full / 3) - 1.3
             first = f"{line.lhs} &="
             for rhs in line.rhs:
                 pieces = _broken(rhs, room)
-                rows.append(f"{first} {_fit(pieces[0])}")
-                rows += [rf"& \quad {_fit(p)}" for p in pieces[1:]]
+                rows.append(f"{first} {_fit(pieces[0], line_width=full)}")
+                rows += [rf"& \quad {_fit(p, line_width=full)}" for p in pieces[1:]]
                 first = "&="
             rows[-1] += tag
         return rows

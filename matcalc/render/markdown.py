@@ -25,7 +25,13 @@ def escape_markdown(text: str) -> str:
 
 
 class MarkdownRenderer(LatexMath):
-    """Bold step titles, prose paragraphs and ``$$`` blocks of ``aligned`` math."""
+    """Bold step titles, prose paragraphs and ``$$`` blocks of ``aligned`` math.
+
+    Compact: without the numbered step titles ("Step 1 — …"); the rule names beside
+    the equations say what each step does.
+    """
+
+    STEP_TITLES_WHEN_COMPACT = False
 
     def _escape(self, text: str) -> str:
         return escape_markdown(text)
@@ -47,4 +53,23 @@ class MarkdownRenderer(LatexMath):
         return "\n\n".join(out)
 
     def _document(self, blocks: Sequence[str]) -> str:
-        return self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
+        blocks = [b for b in blocks if b]
+        if self.compact:
+            blocks = _merged(blocks)
+        return self.BLOCK_SEP.join(blocks) + "\n"
+
+
+_OPEN, _CLOSE = "$$\n\\begin{aligned}\n", "\n\\end{aligned}\n$$"
+
+
+def _merged(blocks: Sequence[str]) -> list[str]:
+    """Consecutive blocks of display math only, as one block (rows a little apart)."""
+    out: list[str] = []
+    for block in blocks:
+        alone = block.startswith(_OPEN) and block.endswith(_CLOSE) and block.count("$$") == 2
+        if alone and out and out[-1].startswith(_OPEN) and out[-1].endswith(_CLOSE):
+            rows = block[len(_OPEN) : -len(_CLOSE)]
+            out[-1] = out[-1][: -len(_CLOSE)] + " \\\\[6pt]\n" + rows + _CLOSE
+        else:
+            out.append(block)
+    return out

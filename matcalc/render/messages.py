@@ -189,6 +189,8 @@ EN: dict[str, str] = {
     "doc.failed": "Failed: {message}",
     "doc.failed.toc": "(failed)",
     "doc.progress": "Deriving",
+    "doc.part.sheet": "Problem sheet",
+    "doc.part.key": "Answer key",
     # names used in explanations and JSON
     "gradient": "gradient",
     "jacobian": "Jacobian",
@@ -355,6 +357,8 @@ ZH: dict[str, str] = {
     "doc.failed": "失败：{message}",
     "doc.failed.toc": "（失败）",
     "doc.progress": "推导中",
+    "doc.part.sheet": "习题",
+    "doc.part.key": "参考答案",
     "gradient": "梯度",
     "jacobian": "雅可比矩阵",
     "numerator": "分子布局",

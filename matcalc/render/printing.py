@@ -113,20 +113,35 @@ class _Notation(_Memo):
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         # softmax(z) and logsumexp(z) are put in before the tree is printed, so that the
         # parent of e^z/sum(e^z) sees a function (no parentheses around softmax(z))
-        if self._displaying or not isinstance(expr, Basic) or not expr.has(log, Pow):
+        if self._displaying or not isinstance(expr, Basic):
             return super()._print(expr, **kwargs)
-        self._displaying = True
-        try:
-            from matcalc.engine.simplify import replace_unevaluated
+        # the whole tree is searched once per expression, not at every printing of it
+        key = None if kwargs else (_Notation, expr)
+        if key is not None:
+            try:
+                return self._memo[key]
+            except KeyError:
+                pass
+            except TypeError:  # a mutable matrix is unhashable
+                key = None
+        if not expr.has(log, Pow):
+            out = super()._print(expr, **kwargs)
+        else:
+            self._displaying = True
+            try:
+                from matcalc.engine.simplify import replace_unevaluated
 
-            shown = replace_unevaluated(
-                expr,
-                lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
-                display_form,
-            )
-            return super()._print(shown, **kwargs)
-        finally:
-            self._displaying = False
+                shown = replace_unevaluated(
+                    expr,
+                    lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
+                    display_form,
+                )
+                out = super()._print(shown, **kwargs)
+            finally:
+                self._displaying = False
+        if key is not None:
+            self._memo[key] = out
+        return out
 
     def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
         return super()._print_Add(expr, order="none")

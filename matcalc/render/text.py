@@ -78,13 +78,23 @@ _LAST_RESORT = 1 << 20  # the nesting depth given to a break after "f(": used wh
 
 
 def columns(text: str) -> int:
-    """The width of ``text`` in a terminal: East Asian wide characters take two columns."""
+    """The width of ``text`` in a terminal: East Asian wide characters take two columns,
+    combining marks none.  (Below U+0300 every character takes one.)"""
     if text.isascii():
         return len(text)
-    return sum(
-        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
-        for c in text
-    )
+    total = len(text)
+    for c in set(text):
+        if c >= "\u0300":
+            width = (
+                2
+                if unicodedata.east_asian_width(c) in "WF"
+                else 0
+                if unicodedata.combining(c)
+                else 1
+            )
+            if width != 1:
+                total += (width - 1) * text.count(c)
+    return total
 
 
 def _wide(char: str) -> bool:

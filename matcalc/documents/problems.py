@@ -1,12 +1,13 @@
-r"""Worked-solution documents: a file of problems in; Markdown, LaTeX or PDF out.
+r"""Problem files: the format, reading TOML or plain text, and validation.
 
 Problem files
 -------------
 TOML (read with ``tomllib``; ``tomli`` on Python 3.10)::
 
-    title = "Worked examples"      # optional, as are author and lang
+    title = "Worked examples"      # optional, as are author, lang and compact
     author = "A. Teacher"
     lang = "en"                    # the default language; --lang overrides it
+    compact = true                 # the compact layout, as --compact
 
     [[section]]                    # sections, in order ...
     title = "2 Review: Scalar derivative rules"
@@ -32,7 +33,7 @@ a table by language, ``title = { en = "Gradient", zh = "梯度" }``: the
 document's language picks its entry, else English, else the first.  In text
 fields ``$…$`` is inline LaTeX math (``\$`` is a dollar sign) and everything
 else is prose, escaped for the output format.  The math may use a whitelist of
-common commands only (``matcalc.render.document.check_math``: ``\frac{a}{b}``,
+common commands only (``matcalc.documents.layout.check_math``: ``\frac{a}{b}``,
 ``\partial``, ``\mathbf{x}``, Greek letters, …, arguments in braces, braces
 balanced), so that a note can neither run TeX code nor stop pdflatex.  A blank
 line in a note starts a new paragraph.  Control and bidi characters are shown
@@ -61,36 +62,21 @@ an unsupported construct, a limit) costs only itself: its ``Solution`` carries a
 one-line ``error`` naming the problem and the field, the document marks it as
 failed, and every other problem is still worked.
 
-Pipeline
---------
-``load`` → ``ProblemSet`` (validated data) → ``build`` → ``Document`` (one
-``Solution`` per problem: rendered strings, made by ``solve`` in worker
-processes when ``jobs > 1``, in the same order whatever ``jobs``) →
-``render_document`` (``matcalc.render.document``) → ``write`` (atomic; PDF
-through pdflatex).
-
 To add a problem field: add it to ``Exercise`` and ``PROBLEM_FIELDS``, read it
-in ``_exercise``, and use it in ``solve``.
+in ``_exercise``, and use it in ``matcalc.documents.workers.solve``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcalc.errors import MatcalcError, UsageError, visible
-from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.errors import UsageError, visible
 from matcalc.render.messages import CATALOGUES
 
 if sys.version_info >= (3, 11):
@@ -98,9 +84,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-FORMATS = ("markdown", "latex", "pdf")
-SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
-TOP_FIELDS = ("title", "author", "lang", "problem", "section")
+TOP_FIELDS = ("title", "author", "lang", "compact", "problem", "section")
 SECTION_FIELDS = ("title", "notes", "problem")
 PROBLEM_FIELDS = (
     "title",
@@ -116,7 +100,6 @@ PROBLEM_FIELDS = (
     "notes",
 )
 LAYOUTS = ("numerator", "denominator")
-PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
 MAX_FILE_BYTES = 1_000_000
 """A problem file larger than this is refused before it is parsed (/dev/zero, a log by mistake)."""
 MAX_PROBLEMS = 1000
@@ -197,43 +180,10 @@ class ProblemSet:
     title: Text | None = None
     author: Text | None = None
     lang: str | None = None
+    compact: bool = False
+    """The compact layout (``compact = true``), as ``matcalc doc --compact``."""
     sections: tuple[Section, ...] = ()
     exercises: tuple[Exercise, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Solution:
-    """One worked problem, already rendered: strings only, cheap to send between processes."""
-
-    number: int
-    section: int | None
-    title: str
-    """The title rendered for the format (prose escaped, math kept)."""
-    plain_title: str
-    """The title as written, for messages on stderr."""
-    body: str = ""
-    notes: tuple[str, ...] = ()
-    error: str = ""
-    verdict: str = ""
-    """For a problem with an answer: the verdict on one line (for the summary on stderr)."""
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.error)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Document:
-    """A worked-solution document as data: the problem set and one solution per problem."""
-
-    problems: ProblemSet
-    fmt: str
-    lang: str
-    solutions: tuple[Solution, ...] = field(default=())
-
-    @property
-    def failures(self) -> tuple[Solution, ...]:
-        return tuple(s for s in self.solutions if s.failed)
 
 
 # -- loading --------------------------------------------------------------------------
@@ -361,6 +311,11 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
         known = ", ".join(CATALOGUES)
         shown = visible(repr(lang)) if isinstance(lang, str) else _toml_type(lang)
         raise UsageError(f"{source}: field 'lang' must be one of {known}, not {shown}")
+    compact = data.get("compact", False)
+    if not isinstance(compact, bool):
+        raise UsageError(
+            f"{source}: field 'compact' must be true or false, not {_toml_type(compact)}"
+        )
     if "problem" in data and "section" in data:
         raise UsageError(
             f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both"
@@ -370,7 +325,13 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     if not exercises:
         raise UsageError(f"{source}: no problems: add [[problem]] tables")
     return ProblemSet(
-        source=source, title=title, author=author, lang=lang, sections=sections, exercises=exercises
+        source=source,
+        title=title,
+        author=author,
+        lang=lang,
+        compact=compact,
+        sections=sections,
+        exercises=exercises,
     )
 
 
@@ -531,390 +492,3 @@ def _is_list_of_tables(value: Any) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-# -- building -------------------------------------------------------------------------
-def format_for(out: str | os.PathLike[str]) -> str:
-    """The output format named by OUT's suffix (.md, .markdown, .tex, .pdf); Markdown for ``-``."""
-    if str(out) == "-":
-        return "markdown"
-    suffix = Path(out).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise UsageError(
-            f"cannot tell the format from {Path(out).name!r}: name it .md, .tex or .pdf, or use --format"
-        )
-    return SUFFIXES[suffix]
-
-
-def check_paths(problems: str | os.PathLike[str], out: str | os.PathLike[str]) -> None:
-    """Refuse, before any work, an output that would lose data or cannot be written.
-
-    OUT may not be the problem file itself, a directory, or anything but a regular file
-    (a device such as /dev/null, a pipe, a socket: ``write`` would replace it with a file);
-    its directory must exist and be writable.  ``-`` is standard output.
-    """
-    if str(out) == "-":
-        return
-    out = Path(out)
-    shown = visible(str(out))
-    if str(problems) != "-":
-        try:
-            same = out.exists() and os.path.samefile(problems, out)
-        except OSError:
-            same = False
-        if same or Path(os.path.abspath(problems)) == Path(os.path.abspath(out)):
-            raise UsageError(f"-o {shown} is the problem file itself; write the document elsewhere")
-    if out.is_dir() or str(out).endswith(os.sep):
-        raise UsageError(
-            f"-o {shown} is a directory; name a file in it, such as {shown.rstrip(os.sep)}/out.md"
-        )
-    if out.exists() or out.is_symlink():
-        try:
-            mode = out.stat().st_mode
-        except OSError as error:  # a dangling link
-            raise UsageError(f"-o {shown}: {error.strerror or error}") from None
-        import stat
-
-        if not stat.S_ISREG(mode):
-            raise UsageError(
-                f"-o {shown} is not a regular file (a device, a pipe or a socket); "
-                "matcalc writes documents to files only"
-            )
-    directory = out.parent if str(out.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} does not exist")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} is not writable")
-
-
-def check_output(fmt: str, lang: str) -> None:
-    """Refuse, before any work, what cannot be produced here."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
-    if lang not in CATALOGUES:
-        raise UsageError(f"unknown language {lang!r}: use {', '.join(CATALOGUES)}")
-    if fmt in ("latex", "pdf") and lang != "en":
-        raise latex_language_refused(lang)
-    if fmt == "pdf" and shutil.which("pdflatex") is None:
-        raise MatcalcError(PDFLATEX_MISSING)
-
-
-def latex_language_refused(lang: str) -> UsageError:
-    """The one refusal of a LaTeX or PDF document in a language pdflatex cannot typeset here."""
-    return UsageError(
-        f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
-        "needs CJK packages that texlive-latex-base lacks; use --format markdown"
-    )
-
-
-def solve(exercise: Exercise, fmt: str, lang: str, limits: Limits = DEFAULT_LIMITS) -> Solution:
-    """Work one problem and render it for ``fmt``; any failure becomes ``Solution.error``.
-
-    A top-level function of plain data, so that worker processes can run it.
-    """
-    from matcalc.api import derive
-    from matcalc.render.document import code, markup
-
-    body_format = "markdown" if fmt == "markdown" else "latex"
-    plain = exercise.plain_title(lang)
-    head = {"number": exercise.number, "section": exercise.section, "plain_title": plain}
-    try:
-        title = markup(plain, body_format) if exercise.title else code(plain, body_format)
-    except ValueError as error:
-        return Solution(
-            **head,
-            title=markup(f"#{exercise.number}", body_format),
-            error=f"field 'title': {error}",
-        )
-    if exercise.error:
-        return Solution(**head, title=title, error=exercise.error)
-    try:
-        paragraphs = exercise.notes.paragraphs(lang) if exercise.notes else ()
-        notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
-    except ValueError as error:
-        return Solution(**head, title=title, error=f"field 'notes': {error}")
-    verdict = ""
-    try:
-        exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
-        options = dict(
-            vectors=exercise.vectors,
-            matrices=exercise.matrices,
-            functions=exercise.functions,
-            layout=exercise.layout,
-            order=exercise.order,
-            limits=limits,
-        )
-        if exercise.answers:  # a student's answer: judged, beside matcalc's derivation
-            from matcalc.answers import check
-            from matcalc.render.check import verdict_line
-
-            answers = list(exercise.answers)
-            shown: Any = check(
-                exprs, answers if len(answers) > 1 else answers[0], exercise.wrt, **options
-            )
-            verdict = verdict_line(shown, lang=lang)
-        else:
-            shown = derive(exprs, exercise.wrt, **options)
-        body = (
-            shown.to_markdown(lang=lang) if body_format == "markdown" else shown.to_latex(lang=lang)
-        )
-    except MatcalcError as error:
-        message = _in_file_terms(_one_line(str(error)), exercise.syntax)
-        if isinstance(error.__cause__, MemoryError):
-            message = _memory_message(limits)
-        return Solution(**head, title=title, notes=notes, error=message)
-    except MemoryError:
-        return Solution(**head, title=title, notes=notes, error=_memory_message(limits))
-    except Exception as error:  # a bug in one problem must not cost the others
-        if isinstance(error, ValueError) and "integer string conversion" in str(error):
-            message = "the result has a number too large to print (more than 4300 digits)"
-        else:
-            message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
-        return Solution(**head, title=title, notes=notes, error=message)
-    return Solution(**head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict)
-
-
-_OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")
-_FIELDS = {
-    "wrt": "wrt",
-    "vector": "vectors",
-    "matrix": "matrices",
-    "function": "functions",
-    "layout": "layout",
-}
-
-
-def _in_file_terms(message: str, syntax: str) -> str:
-    """An API error in the words of a problem file: its fields, not derive's --options."""
-
-    def field(match: re.Match[str]) -> str:
-        name = _FIELDS[match.group(1)]
-        example = match.group(3)
-        if syntax == "text":
-            after = f" after the expression, e.g. '; {name} {example}'" if example else ""
-            return f"'; {name}'{after}"
-        return f"field '{name}'" + (f', e.g. {name} = "{example}"' if example else "")
-
-    return _OPTION.sub(field, message)
-
-
-def _memory_message(limits: Limits) -> str:
-    from matcalc.limits import format_bytes
-
-    if limits.max_memory is None:
-        return "out of memory"
-    return f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
-
-
-def build(
-    problems: ProblemSet,
-    *,
-    fmt: str,
-    lang: str,
-    jobs: int = 1,
-    limits: Limits = DEFAULT_LIMITS,
-    progress: Callable[[], None] | None = None,
-) -> Document:
-    """Work every problem (in ``jobs`` processes) into a ``Document``; order never depends on jobs."""
-    check_output(fmt, lang)
-    _check_front(problems, fmt, lang)
-    work = partial(solve, fmt=fmt, lang=lang, limits=limits)
-    tasks = problems.exercises
-    solutions: list[Solution] = []
-    for solution in _map(work, tasks, jobs):
-        solutions.append(solution)
-        if progress is not None:
-            progress()
-    return Document(problems=problems, fmt=fmt, lang=lang, solutions=tuple(solutions))
-
-
-def _check_front(problems: ProblemSet, fmt: str, lang: str) -> None:
-    """The document's own text must render (pdflatex cannot typeset every character)."""
-    from matcalc.render.document import markup
-
-    fields = [("title", problems.title), ("author", problems.author)]
-    for i, section in enumerate(problems.sections, 1):
-        fields += [(f"section {i}: title", section.title), (f"section {i}: notes", section.notes)]
-    for name, text in fields:
-        for paragraph in text.paragraphs(lang) if text else ():
-            try:
-                markup(paragraph, "markdown" if fmt == "markdown" else "latex")
-            except ValueError as error:
-                raise UsageError(f"{problems.source}: {name}: {error}") from None
-
-
-def _map(
-    work: Callable[[Exercise], Solution], tasks: Sequence[Exercise], jobs: int
-) -> Iterable[Solution]:
-    if jobs <= 1 or len(tasks) <= 1:
-        yield from map(work, tasks)
-        return
-    workers = min(jobs, len(tasks))
-    # Small chunks keep the workers evenly loaded and the progress bar moving.
-    chunk = max(1, min(16, len(tasks) // (workers * 8)))
-    context = _fork_context()
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_start)
-    try:
-        yield from pool.map(work, tasks, chunksize=chunk)
-    except BrokenProcessPool:
-        raise MatcalcError("a worker process died (out of memory?); try fewer --jobs") from None
-    except BaseException:  # Ctrl-C, SIGTERM, an error: the workers end now, not after their work
-        _end_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _worker_start() -> None:
-    """In each worker: the default SIGTERM (the parent's handler raises), no Ctrl-C, and an
-    end with the parent."""
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which ends us
-    if sys.platform.startswith("linux"):
-        try:  # PR_SET_PDEATHSIG: SIGKILL when the parent dies, even by SIGKILL
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
-            pass
-
-
-def _end_workers(pool: ProcessPoolExecutor) -> None:
-    """Kill the pool's worker processes (the executor has no public way to)."""
-    for process in list(getattr(pool, "_processes", {}).values()):
-        try:
-            process.kill()
-        except (OSError, ValueError, AttributeError):
-            pass
-
-
-def _fork_context():
-    """Fork on Linux: workers inherit the imported SymPy instead of importing it again."""
-    import multiprocessing
-
-    if sys.platform.startswith("linux"):
-        return multiprocessing.get_context("fork")
-    return None
-
-
-# -- writing --------------------------------------------------------------------------
-def render(document: Document) -> str:
-    """The document as Markdown or LaTeX source (LaTeX for PDF)."""
-    from matcalc.render.document import render_document
-
-    return render_document(document)
-
-
-def write(document: Document, out: str | os.PathLike[str]) -> None:
-    """Render ``document`` and write it to ``out`` atomically (``-``: standard output)."""
-    source = render(document)
-    data = compile_pdf(source) if document.fmt == "pdf" else source.encode("utf-8")
-    if str(out) == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    write_atomic(Path(out), data)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
-
-    An interrupted or failed write leaves ``path`` as it was.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, _mode_for(path))
-        os.replace(temp, path)
-    except BaseException as error:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(error, OSError):
-            raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
-        raise
-
-
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, else what the umask gives a new file."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def compile_pdf(latex: str, *, timeout: float = 120) -> bytes:
-    """Run pdflatex in a temporary directory; the PDF's bytes.
-
-    Twice at least, for the table of contents, and again (up to four runs) while
-    the contents still change: a long contents moves every page number once.
-    ``timeout`` bounds all the runs together.  pdflatex runs without shell escape and
-    with paranoid file access (no reading or writing outside its directory).  The
-    temporary directory is removed however the build ends (an error, the time limit,
-    Ctrl-C or SIGTERM, which the CLI turns into an exception).
-    """
-    exe = shutil.which("pdflatex")
-    if exe is None:
-        raise MatcalcError(PDFLATEX_MISSING)
-    # Paranoid file access and no shell escape: a problem file's math cannot read or run anything.
-    env = {**os.environ, "openin_any": "p", "openout_any": "p", "shell_escape": "f"}
-    for name in ("TEXINPUTS", "TEXMFCNF", "TEXMFHOME", "TEXMF"):  # no search path from outside
-        env.pop(name, None)
-    command = [
-        exe,
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-no-shell-escape",
-        "document.tex",
-    ]
-    import time
-
-    end = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory(prefix="matcalc-pdf-") as tmp:
-        Path(tmp, "document.tex").write_text(latex, encoding="utf-8")
-        contents = Path(tmp, "document.toc")
-        previous = None
-        for run in range(4):
-            try:
-                done = subprocess.run(
-                    command,
-                    cwd=tmp,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    timeout=max(end - time.monotonic(), 0.1),
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                raise MatcalcError(f"pdflatex took longer than {timeout:g} s") from None
-            if done.returncode != 0:
-                raise MatcalcError(f"pdflatex failed: {_latex_error(done.stdout)}")
-            current = contents.read_bytes() if contents.exists() else b""
-            if run >= 1 and current == previous:
-                break
-            previous = current
-        return Path(tmp, "document.pdf").read_bytes()
-
-
-def _latex_error(log: bytes) -> str:
-    """The first error of a pdflatex log, with its line number, in one line."""
-    lines = log.decode("utf-8", "replace").splitlines()
-    for i, line in enumerate(lines):
-        if line.startswith("!"):
-            where = next((ln for ln in lines[i + 1 : i + 12] if re.match(r"l\.\d+", ln)), "")
-            number = re.match(r"l\.(\d+)", where)
-            at = f" (document.tex line {number.group(1)})" if number else ""
-            return _one_line(line.lstrip("! ")) + at
-    return "see the pdflatex log (no error line found)"

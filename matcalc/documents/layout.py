@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcalc.errors import visible
-from matcalc.render.latex import MATH_CHARS, escape_prose
+from matcalc.render.latex import COMPACT_PREAMBLE, MATH_CHARS, MULTICOLS, escape_prose
 from matcalc.render.markdown import escape_markdown
 from matcalc.render.messages import Prose, message
 
@@ -301,17 +301,23 @@ class DocumentLayout:
 
     def __init__(self, *, lang: str = "en") -> None:
         self.lang = lang
+        self.part = "solutions"
+        self.compact = False
 
     def render(self, doc: Any) -> str:
         sets = doc.problems
+        self.part, self.compact = doc.part, doc.compact
         title = self._markup_line(sets.title) if sets.title else self._msg("doc.title")
         author = self._markup_line(sets.author) if sets.author else ""
         sections = [self._markup_line(s.title) for s in sets.sections]
         headings = [self._problem_heading(s) for s in doc.solutions]
-        parts = [
-            self._front(title, author, self._msg("doc.generated", source=Prose(sets.source))),
-            self._contents(title, sections, doc.solutions, headings),
-        ]
+        subtitle = self._msg(f"doc.part.{doc.part}") if doc.part != "solutions" else ""
+        if subtitle and not sets.title:  # "Problem sheet", not "Worked solutions"
+            title, subtitle = subtitle, ""
+        generated = self._msg("doc.generated", source=Prose(sets.source))
+        parts = [self._front(title, subtitle, author, generated)]
+        if doc.part == "solutions" and not doc.compact:  # a sheet or a key is short
+            parts.append(self._contents(title, sections, doc.solutions, headings))
         groups = self._groups(len(sections), doc.solutions, headings)
         for index, members in groups:
             if index is not None:
@@ -361,7 +367,7 @@ class DocumentLayout:
     def _strong(self, text: str) -> str:
         raise NotImplementedError
 
-    def _front(self, title: str, author: str, generated: str) -> str:
+    def _front(self, title: str, subtitle: str, author: str, generated: str) -> str:
         raise NotImplementedError
 
     def _contents(
@@ -390,8 +396,10 @@ class MarkdownDocument(DocumentLayout):
     def _strong(self, text: str) -> str:
         return f"**{text}**"
 
-    def _front(self, title: str, author: str, generated: str) -> str:
+    def _front(self, title: str, subtitle: str, author: str, generated: str) -> str:
         lines = [f"# {title}"]
+        if subtitle:
+            lines.append(f"**{subtitle}**")
         if author:
             lines.append(self._msg("doc.author", author=author))
         lines.append(f"*{generated}*")
@@ -448,13 +456,16 @@ class LatexDocument(DocumentLayout):
     def _strong(self, text: str) -> str:
         return rf"\medskip\noindent\textbf{{{text}}}\par"
 
-    def _front(self, title: str, author: str, generated: str) -> str:
+    def _front(self, title: str, subtitle: str, author: str, generated: str) -> str:
+        if subtitle:
+            title += f"\\\\[0.3em]\\large {subtitle}"
         return (
-            self.PREAMBLE
+            (COMPACT_PREAMBLE if self.compact else self.PREAMBLE)
             + f"\\renewcommand{{\\contentsname}}{{{self._msg('doc.contents')}}}\n"
             + f"\\title{{{title}}}\n\\author{{{author}}}\n\\date{{}}\n"
             + "\\begin{document}\n\\maketitle\n"
             + f"\\noindent\\textit{{{generated}}}\\par"
+            + (f"\n\n{_COLUMNS}" if self.compact else "")
         )
 
     def _contents(
@@ -474,10 +485,23 @@ class LatexDocument(DocumentLayout):
         notes = self._notes(solution)
         if notes:
             notes = [notes[0], *(rf"\noindent {p}\par" for p in notes[1:])]
-        return "\n\n".join([head, body, *notes])
+        if self.part == "sheet":  # room to work the problem
+            notes.append(rf"\vspace{{{5 if self.compact else 8}\baselineskip}}")
+        problem = "\n\n".join([head, body, *notes])
+        if self.compact and solution.wide:  # across the page, between two runs of columns
+            return f"{_END_COLUMNS}\n\n{problem}\n\n{_COLUMNS}"
+        return problem
 
     def _join(self, parts: Sequence[str]) -> str:
-        return "\n\n".join(p for p in parts if p) + "\n\n\\end{document}\n"
+        text = "\n\n".join(p for p in parts if p)
+        if self.compact:
+            # the front matter opens the columns; a wide last problem leaves them empty
+            text = f"{text}\n\n{_END_COLUMNS}".replace(f"{_COLUMNS}\n\n{_END_COLUMNS}", "")
+            text = text.rstrip("\n")
+        return text + "\n\n\\end{document}\n"
+
+
+_COLUMNS, _END_COLUMNS = (s.strip() for s in MULTICOLS)
 
 
 LAYOUTS = {"markdown": MarkdownDocument, "latex": LatexDocument, "pdf": LatexDocument}
