@@ -905,7 +905,7 @@ def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = 
     return False
 
 
-MATRIX_POINTS = 3
+MATRIX_POINTS = 2
 """Random points per size in ``verify_matrix_functions``."""
 
 

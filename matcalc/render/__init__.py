@@ -488,7 +488,14 @@ class Renderer(StepVisitor):
                 self._eq(self._m(gs), self._m(Mul(Rational(1, 2), g + MatT(g), evaluate=False)))
             ),
             "g": inline(g),
-            "wrong": inline(g + MatT(g) - Circ(g, Ident(Symbol("n")))),
+            "wrong": inline(
+                Add(
+                    g,
+                    MatT(g),
+                    Mul(-1, Circ(g, Ident(Symbol("n"))), evaluate=False),
+                    evaluate=False,
+                )
+            ),
         }
         return [
             self._msg("note", text=self._msg("note.symmetric", **kw)),

@@ -34,7 +34,7 @@ RULES = {
     "total_derivative": "total-derivative chain rule",
 }
 
-_ONLY_WHEN_SET = ("where", "functions")
+_ONLY_WHEN_SET = ("where", "functions", "more_sizes")
 """Fields of a verification written only when they say something (a domain, stand-ins)."""
 
 
