@@ -45,7 +45,11 @@ log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
 max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
 letter); declare longer names with --function, e.g. --function phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
-dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
+dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp,
+and for square matrices inv(X) (or X**-1), det, logdet (= ln det) and
+matrix_power(X, k) (0 <= k <= 8).  --matrix S:sym declares a symmetric
+matrix: its gradient is the symmetric (G + G^T)/2.  Scalars with these are
+derived through the differential (df = tr(G^T dX), then read off G).
 EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
 one a line.  --wrt must name a variable of the expression, or a declared one
 the expression does not use (its derivative is 0, with a note).
@@ -65,6 +69,8 @@ Examples:
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
   matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
+  matcalc derive "a @ inv(X) @ b" --vector a,b --matrix X --wrt X --layout denominator
+  matcalc derive "logdet(S)" --matrix S:sym --wrt S
   echo "x**2*sin(x)" | matcalc derive -
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
 
@@ -529,7 +535,7 @@ DECLARATION_OPTIONS = _options(
         "matrices",
         multiple=True,
         metavar="NAME[:ROWS,COLS]",
-        help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+        help="Declare a matrix: X (n×n), X:N,n, or S:sym (symmetric, n×n). Repeatable.",
     ),
 )
 TIMEOUT_OPTION = click.option(

@@ -54,6 +54,8 @@ class Declaration:
     symbol: Symbol
     rows: Expr
     cols: Expr
+    symmetric: bool = False
+    """A symmetric matrix (declared "S:sym"): its entries s_ij and s_ji are one variable."""
 
     @property
     def is_vector(self) -> bool:
@@ -82,12 +84,19 @@ def declare(vectors=(), matrices=()) -> Shapes:
         shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
     for item in _items(matrices):
         name, _, size = item.partition(":")
+        symmetric = size.strip() == "sym" or size.strip().endswith(":sym")
+        if symmetric:  # "S:sym" (n×n) or "S:m:sym" (m×m)
+            size = size.strip().removesuffix("sym").rstrip(":")
+            size = f"{size},{size}" if size else ""
         rows, _, cols = size.partition(",")
         if size and not cols:
             raise UsageError(Msg("err.decl.both_sizes", name=name))
         symbol = MatrixName(_name(name), real=True)
         shapes[symbol] = Declaration(
-            symbol, dimension(rows) if size else n, dimension(cols) if size else n
+            symbol,
+            dimension(rows) if size else n,
+            dimension(cols) if size else n,
+            symmetric,
         )
     names = [str(s) for s in shapes]
     if len(set(names)) != len(names):
@@ -105,7 +114,8 @@ def _items(spec, *, vectors: bool = False) -> list[str]:
         if vectors:
             out.extend(entry.replace(";", ",").split(","))
         else:
-            out.extend(entry.split(";") if ":" in entry else entry.split(","))
+            sized = ":" in entry.replace(":sym", "")  # "X,S:sym" is two matrices
+            out.extend(entry.split(";") if sized else entry.split(","))
     return [s.strip() for s in out if s.strip()]
 
 
@@ -193,6 +203,45 @@ class MMul(_Op):
 
 class MTrace(_Op):
     """tr(A), the sum of the diagonal (a scalar)."""
+
+    nargs = 1
+
+
+class Inv(_Op):
+    """A⁻¹, the inverse of a square matrix (never evaluated: inv of 0 is undefined)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+class Det(_Op):
+    """det(A), the determinant of a square matrix (a scalar)."""
+
+    nargs = 1
+
+
+class MPow(_Op):
+    """Aᵏ = A A … A (k factors), a matrix power for a small integer k ≥ 2."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, *args):
+        return Integer(0) if args[0] == 0 else None
+
+
+class Circ(_Op):
+    """A ∘ B, the element-wise product of two matrices (display only, in a note)."""
+
+    nargs = 2
+
+
+class MDiff(_Op):
+    """dX, the differential of a variable (display only: the steps of the differential
+    method write df = tr(Gᵀ dX)); ``MDiff(E)`` of an expression is printed d(E)."""
 
     nargs = 1
 
@@ -325,8 +374,10 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     if expr in shapes:
         d = shapes[expr]
         return (d.rows, d.cols)
-    if isinstance(expr, (VDot, VSum, Norm, MTrace)):
+    if isinstance(expr, (VDot, VSum, Norm, MTrace, Det)):
         return SCALAR
+    if isinstance(expr, (Inv, MPow, MDiff)):
+        return shape_of(expr.args[0], shapes)
     if isinstance(expr, MatVec):
         return (shape_of(expr.args[0], shapes)[0], Integer(1))
     if isinstance(expr, MatT):
@@ -471,6 +522,14 @@ def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, Immutabl
         rows, cols = int(d.rows.subs(dims)), int(d.cols.subs(dims))
         if d.is_vector:
             entries = [[Symbol(f"{symbol.name}_{i}", real=True)] for i in range(1, rows + 1)]
+        elif d.symmetric:  # s_ji is s_ij: one variable
+            entries = [
+                [
+                    Symbol(f"{symbol.name}_{min(i, j)}{max(i, j)}", real=True)
+                    for j in range(1, cols + 1)
+                ]
+                for i in range(1, rows + 1)
+            ]
         else:
             entries = [
                 [Symbol(f"{symbol.name}_{i}{j}", real=True) for j in range(1, cols + 1)]
@@ -536,6 +595,21 @@ class _Explicit:
 
     def _MTrace(self, a):
         return a.trace()
+
+    def _Inv(self, a):
+        if not isinstance(a, MatrixBase):
+            raise ShapeError("the inverse of a zero matrix is undefined")
+        # adj(A)/det(A): SymPy's own inv checks invertibility with simplify (slow)
+        det = a.det(method="berkowitz")
+        if det == 0:
+            raise ValueError("a singular matrix has no inverse")
+        return ImmutableMatrix(a.adjugate(method="berkowitz") / det)
+
+    def _Det(self, a):
+        return a.det(method="berkowitz") if isinstance(a, MatrixBase) else _zero(a)
+
+    def _MPow(self, a, k):
+        return ImmutableMatrix(a ** int(k)) if isinstance(a, MatrixBase) else _zero(a)
 
     def _Diag(self, v):
         return ImmutableMatrix(sympy.diag(*list(v))) if isinstance(v, MatrixBase) else _zero(v)

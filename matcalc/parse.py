@@ -96,10 +96,14 @@ from matcalc.functions import cbrt, log2, log10, sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import (
     SCALAR,
+    Det,
+    Ident,
+    Inv,
     MatrixName,
     MatT,
     MatVec,
     MMul,
+    MPow,
     MTrace,
     Norm,
     T,
@@ -378,7 +382,60 @@ def _trace(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return p.shaped(MTrace(a[0]), SCALAR)
 
 
+MAX_MATRIX_POWER = 8
+"""matrix_power(X, k) for 0 ≤ k ≤ this: X⁸ is already a product of eight factors."""
+
+
+def _square(p: _Parser, node: ast.Call, a: list[Expr], name: str) -> Shape:
+    """The shape of a square matrix argument of ``name``; ShapeError otherwise."""
+    shape, what = p.shape(a[0]), p.arg_text(node, 0)
+    if shape == SCALAR or shape[1] == 1:
+        msg = f"{p.call_text(node)}: {name} needs a square matrix; {what} is {_describe(shape)}"
+        raise p.error(ShapeError, msg, node)
+    if shape[0] != shape[1]:
+        msg = f"{p.call_text(node)}: {what} is {_size(shape)}, not square"
+        raise p.error(ShapeError, msg, node)
+    return shape
+
+
+def _inv(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    return p.shaped(Inv(a[0]), _square(p, node, a, "inv"))
+
+
+def _det(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    _square(p, node, a, "det")
+    return p.shaped(Det(a[0]), SCALAR)
+
+
+def _logdet(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """logdet(X) is ln(det(X)): real where det(X) > 0."""
+    det = _det(p, node, a)
+    return p.shaped(sympy.log(det, evaluate=False), SCALAR)
+
+
+def _matrix_power(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    shape = _square(p, node, a, "matrix_power")
+    k = a[1]
+    if not (isinstance(k, sympy.Integer) and 0 <= int(k) <= MAX_MATRIX_POWER):
+        negative = isinstance(k, sympy.Integer) and int(k) < 0
+        hint = "; for a negative power write inv(matrix_power(X, k))" if negative else ""
+        msg = (
+            f"{p.call_text(node)}: the power must be a whole number from 0 to "
+            f"{MAX_MATRIX_POWER}{hint}"
+        )
+        raise p.error(UnsupportedError, msg, node)
+    if k == 0:
+        return p.shaped(Ident(shape[0]), shape)
+    if k == 1:
+        return a[0]
+    return p.shaped(MPow(a[0], k), shape)
+
+
 VECTOR_FUNCTIONS: dict[str, _Fn] = {
+    "inv": _Fn(1, 1, _inv),
+    "det": _Fn(1, 1, _det),
+    "logdet": _Fn(1, 1, _logdet),
+    "matrix_power": _Fn(2, 2, _matrix_power),
     "dot": _Fn(2, 2, _dot),
     "sum": _Fn(1, 1, _vsum),
     "norm": _Fn(1, 1, _norm),
@@ -1022,6 +1079,12 @@ class _Parser:
     def _power(self, node: ast.BinOp) -> Expr:
         base, exponent = self.visit(node.left), self.visit(node.right)
         where = self.op_index(node)
+        if self.shapes and exponent == -1 and self.shape(base)[1] != 1:
+            shape = self.shape(base)
+            if shape[0] != shape[1]:
+                msg = Msg("err.inverse_square", what=self.operands(node, where))
+                raise self.error(ShapeError, msg, where)
+            return self.shaped(Inv(base), shape)  # X**-1 is the inverse, as in textbooks
         shape = self.power_shape(base, exponent, node, where) if self.shapes else SCALAR
         est = self.estimate(exponent)
         if est is not None:

@@ -212,6 +212,26 @@ class Simplify(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DifferentialStep(Step):
+    """One step of the differential method for a scalar f by a matrix (or vector) X.
+
+    ``stage`` "take": df = d(expr) = value, by the differential ``rules`` used, each
+    (rule name, d(M), its value); "cyclic": df = value, dX moved to the end of each trace
+    by tr(AB) = tr(BA), so that df = tr(Gᵀ·dX); "read": ∂f/∂X = value, read off
+    df = tr(Gᵀ·dX): G in denominator layout, Gᵀ in numerator ``layout``.
+    """
+
+    kind: ClassVar[str] = "differential"
+    of: Symbol
+    wrt: Symbol
+    stage: str
+    expr: Math
+    value: Math
+    rules: tuple[tuple[str, Math, Math], ...] = ()
+    layout: str = "denominator"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Note(Step):
     """A convention or remark the reader needs, e.g. the value at a kink."""
 
@@ -347,3 +367,8 @@ class Verify(Step):
     """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
     functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
     """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""
+    more_sizes: tuple[tuple[Symbol, int], ...] = ()
+    """For method "components": the second size at which the components were compared."""
+    positive: tuple[Expr, ...] = ()
+    """For method "components": the determinants kept positive at every point (det X in
+    ln det X, which is real only there: the input's own domain)."""

@@ -1018,6 +1018,12 @@ def check(
         expr = problem.exprs[0]
         if problem.order == 2:
             return verify_hessian(expr, problem.wrt[0], result, shapes, deadline)
+        from matcalc.engine.differential import uses_differential
+
+        if uses_differential(expr, shapes):  # inv, det, logdet, matrix_power, S:sym
+            return verify_matrix_functions(
+                expr, problem.wrt[0], result, shapes, problem.layout, deadline
+            )
         wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
         return verify_explicit(expr, wrt, result, shapes, problem.layout, deadline)
     typed = tuple(inputs) or problem.exprs
@@ -1105,3 +1111,214 @@ def explicit_step(problem: Problem, result: Math, dims: dict[str, int]) -> Expli
         value=explicit(problem, result, dims),
         explanation=Msg("explain.explicit"),
     )
+
+
+MATRIX_POINTS = 2
+"""Random points per size in ``verify_matrix_functions``."""
+
+
+def verify_matrix_functions(
+    expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER
+) -> Verify:
+    """A result with inv, det, logdet, matrix_power or a symmetric matrix against the
+    derivative of the input written out in components, at two sizes (n = 2 and n = 3, other
+    sizes likewise one apart), never against the engine.
+
+    The reference is SymPy's: the components of the input (``Matrix.inv``, ``Matrix.det``,
+    powers), differentiated by each entry of ``wrt``.  For a symmetric S, whose entries
+    s_ij = s_ji are one variable, the reference is the symmetric G_s with tr(G_sᵀ dS) = df
+    for every symmetric dS: (G_s)_ii = ∂f/∂s_ii and (G_s)_ij = ½·∂f/∂s_ij (i ≠ j).
+
+    Both are compared at random points with exact rational entries: a square matrix is
+    2I + E with |E_ij| ≤ 3/8, far from singular, with det > 0 (its eigenvalues have real
+    parts at least 2 − (n − 1)·3/8); if the input is not real there (ln det(−X)), −(2I + E)
+    or a random matrix is tried.  Points where the input is not a real number are skipped.
+    Exact wherever no transcendental function is involved, else at 30 digits.
+    """
+    from sympy import Integer, log, preorder_traversal
+
+    from matcalc.linalg import Det, components, evaluate_shaped
+
+    base = default_dims(shapes)
+    sizes = [{s: max(2, v - 1) for s, v in base.items()}, base]
+    if not base:
+        sizes = [base]
+    rng = random.Random(12)
+    evaluated = evaluate_shaped(expr, shapes)
+    points, reference = 0, None
+    status: bool | None = True
+    for dims in sizes:
+        deadline.check()
+        comps = components(shapes, dims)
+        d = shapes.get(wrt)
+        sym = d is not None and d.symmetric
+        found = 0
+        for attempt in range(MATRIX_POINTS * 6):
+            deadline.check()
+            if found == MATRIX_POINTS:
+                break
+            scheme = attempt % 3 if attempt >= MATRIX_POINTS else 0
+            point = _matrix_point(shapes, comps, evaluated, scheme, rng)
+            try:
+                checked = _check_point(evaluated, result, wrt, sym, comps, dims, point, layout)
+            except (ArithmeticError, ValueError):  # singular here: another point
+                continue
+            if checked is None:
+                continue
+            same, reference = checked
+            if same is None:
+                continue
+            found += 1
+            if not same:
+                status = False
+                break
+        points += found
+        if status is False:
+            break
+        if found == 0:
+            status = None
+    logs = [
+        node.args[0]
+        for node in preorder_traversal(evaluated)
+        if isinstance(node, log) and isinstance(node.args[0], Det)
+    ]
+    shown = "; ".join(", ".join(f"{s} = {v}" for s, v in dims.items()) for dims in sizes)
+    detail = f"explicit components at {shown}" if shown else "explicit components"
+    if logs:  # ln det X is real only where det X > 0: the input's own domain, said
+        from matcalc.render.printing import TextPrinter
+
+        dets = ", ".join(TextPrinter().doprint(d) for d in dict.fromkeys(logs))
+        about = Msg("explain.detail.components_positive", sizes=shown, dets=dets)
+    else:
+        about = Msg("explain.detail.components_at", sizes=shown)
+    explanation = _on(_sentence(_explain(status, "numeric", points)), about)
+    return Verify(
+        status=status,
+        method="components",
+        reference=Integer(0) if reference is None else reference,
+        points=points,
+        detail=detail,
+        sizes=tuple(sizes[0].items()),
+        more_sizes=tuple(sizes[-1].items()) if len(sizes) > 1 else (),
+        positive=tuple(dict.fromkeys(logs)),
+        explanation=explanation,
+    )
+
+
+def _check_point(evaluated, result, wrt, sym, comps, dims, point, layout):
+    """(whether ``result`` equals the reference at ``point``, the reference there), or None
+    where the input is not a real number.
+
+    The reference entry by wrt's component c is d/dt of the input's components with c
+    replaced by its value + t, at t = 0: SymPy's derivative of the components along one
+    entry, every other number exact, so that it stays small (inv(XᵀX) at n = 3)."""
+    from sympy import Dummy, ImmutableMatrix
+
+    from matcalc.linalg import _Explicit
+
+    def run(expr, values):
+        out = _Explicit(values, dims).run(expr)
+        if isinstance(out, MatrixBase) and out.shape == (1, 1):
+            out = out[0, 0]
+        return out.xreplace(point) if not isinstance(out, MatrixBase) else out.xreplace(point)
+
+    numbers = {s: m.xreplace(point) for s, m in comps.items()}
+    value = _exact(run(evaluated, numbers), {})
+    if value is None or not _real(complex(value.evalf(30))):
+        return None
+    variable = comps[wrt]
+    t = Dummy("t")
+    slopes = {}
+    for c in dict.fromkeys(variable):
+        moved = dict(numbers)
+        moved[wrt] = variable.xreplace({**point, c: point[c] + t})
+        slopes[c] = _slope_at_zero(run(evaluated, moved), t)
+
+    def entry(i, j):
+        g = slopes[variable[i, j]]
+        return g / 2 if sym and i != j else g
+
+    grid = ImmutableMatrix(variable.rows, variable.cols, entry)
+    reference = grid.T if layout == "numerator" else grid  # denominator: wrt's shape
+    ours = run(result, numbers)
+    if not isinstance(ours, MatrixBase):
+        ours = ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
+    if ours.shape != reference.shape:
+        return False, reference
+    return _equal_at(ours, reference, {}), reference
+
+
+def _slope_at_zero(g, t):
+    """dg/dt at t = 0: a rational function of t through its numerator and denominator
+    (fast, exact polynomial arithmetic), anything else by SymPy's diff."""
+    from sympy import Poly, PolynomialError, cancel, fraction
+
+    if g.is_rational_function(t):
+        try:
+            p, q = (Poly(e, t) for e in fraction(cancel(g)))
+        except PolynomialError:
+            p = None
+        if p is not None and p.domain.is_QQ or p is not None and p.domain.is_ZZ:
+            p0, q0 = p.eval(0), q.eval(0)
+            return (p.diff(t).eval(0) * q0 - p0 * q.diff(t).eval(0)) / q0**2
+    return g.diff(t).xreplace({t: 0})
+
+
+def _matrix_point(shapes, comps, f, scheme: int, rng: random.Random) -> dict:
+    """Exact rational values for every component and every other scalar of ``f``."""
+    from sympy import Rational
+
+    point: dict = {}
+    for symbol, d in shapes.items():
+        values = comps[symbol]
+        rows, cols = values.shape
+        square = rows == cols and not d.is_vector
+        for i in range(rows):
+            for j in range(cols):
+                if d.symmetric and j < i:
+                    continue
+                small = Rational(rng.randint(-3, 3), 8)
+                if square and scheme in (0, 1):
+                    v = (2 if i == j else 0) + small
+                    v = -v if scheme == 1 else v
+                elif d.is_vector:
+                    v = Rational(rng.choice([-3, -2, -1, 1, 2, 3]), 4)
+                else:
+                    v = Rational(rng.randint(-8, 8), 4)
+                point[values[i, j]] = v
+    names = {s for m in comps.values() for s in m}
+    for s in sorted(f.free_symbols - set(shapes) - names, key=str):
+        point[s] = Rational(rng.randint(2, 8), 4)
+    return point
+
+
+def _exact(expr, point):
+    try:
+        value = expr.xreplace(point)
+        value = value.doit() if value.free_symbols == set() else None
+    except (ZeroDivisionError, ArithmeticError):
+        return None
+    if value is None or value.has(nan, zoo) or not value.is_number:
+        return None
+    return value
+
+
+def _equal_at(ours, reference, point) -> bool | None:
+    """True when every entry agrees at ``point`` (exactly, or to 30 digits); None when an
+    entry is undefined there."""
+    for a, b in zip(ours, reference):
+        x, y = _exact(a, point), _exact(b, point)
+        if x is None or y is None:
+            return None
+        if x.is_Rational and y.is_Rational:
+            if x != y:
+                return False
+            continue
+        try:
+            gap = abs(complex((x - y).evalf(30)))
+            size = abs(complex(y.evalf(30)))
+        except (TypeError, ValueError):
+            return None
+        if gap > 1e-20 * (1 + size):
+            return False
+    return True

@@ -41,6 +41,9 @@ PROPER = {
     "Cookbook",
     "Kronecker",
     "Frobenius",
+    "Srinivasan",  # Srinivasan & Panda, arXiv:1911.06491 (the symmetric-matrix gradient)
+    "Panda",
+    "arXiv",
     "matcalc",
     "LaTeX",
     "PDF",

@@ -420,7 +420,8 @@ FUZZ = dict(deadline=None, derandomize=True, database=None, suppress_health_chec
 CASES = {
     "scalar_one": 600,
     "scalar_two": 400,
-    "vector": 1000,
+    "vector": 990,
+    "matrix_functions": 10,
     "complex_part": 100,
     "tie": 60,
     "unknown_functions": 100,
@@ -429,7 +430,8 @@ CASES = {
 """The default run: 2560 cases.  ``pytest -m slow`` runs SLOW_CASES more."""
 SLOW_CASES = {
     "scalar": 12000,
-    "vector": 6000,
+    "vector": 5800,
+    "matrix_functions": 200,
     "complex_part": 1000,
     "unknown_functions": 1000,
     "tie": 500,
@@ -971,6 +973,73 @@ def test_vector_expressions(case) -> None:
 @given(VECTOR_CASES)
 def test_vector_slow(case) -> None:
     check_vector(case, timeout=10.0)
+
+
+# -- matrix functions (issue 12): inv, det, logdet, matrix_power with the old operations ----------
+@st.composite
+def matrix_function_text(draw) -> str:
+    """A scalar with inv, det, logdet or matrix_power of a random matrix over A, combined with
+    traces, bilinear forms, scalar functions and the vector fuzzer's scalars."""
+    m = vector_text(draw(matrix_tree(1)))
+    inner = draw(st.sampled_from([f"inv({m})", f"matrix_power({m}, 2)", f"({m})**-1", m, "A"]))
+    scalar = draw(
+        st.sampled_from(
+            [
+                f"det({inner})",
+                f"logdet({inner})",
+                f"trace({inner})",
+                f"x @ {inner} @ w",
+                f"trace({inner} @ A.T)",
+                f"ln(det({inner}))",
+                f"sum(inv({m}) @ x)",
+                f"norm({inner} @ x)",
+            ]
+        )
+    )
+    other = vector_text(draw(vector_tree(2, "scalar", 1)))
+    shape = draw(
+        st.sampled_from(["{s}", "exp({s})", "({s})**2", "{s} + {o}", "{s} * {o}", "sin({s})"])
+    )
+    return shape.format(s=scalar, o=other)
+
+
+@st.composite
+def matrix_function_case(draw):
+    return (
+        draw(matrix_function_text()),
+        draw(st.sampled_from(["A", "A", "x", "b", "A,b"])),
+        draw(st.sampled_from(["numerator", "denominator"])),
+    )
+
+
+def check_matrix_function(case, timeout: float = 10.0) -> None:
+    """No internal error, refusals are MatcalcErrors naming what is unsupported, and a
+    result is never marked verified when it is not (verify_matrix_functions compares with
+    SymPy's derivative of the explicit components at n = 2 and n = 3)."""
+    text, wrt, layout = case
+    try:
+        d = matcalc.derive(text, wrt, timeout=timeout, layout=layout, **DECLARED)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r} by {wrt}") from error
+    except MatcalcError as error:
+        assert str(error).strip() and "\n" not in str(error).strip(), text
+        event(f"matrix functions: {type(error).__name__}")
+        return
+    assert d.verified is not False, (text, wrt, d.to_text())
+    event(f"matrix functions: verified {d.verified}")
+
+
+@settings(max_examples=CASES["matrix_functions"], **FUZZ)
+@given(matrix_function_case())
+def test_matrix_functions(case) -> None:
+    check_matrix_function(case)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["matrix_functions"], **FUZZ)
+@given(matrix_function_case())
+def test_matrix_functions_slow(case) -> None:
+    check_matrix_function(case, timeout=20.0)
 
 
 def test_the_default_run_has_2000_cases() -> None:

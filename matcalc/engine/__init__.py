@@ -133,6 +133,10 @@ def _vector(
     expr = problem.exprs[0]
     output = calc.name(problem.output, expr)
     parts: list[Part] = []
+    from matcalc.engine.differential import uses_differential
+
+    if uses_differential(expr, calc.shapes):
+        return _by_differential(problem, expr, output, calc)
     for wrt in problem.wrt:
         steps, result = derive_chain(
             expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken
@@ -171,6 +175,25 @@ def _vector(
         ),
     )
     return (*parts, *reshapes, placed, _shape(problem, output, calc, (rows, cols))), value
+
+
+def _by_differential(
+    problem: Problem, expr: Expr, output: Symbol, calc: VectorCalculus
+) -> tuple[tuple[Step, ...], Math]:
+    """A scalar with inv, det, matrix_power or a symmetric matrix, by one variable: the
+    differential method (``engine.differential``)."""
+    from matcalc.engine.differential import derive_differential
+
+    if len(problem.wrt) != 1:
+        raise UnsupportedError(
+            "with inv, det, logdet, matrix_power or a symmetric matrix, differentiate by one "
+            "variable at a time"
+        )
+    (wrt,) = problem.wrt
+    steps, result = derive_differential(
+        expr, wrt, calc.shapes, output=output, layout=problem.layout
+    )
+    return (*steps, _shape(problem, output, calc)), result
 
 
 def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -> Shape:

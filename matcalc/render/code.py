@@ -415,6 +415,16 @@ class _Emitter:
             raise UnsupportedError(Msg("err.code.diag_scalar"))
         return f"{self.m}.diagflat({self.code(arg)[0]})", ATOM
 
+    def _inv(self, expr) -> Code:
+        return f"{self.m}.linalg.inv({self.code(expr.args[0])[0]})", ATOM
+
+    def _det(self, expr) -> Code:
+        return f"{self.m}.linalg.det({self.code(expr.args[0])[0]})", ATOM
+
+    def _matrix_power(self, expr) -> Code:
+        base, k = expr.args
+        return f"{self.m}.linalg.matrix_power({self.code(base)[0]}, {int(k)})", ATOM
+
     def _ident(self, expr) -> Code:
         return self.b.eye.format(m=self.m, n=self.size(expr.args[0])), ATOM
 
@@ -530,6 +540,9 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "MTrace": _Emitter._trace,
     "Diag": _Emitter._diag,
     "Ident": _Emitter._ident,
+    "Inv": _Emitter._inv,
+    "Det": _Emitter._det,
+    "MPow": _Emitter._matrix_power,
     "Ones": _Emitter._ones,
     "Kron": _Emitter._kron,
     "OnesMatrix": _Emitter._ones_matrix,

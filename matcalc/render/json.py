@@ -38,8 +38,9 @@ RULES = {
 }
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("functions",)
-"""Fields of a verification written only when they say something (the stand-ins)."""
+_ONLY_WHEN_SET = ("functions", "more_sizes", "positive")
+"""Fields of a verification written only when they say something (stand-ins, a second size,
+the determinants kept positive)."""
 
 
 class JsonRenderer(StepVisitor):

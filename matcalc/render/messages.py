@@ -58,6 +58,44 @@ EN: dict[str, str] = {
     "section.explicit": "Check in components, at {sizes}",
     "latex.entries": "The matrix is too wide for the page; its entries, one by one:",
     # lines
+    "section.differential.take": "Take the differential",
+    "section.differential.cyclic": "Move the differential to the end with the cyclic property "
+    "of the trace",
+    "section.differential.read": "Read off the gradient",
+    "differential.take": "A derivative by a matrix is read from the differential: write {df}, "
+    "the change of the result, in terms of {dx}, the change of the variable, one rule per "
+    "operation (the product rule, {dtr}, and the rules below):",
+    "differential.using": "The rules used:",
+    "differential.cyclic": "Move {dx} to the end of each trace with the cyclic property "
+    "{cyclic} (a 1×1 product is its own trace), so that {df} = {form}:",
+    "differential.read.denominator": "{df} = {form} for every {dx} exactly when {g} is the "
+    "gradient, in denominator layout (the shape of {var}):",
+    "differential.read.numerator": "{df} = {form} for every {dx} exactly when {g} is the "
+    "gradient in denominator layout (the shape of {var}); in numerator layout, used here, the "
+    "derivative is its transpose {gt}:",
+    "note.symmetric": "{name} is symmetric: its entries at (i, j) and (j, i) are one variable, "
+    "so only a symmetric {dname} is possible. The gradient is then the symmetric matrix {gs} "
+    "with {pairing} for every symmetric {dname}, that is {half}, where {g} is the gradient "
+    "without the constraint (below). This is the convention of Srinivasan and Panda "
+    "(arXiv:1911.06491); the often-quoted {wrong} is not a gradient: its entries off the "
+    "diagonal are twice those of {gs}. The check in components ties the entries the same way "
+    "and takes half the derivative by an entry off the diagonal.",
+    "verify.components": "Verified: equal to the derivative of the explicit components at "
+    "{points} random well-conditioned points.",
+    "verify.components.where": "Verified where {where} > 0: equal to the derivative of the "
+    "explicit components at {points} random well-conditioned points.",
+    "verify.components.two": "Verified: equal to SymPy's derivative of the explicit components "
+    "(the inverse, determinant and powers of the matrix of entries, differentiated entry by "
+    "entry) at {sizes} and at {more}, at {points} random well-conditioned points (square "
+    "matrices 2I + E with small E, far from singular), in exact rational arithmetic where the "
+    "result has no transcendental function.",
+    "verify.components.two.where": "Verified where {where} > 0, the real domain of ln det: "
+    "equal to SymPy's derivative of the explicit components (the inverse, determinant and "
+    "powers of the matrix of entries, differentiated entry by entry) at {sizes} and at {more}, "
+    "at {points} random well-conditioned points (square matrices 2I + E with small E, far "
+    "from singular) at which the input is real.",
+    "explain.differential": "A step of the differential method: take the differential, move "
+    "d{wrt} to the end of each trace, read off the gradient.",
     "note": "Note: {text}",
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
@@ -209,6 +247,12 @@ EN: dict[str, str] = {
     "note.sum_to_one": "when the entries of {name} sum to 1 (a one-hot or probability "
     "target), sum({name}) = 1 and this is",
     # rule names (steps carry ``Rule``: clauses of (id, name) parts, see ``rule_text``)
+    "rule.differential_inverse": "differential of the inverse (Matrix Cookbook eq. 59)",
+    "rule.differential_det": "differential of the determinant (Matrix Cookbook eq. 46)",
+    "rule.differential_logdet": "differential of ln det (Matrix Cookbook eq. 57 in differential "
+    "form)",
+    "rule.differential_power": "differential of a matrix power (product rule)",
+    "rule.differential_chain": "chain rule: d f(s) = f′(s)·ds",
     "rule.power": "power rule",
     "rule.power_sqrt": "power rule (square root)",
     "rule.sum": "sum rule",
@@ -295,6 +339,8 @@ EN: dict[str, str] = {
     "explain.sentence": "{text}.",
     "explain.detail.components": "explicit components",
     "explain.detail.components_at": "explicit components at {sizes}",
+    "explain.detail.components_positive": "explicit components at {sizes}, at points where "
+    "{dets} > 0 (where ln det is real)",
     "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
     "json.rule.intermediate": "intermediate variable",
     "json.rule.substitute": "substitution",
@@ -310,6 +356,7 @@ EN: dict[str, str] = {
     "json.rule.stage": "stage",
     "json.rule.reshape": "reshape",
     "json.rule.shape": "shape",
+    "json.rule.differential": "differential",
     "json.rule.explicit": "explicit components",
     "error.column": "{message} (column {column})",
 }
@@ -459,6 +506,37 @@ ZH: dict[str, str] = {
     "rewrite.factor": "提取公因子",
     "rewrite.distribute": "分配常数",
     "rewrite.transpose": "和的转置",
+    "section.differential.take": "求微分",
+    "section.differential.cyclic": "利用迹的循环性质把微分移到末尾",
+    "section.differential.read": "读出梯度",
+    "differential.take": "对矩阵求导可以从微分读出：把结果的变化 {df} 用变量的变化 {dx} 表示，"
+    "每种运算用一条法则（乘积法则、{dtr} 以及下面的法则）：",
+    "differential.using": "用到的法则：",
+    "differential.cyclic": "利用循环性质 {cyclic}（1×1 的乘积等于它自己的迹）把每个迹中的 {dx} "
+    "移到末尾，使 {df} = {form}：",
+    "differential.read.denominator": "对任意 {dx} 都有 {df} = {form}，当且仅当 {g} 是梯度"
+    "（分母布局，与 {var} 同形）：",
+    "differential.read.numerator": "对任意 {dx} 都有 {df} = {form}，当且仅当 {g} 是分母布局下的梯度"
+    "（与 {var} 同形）；这里用分子布局，导数是它的转置 {gt}：",
+    "note.symmetric": "{name} 是对称矩阵：它在 (i, j) 与 (j, i) 处的元素是同一个变量，"
+    "因此 {dname} 只能是对称的。梯度于是是满足 {pairing}（对任意对称的 {dname}）的对称矩阵 {gs}，"
+    "即 {half}，其中 {g} 是不加约束时的梯度（见下）。这是 Srinivasan 与 Panda 的约定"
+    "（arXiv:1911.06491）；常见的 {wrong} 并不是梯度：它的非对角元素是 {gs} 的两倍。"
+    "按分量验证时同样把元素绑定，非对角元素取导数的一半。",
+    "verify.components": "已验证：在 {points} 个随机的良态点上与按分量写出后的导数相等。",
+    "verify.components.where": "已在 {where} > 0 处验证：在 {points} 个随机的良态点上与按分量写出后的导数相等。",
+    "verify.components.two": "已验证：在 {sizes} 与 {more} 时，与 SymPy 对按分量写出的表达式"
+    "（元素矩阵的逆、行列式与幂，逐个元素求导）求得的导数相等，取 {points} 个随机的良态点"
+    "（方阵取 2I + E，E 很小，远离奇异），结果不含超越函数时用精确的有理数运算。",
+    "verify.components.two.where": "已在 {where} > 0（ln det 的实定义域）处验证：在 {sizes} 与 "
+    "{more} 时，与 SymPy 对按分量写出的表达式（元素矩阵的逆、行列式与幂，逐个元素求导）"
+    "求得的导数相等，取 {points} 个随机的良态点（方阵取 2I + E，E 很小，远离奇异），且输入在这些点为实数。",
+    "explain.differential": "微分法的一步：求微分，把 d{wrt} 移到每个迹的末尾，读出梯度。",
+    "rule.differential_inverse": "逆矩阵的微分（Matrix Cookbook 式 59）",
+    "rule.differential_det": "行列式的微分（Matrix Cookbook 式 46）",
+    "rule.differential_logdet": "ln det 的微分（Matrix Cookbook 式 57 的微分形式）",
+    "rule.differential_power": "矩阵幂的微分（乘积法则）",
+    "rule.differential_chain": "链式法则：d f(s) = f′(s)·ds",
     "note.sum_to_one": "当 {name} 的各分量之和为 1（one-hot 或概率目标）时，sum({name}) = 1，结果为",
     "rule.power": "幂法则",
     "rule.power_sqrt": "幂法则（平方根）",
@@ -534,6 +612,7 @@ ZH: dict[str, str] = {
     "explain.sentence": "{text}。",
     "explain.detail.components": "显式分量",
     "explain.detail.components_at": "{sizes} 时的显式分量",
+    "explain.detail.components_positive": "{sizes} 时的显式分量，取 {dets} > 0 的点（ln det 在此为实数）",
     "explain.detail.hessian": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵",
     "json.rule.intermediate": "中间变量",
     "json.rule.substitute": "代入",
@@ -549,6 +628,7 @@ ZH: dict[str, str] = {
     "json.rule.stage": "阶段",
     "json.rule.reshape": "重排",
     "json.rule.shape": "形状",
+    "json.rule.differential": "微分法",
     "json.rule.explicit": "显式分量",
     "error.column": "{message}（第 {column} 列）",
 }
