@@ -322,6 +322,8 @@ EN: dict[str, str] = {
     "({rewrites}) would have taken too long, so the form found so far is kept.",
     "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
     "explain.note.modulus_of_power": "The modulus of a power is the power of the modulus.",
+    "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
+    "(G + Gᵀ)/2 of the unconstrained gradient G.",
     "note.tie": "SymPy can order the arguments of this max or min, so it equals one of them and "
     "is replaced by it before differentiating (where the arguments coincide, the kink rule "
     "would give 0).",
@@ -590,6 +592,7 @@ ZH: dict[str, str] = {
     "explain.reshape.matrix": "把对 vec({wrt}) 的导数排成矩阵：即对 {wrt} 的梯度。",
     "explain.reshape.vec": "对 {shape} 矩阵 {wrt} 的梯度以 vec 的形式出现：把 {wrt} 的各行依次排列。",
     "explain.explicit": "把结果按分量写出。",
+    "explain.note.symmetric": "对对称矩阵的导数是无约束梯度 G 的对称部分 (G + Gᵀ)/2。",
     "explain.note.kink": "max、min 与 |·| 在其参数相交处不可导（max(0, z) 在 z = 0 处）；"
     "与论文一致，matcalc 在该处取 0，并把 max(0, z) 的导数写作 1[z > 0]。",
     "explain.note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
