@@ -300,7 +300,8 @@ def _check_defined(expr: Expr) -> Expr:
         if expr.has(Max, Min):
             msg = Msg("err.api.max_real")
             raise MathError(msg) from error
-        raise
+        # atan2(0, atan2(0, 0)): SymPy cannot compare the undefined inner value
+        raise MathError(Msg("err.api.undefined")) from error
     if value.has(*UNDEFINED):
         msg = Msg("err.api.undefined")
         raise MathError(msg)
