@@ -312,8 +312,15 @@ class TextVectors(_StrHost):
         return head + sep.join(self._group(v) for v in vectors)
 
     def _print_VDot(self, expr: VDot) -> str:
-        a, b = (self._group(e) for e in expr.args)
+        a, b = (self._dot_operand(e) for e in expr.args)
         return f"{a}·{b}" if self._uni else f"dot({a}, {b})"
+
+    def _dot_operand(self, expr: Basic) -> str:
+        """An operand of a·b: a product (Xᵀ·a) in parentheses, so that (Xᵀ·a)·b does not
+        read as a product of three factors."""
+        if self._uni and isinstance(expr, (MatVec, MMul)):
+            return f"({self._print(expr)})"
+        return self._group(expr)
 
     def _print_VSum(self, expr: VSum) -> str:
         return f"sum({self._print(expr.args[0])})"
