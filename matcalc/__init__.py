@@ -38,7 +38,7 @@ __all__ = [
     "derive",
     "init_printing",
 ]
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)
 
 
 def init_printing(**settings) -> None:

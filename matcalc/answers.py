@@ -203,7 +203,7 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
     parsed = [
         parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits) for t in texts
     ]
-    base = {"derivation": d, "answer_text": texts}
+    base: dict[str, Any] = {"derivation": d, "answer_text": texts}
     known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes)
     known_names = {s.name for s in known}
     for e in parsed:
@@ -274,7 +274,8 @@ class _Judge:
 
     # -- points ---------------------------------------------------------------------------
     def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None):
-        out, tries = [], 0
+        out: list[dict[Symbol, float]] = []
+        tries = 0
         while len(out) < count and tries < count * 8:
             tries += 1
             self.deadline.check()
@@ -302,7 +303,8 @@ class _Judge:
         if memo is None:
             memo = {}
         values = [_value(entry, subs, memo=memo) for entry in m]
-        return None if any(v is None for v in values) else values
+        finite = [v for v in values if v is not None]
+        return finite if len(finite) == len(values) else None
 
     def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
         """[(point, answer values, reference values)] where both are defined and the

@@ -42,6 +42,7 @@ from matcalc.errors import (
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Math, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
 from matcalc.verify import (
@@ -53,7 +54,6 @@ from matcalc.verify import (
     verify_explicit,
 )
 
-LAYOUTS = ("numerator", "denominator")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # a name as typed in an expression: not an attribute (.T), not called (sin(...))
 _WRITTEN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b(?!\s*\()")
@@ -170,7 +170,7 @@ def _derive(
     expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1
 ) -> Derivation:
     if layout not in LAYOUTS:
-        raise UsageError(f"unknown layout {layout!r}: use numerator or denominator")
+        raise UsageError(f"unknown layout {layout!r}: use {' or '.join(LAYOUTS)}")
     from matcalc.engine.higher import MAX_ORDER
 
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:

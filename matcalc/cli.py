@@ -15,12 +15,14 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from matcalc.errors import InternalError, MatcalcError, pointer, visible
+from matcalc.problem import LAYOUTS
 from matcalc.render.messages import CATALOGUES
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -94,7 +96,8 @@ class CommandError(click.ClickException):
 
     def __init__(self, error: MatcalcError):
         super().__init__(_one_line(error))
-        self.exit_code = error.exit_code
+        # click reads exit_code from the instance; click >= 8.5 types it as a ClassVar
+        self.exit_code = error.exit_code  # type: ignore[misc, unused-ignore]
         self.error = error
 
     def show(self, file=None) -> None:
@@ -142,7 +145,8 @@ class ExpressionCommand(click.Command):
 
 def _expressions_last(params, args: list[str]) -> list[str]:
     """``args`` with the options first, then ``--`` and every other token, in order."""
-    takes_value, flags = set(), set()
+    takes_value: set[str] = set()
+    flags: set[str] = set()
     for param in params:
         if isinstance(param, click.Option):
             names = {*param.opts, *param.secondary_opts}
@@ -253,6 +257,15 @@ def _memory_error(limits, error: BaseException) -> MatcalcError | None:
     )
 
 
+def _as_failure(limits, error: MatcalcError | MemoryError) -> MatcalcError:
+    """``error`` as one of matcalc's: running out of memory becomes the limit error."""
+    failure = _memory_error(limits, error)
+    if failure is None:
+        assert isinstance(error, MatcalcError)  # a MemoryError always has a limit error
+        failure = error
+    return failure
+
+
 def _read_stdin(what: str) -> str:
     """Standard input as text, at most ``STDIN_LIMIT`` bytes."""
     from matcalc.errors import UsageError
@@ -318,41 +331,95 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def _options(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Several click options as one decorator, shown by ``--help`` in the order given."""
+
+    def apply(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+def _layout_option(help: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--layout", type=click.Choice(LAYOUTS), default="numerator", show_default=True, help=help
+    )
+
+
+def _format_option(formats: Sequence[str], help: str) -> Callable[[Any], Any]:
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(formats),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
+def _memory_option(help: str) -> Callable[[Any], Any]:
+    return click.option("--memory", type=MemorySize(), default=None, metavar="SIZE", help=help)
+
+
+# The options that derive and check share.
+WRT_OPTION = click.option(
+    "--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y."
+)
+DECLARATION_OPTIONS = _options(
+    click.option(
+        "--vector",
+        "vectors",
+        multiple=True,
+        metavar="NAMES",
+        help="Declare vectors: w,x (length n) or y:N. Repeatable.",
+    ),
+    click.option(
+        "--matrix",
+        "matrices",
+        multiple=True,
+        metavar="NAME[:ROWS,COLS]",
+        help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+    ),
+)
+TIMEOUT_OPTION = click.option(
+    "--timeout",
+    type=Seconds(),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 2) after this many seconds (at most 3600).",
+)
+OUTPUT_OPTIONS = _options(
+    click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles."),
+    click.option(
+        "--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode."
+    ),
+    WIDTH_OPTION,
+    click.option(
+        "--lang",
+        type=click.Choice(LANGS),
+        default="en",
+        show_default=True,
+        help="Language of the prose (the math is the same).",
+    ),
+)
+
+
 @main.command(help=DERIVE_HELP, cls=ExpressionCommand)
 @click.argument("exprs", nargs=-1, required=True, metavar="EXPR [EXPR ...]")
-@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
-@click.option(
-    "--layout",
-    type=click.Choice(["numerator", "denominator"]),
-    default="numerator",
-    show_default=True,
-    help="Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
+@WRT_OPTION
+@_layout_option(
+    "Jacobian layout: numerator (rows are gradients, as the paper) or denominator "
     "(columns; every step transposed). By several variables the result is a row of blocks "
-    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked.",
+    "(a column in denominator layout), a matrix's entries listed as vec, rows stacked."
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(DERIVE_FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format; numpy and torch print the result as a Python function.",
+@_format_option(
+    DERIVE_FORMATS, "Output format; numpy and torch print the result as a Python function."
 )
-@click.option(
-    "--vector",
-    "vectors",
-    multiple=True,
-    metavar="NAMES",
-    help="Declare vectors: w,x (length n) or y:N. Repeatable.",
-)
-@click.option(
-    "--matrix",
-    "matrices",
-    multiple=True,
-    metavar="NAME[:ROWS,COLS]",
-    help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
-)
+@DECLARATION_OPTIONS
 @click.option(
     "--function",
     "functions",
@@ -368,21 +435,8 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
     metavar="NAME=SIZE",
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
-@click.option(
-    "--timeout",
-    type=Seconds(),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up (exit 2) after this many seconds (at most 3600).",
-)
-@click.option(
-    "--memory",
-    type=MemorySize(),
-    default=None,
-    metavar="SIZE",
-    help="Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]",
-)
+@TIMEOUT_OPTION
+@_memory_option("Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]")
 @click.option(
     "--order",
     "-k",
@@ -393,16 +447,7 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
     help="The K-th derivative, each order derived from the last; with several --wrt "
     "variables, --order 2 is the Hessian.",
 )
-@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
-@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-@WIDTH_OPTION
-@click.option(
-    "--lang",
-    type=click.Choice(LANGS),
-    default="en",
-    show_default=True,
-    help="Language of the prose (the math is the same).",
-)
+@OUTPUT_OPTIONS
 @_within_timeout
 def derive(
     exprs,
@@ -444,7 +489,7 @@ def derive(
             _check_sizes(derivation, sizes)
             derivation = derivation.with_explicit(**sizes)
     except (MatcalcError, MemoryError) as error:
-        error = _memory_error(limits, error) or error
+        error = _as_failure(limits, error)
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None
@@ -479,7 +524,7 @@ def _refuse_latex_language(fmt: str, standalone: bool, lang: str) -> None:
 def _render_error(error: Exception, limits, fmt: str) -> CommandError:
     """One line for a failure while rendering: a limit (memory, a huge number), else a bug."""
     if isinstance(error, MatcalcError):
-        failure = error
+        failure: MatcalcError | None = error
     else:
         failure = _memory_error(limits, error) or _too_large(error)
     if failure is None:
@@ -603,13 +648,8 @@ is still written) or pdflatex failed; 2 the file or an option is unusable;
     default=None,
     help="Language of the prose  [default: the file's lang, else en]",
 )
-@click.option(
-    "--memory",
-    type=MemorySize(),
-    default=None,
-    metavar="SIZE",
-    help="Cap the memory (address space) of the process and its workers: 512M, 2G or none  "
-    "[default: 1G]",
+@_memory_option(
+    "Cap the memory (address space) of the process and its workers: 512M, 2G or none  [default: 1G]"
 )
 @click.option(
     "--part",
@@ -668,8 +708,8 @@ def doc(problems, out, fmt, jobs, lang, memory, part, compact) -> None:
                 f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
             )
             click.echo(visible(line), err=True)
-    for failure in document.failures:
-        line = f"matcalc: problem {failure.number} ({failure.plain_title}): {failure.error}"
+    for failed in document.failures:
+        line = f"matcalc: problem {failed.number} ({failed.plain_title}): {failed.error}"
         click.echo(visible(line), err=True)
     if document.failures:
         sys.exit(1)
@@ -741,55 +781,12 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
     metavar="ANSWER",
     help="Your answer, in the input language. Repeat for several entries.",
 )
-@click.option("--wrt", "-w", help="Variable(s) to differentiate by, comma-separated: x or x,y.")
-@click.option(
-    "--layout",
-    type=click.Choice(["numerator", "denominator"]),
-    default="numerator",
-    show_default=True,
-    help="The layout you are asked to answer in.",
-)
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
-@click.option(
-    "--vector",
-    "vectors",
-    multiple=True,
-    metavar="NAMES",
-    help="Declare vectors: w,x (length n) or y:N. Repeatable.",
-)
-@click.option(
-    "--matrix",
-    "matrices",
-    multiple=True,
-    metavar="NAME[:ROWS,COLS]",
-    help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
-)
-@click.option(
-    "--timeout",
-    type=Seconds(),
-    default=10.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="Give up (exit 2) after this many seconds (at most 3600).",
-)
-@click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles.")
-@click.option("--ascii", "ascii_only", is_flag=True, help="Text: plain ASCII instead of Unicode.")
-@WIDTH_OPTION
-@click.option(
-    "--lang",
-    type=click.Choice(LANGS),
-    default="en",
-    show_default=True,
-    help="Language of the prose (the math is the same).",
-)
+@WRT_OPTION
+@_layout_option("The layout you are asked to answer in.")
+@_format_option(FORMATS, "Output format.")
+@DECLARATION_OPTIONS
+@TIMEOUT_OPTION
+@OUTPUT_OPTIONS
 @_within_timeout
 def check_command(
     exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone, ascii_only, lang
@@ -810,7 +807,7 @@ def check_command(
             timeout=timeout,
         )
     except (MatcalcError, MemoryError) as error:
-        error = _memory_error(limits, error) or error
+        error = _as_failure(limits, error)
         if fmt == "json":
             _echo_json_error(error)
         raise CommandError(error) from None

@@ -137,7 +137,7 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         self._schedule(now)
         return self
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(self, kind, error, traceback) -> None:
         self.armed = False  # first: from here on the handler raises nothing
         if self.used:
             self._restore()
@@ -147,12 +147,12 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
             raise self.deadline.error() from None
         if error is None:
             self.deadline.check()  # finished, but too late: the result is not handed back
-        return False
 
     # -- the timer ------------------------------------------------------------------------
     def _schedule(self, now: float) -> None:
         """Arm the timer for whichever comes first: our deadline or the caller's timer."""
         due = self.deadline.end
+        assert due is not None  # armed only for a deadline that ends (``used``)
         if self.caller_due is not None:
             due = min(due, self.caller_due)
         signal.setitimer(self.timer, max(due - now, 1e-6), REPEAT)
@@ -170,7 +170,8 @@ class alarm:  # used as ``with alarm(deadline):``, like a function
         if not self.used:  # a tick that was already on its way when the block ended
             return
         now = self.deadline.clock()
-        ours = self.armed and now >= self.deadline.end - 1e-3
+        end = self.deadline.end
+        ours = self.armed and end is not None and now >= end - 1e-3
         if frame is not None and frame.f_code in _QUIET_CODES:
             # inside __enter__/__exit__: our expiry is noted (and raised by __exit__), the
             # caller's tick waits for the next one or for the restored timer

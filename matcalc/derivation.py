@@ -7,7 +7,7 @@ stays cheap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sympy import ImmutableMatrix, MatrixBase
@@ -27,8 +27,6 @@ class Derivation:
     problem: Problem
     steps: tuple[Step, ...]
     result: Math
-    _printed: dict = field(default_factory=dict, compare=False, repr=False)
-    """What the renderers printed, per printer: each expression is printed once across formats."""
 
     @property
     def verified(self) -> bool | None:
@@ -92,9 +90,7 @@ class Derivation:
         """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang, memo=self._printed, width=width).render(
-            self
-        )
+        return TextRenderer(unicode=unicode, lang=lang, width=width).render(self)
 
     def to_markdown(
         self, *, lang: str = "en", part: str = "solution", compact: bool = False
@@ -104,9 +100,7 @@ class Derivation:
         an answer key).  ``compact``: without the numbered step titles, fewer blocks."""
         from matcalc.render.markdown import MarkdownRenderer
 
-        return MarkdownRenderer(lang=lang, memo=self._printed, part=part, compact=compact).render(
-            self
-        )
+        return MarkdownRenderer(lang=lang, part=part, compact=compact).render(self)
 
     def to_latex(
         self,
@@ -120,19 +114,19 @@ class Derivation:
         of the two-column compact layout (a standalone document is set in it)."""
         from matcalc.render.latex import LatexRenderer
 
-        return LatexRenderer(
-            standalone=standalone, lang=lang, memo=self._printed, part=part, compact=compact
-        ).render(self)
+        return LatexRenderer(standalone=standalone, lang=lang, part=part, compact=compact).render(
+            self
+        )
 
     def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
         from matcalc.render.json import JsonRenderer
 
-        return JsonRenderer(lang=lang, memo=self._printed).to_dict(self)
+        return JsonRenderer(lang=lang).to_dict(self)
 
     def to_json(self, *, lang: str = "en", indent: int | None = None) -> str:
         from matcalc.render.json import JsonRenderer
 
-        return JsonRenderer(lang=lang, memo=self._printed).render(self, indent=indent)
+        return JsonRenderer(lang=lang).render(self, indent=indent)
 
     def to_numpy(self) -> str:
         """The result as a self-contained NumPy function (Python source), named after the
@@ -154,7 +148,7 @@ class Derivation:
     def _repr_latex_(self) -> str:
         from matcalc.render.latex import LatexRenderer
 
-        return LatexRenderer(memo=self._printed).render_math(self)
+        return LatexRenderer().render_math(self)
 
     @property
     def result_text(self) -> str:

@@ -177,7 +177,10 @@ def _replace_type(expr, cls, form):
         if args:
             newargs = tuple([walk(a) for a in args])
             if args != newargs:
-                rv = rv.func(*newargs)
+                try:
+                    rv = rv.func(*newargs)
+                except ValueError:  # Max/Min of an argument SymPy cannot compare (complex)
+                    rv = rv.func(*newargs, evaluate=False)
                 for i, e in enumerate(args):  # already replaced: not again
                     if rv == e and e != newargs[i]:
                         done[original] = rv

@@ -77,7 +77,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import sympy
 from sympy.core.function import AppliedUndef
@@ -119,9 +119,9 @@ __all__ = [
     "real_argument",
 ]
 
-Expr = sympy.Expr
-Builder = Callable[["_Parser", ast.Call, list[Expr]], Expr]
-Shape = tuple[Expr, Expr]
+Expr: TypeAlias = sympy.Expr
+Builder: TypeAlias = Callable[["_Parser", ast.Call, list[Expr]], Expr]
+Shape: TypeAlias = tuple[Expr, Expr]
 
 
 class _Fn(NamedTuple):
@@ -759,7 +759,7 @@ class _Parser:
         node = row.node
         text = self.segment(node.col_offset, node.end_col_offset or 0, "")
         what = f"{text} is a row (a transposed vector): it" if text else "a transposed vector"
-        return self.error(ShapeError, f"{what} can only be used on the left of @", row.index)
+        return self.error(ShapeError, f"{what} can only be used on the left of @", row.dot)
 
     def transpose(self, matrix: Expr) -> Expr:
         if isinstance(matrix, MatT):
@@ -954,16 +954,18 @@ class _Parser:
 
     def product_shape(self, left: Shape, right: Shape, link: _Link) -> Shape:
         """Shape of left * right or left / right, element-wise (⊗, ⊘) or scalar expansion."""
+        node = link.node
+        assert node is not None  # only the first operand of a chain has no operator
         if link.op == "Div" and right[1] != 1:
-            where = self.op_index(link.node)
-            msg = f"{self.operands(link.node, where)}: matrix inverse is not supported yet"
+            where = self.op_index(node)
+            msg = f"{self.operands(node, where)}: matrix inverse is not supported yet"
             raise self.error(UnsupportedError, msg, where)
         if left == SCALAR or right == SCALAR:
             return right if left == SCALAR else left
         if left == right and left[1] == 1:
             return left
-        where = self.op_index(link.node)
-        what = self.operands(link.node, where)
+        where = self.op_index(node)
+        what = self.operands(node, where)
         if left[1] == right[1] == 1:
             raise self.error(ShapeError, f"{what}: lengths {left[0]} and {right[0]} differ", where)
         if left[1] != 1 and right[1] != 1:
@@ -1000,7 +1002,7 @@ class _Parser:
         rows, cols = right_shape
         if left_shape is None or (left_shape[1] == 1 and not _column_matrix(left)):
             # a row vᵀ…, or a vector v as numpy's
-            length = left.length if isinstance(left, _Row) else left_shape[0]
+            length = left.length if left_shape is None else left_shape[0]
             if length != rows:
                 mismatch = (
                     f"lengths {length} and {rows} differ"
@@ -1011,7 +1013,7 @@ class _Parser:
             if isinstance(left, _Row):
                 if cols == 1:
                     return self.shaped(VDot(left.vector, self.apply(left.matrices, right)), SCALAR)
-                return _Row(left.vector, (*left.matrices, right), cols, left.index, node)
+                return _Row(left.vector, (*left.matrices, right), cols, left.dot, node)
             if cols == 1:
                 return self.shaped(VDot(left, right), SCALAR)
             return self.matvec(self.transpose(right), left)  # v @ X = Xᵀ v
@@ -1176,24 +1178,26 @@ class _Parser:
             return _Est(_approx(float, expr), digits)
         if isinstance(expr, sympy.NumberSymbol):
             return _Est(_approx(float, expr), 1.0)
-        parts = [self.estimate(arg) for arg in expr.args]
-        if not expr.args or any(p is None for p in parts):
+        found = [self.estimate(arg) for arg in expr.args]
+        parts = [p for p in found if p is not None]
+        if not expr.args or len(parts) < len(found):
             return None
-        values = [p.value for p in parts if p is not None]
-        digits = sum(p.digits for p in parts if p is not None)
+        values = [p.value for p in parts if p.value is not None]
+        complete = len(values) == len(parts)  # every argument's value is known
+        digits = sum(p.digits for p in parts)
         if isinstance(expr, sympy.Pow):
-            value = _approx(pow, *values) if None not in values else None
+            value = _approx(pow, *values) if complete else None
             grown = parts[0].digits * _magnitude(parts[1]) if parts[0].digits else 0.0
             extra = 0.0 if isinstance(expr.exp, sympy.Rational) else parts[1].digits
             return _Est(value, grown + extra)
         if isinstance(expr, (sympy.Add, sympy.Mul)):
-            fn = sum if isinstance(expr, sympy.Add) else math.prod
-            value = _approx(lambda *v: fn(v), *values) if None not in values else None
+            combine = sum if isinstance(expr, sympy.Add) else math.prod
+            value = _approx(lambda *v: combine(v), *values) if complete else None
             return _Est(value, digits + math.log10(len(parts)))
         fn = None if isinstance(expr, AppliedUndef) else _APPROX.get(type(expr))
         if fn is None:
             return _Est(None, digits)
-        if None in values:  # unknown argument: allow for exp-like growth
+        if not complete:  # unknown argument: allow for exp-like growth
             return _Est(None, digits + 0.4343 * 10 ** min(digits, 300.0))
         value = _approx(fn, *values)
         if value is None or value == 0:
@@ -1233,8 +1237,8 @@ class _Row(NamedTuple):
     vector: Expr
     matrices: tuple[Expr, ...]
     length: Expr  # the row's current length: cols of the last matrix, else len(v)
-    index: int  # the '.' of the .T, for errors
-    node: ast.AST  # the expression that made the row, for its text in errors
+    dot: int  # the '.' of the .T, for errors
+    node: ast.expr  # the expression that made the row, for its text in errors
 
 
 class _Link(NamedTuple):

@@ -14,11 +14,11 @@ method only where the generic fallback is weak.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from sympy import Expr, MatrixBase, Symbol
 
-Math = Expr | MatrixBase
+Math: TypeAlias = Expr | MatrixBase
 """A scalar expression, or a matrix (a vector is an n×1 or 1×n matrix)."""
 
 
@@ -35,9 +35,10 @@ class DerivativeName:
 class Problem:
     """What was asked: differentiate ``exprs`` with respect to ``wrt``.
 
-    ``kind`` is "derivative" (one expression, one variable), "gradient" (one
-    expression, several variables), "jacobian" (several expressions) or
-    "vector" (an expression with declared vectors or matrices).
+    ``kind`` is one of ``matcalc.problem.KINDS``: "derivative" (one expression, one
+    variable), "gradient" (one scalar expression, several variables) or "jacobian"
+    (several expressions, or a vector expression by several variables); ``layout`` one
+    of ``matcalc.problem.LAYOUTS``.
     ``output`` names the result (y, or f when y is taken).
     """
 

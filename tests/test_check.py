@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run
 
 from matcalc import check
 from matcalc.cli import main
@@ -105,20 +106,16 @@ def test_gate_outside_the_sum_points_at_the_gate():
     assert "outside the sum" in c.to_text()
 
 
-def _run(*args):
-    return CliRunner().invoke(main, list(args))
-
-
 def test_cli_exit_statuses_and_json():
-    assert _run("check", "x**2", "--answer", "2*x").exit_code == 0
-    wrong = _run("check", "x**2*sin(x)", "--answer", "2*x*sin(x)")
+    assert run("check", "x**2", "--answer", "2*x").exit_code == 0
+    wrong = run("check", "x**2*sin(x)", "--answer", "2*x*sin(x)")
     assert wrong.exit_code == 1 and "a term is missing" in wrong.output
-    layout = _run("check", "w @ x", "--vector", "w,x", "--wrt", "w", "--answer", "x")
+    layout = run("check", "w @ x", "--vector", "w,x", "--wrt", "w", "--answer", "x")
     assert layout.exit_code == 0 and "denominator layout" in layout.output
-    data = json.loads(_run("check", "cos(x)", "--answer", "sin(x)", "--format", "json").output)
+    data = json.loads(run("check", "cos(x)", "--answer", "sin(x)", "--format", "json").output)
     assert data["verdict"] == "wrong" and data["mistake"] == "sign"
     assert data["derivation"]["verified"] is True
-    zh = _run("check", "cos(x)", "--answer", "sin(x)", "--lang", "zh")
+    zh = run("check", "cos(x)", "--answer", "sin(x)", "--lang", "zh")
     assert "符号错误" in zh.output
 
 
@@ -144,7 +141,7 @@ def test_answer_text_is_never_executed(text):
 
 
 def test_cli_answer_error_is_one_line():
-    result = _run("check", "x**2", "--answer", "__import__('os').system('echo hi')")
+    result = run("check", "x**2", "--answer", "__import__('os').system('echo hi')")
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 import sympy
-from click.testing import CliRunner
-
-from matcalc.cli import main
+from conftest import run
 
 HOSTILE = [
     "__import__('os').system('touch /tmp/matcalc_cli_pwned')",
@@ -30,10 +28,6 @@ HOSTILE = [
     "9**9**9",
     "(" * 10000 + "x" + ")" * 10000,
 ]
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def test_derive_shows_the_papers_steps():

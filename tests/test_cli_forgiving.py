@@ -9,15 +9,9 @@ import json
 
 import pytest
 import sympy
-from click.testing import CliRunner
-
-from matcalc.cli import main
+from conftest import run
 
 x, y = sympy.symbols("x y", real=True)
-
-
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 def result_of(output: str) -> sympy.Expr:

@@ -12,10 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run
 
 from matcalc import documents
-from matcalc.cli import main
 from matcalc.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,10 +37,6 @@ EXPECTED = {
     30: r"\mathbf{x}^{T}",  # ∂(w·x)/∂w
 }
 STEP_WORDS = ("Step ", "Stage ", "intermediate", "chain rule", "Substitute", "Simplify")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def problems_of(text: str, heading: str) -> dict[int, str]:

@@ -13,7 +13,6 @@ differs.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 import shutil
@@ -22,38 +21,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import katex_report, require, run
 
 from matcalc import documents
-from matcalc.cli import main
 from matcalc.errors import MatcalcError, UsageError
 from matcalc.render.messages import CATALOGUES
 
 ROOT = Path(__file__).resolve().parent.parent
 DERIVATIONS = ROOT / "derivations"
 FIXTURE = Path(__file__).parent / "data" / "documents" / "fixture.toml"
-KATEX_CHECK = Path(__file__).parent / "katex_check.js"
-KATEX_PATHS = ("/usr/share/javascript/katex/katex.min.js", "/usr/share/javascript/katex/katex.js")
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
-
-
-def run(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def require(ok: bool, what: str) -> None:
-    """Skip without a tool locally; fail under CI=true, where .ci/run installs it."""
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is missing, and CI=true: .ci/run must install it")
-    pytest.skip(f"{what} is not installed")
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -503,24 +485,11 @@ def markdown_formulas(name: str, text: str) -> list[dict]:
 
 
 def test_katex_accepts_every_markdown_formula(fixture_documents):
-    node = shutil.which("node") or shutil.which("nodejs")
-    require(node is not None, "node (nodejs)")
-    katex = next((p for p in KATEX_PATHS if Path(p).exists()), None)
-    require(katex is not None, "KaTeX (libjs-katex)")
     texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(DERIVATIONS.glob("*.md"))}
     texts.update({k: v for k, v in fixture_documents.items() if k.endswith(".md")})
     formulas = [f for name, text in texts.items() for f in markdown_formulas(name, text)]
     assert len(formulas) > 500
-    done = subprocess.run(
-        [node, str(KATEX_CHECK), katex],
-        input=json.dumps(formulas),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = katex_report(formulas)
     assert report["checked"] == len(formulas)
     problems = report["errors"] + report["warnings"]
     details = "\n".join(f"{e['where']}: {e['error']}\n    {e['tex'][:200]}" for e in problems[:20])

@@ -16,20 +16,15 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run
 
 from matcalc import documents
-from matcalc.cli import main
 from matcalc.documents.layout import check_math, markup
 from matcalc.errors import MatcalcError, UsageError, visible
 from matcalc.limits import _address_space_used, memory_cap
 
 ROOT = Path(__file__).parent.parent
 HAS_PDFLATEX = shutil.which("pdflatex") is not None
-
-
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(main, list(args), input=stdin)
 
 
 def one_line_error(result, status: int = 2) -> str:

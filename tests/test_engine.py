@@ -8,6 +8,7 @@ which intermediates, which rules, which combination.
 from __future__ import annotations
 
 import sympy
+from conftest import same
 from sympy import Matrix, Rational, cos, diff, exp, log, sin, symbols
 
 import matcalc
@@ -29,10 +30,6 @@ x, y, z = symbols("x y z", real=True)
 
 def of_kind(d, cls):
     return [s for s in d.steps if isinstance(s, cls)]
-
-
-def same(a, b) -> bool:
-    return sympy.simplify(a - b) == 0
 
 
 def test_chain_of_four_intermediates_like_the_paper():

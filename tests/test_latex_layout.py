@@ -9,7 +9,6 @@ page that is blank but for its number.  Step headings are kept with their equati
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 import subprocess
@@ -17,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import require
 
 import matcalc
 from matcalc.cli import main
 from matcalc.render.latex import _broken, split_top, width
 
 ROOT = Path(__file__).resolve().parent.parent
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1")
 OVERFULL = re.compile(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)")
 
 LONG = [
@@ -42,14 +41,6 @@ LONG = [
         wrt="x,y",
     ),
 ]
-
-
-def _require(ok: bool, what: str) -> None:
-    if ok:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is missing, and CI=true: .ci/run must install it")
-    pytest.skip(f"{what} is not installed")
 
 
 def _compile(tex: str, tmp_path: Path, name: str) -> tuple[str, Path]:
@@ -89,8 +80,8 @@ def _check_pages(log: str, pdf: Path, name: str) -> None:
 
 
 def _tools() -> None:
-    _require(shutil.which("pdflatex") is not None, "pdflatex (texlive-latex-base)")
-    _require(
+    require(shutil.which("pdflatex") is not None, "pdflatex (texlive-latex-base)")
+    require(
         shutil.which("pdftotext") is not None and shutil.which("pdfinfo") is not None,
         "pdftotext/pdfinfo (poppler-utils)",
     )

@@ -17,11 +17,13 @@ import random
 
 import pytest
 import sympy
+from conftest import mat, vec
 from sympy import ImmutableMatrix, Matrix, MatrixBase, Max, Symbol
 
 import matcalc
 from matcalc.engine.layout import Vec
 from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
+from matcalc.problem import LAYOUTS
 from matcalc.steps import (
     Assemble,
     ChainRule,
@@ -36,15 +38,6 @@ from matcalc.steps import (
 )
 
 b = Symbol("b", real=True)
-LAYOUTS = ("numerator", "denominator")
-
-
-def vec(name: str, n: int) -> Matrix:
-    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
-
-
-def mat(name: str, rows: int, cols: int) -> Matrix:
-    return Matrix(rows, cols, lambda i, j: Symbol(f"{name}_{i + 1}{j + 1}", real=True))
 
 
 def entries(variable) -> list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from conftest import katex_report
 from sympy import ImmutableMatrix, Matrix, Rational, Symbol, diff, sqrt
 
 import matcalc
@@ -452,25 +453,6 @@ def test_explicit_components_are_the_tests_own():
 
 def test_katex_accepts_the_matrix_formulas():
     """Every display formula of these derivations' Markdown renders in KaTeX (if installed)."""
-    import json
-    import shutil
-    import subprocess
-    from pathlib import Path
-
-    node = shutil.which("node") or shutil.which("nodejs")
-    katex = next(
-        (
-            p
-            for p in (
-                "/usr/share/javascript/katex/katex.min.js",
-                "/usr/share/javascript/katex/katex.js",
-            )
-            if Path(p).exists()
-        ),
-        None,
-    )
-    if node is None or katex is None:
-        pytest.skip("node and KaTeX (libjs-katex) are needed")
     formulas = []
     for expr, wrt, vectors, matrices in [
         *OPERATIONS,
@@ -481,14 +463,5 @@ def test_katex_accepts_the_matrix_formulas():
         for k, block in enumerate(text.split("$$\n")[1::2]):
             formulas.append({"tex": block.strip(), "display": True, "where": f"{expr}:{k}"})
     assert len(formulas) > 10
-    done = subprocess.run(
-        [node, str(Path(__file__).parent / "katex_check.js"), katex],
-        input=json.dumps(formulas),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = katex_report(formulas)
     assert not report["errors"] + report["warnings"], report

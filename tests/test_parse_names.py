@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import random
 import re
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import sympy
 from click.testing import CliRunner
+from conftest import katex_report
 from sympy import Abs, Rational, Symbol, atan2, erf, erfc, log, sign, sqrt
 from sympy.core.function import AppliedUndef
 
@@ -382,25 +381,12 @@ def test_two_functions_never_print_with_the_same_name() -> None:
 
 
 def test_katex_accepts_the_new_functions() -> None:
-    node = shutil.which("node") or shutil.which("nodejs")
-    katex = Path("/usr/share/javascript/katex/katex.min.js")
-    if node is None or not katex.exists():
-        pytest.skip("node and KaTeX (libjs-katex) are needed")
     formulas = []
     for text, _, wrt in NEW_FUNCTIONS:
         md = matcalc.derive(text, wrt).to_markdown()
         for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M):
             formulas.append({"tex": block, "display": True, "where": text})
-    done = subprocess.run(
-        [node, str(Path(__file__).parent / "katex_check.js"), str(katex)],
-        input=json.dumps(formulas),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    report = katex_report(formulas, timeout=120)
     assert report["checked"] == len(formulas) > 20
     assert not report["errors"] + report["warnings"], report
 

@@ -32,9 +32,11 @@ from sympy import (
     sin,
 )
 
+from matcalc.api import derive
 from matcalc.derivation import Derivation
 from matcalc.engine.scalar import derive_scalar
 from matcalc.functions import sigmoid
+from matcalc.problem import KINDS, LAYOUTS
 from matcalc.render import Renderer, sections
 from matcalc.render.json import JsonRenderer
 from matcalc.render.latex import LatexRenderer, escape_prose, text_in_math
@@ -531,3 +533,21 @@ def test_printers():
     assert "Subs" not in tex.doprint(Subs(Derivative(fa(xi), xi), xi, ga(x)))
     assert t.doprint(Symbol("u_12")) == "u₁₂" and tex.doprint(Symbol("u_12")) == "u_{12}"
     assert t.doprint(ImmutableMatrix([x**2, 3 * x])) == "[x², 3x]ᵀ"
+
+
+def test_every_kind_and_layout_has_its_sentences_in_every_language():
+    """The vocabulary of ``matcalc.problem``: what ``derive`` returns, and the catalogue."""
+    kinds = {
+        derive("x**2").problem.kind,
+        derive("x*y", "x,y").problem.kind,
+        derive(["x*y", "x + y"], "x,y").problem.kind,
+        derive("w * x", "w,x", vectors=["w", "x"]).problem.kind,
+    }
+    assert kinds == set(KINDS)
+    for lang, catalogue in CATALOGUES.items():
+        for kind in KINDS:
+            assert f"problem.{kind}" in catalogue, (lang, kind)
+        for layout in LAYOUTS:
+            assert f"layout.{layout}" in catalogue, (lang, layout)
+            for kind in ("gradient", "jacobian"):
+                assert f"assemble.{layout}.{kind}" in catalogue, (lang, layout, kind)

@@ -307,6 +307,15 @@ def test_results_display_in_matcalcs_notation_everywhere() -> None:
         assert not CLASS_NAMES.search(repr(derive_exercise(exercise)).split(" = ", 1)[1])
 
 
+def test_an_element_wise_product_of_vectors_is_drawn_with_its_sign() -> None:
+    """PrettyVectors._print_Mul: x ⊗ w in 2D as in linear text (SymPy's own draws x⋅w)."""
+    from matcalc.symbols import VectorName
+
+    x, w = VectorName("x"), VectorName("w")
+    assert render_printing.pretty(sympy.Mul(x, w, evaluate=False)) == "x ⊗ w"
+    assert render_printing.pretty(sympy.Mul(3, x, w, evaluate=False)) == "3·x ⊗ w"
+
+
 def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"])
     # str() stays SymPy's, for machines: the hooks only change displays

@@ -13,20 +13,13 @@ import random
 
 import pytest
 import sympy
+from conftest import mat, vec
 from sympy import ImmutableMatrix, Matrix, Max, Symbol, exp, log, sqrt
 
 import matcalc
 from matcalc.steps import ChainRule, Intermediate, LocalDerivative, TotalDerivative
 
 b, z = sympy.symbols("b z", real=True)
-
-
-def vec(name: str, n: int) -> Matrix:
-    return Matrix([Symbol(f"{name}_{i}", real=True) for i in range(1, n + 1)])
-
-
-def mat(name: str, rows: int, cols: int) -> Matrix:
-    return Matrix(rows, cols, lambda i, j: Symbol(f"{name}_{i + 1}{j + 1}", real=True))
 
 
 def gradient(f, variables: Matrix) -> Matrix:

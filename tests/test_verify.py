@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import pytest
 import sympy
+from conftest import flat
 from sympy import Heaviside, Integer, cos, exp, sin, sqrt
 
 import matcalc
 from matcalc import verify as V
 
 x = sympy.Symbol("x", real=True)
-
-
-def flat(text: str) -> str:
-    """The output with its line breaks undone (text is filled to the terminal's width)."""
-    return " ".join(text.split())
 
 
 f = sympy.Function("f", real=True)

@@ -11,6 +11,7 @@ import time
 
 import pytest
 import sympy
+from conftest import flat
 from sympy import Abs, Heaviside, Rational, Symbol, exp, log, pi, sin, sqrt
 
 import matcalc
@@ -26,11 +27,6 @@ def central_difference(expr, x0, h=1e-15):
     up = expr.xreplace({x: sympy.Float(x0, 50) + step}).evalf(40)
     down = expr.xreplace({x: sympy.Float(x0, 50) - step}).evalf(40)
     return complex(((up - down) / (2 * step)).evalf(20))
-
-
-def flat(text: str, sep: str = " ") -> str:
-    """The output with its line breaks undone (text is filled to the terminal's width)."""
-    return sep.join(text.split())
 
 
 def value(expr, x0):

@@ -11,7 +11,7 @@ verification), then its notes; a failed problem shows its error instead.
 format.  Every sentence comes from ``messages``.
 
 To add a format: subclass ``DocumentLayout`` with its primitives (``_front``,
-``_contents``, ``_section``, ``_problem``, ``_join``) and add it to ``LAYOUTS``.
+``_contents``, ``_section``, ``_problem``, ``_join``) and add it to ``LAYOUT_OF_FORMAT``.
 """
 
 from __future__ import annotations
@@ -504,9 +504,9 @@ class LatexDocument(DocumentLayout):
 _COLUMNS, _END_COLUMNS = (s.strip() for s in MULTICOLS)
 
 
-LAYOUTS = {"markdown": MarkdownDocument, "latex": LatexDocument, "pdf": LatexDocument}
+LAYOUT_OF_FORMAT = {"markdown": MarkdownDocument, "latex": LatexDocument, "pdf": LatexDocument}
 
 
 def render_document(doc: Any) -> str:
     """``doc`` (a ``matcalc.documents.Document``) as Markdown or LaTeX source."""
-    return LAYOUTS[doc.fmt](lang=doc.lang).render(doc)
+    return LAYOUT_OF_FORMAT[doc.fmt](lang=doc.lang).render(doc)

@@ -77,6 +77,7 @@ from pathlib import Path
 from typing import Any
 
 from matcalc.errors import UsageError, visible
+from matcalc.problem import LAYOUTS
 from matcalc.render.messages import CATALOGUES
 
 if sys.version_info >= (3, 11):
@@ -99,7 +100,6 @@ PROBLEM_FIELDS = (
     "answer",
     "notes",
 )
-LAYOUTS = ("numerator", "denominator")
 MAX_FILE_BYTES = 1_000_000
 """A problem file larger than this is refused before it is parsed (/dev/zero, a log by mistake)."""
 MAX_PROBLEMS = 1000
@@ -231,7 +231,7 @@ def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
     A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
     ``; functions phi`` and ``; layout denominator``, as the TOML fields of the same names.
     """
-    exercises = []
+    exercises: list[Exercise] = []
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
@@ -360,7 +360,8 @@ def _tables(
     sections_in = data.get("section", [])
     if not _is_list_of_tables(sections_in):
         raise UsageError(f"{source}: 'section' must be an array of tables: write [[section]]")
-    sections, tables = [], []
+    sections: list[Section] = []
+    tables: list[tuple[Any, int | None]] = []
     for i, section in enumerate(sections_in, 1):
         where = f"{source}: section {i}"
         _check_keys(section, SECTION_FIELDS, f"{where}: unknown field")

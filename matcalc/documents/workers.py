@@ -94,7 +94,11 @@ def solve(
 
     body_format = "markdown" if fmt == "markdown" else "latex"
     plain = exercise.plain_title(lang)
-    head = {"number": exercise.number, "section": exercise.section, "plain_title": plain}
+    head: dict[str, Any] = {
+        "number": exercise.number,
+        "section": exercise.section,
+        "plain_title": plain,
+    }
     try:
         title = markup(plain, body_format) if exercise.title else code(plain, body_format)
     except ValueError as error:
@@ -115,7 +119,7 @@ def solve(
     verdict, wide = "", False
     try:
         exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
-        options = dict(
+        options: dict[str, Any] = dict(
             vectors=exercise.vectors,
             matrices=exercise.matrices,
             functions=exercise.functions,

@@ -357,7 +357,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         rewrites=rewrites,
         explanation="Simplify.",
     )
-    steps = [substitution] if after != before else []
+    steps: list[Step] = [substitution] if after != before else []
     if result != after:
         steps.append(simplify)
     steps += notes

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import ImmutableMatrix, Symbol
+from sympy import Expr, ImmutableMatrix, Symbol
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
@@ -89,7 +89,9 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
         return tuple(stages), result
     # the Hessian: the gradient of each entry of the gradient
     gradient = list(result)
-    rows, parts, names = [], [], []
+    rows: list[list[Expr]] = []
+    parts: list[Step] = []
+    names: list[Symbol] = []
     for x_j, g in zip(problem.wrt, gradient):
         deadline.check()
         name = Symbol(f"{output.name}_{x_j.name}", real=True)

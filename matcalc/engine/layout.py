@@ -364,7 +364,7 @@ def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
     out = []
     for step in steps:
         if getattr(step, "wrt", None) == wrt:
-            step = replace(step, wrt=target)
+            step = replace(step, wrt=target)  # type: ignore[call-arg]  # a step with a wrt
             if isinstance(step, ChainRule):
                 step = replace(
                     step,

@@ -242,7 +242,7 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
     With a ``name`` it is an optional simplification: recorded as skipped when cut
     short, and charged to the derivation's ``TOTAL_REWRITE_SECONDS``."""
     record = _SKIPPED.get() if name else None
-    if record is not None:
+    if name and record is not None:
         left = TOTAL_REWRITE_SECONDS - record.spent
         if left <= 0:
             skipped(name)
@@ -360,8 +360,6 @@ def has_fraction(expr) -> bool:
     """True when ``cancel``/``together`` might help: a sum meets a denominator."""
     for node in preorder_traversal(expr):
         if node.is_Pow and node.exp.is_negative and node.base.has(Add):
-            return True
-        if node.is_Add and any(a.is_Pow and a.exp.is_negative for a in Mul.make_args(node)):
             return True
         if node.is_Add and any(
             f.is_Pow and f.exp.is_negative for t in node.args for f in Mul.make_args(t)

@@ -160,9 +160,63 @@ class Renderer(StepVisitor):
         self._partials: dict[tuple[Symbol, Symbol], bool] = {}
         self._kind = "gradient"
 
+    # -- the format's primitives (see the class docstring); a fragment is whatever the
+    # format builds a line from (a string, or a text drawing)
+    def _m(self, expr: Any) -> Any:
+        raise NotImplementedError
+
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> Any:
+        raise NotImplementedError
+
+    def _op(self, wrt: Symbol, partial: bool, expr: Any) -> Any:
+        raise NotImplementedError
+
+    def _factor(self, expr: Any) -> Any:
+        raise NotImplementedError
+
+    def _summand(self, expr: Any) -> Any:
+        raise NotImplementedError
+
+    def _product(self, frags: Sequence[Any], vector: bool = False, loose: bool = False) -> Any:
+        raise NotImplementedError
+
+    def _sum(self, frags: Sequence[Any]) -> Any:
+        raise NotImplementedError
+
+    def _eq(self, a: Any, b: Any) -> Any:
+        raise NotImplementedError
+
+    def _gradient_name(self, of: Symbol) -> Any:
+        raise NotImplementedError
+
+    def _inline(self, frag: Any) -> str:
+        raise NotImplementedError
+
+    def _escape(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _tm(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _loud(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _heading(self, text: str) -> str:
+        raise NotImplementedError
+
+    def _section(self, heading: str | None, items: Sequence[Any]) -> str:
+        raise NotImplementedError
+
+    def _document(self, blocks: Sequence[str]) -> str:
+        raise NotImplementedError
+
     # -- the document -----------------------------------------------------------------
     def configure(self, d: Any) -> None:
-        """Tell the printers whether this derivation has vectors (scalar ones skip the ⊗ search)."""
+        """Start rendering ``d``: the print caches live for one rendering (a printer's output
+        depends on its settings), and the printers learn whether ``d`` has vectors (scalar
+        ones skip the ⊗ search)."""
+        for memo in self._memos.values():
+            memo.clear()
         for printer in (getattr(self, "_printer", None), getattr(self, "_pretty", None)):
             if printer is not None:
                 printer._settings["vectors"] = bool(d.problem.declarations)
@@ -327,7 +381,7 @@ class Renderer(StepVisitor):
         return [Line(lhs, (self._m(step.definition),))]
 
     def _render_LocalDerivative(self, step: LocalDerivative) -> list[Any]:
-        rule = Prose(rule_name(step.rule, self.lang))
+        rule: str = Prose(rule_name(step.rule, self.lang))
         if step.shape and tuple(step.shape) != (1, 1):  # a scalar's shape goes without saying
             rule = self._msg_math("reason.shaped", shape=self._shape_math(step.shape), rule=rule)
         if step.held_constant:

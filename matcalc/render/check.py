@@ -56,10 +56,8 @@ def render_check(
     heading = r._heading(r._msg("check.derivation"))
     body = r.render(d)
     if fmt == "latex":
-        from matcalc.render.latex import LatexMath, LatexRenderer
+        from matcalc.render.latex import LatexRenderer
 
-        body = body.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
-        verdict = verdict.replace(LatexMath.INDICATOR, LatexRenderer.INDICATOR)
         if standalone:
             return LatexRenderer(standalone=True, lang=lang, compact=compact)._document(
                 [verdict, heading, body]

@@ -234,10 +234,10 @@ class _Emitter:
             p, q = int(expr.p), int(expr.q)
             return (f"-{-p}/{q}", UNARY) if p < 0 else (f"{p}/{q}", MUL)
         if isinstance(expr, sympy.Float) or expr.is_real:
-            value = float(expr)
-            if value != value or value in (float("inf"), float("-inf")):
+            number = float(expr)
+            if number != number or number in (float("inf"), float("-inf")):
                 raise UnsupportedError("cannot write the result as code: it is undefined here")
-            return repr(value), (ATOM if value >= 0 else UNARY)
+            return repr(number), (ATOM if number >= 0 else UNARY)
         raise UnsupportedError("cannot write the result as code: it has a number that is not real")
 
     def constant(self, expr) -> Code | None:
@@ -649,7 +649,7 @@ class _Function:
         parts = [self.emitter.size(_size(s)) for s in shape]
         return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
 
-    def blocks(self) -> list[list[tuple]]:
+    def blocks(self) -> list[list[tuple[Expr, tuple[Expr, Expr]]]]:
         """The result as rows of (expression, target shape)."""
         p, result = self.p, self.d.result
         order = getattr(p, "order", 1)

@@ -22,7 +22,7 @@ from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import message
 from matcalc.render.printing import SympyStrPrinter
-from matcalc.steps import ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
+from matcalc.steps import Assemble, ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
 
 RULES = {
     "intermediate": "intermediate variable",
@@ -196,7 +196,7 @@ class JsonRenderer(StepVisitor):
             key, kw["name"] = "explain.note.unused", str(getattr(step, "math", ""))
         elif isinstance(step, ChainRule) and step.vector:
             key = "explain.vector_chain_rule"
-        elif step.kind == "assemble":
+        elif isinstance(step, Assemble):
             kw["kind"] = message(self._kind, self.lang)
             kw["layout"] = message(step.layout, self.lang)
         return message(key, self.lang, **kw)

@@ -84,8 +84,8 @@ class LatexMath(Renderer):
         compact: bool = False,
     ) -> None:
         super().__init__(lang=lang, memo=memo, part=part, compact=compact)
-        memo = self._memos.setdefault("latex", {})
-        self._printer = MathLatexPrinter({"indicator": LatexMath.INDICATOR}, memo)
+        memo = self._memos.setdefault(f"latex {self.INDICATOR}", {})
+        self._printer = MathLatexPrinter({"indicator": self.INDICATOR}, memo)
 
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
@@ -478,11 +478,10 @@ class LatexRenderer(LatexMath):
         self.line_width = COMPACT_LINE_WIDTH if compact else LINE_WIDTH
 
     def render(self, d: Any) -> str:
-        # The printer's memo is shared with Markdown and JSON, which keep \mathbb{1}.
-        text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+        text = super().render(d)
         if self.standalone and self.compact and set_smaller(text, self.line_width):
             self.line_width = LINE_WIDTH  # too wide for a column: one column, across the page
-            text = super().render(d).replace(LatexMath.INDICATOR, self.INDICATOR)
+            text = super().render(d)
         return text
 
     def _render_Assemble(self, step: Any) -> list[Any]:

@@ -25,7 +25,6 @@ EN: dict[str, str] = {
     "holding the other variables constant:",
     "problem.gradient": "Find the gradient with respect to {wrt}:",
     "problem.jacobian": "Find the Jacobian with respect to {wrt}:",
-    "problem.vector": "Differentiate with respect to {wrt}:",
     "problem.order": "Find the derivative of order {order} with respect to {wrt}:",
     "problem.hessian": "Find the Hessian, the matrix of second partial derivatives, with "
     "respect to {wrt}:",
@@ -221,7 +220,6 @@ ZH: dict[str, str] = {
     "problem.partial": "对 {wrt} 求偏导数（其他变量视为常数）：",
     "problem.gradient": "求关于 {wrt} 的梯度：",
     "problem.jacobian": "求关于 {wrt} 的雅可比矩阵：",
-    "problem.vector": "对 {wrt} 求导：",
     "problem.order": "求关于 {wrt} 的 {order} 阶导数：",
     "problem.hessian": "求关于 {wrt} 的黑塞矩阵（二阶偏导数矩阵）：",
     "stage.first": "第 1 阶段 — 一阶导数",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from copy import copy
 from itertools import pairwise
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.function import AppliedUndef
@@ -29,6 +29,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.pretty_symbology import greek_unicode
 from sympy.printing.pretty.stringpict import prettyForm
+from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
 from sympy.simplify.radsimp import fraction
 
@@ -43,6 +44,11 @@ _SIMPLE_NAME = re.compile(r"([A-Za-z])(?:_(\d+))?\Z")
 # A whole integer coefficient followed by a letter or "(": juxtaposed (3x², 2(x + 1)).
 _COEFFICIENT = re.compile(r"(?<![\w.])(\d+)\*(?=[^\W\d_]|\()")
 
+if TYPE_CHECKING:  # each mixin is typed as the SymPy printer it is mixed into
+    from sympy.printing.printer import Printer as _PrinterHost
+else:
+    _PrinterHost = object
+
 
 class Label(Symbol):
     """A symbol whose name is printed verbatim: a preformatted entry of a matrix."""
@@ -54,13 +60,13 @@ def _canonical(expr: Basic) -> bool:
     return all(a.compare(b) <= 0 for a, b in pairwise(args))
 
 
-class _Memo:
+class _Memo(_PrinterHost):
     """Mixin: memoise ``_print`` per instance (a renderer prints each expression once)."""
 
     def __init__(self, settings: dict[str, Any] | None = None, memo: dict | None = None) -> None:
         super().__init__(settings)
-        # ``memo`` may be shared: a Derivation keeps one per printer, so the Markdown,
-        # LaTeX and JSON renderings print each expression once between them.
+        # ``memo`` may be shared within one rendering: the renderers a renderer drives
+        # (JSON's LaTeX, Jupyter's aligned block) print each expression once between them.
         self._memo: dict[Basic, Any] = {} if memo is None else memo
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
@@ -389,7 +395,7 @@ class TextPrinter(TextVectors, _Notation, StrPrinter):
         return f"[{'; '.join(rows)}]"
 
 
-class _PrettyMul:
+class _PrettyMul(_PrinterHost):
     """Mixin: SymPy's ``PrettyPrinter._print_Mul``, without its search for physical units.
 
     SymPy's own imports ``sympy.physics.units`` on first use (0.2 s, a sixth of the CLI's
@@ -511,7 +517,7 @@ def pretty_hook(expr: Basic, printer: Any, **kwargs: Any) -> prettyForm:
     return TextPrettyPrinter({"use_unicode": unicode})._print(expr, **kwargs)
 
 
-def _settings(printer: type, settings: dict[str, Any]) -> dict[str, Any]:
+def _settings(printer: type[Printer], settings: dict[str, Any]) -> dict[str, Any]:
     """The settings ``sympy.init_printing`` passes that ``printer`` knows and that are set."""
     return {k: v for k, v in settings.items() if v is not None and k in printer._default_settings}
 

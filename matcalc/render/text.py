@@ -291,8 +291,8 @@ class TextRenderer(Renderer):
         for f in frags:
             form = prettyForm(f) if isinstance(f, str) else f
             out = form if out is None else prettyForm(*out.right(sep, form))
-        linear = [_linear(f) for f in frags]
-        return _drawing(out, None if None in linear else sep.join(linear))
+        linear = [s for s in map(_linear, frags) if s is not None]
+        return _drawing(out, sep.join(linear) if len(linear) == len(frags) else None)
 
     # -- prose ------------------------------------------------------------------------
     def _inline(self, frag: Frag) -> str:

@@ -8,6 +8,8 @@ Each printer class in ``printing`` mixes in one of these; a new operation in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
@@ -31,6 +33,13 @@ from matcalc.linalg import (
     _Op,
 )
 from matcalc.symbols import VectorName
+
+if TYPE_CHECKING:  # each mixin is typed as the SymPy printer it is mixed into
+    from sympy.printing.latex import LatexPrinter as _LatexHost
+    from sympy.printing.pretty.pretty import PrettyPrinter as _PrettyHost
+    from sympy.printing.str import StrPrinter as _StrHost
+else:
+    _LatexHost = _PrettyHost = _StrHost = object
 
 _NOT_ATOMIC = (
     VDot,
@@ -118,7 +127,7 @@ def _powered(method):
     return print_power
 
 
-class LatexVectors:
+class LatexVectors(_LatexHost):
     """LaTeX: \\mathbf names come from the symbols; operations here."""
 
     def _print_Add(self, expr: Add, order: str | None = None) -> str:
@@ -249,7 +258,7 @@ class LatexVectors:
         return "K"
 
 
-class TextVectors:
+class TextVectors(_StrHost):
     """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
 
     def _group(self, expr: Basic) -> str:
@@ -378,7 +387,7 @@ class TextVectors:
         return "K"
 
 
-class PrettyVectors:
+class PrettyVectors(_PrettyHost):
     """2D text: vector operations print as their linear text, on one line."""
 
     def _linear(self, expr: Basic):
