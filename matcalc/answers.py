@@ -53,6 +53,7 @@ from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.errors import InternalError, LimitError, MatcalcError, UnsupportedError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.msg import Msg
 from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
 
 VERDICTS = ("right", "other_layout", "assumption", "wrong", "cannot_judge")
@@ -166,7 +167,7 @@ def check(
 
     texts = (answer,) if isinstance(answer, str) else tuple(answer)
     if not texts or not all(isinstance(t, str) for t in texts):
-        raise UsageError("give the answer as text, e.g. --answer '2*x'")
+        raise UsageError(Msg("err.check.text"))
     budget = limits.timeout if timeout is None else timeout
     deadline = Deadline(budget)
     derivation = derive(
@@ -181,17 +182,17 @@ def check(
         timeout=budget,
     )
     if order > 1 and derivation.problem.declarations:
-        raise UnsupportedError("checking an answer for a Hessian by a vector is not supported yet")
+        raise UnsupportedError(Msg("err.check.hessian"))
     try:
         with alarm(deadline):
             return _judge(derivation, texts, limits, deadline)
     except MatcalcError:
         raise
     except RecursionError as error:
-        raise LimitError("the answer is too deeply nested to compare") from error
+        raise LimitError(Msg("err.check.too_deep")) from error
     except Exception as error:
         name = type(error).__name__
-        raise InternalError(f"could not compare the answer ({name}); please report it") from error
+        raise InternalError(Msg("err.check.internal", name=name)) from error
 
 
 # -- the comparison ---------------------------------------------------------------------
@@ -247,7 +248,7 @@ class _Judge:
     # -- the two sides, written out -----------------------------------------------------
     def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
         """(answer, reference, components) as explicit matrices at sizes ``dims``."""
-        from matcalc.api import reference
+        from matcalc.verify import reference
 
         if not self.shapes:
             ref = reference(self.problem)

@@ -2,7 +2,7 @@
 
 It parses (text only ever goes through ``matcalc.parse``), works out what is
 asked (derivative, gradient or Jacobian), lets the engine build the steps, and
-checks the result against SymPy's own derivative before returning it.
+has ``matcalc.verify.check`` verify the result before returning it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from dataclasses import replace
 from sympy import (
     Abs,
     Expr,
-    ImmutableMatrix,
-    Matrix,
     Max,
     Min,
     Pow,
@@ -27,6 +25,7 @@ from sympy import (
 )
 from sympy.core.function import AppliedUndef
 
+from matcalc import verify
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
@@ -41,18 +40,12 @@ from matcalc.errors import (
 )
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
+from matcalc.msg import Msg
 from matcalc.parse import declare_functions, parse, real_argument
 from matcalc.problem import LAYOUTS
-from matcalc.steps import Explicit, Math, Note, Problem, Verify
+from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
-from matcalc.verify import (
-    not_real_somewhere,
-    substitute_functions,
-    substitutions,
-    verify,
-    verify_by_substitution,
-    verify_explicit,
-)
+from matcalc.verify import not_real_somewhere, substitute_functions, substitutions
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # a name as typed in an expression: not an attribute (.T), not called (sin(...))
@@ -116,16 +109,12 @@ def derive(
         except MatcalcError:
             raise
         except RecursionError as error:
-            raise LimitError("expression is too deeply nested to differentiate") from error
+            raise LimitError(Msg("err.api.too_deep")) from error
         except MemoryError as error:
-            raise LimitError(
-                "out of memory: the expression grew too large to differentiate"
-            ) from error
+            raise LimitError(Msg("err.api.out_of_memory")) from error
         except Exception as error:
             name = type(error).__name__
-            raise InternalError(
-                f"could not differentiate this expression ({name}); please report it"
-            ) from error
+            raise InternalError(Msg("err.api.internal", name=name)) from error
 
 
 MAX_ITEMS = 200
@@ -143,9 +132,9 @@ def _check_counts(expr, wrt) -> None:
         else 0
     )
     if exprs > MAX_ITEMS:
-        raise LimitError(f"too many expressions: {exprs}; at most {MAX_ITEMS}")
+        raise LimitError(Msg("err.api.too_many_exprs", count=exprs, limit=MAX_ITEMS))
     if names > MAX_ITEMS:
-        raise LimitError(f"--wrt lists {names} variables; at most {MAX_ITEMS}")
+        raise LimitError(Msg("err.api.too_many_wrt", count=names, limit=MAX_ITEMS))
 
 
 def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
@@ -158,10 +147,7 @@ def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
         at -= 1
     note = Note(
         topic="simplify_cut",
-        explanation=(
-            "The result is not simplified as far as it might be: a rewrite "
-            f"({', '.join(skipped)}) would have taken too long, so the form found so far is kept."
-        ),
+        explanation=Msg("explain.note.simplify_cut", rewrites=", ".join(skipped)),
     )
     return replace(derivation, steps=(*steps[:at], note, *steps[at:]))
 
@@ -170,11 +156,11 @@ def _derive(
     expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1
 ) -> Derivation:
     if layout not in LAYOUTS:
-        raise UsageError(f"unknown layout {layout!r}: use {' or '.join(LAYOUTS)}")
+        raise UsageError(Msg("err.api.layout", layout=repr(layout)))
     from matcalc.engine.higher import MAX_ORDER
 
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
-        raise UsageError(f"the order must be a whole number from 1 to {MAX_ORDER}")
+        raise UsageError(Msg("err.api.order", limit=MAX_ORDER))
     shapes = declare(vectors, matrices)
     texts, typed = _expressions(expr, limits, shapes, functions)
     evaluated = tuple(_check_defined(e) for e in typed)  # reused by the check
@@ -205,35 +191,8 @@ def _derive(
     )
     steps = (*_unused_notes(problem), *rewritten, *steps)
     deadline.check()
-    if shapes:
-        if problem.order == 2:
-            from matcalc.verify import verify_hessian
-
-            checks = (verify_hessian(problem.exprs[0], problem.wrt[0], result, shapes, deadline),)
-        else:
-            checks = _verify_parts(problem, steps, result, shapes, deadline)
-        return Derivation(problem=problem, steps=(*steps, *checks), result=result)
-    check = _verify_scalar(problem, typed, result, deadline, evaluated)
+    check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
-
-
-def _verify_scalar(problem: Problem, typed, result, deadline: Deadline, evaluated=None) -> Verify:
-    """Check a scalar problem against SymPy's derivative of the input as typed (``typed``,
-    before |a^p| was written |a|^p), on the input's own real domain.
-
-    With unknown functions, concrete ones are substituted first (SymPy's own derivative
-    of g(f(x), f(x)) is wrong).
-    """
-    if any(e.atoms(AppliedUndef) for e in typed):
-        return verify_by_substitution(
-            result,
-            lambda concrete: reference(problem, concrete),
-            typed,
-            deadline,
-            truths_of=lambda concrete: _truths(problem, concrete),
-        )
-    truth = reference(problem, typed, evaluated)
-    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
 
 
 def _modulus_of_powers(expr: Expr) -> Expr:
@@ -267,12 +226,7 @@ def _refuse_complex_arguments(exprs, deadline: Deadline) -> None:
     from matcalc.render.printing import TextPrinter
 
     for u in _complex_arguments(exprs, deadline):
-        raise UnsupportedError(
-            f"abs or sign of {TextPrinter().doprint(u)}, which is not real everywhere the expression is: the rule "
-            f"d|u| = sign(u)·du holds only where u is real; write the argument so that it is "
-            f"real wherever the expression is defined (for example with abs inside, as in "
-            f"ln(abs(x)))"
-        )
+        raise UnsupportedError(Msg("err.api.abs_not_real", u=TextPrinter().doprint(u)))
 
 
 def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
@@ -309,47 +263,12 @@ def _not_real_somewhere(u: Expr, choice: dict, domain, deadline: Deadline) -> bo
     return not_real_somewhere(u, domain, deadline)
 
 
-def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:
-    """(expression, variable) of each entry of the reference, in its order (first
-    derivatives only: the central difference that stands in for SymPy is of order 1)."""
-    if problem.order != 1:
-        return None
-    if problem.kind == "derivative":
-        return [(exprs[0], problem.wrt[0])]
-    pairs = [[(e, w) for w in problem.wrt] for e in exprs]
-    if problem.layout == "denominator":
-        pairs = [list(col) for col in zip(*pairs)]
-    return [p for row in pairs for p in row]
-
-
-def _verify_parts(problem: Problem, steps, result, shapes, deadline: Deadline):
-    """The assembled result, in its layout and shape, against the Jacobian of the input's
-    components by all the variables' components together (a matrix's rows stacked)."""
-    wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
-    return (verify_explicit(problem.exprs[0], wrt, result, shapes, problem.layout, deadline),)
-
-
-def reference(problem: Problem, exprs=None, evaluated=None) -> Math:
-    """SymPy's own derivative of the problem (or of ``exprs`` in its place), in the
-    problem's layout; ``evaluated``: those expressions already evaluated (``evaluate``)."""
-    if evaluated is None:
-        evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
-    if problem.kind == "derivative":
-        return evaluated[0].diff(problem.wrt[0], problem.order)
-    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
-        from sympy import hessian
-
-        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
-    jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
-    return jacobian.T if problem.layout == "denominator" else jacobian
-
-
 def _expressions(
     expr, limits: Limits, shapes, functions=()
 ) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
     items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
     if not items:
-        raise UsageError("no expression given")
+        raise UsageError(Msg("err.api.no_expression"))
     functions = declare_functions(functions, shapes)
     texts, exprs = [], []
     for item in items:
@@ -361,9 +280,7 @@ def _expressions(
             texts.append(str(item))
             exprs.append(item)
         else:
-            raise UsageError(
-                f"cannot differentiate a {type(item).__name__}; pass text or a SymPy expression"
-            )
+            raise UsageError(Msg("err.api.type", type=type(item).__name__))
     return tuple(texts), tuple(exprs)
 
 
@@ -381,20 +298,20 @@ def _check_defined(expr: Expr) -> Expr:
         value = evaluate(expr)
     except (TypeError, ValueError) as error:  # SymPy's Max/Min: "... is not comparable"
         if expr.has(Max, Min):
-            msg = "max and min need real arguments; one of them is not real, or undefined (1/0)"
+            msg = Msg("err.api.max_real")
             raise MathError(msg) from error
-        raise
+        # atan2(0, atan2(0, 0)): SymPy cannot compare the undefined inner value
+        raise MathError(Msg("err.api.undefined")) from error
     if value.has(*UNDEFINED):
-        msg = "the expression is undefined: it divides by zero or takes a pole (1/0, ln(0), csc(0))"
+        msg = Msg("err.api.undefined")
         raise MathError(msg)
     for node in preorder_traversal(expr):  # as typed: SymPy rewrites |x + i| as a square root
         if isinstance(node, (Abs, Max, Min)) and not all(map(real_argument, node.args)):
-            what = (
-                "abs needs a real argument"
+            msg = (
+                Msg("err.api.abs_real")
                 if isinstance(node, Abs)
-                else (f"{type(node).__name__.lower()} needs real arguments")
+                else Msg("err.api.max_min_real", name=type(node).__name__.lower())
             )
-            msg = f"{what}; this one is not real (it involves sqrt(-1), as ln(-2) or acosh(0) do)"
             raise MathError(msg)
     return value
 
@@ -406,9 +323,7 @@ def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]
     symbols = set().union(*(e.free_symbols for e in exprs), variables)
     clash = sorted(s.name for s in symbols if s.name in functions)
     if clash:
-        raise UsageError(
-            f"{clash[0]} is used both as a function and as a variable; give them different names"
-        )
+        raise UsageError(Msg("err.api.clash", name=clash[0]))
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:
@@ -418,9 +333,9 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         node, depth = stack.pop()
         nodes += 1
         if depth > limits.max_depth:
-            raise LimitError(f"expression is nested more than {limits.max_depth} levels deep")
+            raise LimitError(Msg("err.nested", depth=limits.max_depth))
         if nodes > limits.max_nodes:
-            raise LimitError(f"expression is too large: more than {limits.max_nodes} nodes")
+            raise LimitError(Msg("err.api.too_many_nodes", nodes=limits.max_nodes))
         stack.extend((a, depth + 1) for a in node.args)
 
 
@@ -432,11 +347,9 @@ def _variables(
         if len(free) == 1:
             return (free[0],)
         if not free:
-            raise UsageError("the expression has no variable; say which one with --wrt")
+            raise UsageError(Msg("err.api.no_variable"))
         names = ", ".join(str(s) for s in free)
-        raise UsageError(
-            f"the expression has several variables ({names}); choose with --wrt, e.g. --wrt {free[0]}"
-        )
+        raise UsageError(Msg("err.api.several", names=names, first=free[0]))
     items = (
         wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
     )
@@ -453,25 +366,25 @@ def _variables(
     for item in items:
         name = str(item).strip()
         if not _NAME.match(name):
-            raise UsageError(f"--wrt: {name!r} is not a variable name")
+            raise UsageError(Msg("err.api.wrt_name", name=repr(name)))
         if name not in by_name and name not in written:
             raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:
-            raise UsageError(f"--wrt: {name} is listed twice")
+            raise UsageError(Msg("err.api.wrt_twice", name=name))
         out.append(symbol)
     return tuple(out)
 
 
-def _not_in_expression(name: str, known: list[str]) -> str:
+def _not_in_expression(name: str, known: list[str]) -> Msg:
     """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
     same = [k for k in known if k.lower() == name.lower()]
     close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
-        return f"--wrt: {name} is not in the expression; did you mean {close[0]}?"
+        return Msg("err.api.wrt_close", name=name, close=close[0])
     if known:
-        return f"--wrt: {name} is not in the expression, whose variables are {', '.join(known)}"
-    return f"--wrt: {name} is not in the expression, which has no variable"
+        return Msg("err.api.wrt_known", name=name, known=", ".join(known))
+    return Msg("err.api.wrt_none", name=name)
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:
@@ -481,8 +394,7 @@ def _unused_notes(problem: Problem) -> tuple[Note, ...]:
         Note(
             topic="unused",
             math=symbol,
-            explanation=f"The expression does not depend on {symbol}, so the derivative "
-            f"with respect to {symbol} is 0.",
+            explanation=Msg("explain.note.unused", name=symbol),
         )
         for symbol in problem.wrt
         if symbol not in free

@@ -22,8 +22,9 @@ from typing import Any
 import click
 
 from matcalc.errors import InternalError, MatcalcError, pointer, visible
+from matcalc.msg import Msg
 from matcalc.problem import LAYOUTS
-from matcalc.render.messages import CATALOGUES
+from matcalc.render.messages import CATALOGUES, message
 
 FORMATS = ("text", "markdown", "latex", "json")
 DERIVE_FORMATS = (*FORMATS, "numpy", "torch")  # derive's result as a NumPy or PyTorch function
@@ -44,7 +45,11 @@ log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
 max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
 letter); declare longer names with --function, e.g. --function phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
-dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp.
+dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp,
+and for square matrices inv(X) (or X**-1), det, logdet (= ln det) and
+matrix_power(X, k) (0 <= k <= 8).  --matrix S:sym declares a symmetric
+matrix: its gradient is the symmetric (G + G^T)/2.  Scalars with these are
+derived through the differential (df = tr(G^T dX), then read off G).
 EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
 one a line.  --wrt must name a variable of the expression, or a declared one
 the expression does not use (its derivative is 0, with a note).
@@ -64,6 +69,8 @@ Examples:
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
   matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
   matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
+  matcalc derive "a @ inv(X) @ b" --vector a,b --matrix X --wrt X --layout denominator
+  matcalc derive "logdet(S)" --matrix S:sym --wrt S
   echo "x**2*sin(x)" | matcalc derive -
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
 
@@ -92,22 +99,158 @@ WIDTH_OPTION = click.option(
 
 class CommandError(click.ClickException):
     """A ``MatcalcError`` as click reports it: one line (then, for a short one-line input,
-    the input and a caret under the column), with the error's exit status."""
+    the input and a caret under the column), with the error's exit status, in the language
+    of the command (``--lang``, or the problem file's)."""
 
     def __init__(self, error: MatcalcError):
-        super().__init__(_one_line(error))
+        self.lang = _lang()
+        super().__init__(_one_line(error, self.lang))
         # click reads exit_code from the instance; click >= 8.5 types it as a ClassVar
         self.exit_code = error.exit_code  # type: ignore[misc, unused-ignore]
         self.error = error
 
     def show(self, file=None) -> None:
-        click.echo(f"matcalc: error: {visible(self.format_message())}", err=True)
+        _echo_error(self.format_message(), self.lang)
         for line in pointer(self.error):  # the input, and a caret under the column
             click.echo(line, err=True)
 
 
-def _one_line(error: MatcalcError) -> str:
-    return " ".join(str(error).split())
+def _one_line(error: MatcalcError, lang: str = "en") -> str:
+    return " ".join(error.line(lang).split())
+
+
+def _echo_error(text: str, lang: str, key: str = "cli.error") -> None:
+    """``matcalc: error: text`` (or the warning ``cli.warning``) on stderr, in ``lang``."""
+    click.echo(message(key, lang, text=visible(text)), err=True)
+
+
+LANG_KEY = "matcalc.lang"
+"""Where a command keeps its language in click's context, for its error messages."""
+
+
+def _lang() -> str:
+    """The language of the running command: --lang (or the problem file's lang), else en."""
+    context = click.get_current_context(silent=True)
+    while context is not None:
+        if LANG_KEY in context.meta:
+            return context.meta[LANG_KEY]
+        context = context.parent
+    return "en"
+
+
+def _set_lang(lang: str | None) -> None:
+    context = click.get_current_context(silent=True)
+    if context is not None and lang in CATALOGUES:
+        context.meta[LANG_KEY] = lang
+
+
+def _argv_lang(args: list[str]) -> str | None:
+    """--lang as typed, before click has parsed the command line (best effort)."""
+    for a, b in zip(args, [*args[1:], ""]):
+        if a == "--lang" and b in CATALOGUES:
+            return b
+        if a.startswith("--lang=") and a[7:] in CATALOGUES:
+            return a[7:]
+    return None
+
+
+def _file_lang(path: object) -> str | None:
+    """The ``lang = "…"`` of a TOML problem file, read without parsing it (best effort), so
+    that even an error in the file is reported in the file's language."""
+    if not isinstance(path, (str, Path)) or not str(path).lower().endswith(".toml"):
+        return None
+    try:
+        if not Path(path).is_file():  # never a FIFO or a device: reading it could block
+            return None
+        with open(path, encoding="utf-8", errors="replace") as file:
+            head = file.read(65536)
+    except OSError:
+        return None
+    match = re.search(r"""^\s*lang\s*=\s*["']([A-Za-z-]+)["']""", head, re.MULTILINE)
+    return match.group(1) if match and match.group(1) in CATALOGUES else None
+
+
+def _click_message(error: click.UsageError) -> Msg | None:
+    """click's usage error as a sentence of the catalogue, when it is one matcalc knows."""
+    if isinstance(error, LocalizedParameterError):
+        return error.msg
+    hint = ""
+    param = getattr(error, "param", None)
+    if param is not None:
+        hint = getattr(error, "param_hint", None) or param.get_error_hint(error.ctx)
+    if isinstance(error, click.NoSuchOption):
+        if error.possibilities:
+            close = ", ".join(sorted(error.possibilities))
+            return Msg("cli.no_such_option.close", name=error.option_name, close=close)
+        return Msg("cli.no_such_option", name=error.option_name)
+    if isinstance(error, click.MissingParameter) and param is not None:
+        key = "cli.missing_argument" if isinstance(param, click.Argument) else "cli.missing_option"
+        return Msg(key, name=hint)
+    if isinstance(error, click.BadParameter) and param is not None:
+        value = re.match(r"'(.*)' is not one of", error.message or "")
+        if isinstance(param.type, click.Choice) and value:
+            choices = ", ".join(map(str, param.type.choices))
+            return Msg("cli.choice", name=hint, value=value.group(1), choices=choices)
+        value = re.match(r"'?(.*?)'? is not (?:a valid integer|in the range)", error.message or "")
+        if value:
+            return Msg("cli.bad_number", name=hint, value=value.group(1))
+        return None
+    text = error.format_message()
+    match = re.fullmatch(r"Option '(.+)' requires an argument\.", text)
+    if match:
+        return Msg("cli.needs_value", name=match.group(1))
+    match = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", text)
+    if match:
+        return Msg("cli.extra_arguments", args=match.group(1))
+    return None
+
+
+class LocalizedParameterError(click.BadParameter):
+    """An option value refused with a sentence of the catalogue."""
+
+    def __init__(self, msg: Msg, ctx=None, param=None) -> None:
+        super().__init__(str(msg), ctx=ctx, param=param)
+        self.msg = msg
+
+
+class LocalizedUsageError(click.UsageError):
+    """A usage error of click (no such option, missing argument …) in the command's language:
+    one line, then how to get help."""
+
+    exit_code = 2
+
+    def __init__(self, msg: Msg, lang: str, command: str) -> None:
+        super().__init__(msg.text(lang))
+        self.lang = lang
+        self.command = command
+
+    def show(self, file=None) -> None:
+        _echo_error(self.format_message(), self.lang)
+        click.echo(message("cli.help", self.lang, command=self.command), err=True)
+
+
+class LocalizedCommand(click.Command):
+    """A command whose usage errors speak its language (--lang, or the problem file's)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang = _argv_lang(args) or self.file_lang(args)
+        if lang is not None:
+            ctx.meta[LANG_KEY] = lang
+        try:
+            return self.parse(ctx, args)
+        except click.UsageError as error:
+            if lang is None or lang == "en" or isinstance(error, JsonUsageError):
+                raise
+            msg = _click_message(error)
+            if msg is None:
+                raise
+            raise LocalizedUsageError(msg, lang, ctx.command_path) from None
+
+    def parse(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, args)
+
+    def file_lang(self, args: list[str]) -> str | None:
+        return None
 
 
 def _unicode_ok() -> bool:
@@ -123,7 +266,7 @@ STDIN_LIMIT = 1_000_000
 """Bytes read from standard input (``-``): enough for any real list of expressions."""
 
 
-class ExpressionCommand(click.Command):
+class ExpressionCommand(LocalizedCommand):
     """A command whose arguments are expressions, which may start with a minus.
 
     Every token that is not one of the command's options (or an option's value) is an
@@ -134,13 +277,23 @@ class ExpressionCommand(click.Command):
     a usage error is a JSON error object, as every other error is.
     """
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
-            return super().parse_args(ctx, _expressions_last(self.get_params(ctx), args))
+            return super().parse(ctx, _expressions_last(self.get_params(ctx), args))
         except click.UsageError as error:
             if _wants_json(args):
-                raise JsonUsageError(error.format_message()) from None
+                msg = _click_message(error)
+                lang = _argv_lang(args) or "en"
+                text = msg.text(lang) if msg is not None else error.format_message()
+                raise JsonUsageError(text, msg.key if msg is not None else None) from None
             raise
+
+
+class ProblemFileCommand(LocalizedCommand):
+    """``matcalc doc``: usage errors in the problem file's language when --lang is not given."""
+
+    def file_lang(self, args: list[str]) -> str | None:
+        return next((lang for a in args if (lang := _file_lang(a))), None)
 
 
 def _expressions_last(params, args: list[str]) -> list[str]:
@@ -181,14 +334,20 @@ def _wants_json(args: list[str]) -> bool:
     return any(a in ("--format", "-f") and b == "json" or a == "--format=json" for a, b in pairs)
 
 
-class JsonUsageError(click.ClickException):
+class JsonUsageError(click.UsageError):
     """A usage error (bad option value, missing argument) as JSON on stdout, exit status 2."""
 
     exit_code = 2
 
+    def __init__(self, text: str, key: str | None = None) -> None:
+        super().__init__(text)
+        self.key = key
+
     def show(self, file=None) -> None:
-        payload = {"error": {"kind": "usage", "message": self.format_message(), "column": None}}
-        click.echo(json.dumps(payload, ensure_ascii=False))
+        error = {"kind": "usage", "message": self.format_message(), "column": None}
+        if self.key is not None:
+            error["key"] = self.key
+        click.echo(json.dumps({"error": error}, ensure_ascii=False))
 
 
 class Seconds(click.ParamType):
@@ -205,8 +364,8 @@ class Seconds(click.ParamType):
         except (TypeError, ValueError):
             seconds = math.nan
         if not (0 < seconds <= self.MAX):  # also refuses nan and inf
-            self.fail(
-                f"{value!r}: give a number of seconds above 0 and at most {self.MAX:g}", param, ctx
+            raise LocalizedParameterError(
+                Msg("cli.seconds", value=repr(value), max=f"{self.MAX:g}"), ctx, param
             )
         return seconds
 
@@ -226,9 +385,7 @@ class MemorySize(click.ParamType):
         match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmg]?)i?b?", text)
         nbytes = int(float(match.group(1)) * self.UNITS[match.group(2)]) if match else 0
         if not (64 << 20) <= nbytes <= (1 << 40):
-            self.fail(
-                f"{value!r}: give a size from 64M to 1024G, such as 512M or 2G, or none", param, ctx
-            )
+            raise LocalizedParameterError(Msg("cli.memory", value=repr(value)), ctx, param)
         return nbytes
 
 
@@ -251,10 +408,8 @@ def _memory_error(limits, error: BaseException) -> MatcalcError | None:
     if not isinstance(error, MemoryError) and not isinstance(error.__cause__, MemoryError):
         return None
     if limits.max_memory is None:
-        return LimitError("out of memory")
-    return LimitError(
-        f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
-    )
+        return LimitError(Msg("err.out_of_memory"))
+    return LimitError(Msg("err.memory_limit", limit=format_bytes(limits.max_memory)))
 
 
 def _as_failure(limits, error: MatcalcError | MemoryError) -> MatcalcError:
@@ -276,13 +431,11 @@ def _read_stdin(what: str) -> str:
         else (sys.stdin.read(STDIN_LIMIT + 1).encode("utf-8"))
     )
     if len(data) > STDIN_LIMIT:
-        raise UsageError(f"{what}: standard input is longer than {STDIN_LIMIT} bytes")
+        raise UsageError(Msg("cli.stdin.long", what=what, limit=STDIN_LIMIT))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(
-            f"{what}: standard input is not UTF-8 text (byte {error.start + 1})"
-        ) from None
+        raise UsageError(Msg("cli.stdin.utf8", what=what, byte=error.start + 1)) from None
 
 
 def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
@@ -292,11 +445,11 @@ def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
     if "-" not in exprs:
         return list(exprs)
     if exprs.count("-") > 1:
-        raise UsageError("- (standard input) may be given only once")
+        raise UsageError(Msg("cli.stdin.once"))
     lines = [line.strip() for line in _read_stdin("-").splitlines()]
     read = [line for line in lines if line and not line.startswith("#")]
     if not read:
-        raise UsageError("-: standard input has no expression (one a line)")
+        raise UsageError(Msg("cli.stdin.empty"))
     at = exprs.index("-")
     return [*exprs[:at], *read, *exprs[at + 1 :]]
 
@@ -320,6 +473,7 @@ def _within_timeout(command: Callable[..., None]) -> Callable[..., None]:
         from matcalc.deadline import Deadline, alarm
         from matcalc.errors import LimitError
 
+        _set_lang(kw.get("lang"))
         try:
             with alarm(Deadline(kw["timeout"])):
                 command(**kw)
@@ -381,7 +535,7 @@ DECLARATION_OPTIONS = _options(
         "matrices",
         multiple=True,
         metavar="NAME[:ROWS,COLS]",
-        help="Declare a matrix: X (n×n) or X:N,n. Repeatable.",
+        help="Declare a matrix: X (n×n), X:N,n, or S:sym (symmetric, n×n). Repeatable.",
     ),
 )
 TIMEOUT_OPTION = click.option(
@@ -499,17 +653,10 @@ def derive(
         raise _render_error(error, limits, fmt) from error
     click.echo(rendered)
     if derivation.verified is False:
-        click.echo(
-            "matcalc: error: the result does not match SymPy's derivative; please report this bug",
-            err=True,
-        )
+        _echo_error(message("cli.not_verified", lang), lang)
         sys.exit(1)
     if derivation.verified is None:  # shown, but a script must not take it as checked
-        click.echo(
-            "matcalc: warning: the result is not verified (SymPy could not decide, and "
-            "the numeric check was inconclusive)",
-            err=True,
-        )
+        _echo_error(message("cli.undecided", lang), lang, key="cli.warning")
         sys.exit(1)
 
 
@@ -529,7 +676,7 @@ def _render_error(error: Exception, limits, fmt: str) -> CommandError:
         failure = _memory_error(limits, error) or _too_large(error)
     if failure is None:
         name = type(error).__name__
-        failure = InternalError(f"could not render the derivation ({name}); please report it")
+        failure = InternalError(Msg("err.cli.render", name=name))
     if fmt == "json":
         _echo_json_error(failure)
     return CommandError(failure)
@@ -540,7 +687,7 @@ def _too_large(error: BaseException) -> MatcalcError | None:
     from matcalc.errors import LimitError
 
     if isinstance(error, ValueError) and "integer string conversion" in str(error):
-        return LimitError("the result has a number too large to print (more than 4300 digits)")
+        return LimitError(Msg("err.too_large_to_print"))
     return None
 
 
@@ -552,20 +699,13 @@ def _check_sizes(derivation, sizes: dict[str, int]) -> None:
     shapes = {d.symbol: d for d in derivation.problem.declarations}
     given = ", ".join(f"{k}={v}" for k, v in sizes.items())
     if not shapes:
-        raise UsageError(
-            f"--dim {given}: this problem has no vectors or matrices, so there is no size to set; "
-            "--dim goes with --vector or --matrix"
-        )
+        raise UsageError(Msg("cli.dim.no_vectors", given=given))
     known = sorted(s.name for s in default_dims(shapes))
     unknown = sorted(set(sizes) - set(known))
     if unknown:
         if not known:
-            raise UsageError(
-                f"--dim {unknown[0]}: the sizes of this problem are numbers; nothing to set"
-            )
-        raise UsageError(
-            f"--dim {unknown[0]}: no size called {unknown[0]}; the sizes here are {', '.join(known)}"
-        )
+            raise UsageError(Msg("cli.dim.numbers", name=unknown[0]))
+        raise UsageError(Msg("cli.dim.unknown", name=unknown[0], known=", ".join(known)))
 
 
 DOC_HELP = """Turn a file of problems into a document of worked solutions.
@@ -615,7 +755,7 @@ is still written) or pdflatex failed; 2 the file or an option is unusable;
 """
 
 
-@main.command(help=DOC_HELP)
+@main.command(help=DOC_HELP, cls=ProblemFileCommand)
 @click.argument("problems", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True))
 @click.option(
     "--output",
@@ -673,11 +813,13 @@ def doc(problems, out, fmt, jobs, lang, memory, part, compact) -> None:
     context = click.get_current_context()
     context.with_resource(memory_cap(limits.max_memory))  # forked workers inherit it
     context.with_resource(_signals_raise())
+    _set_lang(lang or _file_lang(problems))
     try:
         documents.check_paths(problems, out)
         problem_set = documents.load(problems)
         fmt = fmt or documents.format_for(out)
         lang = lang or problem_set.lang or "en"
+        _set_lang(lang)
         documents.check_output(fmt, lang)
         with _progress(len(problem_set.exercises), lang) as advance:
             document = documents.build(
@@ -694,22 +836,31 @@ def doc(problems, out, fmt, jobs, lang, memory, part, compact) -> None:
     except MatcalcError as error:
         raise CommandError(error) from None
     except (KeyboardInterrupt, Terminated) as stop:
-        unchanged = "" if str(out) == "-" else f"; {visible(str(out))} is unchanged"
-        click.echo(f"matcalc: interrupted{unchanged}", err=True)
+        lang = _lang()
+        if str(out) == "-":
+            click.echo(message("cli.interrupted", lang), err=True)
+        else:
+            click.echo(message("cli.interrupted.unchanged", lang, out=visible(str(out))), err=True)
         sys.exit(143 if isinstance(stop, Terminated) else 130)
     except Exception as error:  # a bug is still one line, never a traceback
         failure = _memory_error(limits, error) or InternalError(
-            f"could not make the document ({type(error).__name__}); please report it"
+            Msg("err.cli.document", name=type(error).__name__)
         )
         raise CommandError(failure) from error
     for solution in document.solutions:  # a marked sheet: each answer's verdict
         if solution.verdict and not solution.failed:
-            line = (
-                f"matcalc: problem {solution.number} ({solution.plain_title}): {solution.verdict}"
+            line = message(
+                "cli.problem",
+                lang,
+                n=solution.number,
+                title=solution.plain_title,
+                text=solution.verdict,
             )
             click.echo(visible(line), err=True)
     for failed in document.failures:
-        line = f"matcalc: problem {failed.number} ({failed.plain_title}): {failed.error}"
+        line = message(
+            "cli.problem", lang, n=failed.number, title=failed.plain_title, text=failed.error
+        )
         click.echo(visible(line), err=True)
     if document.failures:
         sys.exit(1)
@@ -797,6 +948,7 @@ def check_command(
     limits = _limits(None)
     click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
+        _refuse_latex_language(fmt, standalone, lang)
         result = check_api(
             list(exprs) if len(exprs) > 1 else exprs[0],
             list(answers) if len(answers) > 1 else answers[0],
@@ -824,9 +976,7 @@ def check_command(
             rendered = result.to_latex(standalone=standalone, lang=lang)
     except Exception as error:  # a renderer bug is still one line, never a traceback
         name = type(error).__name__
-        raise CommandError(
-            InternalError(f"could not render the check ({name}); please report it")
-        ) from error
+        raise CommandError(InternalError(Msg("err.cli.render_check", name=name))) from error
     click.echo(rendered)
     if result.verdict in ("wrong", "cannot_judge"):
         sys.exit(1)
@@ -885,16 +1035,22 @@ def _sizes(dims: tuple[str, ...]) -> dict[str, int]:
             or not value.strip().isdigit()
             or not 0 < int(value) <= 50
         ):
-            raise UsageError(
-                f"--dim {item!r}: write NAME=SIZE with a size from 1 to 50, e.g. --dim n=3"
-            )
+            raise UsageError(Msg("cli.dim.syntax", item=repr(item)))
         out[name.strip()] = int(value)
     return out
 
 
 def _echo_json_error(error: MatcalcError) -> None:
-    payload = {"error": {"kind": error.kind, "message": error.message, "column": error.column}}
-    click.echo(json.dumps(payload, ensure_ascii=False))
+    """The error as JSON on stdout: ``message`` in the command's language, and the stable
+    catalogue ``key`` (when the message has one)."""
+    payload: dict = {
+        "kind": error.kind,
+        "message": error.localized(_lang()),
+        "column": error.column,
+    }
+    if error.key is not None:
+        payload["key"] = error.key
+    click.echo(json.dumps({"error": payload}, ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,7 @@ import threading
 import time
 
 from matcalc.errors import LimitError
+from matcalc.msg import Msg
 
 
 class Deadline:
@@ -43,7 +44,7 @@ class Deadline:
 
     def __init__(self, seconds: float | None, *, cpu: bool = False):
         if seconds is not None and not seconds > 0:  # also nan
-            raise LimitError("the time limit must be a positive number of seconds")
+            raise LimitError(Msg("err.time.positive"))
         self.seconds = seconds
         self.cpu = cpu
         self.clock = time.process_time if cpu else time.monotonic
@@ -58,7 +59,7 @@ class Deadline:
         return None if self.end is None else max(self.end - self.clock(), 1e-6)
 
     def error(self) -> LimitError:
-        return LimitError(f"time limit of {self.seconds:g} s exceeded (set it with --timeout)")
+        return LimitError(Msg("err.time.exceeded", seconds=f"{self.seconds:g}"))
 
 
 NEVER = Deadline(None)

@@ -10,18 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sympy import ImmutableMatrix, MatrixBase
+from sympy import ImmutableMatrix
 
-from matcalc.steps import Explicit, Math, Problem, Step, Verify
+from matcalc.steps import Math, Problem, Step, Verify
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Derivation:
     """A worked derivative: ``problem``, ordered ``steps``, ``result`` and ``verified``.
 
-    ``verified`` is True when the result equals SymPy's own derivative, None when
-    that could not be decided, and never False: a result that disagrees with
-    SymPy raises ``MathError`` instead of being returned.
+    ``verified`` is the status of the last ``Verify`` step (``matcalc.verify.check``):
+    True when the result equals the reference built from the input (SymPy's derivative,
+    or the Jacobian of explicit components), None when that could not be decided ("not
+    verified"), and False when they differ: a bug in matcalc, which the derivation says
+    in every format and for which the CLI exits with status 1.
     """
 
     problem: Problem
@@ -47,43 +49,17 @@ class Derivation:
         is a 1×1 matrix.  It is always one flat matrix of the result's true shape: a
         result by several variables (w, b) is 1×(n + 1) in numerator layout, its blocks
         side by side (a matrix variable's gradient as vec, rows stacked), and
-        (n + 1)×1 in denominator layout.
+        (n + 1)×1 in denominator layout.  Written out by ``matcalc.verify.explicit``.
         """
-        from matcalc.engine.layout import explicit_value
-        from matcalc.verify import default_dims
+        from matcalc.verify import explicit
 
-        shapes = {d.symbol: d for d in self.problem.declarations}
-        sizes = default_dims(shapes)
-        unknown = set(dims) - {s.name for s in sizes}
-        if unknown:
-            from matcalc.errors import UsageError
-
-            raise UsageError(f"explicit: no size called {', '.join(sorted(unknown))}")
-        sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
-        if not shapes:
-            value = self.result
-            return (
-                ImmutableMatrix(value)
-                if isinstance(value, MatrixBase)
-                else ImmutableMatrix([[value]])
-            )
-        p = self.problem
-        return explicit_value(p.exprs[0], p.wrt, p.layout, self.result, shapes, sizes)
+        return explicit(self.problem, self.result, dims)
 
     def with_explicit(self, /, **dims: int) -> Derivation:
-        """This derivation with a closing check in components, e.g. ``with_explicit(n=3)``."""
-        from matcalc.verify import default_dims
+        """This derivation with a closing step, its result in components (``--dim``)."""
+        from matcalc.verify import explicit_step
 
-        shapes = {d.symbol: d for d in self.problem.declarations}
-        sizes = default_dims(shapes)
-        sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
-        step = Explicit(
-            of=self.problem.output,
-            wrt=self.problem.wrt[0],
-            sizes=tuple(sizes.items()),
-            value=self.explicit(**dims),
-            explanation="The result written out in components.",
-        )
+        step = explicit_step(self.problem, self.result, dims)
         return Derivation(problem=self.problem, steps=(*self.steps, step), result=self.result)
 
     def to_text(self, *, unicode: bool = True, lang: str = "en", width: int | None = 80) -> str:

@@ -9,23 +9,63 @@ from __future__ import annotations
 
 import unicodedata
 
+from matcalc.msg import Msg
+
 
 class MatcalcError(Exception):
-    """Base class: a failure explained in one line, with an optional 1-based column."""
+    """Base class: a failure explained in one line, with an optional 1-based column.
+
+    The explanation is a ``Msg`` (a catalogue key and its values) or, for text that has no
+    key yet, a plain English string.  ``message`` and ``str(error)`` are English, for the
+    Python API; ``text(lang)`` is the line in ``lang``, as the CLI prints it.
+    """
 
     kind = "error"
     exit_code = 1
 
-    def __init__(self, message: str, *, column: int | None = None, text: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, message: str | Msg, *, column: int | None = None, text: str | None = None
+    ) -> None:
+        self.msg = message if isinstance(message, Msg) else None
+        english = str(message)
+        super().__init__(english)
+        self.message = english
         self.column = column
         self.text = text
+
+    @property
+    def key(self) -> str | None:
+        """The catalogue key of the message (stable across languages), or None."""
+        return self.msg.key if self.msg is not None else None
+
+    def localized(self, lang: str = "en") -> str:
+        """The message in ``lang``, without the column."""
+        if self.msg is None or lang == "en":
+            return self.message
+        return self.msg.text(lang)
+
+    def line(self, lang: str = "en") -> str:
+        """The message in ``lang`` with its column: what the CLI prints."""
+        if lang == "en":
+            return str(self)
+        from matcalc.render.messages import message
+
+        text = self.localized(lang)
+        if self.column is not None:
+            return message("error.column", lang, message=text, column=self.column)
+        return text
+
+    def __reduce__(self):  # keeps the key through worker processes
+        return (_rebuild, (type(self), self.msg or self.message, self.column, self.text))
 
     def __str__(self) -> str:
         if self.column is not None:
             return f"{self.message} (column {self.column})"
         return self.message
+
+
+def _rebuild(cls: type, message: str | Msg, column: int | None, text: str | None):
+    return cls(message, column=column, text=text)
 
 
 POINTER_WIDTH = 100
@@ -63,6 +103,15 @@ def visible(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(ascii(ch)[1:-1] if unicodedata.category(ch) in _INVISIBLE else ch for ch in text)
+
+
+class FieldError(ValueError):
+    """A bad value in a problem file (a field, a line's clause, math in a note): the caller
+    adds where it is.  ``msg`` is the catalogue sentence, ``str(error)`` its English."""
+
+    def __init__(self, msg: Msg) -> None:
+        super().__init__(str(msg))
+        self.msg = msg
 
 
 class UsageError(MatcalcError):

@@ -34,6 +34,7 @@ from sympy.core.logic import fuzzy_and
 
 from matcalc.errors import ShapeError, UsageError
 from matcalc.functions import decide_gate
+from matcalc.msg import Msg
 from matcalc.symbols import VectorName, bold_latex
 
 SCALAR = (1, 1)
@@ -53,6 +54,8 @@ class Declaration:
     symbol: Symbol
     rows: Expr
     cols: Expr
+    symmetric: bool = False
+    """A symmetric matrix (declared "S:sym"): its entries s_ij and s_ji are one variable."""
 
     @property
     def is_vector(self) -> bool:
@@ -68,7 +71,7 @@ def dimension(text: str) -> Expr:
         return Integer(int(text))
     if text.isidentifier() and not text.startswith("_"):
         return Symbol(text, integer=True, positive=True)
-    raise UsageError(f"bad dimension {text!r}: use a name like n or a number from 1 to 1000")
+    raise UsageError(Msg("err.decl.dimension", text=repr(text)))
 
 
 def declare(vectors=(), matrices=()) -> Shapes:
@@ -81,16 +84,23 @@ def declare(vectors=(), matrices=()) -> Shapes:
         shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
     for item in _items(matrices):
         name, _, size = item.partition(":")
+        symmetric = size.strip() == "sym" or size.strip().endswith(":sym")
+        if symmetric:  # "S:sym" (n×n) or "S:m:sym" (m×m)
+            size = size.strip().removesuffix("sym").rstrip(":")
+            size = f"{size},{size}" if size else ""
         rows, _, cols = size.partition(",")
         if size and not cols:
-            raise UsageError(f"matrix {name}: give both sizes, as in {name}:N,n")
+            raise UsageError(Msg("err.decl.both_sizes", name=name))
         symbol = MatrixName(_name(name), real=True)
         shapes[symbol] = Declaration(
-            symbol, dimension(rows) if size else n, dimension(cols) if size else n
+            symbol,
+            dimension(rows) if size else n,
+            dimension(cols) if size else n,
+            symmetric,
         )
     names = [str(s) for s in shapes]
     if len(set(names)) != len(names):
-        raise UsageError("a name is declared twice")
+        raise UsageError(Msg("err.decl.twice"))
     return shapes
 
 
@@ -104,14 +114,15 @@ def _items(spec, *, vectors: bool = False) -> list[str]:
         if vectors:
             out.extend(entry.replace(";", ",").split(","))
         else:
-            out.extend(entry.split(";") if ":" in entry else entry.split(","))
+            sized = ":" in entry.replace(":sym", "")  # "X,S:sym" is two matrices
+            out.extend(entry.split(";") if sized else entry.split(","))
     return [s.strip() for s in out if s.strip()]
 
 
 def _name(text: str) -> str:
     text = text.strip()
     if not text.isidentifier() or text.startswith("_"):
-        raise UsageError(f"bad name {text!r} in a declaration")
+        raise UsageError(Msg("err.decl.name", text=repr(text)))
     return text
 
 
@@ -192,6 +203,45 @@ class MMul(_Op):
 
 class MTrace(_Op):
     """tr(A), the sum of the diagonal (a scalar)."""
+
+    nargs = 1
+
+
+class Inv(_Op):
+    """A⁻¹, the inverse of a square matrix (never evaluated: inv of 0 is undefined)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+class Det(_Op):
+    """det(A), the determinant of a square matrix (a scalar)."""
+
+    nargs = 1
+
+
+class MPow(_Op):
+    """Aᵏ = A A … A (k factors), a matrix power for a small integer k ≥ 2."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, *args):
+        return Integer(0) if args[0] == 0 else None
+
+
+class Circ(_Op):
+    """A ∘ B, the element-wise product of two matrices (display only, in a note)."""
+
+    nargs = 2
+
+
+class MDiff(_Op):
+    """dX, the differential of a variable (display only: the steps of the differential
+    method write df = tr(Gᵀ dX)); ``MDiff(E)`` of an expression is printed d(E)."""
 
     nargs = 1
 
@@ -324,8 +374,10 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
     if expr in shapes:
         d = shapes[expr]
         return (d.rows, d.cols)
-    if isinstance(expr, (VDot, VSum, Norm, MTrace)):
+    if isinstance(expr, (VDot, VSum, Norm, MTrace, Det)):
         return SCALAR
+    if isinstance(expr, (Inv, MPow, MDiff)):
+        return shape_of(expr.args[0], shapes)
     if isinstance(expr, MatVec):
         return (shape_of(expr.args[0], shapes)[0], Integer(1))
     if isinstance(expr, MatT):
@@ -364,7 +416,7 @@ def shape_of(expr: Expr, shapes: Shapes) -> tuple[Expr, Expr]:
         if shape == SCALAR:
             continue
         if found != SCALAR and shape != found:
-            raise ShapeError(f"element-wise operation on shapes {_fmt(found)} and {_fmt(shape)}")
+            raise ShapeError(Msg("err.decl.elementwise", a=_fmt(found), b=_fmt(shape)))
         found = shape
     return found
 
@@ -470,6 +522,14 @@ def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, Immutabl
         rows, cols = int(d.rows.subs(dims)), int(d.cols.subs(dims))
         if d.is_vector:
             entries = [[Symbol(f"{symbol.name}_{i}", real=True)] for i in range(1, rows + 1)]
+        elif d.symmetric:  # s_ji is s_ij: one variable
+            entries = [
+                [
+                    Symbol(f"{symbol.name}_{min(i, j)}{max(i, j)}", real=True)
+                    for j in range(1, cols + 1)
+                ]
+                for i in range(1, rows + 1)
+            ]
         else:
             entries = [
                 [Symbol(f"{symbol.name}_{i}{j}", real=True) for j in range(1, cols + 1)]
@@ -536,6 +596,21 @@ class _Explicit:
     def _MTrace(self, a):
         return a.trace()
 
+    def _Inv(self, a):
+        if not isinstance(a, MatrixBase):
+            raise ShapeError("the inverse of a zero matrix is undefined")
+        # adj(A)/det(A): SymPy's own inv checks invertibility with simplify (slow)
+        det = a.det(method="berkowitz")
+        if det == 0:
+            raise ValueError("a singular matrix has no inverse")
+        return ImmutableMatrix(a.adjugate(method="berkowitz") / det)
+
+    def _Det(self, a):
+        return a.det(method="berkowitz") if isinstance(a, MatrixBase) else _zero(a)
+
+    def _MPow(self, a, k):
+        return ImmutableMatrix(a ** int(k)) if isinstance(a, MatrixBase) else _zero(a)
+
     def _Diag(self, v):
         return ImmutableMatrix(sympy.diag(*list(v))) if isinstance(v, MatrixBase) else _zero(v)
 
@@ -593,7 +668,7 @@ def _zero(*values):
     """0 when one of ``values`` (scalars standing for vectors) is the zero vector."""
     if any(v == 0 for v in values if not isinstance(v, MatrixBase)):
         return Integer(0)
-    raise ShapeError(f"a scalar where a vector belongs: {values}")
+    raise ShapeError(Msg("err.decl.scalar", values=values))
 
 
 def _unwrap(a, other):

@@ -96,10 +96,14 @@ from matcalc.functions import cbrt, log2, log10, sigmoid
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import (
     SCALAR,
+    Det,
+    Ident,
+    Inv,
     MatrixName,
     MatT,
     MatVec,
     MMul,
+    MPow,
     MTrace,
     Norm,
     T,
@@ -108,6 +112,7 @@ from matcalc.linalg import (
     shape_of,
     vector_valued,
 )
+from matcalc.msg import Msg
 
 __all__ = [
     "CONSTANTS",
@@ -149,14 +154,14 @@ def _factorial(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     if isinstance(a[0], sympy.Integer):
         n = int(a[0])
         if n < 0:
-            raise p.error(UnsupportedError, "factorial needs a non-negative integer", node)
+            raise p.error(UnsupportedError, Msg("err.factorial.negative"), node)
         if n > limit:
-            raise p.error(LimitError, f"factorial of {n} exceeds the limit of {limit}", node)
+            raise p.error(LimitError, Msg("err.factorial.limit", n=n, limit=limit), node)
         return sympy.Integer(math.factorial(n))
     est = p.estimate(a[0])
     if est is not None and est.value is not None and abs(est.value) > limit:
-        raise p.error(LimitError, f"factorial argument exceeds the limit of {limit}", node)
-    msg = "factorial is only supported on a whole-number literal, e.g. factorial(5)"
+        raise p.error(LimitError, Msg("err.factorial.argument", limit=limit), node)
+    msg = Msg("err.factorial.literal")
     raise p.error(UnsupportedError, msg, node)
 
 
@@ -173,8 +178,8 @@ def _real_args(cls: type, low: int, high: int | None) -> _Fn:
         for i, arg in enumerate(a):
             if not real_argument(arg):
                 name = node.func.id  # type: ignore[attr-defined]
-                what = "a real argument" if high == 1 else "real arguments"
-                msg = f"{name} needs {what}; {p.arg_text(node, i)} is not a real number"
+                key = "err.real_argument" if high == 1 else "err.real_arguments"
+                msg = Msg(key, name=name, arg=p.arg_text(node, i))
                 raise p.error(MathError, msg, node.args[i])
         return cls(*a, evaluate=False)
 
@@ -252,8 +257,8 @@ FUNCTIONS: dict[str, _Fn] = {
 _SCALAR_ONLY = {"atan2", "arctan2"}
 """Built-in functions of several scalars that do not apply element-wise to vectors."""
 
-_NO_DERIVATIVE = "it is piecewise constant, with no derivative at its jumps"
-UNSUPPORTED: dict[str, str] = {
+_NO_DERIVATIVE = Msg("err.why.no_derivative")
+UNSUPPORTED: dict[str, Msg] = {
     **dict.fromkeys(
         ["floor", "ceil", "ceiling", "round", "trunc", "frac", "heaviside", "Heaviside", "step"],
         _NO_DERIVATIVE,
@@ -279,18 +284,18 @@ UNSUPPORTED: dict[str, str] = {
             "bessely",
             "DiracDelta",
         ],
-        "matcalc does not know its derivative rules",
+        Msg("err.why.no_rules"),
     ),
     **dict.fromkeys(
-        ["re", "im", "conj", "conjugate", "arg", "real", "imag"], "matcalc works with real numbers"
+        ["re", "im", "conj", "conjugate", "arg", "real", "imag"], Msg("err.why.real_numbers")
     ),
-    "log1p": "write ln(1 + x)",
-    "expm1": "write exp(x) - 1",
-    "exp2": "write 2**x",
-    "hypot": "write sqrt(x**2 + y**2)",
-    "square": "write x**2",
-    "relu": "write max(0, x)",
-    "softplus": "write ln(1 + exp(x))",
+    "log1p": Msg("err.why.write", form="ln(1 + x)"),
+    "expm1": Msg("err.why.write", form="exp(x) - 1"),
+    "exp2": Msg("err.why.write", form="2**x"),
+    "hypot": Msg("err.why.write", form="sqrt(x**2 + y**2)"),
+    "square": Msg("err.why.write", form="x**2"),
+    "relu": Msg("err.why.write", form="max(0, x)"),
+    "softplus": Msg("err.why.write", form="ln(1 + exp(x))"),
 }
 """Names a user may expect (numpy's, SymPy's) that matcalc refuses by name, with why or what
 to write instead.  They may not be declared as unknown functions either."""
@@ -305,11 +310,11 @@ def _one_vector(p: _Parser, node: ast.Call, a: list[Expr], matrix: bool = False)
     if matrix and shape[1] != 1:
         return shape
     if shape == SCALAR:
-        msg = f"{p.call_text(node)}: {name} needs a vector; {p.arg_text(node, 0)} is a scalar"
+        msg = Msg("err.needs_vector", call=p.call_text(node), name=name, arg=p.arg_text(node, 0))
         raise p.error(ShapeError, msg, node)
     if shape[1] != 1:
         raise p.error(
-            UnsupportedError, f"{p.call_text(node)}: {name} of a matrix is not supported", node
+            UnsupportedError, Msg("err.of_matrix", call=p.call_text(node), name=name), node
         )
     return shape
 
@@ -344,13 +349,15 @@ def _dot(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     shapes = [p.shape(arg) for arg in a]
     for i, shape in enumerate(shapes):
         if (shape == SCALAR and not vector_valued(a[i])) or shape[1] != 1:
-            msg = (
-                f"{p.call_text(node)}: dot needs two vectors; {p.arg_text(node, i)} is "
-                f"{_describe(shape)}"
+            msg = Msg(
+                "err.dot_vectors",
+                call=p.call_text(node),
+                arg=p.arg_text(node, i),
+                what=_describe(shape),
             )
             raise p.error(ShapeError, msg, node)
     if shapes[0][0] != shapes[1][0]:
-        msg = f"{p.call_text(node)}: lengths {shapes[0][0]} and {shapes[1][0]} differ"
+        msg = Msg("err.lengths", what=p.call_text(node), a=shapes[0][0], b=shapes[1][0])
         raise p.error(ShapeError, msg, node)
     return p.shaped(VDot(a[0], a[1]), SCALAR)
 
@@ -367,15 +374,68 @@ def _trace(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     if shape == SCALAR and _column_matrix(a[0]):  # X Xᵀ of a 1×n X: a 1×1 matrix
         return p.shaped(MTrace(a[0]), SCALAR)
     if shape == SCALAR or shape[1] == 1:
-        msg = f"{p.call_text(node)}: trace needs a square matrix; {what} is {_describe(shape)}"
+        msg = Msg("err.trace_square", call=p.call_text(node), arg=what, what=_describe(shape))
         raise p.error(ShapeError, msg, node)
     if shape[0] != shape[1]:
-        msg = f"{p.call_text(node)}: {what} is {_size(shape)}, not square"
+        msg = Msg("err.not_square", call=p.call_text(node), arg=what, size=_size(shape))
         raise p.error(ShapeError, msg, node)
     return p.shaped(MTrace(a[0]), SCALAR)
 
 
+MAX_MATRIX_POWER = 8
+"""matrix_power(X, k) for 0 ≤ k ≤ this: X⁸ is already a product of eight factors."""
+
+
+def _square(p: _Parser, node: ast.Call, a: list[Expr], name: str) -> Shape:
+    """The shape of a square matrix argument of ``name``; ShapeError otherwise."""
+    shape, what = p.shape(a[0]), p.arg_text(node, 0)
+    if shape == SCALAR or shape[1] == 1:
+        msg = f"{p.call_text(node)}: {name} needs a square matrix; {what} is {_describe(shape)}"
+        raise p.error(ShapeError, msg, node)
+    if shape[0] != shape[1]:
+        msg = f"{p.call_text(node)}: {what} is {_size(shape)}, not square"
+        raise p.error(ShapeError, msg, node)
+    return shape
+
+
+def _inv(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    return p.shaped(Inv(a[0]), _square(p, node, a, "inv"))
+
+
+def _det(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    _square(p, node, a, "det")
+    return p.shaped(Det(a[0]), SCALAR)
+
+
+def _logdet(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """logdet(X) is ln(det(X)): real where det(X) > 0."""
+    det = _det(p, node, a)
+    return p.shaped(sympy.log(det, evaluate=False), SCALAR)
+
+
+def _matrix_power(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    shape = _square(p, node, a, "matrix_power")
+    k = a[1]
+    if not (isinstance(k, sympy.Integer) and 0 <= int(k) <= MAX_MATRIX_POWER):
+        negative = isinstance(k, sympy.Integer) and int(k) < 0
+        hint = "; for a negative power write inv(matrix_power(X, k))" if negative else ""
+        msg = (
+            f"{p.call_text(node)}: the power must be a whole number from 0 to "
+            f"{MAX_MATRIX_POWER}{hint}"
+        )
+        raise p.error(UnsupportedError, msg, node)
+    if k == 0:
+        return p.shaped(Ident(shape[0]), shape)
+    if k == 1:
+        return a[0]
+    return p.shaped(MPow(a[0], k), shape)
+
+
 VECTOR_FUNCTIONS: dict[str, _Fn] = {
+    "inv": _Fn(1, 1, _inv),
+    "det": _Fn(1, 1, _det),
+    "logdet": _Fn(1, 1, _logdet),
+    "matrix_power": _Fn(2, 2, _matrix_power),
     "dot": _Fn(2, 2, _dot),
     "sum": _Fn(1, 1, _vsum),
     "norm": _Fn(1, 1, _norm),
@@ -405,27 +465,27 @@ _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 
 _REFUSED = {
-    "Attribute": "attribute access is not allowed",
-    "Subscript": "subscripts are not allowed",
-    "Slice": "slices are not allowed",
-    "Lambda": "lambda expressions are not allowed",
+    "Attribute": Msg("err.refused.attribute"),
+    "Subscript": Msg("err.refused.subscript"),
+    "Slice": Msg("err.refused.slice"),
+    "Lambda": Msg("err.refused.lambda"),
     **dict.fromkeys(
-        ["ListComp", "SetComp", "DictComp", "GeneratorExp"], "comprehensions are not allowed"
+        ["ListComp", "SetComp", "DictComp", "GeneratorExp"], Msg("err.refused.comprehension")
     ),
-    **dict.fromkeys(["JoinedStr", "FormattedValue"], "f-strings are not allowed"),
-    "Starred": "starred arguments are not allowed",
-    "NamedExpr": "assignment expressions (:=) are not allowed",
-    "Compare": "comparisons are not allowed",
-    "BoolOp": "boolean operators (and, or) are not allowed",
-    "IfExp": "conditional expressions (if/else) are not allowed",
-    "Tuple": "commas are only allowed between function arguments",
-    "List": "lists are not allowed",
-    "Set": "sets are not allowed",
-    "Dict": "dictionaries are not allowed",
-    **dict.fromkeys(["Await", "Yield", "YieldFrom"], "await and yield are not allowed"),
-    "Not": "'not' is not allowed",
+    **dict.fromkeys(["JoinedStr", "FormattedValue"], Msg("err.refused.fstring")),
+    "Starred": Msg("err.refused.starred"),
+    "NamedExpr": Msg("err.refused.walrus"),
+    "Compare": Msg("err.refused.compare"),
+    "BoolOp": Msg("err.refused.boolop"),
+    "IfExp": Msg("err.refused.ifexp"),
+    "Tuple": Msg("err.refused.tuple"),
+    "List": Msg("err.refused.list"),
+    "Set": Msg("err.refused.set"),
+    "Dict": Msg("err.refused.dict"),
+    **dict.fromkeys(["Await", "Yield", "YieldFrom"], Msg("err.refused.await")),
+    "Not": Msg("err.refused.not"),
     **{
-        op: f"the {sign} operator is not allowed"
+        op: Msg("err.refused.operator", sign=sign)
         for op, sign in [
             ("Invert", "~"),
             ("Mod", "%"),
@@ -441,12 +501,12 @@ _REFUSED = {
 """AST class name -> refusal message (ParseError) for constructs without a visitor."""
 
 _CONSTANT_REFUSED = {
-    bool: "booleans are not allowed",
-    complex: "imaginary numbers are not allowed",
-    str: "strings are not allowed",
-    bytes: "byte strings are not allowed",
-    type(None): "None is not allowed",
-    type(...): "'...' is not allowed",
+    bool: Msg("err.refused.bool"),
+    complex: Msg("err.refused.complex"),
+    str: Msg("err.refused.str"),
+    bytes: Msg("err.refused.bytes"),
+    type(None): Msg("err.refused.none"),
+    type(...): Msg("err.refused.ellipsis"),
 }
 _BINARY = {"Add": "_sum", "Sub": "_sum", "Mult": "_product", "Div": "_product", "Pow": "_power"}
 _UNARY = {"USub": "_negative", "UAdd": "_positive"}
@@ -476,7 +536,7 @@ class _Source:
             shift += width - 1
         return index - shift + 1
 
-    def error(self, cls: type[MatcalcError], message: str, index: int) -> MatcalcError:
+    def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
         return cls(message, column=self.column(max(0, index)), text=self.text)
 
     def check_characters(self) -> None:
@@ -485,13 +545,13 @@ class _Source:
             return
         ch = match.group()
         if ch == "#":
-            msg = "comments are not allowed"
+            msg = Msg("err.comment")
         elif " " <= ch <= "~":
-            msg = f"character '{ch}' is not allowed"
+            msg = Msg("err.character", ch=f"'{ch}'")
         else:  # show control and format characters escaped, never raw
             shown = f"'{ch}'" if ch.isprintable() else ascii(ch)
             code = f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
-            msg = f"character {shown} ({code}) is not allowed"
+            msg = Msg("err.character.code", ch=shown, code=code)
         raise self.error(ParseError, msg, match.start())
 
     def check_brackets(self, max_depth: int) -> None:
@@ -505,38 +565,38 @@ class _Source:
             if ch in _OPEN:
                 stack.append(i)
                 if len(stack) > max_depth:
-                    msg = f"brackets are nested more than {max_depth} deep"
+                    msg = Msg("err.brackets_deep", depth=max_depth)
                     raise self.error(LimitError, msg, i)
             elif not stack or src[stack[-1]] != _CLOSE[ch]:
-                raise self.error(ParseError, f"unmatched '{ch}'", i)
+                raise self.error(ParseError, Msg("err.unmatched", ch=ch), i)
             else:
                 stack.pop()
             match = _BRACKET.search(src, i + 1)
         if stack:
-            raise self.error(ParseError, f"unclosed '{src[stack[-1]]}'", stack[-1])
+            raise self.error(ParseError, Msg("err.unclosed", ch=src[stack[-1]]), stack[-1])
 
     def check_size(self, max_nodes: int) -> None:
         """Cheap lower-bound node count, so a huge input never reaches Python's parser."""
         words = sum(1 for _ in _WORD.finditer(self.src))
         operators = sum(self.src.count(op) for op in "+-*/%@&|~<>=") // 2
         if words + operators > 2 * max_nodes:
-            msg = f"expression is too large: more than {max_nodes} syntax nodes"
+            msg = Msg("err.too_many_nodes", nodes=max_nodes)
             raise self.error(LimitError, msg, 0)
 
     def syntax_error(self, exc: SyntaxError, offset: int) -> MatcalcError:
         msg = exc.msg or ""
         if "nested" in msg or "too complex" in msg or "Exceeds the limit" in msg:
-            return self.error(LimitError, "expression is too deeply nested or too large", 0)
+            return self.error(LimitError, Msg("err.too_deep"), 0)
         index = (exc.offset or 0) - 1 + offset
         if not offset <= index < len(self.src):
-            return self.error(ParseError, "unexpected end of expression", len(self.src.rstrip()))
+            return self.error(ParseError, Msg("err.unexpected_end"), len(self.src.rstrip()))
         if msg.startswith("invalid decimal literal"):
             while index < len(self.src) and (self.src[index].isdigit() or self.src[index] in "._"):
                 index += 1
-            return self.error(ParseError, "missing '*' after a number (write 2*x, not 2x)", index)
+            return self.error(ParseError, Msg("err.missing_star"), index)
         if msg.startswith("unterminated"):
-            return self.error(ParseError, "unterminated string", index)
-        return self.error(ParseError, "invalid syntax", index)
+            return self.error(ParseError, Msg("err.unterminated_string"), index)
+        return self.error(ParseError, Msg("err.invalid_syntax"), index)
 
 
 def _skip_string(src: str, i: int) -> int:
@@ -571,11 +631,11 @@ def parse(
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
     if len(text) > limits.max_length:
         raise LimitError(
-            f"expression is {len(text)} characters long, the limit is {limits.max_length}",
+            Msg("err.too_long", length=len(text), limit=limits.max_length),
             text=text[: limits.max_length],
         )
     if not text.strip():
-        raise ParseError("empty expression", text=text)
+        raise ParseError(Msg("err.empty"), text=text)
     source = _Source(text)
     source.check_characters()
     source.check_brackets(limits.max_depth)
@@ -586,13 +646,13 @@ def parse(
     except SyntaxError as exc:
         raise source.syntax_error(exc, offset) from None
     except (RecursionError, MemoryError, ValueError):
-        raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
+        raise source.error(LimitError, Msg("err.too_deep"), 0) from None
     try:
         return _Parser(source, offset, limits, shapes, declared, tree).visit(tree)
     except (RecursionError, MemoryError):
-        raise source.error(LimitError, "expression is too deeply nested or too large", 0) from None
+        raise source.error(LimitError, Msg("err.too_deep"), 0) from None
     except (ArithmeticError, TypeError, ValueError) as exc:  # last resort: SymPy refused a node
-        raise ParseError(f"cannot build this expression ({_first_line(exc)})", text=text) from None
+        raise ParseError(Msg("err.cannot_build", detail=_first_line(exc)), text=text) from None
 
 
 def declare_functions(names: str | Iterable[str], shapes: dict | None = None) -> frozenset[str]:
@@ -613,24 +673,20 @@ def declare_functions(names: str | Iterable[str], shapes: dict | None = None) ->
     out: set[str] = set()
     for item in items:
         if not isinstance(item, str):
-            raise UsageError(f"a function name must be text, not {type(item).__name__}")
+            raise UsageError(Msg("err.function_name_type", type=type(item).__name__))
         for name in (part.strip() for part in item.split(",")):
             if not _IDENTIFIER.fullmatch(name):
-                raise UsageError(f"function name {name!r} is not a name (letters, digits, _)")
+                raise UsageError(Msg("err.function_name", name=repr(name)))
             if name in FUNCTIONS or name in VECTOR_FUNCTIONS or name in CONSTANTS:
-                kind = "constant" if name in CONSTANTS else "built-in function"
-                msg = f"{name} is a {kind}; an unknown function cannot be called {name}"
+                kind = (
+                    "err.function_is_constant" if name in CONSTANTS else "err.function_is_builtin"
+                )
+                msg = Msg(kind, name=name)
                 raise UsageError(msg)
             if name in UNSUPPORTED:
-                raise UsageError(
-                    f"{name} is not supported ({UNSUPPORTED[name]}), and cannot be "
-                    "declared as an unknown function"
-                )
+                raise UsageError(Msg("err.function_unsupported", name=name, why=UNSUPPORTED[name]))
             if name in taken:
-                raise UsageError(
-                    f"{name} is declared as a vector, a matrix or a size, and "
-                    "cannot also be a function"
-                )
+                raise UsageError(Msg("err.function_taken", name=name))
             if _reserved(name):
                 raise UsageError(_reserved_message(name))
             out.add(name)
@@ -667,14 +723,16 @@ class _Parser:
         self.variables = _variable_names(tree) if tree is not None else set()
 
     # -- plumbing ---------------------------------------------------------------------
-    def error(self, cls: type[MatcalcError], message: str, node: ast.AST | int) -> MatcalcError:
+    def error(
+        self, cls: type[MatcalcError], message: str | Msg, node: ast.AST | int
+    ) -> MatcalcError:
         index = node if isinstance(node, int) else getattr(node, "col_offset", 0)
         return self.source.error(cls, message, index + self.offset)
 
     def count(self, node: ast.AST) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            msg = f"expression is too large: more than {self.limits.max_nodes} syntax nodes"
+            msg = Msg("err.too_many_nodes", nodes=self.limits.max_nodes)
             raise self.error(LimitError, msg, node)
 
     def visit(self, node: ast.AST) -> Expr:
@@ -690,12 +748,12 @@ class _Parser:
         self.depth += 1
         try:
             if self.depth > self.limits.max_depth:
-                msg = f"expression is nested more than {self.limits.max_depth} levels deep"
+                msg = Msg("err.nested", depth=self.limits.max_depth)
                 raise self.error(LimitError, msg, node)
             name = type(node).__name__
             method = getattr(self, f"visit_{name}", None)
             if method is None:
-                msg = _REFUSED.get(name, f"python syntax '{name}' is not allowed")
+                msg = _REFUSED.get(name) or Msg("err.python_syntax", name=name)
                 raise self.error(ParseError, msg, node)
             result: Expr | _Row = method(node)
         finally:
@@ -704,7 +762,7 @@ class _Parser:
             return result
         est = self.estimate(result)
         if est is not None and est.digits > self.max_digits:
-            msg = _too_big("number too large:", est.digits, self.max_digits, " digits")
+            msg = _too_big("number", est.digits, self.max_digits, digits=True)
             raise self.error(LimitError, msg, node)
         return result
 
@@ -727,7 +785,7 @@ class _Parser:
         try:  # not reached for nodes built here; kept as a safety net
             return shape_of(expr, self.shapes)
         except ShapeError as exc:
-            raise self.error(ShapeError, exc.message, 0) from None
+            raise self.error(ShapeError, exc.msg or exc.message, 0) from None
 
     def shaped(self, expr: Expr, shape: Shape) -> Expr:
         """Record the shape of a node just built (a no-op in scalar mode)."""
@@ -735,31 +793,31 @@ class _Parser:
             self._shapes[expr] = shape
         return expr
 
-    def segment(self, start: int, end: int, fallback: str, width: int = 20) -> str:
+    def segment(self, start: int, end: int, fallback: str | Msg, width: int = 20) -> str | Msg:
         """The source text between two indices, or ``fallback`` when it is long."""
         text = self.src[start:end].strip()
         return text if len(text) <= width else fallback
 
-    def operands(self, node: ast.BinOp, where: int) -> str:
+    def operands(self, node: ast.BinOp, where: int) -> Msg:
         """'w @ X' for error messages: the operands as typed (or 'left'/'right') and the sign."""
         sign = "**" if isinstance(node.op, ast.Pow) else self.src[where]
-        left = self.segment(node.col_offset, where, "left")
-        right = self.segment(where + len(sign), node.end_col_offset or 0, "right")
-        return f"{left} {sign} {right}"
+        left = self.segment(node.col_offset, where, Msg("err.left"))
+        right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
+        return Msg("err.operands", left=left, sign=sign, right=right)
 
-    def call_text(self, node: ast.Call) -> str:
+    def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
         return self.segment(node.col_offset, node.end_col_offset or 0, f"{name}(...)", 30)
 
-    def arg_text(self, node: ast.Call, i: int) -> str:
+    def arg_text(self, node: ast.Call, i: int) -> str | Msg:
         arg = node.args[i]
-        return self.segment(arg.col_offset, arg.end_col_offset or 0, f"argument {i + 1}")
+        return self.segment(arg.col_offset, arg.end_col_offset or 0, Msg("err.argument", n=i + 1))
 
     def row_error(self, row: _Row) -> MatcalcError:
         node = row.node
         text = self.segment(node.col_offset, node.end_col_offset or 0, "")
-        what = f"{text} is a row (a transposed vector): it" if text else "a transposed vector"
-        return self.error(ShapeError, f"{what} can only be used on the left of @", row.dot)
+        msg = Msg("err.row.named", text=text) if text else Msg("err.row")
+        return self.error(ShapeError, msg, row.dot)
 
     def transpose(self, matrix: Expr) -> Expr:
         if isinstance(matrix, MatT):
@@ -794,7 +852,7 @@ class _Parser:
     def visit_Name(self, node: ast.Name) -> Expr:
         name = node.id
         if name.startswith("_"):
-            raise self.error(ParseError, "names may not start with '_'", node)
+            raise self.error(ParseError, Msg("err.underscore"), node)
         if name in self.declared:
             return self.declared[name]
         if name in self.sizes:
@@ -802,9 +860,9 @@ class _Parser:
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
-            raise self.error(ParseError, f"{name} is a function; write {name}(...)", node)
+            raise self.error(ParseError, Msg("err.is_function", name=name), node)
         if name in self.functions:
-            msg = f"{name} is declared as a function; write {name}(...)"
+            msg = Msg("err.is_declared_function", name=name)
             raise self.error(ParseError, msg, node)
         return sympy.Symbol(name, real=True)
 
@@ -818,11 +876,8 @@ class _Parser:
             return self.column(value)  # (vᵀ)ᵀ = v
         shape = self.shape(value)
         if shape == SCALAR:
-            what = self.segment(node.col_offset, dot, "this")
-            msg = (
-                f"{what}.T: {what} is a scalar; only declared vectors and matrices can be "
-                "transposed"
-            )
+            what = self.segment(node.col_offset, dot, Msg("err.this"))
+            msg = Msg("err.transpose_scalar", what=what)
             raise self.error(ShapeError, msg, dot)
         if shape[1] == 1:
             return _Row(value, (), shape[0], dot, node)
@@ -836,13 +891,13 @@ class _Parser:
             return self.integer(value, node)
         if isinstance(value, float):
             return self.decimal(node)
-        raise self.error(ParseError, f"{type(value).__name__} literals are not allowed", node)
+        raise self.error(ParseError, Msg("err.literal", type=type(value).__name__), node)
 
     def integer(self, value: int, node: ast.AST) -> Expr:
         limit, bits = self.limits.max_integer_digits, abs(value).bit_length()
         # a number below 10**limit has at most limit * log2(10) + 1 bits (2**99 has 30 digits)
         if bits > limit * 3.33 + 1 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
-            raise self.error(LimitError, f"integer has more than {limit} digits", node)
+            raise self.error(LimitError, Msg("err.integer_digits", limit=limit), node)
         return sympy.Integer(value)
 
     def decimal(self, node: ast.Constant) -> Expr:
@@ -850,22 +905,22 @@ class _Parser:
         literal = self.src[node.col_offset : node.end_col_offset].replace("_", "").lower()
         match = _FLOAT.fullmatch(literal)
         if match is None:
-            raise self.error(ParseError, "invalid number", node)
+            raise self.error(ParseError, Msg("err.invalid_number"), node)
         whole, frac, exp = match.group(1), match.group(2) or "", match.group(3)
         if exp is not None and len(exp.lstrip("+-")) > 6:
-            raise self.error(LimitError, "number exponent is too large", node)
+            raise self.error(LimitError, Msg("err.number_exponent"), node)
         shift = int(exp or 0) - len(frac)
         mantissa = (whole + frac).lstrip("0")
         limit = self.limits.max_integer_digits
         if len(mantissa) + max(shift, 0) > limit or -shift > limit:
-            raise self.error(LimitError, f"number has more than {limit} digits", node)
+            raise self.error(LimitError, Msg("err.number_digits", limit=limit), node)
         return sympy.Rational(int(mantissa or "0") * 10 ** max(shift, 0), 10 ** max(-shift, 0))
 
     # -- operators ----------------------------------------------------------------------
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Expr:
         name = type(node.op).__name__
         if name not in _UNARY:
-            msg = _REFUSED.get(name, f"operator {name} is not allowed")
+            msg = _REFUSED.get(name) or Msg("err.operator", name=name)
             raise self.error(ParseError, msg, node)
         return getattr(self, _UNARY[name])(node.operand)
 
@@ -884,10 +939,10 @@ class _Parser:
         if name == "MatMult":
             if self.shapes:
                 return self._matmul(node)
-            msg = "the @ operator needs declared vectors"
+            msg = Msg("err.matmul_undeclared")
             raise self.error(UnsupportedError, msg, self.op_index(node))
         if name not in _BINARY:
-            msg = _REFUSED.get(name, f"operator {name} is not allowed")
+            msg = _REFUSED.get(name) or Msg("err.operator", name=name)
             raise self.error(ParseError, msg, self.op_index(node))
         return getattr(self, _BINARY[name])(node)
 
@@ -919,11 +974,11 @@ class _Parser:
         where = self.op_index(node)
         what = self.operands(node, where)
         if left[1] == right[1] == 1:
-            msg = f"{what}: lengths {left[0]} and {right[0]} differ"
+            msg = Msg("err.lengths", what=what, a=left[0], b=right[0])
         elif left[1] != 1 and right[1] != 1:
-            msg = f"{what}: shapes {_size(left)} and {_size(right)} differ"
+            msg = Msg("err.shapes", what=what, a=_size(left), b=_size(right))
         else:
-            msg = f"{what}: cannot add {_describe(left)} and {_describe(right)}"
+            msg = Msg("err.cannot_add", what=what, a=_describe(left), b=_describe(right))
         raise self.error(ShapeError, msg, where)
 
     def _product(self, node: ast.BinOp) -> Expr:
@@ -958,7 +1013,7 @@ class _Parser:
         assert node is not None  # only the first operand of a chain has no operator
         if link.op == "Div" and right[1] != 1:
             where = self.op_index(node)
-            msg = f"{self.operands(node, where)}: matrix inverse is not supported yet"
+            msg = Msg("err.matrix_inverse", what=self.operands(node, where))
             raise self.error(UnsupportedError, msg, where)
         if left == SCALAR or right == SCALAR:
             return right if left == SCALAR else left
@@ -967,17 +1022,12 @@ class _Parser:
         where = self.op_index(node)
         what = self.operands(node, where)
         if left[1] == right[1] == 1:
-            raise self.error(ShapeError, f"{what}: lengths {left[0]} and {right[0]} differ", where)
+            msg = Msg("err.lengths", what=what, a=left[0], b=right[0])
+            raise self.error(ShapeError, msg, where)
         if left[1] != 1 and right[1] != 1:
-            msg = (
-                f"{what}: element-wise products of matrices are not supported; use @ for the "
-                "matrix product"
-            )
+            msg = Msg("err.elementwise_matrices", what=what)
             raise self.error(UnsupportedError, msg, where)
-        msg = (
-            f"{what}: cannot multiply {_describe(left)} and {_describe(right)} element-wise; "
-            "use @ for the matrix product"
-        )
+        msg = Msg("err.cannot_multiply", what=what, a=_describe(left), b=_describe(right))
         raise self.error(ShapeError, msg, where)
 
     def _matmul(self, node: ast.BinOp) -> Expr | _Row:
@@ -992,24 +1042,25 @@ class _Parser:
             and right_shape == SCALAR
             and not (vector_valued(left) or vector_valued(right))
         ):
-            raise self.error(UnsupportedError, "the @ operator needs declared vectors", where)
+            raise self.error(UnsupportedError, Msg("err.matmul_undeclared"), where)
         what = self.operands(node, where)
         if (left_shape == SCALAR and not vector_valued(left)) or (
             right_shape == SCALAR and not vector_valued(right)
         ):
-            msg = f"{what}: @ needs vectors or matrices; use * with a scalar"
+            msg = Msg("err.matmul_scalar", what=what)
             raise self.error(ShapeError, msg, where)
         rows, cols = right_shape
         if left_shape is None or (left_shape[1] == 1 and not _column_matrix(left)):
             # a row vᵀ…, or a vector v as numpy's
             length = left.length if left_shape is None else left_shape[0]
             if length != rows:
-                mismatch = (
-                    f"lengths {length} and {rows} differ"
-                    if cols == 1
-                    else (f"length {length} does not match {rows} rows")
+                mismatch = Msg(
+                    "err.lengths" if cols == 1 else "err.length_rows",
+                    what=what,
+                    a=length,
+                    b=rows,
                 )
-                raise self.error(ShapeError, f"{what}: {mismatch}", where)
+                raise self.error(ShapeError, mismatch, where)
             if isinstance(left, _Row):
                 if cols == 1:
                     return self.shaped(VDot(left.vector, self.apply(left.matrices, right)), SCALAR)
@@ -1018,8 +1069,8 @@ class _Parser:
                 return self.shaped(VDot(left, right), SCALAR)
             return self.matvec(self.transpose(right), left)  # v @ X = Xᵀ v
         if left_shape[1] != rows:
-            target = f"length {rows}" if cols == 1 else f"{rows} rows"
-            msg = f"{what}: {left_shape[1]} columns do not match {target}"
+            key = "err.columns_length" if cols == 1 else "err.columns_rows"
+            msg = Msg(key, what=what, cols=left_shape[1], rows=rows)
             raise self.error(ShapeError, msg, where)
         if cols == 1 and not _column_matrix(right):
             return self.matvec(left, right)
@@ -1028,12 +1079,18 @@ class _Parser:
     def _power(self, node: ast.BinOp) -> Expr:
         base, exponent = self.visit(node.left), self.visit(node.right)
         where = self.op_index(node)
+        if self.shapes and exponent == -1 and self.shape(base)[1] != 1:
+            shape = self.shape(base)
+            if shape[0] != shape[1]:
+                msg = Msg("err.inverse_square", what=self.operands(node, where))
+                raise self.error(ShapeError, msg, where)
+            return self.shaped(Inv(base), shape)  # X**-1 is the inverse, as in textbooks
         shape = self.power_shape(base, exponent, node, where) if self.shapes else SCALAR
         est = self.estimate(exponent)
         if est is not None:
             size = _magnitude(est)
             if size > self.limits.max_exponent:
-                msg = _too_big("exponent too large:", size, self.limits.max_exponent, "")
+                msg = _too_big("exponent", size, self.limits.max_exponent)
                 raise self.error(LimitError, msg, where)
         result = (
             sympy.exp(exponent, evaluate=False)
@@ -1042,9 +1099,7 @@ class _Parser:
         )
         est = self.estimate(result)
         if est is not None and est.digits > self.max_digits:
-            msg = _too_big(
-                "exponent too large: the power would be", est.digits, self.max_digits, " digits"
-            )
+            msg = _too_big("power", est.digits, self.max_digits, digits=True)
             raise self.error(LimitError, msg, where)
         return self.shaped(result, shape)
 
@@ -1052,10 +1107,10 @@ class _Parser:
         """Element-wise powers: vector ** scalar, or scalar ** vector (as exp(v))."""
         left, right = self.shape(base), self.shape(exponent)
         if left[1] != 1 or right[1] != 1:
-            msg = f"{self.operands(node, where)}: matrix powers are not supported"
+            msg = Msg("err.matrix_power", what=self.operands(node, where))
             raise self.error(UnsupportedError, msg, where)
         if left != SCALAR and right != SCALAR and left != right:
-            msg = f"{self.operands(node, where)}: lengths {left[0]} and {right[0]} differ"
+            msg = Msg("err.lengths", what=self.operands(node, where), a=left[0], b=right[0])
             raise self.error(ShapeError, msg, where)
         return right if left == SCALAR else left
 
@@ -1066,10 +1121,10 @@ class _Parser:
         if isinstance(func, ast.Attribute):
             self.visit(func)  # refused with "attribute access is not allowed"
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
-            raise self.error(ParseError, "only a function name can be called, e.g. sin(x)", paren)
+            raise self.error(ParseError, Msg("err.call_name"), paren)
         name = func.id
         if name.startswith("_"):
-            raise self.error(ParseError, "names may not start with '_'", func)
+            raise self.error(ParseError, Msg("err.underscore"), func)
         if name in CONSTANTS or name in self.declared or name in self.sizes:
             kind = (
                 "constant"
@@ -1078,16 +1133,18 @@ class _Parser:
                 if name in self.sizes
                 else ("vector" if self.shapes[self.declared[name]].is_vector else "matrix")
             )
-            msg = f"{name} is a {kind}, not a function; write {name}*(...)"
+            msg = Msg("err.not_function", name=name, kind=Msg(f"err.kind.{kind}"))
             raise self.error(ParseError, msg, func)
         if node.keywords:
-            raise self.error(ParseError, "keyword arguments are not allowed", node.keywords[0])
+            raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])
         vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
         fn = vector_fn or FUNCTIONS.get(name) or self.unknown_function(node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args
         ):
-            msg = f"{name} takes {_arity(fn.min_args, fn.max_args)}, got {len(node.args)}"
+            msg = Msg(
+                "err.arity", name=name, takes=_arity(fn.min_args, fn.max_args), got=len(node.args)
+            )
             raise self.error(ParseError, msg, node)
         if fn.build is _pow:  # pow(x, y) is x ** y, with the same guards and shapes
             base, exponent = node.args
@@ -1107,7 +1164,7 @@ class _Parser:
             result = fn.build(self, node, args)
             return result if shape is None else self.shaped(result, shape)  # vector_fn: shaped
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
-            msg = f"{name} cannot take these arguments ({_first_line(exc)})"
+            msg = Msg("err.arguments", name=name, detail=_first_line(exc))
             raise self.error(ParseError, msg, node) from None
 
     def unknown_function(self, node: ast.Call) -> _Fn:
@@ -1115,26 +1172,25 @@ class _Parser:
         is one letter (f, g2, h_1) or declared, never when the name is also a variable."""
         name = node.func.id  # type: ignore[attr-defined]
         if name in self.variables and name not in self.functions:
-            call = self.call_text(node)
+            call = str(self.call_text(node))  # the text as typed (or "name(...)")
             hint = (
                 f"{name}*{call[len(name) :].lstrip()}"
                 if call.startswith(name)
                 else (f"{name}*(...)")
             )
-            raise self.error(ParseError, f"{name} is a variable; did you mean {hint}?", node)
+            raise self.error(ParseError, Msg("err.variable_called", name=name, hint=hint), node)
         if name in UNSUPPORTED:
-            msg = f"{name} is not supported: {UNSUPPORTED[name]}"
+            msg = Msg("err.unsupported_function", name=name, why=UNSUPPORTED[name])
             raise self.error(UnsupportedError, msg, node)
         if name in VECTOR_FUNCTIONS:  # scalar mode: sum(x) with x not declared
-            msg = f"{name} needs a declared vector or matrix argument"
+            msg = Msg("err.needs_declared", name=name)
             raise self.error(UnsupportedError, msg, node)
         if name not in self.functions and not _IMPLICIT_FUNCTION.fullmatch(name):
-            msg = f"unknown function {name}"
             close = difflib.get_close_matches(name.lower(), _KNOWN_NAMES, n=1)
             if close:
-                msg += f"; did you mean {close[0]}?"
+                msg = Msg("err.unknown_function.close", name=name, close=close[0])
             else:
-                msg += f"; to use an unknown function of that name, declare it (--function {name})"
+                msg = Msg("err.unknown_function", name=name)
             raise self.error(ParseError, msg, node)
         if _reserved(name):  # N(x), S(x): SymPy's N and S
             raise self.error(ParseError, _reserved_message(name), node)
@@ -1147,21 +1203,20 @@ class _Parser:
         found = [(i, s) for i, s in enumerate(shapes) if s != SCALAR]
         if not found:
             return SCALAR
-        kind = "a vector" if all(s[1] == 1 for _, s in found) else "a matrix"
+        matrix = not all(s[1] == 1 for _, s in found)
+        kind = Msg("err.a_matrix" if matrix else "err.a_vector")
         if name not in FUNCTIONS:
-            msg = (
-                f"unknown function {name} of {kind}: only the built-in functions apply element-wise"
-            )
+            msg = Msg("err.unknown_elementwise", name=name, kind=kind)
             raise self.error(UnsupportedError, msg, node)
         if name in _SCALAR_ONLY:
-            msg = f"{self.call_text(node)}: {name} takes scalars, not {kind}"
+            msg = Msg("err.scalars_only", call=self.call_text(node), name=name, kind=kind)
             raise self.error(UnsupportedError, msg, node)
-        if kind == "a matrix":
-            msg = f"{self.call_text(node)}: element-wise {name} of a matrix is not supported"
+        if matrix:
+            msg = Msg("err.elementwise_of_matrix", call=self.call_text(node), name=name)
             raise self.error(UnsupportedError, msg, node)
         lengths = list(dict.fromkeys(s[0] for _, s in found))
         if len(lengths) > 1:
-            msg = f"{self.call_text(node)}: lengths {lengths[0]} and {lengths[1]} differ"
+            msg = Msg("err.lengths", what=self.call_text(node), a=lengths[0], b=lengths[1])
             raise self.error(ShapeError, msg, node)
         return found[0][1]
 
@@ -1211,9 +1266,9 @@ def _reserved(name: str) -> bool:
     return hasattr(sympy, name) or hasattr(builtins, name)
 
 
-def _reserved_message(name: str) -> str:
+def _reserved_message(name: str) -> Msg:
     owner = "SymPy" if hasattr(sympy, name) else "Python"
-    return f"{name} is a {owner} name and cannot name an unknown function; choose another name"
+    return Msg("err.reserved", name=name, owner=owner)
 
 
 def _variable_names(tree: ast.AST) -> set[str]:
@@ -1253,12 +1308,12 @@ def _size(shape: Shape) -> str:
     return f"{shape[0]}\u00d7{shape[1]}"
 
 
-def _describe(shape: Shape) -> str:
+def _describe(shape: Shape) -> Msg:
     if shape == SCALAR:
-        return "a scalar"
+        return Msg("err.a_scalar")
     if shape[1] == 1:
-        return f"a vector of length {shape[0]}"
-    return f"a matrix of size {_size(shape)}"
+        return Msg("err.a_vector_of", length=shape[0])
+    return Msg("err.a_matrix_of", size=_size(shape))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -1279,20 +1334,25 @@ def _magnitude(est: _Est) -> float:
     return 10 ** min(est.digits, 300.0)
 
 
-def _arity(low: int, high: int | None) -> str:
+def _arity(low: int, high: int | None) -> Msg:
+    plural = "" if low == 1 else ".plural"
     if high is None:
-        return f"at least {low} argument{'s' * (low != 1)}"
+        return Msg("err.arity.at_least" + plural, low=low)
     if high == low:
-        return f"{low} argument{'s' * (low != 1)}"
-    return f"{low} to {high} arguments" if high > low + 1 else f"{low} or {high} arguments"
+        return Msg("err.arity.exactly" + plural, low=low)
+    return Msg("err.arity.to" if high > low + 1 else "err.arity.or", low=low, high=high)
 
 
-def _too_big(prefix: str, size: float, limit: int, unit: str) -> str:
-    """'exponent too large: about 387420489 (limit 1000)'; overflowed sizes are 'astronomical'."""
+def _too_big(what: str, size: float, limit: int, digits: bool = False) -> Msg:
+    """'exponent too large: about 387420489 (limit 1000)'; overflowed sizes are 'astronomical'.
+
+    ``what`` is "number", "exponent" or "power" (the power would be …), ``digits`` whether
+    the sizes count digits."""
+    unit = ".digits" if digits else ""
     if not math.isfinite(size) or size > 1e300:
-        return f"{prefix} astronomically large (limit {limit}{unit})"
+        return Msg(f"err.too_big.{what}.astronomical{unit}", limit=limit)
     shown = str(math.ceil(size)) if size < 1e15 else f"{size:.3g}"
-    return f"{prefix} about {shown}{unit} (limit {limit}{unit})"
+    return Msg(f"err.too_big.{what}{unit}", size=shown, limit=limit)
 
 
 # -- size guard helpers ---------------------------------------------------------------

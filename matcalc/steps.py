@@ -3,8 +3,9 @@
 The engine builds these; renderers only read them.  Every mathematical value is a
 SymPy object in a typed field (``Expr`` for scalars, ``ImmutableMatrix`` for
 vectors and Jacobians), so a renderer never has to call ``diff`` or
-``simplify``.  ``explanation`` is a plain-English sentence, a fallback for
-renderers that want prose.
+``simplify``.  No step holds prose: a rule is a ``Rule`` (catalogue ids), and
+``explanation`` is a ``Msg`` (a catalogue key with its values), which renderers look up in
+``matcalc.render.messages`` in the language asked for.
 
 To add a kind of step: add a dataclass here with a ``kind`` class attribute (the
 JSON ``kind``), build it in the engine, and give a renderer a ``_render_<Class>``
@@ -18,8 +19,53 @@ from typing import ClassVar, TypeAlias
 
 from sympy import Expr, MatrixBase, Symbol
 
+from matcalc.msg import Msg
+
 Math: TypeAlias = Expr | MatrixBase
 """A scalar expression, or a matrix (a vector is an n×1 or 1×n matrix)."""
+
+
+class Rule(str):
+    """The name of a rule as catalogue ids, which reads as its English name.
+
+    ``clauses`` holds clauses of parts, each part ``(id, name)``: the catalogue key
+    ``rule.<id>`` and the value of its ``{name}`` ("" if none).  Parts are joined by ", ",
+    clauses by "; ": ((("elementwise", ""),), (("constant_multiple", ""), ("power", "")))
+    reads "element-wise, so diagonal; constant multiple rule, power rule".  The ``str``
+    value is that English name (JSON's ``rule``, the Python API); renderers translate
+    ``clauses`` with ``messages.rule_text``.
+    """
+
+    clauses: tuple[tuple[tuple[str, str], ...], ...]
+
+    def __new__(cls, clauses: tuple[tuple[tuple[str, str], ...], ...]) -> Rule:
+        from matcalc.render.messages import rule_text
+
+        self = super().__new__(cls, rule_text(clauses, "en"))
+        self.clauses = clauses
+        return self
+
+    @classmethod
+    def named(cls, key: str, name: str = "") -> Rule:
+        """The rule ``rule.<key>`` of the catalogue, alone."""
+        return cls((((key, name),),))
+
+    def and_part(self, other: Rule) -> Rule:
+        """This rule, then ``other`` as further parts of the last clause ("A, B")."""
+        last = self.clauses[-1] + other.clauses[0]
+        return Rule((*self.clauses[:-1], last, *other.clauses[1:]))
+
+    def and_clause(self, other: Rule) -> Rule:
+        """This rule, then ``other`` as further clauses ("A; B")."""
+        return Rule((*self.clauses, *other.clauses))
+
+    def text(self, lang: str = "en") -> str:
+        from matcalc.render.messages import rule_text
+
+        return rule_text(self.clauses, lang)
+
+    def __getnewargs__(self) -> tuple:  # type: ignore[override, unused-ignore]  # pickling
+        return (self.clauses,)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,7 +105,9 @@ class Step:
     """Base class of every step."""
 
     kind: ClassVar[str] = "step"
-    explanation: str = ""
+    explanation: Msg | None = None
+    """What the step does, as a catalogue sentence (JSON's ``explanation``); None: the
+    renderer says it from the step's kind."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +209,26 @@ class Simplify(Step):
     partial: bool = False
     rewrites: tuple[str, ...] = ()
     """Named textbook rewrites applied (``engine.textbook``): "softmax", "factor", …"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DifferentialStep(Step):
+    """One step of the differential method for a scalar f by a matrix (or vector) X.
+
+    ``stage`` "take": df = d(expr) = value, by the differential ``rules`` used, each
+    (rule name, d(M), its value); "cyclic": df = value, dX moved to the end of each trace
+    by tr(AB) = tr(BA), so that df = tr(Gᵀ·dX); "read": ∂f/∂X = value, read off
+    df = tr(Gᵀ·dX): G in denominator layout, Gᵀ in numerator ``layout``.
+    """
+
+    kind: ClassVar[str] = "differential"
+    of: Symbol
+    wrt: Symbol
+    stage: str
+    expr: Math
+    value: Math
+    rules: tuple[tuple[str, Math, Math], ...] = ()
+    layout: str = "denominator"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -297,7 +365,10 @@ class Verify(Step):
     """For a vector result: the sizes at which the components were compared."""
     hessian: bool = False
     """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
-    where: tuple[Expr, ...] = ()
-    """Expressions that were real at every point compared (the sign(u) rule for |u|)."""
     functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
     """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""
+    more_sizes: tuple[tuple[Symbol, int], ...] = ()
+    """For method "components": the second size at which the components were compared."""
+    positive: tuple[Expr, ...] = ()
+    """For method "components": the determinants kept positive at every point (det X in
+    ln det X, which is real only there: the input's own domain)."""

@@ -1,6 +1,13 @@
-"""Check a result against SymPy's own derivative before it is shown.
+"""Check a result against references built from the input alone, before it is shown.
 
-``verify(result, reference)`` returns a ``Verify`` step:
+The one entry point is ``check(problem, result)``, which ``matcalc.api`` calls for every
+derivation: it builds the reference (``reference``: SymPy's derivative, for scalars;
+``explicit_reference``: ``Matrix.jacobian`` of the explicit components at concrete sizes,
+for vectors and matrices; ``sympy.hessian`` of them at two sizes, for a Hessian),
+substitutes concrete functions for unknown ones, and returns one ``Verify`` step.  The
+components shown with ``--dim`` (``explicit``, ``explicit_step``) are written out here too.
+
+``verify(result, reference)`` compares one result with one reference, entry by entry:
 
 1. symbolic: the difference is 0 after evaluation, ``expand`` or ``cancel``, within a
    budget: skipped on large expressions, ``expand`` only when ``expansion_terms`` bounds
@@ -15,21 +22,24 @@
    digits (a node mpmath lacks: SymPy's ``evalf``) and compared with relative tolerance
    ``TOLERANCE`` = 1e-9; a disagreement is confirmed by SymPy's ``evalf`` at 60 digits,
    and a point whose values move between the two (sin(e²⁰⁰)) is skipped as
-   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at least 3)
-   gives True; any point disagreeing gives False; fewer than 3 gives None (undecided,
-   shown as "not verified").  A point is skipped where a side is not a finite number
-   (a pole, ln of 0, a value above 1e12 such as exp(100)).  ``deadline`` is checked
-   between points.
+   ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at
+   least ``MIN_POINTS``, 6) gives True; any point disagreeing gives False; fewer than
+   ``MIN_POINTS`` gives None (undecided, shown as "not verified").  A point is skipped
+   where a side is not a finite number (a pole, ln of 0, a value above 1e12 such as
+   exp(100)).  ``deadline`` is checked between points.
 
 The domain: given the input (``domain``), a point counts when the input *as typed* is
 real and finite there, even where an inner part is complex (|√x| at x < 0 is real);
-points outside that domain, or on a kink of the input (an argument of |·|, sign or the
-step at 0, two arguments of max or min equal, within 1e-9), are skipped.  ``where``
-narrows the set further to points where each of its expressions is real: the caller
-names that set in the output (the sign(u) rule for |u| holds only where u is real).
-Without ``domain`` (a component check), points where a kink's argument is not real are
-skipped too.  Where SymPy's derivative cannot be evaluated at a point of the domain, a
-central difference of the input (``truth``) at 30 digits stands in for it.
+points outside that domain are skipped.  A point on a kink of the input (an argument of
+|·|, sign or the step at 0, two arguments of max or min equal, within 1e-9) is compared
+with a central difference of the input (``truth``), not with SymPy's derivative (whose
+value on a kink is a convention): a tie can hold on a whole interval (max(-x, |x|) for
+x < 0, max(sin²x, 1 - cos²x) everywhere), where the input is differentiable.  The point
+is skipped only where the input is not differentiable (its left and right difference
+quotients differ, |x| at 0), or when there is no ``truth`` to ask.  Without ``domain``
+(a component check), points where a kink's argument is not real are skipped too.  Where
+SymPy's derivative cannot be evaluated at a point of the domain, a central difference
+of the input (``truth``) at 30 digits stands in for it.
 
 Conventions: complex values are compared as SymPy computes them (principal branches:
 ln(-2) = ln 2 + iπ).  Kinks (max, min, |x|) use 0 at the kink; SymPy's ``Heaviside``
@@ -95,12 +105,19 @@ from matcalc.engine.simplify import (
     has_fraction,
 )
 from matcalc.functions import rewrite_builtin
-from matcalc.steps import Math, Verify
+from matcalc.msg import Msg
+from matcalc.steps import Explicit, Math, Problem, Verify
 
 TOLERANCE = 1e-9
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
 POINTS = 12
-"""Agreeing points that make a numeric check True (at least 3 are needed when fewer are found)."""
+"""Agreeing points that make a numeric check True (at least ``MIN_POINTS`` when fewer are found)."""
+MIN_POINTS = 6
+"""Fewer agreeing points than this is no evidence: the check is undecided, never "Verified"."""
+SIDES_AGREE = 1e-6
+"""Relative distance within which the one-sided difference quotients at a kink agree."""
+OFF, ON_KINK = "off", "on kink"
+"""Where a sample point lies (``_Sampler.locate``)."""
 TRIES = 40
 MAX_SPECIAL = 8
 SPECIAL_SECONDS = 0.5
@@ -188,24 +205,23 @@ def _boundaries(exprs: Sequence[Expr]) -> list[Expr]:
 
 
 class _Sampler:
-    """The points of one check: the input's domain, its kinks, and the narrowing ``where``."""
+    """The points of one check: the input's domain and its kinks."""
 
-    def __init__(self, exprs, domain, where, seed: int, deadline: Deadline):
+    def __init__(self, exprs, domain, seed: int, deadline: Deadline, inputs=()):
+        """``inputs``: without a ``domain`` (a component check), the input components whose
+        kinks are the input's own (``ON_KINK``)."""
         self.domain = [_normalise(e) for e in domain] if domain is not None else None
-        self.where = [_normalise(e) for e in where]
-        # d|u| = sign(u)·u′ needs u real around the point, not at an isolated point of a
-        # complex curve ((x^x)^x at some x < 0): u′ must be real there too
-        self.where += [w.diff(s) for w in self.where for s in sorted(w.free_symbols, key=str)]
         symbols = set().union(*(e.free_symbols for e in exprs))
         for e in self.domain or ():
             symbols |= e.free_symbols
         self.symbols = sorted(symbols, key=str)
         self.rng = random.Random(seed)
+        # the other components an input depends on, drawn apart (the points stay as they were)
+        self.extra = sorted(set().union(*(e.free_symbols for e in inputs)) - symbols, key=str)
+        self.extra_rng = random.Random(seed + 1)
         self.deadline = deadline
-        own = (
-            set().union(*(e.atoms(*_KINKS) for e in self.domain))
-            if self.domain is not None
-            else set()
+        own = set().union(
+            *(e.atoms(*_KINKS) for e in (self.domain if self.domain is not None else inputs))
         )
         other = set().union(*(e.atoms(*_KINKS) for e in exprs)) - own
         self.own_kinks = [a for k in own for a in _kink_args(k)]
@@ -214,16 +230,18 @@ class _Sampler:
     def draw(self, k: int = -1) -> dict[Symbol, Expr]:
         """The k-th random point: every other one takes all variables from one scale, in
         turn (very near 0, near 0, moderate, large); the others mix the scales."""
+        extra = {s: self._number(rng=self.extra_rng) for s in self.extra}
         if k < 0 or k % 2:
-            return {s: self._number() for s in self.symbols}
+            return {**{s: self._number() for s in self.symbols}, **extra}
         turn = k // 2 % (2 * len(SCALES))  # each scale positive, then each negative
         scale, sign = SCALES[turn % len(SCALES)], 1 if turn < len(SCALES) else -1
-        return {s: self._number(scale, sign) for s in self.symbols}
+        return {**{s: self._number(scale, sign) for s in self.symbols}, **extra}
 
-    def _number(self, scale=None, sign=0) -> Float:
-        low, high = scale or self.rng.choice(SCALES)
-        value = math.exp(self.rng.uniform(math.log(low), math.log(high)))
-        sign = sign or (1 if self.rng.random() < 0.5 else -1)
+    def _number(self, scale=None, sign=0, rng=None) -> Float:
+        rng = rng or self.rng
+        low, high = scale or rng.choice(SCALES)
+        value = math.exp(rng.uniform(math.log(low), math.log(high)))
+        sign = sign or (1 if rng.random() < 0.5 else -1)
         return Float(sign * value, 30)
 
     def special(self) -> list[dict[Symbol, Expr]]:
@@ -278,27 +296,35 @@ class _Sampler:
         return roots[:2]
 
     def usable(self, point, memo: dict | None = None) -> bool:
-        """True when ``point`` is in the domain, off the kinks, and in the ``where`` set.
+        """True when ``point`` is in the domain and off the kinks.
+
+        ``memo``: the values of subexpressions at this point, shared with later evaluations."""
+        return self.locate(point, memo) == OFF
+
+    def locate(self, point, memo: dict | None = None) -> str | None:
+        """Where ``point`` lies: ``OFF`` every kink, in the domain; ``ON_KINK`` of the
+        input (two arguments of max tie, |u| with u = 0), in the domain and off the other
+        kinks; None outside the domain, or on a kink of the result or reference only.
 
         ``memo``: the values of subexpressions at this point, shared with later evaluations."""
         if self.domain is not None:
             for e in self.domain:
                 if not _real(_value(e, point, memo=memo)):
-                    return False
-        for e in self.where:
-            if not _real(_value(e, point, memo=memo)):
-                return False
+                    return None
+        place = OFF
         for arg in self.own_kinks:
             v = _value(arg, point, memo=memo)
-            if v is None or (_real(v) and abs(v.real) <= TOLERANCE):
-                return False
+            if v is None or (self.domain is None and not _real(v)):  # no input to ask
+                return None
+            if _real(v) and abs(v.real) <= TOLERANCE:
+                place = ON_KINK
         for arg in self.other_kinks:
             v = _value(arg, point, memo=memo)
-            if v is None or (abs(v.real) <= TOLERANCE and _real(v)):
-                return False
-            if self.domain is None and not _real(v):  # a component check: no input to ask
-                return False
-        return True
+            if v is None or (self.domain is None and not _real(v)):  # no input to ask
+                return None
+            if _real(v) and abs(v.real) <= TOLERANCE and place == OFF:
+                return None  # a kink of the result or reference only: no truth here
+        return place
 
 
 def _real(value: complex | None) -> bool:
@@ -312,34 +338,44 @@ def _numeric(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truth: tuple[Expr, Symbol] | None = None,
 ) -> tuple[bool | None, int]:
-    """(status, points compared) from evaluation at points of the domain."""
+    """(status, points compared) from evaluation at points of the domain.
+
+    On a kink of the input (``ON_KINK``: max(-x, |x|) for x < 0 ties on a whole interval),
+    SymPy's derivative follows a convention, not the input: the result is compared there
+    with a central difference of the input (``truth``), where the input is differentiable
+    (its one-sided difference quotients agree); other points on a kink are skipped."""
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
     if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
         return None, 0
-    sampler = _Sampler((result, reference), domain, where, seed, deadline)
+    inputs = () if truth is None else (_normalise(truth[0]),)
+    sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
     agreed = 0
     special = sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
         memo: dict = {}  # both sides and the domain share their subexpressions' values
-        if not sampler.usable(point, memo):
+        place = sampler.locate(point, memo)
+        if place is None or (place == ON_KINK and truth is None):
             continue
         a = _value(result, point, memo=memo)
         if a is None:
             continue
-        b = _value(reference, point, memo=memo)
-        if b is None and truth is not None and domain is not None:
-            b = _difference(*truth, point)
+        if place == ON_KINK and truth is not None:
+            b = _one_sided(truth[0], truth[1], point)
+        else:
+            b = _value(reference, point, memo=memo)
+            if b is None and truth is not None and domain is not None:
+                b = _difference(*truth, point)
         if b is None:
             continue
         if _differ(a, b):
             # confirm at twice the working precision: sin(e^200) at 30 digits is noise
-            a2, b2 = _value(result, point, precision=60), _value(reference, point, precision=60)
+            a2 = _value(result, point, precision=60)
+            b2 = b if place == ON_KINK else _value(reference, point, precision=60)
             if b2 is None and truth is not None and domain is not None:
                 b2 = b
             if a2 is None or b2 is None or _differ(a, a2) or _differ(b, b2):
@@ -348,7 +384,7 @@ def _numeric(
         agreed += 1
         if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
             return True, agreed
-    return (True if agreed >= 3 else None), agreed
+    return (True if agreed >= MIN_POINTS else None), agreed
 
 
 def _value(
@@ -436,6 +472,7 @@ _MP_FUNCTIONS = {
         "acsch",
         "exp",
         "erf",
+        "erfc",
     ]
 }
 _MP_FUNCTIONS["log"] = mpmath.log
@@ -542,6 +579,36 @@ def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex |
     return number
 
 
+def _one_sided(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex | None:
+    """d expr / d wrt at a point on a kink of ``expr``: the central difference when the
+    left and right difference quotients agree (within ``SIDES_AGREE``), else None (the
+    input is not differentiable there, as |x| at 0)."""
+    x0 = point.get(wrt)
+    if x0 is None:
+        return None
+    h = Float(1e-12, 40) * max(1, abs(x0))
+    values = []
+    for step in (-h, 0, h):
+        moved = {s: Float(v, 50) for s, v in point.items()}
+        moved[wrt] = Float(x0, 50) + step
+        try:
+            v = _normalise(expr).xreplace(moved).evalf(30)
+        except Exception:
+            return None
+        if v.has(nan, zoo) or v.free_symbols or not v.is_number:
+            return None
+        values.append(v)
+    try:
+        left, right = (complex(((q - p) / h).evalf(15)) for p, q in zip(values, values[1:]))
+    except (TypeError, ValueError):
+        return None
+    if any(n != n or abs(n) > LARGE for n in (left, right)):
+        return None
+    if abs(left - right) > SIDES_AGREE * max(1.0, abs(left), abs(right)):
+        return None
+    return (left + right) / 2
+
+
 def compare(
     result: Expr,
     reference: Expr,
@@ -549,16 +616,15 @@ def compare(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truth: tuple[Expr, Symbol] | None = None,
     known: dict | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
-    ``domain``: the input expression(s), whose real domain is sampled; ``where``: more
-    expressions that must be real at a point; ``truth``: (input, variable) for a central
-    difference where ``reference`` cannot be evaluated.  ``known``: shared by the entries
-    of one check, the normal forms and symbolic verdicts found so far (a symmetric matrix
+    ``domain``: the input expression(s), whose real domain is sampled; ``truth``: (input,
+    variable) for a central difference where ``reference`` cannot be evaluated or does
+    not follow the input (on a kink of it).  ``known``: shared by the entries of one
+    check, the normal forms and symbolic verdicts found so far (a symmetric matrix
     repeats its entries).
     """
     if known is None:
@@ -569,9 +635,7 @@ def compare(
         known[key] = _symbolically_zero(result - reference)
     if known[key]:
         return True, "symbolic", 0
-    status, points = _numeric(
-        result, reference, seed, deadline, domain=domain, where=where, truth=truth
-    )
+    status, points = _numeric(result, reference, seed, deadline, domain=domain, truth=truth)
     return status, "numeric", points
 
 
@@ -581,12 +645,11 @@ def verify(
     deadline: Deadline = NEVER,
     *,
     domain: Sequence[Expr] | None = None,
-    where: Sequence[Expr] = (),
     truths: Sequence[tuple[Expr, Symbol] | None] | None = None,
 ) -> Verify:
     """Compare ``result`` with SymPy's ``reference`` entry by entry.
 
-    ``domain``, ``where`` and ``truths`` (one per entry) are passed to ``compare``.
+    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.
     """
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
@@ -601,7 +664,7 @@ def verify(
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
         status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, where=where, truth=truth, known=known
+            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known
         )
         statuses.append(status)
         methods.add(method)
@@ -615,8 +678,7 @@ def verify(
         method=method,
         reference=reference,
         points=points,
-        where=tuple(where),
-        explanation=_explain(overall, method, points, tuple(where)),
+        explanation=_sentence(_explain(overall, method, points)),
     )
 
 
@@ -626,28 +688,28 @@ def _overall(statuses) -> bool | None:
     return None if None in statuses else True
 
 
-def _explain(status: bool | None, method: str, points: int, where=(), functions=()) -> str:
+def _explain(status: bool | None, method: str, points: int, functions=()) -> Msg:
+    """The verdict as a catalogue sentence (without its final full stop: see ``_sentence``)."""
     if status is None:
-        return "Not verified: SymPy could not decide whether the result equals its derivative."
+        return Msg("explain.verify.undecided")
     if status is False:
-        return "NOT VERIFIED: the result differs from SymPy's derivative. This is a bug."
+        return Msg("explain.verify.failed")
     if method == "substitution":
         names = "; ".join(
             f"({k}) " + ", ".join(f"{f} = {body}" for f, body in row)
             for k, row in enumerate(functions, 1)
         )
-        text = (
-            f"Verified by substitution: with {names}, equal to SymPy's derivative of the "
-            "substituted expression"
-        )
-        text += f" (numeric check at up to {points} points)." if points else " (symbolic check)."
+        key = "explain.verify.substitution" + (".numeric" if points else "")
+        text = Msg(key, functions=names, points=points)
     elif method == "numeric":
-        text = f"Verified: equal to SymPy's derivative at {points} points."
+        text = Msg("explain.verify.numeric", points=points)
     else:
-        text = "Verified: equal to SymPy's derivative (symbolic check)."
-    if where:
-        text += " Checked where " + ", ".join(map(str, where)) + " is real."
+        text = Msg("explain.verify.symbolic")
     return text
+
+
+def _sentence(text: Msg) -> Msg:
+    return Msg("explain.sentence", text=text)
 
 
 # -- unknown functions: concrete stand-ins ------------------------------------------------------
@@ -716,7 +778,6 @@ def verify_by_substitution(
     exprs: Sequence[Expr],
     deadline: Deadline = NEVER,
     truths_of=None,
-    where: Sequence[Expr] = (),
 ) -> Verify:
     """Verify a result with unknown functions: for three concrete choices of them, compare
     the substituted result with SymPy's derivative of the substituted input.
@@ -732,10 +793,9 @@ def verify_by_substitution(
             reference = reference_of(concrete)
             ours = substitute_functions(result, substitution)
             truths = truths_of(concrete) if truths_of else None
-            narrowed = [substitute_functions(w, substitution) for w in where]
         except (ArithmeticError, TypeError, ValueError):  # max(acos(e^(2/3)), x): no real input
             continue
-        check = verify(ours, reference, deadline, domain=concrete, where=narrowed, truths=truths)
+        check = verify(ours, reference, deadline, domain=concrete, truths=truths)
         statuses.append(check.status)
         used.append(substitution)
         points = max(points, check.points)
@@ -749,8 +809,7 @@ def verify_by_substitution(
         reference=reference,
         points=points,
         functions=functions,
-        where=tuple(where),
-        explanation=_explain(status, "substitution", points, tuple(where), functions),
+        explanation=_sentence(_explain(status, "substitution", points, functions)),
     )
 
 
@@ -789,6 +848,12 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     scalar itself), and every output component is a row (a column in denominator layout).
     The reference is built from the input alone, never from the engine's result.
     """
+    return _explicit_jacobian(expr, wrt, shapes, dims, layout)[0]
+
+
+def _explicit_jacobian(expr, wrt, shapes, dims, layout: str):
+    """(``explicit_reference``, and for each of its entries in row-major order the pair
+    (input component, variable component) it differentiates: the truth on a kink)."""
     from sympy import ImmutableMatrix, Matrix
 
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
@@ -803,25 +868,36 @@ def explicit_reference(expr, wrt, shapes, dims, layout: str):
     several = isinstance(wrt, tuple)
     variables = [comps.get(w, ImmutableMatrix([[w]])) for w in (wrt if several else (wrt,))]
     outputs = list(values) if isinstance(values, MatrixBase) else [values]
+
+    def laid_out(jac: MatrixBase, pairs: list[list[tuple]], transpose: bool) -> tuple:
+        jac = ImmutableMatrix(jac)
+        if transpose:
+            return jac.T, [p for column in zip(*pairs) for p in column]
+        return jac, [p for row in pairs for p in row]
+
+    def by(wrt_list: list) -> tuple[Matrix, list[list[tuple]]]:
+        jac = Matrix(outputs).jacobian(wrt_list)
+        return jac, [[(o, w) for w in wrt_list] for o in outputs]
+
     if several:
         wrt_list = [entry for v in variables for entry in v]  # row-major: rows stacked
-        jac = ImmutableMatrix(Matrix(outputs).jacobian(wrt_list))
-        return jac.T if layout == "denominator" else jac
+        return laid_out(*by(wrt_list), layout == "denominator")
     (variable,) = variables
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
-        jac = ImmutableMatrix(Matrix(outputs).jacobian(list(variable)))
-        return jac.T if layout == "denominator" else jac
+        return laid_out(*by(list(variable)), layout == "denominator")
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
         grid = ImmutableMatrix(
             variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j])
         )
-        return grid.T if layout == "numerator" else grid
+        pairs = [
+            [(values, variable[i, j]) for j in range(variable.cols)] for i in range(variable.rows)
+        ]
+        return laid_out(grid, pairs, layout == "numerator")
     wrt_list = list(variable)
     if isinstance(values, MatrixBase):
-        jac = ImmutableMatrix(Matrix(values).jacobian(wrt_list))
-    else:
-        jac = ImmutableMatrix([[values.diff(w) for w in wrt_list]])
-    return jac.T if layout == "denominator" else jac
+        return laid_out(*by(wrt_list), layout == "denominator")
+    jac = ImmutableMatrix([[values.diff(w) for w in wrt_list]])
+    return laid_out(jac, [[(values, w) for w in wrt_list]], layout == "denominator")
 
 
 def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER) -> Verify:
@@ -834,12 +910,17 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     from matcalc.engine.layout import explicit_value
 
     dims = default_dims(shapes)
-    reference = explicit_reference(expr, wrt, shapes, dims, layout)
+    reference, truths = _explicit_jacobian(expr, wrt, shapes, dims, layout)
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
     ours = explicit_value(expr, wrts, layout, result, shapes, dims)
-    check = verify(ours, reference, deadline)
+    check = verify(ours, reference, deadline, truths=truths)
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
+    about = (
+        Msg("explain.detail.components_at", sizes=sizes)
+        if sizes
+        else Msg("explain.detail.components")
+    )
     return Verify(
         status=check.status,
         method=check.method,
@@ -847,7 +928,7 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
         points=check.points,
         detail=detail,
         sizes=tuple(dims.items()),
-        explanation=check.explanation.rstrip(".") + f", on {detail}.",
+        explanation=_on(check.explanation, about),
     )
 
 
@@ -888,14 +969,20 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         detail=detail,
         sizes=tuple(first.items()),
         hessian=True,
-        explanation=checks[-1].explanation.rstrip(".") + f", on {detail}.",
+        explanation=_on(checks[-1].explanation, Msg("explain.detail.hessian", sizes=sizes)),
     )
+
+
+def _on(explanation: Msg | None, detail: Msg) -> Msg:
+    """A verdict's explanation, said of ``detail`` (the components compared)."""
+    text = explanation.kw["text"] if explanation is not None else ""
+    return Msg("explain.verify.on", text=text, detail=detail)
 
 
 def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     """True when ``expr`` is not real at some sampled point where ``domain`` is real."""
     expr = _normalise(expr)
-    sampler = _Sampler((expr,), domain, (), 0, deadline)
+    sampler = _Sampler((expr,), domain, 0, deadline)
     special = sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
@@ -905,3 +992,333 @@ def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = 
             if value is not None and not _real(value):
                 return True
     return False
+
+
+# -- the entry point ------------------------------------------------------------------------------
+def check(
+    problem: Problem,
+    result: Math,
+    deadline: Deadline = NEVER,
+    *,
+    inputs: Sequence[Expr] = (),
+    evaluated: Sequence[Expr] | None = None,
+) -> Verify:
+    """Verify ``result`` as the answer to ``problem``: the one place a verdict is made.
+
+    - vectors and matrices: the assembled result, in its layout and shape, against the
+      Jacobian of the input's explicit components by all the variables' components together
+      (a matrix's rows stacked); a Hessian against ``sympy.hessian`` of them, at two sizes;
+    - scalars: against SymPy's derivative of the input as typed (``inputs``, before |a^p| was
+      written |a|^p; ``problem.exprs`` when not given), on the input's own real domain; with
+      unknown functions, by substituting concrete ones (SymPy's own derivative of
+      g(f(x), f(x)) is wrong).  ``evaluated``: ``inputs`` already evaluated, if at hand.
+    """
+    shapes = {d.symbol: d for d in problem.declarations}
+    if shapes:
+        expr = problem.exprs[0]
+        if problem.order == 2:
+            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline)
+        from matcalc.engine.differential import uses_differential
+
+        if uses_differential(expr, shapes):  # inv, det, logdet, matrix_power, S:sym
+            return verify_matrix_functions(
+                expr, problem.wrt[0], result, shapes, problem.layout, deadline
+            )
+        wrt = problem.wrt[0] if len(problem.wrt) == 1 else problem.wrt
+        return verify_explicit(expr, wrt, result, shapes, problem.layout, deadline)
+    typed = tuple(inputs) or problem.exprs
+    if any(e.atoms(AppliedUndef) for e in typed):
+        return verify_by_substitution(
+            result,
+            lambda concrete: reference(problem, concrete),
+            typed,
+            deadline,
+            truths_of=lambda concrete: _truths(problem, concrete),
+        )
+    truth = reference(problem, typed, evaluated)
+    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
+
+
+def reference(
+    problem: Problem,
+    exprs: Sequence[Expr] | None = None,
+    evaluated: Sequence[Expr] | None = None,
+) -> Math:
+    """SymPy's own derivative of a scalar problem (or of ``exprs`` in its place), in the
+    problem's layout; ``evaluated``: those expressions already evaluated (``evaluate``)."""
+    from sympy import ImmutableMatrix, Matrix, hessian
+
+    from matcalc.engine.simplify import evaluate
+
+    if evaluated is None:
+        evaluated = [evaluate(e) for e in (problem.exprs if exprs is None else exprs)]
+    if problem.kind == "derivative":
+        return evaluated[0].diff(problem.wrt[0], problem.order)
+    if problem.order == 2:  # the Hessian: SymPy's own, symmetric in either layout
+        return ImmutableMatrix(hessian(evaluated[0], list(problem.wrt)))
+    jacobian = ImmutableMatrix(Matrix(evaluated).jacobian(list(problem.wrt)))
+    return jacobian.T if problem.layout == "denominator" else jacobian
+
+
+def _truths(problem: Problem, exprs) -> list[tuple[Expr, Symbol]] | None:
+    """(expression, variable) of each entry of the reference, in its order (first
+    derivatives only: the central difference that stands in for SymPy is of order 1)."""
+    if problem.order != 1:
+        return None
+    if problem.kind == "derivative":
+        return [(exprs[0], problem.wrt[0])]
+    pairs = [[(e, w) for w in problem.wrt] for e in exprs]
+    if problem.layout == "denominator":
+        pairs = [list(col) for col in zip(*pairs)]
+    return [p for row in pairs for p in row]
+
+
+def _sizes(problem: Problem, dims: dict[str, int]) -> dict[Symbol, int]:
+    """The sizes to write components at: ``default_dims``, with those named in ``dims``."""
+    from matcalc.errors import UsageError
+
+    sizes = default_dims({d.symbol: d for d in problem.declarations})
+    unknown = set(dims) - {s.name for s in sizes}
+    if unknown:
+        raise UsageError(Msg("err.explicit.size", names=", ".join(sorted(unknown))))
+    sizes.update({s: dims[s.name] for s in sizes if s.name in dims})
+    return sizes
+
+
+def explicit(problem: Problem, result: Math, dims: dict[str, int]):
+    """``result`` written out in components at the sizes ``dims`` (names to sizes; any not
+    given default to ``default_dims``): one flat ``ImmutableMatrix`` of the result's true
+    shape, a scalar result as 1×1 (see ``Derivation.explicit``)."""
+    from sympy import ImmutableMatrix
+
+    from matcalc.engine.layout import explicit_value
+
+    sizes = _sizes(problem, dims)
+    shapes = {d.symbol: d for d in problem.declarations}
+    if not shapes:
+        if isinstance(result, MatrixBase):
+            return ImmutableMatrix(result)
+        return ImmutableMatrix([[result]])
+    return explicit_value(problem.exprs[0], problem.wrt, problem.layout, result, shapes, sizes)
+
+
+def explicit_step(problem: Problem, result: Math, dims: dict[str, int]) -> Explicit:
+    """The closing step that ``--dim`` adds: the result written out in components."""
+    return Explicit(
+        of=problem.output,
+        wrt=problem.wrt[0],
+        sizes=tuple(_sizes(problem, dims).items()),
+        value=explicit(problem, result, dims),
+        explanation=Msg("explain.explicit"),
+    )
+
+
+MATRIX_POINTS = 2
+"""Random points per size in ``verify_matrix_functions``."""
+
+
+def verify_matrix_functions(
+    expr, wrt, result, shapes, layout: str, deadline: Deadline = NEVER
+) -> Verify:
+    """A result with inv, det, logdet, matrix_power or a symmetric matrix against the
+    derivative of the input written out in components, at two sizes (n = 2 and n = 3, other
+    sizes likewise one apart), never against the engine.
+
+    The reference is SymPy's: the components of the input (``Matrix.inv``, ``Matrix.det``,
+    powers), differentiated by each entry of ``wrt``.  For a symmetric S, whose entries
+    s_ij = s_ji are one variable, the reference is the symmetric G_s with tr(G_sᵀ dS) = df
+    for every symmetric dS: (G_s)_ii = ∂f/∂s_ii and (G_s)_ij = ½·∂f/∂s_ij (i ≠ j).
+
+    Both are compared at random points with exact rational entries: a square matrix is
+    2I + E with |E_ij| ≤ 3/8, far from singular, with det > 0 (its eigenvalues have real
+    parts at least 2 − (n − 1)·3/8); if the input is not real there (ln det(−X)), −(2I + E)
+    or a random matrix is tried.  Points where the input is not a real number are skipped.
+    Exact wherever no transcendental function is involved, else at 30 digits.
+    """
+    from sympy import Integer, log, preorder_traversal
+
+    from matcalc.linalg import Det, components, evaluate_shaped
+
+    base = default_dims(shapes)
+    sizes = [{s: max(2, v - 1) for s, v in base.items()}, base]
+    if not base:
+        sizes = [base]
+    rng = random.Random(12)
+    evaluated = evaluate_shaped(expr, shapes)
+    points, reference = 0, None
+    status: bool | None = True
+    for dims in sizes:
+        deadline.check()
+        comps = components(shapes, dims)
+        d = shapes.get(wrt)
+        sym = d is not None and d.symmetric
+        found = 0
+        for attempt in range(MATRIX_POINTS * 6):
+            deadline.check()
+            if found == MATRIX_POINTS:
+                break
+            scheme = attempt % 3 if attempt >= MATRIX_POINTS else 0
+            point = _matrix_point(shapes, comps, evaluated, scheme, rng)
+            try:
+                checked = _check_point(evaluated, result, wrt, sym, comps, dims, point, layout)
+            except (ArithmeticError, ValueError):  # singular here: another point
+                continue
+            if checked is None:
+                continue
+            same, reference = checked
+            if same is None:
+                continue
+            found += 1
+            if not same:
+                status = False
+                break
+        points += found
+        if status is False:
+            break
+        if found == 0:
+            status = None
+    logs = [
+        node.args[0]
+        for node in preorder_traversal(evaluated)
+        if isinstance(node, log) and isinstance(node.args[0], Det)
+    ]
+    shown = "; ".join(", ".join(f"{s} = {v}" for s, v in dims.items()) for dims in sizes)
+    detail = f"explicit components at {shown}" if shown else "explicit components"
+    if logs:  # ln det X is real only where det X > 0: the input's own domain, said
+        from matcalc.render.printing import TextPrinter
+
+        dets = ", ".join(TextPrinter().doprint(d) for d in dict.fromkeys(logs))
+        about = Msg("explain.detail.components_positive", sizes=shown, dets=dets)
+    else:
+        about = Msg("explain.detail.components_at", sizes=shown)
+    explanation = _on(_sentence(_explain(status, "numeric", points)), about)
+    return Verify(
+        status=status,
+        method="components",
+        reference=Integer(0) if reference is None else reference,
+        points=points,
+        detail=detail,
+        sizes=tuple(sizes[0].items()),
+        more_sizes=tuple(sizes[-1].items()) if len(sizes) > 1 else (),
+        positive=tuple(dict.fromkeys(logs)),
+        explanation=explanation,
+    )
+
+
+def _check_point(evaluated, result, wrt, sym, comps, dims, point, layout):
+    """(whether ``result`` equals the reference at ``point``, the reference there), or None
+    where the input is not a real number.
+
+    The reference entry by wrt's component c is d/dt of the input's components with c
+    replaced by its value + t, at t = 0: SymPy's derivative of the components along one
+    entry, every other number exact, so that it stays small (inv(XᵀX) at n = 3)."""
+    from sympy import Dummy, ImmutableMatrix
+
+    from matcalc.linalg import _Explicit
+
+    def run(expr, values):
+        out = _Explicit(values, dims).run(expr)
+        if isinstance(out, MatrixBase) and out.shape == (1, 1):
+            out = out[0, 0]
+        return out.xreplace(point) if not isinstance(out, MatrixBase) else out.xreplace(point)
+
+    numbers = {s: m.xreplace(point) for s, m in comps.items()}
+    value = _exact(run(evaluated, numbers), {})
+    if value is None or not _real(complex(value.evalf(30))):
+        return None
+    variable = comps[wrt]
+    t = Dummy("t")
+    slopes = {}
+    for c in dict.fromkeys(variable):
+        moved = dict(numbers)
+        moved[wrt] = variable.xreplace({**point, c: point[c] + t})
+        slopes[c] = _slope_at_zero(run(evaluated, moved), t)
+
+    def entry(i, j):
+        g = slopes[variable[i, j]]
+        return g / 2 if sym and i != j else g
+
+    grid = ImmutableMatrix(variable.rows, variable.cols, entry)
+    reference = grid.T if layout == "numerator" else grid  # denominator: wrt's shape
+    ours = run(result, numbers)
+    if not isinstance(ours, MatrixBase):
+        ours = ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
+    if ours.shape != reference.shape:
+        return False, reference
+    return _equal_at(ours, reference, {}), reference
+
+
+def _slope_at_zero(g, t):
+    """dg/dt at t = 0: a rational function of t through its numerator and denominator
+    (fast, exact polynomial arithmetic), anything else by SymPy's diff."""
+    from sympy import Poly, PolynomialError, cancel, fraction
+
+    if g.is_rational_function(t):
+        try:
+            p, q = (Poly(e, t) for e in fraction(cancel(g)))
+        except PolynomialError:
+            p = None
+        if p is not None and p.domain.is_QQ or p is not None and p.domain.is_ZZ:
+            p0, q0 = p.eval(0), q.eval(0)
+            return (p.diff(t).eval(0) * q0 - p0 * q.diff(t).eval(0)) / q0**2
+    return g.diff(t).xreplace({t: 0})
+
+
+def _matrix_point(shapes, comps, f, scheme: int, rng: random.Random) -> dict:
+    """Exact rational values for every component and every other scalar of ``f``."""
+    from sympy import Rational
+
+    point: dict = {}
+    for symbol, d in shapes.items():
+        values = comps[symbol]
+        rows, cols = values.shape
+        square = rows == cols and not d.is_vector
+        for i in range(rows):
+            for j in range(cols):
+                if d.symmetric and j < i:
+                    continue
+                small = Rational(rng.randint(-3, 3), 8)
+                if square and scheme in (0, 1):
+                    v = (2 if i == j else 0) + small
+                    v = -v if scheme == 1 else v
+                elif d.is_vector:
+                    v = Rational(rng.choice([-3, -2, -1, 1, 2, 3]), 4)
+                else:
+                    v = Rational(rng.randint(-8, 8), 4)
+                point[values[i, j]] = v
+    names = {s for m in comps.values() for s in m}
+    for s in sorted(f.free_symbols - set(shapes) - names, key=str):
+        point[s] = Rational(rng.randint(2, 8), 4)
+    return point
+
+
+def _exact(expr, point):
+    try:
+        value = expr.xreplace(point)
+        value = value.doit() if value.free_symbols == set() else None
+    except (ZeroDivisionError, ArithmeticError):
+        return None
+    if value is None or value.has(nan, zoo) or not value.is_number:
+        return None
+    return value
+
+
+def _equal_at(ours, reference, point) -> bool | None:
+    """True when every entry agrees at ``point`` (exactly, or to 30 digits); None when an
+    entry is undefined there."""
+    for a, b in zip(ours, reference):
+        x, y = _exact(a, point), _exact(b, point)
+        if x is None or y is None:
+            return None
+        if x.is_Rational and y.is_Rational:
+            if x != y:
+                return False
+            continue
+        try:
+            gap = abs(complex((x - y).evalf(30)))
+            size = abs(complex(y.evalf(30)))
+        except (TypeError, ValueError):
+            return None
+        if gap > 1e-20 * (1 + size):
+            return False
+    return True

@@ -129,7 +129,7 @@ def test_caret_is_ascii_safe_and_aligned(text, echoed, under):
 @pytest.mark.parametrize(
     "args,column,text",
     [
-        (["x / A", "--vector", "x", "--matrix", "A"], 3, "matrix inverse is not supported yet"),
+        (["x / A", "--vector", "x", "--matrix", "A"], 3, "division by a matrix is not supported"),
         (["w @ X", "--vector", "w", "--matrix", "X:N,n"], 3, "length n does not match N rows"),
         (["x**(10**10**10)"], 7, "exponent too large"),
     ],

@@ -176,6 +176,10 @@ def _max_by_abs(*args):
     return out
 
 
+def by_name(shapes, name: str):
+    return next((d for s, d in shapes.items() if str(s) == name), None)
+
+
 def _arguments(fn, shapes, dims, rng, batch=None):
     import inspect
 
@@ -199,6 +203,8 @@ def _arguments(fn, shapes, dims, rng, batch=None):
                 else (int(d.rows.subs(dims)), int(d.cols.subs(dims)))
             )
             args[name] = rng.normal(size=shape)
+            if getattr(d, "symmetric", False):  # S:sym: symmetric positive definite (ln det S)
+                args[name] = args[name] @ args[name].T + np.eye(shape[0])
     return args
 
 
@@ -249,6 +255,11 @@ def test_derivations_numpy_agrees_with_finite_differences(ex) -> None:
                     layout(coarse, value_size, wrt_shape, ex.layout),
                 )
             )
+        if len(wrt) == 1 and getattr(by_name(shapes, wrt[0]), "symmetric", False):
+            # S's components are tied (S_12 stands at (1, 2) and (2, 1)): the differences give
+            # the full ∂f/∂s_ij above the diagonal and 0 below; the symmetric gradient G_s with
+            # tr(G_sᵀ dS) = df has half of it on both sides
+            blocks = [((t + t.T) / 2, (c + c.T) / 2) for t, c in blocks]
         axis = 1 if ex.layout == "numerator" else 0
         truth = np.concatenate([b[0] for b in blocks], axis=axis)
         coarse = np.concatenate([b[1] for b in blocks], axis=axis)
@@ -701,7 +712,10 @@ def test_derivations_torch_agrees_with_autograd(ex) -> None:
             )
             size = int(np.prod(truth_f(**args).shape))
             matrix = jac.detach().numpy().reshape(size, -1)
-            blocks.append(layout(matrix, size, tuple(args[w].shape), ex.layout))
+            block = layout(matrix, size, tuple(args[w].shape), ex.layout)
+            if getattr(by_name(shapes, w), "symmetric", False):  # tied entries: see above
+                block = (block + block.T) / 2
+            blocks.append(block)
         truth = np.concatenate(blocks, axis=1 if ex.layout == "numerator" else 0)
         truth = truth.reshape(ours.shape)
         np.testing.assert_allclose(ours, truth, rtol=1e-9, atol=1e-12)

@@ -278,9 +278,9 @@ def test_accepted_numbers_near_the_limits_stay_cheap_to_evaluate() -> None:
         "pi**300",
     ]:
         expr = parse(text)
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: a loaded machine only slows the wall clock
         expr.doit()
-        assert time.perf_counter() - start < 1.0, text
+        assert time.process_time() - start < 2.0, text
 
 
 # -- hostile inputs: refused, fast, and nothing runs ------------------------------------------
@@ -328,10 +328,12 @@ def hostile_lines() -> list[str]:
 
 
 def assert_refused_fast(text: str, limits: Limits | None = None) -> None:
-    start = time.perf_counter()
+    # CPU time, not the wall clock: a hang or a blow-up shows in either, while a loaded
+    # machine (CI, other jobs) only slows the wall clock.  Speed targets live in benchmarks/.
+    start = time.process_time()
     with pytest.raises(MatcalcError):
         parse(text) if limits is None else parse(text, limits=limits)
-    assert time.perf_counter() - start < 1.0, repr(text[:60])
+    assert time.process_time() - start < 2.0, repr(text[:60])
 
 
 def test_hostile_corpus_is_big_enough() -> None:

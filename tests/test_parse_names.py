@@ -317,9 +317,9 @@ def test_pow_has_the_guards_of_the_power_operator() -> None:
     assert "exponent too large" in refused("pow(2, 10000)", MatcalcError).message
     assert refused("pow(x)").message == "pow takes 2 arguments, got 1"
     nested = "pow(" * 40 + "x" + ", 2)" * 40  # each argument built once, not once per level
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine only slows the wall clock
     assert parse(nested) == parse("(" * 40 + "x" + ")**2" * 40)
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 2.0
 
 
 def test_atan2_takes_scalars_only() -> None:

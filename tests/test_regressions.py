@@ -601,3 +601,10 @@ def test_slow_run_2026_11_29_max_of_an_argument_complex_everywhere(text):
         assert not isinstance(error, matcalc.InternalError)
         return
     assert d.verified is not True
+
+
+def test_slow_run_2026_11_29_atan2_of_an_undefined_value():
+    """atan2(0, atan2(0, 0)): the inner atan2(0, 0) is undefined, and SymPy's outer atan2
+    raised TypeError ("Invalid NaN comparison"), an internal error.  Now a clear refusal."""
+    with pytest.raises(matcalc.MathError, match="undefined"):
+        matcalc.derive("atan2(0, atan2(0, 0))", "x")

@@ -21,7 +21,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from matcalc.errors import visible
+from matcalc.errors import FieldError, visible
+from matcalc.msg import Msg
 from matcalc.render.latex import COMPACT_PREAMBLE, MATH_CHARS, MULTICOLS, escape_prose
 from matcalc.render.markdown import escape_markdown
 from matcalc.render.messages import Prose, message
@@ -171,16 +172,16 @@ class _MathChecker:
             token = self.take()
             if token is None:
                 if not top:
-                    raise ValueError("math has a { without its }")
+                    raise FieldError(Msg("err.math.open_brace"))
                 break
             if token == "}":
                 if top:
-                    raise ValueError("math has a } without its {")
+                    raise FieldError(Msg("err.math.close_brace"))
                 break
             if token in ("^", "_"):
                 if token in scripts:
                     which = "superscript" if token == "^" else "subscript"
-                    raise ValueError(f"math has a double {which}: use braces, as in x^{{a^b}}")
+                    raise FieldError(Msg("err.math.double", which=which, example="x^{a^b}"))
                 scripts.add(token)
                 self.argument(token)
                 continue
@@ -190,56 +191,54 @@ class _MathChecker:
             elif token in (_LEFT, _RIGHT):
                 depth += 1 if token == _LEFT else -1
                 if depth < 0:
-                    raise ValueError(r"math has a \right without its \left")
+                    raise FieldError(Msg("err.math.right"))
                 if self.take() not in _DELIMITERS:
-                    raise ValueError(f"math: {token} needs a delimiter such as ( or [ after it")
+                    raise FieldError(Msg("err.math.delimiter", token=token))
             elif token.startswith("\\") and token[1:].isalpha():
                 self.command(token)
             elif token.startswith("\\"):
                 if token[1] not in _MATH_ESCAPES:
-                    raise ValueError(f"math may not use {token!r}")
+                    raise FieldError(Msg("err.math.token", token=repr(token)))
             elif token not in _MATH_CHARS_OK:
-                raise ValueError(f"math may not use {token!r}: write it outside the $ signs")
+                raise FieldError(Msg("err.math.outside", token=repr(token)))
         if depth:
-            raise ValueError(r"math has a \left without its \right")
+            raise FieldError(Msg("err.math.left"))
 
     def command(self, token: str) -> None:
         name = token[1:]
         if name in MATH_COMMANDS_0:
             return
         if name not in MATH_COMMANDS_1 and name not in MATH_COMMANDS_2:
-            raise ValueError(
-                f"math may not use {token}: a problem file may use common math commands only "
-                r"(\frac, \partial, \mathbf, \sum, Greek letters, ...)"
-            )
+            raise FieldError(Msg("err.math.command", token=token))
         if name == "sqrt" and self.peek() == "[":  # \sqrt[3]{x}
             self.take()
             while (t := self.take()) != "]":
                 if t is None or t not in _MATH_CHARS_OK:
-                    raise ValueError(r"math: write \sqrt[n]{x} with a number or a letter n")
+                    raise FieldError(Msg("err.math.sqrt", example=r"\sqrt[n]{x}"))
         for _ in range(2 if name in MATH_COMMANDS_2 else 1):
             if self.peek() != "{":
                 example = rf"\{name}{{a}}{{b}}" if name in MATH_COMMANDS_2 else rf"\{name}{{x}}"
-                raise ValueError(f"math: give the arguments of {token} in braces, as in {example}")
+                raise FieldError(Msg("err.math.braces", token=token, example=example))
             self.take()
             self.text() if name == "text" else self.group()
 
     def argument(self, script: str) -> None:
         token = self.take()
         if token is None or token in ("}", "^", "_", _LEFT, _RIGHT):
-            raise ValueError(f"math: {script} needs something after it, as in x{script}{{2}}")
+            raise FieldError(Msg("err.math.script", script=script, example=f"x{script}{{2}}"))
         if token == "{":
             self.group()
         elif token.startswith("\\") and token[1:].isalpha():
             if token[1:] not in MATH_COMMANDS_0:
-                raise ValueError(
-                    f"math: put {token} after {script} in braces, as in x{script}{{{token}{{a}}}}"
+                example = f"x{script}{{{token}{{a}}}}"
+                raise FieldError(
+                    Msg("err.math.script_braces", token=token, script=script, example=example)
                 )
         elif token.startswith("\\"):
             if token[1] not in _MATH_ESCAPES:
-                raise ValueError(f"math may not use {token!r}")
+                raise FieldError(Msg("err.math.token", token=repr(token)))
         elif token not in _MATH_CHARS_OK:
-            raise ValueError(f"math may not use {token!r}: write it outside the $ signs")
+            raise FieldError(Msg("err.math.outside", token=repr(token)))
 
     def text(self) -> None:
         r"""The argument of \text: plain words only (it is typeset in text mode)."""
@@ -247,11 +246,11 @@ class _MathChecker:
         while self.at < len(self.tokens) and self.tokens[self.at] != "}":
             self.at += 1
         if self.at == len(self.tokens):
-            raise ValueError("math has a { without its }")
+            raise FieldError(Msg("err.math.open_brace"))
         words = "".join(self.tokens[start : self.at])
         self.at += 1
         if not _TEXT_OK.fullmatch(words):
-            raise ValueError(r"math: \text{...} may hold plain words only")
+            raise FieldError(Msg("err.math.text", example=r"\text{...}"))
 
 
 def _brackets(text: str) -> str:
@@ -267,10 +266,7 @@ def _check_latex(text: str) -> None:
         if ord(ch) < 128 or (0xC0 <= ord(ch) <= 0xFF and ch not in "×÷ðÐþÞ"):
             continue
         name = unicodedata.name(ch, "unnamed")
-        raise ValueError(
-            f"pdflatex cannot typeset {ch!r} (U+{ord(ch):04X} {name}) with texlive-latex-base; "
-            "write it as LaTeX math between $ signs"
-        )
+        raise FieldError(Msg("err.math.typeset", ch=repr(ch), code=f"U+{ord(ch):04X} {name}"))
 
 
 def typesettable(latex: str) -> str:

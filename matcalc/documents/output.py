@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from matcalc.documents.problems import _one_line
 from matcalc.errors import MatcalcError, UsageError, visible
+from matcalc.msg import Msg
 from matcalc.render.messages import CATALOGUES
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 FORMATS = ("markdown", "latex", "pdf")
 SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".pdf": "pdf"}
-PDFLATEX_MISSING = "pdflatex not found: install texlive-latex-base"
+PDFLATEX_MISSING = Msg("err.doc.pdflatex_missing")
 
 
 def format_for(out: str | os.PathLike[str]) -> str:
@@ -35,9 +36,7 @@ def format_for(out: str | os.PathLike[str]) -> str:
         return "markdown"
     suffix = Path(out).suffix.lower()
     if suffix not in SUFFIXES:
-        raise UsageError(
-            f"cannot tell the format from {Path(out).name!r}: name it .md, .tex or .pdf, or use --format"
-        )
+        raise UsageError(Msg("err.doc.format_from", name=repr(Path(out).name)))
     return SUFFIXES[suffix]
 
 
@@ -58,36 +57,37 @@ def check_paths(problems: str | os.PathLike[str], out: str | os.PathLike[str]) -
         except OSError:
             same = False
         if same or Path(os.path.abspath(problems)) == Path(os.path.abspath(out)):
-            raise UsageError(f"-o {shown} is the problem file itself; write the document elsewhere")
+            raise UsageError(Msg("err.doc.out_is_source", out=shown))
     if out.is_dir() or str(out).endswith(os.sep):
         raise UsageError(
-            f"-o {shown} is a directory; name a file in it, such as {shown.rstrip(os.sep)}/out.md"
+            Msg("err.doc.out_directory", out=shown, example=f"{shown.rstrip(os.sep)}/out.md")
         )
     if out.exists() or out.is_symlink():
         try:
             mode = out.stat().st_mode
         except OSError as error:  # a dangling link
-            raise UsageError(f"-o {shown}: {error.strerror or error}") from None
+            raise UsageError(
+                Msg("err.doc.out_error", out=shown, reason=error.strerror or error)
+            ) from None
         import stat
 
         if not stat.S_ISREG(mode):
-            raise UsageError(
-                f"-o {shown} is not a regular file (a device, a pipe or a socket); "
-                "matcalc writes documents to files only"
-            )
+            raise UsageError(Msg("err.doc.out_special", out=shown))
     directory = out.parent if str(out.parent) else Path(".")
     if not directory.is_dir():
-        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} does not exist")
+        raise UsageError(Msg("err.doc.no_directory", out=shown, directory=visible(str(directory))))
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise UsageError(f"-o {shown}: the directory {visible(str(directory))} is not writable")
+        raise UsageError(Msg("err.doc.not_writable", out=shown, directory=visible(str(directory))))
 
 
 def check_output(fmt: str, lang: str) -> None:
     """Refuse, before any work, what cannot be produced here."""
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+        raise UsageError(Msg("err.doc.unknown_format", fmt=repr(fmt), known=", ".join(FORMATS)))
     if lang not in CATALOGUES:
-        raise UsageError(f"unknown language {lang!r}: use {', '.join(CATALOGUES)}")
+        raise UsageError(
+            Msg("err.doc.unknown_language", language=repr(lang), known=", ".join(CATALOGUES))
+        )
     if fmt in ("latex", "pdf") and lang != "en":
         raise latex_language_refused(lang)
     if fmt == "pdf" and shutil.which("pdflatex") is None:
@@ -96,10 +96,7 @@ def check_output(fmt: str, lang: str) -> None:
 
 def latex_language_refused(lang: str) -> UsageError:
     """The one refusal of a LaTeX or PDF document in a language pdflatex cannot typeset here."""
-    return UsageError(
-        f"--lang {lang}: LaTeX and PDF documents are English only, because pdflatex "
-        "needs CJK packages that texlive-latex-base lacks; use --format markdown"
-    )
+    return UsageError(Msg("err.doc.latex_language", language=lang))
 
 
 def render(document: Document) -> str:
@@ -129,7 +126,9 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
-        raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
+        raise MatcalcError(
+            Msg("err.doc.write", path=path, reason=error.strerror or error)
+        ) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -143,7 +142,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         except OSError:
             pass
         if isinstance(error, OSError):
-            raise MatcalcError(f"cannot write {path}: {error.strerror or error}") from None
+            raise MatcalcError(
+                Msg("err.doc.write", path=path, reason=error.strerror or error)
+            ) from None
         raise
 
 
@@ -200,9 +201,9 @@ def compile_pdf(latex: str, *, timeout: float = 120) -> bytes:
                     check=False,
                 )
             except subprocess.TimeoutExpired:
-                raise MatcalcError(f"pdflatex took longer than {timeout:g} s") from None
+                raise MatcalcError(Msg("err.doc.pdflatex_time", seconds=f"{timeout:g}")) from None
             if done.returncode != 0:
-                raise MatcalcError(f"pdflatex failed: {_latex_error(done.stdout)}")
+                raise MatcalcError(Msg("err.doc.pdflatex_failed", detail=_latex_error(done.stdout)))
             current = contents.read_bytes() if contents.exists() else b""
             if run >= 1 and current == previous:
                 break

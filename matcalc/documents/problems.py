@@ -76,7 +76,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcalc.errors import UsageError, visible
+from matcalc.errors import FieldError, UsageError, visible
+from matcalc.msg import Msg
 from matcalc.problem import LAYOUTS
 from matcalc.render.messages import CATALOGUES
 
@@ -161,7 +162,8 @@ class Exercise:
     notes: Text | None = None
     section: int | None = None
     """Index into ``ProblemSet.sections``."""
-    error: str = ""
+    error: str | Msg = ""
+    """Why the problem is not valid: a catalogue sentence, said in the document's language."""
     syntax: str = "toml"
     """The file's kind ("toml" or "text"): errors name its fields, not derive's options."""
 
@@ -196,7 +198,7 @@ def load(path: str | os.PathLike[str]) -> ProblemSet:
     """
     stdin = str(path) == "-"
     path = Path(path)
-    name = "standard input" if stdin else visible(path.name)
+    name: str | Msg = Msg("err.doc.stdin") if stdin else visible(path.name)
     try:
         if stdin:
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
@@ -204,28 +206,30 @@ def load(path: str | os.PathLike[str]) -> ProblemSet:
             with open(path, "rb") as handle:
                 data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise UsageError(f"cannot read {visible(str(path))}: {error.strerror or error}") from None
+        raise UsageError(
+            Msg("err.doc.read", path=visible(str(path)), reason=error.strerror or error)
+        ) from None
     if len(data) > MAX_FILE_BYTES:
-        raise UsageError(f"{name}: a problem file may have at most {MAX_FILE_BYTES} bytes")
+        raise UsageError(Msg("err.doc.too_big", source=name, limit=MAX_FILE_BYTES))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(f"{name}: not UTF-8 text (byte {error.start + 1})") from None
+        raise UsageError(Msg("err.doc.utf8", source=name, byte=error.start + 1)) from None
     junk = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text)
     if junk:
         line = text.count("\n", 0, junk.start()) + 1
         code = f"U+{ord(junk.group()):04X}"
-        raise UsageError(f"{name}: not a text file (control character {code} on line {line})")
+        raise UsageError(Msg("err.doc.control", source=name, code=code, line=line))
     toml = (
         re.search(r"^\s*\[\[", text, re.M) is not None if stdin else path.suffix.lower() == ".toml"
     )
     problems = loads_toml(text, source=name) if toml else loads_text(text, source=name)
     if len(problems.exercises) > MAX_PROBLEMS:
-        raise UsageError(f"{name}: more than {MAX_PROBLEMS} problems; split the file")
+        raise UsageError(Msg("err.doc.too_many", source=name, limit=MAX_PROBLEMS))
     return problems
 
 
-def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
+def loads_text(text: str, *, source: str | Msg = "<text>") -> ProblemSet:
     """A plain problem list: one expression per line, ``#`` comments and blank lines skipped.
 
     A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
@@ -237,8 +241,8 @@ def loads_text(text: str, *, source: str = "<text>") -> ProblemSet:
         if line and not line.startswith("#"):
             exercises.append(_text_exercise(len(exercises) + 1, line))
     if not exercises:
-        raise UsageError(f"{source}: no problems (one expression per line)")
-    return ProblemSet(source=source, exercises=tuple(exercises))
+        raise UsageError(Msg("err.doc.no_problems.text", source=source))
+    return ProblemSet(source=str(source), exercises=tuple(exercises))
 
 
 def _text_exercise(number: int, line: str) -> Exercise:
@@ -250,24 +254,21 @@ def _text_exercise(number: int, line: str) -> Exercise:
             key, _, value = clause.strip().partition(" ")
             if key not in TEXT_KEYS:
                 known = ", ".join(dict.fromkeys(TEXT_KEYS.values()))
-                raise ValueError(
-                    f"unknown '; {visible(key)}' after the expression (known: {known})"
-                )
+                raise FieldError(Msg("err.doc.text.unknown", clause=visible(key), known=known))
             if not value.strip():
-                raise ValueError(
-                    f"'; {key}' needs a value, as in '; {key} {_EXAMPLE[TEXT_KEYS[key]]}'"
-                )
+                example = _EXAMPLE[TEXT_KEYS[key]]
+                raise FieldError(Msg("err.doc.text.value", clause=key, example=example))
             fields.setdefault(TEXT_KEYS[key], []).append(value.strip())
         if not expr.strip():
-            raise ValueError("no expression before the ';'")
+            raise FieldError(Msg("err.doc.text.no_expression"))
         layout = fields.get("layout", ["numerator"])
         if len(layout) > 1 or layout[0] not in LAYOUTS:
-            raise ValueError("'; layout' must be numerator or denominator")
+            raise FieldError(Msg("err.doc.text.layout"))
         if len(fields.get("wrt", [])) > 1:
-            raise ValueError("give '; wrt' once, as in '; wrt x,y'")
+            raise FieldError(Msg("err.doc.text.wrt_once"))
     except ValueError as error:
         return Exercise(
-            number=number, exprs=(expr.strip() or line,), error=str(error), syntax="text"
+            number=number, exprs=(expr.strip() or line,), error=_said(error), syntax="text"
         )
     return Exercise(
         number=number,
@@ -292,40 +293,37 @@ _EXAMPLE = {
 }
 
 
-def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
+def loads_toml(text: str, *, source: str | Msg = "<toml>") -> ProblemSet:
     """A TOML problem file (see the module docstring for the schema)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UsageError(f"{source}: invalid TOML: {visible(_one_line(str(error)))}") from None
+        detail = visible(_one_line(str(error)))  # tomllib's own words: English only
+        raise UsageError(Msg("err.doc.toml", source=source, detail=detail)) from None
     except RecursionError:
-        raise UsageError(f"{source}: invalid TOML: arrays or tables nested too deeply") from None
-    _check_keys(data, TOP_FIELDS, f"{source}: unknown top-level field")
+        raise UsageError(Msg("err.doc.toml_deep", source=source)) from None
+    _check_keys(data, TOP_FIELDS, Msg("err.doc.unknown_top", source=source))
     try:
         title = _text(data.get("title"), "title")
         author = _text(data.get("author"), "author")
     except ValueError as error:
-        raise UsageError(f"{source}: {error}") from None
+        raise UsageError(Msg("err.doc.at", where=source, error=_said(error))) from None
     lang = data.get("lang")
     if lang is not None and (not isinstance(lang, str) or lang not in CATALOGUES):
         known = ", ".join(CATALOGUES)
         shown = visible(repr(lang)) if isinstance(lang, str) else _toml_type(lang)
-        raise UsageError(f"{source}: field 'lang' must be one of {known}, not {shown}")
+        raise UsageError(Msg("err.doc.lang", source=source, known=known, shown=shown))
     compact = data.get("compact", False)
     if not isinstance(compact, bool):
-        raise UsageError(
-            f"{source}: field 'compact' must be true or false, not {_toml_type(compact)}"
-        )
+        raise UsageError(Msg("err.doc.compact", source=source, shown=_toml_type(compact)))
     if "problem" in data and "section" in data:
-        raise UsageError(
-            f"{source}: use [[problem]] or [[section]] with [[section.problem]], not both"
-        )
+        raise UsageError(Msg("err.doc.both", source=source))
     sections, tables = _tables(data, source)
     exercises = tuple(_exercise(n, table, index) for n, (table, index) in enumerate(tables, 1))
     if not exercises:
-        raise UsageError(f"{source}: no problems: add [[problem]] tables")
+        raise UsageError(Msg("err.doc.no_problems.toml", source=source))
     return ProblemSet(
-        source=source,
+        source=str(source),
         title=title,
         author=author,
         lang=lang,
@@ -335,48 +333,47 @@ def loads_toml(text: str, *, source: str = "<toml>") -> ProblemSet:
     )
 
 
-def _toml_type(value: Any) -> str:
+def _toml_type(value: Any) -> Msg:
     """How TOML calls a value's type, for messages: 'an array', 'a table', 'an integer', ..."""
     names = {
-        list: "an array",
-        dict: "a table",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-        str: "a string",
+        list: "array",
+        dict: "table",
+        bool: "boolean",
+        int: "integer",
+        float: "float",
+        str: "string",
     }
-    return next((n for t, n in names.items() if isinstance(value, t)), "a date or time")
+    name = next((n for t, n in names.items() if isinstance(value, t)), "date")
+    return Msg(f"err.doc.type.{name}")
 
 
 def _tables(
-    data: Mapping[str, Any], source: str
+    data: Mapping[str, Any], source: str | Msg
 ) -> tuple[tuple[Section, ...], list[tuple[Any, int | None]]]:
     """Section titles, and every problem table with the index of its section."""
     if "problem" in data:
         problems = data["problem"]
         if not _is_list_of_tables(problems):
-            raise UsageError(f"{source}: 'problem' must be an array of tables: write [[problem]]")
+            raise UsageError(Msg("err.doc.problem_tables", source=source))
         return (), [(p, None) for p in problems]
     sections_in = data.get("section", [])
     if not _is_list_of_tables(sections_in):
-        raise UsageError(f"{source}: 'section' must be an array of tables: write [[section]]")
+        raise UsageError(Msg("err.doc.section_tables", source=source))
     sections: list[Section] = []
     tables: list[tuple[Any, int | None]] = []
     for i, section in enumerate(sections_in, 1):
-        where = f"{source}: section {i}"
-        _check_keys(section, SECTION_FIELDS, f"{where}: unknown field")
+        where = Msg("err.doc.section", source=source, n=i)
+        _check_keys(section, SECTION_FIELDS, Msg("err.doc.unknown_field", where=where))
         try:
             title = _text(section.get("title"), "title")
             notes = _text(section.get("notes"), "notes")
         except ValueError as error:
-            raise UsageError(f"{where}: {error}") from None
+            raise UsageError(Msg("err.doc.at", where=where, error=_said(error))) from None
         if title is None:
-            raise UsageError(f"{where}: missing field 'title'")
+            raise UsageError(Msg("err.doc.section_title", where=where))
         problems = section.get("problem", [])
         if not _is_list_of_tables(problems):
-            raise UsageError(
-                f"{where}: 'problem' must be an array of tables: write [[section.problem]]"
-            )
+            raise UsageError(Msg("err.doc.section_problem_tables", where=where))
         sections.append(Section(title=title, notes=notes))
         tables += [(p, len(sections) - 1) for p in problems]
     return tuple(sections), tables
@@ -392,12 +389,14 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
         unknown = [k for k in table if k not in PROBLEM_FIELDS]
         if unknown:
             known = ", ".join(PROBLEM_FIELDS)
-            raise ValueError(f"unknown field {visible(repr(unknown[0]))} (known: {known})")
+            raise FieldError(
+                Msg("err.doc.problem_field", name=visible(repr(unknown[0])), known=known)
+            )
         _text(table.get("title"), "title")
         layout = table.get("layout", "numerator")
         if not isinstance(layout, str) or layout not in LAYOUTS:
             shown = visible(repr(layout)) if isinstance(layout, str) else _toml_type(layout)
-            raise ValueError(f"field 'layout' must be numerator or denominator, not {shown}")
+            raise FieldError(Msg("err.doc.layout", shown=shown))
         return Exercise(
             number=number,
             title=title,
@@ -413,31 +412,31 @@ def _exercise(number: int, table: Mapping[str, Any], section: int | None) -> Exe
             section=section,
         )
     except ValueError as error:
-        return Exercise(number=number, title=title, section=section, error=str(error))
+        return Exercise(number=number, title=title, section=section, error=_said(error))
 
 
 def _exprs(table: Mapping[str, Any]) -> tuple[str, ...]:
     if "expr" in table and "exprs" in table:
-        raise ValueError("give field 'expr' or field 'exprs', not both")
+        raise FieldError(Msg("err.doc.expr_both"))
     if "expr" in table:
         expr = table["expr"]
         if not isinstance(expr, str) or not expr.strip():
-            raise ValueError("field 'expr' must be a non-empty string")
+            raise FieldError(Msg("err.doc.expr"))
         return (expr,)
     if "exprs" in table:
         exprs = table["exprs"]
         if not isinstance(exprs, list) or not exprs:
-            raise ValueError("field 'exprs' must be a non-empty list of strings")
+            raise FieldError(Msg("err.doc.exprs"))
         if not all(isinstance(e, str) and e.strip() for e in exprs):
-            raise ValueError("field 'exprs' must be a non-empty list of strings")
+            raise FieldError(Msg("err.doc.exprs"))
         return tuple(exprs)
-    raise ValueError("missing field 'expr' (or 'exprs')")
+    raise FieldError(Msg("err.doc.expr_missing"))
 
 
 def _order(value: Any) -> int:
     """The ``order`` field: a whole number from 1 to 10."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10:
-        raise ValueError("field 'order' must be a whole number from 1 to 10")
+        raise FieldError(Msg("err.doc.order"))
     return value
 
 
@@ -449,7 +448,7 @@ def _names(value: Any, name: str) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise ValueError(f"field {name!r} must be a string or a non-empty list of strings")
+    raise FieldError(Msg("err.doc.names", name=repr(name)))
 
 
 def _text(value: Any, name: str) -> Text | None:
@@ -458,13 +457,12 @@ def _text(value: Any, name: str) -> Text | None:
         return None
     if isinstance(value, dict):
         if not value:
-            raise ValueError(f"field {name!r}: the table of languages is empty")
+            raise FieldError(Msg("err.doc.languages_empty", name=repr(name)))
         unknown = [k for k in value if k not in CATALOGUES]
         if unknown:
             known = ", ".join(CATALOGUES)
-            raise ValueError(
-                f"field {name!r}: unknown language {visible(repr(unknown[0]))} (known: {known})"
-            )
+            shown = visible(repr(unknown[0]))
+            raise FieldError(Msg("err.doc.language", name=repr(name), shown=shown, known=known))
         return Text(tuple((lang, _paragraphs(v, name)) for lang, v in value.items()))
     return Text(((_FALLBACK, _paragraphs(value, name)),))
 
@@ -472,19 +470,25 @@ def _text(value: Any, name: str) -> Text | None:
 def _paragraphs(value: Any, name: str) -> tuple[str, ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-        raise ValueError(f"field {name!r} must be a string or a list of strings")
+        raise FieldError(Msg("err.doc.strings", name=repr(name)))
     out = []
     for item in items:
         out += [" ".join(p.split()) for p in re.split(r"\n\s*\n", item) if p.strip()]
     if not out:
-        raise ValueError(f"field {name!r} is empty")
+        raise FieldError(Msg("err.doc.empty", name=repr(name)))
     return tuple(out)
 
 
-def _check_keys(table: Mapping[str, Any], known: Sequence[str], what: str) -> None:
+def _check_keys(table: Mapping[str, Any], known: Sequence[str], what: Msg) -> None:
     unknown = [k for k in table if k not in known]
     if unknown:
-        raise UsageError(f"{what} {visible(repr(unknown[0]))} (known: {', '.join(known)})")
+        name, known_names = visible(repr(unknown[0])), ", ".join(known)
+        raise UsageError(Msg("err.doc.unknown", what=what, name=name, known=known_names))
+
+
+def _said(error: ValueError) -> str | Msg:
+    """What a ``ValueError`` says: its catalogue sentence (a ``FieldError``), else its text."""
+    return error.msg if isinstance(error, FieldError) else str(error)
 
 
 def _is_list_of_tables(value: Any) -> bool:

@@ -19,9 +19,10 @@ from functools import partial
 from typing import Any
 
 from matcalc.documents.output import check_output
-from matcalc.documents.problems import Exercise, ProblemSet, _one_line
+from matcalc.documents.problems import Exercise, ProblemSet, Text, _one_line, _said
 from matcalc.errors import MatcalcError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
+from matcalc.msg import Msg, text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +38,7 @@ class Solution:
     body: str = ""
     notes: tuple[str, ...] = ()
     error: str = ""
+    """Why the problem failed, in the document's language."""
     verdict: str = ""
     """For a problem with an answer: the verdict on one line (for the summary on stderr)."""
     wide: bool = False
@@ -105,17 +107,20 @@ def solve(
         return Solution(
             **head,
             title=markup(f"#{exercise.number}", body_format),
-            error=f"field 'title': {error}",
+            error=Msg("err.doc.field_error", name="title", error=_said(error)).text(lang),
         )
     if exercise.error:
-        return Solution(**head, title=title, error=exercise.error)
+        return Solution(
+            **head, title=title, error=_in_file_terms(text(exercise.error, lang), "toml", lang)
+        )
     try:
         paragraphs = (
             exercise.notes.paragraphs(lang) if exercise.notes and part == "solutions" else ()
         )
         notes = tuple(markup(p, body_format, paragraph=True) for p in paragraphs)
     except ValueError as error:
-        return Solution(**head, title=title, error=f"field 'notes': {error}")
+        message = Msg("err.doc.field_error", name="notes", error=_said(error)).text(lang)
+        return Solution(**head, title=title, error=message)
     verdict, wide = "", False
     try:
         exprs = list(exercise.exprs) if len(exercise.exprs) > 1 else exercise.exprs[0]
@@ -150,24 +155,26 @@ def solve(
                 if full.count("\n") <= WIDE_LINES:
                     body, wide = full, True
     except MatcalcError as error:
-        message = _in_file_terms(_one_line(str(error)), exercise.syntax)
+        message = _in_file_terms(_one_line(error.line(lang)), exercise.syntax, lang)
         if isinstance(error.__cause__, MemoryError):
-            message = _memory_message(limits)
+            message = _memory_message(limits).text(lang)
         return Solution(**head, title=title, notes=notes, error=message)
     except MemoryError:
-        return Solution(**head, title=title, notes=notes, error=_memory_message(limits))
+        message = _memory_message(limits).text(lang)
+        return Solution(**head, title=title, notes=notes, error=message)
     except Exception as error:  # a bug in one problem must not cost the others
         if isinstance(error, ValueError) and "integer string conversion" in str(error):
-            message = "the result has a number too large to print (more than 4300 digits)"
+            failure = Msg("err.too_large_to_print")
         else:
-            message = f"internal error ({type(error).__name__}: {_one_line(str(error))}); please report it"
-        return Solution(**head, title=title, notes=notes, error=message)
+            detail = _one_line(str(error))
+            failure = Msg("err.doc.internal", name=type(error).__name__, detail=detail)
+        return Solution(**head, title=title, notes=notes, error=failure.text(lang))
     return Solution(
         **head, title=title, body=body.strip("\n"), notes=notes, verdict=verdict, wide=wide
     )
 
 
-_OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b(,? e\.g\. --\1 (\S+))?")
+_OPTION = re.compile(r"--(wrt|vector|matrix|function|layout)\b((?:,? e\.g\. |，例如 )--\1 (\S+))?")
 _FIELDS = {
     "wrt": "wrt",
     "vector": "vectors",
@@ -177,26 +184,24 @@ _FIELDS = {
 }
 
 
-def _in_file_terms(message: str, syntax: str) -> str:
+def _in_file_terms(message: str, syntax: str, lang: str = "en") -> str:
     """An API error in the words of a problem file: its fields, not derive's --options."""
 
     def field(match: re.Match[str]) -> str:
         name = _FIELDS[match.group(1)]
         example = match.group(3)
-        if syntax == "text":
-            after = f" after the expression, e.g. '; {name} {example}'" if example else ""
-            return f"'; {name}'{after}"
-        return f"field '{name}'" + (f', e.g. {name} = "{example}"' if example else "")
+        key = f"doc.field.{syntax}" + (".example" if example else "")
+        return Msg(key, name=name, example=example).text(lang)
 
     return _OPTION.sub(field, message)
 
 
-def _memory_message(limits: Limits) -> str:
+def _memory_message(limits: Limits) -> Msg:
     from matcalc.limits import format_bytes
 
     if limits.max_memory is None:
-        return "out of memory"
-    return f"memory limit of {format_bytes(limits.max_memory)} exceeded (set it with --memory)"
+        return Msg("err.out_of_memory")
+    return Msg("err.memory_limit", limit=format_bytes(limits.max_memory))
 
 
 def build(
@@ -217,7 +222,7 @@ def build(
     """
     check_output(fmt, lang)
     if part not in PARTS:
-        raise UsageError(f"unknown part {part!r}: use {', '.join(PARTS)}")
+        raise UsageError(Msg("err.doc.unknown_part", part=repr(part), known=", ".join(PARTS)))
     compact = problems.compact if compact is None else compact
     _check_front(problems, fmt, lang)
     work = partial(solve, fmt=fmt, lang=lang, limits=limits, part=part, compact=compact)
@@ -241,15 +246,23 @@ def _check_front(problems: ProblemSet, fmt: str, lang: str) -> None:
     """The document's own text must render (pdflatex cannot typeset every character)."""
     from matcalc.documents.layout import markup
 
-    fields = [("title", problems.title), ("author", problems.author)]
+    fields: list[tuple[str | Msg, Text | None]] = [
+        ("title", problems.title),
+        ("author", problems.author),
+    ]
     for i, section in enumerate(problems.sections, 1):
-        fields += [(f"section {i}: title", section.title), (f"section {i}: notes", section.notes)]
-    for name, text in fields:
-        for paragraph in text.paragraphs(lang) if text else ():
+        fields += [
+            (Msg("err.doc.section.field", n=i, name="title"), section.title),
+            (Msg("err.doc.section.field", n=i, name="notes"), section.notes),
+        ]
+    for name, value in fields:
+        for paragraph in value.paragraphs(lang) if value else ():
             try:
                 markup(paragraph, "markdown" if fmt == "markdown" else "latex")
             except ValueError as error:
-                raise UsageError(f"{problems.source}: {name}: {error}") from None
+                raise UsageError(
+                    Msg("err.doc.front", source=problems.source, name=name, error=_said(error))
+                ) from None
 
 
 def _map(
@@ -266,7 +279,7 @@ def _map(
     try:
         yield from pool.map(work, tasks, chunksize=chunk)
     except BrokenProcessPool:
-        raise MatcalcError("a worker process died (out of memory?); try fewer --jobs") from None
+        raise MatcalcError(Msg("err.doc.worker")) from None
     except BaseException:  # Ctrl-C, SIGTERM, an error: the workers end now, not after their work
         _end_workers(pool)
         raise

@@ -35,6 +35,7 @@ from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.msg import Msg
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
 from matcalc.symbols import names_used
 
@@ -91,7 +92,7 @@ def _assembled(
                     wrt=wrt,
                     steps=steps,
                     result=result,
-                    explanation=f"∂{name}/∂{wrt}: every other variable is held constant.",
+                    explanation=Msg("explain.part.held", name=name, wrt=wrt),
                 )
             )
             row.append(result)
@@ -111,7 +112,12 @@ def _assembled(
         layout=problem.layout,
         entries=entries,
         value=matrix,
-        explanation=f"Place the partial derivatives in the {shape} {what} ({problem.layout} layout).",
+        explanation=Msg(
+            "explain.assemble.entries",
+            shape=shape,
+            what=Msg(what.lower()),
+            layout=Msg(problem.layout),
+        ),
     )
     size = Shape(of=problem.output, rows=Integer(matrix.rows), cols=Integer(matrix.cols))
     return (*parts, assemble, size), matrix
@@ -121,12 +127,16 @@ def _vector(
     problem: Problem, taken: set[Symbol], deadline: Deadline
 ) -> tuple[tuple[Step, ...], Math]:
     if len(problem.exprs) != 1:
-        raise UnsupportedError("give one expression when it has vectors or matrices")
+        raise UnsupportedError(Msg("err.engine.one_expression"))
     shapes = {d.symbol: d for d in problem.declarations}
     calc = VectorCalculus(shapes, deadline)
     expr = problem.exprs[0]
     output = calc.name(problem.output, expr)
     parts: list[Part] = []
+    from matcalc.engine.differential import uses_differential
+
+    if uses_differential(expr, calc.shapes):
+        return _by_differential(problem, expr, output, calc)
     for wrt in problem.wrt:
         steps, result = derive_chain(
             expand_dots(expr, wrt), wrt, calc, output=output, partial=True, taken=taken
@@ -160,9 +170,30 @@ def _vector(
         ),
         value=value,
         size=(rows, cols),
-        explanation=f"Place the blocks in the {what} ({problem.layout} layout).",
+        explanation=Msg(
+            "explain.assemble.blocks", what=Msg(what.lower()), layout=Msg(problem.layout)
+        ),
     )
     return (*parts, *reshapes, placed, _shape(problem, output, calc, (rows, cols))), value
+
+
+def _by_differential(
+    problem: Problem, expr: Expr, output: Symbol, calc: VectorCalculus
+) -> tuple[tuple[Step, ...], Math]:
+    """A scalar with inv, det, matrix_power or a symmetric matrix, by one variable: the
+    differential method (``engine.differential``)."""
+    from matcalc.engine.differential import derive_differential
+
+    if len(problem.wrt) != 1:
+        raise UnsupportedError(
+            "with inv, det, logdet, matrix_power or a symmetric matrix, differentiate by one "
+            "variable at a time"
+        )
+    (wrt,) = problem.wrt
+    steps, result = derive_differential(
+        expr, wrt, calc.shapes, output=output, layout=problem.layout
+    )
+    return (*steps, _shape(problem, output, calc)), result
 
 
 def _shape(problem: Problem, output: Symbol, calc: VectorCalculus, shape=None) -> Shape:

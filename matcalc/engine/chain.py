@@ -29,6 +29,7 @@ from sympy import Add, Expr, Max, Min, Mul, S, Symbol
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
 from matcalc.linalg import MatProd, has_vectors
+from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,
     Intermediate,
@@ -36,6 +37,7 @@ from matcalc.steps import (
     Math,
     Note,
     PathTerm,
+    Rule,
     Simplify,
     Step,
     Substitute,
@@ -53,7 +55,7 @@ class Calculus(Protocol):
     def jacobian(self, definition: Expr, wrt: Symbol) -> Math:
         """∂definition/∂wrt (a derivative, or a compact Jacobian)."""
 
-    def rule(self, definition: Expr, wrt: Symbol) -> str:
+    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
         """The name of the rule ``jacobian`` applies."""
 
     def product(self, factors: Sequence[Math]) -> Math:
@@ -177,11 +179,11 @@ def _direct(
     return (step, simplify), result
 
 
-def _held_text(held: tuple[Symbol, ...], wrt: Symbol) -> str:
+def _held_text(held: tuple[Symbol, ...], wrt: Symbol) -> Msg:
     if not held:
-        return f"Differentiate with respect to {wrt}."
+        return Msg("explain.differentiate", wrt=wrt)
     names = ", ".join(str(s) for s in held)
-    return f"Differentiate with respect to {wrt}, holding {names} constant."
+    return Msg("explain.differentiate.held", wrt=wrt, names=names)
 
 
 def _name(graph: _Graph, output: Symbol, taken: set[Symbol]) -> dict[int, Symbol]:
@@ -210,7 +212,7 @@ def _intermediates(
                 definition=definition,
                 depends_on=depends_on,
                 output=output if is_output else None,
-                explanation=f"Introduce {name} for a nested subexpression.",
+                explanation=Msg("explain.nested", name=name),
             )
         )
     return out
@@ -261,7 +263,7 @@ def _combine(intermediates, locals_, wrt, output, partial, calc: Calculus):
             factor_values=tuple(values),
             value=value,
             partial=partial,
-            explanation="Multiply the local derivatives (single-variable chain rule).",
+            explanation=Msg("explain.chain_rule.single"),
         )
         return [chain], value, tuple(values)
     totals: dict[Symbol, Expr] = {}
@@ -298,11 +300,10 @@ def _combine(intermediates, locals_, wrt, output, partial, calc: Calculus):
     return steps, totals[intermediates[-1].name], ()
 
 
-def _total_explanation(inter: Intermediate, wrt: Symbol) -> str:
-    text = f"Add the contributions of every path from {wrt} to {inter.name} (total-derivative chain rule)."
+def _total_explanation(inter: Intermediate, wrt: Symbol) -> Msg:
     if isinstance(inter.definition, Mul) and len(inter.depends_on) > 1:
-        text += " For a product this is the product rule, as a special case."
-    return text
+        return Msg("explain.total.product", wrt=wrt, of=inter.name)
+    return Msg("explain.total", wrt=wrt, of=inter.name)
 
 
 def _substitute_and_simplify(intermediates, before, factors, output, wrt, partial, calc: Calculus):
@@ -328,7 +329,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         factors=new_factors,
         replacements=used,
         partial=partial,
-        explanation="Replace each intermediate variable by its definition.",
+        explanation=Msg("explain.substitute"),
     )
     result = calc.tidy(after)
     if result.has(S.NaN, S.ComplexInfinity):
@@ -355,7 +356,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         after=result,
         partial=partial,
         rewrites=rewrites,
-        explanation="Simplify.",
+        explanation=Msg("explain.simplify"),
     )
     steps: list[Step] = [substitution] if after != before else []
     if result != after:
@@ -404,11 +405,7 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
                     Note(
                         topic="tie",
                         math=node,
-                        explanation=(
-                            "SymPy can order the arguments of this max or min, so it equals one of "
-                            "them and is replaced by it before differentiating (where the arguments "
-                            "coincide, the kink rule would give 0)."
-                        ),
+                        explanation=Msg("explain.note.tie"),
                     )
                 )
                 return value
@@ -423,10 +420,6 @@ def _kink_notes(expr: Expr) -> tuple[Note, ...]:
     return (
         Note(
             topic="kink",
-            explanation=(
-                "max, min and |·| have no derivative where their arguments meet (max(0, z) "
-                "at z = 0); matcalc uses 0 there, as the paper does, and writes 1[z > 0] "
-                "for the derivative of max(0, z)."
-            ),
+            explanation=Msg("explain.note.kink"),
         ),
     )

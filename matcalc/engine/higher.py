@@ -23,6 +23,7 @@ from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.errors import UnsupportedError
+from matcalc.msg import Msg
 from matcalc.steps import Math, Problem, Stage, Step
 
 MAX_ORDER = 10
@@ -36,14 +37,11 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
     if problem.declarations:
         return _vector_hessian(problem, deadline)
     if problem.kind == "jacobian":
-        raise UnsupportedError("a derivative of order 2 or more needs one expression")
+        raise UnsupportedError(Msg("err.higher.one_expression"))
     if problem.kind == "gradient" and order > 2:
-        raise UnsupportedError("with several variables the highest order is 2 (the Hessian)")
+        raise UnsupportedError(Msg("err.higher.several"))
     if any(e.atoms(AppliedUndef) for e in problem.exprs):
-        raise UnsupportedError(
-            "derivatives of order 2 or more of unknown functions (f(x)) are not supported; "
-            "give the function, or take the first derivative"
-        )
+        raise UnsupportedError(Msg("err.higher.unknown_function"))
     output = problem.output
     first = replace(problem, order=1)
     steps, result = build(first, deadline)
@@ -123,20 +121,15 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
 
     shapes = {d.symbol: d for d in problem.declarations}
     if problem.order > 2:
-        raise UnsupportedError("with vectors or matrices the highest order is 2 (the Hessian)")
+        raise UnsupportedError(Msg("err.higher.vectors"))
     if len(problem.wrt) != 1 or len(problem.exprs) != 1:
-        raise UnsupportedError("a Hessian needs one expression and one variable (--wrt x)")
+        raise UnsupportedError(Msg("err.higher.one_variable"))
     (x,) = problem.wrt
     rows, cols = shape_of(problem.exprs[0], shapes)
     if (rows, cols) != (1, 1):
-        raise UnsupportedError(
-            "a Hessian needs a scalar expression (a Jacobian's derivative "
-            "would be a 3-index tensor)"
-        )
+        raise UnsupportedError(Msg("err.higher.scalar"))
     if x in shapes and not shapes[x].is_vector:
-        raise UnsupportedError(
-            "a Hessian by a matrix (a 4-index tensor) is not supported; differentiate by a vector"
-        )
+        raise UnsupportedError(Msg("err.higher.matrix"))
     output = problem.output
     first = replace(problem, order=1, layout="denominator")
     steps, gradient = build(first, deadline)

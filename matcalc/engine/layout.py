@@ -45,6 +45,7 @@ from matcalc.linalg import (
     explicit,
     shape_of,
 )
+from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,
     LocalDerivative,
@@ -315,7 +316,7 @@ def by_vec(
             after_shape=(rows, cols) if layout == "denominator" else (cols, rows),
             layout=layout,
             to="matrix",
-            explanation=f"The derivative by vec({wrt}) arranged as a matrix: the gradient by {wrt}.",
+            explanation=Msg("explain.reshape.matrix", wrt=wrt),
         )
     )
     return tuple(out)
@@ -400,10 +401,7 @@ def assemble(
                     before_shape=jacobian_shape(expr, part.wrt, shapes, layout),
                     after_shape=jacobian_shape(expr, part.wrt, shapes, layout, vec=True),
                     layout=layout,
-                    explanation=(
-                        f"The gradient by the {r}×{c} matrix {part.wrt} enters as vec, its entries "
-                        f"listed with {part.wrt}'s rows stacked."
-                    ),
+                    explanation=Msg("explain.reshape.vec", shape=f"{r}×{c}", wrt=part.wrt),
                 )
             )
         blocks.append(block)

@@ -1,6 +1,6 @@
 """The paper's scalar derivative rules (§2), one small function per expression class.
 
-``rule_for(expr, wrt)`` names the rule that differentiates ``expr`` with respect to
+``rule_for(expr, wrt)`` names the rule (a ``steps.Rule``: catalogue ids) that differentiates ``expr`` with respect to
 ``wrt`` when every other symbol is held constant; ``local_derivative`` computes
 the value.  Rules are chosen by walking ``type(expr).__mro__`` through ``RULES``,
 as SymPy's printers do, so a new function class needs one entry in ``RULES``.
@@ -20,6 +20,7 @@ from sympy import Abs, Add, DiracDelta, Expr, Heaviside, Max, Min, Mul, Pow, S, 
 from sympy.core.function import AppliedUndef
 
 from matcalc.functions import sigmoid
+from matcalc.steps import Rule
 
 KINK_FUNCTIONS = (Abs, Max, Min)
 
@@ -34,55 +35,55 @@ def _constant_factors(expr: Mul, wrt: Symbol) -> tuple[list[Expr], list[Expr]]:
     return varying, constant
 
 
-def _add_rule(expr: Add, wrt: Symbol) -> str:
+def _add_rule(expr: Add, wrt: Symbol) -> Rule:
     negative = any(a.could_extract_minus_sign() for a in expr.args[1:])
-    return "difference rule" if negative and len(expr.args) == 2 else "sum rule"
+    return Rule.named("difference" if negative and len(expr.args) == 2 else "sum")
 
 
-def _mul_rule(expr: Mul, wrt: Symbol) -> str:
+def _mul_rule(expr: Mul, wrt: Symbol) -> Rule:
     varying, constant = _constant_factors(expr, wrt)
     if len(varying) == 1:
         inner = varying[0]
         if inner == wrt or not constant:
-            return rule_for(inner, wrt) if inner != wrt else "constant multiple rule"
-        return "constant multiple rule, " + rule_for(inner, wrt)
+            return rule_for(inner, wrt) if inner != wrt else Rule.named("constant_multiple")
+        return Rule.named("constant_multiple").and_part(rule_for(inner, wrt))
     reciprocal = [a for a in varying if isinstance(a, Pow) and a.exp.is_negative]
-    return "quotient rule" if reciprocal else "product rule"
+    return Rule.named("quotient" if reciprocal else "product")
 
 
-def _pow_rule(expr: Pow, wrt: Symbol) -> str:
+def _pow_rule(expr: Pow, wrt: Symbol) -> Rule:
     base, exp = expr.args
     if depends(base, wrt) and depends(exp, wrt):
-        return "logarithmic differentiation"
+        return Rule.named("logarithmic")
     if depends(exp, wrt):
-        return "derivative of exp" if base == sympy.E else "exponential rule"
+        return Rule.named("function", "exp") if base == sympy.E else Rule.named("exponential")
     if exp == sympy.S.Half:
-        return "power rule (square root)"
-    return "power rule"
+        return Rule.named("power_sqrt")
+    return Rule.named("power")
 
 
-def _function_rule(expr: Expr, wrt: Symbol) -> str:
+def _function_rule(expr: Expr, wrt: Symbol) -> Rule:
     name = "ln" if isinstance(expr, sympy.log) else type(expr).__name__
-    return f"derivative of {name}"
+    return Rule.named("function", name)
 
 
-def _abs_rule(expr: Expr, wrt: Symbol) -> str:
-    return "derivative of |x| (sign)"
+def _abs_rule(expr: Expr, wrt: Symbol) -> Rule:
+    return Rule.named("abs")
 
 
-def _sign_rule(expr: Expr, wrt: Symbol) -> str:
-    return "derivative of sign (0 away from 0)"
+def _sign_rule(expr: Expr, wrt: Symbol) -> Rule:
+    return Rule.named("sign")
 
 
-def _max_rule(expr: Expr, wrt: Symbol) -> str:
-    return f"derivative of {type(expr).__name__.lower()}"
+def _max_rule(expr: Expr, wrt: Symbol) -> Rule:
+    return Rule.named("function", type(expr).__name__.lower())
 
 
-def _undefined_rule(expr: Expr, wrt: Symbol) -> str:
-    return f"derivative of an unknown function {type(expr).__name__}"
+def _undefined_rule(expr: Expr, wrt: Symbol) -> Rule:
+    return Rule.named("unknown_function", type(expr).__name__)
 
 
-RULES: dict[type, Callable[[Expr, Symbol], str]] = {
+RULES: dict[type, Callable[[Expr, Symbol], Rule]] = {
     Add: _add_rule,
     Mul: _mul_rule,
     Pow: _pow_rule,
@@ -96,17 +97,17 @@ RULES: dict[type, Callable[[Expr, Symbol], str]] = {
 }
 
 
-def rule_for(expr: Expr, wrt: Symbol) -> str:
+def rule_for(expr: Expr, wrt: Symbol) -> Rule:
     """The name of the rule that differentiates ``expr`` by ``wrt``."""
     if not depends(expr, wrt):
-        return "constant rule"
+        return Rule.named("constant")
     if expr == wrt:
-        return "identity rule"
+        return Rule.named("identity")
     for cls in type(expr).__mro__:
         rule = RULES.get(cls)
         if rule is not None:
             return rule(expr, wrt)
-    return "derivative"
+    return Rule.named("derivative")
 
 
 def local_derivative(expr: Expr, wrt: Symbol) -> Expr:

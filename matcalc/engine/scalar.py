@@ -15,7 +15,7 @@ from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
 from matcalc.engine.rules import is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import evaluate, tidy
-from matcalc.steps import Step
+from matcalc.steps import Rule, Step
 
 
 class ScalarCalculus:
@@ -31,7 +31,7 @@ class ScalarCalculus:
         self.deadline.check()
         return local_derivative(evaluate(definition), wrt)
 
-    def rule(self, definition: Expr, wrt: Symbol) -> str:
+    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
         return rule_for(definition, wrt)
 
     def product(self, factors: Sequence[Expr]) -> Expr:

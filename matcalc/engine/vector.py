@@ -70,6 +70,8 @@ from matcalc.linalg import (
     keep_vector,
     shape_of,
 )
+from matcalc.msg import Msg
+from matcalc.steps import Rule
 from matcalc.symbols import VectorName
 
 
@@ -158,7 +160,7 @@ class VectorCalculus:
         if isinstance(expr, MatT) and expr.args[0] == wrt:
             return self._identity_map(wrt, 1)
         if isinstance(expr, _Op):
-            raise UnsupportedError(f"the derivative of {type(expr).__name__} is not supported yet")
+            raise UnsupportedError(Msg("err.vector.operation", name=type(expr).__name__))
         return self._elementwise(expr, wrt)
 
     def _elementwise(self, expr: Expr, wrt: Symbol) -> Expr:
@@ -184,45 +186,42 @@ class VectorCalculus:
         value = local_derivative(expr, wrt)
         if isinstance(wrt, MatrixName):
             if not self._matrix(expr) or self.shape(value) != SCALAR:
-                raise UnsupportedError(
-                    f"this derivative by the matrix {wrt} is not supported (an element-wise "
-                    "function of a matrix)"
-                )
+                raise UnsupportedError(Msg("err.vector.by_matrix", wrt=wrt))
             return value * self._identity_map(wrt, 0)
         if self.shape(value) == SCALAR:
-            raise UnsupportedError("this derivative of a matrix by a scalar is not supported")
+            raise UnsupportedError(Msg("err.vector.matrix_by_scalar"))
         return DMat(value)
 
-    def rule(self, definition: Expr, wrt: Symbol) -> str:
+    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
         by_matrix = isinstance(wrt, MatrixName)
         if isinstance(definition, VSum):
-            return "sum of all entries (a matrix of ones)" if by_matrix else "sum reduction (1ᵀ)"
+            return Rule.named("sum_entries" if by_matrix else "sum_reduction")
         if isinstance(definition, Norm):
-            return "derivative of the Frobenius norm" if by_matrix else "derivative of the norm"
+            return Rule.named("frobenius" if by_matrix else "norm")
         if isinstance(definition, MatVec):
             if definition.args[0] in (wrt, MatT(wrt)):
-                return "matrix-vector product, by vec of the matrix (rows stacked)"
-            return "matrix-vector product"
+                return Rule.named("matvec_by_matrix")
+            return Rule.named("matvec")
         if isinstance(definition, MTrace):
             if definition.args[0] == wrt:
-                return "derivative of the trace"
-            return TRACE_RULE
+                return Rule.named("trace")
+            return Rule.named("trace_product")
         if isinstance(definition, MMul):
-            return PRODUCT_RULE
+            return Rule.named("matrix_product")
         if isinstance(definition, MatT):
-            return TRANSPOSE_RULE
+            return Rule.named("transpose")
         if isinstance(definition, T):
-            return "transpose of a column (a row has the same entries)"
+            return Rule.named("column_transpose")
         scalar_rule = rule_for(definition, wrt)
         if by_matrix:
-            return f"scalar multiple of a matrix, by vec (rows stacked); {scalar_rule}"
+            return Rule.named("scalar_multiple_matrix").and_clause(scalar_rule)
         if self._matrix(definition):
-            return f"a matrix by a scalar, by vec (rows stacked); {scalar_rule}"
+            return Rule.named("matrix_by_scalar").and_clause(scalar_rule)
         out_vector, in_vector = self.shape(definition) != SCALAR, self.shape(wrt) != SCALAR
         if out_vector and in_vector:
-            return f"element-wise, so diagonal; {scalar_rule}"
+            return Rule.named("elementwise").and_clause(scalar_rule)
         if out_vector:
-            return f"scalar expansion; {scalar_rule}"
+            return Rule.named("scalar_expansion").and_clause(scalar_rule)
         return scalar_rule
 
     def product(self, factors: Sequence[Expr]) -> Expr:
@@ -262,10 +261,7 @@ class VectorCalculus:
             lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1])
         )
         if expr.has(Lin, DMat, Rank1):
-            raise UnsupportedError(
-                "the derivative of a matrix-valued expression is not supported: differentiate a "
-                "scalar of it (trace, sum, norm, a @ M @ b) or a matrix-vector product"
-            )
+            raise UnsupportedError(Msg("err.vector.matrix_valued"))
         expr = _gate(tidy(expr), self)
         return tidy(self._scalars_out(_normalize(expr, self)))
 
@@ -399,10 +395,7 @@ class VectorCalculus:
             if isinstance(through, DMat):
                 return Rank1(through.args[0], b.args[1])
             if self.shape(b.args[1])[0] != 1 and not self._scalar(through):
-                raise UnsupportedError(
-                    "this derivative of a vector by a matrix (through a scalar that depends on "
-                    "the matrix and scales a matrix) is not supported"
-                )
+                raise UnsupportedError(Msg("err.vector.through_scalar"))
             return self.multiply(through, b.args[1])
         p1, q1, t1 = self._lin_args(a)
         if isinstance(b, DMat):  # forward: dY = Q dU P, or Pᵀ dUᵀ Qᵀ
@@ -560,10 +553,7 @@ class VectorCalculus:
             p, q = gradient.args
             if self._column(p) and self.shape(q)[0] == 1:
                 return Outer(p, self.multiply(column, q))
-        raise UnsupportedError(
-            "this Jacobian of a vector by a matrix is not supported yet (a scalar's gradient "
-            "by the matrix, added to or multiplying a vector)"
-        )
+        raise UnsupportedError(Msg("err.vector.jacobian_by_matrix"))
 
     def _times(self, a: Expr, b: Expr) -> Expr:
         """a ⊗ b, still a vector when it cancels to a constant (√u ⊗ 1/(2√u) = ½·1)."""
@@ -579,16 +569,6 @@ class VectorCalculus:
         if self.is_vector(b):
             return VSum(b) if ones else VDot(row, b)
         return MatProd(_t(row, self), b)
-
-
-TRACE_RULE = (
-    "derivative of the trace of a product, one term per factor X or Xᵀ "
-    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)"
-)
-PRODUCT_RULE = (
-    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product"
-)
-TRANSPOSE_RULE = "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix"
 
 
 def _t(vector: Expr, calc: VectorCalculus) -> Expr:

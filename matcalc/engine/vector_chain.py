@@ -10,15 +10,19 @@ subexpression of x (not x itself).
 
 from __future__ import annotations
 
+import functools
+
 from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.engine.rules import depends, local_derivative, rule_for
 from matcalc.engine.simplify import evaluate, substitute, tidy
+from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,
     DerivativeName,
     Intermediate,
     LocalDerivative,
+    Rule,
     Shape,
     Simplify,
     Step,
@@ -76,7 +80,7 @@ def derive_vector_chain(
             name=g,
             definition=g_def,
             depends_on=(wrt,),
-            explanation=f"Introduce the vector {g} of inner functions, so that {y} = f({g}({wrt})).",
+            explanation=Msg("explain.inner_vector", g=g, y=y, wrt=wrt),
         ),
         Intermediate(name=y, definition=f_def, depends_on=(g,), output=None),
         LocalDerivative(
@@ -84,7 +88,7 @@ def derive_vector_chain(
             wrt=wrt,
             expr=g_def,
             value=dg,
-            rule="derivative of each component",
+            rule=Rule.named("each_component"),
             partial=True,
             shape=g_shape,
         ),
@@ -93,9 +97,14 @@ def derive_vector_chain(
             wrt=g,
             expr=f_def,
             value=df,
-            rule="Jacobian; each component depends on its own g_i, so it is diagonal",
+            rule=Rule.named("diagonal_jacobian"),
             partial=True,
-            explanation="; ".join(f"{rule_for(o, c)}" for o, c in zip(outers, components)),
+            explanation=Msg(
+                "explain.rules",
+                rules=functools.reduce(
+                    Rule.and_clause, (rule_for(o, c) for o, c in zip(outers, components))
+                ),
+            ),
             shape=f_shape,
         ),
         ChainRule(
@@ -107,7 +116,7 @@ def derive_vector_chain(
             partial=True,
             vector=True,
             shape=g_shape,
-            explanation="Multiply the Jacobians (vector chain rule).",
+            explanation=Msg("explain.vector_chain_rule"),
         ),
     ]
     replace = dict(zip(components, inners))
@@ -120,7 +129,7 @@ def derive_vector_chain(
             after=after,
             replacements=tuple(replace.items()),
             partial=True,
-            explanation="Replace each g_i by its definition.",
+            explanation=Msg("explain.substitute.g"),
         )
     )
     result = tidy(after)

@@ -21,13 +21,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sympy import Abs, Add, Heaviside, ImmutableMatrix, MatrixBase, Max, Symbol, sign
+from sympy import (
+    Abs,
+    Add,
+    Heaviside,
+    ImmutableMatrix,
+    MatrixBase,
+    Max,
+    Mul,
+    Rational,
+    Symbol,
+    sign,
+)
 
+from matcalc.msg import text as msg_text
 from matcalc.render.messages import Prose, message, rule_name
 from matcalc.render.printing import Label
 from matcalc.steps import (
     Assemble,
     ChainRule,
+    DifferentialStep,
     Explicit,
     Intermediate,
     LocalDerivative,
@@ -59,7 +72,17 @@ SECTION_OF = {
     "Reshape": "reshape",
     "Shape": "shape",
 }
-NUMBERED = ("intermediates", "derivatives", "combine", "substitute", "simplify", "reshape")
+NUMBERED = (
+    "intermediates",
+    "derivatives",
+    "combine",
+    "substitute",
+    "simplify",
+    "reshape",
+    "differential.take",
+    "differential.cyclic",
+    "differential.read",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +109,8 @@ class Section:
 def section_key(step: Step) -> str:
     if isinstance(step, Reshape) and step.to == "vec":  # a gradient listed as vec, to assemble
         return "assemble"
+    if isinstance(step, DifferentialStep):  # one section per stage of the method
+        return f"differential.{step.stage}"
     for cls in type(step).__mro__:
         if cls.__name__ in SECTION_OF:
             return SECTION_OF[cls.__name__]
@@ -359,8 +384,12 @@ class Renderer(StepVisitor):
         elif step.topic == "modulus_of_power" and step.math is not None:
             shown = self._inline(self._m_inline(step.math))
             return [self._msg("note", text=self._msg("note.modulus_of_power", expr=shown))]
+        elif step.topic == "symmetric" and step.math is not None and step.about is not None:
+            return self._symmetric_note(step)
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
+        elif step.topic == "tie":
+            text = self._msg("note.tie")
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
             return [
                 self._msg(
@@ -368,7 +397,9 @@ class Renderer(StepVisitor):
                 )
             ]
         else:
-            text = self._escape(step.explanation or step.topic)
+            text = self._escape(
+                msg_text(step.explanation, self.lang) if step.explanation else step.topic
+            )
         items: list[Any] = [self._msg("note", text=text)]
         if step.math is not None:
             items.append(Line(self._m(step.math), ()))
@@ -440,6 +471,95 @@ class Renderer(StepVisitor):
             names = "; ".join(message(f"rewrite.{r}", self.lang) for r in shown)
             reason = self._msg_math("reason", rule=Prose(names))
         return [Line(self._d(step.of, step.wrt, step.partial), (self._m(step.after),), reason)]
+
+    def _render_DifferentialStep(self, step: DifferentialStep) -> list[Any]:
+        """df = d(f) = …, by the rules used; df = tr(Gᵀ·dX); ∂f/∂X = G (or Gᵀ)."""
+        from matcalc.linalg import MatProd, MatT, MDiff, MTrace
+
+        def inline(e: Any) -> str:
+            return self._inline(self._m(e))
+
+        g = Symbol("G")
+        kw: dict[str, Any] = {
+            "df": inline(MDiff(step.of)),
+            "dx": inline(MDiff(step.wrt)),
+            "form": inline(MTrace(MatProd(MatT(g), MDiff(step.wrt)))),
+        }
+        if step.stage == "take":
+            m = Symbol("M")
+            kw = {
+                "df": kw["df"],
+                "dx": kw["dx"],
+                "dtr": self._inline(self._eq(self._m(MDiff(MTrace(m))), self._m(MTrace(MDiff(m))))),
+            }
+            items: list[Any] = [self._msg("differential.take", **kw)]
+            items.append(
+                Line(
+                    self._m(MDiff(step.of)),
+                    (self._m(MDiff(step.expr)), self._m(step.value)),
+                )
+            )
+            if step.rules:
+                items.append(self._msg("differential.using"))
+                items += [
+                    Line(
+                        self._m(lhs),
+                        (self._m(rhs),),
+                        self._msg_math("reason", rule=Prose(rule_name(name, self.lang))),
+                    )
+                    for name, lhs, rhs in step.rules
+                ]
+            return items
+        if step.stage == "cyclic":
+            a, b = Symbol("A"), Symbol("B")
+            kw["cyclic"] = self._inline(
+                self._eq(self._m(MTrace(MatProd(a, b))), self._m(MTrace(MatProd(b, a))))
+            )
+            return [
+                self._msg("differential.cyclic", **kw),
+                Line(self._m(MDiff(step.of)), (self._m(step.value),)),
+            ]
+        kw |= {"g": inline(g), "var": inline(step.wrt)}
+        if step.layout == "numerator":
+            kw["gt"] = inline(MatT(g))
+        return [
+            self._msg(f"differential.read.{step.layout}", **kw),
+            Line(self._d(step.of, step.wrt, True), (self._m(step.value),)),
+        ]
+
+    def _symmetric_note(self, step: Note) -> list[Any]:
+        from matcalc.linalg import Circ, Ident, MatProd, MatT, MDiff, MTrace
+
+        def inline(e: Any) -> str:
+            return self._inline(self._m(e))
+
+        g, gs, s = Symbol("G"), Symbol("G_s"), step.about
+        pairing = self._eq(
+            self._m(MTrace(MatProd(MatT(gs), MDiff(s)))),
+            self._m(MDiff(Symbol("f"))),
+        )
+        kw = {
+            "name": inline(s),
+            "dname": inline(MDiff(s)),
+            "gs": inline(gs),
+            "pairing": self._inline(pairing),
+            "half": self._inline(
+                self._eq(self._m(gs), self._m(Mul(Rational(1, 2), g + MatT(g), evaluate=False)))
+            ),
+            "g": inline(g),
+            "wrong": inline(
+                Add(
+                    g,
+                    MatT(g),
+                    Mul(-1, Circ(g, Ident(Symbol("n"))), evaluate=False),
+                    evaluate=False,
+                )
+            ),
+        }
+        return [
+            self._msg("note", text=self._msg("note.symmetric", **kw)),
+            Line(self._m(g), (self._m(step.math),)),
+        ]
 
     def _render_Part(self, step: Part) -> list[Any]:
         name = self._inline(self._d(step.of, step.wrt, step.partial))
@@ -573,9 +693,14 @@ class Renderer(StepVisitor):
             )
             if step.points:
                 key += ".numeric"
-        if step.where:
-            key += ".where"
-            kw["where"] = ", ".join(self._inline(self._m_inline(w)) for w in step.where)
+        if step.method == "components":
+            kw["sizes"] = self._sizes(step.sizes)
+            kw["more"] = self._sizes(step.more_sizes)
+            key = "verify.components" + (".two" if step.more_sizes else "")
+            if step.positive:
+                key += ".where"
+                kw["where"] = ", ".join(self._inline(self._m_inline(w)) for w in step.positive)
+            return [self._msg(key, **kw)]
         items = [self._msg(key, **kw)]
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
@@ -584,6 +709,9 @@ class Renderer(StepVisitor):
         return items
 
     # -- helpers shared by the formats ------------------------------------------------
+    def _sizes(self, sizes: Sequence[tuple[Any, Any]]) -> str:
+        return ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in sizes)
+
     @staticmethod
     def _runs(items: Sequence[Any]) -> Iterable[Any]:
         """The items of a section, with each run of consecutive ``Line``s as one list."""

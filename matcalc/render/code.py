@@ -41,6 +41,7 @@ from sympy import Expr, Integer, MatrixBase, Symbol
 
 from matcalc.errors import UnsupportedError
 from matcalc.linalg import SCALAR, Declaration, MatrixName, shape_of
+from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 
 ATOM, POW, UNARY, MUL, ADD = 100, 60, 50, 40, 30
@@ -167,7 +168,7 @@ def _size(value):
     return sympy.Integer(value) if isinstance(value, int) else value
 
 
-def _identifier(name: str, what: str) -> str:
+def _identifier(name: str, what: Msg) -> str:
     """``name`` itself when it is a safe Python identifier, else UnsupportedError."""
     if (
         not name.isidentifier()
@@ -175,9 +176,7 @@ def _identifier(name: str, what: str) -> str:
         or name in _BUILTINS
         or not name.isascii()
     ):
-        raise UnsupportedError(
-            f"cannot write the result as code: {what} {name!r} is not a usable Python name"
-        )
+        raise UnsupportedError(Msg("err.code.name", what=what, name=repr(name)))
     return name
 
 
@@ -193,14 +192,11 @@ class _Emitter:
     # -- helpers --------------------------------------------------------------------------
     def code(self, expr) -> Code:
         if isinstance(expr, MatrixBase):
-            raise UnsupportedError("cannot write a matrix inside an expression as code")
+            raise UnsupportedError(Msg("err.code.matrix_inside"))
         if expr.is_Number or isinstance(expr, sympy.NumberSymbol):
             return self._number(expr)
         if expr is sympy.I:
-            raise UnsupportedError(
-                f"cannot write the result as {self.b.name} code: it is not "
-                "real (it involves sqrt(-1))"
-            )
+            raise UnsupportedError(Msg("err.code.not_real", backend=self.b.name))
         name = type(expr).__name__
         handler = _HANDLERS.get(name)
         if handler is None:
@@ -236,26 +232,22 @@ class _Emitter:
         if isinstance(expr, sympy.Float) or expr.is_real:
             number = float(expr)
             if number != number or number in (float("inf"), float("-inf")):
-                raise UnsupportedError("cannot write the result as code: it is undefined here")
+                raise UnsupportedError(Msg("err.code.undefined"))
             return repr(number), (ATOM if number >= 0 else UNARY)
-        raise UnsupportedError("cannot write the result as code: it has a number that is not real")
+        raise UnsupportedError(Msg("err.code.complex_number"))
 
     def constant(self, expr) -> Code | None:
         """A constant subexpression that is not a plain number (sin(1), sqrt(2)): a float."""
         if expr.is_number and not expr.is_Number and not isinstance(expr, sympy.NumberSymbol):
             value = sympy.N(expr, 17)
             if not value.is_Float:
-                raise UnsupportedError(
-                    "cannot write the result as code: a constant in it is not a real number"
-                )
+                raise UnsupportedError(Msg("err.code.complex_constant"))
             return self._number(value)
         return None
 
     def _symbol(self, expr) -> Code:
         if expr not in self.names:
-            raise UnsupportedError(
-                f"cannot write the result as code: {expr} is not a variable of the problem"
-            )
+            raise UnsupportedError(Msg("err.code.not_variable", name=expr))
         return self.names[expr], ATOM
 
     # -- arithmetic -------------------------------------------------------------------------
@@ -345,10 +337,7 @@ class _Emitter:
         name = type(expr).__name__
         template = self.b.functions.get(name)
         if template is None and name in ("erf", "erfc"):
-            raise UnsupportedError(
-                f"cannot write the result as {self.b.name} code: {name} has no "
-                "NumPy function (scipy.special has one); try --format torch"
-            )
+            raise UnsupportedError(Msg("err.code.no_numpy", backend=self.b.name, name=name))
         if template is None:
             raise UnsupportedError(_unsupported(expr, self.b))
         if name == "log" and len(expr.args) != 1:
@@ -423,8 +412,18 @@ class _Emitter:
     def _diag(self, expr) -> Code:
         arg = expr.args[0]
         if self.shape(arg) == SCALAR:
-            raise UnsupportedError("cannot write the result as code: diag of a scalar")
+            raise UnsupportedError(Msg("err.code.diag_scalar"))
         return f"{self.m}.diagflat({self.code(arg)[0]})", ATOM
+
+    def _inv(self, expr) -> Code:
+        return f"{self.m}.linalg.inv({self.code(expr.args[0])[0]})", ATOM
+
+    def _det(self, expr) -> Code:
+        return f"{self.m}.linalg.det({self.code(expr.args[0])[0]})", ATOM
+
+    def _matrix_power(self, expr) -> Code:
+        base, k = expr.args
+        return f"{self.m}.linalg.matrix_power({self.code(base)[0]}, {int(k)})", ATOM
 
     def _ident(self, expr) -> Code:
         return self.b.eye.format(m=self.m, n=self.size(expr.args[0])), ATOM
@@ -484,21 +483,15 @@ def shape_with_vec(expr, shapes: dict):
     return shape_of(replaced, extended)
 
 
-def _unsupported(expr, backend: Backend) -> str:
+def _unsupported(expr, backend: Backend) -> Msg:
     from sympy.core.function import AppliedUndef
 
     if isinstance(expr, AppliedUndef):
-        return (
-            f"cannot write the result as {backend.name} code: it has the unknown function "
-            f"{expr.func}; define it and substitute it first"
-        )
+        return Msg("err.code.unknown_function", backend=backend.name, name=expr.func)
     if isinstance(expr, (sympy.Derivative, sympy.Subs)):
-        return (
-            f"cannot write the result as {backend.name} code: it has the derivative of an "
-            "unknown function"
-        )
+        return Msg("err.code.unknown_derivative", backend=backend.name)
     name = getattr(expr.func, "__name__", "this operation").lower()
-    return f"cannot write the result as {backend.name} code: it uses {name}(…), which has no translation yet"
+    return Msg("err.code.no_translation", backend=backend.name, name=name)
 
 
 _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
@@ -547,6 +540,9 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "MTrace": _Emitter._trace,
     "Diag": _Emitter._diag,
     "Ident": _Emitter._ident,
+    "Inv": _Emitter._inv,
+    "Det": _Emitter._det,
+    "MPow": _Emitter._matrix_power,
     "Ones": _Emitter._ones,
     "Kron": _Emitter._kron,
     "OnesMatrix": _Emitter._ones_matrix,
@@ -611,11 +607,9 @@ class _Function:
         self.taken: set[str] = set()
         self.names: dict[Symbol, str] = {}
         for s in self.params:
-            name = _identifier(str(s), "the variable")
+            name = _identifier(str(s), Msg("err.code.the_variable"))
             if name in self.taken:
-                raise UnsupportedError(
-                    f"cannot write the result as code: two variables are called {name}"
-                )
+                raise UnsupportedError(Msg("err.code.same_name", name=name))
             self.names[s] = name
             self.taken.add(name)
         self.alias = backend.alias if names_as_written else self.fresh(backend.alias)
@@ -662,14 +656,10 @@ class _Function:
             return [[(result, self.target(p.exprs[0], p.wrt[0]))]]
         exprs, wrt = list(p.exprs), list(p.wrt)
         if len(exprs) == 1 and len(wrt) == 1:
-            raise UnsupportedError(
-                "cannot write the result as code: an unexpected matrix of blocks"
-            )
+            raise UnsupportedError(Msg("err.code.blocks"))
         rows, cols = (len(exprs), len(wrt)) if p.layout == "numerator" else (len(wrt), len(exprs))
         if result.shape != (rows, cols):
-            raise UnsupportedError(
-                "cannot write the result as code: an unexpected matrix of blocks"
-            )
+            raise UnsupportedError(Msg("err.code.blocks"))
         out = []
         for i in range(rows):
             row = []
@@ -699,9 +689,11 @@ class _Function:
             return self.b.broadcast.format(m=self.alias, a=text, shape=self.shape_code(target))
         if tuple(sympy.simplify(a - b) for a, b in zip(natural, target)) != (0, 0):
             raise UnsupportedError(
-                "cannot write the result as code: its shape "
-                f"{natural[0]}×{natural[1]} is not the Jacobian's "
-                f"{target[0]}×{target[1]}"
+                Msg(
+                    "err.code.shape",
+                    shape=f"{natural[0]}×{natural[1]}",
+                    target=f"{target[0]}×{target[1]}",
+                )
             )
         return text
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from sympy import Basic, MatrixBase, Symbol
 
+from matcalc.msg import Msg
 from matcalc.render import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
-from matcalc.render.messages import message
+from matcalc.render.messages import EN, message, rule_name
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import Assemble, ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
 
@@ -32,10 +33,14 @@ RULES = {
     "verify": "verification",
     "part": "partial derivative",
     "total_derivative": "total-derivative chain rule",
+    "chain_rule": "chain rule",
+    "vector_chain_rule": "vector chain rule",
 }
+"""A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("where", "functions")
-"""Fields of a verification written only when they say something (a domain, stand-ins)."""
+_ONLY_WHEN_SET = ("functions", "more_sizes", "positive")
+"""Fields of a verification written only when they say something (stand-ins, a second size,
+the determinants kept positive)."""
 
 
 class JsonRenderer(StepVisitor):
@@ -126,7 +131,9 @@ class JsonRenderer(StepVisitor):
             "latex": self._equation(step),
         }
         for f in fields(step):
-            if f.name == "explanation" or (f.name in _ONLY_WHEN_SET and not getattr(step, f.name)):
+            if f.name in ("explanation", "rule") or (
+                f.name in _ONLY_WHEN_SET and not getattr(step, f.name)
+            ):
                 continue
             out[f.name] = self._value(getattr(step, f.name))
         return out
@@ -162,25 +169,29 @@ class JsonRenderer(StepVisitor):
         return str(value)
 
     def _rule(self, step: Step) -> str:
+        """The rule's name (English by default, the catalogue's words in another language)."""
         if isinstance(step, LocalDerivative):
-            return step.rule
+            return rule_name(step.rule, self.lang)
         if isinstance(step, ChainRule):
-            return "vector chain rule" if step.vector else "chain rule"
-        if step.kind == "assemble":
-            return self._kind
-        return RULES.get(step.kind, step.kind)
+            key = "vector_chain_rule" if step.vector else "chain_rule"
+        elif step.kind == "assemble":
+            key = self._kind
+        else:
+            key = step.kind
+        if self.lang == "en" or f"json.rule.{key}" not in EN:
+            return RULES.get(key, key)
+        return message(f"json.rule.{key}", self.lang)
 
     def _explain(self, step: Step) -> str:
-        if step.explanation and self.lang == "en":
+        if isinstance(step.explanation, Msg):
+            return step.explanation.text(self.lang)
+        if step.explanation and self.lang == "en":  # plain text, of a step built by hand
             return step.explanation
         kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
         key = f"explain.{step.kind}"
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
             kw["points"] = step.points
-            if step.status and step.where:
-                key += ".where"
-                kw["where"] = ", ".join(map(self._str, step.where))
             if step.status and step.functions:
                 key += ".numeric" if step.points else ""
                 kw["functions"] = "; ".join(
@@ -188,12 +199,15 @@ class JsonRenderer(StepVisitor):
                     for k, row in enumerate(step.functions, 1)
                 )
         elif isinstance(step, LocalDerivative):
-            kw["rule"] = step.rule
+            kw["rule"] = rule_name(step.rule, self.lang)
             if step.held_constant:
                 key += ".held"
                 kw["names"] = ", ".join(map(str, step.held_constant))
         elif step.kind == "note" and getattr(step, "topic", "") == "unused":
             key, kw["name"] = "explain.note.unused", str(getattr(step, "math", ""))
+        elif step.kind == "note" and f"explain.note.{getattr(step, 'topic', '')}" in EN:
+            key = f"explain.note.{getattr(step, 'topic', '')}"
+            kw["name"] = str(getattr(step, "about", ""))
         elif isinstance(step, ChainRule) and step.vector:
             key = "explain.vector_chain_rule"
         elif isinstance(step, Assemble):

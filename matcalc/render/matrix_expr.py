@@ -13,6 +13,7 @@ The dictionary of operations (one entry per class, as in ``matcalc.render.code``
 - w·x is ``Trace(w.T*x)``, sum(v) ``Trace(OneMatrix(1, n)*v)``, ‖v‖ ``sqrt(Trace(v.T*v))``,
   tr(A) ``Trace(A)``;
 - aᵀ and Aᵀ are ``a.T``; A v, A B and products of Jacobians are ``*`` (``MatMul``);
+- X⁻¹ is ``Inverse(X)``, det(X) ``Determinant(X)``, Xᵏ ``MatPow(X, k)``;
 - diag(v) is ``DiagMatrix(v)``, I ``Identity(n)``, 1 ``OneMatrix(n, 1)``, ⊗ₖ
   ``KroneckerProduct``;
 - element-wise: u ⊗ v is ``HadamardProduct(u, v)``, vᵏ ``HadamardPower(v, k)``, f(v)
@@ -29,13 +30,16 @@ from __future__ import annotations
 
 import sympy
 from sympy import (
+    Determinant,
     DiagMatrix,
     HadamardPower,
     HadamardProduct,
     Identity,
+    Inverse,
     KroneckerProduct,
     Lambda,
     MatMul,
+    MatPow,
     MatrixBase,
     MatrixSymbol,
     OneMatrix,
@@ -137,6 +141,15 @@ class _Convert:
     def _ident(self, expr):
         return Identity(expr.args[0])
 
+    def _inverse(self, expr):
+        return Inverse(self.run(expr.args[0]))
+
+    def _determinant(self, expr):
+        return Determinant(self.run(expr.args[0]))
+
+    def _power(self, expr):
+        return MatPow(self.run(expr.args[0]), expr.args[1])
+
     def _ones(self, expr):
         return OneMatrix(expr.args[0], 1)
 
@@ -159,6 +172,9 @@ _TABLE = {
     "MatProd": _Convert._product,
     "Diag": _Convert._diag,
     "Ident": _Convert._ident,
+    "Inv": _Convert._inverse,
+    "Det": _Convert._determinant,
+    "MPow": _Convert._power,
     "Ones": _Convert._ones,
     "Kron": _Convert._kron,
     "OnesMatrix": _Convert._ones_matrix,

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from matcalc.render.messages_errors import ERRORS_EN, ERRORS_ZH
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 EN: dict[str, str] = {
@@ -56,6 +58,44 @@ EN: dict[str, str] = {
     "section.explicit": "Check in components, at {sizes}",
     "latex.entries": "The matrix is too wide for the page; its entries, one by one:",
     # lines
+    "section.differential.take": "Take the differential",
+    "section.differential.cyclic": "Move the differential to the end with the cyclic property "
+    "of the trace",
+    "section.differential.read": "Read off the gradient",
+    "differential.take": "A derivative by a matrix is read from the differential: write {df}, "
+    "the change of the result, in terms of {dx}, the change of the variable, one rule per "
+    "operation (the product rule, {dtr}, and the rules below):",
+    "differential.using": "The rules used:",
+    "differential.cyclic": "Move {dx} to the end of each trace with the cyclic property "
+    "{cyclic} (a 1×1 product is its own trace), so that {df} = {form}:",
+    "differential.read.denominator": "{df} = {form} for every {dx} exactly when {g} is the "
+    "gradient, in denominator layout (the shape of {var}):",
+    "differential.read.numerator": "{df} = {form} for every {dx} exactly when {g} is the "
+    "gradient in denominator layout (the shape of {var}); in numerator layout, used here, the "
+    "derivative is its transpose {gt}:",
+    "note.symmetric": "{name} is symmetric: its entries at (i, j) and (j, i) are one variable, "
+    "so only a symmetric {dname} is possible. The gradient is then the symmetric matrix {gs} "
+    "with {pairing} for every symmetric {dname}, that is {half}, where {g} is the gradient "
+    "without the constraint (below). This is the convention of Srinivasan and Panda "
+    "(arXiv:1911.06491); the often-quoted {wrong} is not a gradient: its entries off the "
+    "diagonal are twice those of {gs}. The check in components ties the entries the same way "
+    "and takes half the derivative by an entry off the diagonal.",
+    "verify.components": "Verified: equal to the derivative of the explicit components at "
+    "{points} random well-conditioned points.",
+    "verify.components.where": "Verified where {where} > 0: equal to the derivative of the "
+    "explicit components at {points} random well-conditioned points.",
+    "verify.components.two": "Verified: equal to SymPy's derivative of the explicit components "
+    "(the inverse, determinant and powers of the matrix of entries, differentiated entry by "
+    "entry) at {sizes} and at {more}, at {points} random well-conditioned points (square "
+    "matrices 2I + E with small E, far from singular), in exact rational arithmetic where the "
+    "result has no transcendental function.",
+    "verify.components.two.where": "Verified where {where} > 0, the real domain of ln det: "
+    "equal to SymPy's derivative of the explicit components (the inverse, determinant and "
+    "powers of the matrix of entries, differentiated entry by entry) at {sizes} and at {more}, "
+    "at {points} random well-conditioned points (square matrices 2I + E with small E, far "
+    "from singular) at which the input is real.",
+    "explain.differential": "A step of the differential method: take the differential, move "
+    "d{wrt} to the end of each trace, read off the gradient.",
     "note": "Note: {text}",
     "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
     "does, and writes {step} for the derivative of {max0}; min is treated the same "
@@ -99,20 +139,11 @@ EN: dict[str, str] = {
     "PyTorch's .grad, lays it out as {var}).",
     "verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.numeric": "Verified: equal to SymPy's derivative (numeric check at {points} points).",
-    "verify.numeric.where": "Verified where {where} is real: equal to SymPy's derivative "
-    "there (numeric check at {points} points).",
-    "verify.symbolic.where": "Verified: equal to SymPy's derivative (symbolic check).",
     "verify.substitution": "Verified by substitution: with {functions} for the unknown "
     "functions, equal to SymPy's derivative of the substituted expression (symbolic check).",
     "verify.substitution.numeric": "Verified by substitution: with {functions} for the unknown "
     "functions, equal to SymPy's derivative of the substituted expression (numeric check at "
     "up to {points} points).",
-    "verify.substitution.where": "Verified by substitution where {where} is real: with "
-    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
-    "expression there (symbolic check).",
-    "verify.substitution.numeric.where": "Verified by substitution where {where} is real: with "
-    "{functions} for the unknown functions, equal to SymPy's derivative of the substituted "
-    "expression there (numeric check at up to {points} points).",
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
@@ -139,6 +170,8 @@ EN: dict[str, str] = {
     "explain.reshape": "The same entries arranged differently: by vec({wrt}), {wrt}'s rows stacked, "
     "or as a matrix.",
     "explain.shape": "The shape of the result.",
+    "explain.stage": "One order of the derivative: the previous result differentiated again, "
+    "step by step.",
     # worked-solution documents (matcalc.documents)
     "doc.title": "Worked solutions",
     "doc.author": "Author: {author}",
@@ -213,6 +246,121 @@ EN: dict[str, str] = {
     "rewrite.transpose": "transpose of a sum",
     "note.sum_to_one": "when the entries of {name} sum to 1 (a one-hot or probability "
     "target), sum({name}) = 1 and this is",
+    # rule names (steps carry ``Rule``: clauses of (id, name) parts, see ``rule_text``)
+    "rule.differential_inverse": "differential of the inverse (Matrix Cookbook eq. 59)",
+    "rule.differential_det": "differential of the determinant (Matrix Cookbook eq. 46)",
+    "rule.differential_logdet": "differential of ln det (Matrix Cookbook eq. 57 in differential "
+    "form)",
+    "rule.differential_power": "differential of a matrix power (product rule)",
+    "rule.differential_chain": "chain rule: d f(s) = f′(s)·ds",
+    "rule.power": "power rule",
+    "rule.power_sqrt": "power rule (square root)",
+    "rule.sum": "sum rule",
+    "rule.difference": "difference rule",
+    "rule.constant": "constant rule",
+    "rule.constant_multiple": "constant multiple rule",
+    "rule.identity": "identity rule",
+    "rule.product": "product rule",
+    "rule.quotient": "quotient rule",
+    "rule.exponential": "exponential rule",
+    "rule.logarithmic": "logarithmic differentiation",
+    "rule.abs": "derivative of |x| (sign)",
+    "rule.sign": "derivative of sign (0 away from 0)",
+    "rule.unknown_function": "derivative of an unknown function {name}",
+    "rule.function": "derivative of {name}",
+    "rule.derivative": "derivative",
+    "rule.elementwise": "element-wise, so diagonal",
+    "rule.scalar_expansion": "scalar expansion",
+    "rule.sum_reduction": "sum reduction (1ᵀ)",
+    "rule.sum_entries": "sum of all entries (a matrix of ones)",
+    "rule.norm": "derivative of the norm",
+    "rule.frobenius": "derivative of the Frobenius norm",
+    "rule.matvec": "matrix-vector product",
+    "rule.matvec_by_matrix": "matrix-vector product, by vec of the matrix (rows stacked)",
+    "rule.trace": "derivative of the trace",
+    "rule.trace_product": "derivative of the trace of a product, one term per factor X or Xᵀ "
+    "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)",
+    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, "
+    "a Kronecker product",
+    "rule.transpose": "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation "
+    "matrix",
+    "rule.column_transpose": "transpose of a column (a row has the same entries)",
+    "rule.scalar_multiple_matrix": "scalar multiple of a matrix, by vec (rows stacked)",
+    "rule.matrix_by_scalar": "a matrix by a scalar, by vec (rows stacked)",
+    "rule.each_component": "derivative of each component",
+    "rule.diagonal_jacobian": "Jacobian; each component depends on its own g_i, so it is diagonal",
+    "rule.join.parts": ", ",
+    "rule.join.clauses": "; ",
+    # explanations the engine attaches to steps (JSON's "explanation"), by id
+    "explain.nested": "Introduce {name} for a nested subexpression.",
+    "explain.inner_vector": "Introduce the vector {g} of inner functions, so that {y} = f({g}({wrt})).",
+    "explain.differentiate": "Differentiate with respect to {wrt}.",
+    "explain.differentiate.held": "Differentiate with respect to {wrt}, holding {names} constant.",
+    "explain.rules": "{rules}",
+    "explain.chain_rule.single": "Multiply the local derivatives (single-variable chain rule).",
+    "explain.total": "Add the contributions of every path from {wrt} to {of} (total-derivative "
+    "chain rule).",
+    "explain.total.product": "Add the contributions of every path from {wrt} to {of} "
+    "(total-derivative chain rule). For a product this is the product rule, as a special case.",
+    "explain.substitute.g": "Replace each g_i by its definition.",
+    "explain.part.held": "∂{name}/∂{wrt}: every other variable is held constant.",
+    "explain.assemble.entries": "Place the partial derivatives in the {shape} {what} ({layout} "
+    "layout).",
+    "explain.assemble.blocks": "Place the blocks in the {what} ({layout} layout).",
+    "explain.reshape.matrix": "The derivative by vec({wrt}) arranged as a matrix: the gradient "
+    "by {wrt}.",
+    "explain.reshape.vec": "The gradient by the {shape} matrix {wrt} enters as vec, its entries "
+    "listed with {wrt}'s rows stacked.",
+    "explain.explicit": "The result written out in components.",
+    "explain.note.kink": "max, min and |·| have no derivative where their arguments meet "
+    "(max(0, z) at z = 0); matcalc uses 0 there, as the paper does, and writes 1[z > 0] for "
+    "the derivative of max(0, z).",
+    "explain.note.tie": "SymPy can order the arguments of this max or min, so it equals one of "
+    "them and is replaced by it before differentiating (where the arguments coincide, the kink "
+    "rule would give 0).",
+    "explain.note.simplify_cut": "The result is not simplified as far as it might be: a rewrite "
+    "({rewrites}) would have taken too long, so the form found so far is kept.",
+    "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
+    "explain.note.modulus_of_power": "The modulus of a power is the power of the modulus.",
+    "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
+    "(G + Gᵀ)/2 of the unconstrained gradient G.",
+    "note.tie": "SymPy can order the arguments of this max or min, so it equals one of them and "
+    "is replaced by it before differentiating (where the arguments coincide, the kink rule "
+    "would give 0).",
+    "explain.verify.undecided": "Not verified: SymPy could not decide whether the result equals "
+    "its derivative",
+    "explain.verify.failed": "NOT VERIFIED: the result differs from SymPy's derivative. This is "
+    "a bug",
+    "explain.verify.substitution": "Verified by substitution: with {functions}, equal to SymPy's "
+    "derivative of the substituted expression (symbolic check)",
+    "explain.verify.substitution.numeric": "Verified by substitution: with {functions}, equal to "
+    "SymPy's derivative of the substituted expression (numeric check at up to {points} points)",
+    "explain.verify.numeric": "Verified: equal to SymPy's derivative at {points} points",
+    "explain.verify.symbolic": "Verified: equal to SymPy's derivative (symbolic check)",
+    "explain.verify.on": "{text}, on {detail}.",
+    "explain.sentence": "{text}.",
+    "explain.detail.components": "explicit components",
+    "explain.detail.components_at": "explicit components at {sizes}",
+    "explain.detail.components_positive": "explicit components at {sizes}, at points where "
+    "{dets} > 0 (where ln det is real)",
+    "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
+    "json.rule.intermediate": "intermediate variable",
+    "json.rule.substitute": "substitution",
+    "json.rule.simplify": "simplification",
+    "json.rule.note": "note",
+    "json.rule.verify": "verification",
+    "json.rule.part": "partial derivative",
+    "json.rule.total_derivative": "total-derivative chain rule",
+    "json.rule.chain_rule": "chain rule",
+    "json.rule.vector_chain_rule": "vector chain rule",
+    "json.rule.gradient": "gradient",
+    "json.rule.jacobian": "Jacobian",
+    "json.rule.stage": "stage",
+    "json.rule.reshape": "reshape",
+    "json.rule.shape": "shape",
+    "json.rule.differential": "differential",
+    "json.rule.explicit": "explicit components",
+    "error.column": "{message} (column {column})",
 }
 
 ZH: dict[str, str] = {
@@ -279,16 +427,10 @@ ZH: dict[str, str] = {
     "（分子布局；分母布局与 PyTorch 的 .grad 一样，按 {var} 排列）。",
     "verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.numeric": "已验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
-    "verify.numeric.where": "已在 {where} 为实数处验证：与 SymPy 求得的导数相等（在 {points} 个点上数值验证）。",
-    "verify.symbolic.where": "已验证：与 SymPy 求得的导数相等（符号验证）。",
     "verify.substitution": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式求得的"
     "导数相等（符号验证）。",
     "verify.substitution.numeric": "已用代入法验证：未知函数依次取 {functions}，结果与 SymPy 对代入后表达式"
     "求得的导数相等（最多在 {points} 个点上数值验证）。",
-    "verify.substitution.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 {functions}，"
-    "结果与 SymPy 对代入后表达式求得的导数相等（符号验证）。",
-    "verify.substitution.numeric.where": "已用代入法在 {where} 为实数处验证：未知函数依次取 "
-    "{functions}，结果与 SymPy 对代入后表达式求得的导数相等（最多在 {points} 个点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
@@ -308,6 +450,7 @@ ZH: dict[str, str] = {
     "explain.assemble": "把各项排成{kind}（{layout}）。",
     "explain.reshape": "同样的各项换一种排列：按 vec({wrt})（{wrt} 的各行依次排列），或排成矩阵。",
     "explain.shape": "结果的形状。",
+    "explain.stage": "导数的一阶：把上一阶的结果再逐步求一次导。",
     "doc.title": "习题解答",
     "doc.author": "作者：{author}",
     "doc.generated": "本文件由 matcalc 从 {source} 生成；请修改该文件后重新生成，不要直接编辑本文件。",
@@ -323,47 +466,6 @@ ZH: dict[str, str] = {
     "jacobian": "雅可比矩阵",
     "numerator": "分子布局",
     "denominator": "分母布局",
-    # rule names, keyed by their English text
-    "power rule": "幂法则",
-    "power rule (square root)": "幂法则（平方根）",
-    "sum rule": "加法法则",
-    "difference rule": "减法法则",
-    "constant rule": "常数法则",
-    "constant multiple rule": "常数倍法则",
-    "identity rule": "恒等法则",
-    "product rule": "乘积法则",
-    "quotient rule": "商法则",
-    "exponential rule": "指数法则",
-    "logarithmic differentiation": "对数求导法",
-    "derivative of |x| (sign)": "|x| 的导数（符号函数）",
-    "derivative of sign (0 away from 0)": "sign 的导数（在 0 以外为 0）",
-    "derivative of an unknown function {name}": "未知函数 {name} 的导数",
-    "derivative of {name}": "{name} 的导数",
-    "derivative": "求导",
-    "chain rule": "链式法则",
-    "vector chain rule": "向量链式法则",
-    "total-derivative chain rule": "全导数链式法则",
-    # vector rule names; a rule "A; B" is translated clause by clause
-    "element-wise, so diagonal": "按元素运算，故为对角矩阵",
-    "scalar expansion": "标量扩展",
-    "sum reduction (1ᵀ)": "求和归约（1ᵀ）",
-    "derivative of the norm": "范数的导数",
-    "matrix-vector product": "矩阵-向量乘积",
-    "matrix by which a vector is multiplied (outer product)": "与向量相乘的矩阵（外积）",
-    "derivative of the trace": "迹的导数",
-    "derivative of each component": "逐分量求导",
-    "derivative of the trace of a product, one term per factor X or Xᵀ (Matrix Cookbook eq. 101: "
-    "∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
-    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
-    "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, a Kronecker product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
-    "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation matrix": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
-    "transpose of a column (a row has the same entries)": "列向量的转置（行向量的元素与之相同）",
-    "scalar multiple of a matrix, by vec (rows stacked)": "矩阵的标量倍，按 vec（按行堆叠）",
-    "a matrix by a scalar, by vec (rows stacked)": "矩阵对标量求导，按 vec（按行堆叠）",
-    "sum of all entries (a matrix of ones)": "所有元素之和（全 1 矩阵）",
-    "derivative of the Frobenius norm": "Frobenius 范数的导数",
-    "Jacobian; each component depends on its own g_i, so it is diagonal": "雅可比矩阵；"
-    "每个分量只依赖于它自己的 g_i，故为对角矩阵",
     # matcalc check
     "check.title": "检查你的答案",
     "check.answer": "你的答案：",
@@ -406,8 +508,136 @@ ZH: dict[str, str] = {
     "rewrite.factor": "提取公因子",
     "rewrite.distribute": "分配常数",
     "rewrite.transpose": "和的转置",
+    "section.differential.take": "求微分",
+    "section.differential.cyclic": "利用迹的循环性质把微分移到末尾",
+    "section.differential.read": "读出梯度",
+    "differential.take": "对矩阵求导可以从微分读出：把结果的变化 {df} 用变量的变化 {dx} 表示，"
+    "每种运算用一条法则（乘积法则、{dtr} 以及下面的法则）：",
+    "differential.using": "用到的法则：",
+    "differential.cyclic": "利用循环性质 {cyclic}（1×1 的乘积等于它自己的迹）把每个迹中的 {dx} "
+    "移到末尾，使 {df} = {form}：",
+    "differential.read.denominator": "对任意 {dx} 都有 {df} = {form}，当且仅当 {g} 是梯度"
+    "（分母布局，与 {var} 同形）：",
+    "differential.read.numerator": "对任意 {dx} 都有 {df} = {form}，当且仅当 {g} 是分母布局下的梯度"
+    "（与 {var} 同形）；这里用分子布局，导数是它的转置 {gt}：",
+    "note.symmetric": "{name} 是对称矩阵：它在 (i, j) 与 (j, i) 处的元素是同一个变量，"
+    "因此 {dname} 只能是对称的。梯度于是是满足 {pairing}（对任意对称的 {dname}）的对称矩阵 {gs}，"
+    "即 {half}，其中 {g} 是不加约束时的梯度（见下）。这是 Srinivasan 与 Panda 的约定"
+    "（arXiv:1911.06491）；常见的 {wrong} 并不是梯度：它的非对角元素是 {gs} 的两倍。"
+    "按分量验证时同样把元素绑定，非对角元素取导数的一半。",
+    "verify.components": "已验证：在 {points} 个随机的良态点上与按分量写出后的导数相等。",
+    "verify.components.where": "已在 {where} > 0 处验证：在 {points} 个随机的良态点上与按分量写出后的导数相等。",
+    "verify.components.two": "已验证：在 {sizes} 与 {more} 时，与 SymPy 对按分量写出的表达式"
+    "（元素矩阵的逆、行列式与幂，逐个元素求导）求得的导数相等，取 {points} 个随机的良态点"
+    "（方阵取 2I + E，E 很小，远离奇异），结果不含超越函数时用精确的有理数运算。",
+    "verify.components.two.where": "已在 {where} > 0（ln det 的实定义域）处验证：在 {sizes} 与 "
+    "{more} 时，与 SymPy 对按分量写出的表达式（元素矩阵的逆、行列式与幂，逐个元素求导）"
+    "求得的导数相等，取 {points} 个随机的良态点（方阵取 2I + E，E 很小，远离奇异），且输入在这些点为实数。",
+    "explain.differential": "微分法的一步：求微分，把 d{wrt} 移到每个迹的末尾，读出梯度。",
+    "rule.differential_inverse": "逆矩阵的微分（Matrix Cookbook 式 59）",
+    "rule.differential_det": "行列式的微分（Matrix Cookbook 式 46）",
+    "rule.differential_logdet": "ln det 的微分（Matrix Cookbook 式 57 的微分形式）",
+    "rule.differential_power": "矩阵幂的微分（乘积法则）",
+    "rule.differential_chain": "链式法则：d f(s) = f′(s)·ds",
     "note.sum_to_one": "当 {name} 的各分量之和为 1（one-hot 或概率目标）时，sum({name}) = 1，结果为",
+    "rule.power": "幂法则",
+    "rule.power_sqrt": "幂法则（平方根）",
+    "rule.sum": "加法法则",
+    "rule.difference": "减法法则",
+    "rule.constant": "常数法则",
+    "rule.constant_multiple": "常数倍法则",
+    "rule.identity": "恒等法则",
+    "rule.product": "乘积法则",
+    "rule.quotient": "商法则",
+    "rule.exponential": "指数法则",
+    "rule.logarithmic": "对数求导法",
+    "rule.abs": "|x| 的导数（符号函数）",
+    "rule.sign": "sign 的导数（在 0 以外为 0）",
+    "rule.unknown_function": "未知函数 {name} 的导数",
+    "rule.function": "{name} 的导数",
+    "rule.derivative": "求导",
+    "rule.elementwise": "按元素运算，故为对角矩阵",
+    "rule.scalar_expansion": "标量扩展",
+    "rule.sum_reduction": "求和归约（1ᵀ）",
+    "rule.sum_entries": "所有元素之和（全 1 矩阵）",
+    "rule.norm": "范数的导数",
+    "rule.frobenius": "Frobenius 范数的导数",
+    "rule.matvec": "矩阵-向量乘积",
+    "rule.matvec_by_matrix": "矩阵-向量乘积，按矩阵的 vec（按行堆叠）",
+    "rule.trace": "迹的导数",
+    "rule.trace_product": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
+    "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
+    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "rule.transpose": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
+    "rule.column_transpose": "列向量的转置（行向量的元素与之相同）",
+    "rule.scalar_multiple_matrix": "矩阵的标量倍，按 vec（按行堆叠）",
+    "rule.matrix_by_scalar": "矩阵对标量求导，按 vec（按行堆叠）",
+    "rule.each_component": "逐分量求导",
+    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 g_i，故为对角矩阵",
+    "rule.join.parts": "，",
+    "rule.join.clauses": "；",
+    "explain.nested": "为嵌套的子表达式引入 {name}。",
+    "explain.inner_vector": "引入由内层函数组成的向量 {g}，使 {y} = f({g}({wrt}))。",
+    "explain.differentiate": "对 {wrt} 求导。",
+    "explain.differentiate.held": "对 {wrt} 求导，{names} 视为常数。",
+    "explain.rules": "{rules}",
+    "explain.chain_rule.single": "将各局部导数相乘（单变量链式法则）。",
+    "explain.total": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。",
+    "explain.total.product": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。"
+    "对乘积而言，这就是乘积法则，是它的一个特例。",
+    "explain.substitute.g": "把每个 g_i 替换为它的定义。",
+    "explain.part.held": "∂{name}/∂{wrt}：其他变量都视为常数。",
+    "explain.assemble.entries": "把各偏导数排成 {shape} 的{what}（{layout}）。",
+    "explain.assemble.blocks": "把各块排成{what}（{layout}）。",
+    "explain.reshape.matrix": "把对 vec({wrt}) 的导数排成矩阵：即对 {wrt} 的梯度。",
+    "explain.reshape.vec": "对 {shape} 矩阵 {wrt} 的梯度以 vec 的形式出现：把 {wrt} 的各行依次排列。",
+    "explain.explicit": "把结果按分量写出。",
+    "explain.note.symmetric": "对对称矩阵的导数是无约束梯度 G 的对称部分 (G + Gᵀ)/2。",
+    "explain.note.kink": "max、min 与 |·| 在其参数相交处不可导（max(0, z) 在 z = 0 处）；"
+    "与论文一致，matcalc 在该处取 0，并把 max(0, z) 的导数写作 1[z > 0]。",
+    "explain.note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
+    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "explain.note.simplify_cut": "结果没有化简到最简：某个化简步骤（{rewrites}）耗时过长，"
+    "因此保留目前得到的形式。",
+    "explain.note.sum_to_one": "当 {name} 的各分量之和为 1 时，结果可以化简。",
+    "explain.note.modulus_of_power": "幂的模等于模的幂。",
+    "note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
+    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",
+    "explain.verify.failed": "验证失败：结果与 SymPy 求得的导数不同。这是一个错误",
+    "explain.verify.substitution": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后表达式求得的"
+    "导数相等（符号验证）",
+    "explain.verify.substitution.numeric": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后"
+    "表达式求得的导数相等（最多在 {points} 个点上数值验证）",
+    "explain.verify.numeric": "已验证：在 {points} 个点上与 SymPy 求得的导数相等",
+    "explain.verify.symbolic": "已验证：与 SymPy 求得的导数相等（符号验证）",
+    "explain.verify.on": "{text}，检验对象：{detail}。",
+    "explain.sentence": "{text}。",
+    "explain.detail.components": "显式分量",
+    "explain.detail.components_at": "{sizes} 时的显式分量",
+    "explain.detail.components_positive": "{sizes} 时的显式分量，取 {dets} > 0 的点（ln det 在此为实数）",
+    "explain.detail.hessian": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵",
+    "json.rule.intermediate": "中间变量",
+    "json.rule.substitute": "代入",
+    "json.rule.simplify": "化简",
+    "json.rule.note": "注",
+    "json.rule.verify": "验证",
+    "json.rule.part": "偏导数",
+    "json.rule.total_derivative": "全导数链式法则",
+    "json.rule.chain_rule": "链式法则",
+    "json.rule.vector_chain_rule": "向量链式法则",
+    "json.rule.gradient": "梯度",
+    "json.rule.jacobian": "雅可比矩阵",
+    "json.rule.stage": "阶段",
+    "json.rule.reshape": "重排",
+    "json.rule.shape": "形状",
+    "json.rule.differential": "微分法",
+    "json.rule.explicit": "显式分量",
+    "error.column": "{message}（第 {column} 列）",
 }
+
+EN.update(ERRORS_EN)
+ZH.update(ERRORS_ZH)
 
 CATALOGUES: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
 
@@ -426,7 +656,8 @@ def _catalogue(lang: str) -> dict[str, str]:
 def message(
     key: str, lang: str = "en", *, escape: Callable[[str], str] | None = None, **kw: object
 ) -> str:
-    """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw``."""
+    """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw`` (so no
+    placeholder may be called key, lang or escape)."""
     template = _catalogue(lang).get(key) or EN.get(key, key)
     out: list[str] = []
     prose: list[str] = []
@@ -448,33 +679,60 @@ def message(
     return "".join(out)
 
 
+RuleClauses = tuple[tuple[tuple[str, str], ...], ...]
+"""A rule as ids: clauses of parts, each part (id, name): the key ``rule.<id>`` and its
+``{name}`` ("" if it has none)."""
+
+
+def rule_text(clauses: RuleClauses, lang: str = "en") -> str:
+    """The name of the rule ``clauses`` in ``lang``: parts joined by ", ", clauses by "; "."""
+    parts = message("rule.join.parts", lang)
+    return message("rule.join.clauses", lang).join(
+        parts.join(message(f"rule.{key}", lang, name=name) for key, name in clause)
+        for clause in clauses
+    )
+
+
 def rule_name(rule: str, lang: str = "en") -> str:
-    """A rule's name in ``lang``: whole, else clause by clause ("A; B"), else part by part.
+    """A rule's name in ``lang``.
 
-    "element-wise, so diagonal; power rule" is translated as its two clauses, and
-    "constant multiple rule, power rule" as its two parts.
+    The engine's rules are ``steps.Rule`` values that carry their ids (``clauses``).  A plain
+    string (a step built by hand) is read back into ids from the English names, whole, else
+    clause by clause ("A; B"), else part by part ("A, B"); what is not a known name stays
+    as it is.
     """
-    if lang == "en":
+    clauses = getattr(rule, "clauses", None)
+    if clauses is None:
+        clauses = rule_ids(rule)
+    if clauses is None:
         return rule
-    catalogue = _catalogue(lang)
-    zh = lang.startswith("zh")
+    return rule_text(clauses, lang)
 
-    def one(text: str) -> str | None:
-        return catalogue.get(text) or _pattern_rule(text, catalogue)
 
+def rule_ids(text: str) -> RuleClauses | None:
+    """The ids of the English rule name ``text``, or None if a part is not a known name."""
+    whole = _rule_part(text)
+    if whole is not None:
+        return ((whole,),)
     clauses = []
-    for clause in [rule] if one(rule) else rule.split("; "):
-        parts = [clause] if one(clause) else clause.split(", ")
-        clauses.append(("，" if zh else ", ").join(one(p) or p for p in parts))
-    return ("；" if zh else "; ").join(clauses)
+    for clause in text.split("; "):
+        one = _rule_part(clause)
+        parts = [one] if one is not None else [_rule_part(p) for p in clause.split(", ")]
+        if any(p is None for p in parts):
+            return None
+        clauses.append(tuple(parts))
+    return tuple(clauses)  # type: ignore[arg-type]
 
 
-def _pattern_rule(rule: str, catalogue: dict[str, str]) -> str | None:
-    for key, template in catalogue.items():
-        if "{name}" not in key or key.startswith(("explain.", "section.")):
+def _rule_part(text: str) -> tuple[str, str] | None:
+    for key, template in EN.items():
+        if not key.startswith("rule.") or key.startswith("rule.join."):
             continue
-        pattern = re.escape(key).replace(r"\{name\}", "(?P<name>.+)")
-        match = re.fullmatch(pattern, rule)
-        if match:
-            return template.replace("{name}", match["name"])
+        if template == text:
+            return (key[5:], "")
+        if "{name}" in template:
+            pattern = re.escape(template).replace(r"\{name\}", "(?P<name>.+)")
+            match = re.fullmatch(pattern, text)
+            if match:
+                return (key[5:], match["name"])
     return None

@@ -443,6 +443,8 @@ class _PrettyMul(_PrinterHost):
 class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
     """2D text (``sympy.pretty``) in the paper's notation: ln, 1[z > 0], f′(a), σ."""
 
+    linear = TextPrinter  # vector operations print as linear text
+
     _default_settings: ClassVar[dict[str, Any]] = {
         **PrettyPrinter._default_settings,
         "order": "none",

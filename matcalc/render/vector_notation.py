@@ -8,19 +8,24 @@ Each printer class in ``printing`` mixes in one of these; a new operation in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
 from matcalc.linalg import (
+    Circ,
+    Det,
     Ident,
+    Inv,
     Kron,
     Lin,
     MatProd,
     MatT,
     MatVec,
+    MDiff,
     MMul,
+    MPow,
     Norm,
     Ones,
     OnesMatrix,
@@ -54,6 +59,8 @@ _NOT_ATOMIC = (
     Lin,
     OnesMatrix,
     Rank1,
+    Inv,
+    MPow,
     exp,
 )
 """Functions that print with an operator or a superscript: grouped before ᵀ or ⊗."""
@@ -144,9 +151,28 @@ class LatexVectors(_LatexHost):
 
     def _factor_group(self, expr: Basic) -> str:
         """A factor of a matrix product: xᵀ and e^x need no parentheses there, sums do."""
-        if isinstance(expr, (MatT, T, Pow, exp)):
+        if isinstance(expr, (MatT, T, Pow, exp, Inv, MPow)):
             return self._print(expr)
         return self._group(expr)
+
+    def _print_Inv(self, expr: Inv) -> str:
+        return f"{self._group(expr.args[0])}^{{-1}}"
+
+    def _print_MPow(self, expr: MPow) -> str:
+        return f"{self._group(expr.args[0])}^{{{self._print(expr.args[1])}}}"
+
+    @_powered
+    def _print_Det(self, expr: Det) -> str:
+        return rf"\det\left({self._print(expr.args[0])}\right)"
+
+    def _print_Circ(self, expr: Circ) -> str:
+        return " \\circ ".join(self._group(a) for a in expr.args)
+
+    def _print_MDiff(self, expr: MDiff) -> str:
+        arg = expr.args[0]
+        if isinstance(arg, Symbol):
+            return rf"\mathrm{{d}}{self._print(arg)}"
+        return rf"\mathrm{{d}}\left({self._print(arg)}\right)"
 
     def _print_Mul(self, expr: Mul) -> str:
         split = None if _scalar_only(self) else _hadamard_split(expr)
@@ -181,7 +207,10 @@ class LatexVectors(_LatexHost):
 
     @_powered
     def _print_MatT(self, expr: MatT) -> str:
-        return f"{self._group(expr.args[0])}^{{T}}"
+        arg = expr.args[0]
+        if isinstance(arg, Inv):  # X⁻ᵀ, the transpose of the inverse
+            return f"{self._group(arg.args[0])}^{{-T}}"
+        return f"{self._group(arg)}^{{T}}"
 
     _print_T = _print_MatT
 
@@ -319,7 +348,34 @@ class TextVectors(_StrHost):
         return text
 
     def _print_MatT(self, expr: MatT) -> str:
-        return self._transposed(expr.args[0]) + self._tee()
+        arg = expr.args[0]
+        if isinstance(arg, Inv):  # X⁻ᵀ, the transpose of the inverse
+            inner = self._transposed(arg.args[0])
+            return inner + "⁻ᵀ" if self._uni else f"inv({self._print(arg.args[0])})^T"
+        if isinstance(arg, MPow):
+            return f"({self._print(arg)}){self._tee()}"
+        return self._transposed(arg) + self._tee()
+
+    def _print_Inv(self, expr: Inv) -> str:
+        if not self._uni:
+            return f"inv({self._print(expr.args[0])})"
+        return self._transposed(expr.args[0]) + "⁻¹"
+
+    def _print_MPow(self, expr: MPow) -> str:
+        base, k = expr.args
+        if not self._uni:
+            return f"matrix_power({self._print(base)}, {k})"
+        return self._transposed(base) + str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+    def _print_Det(self, expr: Det) -> str:
+        return f"det({self._print(expr.args[0])})"
+
+    def _print_Circ(self, expr: Circ) -> str:
+        return ("∘" if self._uni else " * ").join(self._group(a) for a in expr.args)
+
+    def _print_MDiff(self, expr: MDiff) -> str:
+        arg = expr.args[0]
+        return f"d{self._print(arg)}" if isinstance(arg, Symbol) else f"d({self._print(arg)})"
 
     def _print_T(self, expr: T) -> str:
         return self._transposed(expr.args[0]) + self._tee()
@@ -388,14 +444,17 @@ class TextVectors(_StrHost):
 
 
 class PrettyVectors(_PrettyHost):
-    """2D text: vector operations print as their linear text, on one line."""
+    """2D text: vector operations print as their linear text, on one line.
+
+    The printer class supplies ``linear``, its linear text printer (``printing.TextPrinter``):
+    this module does not import ``printing``, which imports it."""
+
+    linear: ClassVar[type]
 
     def _linear(self, expr: Basic):
         from sympy.printing.pretty.stringpict import prettyForm
 
-        from matcalc.render.printing import TextPrinter
-
-        return prettyForm(TextPrinter({"unicode": self._use_unicode}).doprint(expr))
+        return prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
 
     def _print_Mul(self, expr: Mul):
         if not _scalar_only(self) and _hadamard_split(expr) is not None:
@@ -424,6 +483,11 @@ for _name in (
     "OnesMatrix",
     "Commutation",
     "Rank1",
+    "Inv",
+    "Det",
+    "MPow",
+    "MDiff",
+    "Circ",
     "Max",
     "Min",
 ):  # SymPy's 2D printer has no max
