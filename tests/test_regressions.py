@@ -11,11 +11,12 @@ import time
 import pytest
 import sympy
 from conftest import same, vec
-from sympy import Lambda, Matrix, Symbol, cos, sin
+from sympy import Lambda, Matrix, Mul, Pow, Symbol, cos, sin
 
 import matcalc
 from matcalc.deadline import Deadline, alarm
 from matcalc.errors import InternalError, LimitError, MathError
+from matcalc.render.printing import latex
 
 x = Symbol("x", real=True)
 t1, t2 = sympy.symbols("t1 t2", real=True)
@@ -442,6 +443,19 @@ def test_unevaluated_quotient_to_a_negative_power_prints_in_latex():
     d = matcalc.derive("ln(x) / (x / x)")
     assert r"\frac{1}{\left(\frac{x}{x}\right)^{2}}" in d.to_latex()
     assert d.to_markdown() and d.to_json()
+
+
+def test_a_power_of_a_quotient_to_a_negative_power_prints_in_latex():
+    """(x + 2)·√x/((x/x))**(2): the quotient's denominator ((x/x)²)⁻¹, printed by SymPy as a
+    fraction, became ((x/x)²)² = 1 when SymPy rebuilt it, and its printer recursed forever
+    (RecursionError; found by benchmarks/bench_tail.py)."""
+    d = matcalc.derive("((x + 2) * sqrt(x)) / ((x / x))**(2)", "x")
+    assert r"\frac{1}{\left(\frac{x}{x}\right)^{2}}" in d.to_latex()
+    assert d.to_markdown() and d.to_json() and d.to_text()
+    x = Symbol("x")
+    quotient = Mul(x, Pow(x, -1, evaluate=False), evaluate=False)
+    inverse = Pow(Pow(quotient, 2, evaluate=False), -2, evaluate=False)
+    assert latex(inverse) == r"\frac{1}{\left(\left(\frac{x}{x}\right)^{2}\right)^{2}}"
 
 
 def test_transpose_of_a_scalar_expanded_sum_keeps_its_ones():

@@ -31,6 +31,7 @@ from sympy.printing.pretty.pretty_symbology import greek_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 from sympy.printing.printer import Printer
 from sympy.printing.str import StrPrinter
+from sympy.simplify.radsimp import fraction
 
 from matcalc.functions import sigmoid
 from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors
@@ -237,8 +238,14 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         root_or_inverse = exp.is_Rational and (exp.is_negative or exp.q != 1)
         if isinstance(expr.base, sigmoid) and not root_or_inverse:
             return f"{self._print(expr.base)}^{{{self._print(exp)}}}"
-        if exp.is_negative and exp.is_Rational and exp.q == 1 and expr.base.is_Mul:
-            # SymPy's own printer recurses forever on an unevaluated (x/x)**-2
+        if (
+            exp.is_negative
+            and exp.is_Rational
+            and exp.q == 1
+            and (expr.base.is_Mul or (expr.base.is_Pow and fraction(expr, exact=True)[1] == 1))
+        ):
+            # SymPy's own printer recurses forever on an unevaluated (x/x)**-2, and on
+            # ((x/x)**2)**-2, whose denominator ((x/x)**2)**2 evaluates to 1
             base = rf"\left({self._print(expr.base)}\right)"
             power = base if exp == -1 else f"{base}^{{{self._print(-exp)}}}"
             return rf"\frac{{1}}{{{power}}}"
