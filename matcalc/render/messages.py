@@ -85,15 +85,15 @@ EN: dict[str, str] = {
     "verify.components.where": "Verified where {where} > 0: equal to the derivative of the "
     "explicit components at {points} random well-conditioned points.",
     "verify.components.two": "Verified: equal to SymPy's derivative of the explicit components "
-    "(the inverse, determinant and powers of the matrix of entries, differentiated entry by "
-    "entry) at {sizes} and at {more}, at {points} random well-conditioned points (square "
-    "matrices 2I + E with small E, far from singular), in exact rational arithmetic where the "
-    "result has no transcendental function.",
+    "at {sizes} and at {more}: the inverse, determinant and powers of the matrix of entries, "
+    "differentiated entry by entry, at {points} random well-conditioned points (2I + E with "
+    "small E, far from singular), in exact rational arithmetic where the result has no "
+    "transcendental function.",
     "verify.components.two.where": "Verified where {where} > 0, the real domain of ln det: "
-    "equal to SymPy's derivative of the explicit components (the inverse, determinant and "
-    "powers of the matrix of entries, differentiated entry by entry) at {sizes} and at {more}, "
-    "at {points} random well-conditioned points (square matrices 2I + E with small E, far "
-    "from singular) at which the input is real.",
+    "equal to SymPy's derivative of the explicit components at {sizes} and at {more}: the "
+    "inverse, determinant and powers of the matrix of entries, differentiated entry by entry, "
+    "at {points} random well-conditioned points (2I + E with small E, far from singular) at "
+    "which the input is real.",
     "explain.differential": "A step of the differential method: take the differential, move "
     "d{wrt} to the end of each trace, read off the gradient.",
     "note": "Note: {text}",
