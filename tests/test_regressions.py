@@ -608,3 +608,28 @@ def test_slow_run_2026_11_29_atan2_of_an_undefined_value():
     raised TypeError ("Invalid NaN comparison"), an internal error.  Now a clear refusal."""
     with pytest.raises(matcalc.MathError, match="undefined"):
         matcalc.derive("atan2(0, atan2(0, 0))", "x")
+
+
+def test_slow_run_2026_11_29_max_of_three_with_a_tie_on_an_interval():
+    """max(x, |x|, acosh(x)) is x on its domain x ≥ 1, where x and |x| tie on the whole
+    interval; the n-ary max kept the paper's strict gates, all 0 there, so the derivative
+    came out 0 (NOT VERIFIED, found by the slow fuzz run).  Now exactly one argument is
+    selected everywhere.  Truth: d/dx |coth x + x| = 1 - 1/sinh²x for x ≥ 1."""
+    import math
+
+    import sympy as sp
+
+    d = matcalc.derive("abs(abs((coth(x)) + (max(abs(abs(x)), max(x, abs(x), acosh(x))))))", "x")
+    assert d.verified is True
+    x = next(iter(d.problem.exprs[0].free_symbols))
+    for v in (1.3, 2.0, 7.5):
+        want = 1 - 1 / math.sinh(v) ** 2
+        assert complex(sp.N(d.result.subs(x, v))) == pytest.approx(want)
+    for text, truth in (
+        ("max(x, 2*x, 3*x)", lambda v: 3 if v > 0 else 1),
+        ("min(x, 2*x, x - 1)", lambda v: 1 if v > -1 else 2),
+    ):
+        d = matcalc.derive(text, "x")
+        x = next(iter(d.problem.exprs[0].free_symbols))
+        for v in (-3.5, -0.4, 0.6, 2.5):
+            assert complex(sp.N(d.result.subs(x, v))) == pytest.approx(truth(v)), (text, v)

@@ -116,18 +116,8 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
         value = Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
     elif isinstance(expr, sign):  # constant on each side of its jump
         value = S.Zero
-    elif (
-        isinstance(expr, (Max, Min))
-        and len(expr.args) == 2
-        and all(a.free_symbols for a in expr.args)
-    ):
-        # complementary gates: where the two arguments coincide on a whole interval
-        # (max(-x, |x|) for x < 0) exactly one of them passes its derivative, which is then
-        # the derivative of both; with the paper's 0 at a kink on both gates the
-        # derivative there would be 0 (found by the slow fuzz run)
-        a, b = expr.args
-        gate = Heaviside(a - b, 0) if isinstance(expr, Max) else Heaviside(b - a, 0)
-        value = gate * sympy.diff(a, wrt) + (1 - gate) * sympy.diff(b, wrt)
+    elif isinstance(expr, (Max, Min)) and sum(1 for a in expr.args if a.free_symbols) >= 2:
+        value = _selected(expr, wrt)
     elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
         value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
     elif (
@@ -146,6 +136,33 @@ def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
             lambda e: Heaviside(e.args[0], 0),
         )
     return value
+
+
+def _selected(expr: Expr, wrt: Symbol) -> Expr:
+    """d max(a₁, …, aₙ) (or min) with gates that select exactly one argument everywhere.
+
+    Where two varying arguments coincide on a whole interval (max(-x, |x|) for x < 0, or
+    max(x, |x|) for x > 0) exactly one of them must pass its derivative, which is then the
+    derivative of all of them; with the paper's 0 at a kink on every gate the derivative
+    there would be 0 (found by the slow fuzz run).  The last maximal argument is selected:
+    gᵢ = Πⱼ<ᵢ 1[aⱼ ≤ aᵢ] · Πⱼ>ᵢ 1[aᵢ > aⱼ] for max, and the same with the sides swapped for
+    min.  With two arguments that is 1[a > b]·a′ + (1 − 1[a > b])·b′.
+    """
+    args = expr.args
+    bigger = (lambda u, v: u - v) if isinstance(expr, Max) else (lambda u, v: v - u)
+    total = S.Zero
+    for i, a in enumerate(args):
+        da = sympy.diff(a, wrt)
+        if da == 0:
+            continue
+        gate = S.One
+        for j, b in enumerate(args):
+            if j < i:
+                gate *= 1 - Heaviside(bigger(b, a), 0)  # aⱼ is not past aᵢ
+            elif j > i:
+                gate *= Heaviside(bigger(a, b), 0)  # aᵢ is past aⱼ
+        total += gate * da
+    return total
 
 
 def has_kink(expr: Expr) -> bool:
