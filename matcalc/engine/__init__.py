@@ -34,7 +34,9 @@ from matcalc.engine.scalar import derive_scalar
 from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
 from matcalc.symbols import names_used

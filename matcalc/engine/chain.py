@@ -28,7 +28,8 @@ from sympy import Add, Expr, Max, Min, Mul, S, Symbol
 
 from matcalc.engine.rules import depends, has_kink
 from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
-from matcalc.linalg import MatProd, has_vectors
+from matcalc.linalg.jacobians import MatProd
+from matcalc.linalg.shapes import has_vectors
 from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,

@@ -25,13 +25,12 @@ import sympy
 from sympy import Add, Dummy, Expr, Integer, Mul, Pow, Symbol
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import (
-    SCALAR,
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import MatrixName, Shapes
+from matcalc.linalg.jacobians import Ident, MatProd, Ones, T
+from matcalc.linalg.operations import (
     Det,
-    Ident,
     Inv,
-    MatProd,
-    MatrixName,
     MatT,
     MatVec,
     MDiff,
@@ -39,15 +38,10 @@ from matcalc.linalg import (
     MPow,
     MTrace,
     Norm,
-    Ones,
-    Shapes,
-    T,
     VDot,
     VSum,
-    evaluate_shaped,
-    shape_of,
-    vector_valued,
 )
+from matcalc.linalg.shapes import evaluate_shaped, shape_of, vector_valued
 from matcalc.steps import DifferentialStep, Note, Step
 from matcalc.symbols import VectorName
 

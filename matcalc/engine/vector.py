@@ -40,36 +40,25 @@ from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.rules import depends, is_simple, local_derivative, rule_for
 from matcalc.engine.simplify import replace_unevaluated, tidy
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import (
+from matcalc.linalg.base import SCALAR, _Op
+from matcalc.linalg.declarations import Declaration, MatrixName, Shapes
+from matcalc.linalg.jacobians import (
     OPERATORS,
-    SCALAR,
-    Declaration,
     Diag,
     DMat,
     Ident,
     Kron,
     Lin,
     MatProd,
-    MatrixName,
-    MatT,
-    MatVec,
-    MMul,
-    MTrace,
-    Norm,
     Ones,
     OnesMatrix,
     Outer,
     OuterT,
     Rank1,
-    Shapes,
     T,
-    VDot,
-    VSum,
-    _Op,
-    evaluate_shaped,
-    keep_vector,
-    shape_of,
 )
+from matcalc.linalg.operations import MatT, MatVec, MMul, MTrace, Norm, VDot, VSum
+from matcalc.linalg.shapes import evaluate_shaped, keep_vector, shape_of
 from matcalc.msg import Msg
 from matcalc.steps import Rule
 from matcalc.symbols import VectorName

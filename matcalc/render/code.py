@@ -40,7 +40,9 @@ import sympy
 from sympy import Expr, Integer, MatrixBase, Symbol
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, Declaration, MatrixName, shape_of
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import Declaration, MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 

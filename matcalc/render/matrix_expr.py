@@ -51,7 +51,9 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, MatrixName, _Op, shape_of
+from matcalc.linalg.base import SCALAR, _Op
+from matcalc.linalg.declarations import MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.render.printing import _Memo
 from matcalc.symbols import VectorName
 

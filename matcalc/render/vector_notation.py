@@ -13,29 +13,31 @@ from typing import TYPE_CHECKING, ClassVar
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
-from matcalc.linalg import (
-    Circ,
-    Det,
+from matcalc.linalg.base import _Op
+from matcalc.linalg.jacobians import (
     Ident,
-    Inv,
     Kron,
     Lin,
     MatProd,
-    MatT,
-    MatVec,
-    MDiff,
-    MMul,
-    MPow,
-    Norm,
     Ones,
     OnesMatrix,
     Outer,
     OuterT,
     Rank1,
     T,
+)
+from matcalc.linalg.operations import (
+    Circ,
+    Det,
+    Inv,
+    MatT,
+    MatVec,
+    MDiff,
+    MMul,
+    MPow,
+    Norm,
     VDot,
     VSum,
-    _Op,
 )
 from matcalc.symbols import VectorName
 
