@@ -413,8 +413,13 @@ for _rule in RULES:
     MATCHERS[_rule.op] = (*MATCHERS.get(_rule.op, ()), _rule)
 MATCHERS[_Op] = ()  # an operation with no rule of its own is not element-wise
 
-BY_DIFFERENTIAL = (Inv, Det, MPow)
-"""Differentiated by the differential method (``engine.differential``), never by a rule here."""
+BY_DIFFERENTIAL: dict[type, tuple[str, ...]] = {
+    Inv: ("differential_inverse",),
+    Det: ("differential_det", "differential_logdet"),
+    MPow: ("differential_power",),
+}
+"""Differentiated by the differential method (``engine.differential``), never by a rule here:
+class -> the catalogue ids of its rules there."""
 NOT_DIFFERENTIATED = (
     VDot,  # written sum(a ⊗ b) first (``vector.expand_dots``), as in §5
     Diag,

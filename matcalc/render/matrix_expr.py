@@ -183,6 +183,19 @@ _TABLE = {
 }
 """matcalc.linalg class name -> rewrite.  A class without an entry raises UnsupportedError."""
 
+NO_MATRIX_EXPR = {
+    "Commutation": "SymPy has no commutation matrix: matcalc's notation (plain_str)",
+    "Outer": "an operator of the engine, never a result",
+    "OuterT": "an operator of the engine, never a result",
+    "Lin": "a Jacobian of a matrix by a matrix, refused as a result",
+    "DMat": "a Jacobian of a matrix by a scalar, refused as a result",
+    "Rank1": "a Jacobian of a matrix through a scalar, refused as a result",
+    "Circ": "display only: a note of the differential method",
+    "MDiff": "display only: the steps of the differential method",
+}
+"""matcalc.linalg classes with no entry in ``_TABLE`` on purpose: ``result_str`` falls back to
+``plain_str`` (UnsupportedError), never guessed."""
+
 
 def _elementwise(expr) -> bool:
     """A function that matcalc applies entry by entry (sin, max, the gate, σ, …)."""
