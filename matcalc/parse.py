@@ -102,6 +102,7 @@ from matcalc.linalg import (
     MatrixName,
     MatT,
     MatVec,
+    Mean,
     MMul,
     MPow,
     MTrace,
@@ -324,6 +325,11 @@ def _vsum(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return p.shaped(VSum(a[0]), SCALAR)
 
 
+def _mean(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    _one_vector(p, node, a)
+    return p.shaped(Mean(a[0]), SCALAR)
+
+
 def _norm(p: _Parser, node: ast.Call, a: list[Expr]) -> Expr:
     _one_vector(p, node, a, matrix=True)
     return p.shaped(Norm(a[0]), SCALAR)
@@ -438,6 +444,7 @@ VECTOR_FUNCTIONS: dict[str, _Fn] = {
     "matrix_power": _Fn(2, 2, _matrix_power),
     "dot": _Fn(2, 2, _dot),
     "sum": _Fn(1, 1, _vsum),
+    "mean": _Fn(1, 1, _mean),
     "norm": _Fn(1, 1, _norm),
     "trace": _Fn(1, 1, _trace),
     "softmax": _Fn(1, 1, _softmax),

@@ -55,6 +55,7 @@ from matcalc.linalg.operations import (
     MatT,
     MatVec,
     MDiff,
+    Mean,
     MMul,
     MPow,
     MTrace,
@@ -119,6 +120,26 @@ class SumReduction(VectorRule):
         if (rows, cols) == SCALAR:
             return Integer(1)
         return OnesMatrix(cols, rows) if _by_matrix(self.wrt) else T(Ones(rows))
+
+
+@dataclass(frozen=True, slots=True)
+class MeanReduction(VectorRule):
+    """mean(v) by the n-vector v: 1ᵀ/n (sum reduction, divided by n); by a vector of length
+    1: 1."""
+
+    op = Mean
+    ids = ("mean_reduction",)
+
+    @staticmethod
+    def applies(expr: Expr, wrt: Symbol) -> bool:
+        return expr.args[0] == wrt
+
+    def rule(self, algebra: JacobianAlgebra) -> Rule:
+        return Rule.named("mean_reduction")
+
+    def jacobian(self, expr: Expr, algebra: JacobianAlgebra) -> Expr:
+        rows = algebra.length(self.wrt)
+        return Integer(1) if rows == 1 else T(Ones(rows)) / rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +418,7 @@ def product_jacobian(product: Expr, wrt: Symbol, algebra: JacobianAlgebra) -> Ex
 
 RULES: tuple[type[VectorRule], ...] = (
     SumReduction,
+    MeanReduction,
     NormRule,
     MatVecRule,
     MatVecByMatrix,

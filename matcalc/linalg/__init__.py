@@ -5,7 +5,7 @@
 - ``base``: ``_Op``, the base of every operation class, and how a class declares its
   shape (``_shape``) and its explicit components (``_components``).
 - ``operations``: the input language's operations that are not element-wise (``VDot``,
-  ``VSum``, ``Norm``, ``MatVec``, ``MatT``, ``MMul``, ``MTrace``, ``Inv``, ``Det``,
+  ``VSum``, ``Mean``, ``Norm``, ``MatVec``, ``MatT``, ``MMul``, ``MTrace``, ``Inv``, ``Det``,
   ``MPow``) and two display forms (``Circ``, ``MDiff``).
 - ``jacobians``: compact Jacobians (``Diag``, ``Ident``, ``Ones``, ``T``, ``OnesMatrix``,
   ``Commutation``, ``Kron``, ``MatProd``) and operators on a scalar's gradient
@@ -56,6 +56,7 @@ from matcalc.linalg.operations import (
     MatT,
     MatVec,
     MDiff,
+    Mean,
     MMul,
     MPow,
     MTrace,
@@ -95,6 +96,7 @@ __all__ = [
     "MatT",
     "MatVec",
     "MatrixName",
+    "Mean",
     "Norm",
     "Ones",
     "OnesMatrix",

@@ -50,6 +50,20 @@ class VSum(_Op):
         return sum(v, Integer(0)) if isinstance(v, MatrixBase) else zero(v)
 
 
+class Mean(_Op):
+    """mean(v) = (1/n) Σᵢ vᵢ, the mean of the entries of an n-vector (a scalar)."""
+
+    nargs = 1
+
+    @staticmethod
+    def _shape(of, v):
+        return SCALAR
+
+    @staticmethod
+    def _components(v):
+        return sum(v, Integer(0)) / len(v) if isinstance(v, MatrixBase) else zero(v)
+
+
 class Norm(_Op):
     """‖v‖ = √(Σᵢ vᵢ²) (a scalar)."""
 

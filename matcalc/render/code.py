@@ -384,6 +384,9 @@ class _Emitter:
     def _vsum(self, expr) -> Code:
         return f"{self.m}.sum({self.code(expr.args[0])[0]})", ATOM
 
+    def _mean(self, expr) -> Code:
+        return f"{self.m}.mean({self.code(expr.args[0])[0]})", ATOM
+
     def _norm(self, expr) -> Code:
         return f"{self.m}.linalg.norm({self.code(expr.args[0])[0]})", ATOM
 
@@ -533,6 +536,7 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     # matcalc.linalg: one entry per class
     "VDot": _Emitter._vdot,
     "VSum": _Emitter._vsum,
+    "Mean": _Emitter._mean,
     "Norm": _Emitter._norm,
     "MatVec": _Emitter._matmul,
     "MMul": _Emitter._matmul,

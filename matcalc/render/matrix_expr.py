@@ -123,6 +123,10 @@ class _Convert:
         (v,) = expr.args
         return Trace(OneMatrix(1, self.shape(v)[0]) * self.run(v))
 
+    def _mean(self, expr):
+        (v,) = expr.args
+        return self._vsum(expr) / self.shape(v)[0]
+
     def _norm(self, expr):
         v = self.run(expr.args[0])
         return sympy.sqrt(Trace(Transpose(v) * v))
@@ -165,6 +169,7 @@ class _Convert:
 _TABLE = {
     "VDot": _Convert._vdot,
     "VSum": _Convert._vsum,
+    "Mean": _Convert._mean,
     "Norm": _Convert._norm,
     "MTrace": _Convert._trace,
     "T": _Convert._transpose,
@@ -276,6 +281,7 @@ def _block(expr, target, shapes, matrix: bool = False):
 _PLAIN = {
     "VDot": "dot",
     "VSum": "sum",
+    "Mean": "mean",
     "Norm": "norm",
     "MatVec": "matmul",
     "MMul": "matmul",

@@ -33,6 +33,7 @@ from matcalc.linalg.operations import (
     MatT,
     MatVec,
     MDiff,
+    Mean,
     MMul,
     MPow,
     Norm,
@@ -195,6 +196,10 @@ class LatexVectors(_LatexHost):
     def _print_VSum(self, expr: VSum) -> str:
         return rf"\operatorname{{sum}}\left({self._print(expr.args[0])}\right)"
 
+    @_powered
+    def _print_Mean(self, expr: Mean) -> str:
+        return rf"\operatorname{{mean}}\left({self._print(expr.args[0])}\right)"
+
     def _print_Norm(self, expr: Norm, exp: str | None = None) -> str:
         tex = rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
         return f"{tex}^{{{exp}}}" if exp else tex
@@ -326,6 +331,9 @@ class TextVectors(_StrHost):
 
     def _print_VSum(self, expr: VSum) -> str:
         return f"sum({self._print(expr.args[0])})"
+
+    def _print_Mean(self, expr: Mean) -> str:
+        return f"mean({self._print(expr.args[0])})"
 
     def _print_Norm(self, expr: Norm) -> str:
         inner = self._print(expr.args[0])
@@ -474,6 +482,7 @@ class PrettyVectors(_PrettyHost):
 for _name in (
     "VDot",
     "VSum",
+    "Mean",
     "Norm",
     "MatVec",
     "MatT",
