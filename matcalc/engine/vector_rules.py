@@ -102,15 +102,20 @@ def _by_matrix(wrt: Symbol) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class SumReduction(VectorRule):
-    """sum(v) by v: 1ᵀ (§4.4); sum(X) by X: 𝟏𝟏ᵀ; by a vector of length 1: 1."""
-
-    op = VSum
-    ids = ("sum_reduction", "sum_entries")
+class _OfVariable(VectorRule):
+    """A rule for an operation applied to the variable itself: sum(v) by v, tr(X) by X, …"""
 
     @staticmethod
     def applies(expr: Expr, wrt: Symbol) -> bool:
         return expr.args[0] == wrt
+
+
+@dataclass(frozen=True, slots=True)
+class SumReduction(_OfVariable):
+    """sum(v) by v: 1ᵀ (§4.4); sum(X) by X: 𝟏𝟏ᵀ; by a vector of length 1: 1."""
+
+    op = VSum
+    ids = ("sum_reduction", "sum_entries")
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("sum_entries" if _by_matrix(self.wrt) else "sum_reduction")
@@ -123,16 +128,12 @@ class SumReduction(VectorRule):
 
 
 @dataclass(frozen=True, slots=True)
-class MeanReduction(VectorRule):
+class MeanReduction(_OfVariable):
     """mean(v) by the n-vector v: 1ᵀ/n (sum reduction, divided by n); by a vector of length
     1: 1."""
 
     op = Mean
     ids = ("mean_reduction",)
-
-    @staticmethod
-    def applies(expr: Expr, wrt: Symbol) -> bool:
-        return expr.args[0] == wrt
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("mean_reduction")
@@ -143,15 +144,11 @@ class MeanReduction(VectorRule):
 
 
 @dataclass(frozen=True, slots=True)
-class NormRule(VectorRule):
+class NormRule(_OfVariable):
     """‖v‖ by v: vᵀ/‖v‖; the Frobenius norm ‖X‖ by X: Xᵀ/‖X‖."""
 
     op = Norm
     ids = ("norm", "frobenius")
-
-    @staticmethod
-    def applies(expr: Expr, wrt: Symbol) -> bool:
-        return expr.args[0] == wrt
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("frobenius" if _by_matrix(self.wrt) else "norm")
@@ -208,15 +205,11 @@ class MatVecByMatrix(VectorRule):
 
 
 @dataclass(frozen=True, slots=True)
-class TraceRule(VectorRule):
+class TraceRule(_OfVariable):
     """tr(X) by X: I."""
 
     op = MTrace
     ids = ("trace",)
-
-    @staticmethod
-    def applies(expr: Expr, wrt: Symbol) -> bool:
-        return expr.args[0] == wrt
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("trace")
@@ -267,15 +260,11 @@ class MatrixProduct(VectorRule):
 
 
 @dataclass(frozen=True, slots=True)
-class Transpose(VectorRule):
+class Transpose(_OfVariable):
     """Xᵀ by X: the map G ↦ Gᵀ (by vec, the commutation matrix K)."""
 
     op = MatT
     ids = ("transpose",)
-
-    @staticmethod
-    def applies(expr: Expr, wrt: Symbol) -> bool:
-        return expr.args[0] == wrt
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("transpose")
@@ -285,15 +274,11 @@ class Transpose(VectorRule):
 
 
 @dataclass(frozen=True, slots=True)
-class ColumnTranspose(VectorRule):
+class ColumnTranspose(_OfVariable):
     """vᵀ by v: I (a row has the entries of its column)."""
 
     op = T
     ids = ("column_transpose",)
-
-    @staticmethod
-    def applies(expr: Expr, wrt: Symbol) -> bool:
-        return expr.args[0] == wrt
 
     def rule(self, algebra: JacobianAlgebra) -> Rule:
         return Rule.named("column_transpose")

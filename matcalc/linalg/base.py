@@ -4,16 +4,19 @@ An operation is a SymPy ``Function`` subclass of ``_Op`` that declares, next to 
 definition, its own shape and its own explicit components (``operations.py``,
 ``jacobians.py``)::
 
-    class VSum(_Op):
-        nargs = 1
+    class MatVec(_Op):
+        nargs = 2
 
         @staticmethod
-        def _shape(of, v):  # ``of`` gives the shape of an argument
-            return SCALAR
+        def _shape(of, a, v):  # ``of`` gives the shape of an argument
+            return (of(a)[0], Integer(1))
 
         @staticmethod
-        def _components(v):  # the arguments written out (matrices, or scalars for 0)
-            return sum(v, Integer(0)) if isinstance(v, MatrixBase) else zero(v)
+        def _components(a, v):  # the arguments written out (matrices, or scalars for 0)
+            return ImmutableMatrix(a * v) if isinstance(v, MatrixBase) else ...
+
+A shape many classes share is named once here (``scalar_shape``, ``argument_shape``,
+``transposed_shape``): ``_shape = staticmethod(scalar_shape)``.
 
 ``shapes.shape_of`` and ``components.explicit`` call these; a class without them is
 element-wise (the shape of its non-scalar arguments, applied entry by entry).
@@ -80,6 +83,25 @@ class _Operator(_Op):
     @staticmethod
     def _shape(of, *args):
         return OPERATOR_SHAPE
+
+
+# --- shapes many classes share ------------------------------------------------------
+
+
+def scalar_shape(of, *args):
+    """A scalar, whatever the arguments (a dot product, a sum, a trace, …)."""
+    return SCALAR
+
+
+def argument_shape(of, a, *rest):
+    """The shape of the first argument (an inverse, a power, a differential)."""
+    return of(a)
+
+
+def transposed_shape(of, a):
+    """The shape of the argument, transposed."""
+    rows, cols = of(a)
+    return (cols, rows)
 
 
 # --- helpers for components ---------------------------------------------------------

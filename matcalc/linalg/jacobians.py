@@ -12,7 +12,16 @@ from __future__ import annotations
 import sympy
 from sympy import ImmutableMatrix, Integer, MatrixBase
 
-from matcalc.linalg.base import _Op, _Operator, _Sized, as_matrix, kron, times_matrix, zero
+from matcalc.linalg.base import (
+    _Op,
+    _Operator,
+    _Sized,
+    as_matrix,
+    kron,
+    times_matrix,
+    transposed_shape,
+    zero,
+)
 
 
 class Diag(_Op):
@@ -97,10 +106,7 @@ class T(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, a):
-        rows, cols = of(a)
-        return (cols, rows)
+    _shape = staticmethod(transposed_shape)
 
     @staticmethod
     def _components(a):

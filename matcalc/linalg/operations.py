@@ -15,7 +15,14 @@ import sympy
 from sympy import ImmutableMatrix, Integer, MatrixBase
 
 from matcalc.errors import ShapeError
-from matcalc.linalg.base import SCALAR, _Op, zero
+from matcalc.linalg.base import (
+    SCALAR,
+    _Op,
+    argument_shape,
+    scalar_shape,
+    transposed_shape,
+    zero,
+)
 
 
 class VDot(_Op):
@@ -25,9 +32,7 @@ class VDot(_Op):
     # printed with an infix ·, so it binds less tightly than a product: (w·x)², 2(w·x)·y
     precedence = 49  # PRECEDENCE["Mul"] - 1
 
-    @staticmethod
-    def _shape(of, a, b):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(a, b):
@@ -41,9 +46,7 @@ class VSum(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, v):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(v):
@@ -55,13 +58,12 @@ class Mean(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, v):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(v):
-        return sum(v, Integer(0)) / len(v) if isinstance(v, MatrixBase) else zero(v)
+        total = VSum._components(v)
+        return total / len(v) if isinstance(v, MatrixBase) else total
 
 
 class Norm(_Op):
@@ -69,9 +71,7 @@ class Norm(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, v):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(v):
@@ -102,10 +102,7 @@ class MatT(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, a):
-        rows, cols = of(a)
-        return (cols, rows)
+    _shape = staticmethod(transposed_shape)
 
     @staticmethod
     def _components(a):
@@ -131,9 +128,7 @@ class MTrace(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, a):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(a):
@@ -146,9 +141,7 @@ class Inv(_Op):
     nargs = 1
     _zero_args = 0
 
-    @staticmethod
-    def _shape(of, a):
-        return of(a)
+    _shape = staticmethod(argument_shape)
 
     @staticmethod
     def _components(a):
@@ -166,9 +159,7 @@ class Det(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, a):
-        return SCALAR
+    _shape = staticmethod(scalar_shape)
 
     @staticmethod
     def _components(a):
@@ -181,9 +172,7 @@ class MPow(_Op):
     nargs = 2
     _zero_args = 1  # k is a number, never a zero matrix
 
-    @staticmethod
-    def _shape(of, a, k):
-        return of(a)
+    _shape = staticmethod(argument_shape)
 
     @staticmethod
     def _components(a, k):
@@ -215,9 +204,7 @@ class MDiff(_Op):
 
     nargs = 1
 
-    @staticmethod
-    def _shape(of, a):
-        return of(a)
+    _shape = staticmethod(argument_shape)
 
     @staticmethod
     def _components(a):  # the differential of each entry
