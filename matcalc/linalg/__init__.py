@@ -21,10 +21,11 @@ Every component obeys the ordinary commutative algebra, so this is exact, and th
 of an element-wise Jacobian is just the scalar derivative (the paper's §4.2).
 
 To add an operation: a class in ``operations.py`` (its docstring, ``nargs``, ``_shape``,
-``_components``), its matcher in ``matcalc.engine.vector_rules``, its printing in
-``matcalc.render.vector_notation``, an entry in ``render/code.py`` and
-``render/matrix_expr.py``, and its rule names in the message catalogue;
-``tests/test_registry.py`` fails until all are there.
+``_components``; re-exported here), its matcher in ``matcalc.engine.vector_rules``, its
+printing in ``matcalc.render.vector_notation``, an entry in ``render/code.py`` and
+``render/matrix_expr.py``, its rule names in the message catalogue, and its name in the
+parser's ``VECTOR_FUNCTIONS``; ``tests/test_registry.py`` fails until all but the last are
+there.
 """
 
 from __future__ import annotations
