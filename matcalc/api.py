@@ -41,7 +41,8 @@ from matcalc.errors import (
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.msg import Msg
-from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.parse import parse
+from matcalc.parse.functions import declare_functions, real_argument
 from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
