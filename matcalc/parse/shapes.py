@@ -114,6 +114,52 @@ def product_shape(p: Parser, left: Shape, right: Shape, op: str, node: ast.BinOp
     raise p.error(ShapeError, msg, where)
 
 
+def check_matmul(
+    p: Parser,
+    node: ast.BinOp,
+    where: int,
+    left: Expr | None,
+    right: Expr,
+    row_length: Expr | None = None,
+) -> bool:
+    """The operands of ``left @ right``, numpy style; ``left`` None: a row vᵀ M1 … of length
+    ``row_length``.  True when the left operand is a vector or a row (a dot product, or vᵀ X),
+    False when it is a matrix."""
+    left_shape = None if left is None else p.shape(left)
+    right_shape = p.shape(right)
+    # a vector of length 1 has the shape of a scalar, (1, 1), but is a vector for @
+    if (
+        left_shape == SCALAR
+        and right_shape == SCALAR
+        and not (vector_valued(left) or vector_valued(right))
+    ):
+        raise p.error(UnsupportedError, Msg("err.matmul_undeclared"), where)
+    what = p.operands(node, where)
+    if (left_shape == SCALAR and not vector_valued(left)) or (
+        right_shape == SCALAR and not vector_valued(right)
+    ):
+        msg = Msg("err.matmul_scalar", what=what)
+        raise p.error(ShapeError, msg, where)
+    rows, cols = right_shape
+    if left_shape is None or (left_shape[1] == 1 and not column_matrix(left)):
+        # a row vᵀ…, or a vector v as numpy's
+        length = row_length if left_shape is None else left_shape[0]
+        if length != rows:
+            mismatch = Msg(
+                "err.lengths" if cols == 1 else "err.length_rows",
+                what=what,
+                a=length,
+                b=rows,
+            )
+            raise p.error(ShapeError, mismatch, where)
+        return True
+    if left_shape[1] != rows:
+        key = "err.columns_length" if cols == 1 else "err.columns_rows"
+        msg = Msg(key, what=what, cols=left_shape[1], rows=rows)
+        raise p.error(ShapeError, msg, where)
+    return False
+
+
 def check_power(p: Parser, base: Expr, exponent: Expr, node: ast.BinOp, where: int) -> None:
     """Element-wise powers only: vector ** scalar, or scalar ** vector (as exp(v))."""
     left, right = p.shape(base), p.shape(exponent)

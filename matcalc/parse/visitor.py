@@ -38,7 +38,7 @@ import sympy
 
 from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
 from matcalc.limits import Limits
-from matcalc.linalg import SCALAR, Inv, MatT, MatVec, MMul, T, VDot, shape_of, vector_valued
+from matcalc.linalg import SCALAR, Inv, MatT, MatVec, MMul, T, VDot, shape_of
 from matcalc.msg import Msg
 from matcalc.parse.functions import (
     CONSTANTS,
@@ -54,6 +54,7 @@ from matcalc.parse.shapes import (
     Shape,
     Sized,
     check_call,
+    check_matmul,
     check_power,
     column_matrix,
     product_shape,
@@ -412,44 +413,17 @@ class Parser:
         """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style."""
         left, right = self.visit_any(node.left), self.visit(node.right)
         where = self.op_index(node)
-        left_shape = None if isinstance(left, _Row) else self.shape(left)
-        right_shape = self.shape(right)
-        # a vector of length 1 has the shape of a scalar, (1, 1), but is a vector for @
-        if (
-            left_shape == SCALAR
-            and right_shape == SCALAR
-            and not (vector_valued(left) or vector_valued(right))
-        ):
-            raise self.error(UnsupportedError, Msg("err.matmul_undeclared"), where)
-        what = self.operands(node, where)
-        if (left_shape == SCALAR and not vector_valued(left)) or (
-            right_shape == SCALAR and not vector_valued(right)
-        ):
-            msg = Msg("err.matmul_scalar", what=what)
-            raise self.error(ShapeError, msg, where)
-        rows, cols = right_shape
-        if left_shape is None or (left_shape[1] == 1 and not column_matrix(left)):
-            # a row vᵀ…, or a vector v as numpy's
-            length = left.length if left_shape is None else left_shape[0]
-            if length != rows:
-                mismatch = Msg(
-                    "err.lengths" if cols == 1 else "err.length_rows",
-                    what=what,
-                    a=length,
-                    b=rows,
-                )
-                raise self.error(ShapeError, mismatch, where)
-            if isinstance(left, _Row):
-                if cols == 1:
-                    return self.shaped(VDot(left.vector, self.apply(left.matrices, right)))
-                return _Row(left.vector, (*left.matrices, right), cols, left.dot, node)
+        if isinstance(left, _Row):  # vᵀ M1 … @ right
+            check_matmul(self, node, where, None, right, left.length)
+            cols = self.shape(right)[1]
+            if cols == 1:
+                return self.shaped(VDot(left.vector, self.apply(left.matrices, right)))
+            return _Row(left.vector, (*left.matrices, right), cols, left.dot, node)
+        cols = self.shape(right)[1]
+        if check_matmul(self, node, where, left, right):  # a vector v @ right
             if cols == 1:
                 return self.shaped(VDot(left, right))
             return self.matvec(self.transpose(right), left)  # v @ X = Xᵀ v
-        if left_shape[1] != rows:
-            key = "err.columns_length" if cols == 1 else "err.columns_rows"
-            msg = Msg(key, what=what, cols=left_shape[1], rows=rows)
-            raise self.error(ShapeError, msg, where)
         if cols == 1 and not column_matrix(right):
             return self.matvec(left, right)
         return self.shaped(MMul(left, right))
