@@ -288,11 +288,8 @@ def _matrix_power(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
     k = a[1]
     if not (isinstance(k, sympy.Integer) and 0 <= int(k) <= MAX_MATRIX_POWER):
         negative = isinstance(k, sympy.Integer) and int(k) < 0
-        hint = "; for a negative power write inv(matrix_power(X, k))" if negative else ""
-        msg = (
-            f"{p.call_text(node)}: the power must be a whole number from 0 to "
-            f"{MAX_MATRIX_POWER}{hint}"
-        )
+        key = "err.matrix_power_negative" if negative else "err.matrix_power_range"
+        msg = Msg(key, call=p.call_text(node), high=MAX_MATRIX_POWER)
         raise p.error(UnsupportedError, msg, node)
     if k == 0:
         return p.shaped(Ident(shape[0]))

@@ -251,9 +251,11 @@ def square(p: Parser, node: ast.Call, a: list[Expr], name: str) -> Shape:
     """The shape of a square matrix argument of ``name``; ShapeError otherwise."""
     shape, what = p.shape(a[0]), p.arg_text(node, 0)
     if shape == SCALAR or shape[1] == 1:
-        msg = f"{p.call_text(node)}: {name} needs a square matrix; {what} is {describe(shape)}"
+        msg = Msg(
+            "err.square_needed", call=p.call_text(node), name=name, arg=what, what=describe(shape)
+        )
         raise p.error(ShapeError, msg, node)
     if shape[0] != shape[1]:
-        msg = f"{p.call_text(node)}: {what} is {dimensions(shape)}, not square"
+        msg = Msg("err.not_square", call=p.call_text(node), arg=what, size=dimensions(shape))
         raise p.error(ShapeError, msg, node)
     return shape
