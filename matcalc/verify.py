@@ -109,6 +109,7 @@ from matcalc.msg import Msg
 from matcalc.steps import Explicit, Math, Problem, Verify
 
 TOLERANCE = 1e-9
+NOISE = 1e-20  # an imaginary part this small is rounding (values above 1e12 are skipped)
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
 POINTS = 12
 """Agreeing points that make a numeric check True (at least ``MIN_POINTS`` when fewer are found)."""
@@ -328,7 +329,12 @@ class _Sampler:
 
 
 def _real(value: complex | None) -> bool:
-    return value is not None and abs(value.imag) <= TOLERANCE * max(1.0, abs(value))
+    """A real number, up to rounding: its imaginary part is small against the value itself
+    (not against 1: u = (-0.06)^22.9 ≈ 1e-28·e^(iθ) is complex, however small), or below
+    ``NOISE``, what 30-digit evaluation leaves of an exact zero."""
+    if value is None:
+        return False
+    return abs(value.imag) <= max(TOLERANCE * abs(value), NOISE)
 
 
 def _numeric(
