@@ -187,10 +187,7 @@ def _by_differential(
     from matcalc.engine.differential import derive_differential
 
     if len(problem.wrt) != 1:
-        raise UnsupportedError(
-            "with inv, det, logdet, matrix_power or a symmetric matrix, differentiate by one "
-            "variable at a time"
-        )
+        raise UnsupportedError(Msg("err.differential.one_variable"))
     (wrt,) = problem.wrt
     steps, result = derive_differential(
         expr, wrt, calc.shapes, output=output, layout=problem.layout
