@@ -388,6 +388,7 @@ ERRORS = [
     ["derive", "1/0 + x"],
     ["check", "x**2", "--answer", "2*"],
     ["check", "x**2"],
+    ["derive", "a @ inv(X - X) @ b", "--vector", "a,b", "--matrix", "X", "--wrt", "a"],
 ]
 
 

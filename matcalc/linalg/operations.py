@@ -14,7 +14,7 @@ from __future__ import annotations
 import sympy
 from sympy import ImmutableMatrix, Integer, MatrixBase
 
-from matcalc.errors import ShapeError
+from matcalc.errors import MathError
 from matcalc.linalg.base import (
     SCALAR,
     _Op,
@@ -23,6 +23,7 @@ from matcalc.linalg.base import (
     transposed_shape,
     zero,
 )
+from matcalc.msg import Msg
 
 
 class VDot(_Op):
@@ -146,7 +147,7 @@ class Inv(_Op):
     @staticmethod
     def _components(a):
         if not isinstance(a, MatrixBase):
-            raise ShapeError("the inverse of a zero matrix is undefined")
+            raise MathError(Msg("err.inverse_zero"))
         # adj(A)/det(A): SymPy's own inv checks invertibility with simplify (slow)
         det = a.det(method="berkowitz")
         if det == 0:

@@ -11,11 +11,12 @@ from functools import partial
 import sympy
 from sympy import Add, Expr, MatrixBase, Mul
 
-from matcalc.errors import ShapeError
+from matcalc.errors import MathError, ShapeError
 from matcalc.functions import decide_gate
 from matcalc.linalg.base import OPERATOR_SHAPE, SCALAR, _Op
 from matcalc.linalg.declarations import MatrixName, Shapes
 from matcalc.linalg.jacobians import OPERATORS, Ones
+from matcalc.linalg.operations import Inv
 from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 
@@ -98,6 +99,8 @@ def _evaluate_keeping(expr, shapes: Shapes):
     if not isinstance(expr, sympy.Basic) or not expr.args:
         return expr
     args = [_evaluate_keeping(a, shapes) for a in expr.args]
+    if isinstance(expr, Inv) and args[0] == 0:  # inv(X - X)
+        raise MathError(Msg("err.inverse_zero"))
     if isinstance(expr, _Op):
         args = [keep_vector(v, a, shapes) for v, a in zip(args, expr.args, strict=True)]
     return decide_gate(expr.func(*args))
