@@ -129,8 +129,10 @@ _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
 
 
-def _normalise(expr: Expr) -> Expr:
-    expr = rewrite_builtin(expr)
+def _normalise(expr: Expr, memo: dict | None = None) -> Expr:
+    """``expr`` with SymPy's built-ins for matcalc's functions, and 1[0 > 0] = 0;
+    ``memo``: see ``rewrite_builtin``."""
+    expr = rewrite_builtin(expr, memo)
     if expr.has(Heaviside):
         try:
             expr = expr.replace(
@@ -146,14 +148,14 @@ def _normal_form(expr: Expr, known: dict) -> Expr:
     """``_normalise(expr)``, once per expression of a check."""
     key = ("normal", expr)
     if key not in known:
-        known[key] = _normalise(expr)
+        known[key] = _normalise(expr, known.setdefault("rewritten", {}))
     return known[key]
 
 
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops_fast(diff) > MAX_SYMBOLIC_OPS:
+    if count_ops_fast(diff, limit=MAX_SYMBOLIC_OPS) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (
@@ -331,6 +333,32 @@ def _real(value: complex | None) -> bool:
     return value is not None and abs(value.imag) <= TOLERANCE * max(1.0, abs(value))
 
 
+class _SharedPoints:
+    """The random points of a whole matrix check, drawn once over the symbols of all its
+    entries, each with one memo of subexpression values: every entry is compared at the
+    same points, so a subexpression the entries share (σ(x₁·w + b) in every entry of a
+    Hessian, a whole entry repeated by symmetry) is evaluated once per point.  For
+    component checks only (no ``domain``, so no special points beside its boundaries)."""
+
+    def __init__(self, exprs: Sequence[Expr], deadline: Deadline):
+        self.exprs, self.deadline = list(dict.fromkeys(exprs)), deadline
+        self.sampler: _Sampler | None = None  # drawn from when an entry is first compared
+        self.points: list[tuple[dict[Symbol, Expr], dict]] = []
+
+    def sampler_of(self) -> _Sampler:
+        """The sampler of the whole check (its symbols and kinks are those of every entry)."""
+        if self.sampler is None:
+            self.sampler = _Sampler(self.exprs, None, 0, self.deadline)
+        return self.sampler
+
+    def get(self, k: int) -> tuple[dict[Symbol, Expr], dict]:
+        """The k-th point and its memo."""
+        sampler = self.sampler_of()
+        while len(self.points) <= k:
+            self.points.append((sampler.draw(len(self.points)), {}))
+        return self.points[k]
+
+
 def _numeric(
     result: Expr,
     reference: Expr,
@@ -339,25 +367,36 @@ def _numeric(
     *,
     domain: Sequence[Expr] | None = None,
     truth: tuple[Expr, Symbol] | None = None,
+    shared: _SharedPoints | None = None,
 ) -> tuple[bool | None, int]:
     """(status, points compared) from evaluation at points of the domain.
 
     On a kink of the input (``ON_KINK``: max(-x, |x|) for x < 0 ties on a whole interval),
     SymPy's derivative follows a convention, not the input: the result is compared there
     with a central difference of the input (``truth``), where the input is differentiable
-    (its one-sided difference quotients agree); other points on a kink are skipped."""
+    (its one-sided difference quotients agree); other points on a kink are skipped.
+    ``shared``: the points (and values) of a whole matrix check, in place of this entry's
+    own (``seed``); without a ``domain`` only."""
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
     if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
         return None, 0
     inputs = () if truth is None else (_normalise(truth[0]),)
-    sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
+    if shared is not None and truth is None:
+        # the check's own sampler: a point on a kink of any entry is skipped for every entry
+        sampler = shared.sampler_of()
+    else:
+        sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
     agreed = 0
-    special = sampler.special()
+    special = [] if shared is not None else sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
-        point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        memo: dict = {}  # both sides and the domain share their subexpressions' values
+        memo: dict  # both sides and the domain share their subexpressions' values
+        if shared is not None:
+            point, memo = shared.get(k)
+        else:
+            point = special[k] if k < len(special) else sampler.draw(k - len(special))
+            memo = {}
         place = sampler.locate(point, memo)
         if place is None or (place == ON_KINK and truth is None):
             continue
@@ -618,6 +657,7 @@ def compare(
     domain: Sequence[Expr] | None = None,
     truth: tuple[Expr, Symbol] | None = None,
     known: dict | None = None,
+    shared: _SharedPoints | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
@@ -625,7 +665,7 @@ def compare(
     variable) for a central difference where ``reference`` cannot be evaluated or does
     not follow the input (on a kink of it).  ``known``: shared by the entries of one
     check, the normal forms and symbolic verdicts found so far (a symmetric matrix
-    repeats its entries).
+    repeats its entries); ``shared``: the points of the whole check (``_SharedPoints``).
     """
     if known is None:
         known = {}
@@ -635,7 +675,9 @@ def compare(
         known[key] = _symbolically_zero(result - reference)
     if known[key]:
         return True, "symbolic", 0
-    status, points = _numeric(result, reference, seed, deadline, domain=domain, truth=truth)
+    status, points = _numeric(
+        result, reference, seed, deadline, domain=domain, truth=truth, shared=shared
+    )
     return status, "numeric", points
 
 
@@ -646,10 +688,13 @@ def verify(
     *,
     domain: Sequence[Expr] | None = None,
     truths: Sequence[tuple[Expr, Symbol] | None] | None = None,
+    shared_points: bool = False,
 ) -> Verify:
     """Compare ``result`` with SymPy's ``reference`` entry by entry.
 
-    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.
+    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.  With
+    ``shared_points`` (a component check: no ``domain``), the entries compared numerically
+    are compared at the same points (``_SharedPoints``), each entry at as many as alone.
     """
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
@@ -661,10 +706,14 @@ def verify(
         pairs = [(result, reference)]
     statuses, methods, points = [], set(), 0
     known: dict = {}  # normal forms and verdicts, shared by the entries (see compare)
+    shared = None
+    if shared_points and domain is None and len(pairs) > 1:
+        exprs = [_normal_form(e, known) for pair in pairs for e in pair]
+        shared = _SharedPoints(exprs, deadline)
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
         status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known
+            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known, shared=shared
         )
         statuses.append(status)
         methods.add(method)
@@ -953,7 +1002,7 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
             ours = (
                 ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
             )
-        checks.append(verify(ImmutableMatrix(ours), reference, deadline))
+        checks.append(verify(ImmutableMatrix(ours), reference, deadline, shared_points=True))
         if checks[-1].status is not True:
             break
     statuses = [c.status for c in checks]

@@ -160,10 +160,7 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
     sub = replace(
         problem, text=(str(column),), exprs=(column,), kind="jacobian", output=name, order=1
     )
-    steps, hessian = build(sub, deadline)
-    from matcalc.engine.textbook import textbook
-
-    hessian = textbook(hessian, shapes)[0]
+    steps, hessian = build(sub, deadline)  # in textbook form: its Simplify step applied it
     stages.append(
         Stage(
             of=output,
