@@ -981,9 +981,12 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     )
 
 
-def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Verify:
+def verify_hessian(
+    expr, wrt, result, shapes, deadline: Deadline = NEVER, hvp: Symbol | None = None
+) -> Verify:
     """A Hessian by a vector against ``sympy.hessian`` of the explicit components, at two
-    sizes (n = 3 and n = 4, …), never against the engine's own gradient."""
+    sizes (n = 3 and n = 4, …), never against the engine's own gradient; a Hessian-vector
+    product (``hvp``: the vector v) against that Hessian times v's components."""
     from sympy import ImmutableMatrix, hessian
 
     from matcalc.linalg import components, evaluate_shaped, explicit
@@ -995,8 +998,10 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
         if isinstance(values, MatrixBase):
             values = values[0]
-        variable = list(components(shapes, dims)[wrt])
-        reference = ImmutableMatrix(hessian(values, variable))
+        comps = components(shapes, dims)
+        reference = ImmutableMatrix(hessian(values, list(comps[wrt])))
+        if hvp is not None:
+            reference = ImmutableMatrix(reference * comps[hvp])
         ours = explicit(result, shapes, dims)
         if not isinstance(ours, MatrixBase):
             ours = (
@@ -1010,6 +1015,8 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
     method = "numeric" if any(c.method == "numeric" for c in checks) else "symbolic"
     sizes = "; ".join(", ".join(f"{s} = {v}" for s, v in d.items()) for d in (first,))
     detail = f"sympy.hessian of explicit components at {sizes} and one size larger"
+    if hvp is not None:
+        detail = f"sympy.hessian of explicit components times {hvp} at {sizes} and one size larger"
     return Verify(
         status=status,
         method=method,
@@ -1018,7 +1025,11 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         detail=detail,
         sizes=tuple(first.items()),
         hessian=True,
-        explanation=_on(checks[-1].explanation, Msg("explain.detail.hessian", sizes=sizes)),
+        hvp=hvp,
+        explanation=_on(
+            checks[-1].explanation,
+            Msg("explain.detail.hessian" if hvp is None else "explain.detail.hvp", sizes=sizes),
+        ),
     )
 
 
@@ -1066,7 +1077,7 @@ def check(
     if shapes:
         expr = problem.exprs[0]
         if problem.order == 2:
-            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline)
+            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline, problem.hvp)
         from matcalc.engine.differential import uses_differential
 
         if uses_differential(expr, shapes):  # inv, det, logdet, matrix_power, S:sym
