@@ -710,11 +710,24 @@ def verify(
     if shared_points and domain is None and len(pairs) > 1:
         exprs = [_normal_form(e, known) for pair in pairs for e in pair]
         shared = _SharedPoints(exprs, deadline)
+    verdicts: dict = {}  # at shared points the same pair (a mirrored entry) has one verdict
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
-        status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known, shared=shared
-        )
+        key = (a, b, truth)
+        if shared is not None and key in verdicts:
+            status, method, n = verdicts[key]
+        else:
+            status, method, n = compare(
+                a,
+                b,
+                seed=k,
+                deadline=deadline,
+                domain=domain,
+                truth=truth,
+                known=known,
+                shared=shared,
+            )
+            verdicts[key] = (status, method, n)
         statuses.append(status)
         methods.add(method)
         points = max(points, n)

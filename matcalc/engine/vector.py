@@ -93,10 +93,15 @@ class VectorCalculus:
     def __init__(self, shapes: Shapes, deadline: Deadline = NEVER):
         self.shapes: Shapes = dict(shapes)
         self.deadline = deadline
+        self._shape_of: dict = {}  # shapes found so far; cleared when a name is declared
 
     # --- shapes -------------------------------------------------------------------
     def shape(self, expr: Expr):
-        return shape_of(expr, self.shapes)
+        try:
+            return self._shape_of[expr]
+        except KeyError:
+            shape = self._shape_of[expr] = shape_of(expr, self.shapes)
+            return shape
 
     def is_vector(self, expr: Expr) -> bool:
         return self.shape(expr) != SCALAR and self.shape(expr)[1] == 1
@@ -249,6 +254,7 @@ class VectorCalculus:
             VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
         )
         self.shapes[named] = Declaration(named, rows, cols)
+        self._shape_of.clear()
         return named
 
     def tidy(self, expr: Expr) -> Expr:
