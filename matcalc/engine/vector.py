@@ -79,6 +79,7 @@ class VectorCalculus(JacobianAlgebra):
             VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
         )
         self.shapes[named] = Declaration(named, rows, cols)
+        self._shape_of.clear()
         return named
 
     def tidy(self, expr: Expr) -> Expr:
