@@ -196,9 +196,10 @@ def hessian_vector(output: Symbol, hessian: Math, v: Symbol, shapes) -> HessianV
     """The step H·v: ``hessian`` times ``v`` term by term from the right, never forming an
     n×n matrix, then put in textbook form."""
     from matcalc.engine.textbook import textbook
+    from matcalc.engine.vector import same_dots
 
     used: set[str] = set()
-    value = times_vector(hessian, v, shapes, used)
+    value = same_dots(times_vector(hessian, v, shapes, used))
     result, rewrites = textbook(value, shapes)
     if set(rewrites) <= {"softmax", "order"}:  # the printers show softmax(z) as it is
         result, rewrites = value, ()
