@@ -827,7 +827,9 @@ def substitute_functions(expr: Math, substitution: dict) -> Math:
     )
     expr = expr.replace(
         lambda e: isinstance(e, AppliedUndef) and (type(e), len(e.args)) in substitution,
-        lambda e: substitution[type(e), len(e.args)](*e.args),
+        # the arguments evaluated first: SymPy's sin of an unevaluated nested sum drops
+        # terms (sin((x + π) + y) is -sin(y) in SymPy 1.14), and the input is unevaluated
+        lambda e: substitution[type(e), len(e.args)](*(a.doit() for a in e.args)),
     )
     return expr.doit()
 

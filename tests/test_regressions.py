@@ -646,3 +646,22 @@ def test_slow_run_2026_11_30_tiny_complex_value_is_not_real():
     assert matcalc.derive("cbrt((x)**(y))", "x").verified is True
     assert not _real(complex(3e-10, 5e-10))  # cbrt(u) there: complex, though below 1e-9
     assert _real(complex(1e-28, 0)) and _real(complex(5.0, 1e-25)) and _real(complex(0, 1e-22))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abs(abs(abs(f((abs(x)) + ((x) + (pi))))))",  # slow fuzz run, 2026-11-30
+        "f(abs(x) + (x + pi))",
+        "g(f((x + pi) + y), (x + pi) + y)",
+    ],
+)
+def test_slow_run_2026_11_30_unknown_function_of_a_nested_sum(text):
+    """SymPy 1.14 evaluates sin((x + π) + |x|), its argument an unevaluated nested sum, to
+    -sin(|x|): it drops x.  The check substituted sin for f in the unevaluated input, so its
+    reference was the derivative of |sin|x|| and a right result was NOT VERIFIED.  The
+    arguments of an unknown function are evaluated before the stand-in is applied."""
+    x, y = sympy.symbols("x y", real=True)
+    bug = sympy.sin(sympy.Add(sympy.Add(x, sympy.pi, evaluate=False), y, evaluate=False))
+    assert bug == -sympy.sin(y) or bug == -sympy.sin(x + y)  # the SymPy bug, or its fix
+    assert matcalc.derive(text, "x").verified is True
