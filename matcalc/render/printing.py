@@ -67,14 +67,16 @@ MEMO_SIZE = 20_000
 _SHARED: dict[tuple[type, str], dict] = {}
 
 
-def shared_memo(printer: Printer) -> dict:
+def shared_memo(printer: Printer, ignore: str = "") -> dict:
     """The memo of every printer of ``printer``'s class and settings, kept across renderings.
 
     A printed form is a pure function of the expression, the printer class and its
     settings, so the formats of one derivation (Markdown and JSON's LaTeX) and the
     renderings after it reuse what was printed before.  Bounded by ``MEMO_SIZE`` per
-    printer, and emptied by ``clear_memos`` (and so by SymPy's ``clear_cache``)."""
-    key = (type(printer), repr(sorted(printer._settings.items())))
+    printer, and emptied by ``clear_memos`` (and so by SymPy's ``clear_cache``).
+    ``ignore``: a setting left out of the key (the caller keeps apart what depends on it)."""
+    settings = sorted((k, v) for k, v in printer._settings.items() if k != ignore)
+    key = (type(printer), repr(settings))
     memo = _SHARED.get(key)
     if memo is None or len(memo) > MEMO_SIZE:
         memo = _SHARED[key] = {}
@@ -246,6 +248,28 @@ def _subs_derivative(expr: Basic) -> tuple[AppliedUndef, int] | None:
     return found[0].func(expr.point[0]), found[1]
 
 
+class _IndicatorMemo:
+    """The LaTeX printers' shared memo, whatever their indicator (1[z > 0] is \\mathbb{1} for
+    KaTeX, \\mathbf{1} for pdflatex): a printed form without the indicator in it did not
+    print a gate, and is the same for every indicator; one with it is kept for its own."""
+
+    def __init__(self, memo: dict, indicator: str) -> None:
+        self._shared = memo
+        self._indicator = indicator
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return self._shared[key]
+        except KeyError:
+            return self._shared[self._indicator, key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(value, str) and self._indicator not in value:
+            self._shared[key] = value
+        else:
+            self._shared[self._indicator, key] = value
+
+
 class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
     """LaTeX in the paper's notation; KaTeX accepts everything it prints."""
 
@@ -258,6 +282,11 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         "mat_delim": "",
         "indicator": r"\mathbb{1}",  # pdflatex has no blackboard 1: LatexRenderer uses \mathbf{1}
     }
+
+    def share(self) -> None:
+        """Share printed forms with LaTeX printers of any indicator (``_IndicatorMemo``)."""
+        indicator = self._settings["indicator"]
+        self._memo = _IndicatorMemo(shared_memo(self, ignore="indicator"), indicator)  # type: ignore[assignment]
 
     def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
         simple = _SIMPLE_NAME.match(expr.name)
