@@ -110,16 +110,42 @@ def rule_for(expr: Expr, wrt: Symbol) -> Rule:
     return Rule.named("derivative")
 
 
+def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
+    """``sympy.diff(expr, wrt)`` of c·wrt^k (k a number, c free of wrt), the same expression
+    without SymPy's derivative machinery (which costs most of a local step); else None.
+
+    SymPy's product rule sums, over the factors, the product with that factor
+    differentiated: every term but the varying factor's is 0."""
+    if expr == wrt:
+        return S.One
+    if isinstance(expr, Pow) and expr.base == wrt and expr.exp.is_Number:
+        return expr.exp * wrt ** (expr.exp - 1)  # (with a symbolic k SymPy writes k·x^k/x)
+    if isinstance(expr, Mul):
+        varying = [a for a in expr.args if depends(a, wrt)]
+        if len(varying) == 1 and (varying[0] == wrt or isinstance(varying[0], Pow)):
+            d = _monomial(varying[0], wrt)
+            if d is not None:
+                return Mul(*(d if a is varying[0] else a for a in expr.args))
+    return None
+
+
+def _diff(expr: Expr, wrt: Symbol) -> Expr:
+    value = _monomial(expr, wrt)
+    return sympy.diff(expr, wrt) if value is None else value
+
+
 def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
     """∂expr/∂wrt with the paper's convention at kinks (0 there)."""
     if isinstance(expr, Add):  # only the terms that contain wrt: linear in the size
-        value = Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
+        value = Add(*(_diff(a, wrt) for a in expr.args if depends(a, wrt)))
     elif isinstance(expr, sign):  # constant on each side of its jump
         value = S.Zero
     elif isinstance(expr, (Max, Min)) and sum(1 for a in expr.args if a.free_symbols) >= 2:
         value = _selected(expr, wrt)
     elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
         value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
+    elif (monomial := _monomial(expr, wrt)) is not None:
+        value = monomial  # c·wrt^k
     elif (
         expr.args == (wrt,)
         and isinstance(expr, sympy.Function)
