@@ -201,6 +201,15 @@ def to_matrix_expr(expr, shapes: dict):
     return _Convert(shapes).run(expr)
 
 
+def _precedence(item) -> int:
+    """SymPy's ``precedence(item)``.  A product A·B without a number in front cannot have a
+    minus sign to take out, which SymPy finds by comparing it with −A·B, built and
+    evaluated all the way down (``Mul.could_extract_minus_sign``): that is skipped."""
+    if type(item) is MatMul and not item.args[0].is_Number:
+        return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
+    return precedence(item)
+
+
 class MatrixExprStrPrinter(StrPrinter):
     """``str()``, with the matrix expressions that ``parse_expr`` must read back spelled out.
 
@@ -216,10 +225,10 @@ class MatrixExprStrPrinter(StrPrinter):
         try:
             return self._precedences[item]
         except KeyError:
-            value = self._precedences[item] = precedence(item)
+            value = self._precedences[item] = _precedence(item)
             return value
         except TypeError:  # unhashable
-            return precedence(item)
+            return _precedence(item)
 
     def parenthesize(self, item, level, strict=False):
         p = self._precedence(item)
