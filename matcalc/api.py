@@ -41,11 +41,17 @@ from matcalc.errors import (
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg import declare, is_scalar
 from matcalc.msg import Msg
-from matcalc.parse import declare_functions, parse, real_argument
+from matcalc.parse import parse
+from matcalc.parse.functions import declare_functions, real_argument
 from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
-from matcalc.verify import not_real_somewhere, substitute_functions, substitutions
+from matcalc.verify import (
+    not_real_somewhere,
+    substitute_functions,
+    substituted_domain,
+    substitutions,
+)
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # a name as typed in an expression: not an attribute (.T), not called (sin(...))
@@ -236,7 +242,7 @@ def _complex_arguments(exprs, deadline: Deadline) -> tuple[Expr, ...]:
     choices, concrete = [], []
     for choice in substitutions(exprs) if any(e.atoms(AppliedUndef) for e in exprs) else [{}]:
         try:
-            concrete.append([substitute_functions(e, choice) for e in exprs] if choice else exprs)
+            concrete.append(substituted_domain(exprs, choice) if choice else exprs)
             choices.append(choice)
         except (ArithmeticError, TypeError, ValueError):  # no real input with this choice
             continue

@@ -10,8 +10,9 @@ is echoed as typed (cbrt by its name: SymPy draws its own x**(1/3) as ∛x).
 sign(x)·|x|^(1/3)) for checking against SymPy's own derivative.
 
 To add one: a ``Function`` subclass with ``fdiff`` (the derivative), ``_eval_evalf``, and an
-entry in ``BUILTIN_FORMS``; then its name in ``matcalc.parse.FUNCTIONS`` and, for a notation of
-its own, ``_latex``/``_pretty`` here and ``_print_<name>`` in ``matcalc.render.printing``.
+entry in ``BUILTIN_FORMS``; then its name in ``matcalc.parse.functions.FUNCTIONS`` (and a
+complex approximation in ``matcalc.parse.guard._APPROX``) and, for a notation of its own,
+``_latex``/``_pretty`` here and ``_print_<name>`` in ``matcalc.render.printing``.
 """
 
 from __future__ import annotations

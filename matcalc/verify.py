@@ -109,6 +109,7 @@ from matcalc.msg import Msg
 from matcalc.steps import Explicit, Math, Problem, Verify
 
 TOLERANCE = 1e-9
+NOISE = 1e-20  # an imaginary part this small is rounding (values above 1e12 are skipped)
 """Relative tolerance of the numeric check, and the distance from a kink that counts as on it."""
 POINTS = 12
 """Agreeing points that make a numeric check True (at least ``MIN_POINTS`` when fewer are found)."""
@@ -328,7 +329,12 @@ class _Sampler:
 
 
 def _real(value: complex | None) -> bool:
-    return value is not None and abs(value.imag) <= TOLERANCE * max(1.0, abs(value))
+    """A real number, up to rounding: its imaginary part is small against the value itself
+    (not against 1: u = (-0.06)^22.9 ≈ 1e-28·e^(iθ) is complex, however small), or below
+    ``NOISE``, what 30-digit evaluation leaves of an exact zero."""
+    if value is None:
+        return False
+    return abs(value.imag) <= max(TOLERANCE * abs(value), NOISE)
 
 
 def _numeric(
@@ -764,6 +770,19 @@ def substitute_functions(expr: Math, substitution: dict) -> Math:
     return expr.doit()
 
 
+def substituted_domain(exprs: Sequence[Expr], substitution: dict) -> list[Expr]:
+    """The expressions that must be real where the input is defined, with the unknown
+    functions replaced: the substituted input, and each argument of an unknown function.
+
+    An unknown function is a real function of real arguments: f(acos(x)) exists for
+    |x| ≤ 1 only, although sin(acos(x))² = 1 - x² is real everywhere (and a result that
+    writes (f(u)²)^x as |f(u)|^(2x) is right only where u is real)."""
+    arguments = {a for e in exprs for call in e.atoms(AppliedUndef) for a in call.args}
+    out = [substitute_functions(e, substitution) for e in exprs]
+    out += [substitute_functions(a, substitution) for a in sorted(arguments, key=str)]
+    return [e for e in out if not e.is_number]
+
+
 def _at_point(derivative: Derivative) -> Expr:
     names = {v: Dummy("u") for v in derivative.variables if not isinstance(v, Symbol)}
     inner = derivative.expr.xreplace(names)
@@ -790,12 +809,13 @@ def verify_by_substitution(
         deadline.check()
         try:
             concrete = [substitute_functions(e, substitution) for e in exprs]
+            domain = substituted_domain(exprs, substitution)
             reference = reference_of(concrete)
             ours = substitute_functions(result, substitution)
             truths = truths_of(concrete) if truths_of else None
         except (ArithmeticError, TypeError, ValueError):  # max(acos(e^(2/3)), x): no real input
             continue
-        check = verify(ours, reference, deadline, domain=concrete, truths=truths)
+        check = verify(ours, reference, deadline, domain=domain, truths=truths)
         statuses.append(check.status)
         used.append(substitution)
         points = max(points, check.points)

@@ -344,6 +344,10 @@ def test_check_verdicts_are_chinese(expr, answer, options):
 # -- errors -----------------------------------------------------------------------------------------
 ERRORS = [
     ["derive", "sin(x"],
+    ["derive", "det(w)", "--vector", "w", "--wrt", "w"],
+    ["derive", "inv(X)", "--matrix", "X:3,2", "--wrt", "X"],
+    ["derive", "matrix_power(X, -1)", "--matrix", "X", "--wrt", "X"],
+    ["derive", "matrix_power(X, 9)", "--matrix", "X", "--wrt", "X"],
     ["derive", "2x"],
     ["derive", "foo(x)"],
     ["derive", "sinn(x)"],

@@ -32,7 +32,8 @@ from matcalc.linalg import (
     declare,
     shape_of,
 )
-from matcalc.parse import FUNCTIONS, VECTOR_FUNCTIONS, _Parser, parse
+from matcalc.parse import FUNCTIONS, VECTOR_FUNCTIONS, parse
+from matcalc.parse.visitor import Parser
 from matcalc.symbols import VectorName
 
 SHAPES = declare(["w", "x", "a", "y:N"], ["X:N,n", "A"])
@@ -65,14 +66,16 @@ def vparse(text: str, **kwargs: object) -> sympy.Expr:
 
 @contextmanager
 def shapes_checked() -> Iterator[None]:
-    """Check every shape the parser records against linalg.shape_of, node by node."""
-    record = _Parser.shaped
+    """Check every shape the parser records (read from its operands' recorded shapes)
+    against linalg.shape_of of the whole node from the declarations, node by node."""
+    record = Parser.shaped
 
-    def checked(self: _Parser, expr: sympy.Expr, shape: tuple) -> sympy.Expr:
-        assert shape_of(expr, SHAPES) == shape, (expr, shape)
-        return record(self, expr, shape)
+    def checked(self: Parser, expr: sympy.Expr) -> sympy.Expr:
+        result = record(self, expr)
+        assert shape_of(expr, SHAPES) == self.shape(expr), (expr, self.shape(expr))
+        return result
 
-    with mock.patch.object(_Parser, "shaped", checked):
+    with mock.patch.object(Parser, "shaped", checked):
         yield
 
 

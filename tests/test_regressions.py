@@ -633,3 +633,16 @@ def test_slow_run_2026_11_29_max_of_three_with_a_tie_on_an_interval():
         x = next(iter(d.problem.exprs[0].free_symbols))
         for v in (-3.5, -0.4, 0.6, 2.5):
             assert complex(sp.N(d.result.subs(x, v))) == pytest.approx(truth(v)), (text, v)
+
+
+def test_slow_run_2026_11_30_tiny_complex_value_is_not_real():
+    """Slow fuzz run: cbrt(x**y) was NOT VERIFIED.  At x = -0.0617, y = 22.9, u = x^y is
+    about 1e-28·e^(iθ), complex; the check called it real (its imaginary part is below 1e-9)
+    and on the kink of cbrt at 0, and compared a complex result with a difference quotient.
+    Real now means an imaginary part small against the value itself (or below 1e-20), so
+    the input cbrt(u) ≈ 1e-9.3·e^(iθ/3) is not real there and the point is not sampled."""
+    from matcalc.verify import _real
+
+    assert matcalc.derive("cbrt((x)**(y))", "x").verified is True
+    assert not _real(complex(3e-10, 5e-10))  # cbrt(u) there: complex, though below 1e-9
+    assert _real(complex(1e-28, 0)) and _real(complex(5.0, 1e-25)) and _real(complex(0, 1e-22))

@@ -37,7 +37,7 @@ from matcalc.derivation import Derivation
 from matcalc.engine.scalar import derive_scalar
 from matcalc.functions import sigmoid
 from matcalc.problem import KINDS, LAYOUTS
-from matcalc.render import Renderer, sections
+from matcalc.render.base import Renderer, sections
 from matcalc.render.json import JsonRenderer
 from matcalc.render.latex import LatexRenderer, escape_prose, text_in_math
 from matcalc.render.markdown import MarkdownRenderer

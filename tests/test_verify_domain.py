@@ -367,3 +367,36 @@ def test_a_tie_in_a_component_check_is_compared():
     assert V.verify(wrong, reference).status is True  # without the truth: the tie is skipped
     d = matcalc.derive("sum(max(-x, abs(x)))", "x", vectors="x")
     assert d.verified is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abs(abs(abs(abs(abs(x))))) + pow(f(acos(x)**abs(x))**2, x)",  # slow fuzz run
+        "pow(f(acos(x))**2, x)",
+    ],
+)
+def test_unknown_function_of_an_argument_complex_somewhere(text):
+    """An unknown function is a real function of a real argument: f(acos(x)) exists for
+    |x| ≤ 1 only.  The substituted input sin(acos(x))² = 1 - x² is real everywhere, and
+    (1 - x²)^x is real at x = 2, where its derivative is not; the result writes (f(u)²)^x
+    as |f(u)|^(2x), right wherever u is real.  The check samples where u is real (it was
+    NOT VERIFIED from x = 2)."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True and d.verification.method == "substitution"
+
+
+def test_narrowed_domain_still_catches_a_wrong_result():
+    """Sampling only where acos(x) is real still finds an answer wrong on |x| < 1."""
+    f = sympy.Function("f", real=True)
+    expr = f(sympy.acos(x)) ** 2
+    right = sympy.diff(expr, x)  # 2 f(acos x) f'(acos x) · (-1/√(1 - x²)), by SymPy
+
+    def check(result):
+        return V.verify_by_substitution(
+            result, lambda es: sympy.diff(es[0], x), [expr], truths_of=lambda es: [(es[0], x)]
+        ).status
+
+    assert check(right) is True
+    assert check(-right) is False
+    assert check(right * (1 + x**2 / 100)) is False

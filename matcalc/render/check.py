@@ -12,7 +12,7 @@ from typing import Any
 
 from sympy import Symbol
 
-from matcalc.render import Line, Renderer
+from matcalc.render.base import Line, Renderer
 from matcalc.render.messages import Prose, message
 
 

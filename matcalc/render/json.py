@@ -18,7 +18,7 @@ from typing import Any
 from sympy import Basic, MatrixBase, Symbol
 
 from matcalc.msg import Msg
-from matcalc.render import Line, StepVisitor, local_partials
+from matcalc.render.base import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import EN, message, rule_name

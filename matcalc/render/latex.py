@@ -18,7 +18,7 @@ from typing import Any
 from sympy import Basic, MatrixBase, Symbol
 
 from matcalc.linalg import KRONECKER
-from matcalc.render import Block, Line, Renderer
+from matcalc.render.base import Block, Line, Renderer
 from matcalc.render.printing import MathLatexPrinter
 
 # Characters that cannot stay in LaTeX text, as math-mode LaTeX.

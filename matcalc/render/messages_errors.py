@@ -207,6 +207,12 @@ ERRORS_EN: dict[str, str] = {
     "err.cannot_add": "{what}: cannot add {a} and {b}",
     "err.trace_square": "{call}: trace needs a square matrix; {arg} is {what}",
     "err.not_square": "{call}: {arg} is {size}, not square",
+    "err.square_needed": "{call}: {name} needs a square matrix; {arg} is {what}",
+    "err.matrix_power_range": "{call}: the power must be a whole number from 0 to {high}",
+    "err.matrix_power_negative": (
+        "{call}: the power must be a whole number from 0 to {high}; "
+        "for a negative power write inv(matrix_power(X, k))"
+    ),
     "err.comment": "comments are not allowed",
     "err.character": "character {ch} is not allowed",
     "err.character.code": "character {ch} ({code}) is not allowed",
@@ -520,6 +526,11 @@ ERRORS_ZH: dict[str, str] = {
     "err.cannot_add": "{what}：{a}与{b}不能相加",
     "err.trace_square": "{call}：迹需要方阵；{arg} 是{what}",
     "err.not_square": "{call}：{arg} 是 {size} 的矩阵，不是方阵",
+    "err.square_needed": "{call}：{name} 需要方阵；{arg} 是{what}",
+    "err.matrix_power_range": "{call}：幂必须是 0 到 {high} 的整数",
+    "err.matrix_power_negative": (
+        "{call}：幂必须是 0 到 {high} 的整数；负数次幂请写成 inv(matrix_power(X, k))"
+    ),
     "err.comment": "不允许注释",
     "err.character": "不允许字符 {ch}",
     "err.character.code": "不允许字符 {ch}（{code}）",

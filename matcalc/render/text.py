@@ -25,7 +25,7 @@ from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 
 from matcalc.linalg import KRONECKER
-from matcalc.render import Block, Line, Renderer
+from matcalc.render.base import Block, Line, Renderer
 from matcalc.render.printing import TextPrettyPrinter, TextPrinter
 
 WIDTH = 80

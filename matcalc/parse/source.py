@@ -1,0 +1,153 @@
+"""The user's text before Python sees it: pre-checks, the column map and syntax errors.
+
+``read(text, limits)`` checks the raw text (length, blank input, characters, brackets and a
+cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
+``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷`` ``²`` ``³``) and ``^``
+are rewritten to Python's operators.  ``Source.column`` maps an index of that source back
+to the 1-based column of the text as typed, so that every error points where the user typed.
+
+Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
+(``#`` would silently comment out the rest).  A control or format character (a
+bidirectional override, a zero-width space) is named in the error escaped, never raw.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from matcalc.errors import LimitError, MatcalcError, ParseError
+from matcalc.limits import Limits
+from matcalc.msg import Msg
+
+_FRIENDLY = {
+    "\u2212": "-",
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u22c5": "*",
+    "\u00f7": "/",
+    "\u00b2": "**2",
+    "\u00b3": "**3",
+    "^": "**",
+}
+_OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
+_FRIENDLY_RE = re.compile("|".join(map(re.escape, _FRIENDLY)))
+_FRIENDLY_TABLE = str.maketrans(_FRIENDLY)
+_BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
+_BRACKET = re.compile(r"""[()\[\]{}'"]""")
+_WORD = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def read(text: str, limits: Limits) -> Source:
+    """The ``Source`` of ``text`` once its pre-checks pass; a ``MatcalcError`` otherwise."""
+    if len(text) > limits.max_length:
+        raise LimitError(
+            Msg("err.too_long", length=len(text), limit=limits.max_length),
+            text=text[: limits.max_length],
+        )
+    if not text.strip():
+        raise ParseError(Msg("err.empty"), text=text)
+    source = Source(text)
+    source.check_characters()
+    source.check_brackets(limits.max_depth)
+    source.check_size(limits.max_nodes)
+    return source
+
+
+class Source:
+    """The user's text, the ASCII source given to Python, and the column map between them."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.src = text, text.translate(_FRIENDLY_TABLE)
+
+    def column(self, index: int) -> int:
+        """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
+        shift = 0  # how much longer src is than text so far
+        for match in _FRIENDLY_RE.finditer(self.text):
+            start, width = match.start() + shift, len(_FRIENDLY[match.group()])
+            if index < start:
+                break
+            if index < start + width:
+                return match.start() + 1
+            shift += width - 1
+        return index - shift + 1
+
+    def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
+        return cls(message, column=self.column(max(0, index)), text=self.text)
+
+    def check_characters(self) -> None:
+        match = _BAD_CHAR.search(self.src)
+        if match is None:
+            return
+        ch = match.group()
+        if ch == "#":
+            msg = Msg("err.comment")
+        elif " " <= ch <= "~":
+            msg = Msg("err.character", ch=f"'{ch}'")
+        else:  # show control and format characters escaped, never raw
+            shown = f"'{ch}'" if ch.isprintable() else ascii(ch)
+            code = f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
+            msg = Msg("err.character.code", ch=shown, code=code)
+        raise self.error(ParseError, msg, match.start())
+
+    def check_brackets(self, max_depth: int) -> None:
+        stack: list[int] = []
+        src, match = self.src, _BRACKET.search(self.src)
+        while match is not None:
+            i, ch = match.start(), match.group()
+            if ch in "'\"":
+                match = _BRACKET.search(src, _skip_string(src, i))
+                continue
+            if ch in _OPEN:
+                stack.append(i)
+                if len(stack) > max_depth:
+                    msg = Msg("err.brackets_deep", depth=max_depth)
+                    raise self.error(LimitError, msg, i)
+            elif not stack or src[stack[-1]] != _CLOSE[ch]:
+                raise self.error(ParseError, Msg("err.unmatched", ch=ch), i)
+            else:
+                stack.pop()
+            match = _BRACKET.search(src, i + 1)
+        if stack:
+            raise self.error(ParseError, Msg("err.unclosed", ch=src[stack[-1]]), stack[-1])
+
+    def check_size(self, max_nodes: int) -> None:
+        """Cheap lower-bound node count, so a huge input never reaches Python's parser."""
+        words = sum(1 for _ in _WORD.finditer(self.src))
+        operators = sum(self.src.count(op) for op in "+-*/%@&|~<>=") // 2
+        if words + operators > 2 * max_nodes:
+            msg = Msg("err.too_many_nodes", nodes=max_nodes)
+            raise self.error(LimitError, msg, 0)
+
+    def syntax_error(self, exc: SyntaxError, offset: int) -> MatcalcError:
+        msg = exc.msg or ""
+        if "nested" in msg or "too complex" in msg or "Exceeds the limit" in msg:
+            return self.error(LimitError, Msg("err.too_deep"), 0)
+        index = (exc.offset or 0) - 1 + offset
+        if not offset <= index < len(self.src):
+            return self.error(ParseError, Msg("err.unexpected_end"), len(self.src.rstrip()))
+        if msg.startswith("invalid decimal literal"):
+            while index < len(self.src) and (self.src[index].isdigit() or self.src[index] in "._"):
+                index += 1
+            return self.error(ParseError, Msg("err.missing_star"), index)
+        if msg.startswith("unterminated"):
+            return self.error(ParseError, Msg("err.unterminated_string"), index)
+        return self.error(ParseError, Msg("err.invalid_syntax"), index)
+
+
+def _skip_string(src: str, i: int) -> int:
+    """Index just after the quoted string starting at ``src[i]`` (end of text if unclosed)."""
+    j = i + 1
+    while j < len(src):
+        if src[j] == "\\":
+            j += 2
+        elif src[j] == src[i]:
+            return j + 1
+        else:
+            j += 1
+    return len(src)
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]

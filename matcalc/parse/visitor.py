@@ -1,0 +1,545 @@
+"""The AST visitor: one ``visit_<NodeClass>`` method per allowed node builds its SymPy node.
+
+``Parser`` walks the tree that ``ast.parse(src, mode="eval")`` made of the checked source.
+Every AST class without a visitor is refused with a named ``ParseError`` (``_REFUSED``);
+the walk counts nodes and depth, and asks the size guard (``guard.py``) about every node
+it builds.  Nodes are built with ``evaluate=False``: the tree keeps the input as typed.
+
+* ``e``/``E`` and ``pi`` are constants and ``e**x`` becomes ``exp(x)``; every other name,
+  including ``I``, ``oo`` and ``nan``, is a real ``Symbol``.  A bare function name
+  (``sin + 1``) is refused.
+* ``int/int`` literals (``1/2``, ``-3/4``) become one ``Rational``; otherwise ``1/x`` is
+  ``Pow(x, -1)`` and ``a/b`` is ``Mul(a, Pow(b, -1))``.  A minus directly on a literal
+  gives a negative number, so ``x - 3`` is ``Add(x, -3)``.  ``Max``/``Min`` keep SymPy's
+  canonical argument order (SymPy sorts them even unevaluated).  A decimal literal is the
+  exact ``Rational`` of its text (``0.5`` is 1/2).
+* Python integer spellings (``0x1F``, ``1_000``) are accepted.
+* A binary operator is one entry in ``_BINARY`` (AST operator class name -> method);
+  a unary one is one entry in ``_UNARY``.
+
+With declared vectors and matrices (``shapes``), the parser records the shape of every node
+it builds (``shape``, ``shaped``) and checks operands first (``shapes.py``):
+
+* ``@`` is numpy's: vector @ vector is ``VDot``, matrix @ vector ``MatVec``, matrix @ matrix
+  ``MMul``, vector @ matrix ``MatVec(MatT(X), v)``; a scalar on either side is refused.
+* ``.T`` is the only attribute: ``MatT(A)`` on a matrix; on a vector a parser-internal row
+  (``_Row``: vᵀ M1 M2 …) that may only be the left operand of ``@`` and never reaches
+  the result: ``x.T @ A @ x`` is ``VDot(x, MatVec(A, x))``.
+* ``X ** -1`` is the inverse of a square matrix, as in textbooks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import NamedTuple, TypeAlias
+
+import sympy
+
+from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
+from matcalc.limits import Limits
+from matcalc.linalg import SCALAR, Inv, MatT, MatVec, MMul, T, VDot, shape_of
+from matcalc.msg import Msg
+from matcalc.parse.functions import (
+    CONSTANTS,
+    FUNCTIONS,
+    POW,
+    SCALAR_ONLY,
+    VECTOR_FUNCTIONS,
+    arity,
+    unknown_function,
+)
+from matcalc.parse.guard import SizeGuard
+from matcalc.parse.shapes import (
+    Shape,
+    Sized,
+    check_call,
+    check_matmul,
+    check_power,
+    column_matrix,
+    product_shape,
+    size_names,
+    sum_shape,
+)
+from matcalc.parse.source import Source, first_line
+
+Expr: TypeAlias = sympy.Expr
+
+
+_REFUSED = {
+    "Attribute": Msg("err.refused.attribute"),
+    "Subscript": Msg("err.refused.subscript"),
+    "Slice": Msg("err.refused.slice"),
+    "Lambda": Msg("err.refused.lambda"),
+    **dict.fromkeys(
+        ["ListComp", "SetComp", "DictComp", "GeneratorExp"], Msg("err.refused.comprehension")
+    ),
+    **dict.fromkeys(["JoinedStr", "FormattedValue"], Msg("err.refused.fstring")),
+    "Starred": Msg("err.refused.starred"),
+    "NamedExpr": Msg("err.refused.walrus"),
+    "Compare": Msg("err.refused.compare"),
+    "BoolOp": Msg("err.refused.boolop"),
+    "IfExp": Msg("err.refused.ifexp"),
+    "Tuple": Msg("err.refused.tuple"),
+    "List": Msg("err.refused.list"),
+    "Set": Msg("err.refused.set"),
+    "Dict": Msg("err.refused.dict"),
+    **dict.fromkeys(["Await", "Yield", "YieldFrom"], Msg("err.refused.await")),
+    "Not": Msg("err.refused.not"),
+    **{
+        op: Msg("err.refused.operator", sign=sign)
+        for op, sign in [
+            ("Invert", "~"),
+            ("Mod", "%"),
+            ("FloorDiv", "//"),
+            ("BitOr", "|"),
+            ("BitAnd", "&"),
+            ("BitXor", "^"),
+            ("LShift", "<<"),
+            ("RShift", ">>"),
+        ]
+    },
+}
+"""AST class name -> refusal message (ParseError) for constructs without a visitor."""
+
+_CONSTANT_REFUSED = {
+    bool: Msg("err.refused.bool"),
+    complex: Msg("err.refused.complex"),
+    str: Msg("err.refused.str"),
+    bytes: Msg("err.refused.bytes"),
+    type(None): Msg("err.refused.none"),
+    type(...): Msg("err.refused.ellipsis"),
+}
+_BINARY = {"Add": "_sum", "Sub": "_sum", "Mult": "_product", "Div": "_product", "Pow": "_power"}
+_UNARY = {"USub": "_negative", "UAdd": "_positive"}
+_FLOAT = re.compile(r"(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?")
+
+
+class Parser:
+    """Whitelist visitor: ``visit_<ASTClass>`` methods build SymPy nodes; nothing else passes."""
+
+    def __init__(
+        self,
+        source: Source,
+        offset: int,
+        limits: Limits,
+        shapes: dict | None = None,
+        functions: frozenset[str] = frozenset(),
+        tree: ast.AST | None = None,
+    ) -> None:
+        self.source, self.offset, self.limits = source, offset, limits
+        self.src = source.src[offset:]
+        self.nodes = self.depth = 0
+        self.guard = SizeGuard(limits)
+        self.shapes = dict(shapes or {})  # empty: scalar mode, exactly the scalar parser
+        self.declared = {symbol.name: symbol for symbol in self.shapes}
+        self.sizes = size_names(self.shapes)  # n, N: scalars, as in sum(v) / N
+        self._shapes = {s: Sized(d.rows, d.cols) for s, d in self.shapes.items()}
+        self.functions = functions  # declared unknown functions
+        self.variables = _variable_names(tree) if tree is not None else set()
+
+    # -- plumbing ---------------------------------------------------------------------
+    def error(
+        self, cls: type[MatcalcError], message: str | Msg, node: ast.AST | int
+    ) -> MatcalcError:
+        index = node if isinstance(node, int) else getattr(node, "col_offset", 0)
+        return self.source.error(cls, message, index + self.offset)
+
+    def count(self, node: ast.AST) -> None:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            msg = Msg("err.too_many_nodes", nodes=self.limits.max_nodes)
+            raise self.error(LimitError, msg, node)
+
+    def visit(self, node: ast.AST) -> Expr:
+        """The expression of ``node``; a transposed vector (a row) is refused here."""
+        result = self.visit_any(node)
+        if isinstance(result, _Row):
+            raise self.row_error(result)
+        return result
+
+    def visit_any(self, node: ast.AST) -> Expr | _Row:
+        """Like ``visit``, but a row may come back: only the left operand of @ and .T use it."""
+        self.count(node)
+        self.depth += 1
+        try:
+            if self.depth > self.limits.max_depth:
+                msg = Msg("err.nested", depth=self.limits.max_depth)
+                raise self.error(LimitError, msg, node)
+            name = type(node).__name__
+            method = getattr(self, f"visit_{name}", None)
+            if method is None:
+                msg = _REFUSED.get(name) or Msg("err.python_syntax", name=name)
+                raise self.error(ParseError, msg, node)
+            result: Expr | _Row = method(node)
+        finally:
+            self.depth -= 1
+        if isinstance(result, _Row):
+            return result
+        too_big = self.guard.too_many_digits(result, "number")
+        if too_big is not None:
+            raise self.error(LimitError, too_big, node)
+        return result
+
+    def op_index(self, node: ast.BinOp) -> int:
+        """Index of the operator between the operands (skipping spaces and parentheses)."""
+        start = node.left.end_col_offset or 0
+        for i, ch in enumerate(self.src[start : node.right.col_offset]):
+            if ch not in " \t()":
+                return start + i
+        return node.col_offset
+
+    # -- shapes (vector mode only) -------------------------------------------------------
+    def shape(self, expr: Expr) -> Shape:
+        """(rows, cols) of a node this parser built; (1, 1) for a scalar."""
+        known = self._shapes.get(expr)
+        if known is not None:
+            return known
+        if not self.shapes or not expr.args:
+            return SCALAR
+        try:  # not reached for nodes built here; kept as a safety net
+            return shape_of(expr, self._shapes)
+        except ShapeError as exc:
+            raise self.error(ShapeError, exc.msg or exc.message, 0) from None
+
+    def shaped(self, expr: Expr) -> Expr:
+        """Record the shape of a node just built (a no-op in scalar mode): ``linalg.shape_of``
+        of the node, read from its arguments' recorded shapes (its operands are checked
+        before it is built, by ``shapes.py``)."""
+        if self.shapes:
+            self._shapes[expr] = Sized(*shape_of(expr, self._shapes))
+        return expr
+
+    def segment(self, start: int, end: int, fallback: str | Msg, width: int = 20) -> str | Msg:
+        """The source text between two indices, or ``fallback`` when it is long."""
+        text = self.src[start:end].strip()
+        return text if len(text) <= width else fallback
+
+    def operands(self, node: ast.BinOp, where: int) -> Msg:
+        """'w @ X' for error messages: the operands as typed (or 'left'/'right') and the sign."""
+        sign = "**" if isinstance(node.op, ast.Pow) else self.src[where]
+        left = self.segment(node.col_offset, where, Msg("err.left"))
+        right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
+        return Msg("err.operands", left=left, sign=sign, right=right)
+
+    def call_text(self, node: ast.Call) -> str | Msg:
+        name = node.func.id  # type: ignore[attr-defined]
+        return self.segment(node.col_offset, node.end_col_offset or 0, f"{name}(...)", 30)
+
+    def arg_text(self, node: ast.Call, i: int) -> str | Msg:
+        arg = node.args[i]
+        return self.segment(arg.col_offset, arg.end_col_offset or 0, Msg("err.argument", n=i + 1))
+
+    def row_error(self, row: _Row) -> MatcalcError:
+        node = row.node
+        text = self.segment(node.col_offset, node.end_col_offset or 0, "")
+        msg = Msg("err.row.named", text=text) if text else Msg("err.row")
+        return self.error(ShapeError, msg, row.dot)
+
+    def transpose(self, matrix: Expr) -> Expr:
+        if isinstance(matrix, MatT):
+            return matrix.args[0]
+        return self.shaped(MatT(matrix))
+
+    def matvec(self, matrix: Expr, vector: Expr) -> Expr:
+        return self.shaped(MatVec(matrix, vector))
+
+    def apply(self, matrices: tuple[Expr, ...], vector: Expr) -> Expr:
+        """M1 (M2 (… v)): the column M1 M2 … v, built as nested ``MatVec``."""
+        for matrix in reversed(matrices):
+            vector = self.matvec(matrix, vector)
+        return vector
+
+    def column(self, row: _Row) -> Expr:
+        """(vᵀ M1 M2 …)ᵀ = M…ᵀ M2ᵀ M1ᵀ v as a column vector."""
+        vector = row.vector
+        for matrix in row.matrices:
+            vector = self.matvec(self.transpose(matrix), vector)
+        return vector
+
+    # -- leaves -------------------------------------------------------------------------
+    def visit_Expression(self, node: ast.Expression) -> Expr:
+        """The whole expression; it alone may be a row (``x.T @ A`` is (Aᵀx)ᵀ)."""
+        body = self.visit_any(node.body)
+        if isinstance(body, _Row):
+            return self.shaped(T(self.column(body)))
+        return body
+
+    def visit_Name(self, node: ast.Name) -> Expr:
+        name = node.id
+        if name.startswith("_"):
+            raise self.error(ParseError, Msg("err.underscore"), node)
+        if name in self.declared:
+            return self.declared[name]
+        if name in self.sizes:
+            return self.sizes[name]
+        if name in CONSTANTS:
+            return CONSTANTS[name]
+        if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
+            raise self.error(ParseError, Msg("err.is_function", name=name), node)
+        if name in self.functions:
+            msg = Msg("err.is_declared_function", name=name)
+            raise self.error(ParseError, msg, node)
+        return sympy.Symbol(name, real=True)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
+        """``.T`` of a vector (a row) or a matrix, when shapes are declared; nothing else."""
+        if not self.shapes or node.attr != "T":
+            raise self.error(ParseError, _REFUSED["Attribute"], node)
+        value = self.visit_any(node.value)
+        dot = self.src.find(".", node.value.end_col_offset or 0)
+        if isinstance(value, _Row):
+            return self.column(value)  # (vᵀ)ᵀ = v
+        shape = self.shape(value)
+        if shape == SCALAR:
+            what = self.segment(node.col_offset, dot, Msg("err.this"))
+            msg = Msg("err.transpose_scalar", what=what)
+            raise self.error(ShapeError, msg, dot)
+        if shape[1] == 1:
+            return _Row(value, (), shape[0], dot, node)
+        return self.shaped(MatT(value))
+
+    def visit_Constant(self, node: ast.Constant) -> Expr:
+        value = node.value
+        if type(value) in _CONSTANT_REFUSED:
+            raise self.error(ParseError, _CONSTANT_REFUSED[type(value)], node)
+        if isinstance(value, int):
+            return self.integer(value, node)
+        if isinstance(value, float):
+            return self.decimal(node)
+        raise self.error(ParseError, Msg("err.literal", type=type(value).__name__), node)
+
+    def integer(self, value: int, node: ast.AST) -> Expr:
+        limit, bits = self.limits.max_integer_digits, abs(value).bit_length()
+        # a number below 10**limit has at most limit * log2(10) + 1 bits (2**99 has 30 digits)
+        if bits > limit * 3.33 + 1 or (bits >= limit * 3.32 - 4 and abs(value) >= 10**limit):
+            raise self.error(LimitError, Msg("err.integer_digits", limit=limit), node)
+        return sympy.Integer(value)
+
+    def decimal(self, node: ast.Constant) -> Expr:
+        """Exact Rational from the literal's own text: 0.5 -> 1/2, 1e-3 -> 1/1000."""
+        literal = self.src[node.col_offset : node.end_col_offset].replace("_", "").lower()
+        match = _FLOAT.fullmatch(literal)
+        if match is None:
+            raise self.error(ParseError, Msg("err.invalid_number"), node)
+        whole, frac, exp = match.group(1), match.group(2) or "", match.group(3)
+        if exp is not None and len(exp.lstrip("+-")) > 6:
+            raise self.error(LimitError, Msg("err.number_exponent"), node)
+        shift = int(exp or 0) - len(frac)
+        mantissa = (whole + frac).lstrip("0")
+        limit = self.limits.max_integer_digits
+        if len(mantissa) + max(shift, 0) > limit or -shift > limit:
+            raise self.error(LimitError, Msg("err.number_digits", limit=limit), node)
+        return sympy.Rational(int(mantissa or "0") * 10 ** max(shift, 0), 10 ** max(-shift, 0))
+
+    # -- operators ----------------------------------------------------------------------
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Expr:
+        name = type(node.op).__name__
+        if name not in _UNARY:
+            msg = _REFUSED.get(name) or Msg("err.operator", name=name)
+            raise self.error(ParseError, msg, node)
+        return getattr(self, _UNARY[name])(node.operand)
+
+    def _positive(self, operand: ast.expr) -> Expr:
+        return self.visit(operand)
+
+    def _negative(self, operand: ast.expr) -> Expr:
+        """Minus: a negative number on a literal, ``Mul(-1, e)`` on anything else."""
+        value = self.visit(operand)
+        if isinstance(operand, ast.Constant) and isinstance(value, sympy.Number):
+            return -value
+        return self.shaped(sympy.Mul(sympy.S.NegativeOne, value, evaluate=False))
+
+    def visit_BinOp(self, node: ast.BinOp) -> Expr:
+        name = type(node.op).__name__
+        if name == "MatMult":
+            if self.shapes:
+                return self._matmul(node)
+            msg = Msg("err.matmul_undeclared")
+            raise self.error(UnsupportedError, msg, self.op_index(node))
+        if name not in _BINARY:
+            msg = _REFUSED.get(name) or Msg("err.operator", name=name)
+            raise self.error(ParseError, msg, self.op_index(node))
+        return getattr(self, _BINARY[name])(node)
+
+    def chain(self, node: ast.BinOp, ops: tuple[str, ...]) -> list[_Link]:
+        """Flatten a left-associative chain (a+b-c) into [(op, operand, BinOp)], first op ''."""
+        items: list[_Link] = []
+        current: ast.expr = node
+        while isinstance(current, ast.BinOp) and type(current.op).__name__ in ops:
+            if current is not node:
+                self.count(current)
+            items.append(_Link(type(current.op).__name__, current.right, current))
+            current = current.left
+        items.append(_Link("", current, None))
+        return items[::-1]
+
+    def _sum(self, node: ast.BinOp) -> Expr:
+        terms, shape = [], SCALAR
+        for op, operand, binop in self.chain(node, ("Add", "Sub")):
+            terms.append(self._negative(operand) if op == "Sub" else self.visit(operand))
+            if self.shapes:
+                term = self.shape(terms[-1])
+                shape = term if binop is None else sum_shape(self, shape, term, binop)
+        return self.shaped(sympy.Add(*terms, evaluate=False))
+
+    def _product(self, node: ast.BinOp) -> Expr:
+        items = self.chain(node, ("Mult", "Div"))
+        values = [self.visit(link.operand) for link in items]
+        if self.shapes:
+            shape = self.shape(values[0])
+            for link, value in zip(items[1:], values[1:], strict=True):
+                assert link.node is not None  # only the first operand of a chain has no operator
+                shape = product_shape(self, shape, self.shape(value), link.op, link.node)
+        if (
+            len(items) == 2
+            and items[1][0] == "Div"
+            and values[1] != 0
+            and all(_int_literal(link.operand) for link in items)
+        ):
+            return sympy.Rational(values[0], values[1])  # 1/2 is how a rational is typed
+        factors = [
+            self.shaped(sympy.Pow(v, -1, evaluate=False)) if link.op == "Div" else v
+            for link, v in zip(items, values, strict=True)
+        ]
+        first = items[0][1]
+        if items[1][0] == "Div" and isinstance(first, ast.Constant) and first.value == 1:
+            factors.pop(0)  # 1/x -> Pow(x, -1)
+        if len(factors) == 1:
+            return factors[0]
+        return self.shaped(sympy.Mul(*factors, evaluate=False))
+
+    def _matmul(self, node: ast.BinOp) -> Expr | _Row:
+        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style."""
+        left, right = self.visit_any(node.left), self.visit(node.right)
+        where = self.op_index(node)
+        if isinstance(left, _Row):  # vᵀ M1 … @ right
+            check_matmul(self, node, where, None, right, left.length)
+            cols = self.shape(right)[1]
+            if cols == 1:
+                return self.shaped(VDot(left.vector, self.apply(left.matrices, right)))
+            return _Row(left.vector, (*left.matrices, right), cols, left.dot, node)
+        cols = self.shape(right)[1]
+        if check_matmul(self, node, where, left, right):  # a vector v @ right
+            if cols == 1:
+                return self.shaped(VDot(left, right))
+            return self.matvec(self.transpose(right), left)  # v @ X = Xᵀ v
+        if cols == 1 and not column_matrix(right):
+            return self.matvec(left, right)
+        return self.shaped(MMul(left, right))
+
+    def _power(self, node: ast.BinOp) -> Expr:
+        base, exponent = self.visit(node.left), self.visit(node.right)
+        where = self.op_index(node)
+        if self.shapes and exponent == -1 and self.shape(base)[1] != 1:
+            shape = self.shape(base)
+            if shape[0] != shape[1]:
+                msg = Msg("err.inverse_square", what=self.operands(node, where))
+                raise self.error(ShapeError, msg, where)
+            return self.shaped(Inv(base))  # X**-1 is the inverse, as in textbooks
+        if self.shapes:
+            check_power(self, base, exponent, node, where)
+        too_big = self.guard.exponent_too_large(exponent)
+        if too_big is not None:
+            raise self.error(LimitError, too_big, where)
+        result = (
+            sympy.exp(exponent, evaluate=False)
+            if base == sympy.E
+            else sympy.Pow(base, exponent, evaluate=False)
+        )
+        too_big = self.guard.too_many_digits(result, "power")
+        if too_big is not None:
+            raise self.error(LimitError, too_big, where)
+        return self.shaped(result)
+
+    # -- calls --------------------------------------------------------------------------
+    def visit_Call(self, node: ast.Call) -> Expr:
+        func = node.func
+        paren = self.src.find("(", func.end_col_offset or 0)
+        if isinstance(func, ast.Attribute):
+            self.visit(func)  # refused with "attribute access is not allowed"
+        if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
+            raise self.error(ParseError, Msg("err.call_name"), paren)
+        name = func.id
+        if name.startswith("_"):
+            raise self.error(ParseError, Msg("err.underscore"), func)
+        if name in CONSTANTS or name in self.declared or name in self.sizes:
+            kind = (
+                "constant"
+                if name in CONSTANTS
+                else "size"
+                if name in self.sizes
+                else ("vector" if self.shapes[self.declared[name]].is_vector else "matrix")
+            )
+            msg = Msg("err.not_function", name=name, kind=Msg(f"err.kind.{kind}"))
+            raise self.error(ParseError, msg, func)
+        if node.keywords:
+            raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])
+        vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
+        fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
+        if len(node.args) < fn.min_args or (
+            fn.max_args is not None and len(node.args) > fn.max_args
+        ):
+            msg = Msg(
+                "err.arity", name=name, takes=arity(fn.min_args, fn.max_args), got=len(node.args)
+            )
+            raise self.error(ParseError, msg, node)
+        if fn is POW:  # pow(x, y) is x ** y, with the same guards and shapes
+            base, exponent = node.args
+            power = ast.BinOp(
+                left=base,
+                op=ast.Pow(),
+                right=exponent,
+                lineno=base.lineno,
+                col_offset=base.col_offset,
+                end_lineno=exponent.end_lineno,
+                end_col_offset=exponent.end_col_offset,
+            )  # errors say "x ** y"
+            return self._power(power)
+        args = [self.visit(arg) for arg in node.args]
+        elementwise = (
+            bool(self.shapes) and vector_fn is None
+        )  # vector_fn: its builder checks, shapes
+        if elementwise:
+            known = name in FUNCTIONS
+            check_call(self, node, args, known=known, elementwise=name not in SCALAR_ONLY)
+        try:
+            result = fn.build(self, node, args)
+            return self.shaped(result) if elementwise else result
+        except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
+            msg = Msg("err.arguments", name=name, detail=first_line(exc))
+            raise self.error(ParseError, msg, node) from None
+
+
+def _variable_names(tree: ast.AST) -> set[str]:
+    """Every name the expression uses other than as the name of a call: x in x(x + 1)."""
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called
+    }
+
+
+class _Row(NamedTuple):
+    """Parser-internal: the row vᵀ M1 M2 … (from ``v.T @ M1 @ M2``), never in a result.
+
+    It is kept as its parts so that ``x.T @ A @ x`` becomes ``VDot(x, MatVec(A, x))``."""
+
+    vector: Expr
+    matrices: tuple[Expr, ...]
+    length: Expr  # the row's current length: cols of the last matrix, else len(v)
+    dot: int  # the '.' of the .T, for errors
+    node: ast.expr  # the expression that made the row, for its text in errors
+
+
+class _Link(NamedTuple):
+    """One operand of a flattened chain and the BinOp that joins it ('' and None first)."""
+
+    op: str
+    operand: ast.expr
+    node: ast.BinOp | None
+
+
+def _int_literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant) and type(node.value) is int
