@@ -253,7 +253,8 @@ class _Judge:
         if not self.shapes:
             ref = reference(self.problem)
             return _matrix(self.answer), _matrix(ref), {}
-        from matcalc.linalg import components, evaluate_shaped, explicit
+        from matcalc.linalg.components import components, explicit
+        from matcalc.linalg.shapes import evaluate_shaped
         from matcalc.verify import explicit_reference
 
         p = self.problem
@@ -533,7 +534,8 @@ class _Judge:
             from matcalc.engine.simplify import evaluate
 
             return _matrix(evaluate(expr) if isinstance(expr, Expr) else expr)
-        from matcalc.linalg import evaluate_shaped, explicit
+        from matcalc.linalg.components import explicit
+        from matcalc.linalg.shapes import evaluate_shaped
 
         try:
             return _matrix(explicit(evaluate_shaped(expr, self.shapes), self.shapes, self._dims()))

@@ -39,7 +39,8 @@ from matcalc.errors import (
     UsageError,
 )
 from matcalc.limits import DEFAULT_LIMITS, Limits
-from matcalc.linalg import declare, is_scalar
+from matcalc.linalg.declarations import declare
+from matcalc.linalg.shapes import is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import parse
 from matcalc.parse.functions import declare_functions, real_argument

@@ -227,7 +227,7 @@ class DifferentialStep(Step):
     stage: str
     expr: Math
     value: Math
-    rules: tuple[tuple[str, Math, Math], ...] = ()
+    rules: tuple[tuple[Rule, Math, Math], ...] = ()
     layout: str = "denominator"
 
 

@@ -79,7 +79,9 @@ CODE = {
     "SIZE",
 }
 """What the user types besides math: problem-file fields, option values, file suffixes."""
-MATH = PROPER | NOTATION | CODE | set(FUNCTIONS) | set(VECTOR_FUNCTIONS) | set(CONSTANTS)
+TYPED = {*FUNCTIONS, *VECTOR_FUNCTIONS}
+MATH = PROPER | NOTATION | CODE | TYPED | set(CONSTANTS)
+MATH |= {part for name in TYPED for part in name.split("_")}  # matrix_power: "matrix", "power"
 WORD = re.compile(r"[A-Za-z]{2,}")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -348,6 +350,11 @@ ERRORS = [
     ["derive", "inv(X)", "--matrix", "X:3,2", "--wrt", "X"],
     ["derive", "matrix_power(X, -1)", "--matrix", "X", "--wrt", "X"],
     ["derive", "matrix_power(X, 9)", "--matrix", "X", "--wrt", "X"],
+    ["derive", "norm(inv(X))", "--matrix", "X", "--wrt", "X"],
+    ["derive", "abs(det(X))", "--matrix", "X", "--wrt", "X"],
+    ["derive", "inv(X)", "--matrix", "X", "--wrt", "X"],
+    ["derive", "det(X) + det(Y)", "--matrix", "X,Y", "--wrt", "X,Y"],
+    ["derive", "trace(inv(X))*x", "--matrix", "X", "--wrt", "x"],
     ["derive", "2x"],
     ["derive", "foo(x)"],
     ["derive", "sinn(x)"],
@@ -381,6 +388,7 @@ ERRORS = [
     ["derive", "1/0 + x"],
     ["check", "x**2", "--answer", "2*"],
     ["check", "x**2"],
+    ["derive", "a @ inv(X - X) @ b", "--vector", "a,b", "--matrix", "X", "--wrt", "a"],
 ]
 
 

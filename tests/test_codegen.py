@@ -1076,3 +1076,32 @@ def test_a_hessian_by_a_vector_agrees_with_second_differences(text, layout_name)
     np.testing.assert_allclose(
         ours, truth if layout_name == "numerator" else truth.T, rtol=1e-5, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("layout_name", ["numerator", "denominator"])
+def test_mean_as_code_and_as_a_matrix_expression(layout_name) -> None:
+    """mean(v) is np.mean in code and Trace(OneMatrix(1, n)*v)/n in JSON's result; both
+    agree with central differences of the input written in NumPy by hand."""
+    d = matcalc.derive(
+        "mean((y - A @ x)**2) + exp(mean(x))",
+        "x",
+        vectors=["x", "y:N"],
+        matrices=["A:N,n"],
+        layout=layout_name,
+    )
+    assert d.verified is True
+    source = numpy_function(d)
+    assert "np.mean(" in source
+    fn = load(source)
+    rng = np.random.default_rng(11)
+    A, x0, y = rng.normal(size=(4, 3)), rng.normal(size=3), rng.normal(size=4)
+
+    def f(x):
+        return np.mean((y - A @ x) ** 2) + np.exp(np.mean(x))
+
+    h = 1e-6
+    truth = np.array([[(f(x0 + h * e) - f(x0 - h * e)) / (2 * h) for e in np.eye(3)]])
+    truth = truth if layout_name == "numerator" else truth.T
+    np.testing.assert_allclose(fn(x=x0, y=y, A=A), truth, rtol=1e-6, atol=1e-8)
+    result = json.loads(d.to_json())["result"]
+    assert "Mean(" not in result and "Trace(OneMatrix(1, n)*x)/n" in result

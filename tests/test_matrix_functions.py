@@ -316,7 +316,7 @@ def test_symmetric_check_rejects_the_often_quoted_form():
         (["det(X)", "--matrix", "X:2,3", "--wrt", "X"], "not square"),
         (["abs(det(X))", "--matrix", "X", "--wrt", "X"], "abs of a varying argument"),
         (["det(X)", "--matrix", "X,A", "--wrt", "X,A"], "one variable at a time"),
-        (["inv(X - X)", "--matrix", "X", "--wrt", "X"], "inverse of a zero matrix"),
+        (["inv(X - X)", "--matrix", "X", "--wrt", "X"], "inverse of the zero matrix"),
         (["det(X)", "--matrix", "X", "--wrt", "X", "--order", "2"], "not supported"),
     ],
 )
@@ -330,3 +330,12 @@ def test_refusals_name_what_is_unsupported(args, message):
 def test_api_refuses_vector_valued_results():
     with pytest.raises(UnsupportedError, match="matrix- or vector-valued"):
         matcalc.derive("inv(X) @ b", "X", vectors="b", matrices="X")
+
+
+@pytest.mark.parametrize(
+    "text", ["a @ inv(X - X) @ b", "trace(inv(X - X)) + sum(a)", "a @ (X - X)**-1 @ b"]
+)
+def test_inverse_of_the_zero_matrix_is_undefined(text):
+    """inv(X - X) is the inverse of 0: one clear line, not a refusal of its expansion."""
+    with pytest.raises(matcalc.MathError, match="inverse of the zero matrix"):
+        matcalc.derive(text, "a", vectors="a,b", matrices="X")

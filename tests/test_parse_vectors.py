@@ -200,6 +200,7 @@ def test_vector_functions_exist_only_with_shapes() -> None:
     assert set(VECTOR_FUNCTIONS) == {
         "dot",
         "sum",
+        "mean",
         "norm",
         "trace",
         "softmax",

@@ -20,6 +20,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import pytest
 import sympy
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -341,3 +342,21 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdout", out)
     sys.displayhook(d.result)
     assert out.getvalue().strip() == "1[w·x + b > 0]⋅xᵀ"
+
+
+@pytest.mark.parametrize(
+    "text, wrt, shown, tex",
+    [
+        ("x.T @ A @ x", "x", "y = xᵀAx", r"\mathbf{x}^{T} \mathbf{A} \mathbf{x}"),
+        ("a @ X @ b", "X", "y = aᵀXb", r"\mathbf{a}^{T} \mathbf{X} \mathbf{b}"),
+        ("a @ inv(X) @ b", "X", "y = aᵀ·X⁻¹·b", r"\mathbf{a}^{T} \mathbf{X}^{-1} \mathbf{b}"),
+        ("(x + a) @ A @ b", "x", "y = (x + a)ᵀ·A·b", None),
+        ("dot(A @ x, x)", "x", "y = (Ax)·x", None),  # not typed as a bilinear form: as typed
+    ],
+)
+def test_a_bilinear_form_is_echoed_as_written(text, wrt, shown, tex):
+    """a @ M @ b is aᵀMb in the echo and the steps, not (Mᵀa)·b (the tree it parses to)."""
+    d = matcalc.derive(text, wrt, vectors="x,a,b", matrices="A,X")
+    assert shown in d.to_text()
+    if tex is not None:
+        assert tex in d.to_latex()

@@ -361,3 +361,43 @@ def test_dense_layer_by_w_is_a_kronecker_product(layout):
     for n in (2, 3):
         t = truth(n)
         assert_same(d.explicit(n=n, m=n + 1), t.T if layout == "denominator" else t)
+
+
+# --- mean(v): the sum over the length -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,wrt,fn",
+    [
+        ("mean(x)", "x", lambda x, A, y: sum(x) / len(x)),
+        ("mean(x * z)", "z", lambda x, A, y: sum(x) * z / len(x)),
+        ("mean(exp(x))", "x", lambda x, A, y: sum(exp(e) for e in x) / len(x)),
+        ("mean((y - A @ x)**2)", "x", lambda x, A, y: sum(e**2 for e in y - A * x) / len(y)),
+        ("ln(mean(x**2))", "x", lambda x, A, y: log(sum(e**2 for e in x) / len(x))),
+    ],
+)
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_mean_is_the_sum_over_the_length(text, wrt, fn, layout):
+    def truth(n):
+        x, y, A = vec("x", n), vec("y", n + 1), mat("A", n + 1, n)
+        return gradient(fn(x, A, y), x if wrt == "x" else Matrix([z]))
+
+    d = check(
+        text, wrt, truth, vectors=["x", "y:N"], matrices=["A:N,n"], sizes=(2, 3), layout=layout
+    )
+    assert "mean reduction" in d.to_text() or wrt == "z"
+
+
+def test_mean_rule_and_its_jacobian():
+    d = matcalc.derive("mean(x)", "x", vectors=["x"])
+    (step,) = [s for s in d.steps if isinstance(s, LocalDerivative)]
+    assert str(step.rule) == "mean reduction (1ᵀ over the length)"
+    assert "𝟏ᵀ/n" in d.to_text()
+    assert "均值归约" in d.to_text(lang="zh")
+
+
+def test_mean_of_a_matrix_or_a_scalar_is_refused():
+    with pytest.raises(matcalc.UnsupportedError):
+        matcalc.derive("mean(X)", "X", matrices=["X"])
+    with pytest.raises(matcalc.ShapeError):
+        matcalc.derive("mean(z)", "z", vectors=["x"])

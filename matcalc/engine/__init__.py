@@ -34,7 +34,9 @@ from matcalc.engine.scalar import derive_scalar
 from matcalc.engine.vector import VectorCalculus, expand_dots
 from matcalc.engine.vector_chain import derive_vector_chain, fits_vector_chain
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, MatrixName, shape_of
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
 from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
 from matcalc.symbols import names_used
@@ -185,10 +187,7 @@ def _by_differential(
     from matcalc.engine.differential import derive_differential
 
     if len(problem.wrt) != 1:
-        raise UnsupportedError(
-            "with inv, det, logdet, matrix_power or a symmetric matrix, differentiate by one "
-            "variable at a time"
-        )
+        raise UnsupportedError(Msg("err.differential.one_variable"))
     (wrt,) = problem.wrt
     steps, result = derive_differential(
         expr, wrt, calc.shapes, output=output, layout=problem.layout

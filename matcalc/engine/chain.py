@@ -26,9 +26,10 @@ from typing import Protocol
 
 from sympy import Add, Expr, Max, Min, Mul, S, Symbol
 
-from matcalc.engine.rules import depends, has_kink
+from matcalc.engine.rules import Local, depends, has_kink
 from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
-from matcalc.linalg import MatProd, has_vectors
+from matcalc.linalg.jacobians import MatProd
+from matcalc.linalg.shapes import has_vectors
 from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,
@@ -37,7 +38,6 @@ from matcalc.steps import (
     Math,
     Note,
     PathTerm,
-    Rule,
     Simplify,
     Step,
     Substitute,
@@ -52,11 +52,8 @@ class Calculus(Protocol):
     def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
         """True when one named rule differentiates ``expr`` (no intermediates needed)."""
 
-    def jacobian(self, definition: Expr, wrt: Symbol) -> Math:
-        """∂definition/∂wrt (a derivative, or a compact Jacobian)."""
-
-    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
-        """The name of the rule ``jacobian`` applies."""
+    def differentiate(self, definition: Expr, wrt: Symbol) -> Local:
+        """∂definition/∂wrt (a derivative, or a compact Jacobian) and the rule that gives it."""
 
     def product(self, factors: Sequence[Math]) -> Math:
         """The chain-rule product, outermost factor first."""
@@ -160,14 +157,15 @@ def derive_chain(
 def _direct(
     expr: Expr, wrt: Symbol, calc: Calculus, *, output: Symbol, partial: bool
 ) -> tuple[tuple[Step, ...], Math]:
-    value = calc.jacobian(expr, wrt)
+    local = calc.differentiate(expr, wrt)
+    value = local.value
     held = tuple(sorted(expr.free_symbols - {wrt}, key=str))
     step = LocalDerivative(
         of=output,
         wrt=wrt,
         expr=expr,
         value=value,
-        rule=calc.rule(expr, wrt),
+        rule=local.rule,
         partial=partial,
         held_constant=held,
         explanation=_held_text(held, wrt),
@@ -226,12 +224,13 @@ def _local_derivatives(
         several = len(inter.depends_on) > 1
         for dep in inter.depends_on:
             held = tuple(s for s in inter.depends_on if s != dep)
+            local = calc.differentiate(inter.definition, dep)
             out[inter.name, dep] = LocalDerivative(
                 of=inter.name,
                 wrt=dep,
                 expr=inter.definition,
-                value=calc.jacobian(inter.definition, dep),
-                rule=calc.rule(inter.definition, dep),
+                value=local.value,
+                rule=local.rule,
                 partial=partial or several,
                 held_constant=held,
             )

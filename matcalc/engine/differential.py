@@ -25,13 +25,12 @@ import sympy
 from sympy import Add, Dummy, Expr, Integer, Mul, Pow, Symbol
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import (
-    SCALAR,
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import MatrixName, Shapes
+from matcalc.linalg.jacobians import Ident, MatProd, Ones, T
+from matcalc.linalg.operations import (
     Det,
-    Ident,
     Inv,
-    MatProd,
-    MatrixName,
     MatT,
     MatVec,
     MDiff,
@@ -39,16 +38,12 @@ from matcalc.linalg import (
     MPow,
     MTrace,
     Norm,
-    Ones,
-    Shapes,
-    T,
     VDot,
     VSum,
-    evaluate_shaped,
-    shape_of,
-    vector_valued,
 )
-from matcalc.steps import DifferentialStep, Note, Step
+from matcalc.linalg.shapes import evaluate_shaped, shape_of, vector_valued
+from matcalc.msg import Msg
+from matcalc.steps import DifferentialStep, Note, Rule, Step
 from matcalc.symbols import VectorName
 
 MATRIX_FUNCTIONS = (Inv, Det, MPow)
@@ -67,11 +62,11 @@ _SCALAR_FUNCTIONS = (
     sympy.atan,
 )
 
-RULE_INVERSE = "differential of the inverse (Matrix Cookbook eq. 59)"
-RULE_DET = "differential of the determinant (Matrix Cookbook eq. 46)"
-RULE_LOGDET = "differential of ln det (Matrix Cookbook eq. 57 in differential form)"
-RULE_POWER = "differential of a matrix power (product rule)"
-RULE_CHAIN = "chain rule: d f(s) = f′(s)·ds"
+RULE_INVERSE = Rule.named("differential_inverse")  # Matrix Cookbook eq. 59
+RULE_DET = Rule.named("differential_det")  # eq. 46
+RULE_LOGDET = Rule.named("differential_logdet")  # eq. 57, in differential form
+RULE_POWER = Rule.named("differential_power")  # the product rule
+RULE_CHAIN = Rule.named("differential_chain")  # d f(s) = f′(s)·ds
 
 
 def uses_differential(expr: Expr, shapes: Shapes) -> bool:
@@ -96,7 +91,7 @@ class _Differentials:
         self.wrt = wrt
         self.shapes = shapes
         self.symmetric = {s for s, d in shapes.items() if getattr(d, "symmetric", False)}
-        self.rules: dict[Expr, tuple[str, Expr, Expr]] = {}
+        self.rules: dict[Expr, tuple[Rule, Expr, Expr]] = {}
 
     # -- helpers ------------------------------------------------------------------------------
     def depends(self, e: Expr) -> bool:
@@ -105,15 +100,13 @@ class _Differentials:
     def is_scalar(self, e: Expr) -> bool:
         return shape_of(e, self.shapes) == SCALAR and not vector_valued(e)
 
-    def refuse(self, e: Expr, why: str = "") -> UnsupportedError:
+    def refuse(self, e: Expr, why: str, **values: object) -> UnsupportedError:
+        """The refusal of ``e``: ``why`` names what is unsupported (``err.differential.why.*``)."""
         from matcalc.render.printing import TextPrinter
 
         text = TextPrinter({"unicode": False}).doprint(e)
-        return UnsupportedError(
-            f"{text}: {why or 'this operation'} is not supported with inv, det, logdet, "
-            f"matrix_power or a symmetric matrix (the differential method covers products, "
-            f"transposes, traces, dot products, inverses, determinants and matrix powers)"
-        )
+        reason = Msg(f"err.differential.why.{why}", **values)
+        return UnsupportedError(Msg("err.differential.refuse", expr=text, why=reason))
 
     def factors(self, e: Expr) -> tuple:
         """The factors of a matrix product, nested products opened."""
@@ -174,7 +167,7 @@ class _Differentials:
             for a in e.args:
                 if self.is_scalar(a):
                     if self.depends(a):
-                        raise self.refuse(e, "a varying scalar added to a matrix or vector")
+                        raise self.refuse(e, "scalar_added")
                     continue
                 out += self.matrix(a)
             return out
@@ -182,12 +175,12 @@ class _Differentials:
             scalars = [a for a in e.args if self.is_scalar(a)]
             others = [a for a in e.args if not self.is_scalar(a)]
             if len(others) != 1:
-                raise self.refuse(e, "an element-wise product of matrices or vectors")
+                raise self.refuse(e, "hadamard")
             if any(self.depends(s) for s in scalars):
-                raise self.refuse(e, "a varying scalar times a matrix or vector")
+                raise self.refuse(e, "scalar_times")
             c = Mul(*scalars)
             return [_Term(c * t.c, t.left, t.right, t.t) for t in self.matrix(others[0])]
-        raise self.refuse(e, "an element-wise function of a matrix or vector")
+        raise self.refuse(e, "elementwise")
 
     def power(self, m: Expr, i: int) -> tuple:
         return () if i == 0 else (m,) if i == 1 else (MPow(m, i),)
@@ -232,7 +225,7 @@ class _Differentials:
         if isinstance(e, Norm):  # d‖v‖ = vᵀ·dv/‖v‖ (the Frobenius norm: tr(Vᵀ dV)/‖V‖)
             v = e.args[0]
             if shape_of(v, self.shapes)[1] != 1:
-                raise self.refuse(e, "the Frobenius norm")
+                raise self.refuse(e, "frobenius")
             row = self.transpose(self.factors(v))
             return [_Term(t.c / e, (*row, *t.left), t.right, t.t) for t in self.matrix(v)]
         if isinstance(e, Add):
@@ -246,7 +239,7 @@ class _Differentials:
         if isinstance(e, Pow):
             base, k = e.args
             if self.depends(k):
-                raise self.refuse(e, "a power with a varying exponent")
+                raise self.refuse(e, "varying_exponent")
             return [
                 _Term(k * base ** (k - 1) * t.c, t.left, t.right, t.t) for t in self.scalar(base)
             ]
@@ -260,9 +253,9 @@ class _Differentials:
             else:
                 self.rule(e, RULE_CHAIN, slope * MDiff(s), lhs=MDiff(e))
             return [_Term(slope * t.c, t.left, t.right, t.t) for t in self.scalar(s)]
-        raise self.refuse(e, f"{type(e).__name__.lower()} of a varying argument")
+        raise self.refuse(e, "function", name=type(e).__name__.lower())
 
-    def rule(self, e: Expr, name: str, rhs: Expr, *, lhs: Expr) -> None:
+    def rule(self, e: Expr, name: Rule, rhs: Expr, *, lhs: Expr) -> None:
         self.rules.setdefault(e, (name, lhs, rhs))
 
 
@@ -328,16 +321,9 @@ def derive_differential(
     """The steps and the result of ∂expr/∂wrt for a scalar ``expr`` by the differential."""
     expr = evaluate_shaped(expr, shapes)
     if shape_of(expr, shapes) != SCALAR or vector_valued(expr):
-        raise UnsupportedError(
-            "the derivative of a matrix- or vector-valued expression with inv, det, "
-            "matrix_power or a symmetric matrix is not supported: differentiate a scalar of it "
-            "(trace, det, a @ M @ b)"
-        )
+        raise UnsupportedError(Msg("err.differential.not_scalar"))
     if shape_of(wrt, shapes) == SCALAR:
-        raise UnsupportedError(
-            f"the derivative by the scalar {wrt} of an expression with inv, det, matrix_power or "
-            "a symmetric matrix is not supported: differentiate by a matrix or vector"
-        )
+        raise UnsupportedError(Msg("err.differential.scalar_wrt", wrt=str(wrt)))
     calc = _Differentials(wrt, shapes)
     terms = calc.scalar(expr)
     rows = shape_of(wrt, shapes)[0]

@@ -32,19 +32,11 @@ from dataclasses import replace
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 
 from matcalc.errors import ShapeError
-from matcalc.linalg import (
-    OPERATORS,
-    SCALAR,
-    Kron,
-    MatProd,
-    MatrixName,
-    Outer,
-    OuterT,
-    Shapes,
-    T,
-    explicit,
-    shape_of,
-)
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.components import explicit
+from matcalc.linalg.declarations import MatrixName, Shapes
+from matcalc.linalg.jacobians import OPERATORS, Kron, MatProd, Outer, OuterT, T
+from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,

@@ -1,9 +1,16 @@
-"""The paper's scalar derivative rules (§2), one small function per expression class.
+"""The paper's scalar derivative rules (§2), one entry per expression class.
 
-``rule_for(expr, wrt)`` names the rule (a ``steps.Rule``: catalogue ids) that differentiates ``expr`` with respect to
-``wrt`` when every other symbol is held constant; ``local_derivative`` computes
-the value.  Rules are chosen by walking ``type(expr).__mro__`` through ``RULES``,
-as SymPy's printers do, so a new function class needs one entry in ``RULES``.
+Each class's entry in ``RULES`` (a ``ScalarRule``) holds all that the engine asks of
+it in one place: the rule's ``name`` (a ``steps.Rule``: catalogue ids), the derivative's
+``value``, and whether the rule differentiates the expression with no intermediate
+variable (``simple``).  Entries are found by walking ``type(expr).__mro__``, as SymPy's
+printers do, so a new function class needs one entry in ``RULES`` (or none: the
+``sympy.Function`` entry covers f(u) of one argument).
+
+``differentiate(definition, wrt, evaluated)`` gives both together (a ``Local``): the
+name is read off the definition as written (x·x² is the product rule, as the user typed
+it), the value is that of its evaluated form (3x²).  ``rule_for``, ``local_derivative``
+and ``is_simple`` are the three parts on their own.
 
 Kinks follow the paper's convention: the derivative of max(0, z) is 0 at z = 0,
 written 1[z > 0] (``Heaviside(z, 0)``), and the derivative of |x| is sign(x),
@@ -14,15 +21,25 @@ derivative is 0 (SymPy's 2·δ(x) is 0 away from 0, and has no value at 0).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sympy
 from sympy import Abs, Add, DiracDelta, Expr, Heaviside, Max, Min, Mul, Pow, S, Symbol, sign
 from sympy.core.function import AppliedUndef
 
 from matcalc.functions import sigmoid
-from matcalc.steps import Rule
+from matcalc.steps import Math, Rule
 
 KINK_FUNCTIONS = (Abs, Max, Min)
+
+
+@dataclass(frozen=True, slots=True)
+class Local:
+    """A local derivative: the rule that gives it, and its value (a compact Jacobian for a
+    vector problem)."""
+
+    rule: Rule
+    value: Math
 
 
 def depends(expr: Expr, wrt: Symbol) -> bool:
@@ -33,6 +50,9 @@ def _constant_factors(expr: Mul, wrt: Symbol) -> tuple[list[Expr], list[Expr]]:
     varying = [a for a in expr.args if depends(a, wrt)]
     constant = [a for a in expr.args if not depends(a, wrt)]
     return varying, constant
+
+
+# --- names: read off the expression as written ---------------------------------------
 
 
 def _add_rule(expr: Add, wrt: Symbol) -> Rule:
@@ -83,31 +103,11 @@ def _undefined_rule(expr: Expr, wrt: Symbol) -> Rule:
     return Rule.named("unknown_function", type(expr).__name__)
 
 
-RULES: dict[type, Callable[[Expr, Symbol], Rule]] = {
-    Add: _add_rule,
-    Mul: _mul_rule,
-    Pow: _pow_rule,
-    Abs: _abs_rule,
-    sign: _sign_rule,
-    Max: _max_rule,
-    Min: _max_rule,
-    sigmoid: _function_rule,
-    AppliedUndef: _undefined_rule,
-    sympy.Function: _function_rule,
-}
+# --- values: of the evaluated expression -----------------------------------------------
 
 
-def rule_for(expr: Expr, wrt: Symbol) -> Rule:
-    """The name of the rule that differentiates ``expr`` by ``wrt``."""
-    if not depends(expr, wrt):
-        return Rule.named("constant")
-    if expr == wrt:
-        return Rule.named("identity")
-    for cls in type(expr).__mro__:
-        rule = RULES.get(cls)
-        if rule is not None:
-            return rule(expr, wrt)
-    return Rule.named("derivative")
+def _diff(expr: Expr, wrt: Symbol) -> Expr:
+    return sympy.diff(expr, wrt)
 
 
 def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
@@ -129,31 +129,113 @@ def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
     return None
 
 
-def _diff(expr: Expr, wrt: Symbol) -> Expr:
-    value = _monomial(expr, wrt)
+def _mul_value(expr: Expr, wrt: Symbol) -> Expr:
+    value = _monomial(expr, wrt)  # c·wrt^k
     return sympy.diff(expr, wrt) if value is None else value
+
+
+def _add_value(expr: Expr, wrt: Symbol) -> Expr:
+    """Only the terms that contain wrt: linear in the size."""
+    return Add(*(_mul_value(a, wrt) for a in expr.args if depends(a, wrt)))
+
+
+def _pow_value(expr: Expr, wrt: Symbol) -> Expr:
+    if expr.base == wrt and not depends(expr.exp, wrt):
+        return expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
+    return sympy.diff(expr, wrt)
+
+
+def _sign_value(expr: Expr, wrt: Symbol) -> Expr:
+    return S.Zero  # constant on each side of its jump
+
+
+def _maxmin_value(expr: Expr, wrt: Symbol) -> Expr:
+    if sum(1 for a in expr.args if a.free_symbols) >= 2:
+        return _selected(expr, wrt)
+    return sympy.diff(expr, wrt)
+
+
+def _function_value(expr: Expr, wrt: Symbol) -> Expr:
+    if expr.args == (wrt,):
+        return expr.fdiff(1)  # f'(u) for a one-argument function of u itself
+    return sympy.diff(expr, wrt)
+
+
+# --- simple: one rule, no intermediate variable ------------------------------------
+
+
+def _pow_simple(expr: Expr, wrt: Symbol) -> bool:
+    base, exp = expr.args
+    return (base == wrt and not depends(exp, wrt)) or (exp == wrt and not depends(base, wrt))
+
+
+def _one_varying_simple(expr: Expr, wrt: Symbol) -> bool:
+    varying = [a for a in expr.args if depends(a, wrt)]
+    return len(varying) == 1 and (varying[0] == wrt or is_simple(varying[0], wrt))
+
+
+def _arguments_simple(expr: Expr, wrt: Symbol) -> bool:
+    return all(a == wrt or not depends(a, wrt) for a in expr.args)
+
+
+def _never_simple(expr: Expr, wrt: Symbol) -> bool:
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarRule:
+    """What the engine asks of one class of expression: the name of its rule, the value
+    of its derivative, and whether that rule alone differentiates it."""
+
+    name: Callable[[Expr, Symbol], Rule]
+    value: Callable[[Expr, Symbol], Expr] = _diff
+    simple: Callable[[Expr, Symbol], bool] = _never_simple
+
+
+RULES: dict[type, ScalarRule] = {
+    Add: ScalarRule(_add_rule, _add_value, _one_varying_simple),
+    Mul: ScalarRule(_mul_rule, _mul_value, _one_varying_simple),
+    Pow: ScalarRule(_pow_rule, _pow_value, _pow_simple),
+    Abs: ScalarRule(_abs_rule, _function_value, _arguments_simple),
+    sign: ScalarRule(_sign_rule, _sign_value, _arguments_simple),
+    Max: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
+    Min: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
+    sigmoid: ScalarRule(_function_rule, _function_value, _arguments_simple),
+    AppliedUndef: ScalarRule(_undefined_rule, _diff, _arguments_simple),
+    sympy.Function: ScalarRule(_function_rule, _function_value, _arguments_simple),
+}
+"""Expression class -> its rule; the first class of ``type(expr).__mro__`` found wins."""
+
+
+def _entry(expr: Expr) -> ScalarRule | None:
+    for cls in type(expr).__mro__:
+        entry = RULES.get(cls)
+        if entry is not None:
+            return entry
+    return None
+
+
+def differentiate(definition: Expr, wrt: Symbol, evaluated: Expr) -> Local:
+    """The local derivative of ``definition`` by ``wrt``: the rule is read off the
+    definition as written (x·x² is the product rule), the value is the derivative of its
+    evaluated form ``evaluated``."""
+    return Local(rule=rule_for(definition, wrt), value=local_derivative(evaluated, wrt))
+
+
+def rule_for(expr: Expr, wrt: Symbol) -> Rule:
+    """The name of the rule that differentiates ``expr`` by ``wrt``."""
+    if not depends(expr, wrt):
+        return Rule.named("constant")
+    if expr == wrt:
+        return Rule.named("identity")
+    entry = _entry(expr)
+    return entry.name(expr, wrt) if entry is not None else Rule.named("derivative")
 
 
 def local_derivative(expr: Expr, wrt: Symbol) -> Expr:
     """∂expr/∂wrt with the paper's convention at kinks (0 there)."""
-    if isinstance(expr, Add):  # only the terms that contain wrt: linear in the size
-        value = Add(*(_diff(a, wrt) for a in expr.args if depends(a, wrt)))
-    elif isinstance(expr, sign):  # constant on each side of its jump
-        value = S.Zero
-    elif isinstance(expr, (Max, Min)) and sum(1 for a in expr.args if a.free_symbols) >= 2:
-        value = _selected(expr, wrt)
-    elif isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
-        value = expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
-    elif (monomial := _monomial(expr, wrt)) is not None:
-        value = monomial  # c·wrt^k
-    elif (
-        expr.args == (wrt,)
-        and isinstance(expr, sympy.Function)
-        and not isinstance(expr, AppliedUndef)
-    ):
-        value = expr.fdiff(1)  # f'(u) for a one-argument function of u itself
-    else:
-        value = sympy.diff(expr, wrt)
+    entry = _entry(expr)
+    value = entry.value(expr, wrt) if entry is not None else sympy.diff(expr, wrt)
     if value.has(DiracDelta):  # d sign(u)/du = 2·δ(u): 0 wherever it has a value
         value = value.replace(DiracDelta, lambda *args: S.Zero)
     if value.has(Heaviside):
@@ -205,14 +287,5 @@ def is_simple(expr: Expr, wrt: Symbol) -> bool:
     """
     if expr == wrt or not depends(expr, wrt):
         return True
-    if isinstance(expr, Pow):
-        base, exp = expr.args
-        return (base == wrt and not depends(exp, wrt)) or (exp == wrt and not depends(base, wrt))
-    if isinstance(expr, (Mul, Add)):
-        varying = [a for a in expr.args if depends(a, wrt)]
-        return len(varying) == 1 and (varying[0] == wrt or is_simple(varying[0], wrt))
-    if isinstance(expr, (Max, Min)):
-        return all(a == wrt or not depends(a, wrt) for a in expr.args)
-    if isinstance(expr, sympy.Function):
-        return all(a == wrt or not depends(a, wrt) for a in expr.args)
-    return False
+    entry = _entry(expr)
+    return entry is not None and entry.simple(expr, wrt)

@@ -13,9 +13,9 @@ from sympy import Add, Expr, Mul, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
-from matcalc.engine.rules import is_simple, local_derivative, rule_for
+from matcalc.engine.rules import Local, differentiate, is_simple
 from matcalc.engine.simplify import evaluate, tidy
-from matcalc.steps import Rule, Step
+from matcalc.steps import Step
 
 
 class ScalarCalculus:
@@ -27,12 +27,9 @@ class ScalarCalculus:
     def is_simple(self, expr: Expr, wrt: Symbol) -> bool:
         return is_simple(expr, wrt)
 
-    def jacobian(self, definition: Expr, wrt: Symbol) -> Expr:
+    def differentiate(self, definition: Expr, wrt: Symbol) -> Local:
         self.deadline.check()
-        return local_derivative(evaluate(definition), wrt)
-
-    def rule(self, definition: Expr, wrt: Symbol) -> Rule:
-        return rule_for(definition, wrt)
+        return differentiate(definition, wrt, evaluate(definition))
 
     def product(self, factors: Sequence[Expr]) -> Expr:
         return Mul(*factors)

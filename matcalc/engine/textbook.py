@@ -29,17 +29,10 @@ from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand
 
 from matcalc.engine.simplify import count_ops_fast
 from matcalc.functions import sigmoid
-from matcalc.linalg import (
-    Declaration,
-    Diag,
-    MatProd,
-    MatT,
-    MatVec,
-    Shapes,
-    T,
-    VSum,
-    shape_of,
-)
+from matcalc.linalg.declarations import Declaration, Shapes
+from matcalc.linalg.jacobians import Diag, MatProd, T
+from matcalc.linalg.operations import MatT, MatVec, VSum
+from matcalc.linalg.shapes import shape_of
 from matcalc.symbols import VectorName
 
 MAX_OPS = 400

@@ -3,7 +3,7 @@
 * ``FUNCTIONS``: the scalar functions (sin, ln/log, sqrt, abs, max, sigmoid, …), with
   their aliases (``arcsin`` for ``asin``, ``Abs`` for ``abs``).  With declared vectors
   they apply element by element (except ``atan2``: ``SCALAR_ONLY``).
-* ``VECTOR_FUNCTIONS``: functions of vectors and matrices (``dot``, ``sum``, ``norm``,
+* ``VECTOR_FUNCTIONS``: functions of vectors and matrices (``dot``, ``sum``, ``mean``, ``norm``,
   ``trace``, ``softmax``, ``logsumexp``, ``inv``, ``det``, ``logdet``, ``matrix_power``),
   known only when ``parse`` is given ``shapes``; their builders check their arguments'
   shapes (``shapes.py``).
@@ -38,7 +38,7 @@ from sympy.polys.polyerrors import BasePolynomialError
 
 from matcalc.errors import LimitError, MathError, ParseError, UnsupportedError, UsageError
 from matcalc.functions import cbrt, log2, log10, sigmoid
-from matcalc.linalg import Det, Ident, Inv, MPow, MTrace, Norm, VDot, VSum
+from matcalc.linalg import Det, Ident, Inv, Mean, MPow, MTrace, Norm, VDot, VSum
 from matcalc.msg import Msg
 from matcalc.parse.shapes import check_dot, check_trace, one_vector, size_names, square
 
@@ -231,6 +231,11 @@ def _vsum(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return p.shaped(VSum(a[0]))
 
 
+def _mean(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    one_vector(p, node, a)
+    return p.shaped(Mean(a[0]))
+
+
 def _norm(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
     one_vector(p, node, a, matrix=True)
     return p.shaped(Norm(a[0]))
@@ -305,6 +310,7 @@ VECTOR_FUNCTIONS: dict[str, Fn] = {
     "matrix_power": Fn(2, 2, _matrix_power),
     "dot": Fn(2, 2, _dot),
     "sum": Fn(1, 1, _vsum),
+    "mean": Fn(1, 1, _mean),
     "norm": Fn(1, 1, _norm),
     "trace": Fn(1, 1, _trace),
     "softmax": Fn(1, 1, _softmax),

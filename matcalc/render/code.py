@@ -40,7 +40,9 @@ import sympy
 from sympy import Expr, Integer, MatrixBase, Symbol
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, Declaration, MatrixName, shape_of
+from matcalc.linalg.base import SCALAR
+from matcalc.linalg.declarations import Declaration, MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 
@@ -382,6 +384,9 @@ class _Emitter:
     def _vsum(self, expr) -> Code:
         return f"{self.m}.sum({self.code(expr.args[0])[0]})", ATOM
 
+    def _mean(self, expr) -> Code:
+        return f"{self.m}.mean({self.code(expr.args[0])[0]})", ATOM
+
     def _norm(self, expr) -> Code:
         return f"{self.m}.linalg.norm({self.code(expr.args[0])[0]})", ATOM
 
@@ -531,6 +536,7 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     # matcalc.linalg: one entry per class
     "VDot": _Emitter._vdot,
     "VSum": _Emitter._vsum,
+    "Mean": _Emitter._mean,
     "Norm": _Emitter._norm,
     "MatVec": _Emitter._matmul,
     "MMul": _Emitter._matmul,
@@ -547,11 +553,20 @@ _HANDLERS: dict[str, Callable[[_Emitter, Expr], Code]] = {
     "Kron": _Emitter._kron,
     "OnesMatrix": _Emitter._ones_matrix,
     "Commutation": _Emitter._commutation,
-    # Lin, DMat, Rank1 (like Outer, OuterT): Jacobians kept as operators; no entry, refused
     "Vec": _Emitter._vec,  # matcalc.engine.layout: a gradient by a matrix among several variables
-    # Outer and OuterT are operators of the engine, never a result: no entry, refused
 }
 """SymPy class name -> translation.  A class without an entry is refused (UnsupportedError)."""
+
+NO_TRANSLATION = {
+    "Outer": "an operator of the engine (a Jacobian by a matrix), never a result",
+    "OuterT": "an operator of the engine (a Jacobian by a matrix), never a result",
+    "Lin": "a Jacobian of a matrix by a matrix, kept as an operator; refused as a result",
+    "DMat": "a Jacobian of a matrix by a scalar, kept as an operator; refused as a result",
+    "Rank1": "a Jacobian of a matrix through a scalar, kept as an operator; refused as a result",
+    "Circ": "display only: a note of the differential method",
+    "MDiff": "display only: the steps of the differential method",
+}
+"""matcalc.linalg classes with no entry in ``_HANDLERS`` on purpose (refused like any other)."""
 
 
 # -- the function around the expression ---------------------------------------------------------

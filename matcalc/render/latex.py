@@ -17,7 +17,7 @@ from typing import Any
 
 from sympy import Basic, MatrixBase, Symbol
 
-from matcalc.linalg import KRONECKER
+from matcalc.linalg.jacobians import KRONECKER
 from matcalc.render.base import Block, Line, Renderer
 from matcalc.render.printing import MathLatexPrinter
 

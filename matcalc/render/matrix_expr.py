@@ -52,7 +52,9 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from matcalc.errors import UnsupportedError
-from matcalc.linalg import SCALAR, MatrixName, _Op, shape_of
+from matcalc.linalg.base import SCALAR, _Op
+from matcalc.linalg.declarations import MatrixName
+from matcalc.linalg.shapes import shape_of
 from matcalc.render.printing import _Memo
 from matcalc.symbols import VectorName
 
@@ -122,6 +124,10 @@ class _Convert:
         (v,) = expr.args
         return Trace(OneMatrix(1, self.shape(v)[0]) * self.run(v))
 
+    def _mean(self, expr):
+        (v,) = expr.args
+        return self._vsum(expr) / self.shape(v)[0]
+
     def _norm(self, expr):
         v = self.run(expr.args[0])
         return sympy.sqrt(Trace(Transpose(v) * v))
@@ -164,6 +170,7 @@ class _Convert:
 _TABLE = {
     "VDot": _Convert._vdot,
     "VSum": _Convert._vsum,
+    "Mean": _Convert._mean,
     "Norm": _Convert._norm,
     "MTrace": _Convert._trace,
     "T": _Convert._transpose,
@@ -181,6 +188,19 @@ _TABLE = {
     "OnesMatrix": _Convert._ones_matrix,
 }
 """matcalc.linalg class name -> rewrite.  A class without an entry raises UnsupportedError."""
+
+NO_MATRIX_EXPR = {
+    "Commutation": "SymPy has no commutation matrix: matcalc's notation (plain_str)",
+    "Outer": "an operator of the engine, never a result",
+    "OuterT": "an operator of the engine, never a result",
+    "Lin": "a Jacobian of a matrix by a matrix, refused as a result",
+    "DMat": "a Jacobian of a matrix by a scalar, refused as a result",
+    "Rank1": "a Jacobian of a matrix through a scalar, refused as a result",
+    "Circ": "display only: a note of the differential method",
+    "MDiff": "display only: the steps of the differential method",
+}
+"""matcalc.linalg classes with no entry in ``_TABLE`` on purpose: ``result_str`` falls back to
+``plain_str`` (UnsupportedError), never guessed."""
 
 
 def _elementwise(expr) -> bool:
@@ -320,6 +340,7 @@ def _block(expr, target, shapes, matrix: bool = False):
 _PLAIN = {
     "VDot": "dot",
     "VSum": "sum",
+    "Mean": "mean",
     "Norm": "norm",
     "MatVec": "matmul",
     "MMul": "matmul",

@@ -208,6 +208,31 @@ ERRORS_EN: dict[str, str] = {
     "err.trace_square": "{call}: trace needs a square matrix; {arg} is {what}",
     "err.not_square": "{call}: {arg} is {size}, not square",
     "err.square_needed": "{call}: {name} needs a square matrix; {arg} is {what}",
+    "err.differential.refuse": (
+        "{expr}: {why} is not supported with inv, det, logdet, matrix_power or a symmetric "
+        "matrix (the differential method covers products, transposes, traces, dot products, "
+        "inverses, determinants and matrix powers)"
+    ),
+    "err.differential.why.scalar_added": "a varying scalar added to a matrix or vector",
+    "err.differential.why.hadamard": "an element-wise product of matrices or vectors",
+    "err.differential.why.scalar_times": "a varying scalar times a matrix or vector",
+    "err.differential.why.elementwise": "an element-wise function of a matrix or vector",
+    "err.differential.why.frobenius": "the Frobenius norm",
+    "err.differential.why.varying_exponent": "a power with a varying exponent",
+    "err.differential.why.function": "{name} of a varying argument",
+    "err.differential.not_scalar": (
+        "the derivative of a matrix- or vector-valued expression with inv, det, matrix_power "
+        "or a symmetric matrix is not supported: differentiate a scalar of it "
+        "(trace, det, a @ M @ b)"
+    ),
+    "err.differential.scalar_wrt": (
+        "the derivative by the scalar {wrt} of an expression with inv, det, matrix_power or "
+        "a symmetric matrix is not supported: differentiate by a matrix or vector"
+    ),
+    "err.differential.one_variable": (
+        "with inv, det, logdet, matrix_power or a symmetric matrix, differentiate by one "
+        "variable at a time"
+    ),
     "err.matrix_power_range": "{call}: the power must be a whole number from 0 to {high}",
     "err.matrix_power_negative": (
         "{call}: the power must be a whole number from 0 to {high}; "
@@ -261,6 +286,7 @@ ERRORS_EN: dict[str, str] = {
     "err.columns_length": "{what}: {cols} columns do not match length {rows}",
     "err.columns_rows": "{what}: {cols} columns do not match {rows} rows",
     "err.inverse_square": "{what}: the inverse needs a square matrix",
+    "err.inverse_zero": "the inverse of the zero matrix is undefined (inv of an expression equal to 0)",
     "err.matrix_power": "{what}: ** of a matrix is not supported except X**-1 (the inverse); write matrix_power(X, k) or X @ X for a matrix power",
     "err.call_name": "only a function name can be called, e.g. sin(x)",
     "err.not_function": "{name} is a {kind}, not a function; write {name}*(...)",
@@ -527,6 +553,25 @@ ERRORS_ZH: dict[str, str] = {
     "err.trace_square": "{call}：迹需要方阵；{arg} 是{what}",
     "err.not_square": "{call}：{arg} 是 {size} 的矩阵，不是方阵",
     "err.square_needed": "{call}：{name} 需要方阵；{arg} 是{what}",
+    "err.differential.refuse": (
+        "{expr}：含 inv、det、logdet、matrix_power 或对称矩阵时，不支持{why}"
+        "（微分法适用于乘积、转置、迹、点积、逆矩阵、行列式和矩阵幂）"
+    ),
+    "err.differential.why.scalar_added": "把变化的标量加到矩阵或向量上",
+    "err.differential.why.hadamard": "矩阵或向量的逐元素乘积",
+    "err.differential.why.scalar_times": "变化的标量乘以矩阵或向量",
+    "err.differential.why.elementwise": "矩阵或向量的逐元素函数",
+    "err.differential.why.frobenius": "矩阵的 Frobenius 范数",
+    "err.differential.why.varying_exponent": "指数变化的幂",
+    "err.differential.why.function": "变化参数的 {name}",
+    "err.differential.not_scalar": (
+        "不支持含 inv、det、matrix_power 或对称矩阵的矩阵值或向量值表达式的导数："
+        "请对它的一个标量求导（trace、det、a @ M @ b）"
+    ),
+    "err.differential.scalar_wrt": (
+        "不支持含 inv、det、matrix_power 或对称矩阵的表达式对标量 {wrt} 求导：请对矩阵或向量求导"
+    ),
+    "err.differential.one_variable": "含 inv、det、logdet、matrix_power 或对称矩阵时，请每次只对一个变量求导",
     "err.matrix_power_range": "{call}：幂必须是 0 到 {high} 的整数",
     "err.matrix_power_negative": (
         "{call}：幂必须是 0 到 {high} 的整数；负数次幂请写成 inv(matrix_power(X, k))"
@@ -579,6 +624,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.columns_length": "{what}：{cols} 列与长度 {rows} 不匹配",
     "err.columns_rows": "{what}：{cols} 列与 {rows} 行不匹配",
     "err.inverse_square": "{what}：只有方阵才有逆矩阵",
+    "err.inverse_zero": "零矩阵没有逆矩阵（inv 的参数等于 0）",
     "err.matrix_power": "{what}：矩阵的 ** 只支持 X**-1（逆矩阵）；矩阵的幂请写 matrix_power(X, k) 或 X @ X",
     "err.call_name": "只能调用函数名，例如 sin(x)",
     "err.not_function": "{name} 是{kind}，不是函数；请写 {name}*(...)",

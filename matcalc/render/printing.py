@@ -139,7 +139,7 @@ class logsumexp(Function):
 
 def display_form(expr: Any) -> Any:
     """The textbook name of ``expr`` where it has one: softmax(z), logsumexp(z); else None."""
-    from matcalc.linalg import VSum
+    from matcalc.linalg.operations import VSum
 
     if isinstance(expr, Mul):
         args = list(expr.args)

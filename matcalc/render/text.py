@@ -24,7 +24,7 @@ from sympy import Basic, MatrixBase, Symbol
 from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 
-from matcalc.linalg import KRONECKER
+from matcalc.linalg.jacobians import KRONECKER
 from matcalc.render.base import Block, Line, Renderer
 from matcalc.render.printing import TextPrettyPrinter, TextPrinter
 

@@ -13,29 +13,32 @@ from typing import TYPE_CHECKING, ClassVar
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
 from sympy.printing.precedence import PRECEDENCE
 
-from matcalc.linalg import (
-    Circ,
-    Det,
+from matcalc.linalg.base import _Op
+from matcalc.linalg.jacobians import (
     Ident,
-    Inv,
     Kron,
     Lin,
     MatProd,
-    MatT,
-    MatVec,
-    MDiff,
-    MMul,
-    MPow,
-    Norm,
     Ones,
     OnesMatrix,
     Outer,
     OuterT,
     Rank1,
     T,
+)
+from matcalc.linalg.operations import (
+    Circ,
+    Det,
+    Inv,
+    MatT,
+    MatVec,
+    MDiff,
+    Mean,
+    MMul,
+    MPow,
+    Norm,
     VDot,
     VSum,
-    _Op,
 )
 from matcalc.symbols import VectorName
 
@@ -186,12 +189,20 @@ class LatexVectors(_LatexHost):
 
     @_powered
     def _print_VDot(self, expr: VDot) -> str:
+        form = bilinear(expr)
+        if form is not None:
+            a, m, b = form
+            return rf"{self._group(a)}^{{T}} {self._factor_group(m)} {self._group(b)}"
         a, b = expr.args
         return rf"{self._group(a)} \cdot {self._group(b)}"
 
     @_powered
     def _print_VSum(self, expr: VSum) -> str:
         return rf"\operatorname{{sum}}\left({self._print(expr.args[0])}\right)"
+
+    @_powered
+    def _print_Mean(self, expr: Mean) -> str:
+        return rf"\operatorname{{mean}}\left({self._print(expr.args[0])}\right)"
 
     def _print_Norm(self, expr: Norm, exp: str | None = None) -> str:
         tex = rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
@@ -287,6 +298,17 @@ class LatexVectors(_LatexHost):
         return "K"
 
 
+def bilinear(expr: VDot) -> tuple[Basic, Basic, Basic] | None:
+    """(a, M, b) when the dot product ``expr`` is the bilinear form aᵀMb, written so:
+    a·(Mb), and (Mᵀa)·b, the tree of a @ M @ b as typed (a row times M is (Mᵀa)ᵀ)."""
+    a, b = expr.args
+    if isinstance(b, MatVec) and not isinstance(a, MatVec):
+        return a, b.args[0], b.args[1]
+    if isinstance(a, MatVec) and isinstance(a.args[0], MatT) and not isinstance(b, MatVec):
+        return a.args[1], a.args[0].args[0], b
+    return None
+
+
 class TextVectors(_StrHost):
     """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
 
@@ -312,6 +334,10 @@ class TextVectors(_StrHost):
         return head + sep.join(self._group(v) for v in vectors)
 
     def _print_VDot(self, expr: VDot) -> str:
+        form = bilinear(expr) if self._uni else None
+        if form is not None:  # aᵀMb, as a bilinear form is written (and typed: a @ M @ b)
+            parts = [self._group(form[0]) + "ᵀ", self._group(form[1]), self._group(form[2])]
+            return ("" if all(isinstance(e, Symbol) for e in form) else "·").join(parts)
         a, b = (self._dot_operand(e) for e in expr.args)
         return f"{a}·{b}" if self._uni else f"dot({a}, {b})"
 
@@ -324,6 +350,9 @@ class TextVectors(_StrHost):
 
     def _print_VSum(self, expr: VSum) -> str:
         return f"sum({self._print(expr.args[0])})"
+
+    def _print_Mean(self, expr: Mean) -> str:
+        return f"mean({self._print(expr.args[0])})"
 
     def _print_Norm(self, expr: Norm) -> str:
         inner = self._print(expr.args[0])
@@ -472,6 +501,7 @@ class PrettyVectors(_PrettyHost):
 for _name in (
     "VDot",
     "VSum",
+    "Mean",
     "Norm",
     "MatVec",
     "MatT",
