@@ -221,7 +221,7 @@ def to_matrix_expr(expr, shapes: dict):
     return _Convert(shapes).run(expr)
 
 
-def _precedence(item) -> int:
+def _str_precedence(item) -> int:
     """SymPy's ``precedence(item)``.  A product A·B without a number in front cannot have a
     minus sign to take out, which SymPy finds by comparing it with −A·B, built and
     evaluated all the way down (``Mul.could_extract_minus_sign``): that is skipped."""
@@ -245,10 +245,10 @@ class MatrixExprStrPrinter(StrPrinter):
         try:
             return self._precedences[item]
         except KeyError:
-            value = self._precedences[item] = _precedence(item)
+            value = self._precedences[item] = _str_precedence(item)
             return value
         except TypeError:  # unhashable
-            return _precedence(item)
+            return _str_precedence(item)
 
     def parenthesize(self, item, level, strict=False):
         p = self._precedence(item)
