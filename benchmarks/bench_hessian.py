@@ -4,6 +4,9 @@
     python benchmarks/bench_hessian.py [--quick] [--cpu]
 
 Target (issue 12): a Hessian costs at most 5x its gradient (derive, with verification).
+The last column is the Hessian-vector product H·v (``hvp="v"``) of the same expression.
+Run it from the repository root with ``PYTHONPATH=.`` to time this checkout's matcalc
+(the script's own directory comes first on ``sys.path``, so an installed matcalc wins).
 SymPy's cache is cleared before every run, so neither side reuses the other's work.
 ``--cpu`` times this process's CPU time instead of the wall clock (steadier on a busy
 machine).
@@ -74,12 +77,18 @@ def main() -> None:
         CLOCK = time.process_time
     print(
         f"{'case':14} {'gradient ms':>12} {'Hessian ms':>11} {'ratio':>6} {'sympy.hessian ms':>17}"
+        f" {'H·v ms':>7}"
     )
     for name, expr, wrt, kw in CASES:
         g = _median(lambda: matcalc.derive(expr, wrt, **kw), repeat)
         h = _median(lambda: matcalc.derive(expr, wrt, order=2, **kw), repeat)
         s = _median(lambda: _sympy_hessian(name), repeat)
-        print(f"{name:14} {g * 1e3:12.1f} {h * 1e3:11.1f} {h / g:5.1f}x {s * 1e3:17.1f}")
+        with_v = dict(kw, vectors=[*kw["vectors"], "v"])
+        v = _median(lambda: matcalc.derive(expr, wrt, hvp="v", **with_v), repeat)
+        print(
+            f"{name:14} {g * 1e3:12.1f} {h * 1e3:11.1f} {h / g:5.1f}x {s * 1e3:17.1f}"
+            f" {v * 1e3:7.1f}"
+        )
     print("target: Hessian <= 5x gradient")
 
 

@@ -71,6 +71,7 @@ def derive(
     limits: Limits = DEFAULT_LIMITS,
     timeout: float | None = None,
     functions: str | Iterable[str] = (),
+    hvp: str | Symbol | None = None,
 ) -> Derivation:
     """Differentiate ``expr`` (text or SymPy) and show the work.
 
@@ -88,6 +89,9 @@ def derive(
     functions; ``functions=["phi"]`` (or ``"phi,psi"``) declares longer names as such.
     ``order=k`` gives the k-th derivative, each order derived from the previous result
     with the same method; with several scalar variables ``order=2`` gives the Hessian.
+    ``hvp="v"`` (a declared vector as long as the one vector variable) gives the
+    Hessian-vector product H·v: the Hessian, then H times v taken from the right, so that
+    the result never forms an n×n matrix (``order`` is then 2).
     ``timeout`` (seconds; default ``limits.timeout``, 10 s)
     bounds the whole derivation.  Raises ``MatcalcError`` subclasses for bad
     input, and ``LimitError`` for a limit or the timeout.
@@ -110,7 +114,9 @@ def derive(
     ):  # disarmed on the way out, the caller's timer restored
         try:
             return _noted(
-                _derive(expr, wrt, vectors, matrices, layout, limits, deadline, functions, order),
+                _derive(
+                    expr, wrt, vectors, matrices, layout, limits, deadline, functions, order, hvp
+                ),
                 skipped,
             )
         except MatcalcError:
@@ -160,7 +166,7 @@ def _noted(derivation: Derivation, skipped: list[str]) -> Derivation:
 
 
 def _derive(
-    expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1
+    expr, wrt, vectors, matrices, layout, limits, deadline, functions=(), order=1, hvp=None
 ) -> Derivation:
     if layout not in LAYOUTS:
         raise UsageError(Msg("err.api.layout", layout=repr(layout)))
@@ -174,6 +180,10 @@ def _derive(
     exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
+    vector = None
+    if hvp is not None:
+        vector = _hvp_vector(hvp, variables, shapes, order)
+        order = 2
     taken = names_used(exprs) | set(variables)
     kind = (
         "derivative"
@@ -189,6 +199,7 @@ def _derive(
         output=output_name(taken),
         declarations=tuple(shapes.values()),
         order=order,
+        hvp=vector,
     )
     if not shapes:
         _refuse_complex_arguments(exprs, deadline)
@@ -392,6 +403,27 @@ def _not_in_expression(name: str, known: list[str]) -> Msg:
     if known:
         return Msg("err.api.wrt_known", name=name, known=", ".join(known))
     return Msg("err.api.wrt_none", name=name)
+
+
+def _hvp_vector(name, variables: tuple[Symbol, ...], shapes, order: int) -> Symbol:
+    """The vector v of a Hessian-vector product H·v: a declared vector other than the one
+    vector variable, of the same length."""
+    if order not in (1, 2):
+        raise UsageError(Msg("err.hvp.order"))
+    text = str(name).strip()
+    vector = next((s for s in shapes if str(s) == text), None)
+    if vector is None or not shapes[vector].is_vector:
+        raise UsageError(Msg("err.hvp.vector", name=text))
+    if len(variables) != 1 or variables[0] not in shapes or not shapes[variables[0]].is_vector:
+        raise UsageError(Msg("err.hvp.variable"))
+    (x,) = variables
+    if vector == x:
+        raise UsageError(Msg("err.hvp.same", name=text))
+    if shapes[vector].rows != shapes[x].rows:
+        raise UsageError(
+            Msg("err.hvp.length", v=text, x=str(x), a=shapes[vector].rows, b=shapes[x].rows)
+        )
+    return vector
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:

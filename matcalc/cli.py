@@ -63,6 +63,7 @@ Examples:
   matcalc derive "ln(x**2)" "sin(3*x)" --wrt x
   matcalc derive "x**3*sin(x)" --order 2
   matcalc derive "x**2*y + exp(x*y)" --wrt x,y --order 2
+  matcalc derive "logsumexp(z)" --vector z,v --wrt z --hvp v
   matcalc derive "max(0, 3*x + 1)" --format markdown
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "phi(x**2)" --function phi
@@ -601,6 +602,13 @@ OUTPUT_OPTIONS = _options(
     help="The K-th derivative, each order derived from the last; with several --wrt "
     "variables, --order 2 is the Hessian.",
 )
+@click.option(
+    "--hvp",
+    metavar="V",
+    default=None,
+    help="The Hessian-vector product H·V (V a declared vector as long as the --wrt vector): "
+    "the Hessian, then H times V from the right, without forming H.",
+)
 @OUTPUT_OPTIONS
 @_within_timeout
 def derive(
@@ -615,6 +623,7 @@ def derive(
     timeout,
     memory,
     order,
+    hvp,
     standalone,
     ascii_only,
     lang,
@@ -638,6 +647,7 @@ def derive(
             timeout=timeout,
             functions=functions,
             limits=limits,
+            hvp=hvp,
         )
         if sizes:
             _check_sizes(derivation, sizes)

@@ -149,24 +149,27 @@ BUILTIN_FORMS = {
 """matcalc's own function classes -> the same function written with SymPy built-ins."""
 
 
-def rewrite_builtin(expr):
+def rewrite_builtin(expr, memo: dict | None = None):
     """Replace matcalc's own functions with SymPy built-ins (sigmoid → exp, log10 → ln/ln 10,
-    cbrt → sign(x)·|x|^(1/3))."""
+    cbrt → sign(x)·|x|^(1/3)).  ``memo``: shared by calls on expressions with common
+    subtrees (the entries of one matrix), each subtree rewritten once."""
     for cls, form in BUILTIN_FORMS.items():
         if expr.has(cls):
-            expr = _replace_type(expr, cls, form)
+            expr = _replace_type(expr, cls, form, {} if memo is None else memo.setdefault(cls, {}))
     return expr
 
 
-def _replace_type(expr, cls, form):
+def _replace_type(expr, cls, form, done: dict | None = None):
     """``expr.replace(cls, form)``, the same tree, with each distinct subtree walked once.
 
     SymPy's ``replace`` walks a subtree again wherever it recurs (σ(z) in every term of a
-    Hessian entry); the walk is a function of the subtree alone, so its result is kept.
+    Hessian entry); the walk is a function of the subtree alone, so its result is kept
+    (in ``done``, which may be shared by several calls with the same ``cls`` and ``form``).
     The rest is SymPy's own walk (``simultaneous=True``), step for step."""
     if not isinstance(expr, sympy.Basic) or isinstance(expr, sympy.MatrixBase):
         return expr.replace(cls, form)
-    done: dict = {}
+    if done is None:
+        done = {}
 
     def walk(rv):
         try:

@@ -98,6 +98,8 @@ class Problem:
     """Declared vectors and matrices (``linalg.Declaration``); empty for scalar problems."""
     order: int = 1
     """The order of the derivative: 2 for d²y/dx², or for the Hessian of a gradient problem."""
+    hvp: Symbol | None = None
+    """The vector v of a Hessian-vector product H·v (order 2, by one vector variable)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -280,6 +282,24 @@ class Stage(Step):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HessianVector(Step):
+    """H·v without forming H: the Hessian ``hessian`` times the vector ``vector``, each term
+    multiplied from the right (``rules``: diag(a)·v = a ⊗ v, (a·bᵀ)·v = a·(b·v),
+    (A·B)·v = A·(B·v), I·v = v), giving ``value``, simplified to ``result``."""
+
+    kind: ClassVar[str] = "hessian_vector"
+    of: Symbol
+    vector: Symbol
+    hessian: Math
+    value: Math
+    result: Math
+    rules: tuple[str, ...] = ()
+    """The ids of the rules used, in ``HVP_RULES`` order ("diag", "outer", "product", "identity")."""
+    rewrites: tuple[str, ...] = ()
+    """The textbook rewrites of the simplification (see ``Simplify.rewrites``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Assemble(Step):
     """Place the entries in a gradient (1×n) or Jacobian (m×n), in ``layout``."""
 
@@ -365,6 +385,8 @@ class Verify(Step):
     """For a vector result: the sizes at which the components were compared."""
     hessian: bool = False
     """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
+    hvp: Symbol | None = None
+    """For a Hessian-vector product: the vector v the reference Hessian is multiplied by."""
     functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()
     """For method "substitution": each substitution made, as pairs (f(t), its stand-in)."""
     more_sizes: tuple[tuple[Symbol, int], ...] = ()

@@ -130,8 +130,10 @@ _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
 
 
-def _normalise(expr: Expr) -> Expr:
-    expr = rewrite_builtin(expr)
+def _normalise(expr: Expr, memo: dict | None = None) -> Expr:
+    """``expr`` with SymPy's built-ins for matcalc's functions, and 1[0 > 0] = 0;
+    ``memo``: see ``rewrite_builtin``."""
+    expr = rewrite_builtin(expr, memo)
     if expr.has(Heaviside):
         try:
             expr = expr.replace(
@@ -147,14 +149,14 @@ def _normal_form(expr: Expr, known: dict) -> Expr:
     """``_normalise(expr)``, once per expression of a check."""
     key = ("normal", expr)
     if key not in known:
-        known[key] = _normalise(expr)
+        known[key] = _normalise(expr, known.setdefault("rewritten", {}))
     return known[key]
 
 
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
-    if count_ops_fast(diff) > MAX_SYMBOLIC_OPS:
+    if count_ops_fast(diff, limit=MAX_SYMBOLIC_OPS) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     rewrites = (
@@ -337,6 +339,32 @@ def _real(value: complex | None) -> bool:
     return abs(value.imag) <= max(TOLERANCE * abs(value), NOISE)
 
 
+class _SharedPoints:
+    """The random points of a whole matrix check, drawn once over the symbols of all its
+    entries, each with one memo of subexpression values: every entry is compared at the
+    same points, so a subexpression the entries share (σ(x₁·w + b) in every entry of a
+    Hessian, a whole entry repeated by symmetry) is evaluated once per point.  For
+    component checks only (no ``domain``, so no special points beside its boundaries)."""
+
+    def __init__(self, exprs: Sequence[Expr], deadline: Deadline):
+        self.exprs, self.deadline = list(dict.fromkeys(exprs)), deadline
+        self.sampler: _Sampler | None = None  # drawn from when an entry is first compared
+        self.points: list[tuple[dict[Symbol, Expr], dict]] = []
+
+    def sampler_of(self) -> _Sampler:
+        """The sampler of the whole check (its symbols and kinks are those of every entry)."""
+        if self.sampler is None:
+            self.sampler = _Sampler(self.exprs, None, 0, self.deadline)
+        return self.sampler
+
+    def get(self, k: int) -> tuple[dict[Symbol, Expr], dict]:
+        """The k-th point and its memo."""
+        sampler = self.sampler_of()
+        while len(self.points) <= k:
+            self.points.append((sampler.draw(len(self.points)), {}))
+        return self.points[k]
+
+
 def _numeric(
     result: Expr,
     reference: Expr,
@@ -345,25 +373,36 @@ def _numeric(
     *,
     domain: Sequence[Expr] | None = None,
     truth: tuple[Expr, Symbol] | None = None,
+    shared: _SharedPoints | None = None,
 ) -> tuple[bool | None, int]:
     """(status, points compared) from evaluation at points of the domain.
 
     On a kink of the input (``ON_KINK``: max(-x, |x|) for x < 0 ties on a whole interval),
     SymPy's derivative follows a convention, not the input: the result is compared there
     with a central difference of the input (``truth``), where the input is differentiable
-    (its one-sided difference quotients agree); other points on a kink are skipped."""
+    (its one-sided difference quotients agree); other points on a kink are skipped.
+    ``shared``: the points (and values) of a whole matrix check, in place of this entry's
+    own (``seed``); without a ``domain`` only."""
     if result.atoms(AppliedUndef) or reference.atoms(AppliedUndef):
         return None, 0
     if domain is not None and any(e.atoms(AppliedUndef) for e in domain):
         return None, 0
     inputs = () if truth is None else (_normalise(truth[0]),)
-    sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
+    if shared is not None and truth is None:
+        # the check's own sampler: a point on a kink of any entry is skipped for every entry
+        sampler = shared.sampler_of()
+    else:
+        sampler = _Sampler((result, reference), domain, seed, deadline, inputs)
     agreed = 0
-    special = sampler.special()
+    special = [] if shared is not None else sampler.special()
     for k in range(len(special) + TRIES):
         deadline.check()
-        point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        memo: dict = {}  # both sides and the domain share their subexpressions' values
+        memo: dict  # both sides and the domain share their subexpressions' values
+        if shared is not None:
+            point, memo = shared.get(k)
+        else:
+            point = special[k] if k < len(special) else sampler.draw(k - len(special))
+            memo = {}
         place = sampler.locate(point, memo)
         if place is None or (place == ON_KINK and truth is None):
             continue
@@ -624,6 +663,7 @@ def compare(
     domain: Sequence[Expr] | None = None,
     truth: tuple[Expr, Symbol] | None = None,
     known: dict | None = None,
+    shared: _SharedPoints | None = None,
 ) -> tuple[bool | None, str, int]:
     """(status, method, points) for one scalar entry.
 
@@ -631,7 +671,7 @@ def compare(
     variable) for a central difference where ``reference`` cannot be evaluated or does
     not follow the input (on a kink of it).  ``known``: shared by the entries of one
     check, the normal forms and symbolic verdicts found so far (a symmetric matrix
-    repeats its entries).
+    repeats its entries); ``shared``: the points of the whole check (``_SharedPoints``).
     """
     if known is None:
         known = {}
@@ -641,7 +681,9 @@ def compare(
         known[key] = _symbolically_zero(result - reference)
     if known[key]:
         return True, "symbolic", 0
-    status, points = _numeric(result, reference, seed, deadline, domain=domain, truth=truth)
+    status, points = _numeric(
+        result, reference, seed, deadline, domain=domain, truth=truth, shared=shared
+    )
     return status, "numeric", points
 
 
@@ -652,10 +694,13 @@ def verify(
     *,
     domain: Sequence[Expr] | None = None,
     truths: Sequence[tuple[Expr, Symbol] | None] | None = None,
+    shared_points: bool = False,
 ) -> Verify:
     """Compare ``result`` with SymPy's ``reference`` entry by entry.
 
-    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.
+    ``domain`` and ``truths`` (one per entry) are passed to ``compare``.  With
+    ``shared_points`` (a component check: no ``domain``), the entries compared numerically
+    are compared at the same points (``_SharedPoints``), each entry at as many as alone.
     """
     if isinstance(result, MatrixBase) != isinstance(reference, MatrixBase):
         return Verify(status=False, method="shape", reference=reference, detail="shapes differ")
@@ -667,11 +712,28 @@ def verify(
         pairs = [(result, reference)]
     statuses, methods, points = [], set(), 0
     known: dict = {}  # normal forms and verdicts, shared by the entries (see compare)
+    shared = None
+    if shared_points and domain is None and len(pairs) > 1:
+        exprs = [_normal_form(e, known) for pair in pairs for e in pair]
+        shared = _SharedPoints(exprs, deadline)
+    verdicts: dict = {}  # at shared points the same pair (a mirrored entry) has one verdict
     for k, (a, b) in enumerate(pairs):
         truth = truths[k] if truths is not None else None
-        status, method, n = compare(
-            a, b, seed=k, deadline=deadline, domain=domain, truth=truth, known=known
-        )
+        key = (a, b, truth)
+        if shared is not None and key in verdicts:
+            status, method, n = verdicts[key]
+        else:
+            status, method, n = compare(
+                a,
+                b,
+                seed=k,
+                deadline=deadline,
+                domain=domain,
+                truth=truth,
+                known=known,
+                shared=shared,
+            )
+            verdicts[key] = (status, method, n)
         statuses.append(status)
         methods.add(method)
         points = max(points, n)
@@ -952,9 +1014,12 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     )
 
 
-def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Verify:
+def verify_hessian(
+    expr, wrt, result, shapes, deadline: Deadline = NEVER, hvp: Symbol | None = None
+) -> Verify:
     """A Hessian by a vector against ``sympy.hessian`` of the explicit components, at two
-    sizes (n = 3 and n = 4, …), never against the engine's own gradient."""
+    sizes (n = 3 and n = 4, …), never against the engine's own gradient; a Hessian-vector
+    product (``hvp``: the vector v) against that Hessian times v's components."""
     from sympy import ImmutableMatrix, hessian
 
     from matcalc.linalg import components, evaluate_shaped, explicit
@@ -966,14 +1031,16 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
         if isinstance(values, MatrixBase):
             values = values[0]
-        variable = list(components(shapes, dims)[wrt])
-        reference = ImmutableMatrix(hessian(values, variable))
+        comps = components(shapes, dims)
+        reference = ImmutableMatrix(hessian(values, list(comps[wrt])))
+        if hvp is not None:
+            reference = ImmutableMatrix(reference * comps[hvp])
         ours = explicit(result, shapes, dims)
         if not isinstance(ours, MatrixBase):
             ours = (
                 ImmutableMatrix.zeros(*reference.shape) if ours == 0 else ImmutableMatrix([[ours]])
             )
-        checks.append(verify(ImmutableMatrix(ours), reference, deadline))
+        checks.append(verify(ImmutableMatrix(ours), reference, deadline, shared_points=True))
         if checks[-1].status is not True:
             break
     statuses = [c.status for c in checks]
@@ -981,6 +1048,8 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
     method = "numeric" if any(c.method == "numeric" for c in checks) else "symbolic"
     sizes = "; ".join(", ".join(f"{s} = {v}" for s, v in d.items()) for d in (first,))
     detail = f"sympy.hessian of explicit components at {sizes} and one size larger"
+    if hvp is not None:
+        detail = f"sympy.hessian of explicit components times {hvp} at {sizes} and one size larger"
     return Verify(
         status=status,
         method=method,
@@ -989,7 +1058,11 @@ def verify_hessian(expr, wrt, result, shapes, deadline: Deadline = NEVER) -> Ver
         detail=detail,
         sizes=tuple(first.items()),
         hessian=True,
-        explanation=_on(checks[-1].explanation, Msg("explain.detail.hessian", sizes=sizes)),
+        hvp=hvp,
+        explanation=_on(
+            checks[-1].explanation,
+            Msg("explain.detail.hessian" if hvp is None else "explain.detail.hvp", sizes=sizes),
+        ),
     )
 
 
@@ -1037,7 +1110,7 @@ def check(
     if shapes:
         expr = problem.exprs[0]
         if problem.order == 2:
-            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline)
+            return verify_hessian(expr, problem.wrt[0], result, shapes, deadline, problem.hvp)
         from matcalc.engine.differential import uses_differential
 
         if uses_differential(expr, shapes):  # inv, det, logdet, matrix_power, S:sym

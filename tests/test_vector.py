@@ -401,3 +401,22 @@ def test_mean_of_a_matrix_or_a_scalar_is_refused():
         matcalc.derive("mean(X)", "X", matrices=["X"])
     with pytest.raises(matcalc.ShapeError):
         matcalc.derive("mean(z)", "z", vectors=["x"])
+
+
+@pytest.mark.parametrize(
+    "text, kw",
+    [
+        ("(w @ x) * (x @ w)", dict(wrt="w")),
+        ("(v @ x) * (x @ x)", dict(wrt="x", hvp="v")),
+    ],
+)
+def test_a_dot_product_and_its_mirror_collect(text, kw):
+    """w·x and x·w are one number: the result collects them (2(w·x)·xᵀ, 4v(v·x)), where it
+    showed (w·x + x·w)·xᵀ and 2v(v·x) + 2v(x·v)."""
+    from matcalc.linalg import VDot
+
+    d = matcalc.derive(text, vectors="w,x,v", **kw)
+    assert d.verified is True
+    dots = d.result.atoms(VDot)
+    assert not any(VDot(b, a) in dots for a, b in (p.args for p in dots) if a != b)
+    assert "w·x + x·w" not in d.to_text()

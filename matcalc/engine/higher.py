@@ -12,19 +12,23 @@ is the gradient, written as a column (denominator layout, ∇y = (∂y/∂x)ᵀ)
 differentiates that column by x with the vector chain rule, in the problem's layout (the
 Hessian is symmetric, so both layouts give the same matrix).  Hessians by a matrix, by
 several variables at once, or of order 3 and more with vectors are refused by name.
+
+A Hessian-vector product H·v (``problem.hvp``) adds one step after the Hessian
+(``HessianVector``): H times v, each term multiplied from the right (diag(a)·v = a ⊗ v,
+(a·bᵀ)·v = a·(b·v), (XᵀDX)·v = Xᵀ(D(Xv))), so that the result never forms an n×n matrix.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Expr, ImmutableMatrix, Symbol
+from sympy import Expr, ImmutableMatrix, Integer, Symbol
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.errors import UnsupportedError
 from matcalc.msg import Msg
-from matcalc.steps import Math, Problem, Stage, Step
+from matcalc.steps import HessianVector, Math, Problem, Stage, Step
 
 MAX_ORDER = 10
 
@@ -163,7 +167,7 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
     steps, hessian = build(sub, deadline)
     from matcalc.engine.textbook import textbook
 
-    hessian = textbook(hessian, shapes)[0]
+    hessian = textbook(hessian, shapes)[0]  # again: A + Aᵀ, as textbooks write it
     stages.append(
         Stage(
             of=output,
@@ -177,4 +181,72 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
             names=(name,),
         )
     )
+    if problem.hvp is not None:
+        deadline.check()
+        step = hessian_vector(output, hessian, problem.hvp, shapes)
+        return (*stages, step), step.result
     return tuple(stages), hessian
+
+
+HVP_RULES = ("diag", "outer", "product", "identity")
+"""The rules of ``times_vector``, in the order a step lists them."""
+
+
+def hessian_vector(output: Symbol, hessian: Math, v: Symbol, shapes) -> HessianVector:
+    """The step H·v: ``hessian`` times ``v`` term by term from the right, never forming an
+    n×n matrix, then put in textbook form."""
+    from matcalc.engine.textbook import textbook
+    from matcalc.engine.vector import same_dots
+
+    used: set[str] = set()
+    value = same_dots(times_vector(hessian, v, shapes, used))
+    result, rewrites = textbook(value, shapes)
+    if set(rewrites) <= {"softmax", "order"}:  # the printers show softmax(z) as it is
+        result, rewrites = value, ()
+    return HessianVector(
+        of=output,
+        vector=v,
+        hessian=hessian,
+        value=value,
+        result=result,
+        rules=tuple(r for r in HVP_RULES if r in used),
+        rewrites=rewrites,
+    )
+
+
+def times_vector(matrix: Math, u: Math, shapes, used: set[str]) -> Math:
+    """``matrix``·``u`` with every product taken from the right, so that each factor meets a
+    vector (or a number) and no matrix product is formed: a sum term by term, scalars
+    outside, diag(a)·u = a ⊗ u, bᵀ·u = b·u (a number), a·c = c·a for a column a and a
+    number c, A·u = Au for any other matrix; ``used`` collects the rules applied."""
+    from sympy import Add, Mul
+
+    from matcalc.linalg import SCALAR, Diag, Ident, MatProd, MatVec, T, VDot, shape_of
+
+    if matrix == 0:
+        return Integer(0)
+    if isinstance(matrix, Add):
+        return Add(*(times_vector(t, u, shapes, used) for t in matrix.args))
+    if isinstance(matrix, Mul):
+        scalars = [a for a in matrix.args if shape_of(a, shapes) == SCALAR]
+        rest = [a for a in matrix.args if shape_of(a, shapes) != SCALAR]
+        if len(rest) == 1:
+            return Mul(*scalars) * times_vector(rest[0], u, shapes, used)
+        return Mul(*scalars) * MatVec(Mul(*rest), u)
+    if isinstance(matrix, MatProd):
+        used.add("product")
+        for factor in reversed(matrix.args):
+            u = times_vector(factor, u, shapes, used)
+        return u
+    if shape_of(u, shapes) == SCALAR:  # a column after a row: a·(b·u)
+        used.add("outer")
+        return Mul(matrix, u, evaluate=False)  # a·(b·u), in the order written
+    if isinstance(matrix, Diag):
+        used.add("diag")
+        return Mul(matrix.args[0], u, evaluate=False)  # a ⊗ u, in the order written
+    if isinstance(matrix, Ident):
+        used.add("identity")
+        return u
+    if isinstance(matrix, T):
+        return VDot(matrix.args[0], u)
+    return MatVec(matrix, u)

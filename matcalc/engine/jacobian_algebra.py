@@ -55,9 +55,14 @@ class JacobianAlgebra:
 
     def __init__(self, shapes: Shapes):
         self.shapes: Shapes = dict(shapes)
+        self._shape_of: dict = {}  # shapes found so far; cleared when a name is declared
 
     def shape(self, expr: Expr):
-        return shape_of(expr, self.shapes)
+        try:
+            return self._shape_of[expr]
+        except KeyError:
+            shape = self._shape_of[expr] = shape_of(expr, self.shapes)
+            return shape
 
     def is_vector(self, expr: Expr) -> bool:
         return self.shape(expr) != SCALAR and self.shape(expr)[1] == 1

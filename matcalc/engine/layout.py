@@ -118,6 +118,13 @@ def shape_text(rows: Expr, cols: Expr) -> str:
 def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[Step, ...], Math]:
     """The numerator-layout ``steps`` and ``result`` written in denominator layout."""
     t = calc.transpose
+    done: dict = {}  # the last Simplify step shows the result: tidied once, not twice
+
+    def tidied(expr: Math) -> Math:
+        if expr not in done:
+            done[expr] = _textbook(calc.tidy(t(expr)), calc)
+        return done[expr]
+
     out: list[Step] = []
     for step in steps:
         if isinstance(step, LocalDerivative):
@@ -149,13 +156,11 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
             else:
                 step = replace(step, before=t(step.before), after=t(step.after))
         elif isinstance(step, Simplify):
-            step = replace(
-                step, before=t(step.before), after=_textbook(calc.tidy(t(step.after)), calc)
-            )
+            step = replace(step, before=t(step.before), after=tidied(step.after))
         elif isinstance(step, Note) and step.topic == "sum_to_one" and step.math is not None:
-            step = replace(step, math=_textbook(calc.tidy(t(step.math)), calc))
+            step = replace(step, math=tidied(step.math))
         out.append(step)
-    transposed = _textbook(calc.tidy(t(result)), calc)
+    transposed = tidied(result)
     last = _shown(out)
     named = [s for s in out if hasattr(s, "of") and hasattr(s, "wrt")]
     if last is not None and last != transposed and named:

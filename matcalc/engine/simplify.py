@@ -171,17 +171,20 @@ def fraction_terms(expr, cap: int = CANCEL_TERMS) -> int:
     return min(num + den, 2 * cap + 2)
 
 
-def count_ops_fast(expr) -> int:
+def count_ops_fast(expr, limit: int | None = None) -> int:
     """``sympy.count_ops(expr)`` (visual=False), the same number, counted as integers.
 
     SymPy's own collects its counts as a sum of symbols (``2*ADD + MUL + SIN``) and then
     adds up the coefficients; this walks the tree in exactly the same way and adds the
-    counts directly.  Anything but a plain expression goes to SymPy's."""
+    counts directly.  Anything but a plain expression goes to SymPy's.  ``limit``: stop
+    counting once the count is above it (the number returned is then only above it)."""
     if not isinstance(expr, Expr) or expr.is_Relational:
         return count_ops(expr)
     total = 0
     args = [expr]
     while args:
+        if limit is not None and total > limit:
+            return total
         a = args.pop()
         if a.is_Rational:
             if a is not S.One:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sympy import Add, Expr, Mul, Symbol
+from sympy import Add, Expr, Mul, Symbol, default_sort_key
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine import vector_rules
@@ -79,6 +79,7 @@ class VectorCalculus(JacobianAlgebra):
             VectorName(symbol.name, real=True) if cols == 1 else MatrixName(symbol.name, real=True)
         )
         self.shapes[named] = Declaration(named, rows, cols)
+        self._shape_of.clear()
         return named
 
     def tidy(self, expr: Expr) -> Expr:
@@ -92,5 +93,19 @@ class VectorCalculus(JacobianAlgebra):
         )
         if expr.has(Lin, DMat, Rank1):
             raise UnsupportedError(Msg("err.vector.matrix_valued"))
-        expr = gate(tidy(expr), self)
+        expr = gate(tidy(same_dots(expr)), self)
         return tidy(self.scalars_out(normalize(expr, self)))
+
+
+def same_dots(expr: Expr) -> Expr:
+    """w·x and x·w written one way, so that they collect: (w·x + x·w)·xᵀ is 2(w·x)·xᵀ.
+
+    Only a dot product whose mirror also occurs is rewritten (to the order that sorts
+    first); one written a single way stays as typed."""
+    dots = expr.atoms(VDot)
+    mirror = {}
+    for d in dots:
+        flipped = VDot(d.args[1], d.args[0])
+        if flipped != d and flipped in dots and default_sort_key(flipped) < default_sort_key(d):
+            mirror[d] = flipped
+    return expr.xreplace(mirror) if mirror else expr

@@ -42,6 +42,7 @@ from matcalc.steps import (
     ChainRule,
     DifferentialStep,
     Explicit,
+    HessianVector,
     Intermediate,
     LocalDerivative,
     Note,
@@ -283,7 +284,10 @@ class Renderer(StepVisitor):
         if p.order > 1:
             kind = "hessian" if p.kind == "gradient" or p.declarations else "order"
         wrt = self._inline(self._list(p.wrt))
-        items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order))]
+        v = self._inline(self._m(p.hvp)) if p.hvp is not None else ""
+        if p.hvp is not None:
+            kind = "hvp"
+        items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order), v=v)]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
         if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
             items.append(self._msg(f"layout.{p.layout}"))
@@ -350,6 +354,10 @@ class Renderer(StepVisitor):
 
     def _result_name(self, d: Any) -> Any:
         p = d.problem
+        if p.hvp is not None:
+            from matcalc.linalg import MatrixName, MatVec
+
+            return self._m(MatVec(MatrixName("H", real=True), p.hvp))
         if p.order > 1:
             if p.kind == "gradient" or p.declarations:
                 return self._m(Symbol("H"))
@@ -614,6 +622,41 @@ class Renderer(StepVisitor):
             self._depth -= 1
         return [Block(self.BLOCK_SEP.join([heading, *blocks]))]
 
+    def _render_HessianVector(self, step: HessianVector) -> list[Any]:
+        """Stage 3: H·v = (H)·v = … term by term from the right, by the rules listed."""
+        from matcalc.linalg import Diag, Ident, MatProd, MatrixName, MatVec, T, VDot
+        from matcalc.symbols import VectorName
+
+        v = step.vector
+        a, b = VectorName("a", real=True), VectorName("b", real=True)
+        big_a, big_b = MatrixName("A", real=True), MatrixName("B", real=True)
+        rules = {
+            "diag": (MatVec(Diag(a), v), Mul(a, v, evaluate=False)),
+            "outer": (MatVec(MatProd(a, T(b)), v), Mul(a, VDot(b, v), evaluate=False)),
+            "product": (MatVec(MatProd(big_a, big_b), v), MatVec(big_a, MatVec(big_b, v))),
+            "identity": (MatVec(Ident(Symbol("n")), v), v),
+        }
+        name = self._m(MatVec(MatrixName("H", real=True), v))
+        heading = self._heading(self._msg("stage.hvp", order=Prose(3), v=self._inline(self._m(v))))
+        items: list[Any] = [self._msg("hvp.multiply", v=self._inline(self._m(v)))]
+        forms = [MatVec(step.hessian, v), step.value, step.result]  # MatVec(0, v) is 0
+        values = [self._m(f) for k, f in enumerate(forms) if k == 0 or f != forms[k - 1]]
+        shown = [r for r in step.rewrites if r != "order"]
+        reason = ""
+        if step.result != step.value and shown:
+            names = "; ".join(message(f"rewrite.{r}", self.lang) for r in shown)
+            reason = self._msg_math("reason", rule=Prose(names))
+        items.append(Line(name, tuple(values), reason))
+        if step.rules:
+            items.append(self._msg("differential.using"))
+            items += [Line(self._m(rules[r][0]), (self._m(rules[r][1]),)) for r in step.rules]
+        self._depth += 1
+        try:
+            body = self._section(None, items)
+        finally:
+            self._depth -= 1
+        return [Block(self.BLOCK_SEP.join([heading, body]))]
+
     def _value_lines(self, name: Any, value: Any) -> list[Any]:
         """name = value, displayed; a format may write a matrix too wide for the page
         entry by entry."""
@@ -704,7 +747,9 @@ class Renderer(StepVisitor):
         if step.sizes:
             sizes = ", ".join(self._inline(self._eq(self._m(s), self._m(v))) for s, v in step.sizes)
             key = "verify.hessian" if step.hessian else "verify.explicit"
-            items.append(self._msg(key, sizes=sizes))
+            if step.hvp is not None:
+                key, kw["v"] = "verify.hvp", self._inline(self._m(step.hvp))
+            items.append(self._msg(key, sizes=sizes, v=kw.get("v", "")))
         return items
 
     # -- helpers shared by the formats ------------------------------------------------

@@ -618,7 +618,9 @@ class _Function:
             (s for s in free if s not in p.wrt),
             key=lambda s: (not isinstance(s, (VectorName, MatrixName)), str(s)),
         )
-        self.params = [*p.wrt, *others]
+        hvp = getattr(p, "hvp", None)
+        # H·v(x, v, …): the direction right after the variable
+        self.params = [*p.wrt, *([hvp] if hvp else []), *(s for s in others if s != hvp)]
         self.taken: set[str] = set()
         self.names: dict[Symbol, str] = {}
         for s in self.params:
@@ -662,6 +664,8 @@ class _Function:
         """The result as rows of (expression, target shape)."""
         p, result = self.p, self.d.result
         order = getattr(p, "order", 1)
+        if getattr(p, "hvp", None) is not None:  # H·v, a column as long as the variable
+            return [[(result, (shape_of(p.wrt[0], self.shapes)[0], Integer(1)))]]
         if order == 2 and len(p.wrt) == 1 and self.shapes and not isinstance(result, MatrixBase):
             # the Hessian of a scalar by a vector: the Jacobian of its gradient, s×s
             rows, cols = shape_of(p.wrt[0], self.shapes)
@@ -765,6 +769,8 @@ class _Function:
         of order 2 or more, the second (k-th) derivative or the Hessian."""
         p = self.p
         order = getattr(p, "order", 1)
+        if getattr(p, "hvp", None) is not None:
+            return f"Hessian-vector product H·{p.hvp}"
         if order > 1:
             by_vector = len(p.wrt) > 1 or (
                 bool(self.shapes) and shape_of(p.wrt[0], self.shapes) != SCALAR
@@ -786,6 +792,8 @@ class _Function:
         out = str(p.output) if str(p.output).isidentifier() else "f"
         wrt = "_".join(self.names[w] for w in p.wrt)
         kind, order = self.kind(), getattr(p, "order", 1)
+        if getattr(p, "hvp", None) is not None:
+            return self.fresh(f"hvp_{out}_{wrt}")
         if order > 1:
             base = f"hessian_{out}_{wrt}" if kind == "Hessian" else f"d{order}{out}_d{wrt}{order}"
             if kind not in ("Hessian", "second derivative") and (len(p.wrt) > 1 or self.shapes):

@@ -23,7 +23,17 @@ from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import EN, message, rule_name
 from matcalc.render.printing import SympyStrPrinter
-from matcalc.steps import Assemble, ChainRule, Explicit, LocalDerivative, Part, Stage, Step, Verify
+from matcalc.steps import (
+    Assemble,
+    ChainRule,
+    Explicit,
+    HessianVector,
+    LocalDerivative,
+    Part,
+    Stage,
+    Step,
+    Verify,
+)
 
 RULES = {
     "intermediate": "intermediate variable",
@@ -35,10 +45,11 @@ RULES = {
     "total_derivative": "total-derivative chain rule",
     "chain_rule": "chain rule",
     "vector_chain_rule": "vector chain rule",
+    "hessian_vector": "Hessian-vector product",
 }
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("functions", "more_sizes", "positive")
+_ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp")
 """Fields of a verification written only when they say something (stand-ins, a second size,
 the determinants kept positive)."""
 
@@ -228,6 +239,11 @@ class JsonRenderer(StepVisitor):
                 if step.hessian
                 else latex._d_order(step.of, step.wrt[0], step.partial, step.order)
             )
+            return latex._eq(name, latex._m(step.result))
+        if isinstance(step, HessianVector):
+            from matcalc.linalg import MatrixName, MatVec
+
+            name = latex._m(MatVec(MatrixName("H", real=True), step.vector))
             return latex._eq(name, latex._m(step.result))
         if isinstance(step, Verify):
             return latex._m(step.reference)

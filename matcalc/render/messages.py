@@ -30,6 +30,12 @@ EN: dict[str, str] = {
     "problem.order": "Find the derivative of order {order} with respect to {wrt}:",
     "problem.hessian": "Find the Hessian, the matrix of second partial derivatives, with "
     "respect to {wrt}:",
+    "problem.hvp": "Find the Hessian-vector product H·{v}, the Hessian with respect to {wrt} "
+    "times {v}, without forming the Hessian:",
+    "stage.hvp": "Stage {order} — Multiply the Hessian by {v}, without forming it",
+    "hvp.multiply": "Multiply each term of the Hessian by {v} from the right, so that every "
+    "factor meets a vector and no n×n matrix is formed (H·{v} is what Newton-CG and other "
+    "second-order methods use):",
     "stage.first": "Stage 1 — The first derivative",
     "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
     "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every variable",
@@ -151,6 +157,8 @@ EN: dict[str, str] = {
     "verify.explicit": "Compared entry by entry with SymPy's Jacobian of the components at {sizes}.",
     "verify.hessian": "Compared entry by entry with SymPy's Hessian of the components at "
     "{sizes}, and again with every size one larger.",
+    "verify.hvp": "Compared entry by entry with SymPy's Hessian of the components times the "
+    "components of {v} at {sizes}, and again with every size one larger.",
     # plain-prose explanations (JSON), when a step carries none
     "explain.intermediate": "Introduce the intermediate variable {name}.",
     "explain.local_derivative": "Differentiate {of} with respect to {wrt} ({rule}).",
@@ -345,6 +353,10 @@ EN: dict[str, str] = {
     "explain.detail.components_positive": "explicit components at {sizes}, at points where "
     "{dets} > 0 (where ln det is real)",
     "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
+    "explain.detail.hvp": "sympy.hessian of explicit components times the vector, at {sizes} "
+    "and one size larger",
+    "explain.hessian_vector": "Multiply the Hessian by the vector from the right, term by term, "
+    "without forming an n×n matrix.",
     "json.rule.intermediate": "intermediate variable",
     "json.rule.substitute": "substitution",
     "json.rule.simplify": "simplification",
@@ -361,6 +373,7 @@ EN: dict[str, str] = {
     "json.rule.shape": "shape",
     "json.rule.differential": "differential",
     "json.rule.explicit": "explicit components",
+    "json.rule.hessian_vector": "Hessian-vector product",
     "error.column": "{message} (column {column})",
 }
 
@@ -371,6 +384,10 @@ ZH: dict[str, str] = {
     "problem.jacobian": "求关于 {wrt} 的雅可比矩阵：",
     "problem.order": "求关于 {wrt} 的 {order} 阶导数：",
     "problem.hessian": "求关于 {wrt} 的黑塞矩阵（二阶偏导数矩阵）：",
+    "problem.hvp": "求黑塞矩阵-向量积 H·{v}：关于 {wrt} 的黑塞矩阵乘以 {v}，不显式构造黑塞矩阵：",
+    "stage.hvp": "第 {order} 阶段 — 用黑塞矩阵乘以 {v}，但不构造黑塞矩阵",
+    "hvp.multiply": "把黑塞矩阵的每一项从右边乘以 {v}，使每个因子都作用在向量上，不形成任何 n×n 矩阵"
+    "（牛顿共轭梯度法等二阶方法用的正是 H·{v}）：",
     "stage.first": "第 1 阶段 — 一阶导数",
     "stage.hessian.vector": "第 {order} 阶段 — 对梯度求导：黑塞矩阵是梯度的雅可比矩阵",
     "stage.hessian.gradient": "把梯度写成列向量（分母布局），再用向量链式法则对同一个变量求导：",
@@ -437,6 +454,7 @@ ZH: dict[str, str] = {
     "verify.reference": "SymPy 求得的导数：{expr}",
     "verify.explicit": "在 {sizes} 时按分量与 SymPy 的雅可比矩阵逐项比较。",
     "verify.hessian": "在 {sizes} 时，以及每个维度各加一时，按分量与 SymPy 的黑塞矩阵逐项比较。",
+    "verify.hvp": "在 {sizes} 时，以及每个维度各加一时，按分量与 SymPy 的黑塞矩阵乘以 {v} 的分量逐项比较。",
     "explain.intermediate": "引入中间变量 {name}。",
     "explain.local_derivative": "求 {of} 对 {wrt} 的导数（{rule}）。",
     "explain.local_derivative.held": "求 {of} 对 {wrt} 的偏导数，{names} 视为常数（{rule}）。",
@@ -619,6 +637,8 @@ ZH: dict[str, str] = {
     "explain.detail.components_at": "{sizes} 时的显式分量",
     "explain.detail.components_positive": "{sizes} 时的显式分量，取 {dets} > 0 的点（ln det 在此为实数）",
     "explain.detail.hessian": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵",
+    "explain.detail.hvp": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵乘以该向量",
+    "explain.hessian_vector": "把黑塞矩阵逐项从右边乘以向量，不形成 n×n 矩阵。",
     "json.rule.intermediate": "中间变量",
     "json.rule.substitute": "代入",
     "json.rule.simplify": "化简",
@@ -635,6 +655,7 @@ ZH: dict[str, str] = {
     "json.rule.shape": "形状",
     "json.rule.differential": "微分法",
     "json.rule.explicit": "显式分量",
+    "json.rule.hessian_vector": "黑塞矩阵-向量积",
     "error.column": "{message}（第 {column} 列）",
 }
 
