@@ -23,6 +23,11 @@ SymPy's cache cleared before each.  An expression matcalc refuses as undefined a
 refusal.  Reported: the median and the 99th percentile of matcalc's time, the median
 ratio matcalc / SymPy, the maximum, and the number refused.
 
+matcalc memoises printed forms across renderings (``matcalc.render.printing.shared_memo``);
+that memo is registered with SymPy's caches, so the ``clear_cache`` before each case
+clears it too and no case reuses what an earlier one printed.  (``import matcalc`` finds
+the installed package first: from another checkout, run with ``PYTHONPATH=.``.)
+
 Times are wall-clock by default; ``--cpu`` takes this process's CPU time for both sides
 instead, which a machine busy with other work disturbs much less (use it to compare two
 versions; the p99 target is about the wall clock).

@@ -197,3 +197,26 @@ def test_quotient_and_exponentials_against_sympy():
         result = d.result.rewrite(exp) if "sigmoid" in text else d.result
         assert same(result, diff(expr, x)), text
         assert d.verified, text
+
+
+def test_local_derivative_of_a_monomial_is_sympys_own_expression():
+    """c·u^k is differentiated without sympy.diff's machinery, to the very same expression
+    (printed forms follow the tree, so equal value is not enough)."""
+    from matcalc.engine.rules import local_derivative
+
+    x, y, u = symbols("x y u_1", real=True)
+    cases = [
+        3 * x,
+        x * y,
+        -x,
+        x * y * sympy.pi,
+        sympy.sqrt(2) * x**2,
+        y * x ** Rational(1, 2),
+        x**-1 * y,
+        -3 * x ** Rational(-3, 2) * exp(y),
+        u * x + 2 * x**3 - y / x,
+        (y + 1) ** 5 * x**-2,
+        x**y * y,  # a symbolic power: SymPy's own k·x^k/x
+    ]
+    for e in cases:
+        assert sympy.srepr(local_derivative(e, x)) == sympy.srepr(diff(e, x)), e

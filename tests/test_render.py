@@ -551,3 +551,21 @@ def test_every_kind_and_layout_has_its_sentences_in_every_language():
             assert f"layout.{layout}" in catalogue, (lang, layout)
             for kind in ("gradient", "jacobian"):
                 assert f"assemble.{layout}.{kind}" in catalogue, (lang, layout, kind)
+
+
+def test_printed_forms_shared_across_renderings_are_cleared_with_sympys_cache():
+    """The printers' memo outlives one rendering (formats share it) but not clear_cache, and
+    a derivation renders the same whatever was printed before it."""
+    from sympy.core.cache import clear_cache
+
+    from matcalc.render import printing
+
+    first = derive("ln(sin(x**3)**2)")
+    alone = [first.to_text(), first.to_markdown(), first.to_latex(), first.to_json()]
+    other = derive("exp(x)*sin(x)**2/(1 + x**2)")
+    other.to_text(), other.to_markdown(), other.to_latex(), other.to_json()
+    assert printing._SHARED
+    again = [first.to_text(), first.to_markdown(), first.to_latex(), first.to_json()]
+    assert again == alone
+    clear_cache()
+    assert not printing._SHARED

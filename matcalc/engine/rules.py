@@ -110,9 +110,33 @@ def _diff(expr: Expr, wrt: Symbol) -> Expr:
     return sympy.diff(expr, wrt)
 
 
+def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
+    """``sympy.diff(expr, wrt)`` of c·wrt^k (k a number, c free of wrt), the same expression
+    without SymPy's derivative machinery (which costs most of a local step); else None.
+
+    SymPy's product rule sums, over the factors, the product with that factor
+    differentiated: every term but the varying factor's is 0."""
+    if expr == wrt:
+        return S.One
+    if isinstance(expr, Pow) and expr.base == wrt and expr.exp.is_Number:
+        return expr.exp * wrt ** (expr.exp - 1)  # (with a symbolic k SymPy writes k·x^k/x)
+    if isinstance(expr, Mul):
+        varying = [a for a in expr.args if depends(a, wrt)]
+        if len(varying) == 1 and (varying[0] == wrt or isinstance(varying[0], Pow)):
+            d = _monomial(varying[0], wrt)
+            if d is not None:
+                return Mul(*(d if a is varying[0] else a for a in expr.args))
+    return None
+
+
+def _mul_value(expr: Expr, wrt: Symbol) -> Expr:
+    value = _monomial(expr, wrt)  # c·wrt^k
+    return sympy.diff(expr, wrt) if value is None else value
+
+
 def _add_value(expr: Expr, wrt: Symbol) -> Expr:
     """Only the terms that contain wrt: linear in the size."""
-    return Add(*(sympy.diff(a, wrt) for a in expr.args if depends(a, wrt)))
+    return Add(*(_mul_value(a, wrt) for a in expr.args if depends(a, wrt)))
 
 
 def _pow_value(expr: Expr, wrt: Symbol) -> Expr:
@@ -170,7 +194,7 @@ class ScalarRule:
 
 RULES: dict[type, ScalarRule] = {
     Add: ScalarRule(_add_rule, _add_value, _one_varying_simple),
-    Mul: ScalarRule(_mul_rule, _diff, _one_varying_simple),
+    Mul: ScalarRule(_mul_rule, _mul_value, _one_varying_simple),
     Pow: ScalarRule(_pow_rule, _pow_value, _pow_simple),
     Abs: ScalarRule(_abs_rule, _function_value, _arguments_simple),
     sign: ScalarRule(_sign_rule, _sign_value, _arguments_simple),

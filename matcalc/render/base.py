@@ -238,14 +238,13 @@ class Renderer(StepVisitor):
 
     # -- the document -----------------------------------------------------------------
     def configure(self, d: Any) -> None:
-        """Start rendering ``d``: the print caches live for one rendering (a printer's output
-        depends on its settings), and the printers learn whether ``d`` has vectors (scalar
-        ones skip the ⊗ search)."""
-        for memo in self._memos.values():
-            memo.clear()
+        """Start rendering ``d``: the printers learn whether ``d`` has vectors (scalar ones
+        skip the ⊗ search), and then take the memo of their class and settings
+        (``printing.shared_memo``), shared with the other formats and renderings."""
         for printer in (getattr(self, "_printer", None), getattr(self, "_pretty", None)):
             if printer is not None:
                 printer._settings["vectors"] = bool(d.problem.declarations)
+                printer.share()
 
     def render(self, d: Any) -> str:
         self.configure(d)

@@ -62,10 +62,11 @@ class JsonRenderer(StepVisitor):
         memos = {} if memo is None else memo
         self._latex = _MathOnly(lang=lang, memo=memos)  # KaTeX/MathJax LaTeX, as Jupyter shows it
         self._kind = "derivative"
-        self._sympy_str = SympyStrPrinter(None, memos.setdefault("str", {})).doprint
+        self._str_printers = (SympyStrPrinter(), PlainStrPrinter())
+        self._sympy_str = self._str_printers[0].doprint
         # vector problems: matcalc's operations named as in the input language (matmul,
         # transpose, dot, …), never by their class names
-        self._plain_str = PlainStrPrinter(None, memos.setdefault("str_plain", {})).doprint
+        self._plain_str = self._str_printers[1].doprint
         self._str = self._sympy_str
 
     def render(self, d: Any, *, indent: int | None = None) -> str:
@@ -75,6 +76,8 @@ class JsonRenderer(StepVisitor):
     def to_dict(self, d: Any) -> dict[str, Any]:
         p = d.problem
         self._latex.configure(d)
+        for printer in self._str_printers:
+            printer.share()
         self._kind = p.kind
         self._str = self._plain_str if p.declarations else self._sympy_str
         self._latex._kind = "jacobian" if p.kind == "jacobian" else "gradient"

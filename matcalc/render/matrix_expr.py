@@ -47,7 +47,8 @@ from sympy import (
     Trace,
     Transpose,
 )
-from sympy.printing.precedence import PRECEDENCE
+from sympy.core.mul import _keep_coeff
+from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from matcalc.errors import UnsupportedError
@@ -220,8 +221,66 @@ def to_matrix_expr(expr, shapes: dict):
     return _Convert(shapes).run(expr)
 
 
+def _str_precedence(item) -> int:
+    """SymPy's ``precedence(item)``.  A product A·B without a number in front cannot have a
+    minus sign to take out, which SymPy finds by comparing it with −A·B, built and
+    evaluated all the way down (``Mul.could_extract_minus_sign``): that is skipped."""
+    if type(item) is MatMul and not item.args[0].is_Number:
+        return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
+    return precedence(item)
+
+
 class MatrixExprStrPrinter(StrPrinter):
-    """``str()``, with the matrix expressions that ``parse_expr`` must read back spelled out."""
+    """``str()``, with the matrix expressions that ``parse_expr`` must read back spelled out.
+
+    The precedence of each subexpression is found once: a product's asks whether it could
+    be negated, which SymPy answers by building −A·B and evaluating it all the way down
+    (``doit``), once per factor of every product above it."""
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__(settings)
+        self._precedences: dict = {}
+
+    def _precedence(self, item) -> int:
+        try:
+            return self._precedences[item]
+        except KeyError:
+            value = self._precedences[item] = _str_precedence(item)
+            return value
+        except TypeError:  # unhashable
+            return _str_precedence(item)
+
+    def parenthesize(self, item, level, strict=False):
+        p = self._precedence(item)
+        if p < level or (not strict and p <= level):
+            return f"({self._print(item)})"
+        return self._print(item)
+
+    def _print_Add(self, expr, order=None):
+        # StrPrinter's, with each term's precedence found once
+        prec = self._precedence(expr)
+        out = []
+        for term in self._as_ordered_terms(expr, order=order):
+            t = self._print(term)
+            sign = "+"
+            if t.startswith("-") and not term.is_Add:
+                sign, t = "-", t[1:]
+            if self._precedence(term) < prec or term.is_Add:
+                t = f"({t})"
+            out.extend([sign, t])
+        sign = out.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(out)
+
+    def _print_MatMul(self, expr):
+        c, m = expr.as_coeff_mmul()
+        sign = ""
+        if c.is_number:  # StrPrinter's, with the product's precedence found once
+            re, im = c.as_real_imag()
+            if (im.is_zero and re.is_negative) or (re.is_zero and im.is_negative):
+                expr = _keep_coeff(-c, m)
+                sign = "-"
+        level = self._precedence(expr)
+        return sign + "*".join([self.parenthesize(arg, level) for arg in expr.args])
 
     def _print_Identity(self, expr):
         return f"Identity({self._print(expr.rows)})"

@@ -22,6 +22,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
+from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
@@ -60,14 +61,61 @@ def _canonical(expr: Basic) -> bool:
     return all(a.compare(b) <= 0 for a, b in pairwise(args))
 
 
+MEMO_SIZE = 20_000
+"""Most printed forms kept by one printer class and settings (then its memo starts again)."""
+
+_SHARED: dict[tuple[type, str], dict] = {}
+
+
+def shared_memo(printer: Printer, ignore: str = "") -> dict:
+    """The memo of every printer of ``printer``'s class and settings, kept across renderings.
+
+    A printed form is a pure function of the expression, the printer class and its
+    settings, so the formats of one derivation (Markdown and JSON's LaTeX) and the
+    renderings after it reuse what was printed before.  Bounded by ``MEMO_SIZE`` per
+    printer, and emptied by ``clear_memos`` (and so by SymPy's ``clear_cache``).
+    ``ignore``: a setting left out of the key (the caller keeps apart what depends on it)."""
+    settings = sorted((k, v) for k, v in printer._settings.items() if k != ignore)
+    key = (type(printer), repr(settings))
+    memo = _SHARED.get(key)
+    if memo is None or len(memo) > MEMO_SIZE:
+        memo = _SHARED[key] = {}
+    return memo
+
+
+def clear_memos() -> None:
+    """Forget every printed form (``sympy.core.cache.clear_cache`` calls this too)."""
+    _SHARED.clear()
+
+
+class _ClearMemos:
+    """Registered with SymPy's caches, so that clearing them clears the printed forms too
+    (a benchmark that clears SymPy's cache before each case times printing honestly)."""
+
+    __wrapped__ = None
+
+    @staticmethod
+    def cache_clear() -> None:
+        clear_memos()
+
+
+CACHE.append(_ClearMemos())
+
+
 class _Memo(_PrinterHost):
-    """Mixin: memoise ``_print`` per instance (a renderer prints each expression once)."""
+    """Mixin: memoise ``_print`` (a renderer prints each expression once).
+
+    The memo is the printer's own, or one shared within one rendering (the renderers a
+    renderer drives: JSON's LaTeX, Jupyter's aligned block), or, after ``share()``, the
+    one of all printers of its class and settings (``shared_memo``)."""
 
     def __init__(self, settings: dict[str, Any] | None = None, memo: dict | None = None) -> None:
         super().__init__(settings)
-        # ``memo`` may be shared within one rendering: the renderers a renderer drives
-        # (JSON's LaTeX, Jupyter's aligned block) print each expression once between them.
         self._memo: dict[Basic, Any] = {} if memo is None else memo
+
+    def share(self) -> None:
+        """Use the memo shared by printers of this class and these (current) settings."""
+        self._memo = shared_memo(self)
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         if kwargs or not isinstance(expr, Basic):
@@ -131,7 +179,8 @@ class _Notation(_Memo):
                 pass
             except TypeError:  # a mutable matrix is unhashable
                 key = None
-        if not expr.has(log, Pow):
+        # both display forms need a sum of a vector, which a scalar derivation never has
+        if not self._settings.get("vectors", True) or not expr.has(log, Pow):
             out = super()._print(expr, **kwargs)
         else:
             self._displaying = True
@@ -199,6 +248,28 @@ def _subs_derivative(expr: Basic) -> tuple[AppliedUndef, int] | None:
     return found[0].func(expr.point[0]), found[1]
 
 
+class _IndicatorMemo:
+    """The LaTeX printers' shared memo, whatever their indicator (1[z > 0] is \\mathbb{1} for
+    KaTeX, \\mathbf{1} for pdflatex): a printed form without the indicator in it did not
+    print a gate, and is the same for every indicator; one with it is kept for its own."""
+
+    def __init__(self, memo: dict, indicator: str) -> None:
+        self._shared = memo
+        self._indicator = indicator
+
+    def __getitem__(self, key: Any) -> Any:
+        try:
+            return self._shared[key]
+        except KeyError:
+            return self._shared[self._indicator, key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(value, str) and self._indicator not in value:
+            self._shared[key] = value
+        else:
+            self._shared[self._indicator, key] = value
+
+
 class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
     """LaTeX in the paper's notation; KaTeX accepts everything it prints."""
 
@@ -211,6 +282,11 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         "mat_delim": "",
         "indicator": r"\mathbb{1}",  # pdflatex has no blackboard 1: LatexRenderer uses \mathbf{1}
     }
+
+    def share(self) -> None:
+        """Share printed forms with LaTeX printers of any indicator (``_IndicatorMemo``)."""
+        indicator = self._settings["indicator"]
+        self._memo = _IndicatorMemo(shared_memo(self, ignore="indicator"), indicator)  # type: ignore[assignment]
 
     def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
         simple = _SIMPLE_NAME.match(expr.name)

@@ -136,15 +136,20 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
     def used(pieces: list[tuple[str, bool, bool]]) -> int:
         return columns(lead) + sum(columns(p) + (k > 0 and s) for k, (p, s, _) in enumerate(pieces))
 
+    taken = used(line)  # the columns of ``line`` after ``lead``, kept as the line grows
     for unit in units:
-        if line and used([*line, unit]) > width:
+        more = columns(unit[0]) + (bool(line) and unit[1])
+        if line and taken + more > width:
             # move back to the last break outside brackets, if the line keeps something
             cut = next((k for k in range(len(line) - 1, 0, -1) if not line[k][2]), len(line))
             if unit[2] is False or cut == len(line):
                 cut = len(line)
             lines.append(_joined(lead, line[:cut]))
             line, lead = line[cut:], rest
+            taken = used(line)
+            more = columns(unit[0]) + (bool(line) and unit[1])
         line.append(unit)
+        taken += more
     lines.append(_joined(lead, line))
     return lines
 
