@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand
+from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand, expand_mul
 
 from matcalc.engine.simplify import count_ops_fast
 from matcalc.functions import sigmoid
@@ -112,7 +112,8 @@ def _softmax(expr: Expr, shapes: Shapes) -> Expr | None:
         work = expr.xreplace({total: big}).xreplace({exp(z): s * big})
         work = _pull(work, local)
         work = work.xreplace({VSum(s): 1})
-        work = cancel(work)
+        quick = expand_mul(work)  # S cancels term by term (S²/S = S): no polynomial algebra
+        work = quick if not quick.has(big) else cancel(work)
         if work.has(big):
             continue
         softmax = Mul(exp(z), Pow(VSum(exp(z)), -1))
