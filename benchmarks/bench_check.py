@@ -13,6 +13,8 @@ import argparse
 import statistics
 import time
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
+
 import matcalc
 
 MSE = dict(wrt="w", vectors=["w", "y:N"], matrices=["X:N,n"])

@@ -5,8 +5,7 @@
 
 Target (issue 12): a Hessian costs at most 5x its gradient (derive, with verification).
 The last column is the Hessian-vector product H·v (``hvp="v"``) of the same expression.
-Run it from the repository root with ``PYTHONPATH=.`` to time this checkout's matcalc
-(the script's own directory comes first on ``sys.path``, so an installed matcalc wins).
+It times the matcalc of the checkout it sits in (``_checkout``), not an installed one.
 SymPy's cache is cleared before every run, so neither side reuses the other's work.
 ``--cpu`` times this process's CPU time instead of the wall clock (steadier on a busy
 machine).
@@ -18,6 +17,7 @@ import argparse
 import statistics
 import time
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
 import sympy as sp
 from sympy.core.cache import clear_cache
 

@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
+
 import matcalc
 from matcalc.errors import MatcalcError
 

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
 import sympy
 
 import matcalc

@@ -25,8 +25,8 @@ ratio matcalc / SymPy, the maximum, and the number refused.
 
 matcalc memoises printed forms across renderings (``matcalc.render.printing.shared_memo``);
 that memo is registered with SymPy's caches, so the ``clear_cache`` before each case
-clears it too and no case reuses what an earlier one printed.  (``import matcalc`` finds
-the installed package first: from another checkout, run with ``PYTHONPATH=.``.)
+clears it too and no case reuses what an earlier one printed.  The matcalc timed is the
+checkout's own (``_checkout``), not an installed one.
 
 Times are wall-clock by default; ``--cpu`` takes this process's CPU time for both sides
 instead, which a machine busy with other work disturbs much less (use it to compare two
@@ -42,6 +42,7 @@ import random
 import statistics
 import time
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
 import sympy
 from sympy.core.cache import clear_cache
 

@@ -14,6 +14,8 @@ import argparse
 import statistics
 import time
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
+
 import matcalc
 from matcalc.verify import verify_explicit
 

@@ -21,6 +21,7 @@ import random
 import sys
 from pathlib import Path
 
+import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
 import sympy
 from sympy import MatrixBase, srepr
 
