@@ -384,7 +384,7 @@ class Verify(Step):
     sizes: tuple[tuple[Symbol, int], ...] = ()
     """For a vector result: the sizes at which the components were compared."""
     hessian: bool = False
-    """The reference is SymPy's Hessian of the components (at ``sizes`` and one larger)."""
+    """The reference is SymPy's Hessian of the components (at ``sizes`` and at ``more_sizes``)."""
     hvp: Symbol | None = None
     """For a Hessian-vector product: the vector v the reference Hessian is multiplied by."""
     functions: tuple[tuple[tuple[Expr, Expr], ...], ...] = ()

@@ -1020,15 +1020,18 @@ def verify_hessian(
     expr, wrt, result, shapes, deadline: Deadline = NEVER, hvp: Symbol | None = None
 ) -> Verify:
     """A Hessian by a vector against ``sympy.hessian`` of the explicit components, at two
-    sizes (n = 3 and n = 4, …), never against the engine's own gradient; a Hessian-vector
+    sizes (n = 3 and n = 2, N = 2 and N = 3, …), never against the engine's own gradient; a Hessian-vector
     product (``hvp``: the vector v) against that Hessian times v's components."""
     from sympy import ImmutableMatrix, hessian
 
     from matcalc.linalg import components, evaluate_shaped, explicit
 
     first = default_dims(shapes)
+    # a second size, different in every dimension (n = 3 → 2, N = 2 → 3): the issue's
+    # "n = 2 and n = 3"; smaller rather than larger, since sympy.hessian grows as n²
+    second = {s: v - 1 if v >= 3 else v + 1 for s, v in first.items()}
     checks = []
-    for dims in (first, {s: v + 1 for s, v in first.items()}):
+    for dims in (first, second):
         deadline.check()
         values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
         if isinstance(values, MatrixBase):
@@ -1048,10 +1051,11 @@ def verify_hessian(
     statuses = [c.status for c in checks]
     status = False if False in statuses else None if None in statuses else True
     method = "numeric" if any(c.method == "numeric" for c in checks) else "symbolic"
-    sizes = "; ".join(", ".join(f"{s} = {v}" for s, v in d.items()) for d in (first,))
-    detail = f"sympy.hessian of explicit components at {sizes} and one size larger"
+    sizes = ", ".join(f"{s} = {v}" for s, v in first.items())
+    more = ", ".join(f"{s} = {v}" for s, v in second.items())
+    detail = f"sympy.hessian of explicit components at {sizes} and at {more}"
     if hvp is not None:
-        detail = f"sympy.hessian of explicit components times {hvp} at {sizes} and one size larger"
+        detail = f"sympy.hessian of explicit components times {hvp} at {sizes} and at {more}"
     return Verify(
         status=status,
         method=method,
@@ -1059,11 +1063,16 @@ def verify_hessian(
         points=max(c.points for c in checks),
         detail=detail,
         sizes=tuple(first.items()),
+        more_sizes=tuple(second.items()),
         hessian=True,
         hvp=hvp,
         explanation=_on(
             checks[-1].explanation,
-            Msg("explain.detail.hessian" if hvp is None else "explain.detail.hvp", sizes=sizes),
+            Msg(
+                "explain.detail.hessian" if hvp is None else "explain.detail.hvp",
+                sizes=sizes,
+                more=more,
+            ),
         ),
     )
 

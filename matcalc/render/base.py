@@ -749,7 +749,8 @@ class Renderer(StepVisitor):
             key = "verify.hessian" if step.hessian else "verify.explicit"
             if step.hvp is not None:
                 key, kw["v"] = "verify.hvp", self._inline(self._m(step.hvp))
-            items.append(self._msg(key, sizes=sizes, v=kw.get("v", "")))
+            more = self._sizes(step.more_sizes)
+            items.append(self._msg(key, sizes=sizes, more=more, v=kw.get("v", "")))
         return items
 
     # -- helpers shared by the formats ------------------------------------------------

@@ -156,9 +156,9 @@ EN: dict[str, str] = {
     "verify.reference": "SymPy's derivative: {expr}",
     "verify.explicit": "Compared entry by entry with SymPy's Jacobian of the components at {sizes}.",
     "verify.hessian": "Compared entry by entry with SymPy's Hessian of the components at "
-    "{sizes}, and again with every size one larger.",
+    "{sizes}, and again at {more}.",
     "verify.hvp": "Compared entry by entry with SymPy's Hessian of the components times the "
-    "components of {v} at {sizes}, and again with every size one larger.",
+    "components of {v} at {sizes}, and again at {more}.",
     # plain-prose explanations (JSON), when a step carries none
     "explain.intermediate": "Introduce the intermediate variable {name}.",
     "explain.local_derivative": "Differentiate {of} with respect to {wrt} ({rule}).",
@@ -352,9 +352,9 @@ EN: dict[str, str] = {
     "explain.detail.components_at": "explicit components at {sizes}",
     "explain.detail.components_positive": "explicit components at {sizes}, at points where "
     "{dets} > 0 (where ln det is real)",
-    "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and one size larger",
+    "explain.detail.hessian": "sympy.hessian of explicit components at {sizes} and at {more}",
     "explain.detail.hvp": "sympy.hessian of explicit components times the vector, at {sizes} "
-    "and one size larger",
+    "and at {more}",
     "explain.hessian_vector": "Multiply the Hessian by the vector from the right, term by term, "
     "without forming an n×n matrix.",
     "json.rule.intermediate": "intermediate variable",
@@ -453,8 +453,8 @@ ZH: dict[str, str] = {
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
     "verify.reference": "SymPy 求得的导数：{expr}",
     "verify.explicit": "在 {sizes} 时按分量与 SymPy 的雅可比矩阵逐项比较。",
-    "verify.hessian": "在 {sizes} 时，以及每个维度各加一时，按分量与 SymPy 的黑塞矩阵逐项比较。",
-    "verify.hvp": "在 {sizes} 时，以及每个维度各加一时，按分量与 SymPy 的黑塞矩阵乘以 {v} 的分量逐项比较。",
+    "verify.hessian": "在 {sizes} 时，以及在 {more} 时，按分量与 SymPy 的黑塞矩阵逐项比较。",
+    "verify.hvp": "在 {sizes} 时，以及在 {more} 时，按分量与 SymPy 的黑塞矩阵乘以 {v} 的分量逐项比较。",
     "explain.intermediate": "引入中间变量 {name}。",
     "explain.local_derivative": "求 {of} 对 {wrt} 的导数（{rule}）。",
     "explain.local_derivative.held": "求 {of} 对 {wrt} 的偏导数，{names} 视为常数（{rule}）。",
@@ -636,8 +636,8 @@ ZH: dict[str, str] = {
     "explain.detail.components": "显式分量",
     "explain.detail.components_at": "{sizes} 时的显式分量",
     "explain.detail.components_positive": "{sizes} 时的显式分量，取 {dets} > 0 的点（ln det 在此为实数）",
-    "explain.detail.hessian": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵",
-    "explain.detail.hvp": "{sizes} 时及每个维度加一时，SymPy 对显式分量求得的黑塞矩阵乘以该向量",
+    "explain.detail.hessian": "{sizes} 时及 {more} 时，SymPy 对显式分量求得的黑塞矩阵",
+    "explain.detail.hvp": "{sizes} 时及 {more} 时，SymPy 对显式分量求得的黑塞矩阵乘以该向量",
     "explain.hessian_vector": "把黑塞矩阵逐项从右边乘以向量，不形成 n×n 矩阵。",
     "json.rule.intermediate": "中间变量",
     "json.rule.substitute": "代入",
