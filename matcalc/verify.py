@@ -176,12 +176,15 @@ def _symbolically_zero(diff: Expr) -> bool:
 
 
 def _kink_args(node: Expr) -> list[Expr]:
-    """The expressions that are 0 at the kink of ``node`` (|u|, sign(u), 1[u > 0], max, min)."""
-    if isinstance(node, Heaviside):
-        return [node.args[0]]
+    """The expressions that are 0 at the kink of ``node`` (|u|, sign(u), 1[u > 0], max, min).
+
+    A constant one is left out: |0| and max(x, x + 0) do not switch anywhere, and a kink
+    argument that is 0 everywhere would put every point "on the kink"."""
     if isinstance(node, (Max, Min)):
-        return [p - q for i, p in enumerate(node.args) for q in node.args[i + 1 :]]
-    return [node.args[0]]
+        args = [p - q for i, p in enumerate(node.args) for q in node.args[i + 1 :]]
+    else:
+        args = [node.args[0]]
+    return [a for a in args if a.free_symbols]
 
 
 def _boundaries(exprs: Sequence[Expr]) -> list[Expr]:
@@ -1091,7 +1094,8 @@ def not_real_somewhere(expr: Expr, domain: Sequence[Expr], deadline: Deadline = 
     for k in range(len(special) + TRIES):
         deadline.check()
         point = special[k] if k < len(special) else sampler.draw(k - len(special))
-        if sampler.usable(point):
+        # any point of the domain counts, on a kink or off it: only realness is asked
+        if all(_real(_value(e, point)) for e in sampler.domain or ()):
             value = _value(expr, point)
             if value is not None and not _real(value):
                 return True

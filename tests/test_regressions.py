@@ -665,3 +665,25 @@ def test_slow_run_2026_11_30_unknown_function_of_a_nested_sum(text):
     bug = sympy.sin(sympy.Add(sympy.Add(x, sympy.pi, evaluate=False), y, evaluate=False))
     assert bug == -sympy.sin(y) or bug == -sympy.sin(x + y)  # the SymPy bug, or its fix
     assert matcalc.derive(text, "x").verified is True
+
+
+@pytest.mark.parametrize(
+    "text, x0, slope",
+    [
+        # |acos(|x|)| = acosh(-x) at x = -3.348: slope -1/√(x² - 1) = -0.31296
+        ("abs(acos(max(x, abs(x), (x) - (0))))", -3.348103351879131, -0.312961897690677),
+        ("abs(acos(max(-(x), abs(0))))", -3.0, -1 / 8**0.5),
+    ],
+)
+def test_slow_run_2026_11_30_constant_kink_hid_a_complex_argument(text, x0, slope):
+    """Slow fuzz run (complex-part family): max(x, |x|, x - 0) has two arguments equal
+    everywhere and |0| is a kink at 0 everywhere, so every sample point lay "on a kink" and
+    none was used to ask whether acos(…) is real: the first came out Verified with the wrong
+    sign for x < -1, where |acos(-x)| = acosh(-x) is real and acos(-x) is not.  A constant
+    kink argument is no kink, and realness is asked at every point of the domain: refused,
+    like |acos(x)|."""
+    x = sympy.Symbol("x", real=True)
+    u = sympy.acos(-x)  # the input, written out, is real at x0 and its slope is known
+    assert abs(complex(sympy.Abs(u).diff(x).subs(x, x0).evalf()) - slope) < 1e-9
+    with pytest.raises(matcalc.UnsupportedError, match="not real everywhere"):
+        matcalc.derive(text, "x")
