@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_golden import CASES as GOLDEN_CASES
 
 import matcalc
 from matcalc import cli, documents
@@ -257,18 +258,7 @@ def test_a_chinese_document_frame_is_chinese(tmp_path):
 
 # -- the goldens' inputs, and inputs that produce notes ------------------------------------------
 CASES = {
-    # the goldens (tests/test_golden.py)
-    "ln_sin_cube_squared": dict(expr="ln(sin(x**3)**2)"),
-    "sin_x_plus_x_squared": dict(expr="sin(x + x**2)"),
-    "gradient_3x2y": dict(expr="3*x**2*y", wrt="x,y"),
-    "jacobian_f_g": dict(expr=["3*x**2*y", "2*x + y**8"], wrt="x,y"),
-    "neuron_by_w": dict(expr="max(0, w @ x + b)", wrt="w", vectors=["w", "x"]),
-    "mse_loss_by_w": dict(
-        expr="sum((y - max(0, X @ w + b))**2) / N",
-        wrt="w",
-        vectors=["w", "y:N"],
-        matrices=["X:N,n"],
-    ),
+    **GOLDEN_CASES,  # the goldens' inputs
     # notes and rules
     "tie_of_max_and_min": dict(expr="max(min(x**2, x), x) + x**2"),
     "kink": dict(expr="max(0, 3*x + 1)"),

@@ -476,3 +476,31 @@ TOKEN_SOUP = st.lists(st.sampled_from(TOKENS), max_size=30).map("".join)
 @given(st.one_of(GRAMMAR, TOKEN_SOUP))
 def test_grammar_inputs_parse_or_raise_matcalc_error(text: str) -> None:
     parse_or_matcalc_error(text)
+
+
+def test_no_module_of_matcalc_calls_an_evaluating_function() -> None:
+    """The whole package, not only the parser: nothing calls eval, exec, sympify, parse_expr,
+    lambdify or literal_eval (a docstring may name them; render/matrix_expr.py tells a user
+    how to read JSON's result back in their own program).  Allowed lookalikes: re.compile and
+    Poly.eval (a polynomial's value at a number), attribute calls both."""
+    import matcalc
+
+    root = Path(matcalc.__file__).parent
+    banned_names = {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "lambdify"}
+    banned_names |= {"S", "literal_eval"}
+    banned_attributes = {"sympify", "parse_expr", "literal_eval", "lambdify", "exec"}
+    modules = sorted(root.rglob("*.py"))
+    assert len(modules) > 40
+    for module in modules:
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        where = module.relative_to(root)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                imported = {a.name for a in node.names} & banned_attributes  # S.Zero is fine
+                assert not imported, f"{where} imports {imported}"
+            if isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Name):
+                    assert func.id not in banned_names, f"{where} line {node.lineno}: {func.id}"
+                if isinstance(func, ast.Attribute):
+                    assert func.attr not in banned_attributes, f"{where} line {node.lineno}"
