@@ -67,6 +67,13 @@ MISTAKES = (
 )
 TOLERANCE = 1e-7
 POINTS = 5
+NOISE = 1e-15
+"""Values this small are no evidence of equality: two values within it agree (the noise of
+a cancellation at 30 digits), but a right verdict needs ``EVIDENCE`` points at which each
+entry of the two sides is larger than it.  Without that, exp(-1000x²)'s derivative was
+called right for the answers 0 and +2000x·exp(-1000x²), both below 1e-7 (the absolute
+tolerance then) at every sample point."""
+EVIDENCE = 3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,13 +282,13 @@ class _Judge:
         return dims
 
     # -- points ---------------------------------------------------------------------------
-    def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None):
+    def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None, draw=None):
         out: list[dict[Symbol, float]] = []
         tries = 0
         while len(out) < count and tries < count * 8:
             tries += 1
             self.deadline.check()
-            point = {s: self._draw() for s in symbols}
+            point = {s: (draw or self._draw)() for s in symbols}
             if constraint is not None:
                 point = constraint(point)
             out.append(point)
@@ -292,6 +299,24 @@ class _Judge:
         while abs(value) < 0.1:
             value = self.rng.uniform(-2.0, 2.0)
         return value
+
+    def _draw_scaled(self) -> float:
+        """A value from 1e-3 to 2 in size, either sign, log-uniformly: near 0, where a
+        derivative such as exp(-1000x²)'s is not vanishingly small."""
+        return self.rng.choice((-1.0, 1.0)) * 10 ** self.rng.uniform(-3.0, 0.3)
+
+    def _evidence(self, ans, ref, comps, samples, flip):
+        """``samples``, with more points where needed, such that every entry of the two
+        sides is larger than ``NOISE`` at ``EVIDENCE`` points at least (an entry literally
+        the same on both sides, such as a structural 0, needs none); None if no such points
+        are found.  Agreement within the noise alone is no proof of a right answer."""
+        pairs = list(zip(ans.T if flip is not None else ans, ref))
+        more: list = []
+        for _ in range(3):
+            if _evidenced(samples + more, pairs, flip):
+                return samples + more
+            more += self._samples(ans, ref, comps, draw=self._draw_scaled)
+        return samples + more if _evidenced(samples + more, pairs, flip) else None
 
     def _values(
         self, m: ImmutableMatrix, point: dict, memo: dict | None = None
@@ -308,12 +333,12 @@ class _Judge:
         finite = [v for v in values if v is not None]
         return finite if len(finite) == len(values) else None
 
-    def _samples(self, ans, ref, comps, constraint=None, count=POINTS):
+    def _samples(self, ans, ref, comps, constraint=None, count=POINTS, draw=None):
         """[(point, answer values, reference values)] where both are defined and the
         reference is real (the input's own domain)."""
         symbols = sorted(ans.free_symbols | ref.free_symbols, key=str)
         out = []
-        for point in self._points(symbols, count * 3, constraint):
+        for point in self._points(symbols, count * 3, constraint, draw):
             memo: dict = {}  # the answer and the reference share their subexpressions here
             r = self._values(ref, point, memo)
             if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
@@ -344,6 +369,10 @@ class _Judge:
             return Check(**common, verdict="cannot_judge", reason="undefined")
         if straight and self._symbolic_equal(ans, ref):
             return Check(**common, verdict="right", method="symbolic")
+        if (straight and _agree(samples)) or (flipped and _agree(samples, ans.shape)):
+            samples = self._evidence(ans, ref, comps, samples, None if straight else ans.shape)
+            if samples is None:  # equal, but only where both are too small to tell
+                return Check(**common, verdict="cannot_judge", reason="undefined")
         if straight and _agree(samples):
             return Check(**common, verdict="right", method=method)
         if flipped and _agree(samples, ans.shape):
@@ -399,7 +428,8 @@ class _Judge:
             else:
                 continue
             held = self._samples(ans, ref, comps, constraint=constraint)
-            if len(held) >= 3 and _agree(held, flip):
+            pairs = list(zip(ans.T if flip is not None else ans, ref))
+            if len(held) >= 3 and _agree(held, flip) and _evidenced(held, pairs, flip):
                 return {
                     "verdict": "assumption",
                     "assumption": (kind, symbol),
@@ -620,7 +650,9 @@ def _matrix(value: Any) -> ImmutableMatrix:
 
 
 def _close(a: complex, b: complex) -> bool:
-    return abs(a - b) <= TOLERANCE * max(1.0, abs(a), abs(b))
+    """Equal to ``TOLERANCE``, relative to the larger value (not to 1: small values are
+    compared too), or both within ``NOISE`` of each other."""
+    return abs(a - b) <= TOLERANCE * max(abs(a), abs(b)) or abs(a - b) <= NOISE
 
 
 def _transposed(values: list[complex], shape: tuple[int, int]) -> list[complex]:
@@ -631,6 +663,21 @@ def _transposed(values: list[complex], shape: tuple[int, int]) -> list[complex]:
 def _orient(a: list[complex], shape: tuple[int, int] | None) -> list[complex]:
     """The answer's values, transposed when ``shape`` (the answer's own shape) is given."""
     return a if shape is None else _transposed(a, shape)
+
+
+def _evidenced(samples, pairs, shape: tuple[int, int] | None = None) -> bool:
+    """Every entry k (of ``pairs``: (answer's, reference's) entry, in the reference's order)
+    larger than ``NOISE`` on one side at ``EVIDENCE`` samples, or literally the same."""
+    for k, (mine, theirs) in enumerate(pairs):
+        if mine == theirs:
+            continue
+        seen = 0
+        for _, a, r in samples:
+            if max(abs(_orient(a, shape)[k]), abs(r[k])) > NOISE:
+                seen += 1
+        if seen < EVIDENCE:
+            return False
+    return True
 
 
 def _agree(samples, shape: tuple[int, int] | None = None) -> bool:
