@@ -74,6 +74,10 @@ entry of the two sides is larger than it.  Without that, exp(-1000x²)'s derivat
 called right for the answers 0 and +2000x·exp(-1000x²), both below 1e-7 (the absolute
 tolerance then) at every sample point."""
 EVIDENCE = 3
+CONFIRM = 10
+"""Points of a wider range (1e-3 to 100 in size) at which an answer that agrees at the
+``POINTS`` (on [-2, 2]) must agree too before it is called right: d/dx |x - 3| answered -1,
+and max(x, 3)'s answered 0, were called right, being wrong for x > 3 only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -300,23 +304,28 @@ class _Judge:
             value = self.rng.uniform(-2.0, 2.0)
         return value
 
-    def _draw_scaled(self) -> float:
-        """A value from 1e-3 to 2 in size, either sign, log-uniformly: near 0, where a
-        derivative such as exp(-1000x²)'s is not vanishingly small."""
-        return self.rng.choice((-1.0, 1.0)) * 10 ** self.rng.uniform(-3.0, 0.3)
+    def _draw_wide(self) -> float:
+        """A value from 1e-3 to 100 in size, either sign, log-uniformly: near 0 (where
+        exp(-1000x²)'s derivative is not vanishingly small) and beyond 2 (where |x - 3|'s
+        derivative is no longer -1)."""
+        return self.rng.choice((-1.0, 1.0)) * 10 ** self.rng.uniform(-3.0, 2.0)
 
-    def _evidence(self, ans, ref, comps, samples, flip):
-        """``samples``, with more points where needed, such that every entry of the two
-        sides is larger than ``NOISE`` at ``EVIDENCE`` points at least (an entry literally
-        the same on both sides, such as a structural 0, needs none); None if no such points
-        are found.  Agreement within the noise alone is no proof of a right answer."""
+    def _confirm(self, ans, ref, comps, samples, flip):
+        """``samples`` (which agree), with ``CONFIRM`` more points of a wider range, and more
+        again where needed until every entry of the two sides is larger than ``NOISE`` at
+        ``EVIDENCE`` points (an entry literally the same on both sides, such as a structural
+        0, needs none).  Returns the samples as soon as one disagrees (the answer is then
+        judged on them), None when too few points tell (a cannot_judge): agreement within
+        the noise, or on [-2, 2] only, is no proof of a right answer."""
         pairs = list(zip(ans.T if flip is not None else ans, ref))
-        more: list = []
+        more = list(samples)
         for _ in range(3):
-            if _evidenced(samples + more, pairs, flip):
-                return samples + more
-            more += self._samples(ans, ref, comps, draw=self._draw_scaled)
-        return samples + more if _evidenced(samples + more, pairs, flip) else None
+            more += self._samples(ans, ref, comps, count=CONFIRM, draw=self._draw_wide)
+            if not _agree(more, flip):
+                return more
+            if _evidenced(more, pairs, flip):
+                return more
+        return None
 
     def _values(
         self, m: ImmutableMatrix, point: dict, memo: dict | None = None
@@ -370,9 +379,10 @@ class _Judge:
         if straight and self._symbolic_equal(ans, ref):
             return Check(**common, verdict="right", method="symbolic")
         if (straight and _agree(samples)) or (flipped and _agree(samples, ans.shape)):
-            samples = self._evidence(ans, ref, comps, samples, None if straight else ans.shape)
-            if samples is None:  # equal, but only where both are too small to tell
+            confirmed = self._confirm(ans, ref, comps, samples, None if straight else ans.shape)
+            if confirmed is None:  # equal, but only where both are too small to tell
                 return Check(**common, verdict="cannot_judge", reason="undefined")
+            samples = confirmed
         if straight and _agree(samples):
             return Check(**common, verdict="right", method=method)
         if flipped and _agree(samples, ans.shape):
