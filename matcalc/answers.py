@@ -74,7 +74,7 @@ entry of the two sides is larger than it.  Without that, exp(-1000x²)'s derivat
 called right for the answers 0 and +2000x·exp(-1000x²), both below 1e-7 (the absolute
 tolerance then) at every sample point."""
 EVIDENCE = 3
-CONFIRM = 10
+CONFIRM = 12
 """Points of a wider range (1e-3 to 100 in size) at which an answer that agrees at the
 ``POINTS`` (on [-2, 2]) must agree too before it is called right: d/dx |x - 3| answered -1,
 and max(x, 3)'s answered 0, were called right, being wrong for x > 3 only."""
@@ -305,9 +305,11 @@ class _Judge:
         return value
 
     def _draw_wide(self) -> float:
-        """A value from 1e-3 to 100 in size, either sign, log-uniformly: near 0 (where
-        exp(-1000x²)'s derivative is not vanishingly small) and beyond 2 (where |x - 3|'s
-        derivative is no longer -1)."""
+        """Uniform on [-10, 10] or (as often) from 1e-3 to 100 in size, either sign,
+        log-uniformly: near 0 (where exp(-1000x²)'s derivative is not vanishingly small)
+        and beyond 2 (where |x - 3|'s derivative is no longer -1)."""
+        if self.rng.random() < 0.5:
+            return self.rng.uniform(-10.0, 10.0)
         return self.rng.choice((-1.0, 1.0)) * 10 ** self.rng.uniform(-3.0, 2.0)
 
     def _confirm(self, ans, ref, comps, samples, flip):
@@ -462,7 +464,7 @@ class _Judge:
                 factor = _size_factor(c, c2, self._dims(), dims2)
                 if factor is None:
                     return None
-        if factor == 1:
+        if factor == 1 or factor == 0:  # an answer 0 is not "0 times the derivative"
             return None
         mistake = "sign" if factor == -1 else "factor"
         return {

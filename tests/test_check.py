@@ -170,3 +170,10 @@ def test_a_problem_file_marks_a_sheet(tmp_path):
     plain.write_text("x**3 ; answer 3*x**2\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["doc", str(plain), "-o", str(tmp_path / "p.md")])
     assert "problem 1 (x**3): Right" in result.stderr
+
+
+def test_an_answer_0_is_no_constant_factor():
+    # 0 = 0·(2x) is true but no mistake a student makes: the generic "wrong", with a point
+    c = check("x**2", "0")
+    assert c.verdict == "wrong" and c.mistake is None and c.factor is None, c
+    assert c.values is not None and c.values[0] == 0
