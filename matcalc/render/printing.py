@@ -102,8 +102,40 @@ class _ClearMemos:
 CACHE.append(_ClearMemos())
 
 
+_MISSING = object()
+
+_METHODS: dict[tuple[type, type], str] = {}
+"""Which method ``Printer._print`` calls, by printer class and expression class: a fixed
+property of the two classes, found once ("" for the expression's own print method)."""
+
+
+def _method(printer: Printer, expr: Basic) -> str:
+    """The name of the method SymPy's ``Printer._print`` dispatches ``expr`` to (its MRO
+    walk, with its exceptions for undefined functions and renamed subclasses of a function),
+    "" for the expression's own ``printmethod`` (``_latex``, ``_pretty``, ``_sympystr``)."""
+    if printer.printmethod and hasattr(expr, printer.printmethod):
+        return ""
+    classes = type(expr).__mro__
+    if Function in classes:
+        i = classes.index(Function)
+        classes = (
+            tuple(
+                c
+                for c in classes[:i]
+                if c.__name__ == classes[0].__name__ or c.__name__.endswith("Base")
+            )
+            + classes[i:]
+        )
+    for cls in classes:
+        name = "_print_" + cls.__name__
+        if getattr(printer, name, None) is not None:
+            return name
+    return "emptyPrinter"
+
+
 class _Memo(_PrinterHost):
-    """Mixin: memoise ``_print`` (a renderer prints each expression once).
+    """Mixin: memoise ``_print`` (a renderer prints each expression once), and dispatch
+    from a table instead of walking each expression's MRO (``_METHODS``).
 
     The memo is the printer's own, or one shared within one rendering (the renderers a
     renderer drives: JSON's LaTeX, Jupyter's aligned block), or, after ``share()``, the
@@ -119,14 +151,32 @@ class _Memo(_PrinterHost):
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         if kwargs or not isinstance(expr, Basic):
-            return super()._print(expr, **kwargs)
+            return self._dispatch(expr, **kwargs)
         try:
-            return self._memo[expr]
-        except KeyError:
-            out = self._memo[expr] = super()._print(expr)
-            return out
+            out = self._memo.get(expr, _MISSING)
         except TypeError:  # a mutable matrix is unhashable
-            return super()._print(expr)
+            return self._dispatch(expr)
+        if out is _MISSING:
+            out = self._memo[expr] = self._dispatch(expr)
+        return out
+
+    def _dispatch(self, expr: Any, **kwargs: Any) -> Any:
+        """``Printer._print``, its choice of method looked up in ``_METHODS``."""
+        if not isinstance(expr, Basic) or isinstance(expr, AppliedUndef):
+            return super()._print(expr, **kwargs)  # SymPy's own walk: types, unknown functions
+        key = (type(self), type(expr))
+        name = _METHODS.get(key)
+        if name is None:
+            name = _METHODS[key] = _method(self, expr)
+        self._print_level += 1
+        try:
+            if not name:
+                return getattr(expr, self.printmethod)(self, **kwargs)
+            if name == "emptyPrinter":
+                return self.emptyPrinter(expr)
+            return getattr(self, name)(expr, **kwargs)
+        finally:
+            self._print_level -= 1
 
 
 class softmax(Function):
@@ -168,7 +218,8 @@ class _Notation(_Memo):
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         # softmax(z) and logsumexp(z) are put in before the tree is printed, so that the
         # parent of e^z/sum(e^z) sees a function (no parentheses around softmax(z))
-        if self._displaying or not isinstance(expr, Basic):
+        if self._displaying or not isinstance(expr, Basic) or not self._settings["vectors"]:
+            # both display forms need a sum of a vector, which a scalar derivation never has
             return super()._print(expr, **kwargs)
         # the whole tree is searched once per expression, not at every printing of it
         key = None if kwargs else (_Notation, expr)
@@ -179,8 +230,7 @@ class _Notation(_Memo):
                 pass
             except TypeError:  # a mutable matrix is unhashable
                 key = None
-        # both display forms need a sum of a vector, which a scalar derivation never has
-        if not self._settings.get("vectors", True) or not expr.has(log, Pow):
+        if not expr.has(log, Pow):
             out = super()._print(expr, **kwargs)
         else:
             self._displaying = True
@@ -262,6 +312,10 @@ class _IndicatorMemo:
             return self._shared[key]
         except KeyError:
             return self._shared[self._indicator, key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        out = self._shared.get(key, _MISSING)
+        return self._shared.get((self._indicator, key), default) if out is _MISSING else out
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if isinstance(value, str) and self._indicator not in value:
