@@ -21,7 +21,7 @@ from matcalc.msg import Msg
 from matcalc.render.base import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
-from matcalc.render.messages import EN, message, rule_name
+from matcalc.render.messages import EN, message, placeholders, rule_name
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import (
     Assemble,
@@ -201,7 +201,7 @@ class JsonRenderer(StepVisitor):
             return step.explanation.text(self.lang)
         if step.explanation and self.lang == "en":  # plain text, of a step built by hand
             return step.explanation
-        kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
+        kw: dict[str, Any] = {}
         key = f"explain.{step.kind}"
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
@@ -227,6 +227,9 @@ class JsonRenderer(StepVisitor):
         elif isinstance(step, Assemble):
             kw["kind"] = message(self._kind, self.lang)
             kw["layout"] = message(step.layout, self.lang)
+        for name in placeholders(key, self.lang):  # the step's own fields, as the sentence asks
+            if name not in kw and name in ("of", "wrt", "name", "topic"):
+                kw[name] = str(getattr(step, name, ""))
         return message(key, self.lang, **kw)
 
     def _equation(self, step: Step) -> str:
