@@ -569,3 +569,41 @@ def test_printed_forms_shared_across_renderings_are_cleared_with_sympys_cache():
     assert again == alone
     clear_cache()
     assert not printing._SHARED
+
+
+def test_str_printer_orders_sums_as_str_does():
+    """SympyStrPrinter orders the terms of a sum without SymPy's evalf of each coefficient
+    (``printing.ordered_terms``): the order must be ``str()``'s, for every kind of
+    coefficient (integers, fractions exact in a float or not, floats, irrational and
+    imaginary factors, huge and tiny numbers)."""
+    from sympy import Float, I, Rational, exp, pi, sqrt
+
+    from matcalc.render.printing import SympyStrPrinter, ordered_terms
+
+    sums = [
+        Add(Rational(1, 3) * x, Rational(2, 3) * x, evaluate=False),
+        Add(Rational(1, 2) * x, Rational(1, 4) * x, Rational(-3, 8) * x, evaluate=False),
+        3 - 2 * x,
+        1 + sqrt(2) * x + pi * y + Float(0.1) * x**2 + I * x,
+        exp(2) * x - Rational(7, 10**30) * y + 10**40 * x * y + 2**60 * x**3,
+        Add(x, -x, 2 * x ** Rational(1, 2), 1 / x, evaluate=False),
+        sin(x) ** 2 * cos(x) + sin(x) ** 2 + 1 + x * y**3 - 5 * y,
+    ]
+    sums += [sympy.diff(e, x) for e in (sin(x**2 + y) / (1 + x**2), x**7 * sympy.exp(y * x))]
+    for s in sums:
+        assert ordered_terms(s) == s.as_ordered_terms(), s
+        assert SympyStrPrinter().doprint(s) == str(s)
+
+
+def test_precedences_are_cleared_with_sympys_cache():
+    """The printers find each expression's precedence once (``printing._PRECEDENCE``); that
+    memo is emptied with the printed forms, by SymPy's clear_cache."""
+    from sympy.core.cache import clear_cache
+
+    from matcalc.render import printing
+
+    assert TextPrinter().doprint(-2 * x * (x + 1) ** 2) == "-2x·(1 + x)²"
+    assert MathLatexPrinter().doprint((x + 1) ** 3) == r"\left(1 + x\right)^{3}"
+    assert printing._PRECEDENCE and printing._TRADITIONAL
+    clear_cache()
+    assert not printing._PRECEDENCE and not printing._TRADITIONAL

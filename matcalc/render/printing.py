@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
+from sympy.core.sorting import default_sort_key
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence, precedence_traditional
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.pretty_symbology import greek_unicode
 from sympy.printing.pretty.stringpict import prettyForm
@@ -86,6 +87,38 @@ def shared_memo(printer: Printer, ignore: str = "") -> dict:
 def clear_memos() -> None:
     """Forget every printed form (``sympy.core.cache.clear_cache`` calls this too)."""
     _SHARED.clear()
+    _PRECEDENCE.clear()
+    _TRADITIONAL.clear()
+
+
+_PRECEDENCE: dict[Basic, int] = {}
+_TRADITIONAL: dict[Basic, int] = {}
+
+
+def _memoised(table: dict[Basic, int], compute: Any, item: Any) -> int:
+    """``compute(item)``, kept in ``table`` for an expression (emptied with the printed forms):
+    every printer asks the precedence of the same subexpressions, some many times."""
+    if not isinstance(item, Basic):
+        return compute(item)
+    try:
+        out = table.get(item)
+    except TypeError:  # a mutable matrix is unhashable
+        return compute(item)
+    if out is None:
+        if len(table) > MEMO_SIZE:
+            table.clear()
+        out = table[item] = compute(item)
+    return out
+
+
+class _StrPrecedence(_PrinterHost):
+    """Mixin: ``StrPrinter.parenthesize``, the precedence of each expression found once."""
+
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+        prec = _memoised(_PRECEDENCE, precedence, item)
+        if (prec < level) or ((not strict) and prec <= level):
+            return f"({self._print(item)})"
+        return self._print(item)
 
 
 class _ClearMemos:
@@ -263,10 +296,102 @@ class _Notation(_Memo):
             settings["order"] = saved
 
 
-class SympyStrPrinter(_Memo, StrPrinter):
+_EXACT = 1 << 53  # integers below this are exact in a float
+
+
+def _coefficient(number: Any) -> complex:
+    """``complex(number)``: for an integer or a fraction of a power of two (exact in a float)
+    without SymPy's ``evalf``, which ``Expr.__complex__`` calls, else through it."""
+    if number.is_Rational:
+        p, q = number.p, number.q
+        if -_EXACT < p < _EXACT and q < _EXACT and not q & (q - 1):
+            return complex(p / q)
+    return complex(number)
+
+
+def _term_key(term: Any) -> tuple:
+    """``Expr._parse_order(None)``'s key: lex on the negated exponents, then the
+    noncommutative factors, then the coefficient."""
+    _, ((re, im), monom, ncpart) = term
+    return (
+        tuple(-m for m in monom),
+        tuple(e.sort_key(order=None) for e in ncpart),
+        ((bool(im), im), (re, im)),
+    )
+
+
+def ordered_terms(expr: Basic) -> list[Basic]:
+    """``expr.as_ordered_terms()`` (the order of ``str()``) for a sum: SymPy's code, with
+    each term's coefficient made a complex number directly where it is exact
+    (``_coefficient``); SymPy's own ``complex()`` evaluates every coefficient with ``evalf``."""
+    from sympy.core.exprtools import decompose_power
+    from sympy.core.numbers import NumberSymbol
+
+    def number_last(x: Basic) -> bool:
+        return not isinstance(x, (Number, NumberSymbol))
+
+    add_args = sorted(expr.args, key=number_last)
+    if (
+        len(add_args) == 2
+        and isinstance(add_args[0], (Number, NumberSymbol))
+        and isinstance(add_args[1], Mul)
+    ):
+        mul_args = sorted(Mul.make_args(add_args[1]), key=number_last)
+        if (
+            len(mul_args) == 2
+            and isinstance(mul_args[0], Number)
+            and add_args[0].is_positive
+            and mul_args[0].is_negative
+        ):
+            return add_args
+    # Expr.as_terms
+    gens: set[Basic] = set()
+    terms = []
+    for term in expr.args:
+        coeff_number, rest = term.as_coeff_Mul()
+        coeff = _coefficient(coeff_number)
+        cpart: dict[Basic, Any] = {}
+        ncpart = []
+        if rest is not S.One:
+            for factor in Mul.make_args(rest):
+                if factor.is_number:
+                    try:
+                        coeff *= complex(factor)
+                    except (TypeError, ValueError):
+                        pass
+                    else:
+                        continue
+                if factor.is_commutative:
+                    base, power = decompose_power(factor)
+                    cpart[base] = power
+                    gens.add(base)
+                else:
+                    ncpart.append(factor)
+        terms.append((term, ((coeff.real, coeff.imag), cpart, tuple(ncpart))))
+    indices = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+    data = []
+    for term, (coeff_pair, cpart, nc) in terms:
+        monom = [0] * len(indices)
+        for base, power in cpart.items():
+            monom[indices[base]] = power
+        data.append((term, (coeff_pair, tuple(monom), nc)))
+    if not any(term.is_Order for term, _ in data):
+        ordered = sorted(data, key=_term_key)
+    else:
+        ordered = sorted((t for t in data if not t[0].is_Order), key=_term_key, reverse=True)
+        ordered += sorted((t for t in data if t[0].is_Order), key=_term_key, reverse=True)
+    return [term for term, _ in ordered]
+
+
+class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
     """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
     in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
     back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
+
+    def _as_ordered_terms(self, expr: Basic, order: str | None = None) -> list[Basic]:
+        if (order or self.order) is None and expr.is_Add:
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
@@ -342,6 +467,17 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         indicator = self._settings["indicator"]
         self._memo = _IndicatorMemo(shared_memo(self, ignore="indicator"), indicator)  # type: ignore[assignment]
 
+    def parenthesize(
+        self, item: Any, level: int, is_neg: bool = False, strict: bool = False
+    ) -> str:
+        """``LatexPrinter.parenthesize``, the precedence of each expression found once."""
+        prec = _memoised(_TRADITIONAL, precedence_traditional, item)
+        if is_neg and strict:
+            return self._add_parens(self._print(item))
+        if (prec < level) or ((not strict) and prec <= level):
+            return self._add_parens(self._print(item))
+        return self._print(item)
+
     def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
         simple = _SIMPLE_NAME.match(expr.name)
         if simple is None or style != "plain" or self._settings["symbol_names"]:
@@ -406,7 +542,7 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
 
 
-class TextPrinter(TextVectors, _Notation, StrPrinter):
+class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
     """Linear text: Unicode (u₁, x³, 3x²·cos(x), ln, σ) or ASCII with ``unicode=False``."""
 
     _default_settings: ClassVar[dict[str, Any]] = {
