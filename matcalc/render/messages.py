@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from sympy import Symbol
+
 from matcalc.render.messages_errors import ERRORS_EN, ERRORS_ZH
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -715,7 +717,10 @@ def message(
         if prose:
             out.append(escape(prose) if escape else prose)
             prose = ""
-        out.append(str(value))
+        # a name as str() prints it, without a StrPrinter for each (the most common value)
+        out.append(
+            value.name if isinstance(value, Symbol) and type(value) is Symbol else str(value)
+        )
     if prose:
         out.append(escape(prose) if escape else prose)
     return "".join(out)
