@@ -89,15 +89,18 @@ def clear_memos() -> None:
     _SHARED.clear()
     _PRECEDENCE.clear()
     _TRADITIONAL.clear()
+    _CANONICAL.clear()
 
 
 _PRECEDENCE: dict[Basic, int] = {}
 _TRADITIONAL: dict[Basic, int] = {}
+_CANONICAL: dict[Basic, bool] = {}  # whether a product's factors are in SymPy's stored order
 
 
-def _memoised(table: dict[Basic, int], compute: Any, item: Any) -> int:
+def _memoised(table: dict[Basic, Any], compute: Any, item: Any) -> Any:
     """``compute(item)``, kept in ``table`` for an expression (emptied with the printed forms):
-    every printer asks the precedence of the same subexpressions, some many times."""
+    every printer asks the same of the same subexpressions (their precedence, some many
+    times; whether a product is in SymPy's order, once in each format)."""
     if not isinstance(item, Basic):
         return compute(item)
     try:
@@ -289,7 +292,8 @@ class _Notation(_Memo):
         # A product the user typed keeps its order (x·u); SymPy's own products are
         # printed in its usual order (3x²y rather than the stored 3·y·x²).
         settings = self._settings
-        saved, settings["order"] = settings["order"], None if _canonical(expr) else "none"
+        canonical = _memoised(_CANONICAL, _canonical, expr)
+        saved, settings["order"] = settings["order"], None if canonical else "none"
         try:
             return super()._print_Mul(expr)
         finally:

@@ -295,10 +295,13 @@ class TextRenderer(Renderer):
     def _gradient_name(self, of: Symbol) -> str:
         return ("∇" if self.unicode else "grad ") + self._m(of)
 
-    @_drawn
     def _parens(self, frag: Frag) -> Frag:
         if isinstance(frag, str):
             return f"({frag})"
+        return self._parens_drawn(frag)
+
+    @_drawn
+    def _parens_drawn(self, frag: prettyForm) -> Frag:
         return _drawing(prettyForm(*frag.parens()), _linear(frag, "({})"))
 
     def _hjoin(self, frags: Sequence[Frag], sep: str = "") -> Frag:
