@@ -607,3 +607,56 @@ def test_precedences_are_cleared_with_sympys_cache():
     assert printing._PRECEDENCE and printing._TRADITIONAL
     clear_cache()
     assert not printing._PRECEDENCE and not printing._TRADITIONAL
+
+
+def test_printers_skip_sorting_a_number_times_one_factor_without_changing_a_character(
+    monkeypatch,
+):
+    """c·f is printed without SymPy's sort of its factors (``printing._number_times_one``):
+    on random trees, evaluated and not, every printer writes what it writes with the sort,
+    and JSON's printer writes str()."""
+    import random
+
+    from sympy import E, Integer, Rational, exp, pi
+    from sympy.core.cache import clear_cache
+
+    from matcalc.render import printing
+    from matcalc.render.printing import SympyStrPrinter, TextPrettyPrinter
+
+    rng = random.Random(13)
+    numbers = [Integer(-1), Integer(-2), Integer(2), Integer(3), Rational(1, 2), Rational(-3, 4)]
+
+    def tree(depth: int):
+        if depth == 0 or rng.random() < 0.2:
+            return rng.choice([x, y, z, rng.choice(numbers), pi, E])
+        kind, evaluate = rng.random(), rng.random() < 0.5
+        if kind < 0.3:
+            return Mul(rng.choice(numbers), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.5:
+            return Mul(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.65:
+            return Add(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.8:
+            power = rng.choice([Integer(-1), Integer(2), Integer(-2), Rational(1, 2), y])
+            return Pow(tree(depth - 1), power, evaluate=evaluate)
+        return rng.choice([exp, sin, log])(tree(depth - 1), evaluate=evaluate)
+
+    def printed(e):
+        printers = [
+            TextPrinter({"vectors": False}),
+            TextPrinter({"unicode": False, "vectors": False}),
+            MathLatexPrinter({"vectors": False}),
+            SympyStrPrinter(),
+            TextPrettyPrinter({"vectors": False}),
+        ]
+        clear_cache()
+        return [p.doprint(e) for p in printers]
+
+    shortcut = printing._number_times_one
+    for _ in range(400):
+        e = tree(4)
+        monkeypatch.setattr(printing, "_number_times_one", shortcut)
+        fast = printed(e)
+        monkeypatch.setattr(printing, "_number_times_one", lambda expr: False)
+        assert fast == printed(e), e
+        assert fast[3] == str(e)

@@ -62,6 +62,24 @@ def _canonical(expr: Basic) -> bool:
     return all(a.compare(b) <= 0 for a, b in pairwise(args))
 
 
+def _number_times_one(expr: Basic) -> bool:
+    """c·f with a number c > 0 or c = -1 and one factor f whose order SymPy's printers never
+    change: ``as_ordered_factors`` is [c, f], and the parts they take apart (the sign; a
+    numerator and denominator, ``fraction``) are c and f, or f alone.  Not when f is a
+    product, a number or noncommutative, or a power (or exp) whose exponent may be
+    negative (a denominator, whose own factors a printer would reorder); and not for
+    another negative c, which ``Expr.args_cnc`` splits into -1 and -c."""
+    args = expr.args
+    if len(args) != 2 or not args[0].is_Rational:
+        return False
+    c, f = args
+    if c.p < 0 and c is not S.NegativeOne:
+        return False
+    if f.is_Mul or f.is_Number or not f.is_commutative:
+        return False
+    return not ((f.is_Pow or isinstance(f, exp)) and not f.as_base_exp()[1].is_positive)
+
+
 MEMO_SIZE = 20_000
 """Most printed forms kept by one printer class and settings (then its memo starts again)."""
 
@@ -292,8 +310,10 @@ class _Notation(_Memo):
         # A product the user typed keeps its order (x·u); SymPy's own products are
         # printed in its usual order (3x²y rather than the stored 3·y·x²).
         settings = self._settings
-        canonical = _memoised(_CANONICAL, _canonical, expr)
-        saved, settings["order"] = settings["order"], None if canonical else "none"
+        # SymPy's order of a number times one factor is that (a number sorts first): its
+        # sort keys, costly for a sum, are not needed ("none" keeps the stored order)
+        ordered = _memoised(_CANONICAL, _canonical, expr) and not _number_times_one(expr)
+        saved, settings["order"] = settings["order"], None if ordered else "none"
         try:
             return super()._print_Mul(expr)
         finally:
@@ -396,6 +416,20 @@ class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
         if (order or self.order) is None and expr.is_Add:
             return ordered_terms(expr)
         return super()._as_ordered_terms(expr, order=order)
+
+    def _print_Mul(self, expr: Basic) -> str:
+        if self.order is not None or not _number_times_one(expr):
+            return super()._print_Mul(expr)
+        # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
+        # without f's sort key; f first, in SymPy's order, so that the product only reads
+        # its printed form back (its sums must not be printed under "none")
+        self._print(expr.args[1])
+        settings = self._settings
+        settings["order"] = "none"
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            settings["order"] = None
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
