@@ -290,7 +290,7 @@ def _memoised(doit):
             value = _diag_doit(self) if type(self) is DiagMatrix else None
             if value is None:
                 value = doit(self, **hints)
-            if not _makes_dummies(self) and not value.has(Dummy):
+            if not _makes_dummies(self, memo) and not _makes_dummies(value, memo):
                 memo[key] = value
             return value
         except TypeError:  # an unhashable hint
@@ -323,13 +323,28 @@ def _diag_doit(diag):
     return DiagMatrix(v.arg if isinstance(v, Transpose) else v)
 
 
-def _makes_dummies(expr) -> bool:
-    """``expr`` has a Dummy, or an element-wise function of one (whose doit makes one)."""
-    return any(
-        isinstance(node, Dummy)
-        or (isinstance(node, ElementwiseApplyFunction) and node.expr.has(ElementwiseApplyFunction))
-        for node in sympy.preorder_traversal(expr)
-    )
+def _makes_dummies(expr, memo: dict) -> bool:
+    """``expr`` has a Dummy, or an element-wise function of one (whose doit makes one);
+    found once per subexpression (``memo``: the doit memo, under keys of their own)."""
+    key = ("dummies", expr)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (
+            isinstance(expr, Dummy)
+            or (isinstance(expr, ElementwiseApplyFunction) and _has_elementwise(expr.expr, memo))
+            or any(_makes_dummies(a, memo) for a in expr.args)
+        )
+    return found
+
+
+def _has_elementwise(expr, memo: dict) -> bool:
+    key = ("elementwise", expr)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = isinstance(expr, ElementwiseApplyFunction) or any(
+            _has_elementwise(a, memo) for a in expr.args
+        )
+    return found
 
 
 def _memoise_doit() -> None:
