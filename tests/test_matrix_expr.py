@@ -117,3 +117,25 @@ def test_the_memo_lives_for_one_call_in_one_thread() -> None:
     assert matrix_expr._ACTIVE.memo is None
     with matrix_expr._doit_memo(sympy.Float(2.0) * x):  # Float(2.0) == 2: no memo
         assert getattr(matrix_expr._ACTIVE, "memo", None) is None
+
+
+def test_every_matrix_class_keeps_its_own_doit() -> None:
+    """The memo wraps doit where a class defines it (and MatrixExpr's, Basic's); each class
+    still runs the doit it had."""
+    from sympy.matrices.expressions.matexpr import MatrixExpr
+
+    def original(cls):
+        for k in cls.__mro__:
+            f = vars(k).get("doit")
+            if f is None or (k is MatrixExpr and f.__wrapped__ is sympy.Basic.doit):
+                continue
+            return getattr(f, "__wrapped__", f)
+
+    classes, todo = set(), [MatrixExpr]
+    while todo:
+        cls = todo.pop()
+        if cls not in classes:
+            classes.add(cls)
+            todo.extend(cls.__subclasses__())
+    for cls in classes:
+        assert getattr(cls.doit, "__wrapped__", cls.doit) is original(cls), cls
