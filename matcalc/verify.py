@@ -421,11 +421,17 @@ def _numeric(
         if b is None:
             continue
         if _differ(a, b):
-            # confirm at twice the working precision: sin(e^200) at 30 digits is noise
+            # confirm at twice the working precision: sin(e^200) at 30 digits is noise, and
+            # so is a difference quotient of an input whose value is large against its
+            # change (atanh(‖max(0, -w³)‖) + 10¹⁰·a at w ≈ 10⁻³: 30 digits leave one unit of
+            # the last place for the step)
             a2 = _value(result, point, precision=60)
-            b2 = b if place == ON_KINK else _value(reference, point, precision=60)
-            if b2 is None and truth is not None and domain is not None:
-                b2 = b
+            if place == ON_KINK and truth is not None:
+                b2 = _one_sided(truth[0], truth[1], point, digits=60)
+            else:
+                b2 = _value(reference, point, precision=60)
+                if b2 is None and truth is not None and domain is not None:
+                    b2 = _difference(*truth, point, digits=60)
             if a2 is None or b2 is None or _differ(a, a2) or _differ(b, b2):
                 continue  # ill-conditioned here: no evidence either way
             return False, agreed + 1
@@ -601,18 +607,20 @@ def _differ(a: complex, b: complex) -> bool:
     return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
 
 
-def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex | None:
-    """d expr / d wrt at ``point`` by a central difference, each side at 30 digits."""
+def _difference(
+    expr: Expr, wrt: Symbol, point: dict[Symbol, Expr], digits: int = 30
+) -> complex | None:
+    """d expr / d wrt at ``point`` by a central difference, each side at ``digits`` digits."""
     x0 = point.get(wrt)
     if x0 is None:
         return None
     h = Float(1e-12, 40) * max(1, abs(x0))
     sides = []
     for step in (h, -h):
-        moved = {s: Float(v, 50) for s, v in point.items()}
-        moved[wrt] = Float(x0, 50) + step
+        moved = {s: Float(v, digits + 20) for s, v in point.items()}
+        moved[wrt] = Float(x0, digits + 20) + step
         try:  # subtracted at 30 digits: in doubles the two sides would be equal
-            v = _normalise(expr).xreplace(moved).evalf(30)
+            v = _normalise(expr).xreplace(moved).evalf(digits)
         except Exception:
             return None
         if v.has(nan, zoo) or v.free_symbols or not v.is_number:
@@ -627,20 +635,22 @@ def _difference(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex |
     return number
 
 
-def _one_sided(expr: Expr, wrt: Symbol, point: dict[Symbol, Expr]) -> complex | None:
+def _one_sided(
+    expr: Expr, wrt: Symbol, point: dict[Symbol, Expr], digits: int = 30
+) -> complex | None:
     """d expr / d wrt at a point on a kink of ``expr``: the central difference when the
     left and right difference quotients agree (within ``SIDES_AGREE``), else None (the
-    input is not differentiable there, as |x| at 0)."""
+    input is not differentiable there, as |x| at 0).  Each value at ``digits`` digits."""
     x0 = point.get(wrt)
     if x0 is None:
         return None
     h = Float(1e-12, 40) * max(1, abs(x0))
     values = []
     for step in (-h, 0, h):
-        moved = {s: Float(v, 50) for s, v in point.items()}
-        moved[wrt] = Float(x0, 50) + step
+        moved = {s: Float(v, digits + 20) for s, v in point.items()}
+        moved[wrt] = Float(x0, digits + 20) + step
         try:
-            v = _normalise(expr).xreplace(moved).evalf(30)
+            v = _normalise(expr).xreplace(moved).evalf(digits)
         except Exception:
             return None
         if v.has(nan, zoo) or v.free_symbols or not v.is_number:

@@ -687,3 +687,35 @@ def test_slow_run_2026_11_30_constant_kink_hid_a_complex_argument(text, x0, slop
     assert abs(complex(sympy.Abs(u).diff(x).subs(x, x0).evalf()) - slope) < 1e-9
     with pytest.raises(matcalc.UnsupportedError, match="not real everywhere"):
         matcalc.derive(text, "x")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "atanh(norm(max(0, -w**3))) + 10**10*b",
+        # the slow fuzz run's case (vector family), 2026-11-30
+        "(atanh(norm(max(0, (-(w))**(3))))) + ((((trace(A)) * (A)) @ (((A) @ (A.T)) - "
+        "((norm(x)) * (A)))) @ ((A.T) @ (a)))",
+    ],
+)
+def test_slow_run_2026_11_30_difference_quotient_of_a_large_input(text):
+    """At a point on a kink (w₃ ≈ -3·10⁻⁵, beside max(0, -w₃³)'s kink at 0) the result is
+    compared with a one-sided difference quotient of the input.  The input is about 10¹⁰
+    there and changes by 4·10⁻²⁰ over the step, one unit of the last place at 30 digits: the
+    quotient came out -2.7·10⁻⁸ (2⁻⁶⁵/10⁻¹²) instead of -4.17·10⁻⁸, and a right result was
+    NOT VERIFIED.  A disagreement is now confirmed with the difference quotient at 60
+    digits, as the values themselves already were."""
+    d = matcalc.derive(text, "w", vectors=["w", "x", "a"], matrices=["A"])
+    assert d.verified is True
+    # the truth, from outside the engine: entry (0, 0) at that point
+    w1, w2, w3 = -0.000421950846036945779, -0.000986086227800841292, -0.0000293670514103612131
+    m = [max(0.0, -(w**3)) for w in (w1, w2, w3)]
+    s = sum(v * v for v in m) ** 0.5
+    entry = -3 * w1**2 * m[0] / (s * (1 - s * s))
+    assert abs(entry - -4.172121441973919e-08) < 1e-15
+    from matcalc import verify
+
+    point = {sympy.Symbol(f"w_{i}", real=True): v for i, v in enumerate((w1, w2, w3), 1)}
+    w = sympy.symbols("w_1:4", real=True)
+    big = sympy.atanh(sympy.sqrt(sum(sympy.Max(0, -(v**3)) ** 2 for v in w))) + 10**10
+    assert abs(verify._one_sided(big, w[0], point, digits=60) - entry) < 1e-15
