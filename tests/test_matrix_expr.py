@@ -24,7 +24,7 @@ from sympy.printing.precedence import precedence
 
 import matcalc
 from matcalc.render import matrix_expr
-from matcalc.render.matrix_expr import _diag_doit, _str_precedence, result_str
+from matcalc.render.matrix_expr import _diag_doit, _ones_doit, _str_precedence, result_str
 
 n = Symbol("n", integer=True, positive=True)
 x, w = MatrixSymbol("x", n, 1), MatrixSymbol("w", n, 1)
@@ -88,6 +88,20 @@ def test_a_diag_that_might_be_diagonal_is_left_to_sympy() -> None:
     assert _diag_doit(DiagMatrix(A)) is None  # square
     with assuming(Q.diagonal(x)):  # an assumption in the global context: SymPy must decide
         assert _diag_doit(DiagMatrix(x)) is None
+
+
+N = Symbol("N", integer=True, positive=True)
+
+
+@pytest.mark.parametrize(
+    "shape", [(n, 1), (1, n), (n, N), (n, n), (3, 1), (1, 3), (1, 1), (2 * n, 1)], ids=str
+)
+def test_ones_are_evaluated_as_sympy_does(shape) -> None:
+    ours, theirs = _ones_doit(OneMatrix(*shape)), OneMatrix(*shape).doit()
+    if shape in ((1, 1), (2 * n, 1)):
+        assert ours is None  # left to SymPy (the 1×1 identity; a size it would have to ask)
+    else:
+        assert ours == theirs and type(ours) is type(theirs)
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ from sympy import (
     HadamardPower,
     HadamardProduct,
     Identity,
+    Integer,
     Inverse,
     KroneckerProduct,
     Lambda,
@@ -287,7 +288,7 @@ def _memoised(doit):
         try:
             return memo[key]
         except KeyError:
-            value = _diag_doit(self) if type(self) is DiagMatrix else None
+            value = _SHORTCUTS[type(self)](self) if type(self) in _SHORTCUTS else None
             if value is None:
                 value = doit(self, **hints)
             if not _makes_dummies(self, memo) and not _makes_dummies(value, memo):
@@ -321,6 +322,24 @@ def _diag_doit(diag):
         if scalars:
             return sympy.Mul.fromiter(scalars) * DiagMatrix(MatMul.fromiter(matrices).doit()).doit()
     return DiagMatrix(v.arg if isinstance(v, Transpose) else v)
+
+
+def _ones_doit(ones):
+    """``OneMatrix(m, n).doit()`` for sizes that are numbers or symbols, without asking.
+
+    SymPy's doit asks whether m = 1 and n = 1 (then it is the 1×1 identity) by evaluating
+    Eq(m, 1) & Eq(n, 1), whose Eq(n, 1) queries the assumptions of n - 1: milliseconds on a
+    cold cache, for every 1 in a result.  Eq(s, 1) of a symbol s is never True (no
+    assumption fixes a symbol's value), and of a number it is s == 1; so unless both sizes
+    are the number 1 the answer is OneMatrix(m, n) as it stands.  None otherwise."""
+    m, n = ones.args
+    if not all(isinstance(a, (Symbol, Integer)) for a in (m, n)) or (m == 1 and n == 1):
+        return None
+    return OneMatrix(m, n)
+
+
+_SHORTCUTS = {DiagMatrix: _diag_doit, OneMatrix: _ones_doit}
+"""Matrix classes whose doit asks a question whose answer is known (see each function)."""
 
 
 def _makes_dummies(expr, memo: dict) -> bool:
