@@ -305,7 +305,7 @@ def _diag_doit(diag):
 
     SymPy's doit first asks the assumption system whether v is diagonal (then diag(v) is v
     itself: a 1×1 matrix, an identity), which runs the SAT solver on the facts of every
-    subexpression of v: a tenth of a second and more.  A matrix that is not square is
+    subexpression of v: tens of milliseconds each time.  A matrix that is not square is
     diagonal for SymPy only as a zero matrix or a slice (or given assumptions, in the global
     context), so for any other v its answer is known: no.  The rest is SymPy's doit
     (``test_a_diag_is_evaluated_as_sympy_does`` holds it to the installed SymPy's); None
