@@ -954,14 +954,15 @@ def _explicit_jacobian(expr, wrt, shapes, dims, layout: str):
     from sympy import ImmutableMatrix, Matrix
 
     from matcalc.linalg import components, evaluate_shaped, explicit, shape_of
+    from matcalc.linalg.components import size
 
-    values = explicit(evaluate_shaped(expr, shapes), shapes, dims)
+    comps = components(shapes, dims)
+    values = explicit(evaluate_shaped(expr, shapes), shapes, dims, comps)
     if isinstance(values, MatrixBase) and values.shape == (1, 1):  # a vector of length 1: a scalar
         values = values[0, 0]
     rows, cols = shape_of(expr, shapes)
     if cols == 1 and rows != 1 and not isinstance(values, MatrixBase):  # w - w: the zero vector
-        values = ImmutableMatrix.ones(int(rows.subs(dims)), 1) * values
-    comps = components(shapes, dims)
+        values = ImmutableMatrix.ones(size(rows, dims), 1) * values
     several = isinstance(wrt, tuple)
     variables = [comps.get(w, ImmutableMatrix([[w]])) for w in (wrt if several else (wrt,))]
     outputs = list(values) if isinstance(values, MatrixBase) else [values]

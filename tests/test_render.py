@@ -569,3 +569,94 @@ def test_printed_forms_shared_across_renderings_are_cleared_with_sympys_cache():
     assert again == alone
     clear_cache()
     assert not printing._SHARED
+
+
+def test_str_printer_orders_sums_as_str_does():
+    """SympyStrPrinter orders the terms of a sum without SymPy's evalf of each coefficient
+    (``printing.ordered_terms``): the order must be ``str()``'s, for every kind of
+    coefficient (integers, fractions exact in a float or not, floats, irrational and
+    imaginary factors, huge and tiny numbers)."""
+    from sympy import Float, I, Rational, exp, pi, sqrt
+
+    from matcalc.render.printing import SympyStrPrinter, ordered_terms
+
+    sums = [
+        Add(Rational(1, 3) * x, Rational(2, 3) * x, evaluate=False),
+        Add(Rational(1, 2) * x, Rational(1, 4) * x, Rational(-3, 8) * x, evaluate=False),
+        3 - 2 * x,
+        1 + sqrt(2) * x + pi * y + Float(0.1) * x**2 + I * x,
+        exp(2) * x - Rational(7, 10**30) * y + 10**40 * x * y + 2**60 * x**3,
+        Add(x, -x, 2 * x ** Rational(1, 2), 1 / x, evaluate=False),
+        sin(x) ** 2 * cos(x) + sin(x) ** 2 + 1 + x * y**3 - 5 * y,
+    ]
+    sums += [sympy.diff(e, x) for e in (sin(x**2 + y) / (1 + x**2), x**7 * sympy.exp(y * x))]
+    for s in sums:
+        assert ordered_terms(s) == s.as_ordered_terms(), s
+        assert SympyStrPrinter().doprint(s) == str(s)
+
+
+def test_precedences_are_cleared_with_sympys_cache():
+    """The printers find each expression's precedence once (``printing._PRECEDENCE``); that
+    memo is emptied with the printed forms, by SymPy's clear_cache."""
+    from sympy.core.cache import clear_cache
+
+    from matcalc.render import printing
+
+    assert TextPrinter().doprint(-2 * x * (x + 1) ** 2) == "-2x·(1 + x)²"
+    assert MathLatexPrinter().doprint((x + 1) ** 3) == r"\left(1 + x\right)^{3}"
+    assert printing._PRECEDENCE and printing._TRADITIONAL
+    clear_cache()
+    assert not printing._PRECEDENCE and not printing._TRADITIONAL
+
+
+def test_printers_skip_sorting_a_number_times_one_factor_without_changing_a_character(
+    monkeypatch,
+):
+    """c·f is printed without SymPy's sort of its factors (``printing._number_times_one``):
+    on random trees, evaluated and not, every printer writes what it writes with the sort,
+    and JSON's printer writes str()."""
+    import random
+
+    from sympy import E, Integer, Rational, exp, pi
+    from sympy.core.cache import clear_cache
+
+    from matcalc.render import printing
+    from matcalc.render.printing import SympyStrPrinter, TextPrettyPrinter
+
+    rng = random.Random(13)
+    numbers = [Integer(-1), Integer(-2), Integer(2), Integer(3), Rational(1, 2), Rational(-3, 4)]
+
+    def tree(depth: int):
+        if depth == 0 or rng.random() < 0.2:
+            return rng.choice([x, y, z, rng.choice(numbers), pi, E])
+        kind, evaluate = rng.random(), rng.random() < 0.5
+        if kind < 0.3:
+            return Mul(rng.choice(numbers), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.5:
+            return Mul(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.65:
+            return Add(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.8:
+            power = rng.choice([Integer(-1), Integer(2), Integer(-2), Rational(1, 2), y])
+            return Pow(tree(depth - 1), power, evaluate=evaluate)
+        return rng.choice([exp, sin, log])(tree(depth - 1), evaluate=evaluate)
+
+    def printed(e):
+        printers = [
+            TextPrinter({"vectors": False}),
+            TextPrinter({"unicode": False, "vectors": False}),
+            MathLatexPrinter({"vectors": False}),
+            SympyStrPrinter(),
+            TextPrettyPrinter({"vectors": False}),
+        ]
+        clear_cache()
+        return [p.doprint(e) for p in printers]
+
+    shortcut = printing._number_times_one
+    for _ in range(400):
+        e = tree(4)
+        monkeypatch.setattr(printing, "_number_times_one", shortcut)
+        fast = printed(e)
+        monkeypatch.setattr(printing, "_number_times_one", lambda expr: False)
+        assert fast == printed(e), e
+        assert fast[3] == str(e)

@@ -208,6 +208,14 @@ def test_prose_fills_by_columns_and_keeps_math_whole() -> None:
         assert all(cols(line) <= width for line in lines)
         assert not any(line.rstrip().endswith(("max(0,", "1[z", "1[z >")) for line in lines)
     assert fill("a " + "x" * 50 + " b", "", "", 20) == ["a", "x" * 50, "b"]
+    # what fits on one line: the words one space apart (runs of spaces closed up), as when
+    # the text is filled word by word; wide characters take two columns
+    assert fill("  a  b c  ", "> ", "", 20) == ["> a b c"]
+    assert fill("中文中文", "", "", 8) == ["中文中文"] and fill("中文中文", "", "", 7) == [
+        "中文中",
+        "文",
+    ]
+    assert fill("", "  ", "  ", 20) == [""]
 
 
 def test_cli_width_follows_columns_and_the_option() -> None:

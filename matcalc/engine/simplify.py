@@ -1,7 +1,9 @@
 """Bounded simplification that keeps the paper's form.
 
 ``tidy`` evaluates an unevaluated tree and then picks the smallest of a few cheap,
-predictable rewrites (``factor_terms``, ``cancel``, ``together``).  It never calls
+predictable rewrites (``factor_terms``, ``cancel``, ``together``; the polynomial cancel
+starts from ``together``'s form rather than doing SymPy's own sign and common-term passes
+again).  It never calls
 ``simplify`` or ``trigsimp``: those are unbounded on big inputs and turn
 cos/sin into cot or 1/tan, which is not how the paper writes a result.  Above
 ``MAX_OPS`` operations the evaluated form is returned as it is.
@@ -371,6 +373,28 @@ def has_fraction(expr) -> bool:
     return False
 
 
+def _together(expr):
+    """``together(expr)`` (bounded), or None when it fails or is cut short."""
+    try:
+        return bounded(together, expr, "together")
+    except Exception:  # a rewrite that fails is simply not used
+        return None
+
+
+def _cancel(over):
+    """SymPy's ``cancel`` of a fraction already over one denominator (``together``'s form):
+    its numerator and denominator as polynomials in their generators, their gcd divided
+    out (``cancel``'s own sign and common-term passes are what ``together`` did)."""
+    from sympy.polys.rings import sring
+
+    p, q = fraction(over)
+    ring, (num, den) = sring((p, q))
+    if not ring.ngens:
+        return over.expand()
+    c, (num, den) = 1, num.cancel(den)
+    return c * (num.as_expr() / den.as_expr())
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
@@ -382,14 +406,21 @@ def tidy(expr):
     ops = count_ops_fast(expr)
     if ops > MAX_OPS:
         return expr
-    rewrites = (factor_terms, cancel, together) if has_fraction(expr) else (factor_terms,)
+    fractions = has_fraction(expr)
+    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms,)
+    over = _together(expr) if fractions else None  # cancel starts from it
     best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
             continue
         try:
-            candidate = bounded(rewrite, expr, rewrite.__name__)
+            if rewrite is together:
+                candidate = over
+            elif rewrite is cancel:
+                candidate = None if over is None else bounded(_cancel, over, "cancel")
+            else:
+                candidate = bounded(rewrite, expr, rewrite.__name__)
         except Exception:  # a rewrite that fails is simply not used
             continue
         if candidate is None or candidate == best:

@@ -21,7 +21,7 @@ def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, Immutabl
     """Each declared name as a matrix of Symbols w_1 … or X_11 … at concrete sizes."""
     out = {}
     for symbol, d in shapes.items():
-        rows, cols = int(d.rows.subs(dims)), int(d.cols.subs(dims))
+        rows, cols = size(d.rows, dims), size(d.cols, dims)
         if d.is_vector:
             entries = [[Symbol(f"{symbol.name}_{i}", real=True)] for i in range(1, rows + 1)]
         elif d.symmetric:  # s_ji is s_ij: one variable
@@ -41,9 +41,16 @@ def components(shapes: Shapes, dims: dict[Symbol, int]) -> dict[Symbol, Immutabl
     return out
 
 
-def explicit(expr, shapes: Shapes, dims: dict[Symbol, int]):
-    """``expr`` with every vector and matrix written out in components."""
-    return _Explicit(components(shapes, dims), dims).run(expr)
+def size(s, dims: dict[Symbol, int]) -> int:
+    """A size (n, 2·n, 3) at ``dims``: ``int(s.subs(dims))``, by plain replacement (subs
+    costs some 50 µs a call, a fair part of a small check)."""
+    return int(s.xreplace(dims)) if isinstance(s, sympy.Basic) else int(s)
+
+
+def explicit(expr, shapes: Shapes, dims: dict[Symbol, int], comps: dict | None = None):
+    """``expr`` with every vector and matrix written out in components (``comps``: those of
+    ``components(shapes, dims)``, if at hand)."""
+    return _Explicit(components(shapes, dims) if comps is None else comps, dims).run(expr)
 
 
 class _Explicit:

@@ -21,7 +21,7 @@ from matcalc.msg import Msg
 from matcalc.render.base import Line, StepVisitor, local_partials
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
-from matcalc.render.messages import EN, message, rule_name
+from matcalc.render.messages import EN, message, placeholders, rule_name
 from matcalc.render.printing import SympyStrPrinter
 from matcalc.steps import (
     Assemble,
@@ -54,6 +54,22 @@ _ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp")
 the determinants kept positive)."""
 
 
+def _str(value: Any) -> str:
+    """``str(value)``; a name without a StrPrinter for each (``StrPrinter`` prints its name)."""
+    return value.name if type(value) is Symbol else str(value)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+"""The field names of each kind of step (``dataclasses.fields``, looked up once a class)."""
+
+
+def _field_names(step: Step) -> tuple[str, ...]:
+    names = _FIELDS.get(type(step))
+    if names is None:
+        names = _FIELDS[type(step)] = tuple(f.name for f in fields(step))
+    return names
+
+
 class JsonRenderer(StepVisitor):
     """``to_dict(d)`` for Python, ``render(d)`` for a JSON string."""
 
@@ -83,7 +99,7 @@ class JsonRenderer(StepVisitor):
         self._latex._kind = "jacobian" if p.kind == "jacobian" else "gradient"
         return {
             "input": p.text[0] if len(p.text) == 1 else list(p.text),
-            "wrt": [str(s) for s in p.wrt],
+            "wrt": [_str(s) for s in p.wrt],
             "kind": p.kind,
             "layout": p.layout,
             "result": self._result(d),
@@ -144,12 +160,12 @@ class JsonRenderer(StepVisitor):
             "explanation": self._explain(step),
             "latex": self._equation(step),
         }
-        for f in fields(step):
-            if f.name in ("explanation", "rule") or (
-                f.name in _ONLY_WHEN_SET and not getattr(step, f.name)
+        for name in _field_names(step):
+            if name in ("explanation", "rule") or (
+                name in _ONLY_WHEN_SET and not getattr(step, name)
             ):
                 continue
-            out[f.name] = self._value(getattr(step, f.name))
+            out[name] = self._value(getattr(step, name))
         return out
 
     def _render_Part(self, step: Part) -> dict[str, Any]:
@@ -201,7 +217,7 @@ class JsonRenderer(StepVisitor):
             return step.explanation.text(self.lang)
         if step.explanation and self.lang == "en":  # plain text, of a step built by hand
             return step.explanation
-        kw: dict[str, Any] = {k: str(getattr(step, k, "")) for k in ("of", "wrt", "name", "topic")}
+        kw: dict[str, Any] = {}
         key = f"explain.{step.kind}"
         if isinstance(step, Verify):
             key = "verify." + {True: step.method, False: "failed", None: "undecided"}[step.status]
@@ -227,6 +243,9 @@ class JsonRenderer(StepVisitor):
         elif isinstance(step, Assemble):
             kw["kind"] = message(self._kind, self.lang)
             kw["layout"] = message(step.layout, self.lang)
+        for name in placeholders(key, self.lang):  # the step's own fields, as the sentence asks
+            if name not in kw and name in ("of", "wrt", "name", "topic"):
+                kw[name] = _str(getattr(step, name, ""))
         return message(key, self.lang, **kw)
 
     def _equation(self, step: Step) -> str:

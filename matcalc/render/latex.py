@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sympy import Basic, MatrixBase, Symbol
+from sympy.core.cache import CACHE
 
 from matcalc.linalg.jacobians import KRONECKER
 from matcalc.render.base import Block, Line, Renderer
@@ -246,6 +247,9 @@ def width(tex: str) -> float:
     """
     value, _ = _width(tex, 0)
     return value
+
+
+CACHE.append(width)  # emptied with SymPy's cache, as the printed forms it measures are
 
 
 def _group(tex: str, i: int) -> tuple[str, int]:

@@ -28,6 +28,11 @@ matmul, transpose, diag, eye, ones, kron, trace).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import wraps
+
 import sympy
 from sympy import (
     Determinant,
@@ -35,6 +40,7 @@ from sympy import (
     HadamardPower,
     HadamardProduct,
     Identity,
+    Integer,
     Inverse,
     KroneckerProduct,
     Lambda,
@@ -43,11 +49,19 @@ from sympy import (
     MatrixBase,
     MatrixSymbol,
     OneMatrix,
+    S,
     Symbol,
     Trace,
     Transpose,
+    ZeroMatrix,
 )
+from sympy.assumptions import global_assumptions
 from sympy.core.mul import _keep_coeff
+from sympy.core.numbers import Float
+from sympy.core.symbol import Dummy
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.matexpr import MatrixExpr
+from sympy.matrices.expressions.slice import MatrixSlice
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
@@ -62,7 +76,8 @@ from matcalc.symbols import VectorName
 class _Convert:
     def __init__(self, shapes: dict):
         self.shapes = shapes
-        self.cache: dict = {}
+        self.shapes_of: dict = {}  # each subexpression's shape, found once
+        self.vectors_in: dict = {}  # whether it has vectors, found once
 
     def run(self, expr):
         if isinstance(expr, MatrixBase):
@@ -70,7 +85,7 @@ class _Convert:
         if expr in self.shapes:
             d = self.shapes[expr]
             return MatrixSymbol(expr.name, d.rows, d.cols)
-        if not expr.args or not _has_vectors(expr):
+        if not expr.args or not self.has_vectors(expr):
             return expr
         handler = _TABLE.get(type(expr).__name__)
         if handler is not None:
@@ -81,7 +96,18 @@ class _Convert:
         return self.elementwise(expr)
 
     def shape(self, expr):
-        return shape_of(expr, self.shapes)
+        try:
+            return self.shapes_of[expr]
+        except KeyError:
+            shape = self.shapes_of[expr] = shape_of(expr, self.shapes)
+            return shape
+
+    def has_vectors(self, expr) -> bool:
+        try:
+            return self.vectors_in[expr]
+        except KeyError:
+            found = self.vectors_in[expr] = _has_vectors(expr)
+            return found
 
     def scalar(self, expr) -> bool:
         return self.shape(expr) == SCALAR
@@ -218,16 +244,167 @@ def _has_vectors(expr) -> bool:
 
 def to_matrix_expr(expr, shapes: dict):
     """``expr`` with SymPy's matrix expressions; UnsupportedError where there is none."""
-    return _Convert(shapes).run(expr)
+    with _doit_memo(expr):
+        return _Convert(shapes).run(expr)
+
+
+# -- doit, once per subexpression -------------------------------------------------------------
+# SymPy's matrix arithmetic evaluates as it builds: a + b is MatAdd(a, b).doit(), and doit
+# goes all the way down, so each sum or product built on a subexpression evaluates it again
+# (DiagMatrix's asks the assumption system whether its vector is diagonal, each time).  While
+# one conversion runs, each distinct (subexpression, hints) is evaluated once: doit is a pure
+# function of the expression, so the result is the very one SymPy gives.  Except where a
+# Dummy is involved: doit composes f.(g.(v)) into (Lambda(d, f(g(d)))).(v) with a new Dummy
+# d each time, and a sum's terms are ordered by their Dummies' indices, so such a
+# subexpression (one with a Dummy, or an element-wise function of one) is evaluated afresh
+# each time, as without the memo.  The memo belongs to that one call (and thread) and is
+# dropped when it returns.
+
+_ACTIVE = threading.local()
+
+
+@contextmanager
+def _doit_memo(expr) -> Iterator[None]:
+    """Memoise matrix expressions' ``doit`` in this thread while converting ``expr``.  Not
+    with a Float in it: Float(2.0) == 2 for SymPy, which would make HadamardPower(v, 2.0)
+    the memo's HadamardPower(v, 2)."""
+    if getattr(_ACTIVE, "memo", None) is not None or expr.atoms(Float):
+        yield
+        return
+    _ACTIVE.memo = {}
+    try:
+        yield
+    finally:
+        _ACTIVE.memo = None
+
+
+def _memoised(doit):
+    @wraps(doit)
+    def memoised(self, **hints):
+        memo = getattr(_ACTIVE, "memo", None)
+        if memo is None:
+            return doit(self, **hints)
+        key = (self, tuple(sorted(hints.items())))
+        try:
+            return memo[key]
+        except KeyError:
+            value = _SHORTCUTS[type(self)](self) if type(self) in _SHORTCUTS else None
+            if value is None:
+                value = doit(self, **hints)
+            if not _makes_dummies(self, memo) and not _makes_dummies(value, memo):
+                memo[key] = value
+            return value
+        except TypeError:  # an unhashable hint
+            return doit(self, **hints)
+
+    return memoised
+
+
+def _diag_doit(diag):
+    """``DiagMatrix(v).doit()`` for a vector v that cannot be diagonal, without asking.
+
+    SymPy's doit first asks the assumption system whether v is diagonal (then diag(v) is v
+    itself: a 1×1 matrix, an identity), which runs the SAT solver on the facts of every
+    subexpression of v: tens of milliseconds each time.  A matrix that is not square is
+    diagonal for SymPy only as a zero matrix or a slice (or given assumptions, in the global
+    context), so for any other v its answer is known: no.  The rest is SymPy's doit
+    (``test_a_diag_is_evaluated_as_sympy_does`` holds it to the installed SymPy's); None
+    where the question is not so settled."""
+    v = diag._vector
+    rows, cols = v.shape
+    if rows == cols or global_assumptions or isinstance(v, MatrixBase):
+        return None
+    if v.has(ZeroMatrix, MatrixSlice):
+        return None
+    if isinstance(v, MatMul):
+        matrices = [a for a in v.args if a.is_Matrix]
+        scalars = [a for a in v.args if a not in matrices]
+        if scalars:
+            return sympy.Mul.fromiter(scalars) * DiagMatrix(MatMul.fromiter(matrices).doit()).doit()
+    return DiagMatrix(v.arg if isinstance(v, Transpose) else v)
+
+
+def _ones_doit(ones):
+    """``OneMatrix(m, n).doit()`` for sizes that are numbers or symbols, without asking.
+
+    SymPy's doit asks whether m = 1 and n = 1 (then it is the 1×1 identity) by evaluating
+    Eq(m, 1) & Eq(n, 1), whose Eq(n, 1) queries the assumptions of n - 1: milliseconds on a
+    cold cache, for every 1 in a result.  Eq(s, 1) of a symbol s is never True (no
+    assumption fixes a symbol's value), and of a number it is s == 1; so unless both sizes
+    are the number 1 the answer is OneMatrix(m, n) as it stands.  None otherwise."""
+    m, n = ones.args
+    if not all(isinstance(a, (Symbol, Integer)) for a in (m, n)) or (m == 1 and n == 1):
+        return None
+    return OneMatrix(m, n)
+
+
+_SHORTCUTS = {DiagMatrix: _diag_doit, OneMatrix: _ones_doit}
+"""Matrix classes whose doit asks a question whose answer is known (see each function)."""
+
+
+def _makes_dummies(expr, memo: dict) -> bool:
+    """``expr`` has a Dummy, or an element-wise function of one (whose doit makes one);
+    found once per subexpression (``memo``: the doit memo, under keys of their own)."""
+    key = ("dummies", expr)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = (
+            isinstance(expr, Dummy)
+            or (isinstance(expr, ElementwiseApplyFunction) and _has_elementwise(expr.expr, memo))
+            or any(_makes_dummies(a, memo) for a in expr.args)
+        )
+    return found
+
+
+def _has_elementwise(expr, memo: dict) -> bool:
+    key = ("elementwise", expr)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = isinstance(expr, ElementwiseApplyFunction) or any(
+            _has_elementwise(a, memo) for a in expr.args
+        )
+    return found
+
+
+def _memoise_doit() -> None:
+    """Wrap ``doit`` of every matrix expression class that defines one (and MatrixExpr's own,
+    inherited from Basic, for the rest): outside ``_doit_memo`` the wrapper only calls it."""
+    classes, todo = [], [MatrixExpr]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(c for c in cls.__subclasses__() if c not in classes and c not in todo)
+    for cls in classes:
+        if cls is MatrixExpr and "doit" not in vars(cls):
+            cls.doit = _memoised(sympy.Basic.doit)
+        elif "doit" in vars(cls) and not hasattr(vars(cls)["doit"], "__wrapped__"):
+            cls.doit = _memoised(vars(cls)["doit"])
+
+
+_memoise_doit()
 
 
 def _str_precedence(item) -> int:
     """SymPy's ``precedence(item)``.  A product A·B without a number in front cannot have a
     minus sign to take out, which SymPy finds by comparing it with −A·B, built and
-    evaluated all the way down (``Mul.could_extract_minus_sign``): that is skipped."""
-    if type(item) is MatMul and not item.args[0].is_Number:
-        return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
-    return precedence(item)
+    evaluated all the way down (``Mul.could_extract_minus_sign``): that is skipped.  With a
+    number c ≠ 0 in front (finite, not nan), −A·B has −c ≠ c in front, or none: never equal
+    to A·B, and the sign is c's."""
+    if type(item) is not MatMul:
+        return precedence(item)
+    c = item.args[0]
+    if c.is_Number and c in (S.Zero, S.ComplexInfinity, S.NaN):
+        return precedence(item)
+    if any(  # precedence_Mul's first question, as SymPy asks it
+        hasattr(a, "precedence")
+        and isinstance(a, sympy.Function)
+        and a.precedence < PRECEDENCE["Mul"]
+        for a in item.args
+    ):
+        return PRECEDENCE["Mul"]
+    if c.is_Number and c.is_extended_negative:
+        return PRECEDENCE["Add"]
+    return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
 
 
 class MatrixExprStrPrinter(StrPrinter):
@@ -314,14 +491,15 @@ def result_str(d) -> str:
 
     shapes = {decl.symbol: decl for decl in d.problem.declarations}
     try:
-        blocks = _Function(d, NUMPY).blocks()
-        if len(blocks) == 1 and len(blocks[0]) == 1:
-            value = _block(*blocks[0][0], shapes)
-        else:
-            value = sympy.BlockMatrix(
-                [[_block(e, t, shapes, matrix=True) for e, t in row] for row in blocks]
-            )
-        return MatrixExprStrPrinter().doprint(value)
+        with _doit_memo(d.result):  # printing evaluates too (−A·B, to find a sign)
+            blocks = _Function(d, NUMPY).blocks()
+            if len(blocks) == 1 and len(blocks[0]) == 1:
+                value = _block(*blocks[0][0], shapes)
+            else:
+                value = sympy.BlockMatrix(
+                    [[_block(e, t, shapes, matrix=True) for e, t in row] for row in blocks]
+                )
+            return MatrixExprStrPrinter().doprint(value)
     except UnsupportedError:
         return plain_str(d.result)
 

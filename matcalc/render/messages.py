@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from sympy import Symbol
+
 from matcalc.render.messages_errors import ERRORS_EN, ERRORS_ZH
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -676,29 +678,51 @@ def _catalogue(lang: str) -> dict[str, str]:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(CATALOGUES)}") from None
 
 
+_SPLIT: dict[str, tuple[str, ...]] = {}
+"""Each template cut at its placeholders (text, name, text, …): a fixed property of the
+catalogue, cut once."""
+
+
+def _split(template: str) -> tuple[str, ...]:
+    parts = _SPLIT.get(template)
+    if parts is None:
+        parts = _SPLIT[template] = tuple(_PLACEHOLDER.split(template))
+    return parts
+
+
+def placeholders(key: str, lang: str = "en") -> tuple[str, ...]:
+    """The names of the placeholders of the sentence ``key`` in ``lang``."""
+    return _split(_catalogue(lang).get(key) or EN.get(key, key))[1::2]
+
+
 def message(
     key: str, lang: str = "en", *, escape: Callable[[str], str] | None = None, **kw: object
 ) -> str:
     """The sentence ``key`` in ``lang`` with its placeholders filled from ``kw`` (so no
     placeholder may be called key, lang or escape)."""
     template = _catalogue(lang).get(key) or EN.get(key, key)
+    parts = _split(template)
+    if len(parts) == 1:  # no placeholder
+        return escape(template) if escape and template else template
     out: list[str] = []
-    prose: list[str] = []
-
-    def flush() -> None:
-        text = "".join(prose)
-        if text:
-            out.append(escape(text) if escape else text)
-        prose.clear()
-
-    for i, part in enumerate(_PLACEHOLDER.split(template)):
-        value = kw[part] if i % 2 else Prose(part)
+    prose = ""  # the template's text and the Prose values since the last other value
+    for i, part in enumerate(parts):
+        if not i % 2:
+            prose += part
+            continue
+        value = kw[part]
         if isinstance(value, Prose):
-            prose.append(value)
-        else:
-            flush()
-            out.append(str(value))
-    flush()
+            prose += value
+            continue
+        if prose:
+            out.append(escape(prose) if escape else prose)
+            prose = ""
+        # a name as str() prints it, without a StrPrinter for each (the most common value)
+        out.append(
+            value.name if isinstance(value, Symbol) and type(value) is Symbol else str(value)
+        )
+    if prose:
+        out.append(escape(prose) if escape else prose)
     return "".join(out)
 
 
@@ -725,6 +749,8 @@ def rule_name(rule: str, lang: str = "en") -> str:
     as it is.
     """
     clauses = getattr(rule, "clauses", None)
+    if clauses is not None and lang == "en":
+        return str(rule)  # a Rule reads as its English name (rule_text of its clauses)
     if clauses is None:
         clauses = rule_ids(rule)
     if clauses is None:

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
+from sympy.core.sorting import default_sort_key
 from sympy.printing.conventions import split_super_sub
 from sympy.printing.latex import LatexPrinter
-from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.precedence import PRECEDENCE, precedence, precedence_traditional
 from sympy.printing.pretty.pretty import PrettyPrinter
 from sympy.printing.pretty.pretty_symbology import greek_unicode
 from sympy.printing.pretty.stringpict import prettyForm
@@ -61,6 +62,24 @@ def _canonical(expr: Basic) -> bool:
     return all(a.compare(b) <= 0 for a, b in pairwise(args))
 
 
+def _number_times_one(expr: Basic) -> bool:
+    """c·f with a number c > 0 or c = -1 and one factor f whose order SymPy's printers never
+    change: ``as_ordered_factors`` is [c, f], and the parts they take apart (the sign; a
+    numerator and denominator, ``fraction``) are c and f, or f alone.  Not when f is a
+    product, a number or noncommutative, or a power (or exp) whose exponent may be
+    negative (a denominator, whose own factors a printer would reorder); and not for
+    another negative c, which ``Expr.args_cnc`` splits into -1 and -c."""
+    args = expr.args
+    if len(args) != 2 or not args[0].is_Rational:
+        return False
+    c, f = args
+    if c.p < 0 and c is not S.NegativeOne:
+        return False
+    if f.is_Mul or f.is_Number or not f.is_commutative:
+        return False
+    return not ((f.is_Pow or isinstance(f, exp)) and not f.as_base_exp()[1].is_positive)
+
+
 MEMO_SIZE = 20_000
 """Most printed forms kept by one printer class and settings (then its memo starts again)."""
 
@@ -86,6 +105,41 @@ def shared_memo(printer: Printer, ignore: str = "") -> dict:
 def clear_memos() -> None:
     """Forget every printed form (``sympy.core.cache.clear_cache`` calls this too)."""
     _SHARED.clear()
+    _PRECEDENCE.clear()
+    _TRADITIONAL.clear()
+    _CANONICAL.clear()
+
+
+_PRECEDENCE: dict[Basic, int] = {}
+_TRADITIONAL: dict[Basic, int] = {}
+_CANONICAL: dict[Basic, bool] = {}  # whether a product's factors are in SymPy's stored order
+
+
+def _memoised(table: dict[Basic, Any], compute: Any, item: Any) -> Any:
+    """``compute(item)``, kept in ``table`` for an expression (emptied with the printed forms):
+    every printer asks the same of the same subexpressions (their precedence, some many
+    times; whether a product is in SymPy's order, once in each format)."""
+    if not isinstance(item, Basic):
+        return compute(item)
+    try:
+        out = table.get(item)
+    except TypeError:  # a mutable matrix is unhashable
+        return compute(item)
+    if out is None:
+        if len(table) > MEMO_SIZE:
+            table.clear()
+        out = table[item] = compute(item)
+    return out
+
+
+class _StrPrecedence(_PrinterHost):
+    """Mixin: ``StrPrinter.parenthesize``, the precedence of each expression found once."""
+
+    def parenthesize(self, item: Any, level: int, strict: bool = False) -> str:
+        prec = _memoised(_PRECEDENCE, precedence, item)
+        if (prec < level) or ((not strict) and prec <= level):
+            return f"({self._print(item)})"
+        return self._print(item)
 
 
 class _ClearMemos:
@@ -102,8 +156,40 @@ class _ClearMemos:
 CACHE.append(_ClearMemos())
 
 
+_MISSING = object()
+
+_METHODS: dict[tuple[type, type], str] = {}
+"""Which method ``Printer._print`` calls, by printer class and expression class: a fixed
+property of the two classes, found once ("" for the expression's own print method)."""
+
+
+def _method(printer: Printer, expr: Basic) -> str:
+    """The name of the method SymPy's ``Printer._print`` dispatches ``expr`` to (its MRO
+    walk, with its exceptions for undefined functions and renamed subclasses of a function),
+    "" for the expression's own ``printmethod`` (``_latex``, ``_pretty``, ``_sympystr``)."""
+    if printer.printmethod and hasattr(expr, printer.printmethod):
+        return ""
+    classes = type(expr).__mro__
+    if Function in classes:
+        i = classes.index(Function)
+        classes = (
+            tuple(
+                c
+                for c in classes[:i]
+                if c.__name__ == classes[0].__name__ or c.__name__.endswith("Base")
+            )
+            + classes[i:]
+        )
+    for cls in classes:
+        name = "_print_" + cls.__name__
+        if getattr(printer, name, None) is not None:
+            return name
+    return "emptyPrinter"
+
+
 class _Memo(_PrinterHost):
-    """Mixin: memoise ``_print`` (a renderer prints each expression once).
+    """Mixin: memoise ``_print`` (a renderer prints each expression once), and dispatch
+    from a table instead of walking each expression's MRO (``_METHODS``).
 
     The memo is the printer's own, or one shared within one rendering (the renderers a
     renderer drives: JSON's LaTeX, Jupyter's aligned block), or, after ``share()``, the
@@ -119,14 +205,32 @@ class _Memo(_PrinterHost):
 
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         if kwargs or not isinstance(expr, Basic):
-            return super()._print(expr, **kwargs)
+            return self._dispatch(expr, **kwargs)
         try:
-            return self._memo[expr]
-        except KeyError:
-            out = self._memo[expr] = super()._print(expr)
-            return out
+            out = self._memo.get(expr, _MISSING)
         except TypeError:  # a mutable matrix is unhashable
-            return super()._print(expr)
+            return self._dispatch(expr)
+        if out is _MISSING:
+            out = self._memo[expr] = self._dispatch(expr)
+        return out
+
+    def _dispatch(self, expr: Any, **kwargs: Any) -> Any:
+        """``Printer._print``, its choice of method looked up in ``_METHODS``."""
+        if not isinstance(expr, Basic) or isinstance(expr, AppliedUndef):
+            return super()._print(expr, **kwargs)  # SymPy's own walk: types, unknown functions
+        key = (type(self), type(expr))
+        name = _METHODS.get(key)
+        if name is None:
+            name = _METHODS[key] = _method(self, expr)
+        self._print_level += 1
+        try:
+            if not name:
+                return getattr(expr, self.printmethod)(self, **kwargs)
+            if name == "emptyPrinter":
+                return self.emptyPrinter(expr)
+            return getattr(self, name)(expr, **kwargs)
+        finally:
+            self._print_level -= 1
 
 
 class softmax(Function):
@@ -168,7 +272,8 @@ class _Notation(_Memo):
     def _print(self, expr: Any, **kwargs: Any) -> Any:
         # softmax(z) and logsumexp(z) are put in before the tree is printed, so that the
         # parent of e^z/sum(e^z) sees a function (no parentheses around softmax(z))
-        if self._displaying or not isinstance(expr, Basic):
+        if self._displaying or not isinstance(expr, Basic) or not self._settings["vectors"]:
+            # both display forms need a sum of a vector, which a scalar derivation never has
             return super()._print(expr, **kwargs)
         # the whole tree is searched once per expression, not at every printing of it
         key = None if kwargs else (_Notation, expr)
@@ -179,8 +284,7 @@ class _Notation(_Memo):
                 pass
             except TypeError:  # a mutable matrix is unhashable
                 key = None
-        # both display forms need a sum of a vector, which a scalar derivation never has
-        if not self._settings.get("vectors", True) or not expr.has(log, Pow):
+        if not expr.has(log, Pow):
             out = super()._print(expr, **kwargs)
         else:
             self._displaying = True
@@ -206,17 +310,126 @@ class _Notation(_Memo):
         # A product the user typed keeps its order (x·u); SymPy's own products are
         # printed in its usual order (3x²y rather than the stored 3·y·x²).
         settings = self._settings
-        saved, settings["order"] = settings["order"], None if _canonical(expr) else "none"
+        # SymPy's order of a number times one factor is that (a number sorts first): its
+        # sort keys, costly for a sum, are not needed ("none" keeps the stored order)
+        ordered = _memoised(_CANONICAL, _canonical, expr) and not _number_times_one(expr)
+        saved, settings["order"] = settings["order"], None if ordered else "none"
         try:
             return super()._print_Mul(expr)
         finally:
             settings["order"] = saved
 
 
-class SympyStrPrinter(_Memo, StrPrinter):
+_EXACT = 1 << 53  # integers below this are exact in a float
+
+
+def _coefficient(number: Any) -> complex:
+    """``complex(number)``: for an integer or a fraction of a power of two (exact in a float)
+    without SymPy's ``evalf``, which ``Expr.__complex__`` calls, else through it."""
+    if number.is_Rational:
+        p, q = number.p, number.q
+        if -_EXACT < p < _EXACT and q < _EXACT and not q & (q - 1):
+            return complex(p / q)
+    return complex(number)
+
+
+def _term_key(term: Any) -> tuple:
+    """``Expr._parse_order(None)``'s key: lex on the negated exponents, then the
+    noncommutative factors, then the coefficient."""
+    _, ((re, im), monom, ncpart) = term
+    return (
+        tuple(-m for m in monom),
+        tuple(e.sort_key(order=None) for e in ncpart),
+        ((bool(im), im), (re, im)),
+    )
+
+
+def ordered_terms(expr: Basic) -> list[Basic]:
+    """``expr.as_ordered_terms()`` (the order of ``str()``) for a sum: SymPy's code, with
+    each term's coefficient made a complex number directly where it is exact
+    (``_coefficient``); SymPy's own ``complex()`` evaluates every coefficient with ``evalf``."""
+    from sympy.core.exprtools import decompose_power
+    from sympy.core.numbers import NumberSymbol
+
+    def number_last(x: Basic) -> bool:
+        return not isinstance(x, (Number, NumberSymbol))
+
+    add_args = sorted(expr.args, key=number_last)
+    if (
+        len(add_args) == 2
+        and isinstance(add_args[0], (Number, NumberSymbol))
+        and isinstance(add_args[1], Mul)
+    ):
+        mul_args = sorted(Mul.make_args(add_args[1]), key=number_last)
+        if (
+            len(mul_args) == 2
+            and isinstance(mul_args[0], Number)
+            and add_args[0].is_positive
+            and mul_args[0].is_negative
+        ):
+            return add_args
+    # Expr.as_terms
+    gens: set[Basic] = set()
+    terms = []
+    for term in expr.args:
+        coeff_number, rest = term.as_coeff_Mul()
+        coeff = _coefficient(coeff_number)
+        cpart: dict[Basic, Any] = {}
+        ncpart = []
+        if rest is not S.One:
+            for factor in Mul.make_args(rest):
+                if factor.is_number:
+                    try:
+                        coeff *= complex(factor)
+                    except (TypeError, ValueError):
+                        pass
+                    else:
+                        continue
+                if factor.is_commutative:
+                    base, power = decompose_power(factor)
+                    cpart[base] = power
+                    gens.add(base)
+                else:
+                    ncpart.append(factor)
+        terms.append((term, ((coeff.real, coeff.imag), cpart, tuple(ncpart))))
+    indices = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+    data = []
+    for term, (coeff_pair, cpart, nc) in terms:
+        monom = [0] * len(indices)
+        for base, power in cpart.items():
+            monom[indices[base]] = power
+        data.append((term, (coeff_pair, tuple(monom), nc)))
+    if not any(term.is_Order for term, _ in data):
+        ordered = sorted(data, key=_term_key)
+    else:
+        ordered = sorted((t for t in data if not t[0].is_Order), key=_term_key, reverse=True)
+        ordered += sorted((t for t in data if t[0].is_Order), key=_term_key, reverse=True)
+    return [term for term, _ in ordered]
+
+
+class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
     """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
     in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
     back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
+
+    def _as_ordered_terms(self, expr: Basic, order: str | None = None) -> list[Basic]:
+        if (order or self.order) is None and expr.is_Add:
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
+
+    def _print_Mul(self, expr: Basic) -> str:
+        if self.order is not None or not _number_times_one(expr):
+            return super()._print_Mul(expr)
+        # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
+        # without f's sort key; f first, in SymPy's order, so that the product only reads
+        # its printed form back (its sums must not be printed under "none")
+        self._print(expr.args[1])
+        settings = self._settings
+        settings["order"] = "none"
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            settings["order"] = None
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
@@ -263,6 +476,10 @@ class _IndicatorMemo:
         except KeyError:
             return self._shared[self._indicator, key]
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        out = self._shared.get(key, _MISSING)
+        return self._shared.get((self._indicator, key), default) if out is _MISSING else out
+
     def __setitem__(self, key: Any, value: Any) -> None:
         if isinstance(value, str) and self._indicator not in value:
             self._shared[key] = value
@@ -287,6 +504,17 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         """Share printed forms with LaTeX printers of any indicator (``_IndicatorMemo``)."""
         indicator = self._settings["indicator"]
         self._memo = _IndicatorMemo(shared_memo(self, ignore="indicator"), indicator)  # type: ignore[assignment]
+
+    def parenthesize(
+        self, item: Any, level: int, is_neg: bool = False, strict: bool = False
+    ) -> str:
+        """``LatexPrinter.parenthesize``, the precedence of each expression found once."""
+        prec = _memoised(_TRADITIONAL, precedence_traditional, item)
+        if is_neg and strict:
+            return self._add_parens(self._print(item))
+        if (prec < level) or ((not strict) and prec <= level):
+            return self._add_parens(self._print(item))
+        return self._print(item)
 
     def _print_Symbol(self, expr: Symbol, style: str = "plain") -> str:
         simple = _SIMPLE_NAME.match(expr.name)
@@ -352,7 +580,7 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         return "\\begin{bmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{bmatrix}"
 
 
-class TextPrinter(TextVectors, _Notation, StrPrinter):
+class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
     """Linear text: Unicode (u₁, x³, 3x²·cos(x), ln, σ) or ASCII with ``unicode=False``."""
 
     _default_settings: ClassVar[dict[str, Any]] = {

@@ -77,14 +77,19 @@ _OPENING = set("（「『([{")
 _LAST_RESORT = 1 << 20  # the nesting depth given to a break after "f(": used when nothing else fits
 
 
+_ONE_COLUMN = set(map(chr, range(0x300)))
+"""Characters known to take one column: all below U+0300, and those met since (a fact about
+each character, kept to measure the next text without asking ``unicodedata`` again)."""
+
+
 def columns(text: str) -> int:
     """The width of ``text`` in a terminal: East Asian wide characters take two columns,
     combining marks none.  (Below U+0300 every character takes one.)"""
-    if text.isascii():
+    if text.isascii() or _ONE_COLUMN.issuperset(text):
         return len(text)
     total = len(text)
     for c in set(text):
-        if c >= "\u0300":
+        if c not in _ONE_COLUMN:
             width = (
                 2
                 if unicodedata.east_asian_width(c) in "WF"
@@ -94,6 +99,8 @@ def columns(text: str) -> int:
             )
             if width != 1:
                 total += (width - 1) * text.count(c)
+            elif len(_ONE_COLUMN) < 0x10000:
+                _ONE_COLUMN.add(c)
     return total
 
 
@@ -122,6 +129,9 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
     mark), preferably outside parentheses (math such as max(0, z) stays whole); a word
     longer than a line stays whole.
     """
+    one_line = first + " ".join(word for word in text.split(" ") if word)
+    if columns(one_line) <= width:  # the words, one space apart, fit on the first line
+        return [one_line.rstrip()]
     units: list[tuple[str, bool, bool]] = []  # (piece, after a space, inside brackets)
     depth = 0
     for space, word in re.findall(r"( *)([^ ]+)", text):
@@ -211,11 +221,14 @@ class TextRenderer(Renderer):
             pretty_use_unicode(previous)
 
     # -- math primitives --------------------------------------------------------------
-    @_drawn
     def _m(self, expr: Any) -> Frag:
         if isinstance(expr, MatrixBase) and _drawable(expr):
-            return _drawing(self._pretty._print(expr), self._printer.doprint(expr))
-        return self._printer.doprint(expr)
+            return self._m_drawn(expr)
+        return self._printer.doprint(expr)  # linear text: SymPy's unicode switch is not read
+
+    @_drawn
+    def _m_drawn(self, expr: MatrixBase) -> Frag:
+        return _drawing(self._pretty._print(expr), self._printer.doprint(expr))
 
     def _m_inline(self, expr: Any) -> str:
         return self._printer.doprint(expr)
@@ -282,10 +295,13 @@ class TextRenderer(Renderer):
     def _gradient_name(self, of: Symbol) -> str:
         return ("∇" if self.unicode else "grad ") + self._m(of)
 
-    @_drawn
     def _parens(self, frag: Frag) -> Frag:
         if isinstance(frag, str):
             return f"({frag})"
+        return self._parens_drawn(frag)
+
+    @_drawn
+    def _parens_drawn(self, frag: prettyForm) -> Frag:
         return _drawing(prettyForm(*frag.parens()), _linear(frag, "({})"))
 
     def _hjoin(self, frags: Sequence[Frag], sep: str = "") -> Frag:

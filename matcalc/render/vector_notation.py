@@ -141,7 +141,7 @@ class LatexVectors(_LatexHost):
     """LaTeX: \\mathbf names come from the symbols; operations here."""
 
     def _print_Add(self, expr: Add, order: str | None = None) -> str:
-        reordered = vector_terms_first(expr)
+        reordered = None if _scalar_only(self) else vector_terms_first(expr)
         return super()._print_Add(expr if reordered is None else reordered, order)
 
     def _group(self, expr: Basic) -> str:
@@ -319,7 +319,7 @@ class TextVectors(_StrHost):
         return "ᵀ" if self._uni else "^T"
 
     def _print_Add(self, expr: Add, order: str | None = None) -> str:
-        reordered = vector_terms_first(expr)
+        reordered = None if _scalar_only(self) else vector_terms_first(expr)
         return super()._print_Add(expr if reordered is None else reordered, order)
 
     def _hadamard(self, expr: Mul) -> str | None:

@@ -1,0 +1,155 @@
+"""JSON's result as SymPy matrix expressions (matcalc.render.matrix_expr): its shortcuts give
+what SymPy's own evaluation and printing give, character for character."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import pytest
+import sympy
+from sympy import (
+    DiagMatrix,
+    HadamardProduct,
+    Lambda,
+    MatrixSymbol,
+    OneMatrix,
+    Q,
+    Symbol,
+    ZeroMatrix,
+    assuming,
+)
+from sympy.core.cache import clear_cache
+from sympy.printing.precedence import precedence
+
+import matcalc
+from matcalc.render import matrix_expr
+from matcalc.render.matrix_expr import _diag_doit, _ones_doit, _str_precedence, result_str
+
+n = Symbol("n", integer=True, positive=True)
+x, w = MatrixSymbol("x", n, 1), MatrixSymbol("w", n, 1)
+A = MatrixSymbol("A", n, n)
+t = Symbol("t", real=True)
+
+CASES = [
+    "norm(((exp(x) + sqrt(x)) - tanh(sin(w))))",  # a composed element-wise function: a Dummy
+    "(((x + x) * x) - (((A @ x) + b) - tanh(x)))",  # diag(…) of sums, A
+    "(((x - w) - (b - (A @ x))))**2",  # diag(−2b·1 + 2Ax − …)
+    "sum(((sigmoid(x) + exp(x)) * ((w - x) - ((A @ x) * x))))",
+    "(b + ((b + (A @ x)) * ((A @ x) - b)))",
+    "x * (A @ x)",
+    "-2 * (A @ x) + sin(x)",
+    "sum(sin(sin(x)) * x)",
+]
+
+
+def _plain(text: str) -> str:
+    """result_str as SymPy alone makes it: no memo of doit, SymPy's own precedence."""
+    saved = matrix_expr._doit_memo, matrix_expr._str_precedence
+    matrix_expr._doit_memo = lambda expr: contextlib.nullcontext()  # type: ignore[assignment]
+    matrix_expr._str_precedence = precedence
+    try:
+        clear_cache()
+        return result_str(matcalc.derive(text, "x", vectors=["x", "w"], matrices=["A"]))
+    finally:
+        matrix_expr._doit_memo, matrix_expr._str_precedence = saved
+
+
+@pytest.mark.parametrize("text", CASES)
+def test_the_shortcuts_change_no_character(text) -> None:
+    clear_cache()
+    ours = result_str(matcalc.derive(text, "x", vectors=["x", "w"], matrices=["A"]))
+    assert ours == _plain(text)
+    assert "Dummy" not in ours and "MatrixSymbol" not in ours
+
+
+VECTORS = [
+    x,
+    x.T,
+    A * x,
+    -2 * A * x,
+    3 * x,
+    x + w,
+    HadamardProduct(x, w),
+    x.applyfunc(Lambda(t, sympy.exp(t))),
+    DiagMatrix(w) * x,
+    A * x + Symbol("b", real=True) * OneMatrix(n, 1),
+]
+
+
+@pytest.mark.parametrize("v", VECTORS, ids=str)
+def test_a_diag_is_evaluated_as_sympy_does(v) -> None:
+    """_diag_doit is DiagMatrix.doit of the installed SymPy, without its question."""
+    assert _diag_doit(DiagMatrix(v)) == DiagMatrix(v).doit()
+
+
+def test_a_diag_that_might_be_diagonal_is_left_to_sympy() -> None:
+    assert _diag_doit(DiagMatrix(ZeroMatrix(n, 1))) is None
+    assert _diag_doit(DiagMatrix(A)) is None  # square
+    with assuming(Q.diagonal(x)):  # an assumption in the global context: SymPy must decide
+        assert _diag_doit(DiagMatrix(x)) is None
+
+
+N = Symbol("N", integer=True, positive=True)
+
+
+@pytest.mark.parametrize(
+    "shape", [(n, 1), (1, n), (n, N), (n, n), (3, 1), (1, 3), (1, 1), (2 * n, 1)], ids=str
+)
+def test_ones_are_evaluated_as_sympy_does(shape) -> None:
+    ours, theirs = _ones_doit(OneMatrix(*shape)), OneMatrix(*shape).doit()
+    if shape in ((1, 1), (2 * n, 1)):
+        assert ours is None  # left to SymPy (the 1×1 identity; a size it would have to ask)
+    else:
+        assert ours == theirs and type(ours) is type(theirs)
+
+
+@pytest.mark.parametrize(
+    "product",
+    [-2 * A * x, 2 * A * x, -A * x, sympy.Rational(-1, 2) * A * x, sympy.Rational(1, 2) * A, A * x],
+    ids=str,
+)
+def test_the_precedence_of_a_product_is_sympys(product) -> None:
+    assert _str_precedence(product) == precedence(product)
+
+
+def test_the_memo_lives_for_one_call_in_one_thread() -> None:
+    seen = []
+
+    def other() -> None:
+        seen.append(getattr(matrix_expr._ACTIVE, "memo", None))
+
+    with matrix_expr._doit_memo(x):
+        assert matrix_expr._ACTIVE.memo == {}
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    assert seen == [None]
+    assert matrix_expr._ACTIVE.memo is None
+    with pytest.raises(ValueError), matrix_expr._doit_memo(x):
+        raise ValueError
+    assert matrix_expr._ACTIVE.memo is None
+    with matrix_expr._doit_memo(sympy.Float(2.0) * x):  # Float(2.0) == 2: no memo
+        assert getattr(matrix_expr._ACTIVE, "memo", None) is None
+
+
+def test_every_matrix_class_keeps_its_own_doit() -> None:
+    """The memo wraps doit where a class defines it (and MatrixExpr's, Basic's); each class
+    still runs the doit it had."""
+    from sympy.matrices.expressions.matexpr import MatrixExpr
+
+    def original(cls):
+        for k in cls.__mro__:
+            f = vars(k).get("doit")
+            if f is None or (k is MatrixExpr and f.__wrapped__ is sympy.Basic.doit):
+                continue
+            return getattr(f, "__wrapped__", f)
+
+    classes, todo = set(), [MatrixExpr]
+    while todo:
+        cls = todo.pop()
+        if cls not in classes:
+            classes.add(cls)
+            todo.extend(cls.__subclasses__())
+    for cls in classes:
+        assert getattr(cls.doit, "__wrapped__", cls.doit) is original(cls), cls
