@@ -493,6 +493,7 @@ def check_scalar_case(tree, form: str, pick: int, global_mistake: str, timeout=F
             "abs_negated": base.replace(sympy.Abs, lambda u: -u).replace(sympy.sign, lambda u: -1),
             "positive_x": _as_if_positive(truth),
         }[name]
+        wrong = sympy.sympify(wrong)  # sign(u) replaced by -1 alone is the int -1
     rel = relation(wrong, points)
     if rel != "differs":
         event(f"mistake {name}: not different on the domain")
