@@ -20,7 +20,10 @@ components shown with ``--dim`` (``explicit``, ``explicit_step``) are written ou
    points on both sides of each kink and domain boundary of the input (1e-6 and 1e-3
    away, relatively).  Each side is evaluated at the point node by node in mpmath at 30
    digits (a node mpmath lacks: SymPy's ``evalf``) and compared with relative tolerance
-   ``TOLERANCE`` = 1e-9; a disagreement is confirmed by SymPy's ``evalf`` at 60 digits,
+   ``TOLERANCE`` = 1e-9 above ``NOISE`` = 1e-20 (two values both within ``NOISE`` of 0
+   are no evidence; against a difference quotient of the input, which is good to fewer
+   digits, the tolerance is 1e-9 of the larger of 1 and the values); a disagreement is
+   confirmed by SymPy's ``evalf`` at 60 digits,
    and a point whose values move between the two (sin(e²⁰⁰)) is skipped as
    ill-conditioned.  Up to ``TRIES`` random points are tried; ``POINTS`` agreeing (or at
    least ``MIN_POINTS``, 6) gives True; any point disagreeing gives False; fewer than
@@ -412,15 +415,17 @@ def _numeric(
         a = _value(result, point, memo=memo)
         if a is None:
             continue
-        if place == ON_KINK and truth is not None:
+        quotient = place == ON_KINK and truth is not None  # b a difference quotient
+        if quotient and truth is not None:
             b = _one_sided(truth[0], truth[1], point)
         else:
             b = _value(reference, point, memo=memo)
             if b is None and truth is not None and domain is not None:
-                b = _difference(*truth, point)
+                b, quotient = _difference(*truth, point), True
         if b is None:
             continue
-        if _differ(a, b):
+        differ = _differ_quotient if quotient else _differ
+        if differ(a, b):
             # confirm at twice the working precision: sin(e^200) at 30 digits is noise, and
             # so is a difference quotient of an input whose value is large against its
             # change (atanh(‖max(0, -w³)‖) + 10¹⁰·a at w ≈ 10⁻³: 30 digits leave one unit of
@@ -432,9 +437,11 @@ def _numeric(
                 b2 = _value(reference, point, precision=60)
                 if b2 is None and truth is not None and domain is not None:
                     b2 = _difference(*truth, point, digits=60)
-            if a2 is None or b2 is None or _differ(a, a2) or _differ(b, b2):
+            if a2 is None or b2 is None or _differ(a, a2) or differ(b, b2):
                 continue  # ill-conditioned here: no evidence either way
             return False, agreed + 1
+        if not quotient and not _evidence(a, b):
+            continue
         agreed += 1
         if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
             return True, agreed
@@ -604,7 +611,23 @@ def _mp_node(expr: Expr, args: list):
 
 
 def _differ(a: complex, b: complex) -> bool:
+    """Relative to the values themselves: -sign(x)/10¹² is not sign(x)/10¹² (an absolute
+    floor of 10⁻⁹ called them equal); above ``NOISE``, what 30-digit evaluation leaves of
+    an exact zero."""
+    return abs(a - b) > max(TOLERANCE * max(abs(a), abs(b)), NOISE)
+
+
+def _differ_quotient(a: complex, b: complex) -> bool:
+    """``_differ`` against a difference quotient of the input, which is good to some digits
+    only (its step is 10⁻¹², its values' rounding is divided by it): within 10⁻⁹ of the
+    larger of 1 and the values."""
     return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _evidence(a: complex, b: complex) -> bool:
+    """Whether agreeing values are evidence: equal, or one of them above ``NOISE`` (two
+    values within rounding of 0 would agree whatever the sign of |x|/10²⁵'s slope)."""
+    return a == b or max(abs(a), abs(b)) > NOISE
 
 
 def _difference(

@@ -159,3 +159,18 @@ def test_abs_of_a_complex_value_is_right_on_the_whole_line():
         assert complex(d.result.xreplace({x: sympy.Float(x0, 30)}).evalf(20)) == pytest.approx(
             truth
         )
+
+
+@pytest.mark.parametrize("scale", [12, 25])
+def test_the_numeric_check_is_relative_to_the_values(scale):
+    """d/dx |x|/10¹² answered with the wrong sign, ten times too large, or 0 was called
+    equal to SymPy's sign(x)/10¹²: the numeric check compared against an absolute floor of
+    10⁻⁹.  It is relative now; at 10⁻²⁵, below what 30-digit evaluation can tell from 0,
+    agreeing values are no evidence (undecided, never True)."""
+    x = sympy.Symbol("x", real=True)
+    typed = sympy.Abs(x) / 10**scale
+    truth = sympy.sign(x) / 10**scale  # by hand: |x|' = sign(x)
+    expected = False if scale == 12 else None
+    for wrong in (-truth, 10 * truth, sympy.Integer(0)):
+        check = V.verify(wrong, truth, domain=[typed], truths=[(typed, x)])
+        assert check.status is expected, wrong
