@@ -109,7 +109,8 @@ class Check:
     entry: tuple[int, int] | None = None
     sizes: tuple[tuple[Symbol, int], ...] = ()
     reason: str = ""
-    """For cannot_judge: "shape", "undefined", "name" or "function"."""
+    """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
+    small to tell apart from 0), "name" or "function"."""
 
     @property
     def right(self) -> bool:
@@ -383,7 +384,7 @@ class _Judge:
         if (straight and _agree(samples)) or (flipped and _agree(samples, ans.shape)):
             confirmed = self._confirm(ans, ref, comps, samples, None if straight else ans.shape)
             if confirmed is None:  # equal, but only where both are too small to tell
-                return Check(**common, verdict="cannot_judge", reason="undefined")
+                return Check(**common, verdict="cannot_judge", reason="tiny")
             samples = confirmed
         if straight and _agree(samples):
             return Check(**common, verdict="right", method=method)

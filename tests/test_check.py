@@ -177,3 +177,13 @@ def test_an_answer_0_is_no_constant_factor():
     c = check("x**2", "0")
     assert c.verdict == "wrong" and c.mistake is None and c.factor is None, c
     assert c.values is not None and c.values[0] == 0
+
+
+def test_values_too_small_to_tell_from_zero_are_no_verdict():
+    """d/dx x/10²⁸ is 10⁻²⁸ everywhere: an answer of the wrong sign agrees with it to within
+    what the comparison can tell from 0, so it is neither right nor wrong, and the reason
+    says so (it used to say that no point had both sides defined)."""
+    result = check("x/10**28", "-1/10**28", "x")
+    assert result.verdict == "cannot_judge"
+    assert result.reason == "tiny"
+    assert "too close to 0 to tell apart" in " ".join(result.to_text().split())

@@ -222,6 +222,8 @@ EN: dict[str, str] = {
     "(not even transposed).",
     "check.cannot.undefined": "Cannot judge: there is no point at which both your answer "
     "and the derivative are defined and real.",
+    "check.cannot.tiny": "Cannot judge: your answer and the derivative agree only where "
+    "both are too close to 0 to tell apart.",
     "check.cannot.name": "Cannot judge: your answer uses {name}, which is not in the problem.",
     "check.cannot.function": "Cannot judge answers to problems with unknown functions: "
     "their derivatives cannot be written in the input language.",
@@ -506,6 +508,7 @@ ZH: dict[str, str] = {
     "check.assumption.symmetric": "当 {name} 对称时正确；一般情况下不是导数。请写明这一假设。",
     "check.cannot.shape": "无法判断：你的答案的形状与导数的形状（即使转置）不能对应。",
     "check.cannot.undefined": "无法判断：找不到你的答案与导数同时有定义且为实数的点。",
+    "check.cannot.tiny": "无法判断：你的答案与导数只在两者都过于接近 0、无法区分的地方一致。",
     "check.cannot.name": "无法判断：你的答案用到了 {name}，它不在题目中。",
     "check.cannot.function": "无法判断含未知函数的题目的答案：其导数无法用输入语言写出。",
     "check.wrong": "错误：你的答案不是导数，也没有常见错误能解释两者的差别。",
