@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import random
 import statistics
 import time
 
 import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
 import bench_tail as bt
-import sympy
 from sympy.core.cache import clear_cache
 
 import matcalc
@@ -32,27 +30,7 @@ FORMATS = ("to_text", "to_markdown", "to_latex", "to_json")
 
 def cases(n_scalar: int, n_vector: int):
     """bench_tail's cases: (text, reference, keywords)."""
-    rng = random.Random(bt.SEED)
-    scalar: list = []
-    while len(scalar) < n_scalar:
-        tree = bt.scalar_tree(rng, 5)
-        expr = bt.scalar_sympy(tree)
-        if not expr.has(bt.X) or expr.has(sympy.zoo, sympy.nan):
-            continue
-        scalar.append((bt.scalar_text(tree), lambda e=expr: sympy.diff(e, bt.X), {}))
-    vector: list = []
-    while len(vector) < n_vector:
-        case = bt.vector_case(rng)
-        if not bt._uses_vector(case[1]):
-            continue
-        value = bt.vector_sympy(case)
-        if not isinstance(value, sympy.MatrixBase):
-            value = sympy.Matrix([value])
-        if not value.has(*bt.XS):
-            continue
-        kw = dict(vectors=["x", "w"], matrices=["A"])
-        vector.append((bt.vector_text(case), lambda v=value: v.jacobian(bt.XS), kw))
-    return scalar, vector
+    return bt.cases(n_scalar, n_vector)
 
 
 def measure(rows, profiler: cProfile.Profile | None):

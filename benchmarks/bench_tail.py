@@ -302,6 +302,33 @@ def report(title: str, rows, slowest: int) -> None:
             print(f"  {t * 1000:9.1f} ms  {text}")
 
 
+def cases(n_scalar: int, n_vector: int) -> tuple[list, list]:
+    """The benchmark's inputs, from ``SEED``: (scalar, vector) lists of (text, SymPy's own
+    computation of the same derivative, keywords for ``derive``).  The vector cases are
+    drawn after the scalar ones, from the same generator."""
+    rng = random.Random(SEED)
+    scalar: list = []
+    while len(scalar) < n_scalar:
+        tree = scalar_tree(rng, 5)
+        expr = scalar_sympy(tree)
+        if not expr.has(X) or expr.has(sympy.zoo, sympy.nan):
+            continue
+        scalar.append((scalar_text(tree), lambda e=expr: sympy.diff(e, X), {}))
+    vector: list = []
+    while len(vector) < n_vector:
+        case = vector_case(rng)
+        if not _uses_vector(case[1]):
+            continue
+        value = vector_sympy(case)
+        if not isinstance(value, sympy.MatrixBase):
+            value = sympy.Matrix([value])
+        if not value.has(*XS):
+            continue
+        truth = lambda v=value: v.jacobian(XS)  # noqa: E731
+        vector.append((vector_text(case), truth, dict(vectors=["x", "w"], matrices=["A"])))
+    return scalar, vector
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scalar", type=int, default=500)
@@ -314,26 +341,7 @@ def main() -> None:
         global CLOCK
         CLOCK = time.process_time
 
-    rng = random.Random(SEED)
-    scalar = []
-    while len(scalar) < args.scalar:
-        tree = scalar_tree(rng, 5)
-        expr = scalar_sympy(tree)
-        if not expr.has(X) or expr.has(sympy.zoo, sympy.nan):
-            continue
-        scalar.append((scalar_text(tree), lambda e=expr: sympy.diff(e, X), {}))
-    vector = []
-    while len(vector) < args.vector:
-        case = vector_case(rng)
-        if not _uses_vector(case[1]):
-            continue
-        value = vector_sympy(case)
-        if not isinstance(value, sympy.MatrixBase):
-            value = sympy.Matrix([value])
-        if not value.has(*XS):
-            continue
-        truth = lambda v=value: v.jacobian(XS)  # noqa: E731
-        vector.append((vector_text(case), truth, dict(vectors=["x", "w"], matrices=["A"])))
+    scalar, vector = cases(args.scalar, args.vector)
 
     matcalc.derive("x**2")  # imports and first-call costs are not the point here
     report("scalar", measure(scalar, args.timeout), args.slowest)

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import sys
 from pathlib import Path
 
 import _checkout  # noqa: F401  (this checkout's matcalc, not an installed one)
-import sympy
 from sympy import MatrixBase, srepr
 
 import matcalc
@@ -36,28 +34,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 def _cases():
     import bench_tail as bt
 
-    rng = random.Random(bt.SEED)
-    n = 0
-    while n < 500:
-        tree = bt.scalar_tree(rng, 5)
-        expr = bt.scalar_sympy(tree)
-        if not expr.has(bt.X) or expr.has(sympy.zoo, sympy.nan):
-            continue
-        n += 1
-        yield f"scalar:{bt.scalar_text(tree)}", (bt.scalar_text(tree), "x"), {}
-    n = 0
-    while n < 200:
-        case = bt.vector_case(rng)
-        if not bt._uses_vector(case[1]):
-            continue
-        value = bt.vector_sympy(case)
-        if not isinstance(value, sympy.MatrixBase):
-            value = sympy.Matrix([value])
-        if not value.has(*bt.XS):
-            continue
-        n += 1
-        kw = dict(vectors=["x", "w"], matrices=["A"])
-        yield f"vector:{bt.vector_text(case)}", (bt.vector_text(case), "x"), kw
+    scalar, vector = bt.cases(500, 200)
+    for kind, items in (("scalar", scalar), ("vector", vector)):
+        for text, _, kw in items:
+            yield f"{kind}:{text}", (text, "x"), kw
     from test_golden import CASES
 
     for name, spec in CASES.items():
