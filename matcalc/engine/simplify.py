@@ -384,15 +384,46 @@ def _together(expr):
 def _cancel(over):
     """SymPy's ``cancel`` of a fraction already over one denominator (``together``'s form):
     its numerator and denominator as polynomials in their generators, their gcd divided
-    out (``cancel``'s own sign and common-term passes are what ``together`` did)."""
-    from sympy.polys.rings import sring
+    out (``cancel``'s own sign and common-term passes are what ``together`` did).
+
+    The polynomials are SymPy's own (``sring``'s expansion, generators, order and domain),
+    kept in a ring over stand-in generators with only their number, order and domain
+    (``_ring``), made once: a new ``PolyRing`` compiles its monomial arithmetic (and
+    the gcd makes one for each generator it drops), which cost more than the cancel."""
+    from sympy.polys.constructor import construct_domain
+    from sympy.polys.polyoptions import build_options
+    from sympy.polys.polyutils import _parallel_dict_from_expr
 
     p, q = fraction(over)
-    ring, (num, den) = sring((p, q))
-    if not ring.ngens:
+    opt = build_options((), {})
+    reps, opt = _parallel_dict_from_expr([p, q], opt)
+    gens = opt.gens
+    if not gens:
         return over.expand()
-    c, (num, den) = 1, num.cancel(den)
-    return c * (num.as_expr() / den.as_expr())
+    coeffs = [c for rep in reps for c in rep.values()]
+    domain, converted = construct_domain(coeffs, opt=opt)
+    value = dict(zip(coeffs, converted))
+    ring = _ring(len(gens), domain, opt.order)
+    num, den = (ring.from_dict({m: value[c] for m, c in rep.items()}) for rep in reps)
+    num, den = num.cancel(den)
+    return num.as_expr(*gens) / den.as_expr(*gens)
+
+
+_RINGS: dict = {}
+
+
+def _ring(n: int, domain, order):
+    """The polynomial ring in n stand-in generators over ``domain``, made once."""
+    from sympy import Dummy
+    from sympy.polys.rings import PolyRing
+
+    key = (n, domain, order)
+    ring = _RINGS.get(key)
+    if ring is None:
+        if len(_RINGS) > 64:
+            _RINGS.clear()
+        ring = _RINGS[key] = PolyRing([Dummy(f"g{k}") for k in range(n)], domain, order)
+    return ring
 
 
 def tidy(expr):
