@@ -1007,8 +1007,14 @@ def _explicit_jacobian(expr, wrt, shapes, dims, layout: str):
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
         return laid_out(*by(list(variable)), layout == "denominator")
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
+        # a symmetric S (s_ij = s_ji, one variable): the symmetric gradient G_s with
+        # tr(G_sᵀ dS) = df for every symmetric dS, as ``verify_matrix_functions`` and the
+        # engine give it: ∂f/∂s_ii on the diagonal, ½·∂f/∂s_ij off it
+        half = S.Half if getattr(shapes.get(wrt), "symmetric", False) else S.One
         grid = ImmutableMatrix(
-            variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j])
+            variable.rows,
+            variable.cols,
+            lambda i, j: values.diff(variable[i, j]) * (1 if i == j else half),
         )
         pairs = [
             [(values, variable[i, j]) for j in range(variable.cols)] for i in range(variable.rows)
@@ -1241,6 +1247,19 @@ def explicit(problem: Problem, result: Math, dims: dict[str, int]):
         if isinstance(result, MatrixBase):
             return ImmutableMatrix(result)
         return ImmutableMatrix([[result]])
+    if problem.order > 1:
+        # a Hessian (n×n) or a Hessian-vector product (n×1) by the one vector variable: not
+        # the shape of the first derivative, which explicit_value would give a zero result
+        from matcalc.linalg import components
+        from matcalc.linalg import explicit as written_out
+
+        out = written_out(result, shapes, sizes)
+        if isinstance(out, MatrixBase):
+            return ImmutableMatrix(out)
+        n = len(components(shapes, sizes)[problem.wrt[0]])
+        if out == 0:
+            return ImmutableMatrix.zeros(n, 1 if problem.hvp is not None else n)
+        return ImmutableMatrix([[out]])
     return explicit_value(problem.exprs[0], problem.wrt, problem.layout, result, shapes, sizes)
 
 

@@ -137,6 +137,26 @@ def test_vector_hessians_in_textbook_form(n):
     assert "H = 2Xᵀ·X" in d.to_text()
 
 
+@pytest.mark.parametrize(
+    ("text", "wrt", "hvp"),
+    [("sum(x * w)", "x", None), ("max(0, w @ x)", "w", None), ("x @ w", "x", "v")],
+)
+def test_zero_hessian_written_out_has_the_hessians_shape(text, wrt, hvp):
+    # a linear input (or max(0, ·) of one, away from its kink) has the zero Hessian: n×n,
+    # and H·v the zero n×1 column; --dim and explicit() gave the gradient's shape, 1×n
+    # (red-team find: "Check in components, at n = 3: H = [0  0  0]")
+    n = 3
+    d = matcalc.derive(text, wrt, vectors=["x", "w", "v"], order=2, hvp=hvp)
+    ours = d.explicit(n=n)
+    x, w = _vec("x", n), _vec("w", n)
+    truth = (w.T * x)[0]
+    expected = sp.hessian(truth, list(x if wrt == "x" else w))
+    if hvp:
+        expected = expected * _vec("v", n)
+    assert ours.shape == expected.shape
+    assert ours == sp.zeros(*expected.shape) == expected
+
+
 def test_logistic_loss_hessian_is_xt_diag_x():
     n, N = 2, 3
     X, y, w = _mat("X", N, n), _vec("y", N), _vec("w", n)
