@@ -117,6 +117,13 @@ STRUCTURE = [
     ("a.T @ X.T @ y", VDot(a, MatVec(MatT(X), y)), SCALAR),
     ("(x.T @ A).T", MatVec(MatT(A), x), VEC_n),
     ("x.T.T", x, VEC_n),
+    # a row with numbers and other rows is a row (the gradient as a student writes it in
+    # numerator layout), its parts as columns inside: (2x)ᵀ, (x/‖x‖)ᵀ, (Aᵀx + Ax)ᵀ
+    ("(2 * x.T).T", U(Mul, 2, x), VEC_n),
+    ("(x.T / z).T", U(Mul, x, U(Pow, z, -1)), VEC_n),
+    ("(-x.T).T", neg(x), VEC_n),
+    ("(x.T @ A + x.T).T", U(Add, MatVec(MatT(A), x), x), VEC_n),
+    ("2 * x.T @ a", VDot(U(Mul, 2, x), a), SCALAR),
     ("y @ X", MatVec(MatT(X), y), VEC_n),  # numpy: a vector on the left is a row
     ("X.T @ y", MatVec(MatT(X), y), VEC_n),
     ("A @ X.T", MMul(A, MatT(X)), (n_size, N_size)),
@@ -239,17 +246,18 @@ ERRORS = [
     ("A + 1", ShapeError, "cannot add a matrix of size n×n and a scalar", 3),
     ("(x + a + w + a + x + a) + y", ShapeError, "left + y: lengths n and N differ", 25),
     (
-        "2 * x.T",
+        "x * x.T",
         ShapeError,
-        "x.T is a row (a transposed vector): it can only be used on the left of @",
+        "x.T is a row (a transposed vector): it can only be used on the left of @, or with "
+        "numbers and other rows",
         6,
     ),
-    ("x.T + 1", ShapeError, "x.T is a row (a transposed vector)", 2),
-    ("1 + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
-    ("x.T * 2", ShapeError, "can only be used on the left of @", 2),
+    ("x.T + x", ShapeError, "x.T is a row (a transposed vector)", 2),
+    ("A + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
+    ("x.T * A", ShapeError, "can only be used on the left of @", 2),
     ("sin(x.T)", ShapeError, "can only be used on the left of @", 6),
     ("A @ x.T", ShapeError, "can only be used on the left of @", 6),
-    ("1 + (x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 28),
+    ("x + (x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 28),
     (
         "z.T",
         ShapeError,

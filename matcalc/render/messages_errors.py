@@ -271,8 +271,10 @@ ERRORS_EN: dict[str, str] = {
     "err.this": "this",
     "err.operands": "{left} {sign} {right}",
     "err.argument": "argument {n}",
-    "err.row.named": "{text} is a row (a transposed vector): it can only be used on the left of @",
-    "err.row": "a transposed vector can only be used on the left of @",
+    "err.row.named": "{text} is a row (a transposed vector): it can only be used on the left of "
+    "@, or with numbers and other rows",
+    "err.row": "a transposed vector can only be used on the left of @, or with numbers and other "
+    "rows",
     "err.underscore": "names may not start with '_'",
     "err.is_function": "{name} is a function; write {name}(...)",
     "err.is_declared_function": "{name} is declared as a function; write {name}(...)",
@@ -614,8 +616,8 @@ ERRORS_ZH: dict[str, str] = {
     "err.this": "这里",
     "err.operands": "{left} {sign} {right}",
     "err.argument": "第 {n} 个参数",
-    "err.row.named": "{text} 是行向量（转置的向量）：它只能用在 @ 的左边",
-    "err.row": "转置的向量只能用在 @ 的左边",
+    "err.row.named": "{text} 是行向量（转置的向量）：它只能用在 @ 的左边，或与数和其他行向量运算",
+    "err.row": "转置的向量只能用在 @ 的左边，或与数和其他行向量运算",
     "err.underscore": "名字不能以 '_' 开头",
     "err.is_function": "{name} 是函数；请写 {name}(...)",
     "err.is_declared_function": "{name} 已声明为函数；请写 {name}(...)",
