@@ -440,7 +440,13 @@ def _numeric(
             if a2 is None or b2 is None or _differ(a, a2) or differ(b, b2):
                 continue  # ill-conditioned here: no evidence either way
             return False, agreed + 1
-        if not quotient and not _evidence(a, b):
+        # both within noise of 0: evidence only where both are 0 (an identity such as
+        # d sum(softmax(x)) = 0 that SymPy does not cancel within its bounds), not small
+        if (
+            not quotient
+            and not _evidence(a, b)
+            and not (_vanishes(result, point) and _vanishes(reference, point))
+        ):
             continue
         agreed += 1
         if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
@@ -556,7 +562,7 @@ def _mp(expr: Expr, point: dict, memo: dict):
     elif expr.is_Number or expr.is_NumberSymbol:
         if expr.is_Number and not expr.is_finite:
             raise ArithmeticError
-        value = mpmath.mpf(expr.evalf(35))
+        value = mpmath.mpf(expr.evalf(mpmath.mp.dps + 5))  # 35 digits at the usual 30
     else:
         args = [_mp(a, point, memo) for a in expr.args]
         value = _mp_node(expr, args)
@@ -622,6 +628,23 @@ def _differ_quotient(a: complex, b: complex) -> bool:
     only (its step is 10⁻¹², its values' rounding is divided by it): within 10⁻⁹ of the
     larger of 1 and the values."""
     return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _vanishes(expr: Expr, point: dict[Symbol, Expr]) -> bool:
+    """Whether ``expr`` is 0 at ``point``, not merely small: its value shrinks with the working
+    precision (below 10⁻⁴⁵ at 60 digits, and by 30 orders more at 120), as the rounding of a
+    cancellation does (d/dx₁ of sum(softmax(x)) is a sum of terms near 1 that cancel), while a
+    value that is truly tiny (|x|/10²⁵'s slope, or e⁻¹⁰⁰⁰) stays the same at every precision."""
+    values = []
+    for dps in (60, 120):
+        try:
+            with mpmath.workdps(dps):
+                at = {s: mpmath.mpf(v) for s, v in point.items()}
+                values.append(abs(mpmath.mpmathify(_mp(expr, at, {}))))
+        except Exception:  # a function mpmath does not know, a pole: no claim
+            return False
+    v60, v120 = values
+    return v60 < mpmath.mpf(10) ** -45 and v120 <= v60 * mpmath.mpf(10) ** -30
 
 
 def _evidence(a: complex, b: complex) -> bool:
