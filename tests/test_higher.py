@@ -183,6 +183,23 @@ def test_hessian_refusals_name_what_is_unsupported():
         matcalc.derive("A @ x", "x", vectors="x", matrices="A", order=2)
     with pytest.raises(UnsupportedError, match="highest order is 2"):
         matcalc.derive("x @ x", "x", vectors="x", order=3)
+    # red-team find: this said "the derivative of a matrix- or vector-valued expression
+    # with inv … is not supported", of a scalar whose Hessian was asked
+    with pytest.raises(UnsupportedError, match="a Hessian with inv, det, logdet or matrix_power"):
+        matcalc.derive("x @ inv(A) @ x", "x", vectors="x", matrices="A", order=2)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_hessian_with_a_symmetric_constant_matrix(n):
+    # red-team find: xᵀSx with S declared symmetric (S:sym) was refused at order 2, the
+    # gradient 2Sx going to the differential method that S calls for as a variable
+    x = _vec("x", n)
+    S = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"S_{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    d = matcalc.derive("x @ S @ x", "x", vectors="x", matrices="S:sym", order=2)
+    assert d.verified is True
+    assert d.result_text == "2S"
+    expected = sp.hessian((x.T * S * x)[0], list(x))
+    assert d.explicit(n=n) == expected
 
 
 @pytest.mark.parametrize("text", ["f(x)", "f(x)*sin(x)", "f(g(x))"])
