@@ -214,10 +214,12 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
     problem = d.problem
     shapes = {decl.symbol: decl for decl in problem.declarations}
     parsed = [
-        parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits) for t in texts
+        parse(t, limits=limits, shapes=shapes, answer=True) if shapes else parse(t, limits=limits)
+        for t in texts
     ]
     base: dict[str, Any] = {"derivation": d, "answer_text": texts}
-    known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes)
+    sizes = {s for d in shapes.values() for s in (d.rows, d.cols) if isinstance(s, Symbol)}
+    known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes, sizes)
     known_names = {s.name for s in known}
     for e in parsed:
         strangers = sorted(s.name for s in e.free_symbols if s.name not in known_names)

@@ -21,12 +21,16 @@ from matcalc.functions import sigmoid
 from matcalc.limits import Limits
 from matcalc.linalg import (
     SCALAR,
+    Diag,
+    Ident,
+    MatProd,
     MatrixName,
     MatT,
     MatVec,
     MMul,
     MTrace,
     Norm,
+    T,
     VDot,
     VSum,
     declare,
@@ -423,3 +427,25 @@ def test_vector_inputs_parse_or_raise_matcalc_error(text: str) -> None:
     assert isinstance(result, sympy.Expr)  # never the parser's internal row marker
     shape_of(result, SHAPES)  # every accepted expression has a consistent shape
     sympy.srepr(result)
+
+
+def test_jacobian_matrices_in_an_answer_only():
+    """diag(v), eye(n), ones(n) and the outer product a @ b.T write a Jacobian in an answer to
+    ``check`` (diag(σ) − σσᵀ); an expression to differentiate has none of them."""
+    n = SHAPES[x].rows
+    assert parse("diag(w)", shapes=SHAPES, answer=True) == Diag(w)
+    assert parse("eye(n)", shapes=SHAPES, answer=True) == Ident(n)
+    outer = parse("w @ x.T", shapes=SHAPES, answer=True)
+    assert outer == MatProd(w, T(x)) and shape_of(outer, SHAPES) == (n, n)
+    assert shape_of(parse("y @ x.T", shapes=SHAPES, answer=True), SHAPES) == (SHAPES[y].rows, n)
+    for text, match in [
+        ("diag(w)", "unknown function diag"),
+        ("eye(n)", "unknown function eye"),
+        ("w @ x.T", "is a row"),
+    ]:
+        with pytest.raises(MatcalcError, match=match):
+            parse(text, shapes=SHAPES)
+    with pytest.raises(ShapeError, match="one of the problem's sizes"):
+        parse("eye(3)", shapes=SHAPES, answer=True)
+    with pytest.raises(MatcalcError, match="is a row"):
+        parse("A @ x.T", shapes=SHAPES, answer=True)  # a matrix @ a row: no such product

@@ -38,9 +38,10 @@ import sympy
 
 from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
 from matcalc.limits import Limits
-from matcalc.linalg import SCALAR, Inv, MatT, MatVec, MMul, T, VDot, shape_of
+from matcalc.linalg import SCALAR, Inv, MatProd, MatT, MatVec, MMul, T, VDot, shape_of
 from matcalc.msg import Msg
 from matcalc.parse.functions import (
+    ANSWER_FUNCTIONS,
     CONSTANTS,
     FUNCTIONS,
     POW,
@@ -126,8 +127,10 @@ class Parser:
         shapes: dict | None = None,
         functions: frozenset[str] = frozenset(),
         tree: ast.AST | None = None,
+        answer: bool = False,
     ) -> None:
         self.source, self.offset, self.limits = source, offset, limits
+        self.answer = answer  # an answer to check: diag, eye and outer products too
         self.src = source.src[offset:]
         self.nodes = self.depth = 0
         self.guard = SizeGuard(limits)
@@ -442,9 +445,15 @@ class Parser:
         return self.shaped(sympy.Mul(*factors, evaluate=False))
 
     def _matmul(self, node: ast.BinOp) -> Expr | _Row:
-        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style."""
-        left, right = self.visit_any(node.left), self.visit(node.right)
+        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style; in an
+        answer also a column @ a row, the outer product a·bᵀ."""
+        left = self.visit_any(node.left)
+        right = self.visit_any(node.right) if self.answer else self.visit(node.right)
         where = self.op_index(node)
+        if isinstance(right, _Row):
+            if isinstance(left, _Row) or self.shape(left) == SCALAR or self.shape(left)[1] != 1:
+                raise self.row_error(right)
+            return self.shaped(MatProd(left, self.shaped(T(self.column(right)))))
         if isinstance(left, _Row):  # vᵀ M1 … @ right
             check_matmul(self, node, where, None, right, left.length)
             cols = self.shape(right)[1]
@@ -508,6 +517,8 @@ class Parser:
         if node.keywords:
             raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])
         vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
+        if vector_fn is None and self.shapes and self.answer:
+            vector_fn = ANSWER_FUNCTIONS.get(name)
         fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args

@@ -276,6 +276,7 @@ ERRORS_EN: dict[str, str] = {
     "@, or with numbers and other rows",
     "err.row": "a transposed vector can only be used on the left of @, or with numbers and other "
     "rows",
+    "err.size_of": "{call}: the size is one of the problem's sizes ({sizes})",
     "err.underscore": "names may not start with '_'",
     "err.is_function": "{name} is a function; write {name}(...)",
     "err.is_declared_function": "{name} is declared as a function; write {name}(...)",
@@ -620,6 +621,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.argument": "第 {n} 个参数",
     "err.row.named": "{text} 是行向量（转置的向量）：它只能用在 @ 的左边，或与数和其他行向量运算",
     "err.row": "转置的向量只能用在 @ 的左边，或与数和其他行向量运算",
+    "err.size_of": "{call}：大小须是题目中的维数（{sizes}）",
     "err.underscore": "名字不能以 '_' 开头",
     "err.is_function": "{name} 是函数；请写 {name}(...)",
     "err.is_declared_function": "{name} 已声明为函数；请写 {name}(...)",
