@@ -48,6 +48,7 @@ from sympy import (
     nsimplify,
 )
 from sympy.core.function import AppliedUndef
+from sympy.matrices.exceptions import ShapeError as SympyShapeError
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
@@ -277,8 +278,21 @@ class _Judge:
         else:  # the verified, assembled result (checked against the components)
             names = {s.name: v for s, v in dims.items()}
             ref = self.d.explicit(**names)
-        ans = explicit(evaluate_shaped(self.answer, self.shapes), self.shapes, dims)
-        return _matrix(ans), _matrix(ref), components(self.shapes, dims)
+
+        def written(entry: Math) -> ImmutableMatrix:
+            return _matrix(explicit(evaluate_shaped(entry, self.shapes), self.shapes, dims))
+
+        if isinstance(self.answer, MatrixBase):  # several answers: blocks, [xᵀ  1] by w, b
+            try:
+                rows = [
+                    ImmutableMatrix.hstack(*(written(e) for e in self.answer.row(i)))
+                    for i in range(self.answer.rows)
+                ]
+                ans = ImmutableMatrix.vstack(*rows)
+            except SympyShapeError:  # blocks that do not fit together ([x  1]): no shape
+                ans = ImmutableMatrix.zeros(0, 0)
+            return ans, _matrix(ref), components(self.shapes, dims)
+        return written(self.answer), _matrix(ref), components(self.shapes, dims)
 
     def _dims(self, second: bool = False) -> dict:
         from matcalc.verify import default_dims
