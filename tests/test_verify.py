@@ -196,3 +196,15 @@ def test_a_zero_derivative_sympy_does_not_cancel_is_verified_where_it_vanishes()
     assert not V._vanishes(tiny * cos(x), point)  # 10⁻⁴⁰·cos(0.7), no cancellation
     # and a 0 against a derivative that is tiny everywhere is still no evidence
     assert V.compare(Integer(0), Integer(10) ** -25 * cos(x))[0] is not True
+
+
+def test_a_value_below_e_to_the_minus_ten_thousand_is_zero_not_undefined():
+    """exp(-10⁶x²) at x = 0.1 is e^(-10⁴): the evaluator refused it as out of range, so
+    every point of [-2, 2] was unusable (``matcalc check`` then said no point was defined).
+    It is 0 to every digit the check uses; e^(+10⁴) stays out of range."""
+    x = sympy.Symbol("x", real=True)
+    at = {x: sympy.Float(0.1, 30)}
+    assert V._value(exp(-(10**6) * x**2), at) == 0
+    assert V._value(x ** (-(10**5)), at) is None  # 10^(10⁵): far out of range
+    assert V._value(x ** (10**5), at) == 0
+    assert V._value(exp(10**6 * x**2), at) is None

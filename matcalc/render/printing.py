@@ -629,6 +629,15 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
         hadamard = self._hadamard(expr)
         if hadamard is not None:
             return hadamard
+        args = expr.args
+        if len(args) == 2 and args[0] is S.NegativeOne and args[1].is_number:
+            # -10**6 as typed: SymPy's str shows the unevaluated -1*10**6 as it is stored
+            return "-" + self.parenthesize(args[1], PRECEDENCE["Mul"], strict=False)
+        first = args[0]
+        if first.is_Mul and len(first.args) == 2 and first.args[0] is S.NegativeOne:
+            number = first.args[1]
+            if number.is_number:  # -10**6*x**2 as typed: -10⁶·x², not (-10⁶)·x²
+                return "-" + self._print(Mul(number, *args[1:], evaluate=False))
         out = super()._print_Mul(expr)
         if not self._uni:
             return out
