@@ -133,6 +133,17 @@ VALUES = [
     ("0.25*x", x / 4),
     ("2^10", sympy.Integer(1024)),
     ("x²+y³", x**2 + y**3),
+    # a run of superscript digits is one exponent: x²³ is x^23, not (x²)³ or x^(2³)
+    ("x²³", x**23),
+    ("x¹⁰ - x⁻¹ + x⁴", x**10 - 1 / x + x**4),
+    ("(x + 1)⁰", sympy.Integer(1)),
+    # every inverse function under its arc- name, the hyperbolic ones under ISO's ar- too
+    ("arccot(x) + arcsec(x) + arccsc(x)", sympy.acot(x) + sympy.asec(x) + sympy.acsc(x)),
+    ("arcsinh(x) + arccosh(x) + arctanh(x)", sympy.asinh(x) + sympy.acosh(x) + sympy.atanh(x)),
+    ("arccoth(x) + arcsech(x) + arccsch(x)", sympy.acoth(x) + sympy.asech(x) + sympy.acsch(x)),
+    ("arsinh(x) + arcosh(x) + artanh(x)", sympy.asinh(x) + sympy.acosh(x) + sympy.atanh(x)),
+    ("arcoth(x) + arsech(x) + arcsch(x)", sympy.acoth(x) + sympy.asech(x) + sympy.acsch(x)),
+    ("cosec(x)", sympy.csc(x)),
 ]
 
 
@@ -208,6 +219,8 @@ ERRORS = [
     ("x\u202e+y", ParseError, "character '\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)", 2),
     ("\u0445 + 1", ParseError, "(U+0445 CYRILLIC SMALL LETTER HA) is not allowed", 1),
     ("x²$", ParseError, "character '$' is not allowed", 3),  # column in the typed text
+    ("x²³ + $", ParseError, "character '$' is not allowed", 7),  # ²³ is 5 characters in Python
+    ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
     ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),
     ("9**9**9", LimitError, "exponent too large", 2),
     ("9^9^9", LimitError, "exponent too large", 2),

@@ -1,7 +1,8 @@
 """The function table: every name the parser may call, its arity and how its node is built.
 
 * ``FUNCTIONS``: the scalar functions (sin, ln/log, sqrt, abs, max, sigmoid, …), with
-  their aliases (``arcsin`` for ``asin``, ``Abs`` for ``abs``).  With declared vectors
+  their aliases (``arcsin`` for ``asin``, ``arsinh`` and ``arcsinh`` for ``asinh``,
+  ``cosec`` for ``csc``, ``Abs`` for ``abs``).  With declared vectors
   they apply element by element (except ``atan2``: ``SCALAR_ONLY``).
 * ``VECTOR_FUNCTIONS``: functions of vectors and matrices (``dot``, ``sum``, ``mean``, ``norm``,
   ``trace``, ``softmax``, ``logsumexp``, ``inv``, ``det``, ``logdet``, ``matrix_power``),
@@ -139,6 +140,8 @@ def _sqrt(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
 
 _TRIG = "sin cos tan cot sec csc asin acos atan acot asec acsc"
 _HYP = "sinh cosh tanh coth sech csch asinh acosh atanh acoth asech acsch"
+_INVERSE = "asin acos atan acot asec acsc asinh acosh atanh acoth asech acsch"
+"""Their aliases: arcsin … arccsch, and ISO's area functions arsinh … arcsch."""
 
 
 def _pow(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
@@ -152,9 +155,9 @@ POW = Fn(2, 2, _pow)
 
 FUNCTIONS: dict[str, Fn] = {
     **{name: _unary(getattr(sympy, name)) for name in f"{_TRIG} {_HYP} exp".split()},
-    "arcsin": _unary(sympy.asin),
-    "arccos": _unary(sympy.acos),
-    "arctan": _unary(sympy.atan),
+    **{f"arc{name[1:]}": _unary(getattr(sympy, name)) for name in _INVERSE.split()},
+    **{f"ar{name[1:]}": _unary(getattr(sympy, name)) for name in _INVERSE.split()[6:]},
+    "cosec": _unary(sympy.csc),
     "ln": _unary(sympy.log),
     "log": Fn(1, 2, _log),
     "log10": _unary(log10),

@@ -2,8 +2,8 @@
 
 ``read(text, limits)`` checks the raw text (length, blank input, characters, brackets and a
 cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
-``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷`` ``²`` ``³``) and ``^``
-are rewritten to Python's operators.  ``Source.column`` maps an index of that source back
+``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷``, superscript exponents
+``x²``, ``x²³``, ``x⁻¹``) and ``^`` are rewritten to Python's operators.  ``Source.column`` maps an index of that source back
 to the 1-based column of the text as typed, so that every error points where the user typed.
 
 Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
@@ -26,13 +26,24 @@ _FRIENDLY = {
     "\u00b7": "*",
     "\u22c5": "*",
     "\u00f7": "/",
-    "\u00b2": "**2",
-    "\u00b3": "**3",
     "^": "**",
 }
+_SUPERSCRIPTS = str.maketrans(
+    "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-"
+)
+_POWER_RE = re.compile("\u207b?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
+"""A run of superscript digits is one exponent, as written: x²³ is x**(23), x⁻¹ is x**(-1)."""
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
-_FRIENDLY_RE = re.compile("|".join(map(re.escape, _FRIENDLY)))
-_FRIENDLY_TABLE = str.maketrans(_FRIENDLY)
+_FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, _FRIENDLY)]))
+
+
+def _friendly(typed: str) -> str:
+    """The ASCII source of one match of ``_FRIENDLY_RE``."""
+    if typed in _FRIENDLY:
+        return _FRIENDLY[typed]
+    return f"**({typed.translate(_SUPERSCRIPTS)})"
+
+
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -58,18 +69,18 @@ class Source:
     """The user's text, the ASCII source given to Python, and the column map between them."""
 
     def __init__(self, text: str) -> None:
-        self.text, self.src = text, text.translate(_FRIENDLY_TABLE)
+        self.text, self.src = text, _FRIENDLY_RE.sub(lambda m: _friendly(m.group()), text)
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
         shift = 0  # how much longer src is than text so far
         for match in _FRIENDLY_RE.finditer(self.text):
-            start, width = match.start() + shift, len(_FRIENDLY[match.group()])
+            start, width = match.start() + shift, len(_friendly(match.group()))
             if index < start:
                 break
             if index < start + width:
                 return match.start() + 1
-            shift += width - 1
+            shift += width - len(match.group())
         return index - shift + 1
 
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
