@@ -719,3 +719,25 @@ def test_slow_run_2026_11_30_difference_quotient_of_a_large_input(text):
     w = sympy.symbols("w_1:4", real=True)
     big = sympy.atanh(sympy.sqrt(sum(sympy.Max(0, -(v**3)) ** 2 for v in w))) + 10**10
     assert abs(verify._one_sided(big, w[0], point, digits=60) - entry) < 1e-15
+
+
+# -- red team 2026-11-30 (scalar problems typed as users type them) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "factor"), [("max(0, x)**2", 2, 2), ("max(0, x)**3", 3, 6)]
+)
+def test_red_team_powers_of_a_gate_are_the_gate(text, order, factor):
+    """d²/dx² max(0, x)² came out 2·1[x > 0]², which no one writes (1[z > 0] is 0 or 1),
+    and its stage 2 named a SymPy class: "derivative of Heaviside".  Truth: sympy.diff."""
+    truth = sympy.diff(sympy.Max(0, x) ** (order), x, order)  # factor·Heaviside(x), off 0
+    d = matcalc.derive(text, "x", order=order)
+    assert d.verified is True
+    for v in (-1.5, -0.25, 0.5, 2.0):
+        assert complex(sympy.N(d.result.subs(d.problem.wrt[0], v))) == pytest.approx(
+            complex(sympy.N(truth.subs(x, v)))
+        )
+    assert d.result_text == f"{factor}·1[x > 0]"
+    text_out = d.to_text()
+    assert "Heaviside" not in text_out and "1[x > 0]²" not in text_out
+    assert "derivative of a step 1[z > 0], 0 away from z = 0" in text_out

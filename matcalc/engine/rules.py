@@ -95,6 +95,10 @@ def _sign_rule(expr: Expr, wrt: Symbol) -> Rule:
     return Rule.named("sign")
 
 
+def _step_rule(expr: Expr, wrt: Symbol) -> Rule:
+    return Rule.named("step")
+
+
 def _max_rule(expr: Expr, wrt: Symbol) -> Rule:
     return Rule.named("function", type(expr).__name__.lower())
 
@@ -198,6 +202,7 @@ RULES: dict[type, ScalarRule] = {
     Pow: ScalarRule(_pow_rule, _pow_value, _pow_simple),
     Abs: ScalarRule(_abs_rule, _function_value, _arguments_simple),
     sign: ScalarRule(_sign_rule, _sign_value, _arguments_simple),
+    Heaviside: ScalarRule(_step_rule, _sign_value, _arguments_simple),  # 1[u > 0], in order 2
     Max: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
     Min: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
     sigmoid: ScalarRule(_function_rule, _function_value, _arguments_simple),
