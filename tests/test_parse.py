@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Add, Mul, Pow, Rational
 
-from matcalc.errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from matcalc.errors import LimitError, MatcalcError, MathError, ParseError, UnsupportedError
 from matcalc.functions import sigmoid
 from matcalc.limits import Limits
 from matcalc.parse import FUNCTIONS, parse
@@ -144,6 +144,8 @@ VALUES = [
     ("arsinh(x) + arcosh(x) + artanh(x)", sympy.asinh(x) + sympy.acosh(x) + sympy.atanh(x)),
     ("arcoth(x) + arsech(x) + arcsch(x)", sympy.acoth(x) + sympy.asech(x) + sympy.acsch(x)),
     ("cosec(x)", sympy.csc(x)),
+    # the deep-learning names: relu is max(0, ·), softplus is ln(1 + exp(·))
+    ("relu(x) + softplus(x)", sympy.Max(0, x) + sympy.log(1 + sympy.exp(x))),
 ]
 
 
@@ -220,6 +222,8 @@ ERRORS = [
     ("\u0445 + 1", ParseError, "(U+0445 CYRILLIC SMALL LETTER HA) is not allowed", 1),
     ("x²$", ParseError, "character '$' is not allowed", 3),  # column in the typed text
     ("x²³ + $", ParseError, "character '$' is not allowed", 7),  # ²³ is 5 characters in Python
+    ("ReLU(x)", ParseError, "unknown function ReLU; did you mean relu?", 1),
+    ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
     ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
     ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),
     ("9**9**9", LimitError, "exponent too large", 2),

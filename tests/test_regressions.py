@@ -741,3 +741,40 @@ def test_red_team_powers_of_a_gate_are_the_gate(text, order, factor):
     text_out = d.to_text()
     assert "Heaviside" not in text_out and "1[x > 0]²" not in text_out
     assert "derivative of a step 1[z > 0], 0 away from z = 0" in text_out
+
+
+@pytest.mark.parametrize(
+    ("text", "truth"),
+    [
+        ("relu(x)**2", sympy.Max(0, x) ** 2),
+        ("softplus(x)", sympy.log(1 + sympy.exp(x))),
+        ("x*softplus(-x) - relu(1 - x)", x * sympy.log(1 + sympy.exp(-x)) - sympy.Max(0, 1 - x)),
+    ],
+)
+def test_red_team_relu_and_softplus_are_read_not_refused(text, truth):
+    """relu(x) and softplus(x), what deep-learning users type, were refused ("write
+    max(0, x)"), and ReLU(x) was told to declare ReLU an unknown function."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True
+    want = sympy.diff(truth, x)
+    for v in (-2.5, -0.5, 0.75, 1.5, 3.0):
+        got = complex(sympy.N(d.result.subs(d.problem.wrt[0], v)))
+        assert got == pytest.approx(complex(sympy.N(want.subs(x, v))))
+
+
+def test_red_team_relu_of_a_vector_is_the_neuron():
+    """relu(w @ x + b) is the paper's neuron max(0, w·x + b): the same derivation."""
+    kw = dict(vectors=["w", "x"])
+    relu = matcalc.derive("relu(w @ x + b)", "w", **kw)
+    assert relu.verified is True
+    assert relu.to_text() == matcalc.derive("max(0, w @ x + b)", "w", **kw).to_text()
+
+
+@pytest.mark.parametrize("text", ["0**x", "0**(x**2 + 1)", "x + 0**sin(x)"])
+def test_red_team_powers_of_zero_are_not_nan(text):
+    """d/du 0^u was SymPy's 0^u·ln(0) = nan: "dy/dx = nan", NOT VERIFIED.  0^u is 0 for
+    u > 0, so its derivative there is 0 (by hand: 0, 0 and 1)."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True
+    assert d.result == (1 if text.startswith("x +") else 0)
+    assert "nan" not in d.to_text()

@@ -146,6 +146,8 @@ def _add_value(expr: Expr, wrt: Symbol) -> Expr:
 def _pow_value(expr: Expr, wrt: Symbol) -> Expr:
     if expr.base == wrt and not depends(expr.exp, wrt):
         return expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
+    if expr.base == 0:  # 0^u is 0 for u > 0 (undefined for u < 0); SymPy: 0^u·ln 0 = nan
+        return S.Zero
     return sympy.diff(expr, wrt)
 
 
