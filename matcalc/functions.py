@@ -20,7 +20,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy
-from sympy import Abs, Function, Heaviside, Integer, Mul, Pow, Rational, integer_nthroot, log, sign
+from sympy import (
+    Abs,
+    Add,
+    Function,
+    Heaviside,
+    Integer,
+    Mul,
+    Pow,
+    Rational,
+    integer_nthroot,
+    log,
+    sign,
+)
 
 
 class sigmoid(Function):
@@ -222,10 +234,27 @@ def decide_gate(expr):
 
 
 def _gate_power(expr) -> bool:
+    """A positive integer power of 1[z > 0] or of 1 - 1[z > 0] (both are 0 or 1)."""
     return (
         isinstance(expr, Pow)
-        and isinstance(expr.base, Heaviside)
-        and expr.base.args[1:] == (0,)
         and expr.exp.is_Integer
         and expr.exp > 0
+        and (_gate(expr.base) or _open_gate(expr.base))
     )
+
+
+def _open_gate(expr) -> bool:
+    """1 - 1[z > 0], as SymPy holds it: Add(1, Mul(-1, 1[z > 0]))."""
+    return (
+        isinstance(expr, Add)
+        and len(expr.args) == 2
+        and expr.args[0] == 1
+        and isinstance(expr.args[1], Mul)
+        and expr.args[1].args[0] == -1
+        and len(expr.args[1].args) == 2
+        and _gate(expr.args[1].args[1])
+    )
+
+
+def _gate(expr) -> bool:
+    return isinstance(expr, Heaviside) and expr.args[1:] == (0,)

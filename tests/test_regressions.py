@@ -725,21 +725,27 @@ def test_slow_run_2026_11_30_difference_quotient_of_a_large_input(text):
 
 
 @pytest.mark.parametrize(
-    ("text", "order", "factor"), [("max(0, x)**2", 2, 2), ("max(0, x)**3", 3, 6)]
+    ("text", "truth", "order"),
+    [
+        ("max(0, x)**2", sympy.Max(0, x) ** 2, 2),
+        ("max(0, x)**3", sympy.Max(0, x) ** 3, 3),
+        ("min(x, 1)**3", sympy.Min(x, 1) ** 3, 3),
+        ("max(-1, x)**2", sympy.Max(-1, x) ** 2, 2),
+    ],
 )
-def test_red_team_powers_of_a_gate_are_the_gate(text, order, factor):
-    """d²/dx² max(0, x)² came out 2·1[x > 0]², which no one writes (1[z > 0] is 0 or 1),
-    and its stage 2 named a SymPy class: "derivative of Heaviside".  Truth: sympy.diff."""
-    truth = sympy.diff(sympy.Max(0, x) ** (order), x, order)  # factor·Heaviside(x), off 0
+def test_red_team_powers_of_a_gate_are_the_gate(text, truth, order):
+    """d²/dx² max(0, x)² came out 2·1[x > 0]² (and max(-1, x)² gave 2(1 - 1[-1 - x > 0])²),
+    which no one writes: a gate is 0 or 1; and its stage 2 named a SymPy class, "derivative
+    of Heaviside".  Truth: sympy.diff, off the kink."""
+    want = sympy.diff(truth, x, order)
     d = matcalc.derive(text, "x", order=order)
     assert d.verified is True
     for v in (-1.5, -0.25, 0.5, 2.0):
-        assert complex(sympy.N(d.result.subs(d.problem.wrt[0], v))) == pytest.approx(
-            complex(sympy.N(truth.subs(x, v)))
-        )
-    assert d.result_text == f"{factor}·1[x > 0]"
+        got = complex(sympy.N(d.result.subs(d.problem.wrt[0], v)))
+        assert got == pytest.approx(complex(sympy.N(want.subs(x, v))))
+    assert not any(p.base.has(sympy.Heaviside) for p in d.result.atoms(Pow))
     text_out = d.to_text()
-    assert "Heaviside" not in text_out and "1[x > 0]²" not in text_out
+    assert "Heaviside" not in text_out
     assert "derivative of a step 1[z > 0], 0 away from z = 0" in text_out
 
 
@@ -778,3 +784,13 @@ def test_red_team_powers_of_zero_are_not_nan(text):
     assert d.verified is True
     assert d.result == (1 if text.startswith("x +") else 0)
     assert "nan" not in d.to_text()
+
+
+def test_red_team_power_rule_with_a_symbolic_exponent():
+    """k·tⁿ by t was k·n·tⁿ/t, SymPy's form; the power rule writes k·n·t^(n - 1)."""
+    k, t, n = sympy.symbols("k t n", real=True)
+    d = matcalc.derive("k*t^n", "t")
+    assert d.verified is True
+    got = d.result.subs({s: {"k": k, "t": t, "n": n}[s.name] for s in d.result.free_symbols})
+    assert sympy.simplify(got - sympy.diff(k * t**n, t)) == 0
+    assert got == k * n * t ** (n - 1)  # the power rule's form, not k·n·tⁿ/t

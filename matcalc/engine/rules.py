@@ -115,15 +115,16 @@ def _diff(expr: Expr, wrt: Symbol) -> Expr:
 
 
 def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
-    """``sympy.diff(expr, wrt)`` of c·wrt^k (k a number, c free of wrt), the same expression
+    """``sympy.diff(expr, wrt)`` of c·wrt^k (k and c free of wrt), the same expression
     without SymPy's derivative machinery (which costs most of a local step); else None.
 
     SymPy's product rule sums, over the factors, the product with that factor
-    differentiated: every term but the varying factor's is 0."""
+    differentiated: every term but the varying factor's is 0.  With a symbolic k SymPy
+    writes k·x^k/x; the power rule's k·x^(k - 1) is how a person writes it."""
     if expr == wrt:
         return S.One
-    if isinstance(expr, Pow) and expr.base == wrt and expr.exp.is_Number:
-        return expr.exp * wrt ** (expr.exp - 1)  # (with a symbolic k SymPy writes k·x^k/x)
+    if isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
+        return expr.exp * wrt ** (expr.exp - 1)
     if isinstance(expr, Mul):
         varying = [a for a in expr.args if depends(a, wrt)]
         if len(varying) == 1 and (varying[0] == wrt or isinstance(varying[0], Pow)):
