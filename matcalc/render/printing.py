@@ -629,6 +629,12 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
         hadamard = self._hadamard(expr)
         if hadamard is not None:
             return hadamard
+        first = expr.args[0]
+        if isinstance(first, Mul) and first.args[0].is_Number and first.args[0] < 0:
+            # -y·ln(p) as typed is (-y)·ln(p), a product whose first factor is -y: its sign
+            # goes in front, as the user wrote it (SymPy's own products are flat)
+            rest = Mul(-first, *expr.args[1:], evaluate=False)
+            return "-" + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
         out = super()._print_Mul(expr)
         if not self._uni:
             return out
