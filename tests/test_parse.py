@@ -521,3 +521,30 @@ def test_no_module_of_matcalc_calls_an_evaluating_function() -> None:
                     assert func.id not in banned_names, f"{where} line {node.lineno}: {func.id}"
                 if isinstance(func, ast.Attribute):
                     assert func.attr not in banned_attributes, f"{where} line {node.lineno}"
+
+
+def test_greek_letters_are_the_names_sympy_prints_as_them():
+    """A physicist's ω·t was refused ("character 'ω' is not allowed"); ω is omega, λ lamda
+    (SymPy's spelling, printed λ), π the constant; ο (omicron, like o) stays refused."""
+    omega, t, lamda = sympy.symbols("omega t lamda", real=True)
+    got = parse("t²·sin(ω·t) + λ*π").doit()
+    assert sympy.simplify(got - (t**2 * sympy.sin(omega * t) + lamda * sympy.pi)) == 0
+    assert {s.name for s in got.free_symbols} == {"omega", "t", "lamda"}
+    with pytest.raises(ParseError, match="OMICRON"):
+        parse("ο*x")
+    with pytest.raises(ParseError, match="missing '\\*' after a number") as info:
+        parse("x + 2ω")
+    assert info.value.column == 6  # in the text as typed
+
+
+def test_greek_variable_by_name_in_wrt():
+    """--wrt ω names the variable typed ω; the result prints ω.  Truth: sympy.diff."""
+    import matcalc
+
+    omega, t = sympy.symbols("omega t", real=True)
+    d = matcalc.derive("t²·sin(ω·t)", "ω")
+    assert d.verified is True
+    assert d.result_text == "t³·cos(ω·t)"
+    want = sympy.diff(t**2 * sympy.sin(omega * t), omega)
+    names = {s.name: s for s in d.result.free_symbols}
+    assert sympy.simplify(d.result.subs({names["omega"]: omega, names["t"]: t}) - want) == 0

@@ -3,7 +3,8 @@
 ``read(text, limits)`` checks the raw text (length, blank input, characters, brackets and a
 cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
 ``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷``, superscript exponents
-``x²``, ``x²³``, ``x⁻¹``) and ``^`` are rewritten to Python's operators.  ``Source.column`` maps an index of that source back
+``x²``, ``x²³``, ``x⁻¹``) and ``^`` are rewritten to Python's operators, and Greek letters
+to their names (``ω`` to ``omega``).  ``Source.column`` maps an index of that source back
 to the 1-based column of the text as typed, so that every error points where the user typed.
 
 Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
@@ -33,15 +34,53 @@ _SUPERSCRIPTS = str.maketrans(
 )
 _POWER_RE = re.compile("\u207b?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
 """A run of superscript digits is one exponent, as written: x²³ is x**(23), x⁻¹ is x**(-1)."""
+GREEK = {
+    "\u03b1": "alpha",
+    "\u03b2": "beta",
+    "\u03b3": "gamma",
+    "\u03b4": "delta",
+    "\u03b5": "epsilon",
+    "\u03f5": "epsilon",
+    "\u03b6": "zeta",
+    "\u03b7": "eta",
+    "\u03b8": "theta",
+    "\u03d1": "theta",
+    "\u03b9": "iota",
+    "\u03ba": "kappa",
+    "\u03bb": "lamda",
+    "\u03bc": "mu",
+    "\u03bd": "nu",
+    "\u03be": "xi",
+    "\u03c0": "pi",
+    "\u03c1": "rho",
+    "\u03c3": "sigma",
+    "\u03c4": "tau",
+    "\u03c5": "upsilon",
+    "\u03c6": "phi",
+    "\u03d5": "phi",
+    "\u03c7": "chi",
+    "\u03c8": "psi",
+    "\u03c9": "omega",
+}
+"""Lowercase Greek letters are the names SymPy prints as those letters (ω is omega, λ is
+lamda, π the constant pi), so a physicist's ω·t is omega·t and prints as ω·t.  Not ο
+(omicron), which looks like o, nor capitals, which look like Latin ones."""
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
-_FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, _FRIENDLY)]))
+_FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, [*_FRIENDLY, *GREEK])]))
 
 
 def _friendly(typed: str) -> str:
     """The ASCII source of one match of ``_FRIENDLY_RE``."""
     if typed in _FRIENDLY:
         return _FRIENDLY[typed]
+    if typed in GREEK:
+        return GREEK[typed]
     return f"**({typed.translate(_SUPERSCRIPTS)})"
+
+
+def ascii_names(text: str) -> str:
+    """``text`` with its Greek letters spelled out, as the parser reads them (for --wrt ω)."""
+    return "".join(GREEK.get(ch, ch) for ch in text)
 
 
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
