@@ -223,6 +223,15 @@ ERRORS = [
     ("x²$", ParseError, "character '$' is not allowed", 3),  # column in the typed text
     ("x²³ + $", ParseError, "character '$' is not allowed", 7),  # ²³ is 5 characters in Python
     ("ReLU(x)", ParseError, "unknown function ReLU; did you mean relu?", 1),
+    # usual slips get the fix, not "invalid syntax" (or worse, a variable named sinx)
+    ("sin x", ParseError, "a function needs parentheses: write sin(x)", 1),
+    ("1 + ln x", ParseError, "a function needs parentheses: write ln(x)", 5),
+    ("|x - 1|", ParseError, "write abs(x) for |x|", 1),
+    ("ln|x|", ParseError, "write abs(x) for |x|", 3),
+    ("sinx", ParseError, "sinx would be one variable; write sin(x) for the function", 1),
+    ("x*lnx", ParseError, "lnx would be one variable; write ln(x) for the function", 3),
+    ("sin^2(x)", ParseError, "write sin(x)^2 for sin^2(x)", 1),
+    ("cos²(2*x)", ParseError, "write cos(2*x)^2 for cos^2(2*x)", 1),
     ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
     ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
     ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 from matcalc.errors import LimitError, MatcalcError, ParseError
 from matcalc.limits import Limits
@@ -83,6 +84,9 @@ def ascii_names(text: str) -> str:
     return "".join(GREEK.get(ch, ch) for ch in text)
 
 
+_BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
+_OPERAND = re.compile(r"[A-Za-z0-9_.]+")
+"""``sin x``: a name, blanks, then the operand Python stumbled on."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -169,7 +173,14 @@ class Source:
             msg = Msg("err.too_many_nodes", nodes=max_nodes)
             raise self.error(LimitError, msg, 0)
 
-    def syntax_error(self, exc: SyntaxError, offset: int) -> MatcalcError:
+    def syntax_error(
+        self, exc: SyntaxError, offset: int, functions: Collection[str] = ()
+    ) -> MatcalcError:
+        """The ``MatcalcError`` for Python's ``exc``, with a hint where the slip is a usual
+        one: ``sin x`` (a call without parentheses among ``functions``), ``|x|``."""
+        hint = self._hint(exc, offset, functions)
+        if hint is not None:
+            return hint
         msg = exc.msg or ""
         if "nested" in msg or "too complex" in msg or "Exceeds the limit" in msg:
             return self.error(LimitError, Msg("err.too_deep"), 0)
@@ -183,6 +194,21 @@ class Source:
         if msg.startswith("unterminated"):
             return self.error(ParseError, Msg("err.unterminated_string"), index)
         return self.error(ParseError, Msg("err.invalid_syntax"), index)
+
+    def _hint(
+        self, exc: SyntaxError, offset: int, functions: Collection[str]
+    ) -> MatcalcError | None:
+        """``sin x`` -> "write sin(x)"; ``|x|`` -> "write abs(x)"; else None."""
+        index = (exc.offset or 0) - 1 + offset
+        before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
+        operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
+        if before is not None and operand is not None and before.group(1) in functions:
+            call = f"{before.group(1)}({operand.group()})"
+            return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
+        bar = self.src.find("|")
+        if bar >= 0 and self.src.find("|", bar + 1) > bar:
+            return self.error(ParseError, Msg("err.abs_bars"), bar)
+        return None
 
 
 def _skip_string(src: str, i: int) -> int:
