@@ -205,6 +205,8 @@ def _derive(
     if not shapes:
         _refuse_complex_arguments(exprs, deadline)
     steps, result = build(problem, deadline)
+    if result.has(S.NaN, S.ComplexInfinity):  # (x - x)^x: ln(x - x) in a step, zoo·0^x
+        raise MathError(Msg("err.api.undefined_result"))
     rewritten = tuple(
         Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
     )
