@@ -801,3 +801,33 @@ def test_red_team_a_result_that_comes_out_undefined_is_refused():
     was printed "dy/dx = zoo·0^x", SymPy's complex infinity, NOT VERIFIED.  Now one line."""
     with pytest.raises(MathError, match="the derivative comes out undefined"):
         matcalc.derive("(x - x)**x", "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "form"),
+    [
+        ("-(y*ln(sigmoid(z)) + (1-y)*ln(1-sigmoid(z)))", "z", "σ(z) - y"),
+        ("-y*ln(sigmoid(w*x + b)) - (1 - y)*ln(1 - sigmoid(w*x + b))", "w", "x·(σ(w·x + b) - y)"),
+    ],
+)
+def test_red_team_logistic_loss_gradient_in_the_textbook_form(text, wrt, form):
+    """The logistic loss by z (or w) came out σ(z)·(1 - y) - y·(1 - σ(z)), which is σ(z) - y
+    once multiplied out; no one writes the first.  Truth: sympy.diff of the loss built here,
+    with σ(z) = 1/(1 + e^(-z)), at random points."""
+    y_, z_, w_, x_, b_ = sympy.symbols("y z w x b", real=True)
+    sig = lambda u: 1 / (1 + sympy.exp(-u))  # noqa: E731
+    u = z_ if wrt == "z" else w_ * x_ + b_
+    loss = -(y_ * sympy.log(sig(u)) + (1 - y_) * sympy.log(1 - sig(u)))
+    want = sympy.diff(loss, z_ if wrt == "z" else w_)
+    d = matcalc.derive(text, wrt)
+    assert d.verified is True and d.result_text == form
+    names = {s.name: s for s in d.result.free_symbols}
+    mine = {"y": y_, "z": z_, "w": w_, "x": x_, "b": b_}
+    got = d.result.subs({names[k]: mine[k] for k in names}).rewrite(sympy.exp)
+    for point in (
+        {y_: 0.3, z_: -1.2, w_: 0.7, x_: 2.0, b_: -0.4},
+        {y_: 1, z_: 2.5, w_: -1.1, x_: 0.5, b_: 1.0},
+    ):
+        assert complex(sympy.N(got.subs(point))) == pytest.approx(
+            complex(sympy.N(want.subs(point)))
+        )

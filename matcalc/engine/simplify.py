@@ -37,6 +37,7 @@ from sympy import (
     Symbol,
     cancel,
     count_ops,
+    expand_mul,
     factor_terms,
     preorder_traversal,
     together,
@@ -426,6 +427,15 @@ def _ring(n: int, domain, order):
     return ring
 
 
+def _distributed(expr):
+    """Products multiplied out, like terms collected, then common factors taken out:
+    x·(σ·(1 - y) - y·(1 - σ)) is x·(σ - y), the logistic loss's gradient as it is taught.
+    (``cancel`` does this for a fraction; only products are multiplied out, no exp or log
+    is split.)  ``tidy`` takes it only when it at least halves the operations: where like
+    terms cancel, not to trade σ(1 - σ) for σ - σ²."""
+    return factor_terms(expand_mul(expr))
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
@@ -438,12 +448,16 @@ def tidy(expr):
     if ops > MAX_OPS:
         return expr
     fractions = has_fraction(expr)
-    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms,)
+    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
     over = _together(expr) if fractions else None  # cancel starts from it
     best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
+    start_ops = ops
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
+            continue
+        if rewrite is _distributed and expansion_terms(expr, CANCEL_TERMS) > CANCEL_TERMS:
+            skipped("expand")
             continue
         try:
             if rewrite is together:
@@ -457,8 +471,8 @@ def tidy(expr):
         if candidate is None or candidate == best:
             continue
         ops = count_ops_fast(candidate)
-        if ops > best_ops:
-            continue
+        if ops > best_ops or (rewrite is _distributed and 2 * ops > start_ops):
+            continue  # multiplied out only where like terms collapse it (to half or less)
         length = None
         if ops == best_ops:
             best_len = len(str(best)) if best_len is None else best_len
