@@ -566,6 +566,10 @@ def _mp(expr: Expr, point: dict, memo: dict):
     return value
 
 
+def _mpf(value) -> bool:
+    return isinstance(value, mpmath.mpf)
+
+
 def _mp_node(expr: Expr, args: list):
     if isinstance(expr, Add):
         return mpmath.fsum(args)
@@ -578,10 +582,14 @@ def _mp_node(expr: Expr, args: list):
                 raise ZeroDivisionError
             return mpmath.power(base, exponent)
         if abs(exponent) * (abs(mpmath.log(abs(base))) + 1) > _HUGE:  # e^(±10⁴) and beyond
+            if _mpf(base) and base > 0 and _mpf(exponent) and exponent * mpmath.log(base) < 0:
+                return mpmath.mpf(0)  # below e^(-10⁴): 0 to any digit the check uses
             raise OverflowError
         return mpmath.power(base, exponent)
     name = type(expr).__name__
     if name in _MP_FUNCTIONS and len(args) == 1:
+        if name == "exp" and mpmath.re(args[0]) < -_HUGE:
+            return mpmath.mpf(0)  # e^(-10⁴) is 0 to any digit the check uses, not undefined
         if name in _GROWING and abs(mpmath.re(args[0])) > _HUGE:
             raise OverflowError  # far out of range
         if name in _PERIODIC and abs(args[0]) > 1e12:

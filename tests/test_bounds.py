@@ -26,6 +26,7 @@ from matcalc.engine.simplify import (
     budget,
     expansion_terms,
     fraction_terms,
+    may_factor,
     tidy,
 )
 from matcalc.errors import LimitError
@@ -123,6 +124,49 @@ def test_tidy_skips_cancel_that_would_multiply_out_a_product_of_sums():
     assert skipped == ["cancel"]
     x0 = sympy.Rational(1, 3)
     assert out.subs(X, x0) == expr.subs(X, x0)
+
+
+def test_factor_terms_is_skipped_only_where_it_would_give_its_input_back():
+    """``may_factor`` False must mean ``factor_terms(e) == e``: random trees (with the
+    non-canonical forms SymPy leaves, such as Abs(-Abs(y)) = ||y||), and named cases."""
+    x, y, z = X, Y, sympy.Symbol("z", real=True)
+    rng = random.Random(13)
+    unary = [sympy.sin, sympy.exp, sympy.log, sympy.sqrt, sympy.tanh, sympy.atan, sympy.Abs]
+
+    def tree(depth: int):
+        if depth <= 0 or rng.random() < 0.2:
+            return rng.choice(
+                [x, y, z, sympy.Integer(rng.randint(-6, 6)), sympy.Rational(rng.randint(-5, 5), 3)]
+                + [sympy.pi, sympy.E, sympy.sqrt(2)]
+            )
+        r = rng.random()
+        if r < 0.25:
+            return rng.choice(unary)(tree(depth - 1))
+        if r < 0.35:
+            exponent = rng.choice([2, 3, -1, -2, sympy.Rational(1, 2), sympy.Rational(-3, 2)])
+            return tree(depth - 1) ** exponent
+        if r < 0.65:
+            weights = [1, 1, -1, 2, -3, sympy.Rational(1, 2)]
+            return sympy.Add(*[tree(depth - 1) * rng.choice(weights) for _ in range(3)])
+        return sympy.Mul(*[tree(depth - 1) for _ in range(rng.randint(2, 3))])
+
+    skipped = 0
+    for _ in range(1500):
+        e = tree(4)
+        if e.has(sympy.Add) and not may_factor(e):
+            skipped += 1
+            assert sympy.factor_terms(e) == e, e
+    assert skipped > 40
+    assert not may_factor(sympy.exp(x + y) * sympy.sin(x) + 3 * y)
+    for e in [
+        2 * x + 2 * y,  # content
+        -x - y,  # sign
+        x * y + x * z,  # a common factor
+        x / 2 + y,  # a fraction
+        sympy.Abs(-sympy.Abs(y)) * 4 + x,  # ||y||, which a rebuild makes |y|
+        sympy.Float(0.5) * x + y,
+    ]:
+        assert may_factor(e), e
 
 
 def test_the_estimates_bound_what_expansion_builds():

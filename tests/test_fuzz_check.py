@@ -96,6 +96,14 @@ def _has_x(tree) -> bool:
     return tree == ("var", "x") or any(isinstance(t, tuple) and _has_x(t) for t in tree)
 
 
+def _variables(tree) -> set[sympy.Symbol]:
+    """Every variable written in the tree (sin(x - x)·y evaluates to 0, but a student's
+    answer by the rules still has y in it)."""
+    if tree[0] == "var":
+        return {sympy.Symbol(tree[1], real=True)}
+    return set().union(*(_variables(t) for t in tree[1:] if isinstance(t, tuple)))
+
+
 # -- the student: the rules by hand, with one mistake at one node -----------------------------
 def _outer(name: str, u: sympy.Expr) -> sympy.Expr:
     """g'(u) for the functions of the trees."""
@@ -451,7 +459,7 @@ def check_scalar_case(tree, form: str, pick: int, global_mistake: str, timeout=F
     text = to_text(tree)
     f = to_sympy(tree)
     truth = sympy.diff(f, X)
-    symbols = sorted(f.free_symbols | {X}, key=str)
+    symbols = sorted(f.free_symbols | _variables(tree) | {X}, key=str)
     points = domain_points(f, truth, symbols, _seed(text))
     if len(points) < 4 or truth.has(sympy.Derivative, sympy.re, sympy.im):
         event("scalar: no real domain, or a truth with re/im")

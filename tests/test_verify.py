@@ -174,3 +174,15 @@ def test_the_numeric_check_is_relative_to_the_values(scale):
     for wrong in (-truth, 10 * truth, sympy.Integer(0)):
         check = V.verify(wrong, truth, domain=[typed], truths=[(typed, x)])
         assert check.status is expected, wrong
+
+
+def test_a_value_below_e_to_the_minus_ten_thousand_is_zero_not_undefined():
+    """exp(-10⁶x²) at x = 0.1 is e^(-10⁴): the evaluator refused it as out of range, so
+    every point of [-2, 2] was unusable (``matcalc check`` then said no point was defined).
+    It is 0 to every digit the check uses; e^(+10⁴) stays out of range."""
+    x = sympy.Symbol("x", real=True)
+    at = {x: sympy.Float(0.1, 30)}
+    assert V._value(exp(-(10**6) * x**2), at) == 0
+    assert V._value(x ** (-(10**5)), at) is None  # 10^(10⁵): far out of range
+    assert V._value(x ** (10**5), at) == 0
+    assert V._value(exp(10**6 * x**2), at) is None

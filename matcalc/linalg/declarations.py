@@ -52,12 +52,15 @@ def dimension(text: str) -> Expr:
 def declare(vectors=(), matrices=()) -> Shapes:
     """Declarations from "w", "y:N" (vectors, default length n) and "X:N,n" (matrices, default n×n)."""
     shapes: Shapes = {}
+    vectors, matrices = _items(vectors, vectors=True), _items(matrices)
+    if not (vectors or matrices):
+        return shapes  # (a Symbol with assumptions costs a scalar derivative 0.2 ms)
     n = Symbol("n", integer=True, positive=True)
-    for item in _items(vectors, vectors=True):
+    for item in vectors:
         name, _, size = item.partition(":")
         symbol = VectorName(_name(name), real=True)
         shapes[symbol] = Declaration(symbol, dimension(size) if size else n, Integer(1))
-    for item in _items(matrices):
+    for item in matrices:
         name, _, size = item.partition(":")
         symmetric = size.strip() == "sym" or size.strip().endswith(":sym")
         if symmetric:  # "S:sym" (n×n) or "S:m:sym" (m×m)
