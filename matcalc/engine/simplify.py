@@ -428,11 +428,18 @@ def _ring(n: int, domain, order):
 
 
 def _worth_distributing(expr) -> bool:
-    """A product with a sum among its factors, and few enough terms multiplied out."""
-    has_product_of_sum = any(
-        node.is_Mul and any(a.is_Add for a in node.args) for node in preorder_traversal(expr)
+    """A sum of two or more products that have a sum among their factors, σ·(1 - y) -
+    y·(1 - σ), where multiplied out terms may cancel; and few enough terms multiplied out.
+    (Any other form is left alone: the rewrite costs time and rarely wins.)"""
+
+    def product_of_sum(term) -> bool:
+        return term.is_Mul and any(a.is_Add for a in term.args)
+
+    candidates = any(
+        node.is_Add and sum(map(product_of_sum, node.args)) >= 2
+        for node in preorder_traversal(expr)
     )
-    return has_product_of_sum and expansion_terms(expr, CANCEL_TERMS) <= CANCEL_TERMS
+    return candidates and expansion_terms(expr, CANCEL_TERMS) <= CANCEL_TERMS
 
 
 def _distributed(expr):
