@@ -384,3 +384,10 @@ def test_a_product_typed_with_a_leading_minus_prints_as_typed(text, wrt, line):
     has -y as its first factor, and SymPy's printer parenthesises a negative factor."""
     out = matcalc.derive(text, wrt).to_text()
     assert f"\n  {line}\n" in out
+
+
+def test_the_imaginary_unit_is_not_printed_like_a_variable_named_i():
+    """sqrt(-1)*x + I*x by x printed "I + I": SymPy's str() of √-1 is I, the name of the
+    variable I too.  The line form writes ⅈ, as the 2D form does."""
+    d = matcalc.derive("sqrt(-1)*x + I*x", "x")
+    assert d.result_text == "ⅈ + I"

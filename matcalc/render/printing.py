@@ -673,6 +673,10 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
     def _print_Pi(self, expr: Basic) -> str:
         return "π" if self._uni else "pi"
 
+    def _print_ImaginaryUnit(self, expr: Basic) -> str:
+        # SymPy's str() writes I, the way a variable named I prints: ⅈ, as in the 2D form
+        return "ⅈ" if self._uni else "I"
+
     def _print_Transpose(self, expr: Basic) -> str:
         arg = self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=False)
         return arg + ("ᵀ" if self._uni else "^T")
