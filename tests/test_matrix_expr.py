@@ -153,3 +153,19 @@ def test_every_matrix_class_keeps_its_own_doit() -> None:
             todo.extend(cls.__subclasses__())
     for cls in classes:
         assert getattr(cls.doit, "__wrapped__", cls.doit) is original(cls), cls
+
+
+def test_a_composed_element_wise_function_has_no_dummy_name() -> None:
+    """SymPy composes tanh.(sin.(w)) into w.applyfunc(Lambda(_d, tanh(sin(_d)))): JSON's
+    result showed the Dummy's name _d; it is written t, and reads back as the same function."""
+    d = matcalc.derive("sum(tanh(sin(w)))", "w", vectors=["w"])
+    text = result_str(d)
+    assert "_d" not in text and "Lambda(t, tanh(sin(t)))" in text, text
+    names = {"w": w, "n": n, "t": t}
+    back = sympy.parse_expr(text, local_dict=names)
+    by_hand = HadamardProduct(
+        OneMatrix(n, 1) - sympy.HadamardPower(w.applyfunc(Lambda(t, sympy.tanh(sympy.sin(t)))), 2),
+        w.applyfunc(Lambda(t, sympy.cos(t))),
+    ).T
+    got, want = (sympy.Matrix(m.subs(n, 3).doit()) for m in (back, by_hand))
+    assert got.shape == (1, 3) and got == want

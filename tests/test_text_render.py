@@ -118,6 +118,17 @@ def test_issue_11_coefficients_stay_on_their_row() -> None:
         assert "2" in ascii_block.split("\n")[-1], ascii_block
 
 
+def test_a_negated_power_of_a_number_reads_as_typed() -> None:
+    """-10**6*x**2 is stored unevaluated as (-1·10⁶)·x², which SymPy's str shows as it is."""
+    for typed, line in [
+        ("exp(-10**6*x**2)", "y = exp(-10⁶·x²)"),
+        ("-2**3*x", "y = -2³·x"),
+        ("x - 10**6*x**2", "y = x - 10⁶·x²"),
+    ]:
+        assert matcalc.derive(typed, "x").to_text().splitlines()[1].strip() == line
+    assert "exp(-10^6*x^2)" in matcalc.derive("exp(-10**6*x**2)").to_text(unicode=False)
+
+
 # -- 2. lines fit the width -------------------------------------------------------------------
 def cols(line: str) -> int:
     """Terminal columns, counted here: East Asian wide characters take two."""

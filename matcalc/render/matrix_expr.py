@@ -475,6 +475,17 @@ class MatrixExprStrPrinter(StrPrinter):
         )
         return f"BlockMatrix([{rows}])"
 
+    def _print_Lambda(self, expr):
+        """A function SymPy composed (f.(g.(v)) is v.applyfunc(Lambda(_d, f(g(_d))))) has a
+        Dummy for its variable: written t, as the one-function case is (t_ where t is taken)."""
+        variables, body = expr.signature, expr.expr
+        if len(variables) != 1 or not isinstance(variables[0], Dummy):
+            return super()._print_Lambda(expr)
+        t = Symbol("t", real=True)
+        while t in body.free_symbols:
+            t = Symbol(t.name + "_", real=True)
+        return super()._print_Lambda(Lambda(t, body.xreplace({variables[0]: t})))
+
     def _print_ElementwiseApplyFunction(self, expr):
         inner = self.parenthesize(expr.expr, PRECEDENCE["Atom"], strict=True)
         return f"{inner}.applyfunc({self._print(expr.function)})"

@@ -629,11 +629,19 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
         hadamard = self._hadamard(expr)
         if hadamard is not None:
             return hadamard
-        first = expr.args[0]
-        if isinstance(first, Mul) and first.args[0].is_Number and first.args[0] < 0:
+        args = expr.args
+        if len(args) == 2 and args[0] is S.NegativeOne and args[1].is_number:
+            # -10**6 as typed: SymPy's str shows the unevaluated -1*10**6 as it is stored
+            return "-" + self.parenthesize(args[1], PRECEDENCE["Mul"], strict=False)
+        first = args[0]
+        if first.is_Mul and len(first.args) == 2 and first.args[0] is S.NegativeOne:
+            number = first.args[1]
+            if number.is_number:  # -10**6*x**2 as typed: -10⁶·x², not (-10⁶)·x²
+                return "-" + self._print(Mul(number, *args[1:], evaluate=False))
+        if first.is_Mul and first.args[0].is_Number and first.args[0] < 0:
             # -y·ln(p) as typed is (-y)·ln(p), a product whose first factor is -y: its sign
             # goes in front, as the user wrote it (SymPy's own products are flat)
-            rest = Mul(-first, *expr.args[1:], evaluate=False)
+            rest = Mul(-first, *args[1:], evaluate=False)
             return "-" + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
         out = super()._print_Mul(expr)
         if not self._uni:
