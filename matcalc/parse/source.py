@@ -87,6 +87,11 @@ def ascii_names(text: str) -> str:
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
+_EQUATION = re.compile(r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?)\s*=(?!=)(.*)\Z", re.S)
+"""``y = x^2`` or ``f(x) = x^2``: an equation, whose right side is the expression."""
+_NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
+_RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
+"""Two operands side by side (``x y``, ``sin(x)cos(x)``): a product without its ``*``."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -208,7 +213,34 @@ class Source:
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
             return self.error(ParseError, Msg("err.abs_bars"), bar)
+        equation = _EQUATION.match(self.src)
+        if equation is not None and equation.group(2).strip():
+            left_side = equation.group(1)
+            return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
+        if not 0 <= index < len(self.src):
+            return None
+        before = self.src[:index]
+        left = _left_operand(before)
+        right = _RIGHT_OPERAND.match(self.src, index)
+        apart = before.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
+        if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
+            pair = f"{left}*{right.group()}"
+            return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None
+
+
+def _left_operand(text: str) -> str:
+    """The operand that ends ``text`` (a name or number, or a call or bracket up to its
+    ``)``), blanks after it allowed; "" where ``text`` does not end in one."""
+    text = text.rstrip(" \t")
+    if not text.endswith(")"):
+        return _NAME_BEFORE.search(text).group()
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[i], 0)
+        if depth == 0:
+            return _NAME_BEFORE.search(text[:i]).group() + text[i:]
+    return ""
 
 
 def _skip_string(src: str, i: int) -> int:
