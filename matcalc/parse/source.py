@@ -219,10 +219,10 @@ class Source:
             return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
         if not 0 <= index < len(self.src):
             return None
-        before = self.src[:index]
-        left = _left_operand(before)
+        head = self.src[:index]
+        left = _left_operand(head)
         right = _RIGHT_OPERAND.match(self.src, index)
-        apart = before.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
+        apart = head.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
         if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
             pair = f"{left}*{right.group()}"
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
@@ -233,14 +233,17 @@ def _left_operand(text: str) -> str:
     """The operand that ends ``text`` (a name or number, or a call or bracket up to its
     ``)``), blanks after it allowed; "" where ``text`` does not end in one."""
     text = text.rstrip(" \t")
-    if not text.endswith(")"):
-        return _NAME_BEFORE.search(text).group()
-    depth = 0
-    for i in range(len(text) - 1, -1, -1):
-        depth += {")": 1, "(": -1}.get(text[i], 0)
-        if depth == 0:
-            return _NAME_BEFORE.search(text[:i]).group() + text[i:]
-    return ""
+    end = len(text)
+    if text.endswith(")"):
+        depth = 0
+        for end in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        else:
+            return ""
+    name = _NAME_BEFORE.search(text[:end])
+    return (name.group() if name else "") + text[end:]
 
 
 def _skip_string(src: str, i: int) -> int:
