@@ -44,6 +44,7 @@ from matcalc.linalg.shapes import is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import parse
 from matcalc.parse.functions import declare_functions, real_argument
+from matcalc.parse.source import ascii_names
 from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
@@ -204,6 +205,8 @@ def _derive(
     if not shapes:
         _refuse_complex_arguments(exprs, deadline)
     steps, result = build(problem, deadline)
+    if result.has(S.NaN, S.ComplexInfinity):  # (x - x)^x: ln(x - x) in a step, zoo·0^x
+        raise MathError(Msg("err.api.undefined_result"))
     rewritten = tuple(
         Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
     )
@@ -377,12 +380,12 @@ def _variables(
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}
     # a name typed in the expression but cancelled out of it (x - x + y) is still a variable
-    written = {m for t in texts for m in _WRITTEN.findall(t)} - _CONSTANTS
+    written = {m for t in texts for m in _WRITTEN.findall(ascii_names(t))} - _CONSTANTS
     # an unknown function's name (f in f(x)) is left to _check_function_names, which says so
     written |= {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
     out: list[Symbol] = []
     for item in items:
-        name = str(item).strip()
+        name = ascii_names(str(item).strip())  # --wrt ω is omega, as in the expression
         if not _NAME.match(name):
             raise UsageError(Msg("err.api.wrt_name", name=repr(name)))
         if name not in by_name and name not in written:

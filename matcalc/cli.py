@@ -42,8 +42,8 @@ With no --wrt, an expression with one variable is differentiated by it.
 \b
 Input is Python syntax: ** or ^ for powers, ln/log (natural), log(x, b),
 log10, log2, exp, sqrt, cbrt, pow, sin … atanh, atan2(y, x), abs, sign,
-max/min, erf, erfc, sigmoid, e and pi.  f(g(x)) for unknown functions (one
-letter); declare longer names with --function, e.g. --function phi.
+max/min, erf, erfc, sigmoid, relu, softplus, e and pi.  f(g(x)) for unknown
+functions of one letter; declare longer names with --function, e.g. phi.
 Declared vectors and matrices work like numpy: * + - / element-wise, @ for
 dot and matrix products, .T, sum, norm, dot, trace, softmax, logsumexp,
 and for square matrices inv(X) (or X**-1), det, logdet (= ln det) and

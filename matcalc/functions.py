@@ -20,7 +20,19 @@ from __future__ import annotations
 from typing import ClassVar
 
 import sympy
-from sympy import Abs, Function, Heaviside, Integer, Rational, integer_nthroot, log, sign
+from sympy import (
+    Abs,
+    Add,
+    Function,
+    Heaviside,
+    Integer,
+    Mul,
+    Pow,
+    Rational,
+    integer_nthroot,
+    log,
+    sign,
+)
 
 
 class sigmoid(Function):
@@ -200,7 +212,8 @@ def _replace_type(expr, cls, form, done: dict | None = None):
 
 
 def decide_gate(expr):
-    """1[z > 0] (Heaviside(z, 0)) is 0 where SymPy knows z ≤ 0, e.g. 1[-x² > 0].
+    """1[z > 0] (Heaviside(z, 0)) is 0 where SymPy knows z ≤ 0, e.g. 1[-x² > 0], and a
+    positive integer power of it is itself.
 
     SymPy's Heaviside only evaluates for z < 0 or z > 0; with the convention 1[0 > 0] = 0
     a z that is never positive decides it too (the gate of max(0, -x ⊗ x), element-wise).
@@ -211,4 +224,37 @@ def decide_gate(expr):
         and expr.args[0].is_extended_nonpositive
     ):
         return Integer(0)
+    # 1[z > 0]^k = 1[z > 0]: its values are 0 and 1 (d²/dx² max(0, x)² is 2·1[x > 0]);
+    # the power is made by Mul's own flattening of 1[z > 0]·1[z > 0], so look into a Mul too
+    if _gate_power(expr):
+        return expr.base
+    if isinstance(expr, Mul) and any(_gate_power(a) for a in expr.args):
+        return Mul(*(a.base if _gate_power(a) else a for a in expr.args))
     return expr
+
+
+def _gate_power(expr) -> bool:
+    """A positive integer power of 1[z > 0] or of 1 - 1[z > 0] (both are 0 or 1)."""
+    return (
+        isinstance(expr, Pow)
+        and expr.exp.is_Integer
+        and expr.exp > 0
+        and (_gate(expr.base) or _open_gate(expr.base))
+    )
+
+
+def _open_gate(expr) -> bool:
+    """1 - 1[z > 0], as SymPy holds it: Add(1, Mul(-1, 1[z > 0]))."""
+    return (
+        isinstance(expr, Add)
+        and len(expr.args) == 2
+        and expr.args[0] == 1
+        and isinstance(expr.args[1], Mul)
+        and expr.args[1].args[0] == -1
+        and len(expr.args[1].args) == 2
+        and _gate(expr.args[1].args[1])
+    )
+
+
+def _gate(expr) -> bool:
+    return isinstance(expr, Heaviside) and expr.args[1:] == (0,)

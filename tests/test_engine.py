@@ -216,7 +216,9 @@ def test_local_derivative_of_a_monomial_is_sympys_own_expression():
         -3 * x ** Rational(-3, 2) * exp(y),
         u * x + 2 * x**3 - y / x,
         (y + 1) ** 5 * x**-2,
-        x**y * y,  # a symbolic power: SymPy's own k·x^k/x
     ]
     for e in cases:
         assert sympy.srepr(local_derivative(e, x)) == sympy.srepr(diff(e, x)), e
+    # a symbolic power: the power rule's k·x^(k - 1), not SymPy's own k·x^k/x (red team)
+    assert local_derivative(x**y * y, x) == y**2 * x ** (y - 1)
+    assert sympy.simplify(local_derivative(x**y * y, x) - diff(x**y * y, x)) == 0

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Add, Mul, Pow, Rational
 
-from matcalc.errors import LimitError, MatcalcError, ParseError, UnsupportedError
+from matcalc.errors import LimitError, MatcalcError, MathError, ParseError, UnsupportedError
 from matcalc.functions import sigmoid
 from matcalc.limits import Limits
 from matcalc.parse import FUNCTIONS, parse
@@ -133,6 +133,19 @@ VALUES = [
     ("0.25*x", x / 4),
     ("2^10", sympy.Integer(1024)),
     ("x²+y³", x**2 + y**3),
+    # a run of superscript digits is one exponent: x²³ is x^23, not (x²)³ or x^(2³)
+    ("x²³", x**23),
+    ("x¹⁰ - x⁻¹ + x⁴", x**10 - 1 / x + x**4),
+    ("(x + 1)⁰", sympy.Integer(1)),
+    # every inverse function under its arc- name, the hyperbolic ones under ISO's ar- too
+    ("arccot(x) + arcsec(x) + arccsc(x)", sympy.acot(x) + sympy.asec(x) + sympy.acsc(x)),
+    ("arcsinh(x) + arccosh(x) + arctanh(x)", sympy.asinh(x) + sympy.acosh(x) + sympy.atanh(x)),
+    ("arccoth(x) + arcsech(x) + arccsch(x)", sympy.acoth(x) + sympy.asech(x) + sympy.acsch(x)),
+    ("arsinh(x) + arcosh(x) + artanh(x)", sympy.asinh(x) + sympy.acosh(x) + sympy.atanh(x)),
+    ("arcoth(x) + arsech(x) + arcsch(x)", sympy.acoth(x) + sympy.asech(x) + sympy.acsch(x)),
+    ("cosec(x)", sympy.csc(x)),
+    # the deep-learning names: relu is max(0, ·), softplus is ln(1 + exp(·))
+    ("relu(x) + softplus(x)", sympy.Max(0, x) + sympy.log(1 + sympy.exp(x))),
 ]
 
 
@@ -175,7 +188,7 @@ ERRORS = [
     ("2x", ParseError, "missing '*' after a number", 2),
     ("1 + 23y", ParseError, "missing '*' after a number", 7),
     ("x +", ParseError, "unexpected end of expression", 4),
-    ("x y", ParseError, "invalid syntax", 3),
+    ("x y", ParseError, "missing '*' between two factors: write x*y", 3),
     ("x^^2", ParseError, "invalid syntax", 3),
     ("x @ y", UnsupportedError, "the @ operator needs declared vectors", 3),
     ("x % y", ParseError, "the % operator is not allowed", 3),
@@ -208,6 +221,25 @@ ERRORS = [
     ("x\u202e+y", ParseError, "character '\\u202e' (U+202E RIGHT-TO-LEFT OVERRIDE)", 2),
     ("\u0445 + 1", ParseError, "(U+0445 CYRILLIC SMALL LETTER HA) is not allowed", 1),
     ("x²$", ParseError, "character '$' is not allowed", 3),  # column in the typed text
+    ("x²³ + $", ParseError, "character '$' is not allowed", 7),  # ²³ is 5 characters in Python
+    ("ReLU(x)", ParseError, "unknown function ReLU; did you mean relu?", 1),
+    # usual slips get the fix, not "invalid syntax" (or worse, a variable named sinx)
+    ("sin x", ParseError, "a function needs parentheses: write sin(x)", 1),
+    ("1 + ln x", ParseError, "a function needs parentheses: write ln(x)", 5),
+    ("|x - 1|", ParseError, "write abs(x) for |x|", 1),
+    ("ln|x|", ParseError, "write abs(x) for |x|", 3),
+    ("sinx", ParseError, "sinx would be one variable; write sin(x) for the function", 1),
+    ("x*lnx", ParseError, "lnx would be one variable; write ln(x) for the function", 3),
+    ("sin^2(x)", ParseError, "write sin(x)^2 for sin^2(x)", 1),
+    ("cos²(2*x)", ParseError, "write cos(2*x)^2 for cos^2(2*x)", 1),
+    ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
+    ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),
+    ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
+    ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
+    ("(x + 1) (x - 1)", ParseError, "only a function name can be called, e.g. sin(x)", 9),
+    ("3.5x", ParseError, "missing '*' after a number (write 2*x, not 2x)", 4),
+    ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
+    ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
     ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),
     ("9**9**9", LimitError, "exponent too large", 2),
     ("9^9^9", LimitError, "exponent too large", 2),
@@ -504,3 +536,30 @@ def test_no_module_of_matcalc_calls_an_evaluating_function() -> None:
                     assert func.id not in banned_names, f"{where} line {node.lineno}: {func.id}"
                 if isinstance(func, ast.Attribute):
                     assert func.attr not in banned_attributes, f"{where} line {node.lineno}"
+
+
+def test_greek_letters_are_the_names_sympy_prints_as_them():
+    """A physicist's ω·t was refused ("character 'ω' is not allowed"); ω is omega, λ lamda
+    (SymPy's spelling, printed λ), π the constant; ο (omicron, like o) stays refused."""
+    omega, t, lamda = sympy.symbols("omega t lamda", real=True)
+    got = parse("t²·sin(ω·t) + λ*π").doit()
+    assert sympy.simplify(got - (t**2 * sympy.sin(omega * t) + lamda * sympy.pi)) == 0
+    assert {s.name for s in got.free_symbols} == {"omega", "t", "lamda"}
+    with pytest.raises(ParseError, match="OMICRON"):
+        parse("ο*x")
+    with pytest.raises(ParseError, match="missing '\\*' after a number") as info:
+        parse("x + 2ω")
+    assert info.value.column == 6  # in the text as typed
+
+
+def test_greek_variable_by_name_in_wrt():
+    """--wrt ω names the variable typed ω; the result prints ω.  Truth: sympy.diff."""
+    import matcalc
+
+    omega, t = sympy.symbols("omega t", real=True)
+    d = matcalc.derive("t²·sin(ω·t)", "ω")
+    assert d.verified is True
+    assert d.result_text == "t³·cos(ω·t)"
+    want = sympy.diff(t**2 * sympy.sin(omega * t), omega)
+    names = {s.name: s for s in d.result.free_symbols}
+    assert sympy.simplify(d.result.subs({names["omega"]: omega, names["t"]: t}) - want) == 0

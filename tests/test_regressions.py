@@ -727,6 +727,118 @@ def test_the_step_functions_derivative_is_named_in_the_papers_notation():
     d = matcalc.derive("max(0, w @ x)", "w", vectors=["w", "x"], order=2)
     for text in (d.to_text(), d.to_markdown(), d.to_latex(), d.to_text(lang="zh")):
         assert "Heaviside" not in text
-    assert "derivative of 1[z > 0] (0 away from 0)" in d.to_text(width=0)
+    assert "derivative of a step 1[z > 0], 0 away from z = 0" in d.to_text(width=0)
     # the value is that of 1[z > 0] away from 0: the Hessian is 0 (w·x is linear in w)
     assert d.result == 0 and d.verified is True
+
+
+# -- red team 2026-11-30 (scalar problems typed as users type them) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "truth", "order"),
+    [
+        ("max(0, x)**2", sympy.Max(0, x) ** 2, 2),
+        ("max(0, x)**3", sympy.Max(0, x) ** 3, 3),
+        ("min(x, 1)**3", sympy.Min(x, 1) ** 3, 3),
+        ("max(-1, x)**2", sympy.Max(-1, x) ** 2, 2),
+    ],
+)
+def test_red_team_powers_of_a_gate_are_the_gate(text, truth, order):
+    """d²/dx² max(0, x)² came out 2·1[x > 0]² (and max(-1, x)² gave 2(1 - 1[-1 - x > 0])²),
+    which no one writes: a gate is 0 or 1; and its stage 2 named a SymPy class, "derivative
+    of Heaviside".  Truth: sympy.diff, off the kink."""
+    want = sympy.diff(truth, x, order)
+    d = matcalc.derive(text, "x", order=order)
+    assert d.verified is True
+    for v in (-1.5, -0.25, 0.5, 2.0):
+        got = complex(sympy.N(d.result.subs(d.problem.wrt[0], v)))
+        assert got == pytest.approx(complex(sympy.N(want.subs(x, v))))
+    assert not any(p.base.has(sympy.Heaviside) for p in d.result.atoms(Pow))
+    text_out = d.to_text()
+    assert "Heaviside" not in text_out
+    assert "derivative of a step 1[z > 0], 0 away from z = 0" in text_out
+
+
+@pytest.mark.parametrize(
+    ("text", "truth"),
+    [
+        ("relu(x)**2", sympy.Max(0, x) ** 2),
+        ("softplus(x)", sympy.log(1 + sympy.exp(x))),
+        ("x*softplus(-x) - relu(1 - x)", x * sympy.log(1 + sympy.exp(-x)) - sympy.Max(0, 1 - x)),
+    ],
+)
+def test_red_team_relu_and_softplus_are_read_not_refused(text, truth):
+    """relu(x) and softplus(x), what deep-learning users type, were refused ("write
+    max(0, x)"), and ReLU(x) was told to declare ReLU an unknown function."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True
+    want = sympy.diff(truth, x)
+    for v in (-2.5, -0.5, 0.75, 1.5, 3.0):
+        got = complex(sympy.N(d.result.subs(d.problem.wrt[0], v)))
+        assert got == pytest.approx(complex(sympy.N(want.subs(x, v))))
+
+
+def test_red_team_relu_of_a_vector_is_the_neuron():
+    """relu(w @ x + b) is the paper's neuron max(0, w·x + b): the same derivation."""
+    kw = dict(vectors=["w", "x"])
+    relu = matcalc.derive("relu(w @ x + b)", "w", **kw)
+    assert relu.verified is True
+    assert relu.to_text() == matcalc.derive("max(0, w @ x + b)", "w", **kw).to_text()
+
+
+@pytest.mark.parametrize("text", ["0**x", "0**(x**2 + 1)", "x + 0**sin(x)"])
+def test_red_team_powers_of_zero_are_not_nan(text):
+    """d/du 0^u was SymPy's 0^u·ln(0) = nan: "dy/dx = nan", NOT VERIFIED.  0^u is 0 for
+    u > 0, so its derivative there is 0 (by hand: 0, 0 and 1)."""
+    d = matcalc.derive(text, "x")
+    assert d.verified is True
+    assert d.result == (1 if text.startswith("x +") else 0)
+    assert "nan" not in d.to_text()
+
+
+def test_red_team_power_rule_with_a_symbolic_exponent():
+    """k·tⁿ by t was k·n·tⁿ/t, SymPy's form; the power rule writes k·n·t^(n - 1)."""
+    k, t, n = sympy.symbols("k t n", real=True)
+    d = matcalc.derive("k*t^n", "t")
+    assert d.verified is True
+    got = d.result.subs({s: {"k": k, "t": t, "n": n}[s.name] for s in d.result.free_symbols})
+    assert sympy.simplify(got - sympy.diff(k * t**n, t)) == 0
+    assert got == k * n * t ** (n - 1)  # the power rule's form, not k·n·tⁿ/t
+
+
+def test_red_team_a_result_that_comes_out_undefined_is_refused():
+    """(x - x)^x: the total-derivative chain rule takes ln(x - x) = ln 0, and the result
+    was printed "dy/dx = zoo·0^x", SymPy's complex infinity, NOT VERIFIED.  Now one line."""
+    with pytest.raises(MathError, match="the derivative comes out undefined"):
+        matcalc.derive("(x - x)**x", "x")
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "form"),
+    [
+        ("-(y*ln(sigmoid(z)) + (1-y)*ln(1-sigmoid(z)))", "z", "σ(z) - y"),
+        ("-y*ln(sigmoid(w*x + b)) - (1 - y)*ln(1 - sigmoid(w*x + b))", "w", "x·(σ(w·x + b) - y)"),
+    ],
+)
+def test_red_team_logistic_loss_gradient_in_the_textbook_form(text, wrt, form):
+    """The logistic loss by z (or w) came out σ(z)·(1 - y) - y·(1 - σ(z)), which is σ(z) - y
+    once multiplied out; no one writes the first.  Truth: sympy.diff of the loss built here,
+    with σ(z) = 1/(1 + e^(-z)), at random points."""
+    y_, z_, w_, x_, b_ = sympy.symbols("y z w x b", real=True)
+    sig = lambda u: 1 / (1 + sympy.exp(-u))  # noqa: E731
+    u = z_ if wrt == "z" else w_ * x_ + b_
+    loss = -(y_ * sympy.log(sig(u)) + (1 - y_) * sympy.log(1 - sig(u)))
+    want = sympy.diff(loss, z_ if wrt == "z" else w_)
+    d = matcalc.derive(text, wrt)
+    assert d.verified is True and d.result_text == form
+    names = {s.name: s for s in d.result.free_symbols}
+    mine = {"y": y_, "z": z_, "w": w_, "x": x_, "b": b_}
+    got = d.result.subs({names[k]: mine[k] for k in names}).rewrite(sympy.exp)
+    for point in (
+        {y_: 0.3, z_: -1.2, w_: 0.7, x_: 2.0, b_: -0.4},
+        {y_: 1, z_: 2.5, w_: -1.1, x_: 0.5, b_: 1.0},
+    ):
+        assert complex(sympy.N(got.subs(point))) == pytest.approx(
+            complex(sympy.N(want.subs(point)))
+        )

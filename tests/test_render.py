@@ -660,3 +660,24 @@ def test_printers_skip_sorting_a_number_times_one_factor_without_changing_a_char
         monkeypatch.setattr(printing, "_number_times_one", lambda expr: False)
         assert fast == printed(e), e
         assert fast[3] == str(e)
+
+
+def test_json_result_reads_back_given_its_symbols():
+    """parse_expr reads N, S, I, Q, E1, beta and gamma as SymPy's own (N() and S are
+    callables, I the imaginary unit): JSON lists the scalar variables to bind."""
+    import json
+
+    from sympy import Symbol, parse_expr
+
+    x = Symbol("x", real=True)
+    names = {n: Symbol(n, real=True) for n in ["N", "S", "Q", "E1", "beta", "gamma"]}
+    by_hand = x**2 / names["N"] + names["S"] * names["beta"] * x + names["Q"] * names["E1"]
+    for text in ["x**2/N + S*beta*x + Q*E1", "gamma*sin(x)"]:
+        data = json.loads(derive(text, "x").to_json())
+        back = parse_expr(
+            data["result"], local_dict={s: Symbol(s, real=True) for s in data["symbols"]}
+        )
+        truth = sympy.diff(by_hand if "gamma" not in text else names["gamma"] * sympy.sin(x), x)
+        assert sympy.simplify(back - truth) == 0, (data["result"], data["symbols"])
+    vector = json.loads(derive("w @ x + b", "x", vectors=["w", "x"]).to_json())
+    assert vector["symbols"] == ["b"]

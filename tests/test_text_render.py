@@ -379,3 +379,26 @@ def test_a_bilinear_form_is_echoed_as_written(text, wrt, shown, tex):
     assert shown in d.to_text()
     if tex is not None:
         assert tex in d.to_latex()
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "line"),
+    [
+        ("-y*log(p) - (1-y)*log(1-p)", "p", "f = -y·ln(p) - (1 - y)·ln(1 - p)"),
+        ("k*exp(-k*t)", "k", "y = k·exp(-k·t)"),
+        ("-(x + 1)*y", "x", "f = -(x + 1)·y"),
+        ("x*(-y)", "x", "f = x·(-y)"),
+    ],
+)
+def test_a_product_typed_with_a_leading_minus_prints_as_typed(text, wrt, line):
+    """-y·ln(p), the cross-entropy as typed, printed as (-y)·ln(p): the parser's product
+    has -y as its first factor, and SymPy's printer parenthesises a negative factor."""
+    out = matcalc.derive(text, wrt).to_text()
+    assert f"\n  {line}\n" in out
+
+
+def test_the_imaginary_unit_is_not_printed_like_a_variable_named_i():
+    """sqrt(-1)*x + I*x by x printed "I + I": SymPy's str() of √-1 is I, the name of the
+    variable I too.  The line form writes ⅈ, as the 2D form does."""
+    d = matcalc.derive("sqrt(-1)*x + I*x", "x")
+    assert d.result_text == "ⅈ + I"

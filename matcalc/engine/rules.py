@@ -115,15 +115,16 @@ def _diff(expr: Expr, wrt: Symbol) -> Expr:
 
 
 def _monomial(expr: Expr, wrt: Symbol) -> Expr | None:
-    """``sympy.diff(expr, wrt)`` of c·wrt^k (k a number, c free of wrt), the same expression
+    """``sympy.diff(expr, wrt)`` of c·wrt^k (k and c free of wrt), the same expression
     without SymPy's derivative machinery (which costs most of a local step); else None.
 
     SymPy's product rule sums, over the factors, the product with that factor
-    differentiated: every term but the varying factor's is 0."""
+    differentiated: every term but the varying factor's is 0.  With a symbolic k SymPy
+    writes k·x^k/x; the power rule's k·x^(k - 1) is how a person writes it."""
     if expr == wrt:
         return S.One
-    if isinstance(expr, Pow) and expr.base == wrt and expr.exp.is_Number:
-        return expr.exp * wrt ** (expr.exp - 1)  # (with a symbolic k SymPy writes k·x^k/x)
+    if isinstance(expr, Pow) and expr.base == wrt and not depends(expr.exp, wrt):
+        return expr.exp * wrt ** (expr.exp - 1)
     if isinstance(expr, Mul):
         varying = [a for a in expr.args if depends(a, wrt)]
         if len(varying) == 1 and (varying[0] == wrt or isinstance(varying[0], Pow)):
@@ -146,6 +147,8 @@ def _add_value(expr: Expr, wrt: Symbol) -> Expr:
 def _pow_value(expr: Expr, wrt: Symbol) -> Expr:
     if expr.base == wrt and not depends(expr.exp, wrt):
         return expr.exp * wrt ** (expr.exp - 1)  # the power rule, without diff's machinery
+    if expr.base == 0:  # 0^u is 0 for u > 0 (undefined for u < 0); SymPy: 0^u·ln 0 = nan
+        return S.Zero
     return sympy.diff(expr, wrt)
 
 
@@ -202,7 +205,7 @@ RULES: dict[type, ScalarRule] = {
     Pow: ScalarRule(_pow_rule, _pow_value, _pow_simple),
     Abs: ScalarRule(_abs_rule, _function_value, _arguments_simple),
     sign: ScalarRule(_sign_rule, _sign_value, _arguments_simple),
-    Heaviside: ScalarRule(_step_rule, _function_value, _arguments_simple),  # 1[z > 0]
+    Heaviside: ScalarRule(_step_rule, _sign_value, _arguments_simple),  # 1[u > 0], in order 2
     Max: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
     Min: ScalarRule(_max_rule, _maxmin_value, _arguments_simple),
     sigmoid: ScalarRule(_function_rule, _function_value, _arguments_simple),

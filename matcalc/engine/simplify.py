@@ -37,6 +37,7 @@ from sympy import (
     Symbol,
     cancel,
     count_ops,
+    expand_mul,
     factor_terms,
     preorder_traversal,
     together,
@@ -426,6 +427,30 @@ def _ring(n: int, domain, order):
     return ring
 
 
+def _worth_distributing(expr) -> bool:
+    """A sum of two or more products that have a sum among their factors, σ·(1 - y) -
+    y·(1 - σ), where multiplied out terms may cancel; and few enough terms multiplied out.
+    (Any other form is left alone: the rewrite costs time and rarely wins.)"""
+
+    def product_of_sum(term) -> bool:
+        return term.is_Mul and any(a.is_Add for a in term.args)
+
+    candidates = any(
+        node.is_Add and sum(map(product_of_sum, node.args)) >= 2
+        for node in preorder_traversal(expr)
+    )
+    return candidates and expansion_terms(expr, CANCEL_TERMS) <= CANCEL_TERMS
+
+
+def _distributed(expr):
+    """Products multiplied out, like terms collected, then common factors taken out:
+    x·(σ·(1 - y) - y·(1 - σ)) is x·(σ - y), the logistic loss's gradient as it is taught.
+    (``cancel`` does this for a fraction; only products are multiplied out, no exp or log
+    is split.)  ``tidy`` takes it only when it at least halves the operations: where like
+    terms cancel, not to trade σ(1 - σ) for σ - σ²."""
+    return factor_terms(expand_mul(expr))
+
+
 def may_factor(expr) -> bool:
     """False only where ``factor_terms(expr)`` is ``expr`` itself, found by one walk.
 
@@ -496,13 +521,16 @@ def tidy(expr):
     if ops > MAX_OPS:
         return expr
     fractions = has_fraction(expr)
-    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms,)
+    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
     over = _together(expr) if fractions else None  # cancel starts from it
     best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
+    start_ops = ops
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
             continue
+        if rewrite is _distributed and not _worth_distributing(expr):
+            continue  # no product of a sum, or one too large to multiply out
         try:
             if rewrite is together:
                 candidate = over
@@ -517,8 +545,8 @@ def tidy(expr):
         if candidate is None or candidate == best:
             continue
         ops = count_ops_fast(candidate)
-        if ops > best_ops:
-            continue
+        if ops > best_ops or (rewrite is _distributed and 2 * ops > start_ops):
+            continue  # multiplied out only where like terms collapse it (to half or less)
         length = None
         if ops == best_ops:
             best_len = len(str(best)) if best_len is None else best_len

@@ -91,7 +91,7 @@ def parse(
     try:
         tree = ast.parse(source.src[offset:], mode="eval")
     except SyntaxError as exc:
-        raise source.syntax_error(exc, offset) from None
+        raise source.syntax_error(exc, offset, FUNCTIONS) from None
     except (RecursionError, MemoryError, ValueError):
         raise source.error(LimitError, Msg("err.too_deep"), 0) from None
     try:

@@ -1,7 +1,8 @@
 """The function table: every name the parser may call, its arity and how its node is built.
 
 * ``FUNCTIONS``: the scalar functions (sin, ln/log, sqrt, abs, max, sigmoid, …), with
-  their aliases (``arcsin`` for ``asin``, ``Abs`` for ``abs``).  With declared vectors
+  their aliases (``arcsin`` for ``asin``, ``arsinh`` and ``arcsinh`` for ``asinh``,
+  ``cosec`` for ``csc``, ``Abs`` for ``abs``).  With declared vectors
   they apply element by element (except ``atan2``: ``SCALAR_ONLY``).
 * ``VECTOR_FUNCTIONS``: functions of vectors and matrices (``dot``, ``sum``, ``mean``, ``norm``,
   ``trace``, ``softmax``, ``logsumexp``, ``inv``, ``det``, ``logdet``, ``matrix_power``),
@@ -140,12 +141,28 @@ def _complex_number(node: Expr) -> bool:
 _INFINITE = (sympy.zoo, sympy.oo, -sympy.oo, sympy.nan)
 
 
+def _relu(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """relu(u) is max(0, u), the paper's ReLU (its argument real, as max's)."""
+    if not real_argument(a[0]):
+        msg = Msg("err.real_argument", name="relu", arg=p.arg_text(node, 0))
+        raise p.error(MathError, msg, node.args[0])
+    return sympy.Max(sympy.Integer(0), a[0], evaluate=False)
+
+
+def _softplus(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """softplus(u) is ln(1 + exp(u)); each node gets its shape, as in ``_softmax``."""
+    e = p.shaped(sympy.exp(a[0], evaluate=False))
+    return sympy.log(p.shaped(sympy.Add(sympy.Integer(1), e, evaluate=False)), evaluate=False)
+
+
 def _sqrt(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
     return sympy.Pow(a[0], sympy.Rational(1, 2), evaluate=False)
 
 
 _TRIG = "sin cos tan cot sec csc asin acos atan acot asec acsc"
 _HYP = "sinh cosh tanh coth sech csch asinh acosh atanh acoth asech acsch"
+_INVERSE = "asin acos atan acot asec acsc asinh acosh atanh acoth asech acsch"
+"""Their aliases: arcsin … arccsch, and ISO's area functions arsinh … arcsch."""
 
 
 def _pow(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
@@ -159,9 +176,9 @@ POW = Fn(2, 2, _pow)
 
 FUNCTIONS: dict[str, Fn] = {
     **{name: _unary(getattr(sympy, name)) for name in f"{_TRIG} {_HYP} exp".split()},
-    "arcsin": _unary(sympy.asin),
-    "arccos": _unary(sympy.acos),
-    "arctan": _unary(sympy.atan),
+    **{f"arc{name[1:]}": _unary(getattr(sympy, name)) for name in _INVERSE.split()},
+    **{f"ar{name[1:]}": _unary(getattr(sympy, name)) for name in _INVERSE.split()[6:]},
+    "cosec": _unary(sympy.csc),
     "ln": _unary(sympy.log),
     "log": Fn(1, 2, _log),
     "log10": _unary(log10),
@@ -174,6 +191,8 @@ FUNCTIONS: dict[str, Fn] = {
     "sign": _real_args(sympy.sign, 1, 1),
     "max": _real_args(sympy.Max, 2, None),
     "Max": _real_args(sympy.Max, 2, None),
+    "relu": Fn(1, 1, _relu),
+    "softplus": Fn(1, 1, _softplus),
     "min": _real_args(sympy.Min, 2, None),
     "Min": _real_args(sympy.Min, 2, None),
     "atan2": _real_args(sympy.atan2, 2, 2),
@@ -225,8 +244,6 @@ UNSUPPORTED: dict[str, Msg] = {
     "exp2": Msg("err.why.write", form="2**x"),
     "hypot": Msg("err.why.write", form="sqrt(x**2 + y**2)"),
     "square": Msg("err.why.write", form="x**2"),
-    "relu": Msg("err.why.write", form="max(0, x)"),
-    "softplus": Msg("err.why.write", form="ln(1 + exp(x))"),
 }
 """Names a user may expect (numpy's, SymPy's) that matcalc refuses by name, with why or what
 to write instead.  They may not be declared as unknown functions either."""

@@ -2,8 +2,9 @@
 
 ``read(text, limits)`` checks the raw text (length, blank input, characters, brackets and a
 cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
-``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷`` ``²`` ``³``) and ``^``
-are rewritten to Python's operators.  ``Source.column`` maps an index of that source back
+``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷``, superscript exponents
+``x²``, ``x²³``, ``x⁻¹``) and ``^`` are rewritten to Python's operators, and Greek letters
+to their names (``ω`` to ``omega``).  ``Source.column`` maps an index of that source back
 to the 1-based column of the text as typed, so that every error points where the user typed.
 
 Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 
 from matcalc.errors import LimitError, MatcalcError, ParseError
 from matcalc.limits import Limits
@@ -26,13 +28,70 @@ _FRIENDLY = {
     "\u00b7": "*",
     "\u22c5": "*",
     "\u00f7": "/",
-    "\u00b2": "**2",
-    "\u00b3": "**3",
     "^": "**",
 }
+_SUPERSCRIPTS = str.maketrans(
+    "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-"
+)
+_POWER_RE = re.compile("\u207b?[\u2070\u00b9\u00b2\u00b3\u2074-\u2079]+")
+"""A run of superscript digits is one exponent, as written: x²³ is x**(23), x⁻¹ is x**(-1)."""
+GREEK = {
+    "\u03b1": "alpha",
+    "\u03b2": "beta",
+    "\u03b3": "gamma",
+    "\u03b4": "delta",
+    "\u03b5": "epsilon",
+    "\u03f5": "epsilon",
+    "\u03b6": "zeta",
+    "\u03b7": "eta",
+    "\u03b8": "theta",
+    "\u03d1": "theta",
+    "\u03b9": "iota",
+    "\u03ba": "kappa",
+    "\u03bb": "lamda",
+    "\u03bc": "mu",
+    "\u03bd": "nu",
+    "\u03be": "xi",
+    "\u03c0": "pi",
+    "\u03c1": "rho",
+    "\u03c3": "sigma",
+    "\u03c4": "tau",
+    "\u03c5": "upsilon",
+    "\u03c6": "phi",
+    "\u03d5": "phi",
+    "\u03c7": "chi",
+    "\u03c8": "psi",
+    "\u03c9": "omega",
+}
+"""Lowercase Greek letters are the names SymPy prints as those letters (ω is omega, λ is
+lamda, π the constant pi), so a physicist's ω·t is omega·t and prints as ω·t.  Not ο
+(omicron), which looks like o, nor capitals, which look like Latin ones."""
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
-_FRIENDLY_RE = re.compile("|".join(map(re.escape, _FRIENDLY)))
-_FRIENDLY_TABLE = str.maketrans(_FRIENDLY)
+_FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, [*_FRIENDLY, *GREEK])]))
+
+
+def _friendly(typed: str) -> str:
+    """The ASCII source of one match of ``_FRIENDLY_RE``."""
+    if typed in _FRIENDLY:
+        return _FRIENDLY[typed]
+    if typed in GREEK:
+        return GREEK[typed]
+    return f"**({typed.translate(_SUPERSCRIPTS)})"
+
+
+def ascii_names(text: str) -> str:
+    """``text`` with its Greek letters spelled out, as the parser reads them (for --wrt ω)."""
+    return "".join(GREEK.get(ch, ch) for ch in text)
+
+
+_BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
+_OPERAND = re.compile(r"[A-Za-z0-9_.]+")
+"""``sin x``: a name, blanks, then the operand Python stumbled on."""
+_EQUATION = re.compile(r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?)\s*=(?!=)(.*)\Z", re.S)
+"""``y = x^2`` or ``f(x) = x^2``: an equation, whose right side is the expression."""
+_NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
+_RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
+"""Two operands side by side (``x y``, ``sin(x)cos(x)``): a product without its ``*``."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -58,18 +117,18 @@ class Source:
     """The user's text, the ASCII source given to Python, and the column map between them."""
 
     def __init__(self, text: str) -> None:
-        self.text, self.src = text, text.translate(_FRIENDLY_TABLE)
+        self.text, self.src = text, _FRIENDLY_RE.sub(lambda m: _friendly(m.group()), text)
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
         shift = 0  # how much longer src is than text so far
         for match in _FRIENDLY_RE.finditer(self.text):
-            start, width = match.start() + shift, len(_FRIENDLY[match.group()])
+            start, width = match.start() + shift, len(_friendly(match.group()))
             if index < start:
                 break
             if index < start + width:
                 return match.start() + 1
-            shift += width - 1
+            shift += width - len(match.group())
         return index - shift + 1
 
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
@@ -119,7 +178,14 @@ class Source:
             msg = Msg("err.too_many_nodes", nodes=max_nodes)
             raise self.error(LimitError, msg, 0)
 
-    def syntax_error(self, exc: SyntaxError, offset: int) -> MatcalcError:
+    def syntax_error(
+        self, exc: SyntaxError, offset: int, functions: Collection[str] = ()
+    ) -> MatcalcError:
+        """The ``MatcalcError`` for Python's ``exc``, with a hint where the slip is a usual
+        one: ``sin x`` (a call without parentheses among ``functions``), ``|x|``."""
+        hint = self._hint(exc, offset, functions)
+        if hint is not None:
+            return hint
         msg = exc.msg or ""
         if "nested" in msg or "too complex" in msg or "Exceeds the limit" in msg:
             return self.error(LimitError, Msg("err.too_deep"), 0)
@@ -133,6 +199,51 @@ class Source:
         if msg.startswith("unterminated"):
             return self.error(ParseError, Msg("err.unterminated_string"), index)
         return self.error(ParseError, Msg("err.invalid_syntax"), index)
+
+    def _hint(
+        self, exc: SyntaxError, offset: int, functions: Collection[str]
+    ) -> MatcalcError | None:
+        """``sin x`` -> "write sin(x)"; ``|x|`` -> "write abs(x)"; else None."""
+        index = (exc.offset or 0) - 1 + offset
+        before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
+        operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
+        if before is not None and operand is not None and before.group(1) in functions:
+            call = f"{before.group(1)}({operand.group()})"
+            return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
+        bar = self.src.find("|")
+        if bar >= 0 and self.src.find("|", bar + 1) > bar:
+            return self.error(ParseError, Msg("err.abs_bars"), bar)
+        equation = _EQUATION.match(self.src)
+        if equation is not None and equation.group(2).strip():
+            left_side = equation.group(1)
+            return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
+        if not 0 <= index < len(self.src):
+            return None
+        head = self.src[:index]
+        left = _left_operand(head)
+        right = _RIGHT_OPERAND.match(self.src, index)
+        apart = head.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
+        if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
+            pair = f"{left}*{right.group()}"
+            return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
+        return None
+
+
+def _left_operand(text: str) -> str:
+    """The operand that ends ``text`` (a name or number, or a call or bracket up to its
+    ``)``), blanks after it allowed; "" where ``text`` does not end in one."""
+    text = text.rstrip(" \t")
+    end = len(text)
+    if text.endswith(")"):
+        depth = 0
+        for end in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        else:
+            return ""
+    name = _NAME_BEFORE.search(text[:end])
+    return (name.group() if name else "") + text[end:]
 
 
 def _skip_string(src: str, i: int) -> int:

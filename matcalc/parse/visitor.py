@@ -113,6 +113,13 @@ _CONSTANT_REFUSED = {
 }
 _BINARY = {"Add": "_sum", "Sub": "_sum", "Mult": "_product", "Div": "_product", "Pow": "_power"}
 _UNARY = {"USub": "_negative", "UAdd": "_positive"}
+_RUN_TOGETHER = re.compile(
+    r"(sin|cos|tan|cot|sec|csc|sinh|cosh|tanh|asin|acos|atan|arcsin|arccos|arctan"
+    r"|ln|log|exp|sqrt|cbrt|abs)([xyz])"
+)
+"""A function's name run into x, y or z (sinx, lnx, expx): a slip for sin(x), never a name."""
+_FUNCTION_POWER = re.compile(r"\s*\*\*\s*\(?(\d+)\)?\s*\(([^()]*)\)")
+"""sin**2(x), from sin^2(x): the power of a function's value, written before its argument."""
 _FLOAT = re.compile(r"(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?")
 
 
@@ -279,10 +286,19 @@ class Parser:
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
+            power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
+            if power is not None:  # sin^2(x), as in print: sin(x)^2
+                k, arg = power.groups()
+                msg = Msg("err.function_power", name=name, k=k, arg=arg.strip())
+                raise self.error(ParseError, msg, node)
             raise self.error(ParseError, Msg("err.is_function", name=name), node)
         if name in self.functions:
             msg = Msg("err.is_declared_function", name=name)
             raise self.error(ParseError, msg, node)
+        run_together = _RUN_TOGETHER.fullmatch(name)
+        if run_together is not None:  # sinx: read as one name, its derivative by x would be 0
+            call = "{}({})".format(*run_together.groups())
+            raise self.error(ParseError, Msg("err.run_together", name=name, call=call), node)
         return sympy.Symbol(name, real=True)
 
     def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:

@@ -103,6 +103,7 @@ class JsonRenderer(StepVisitor):
             "kind": p.kind,
             "layout": p.layout,
             "result": self._result(d),
+            "symbols": _scalar_names(d),
             "result_latex": self._latex._m(d.result),
             **self._numpy(d),
             "verified": d.verified,
@@ -271,3 +272,14 @@ class JsonRenderer(StepVisitor):
         except TypeError:  # a step kind the LaTeX renderer does not know: data only
             return ""
         return r", \quad ".join(latex.equation(line) for line in lines)
+
+
+def _scalar_names(d: Any) -> list[str]:
+    """The scalar variables of the problem, each ``Symbol(name, real=True)``: what
+    ``parse_expr`` must be given (``local_dict``) to read ``result`` back, since N, S, Q, I,
+    E1, beta or gamma would otherwise be read as SymPy's own objects."""
+    declared = {decl.symbol for decl in d.problem.declarations}
+    found: set[Basic] = set()
+    for e in (*d.problem.exprs, d.result):
+        found |= e.free_symbols if isinstance(e, Basic) else set()
+    return sorted(s.name for s in found if type(s) is Symbol and s not in declared and s.is_real)

@@ -638,6 +638,11 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
             number = first.args[1]
             if number.is_number:  # -10**6*x**2 as typed: -10⁶·x², not (-10⁶)·x²
                 return "-" + self._print(Mul(number, *args[1:], evaluate=False))
+        if first.is_Mul and first.args[0].is_Number and first.args[0] < 0:
+            # -y·ln(p) as typed is (-y)·ln(p), a product whose first factor is -y: its sign
+            # goes in front, as the user wrote it (SymPy's own products are flat)
+            rest = Mul(-first, *args[1:], evaluate=False)
+            return "-" + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
         out = super()._print_Mul(expr)
         if not self._uni:
             return out
@@ -675,6 +680,10 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
 
     def _print_Pi(self, expr: Basic) -> str:
         return "π" if self._uni else "pi"
+
+    def _print_ImaginaryUnit(self, expr: Basic) -> str:
+        # SymPy's str() writes I, the way a variable named I prints: ⅈ, as in the 2D form
+        return "ⅈ" if self._uni else "I"
 
     def _print_Transpose(self, expr: Basic) -> str:
         arg = self.parenthesize(expr.arg, PRECEDENCE["Pow"], strict=False)
