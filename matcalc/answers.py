@@ -48,6 +48,7 @@ from sympy import (
     nsimplify,
 )
 from sympy.core.function import AppliedUndef
+from sympy.matrices.exceptions import ShapeError as SympyShapeError
 
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
@@ -214,10 +215,12 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
     problem = d.problem
     shapes = {decl.symbol: decl for decl in problem.declarations}
     parsed = [
-        parse(t, limits=limits, shapes=shapes) if shapes else parse(t, limits=limits) for t in texts
+        parse(t, limits=limits, shapes=shapes, answer=True) if shapes else parse(t, limits=limits)
+        for t in texts
     ]
     base: dict[str, Any] = {"derivation": d, "answer_text": texts}
-    known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes)
+    sizes = {s for d in shapes.values() for s in (d.rows, d.cols) if isinstance(s, Symbol)}
+    known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes, sizes)
     known_names = {s.name for s in known}
     for e in parsed:
         strangers = sorted(s.name for s in e.free_symbols if s.name not in known_names)
@@ -275,8 +278,21 @@ class _Judge:
         else:  # the verified, assembled result (checked against the components)
             names = {s.name: v for s, v in dims.items()}
             ref = self.d.explicit(**names)
-        ans = explicit(evaluate_shaped(self.answer, self.shapes), self.shapes, dims)
-        return _matrix(ans), _matrix(ref), components(self.shapes, dims)
+
+        def written(entry: Math) -> ImmutableMatrix:
+            return _matrix(explicit(evaluate_shaped(entry, self.shapes), self.shapes, dims))
+
+        if isinstance(self.answer, MatrixBase):  # several answers: blocks, [xᵀ  1] by w, b
+            try:
+                rows = [
+                    ImmutableMatrix.hstack(*(written(e) for e in self.answer.row(i)))
+                    for i in range(self.answer.rows)
+                ]
+                ans = ImmutableMatrix.vstack(*rows)
+            except SympyShapeError:  # blocks that do not fit together ([x  1]): no shape
+                ans = ImmutableMatrix.zeros(0, 0)
+            return ans, _matrix(ref), components(self.shapes, dims)
+        return written(self.answer), _matrix(ref), components(self.shapes, dims)
 
     def _dims(self, second: bool = False) -> dict:
         from matcalc.verify import default_dims
@@ -427,16 +443,29 @@ class _Judge:
 
     # -- the diagnoses ------------------------------------------------------------------
     def _assumption(self, ans, ref, comps, samples, flip):
-        """Right when a vector's entries sum to 1, or a square matrix is symmetric."""
+        """Right when a vector's entries sum to 1, or a square matrix is symmetric.
+
+        Only an assumption that states what the problem leaves open, and that the answer
+        has used, is offered: a vector of the input (not one merely declared) whose sum the
+        answer no longer contains (an answer with sum(y) has not used sum(y) = 1: d(w·x)/dw
+        answered x·sum(x) is wrong, not right "when the entries of x sum to 1"), and a
+        matrix A that the input cannot tell from Aᵀ (xᵀAx = xᵀAᵀx, so A may be taken
+        symmetric, and 2Ax is the textbook's gradient; but 2A(Ax − b) for ‖Ax − b‖², or Ax
+        for d(xᵀAw)/dw, is the mistake of A for Aᵀ, not an assumption)."""
         if not self.shapes:
             return None
+        used = set().union(*(e.free_symbols for e in self.problem.exprs))
         for symbol, decl in sorted(self.shapes.items(), key=lambda kv: str(kv[0])):
-            if symbol in self.problem.wrt or symbol not in comps:
+            if symbol in self.problem.wrt or symbol not in comps or symbol not in used:
                 continue
             entries = list(comps[symbol])
             if decl.is_vector:
+                if self._keeps_sum(symbol):
+                    continue
                 kind, constraint = "sum_to_one", _sum_to_one(entries)
             elif comps[symbol].rows == comps[symbol].cols:
+                if decl.symmetric or not self._transpose_blind(symbol, comps):
+                    continue
                 kind, constraint = "symmetric", _symmetric(comps[symbol])
             else:
                 continue
@@ -449,6 +478,44 @@ class _Judge:
                     "transposed": flip is not None,
                 }
         return None
+
+    def _keeps_sum(self, symbol: Symbol) -> bool:
+        """The answer contains sum(v) or mean(v) of the vector ``symbol`` itself."""
+        from sympy import preorder_traversal
+
+        from matcalc.linalg.operations import Mean, VSum
+
+        return any(
+            isinstance(e, (VSum, Mean)) and e.args[0] == symbol
+            for e in preorder_traversal(self.answer)
+        )
+
+    def _transpose_blind(self, symbol: Symbol, comps: dict) -> bool:
+        """The input has the same value with the matrix ``symbol`` and with its transpose, at
+        random points (those where it is defined): only its symmetric part matters."""
+        from matcalc.linalg.components import explicit
+        from matcalc.linalg.shapes import evaluate_shaped
+
+        dims = self._dims()
+        swapped = dict(comps)
+        swapped[symbol] = comps[symbol].T
+        told = 0
+        for e in self.problem.exprs:
+            shaped = evaluate_shaped(e, self.shapes)
+            a = _matrix(explicit(shaped, self.shapes, dims, comps))
+            b = _matrix(explicit(shaped, self.shapes, dims, swapped))
+            symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+            rng = random.Random(7)  # its own draws: the other diagnoses' points stay as they were
+            for _ in range(4):
+                point = {s: rng.choice((-1.0, 1.0)) * rng.uniform(0.1, 2.0) for s in symbols}
+                memo: dict = {}
+                va, vb = self._values(a, point, memo), self._values(b, point, memo)
+                if va is None or vb is None:
+                    continue
+                if not all(_close(x, y) for x, y in zip(va, vb)):
+                    return False
+                told += 1
+        return told > 0
 
     def _factor(self, ans, ref, comps, samples, flip):
         c = _ratio(samples, flip)

@@ -440,7 +440,13 @@ def _numeric(
             if a2 is None or b2 is None or _differ(a, a2) or differ(b, b2):
                 continue  # ill-conditioned here: no evidence either way
             return False, agreed + 1
-        if not quotient and not _evidence(a, b):
+        # both within noise of 0: evidence only where both are 0 (an identity such as
+        # d sum(softmax(x)) = 0 that SymPy does not cancel within its bounds), not small
+        if (
+            not quotient
+            and not _evidence(a, b)
+            and not (_vanishes(result, point) and _vanishes(reference, point))
+        ):
             continue
         agreed += 1
         if k >= len(special) and agreed >= POINTS:  # every special point, then POINTS in all
@@ -556,7 +562,7 @@ def _mp(expr: Expr, point: dict, memo: dict):
     elif expr.is_Number or expr.is_NumberSymbol:
         if expr.is_Number and not expr.is_finite:
             raise ArithmeticError
-        value = mpmath.mpf(expr.evalf(35))
+        value = mpmath.mpf(expr.evalf(mpmath.mp.dps + 5))  # 35 digits at the usual 30
     else:
         args = [_mp(a, point, memo) for a in expr.args]
         value = _mp_node(expr, args)
@@ -630,6 +636,23 @@ def _differ_quotient(a: complex, b: complex) -> bool:
     only (its step is 10⁻¹², its values' rounding is divided by it): within 10⁻⁹ of the
     larger of 1 and the values."""
     return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _vanishes(expr: Expr, point: dict[Symbol, Expr]) -> bool:
+    """Whether ``expr`` is 0 at ``point``, not merely small: its value shrinks with the working
+    precision (below 10⁻⁴⁵ at 60 digits, and by 30 orders more at 120), as the rounding of a
+    cancellation does (d/dx₁ of sum(softmax(x)) is a sum of terms near 1 that cancel), while a
+    value that is truly tiny (|x|/10²⁵'s slope, or e⁻¹⁰⁰⁰) stays the same at every precision."""
+    values = []
+    for dps in (60, 120):
+        try:
+            with mpmath.workdps(dps):
+                at = {s: mpmath.mpf(v) for s, v in point.items()}
+                values.append(abs(mpmath.mpmathify(_mp(expr, at, {}))))
+        except Exception:  # a function mpmath does not know, a pole: no claim
+            return False
+    v60, v120 = values
+    return v60 < mpmath.mpf(10) ** -45 and v120 <= v60 * mpmath.mpf(10) ** -30
 
 
 def _evidence(a: complex, b: complex) -> bool:
@@ -1015,8 +1038,14 @@ def _explicit_jacobian(expr, wrt, shapes, dims, layout: str):
     if variable.cols > 1 and isinstance(values, MatrixBase):  # a vector by vec(W), rows stacked
         return laid_out(*by(list(variable)), layout == "denominator")
     if variable.cols > 1:  # a matrix variable: a scalar's gradient, entry by entry
+        # a symmetric S (s_ij = s_ji, one variable): the symmetric gradient G_s with
+        # tr(G_sᵀ dS) = df for every symmetric dS, as ``verify_matrix_functions`` and the
+        # engine give it: ∂f/∂s_ii on the diagonal, ½·∂f/∂s_ij off it
+        half = S.Half if getattr(shapes.get(wrt), "symmetric", False) else S.One
         grid = ImmutableMatrix(
-            variable.rows, variable.cols, lambda i, j: values.diff(variable[i, j])
+            variable.rows,
+            variable.cols,
+            lambda i, j: values.diff(variable[i, j]) * (1 if i == j else half),
         )
         pairs = [
             [(values, variable[i, j]) for j in range(variable.cols)] for i in range(variable.rows)
@@ -1249,6 +1278,19 @@ def explicit(problem: Problem, result: Math, dims: dict[str, int]):
         if isinstance(result, MatrixBase):
             return ImmutableMatrix(result)
         return ImmutableMatrix([[result]])
+    if problem.order > 1:
+        # a Hessian (n×n) or a Hessian-vector product (n×1) by the one vector variable: not
+        # the shape of the first derivative, which explicit_value would give a zero result
+        from matcalc.linalg import components
+        from matcalc.linalg import explicit as written_out
+
+        out = written_out(result, shapes, sizes)
+        if isinstance(out, MatrixBase):
+            return ImmutableMatrix(out)
+        n = len(components(shapes, sizes)[problem.wrt[0]])
+        if out == 0:
+            return ImmutableMatrix.zeros(n, 1 if problem.hvp is not None else n)
+        return ImmutableMatrix([[out]])
     return explicit_value(problem.exprs[0], problem.wrt, problem.layout, result, shapes, sizes)
 
 

@@ -43,8 +43,8 @@ def _kwargs(options: dict) -> dict:
         out["wrt"] = options["wrt"]
     if "vectors" in options:
         out["vectors"] = options["vectors"].split(",")
-    if "matrices" in options:
-        out["matrices"] = [options["matrices"]]
+    if "matrices" in options:  # several matrices are separated by "&" (X:N,n has a comma)
+        out["matrices"] = options["matrices"].split("&")
     if "layout" in options:
         out["layout"] = options["layout"]
     return out

@@ -137,6 +137,26 @@ def test_vector_hessians_in_textbook_form(n):
     assert "H = 2Xᵀ·X" in d.to_text()
 
 
+@pytest.mark.parametrize(
+    ("text", "wrt", "hvp"),
+    [("sum(x * w)", "x", None), ("max(0, w @ x)", "w", None), ("x @ w", "x", "v")],
+)
+def test_zero_hessian_written_out_has_the_hessians_shape(text, wrt, hvp):
+    # a linear input (or max(0, ·) of one, away from its kink) has the zero Hessian: n×n,
+    # and H·v the zero n×1 column; --dim and explicit() gave the gradient's shape, 1×n
+    # (red-team find: "Check in components, at n = 3: H = [0  0  0]")
+    n = 3
+    d = matcalc.derive(text, wrt, vectors=["x", "w", "v"], order=2, hvp=hvp)
+    ours = d.explicit(n=n)
+    x, w = _vec("x", n), _vec("w", n)
+    truth = (w.T * x)[0]
+    expected = sp.hessian(truth, list(x if wrt == "x" else w))
+    if hvp:
+        expected = expected * _vec("v", n)
+    assert ours.shape == expected.shape
+    assert ours == sp.zeros(*expected.shape) == expected
+
+
 def test_logistic_loss_hessian_is_xt_diag_x():
     n, N = 2, 3
     X, y, w = _mat("X", N, n), _vec("y", N), _vec("w", n)
@@ -163,6 +183,23 @@ def test_hessian_refusals_name_what_is_unsupported():
         matcalc.derive("A @ x", "x", vectors="x", matrices="A", order=2)
     with pytest.raises(UnsupportedError, match="highest order is 2"):
         matcalc.derive("x @ x", "x", vectors="x", order=3)
+    # red-team find: this said "the derivative of a matrix- or vector-valued expression
+    # with inv … is not supported", of a scalar whose Hessian was asked
+    with pytest.raises(UnsupportedError, match="a Hessian with inv, det, logdet or matrix_power"):
+        matcalc.derive("x @ inv(A) @ x", "x", vectors="x", matrices="A", order=2)
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_hessian_with_a_symmetric_constant_matrix(n):
+    # red-team find: xᵀSx with S declared symmetric (S:sym) was refused at order 2, the
+    # gradient 2Sx going to the differential method that S calls for as a variable
+    x = _vec("x", n)
+    S = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"S_{min(i, j) + 1}{max(i, j) + 1}", real=True))
+    d = matcalc.derive("x @ S @ x", "x", vectors="x", matrices="S:sym", order=2)
+    assert d.verified is True
+    assert d.result_text == "2S"
+    expected = sp.hessian((x.T * S * x)[0], list(x))
+    assert d.explicit(n=n) == expected
 
 
 @pytest.mark.parametrize("text", ["f(x)", "f(x)*sin(x)", "f(g(x))"])

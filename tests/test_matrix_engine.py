@@ -440,9 +440,14 @@ def test_matrix_by_matrix_is_refused_clearly():
             matcalc.derive(expr, wrt, vectors=vectors, matrices=matrices)
 
 
-def test_row_vectors_only_as_the_whole_expression():
+def test_row_vectors_as_the_whole_expression_or_with_numbers_and_rows():
+    # a row meets numbers and other rows only: never a column
     with pytest.raises(matcalc.MatcalcError, match="row"):
-        matcalc.derive("1 + x.T @ A", "x", vectors="x", matrices="A")
+        matcalc.derive("x + x.T @ A", "x", vectors="x", matrices="A")
+    # 1 + xᵀA is the row (1 + Aᵀx)ᵀ: its Jacobian by x is Aᵀ (the components' own)
+    d = matcalc.derive("1 + x.T @ A", "x", vectors="x", matrices="A")
+    assert d.verified is True
+    assert d.explicit(n=3) == ImmutableMatrix(comps("A", 3, 3).T)
 
 
 def test_explicit_components_are_the_tests_own():

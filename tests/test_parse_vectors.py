@@ -21,12 +21,16 @@ from matcalc.functions import sigmoid
 from matcalc.limits import Limits
 from matcalc.linalg import (
     SCALAR,
+    Diag,
+    Ident,
+    MatProd,
     MatrixName,
     MatT,
     MatVec,
     MMul,
     MTrace,
     Norm,
+    T,
     VDot,
     VSum,
     declare,
@@ -117,6 +121,13 @@ STRUCTURE = [
     ("a.T @ X.T @ y", VDot(a, MatVec(MatT(X), y)), SCALAR),
     ("(x.T @ A).T", MatVec(MatT(A), x), VEC_n),
     ("x.T.T", x, VEC_n),
+    # a row with numbers and other rows is a row (the gradient as a student writes it in
+    # numerator layout), its parts as columns inside: (2x)ᵀ, (x/‖x‖)ᵀ, (Aᵀx + Ax)ᵀ
+    ("(2 * x.T).T", U(Mul, 2, x), VEC_n),
+    ("(x.T / z).T", U(Mul, x, U(Pow, z, -1)), VEC_n),
+    ("(-x.T).T", neg(x), VEC_n),
+    ("(x.T @ A + x.T).T", U(Add, MatVec(MatT(A), x), x), VEC_n),
+    ("2 * x.T @ a", VDot(U(Mul, 2, x), a), SCALAR),
     ("y @ X", MatVec(MatT(X), y), VEC_n),  # numpy: a vector on the left is a row
     ("X.T @ y", MatVec(MatT(X), y), VEC_n),
     ("A @ X.T", MMul(A, MatT(X)), (n_size, N_size)),
@@ -239,17 +250,18 @@ ERRORS = [
     ("A + 1", ShapeError, "cannot add a matrix of size n×n and a scalar", 3),
     ("(x + a + w + a + x + a) + y", ShapeError, "left + y: lengths n and N differ", 25),
     (
-        "2 * x.T",
+        "x * x.T",
         ShapeError,
-        "x.T is a row (a transposed vector): it can only be used on the left of @",
+        "x.T is a row (a transposed vector): it can only be used on the left of @, or with "
+        "numbers and other rows",
         6,
     ),
-    ("x.T + 1", ShapeError, "x.T is a row (a transposed vector)", 2),
-    ("1 + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
-    ("x.T * 2", ShapeError, "can only be used on the left of @", 2),
+    ("x.T + x", ShapeError, "x.T is a row (a transposed vector)", 2),
+    ("A + x.T @ A", ShapeError, "x.T @ A is a row (a transposed vector)", 6),
+    ("x.T * A", ShapeError, "can only be used on the left of @", 2),
     ("sin(x.T)", ShapeError, "can only be used on the left of @", 6),
     ("A @ x.T", ShapeError, "can only be used on the left of @", 6),
-    ("1 + (x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 28),
+    ("x + (x + a + w + a + x + a).T", ShapeError, "a transposed vector can only be used", 28),
     (
         "z.T",
         ShapeError,
@@ -415,3 +427,25 @@ def test_vector_inputs_parse_or_raise_matcalc_error(text: str) -> None:
     assert isinstance(result, sympy.Expr)  # never the parser's internal row marker
     shape_of(result, SHAPES)  # every accepted expression has a consistent shape
     sympy.srepr(result)
+
+
+def test_jacobian_matrices_in_an_answer_only():
+    """diag(v), eye(n), ones(n) and the outer product a @ b.T write a Jacobian in an answer to
+    ``check`` (diag(σ) − σσᵀ); an expression to differentiate has none of them."""
+    n = SHAPES[x].rows
+    assert parse("diag(w)", shapes=SHAPES, answer=True) == Diag(w)
+    assert parse("eye(n)", shapes=SHAPES, answer=True) == Ident(n)
+    outer = parse("w @ x.T", shapes=SHAPES, answer=True)
+    assert outer == MatProd(w, T(x)) and shape_of(outer, SHAPES) == (n, n)
+    assert shape_of(parse("y @ x.T", shapes=SHAPES, answer=True), SHAPES) == (SHAPES[y].rows, n)
+    for text, match in [
+        ("diag(w)", "unknown function diag"),
+        ("eye(n)", "unknown function eye"),
+        ("w @ x.T", "is a row"),
+    ]:
+        with pytest.raises(MatcalcError, match=match):
+            parse(text, shapes=SHAPES)
+    with pytest.raises(ShapeError, match="one of the problem's sizes"):
+        parse("eye(3)", shapes=SHAPES, answer=True)
+    with pytest.raises(MatcalcError, match="is a row"):
+        parse("A @ x.T", shapes=SHAPES, answer=True)  # a matrix @ a row: no such product

@@ -721,6 +721,17 @@ def test_slow_run_2026_11_30_difference_quotient_of_a_large_input(text):
     assert abs(verify._one_sided(big, w[0], point, digits=60) - entry) < 1e-15
 
 
+def test_the_step_functions_derivative_is_named_in_the_papers_notation():
+    # red-team find: the Hessian of max(0, w·x) named the rule "derivative of Heaviside",
+    # SymPy's name, where every other line writes 1[z > 0]
+    d = matcalc.derive("max(0, w @ x)", "w", vectors=["w", "x"], order=2)
+    for text in (d.to_text(), d.to_markdown(), d.to_latex(), d.to_text(lang="zh")):
+        assert "Heaviside" not in text
+    assert "derivative of a step 1[z > 0], 0 away from z = 0" in d.to_text(width=0)
+    # the value is that of 1[z > 0] away from 0: the Hessian is 0 (w·x is linear in w)
+    assert d.result == 0 and d.verified is True
+
+
 # -- red team 2026-11-30 (scalar problems typed as users type them) ----------------------
 
 

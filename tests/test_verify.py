@@ -176,6 +176,28 @@ def test_the_numeric_check_is_relative_to_the_values(scale):
         assert check.status is expected, wrong
 
 
+def test_a_zero_derivative_sympy_does_not_cancel_is_verified_where_it_vanishes():
+    # red-team find: sum(softmax(x)) is 1, so its gradient is 0; SymPy's derivative of the
+    # components is a sum of terms near 1 that cancel, too large for the bounded cancel, and
+    # both sides within noise of 0 were no evidence: "Not verified" (exit 1) on a right result
+    d = matcalc.derive("sum(softmax(x))", "x", vectors="x")
+    assert d.verified is True
+    xs = sympy.symbols("x_1:4", real=True)
+    total = sum(exp(v) for v in xs)
+    truth = sympy.Matrix([[sum(exp(v) / total for v in xs)]]).jacobian(xs)
+    assert sympy.simplify(truth) == sympy.zeros(1, 3) == d.explicit(n=3)
+    # what tells a vanishing value from a small one: it shrinks with the precision
+    point = {x: sympy.Float("0.7", 30)}
+    assert V._vanishes(
+        sympy.diff(sum(exp(v) / total for v in xs), xs[0]), dict.fromkeys(xs, point[x])
+    )
+    tiny = Integer(10) ** -40
+    assert not V._vanishes(exp(x + tiny) - exp(x), point)  # 2·10⁻⁴⁰, by cancellation
+    assert not V._vanishes(tiny * cos(x), point)  # 10⁻⁴⁰·cos(0.7), no cancellation
+    # and a 0 against a derivative that is tiny everywhere is still no evidence
+    assert V.compare(Integer(0), Integer(10) ** -25 * cos(x))[0] is not True
+
+
 def test_a_value_below_e_to_the_minus_ten_thousand_is_zero_not_undefined():
     """exp(-10⁶x²) at x = 0.1 is e^(-10⁴): the evaluator refused it as out of range, so
     every point of [-2, 2] was unusable (``matcalc check`` then said no point was defined).

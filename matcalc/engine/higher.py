@@ -134,6 +134,13 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
         raise UnsupportedError(Msg("err.higher.scalar"))
     if x in shapes and not shapes[x].is_vector:
         raise UnsupportedError(Msg("err.higher.matrix"))
+    from sympy import preorder_traversal
+
+    from matcalc.engine.differential import MATRIX_FUNCTIONS
+
+    if any(isinstance(e, MATRIX_FUNCTIONS) for e in preorder_traversal(problem.exprs[0])):
+        # the gradient would be a vector with inv, det or a power: no Jacobian of that
+        raise UnsupportedError(Msg("err.higher.matrix_functions"))
     output = problem.output
     first = replace(problem, order=1, layout="denominator")
     steps, gradient = build(first, deadline)
@@ -161,8 +168,18 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
     from matcalc.symbols import VectorName
 
     name = VectorName(name.name, real=True)
+    # a symmetric S is a constant here (x is the variable): the gradient's Jacobian by x
+    # takes the chain rule, as for any matrix; the differential method, which the symmetric
+    # S calls for as a variable, has no Jacobian of a vector (2Sx by x).  The check still
+    # writes S out with s_ij = s_ji (``verify_hessian``, from ``problem``'s declarations)
     sub = replace(
-        problem, text=(str(column),), exprs=(column,), kind="jacobian", output=name, order=1
+        problem,
+        text=(str(column),),
+        exprs=(column,),
+        kind="jacobian",
+        output=name,
+        order=1,
+        declarations=tuple(replace(d, symmetric=False) for d in problem.declarations),
     )
     steps, hessian = build(sub, deadline)
     from matcalc.engine.textbook import textbook

@@ -140,7 +140,8 @@ def _factor(expr: Expr, shapes: Shapes) -> Expr | None:
         c, rest = _split(term, shapes)
         if isinstance(rest, T) and isinstance(rest.args[0], MatVec):  # (Av)ᵀ = vᵀAᵀ
             a, v = rest.args[0].args
-            return c, T(v), (MatT(a),)
+            # (Aᵀ)ᵀ = A: x @ A is MatVec(Aᵀ, x), whose transpose is xᵀA, not xᵀAᵀᵀ
+            return c, T(v), (a.args[0] if isinstance(a, MatT) else MatT(a),)
         if isinstance(rest, MatProd) and len(rest.args) >= 2:
             return c, rest.args[0], rest.args[1:]
         return None

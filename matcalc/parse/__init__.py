@@ -71,8 +71,12 @@ def parse(
     limits: Limits = DEFAULT_LIMITS,
     shapes: dict | None = None,
     functions: str | Iterable[str] = (),
+    answer: bool = False,
 ) -> Expr:
     """Parse ``text`` into an unevaluated SymPy expression, or raise a ``MatcalcError``.
+
+    ``answer``: a student's answer to ``check``, which may also write a Jacobian with
+    diag(v), eye(n) and outer products a @ b.T (``functions.ANSWER_FUNCTIONS``).
 
     ``shapes`` is the dict of ``matcalc.linalg.declare``: declared names become their
     vector or matrix symbols and shapes are checked (see ``shapes.py``).
@@ -91,7 +95,7 @@ def parse(
     except (RecursionError, MemoryError, ValueError):
         raise source.error(LimitError, Msg("err.too_deep"), 0) from None
     try:
-        return Parser(source, offset, limits, shapes, declared, tree).visit(tree)
+        return Parser(source, offset, limits, shapes, declared, tree, answer).visit(tree)
     except (RecursionError, MemoryError):
         raise source.error(LimitError, Msg("err.too_deep"), 0) from None
     except (ArithmeticError, TypeError, ValueError) as exc:  # last resort: SymPy refused a node

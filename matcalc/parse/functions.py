@@ -37,9 +37,16 @@ from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 import sympy
 from sympy.polys.polyerrors import BasePolynomialError
 
-from matcalc.errors import LimitError, MathError, ParseError, UnsupportedError, UsageError
+from matcalc.errors import (
+    LimitError,
+    MathError,
+    ParseError,
+    ShapeError,
+    UnsupportedError,
+    UsageError,
+)
 from matcalc.functions import cbrt, log2, log10, sigmoid
-from matcalc.linalg import Det, Ident, Inv, Mean, MPow, MTrace, Norm, VDot, VSum
+from matcalc.linalg import Det, Diag, Ident, Inv, Mean, MPow, MTrace, Norm, Ones, VDot, VSum
 from matcalc.msg import Msg
 from matcalc.parse.shapes import check_dot, check_trace, one_vector, size_names, square
 
@@ -335,6 +342,34 @@ VECTOR_FUNCTIONS: dict[str, Fn] = {
 }
 """Functions of vectors and matrices, known only when ``parse`` is given ``shapes``.  Their
 builders check the argument shapes themselves and record the result's shape."""
+
+
+def _diag(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    one_vector(p, node, a)
+    return p.shaped(Diag(a[0]))
+
+
+def _sized(cls: type) -> Callable[[Parser, ast.Call, list[Expr]], Expr]:
+    def build(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+        size = a[0]
+        if size not in p.sizes.values():  # the problem's n, N: its sizes are symbols
+            sizes = ", ".join(sorted(p.sizes)) or "n"
+            raise p.error(ShapeError, Msg("err.size_of", call=p.call_text(node), sizes=sizes), node)
+        return p.shaped(cls(size))
+
+    return build
+
+
+ANSWER_FUNCTIONS: dict[str, Fn] = {
+    "diag": Fn(1, 1, _diag),
+    "eye": Fn(1, 1, _sized(Ident)),
+    "ones": Fn(1, 1, _sized(Ones)),
+}
+"""Matrices that a Jacobian is written with, known in an answer to ``check`` only (``parse(...,
+answer=True)``): diag(v), the square matrix with v on its diagonal, eye(n), the identity, and
+ones(n), the column of n ones (with ``a @ b.T``, the outer product, they write diag(σ) − σσᵀ,
+I − 𝟏𝟏ᵀ/n, 𝟏ᵀ); an expression to differentiate never has them (the engine has no rule for
+them as operations)."""
 
 CONSTANTS: dict[str, Expr] = {"e": sympy.E, "E": sympy.E, "pi": sympy.pi}
 

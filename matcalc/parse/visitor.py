@@ -38,9 +38,10 @@ import sympy
 
 from matcalc.errors import LimitError, MatcalcError, ParseError, ShapeError, UnsupportedError
 from matcalc.limits import Limits
-from matcalc.linalg import SCALAR, Inv, MatT, MatVec, MMul, T, VDot, shape_of
+from matcalc.linalg import SCALAR, Inv, MatProd, MatT, MatVec, MMul, T, VDot, shape_of
 from matcalc.msg import Msg
 from matcalc.parse.functions import (
+    ANSWER_FUNCTIONS,
     CONSTANTS,
     FUNCTIONS,
     POW,
@@ -133,8 +134,10 @@ class Parser:
         shapes: dict | None = None,
         functions: frozenset[str] = frozenset(),
         tree: ast.AST | None = None,
+        answer: bool = False,
     ) -> None:
         self.source, self.offset, self.limits = source, offset, limits
+        self.answer = answer  # an answer to check: diag, eye and outer products too
         self.src = source.src[offset:]
         self.nodes = self.depth = 0
         self.guard = SizeGuard(limits)
@@ -359,12 +362,33 @@ class Parser:
     def _positive(self, operand: ast.expr) -> Expr:
         return self.visit(operand)
 
-    def _negative(self, operand: ast.expr) -> Expr:
-        """Minus: a negative number on a literal, ``Mul(-1, e)`` on anything else."""
-        value = self.visit(operand)
+    def _negative(self, operand: ast.expr) -> Expr | _Row:
+        """Minus: a negative number on a literal, ``Mul(-1, e)`` on anything else (-xᵀ: a row)."""
+        value = self.visit_any(operand)
+        if isinstance(value, _Row):
+            column = self.shaped(sympy.Mul(sympy.S.NegativeOne, self.column(value), evaluate=False))
+            return _Row(column, (), value.length, value.dot, value.node)
         if isinstance(operand, ast.Constant) and isinstance(value, sympy.Number):
             return -value
         return self.shaped(sympy.Mul(sympy.S.NegativeOne, value, evaluate=False))
+
+    def _rows_as_columns(self, values: list) -> tuple[list[Expr], _Row | None]:
+        """The operands of an element-wise ``+ - * /``, each row as its column, and the first
+        row (None if there is none).  A row may meet rows and scalars only (2xᵀ, xᵀ/‖x‖,
+        xᵀA + xᵀAᵀ: the result is then a row, (2x)ᵀ …), never a column or a matrix."""
+        rows = [v for v in values if isinstance(v, _Row)]
+        if not rows:
+            return values, None
+        for v in values:
+            if not isinstance(v, _Row) and self.shape(v) != SCALAR:
+                raise self.row_error(rows[0])
+        return [self.column(v) if isinstance(v, _Row) else v for v in values], rows[0]
+
+    def _as_row(self, column: Expr, row: _Row | None, node: ast.expr) -> Expr | _Row:
+        """``column`` as the row it stands for when an operand was a row (see above)."""
+        if row is None:
+            return column
+        return _Row(column, (), self.shape(column)[0], row.dot, node)
 
     def visit_BinOp(self, node: ast.BinOp) -> Expr:
         name = type(node.op).__name__
@@ -390,23 +414,25 @@ class Parser:
         items.append(_Link("", current, None))
         return items[::-1]
 
-    def _sum(self, node: ast.BinOp) -> Expr:
-        terms, shape = [], SCALAR
-        for op, operand, binop in self.chain(node, ("Add", "Sub")):
-            terms.append(self._negative(operand) if op == "Sub" else self.visit(operand))
+    def _sum(self, node: ast.BinOp) -> Expr | _Row:
+        links = self.chain(node, ("Add", "Sub"))
+        visited = [
+            self._negative(operand) if op == "Sub" else self.visit_any(operand)
+            for op, operand, _ in links
+        ]
+        terms, row = self._rows_as_columns(visited)
+        shape = SCALAR
+        for term_value, (_, _, binop) in zip(terms, links, strict=True):
             if self.shapes:
-                term = self.shape(terms[-1])
+                term = self.shape(term_value)
                 shape = term if binop is None else sum_shape(self, shape, term, binop)
-        return self.shaped(sympy.Add(*terms, evaluate=False))
+        return self._as_row(self.shaped(sympy.Add(*terms, evaluate=False)), row, node)
 
-    def _product(self, node: ast.BinOp) -> Expr:
+    def _product(self, node: ast.BinOp) -> Expr | _Row:
         items = self.chain(node, ("Mult", "Div"))
-        values = [self.visit(link.operand) for link in items]
-        if self.shapes:
-            shape = self.shape(values[0])
-            for link, value in zip(items[1:], values[1:], strict=True):
-                assert link.node is not None  # only the first operand of a chain has no operator
-                shape = product_shape(self, shape, self.shape(value), link.op, link.node)
+        values, row = self._rows_as_columns([self.visit_any(link.operand) for link in items])
+        if row is not None:
+            return self._as_row(self._factors(items, values), row, node)
         if (
             len(items) == 2
             and items[1][0] == "Div"
@@ -414,6 +440,15 @@ class Parser:
             and all(_int_literal(link.operand) for link in items)
         ):
             return sympy.Rational(values[0], values[1])  # 1/2 is how a rational is typed
+        return self._factors(items, values)
+
+    def _factors(self, items: list[_Link], values: list[Expr]) -> Expr:
+        """The product of a chain of ``*`` and ``/`` (shapes checked), as a ``Mul``."""
+        if self.shapes:
+            shape = self.shape(values[0])
+            for link, value in zip(items[1:], values[1:], strict=True):
+                assert link.node is not None  # only the first operand of a chain has no operator
+                shape = product_shape(self, shape, self.shape(value), link.op, link.node)
         factors = [
             self.shaped(sympy.Pow(v, -1, evaluate=False)) if link.op == "Div" else v
             for link, v in zip(items, values, strict=True)
@@ -426,9 +461,15 @@ class Parser:
         return self.shaped(sympy.Mul(*factors, evaluate=False))
 
     def _matmul(self, node: ast.BinOp) -> Expr | _Row:
-        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style."""
-        left, right = self.visit_any(node.left), self.visit(node.right)
+        """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style; in an
+        answer also a column @ a row, the outer product a·bᵀ."""
+        left = self.visit_any(node.left)
+        right = self.visit_any(node.right) if self.answer else self.visit(node.right)
         where = self.op_index(node)
+        if isinstance(right, _Row):
+            if isinstance(left, _Row) or self.shape(left) == SCALAR or self.shape(left)[1] != 1:
+                raise self.row_error(right)
+            return self.shaped(MatProd(left, self.shaped(T(self.column(right)))))
         if isinstance(left, _Row):  # vᵀ M1 … @ right
             check_matmul(self, node, where, None, right, left.length)
             cols = self.shape(right)[1]
@@ -492,6 +533,8 @@ class Parser:
         if node.keywords:
             raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])
         vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
+        if vector_fn is None and self.shapes and self.answer:
+            vector_fn = ANSWER_FUNCTIONS.get(name)
         fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args
