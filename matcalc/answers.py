@@ -352,12 +352,13 @@ class _Judge:
         """The entries of ``m`` at ``point`` (complex, principal branches), or None where one
         is not a finite number: the check's own evaluator (``verify._value``).  ``memo``:
         the values of subexpressions at this point, shared between the calls that pass it."""
-        from matcalc.verify import _value
+        from matcalc.verify import _value, underflow_to_zero
 
         subs = {s: Float(v, 30) for s, v in point.items()}
         if memo is None:
             memo = {}
-        values = [_value(entry, subs, memo=memo) for entry in m]
+        with underflow_to_zero():  # a 0 is no evidence here (_evidenced): e^(-10⁴) is 0
+            values = [_value(entry, subs, memo=memo) for entry in m]
         finite = [v for v in values if v is not None]
         return finite if len(finite) == len(values) else None
 

@@ -56,10 +56,12 @@ True or None, never False.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import mpmath
 from sympy import (
@@ -572,8 +574,38 @@ def _mp(expr: Expr, point: dict, memo: dict):
     return value
 
 
-def _mpf(value) -> bool:
-    return isinstance(value, mpmath.mpf)
+_ZERO_BELOW = contextvars.ContextVar("matcalc_zero_below", default=False)
+
+
+@contextlib.contextmanager
+def underflow_to_zero() -> Iterator[None]:
+    """While it is open, ``_value`` at 30 digits takes a value below e^(-10⁴) as 0 instead
+    of refusing the point.  For ``matcalc check``, whose evidence must be above ``NOISE``
+    (a 0 is never evidence there), so that exp(-10⁶x²) still has points on [-2, 2].  Not
+    for ``verify``: there two equal values are evidence, and e^(-10⁶)'s derivative and
+    minus it would agree as 0 = 0 at every point."""
+    token = _ZERO_BELOW.set(True)
+    try:
+        yield
+    finally:
+        _ZERO_BELOW.reset(token)
+
+
+def _rounds_to_zero() -> bool:
+    """Whether a value below e^(-10⁴) is taken as 0 (``underflow_to_zero``), at 30 digits
+    only (not in ``_vanishes``, which asks whether a value is exactly 0)."""
+    return _ZERO_BELOW.get() and mpmath.mp.dps <= 40
+
+
+def _underflow(base, exponent) -> bool:
+    """base^exponent (real, base > 0) far below 1, and taken as 0 (``_rounds_to_zero``)."""
+    return (
+        isinstance(base, mpmath.mpf)
+        and base > 0
+        and isinstance(exponent, mpmath.mpf)
+        and exponent * mpmath.log(base) < 0
+        and _rounds_to_zero()
+    )
 
 
 def _mp_node(expr: Expr, args: list):
@@ -588,13 +620,13 @@ def _mp_node(expr: Expr, args: list):
                 raise ZeroDivisionError
             return mpmath.power(base, exponent)
         if abs(exponent) * (abs(mpmath.log(abs(base))) + 1) > _HUGE:  # e^(±10⁴) and beyond
-            if _mpf(base) and base > 0 and _mpf(exponent) and exponent * mpmath.log(base) < 0:
+            if _underflow(base, exponent):
                 return mpmath.mpf(0)  # below e^(-10⁴): 0 to any digit the check uses
             raise OverflowError
         return mpmath.power(base, exponent)
     name = type(expr).__name__
     if name in _MP_FUNCTIONS and len(args) == 1:
-        if name == "exp" and mpmath.re(args[0]) < -_HUGE:
+        if name == "exp" and mpmath.re(args[0]) < -_HUGE and _rounds_to_zero():
             return mpmath.mpf(0)  # e^(-10⁴) is 0 to any digit the check uses, not undefined
         if name in _GROWING and abs(mpmath.re(args[0])) > _HUGE:
             raise OverflowError  # far out of range

@@ -201,10 +201,19 @@ def test_a_zero_derivative_sympy_does_not_cancel_is_verified_where_it_vanishes()
 def test_a_value_below_e_to_the_minus_ten_thousand_is_zero_not_undefined():
     """exp(-10⁶x²) at x = 0.1 is e^(-10⁴): the evaluator refused it as out of range, so
     every point of [-2, 2] was unusable (``matcalc check`` then said no point was defined).
-    It is 0 to every digit the check uses; e^(+10⁴) stays out of range."""
+    For ``check`` it is 0 to every digit compared (and a 0 is never its evidence); e^(+10⁴)
+    stays out of range."""
     x = sympy.Symbol("x", real=True)
     at = {x: sympy.Float(0.1, 30)}
-    assert V._value(exp(-(10**6) * x**2), at) == 0
-    assert V._value(x ** (-(10**5)), at) is None  # 10^(10⁵): far out of range
-    assert V._value(x ** (10**5), at) == 0
-    assert V._value(exp(10**6 * x**2), at) is None
+    with V.underflow_to_zero():
+        assert V._value(exp(-(10**6) * x**2), at) == 0
+        assert V._value(x ** (-(10**5)), at) is None  # 10^(10⁵): far out of range
+        assert V._value(x ** (10**5), at) == 0
+        assert V._value(exp(10**6 * x**2), at) is None
+    # verify counts equal values as evidence: there the point makes no claim, so minus the
+    # derivative of exp(-10⁶(x² + 1)), 0 = 0 at every point in 30 digits, is not Verified
+    assert V._value(exp(-(10**6) * x**2), at) is None
+    f = exp(-(10**6) * (x**2 + 1))
+    truth = sympy.diff(f, x)
+    assert V.verify(-truth, truth, domain=[f]).status is not True
+    assert V.verify(truth, truth, domain=[f]).status is True
