@@ -238,6 +238,7 @@ ERRORS = [
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
     ("(x + 1) (x - 1)", ParseError, "only a function name can be called, e.g. sin(x)", 9),
     ("3.5x", ParseError, "missing '*' after a number (write 2*x, not 2x)", 4),
+    ("eye(3)*x", ParseError, "eye(...) is written only in an answer to matcalc check", 1),
     ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
     ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
     ("x^2 + y^2 + $", ParseError, "character '$' is not allowed", 13),

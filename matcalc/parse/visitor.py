@@ -535,6 +535,8 @@ class Parser:
         vector_fn = VECTOR_FUNCTIONS.get(name) if self.shapes else None
         if vector_fn is None and self.shapes and self.answer:
             vector_fn = ANSWER_FUNCTIONS.get(name)
+        if vector_fn is None and name in ANSWER_FUNCTIONS and name not in self.functions:
+            raise self.error(ParseError, Msg("err.answer_only", name=name), func)
         fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args
