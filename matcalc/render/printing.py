@@ -634,14 +634,13 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
             # -10**6 as typed: SymPy's str shows the unevaluated -1*10**6 as it is stored
             return "-" + self.parenthesize(args[1], PRECEDENCE["Mul"], strict=False)
         first = args[0]
-        if first.is_Mul and len(first.args) == 2 and first.args[0] is S.NegativeOne:
-            number = first.args[1]
-            if number.is_number:  # -10**6*x**2 as typed: -10⁶·x², not (-10⁶)·x²
-                return "-" + self._print(Mul(number, *args[1:], evaluate=False))
         if first.is_Mul and first.args[0].is_Number and first.args[0] < 0:
-            # -y·ln(p) as typed is (-y)·ln(p), a product whose first factor is -y: its sign
-            # goes in front, as the user wrote it (SymPy's own products are flat)
-            rest = Mul(-first, *args[1:], evaluate=False)
+            # -y·ln(p) and -10**6*x**2 as typed are (-y)·ln(p) and (-1·10⁶)·x², products
+            # whose first factor is negative: its sign goes in front, as the user wrote it
+            # (a -1 dropped, so that 10⁶ stays as typed; SymPy's own products are flat)
+            c, *others = first.args
+            head = others if c is S.NegativeOne else [-c, *others]
+            rest = Mul(*head, *args[1:], evaluate=False)
             return "-" + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
         out = super()._print_Mul(expr)
         if not self._uni:
