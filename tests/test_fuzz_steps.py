@@ -1,0 +1,150 @@
+"""Fuzzing the steps: every equation a random derivation shows is true (``steps_truth``).
+
+``test_fuzz`` checks the final result of random expressions; here each case's derivation is
+walked and every shown equation (local derivatives with the other intermediates held as
+independent variables, chain-rule factors and products, total-derivative paths and sums,
+substitutions, simplifications, reshapes, parts, stages of second derivatives and Hessians,
+H·v) is compared with SymPy's derivative of explicit components at random points of the
+input's domain.  The generators are ``test_fuzz``'s: scalar trees of one and two variables
+(by x, or the gradient by x, y), unknown functions, second derivatives and Hessians, and
+vector trees in both layouts.
+
+The default run is ``CASES`` (derandomized: the same cases every run, about a minute);
+``pytest -m slow`` runs ``SLOW_CASES``.  Minimal inputs of what it found are in
+``test_regressions.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
+from steps_truth import check_steps
+from test_fuzz import (
+    DECLARED,
+    FAST,
+    FUZZ,
+    VECTOR_CASES,
+    _has_unknown,
+    _seed,
+    bounded,
+    scalar_tree,
+    to_text,
+    unknown_function_tree,
+    vector_text,
+)
+
+import matcalc
+from matcalc.errors import InternalError, MatcalcError
+
+CASES = {
+    "scalar_one": 60,
+    "scalar_two": 40,
+    "unknown_functions": 20,
+    "second_order": 25,
+    "hessian": 15,
+    "vector": 60,
+}
+"""The default run (about a minute of CPU)."""
+SLOW_CASES = {
+    "scalar": 3000,
+    "unknown_functions": 500,
+    "second_order": 800,
+    "hessian": 400,
+    "vector": 2500,
+}
+
+
+def check(text, wrt: str, kind: str, timeout: float = FAST, sizes=(2,), **options) -> None:
+    """Derive ``text`` by ``wrt``; a refusal is fine, otherwise every shown equation is true."""
+    try:
+        d = matcalc.derive(text, wrt, timeout=timeout, **options)
+    except InternalError as error:
+        raise AssertionError(f"InternalError for {text!r} by {wrt}") from error
+    except MatcalcError as error:
+        event(f"{kind}: {type(error).__name__}")
+        return
+    with bounded(f"{kind} steps", seconds=20.0):
+        checked = check_steps(d, sizes=sizes, seed=_seed(text + wrt))
+        event(f"{kind}: {min(checked, 1)}+ equations compared")
+
+
+SCALAR_TWO = st.tuples(scalar_tree(variables=("x", "y")), st.sampled_from(["x", "x,y", "y,x"]))
+SECOND = scalar_tree(depth=4).filter(lambda t: not _has_unknown(t))
+HESSIAN = scalar_tree(depth=4, variables=("x", "y")).filter(lambda t: not _has_unknown(t))
+
+
+@settings(max_examples=CASES["scalar_one"], **FUZZ)
+@given(scalar_tree())
+def test_steps_scalar_one_variable(tree) -> None:
+    check(to_text(tree), "x", "scalar")
+
+
+@settings(max_examples=CASES["scalar_two"], **FUZZ)
+@given(SCALAR_TWO, st.sampled_from(["numerator", "denominator"]))
+def test_steps_scalar_two_variables(case, layout) -> None:
+    tree, wrt = case
+    check(to_text(tree), wrt, "scalar", layout=layout)
+
+
+@settings(max_examples=CASES["unknown_functions"], **FUZZ)
+@given(unknown_function_tree())
+def test_steps_unknown_functions(tree) -> None:
+    check(to_text(tree), "x", "unknown functions")
+
+
+@settings(max_examples=CASES["second_order"], **FUZZ)
+@given(SECOND)
+def test_steps_second_order(tree) -> None:
+    check(to_text(tree), "x", "order 2", order=2)
+
+
+@settings(max_examples=CASES["hessian"], **FUZZ)
+@given(HESSIAN)
+def test_steps_hessian(tree) -> None:
+    check(to_text(tree), "x,y", "Hessian", order=2)
+
+
+@settings(max_examples=CASES["vector"], **FUZZ)
+@given(VECTOR_CASES)
+def test_steps_vector(case) -> None:
+    tree, wrt, layout = case
+    check(vector_text(tree), wrt, "vector", layout=layout, **DECLARED)
+
+
+# -- the slow run: pytest -m slow tests/test_fuzz_steps.py ---------------------------------------
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["scalar"], **FUZZ)
+@given(SCALAR_TWO, st.sampled_from(["numerator", "denominator"]))
+def test_steps_scalar_slow(case, layout) -> None:
+    tree, wrt = case
+    check(to_text(tree), wrt, "scalar", timeout=10.0, layout=layout)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["unknown_functions"], **FUZZ)
+@given(unknown_function_tree())
+def test_steps_unknown_functions_slow(tree) -> None:
+    check(to_text(tree), "x", "unknown functions", timeout=10.0)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["second_order"], **FUZZ)
+@given(SECOND)
+def test_steps_second_order_slow(tree) -> None:
+    check(to_text(tree), "x", "order 2", timeout=10.0, order=2)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["hessian"], **FUZZ)
+@given(HESSIAN)
+def test_steps_hessian_slow(tree) -> None:
+    check(to_text(tree), "x,y", "Hessian", timeout=10.0, order=2)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["vector"], **FUZZ)
+@given(VECTOR_CASES)
+def test_steps_vector_slow(case) -> None:
+    tree, wrt, layout = case
+    check(vector_text(tree), wrt, "vector", timeout=10.0, sizes=(2, 3), layout=layout, **DECLARED)
