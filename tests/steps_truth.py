@@ -34,6 +34,7 @@ from sympy import ImmutableMatrix, Matrix, MatrixBase, Symbol
 from matcalc.engine.layout import Vec
 from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
 from matcalc.linalg.components import components
+from matcalc.linalg.operations import MDiff
 from matcalc.steps import (
     Assemble,
     ChainRule,
@@ -562,8 +563,36 @@ class StepChecker:
         elif isinstance(step, DifferentialStep) and step.stage == "read":
             truth = self.truth(self.write(scope.expr, True), step.wrt, step.layout)
             self.same(self.write(step.value), truth, lambda: f"read off: {desc()}")
+        elif isinstance(step, DifferentialStep):  # dy = … in terms of dX
+            differential, with_d = self._differentials(step.wrt)
+            self.same(with_d(step.value), differential(scope.expr), lambda: f"dy: {desc()}")
+            for rule, of, value in step.rules:
+                self.same(with_d(value), differential(of.args[0]), lambda r=rule: f"{r}: {desc()}")
         elif isinstance(step, Explicit):
             pass  # the result at concrete sizes: test_fuzz compares it with the truth
+
+    def _differentials(self, X):
+        """(M ↦ dM = Σ ∂M/∂X_ij·dX_ij written out, value ↦ value with dX written out), the
+        points given random values of the dX_ij."""
+        entries_x = variable_components(X, self.shapes, self.dims, self.comps)
+        ds = [Symbol(f"d{c.name}", real=True) for c in entries_x]
+        for point in self.points.points:
+            for d in ds:
+                point.setdefault(d, sympy.Float(self.rng.uniform(-2, 2), 30))
+        index = {c: i for i, c in enumerate(entries_x)}
+
+        def differential(value):
+            m = Matrix(self.write(value, True))
+            return m.applyfunc(lambda e: sum(sympy.diff(e, c) * d for c, d in zip(entries_x, ds)))
+
+        def with_d(value):
+            m = Matrix(self.write(value))
+            return m.replace(
+                lambda e: isinstance(e, MDiff) and e.args[0] in index,
+                lambda e: ds[index[e.args[0]]],
+            )
+
+        return differential, with_d
 
     def _named(self, name):
         return self.parts.get(name, self.scope.expr)

@@ -6,8 +6,9 @@ independent variables, chain-rule factors and products, total-derivative paths a
 substitutions, simplifications, reshapes, parts, stages of second derivatives and Hessians,
 H·v) is compared with SymPy's derivative of explicit components at random points of the
 input's domain.  The generators are ``test_fuzz``'s: scalar trees of one and two variables
-(by x, or the gradient by x, y), unknown functions, second derivatives and Hessians, and
-vector trees in both layouts.
+(by x, or the gradient by x, y), unknown functions, second derivatives and Hessians,
+vector trees in both layouts, and matrix functions (the differential method: dy = … in
+terms of dX, each rule's d(M), the gradient read off).
 
 The default run is ``CASES`` (derandomized: the same cases every run, about a minute);
 ``pytest -m slow`` runs ``SLOW_CASES``.  Minimal inputs of what it found are in
@@ -28,6 +29,7 @@ from test_fuzz import (
     _has_unknown,
     _seed,
     bounded,
+    matrix_function_case,
     scalar_tree,
     to_text,
     unknown_function_tree,
@@ -44,6 +46,7 @@ CASES = {
     "second_order": 25,
     "hessian": 15,
     "vector": 60,
+    "matrix_functions": 4,
 }
 """The default run (about a minute of CPU)."""
 SLOW_CASES = {
@@ -52,6 +55,7 @@ SLOW_CASES = {
     "second_order": 800,
     "hessian": 400,
     "vector": 2500,
+    "matrix_functions": 200,
 }
 
 
@@ -112,6 +116,13 @@ def test_steps_vector(case) -> None:
     check(vector_text(tree), wrt, "vector", layout=layout, **DECLARED)
 
 
+@settings(max_examples=CASES["matrix_functions"], **FUZZ)
+@given(matrix_function_case())
+def test_steps_matrix_functions(case) -> None:
+    text, wrt, layout = case
+    check(text, wrt, "matrix functions", timeout=10.0, layout=layout, **DECLARED)
+
+
 # -- the slow run: pytest -m slow tests/test_fuzz_steps.py ---------------------------------------
 @pytest.mark.slow
 @settings(max_examples=SLOW_CASES["scalar"], **FUZZ)
@@ -148,3 +159,11 @@ def test_steps_hessian_slow(tree) -> None:
 def test_steps_vector_slow(case) -> None:
     tree, wrt, layout = case
     check(vector_text(tree), wrt, "vector", timeout=10.0, sizes=(2, 3), layout=layout, **DECLARED)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["matrix_functions"], **FUZZ)
+@given(matrix_function_case())
+def test_steps_matrix_functions_slow(case) -> None:
+    text, wrt, layout = case
+    check(text, wrt, "matrix functions", timeout=20.0, sizes=(2, 3), layout=layout, **DECLARED)
