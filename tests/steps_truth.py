@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import sympy
 from sympy import ImmutableMatrix, Matrix, MatrixBase, Symbol
+from test_fuzz import KINK, _concrete, _near_kink, _value, compare_at
 
 from matcalc.engine.layout import Vec
 from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
@@ -131,38 +132,6 @@ def walk(steps):
 
 
 # --- numbers at points of the input's own domain -------------------------------------------------
-def _value(expr, point: dict) -> complex | None:
-    """SymPy's value at ``point``; None where it is not a finite number below 1e10."""
-    try:
-        number = complex(sympy.sympify(expr).xreplace(point).evalf(20))
-    except (ArithmeticError, TypeError, ValueError, AttributeError, MemoryError, RecursionError):
-        return None
-    if number != number or abs(number) > 1e10:
-        return None
-    return number
-
-
-KINKS = (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside, sympy.sign, sympy.floor, sympy.ceiling)
-
-
-def _near_kink(kinks, point, eps: float = 1e-6) -> bool:
-    for node in kinks:
-        args = node.args[:1] if isinstance(node, sympy.Heaviside) else node.args
-        values = [_value(a, point) for a in args]
-        if any(v is None or abs(v.imag) > 1e-9 for v in values):
-            return True
-        reals = [v.real for v in values]
-        if isinstance(node, (sympy.Max, sympy.Min)):
-            reals = [p - q for i, p in enumerate(reals) for q in reals[i + 1 :]]
-        if any(abs(v) < eps for v in reals):
-            return True
-    return False
-
-
-class Undecided(Exception):
-    """No point of the domain could be found (the step is not judged)."""
-
-
 @dataclass
 class Points:
     """Random points of the domain: values of the variables, and of every intermediate (and
@@ -176,11 +145,9 @@ class Points:
 
     def generate(self, expansions: dict) -> None:
         """``expansions``: each intermediate (component) symbol → its value in the variables."""
-        from test_fuzz import _concrete
-
         concrete = {s: _concrete(sympy.sympify(e)) for s, e in expansions.items()}
         domain = [_concrete(sympy.sympify(e)) for e in self.domain]
-        kinks = set().union(set(), *(e.atoms(*KINKS) for e in [*concrete.values(), *domain]))
+        kinks = set().union(set(), *(e.atoms(*KINK) for e in [*concrete.values(), *domain]))
         for _ in range(self.wanted * 8):
             point = {
                 s: sympy.Float(sympy.Rational(self.rng.randint(-2900, 2900), 1000), 30)
@@ -206,30 +173,14 @@ class Points:
                 return
 
 
-def _close(a: complex, t: complex) -> bool:
-    return abs(a - t) <= 1e-7 * max(1.0, abs(t))
-
-
 def same_at_points(ours, truth, points: Points, what) -> int:
     """``ours`` and ``truth`` (matrices of the same shape) agree at ``points``."""
-    from test_fuzz import _concrete
-
     ours, truth = Matrix(ours), Matrix(truth)
     assert ours.shape == truth.shape, (what(), "shape", ours.shape, truth.shape)
     ours = ours.applyfunc(lambda e: _concrete(_heaviside(e)))
     truth = truth.applyfunc(lambda e: _concrete(_heaviside(e)))
-    kinks = set().union(set(), *(e.atoms(*KINKS) for e in (*ours, *truth)))
-    compared = 0
-    for point in points.points:
-        if _near_kink(kinks, point):
-            continue
-        pairs = [(_value(a, point), _value(t, point)) for a, t in zip(ours, truth, strict=True)]
-        if any(a is None or t is None for a, t in pairs):
-            continue
-        for (a, t), o, tr in zip(pairs, ours, truth, strict=True):
-            assert _close(a, t), (what(), {str(k): float(v) for k, v in point.items()}, o, tr, a, t)
-        compared += 1
-    return compared
+    kinks = set().union(set(), *(e.atoms(*KINK) for e in (*ours, *truth)))
+    return sum(compare_at(ours, truth, point, kinks, lambda: (what(),)) for point in points.points)
 
 
 def _heaviside(e):
