@@ -587,5 +587,9 @@ def check_steps(d, sizes=(2,), seed: int = 0, points: int = 2) -> int:
     equations were compared at one point or more."""
     checked = 0
     for n in sizes if d.problem.declarations else (None,):
-        checked += StepChecker(d, n=n or 2, seed=seed, points=points).run()
+        try:
+            checked += StepChecker(d, n=n or 2, seed=seed, points=points).run()
+        except ValueError as error:  # logdet(Aᵀ - A) at n = 3: undefined at that size
+            if "singular" not in str(error):
+                raise
     return checked

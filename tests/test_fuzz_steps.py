@@ -40,12 +40,12 @@ import matcalc
 from matcalc.errors import InternalError, MatcalcError
 
 CASES = {
-    "scalar_one": 60,
-    "scalar_two": 40,
-    "unknown_functions": 20,
-    "second_order": 25,
-    "hessian": 15,
-    "vector": 60,
+    "scalar_one": 120,
+    "scalar_two": 80,
+    "unknown_functions": 40,
+    "second_order": 50,
+    "hessian": 30,
+    "vector": 120,
     "matrix_functions": 4,
 }
 """The default run (about a minute of CPU)."""
