@@ -412,9 +412,11 @@ class StepChecker:
                 )
             expected = self.truth(self.write(step.expr), step.wrt, layout)
             self.same(self.write(step.value), expected, desc)
-            if step.shape and self.vector:
-                shape = tuple(int(sympy.sympify(s).subs(self.dims)) for s in step.shape)
-                assert shape == expected.shape, (desc(), shape, expected.shape)
+            self._stated_shape(step.shape, expected, desc)
+            held = set(step.held_constant)
+            assert step.wrt not in held, (desc(), "the variable itself held constant")
+            named = {str(s) for s in sympy.sympify(step.expr).free_symbols}
+            assert all(str(h) in named for h in held), (desc(), "held constant but not in it")
         elif isinstance(step, ChainRule):
             factors = [self.write(v) for v in step.factor_values]
             for name, value in zip(step.factors, factors, strict=True):
@@ -428,7 +430,9 @@ class StepChecker:
                 self.write(step.value),
                 lambda: f"product of the factors: {desc()}",
             )
-            self.same(self.write(step.value), self.total(step.of, step.wrt, layout), desc)
+            truth = self.total(step.of, step.wrt, layout)
+            self.same(self.write(step.value), truth, desc)
+            self._stated_shape(step.shape, truth, desc)
         elif isinstance(step, TotalDerivative):
             products = []
             for term in step.terms:
@@ -459,7 +463,9 @@ class StepChecker:
                 for p in products[1:]:
                     total_sum = total_sum + p
                 self.same(total_sum, self.write(step.value), lambda: f"sum of the paths: {desc()}")
-            self.same(self.write(step.value), self.total(step.of, step.wrt, layout), desc)
+            truth = self.total(step.of, step.wrt, layout)
+            self.same(self.write(step.value), truth, desc)
+            self._stated_shape(step.shape, truth, desc)
         elif isinstance(step, (Substitute, Simplify)):
             truth = self.total(step.of, step.wrt, layout)
             # the reader sees only ``after`` (``before`` is the previous step's value)
@@ -521,6 +527,12 @@ class StepChecker:
                 self.same(with_d(value), differential(of.args[0]), lambda r=rule: f"{r}: {desc()}")
         elif isinstance(step, Explicit):
             pass  # the result at concrete sizes: test_fuzz compares it with the truth
+
+    def _stated_shape(self, shape, truth, what) -> None:
+        """The shape a step states, (rows, cols) at this size, is the truth's."""
+        if shape and self.vector:
+            stated = tuple(int(sympy.sympify(s).subs(self.dims)) for s in shape)
+            assert stated == truth.shape, (what(), "stated shape", stated, truth.shape)
 
     def _differentials(self, X):
         """(M ↦ dM = Σ ∂M/∂X_ij·dX_ij written out, value ↦ value with dX written out), the
