@@ -117,7 +117,15 @@ def jacobian(of_value, wrt, shapes, dims, layout, comps=None):
     variables = variable_components(wrt, shapes, dims, comps)
     if wrt in shapes and shapes[wrt].cols != 1 and len(outputs) == 1:  # a scalar by a matrix
         X = explicit(wrt, shapes, dims, comps)
-        return gradient_by_matrix(outputs[0], Matrix(X), layout)
+        grid = gradient_by_matrix(outputs[0], Matrix(X), layout)
+        if getattr(shapes[wrt], "symmetric", False):  # s_ij = s_ji, one variable: the
+            # symmetric gradient (G + Gᵀ)/2 has half its derivative off the diagonal
+            grid = grid.applyfunc(lambda e: e)
+            for i in range(grid.rows):
+                for j in range(grid.cols):
+                    if i != j:
+                        grid[i, j] = grid[i, j] / 2
+        return grid
     jac = Matrix(outputs).jacobian(variables)
     return jac.T if layout == "denominator" else jac
 
@@ -537,7 +545,8 @@ class StepChecker:
     def _differentials(self, X):
         """(M ↦ dM = Σ ∂M/∂X_ij·dX_ij written out, value ↦ value with dX written out), the
         points given random values of the dX_ij."""
-        entries_x = variable_components(X, self.shapes, self.dims, self.comps)
+        # a symmetric matrix's s_ij and s_ji are one variable (and dS is symmetric)
+        entries_x = list(dict.fromkeys(variable_components(X, self.shapes, self.dims, self.comps)))
         ds = [Symbol(f"d{c.name}", real=True) for c in entries_x]
         for point in self.points.points:
             for d in ds:
