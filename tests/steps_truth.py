@@ -358,8 +358,11 @@ class StepChecker:
         return dense(value, self.shapes, self.dims, comps)
 
     def truth(self, of_value, wrt, layout):
-        """∂(of_value)/∂(wrt), both written out (``of_value`` a matrix of components)."""
+        """∂(of_value)/∂(wrt), both written out (``of_value`` a matrix of components).
+        Unknown functions are made concrete first: SymPy's own ∂f(f(x), f(x))/∂f(x) is
+        ambiguous (it counts both arguments, then the chain rule counts them again)."""
         if not self.vector:
+            of_value = Matrix(of_value).applyfunc(_concrete)
             if isinstance(wrt, Symbol) and wrt in self.vectors:
                 wrt = tuple(self.vectors[wrt])
             if isinstance(wrt, (tuple, list)):
