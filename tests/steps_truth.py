@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import sympy
 from sympy import ImmutableMatrix, Matrix, MatrixBase, Symbol
+from sympy.matrices.exceptions import ShapeError
 from test_fuzz import KINK, _concrete, _near_kink, _value, compare_at
 
 from matcalc.engine.layout import Vec
@@ -98,6 +99,10 @@ def dense(value, shapes, dims, comps=None):
         return ImmutableMatrix(len(inner), 1, list(inner))
     value = value.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
     value = value.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
+    value = value.replace(  # vec(M) inside a product: M's entries, rows stacked, a column
+        lambda e: isinstance(e, Vec),
+        lambda e: ImmutableMatrix(list(Matrix(explicit(e.args[0], shapes, dims, comps)))),
+    )
     out = explicit(value, shapes, dims, comps)
     return out if isinstance(out, MatrixBase) else ImmutableMatrix([[out]])
 
@@ -355,7 +360,10 @@ class StepChecker:
             m = dense(value, {}, {})
             return m.xreplace(self.expanded) if intermediates_expanded else m
         comps = {**self.comps, **self.expanded} if intermediates_expanded else self.comps
-        return dense(value, self.shapes, self.dims, comps)
+        try:
+            return dense(value, self.shapes, self.dims, comps)
+        except ShapeError as error:  # a shown product of factors that do not fit
+            raise AssertionError(("cannot be written out", value, str(error))) from error
 
     def truth(self, of_value, wrt, layout):
         """∂(of_value)/∂(wrt), both written out (``of_value`` a matrix of components).

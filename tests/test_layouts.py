@@ -256,6 +256,8 @@ STEP_PROBLEMS = [
     ("softmax(A.T @ w)", dict(vectors=["w"], matrices=["A"]), "w,A"),
     # and by a scalar through a matrix intermediate: ∂u₂/∂u₁ = I (n×n) times vec(A) (n²×1)
     ("(z*A) @ x", dict(vectors=["x"], matrices=["A"]), "z"),
+    # and its substituted product, shown factor by factor, began I·(b·I)·… (I, n×n)
+    ("trace((A.T / sum(x)) @ A * b)", dict(vectors=["x"], matrices=["A"]), "x"),
 ]
 
 

@@ -313,6 +313,8 @@ def _by_vec_steps(steps: tuple[Step, ...], wrt: Symbol, layout: str, calc) -> li
             step = replace(step, wrt=target)  # type: ignore[call-arg]  # a step with a wrt
         elif isinstance(step, Substitute):
             if step.factors:
+                chain = next((c for c in reversed(steps) if isinstance(c, ChainRule)), None)
+                step = _vec_factors(step, _by_vec_at(chain, scalar), layout, calc)
                 step = replace(step, wrt=target)
             else:
                 step = replace(
@@ -335,6 +337,25 @@ def _as_vec(gradient: Math, layout: str, calc) -> Math:
     return Vec(shaped) if layout == "denominator" else T(Vec(shaped))
 
 
+def _by_vec_at(chain: Step | None, scalar) -> tuple[int, ...]:
+    """The factors of the chain-rule product ``chain`` that are a scalar's gradient by a
+    matrix, written by vec (``_as_vec``)."""
+    if not isinstance(chain, ChainRule):
+        return ()
+    return tuple(
+        i for i, f in enumerate(chain.factors) if isinstance(f.wrt, MatrixName) and scalar(f.of)
+    )
+
+
+def _vec_factors(step: Substitute, at: tuple[int, ...], layout: str, calc) -> Substitute:
+    """The substituted product shown factor by factor, its factors ``at`` by vec as in the
+    chain rule's product above it (vec(I)ᵀ there, not I)."""
+    if not at or len(step.factors) <= max(at):
+        return step
+    factors = tuple(_as_vec(f, layout, calc) if i in at else f for i, f in enumerate(step.factors))
+    return replace(step, factors=factors, after=calc.display_product(factors))
+
+
 def vec_matrix_intermediates(steps: tuple[Step, ...], layout: str, calc) -> tuple[Step, ...]:
     """By a scalar or vector variable through a matrix intermediate (u₁ = z·A): the
     derivative of u₁ is by vec (∂vec(u₁)/∂z = vec(A), n²×1), so a scalar's gradient by u₁ is
@@ -347,11 +368,15 @@ def vec_matrix_intermediates(steps: tuple[Step, ...], layout: str, calc) -> tupl
     def by_matrix(symbol) -> bool:
         return isinstance(symbol, MatrixName)
 
-    out = []
+    out: list[Step] = []
+    chain: Step | None = None
     for step in steps:
         if isinstance(step, LocalDerivative) and by_matrix(step.wrt) and scalar(step.of):
             step = replace(step, value=_as_vec(step.value, layout, calc))
+        elif isinstance(step, Substitute) and step.factors:
+            step = _vec_factors(step, _by_vec_at(chain, scalar), layout, calc)
         elif isinstance(step, ChainRule):
+            chain = step
             values = tuple(
                 _as_vec(v, layout, calc) if by_matrix(f.wrt) and scalar(f.of) else v
                 for f, v in zip(step.factors, step.factor_values, strict=True)
