@@ -210,6 +210,8 @@ class Source:
         if before is not None and operand is not None and before.group(1) in functions:
             call = f"{before.group(1)}({operand.group()})"
             return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
+        if self.src[index : index + 1] == "!" and self.src[index + 1 : index + 2] != "=":
+            return self.error(ParseError, Msg("err.factorial_bang"), index)
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
             return self.error(ParseError, Msg("err.abs_bars"), bar)
