@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from math import comb, gcd
 
 from sympy import (
+    Abs,
     Add,
     Basic,
     Derivative,
@@ -41,6 +42,7 @@ from sympy import (
     expand_mul,
     factor_terms,
     preorder_traversal,
+    sign,
     together,
 )
 from sympy.concrete.summations import Sum
@@ -519,6 +521,7 @@ _RECIPROCALS = {
     "coth": ("tanh", "sinh", "cosh"),
     "sech": ("cosh",),
     "csch": ("sinh",),
+    "Abs": ("sign",),
 }
 """Functions whose products with the others listed, of the same argument, SymPy does not
 simplify: tan(x)·cot(x) stays as it is, so its derivative is not seen to be 0."""
@@ -539,8 +542,9 @@ def _ratios_meet(expr) -> bool:
 
 
 def _in_sin_cos(expr):
-    """``expr`` written in sin, cos, sinh and cosh and cancelled over one denominator:
-    (1 + tan²x)·cos x − sin x·tan x is cos x, and the derivative of tan(x)·cot(x) is 0."""
+    """``expr`` written in sin, cos, sinh and cosh (and |u| as u·sign(u) where it meets
+    sign(u)) and cancelled over one denominator: (1 + tan²x)·cos x − sin x·tan x is cos x,
+    the derivative of tan(x)·cot(x) is 0, and so is sign(x)/x − |x|/x², that of |x|/x."""
     from sympy import cos, cosh, cot, coth, csc, csch, sec, sech, sin, sinh, tan, tanh
 
     ratios = {
@@ -554,10 +558,19 @@ def _in_sin_cos(expr):
         csch: lambda u: 1 / sinh(u),
     }
     written = expr.replace(lambda e: type(e) in ratios, lambda e: ratios[type(e)](e.args[0]))
+    if written.has(Abs) and written.has(sign):  # |u| = u·sign(u), for a real u
+        written = written.replace(
+            lambda e: isinstance(e, Abs) and e.args[0].is_extended_real is True,
+            lambda e: e.args[0] * sign(e.args[0]),
+        )
     over = _cancel(together(written))
-    # then cos² = 1 − sin² and cosh² = 1 + sinh² in the multiplied-out numerator and
-    # denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
-    squares = {cos: lambda u: 1 - sin(u) ** 2, cosh: lambda u: 1 + sinh(u) ** 2}
+    # then cos² = 1 − sin², cosh² = 1 + sinh² and sign² = 1 in the multiplied-out
+    # numerator and denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
+    squares = {
+        cos: lambda u: 1 - sin(u) ** 2,
+        cosh: lambda u: 1 + sinh(u) ** 2,
+        sign: lambda u: 1,  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
+    }
 
     def reduced(e):
         return expand(
