@@ -242,6 +242,8 @@ ERRORS = [
     ("x!", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("3!*x", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("tg(x)", ParseError, "unknown function tg; did you mean tan?", 1),
+    ("sin(ωt)", ParseError, "ωt would be one variable; write ω*t for a product", 5),
+    ("2*πx", ParseError, "πx would be one variable; write π*x for a product", 3),
     ("x*sh(x)", ParseError, "unknown function sh; did you mean sinh?", 3),
     ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
     ("x⁻", ParseError, "character '⁻' (U+207B SUPERSCRIPT MINUS) is not allowed", 2),
