@@ -6,13 +6,14 @@ independent variables, chain-rule factors and products, total-derivative paths a
 substitutions, simplifications, reshapes, parts, stages of second derivatives and Hessians,
 H·v) is compared with SymPy's derivative of explicit components at random points of the
 input's domain.  The generators are ``test_fuzz``'s: scalar trees of one and two variables
-(by x, or the gradient by x, y), unknown functions, second derivatives and Hessians,
-vector trees in both layouts, and matrix functions (the differential method: dy = … in
-terms of dX, each rule's d(M), the gradient read off).
+(by x, or the gradient by x, y), Jacobians of two of them, unknown functions, second
+derivatives and Hessians (also of vector expressions, with H·v), vector trees in both
+layouts, and matrix functions (the differential method: dy = … in terms of dX, each rule's
+d(M), the gradient read off).
 
-The default run is ``CASES`` (derandomized: the same cases every run, about a minute);
-``pytest -m slow`` runs ``SLOW_CASES``.  Minimal inputs of what it found are in
-``test_regressions.py``.
+The default run is ``CASES`` (derandomized: the same cases every run, some 40 s of CPU);
+``pytest -m slow`` runs ``SLOW_CASES`` (n = 2 and 3 for vectors).  What it found is in
+``test_regressions.py`` and test_layouts' ``STEP_PROBLEMS``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from test_fuzz import (
     to_text,
     unknown_function_tree,
     vector_text,
+    vector_tree,
 )
 
 import matcalc
@@ -47,6 +49,8 @@ CASES = {
     "hessian": 30,
     "vector": 120,
     "matrix_functions": 4,
+    "jacobian": 20,
+    "vector_hessian": 10,
 }
 """The default run (about a minute of CPU)."""
 SLOW_CASES = {
@@ -56,6 +60,8 @@ SLOW_CASES = {
     "hessian": 400,
     "vector": 2500,
     "matrix_functions": 200,
+    "jacobian": 500,
+    "vector_hessian": 300,
 }
 
 
@@ -70,7 +76,7 @@ def check(text, wrt: str, kind: str, timeout: float = FAST, sizes=(2,), **option
         return
     with bounded(f"{kind} steps", seconds=20.0):
         try:
-            checked = check_steps(d, sizes=sizes, seed=_seed(text + wrt))
+            checked = check_steps(d, sizes=sizes, seed=_seed(f"{text}{wrt}"))
         except (TypeError, ValueError, ArithmeticError):  # min(x, ln(f(-e))): the concrete
             event(f"{kind}: SymPy cannot build the truth")  # f leaves SymPy's real domain
             return
@@ -80,6 +86,27 @@ def check(text, wrt: str, kind: str, timeout: float = FAST, sizes=(2,), **option
 SCALAR_TWO = st.tuples(scalar_tree(variables=("x", "y")), st.sampled_from(["x", "x,y", "y,x"]))
 SECOND = scalar_tree(depth=4).filter(lambda t: not _has_unknown(t))
 HESSIAN = scalar_tree(depth=4, variables=("x", "y")).filter(lambda t: not _has_unknown(t))
+JACOBIAN = st.tuples(
+    scalar_tree(depth=3, variables=("x", "y")),
+    scalar_tree(depth=3, variables=("x", "y")),
+    st.sampled_from(["x", "x,y"]),
+    st.sampled_from(["numerator", "denominator"]),
+)
+"""Two expressions: the Jacobian (by x alone, the vector chain rule through g = (g₁, g₂))."""
+VECTOR_HESSIAN = st.tuples(vector_tree(depth=4, want="scalar", products=1), st.booleans())
+"""A scalar of vectors by x, order 2: the gradient as a column, then its Jacobian; H·v or not."""
+HESSIAN_DECLARED = dict(vectors=["w", "x", "a", "v"], matrices=["A"])
+
+
+def check_jacobian(case, timeout: float = FAST) -> None:
+    first, second, wrt, layout = case
+    check([to_text(first), to_text(second)], wrt, "Jacobian", timeout=timeout, layout=layout)
+
+
+def check_vector_hessian(case, timeout: float = FAST, sizes=(2,)) -> None:
+    tree, hvp = case
+    options = dict(order=2, hvp="v") if hvp else dict(order=2)
+    check(vector_text(tree), "x", "vector Hessian", timeout, sizes, **options, **HESSIAN_DECLARED)
 
 
 @settings(max_examples=CASES["scalar_one"], **FUZZ)
@@ -127,6 +154,18 @@ def test_steps_matrix_functions(case) -> None:
     check(text, wrt, "matrix functions", timeout=10.0, layout=layout, **DECLARED)
 
 
+@settings(max_examples=CASES["jacobian"], **FUZZ)
+@given(JACOBIAN)
+def test_steps_jacobian(case) -> None:
+    check_jacobian(case)
+
+
+@settings(max_examples=CASES["vector_hessian"], **FUZZ)
+@given(VECTOR_HESSIAN)
+def test_steps_vector_hessian(case) -> None:
+    check_vector_hessian(case)
+
+
 # -- the slow run: pytest -m slow tests/test_fuzz_steps.py ---------------------------------------
 @pytest.mark.slow
 @settings(max_examples=SLOW_CASES["scalar"], **FUZZ)
@@ -171,3 +210,17 @@ def test_steps_vector_slow(case) -> None:
 def test_steps_matrix_functions_slow(case) -> None:
     text, wrt, layout = case
     check(text, wrt, "matrix functions", timeout=20.0, sizes=(2, 3), layout=layout, **DECLARED)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["jacobian"], **FUZZ)
+@given(JACOBIAN)
+def test_steps_jacobian_slow(case) -> None:
+    check_jacobian(case, timeout=10.0)
+
+
+@pytest.mark.slow
+@settings(max_examples=SLOW_CASES["vector_hessian"], **FUZZ)
+@given(VECTOR_HESSIAN)
+def test_steps_vector_hessian_slow(case) -> None:
+    check_vector_hessian(case, timeout=10.0, sizes=(2, 3))
