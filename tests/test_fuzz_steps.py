@@ -224,3 +224,69 @@ def test_steps_jacobian_slow(case) -> None:
 @given(VECTOR_HESSIAN)
 def test_steps_vector_hessian_slow(case) -> None:
     check_vector_hessian(case, timeout=10.0, sizes=(2, 3))
+
+
+# -- the checker itself: a planted error in any kind of step is caught ---------------------------
+def _planted(d, kind: str, change):
+    """``d`` with the first step of class ``kind`` (searched in Parts and Stages) changed."""
+    from dataclasses import replace
+
+    done = []
+
+    def walk(steps):
+        out = []
+        for step in steps:
+            if type(step).__name__ == kind and not done:
+                step = change(step)
+                done.append(step)
+            elif hasattr(step, "steps"):
+                step = replace(step, steps=walk(step.steps))
+            out.append(step)
+        return tuple(out)
+
+    planted = replace(d, steps=walk(d.steps))
+    assert done, kind
+    return planted
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "options", "kind", "field"),
+    [
+        ("sin(x + x^2)", "x", {}, "LocalDerivative", "value"),
+        ("sin(x + x^2)", "x", {}, "TotalDerivative", "value"),
+        ("sin(x + x^2)", "x", {}, "Substitute", "after"),
+        ("x**2*y + exp(x*y)", "x,y", {}, "Simplify", "after"),
+        ("x**2*y + exp(x*y)", "x,y", {"order": 2}, "Assemble", "value"),
+        ("x**3*sin(x)", "x", {"order": 2}, "Stage", "result"),
+        ("ln(sin(x)**2)", "x", {}, "ChainRule", "value"),
+        ("max(0, w @ x + b)", "w", {"vectors": ["w", "x"]}, "LocalDerivative", "value"),
+        ("max(0, w @ x + b)", "w", {"vectors": ["w", "x"]}, "ChainRule", "value"),
+        ("w @ x + x @ x", "x", {"vectors": ["w", "x"]}, "TotalDerivative", "value"),
+        (
+            "a @ inv(X) @ b",
+            "X",
+            {"vectors": ["a", "b"], "matrices": ["X"]},
+            "DifferentialStep",
+            "value",
+        ),
+        (
+            "logsumexp(z)",
+            "z",
+            {"vectors": ["z", "v"], "order": 2, "hvp": "v"},
+            "HessianVector",
+            "value",
+        ),
+    ],
+)
+def test_the_checker_catches_a_planted_error(text, wrt, options, kind, field) -> None:
+    from dataclasses import replace
+
+    d = matcalc.derive(text, wrt, **options)
+    assert check_steps(d) > 0
+
+    def change(step):
+        value = getattr(step, field)
+        return replace(step, **{field: value * 2 if value != 0 else 1})
+
+    with pytest.raises(AssertionError):
+        check_steps(_planted(d, kind, change))
