@@ -24,13 +24,7 @@ from sympy.printing.precedence import precedence
 
 import matcalc
 from matcalc.render import matrix_expr
-from matcalc.render.matrix_expr import (
-    _diag_doit,
-    _ones_doit,
-    _ones_is_identity,
-    _str_precedence,
-    result_str,
-)
+from matcalc.render.matrix_expr import _diag_doit, _ones_doit, _str_precedence, result_str
 
 n = Symbol("n", integer=True, positive=True)
 x, w = MatrixSymbol("x", n, 1), MatrixSymbol("w", n, 1)
@@ -108,18 +102,6 @@ def test_ones_are_evaluated_as_sympy_does(shape) -> None:
         assert ours is None  # left to SymPy (the 1×1 identity; a size it would have to ask)
     else:
         assert ours == theirs and type(ours) is type(theirs)
-
-
-@pytest.mark.parametrize(
-    "shape", [(n, 1), (1, n), (n, N), (n, n), (3, 1), (1, 3), (1, 1), (2 * n, 1)], ids=str
-)
-def test_ones_are_identities_only_as_sympy_says(shape) -> None:
-    ours = _ones_is_identity(OneMatrix(*shape))
-    theirs = matrix_expr._sympy_ones_is_identity(OneMatrix(*shape))
-    if shape == (2 * n, 1):
-        assert ours is None  # left to SymPy (a size it would have to ask about)
-    else:
-        assert ours is theirs
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
+from sympy.core.cache import CACHE
 from sympy.printing.precedence import PRECEDENCE
 
 from matcalc.linalg.base import _Op
@@ -70,8 +71,41 @@ _NOT_ATOMIC = (
 _PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
 
+_VECTOR: dict[Basic, bool] = {}
+"""``is_vector_expr`` of each expression asked about, emptied with SymPy's cache."""
+
+
+class _ForgetVectors:
+    """Registered with SymPy's caches: clearing them empties ``_VECTOR`` too."""
+
+    __wrapped__ = None
+
+    @staticmethod
+    def cache_clear() -> None:
+        _VECTOR.clear()
+
+
+CACHE.append(_ForgetVectors())
+
+
 def is_vector_expr(expr: Basic) -> bool:
-    """True for an expression whose value is a column vector (used to print ⊗)."""
+    """True for an expression whose value is a column vector (used to print ⊗).
+
+    Found once per expression: each sum and product printed asks it of its terms or
+    factors, and each answer is a walk down the tree (an explicit Jacobian of
+    components, all scalars, is walked to every leaf)."""
+    try:
+        return _VECTOR[expr]
+    except KeyError:
+        if len(_VECTOR) > 20_000:  # printing.MEMO_SIZE: a bound, then start again
+            _VECTOR.clear()
+        found = _VECTOR[expr] = _is_vector_expr(expr)
+        return found
+    except TypeError:  # a mutable matrix is unhashable
+        return _is_vector_expr(expr)
+
+
+def _is_vector_expr(expr: Basic) -> bool:
     if isinstance(expr, VectorName):
         return True
     if isinstance(expr, (MatVec, Ones)):
