@@ -46,3 +46,53 @@ def test_vector_answers_are_forgotten_with_sympys_cache() -> None:
     assert vector_notation._VECTOR
     clear_cache()
     assert not vector_notation._VECTOR
+
+
+def _terms_and_factors():
+    from sympy import Eq, Integral, Mod, Piecewise, Product, Rational, Sum, exp, log, sqrt
+
+    a, b, k = Symbol("a", real=True), Symbol("b", real=True), Symbol("k", integer=True)
+    x = VectorName("x")
+    return [
+        a,
+        -a,
+        2 * a,
+        -2 * a * b,
+        a + b,
+        a - b,
+        a**2,
+        1 / a,
+        sqrt(a),
+        Rational(-1, 2),
+        exp(a) * sin(b),
+        log(a + b),
+        Eq(a, b),
+        Piecewise((a, a > 0), (b, True)),
+        Mod(a, 3) * b,
+        sin(Mod(a, 3)),
+        Integral(a, b),
+        a * Integral(a, b),
+        Sum(a**k, (k, 0, 3)),
+        Product(a + k, (k, 1, 3)),
+        sin(x) * a,
+        VSum(x) + a,
+    ]
+
+
+@pytest.mark.parametrize("expr", _terms_and_factors(), ids=str)
+def test_brackets_are_sympys(expr) -> None:
+    """LatexVectors' answers (without SymPy's search for Mod, Integral, Product or Sum
+    where there is none) are SymPy's LatexPrinter's, for every position in a product."""
+    from sympy.printing.latex import LatexPrinter
+
+    from matcalc.render.printing import MathLatexPrinter
+
+    ours, theirs = MathLatexPrinter(), LatexPrinter()
+    for first in (False, True):
+        for last in (False, True):
+            assert ours._needs_mul_brackets(expr, first=first, last=last) == (
+                theirs._needs_mul_brackets(expr, first=first, last=last)
+            )
+    assert ours._needs_add_brackets(expr) == theirs._needs_add_brackets(expr)
+    clear_cache()
+    assert not vector_notation._BRACKETED
