@@ -69,7 +69,14 @@ from matcalc.errors import UnsupportedError
 from matcalc.linalg.base import SCALAR, _Op
 from matcalc.linalg.declarations import MatrixName
 from matcalc.linalg.shapes import shape_of
-from matcalc.render.printing import _Memo, _number_times_one, _StrPrecedence, ordered_terms
+from matcalc.render import printing
+from matcalc.render.printing import (
+    _PRECEDENCE,
+    _Memo,
+    _number_times_one,
+    _StrPrecedence,
+    ordered_terms,
+)
 from matcalc.symbols import VectorName
 
 
@@ -436,7 +443,33 @@ def _str_precedence(item) -> int:
     return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
 
 
-class MatrixExprStrPrinter(StrPrinter):
+class _StrSums:
+    """Mixin for a ``StrPrinter``: a sum of scalars in ``str()``'s order without SymPy's
+    evalf of each coefficient (``ordered_terms``), and each term's precedence found once
+    (``self._precedence``): SymPy's finds a product's by building its negation."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        if (order or self.order) is None and isinstance(expr, sympy.Add):
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
+
+    def _print_Add(self, expr, order=None):
+        # StrPrinter's, with each term's precedence found once
+        prec = self._precedence(expr)
+        out = []
+        for term in self._as_ordered_terms(expr, order=order):
+            t = self._print(term)
+            sign = "+"
+            if t.startswith("-") and not term.is_Add:
+                sign, t = "-", t[1:]
+            if self._precedence(term) < prec or term.is_Add:
+                t = f"({t})"
+            out.extend([sign, t])
+        sign = out.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(out)
+
+
+class MatrixExprStrPrinter(_StrSums, StrPrinter):
     """``str()``, with the matrix expressions that ``parse_expr`` must read back spelled out.
 
     The precedence of each subexpression is found once: a product's asks whether it could
@@ -461,27 +494,6 @@ class MatrixExprStrPrinter(StrPrinter):
         if p < level or (not strict and p <= level):
             return f"({self._print(item)})"
         return self._print(item)
-
-    def _as_ordered_terms(self, expr, order=None):
-        # a sum of scalars in str()'s order, without SymPy's evalf of each coefficient
-        if (order or self.order) is None and isinstance(expr, sympy.Add):
-            return ordered_terms(expr)
-        return super()._as_ordered_terms(expr, order=order)
-
-    def _print_Add(self, expr, order=None):
-        # StrPrinter's, with each term's precedence found once
-        prec = self._precedence(expr)
-        out = []
-        for term in self._as_ordered_terms(expr, order=order):
-            t = self._print(term)
-            sign = "+"
-            if t.startswith("-") and not term.is_Add:
-                sign, t = "-", t[1:]
-            if self._precedence(term) < prec or term.is_Add:
-                t = f"({t})"
-            out.extend([sign, t])
-        sign = out.pop(0)
-        return ("" if sign == "+" else sign) + " ".join(out)
 
     def _print_MatMul(self, expr):
         c, m = expr.as_coeff_mmul()
@@ -579,7 +591,7 @@ _PLAIN = {
 }
 
 
-class PlainStrPrinter(_StrPrecedence, _Memo, StrPrinter):
+class PlainStrPrinter(_StrSums, _StrPrecedence, _Memo, StrPrinter):
     """matcalc's notation in ``str()`` syntax, each operation named as in the input language
     (JSON's step values of vector problems, whose intermediates have no declared shape):
     dot(a, b), sum(v), norm(v), matmul(A, B, …) (a product in order), transpose(a),
@@ -590,10 +602,8 @@ class PlainStrPrinter(_StrPrecedence, _Memo, StrPrinter):
     coefficient (``ordered_terms``), and c·f without f's sort key; each precedence found
     once.  The explicit Jacobian of a verification is mostly such sums."""
 
-    def _as_ordered_terms(self, expr, order=None):
-        if (order or self.order) is None and expr.is_Add:
-            return ordered_terms(expr)
-        return super()._as_ordered_terms(expr, order=order)
+    def _precedence(self, item) -> int:
+        return printing._memoised(_PRECEDENCE, precedence, item)
 
     def _print_Mul(self, expr):
         if self.order is not None or not _number_times_one(expr):
