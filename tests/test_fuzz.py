@@ -337,17 +337,23 @@ def agree(ours, truth, symbols, seed: int, points: int = 4) -> int:
         point = {
             s: sympy.Float(sympy.Rational(rng.randint(-2900, 2900), 1000), 30) for s in symbols
         }
-        if _near_kink(kinks, point):
-            continue
-        pairs = [(_value(a, point), _value(t, point)) for a, t in zip(ours, truth, strict=True)]
-        if any(a is None or t is None for a, t in pairs):
-            continue
-        for (a, t), o, tr in zip(pairs, ours, truth, strict=True):
-            assert abs(a - t) <= 1e-7 * max(1.0, abs(t)), (point, o, tr, a, t)
-        compared += 1
+        compared += compare_at(ours, truth, point, kinks)
         if compared == points:
             break
     return compared
+
+
+def compare_at(ours, truth, point: dict, kinks, what=tuple) -> bool:
+    """``ours`` and ``truth`` (matrices of one shape) agree at ``point``; False (not compared)
+    at a kink or where either is not a finite number.  ``what()`` leads the failure message."""
+    if _near_kink(kinks, point):
+        return False
+    pairs = [(_value(a, point), _value(t, point)) for a, t in zip(ours, truth, strict=True)]
+    if any(a is None or t is None for a, t in pairs):
+        return False
+    for (a, t), o, tr in zip(pairs, ours, truth, strict=True):
+        assert abs(a - t) <= 1e-7 * max(1.0, abs(t)), (*what(), point, o, tr, a, t)
+    return True
 
 
 def _as_matrix(value) -> Matrix:

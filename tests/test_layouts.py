@@ -13,36 +13,26 @@ as independent variables), and each chain-rule product against the Jacobian of t
 
 from __future__ import annotations
 
-import random
-
 import pytest
 import sympy
 from conftest import mat, vec
+from steps_truth import assert_same, check_steps, dense, entries, gradient_by_matrix, walk
 from sympy import ImmutableMatrix, Matrix, MatrixBase, Max, Symbol
 
 import matcalc
 from matcalc.engine.layout import Vec
-from matcalc.linalg import Declaration, Kron, Outer, OuterT, T, explicit, shape_of
+from matcalc.linalg import Declaration, shape_of
 from matcalc.problem import LAYOUTS
 from matcalc.steps import (
     Assemble,
     ChainRule,
     Intermediate,
-    LocalDerivative,
-    Part,
     Reshape,
     Shape,
     Simplify,
-    Substitute,
-    TotalDerivative,
 )
 
 b = Symbol("b", real=True)
-
-
-def entries(variable) -> list:
-    """A variable's components in order: a matrix's rows stacked (row-major)."""
-    return list(variable) if isinstance(variable, MatrixBase) else [variable]
 
 
 def truth(value, variables, layout: str) -> Matrix:
@@ -50,26 +40,6 @@ def truth(value, variables, layout: str) -> Matrix:
     outputs = list(value) if isinstance(value, MatrixBase) else [value]
     jac = Matrix(outputs).jacobian([e for v in variables for e in entries(v)])
     return jac.T if layout == "denominator" else jac
-
-
-def gradient_by_matrix(value, X: Matrix, layout: str) -> Matrix:
-    """A scalar by a matrix alone: X's shape in denominator layout, its transpose in numerator."""
-    grid = Matrix(X.rows, X.cols, lambda i, j: sympy.diff(value, X[i, j]))
-    return grid if layout == "denominator" else grid.T
-
-
-def assert_same(ours, expected: Matrix, seed: int = 0) -> None:
-    ours, expected = Matrix(ours), Matrix(expected)
-    assert ours.shape == expected.shape, (ours.shape, expected.shape)
-    expected = expected.replace(sympy.Heaviside, lambda z, *rest: sympy.Heaviside(z, 0))
-    ours = ours.replace(sympy.Heaviside, lambda z, *rest: sympy.Heaviside(z, 0))
-    symbols = sorted(ours.free_symbols | expected.free_symbols, key=str)
-    rng = random.Random(seed)
-    for _ in range(3):
-        point = {s: sympy.Float(rng.uniform(-2, 2), 20) for s in symbols}
-        a, e = ours.xreplace(point).evalf(15), expected.xreplace(point).evalf(15)
-        for x, y in zip(a, e, strict=True):
-            assert abs(complex(x) - complex(y)) < 1e-9 * max(1, abs(complex(y))), (ours, expected)
 
 
 # --- problems: text, declarations, wrt, and the same function written out by hand -----------
@@ -280,49 +250,15 @@ STEP_PROBLEMS = [
     ("trace(z*A) + sum(z*A)", dict(matrices=["A"]), "z"),
     ("trace(trace(X)*X)", dict(matrices=["X"]), "X"),
     ("b @ X.T @ X @ c", dict(vectors=["b", "c"], matrices=["X:N,n"]), "X"),
+    # found by test_fuzz_steps: a scalar intermediate's gradient by the matrix in a vector's
+    # Jacobian was the matrix exp(u₁)·wᵀ, shown as ∂u₃/∂vec(A) (1×n²) and multiplied by u₂
+    ("softmax(A.T @ w)", dict(vectors=["w"], matrices=["A"]), "A"),
+    ("softmax(A.T @ w)", dict(vectors=["w"], matrices=["A"]), "w,A"),
+    # and by a scalar through a matrix intermediate: ∂u₂/∂u₁ = I (n×n) times vec(A) (n²×1)
+    ("(z*A) @ x", dict(vectors=["x"], matrices=["A"]), "z"),
+    # and its substituted product, shown factor by factor, began I·(b·I)·… (I, n×n)
+    ("trace((A.T / sum(x)) @ A * b)", dict(vectors=["x"], matrices=["A"]), "x"),
 ]
-
-
-def _dense(value, shapes, dims):
-    """A compact Jacobian written out; the operator Outer(v, J) is J ⊗ₖ vᵀ; vec(A) lists A's
-    entries with its rows stacked, as a column."""
-    value = sympy.sympify(value)
-    if isinstance(value, T) and isinstance(value.args[0], Vec):
-        return _dense(value.args[0], shapes, dims).T
-    if isinstance(value, Vec):
-        inner = _dense(value.args[0], shapes, dims)
-        return ImmutableMatrix(len(inner), 1, list(inner))
-    value = value.replace(lambda e: isinstance(e, Outer), lambda e: Kron(e.args[1], T(e.args[0])))
-    value = value.replace(lambda e: isinstance(e, OuterT), lambda e: Kron(T(e.args[0]), e.args[1]))
-    out = explicit(value, shapes, dims)
-    return out if isinstance(out, MatrixBase) else ImmutableMatrix([[out]])
-
-
-def _components(symbol, shapes, dims):
-    if isinstance(symbol, Vec):
-        return entries(explicit(symbol.args[0], shapes, dims))
-    if symbol not in shapes:
-        return [symbol]
-    return entries(explicit(symbol, shapes, dims))
-
-
-def _jacobian(of_value, wrt, shapes, dims, layout):
-    """SymPy's Jacobian of the written-out ``of_value`` by ``wrt``'s components."""
-    outputs = entries(of_value)
-    variables = _components(wrt, shapes, dims)
-    if wrt in shapes and shapes[wrt].cols != 1 and len(outputs) == 1:  # a scalar by a matrix
-        X = explicit(wrt, shapes, dims)
-        return gradient_by_matrix(outputs[0], Matrix(X), layout)
-    jac = Matrix(outputs).jacobian(variables)
-    return jac.T if layout == "denominator" else jac
-
-
-def _walk(steps):
-    for step in steps:
-        if isinstance(step, Part):
-            yield from _walk(step.steps)
-        else:
-            yield step
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -330,63 +266,7 @@ def _walk(steps):
 def test_every_shown_equation_is_true(text, declared, wrt, layout) -> None:
     d = matcalc.derive(text, wrt, layout=layout, **declared)
     assert d.verified is True
-    shapes = {decl.symbol: decl for decl in d.problem.declarations}
-    expansions = {}
-    for step in _walk(d.steps):
-        if isinstance(step, Intermediate):
-            rows, cols = shape_of(step.definition, shapes)
-            if (rows, cols) != (1, 1):
-                shapes[step.name] = Declaration(step.name, rows, cols)
-            expansions[step.name] = sympy.sympify(step.definition).xreplace(expansions)
-    for n in (2, 3):
-        dims = {
-            s: n if s.name == "n" else 2
-            for d_ in shapes.values()
-            for s in (d_.rows, d_.cols)
-            if isinstance(s, Symbol)
-        }
-        for step in _walk(d.steps):
-            if isinstance(step, LocalDerivative):
-                # intermediates are independent variables here
-                definition = _dense(step.expr, shapes, dims)
-                expected = _jacobian(definition, step.wrt, shapes, dims, layout)
-                ours = _dense(step.value, shapes, dims)
-                if ours == ImmutableMatrix([[0]]):
-                    ours = sympy.zeros(*expected.shape)
-                assert_same(ours, expected, seed=n)
-                if step.shape:
-                    assert (
-                        tuple(int(sympy.sympify(s).subs(dims)) for s in step.shape)
-                        == expected.shape
-                    )
-            if isinstance(step, (ChainRule, TotalDerivative, Substitute, Simplify)):
-                value = step.value if hasattr(step, "value") else step.after
-                if isinstance(step, Substitute) and step.factors:
-                    continue  # a product display: its value is the next step's
-                of_name = (
-                    step.of.args[0] if isinstance(step.of, Vec) else step.of
-                )  # vec(u): u's entries
-                of = _dense(expansions.get(of_name, sympy.sympify(text_of(d))), shapes, dims)
-                expected = _jacobian(of, step.wrt, shapes, dims, layout)
-                ours = _dense(sympy.sympify(value).xreplace(expansions), shapes, dims)
-                if ours == ImmutableMatrix([[0]]):
-                    ours = sympy.zeros(*expected.shape)
-                assert_same(ours, expected, seed=n)
-            if isinstance(step, Reshape):  # the same entries, arranged differently
-                before = _dense(sympy.sympify(step.before).xreplace(expansions), shapes, dims)
-                after = Matrix(_dense(sympy.sympify(step.after).xreplace(expansions), shapes, dims))
-                grid = after if layout == "denominator" else after.T  # W's shape
-                assert_same(list(before), list(grid), seed=n)
-                assert before.shape == tuple(
-                    int(sympy.sympify(s).subs(dims)) for s in step.before_shape
-                )
-                assert after.shape == tuple(
-                    int(sympy.sympify(s).subs(dims)) for s in step.after_shape
-                )
-
-
-def text_of(d):
-    return d.problem.exprs[0]
+    assert check_steps(d, sizes=(2, 3)) > 0
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
@@ -395,7 +275,7 @@ def test_chain_rule_factors_multiply_to_the_product(layout: str) -> None:
     for text, declared, wrt in STEP_PROBLEMS[:4]:
         d = matcalc.derive(text, wrt, layout=layout, **declared)
         shapes = {decl.symbol: decl for decl in d.problem.declarations}
-        for step in _walk(d.steps):
+        for step in walk(d.steps):
             if isinstance(step, Intermediate):
                 rows, cols = shape_of(step.definition, shapes)
                 if (rows, cols) != (1, 1):
@@ -404,14 +284,14 @@ def test_chain_rule_factors_multiply_to_the_product(layout: str) -> None:
             dims = {
                 s: n for d_ in shapes.values() for s in (d_.rows, d_.cols) if isinstance(s, Symbol)
             }
-            for step in _walk(d.steps):
+            for step in walk(d.steps):
                 if not isinstance(step, ChainRule):
                     continue
-                factors = [_dense(v, shapes, dims) for v in step.factor_values]
+                factors = [dense(v, shapes, dims) for v in step.factor_values]
                 product = factors[0]
                 for f in factors[1:]:
                     product = Matrix(product) * Matrix(f)
-                assert_same(product, _dense(step.value, shapes, dims), seed=n)
+                assert_same(product, dense(step.value, shapes, dims), seed=n)
 
 
 def test_assemble_states_the_shape() -> None:

@@ -842,3 +842,27 @@ def test_red_team_logistic_loss_gradient_in_the_textbook_form(text, wrt, form):
         assert complex(sympy.N(got.subs(point))) == pytest.approx(
             complex(sympy.N(want.subs(point)))
         )
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_steps_fuzzer_scalar_gradients_by_a_matrix_are_written_by_vec(layout):
+    """Found by test_fuzz_steps (every shown equation, at random points, against SymPy's
+    derivative of the components): in softmax(Aᵀw) by A the gradient of u₃ = sum(exp(u₁))
+    was shown as the n×n matrix exp(u₁)·wᵀ, labelled ∂u₃/∂vec(A) (1×n²), then multiplied by
+    the column u₂; in trace(z·A) + sum(z·A) by z, ∂u₂/∂u₁ = I (n×n) was multiplied by
+    ∂vec(u₁)/∂z = vec(A) (n²×1).  Truth here: the shapes a product needs, and the chain rule's
+    product of the explicit components (steps_truth, from SymPy's Jacobians)."""
+    from steps_truth import check_steps
+
+    d = matcalc.derive("softmax(A.T @ w)", "A", vectors=["w"], matrices=["A"], layout=layout)
+    text = d.to_text(width=0)
+    assert "exp(u₁)·wᵀ\n" not in text and "= vec(w·exp(u₁)ᵀ)" in text
+    assert check_steps(d, sizes=(2, 3)) > 0
+    d = matcalc.derive("trace(z*A) + sum(z*A)", "z", matrices=["A"], layout=layout)
+    text = d.to_text(width=0)
+    assert "∂u₂/∂vec(u₁) = ∂/∂vec(u₁) tr(u₁) = vec(I)" in text and "I·vec(A)" not in text
+    assert check_steps(d, sizes=(2, 3)) > 0
+    d = matcalc.derive("trace((A.T / sum(x)) @ A * b)", "x", vectors=["x"], matrices=["A"])
+    (substitute,) = [s for s in d.steps if type(s).__name__ == "Substitute"]
+    assert str(substitute.factors[0]) == "T(vec(Ident(n)))"  # vec(I)ᵀ, 1×n², not I
+    assert check_steps(d, sizes=(2, 3)) > 0

@@ -29,6 +29,7 @@ from matcalc.engine.layout import (
     relabel_by_vec,
     shape_text,
     to_denominator,
+    vec_matrix_intermediates,
 )
 from matcalc.engine.scalar import derive_scalar
 from matcalc.engine.vector import VectorCalculus, expand_dots
@@ -149,7 +150,9 @@ def _vector(
             if shape_of(expr, calc.shapes) == SCALAR:
                 steps = by_vec(steps, result, wrt, problem.layout, calc)
             else:
-                steps = relabel_by_vec(steps, wrt)
+                steps = relabel_by_vec(steps, wrt, problem.layout, calc)
+        else:
+            steps = vec_matrix_intermediates(steps, problem.layout, calc)
         steps = annotate_shapes(steps, calc.shapes, problem.layout)
         parts.append(Part(of=output, expr=expr, wrt=wrt, steps=steps, result=result))
     if len(parts) == 1:

@@ -224,13 +224,35 @@ def by_vec(
     """
     if not any(_has_operator(_values(step)) for step in steps):
         return steps
+    out = _by_vec_steps(steps, wrt, layout, calc)
+    last = _shown(out)
+    of = next(s.of for s in reversed(out) if hasattr(s, "of"))  # not a closing Note
+    rows, cols = shape_of(wrt, calc.shapes)
+    out.append(
+        Reshape(
+            of=of,
+            wrt=wrt,
+            before=last,
+            after=result,
+            before_shape=(rows * cols, 1) if layout == "denominator" else (1, rows * cols),
+            after_shape=(rows, cols) if layout == "denominator" else (cols, rows),
+            layout=layout,
+            to="matrix",
+            explanation=Msg("explain.reshape.matrix", wrt=wrt),
+        )
+    )
+    return tuple(out)
+
+
+def _by_vec_steps(steps: tuple[Step, ...], wrt: Symbol, layout: str, calc) -> list[Step]:
+    """Every derivative by the matrix ``wrt`` labelled by vec(wrt), and a scalar's gradient
+    by it (of the expression or of a scalar intermediate) written as the row vec(Gᵀ)ᵀ
+    (numerator layout; the column vec(G) in denominator layout), so that it multiplies the
+    Jacobians by vec(wrt) it meets in the chain rule."""
     target = Vec(wrt)
 
     def as_vec(gradient: Math) -> Math:
-        shaped = gradient if layout == "denominator" else calc.tidy(calc.transpose(gradient))
-        if shaped == 0:
-            return Integer(0)
-        return Vec(shaped) if layout == "denominator" else T(Vec(shaped))
+        return _as_vec(gradient, layout, calc)
 
     def scalar(symbol) -> bool:
         return shape_of(symbol, calc.shapes) == SCALAR
@@ -268,7 +290,7 @@ def by_vec(
                 wrt=target,
                 factors=tuple(name(f) for f in step.factors),
                 factor_values=values,
-                value=as_vec(step.value),
+                value=as_vec(step.value) if scalar(step.of) else step.value,
             )
         elif isinstance(step, TotalDerivative):
             terms = tuple(
@@ -287,8 +309,12 @@ def by_vec(
             )
             value = as_vec(step.value) if scalar(step.of) else step.value
             step = replace(step, wrt=target, terms=terms, value=value)
+        elif not scalar(getattr(step, "of", None)):  # a vector's Jacobian is by vec(wrt) already
+            step = replace(step, wrt=target)  # type: ignore[call-arg]  # a step with a wrt
         elif isinstance(step, Substitute):
             if step.factors:
+                chain = next((c for c in reversed(steps) if isinstance(c, ChainRule)), None)
+                step = _vec_factors(step, _by_vec_at(chain, scalar), layout, calc)
                 step = replace(step, wrt=target)
             else:
                 step = replace(
@@ -299,23 +325,72 @@ def by_vec(
             if step.after == _shown(out):  # the vec form of the substituted value is already tidy
                 continue
         out.append(step)
-    out = [_vec_labels(step) for step in out]
-    last = _shown(out)
-    of = next(s.of for s in reversed(out) if hasattr(s, "of"))  # not a closing Note
-    rows, cols = shape_of(wrt, calc.shapes)
-    out.append(
-        Reshape(
-            of=of,
-            wrt=wrt,
-            before=last,
-            after=result,
-            before_shape=(rows * cols, 1) if layout == "denominator" else (1, rows * cols),
-            after_shape=(rows, cols) if layout == "denominator" else (cols, rows),
-            layout=layout,
-            to="matrix",
-            explanation=Msg("explain.reshape.matrix", wrt=wrt),
-        )
+    return [_vec_labels(step) for step in out]
+
+
+def _as_vec(gradient: Math, layout: str, calc) -> Math:
+    """A scalar's gradient G by a matrix as the row vec(Gᵀ)ᵀ by vec (``gradient`` is Gᵀ in
+    numerator layout), the column vec(G) in denominator layout."""
+    shaped = gradient if layout == "denominator" else calc.tidy(calc.transpose(gradient))
+    if shaped == 0:
+        return Integer(0)
+    return Vec(shaped) if layout == "denominator" else T(Vec(shaped))
+
+
+def _by_vec_at(chain: Step | None, scalar) -> tuple[int, ...]:
+    """The factors of the chain-rule product ``chain`` that are a scalar's gradient by a
+    matrix, written by vec (``_as_vec``)."""
+    if not isinstance(chain, ChainRule):
+        return ()
+    return tuple(
+        i for i, f in enumerate(chain.factors) if isinstance(f.wrt, MatrixName) and scalar(f.of)
     )
+
+
+def _vec_factors(step: Substitute, at: tuple[int, ...], layout: str, calc) -> Substitute:
+    """The substituted product shown factor by factor, its factors ``at`` by vec as in the
+    chain rule's product above it (vec(I)ᵀ there, not I)."""
+    if not at or len(step.factors) <= max(at):
+        return step
+    factors = tuple(_as_vec(f, layout, calc) if i in at else f for i, f in enumerate(step.factors))
+    return replace(step, factors=factors, after=calc.display_product(factors))
+
+
+def vec_matrix_intermediates(steps: tuple[Step, ...], layout: str, calc) -> tuple[Step, ...]:
+    """By a scalar or vector variable through a matrix intermediate (u₁ = z·A): the
+    derivative of u₁ is by vec (∂vec(u₁)/∂z = vec(A), n²×1), so a scalar's gradient by u₁ is
+    written by vec(u₁) too (∂tr(u₁)/∂vec(u₁) = vec(I)ᵀ, 1×n²) and the chain rule's products
+    are defined (vec(I)ᵀ·vec(A) = tr(A), not I·vec(A))."""
+
+    def scalar(symbol) -> bool:
+        return shape_of(symbol, calc.shapes) == SCALAR
+
+    def by_matrix(symbol) -> bool:
+        return isinstance(symbol, MatrixName)
+
+    out: list[Step] = []
+    chain: Step | None = None
+    for step in steps:
+        if isinstance(step, LocalDerivative) and by_matrix(step.wrt) and scalar(step.of):
+            step = replace(step, value=_as_vec(step.value, layout, calc))
+        elif isinstance(step, Substitute) and step.factors:
+            step = _vec_factors(step, _by_vec_at(chain, scalar), layout, calc)
+        elif isinstance(step, ChainRule):
+            chain = step
+            values = tuple(
+                _as_vec(v, layout, calc) if by_matrix(f.wrt) and scalar(f.of) else v
+                for f, v in zip(step.factors, step.factor_values, strict=True)
+            )
+            step = replace(step, factor_values=values)
+        elif isinstance(step, TotalDerivative) and scalar(step.of):
+            terms = tuple(
+                replace(t, partial_value=_as_vec(t.partial_value, layout, calc))
+                if by_matrix(t.via)
+                else t
+                for t in step.terms
+            )
+            step = replace(step, terms=terms)
+        out.append(_vec_labels(step))
     return tuple(out)
 
 
@@ -355,23 +430,13 @@ def _has_operator(values) -> bool:
     return any(isinstance(v, Expr) and v.has(Outer, OuterT, Kron, *OPERATORS) for v in values)
 
 
-def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol) -> tuple[Step, ...]:
+def relabel_by_vec(steps: tuple[Step, ...], wrt: Symbol, layout: str, calc) -> tuple[Step, ...]:
     """Steps of a vector's (or matrix's) Jacobian by the matrix ``wrt``, labelled by vec(wrt):
-    their values are already Jacobians by vec(wrt), rows stacked (I ⊗ₖ xᵀ)."""
-    target = Vec(wrt)
-    out = []
-    for step in steps:
-        if getattr(step, "wrt", None) == wrt:
-            step = replace(step, wrt=target)  # type: ignore[call-arg]  # a step with a wrt
-            if isinstance(step, ChainRule):
-                step = replace(
-                    step,
-                    factors=tuple(
-                        replace(f, wrt=target) if f.wrt == wrt else f for f in step.factors
-                    ),
-                )
-        out.append(_vec_labels(step))
-    return tuple(out)
+    their values are already Jacobians by vec(wrt), rows stacked (I ⊗ₖ xᵀ), except the
+    gradients of scalar intermediates (u = sum(exp(Aᵀw)) in softmax(Aᵀw)), written by vec
+    as in ``by_vec``: 𝟏ᵀ·(wᵀ ⊗ₖ diag(exp(u₁))) is the row vec(w·exp(u₁)ᵀ)ᵀ, not the
+    matrix exp(u₁)·wᵀ."""
+    return tuple(_by_vec_steps(steps, wrt, layout, calc))
 
 
 # --- results by several variables ---------------------------------------------------------
