@@ -21,7 +21,7 @@ from copy import copy
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
+from sympy import Basic, Derivative, Expr, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.core.sorting import default_sort_key
@@ -80,6 +80,59 @@ def _number_times_one(expr: Basic) -> bool:
     return not ((f.is_Pow or isinstance(f, exp)) and not f.as_base_exp()[1].is_positive)
 
 
+def _sort_class(factor: Basic) -> Any:
+    """``factor.sort_key()[0]``: the class that ``as_ordered_factors`` sorts a factor by
+    first (a power's base's), without the rest of the key, which holds the sorted terms of
+    every sum inside; None where the key is not SymPy's general one (``Expr.sort_key``)."""
+    if factor.is_Atom:
+        return factor.sort_key()[0]
+    if type(factor).sort_key is not Expr.sort_key:
+        return None
+    inner = factor.as_coeff_Mul()[1]
+    if inner.is_Pow:
+        if inner.base is S.Exp1:
+            return None
+        inner = inner.base
+    return inner.class_key()
+
+
+def _in_sort_order(expr: Basic) -> bool:
+    """True when SymPy's printers, sorting a product's factors (``as_ordered_factors``),
+    keep them as stored: all commutative, none a product, a power of one (or of a power) or
+    exp(-1), and the class each is sorted by first (``_sort_class``) strictly increasing
+    along them, so that no whole sort key is needed; between factors of the same class,
+    the next part of the key (its base's arguments: a symbol's name) strictly increasing.
+
+    The printers sort the product without its sign, or parts of it (a numerator and a
+    denominator, whose powers have their exponents negated): a part keeps the order, and
+    a power's class is its base's whatever the exponent.  (The 2D printer sorts a product
+    with its sign; ``Expr.args_cnc`` splits a negative number other than -1 into two
+    factors, which ``_Notation._print_Mul`` checks.)"""
+    previous: Any = None
+    before: Basic = S.One
+    for factor in expr.args:
+        if factor.is_Mul or not factor.is_commutative:  # the sign of -(x·y) is x·y's
+            return False
+        if factor.is_Pow and (factor.base.is_Mul or factor.base.is_Pow):
+            # 1/(y·2) typed: LaTeX sorts the denominator y·2 as a product of its own
+            return False
+        if isinstance(factor, exp) and factor.exp is S.NegativeOne:
+            return False  # LaTeX's denominator e, an atom: another class than exp(-1)
+        key = _sort_class(factor)
+        if key is None:
+            return False
+        # of the same class (x·y, x²·y), the keys' next part, the base's arguments (names
+        # for symbols), must decide, not the exponent
+        if (
+            previous is not None
+            and not previous < key
+            and (previous != key or not before.sort_key()[1] < factor.sort_key()[1])
+        ):
+            return False
+        previous, before = key, factor
+    return True
+
+
 MEMO_SIZE = 20_000
 """Most printed forms kept by one printer class and settings (then its memo starts again)."""
 
@@ -122,11 +175,13 @@ def clear_memos() -> None:
     _PRECEDENCE.clear()
     _TRADITIONAL.clear()
     _CANONICAL.clear()
+    _SORTED.clear()
 
 
 _PRECEDENCE: dict[Basic, int] = {}
 _TRADITIONAL: dict[Basic, int] = {}
 _CANONICAL: dict[Basic, bool] = {}  # whether a product's factors are in SymPy's stored order
+_SORTED: dict[Basic, bool] = {}  # whether sorting a product's factors keeps them (_in_sort_order)
 
 
 def _memoised(table: dict[Basic, Any], compute: Any, item: Any) -> Any:
@@ -320,13 +375,23 @@ class _Notation(_Memo):
     def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
         return super()._print_Add(expr, order="none")
 
+    def _split_sign(self, expr: Basic) -> bool:
+        """Whether this printer sorts ``expr`` with a negative number c other than -1 in it
+        (split into -1 and -c): only the 2D printer, which sorts a product with its sign."""
+        return False
+
     def _print_Mul(self, expr: Basic) -> Any:
         # A product the user typed keeps its order (x·u); SymPy's own products are
         # printed in its usual order (3x²y rather than the stored 3·y·x²).
         settings = self._settings
-        # SymPy's order of a number times one factor is that (a number sorts first): its
-        # sort keys, costly for a sum, are not needed ("none" keeps the stored order)
-        ordered = _memoised(_CANONICAL, _canonical, expr) and not _number_times_one(expr)
+        # SymPy's order of a number times one factor is that (a number sorts first), and so
+        # is the stored order when the factors' classes increase: their sort keys, costly
+        # for a sum, are not needed ("none" keeps the stored order)
+        ordered = (
+            _memoised(_CANONICAL, _canonical, expr)
+            and not _number_times_one(expr)
+            and not (_memoised(_SORTED, _in_sort_order, expr) and not self._split_sign(expr))
+        )
         saved, settings["order"] = settings["order"], None if ordered else "none"
         try:
             return super()._print_Mul(expr)
@@ -426,24 +491,31 @@ class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
     in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
     back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
 
+    _sums_sorted = False
+    """True while a product is printed with "none" (its factors as stored, in SymPy's order):
+    the sums inside it are still sorted, as ``str()`` sorts them."""
+
     def _as_ordered_terms(self, expr: Basic, order: str | None = None) -> list[Basic]:
-        if (order or self.order) is None and expr.is_Add:
+        mode = order or self.order
+        if expr.is_Add and (mode is None or (mode == "none" and self._sums_sorted)):
             return ordered_terms(expr)
         return super()._as_ordered_terms(expr, order=order)
 
     def _print_Mul(self, expr: Basic) -> str:
-        if self.order is not None or not _number_times_one(expr):
-            return super()._print_Mul(expr)
-        # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
-        # without f's sort key; f first, in SymPy's order, so that the product only reads
-        # its printed form back (its sums must not be printed under "none")
-        self._print(expr.args[1])
         settings = self._settings
-        settings["order"] = "none"
+        saved = settings["order"]
+        if saved is not None and not self._sums_sorted:  # an order asked for
+            return super()._print_Mul(expr)
+        # c·f, and a product whose factors' classes increase, are in SymPy's order as
+        # stored (``_number_times_one``, ``_in_sort_order``): printed with "none", without
+        # the factors' sort keys (costly for a sum)
+        stored = _number_times_one(expr) or _memoised(_SORTED, _in_sort_order, expr)
+        settings["order"] = "none" if stored else None
+        was, self._sums_sorted = self._sums_sorted, True
         try:
             return super()._print_Mul(expr)
         finally:
-            settings["order"] = None
+            settings["order"], self._sums_sorted = saved, was
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
@@ -793,6 +865,10 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
         # copy, or the exponent 2 of sin²(x) would lift every later coefficient 2.
         form = super()._print(expr, **kwargs)
         return copy(form) if isinstance(form, prettyForm) else form
+
+    def _split_sign(self, expr: Basic) -> bool:
+        c = expr.args[0]
+        return bool(c.is_Number and c.is_extended_negative and c is not S.NegativeOne)
 
     def _print_log(self, expr: Basic) -> prettyForm:
         return self._print_Function(expr, func_name="ln")
