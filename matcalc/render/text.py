@@ -20,7 +20,23 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sympy import Basic, MatrixBase, Symbol
+from sympy import (
+    Add,
+    Basic,
+    MatrixBase,
+    Mul,
+    Symbol,
+    acos,
+    asin,
+    atan,
+    cos,
+    cosh,
+    log,
+    sin,
+    sinh,
+    tan,
+    tanh,
+)
 from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 
@@ -237,6 +253,8 @@ class TextRenderer(Renderer):
     def _display(self, expr: Any) -> Frag:
         """2D, as ``sympy.pretty`` draws it; one-line results stay plain strings."""
         if isinstance(expr, MatrixBase) and not _drawable(expr):
+            return self._m(expr)
+        if _one_line(expr):  # as the drawing would be: its 2D form need not be made
             return self._m(expr)
         form = self._pretty._print(expr)
         if form.height() == 1:
@@ -472,6 +490,26 @@ class TextRenderer(Renderer):
 
     def _document(self, blocks: Sequence[str]) -> str:
         return self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
+
+
+_ONE_LINE_FUNCTIONS = (sin, cos, tan, sinh, cosh, tanh, asin, acos, atan, log)
+"""Functions that SymPy's 2D printer draws as name(argument), as high as the argument
+(ln for log); not exp (e with a raised exponent) nor the ones matcalc draws itself."""
+
+
+def _one_line(expr: Any) -> bool:
+    """Whether the 2D drawing of ``expr`` is one line high (``_display`` then writes the
+    linear form): names, integers, and sums, products and ``_ONE_LINE_FUNCTIONS`` of them.
+    Not a power, a fraction or another number (drawn raised or stacked), nor anything else."""
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        kind = type(e)
+        if kind is Symbol or kind is Add or kind is Mul or kind in _ONE_LINE_FUNCTIONS:
+            todo.extend(e.args)
+        elif not (isinstance(e, Basic) and e.is_Integer):
+            return False
+    return True
 
 
 def _drawing(form: prettyForm, linear: str | None) -> prettyForm:
