@@ -423,6 +423,23 @@ def _term_key(term: Any) -> tuple:
     )
 
 
+class _ClassFirst:
+    """A sort key ordering expressions as ``default_sort_key`` does, that compares their
+    classes first (``_sort_class``, the key's first part) and makes the whole key only for
+    two of one class: a sum's generators are mostly of different classes (x, sin(x), e^x)."""
+
+    __slots__ = ("expr", "cls")
+
+    def __init__(self, expr: Basic) -> None:
+        self.expr = expr
+        self.cls = _sort_class(expr) if isinstance(expr, Basic) else None
+
+    def __lt__(self, other: _ClassFirst) -> bool:
+        if self.cls is not None and other.cls is not None and self.cls != other.cls:
+            return bool(self.cls < other.cls)
+        return bool(default_sort_key(self.expr) < default_sort_key(other.expr))
+
+
 def ordered_terms(expr: Basic) -> list[Basic]:
     """``expr.as_ordered_terms()`` (the order of ``str()``) for a sum: SymPy's code, with
     each term's coefficient made a complex number directly where it is exact
@@ -471,7 +488,7 @@ def ordered_terms(expr: Basic) -> list[Basic]:
                 else:
                     ncpart.append(factor)
         terms.append((term, ((coeff.real, coeff.imag), cpart, tuple(ncpart))))
-    indices = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
+    indices = {g: i for i, g in enumerate(sorted(gens, key=_ClassFirst))}
     data = []
     for term, (coeff_pair, cpart, nc) in terms:
         monom = [0] * len(indices)

@@ -526,6 +526,10 @@ def _linear(frag: Frag, template: str = "{}") -> str | None:
     return None if linear is None else template.format(linear)
 
 
+_SPOT_START = {op[0] for op in _BREAK_BEFORE + _BREAK_AFTER} | {"/", "("}
+"""The characters a place to break starts at (``_spot``): other characters are not tried."""
+
+
 def _spot(text: str, i: int) -> int | None:
     """The place to break ``text`` at its ``i``-th character, if any: where the next line starts."""
     for op in _BREAK_BEFORE:
@@ -557,7 +561,7 @@ def _break(text: str, room: int) -> int | None:
             depth += 1
         elif char in _CLOSE:
             depth = max(depth - 1, 0)
-        if 0 < i < len(text) - 1:
+        if 0 < i < len(text) - 1 and char in _SPOT_START:
             spot = _spot(text, i)
             if spot is not None:  # rank: shallow first, and a matrix row before an entry
                 rank = 2 * depth + (not text.startswith("; ", i))
