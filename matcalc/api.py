@@ -210,7 +210,7 @@ def _derive(
     rewritten = tuple(
         Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
     )
-    steps = (*_unused_notes(problem), *rewritten, *steps)
+    steps = (*_unused_notes(problem), *_precedence_notes(texts), *rewritten, *steps)
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     return Derivation(problem=problem, steps=(*steps, check), result=result)
@@ -427,6 +427,21 @@ def _hvp_vector(name, variables: tuple[Symbol, ...], shapes, order: int) -> Symb
             Msg("err.hvp.length", v=text, x=str(x), a=shapes[vector].rows, b=shapes[x].rows)
         )
     return vector
+
+
+_POWER_FRACTION = re.compile(r"(\^|\*\*)\s*(1)\s*/\s*(\d+)")
+
+
+def _precedence_notes(texts: Sequence[str]) -> tuple[Note, ...]:
+    """A Note where ``x^1/2`` was typed: it is (x^1)/2, as Python reads it, and whoever
+    types a power 1 means x^(1/2) (x^2/2 is left alone: x²/2 is what most mean)."""
+    notes = []
+    for text in texts:
+        for match in _POWER_FRACTION.finditer(text):
+            op, p, q = match.groups()
+            msg = Msg("explain.note.power_fraction", typed=match.group(), op=op, p=p, q=q)
+            notes.append(Note(topic="power_fraction", explanation=msg))
+    return tuple(notes[:1])
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:

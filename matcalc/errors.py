@@ -75,9 +75,10 @@ POINTER_WIDTH = 100
 def pointer(error: MatcalcError, width: int = POINTER_WIDTH) -> list[str]:
     """The input and a caret under the error's column, as two lines (or none).
 
-    Only for a one-line input that is short enough.  The input is shown ASCII-safe:
+    Only for a one-line input that is short enough.  The input is shown terminal-safe:
     every character outside printable ASCII (controls, bidi overrides, look-alikes, NUL,
-    tabs) is written as its Python escape (``\\u202e``), and the caret moves with it::
+    tabs) is written as its Python escape (``\\u202e``), and the caret moves with it,
+    except those the parser accepts (ω, ², ·, −: ``source.ACCEPTED``, one column each)::
 
         sin(x
            ^
@@ -85,7 +86,12 @@ def pointer(error: MatcalcError, width: int = POINTER_WIDTH) -> list[str]:
     text, column = error.text, error.column
     if text is None or column is None or "\n" in text or "\r" in text:
         return []
-    shown = [ch if " " <= ch <= "~" and ch != "\\" else ascii(ch)[1:-1] for ch in text]
+    from matcalc.parse.source import ACCEPTED
+
+    shown = [
+        ch if (" " <= ch <= "~" and ch != "\\") or ch in ACCEPTED else ascii(ch)[1:-1]
+        for ch in text
+    ]
     line = "".join(shown)
     if len(line) > width or not 1 <= column <= len(text) + 1:
         return []

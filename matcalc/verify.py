@@ -95,6 +95,7 @@ from sympy import (
     nan,
     sign,
     sin,
+    together,
     zoo,
 )
 from sympy.core.function import AppliedUndef
@@ -164,12 +165,13 @@ def _symbolically_zero(diff: Expr) -> bool:
     if count_ops_fast(diff, limit=MAX_SYMBOLIC_OPS) > MAX_SYMBOLIC_OPS:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
-    rewrites = (
-        (expand, cancel) if has_fraction(diff) and not diff.has(Heaviside, Max, Min) else (expand,)
-    )
+    fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
+    rewrites: tuple = (_numerator_zero, expand, cancel) if fractions else (expand,)
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
         rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
+        if rewrite is _numerator_zero and fraction_terms(diff) > CANCEL_TERMS:
+            continue
         if rewrite is cancel and fraction_terms(diff) > CANCEL_TERMS:
             continue
         try:
@@ -371,6 +373,17 @@ class _SharedPoints:
         while len(self.points) <= k:
             self.points.append((sampler.draw(len(self.points)), {}))
         return self.points[k]
+
+
+def _numerator_zero(diff: Expr) -> Expr:
+    """0 when the numerator of ``diff`` over one denominator multiplies out to 0 (then
+    ``diff`` is 0 wherever it is defined), else ``diff`` itself.
+
+    The same proof as ``cancel``'s, which also divides out the gcd of numerator and
+    denominator, work a zero test does not need (SymPy's ``cancel`` builds a new
+    polynomial ring for each call, which cost more than the expansion)."""
+    numerator = together(diff).as_numer_denom()[0]
+    return S.Zero if expand(numerator) == 0 else diff
 
 
 def _numeric(

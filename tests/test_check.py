@@ -187,3 +187,15 @@ def test_values_too_small_to_tell_from_zero_are_no_verdict():
     assert result.verdict == "cannot_judge"
     assert result.reason == "tiny"
     assert "too close to 0 to tell apart" in " ".join(result.to_text().split())
+
+
+def test_a_row_answer_is_shown_as_typed_and_its_transpose_binds_to_the_whole_product():
+    """xᵀ·(A + Aᵀ) is kept as the column ((A + Aᵀ)ᵀ·x) transposed.  Printed, the ᵀ of that
+    column once bound to x alone, (Aᵀ + A)ᵀ·xᵀ: an n×n matrix times a row, a false line."""
+    from matcalc.render.text import TextRenderer
+
+    c = check("x @ A @ x", "x.T @ (A + A.T)", "x", vectors=["x"], matrices=["A"])
+    assert c.verdict == "right"
+    text = c.to_text(width=0)
+    assert "∂y/∂x = xᵀ·(Aᵀ + A)" in text and "(Aᵀ + A)ᵀ·xᵀ" not in text
+    assert TextRenderer()._m(c.answer) == "((Aᵀ + A)ᵀ·x)ᵀ"

@@ -115,14 +115,19 @@ def test_parse_error_shows_the_input_and_a_caret():
         ("x\u202e+y", "x\\u202e+y", "\\u202e"),  # a bidi override is shown escaped
         ("\u0445 + 1", "\\u0445 + 1", "\\u0445"),  # a Cyrillic look-alike of x
         ("x +\x00 1", "x +\\x00 1", "\\x00"),  # NUL
-        ("\u2212x + )", "\\u2212x + )", ")"),  # the caret stays aligned after an escape
+        # what the parser reads (−, ω, ²) is shown as typed, one column each
+        ("\u2212x + )", "\u2212x + )", ")"),
+        ("\u03c9\u00b2 + \u0445", "\u03c9\u00b2 + \\u0445", "\\u0445"),
     ],
 )
-def test_caret_is_ascii_safe_and_aligned(text, echoed, under):
+def test_caret_is_terminal_safe_and_aligned(text, echoed, under):
+    from matcalc.parse.source import ACCEPTED
+
     result = run("derive", text)
     assert result.exit_code == 2
     message, shown, caret = caret_lines(result)
-    assert shown == "  " + echoed and shown.isascii()
+    assert shown == "  " + echoed
+    assert all(ch.isascii() or ch in ACCEPTED for ch in shown)
     assert shown[caret.index("^") :].startswith(under), (shown, caret)
 
 

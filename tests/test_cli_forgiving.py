@@ -219,3 +219,20 @@ def test_check_takes_expressions_and_answers_that_start_with_a_minus():
     result = run("check", "x**2", "--answer", "2*x", "--format", "json", "--timeout", "inf")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["kind"] == "usage"
+
+
+def test_a_power_1_over_n_is_read_as_python_reads_it_and_says_so():
+    import sympy
+
+    import matcalc
+    from matcalc.steps import Note
+
+    x = sympy.Symbol("x", real=True)
+    d = matcalc.derive("x^1/2")
+    assert d.result == sympy.Rational(1, 2)  # (x^1)/2, by Python's precedence
+    assert [s.topic for s in d.steps if isinstance(s, Note)] == ["power_fraction"]
+    assert "for a fractional power write ^(1/2)" in d.to_text(width=0)
+    assert "分数次幂请写作 ^(1/2)" in d.to_text(lang="zh", width=0)
+    d = matcalc.derive("x**2/2")  # x²/2 is what most who type it mean: no note
+    assert d.result == x
+    assert not [s for s in d.steps if isinstance(s, Note)]

@@ -83,7 +83,7 @@ def test_the_paper_names_avoid_unknown_functions() -> None:
         ("exp2(x) + sqr(x)", "exp2 is not supported: write 2**x"),
         ("1 + sqr(x)", "unknown function sqr; did you mean sqrt?"),
         ("Sin(x)", "unknown function Sin; did you mean sin?"),
-        ("lg(x)", "unknown function lg; did you mean log?"),
+        ("lg(x)", "unknown function lg; did you mean log10?"),
         (
             "foo(x)",
             "unknown function foo; to use an unknown function of that name, declare it "

@@ -402,3 +402,29 @@ def test_the_imaginary_unit_is_not_printed_like_a_variable_named_i():
     variable I too.  The line form writes ⅈ, as the 2D form does."""
     d = matcalc.derive("sqrt(-1)*x + I*x", "x")
     assert d.result_text == "ⅈ + I"
+
+
+def test_a_long_line_is_broken_in_one_walk(monkeypatch):
+    """Breaking a line measures each character about once: measuring every prefix anew made
+    the components of a 3×3 inverse with --dim n=3 take 50 s to wrap."""
+    from matcalc.render import text as text_module
+
+    measured = []
+    real = text_module.columns
+    monkeypatch.setattr(text_module, "columns", lambda s: measured.append(len(s)) or real(s))
+    line = " + ".join(f"A_{k % 9 + 1}{k % 7 + 1}·sin(x_{k})" for k in range(2000))
+    cut = text_module._break(line, 80)
+    assert cut is not None and real(line[:cut].rstrip()) <= 80
+    assert line[cut:].startswith("+ A_")  # the next line starts at a top-level "+"
+    assert sum(measured) < 400, sum(measured)  # the first line's worth, not 2000 terms
+
+
+def test_the_inverse_components_at_n_3_are_written_in_time():
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+
+    args = ["derive", "a @ inv(A) @ b", "--vector", "a,b", "--matrix", "A", "--wrt", "A"]
+    result = CliRunner().invoke(main, [*args, "--dim", "n=3", "--timeout", "8"])
+    assert result.exit_code == 0, result.output
+    assert "A_11" in result.output.replace("₁₁", "_11")

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from math import comb, gcd
 
 from sympy import (
+    Abs,
     Add,
     Basic,
     Derivative,
@@ -37,9 +38,11 @@ from sympy import (
     Symbol,
     cancel,
     count_ops,
+    expand,
     expand_mul,
     factor_terms,
     preorder_traversal,
+    sign,
     together,
 )
 from sympy.concrete.summations import Sum
@@ -509,6 +512,99 @@ def may_factor(expr) -> bool:
     return False
 
 
+_RECIPROCALS = {
+    "tan": ("cot", "sin", "cos"),
+    "cot": ("tan", "sin", "cos"),
+    "sec": ("cos",),
+    "csc": ("sin",),
+    "tanh": ("coth", "sinh", "cosh"),
+    "coth": ("tanh", "sinh", "cosh"),
+    "sech": ("cosh",),
+    "csch": ("sinh",),
+    "Abs": ("sign",),
+}
+"""Functions whose products with the others listed, of the same argument, SymPy does not
+simplify: tan(x)·cot(x) stays as it is, so its derivative is not seen to be 0."""
+
+
+def _ratios_meet(expr) -> bool:
+    """True when ``expr`` has tan(u) with cot(u), sin(u) or cos(u) (and the like): a form
+    SymPy may not see is 0."""
+    seen: dict = {}
+    for node in preorder_traversal(expr):
+        if node.is_Function and len(node.args) == 1:
+            seen.setdefault(node.args[0], set()).add(type(node).__name__)
+    return any(
+        any(other in names for other in _RECIPROCALS[name])
+        for names in seen.values()
+        for name in names & _RECIPROCALS.keys()
+    )
+
+
+def _in_sin_cos(expr):
+    """``expr`` written in sin, cos, sinh and cosh (and |u| as u·sign(u) where it meets
+    sign(u)) and cancelled over one denominator: (1 + tan²x)·cos x − sin x·tan x is cos x,
+    the derivative of tan(x)·cot(x) is 0, and so is sign(x)/x − |x|/x², that of |x|/x."""
+    from sympy import cos, cosh, cot, coth, csc, csch, sec, sech, sin, sinh, tan, tanh
+
+    ratios = {
+        tan: lambda u: sin(u) / cos(u),
+        cot: lambda u: cos(u) / sin(u),
+        sec: lambda u: 1 / cos(u),
+        csc: lambda u: 1 / sin(u),
+        tanh: lambda u: sinh(u) / cosh(u),
+        coth: lambda u: cosh(u) / sinh(u),
+        sech: lambda u: 1 / cosh(u),
+        csch: lambda u: 1 / sinh(u),
+    }
+    written = expr.replace(lambda e: type(e) in ratios, lambda e: ratios[type(e)](e.args[0]))
+    if written.has(Abs) and written.has(sign):  # |u| = u·sign(u), for a real u
+        written = written.replace(
+            lambda e: isinstance(e, Abs) and e.args[0].is_extended_real is True,
+            lambda e: e.args[0] * sign(e.args[0]),
+        )
+    over = _cancel(together(written))
+    # then cos² = 1 − sin², cosh² = 1 + sinh² and sign² = 1 in the multiplied-out
+    # numerator and denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
+    squares = {
+        cos: lambda u: 1 - sin(u) ** 2,
+        cosh: lambda u: 1 + sinh(u) ** 2,
+        sign: lambda u: 1,  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
+    }
+
+    def reduced(e):
+        return expand(
+            e.replace(
+                lambda f: f.is_Pow and type(f.base) in squares and f.exp.is_Integer and f.exp > 1,
+                lambda f: (
+                    squares[type(f.base)](f.base.args[0]) ** (f.exp // 2) * f.base ** (f.exp % 2)
+                ),
+            )
+        )
+
+    p, q = fraction(over)
+    return _cancel(together(reduced(p) / reduced(q)))
+
+
+def _by_ratios(expr, ops: int):
+    """``_in_sin_cos(expr)`` where tan meets cot, sin or cos (and the like) and that form
+    has at most half the operations (a constant, or cos x for the derivative of
+    tan(x)·cos(x)); else None.  Bounded, for small expressions only."""
+    if ops > MAX_RATIO_OPS or not _ratios_meet(expr):
+        return None
+    try:
+        written = bounded(_in_sin_cos, expr, "cancel")
+    except Exception:  # a rewrite that fails is simply not used
+        return None
+    if written is None or 2 * count_ops_fast(written) > ops:
+        return None
+    return written
+
+
+MAX_RATIO_OPS = 80
+"""The largest expression (in operations) that ``tidy`` writes in sin and cos."""
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
@@ -518,6 +614,11 @@ def tidy(expr):
     if not expr.has(Add):
         return expr
     ops = count_ops_fast(expr)
+    written = _by_ratios(expr, ops)
+    if written is not None:
+        expr, ops = written, count_ops_fast(written)
+        if not expr.has(Add):
+            return expr
     if ops > MAX_OPS:
         return expr
     fractions = has_fraction(expr)

@@ -378,6 +378,19 @@ _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _IMPLICIT_FUNCTION = re.compile(r"[A-Za-z](?:_?[0-9]+)?")
 """Names called as unknown functions without being declared: f, g, h, F, f1, g_2."""
 _KNOWN_NAMES = sorted({*FUNCTIONS, *VECTOR_FUNCTIONS})
+_OTHER_NOTATIONS = {
+    "tg": "tan",
+    "ctg": "cot",
+    "cotg": "cot",
+    "arctg": "atan",
+    "arcctg": "acot",
+    "sh": "sinh",
+    "ch": "cosh",
+    "th": "tanh",
+    "cth": "coth",
+    "lg": "log10",
+}
+"""Names other traditions write (tg x, sh x, lg x), told the name matcalc knows."""
 
 
 def declare_functions(names: str | Iterable[str], shapes: dict | None = None) -> frozenset[str]:
@@ -453,7 +466,8 @@ def unknown_function(p: Parser, node: ast.Call) -> Fn:
         msg = Msg("err.needs_declared", name=name)
         raise p.error(UnsupportedError, msg, node)
     if name not in p.functions and not _IMPLICIT_FUNCTION.fullmatch(name):
-        close = difflib.get_close_matches(name.lower(), _KNOWN_NAMES, n=1)
+        close = [_OTHER_NOTATIONS[name]] if name in _OTHER_NOTATIONS else []
+        close = close or difflib.get_close_matches(name.lower(), _KNOWN_NAMES, n=1)
         if close:
             msg = Msg("err.unknown_function.close", name=name, close=close[0])
         else:

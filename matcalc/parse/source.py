@@ -67,6 +67,12 @@ GREEK = {
 lamda, π the constant pi), so a physicist's ω·t is omega·t and prints as ω·t.  Not ο
 (omicron), which looks like o, nor capitals, which look like Latin ones."""
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
+ACCEPTED = frozenset(
+    [*GREEK, *(ch for ch in _FRIENDLY if not ch.isascii()), *"\u2070\u00b9\u00b2\u00b3\u207b"]
+    + [chr(c) for c in range(0x2074, 0x207A)]
+)
+"""The characters outside ASCII that the parser reads (Greek letters, superscript digits,
+−, ×, ·, ⋅, ÷): an error shows them as typed, every other one escaped."""
 _FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, [*_FRIENDLY, *GREEK])]))
 
 
@@ -84,6 +90,9 @@ def ascii_names(text: str) -> str:
     return "".join(GREEK.get(ch, ch) for ch in text)
 
 
+_GREEK_LETTER = "[" + "".join(GREEK) + "]"
+_GREEK_RUN = re.compile(f"{_GREEK_LETTER}[A-Za-z]|[A-Za-z]{_GREEK_LETTER}")
+"""A Greek letter side by side with a Latin one: ωt, tω."""
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
@@ -108,6 +117,7 @@ def read(text: str, limits: Limits) -> Source:
         raise ParseError(Msg("err.empty"), text=text)
     source = Source(text)
     source.check_characters()
+    source.check_greek_runs()
     source.check_brackets(limits.max_depth)
     source.check_size(limits.max_nodes)
     return source
@@ -133,6 +143,17 @@ class Source:
 
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
         return cls(message, column=self.column(max(0, index)), text=self.text)
+
+    def check_greek_runs(self) -> None:
+        """``ωt``: a Greek letter run into a Latin one (or the other way) would be one name,
+        omegat, where a physicist means ω·t."""
+        match = _GREEK_RUN.search(self.text)
+        if match is None:
+            return
+        name = match.group()
+        product = "*".join(name)
+        msg = Msg("err.greek_run", name=name, product=product)
+        raise ParseError(msg, column=match.start() + 1, text=self.text)
 
     def check_characters(self) -> None:
         match = _BAD_CHAR.search(self.src)
@@ -210,6 +231,8 @@ class Source:
         if before is not None and operand is not None and before.group(1) in functions:
             call = f"{before.group(1)}({operand.group()})"
             return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
+        if self.src[index : index + 1] == "!" and self.src[index + 1 : index + 2] != "=":
+            return self.error(ParseError, Msg("err.factorial_bang"), index)
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
             return self.error(ParseError, Msg("err.abs_bars"), bar)

@@ -71,7 +71,7 @@ def _verdict_block(r: Renderer, c: Any) -> str:
     name = r._result_name(d)
     if c.answer is not None:
         items.append(r._msg("check.answer"))
-        items.append(Line(name, (r._display(c.answer),)))
+        items.append(Line(name, (r._display(_as_row(c.answer)),)))
     items.append(r._msg("check.matcalc"))
     items.append(Line(name, (r._display(d.result),)))
     items.append(r._loud(_verdict(r, c)) if c.verdict == "wrong" else _verdict(r, c))
@@ -199,3 +199,22 @@ def verdict_line(c: Any, *, lang: str = "en", unicode: bool = True) -> str:
 
 
 __all__ = ["check_dict", "message", "render_check", "verdict_line"]
+
+
+def _as_row(answer: Any) -> Any:
+    """A row answer as it was typed: xᵀ·(A + Aᵀ), not ((A + Aᵀ)ᵀ·x)ᵀ, the form the parser
+    keeps it in (a column, transposed).  Display only: the same matrix."""
+    from sympy import Basic
+
+    from matcalc.linalg import MatProd, MatT, MatVec, T
+
+    if not isinstance(answer, Basic):
+        return answer
+
+    def row(e: Any) -> Any:
+        if isinstance(e, T) and isinstance(e.args[0], MatVec) and len(e.args[0].args) == 2:
+            m, v = e.args[0].args
+            return MatProd(T(v), m.args[0] if isinstance(m, MatT) else MatT(m))
+        return e
+
+    return answer.replace(lambda e: isinstance(e, T), row)

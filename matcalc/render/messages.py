@@ -336,6 +336,8 @@ EN: dict[str, str] = {
     "({rewrites}) would have taken too long, so the form found so far is kept.",
     "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
     "explain.note.modulus_of_power": "The modulus of a power is the power of the modulus.",
+    "explain.note.power_fraction": "{typed} is read as a power {op}{p}, then divided by {q}, as "
+    "Python reads it; for a fractional power write {op}({p}/{q}).",
     "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
     "(G + Gᵀ)/2 of the unconstrained gradient G.",
     "note.tie": "SymPy can order the arguments of this max or min, so it equals one of them and "
@@ -628,6 +630,8 @@ ZH: dict[str, str] = {
     "因此保留目前得到的形式。",
     "explain.note.sum_to_one": "当 {name} 的各分量之和为 1 时，结果可以化简。",
     "explain.note.modulus_of_power": "幂的模等于模的幂。",
+    "explain.note.power_fraction": "{typed} 按 Python 的规则读作先取 {op}{p} 次幂、再除以 {q}；"
+    "分数次幂请写作 {op}({p}/{q})。",
     "note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
     "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
     "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",

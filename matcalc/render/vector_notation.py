@@ -379,7 +379,7 @@ class TextVectors(_StrHost):
     def _transposed(self, expr: Basic) -> str:
         """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
         text = self._group(expr)
-        if isinstance(expr, _PRODUCTS) and not text.startswith("("):
+        if isinstance(expr, _PRODUCTS) and not _enclosed(text):
             return f"({text})"
         return text
 
@@ -529,3 +529,16 @@ for _name in (
     "Min",
 ):  # SymPy's 2D printer has no max
     setattr(PrettyVectors, f"_print_{_name}", PrettyVectors._linear)
+
+
+def _enclosed(text: str) -> bool:
+    """Whether ``text`` is one group in parentheses: (A·x), not (Aᵀ + A)ᵀ·x, whose first
+    "(" closes before its end (a ᵀ after it would bind to x alone)."""
+    if not text.startswith("("):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
