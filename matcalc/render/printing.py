@@ -21,7 +21,22 @@ from copy import copy
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sympy import Basic, Derivative, Expr, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
+from sympy import (
+    Atom,
+    Basic,
+    Derivative,
+    Dummy,
+    Expr,
+    Function,
+    Mul,
+    Number,
+    Pow,
+    Rational,
+    S,
+    Symbol,
+    exp,
+    log,
+)
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.core.sorting import default_sort_key
@@ -83,17 +98,35 @@ def _number_times_one(expr: Basic) -> bool:
 def _sort_class(factor: Basic) -> Any:
     """``factor.sort_key()[0]``: the class that ``as_ordered_factors`` sorts a factor by
     first (a power's base's), without the rest of the key, which holds the sorted terms of
-    every sum inside; None where the key is not SymPy's general one (``Expr.sort_key``)."""
-    if factor.is_Atom:
-        return factor.sort_key()[0]
-    if type(factor).sort_key is not Expr.sort_key:
+    every sum inside; None where the key is not SymPy's general one (``Expr.sort_key``) or
+    an atom's (its class's key first)."""
+    method = type(factor).sort_key
+    if method is Expr.sort_key:
+        inner = factor.as_coeff_Mul()[1]
+        if inner.is_Pow:
+            if inner.base is S.Exp1:
+                return None
+            inner = inner.base
+    elif method in _ATOM_SORT_KEYS:
+        inner = factor
+    else:
         return None
-    inner = factor.as_coeff_Mul()[1]
-    if inner.is_Pow:
-        if inner.base is S.Exp1:
-            return None
-        inner = inner.base
-    return inner.class_key()
+    kind = type(inner)
+    key = _CLASS_KEYS.get(kind)
+    if key is None:
+        if len(_CLASS_KEYS) > MEMO_SIZE:  # classes of undefined functions are made anew
+            _CLASS_KEYS.clear()
+        key = _CLASS_KEYS[kind] = kind.class_key()
+    return key
+
+
+_ATOM_SORT_KEYS = (Atom.sort_key, Symbol.sort_key, Dummy.sort_key, Number.sort_key)
+"""The sort keys of atoms (names, numbers, constants): their class's ``class_key()`` first."""
+
+
+_CLASS_KEYS: dict[type, Any] = {}
+"""Each class's ``class_key()``: a fixed property of the class (a function's builds a table
+of names each time), found once."""
 
 
 def _in_sort_order(expr: Basic) -> bool:
@@ -508,31 +541,26 @@ class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
     in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
     back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
 
-    _sums_sorted = False
-    """True while a product is printed with "none" (its factors as stored, in SymPy's order):
-    the sums inside it are still sorted, as ``str()`` sorts them."""
-
     def _as_ordered_terms(self, expr: Basic, order: str | None = None) -> list[Basic]:
-        mode = order or self.order
-        if expr.is_Add and (mode is None or (mode == "none" and self._sums_sorted)):
+        if (order or self.order) is None and expr.is_Add:
             return ordered_terms(expr)
         return super()._as_ordered_terms(expr, order=order)
 
     def _print_Mul(self, expr: Basic) -> str:
-        settings = self._settings
-        saved = settings["order"]
-        if saved is not None and not self._sums_sorted:  # an order asked for
+        if self.order is not None or not _number_times_one(expr):
             return super()._print_Mul(expr)
-        # c·f, and a product whose factors' classes increase, are in SymPy's order as
-        # stored (``_number_times_one``, ``_in_sort_order``): printed with "none", without
-        # the factors' sort keys (costly for a sum)
-        stored = _number_times_one(expr) or _memoised(_SORTED, _in_sort_order, expr)
-        settings["order"] = "none" if stored else None
-        was, self._sums_sorted = self._sums_sorted, True
+        # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
+        # without f's sort key; f first, in SymPy's order, so that the product only reads
+        # its printed form back (its sums must not be printed under "none").  (Products
+        # whose classes increase, ``_in_sort_order``, are sorted all the same: the sort
+        # keys of their factors are those a sum's terms are then sorted by.)
+        self._print(expr.args[1])
+        settings = self._settings
+        settings["order"] = "none"
         try:
             return super()._print_Mul(expr)
         finally:
-            settings["order"], self._sums_sorted = saved, was
+            settings["order"] = None
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
