@@ -21,22 +21,7 @@ from copy import copy
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sympy import (
-    Atom,
-    Basic,
-    Derivative,
-    Dummy,
-    Expr,
-    Function,
-    Mul,
-    Number,
-    Pow,
-    Rational,
-    S,
-    Symbol,
-    exp,
-    log,
-)
+from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.core.sorting import default_sort_key
@@ -95,77 +80,6 @@ def _number_times_one(expr: Basic) -> bool:
     return not ((f.is_Pow or isinstance(f, exp)) and not f.as_base_exp()[1].is_positive)
 
 
-def _sort_class(factor: Basic) -> Any:
-    """``factor.sort_key()[0]``: the class that ``as_ordered_factors`` sorts a factor by
-    first (a power's base's), without the rest of the key, which holds the sorted terms of
-    every sum inside; None where the key is not SymPy's general one (``Expr.sort_key``) or
-    an atom's (its class's key first)."""
-    method = type(factor).sort_key
-    if method is Expr.sort_key:
-        inner = factor.as_coeff_Mul()[1]
-        if inner.is_Pow:
-            if inner.base is S.Exp1:
-                return None
-            inner = inner.base
-    elif method in _ATOM_SORT_KEYS:
-        inner = factor
-    else:
-        return None
-    kind = type(inner)
-    key = _CLASS_KEYS.get(kind)
-    if key is None:
-        if len(_CLASS_KEYS) > MEMO_SIZE:  # classes of undefined functions are made anew
-            _CLASS_KEYS.clear()
-        key = _CLASS_KEYS[kind] = kind.class_key()
-    return key
-
-
-_ATOM_SORT_KEYS = (Atom.sort_key, Symbol.sort_key, Dummy.sort_key, Number.sort_key)
-"""The sort keys of atoms (names, numbers, constants): their class's ``class_key()`` first."""
-
-
-_CLASS_KEYS: dict[type, Any] = {}
-"""Each class's ``class_key()``: a fixed property of the class (a function's builds a table
-of names each time), found once."""
-
-
-def _in_sort_order(expr: Basic) -> bool:
-    """True when SymPy's printers, sorting a product's factors (``as_ordered_factors``),
-    keep them as stored: all commutative, none a product, a power of one (or of a power) or
-    exp(-1), and the class each is sorted by first (``_sort_class``) strictly increasing
-    along them, so that no whole sort key is needed; between factors of the same class,
-    the next part of the key (its base's arguments: a symbol's name) strictly increasing.
-
-    The printers sort the product without its sign, or parts of it (a numerator and a
-    denominator, whose powers have their exponents negated): a part keeps the order, and
-    a power's class is its base's whatever the exponent.  (The 2D printer sorts a product
-    with its sign; ``Expr.args_cnc`` splits a negative number other than -1 into two
-    factors, which ``_Notation._print_Mul`` checks.)"""
-    previous: Any = None
-    before: Basic = S.One
-    for factor in expr.args:
-        if factor.is_Mul or not factor.is_commutative:  # the sign of -(x·y) is x·y's
-            return False
-        if factor.is_Pow and (factor.base.is_Mul or factor.base.is_Pow):
-            # 1/(y·2) typed: LaTeX sorts the denominator y·2 as a product of its own
-            return False
-        if isinstance(factor, exp) and factor.exp is S.NegativeOne:
-            return False  # LaTeX's denominator e, an atom: another class than exp(-1)
-        key = _sort_class(factor)
-        if key is None:
-            return False
-        # of the same class (x·y, x²·y), the keys' next part, the base's arguments (names
-        # for symbols), must decide, not the exponent
-        if (
-            previous is not None
-            and not previous < key
-            and (previous != key or not before.sort_key()[1] < factor.sort_key()[1])
-        ):
-            return False
-        previous, before = key, factor
-    return True
-
-
 MEMO_SIZE = 20_000
 """Most printed forms kept by one printer class and settings (then its memo starts again)."""
 
@@ -208,13 +122,11 @@ def clear_memos() -> None:
     _PRECEDENCE.clear()
     _TRADITIONAL.clear()
     _CANONICAL.clear()
-    _SORTED.clear()
 
 
 _PRECEDENCE: dict[Basic, int] = {}
 _TRADITIONAL: dict[Basic, int] = {}
 _CANONICAL: dict[Basic, bool] = {}  # whether a product's factors are in SymPy's stored order
-_SORTED: dict[Basic, bool] = {}  # whether sorting a product's factors keeps them (_in_sort_order)
 
 
 def _memoised(table: dict[Basic, Any], compute: Any, item: Any) -> Any:
@@ -408,23 +320,13 @@ class _Notation(_Memo):
     def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
         return super()._print_Add(expr, order="none")
 
-    def _split_sign(self, expr: Basic) -> bool:
-        """Whether this printer sorts ``expr`` with a negative number c other than -1 in it
-        (split into -1 and -c): only the 2D printer, which sorts a product with its sign."""
-        return False
-
     def _print_Mul(self, expr: Basic) -> Any:
         # A product the user typed keeps its order (x·u); SymPy's own products are
         # printed in its usual order (3x²y rather than the stored 3·y·x²).
         settings = self._settings
-        # SymPy's order of a number times one factor is that (a number sorts first), and so
-        # is the stored order when the factors' classes increase: their sort keys, costly
-        # for a sum, are not needed ("none" keeps the stored order)
-        ordered = (
-            _memoised(_CANONICAL, _canonical, expr)
-            and not _number_times_one(expr)
-            and not (_memoised(_SORTED, _in_sort_order, expr) and not self._split_sign(expr))
-        )
+        # SymPy's order of a number times one factor is that (a number sorts first): its
+        # sort keys, costly for a sum, are not needed ("none" keeps the stored order)
+        ordered = _memoised(_CANONICAL, _canonical, expr) and not _number_times_one(expr)
         saved, settings["order"] = settings["order"], None if ordered else "none"
         try:
             return super()._print_Mul(expr)
@@ -454,23 +356,6 @@ def _term_key(term: Any) -> tuple:
         tuple(e.sort_key(order=None) for e in ncpart),
         ((bool(im), im), (re, im)),
     )
-
-
-class _ClassFirst:
-    """A sort key ordering expressions as ``default_sort_key`` does, that compares their
-    classes first (``_sort_class``, the key's first part) and makes the whole key only for
-    two of one class: a sum's generators are mostly of different classes (x, sin(x), e^x)."""
-
-    __slots__ = ("expr", "cls")
-
-    def __init__(self, expr: Basic) -> None:
-        self.expr = expr
-        self.cls = _sort_class(expr) if isinstance(expr, Basic) else None
-
-    def __lt__(self, other: _ClassFirst) -> bool:
-        if self.cls is not None and other.cls is not None and self.cls != other.cls:
-            return bool(self.cls < other.cls)
-        return bool(default_sort_key(self.expr) < default_sort_key(other.expr))
 
 
 def ordered_terms(expr: Basic) -> list[Basic]:
@@ -521,7 +406,7 @@ def ordered_terms(expr: Basic) -> list[Basic]:
                 else:
                     ncpart.append(factor)
         terms.append((term, ((coeff.real, coeff.imag), cpart, tuple(ncpart))))
-    indices = {g: i for i, g in enumerate(sorted(gens, key=_ClassFirst))}
+    indices = {g: i for i, g in enumerate(sorted(gens, key=default_sort_key))}
     data = []
     for term, (coeff_pair, cpart, nc) in terms:
         monom = [0] * len(indices)
@@ -551,9 +436,7 @@ class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
             return super()._print_Mul(expr)
         # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
         # without f's sort key; f first, in SymPy's order, so that the product only reads
-        # its printed form back (its sums must not be printed under "none").  (Products
-        # whose classes increase, ``_in_sort_order``, are sorted all the same: the sort
-        # keys of their factors are those a sum's terms are then sorted by.)
+        # its printed form back (its sums must not be printed under "none")
         self._print(expr.args[1])
         settings = self._settings
         settings["order"] = "none"
@@ -910,10 +793,6 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
         # copy, or the exponent 2 of sin²(x) would lift every later coefficient 2.
         form = super()._print(expr, **kwargs)
         return copy(form) if isinstance(form, prettyForm) else form
-
-    def _split_sign(self, expr: Basic) -> bool:
-        c = expr.args[0]
-        return bool(c.is_Number and c.is_extended_negative and c is not S.NegativeOne)
 
     def _print_log(self, expr: Basic) -> prettyForm:
         return self._print_Function(expr, func_name="ln")
