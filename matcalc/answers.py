@@ -29,12 +29,13 @@ Each points at the step of the derivation where that mistake would enter.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sympy import (
     Add,
+    Basic,
     Expr,
     Float,
     Heaviside,
@@ -65,6 +66,7 @@ MISTAKES = (
     "gate_outside_sum",  # max(0, ·)'s gate outside the sum over samples (§6.1)
     "dropped_term",  # one term of a sum, product or total-derivative rule is missing
     "missing_factor",  # one chain-rule factor (a local derivative) is missing
+    "swapped",  # a square matrix A written where Aᵀ belongs (or Aᵀ for A), at one place
 )
 TOLERANCE = 1e-7
 POINTS = 5
@@ -109,6 +111,9 @@ class Check:
     values: tuple[complex, complex] | None = None
     entry: tuple[int, int] | None = None
     sizes: tuple[tuple[Symbol, int], ...] = ()
+    swap: tuple[Math, Math] | None = None
+    """For "swapped": (what the answer has, what belongs there), A and Aᵀ; ``term`` is then
+    the answer with that one place mended, which is the derivative."""
     reason: str = ""
     """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
     small to tell apart from 0), "name" or "function"."""
@@ -416,6 +421,7 @@ class _Judge:
             self._gate,
             self._dropped_term,
             self._missing_factor,
+            self._swapped,
         ):
             found = diagnose(ans, ref, comps, samples, flip)
             if found is not None:
@@ -617,6 +623,38 @@ class _Judge:
         return None
 
     # -- helpers ------------------------------------------------------------------------
+    def _swapped(self, ans, ref, comps, samples, flip):
+        """The answer with one square matrix A read as Aᵀ, at one place (or Aᵀ as A), is the
+        derivative: 2A(Ax − b) for ‖Ax − b‖², whose gradient is 2Aᵀ(Ax − b)."""
+        if not self.shapes or isinstance(self.answer, MatrixBase):
+            return None
+        from matcalc.linalg import MatT
+
+        square = {
+            symbol
+            for symbol, decl in self.shapes.items()
+            if symbol in comps
+            and comps[symbol].rows == comps[symbol].cols
+            and comps[symbol].rows > 1
+            and not decl.symmetric
+        }
+        for variant, had, meant in _one_swap(self.answer, square, MatT):
+            self.deadline.check()
+            value = self._explicit(variant)
+            if value is None or value.shape != ans.shape:
+                continue
+            mine = [(p, self._values(value, p), r) for p, _, r in samples]
+            mine = [(p, v, r) for p, v, r in mine if v is not None]
+            if len(mine) >= 3 and len(mine) == len(samples) and _agree(mine, flip):
+                return {
+                    "verdict": "wrong",
+                    "mistake": "swapped",
+                    "term": variant,
+                    "swap": (had, meant),
+                    "transposed": flip is not None,
+                }
+        return None
+
     def _all_symbols(self) -> set:
         p = self.problem
         return set().union(*(e.free_symbols for e in p.exprs), p.wrt)
@@ -693,6 +731,25 @@ class _Judge:
             if isinstance(step, LocalDerivative) and test(step):
                 return index
         return None
+
+
+def _one_swap(expr, square: set, transpose) -> Iterator[tuple[Math, Math, Math]]:
+    """(expr with one place changed, what was there, what is there now): each A of
+    ``square`` that is not transposed becomes Aᵀ, each Aᵀ becomes A, one at a time."""
+    from matcalc.engine.simplify import rebuild
+
+    if isinstance(expr, transpose) and expr.args[0] in square:
+        yield expr.args[0], expr, expr.args[0]
+        return
+    if expr in square:
+        yield transpose(expr), expr, transpose(expr)
+        return
+    if not isinstance(expr, Basic):
+        return
+    for i, arg in enumerate(expr.args):
+        for changed, had, meant in _one_swap(arg, square, transpose):
+            args = (*expr.args[:i], changed, *expr.args[i + 1 :])
+            yield rebuild(expr, args), had, meant
 
 
 def _first_difference(samples, flip):

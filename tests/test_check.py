@@ -199,3 +199,29 @@ def test_a_row_answer_is_shown_as_typed_and_its_transpose_binds_to_the_whole_pro
     text = c.to_text(width=0)
     assert "∂y/∂x = xᵀ·(Aᵀ + A)" in text and "(Aᵀ + A)ᵀ·xᵀ" not in text
     assert TextRenderer()._m(c.answer) == "((Aᵀ + A)ᵀ·x)ᵀ"
+
+
+@pytest.mark.parametrize(
+    "expr,wrt,vectors,answer,had,right",
+    [  # the textbooks' gradients, in denominator layout: 2Aᵀ(Ax − b) and Aᵀx
+        ("norm(A @ x - b)**2", "x", ["x", "b"], "2*A @ (A @ x - b)", "A", "2*A.T @ (A @ x - b)"),
+        ("x @ A @ w", "w", ["x", "w"], "A @ x", "A", "A.T @ x"),
+        ("x @ A @ w", "x", ["x", "w"], "A.T @ w", "Aᵀ", "A @ w"),
+    ],
+)
+def test_a_matrix_written_for_its_transpose_is_named(expr, wrt, vectors, answer, had, right):
+    kw = dict(vectors=vectors, matrices=["A"], layout="denominator")
+    c = check(expr, answer, wrt, **kw)
+    assert c.verdict == "wrong" and c.mistake == "swapped", c
+    text = c.to_text(width=0)
+    assert f"your answer has {had} at one place where" in text
+    assert c.to_dict()["swap"]["answer_has"] == had
+    assert check(expr, right, wrt, **kw).verdict == "right"
+
+
+def test_an_unrelated_wrong_matrix_answer_is_not_called_a_swap():
+    kw = dict(vectors=["x", "w"], matrices=["A"], layout="denominator")
+    c = check("x @ A @ w", "A @ A @ x", "w", **kw)
+    assert c.verdict == "wrong" and c.mistake != "swapped", c
+    c = check("trace(A @ X)", "A", "X", matrices=["A", "X"], layout="denominator")
+    assert c.mistake == "transpose", c  # the whole answer transposed: that mistake, as before

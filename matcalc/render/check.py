@@ -114,8 +114,10 @@ def _verdict(r: Renderer, c: Any) -> str:
     kw: dict[str, Any] = {}
     if c.mistake == "factor":
         kw["factor"] = _m(r, c.factor)
-    if c.mistake in ("dropped_term", "missing_factor"):
+    if c.mistake in ("dropped_term", "missing_factor", "swapped"):
         kw["term"] = _m(r, c.term)
+    if c.mistake == "swapped" and c.swap is not None:
+        kw["had"], kw["meant"] = (_m(r, e) for e in c.swap)
     return r._msg(f"check.mistake.{c.mistake}", **kw)
 
 
@@ -171,6 +173,9 @@ def check_dict(c: Any, *, lang: str = "en") -> dict[str, Any]:
         "detail": _strip(_detail(r, c)) or None,
         "factor": None if c.factor is None else str(c.factor),
         "term": None if c.term is None else str(c.term),
+        "swap": None
+        if c.swap is None
+        else {"answer_has": _m(r, c.swap[0]), "belongs": _m(r, c.swap[1])},
         "transposed": c.transposed,
         "step": c.step,
         "assumption": None
