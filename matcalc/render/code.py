@@ -44,6 +44,7 @@ from matcalc.linalg.base import SCALAR
 from matcalc.linalg.declarations import Declaration, MatrixName
 from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
+from matcalc.render.printing import ordered_terms
 from matcalc.symbols import VectorName
 
 ATOM, POW, UNARY, MUL, ADD = 100, 60, 50, 40, 30
@@ -258,7 +259,8 @@ class _Emitter:
         if const:
             return const
         out = ""
-        for i, term in enumerate(expr.as_ordered_terms()):
+        # str()'s order (``as_ordered_terms``) without SymPy's evalf of each coefficient
+        for i, term in enumerate(ordered_terms(expr)):
             if i == 0:
                 out = self.wrap(term, ADD - 1)
             elif term.could_extract_minus_sign():

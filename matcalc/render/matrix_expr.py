@@ -69,7 +69,14 @@ from matcalc.errors import UnsupportedError
 from matcalc.linalg.base import SCALAR, _Op
 from matcalc.linalg.declarations import MatrixName
 from matcalc.linalg.shapes import shape_of
-from matcalc.render.printing import _Memo
+from matcalc.render import printing
+from matcalc.render.printing import (
+    _PRECEDENCE,
+    _Memo,
+    _number_times_one,
+    _StrPrecedence,
+    ordered_terms,
+)
 from matcalc.symbols import VectorName
 
 
@@ -342,6 +349,33 @@ _SHORTCUTS = {DiagMatrix: _diag_doit, OneMatrix: _ones_doit}
 """Matrix classes whose doit asks a question whose answer is known (see each function)."""
 
 
+def _ones_is_identity(ones) -> bool | None:
+    """``OneMatrix(m, n).is_Identity`` for sizes that are numbers or symbols, without asking.
+
+    A product's doit removes identities (``remove_ids``), asking each factor whether it is
+    one; a OneMatrix answers ``Eq(m, 1) & Eq(n, 1) == True``, an assumption query on m - 1
+    and n - 1 each time.  As for its doit (``_ones_doit``), Eq(s, 1) of a symbol is never
+    True and of a number it is s == 1: the answer is m == 1 and n == 1.  None otherwise."""
+    m, n = ones.args
+    if not all(isinstance(a, (Symbol, Integer)) for a in (m, n)):
+        return None
+    return m == 1 and n == 1
+
+
+_sympy_ones_is_identity = getattr(  # SymPy's getter (not this module's, if imported again)
+    OneMatrix.is_Identity.fget, "__wrapped__", OneMatrix.is_Identity.fget
+)
+
+
+def _memoised_ones_is_identity(self) -> bool:
+    """OneMatrix.is_Identity: ``_ones_is_identity`` while a conversion runs, else SymPy's."""
+    if getattr(_ACTIVE, "memo", None) is not None:
+        known = _ones_is_identity(self)
+        if known is not None:
+            return known
+    return _sympy_ones_is_identity(self)
+
+
 def _makes_dummies(expr, memo: dict) -> bool:
     """``expr`` has a Dummy, or an element-wise function of one (whose doit makes one);
     found once per subexpression (``memo``: the doit memo, under keys of their own)."""
@@ -382,6 +416,8 @@ def _memoise_doit() -> None:
 
 
 _memoise_doit()
+_memoised_ones_is_identity.__wrapped__ = _sympy_ones_is_identity  # type: ignore[attr-defined]
+OneMatrix.is_Identity = property(_memoised_ones_is_identity)
 
 
 def _str_precedence(item) -> int:
@@ -407,7 +443,33 @@ def _str_precedence(item) -> int:
     return PRECEDENCE["Mul"]  # precedence_Mul's answer when no sign can be taken out
 
 
-class MatrixExprStrPrinter(StrPrinter):
+class _StrSums:
+    """Mixin for a ``StrPrinter``: a sum of scalars in ``str()``'s order without SymPy's
+    evalf of each coefficient (``ordered_terms``), and each term's precedence found once
+    (``self._precedence``): SymPy's finds a product's by building its negation."""
+
+    def _as_ordered_terms(self, expr, order=None):
+        if (order or self.order) is None and isinstance(expr, sympy.Add):
+            return ordered_terms(expr)
+        return super()._as_ordered_terms(expr, order=order)
+
+    def _print_Add(self, expr, order=None):
+        # StrPrinter's, with each term's precedence found once
+        prec = self._precedence(expr)
+        out = []
+        for term in self._as_ordered_terms(expr, order=order):
+            t = self._print(term)
+            sign = "+"
+            if t.startswith("-") and not term.is_Add:
+                sign, t = "-", t[1:]
+            if self._precedence(term) < prec or term.is_Add:
+                t = f"({t})"
+            out.extend([sign, t])
+        sign = out.pop(0)
+        return ("" if sign == "+" else sign) + " ".join(out)
+
+
+class MatrixExprStrPrinter(_StrSums, StrPrinter):
     """``str()``, with the matrix expressions that ``parse_expr`` must read back spelled out.
 
     The precedence of each subexpression is found once: a product's asks whether it could
@@ -432,21 +494,6 @@ class MatrixExprStrPrinter(StrPrinter):
         if p < level or (not strict and p <= level):
             return f"({self._print(item)})"
         return self._print(item)
-
-    def _print_Add(self, expr, order=None):
-        # StrPrinter's, with each term's precedence found once
-        prec = self._precedence(expr)
-        out = []
-        for term in self._as_ordered_terms(expr, order=order):
-            t = self._print(term)
-            sign = "+"
-            if t.startswith("-") and not term.is_Add:
-                sign, t = "-", t[1:]
-            if self._precedence(term) < prec or term.is_Add:
-                t = f"({t})"
-            out.extend([sign, t])
-        sign = out.pop(0)
-        return ("" if sign == "+" else sign) + " ".join(out)
 
     def _print_MatMul(self, expr):
         c, m = expr.as_coeff_mmul()
@@ -544,11 +591,32 @@ _PLAIN = {
 }
 
 
-class PlainStrPrinter(_Memo, StrPrinter):
+class PlainStrPrinter(_StrSums, _StrPrecedence, _Memo, StrPrinter):
     """matcalc's notation in ``str()`` syntax, each operation named as in the input language
     (JSON's step values of vector problems, whose intermediates have no declared shape):
     dot(a, b), sum(v), norm(v), matmul(A, B, …) (a product in order), transpose(a),
-    trace(A), diag(v), eye(n), ones(n) (a column of n ones), kron(A, B)."""
+    trace(A), diag(v), eye(n), ones(n) (a column of n ones), kron(A, B).
+
+    Sums and products are put in ``str()``'s order as ``SympyStrPrinter`` does it (the
+    scalar JSON's printer): the order of a sum's terms without SymPy's ``evalf`` of each
+    coefficient (``ordered_terms``), and c·f without f's sort key; each precedence found
+    once.  The explicit Jacobian of a verification is mostly such sums."""
+
+    def _precedence(self, item) -> int:
+        return printing._memoised(_PRECEDENCE, precedence, item)
+
+    def _print_Mul(self, expr):
+        if self.order is not None or not _number_times_one(expr):
+            return super()._print_Mul(expr)
+        # as SymPy's order, printed with "none" (see SympyStrPrinter._print_Mul): f first,
+        # so that the product reads f's form back from the memo, printed in SymPy's order
+        self._print(expr.args[1])
+        settings = self._settings
+        settings["order"] = "none"
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            settings["order"] = None
 
     def _print_Function(self, expr):
         name = _PLAIN.get(type(expr).__name__)

@@ -304,11 +304,18 @@ class _Notation(_Memo):
             self._displaying = True
             try:
                 from matcalc.engine.simplify import replace_unevaluated
+                from matcalc.linalg.operations import VSum
 
-                shown = replace_unevaluated(
-                    expr,
-                    lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
-                    display_form,
+                # both display forms have a sum of a vector in them (an explicit Jacobian of
+                # components never has one): where there is none, nothing to replace
+                shown = (
+                    replace_unevaluated(
+                        expr,
+                        lambda e: isinstance(e, (Mul, log)) and display_form(e) is not None,
+                        display_form,
+                    )
+                    if expr.has(VSum)
+                    else expr
                 )
                 out = super()._print(shown, **kwargs)
             finally:

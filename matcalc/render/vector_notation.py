@@ -10,8 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from sympy import Add, Basic, Function, Mul, Number, Pow, Symbol, exp
-from sympy.printing.precedence import PRECEDENCE
+from sympy import (
+    Add,
+    Basic,
+    Function,
+    Integral,
+    Mod,
+    Mul,
+    Number,
+    Pow,
+    Product,
+    Sum,
+    Symbol,
+    exp,
+)
+from sympy.core.cache import CACHE
+from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 
 from matcalc.linalg.base import _Op
 from matcalc.linalg.jacobians import (
@@ -70,8 +84,65 @@ _NOT_ATOMIC = (
 _PRODUCTS = (VDot, MatVec, MMul, MatProd, Kron, Outer, OuterT, Lin, OnesMatrix)
 
 
+_VECTOR: dict[Basic, bool] = {}
+"""``is_vector_expr`` of each expression asked about, emptied with SymPy's cache."""
+
+_BRACKETED: dict[Basic, bool] = {}
+"""``_has_bracketed`` of each expression asked about, emptied with SymPy's cache."""
+
+
+class _ForgetVectors:
+    """Registered with SymPy's caches: clearing them empties ``_VECTOR`` and ``_BRACKETED``."""
+
+    __wrapped__ = None
+
+    @staticmethod
+    def cache_clear() -> None:
+        _VECTOR.clear()
+        _BRACKETED.clear()
+
+
+CACHE.append(_ForgetVectors())
+
+_BRACKETED_CLASSES = (Mod, Integral, Product, Sum)
+"""What SymPy's LaTeX printer looks for anywhere in a term or factor (``expr.has``): with
+one, the term or factor is bracketed."""
+
+
+def _has_bracketed(expr: Basic) -> bool:
+    """``expr.has(Mod, Integral, Product, Sum)`` (a walk down ``args``), found once per
+    subexpression."""
+    try:
+        return _BRACKETED[expr]
+    except KeyError:
+        if len(_BRACKETED) > 20_000:  # printing.MEMO_SIZE: a bound, then start again
+            _BRACKETED.clear()
+        found = _BRACKETED[expr] = isinstance(expr, _BRACKETED_CLASSES) or any(
+            _has_bracketed(a) for a in expr.args
+        )
+        return found
+    except TypeError:  # unhashable
+        return expr.has(*_BRACKETED_CLASSES)
+
+
 def is_vector_expr(expr: Basic) -> bool:
-    """True for an expression whose value is a column vector (used to print ⊗)."""
+    """True for an expression whose value is a column vector (used to print ⊗).
+
+    Found once per expression: each sum and product printed asks it of its terms or
+    factors, and each answer is a walk down the tree (an explicit Jacobian of
+    components, all scalars, is walked to every leaf)."""
+    try:
+        return _VECTOR[expr]
+    except KeyError:
+        if len(_VECTOR) > 20_000:  # printing.MEMO_SIZE: a bound, then start again
+            _VECTOR.clear()
+        found = _VECTOR[expr] = _is_vector_expr(expr)
+        return found
+    except TypeError:  # a mutable matrix is unhashable
+        return _is_vector_expr(expr)
+
+
+def _is_vector_expr(expr: Basic) -> bool:
     if isinstance(expr, VectorName):
         return True
     if isinstance(expr, (MatVec, Ones)):
@@ -139,6 +210,26 @@ def _powered(method):
 
 class LatexVectors(_LatexHost):
     """LaTeX: \\mathbf names come from the symbols; operations here."""
+
+    # SymPy's LatexPrinter asks of every term of a sum and every factor of a product
+    # whether it has a Mod (and an Integral, Product or Sum) anywhere in it: a walk down
+    # the whole subtree each time.  Where ``_has_bracketed`` (found once per subexpression)
+    # says there is none, SymPy's answer is what its other questions give, written out
+    # here; otherwise SymPy's own method answers (tests/test_render_shortcuts.py).
+
+    def _needs_mul_brackets(self, expr: Basic, first: bool = False, last: bool = False) -> bool:
+        if not isinstance(expr, Basic) or _has_bracketed(expr):
+            return super()._needs_mul_brackets(expr, first=first, last=last)
+        if expr.is_Mul:
+            return not first and bool(expr.could_extract_minus_sign())
+        if precedence_traditional(expr) < PRECEDENCE["Mul"] or expr.is_Relational:
+            return True
+        return bool(expr.is_Piecewise)
+
+    def _needs_add_brackets(self, expr: Basic) -> bool:
+        if not isinstance(expr, Basic) or _has_bracketed(expr):
+            return super()._needs_add_brackets(expr)
+        return bool(expr.is_Relational or expr.is_Add)
 
     def _print_Add(self, expr: Add, order: str | None = None) -> str:
         reordered = None if _scalar_only(self) else vector_terms_first(expr)
