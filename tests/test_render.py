@@ -662,6 +662,50 @@ def test_printers_skip_sorting_a_number_times_one_factor_without_changing_a_char
         assert fast[3] == str(e)
 
 
+def test_text_skips_drawing_a_result_whose_drawing_is_one_line():
+    """``text._one_line`` says an expression's 2D drawing is one line high without drawing
+    it (the text then writes its linear form, as for any one-line drawing): on random trees
+    of names, integers, sums, products and functions, whenever it says so, SymPy's 2D
+    printer (Unicode and ASCII) draws one line; and it refuses powers, fractions and e^x."""
+    import random
+
+    from sympy import Integer, Rational, Symbol, asin, atan, exp, sinh, sqrt, tan, tanh
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    from matcalc.render.printing import TextPrettyPrinter
+    from matcalc.render.text import _one_line
+
+    rng = random.Random(5)
+    atoms = [x, y, Symbol("a_1"), Symbol("alpha"), Symbol("x_12^ab"), Integer(2), Integer(-3)]
+    functions = [sin, cos, tan, sinh, tanh, asin, atan, log]
+
+    def tree(depth: int):
+        if depth == 0 or rng.random() < 0.25:
+            return rng.choice(atoms)
+        kind, evaluate = rng.random(), rng.random() < 0.5
+        if kind < 0.35:
+            return Add(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        if kind < 0.7:
+            return Mul(tree(depth - 1), tree(depth - 1), evaluate=evaluate)
+        return rng.choice(functions)(tree(depth - 1), evaluate=evaluate)
+
+    one_line = 0
+    for _ in range(300):
+        e = tree(rng.randint(1, 4))
+        if not _one_line(e):
+            continue
+        one_line += 1
+        for unicode in (True, False):
+            previous = pretty_use_unicode(unicode)
+            try:
+                assert TextPrettyPrinter({"use_unicode": unicode})._print(e).height() == 1, e
+            finally:
+                pretty_use_unicode(previous)
+    assert one_line > 200
+    for e in (x**2, Rational(1, 2) * x, exp(x), sin(x) / x, sqrt(x), sin(x) ** 2, Integer(3) / 4):
+        assert not _one_line(e), e
+
+
 def test_json_result_reads_back_given_its_symbols():
     """parse_expr reads N, S, I, Q, E1, beta and gamma as SymPy's own (N() and S are
     callables, I the imaginary unit): JSON lists the scalar variables to bind."""

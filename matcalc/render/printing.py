@@ -83,7 +83,9 @@ def _number_times_one(expr: Basic) -> bool:
 MEMO_SIZE = 20_000
 """Most printed forms kept by one printer class and settings (then its memo starts again)."""
 
-_SHARED: dict[tuple[type, str], dict] = {}
+_SHARED: dict[type, list[tuple[dict[str, Any], dict]]] = {}
+"""By printer class: (settings, memo) for each set of settings met since the last
+``clear_memos``; a class has a few (unicode or ASCII, with vectors or not)."""
 
 
 def shared_memo(printer: Printer, ignore: str = "") -> dict:
@@ -93,12 +95,24 @@ def shared_memo(printer: Printer, ignore: str = "") -> dict:
     settings, so the formats of one derivation (Markdown and JSON's LaTeX) and the
     renderings after it reuse what was printed before.  Bounded by ``MEMO_SIZE`` per
     printer, and emptied by ``clear_memos`` (and so by SymPy's ``clear_cache``).
-    ``ignore``: a setting left out of the key (the caller keeps apart what depends on it)."""
-    settings = sorted((k, v) for k, v in printer._settings.items() if k != ignore)
-    key = (type(printer), repr(settings))
-    memo = _SHARED.get(key)
-    if memo is None or len(memo) > MEMO_SIZE:
-        memo = _SHARED[key] = {}
+    ``ignore``: a setting left out of the key (the caller keeps apart what depends on it).
+
+    The settings are compared as dicts (equal values, the dict's own ``==``), against a
+    copy taken when the memo was made: a rendering's printers change a setting or two
+    (``vectors``), and a copy keeps the key as it was."""
+    settings = printer._settings
+    if ignore in settings:
+        settings = settings.copy()
+        del settings[ignore]
+    entries = _SHARED.setdefault(type(printer), [])
+    for k, (known, memo) in enumerate(entries):
+        if known == settings:
+            if len(memo) > MEMO_SIZE:
+                memo = {}
+                entries[k] = (known, memo)
+            return memo
+    memo = {}
+    entries.append((settings.copy(), memo))
     return memo
 
 

@@ -20,7 +20,23 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from sympy import Basic, MatrixBase, Symbol
+from sympy import (
+    Add,
+    Basic,
+    MatrixBase,
+    Mul,
+    Symbol,
+    acos,
+    asin,
+    atan,
+    cos,
+    cosh,
+    log,
+    sin,
+    sinh,
+    tan,
+    tanh,
+)
 from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 from sympy.printing.pretty.stringpict import prettyForm
 
@@ -237,6 +253,8 @@ class TextRenderer(Renderer):
     def _display(self, expr: Any) -> Frag:
         """2D, as ``sympy.pretty`` draws it; one-line results stay plain strings."""
         if isinstance(expr, MatrixBase) and not _drawable(expr):
+            return self._m(expr)
+        if _one_line(expr):  # as the drawing would be: its 2D form need not be made
             return self._m(expr)
         form = self._pretty._print(expr)
         if form.height() == 1:
@@ -474,6 +492,26 @@ class TextRenderer(Renderer):
         return self.BLOCK_SEP.join(b for b in blocks if b) + "\n"
 
 
+_ONE_LINE_FUNCTIONS = (sin, cos, tan, sinh, cosh, tanh, asin, acos, atan, log)
+"""Functions that SymPy's 2D printer draws as name(argument), as high as the argument
+(ln for log); not exp (e with a raised exponent) nor the ones matcalc draws itself."""
+
+
+def _one_line(expr: Any) -> bool:
+    """Whether the 2D drawing of ``expr`` is one line high (``_display`` then writes the
+    linear form): names, integers, and sums, products and ``_ONE_LINE_FUNCTIONS`` of them.
+    Not a power, a fraction or another number (drawn raised or stacked), nor anything else."""
+    todo = [expr]
+    while todo:
+        e = todo.pop()
+        kind = type(e)
+        if kind is Symbol or kind is Add or kind is Mul or kind in _ONE_LINE_FUNCTIONS:
+            todo.extend(e.args)
+        elif not (isinstance(e, Basic) and e.is_Integer):
+            return False
+    return True
+
+
 def _drawing(form: prettyForm, linear: str | None) -> prettyForm:
     """A 2D piece that remembers its one-line form (printed instead when it is too wide)."""
     form.linear = linear
@@ -486,6 +524,10 @@ def _linear(frag: Frag, template: str = "{}") -> str | None:
         return template.format(frag)
     linear = getattr(frag, "linear", None)
     return None if linear is None else template.format(linear)
+
+
+_SPOT_START = {op[0] for op in _BREAK_BEFORE + _BREAK_AFTER} | {"/", "("}
+"""The characters a place to break starts at (``_spot``): other characters are not tried."""
 
 
 def _spot(text: str, i: int) -> int | None:
@@ -524,7 +566,7 @@ def _break(text: str, room: int) -> int | None:
                 depth += 1
             elif char in _CLOSE:
                 depth = max(depth - 1, 0)
-            spot = _spot(text, i)
+            spot = _spot(text, i) if char in _SPOT_START else None
             if spot is not None:  # rank: shallow first, and a matrix row before an entry
                 rank = 2 * depth + (not text.startswith("; ", i))
                 rank = rank if char != "(" else _LAST_RESORT
