@@ -116,7 +116,11 @@ def compare(before: str, after: str) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "record":
-        record(sys.argv[2])
-    else:
-        sys.exit(compare(sys.argv[2], sys.argv[3]))
+    args = sys.argv[1:]
+    if len(args) == 2 and args[0] == "record":
+        record(args[1])
+    elif len(args) == 3 and args[0] == "compare":
+        sys.exit(compare(args[1], args[2]))
+    else:  # --help, or a slip: the usage, not a traceback
+        print(__doc__.strip())
+        sys.exit(0 if args[:1] in (["--help"], ["-h"]) else 2)
