@@ -56,8 +56,17 @@ def _constant_factors(expr: Mul, wrt: Symbol) -> tuple[list[Expr], list[Expr]]:
 
 
 def _add_rule(expr: Add, wrt: Symbol) -> Rule:
+    """The sum (difference) rule, and the rule of its one varying term where the others
+    are constants: ∂/∂y (2x + y⁸) is the sum rule and the power rule."""
     negative = any(a.could_extract_minus_sign() for a in expr.args[1:])
-    return Rule.named("difference" if negative and len(expr.args) == 2 else "sum")
+    rule = Rule.named("difference" if negative and len(expr.args) == 2 else "sum")
+    varying = [a for a in expr.args if depends(a, wrt)]
+    if len(varying) != 1:
+        return rule
+    term = varying[0]
+    if isinstance(term, Mul) and term.args[0] == -1:
+        term = Mul(*term.args[1:])  # x - y⁸: the power rule of y⁸, not a multiple
+    return rule if term == wrt else rule.and_part(rule_for(term, wrt))
 
 
 def _mul_rule(expr: Mul, wrt: Symbol) -> Rule:
