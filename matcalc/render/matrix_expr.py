@@ -73,7 +73,7 @@ from matcalc.render import printing
 from matcalc.render.printing import (
     _PRECEDENCE,
     _Memo,
-    _number_times_one,
+    _NumberTimesOne,
     _StrPrecedence,
     ordered_terms,
 )
@@ -591,7 +591,7 @@ _PLAIN = {
 }
 
 
-class PlainStrPrinter(_StrSums, _StrPrecedence, _Memo, StrPrinter):
+class PlainStrPrinter(_StrSums, _NumberTimesOne, _StrPrecedence, _Memo, StrPrinter):
     """matcalc's notation in ``str()`` syntax, each operation named as in the input language
     (JSON's step values of vector problems, whose intermediates have no declared shape):
     dot(a, b), sum(v), norm(v), matmul(A, B, …) (a product in order), transpose(a),
@@ -604,19 +604,6 @@ class PlainStrPrinter(_StrSums, _StrPrecedence, _Memo, StrPrinter):
 
     def _precedence(self, item) -> int:
         return printing._memoised(_PRECEDENCE, precedence, item)
-
-    def _print_Mul(self, expr):
-        if self.order is not None or not _number_times_one(expr):
-            return super()._print_Mul(expr)
-        # as SymPy's order, printed with "none" (see SympyStrPrinter._print_Mul): f first,
-        # so that the product reads f's form back from the memo, printed in SymPy's order
-        self._print(expr.args[1])
-        settings = self._settings
-        settings["order"] = "none"
-        try:
-            return super()._print_Mul(expr)
-        finally:
-            settings["order"] = None
 
     def _print_Function(self, expr):
         name = _PLAIN.get(type(expr).__name__)

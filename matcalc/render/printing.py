@@ -428,7 +428,25 @@ def ordered_terms(expr: Basic) -> list[Basic]:
     return [term for term, _ in ordered]
 
 
-class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
+class _NumberTimesOne(_PrinterHost):
+    """``_print_Mul`` of a str printer: c·f is in SymPy's order as stored
+    (``_number_times_one``), so it is printed with "none", without f's sort key."""
+
+    def _print_Mul(self, expr: Basic) -> str:
+        if self.order is not None or not _number_times_one(expr):
+            return super()._print_Mul(expr)
+        # f first, in SymPy's order, so that the product only reads its printed form back
+        # from the memo (its sums must not be printed under "none")
+        self._print(expr.args[1])
+        settings = self._settings
+        settings["order"] = "none"
+        try:
+            return super()._print_Mul(expr)
+        finally:
+            settings["order"] = None
+
+
+class SympyStrPrinter(_NumberTimesOne, _StrPrecedence, _Memo, StrPrinter):
     """``str()`` exactly (what ``parse_expr`` reads back), memoised; matcalc's own functions
     in SymPy's names, so that they read back as the same function (``cbrt(x)`` would read
     back as SymPy's complex x**(1/3), ``log10(x)`` as an unknown function)."""
@@ -437,20 +455,6 @@ class SympyStrPrinter(_StrPrecedence, _Memo, StrPrinter):
         if (order or self.order) is None and expr.is_Add:
             return ordered_terms(expr)
         return super()._as_ordered_terms(expr, order=order)
-
-    def _print_Mul(self, expr: Basic) -> str:
-        if self.order is not None or not _number_times_one(expr):
-            return super()._print_Mul(expr)
-        # c·f is in SymPy's order as stored (``_number_times_one``): printed with "none",
-        # without f's sort key; f first, in SymPy's order, so that the product only reads
-        # its printed form back (its sums must not be printed under "none")
-        self._print(expr.args[1])
-        settings = self._settings
-        settings["order"] = "none"
-        try:
-            return super()._print_Mul(expr)
-        finally:
-            settings["order"] = None
 
     def _print_log10(self, expr: Basic) -> str:
         return f"log({self._print(expr.args[0])}, 10)"
