@@ -23,6 +23,7 @@ from sympy import (
     preorder_traversal,
     sign,
 )
+from sympy.calculus.accumulationbounds import AccumBounds
 from sympy.core.function import AppliedUndef
 
 from matcalc import verify
@@ -305,7 +306,8 @@ def _expressions(
     return tuple(texts), tuple(exprs)
 
 
-UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)
+# AccumBounds: SymPy's value for atan(log(0)), an interval standing in for a limit
+UNDEFINED = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity, AccumBounds)
 
 
 def _check_defined(expr: Expr) -> Expr:

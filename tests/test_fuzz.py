@@ -272,7 +272,7 @@ def to_sympy(tree) -> sympy.Expr:
 
 # -- numeric comparison ---------------------------------------------------------------------
 KINK = (sympy.Abs, Max, Min, Heaviside, sympy.sign)
-UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
 
 
 def _concrete(expr: sympy.Expr) -> sympy.Expr:

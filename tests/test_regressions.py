@@ -111,6 +111,18 @@ def test_undefined_constant_is_a_math_error(text):
         matcalc.derive(text, "x")
 
 
+@pytest.mark.parametrize(
+    "text", ["max(log(y, 2), atan(log(acos(abs(x/x)), 2)))", "x + atan(ln(0))", "x*tanh(1/0)"]
+)
+def test_an_interval_standing_for_a_limit_is_undefined(text):
+    """atan(ln(0)): SymPy gives AccumulationBounds(-pi/2, pi/2), not zoo; this was an
+    InternalError ("could not differentiate this expression (ValueError)"). Found by the
+    slow steps fuzz."""
+    with pytest.raises(MathError, match="undefined") as info:
+        matcalc.derive(text, "x,y")
+    assert not isinstance(info.value, InternalError)
+
+
 # -- verification: |z| of a complex z, and slow exact evaluation ----------------------------------
 @pytest.mark.parametrize(
     "text", ["abs(sqrt(x))", "-(abs((((x)^(x))**(1/2) * ((1) - (x))^(0.5))^(1/2)))"]
