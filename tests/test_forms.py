@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sympy
 
 import matcalc
 
@@ -55,3 +56,44 @@ def test_the_cross_entropy_note_states_the_assumption():
     assert "(softmax(z) - y)ᵀ" in text
     assert "(recognise softmax; transpose of a sum)" in text
     assert "y 的各分量之和为 1" in d.to_text(lang="zh", width=0)
+
+
+# Element-wise bodies simplified as the scalar function of one entry (learner brief §1).
+# Truth: the Jacobian of explicit components x_1..x_3, simplified by SymPy, and the
+# hand-written textbook form.
+ELEMENTWISE = [
+    ("sum(tan(x)*cot(x))", "0", lambda xs: [0, 0, 0]),
+    ("sum(tan(x)*cos(x))", "cos(x)ᵀ", lambda xs: [sympy.cos(v) for v in xs]),
+    ("sum(sec(x)*cos(x) + x)", "𝟏ᵀ", lambda xs: [1, 1, 1]),
+]
+
+
+@pytest.mark.parametrize(("expr", "expected", "row"), ELEMENTWISE)
+def test_elementwise_bodies_collapse_like_scalars(expr, expected, row):
+    d = matcalc.derive(expr, "x", vectors=["x"])
+    assert d.verified is True
+    assert d.result_text == expected
+    xs = sympy.symbols("x_1:4", real=True)
+    assert sympy.simplify(d.explicit(n=3) - sympy.Matrix([row(xs)])) == sympy.zeros(1, 3)
+
+
+def test_elementwise_diagonal_terms_add_up():
+    # the Jacobian of tan(x) ⊗ cot(x) = 1 (entry by entry) is the zero matrix
+    d = matcalc.derive("tan(x)*cot(x)", "x", vectors=["x"])
+    assert d.verified is True
+    assert d.result_text == "0"
+    assert d.explicit(n=3) == sympy.zeros(3, 3)
+    xs = sympy.symbols("x_1:4", real=True)
+    components = sympy.Matrix([sympy.tan(v) * sympy.cot(v) for v in xs])
+    assert sympy.simplify(components.jacobian(xs)) == sympy.zeros(3, 3)
+
+
+def test_elementwise_keeps_dot_products_and_sums_as_they_are():
+    # sum(exp(x))·sum(tan(x) ⊗ cot(x)): the dot/sum stands in as a symbol, the body tidies
+    d = matcalc.derive("sum(exp(x))*sum(tan(x)*cot(x))", "x", vectors=["x"])
+    assert d.verified is True
+    xs = sympy.symbols("x_1:4", real=True)
+    y = sum(sympy.exp(v) for v in xs) * sum(sympy.tan(v) * sympy.cot(v) for v in xs)
+    truth = sympy.Matrix([y]).jacobian(xs)
+    assert sympy.simplify(d.explicit(n=3) - truth) == sympy.zeros(1, 3)
+    assert "cot(x)²" not in d.result_text

@@ -218,7 +218,9 @@ def hessian_vector(output: Symbol, hessian: Math, v: Symbol, shapes) -> HessianV
     used: set[str] = set()
     value = same_dots(times_vector(hessian, v, shapes, used))
     result, rewrites = textbook(value, shapes)
-    if set(rewrites) <= {"softmax", "order"}:  # the printers show softmax(z) as it is
+    # the printers show softmax(z) as it is, and H·v's terms stay as the rules gave them
+    # (s ⊗ v − s(s·v), not (v − s·v) ⊗ s)
+    if set(rewrites) <= {"softmax", "order", "elementwise"}:
         result, rewrites = value, ()
     return HessianVector(
         of=output,

@@ -15,6 +15,11 @@ changed, with its name (shown in the Simplify step as the reason, "recognise sof
   xᵀ(A + Aᵀ).
 - ``distribute``: a number times a sum of vector terms is distributed:
   2(λwᵀ + (Xw − y)ᵀX) = 2(Xw − y)ᵀX + 2λwᵀ.
+- ``elementwise``: each element-wise body is simplified as the scalar function of one
+  entry that it is (the scalar ``tidy``, with a stand-in symbol for each sum, dot
+  product or matrix-vector product in it), and diagonal terms are added where that
+  makes them smaller: ((tan²x + 1) ⊗ cot x + (−cot²x − 1) ⊗ tan x)ᵀ is 0, as the
+  derivative of tan(x)·cot(x) is for a scalar x.
 
 Every rewrite is an identity; the result is still verified against the input.  The
 rewrites are bounded: each works on the tree it is given, with no expansion of products
@@ -27,12 +32,13 @@ from collections.abc import Callable
 
 from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand, expand_mul
 
-from matcalc.engine.simplify import count_ops_fast
+from matcalc.engine.simplify import count_ops_fast, evaluate, rebuild, tidy
 from matcalc.functions import sigmoid
+from matcalc.linalg.base import _Op
 from matcalc.linalg.declarations import Declaration, Shapes
-from matcalc.linalg.jacobians import Diag, MatProd, T
+from matcalc.linalg.jacobians import OPERATORS, Diag, MatProd, T
 from matcalc.linalg.operations import MatT, MatVec, VSum
-from matcalc.linalg.shapes import shape_of
+from matcalc.linalg.shapes import has_vectors, keep_vector, shape_of
 from matcalc.symbols import VectorName
 
 MAX_OPS = 400
@@ -301,6 +307,103 @@ def _combine(expr: Expr, shapes: Shapes) -> Expr | None:
     return Add(*rest, *combined)
 
 
+def _elementwise(expr: Expr, shapes: Shapes) -> Expr | None:
+    new = _tidy_bodies(expr, shapes)
+    return new if new != expr else None
+
+
+def _tidy_bodies(expr: Expr, shapes: Shapes) -> Expr:
+    """``expr`` with each element-wise body tidied as a scalar (``_tidy_body``) and the
+    diagonal terms of each sum added where their sum tidies to less."""
+    if not expr.args or isinstance(expr, Symbol):
+        return expr
+    if _is_body(expr, shapes):
+        return _tidy_body(expr, shapes)
+    args = tuple(_tidy_bodies(a, shapes) for a in expr.args)
+    # a body that became 0 makes its transpose, diag or product 0 (evaluated, not 0ᵀ)
+    new = expr.func(*args) if any(a == 0 for a in args) else rebuild(expr, args)
+    return _add_diagonals(new, shapes) if isinstance(new, Add) else new
+
+
+def _is_body(expr: Expr, shapes: Shapes) -> bool:
+    """An element-wise expression of columns (or a scalar one with a vector outside any
+    sum or dot product) with a sum in it: something the scalar ``tidy`` may shorten."""
+    if isinstance(expr, _Op) or not expr.has(Add) or not has_vectors(expr):
+        return False
+    try:
+        if shape_of(expr, shapes)[1] != 1:
+            return False
+        return all(
+            not isinstance(leaf, OPERATORS) and shape_of(leaf, shapes)[1] == 1
+            for leaf in _op_leaves(expr)
+        )
+    except Exception:  # no shape (an operator, or a mismatch): not a body
+        return False
+
+
+def _op_leaves(expr: Expr) -> list[Expr]:
+    """The outermost linear-algebra operations in ``expr`` (sum(v), w·x, Xw, …)."""
+    if isinstance(expr, _Op):
+        return [expr]
+    return [leaf for a in expr.args for leaf in _op_leaves(a)]
+
+
+def _tidy_body(body: Expr, shapes: Shapes) -> Expr:
+    """``body`` tidied as the scalar function of one entry: each operation in it (its own
+    arguments tidied first) stands in as a real symbol, so the scalar rewrites see only
+    entries; a body that collapses to a nonzero constant c is c·1 again."""
+    leaves = {}
+    for i, leaf in enumerate(dict.fromkeys(_op_leaves(body))):
+        inner = rebuild(leaf, tuple(_tidy_bodies(a, shapes) for a in leaf.args))
+        leaves[leaf] = (
+            Symbol(f"_entry_{i}", real=True) if leaf.is_real else Symbol(f"_entry_{i}"),
+            inner,
+        )
+    stood = _put(body, {leaf: s for leaf, (s, _) in leaves.items()})
+    tidied = tidy(stood)
+    # shorter than the body both as written and as SymPy evaluates it: a gain that is
+    # only SymPy's own evaluation (−(a + b) for −a − b) is not a simplification
+    # (−(a + b) for −a − b, by the measure, is no simplification to a reader either)
+    measured = tidied
+    negated = isinstance(tidied, Mul) and len(tidied.args) == 2 and tidied.args[0] == -1
+    if negated and isinstance(tidied.args[1], Add):
+        measured = Add(*(-t for t in tidied.args[1].args))
+    if count_ops_fast(measured) >= min(count_ops_fast(stood), count_ops_fast(evaluate(stood))):
+        return body  # nothing shorter: the body as it was written
+    value = _put(tidied, dict(leaves.values()))
+    return keep_vector(value, body, shapes)
+
+
+def _put(expr: Expr, mapping: dict) -> Expr:
+    """``expr`` with the subtrees of ``mapping`` replaced, the rest left unevaluated (so
+    that 2(a + b) is not multiplied out on the way)."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args:
+        return expr
+    return rebuild(expr, tuple(_put(a, mapping) for a in expr.args))
+
+
+def _add_diagonals(total: Add, shapes: Shapes) -> Expr:
+    """c·diag(a) + d·diag(b) = diag(c·a + d·b), kept where that body tidies to fewer
+    operations than the terms had (diag((tan²x + 1) ⊗ cot x) + diag((−cot²x − 1) ⊗ tan x)
+    is diag(0), which is 0)."""
+    diagonals, rest = [], []
+    for term in total.args:
+        c, rest_of = _split(term, shapes)
+        if isinstance(rest_of, Diag) and not has_vectors(c):
+            diagonals.append((term, c * rest_of.args[0]))
+        else:
+            rest.append(term)
+    if len(diagonals) < 2:
+        return total
+    body = Add(*(b for _, b in diagonals))
+    merged = Diag(_tidy_body(body, shapes)) if _is_body(body, shapes) else None
+    if merged is None or count_ops_fast(merged) >= count_ops_fast(Add(*(t for t, _ in diagonals))):
+        return total
+    return Add(*rest, merged)
+
+
 REWRITES: tuple[tuple[str, Callable[[Expr, Shapes], Expr | None]], ...] = (
     ("softmax", _softmax),
     ("combine", _combine),
@@ -309,6 +412,7 @@ REWRITES: tuple[tuple[str, Callable[[Expr, Shapes], Expr | None]], ...] = (
     ("factor", _factor_right),
     ("distribute", _distribute),
     ("transpose", _transpose_out),
+    ("elementwise", _elementwise),
     ("order", _order),
 )
 """Applied in this order; "order" (positive terms first) is not worth naming to a reader."""

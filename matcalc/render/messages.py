@@ -258,6 +258,7 @@ EN: dict[str, str] = {
     "rewrite.factor": "factor out the common factor",
     "rewrite.distribute": "distribute the constant",
     "rewrite.transpose": "transpose of a sum",
+    "rewrite.elementwise": "simplify entry by entry",
     "note.sum_to_one": "when the entries of {name} sum to 1 (a one-hot or probability "
     "target), sum({name}) = 1 and this is",
     # rule names (steps carry ``Rule``: clauses of (id, name) parts, see ``rule_text``)
@@ -539,6 +540,7 @@ ZH: dict[str, str] = {
     "rewrite.factor": "提取公因子",
     "rewrite.distribute": "分配常数",
     "rewrite.transpose": "和的转置",
+    "rewrite.elementwise": "逐元素化简",
     "section.differential.take": "求微分",
     "section.differential.cyclic": "利用迹的循环性质把微分移到末尾",
     "section.differential.read": "读出梯度",
