@@ -279,6 +279,10 @@ class Stage(Step):
     names: tuple[Symbol, ...] = ()
     """How the stage's steps name what they differentiate: y' for dy/dx, or y_x, y_y for
     the entries of the gradient."""
+    layout: str = ""
+    """The layout the stage's steps are in when it is not the problem's: stage 1 of a
+    vector Hessian writes the gradient as a column, in denominator layout, whatever the
+    Hessian's layout; empty when the stage is in the problem's layout."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -210,3 +210,35 @@ def test_higher_derivatives_of_unknown_functions_are_refused(text):
         matcalc.derive(text, order=2)
     with pytest.raises(UnsupportedError, match="unknown functions"):
         matcalc.derive("f(x, y)", "x,y", order=2)
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_vector_hessian_states_the_layout_of_each_stage(layout):
+    # learner brief §2: the header said numerator layout while stage 1 (the gradient as a
+    # column) is in denominator layout.  Truth: the gradient of xᵀAx by explicit
+    # components is a column, (A + Aᵀ)x; stage 1's local ∂(Ax)/∂x is Aᵀ in that layout.
+    n = 3
+    d = matcalc.derive("x.T @ A @ x", "x", vectors="x", matrices="A", order=2, layout=layout)
+    text = d.to_text(width=0)
+    first = [s for s in d.steps if isinstance(s, Stage)][0]
+    xs, A = _vec("x", n), _mat("A", n, n)
+    column = sp.Matrix([sp.diff((xs.T * A * xs)[0], v) for v in xs])
+    shapes = {dd.symbol: dd for dd in d.problem.declarations}
+    from matcalc.linalg import explicit
+
+    dims = {dd.rows: n for dd in shapes.values() if isinstance(dd.rows, sp.Symbol)}
+    stage1 = sp.Matrix(explicit(first.result, shapes, dims))
+    assert stage1.shape == (n, 1)
+    assert sp.expand(stage1 - column) == sp.zeros(n, 1)
+    assert "∂u₁/∂x = ∂/∂x Ax = Aᵀ" in text
+    if layout == "numerator":
+        assert first.layout == "denominator"
+        assert "Layout: numerator (rows are gradients) for the Hessian; stage 1 writes" in text
+        assert "Stage 1 — The first derivative, in denominator layout" in text
+        assert "第 1 阶段 — 一阶导数，用分母布局" in d.to_text(lang="zh", width=0)
+        assert d.to_dict()["steps"][0]["layout"] == "denominator"
+    else:  # every stage in the problem's layout: nothing to add
+        assert first.layout == ""
+        assert "Layout: denominator (columns are gradients)." in text
+        assert "Stage 1 — The first derivative\n" in text
+        assert "layout" not in d.to_dict()["steps"][0]

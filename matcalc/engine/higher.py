@@ -162,6 +162,7 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
             steps=steps,
             result=gradient,
             partial=True,
+            layout="denominator" if problem.layout != "denominator" else "",
         )
     ]
     name = Symbol("g", real=True) if Symbol("g") not in shapes else Symbol("g_", real=True)

@@ -289,7 +289,9 @@ class Renderer(StepVisitor):
             kind = "hvp"
         items: list[Any] = [self._msg(f"problem.{kind}", wrt=wrt, order=Prose(p.order), v=v)]
         items += [Line(self._m(name), (self._m(e),)) for name, e in zip(self._names(d), p.exprs)]
-        if p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
+        if any(isinstance(s, Stage) and s.layout for s in d.steps):  # stages differ
+            items.append(self._msg(f"layout.{p.layout}.stages"))
+        elif p.kind != "derivative" or p.declarations or isinstance(d.result, MatrixBase):
             items.append(self._msg(f"layout.{p.layout}"))
         return self._section(None, items)
 
@@ -585,6 +587,8 @@ class Renderer(StepVisitor):
             title = self._msg("stage.hessian.vector", order=Prose(step.order))
         elif step.hessian:
             title = self._msg("stage.hessian", order=Prose(step.order))
+        elif step.order == 1 and step.layout:  # not the problem's layout: say which
+            title = self._msg(f"stage.first.{step.layout}", order=Prose(1))
         elif step.order == 1:
             title = self._msg("stage.first", order=Prose(1))
         else:

@@ -49,9 +49,9 @@ RULES = {
 }
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp")
+_ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp", "layout")
 """Fields of a verification written only when they say something (stand-ins, a second size,
-the determinants kept positive)."""
+the determinants kept positive, a stage's layout where it is not the problem's)."""
 
 
 def _str(value: Any) -> str:

@@ -39,6 +39,8 @@ EN: dict[str, str] = {
     "factor meets a vector and no n×n matrix is formed (H·{v} is what Newton-CG and other "
     "second-order methods use):",
     "stage.first": "Stage 1 — The first derivative",
+    "stage.first.denominator": "Stage 1 — The first derivative, in denominator layout "
+    "(the gradient as a column)",
     "stage.again": "Stage {order} — Differentiate the derivative of order {previous} again",
     "stage.hessian": "Stage {order} — Differentiate each entry of the gradient by every variable",
     "stage.hessian.vector": "Stage {order} — Differentiate the gradient: the Hessian is "
@@ -49,6 +51,8 @@ EN: dict[str, str] = {
     "the Hessian is symmetric, since the mixed partial derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
     "layout.denominator": "Layout: denominator (columns are gradients).",
+    "layout.numerator.stages": "Layout: numerator (rows are gradients) for the Hessian; "
+    "stage 1 writes the gradient as a column, in denominator layout.",
     # section titles
     "step": "Step {n} — {title}",
     "section.intermediates": "Introduce intermediate variables",
@@ -399,6 +403,7 @@ ZH: dict[str, str] = {
     "hvp.multiply": "把黑塞矩阵的每一项从右边乘以 {v}，使每个因子都作用在向量上，不形成任何 n×n 矩阵"
     "（牛顿共轭梯度法等二阶方法用的正是 H·{v}）：",
     "stage.first": "第 1 阶段 — 一阶导数",
+    "stage.first.denominator": "第 1 阶段 — 一阶导数，用分母布局（梯度写成列向量）",
     "stage.hessian.vector": "第 {order} 阶段 — 对梯度求导：黑塞矩阵是梯度的雅可比矩阵",
     "stage.hessian.gradient": "把梯度写成列向量（分母布局），再用向量链式法则对同一个变量求导：",
     "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
@@ -406,6 +411,7 @@ ZH: dict[str, str] = {
     "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
     "layout.numerator": "布局：分子布局（按行排列梯度）。",
     "layout.denominator": "布局：分母布局（按列排列梯度）。",
+    "layout.numerator.stages": "布局：黑塞矩阵用分子布局（按行排列梯度）；第 1 阶段把梯度写成列向量，用分母布局。",
     "step": "第 {n} 步 — {title}",
     "section.intermediates": "引入中间变量",
     "section.derivatives": "计算各中间变量的导数",
