@@ -62,9 +62,11 @@ def drawn(printer, expr) -> str:
     """The drawing, with SymPy's global unicode switch as the printer's (as sympy.pretty does)."""
     previous = pretty_use_unicode(bool(printer._settings["use_unicode"]))
     try:
-        return printer._print(expr).render(wrap_line=False)
+        out = printer._print(expr).render(wrap_line=False)
     finally:
         pretty_use_unicode(previous)
+    # SymPy draws a product with "⋅" (U+22C5); matcalc's text has one dot, "·", everywhere
+    return out.replace("⋅", "·") if isinstance(printer, SympyDrawing) else out
 
 
 # one printer for the whole corpus, as a renderer shares one across a derivation: a memo
@@ -102,7 +104,7 @@ def test_issue_11_coefficients_stay_on_their_row() -> None:
     sin, cos, exp = sympy.sin, sympy.cos, sympy.exp
     cases = [  # typed, the same by hand, a piece the garbled drawing lost
         ("sin(x)**3/3 + 2*sin(x)", sin(x) ** 3 / 3 + 2 * sin(x), "⎝2 + sin"),
-        ("sin(x)**2*exp(cos(x))", sin(x) ** 2 * exp(cos(x)), "+ 2⋅cos(x)"),
+        ("sin(x)**2*exp(cos(x))", sin(x) ** 2 * exp(cos(x)), "+ 2·cos(x)"),
     ]
     name = "dy/dx = "
     for text, expr, piece in cases:
@@ -341,16 +343,16 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     # str() stays SymPy's, for machines: the hooks only change displays
     assert str(d.result) == sympy.StrPrinter().doprint(d.result)
     assert "·" not in str(d.result) and "ᵀ" not in str(d.result)
-    assert sympy.pretty(d.result).endswith("xᵀ") and "w·x" in sympy.pretty(d.result)
+    assert sympy.pretty(d.result).endswith("xᵀ") and "wᵀx" in sympy.pretty(d.result)
     assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
     assert "x^T" in sympy.pretty(d.result, use_unicode=False)
     # matcalc's own printers draw the whole result, the gate 1[·] included
-    assert render_printing.pretty(d.result) == "1[w·x + b > 0]⋅xᵀ"
+    assert render_printing.pretty(d.result) == "1[wᵀx + b > 0]·xᵀ"
     assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
     assert render_printing.latex(d.result).startswith(
-        r"\mathbb{1}\left[\mathbf{w} \cdot \mathbf{x} + b"
+        r"\mathbb{1}\left[\mathbf{w}^{T} \mathbf{x} + b"
     )
-    assert "= 1[w·x + b > 0]·xᵀ (verified" in repr(d)
+    assert "= 1[wᵀx + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer
 
@@ -360,7 +362,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     sys.displayhook(d.result)
-    assert out.getvalue().strip() == "1[w·x + b > 0]⋅xᵀ"
+    assert out.getvalue().strip() == "1[wᵀx + b > 0]·xᵀ"
 
 
 @pytest.mark.parametrize(
@@ -370,7 +372,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
         ("a @ X @ b", "X", "y = aᵀXb", r"\mathbf{a}^{T} \mathbf{X} \mathbf{b}"),
         ("a @ inv(X) @ b", "X", "y = aᵀ·X⁻¹·b", r"\mathbf{a}^{T} \mathbf{X}^{-1} \mathbf{b}"),
         ("(x + a) @ A @ b", "x", "y = (x + a)ᵀ·A·b", None),
-        ("dot(A @ x, x)", "x", "y = (Ax)·x", None),  # not typed as a bilinear form: as typed
+        ("dot(A @ x, x)", "x", "y = (Ax)ᵀ·x", None),  # not typed as a bilinear form: as typed
     ],
 )
 def test_a_bilinear_form_is_echoed_as_written(text, wrt, shown, tex):
@@ -428,3 +430,23 @@ def test_the_inverse_components_at_n_3_are_written_in_time():
     result = CliRunner().invoke(main, [*args, "--dim", "n=3", "--timeout", "8"])
     assert result.exit_code == 0, result.output
     assert "A_11" in result.output.replace("₁₁", "_11")
+
+
+def test_one_multiplication_dot_and_the_dot_product_as_a_row_times_a_column() -> None:
+    """Learner brief §3: SymPy's 2D products drew "⋅" (U+22C5) next to matcalc's "·" in one
+    result (2⋅((Xw + b - y) ⊗ 1[Xw + b > 0])ᵀ·X over N), and w·x used the product's dot
+    for a dot product.  Now one dot, "·", and a dot product of columns is wᵀx."""
+    d = matcalc.derive(
+        "sum((y - max(0, X @ w + b))**2) / N", "w", vectors=["w", "y:N"], matrices=["X:N,n"]
+    )
+    block = result_block(d.to_text())
+    assert "⋅" not in d.to_text() and "2·((Xw + b - y) ⊗ 1[Xw + b > 0])ᵀ·X" in block
+    neuron = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"]).to_text()
+    assert "y = max(0, wᵀx + b)" in neuron and "w·x" not in neuron
+    dots = matcalc.derive("sum(exp(x)) * dot(tan(x), cot(x))", "x", vectors=["x"]).to_text()
+    assert "y = sum(exp(x))·(tan(x)ᵀ·cot(x))" in dots
+    assert (
+        matcalc.derive("dot(w, x)", "w", vectors=["w", "x"])
+        .to_text(unicode=False)
+        .count("dot(w, x)")
+    )

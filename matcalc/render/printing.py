@@ -757,7 +757,7 @@ class _PrettyMul(_PrinterHost):
             negone = forms[0] == "-1"
             if negone:
                 forms[0] = prettyForm("1", 0, 0)
-            out = prettyForm.__mul__(*forms)
+            out = _times(*forms)
             return prettyForm("-" + out.s, out.baseline, out.binding) if negone else out
         if self.order not in ("old", "none"):
             args = product.as_ordered_factors()
@@ -782,8 +782,17 @@ class _PrettyMul(_PrinterHost):
                 numer.append(item)
         top = [self._print(a) for a in numer] or [self._print(S.One)]
         if not denom:
-            return prettyForm.__mul__(*top)
-        return prettyForm.__mul__(*top) / prettyForm.__mul__(*[self._print(b) for b in denom])
+            return _times(*top)
+        return _times(*top) / _times(*[self._print(b) for b in denom])
+
+
+def _times(first: prettyForm, *others: prettyForm) -> prettyForm:
+    """SymPy's 2D product, with the one multiplication dot of matcalc's text, "·" (SymPy
+    draws "⋅", U+22C5, while every linear product is "·": 2⋅(w ⊗ x)ᵀ·X mixed them)."""
+    out = prettyForm.__mul__(first, *others)
+    if "⋅" not in out.s:
+        return out
+    return prettyForm(out.s.replace("⋅", "·"), out.baseline, out.binding)
 
 
 class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
@@ -871,7 +880,7 @@ def _settings(printer: type[Printer], settings: dict[str, Any]) -> dict[str, Any
 
 
 def pretty(expr: Any, **settings: Any) -> str:
-    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, w·x, xᵀ), like ``sympy.pretty``."""
+    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, wᵀx, xᵀ), like ``sympy.pretty``."""
     from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
     printer = TextPrettyPrinter(_settings(TextPrettyPrinter, settings))
