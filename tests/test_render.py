@@ -280,8 +280,8 @@ def test_undefined_functions_and_kink():
     assert r"f'\left(g{\left(x \right)}\right) g'\left(x\right)" in d.to_markdown()
     kink = scalar(Max(0, Add(Mul(3, x), 1, evaluate=False), evaluate=False), "max(0, 3*x+1)")
     text = kink.to_text()
-    in_order(text, ["Note: max(0, z) has no derivative at z = 0", "1[z > 0]", "Step 1"])
-    assert "dy/du = d/du max(0, u) = 1[u > 0]" in text
+    in_order(text, ["Note: max(0, z) has no derivative at z = 0", "𝟙[z > 0]", "Step 1"])
+    assert "dy/du = d/du max(0, u) = 𝟙[u > 0]" in text
     assert r"\mathbb{1}\left[u > 0\right]" in kink.to_markdown()
     assert r"\mathbf{1}\left[u > 0\right]" in kink.to_latex()  # amssymb has no blackboard 1
 
@@ -516,7 +516,8 @@ def test_printers():
                                                                         "x + x^{2}")  # fmt: skip
     assert t.doprint(6 * x**2 * cos(x**3) / sin(x**3)) == "6x²·cos(x³)/sin(x³)"
     assert t.doprint(3 * x**2 * y) == "3x²·y" and a.doprint(3 * x**2 * y) == "3*x^2*y"
-    assert t.doprint(Heaviside(z, 0)) == a.doprint(Heaviside(z)) == "1[z > 0]"
+    # the double-struck 𝟙 in Unicode (1·𝟙[z > 0] is not 11), 1 in ASCII
+    assert t.doprint(Heaviside(z, 0)) == "𝟙[z > 0]" and a.doprint(Heaviside(z)) == "1[z > 0]"
     assert tex.doprint(Heaviside(z, 0)) == r"\mathbb{1}\left[z > 0\right]"
     assert tex.doprint(sign(x)) == r"\operatorname{sign}\left(x\right)"
     assert (t.doprint(sigmoid(x)), a.doprint(sigmoid(x))) == ("σ(x)", "sigmoid(x)")

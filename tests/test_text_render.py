@@ -347,12 +347,12 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
     assert "x^T" in sympy.pretty(d.result, use_unicode=False)
     # matcalc's own printers draw the whole result, the gate 1[·] included
-    assert render_printing.pretty(d.result) == "1[wᵀx + b > 0]·xᵀ"
+    assert render_printing.pretty(d.result) == "𝟙[wᵀx + b > 0]·xᵀ"
     assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
     assert render_printing.latex(d.result).startswith(
         r"\mathbb{1}\left[\mathbf{w}^{T} \mathbf{x} + b"
     )
-    assert "= 1[wᵀx + b > 0]·xᵀ (verified" in repr(d)
+    assert "= 𝟙[wᵀx + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer
 
@@ -362,7 +362,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     sys.displayhook(d.result)
-    assert out.getvalue().strip() == "1[wᵀx + b > 0]·xᵀ"
+    assert out.getvalue().strip() == "𝟙[wᵀx + b > 0]·xᵀ"
 
 
 @pytest.mark.parametrize(
@@ -440,7 +440,7 @@ def test_one_multiplication_dot_and_the_dot_product_as_a_row_times_a_column() ->
         "sum((y - max(0, X @ w + b))**2) / N", "w", vectors=["w", "y:N"], matrices=["X:N,n"]
     )
     block = result_block(d.to_text())
-    assert "⋅" not in d.to_text() and "2·((Xw + b - y) ⊗ 1[Xw + b > 0])ᵀ·X" in block
+    assert "⋅" not in d.to_text() and "2·((Xw + b - y) ⊗ 𝟙[Xw + b > 0])ᵀ·X" in block
     neuron = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"]).to_text()
     assert "y = max(0, wᵀx + b)" in neuron and "w·x" not in neuron
     dots = matcalc.derive("sum(exp(x)) * dot(tan(x), cot(x))", "x", vectors=["x"]).to_text()
@@ -450,3 +450,15 @@ def test_one_multiplication_dot_and_the_dot_product_as_a_row_times_a_column() ->
         .to_text(unicode=False)
         .count("dot(w, x)")
     )
+
+
+def test_a_factor_one_beside_the_indicator_does_not_read_as_eleven() -> None:
+    """Learner brief §4: 1[wᵀx + b > 0]·1·𝟏ᵀ·diag(x) read as "11"; the indicator is the
+    double-struck 𝟙 in Unicode text (2D too), and stays 1[…] in ASCII."""
+    d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"])
+    text = d.to_text()
+    assert "∂y/∂w = 𝟙[wᵀx + b > 0]·1·𝟏ᵀ·diag(x)" in text
+    assert "1[" not in text.replace("𝟙[", "")
+    assert "1[dot(w, x) + b > 0]*1*ones^T*diag(x)" in d.to_text(unicode=False)
+    assert render_printing.pretty(sympy.Heaviside(sympy.Symbol("z"), 0)) == "𝟙[z > 0]"
+    assert r"\mathbb{1}\left[" in d.to_markdown()

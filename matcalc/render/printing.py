@@ -679,7 +679,7 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
         return f"ln({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr: Basic) -> str:
-        return f"1[{self._print(expr.args[0])} > 0]"
+        return f"{indicator(self._uni)}[{self._print(expr.args[0])} > 0]"
 
     def _print_sigmoid(self, expr: Basic) -> str:
         return ("σ(%s)" if self._uni else "sigmoid(%s)") % self._print(expr.args[0])
@@ -795,6 +795,13 @@ def _times(first: prettyForm, *others: prettyForm) -> prettyForm:
     return prettyForm(out.s.replace("⋅", "·"), out.baseline, out.binding)
 
 
+def indicator(unicode: bool) -> str:
+    """The indicator of 1[z > 0] in text: the double-struck 𝟙 (U+1D7D9, the usual sign, in
+    the block of the ones vector's 𝟏), so that a factor 1 beside it does not read as 11
+    (𝟙[z > 0]·1·𝟏ᵀ, where 1[z > 0]·1·𝟏ᵀ was ambiguous); ASCII keeps 1[z > 0]."""
+    return "𝟙" if unicode else "1"
+
+
 class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
     """2D text (``sympy.pretty``) in the paper's notation: ln, 1[z > 0], f′(a), σ."""
 
@@ -819,7 +826,7 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
 
     def _print_Heaviside(self, expr: Basic) -> prettyForm:
         inner = prettyForm(*self._print(expr.args[0]).right(" > 0"))
-        return prettyForm(*prettyForm(*inner.parens("[", "]")).left("1"))
+        return prettyForm(*prettyForm(*inner.parens("[", "]")).left(indicator(self._use_unicode)))
 
     def _print_Label(self, expr: Label) -> prettyForm:
         return prettyForm(expr.name)
