@@ -242,6 +242,10 @@ class Note(Step):
     math: Math | None = None
     about: Symbol | None = None
     """The name a note is about (the y of "when the entries of y sum to 1")."""
+    equals: Math | None = None
+    """What ``math`` equals everywhere (a max or min settled to one of its arguments)."""
+    others: tuple[Math, ...] = ()
+    """The arguments of that max or min that ``equals`` is never below (max) or above (min)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

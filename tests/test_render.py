@@ -32,6 +32,7 @@ from sympy import (
     sin,
 )
 
+import matcalc
 from matcalc.api import derive
 from matcalc.derivation import Derivation
 from matcalc.engine.scalar import derive_scalar
@@ -280,7 +281,10 @@ def test_undefined_functions_and_kink():
     assert r"f'\left(g{\left(x \right)}\right) g'\left(x\right)" in d.to_markdown()
     kink = scalar(Max(0, Add(Mul(3, x), 1, evaluate=False), evaluate=False), "max(0, 3*x+1)")
     text = kink.to_text()
-    in_order(text, ["Note: max(0, z) has no derivative at z = 0", "𝟙[z > 0]", "Step 1"])
+    in_order(text, ["Note: max(0, 3x + 1) has no derivative where 3x + 1 = 0", "Step 1"])
+    assert "the step 𝟙[3x + 1 > 0] to be 0, as the paper does for max(0, z)." in " ".join(
+        text.split()
+    )
     assert "dy/du = d/du max(0, u) = 𝟙[u > 0]" in text
     assert r"\mathbb{1}\left[u > 0\right]" in kink.to_markdown()
     assert r"\mathbf{1}\left[u > 0\right]" in kink.to_latex()  # amssymb has no blackboard 1
@@ -726,3 +730,45 @@ def test_json_result_reads_back_given_its_symbols():
         assert sympy.simplify(back - truth) == 0, (data["result"], data["symbols"])
     vector = json.loads(derive("w @ x + b", "x", vectors=["w", "x"]).to_json())
     assert vector["symbols"] == ["b"]
+
+
+# Learner brief §6: the notes on max/min speak of the user's own max or min, not of
+# max(0, z) or of SymPy.  Expected sentences hand-written.
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "max(0, x**2+1)",
+            [
+                "1 + x² ≥ 0 everywhere, so max(0, x² + 1) = 1 + x², and that is what is differentiated."
+            ],
+        ),
+        (
+            "max(sin(x), x**2)",
+            [
+                "max(sin(x), x²) has no derivative where sin(x) = x².",
+                "There matcalc takes the step 𝟙[sin(x) - x² > 0] to be 0,",
+            ],
+        ),
+        ("min(0, x**3)", ["min(0, x³) has no derivative where x³ = 0.", "𝟙[-x³ > 0] to be 0"]),
+        ("max(1, x)", ["max(1, x) has no derivative where x = 1.", "𝟙[x - 1 > 0] to be 0"]),
+        (
+            "abs(x)*x",
+            ["|x| has no derivative where x = 0. matcalc writes its derivative as sign(x)"],
+        ),
+    ],
+)
+def test_max_min_notes_name_the_users_own_max_or_min(text, sentences):
+    out = " ".join(matcalc.derive(text, "x").to_text(width=0).split())
+    for sentence in sentences:
+        assert sentence in out, out
+    assert "SymPy can order" not in out and "max(0, z) has no derivative" not in out
+
+
+def test_max_min_notes_in_chinese_and_json():
+    d = matcalc.derive("max(0, x**2+1)", "x")
+    assert "处处有 1 + x² ≥ 0，所以 max(0, x² + 1) = 1 + x²" in d.to_text(lang="zh", width=0)
+    (note,) = [s for s in d.to_dict()["steps"] if s["kind"] == "note"]
+    assert note["equals"] == "x**2 + 1" and note["others"] == ["0"]
+    settled_to_zero = matcalc.derive("max(0, -x**2-1) + x", "x").to_dict()["steps"]
+    assert [s["equals"] for s in settled_to_zero if s["kind"] == "note"] == ["0"]

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sympy import Add, Expr, Max, Min, Mul, S, Symbol
+from sympy import Abs, Add, Expr, Max, Min, Mul, S, Symbol, preorder_traversal
 
 from matcalc.engine.rules import Local, depends, has_kink
 from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
@@ -400,10 +400,16 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
             settles = not isinstance(value, node.func) or len(value.args) < len(args)
             if settles and not (has_vectors(node) and not has_vectors(value)):  # max(0, w - w)
                 del notes[inner:]  # one note for the outermost max or min replaced
+                kept = value.args if isinstance(value, node.func) else (value,)
                 notes.append(
                     Note(
                         topic="tie",
                         math=node,
+                        equals=value,
+                        # the arguments dropped: value ≥ each (max) or ≤ each (min) everywhere
+                        others=tuple(
+                            dict.fromkeys(a for a in (evaluate(a) for a in args) if a not in kept)
+                        ),
                         explanation=Msg("explain.note.tie"),
                     )
                 )
@@ -414,11 +420,30 @@ def _settle_ties(expr: Expr) -> tuple[Expr, tuple[Note, ...]]:
 
 
 def _kink_notes(expr: Expr) -> tuple[Note, ...]:
+    """A note on the first max or min of ``expr`` (its own arguments, not max(0, z)'s) and
+    one on the first |·|: where they have no derivative, and what matcalc takes there."""
     if not has_kink(expr):
         return ()
-    return (
-        Note(
-            topic="kink",
-            explanation=Msg("explain.note.kink"),
-        ),
+    kinks = [e for e in preorder_traversal(expr) if isinstance(e, (Max, Min, Abs))]
+    firsts = (
+        next((e for e in kinks if isinstance(e, (Max, Min))), None),
+        next((e for e in kinks if isinstance(e, Abs)), None),
     )
+    return tuple(
+        Note(topic="kink", math=_dots_back(node), explanation=Msg("explain.note.kink"))
+        for node in firsts
+        if node is not None
+    )
+
+
+def _dots_back(expr: Expr) -> Expr:
+    """sum(a ⊗ b) written a·b again, as the input has it (the vector engine writes a dot
+    product as a sum before the steps, as the paper's §5 does)."""
+    from matcalc.linalg.operations import VDot, VSum
+
+    def is_dot(e: Expr) -> bool:
+        return isinstance(e, VSum) and isinstance(e.args[0], Mul) and len(e.args[0].args) == 2
+
+    if not expr.has(VSum):
+        return expr
+    return replace_unevaluated(expr, is_dot, lambda e: VDot(*e.args[0].args))

@@ -24,10 +24,12 @@ from typing import Any
 from sympy import (
     Abs,
     Add,
+    Basic,
     Heaviside,
     ImmutableMatrix,
     MatrixBase,
     Max,
+    Min,
     Mul,
     Rational,
     Symbol,
@@ -382,12 +384,12 @@ class Renderer(StepVisitor):
 
     # -- one method per step ----------------------------------------------------------
     def _render_Note(self, step: Note) -> list[Any]:
-        if step.topic == "kink":
-            z, x = Symbol("z", real=True), Symbol("x", real=True)
-            math = {"max0": Max(0, z), "step": Heaviside(z, 0), "abs": Abs(x), "sign": sign(x)}
-            kw = {k: self._inline(self._m(v)) for k, v in math.items()}
-            kw["at"] = self._inline(self._eq(self._m(z), self._m(0)))
-            text = self._msg("note.kink", **kw)
+        if step.topic == "kink" and step.math is not None and _inline_size(step.math):
+            return [self._msg("note", text=self._kink(step.math))]
+        if step.topic == "kink" and step.math is not None:  # too long for a sentence
+            z = Symbol("z", real=True)
+            text = self._msg("note.kink.long", max0=self._inline(self._m(Max(0, z))))
+            return [self._msg("note", text=text), Line(self._m(step.math), ())]
         elif step.topic == "sum_to_one" and step.about is not None:
             text = self._msg("note.sum_to_one", name=self._inline(self._m(step.about)))
         elif step.topic == "modulus_of_power" and step.math is not None:
@@ -397,8 +399,11 @@ class Renderer(StepVisitor):
             return self._symmetric_note(step)
         elif step.topic == "simplify_cut":
             text = self._msg("note.simplify_cut")
-        elif step.topic == "tie":
-            text = self._msg("note.tie")
+        elif step.topic == "tie" and step.math is not None and step.equals is not None:
+            if _inline_size(step.math):
+                return [self._msg("note", text=self._tie(step))]
+            text = self._msg("note.tie.long")
+            return [self._msg("note", text=text), Line(self._m(step.math), (self._m(step.equals),))]
         elif step.topic == "unused" and step.math is not None:  # the variable, not a display
             return [
                 self._msg(
@@ -413,6 +418,38 @@ class Renderer(StepVisitor):
         if step.math is not None:
             items.append(Line(self._m(step.math), ()))
         return items
+
+    def _kink(self, node: Basic) -> str:
+        """Where the user's own max, min or |·| has no derivative, and what is taken there:
+        max(sin(x), x²) where sin(x) = x², the step 𝟙[sin(x) - x² > 0]."""
+        z = Symbol("z", real=True)
+        kw = {"m": self._inline(self._m(node)), "max0": self._inline(self._m(Max(0, z)))}
+        if isinstance(node, Abs):
+            at = self._eq(self._m(node.args[0]), self._m(0))
+            sign_of = self._inline(self._m(sign(node.args[0])))
+            return self._msg("note.kink.abs", at=self._inline(at), sign=sign_of, **kw)
+        if len(node.args) != 2:
+            return self._msg("note.kink.many", **kw)
+        # the step of the derivative by u, the first argument that is not a number (SymPy
+        # puts a number first): max(u, c) has 𝟙[u - c > 0] (𝟙[u > 0] for c = 0), min(u, c)
+        # 𝟙[c - u > 0] (𝟙[-u > 0]); written where u = c, x = 1 rather than 1 = x
+        u, c = node.args[::-1] if node.args[0].is_Number else node.args
+        at = self._eq(self._m(u), self._m(c))
+        if isinstance(node, Max):
+            gap = u if c == 0 else Add(u, Mul(-1, c), evaluate=False)
+        else:
+            gap = Mul(-1, u) if c == 0 else Add(c, Mul(-1, u), evaluate=False)
+        step = self._inline(self._m(Heaviside(gap, 0)))
+        return self._msg("note.kink", at=self._inline(at), step=step, **kw)
+
+    def _tie(self, step: Note) -> str:
+        """x² + 1 ≥ 0 everywhere, so max(0, x² + 1) = x² + 1: a max or min settled."""
+        kw = {"m": self._inline(self._m(step.math)), "value": self._inline(self._m(step.equals))}
+        if not step.others:
+            return self._msg("note.tie.equal", **kw)
+        others = ", ".join(self._inline(self._m(o)) for o in step.others)
+        which = "min" if isinstance(step.math, Min) else "max"
+        return self._msg(f"note.tie.{which}", others=others, **kw)
 
     def _render_Intermediate(self, step: Intermediate) -> list[Any]:
         lhs = self._m(step.name)
@@ -813,3 +850,12 @@ class Renderer(StepVisitor):
 
     def _list(self, symbols: Iterable[Any]) -> str:
         return ", ".join(self._m(s) for s in symbols)
+
+
+INLINE_CHARS = 40
+"""The longest max, min or |·| (in SymPy's str) that a note names inside its sentence; a
+longer one is shown on a line of its own, where a long equation can be broken."""
+
+
+def _inline_size(expr: Basic) -> bool:
+    return len(str(expr)) <= INLINE_CHARS

@@ -49,9 +49,14 @@ RULES = {
 }
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
-_ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp", "layout")
+_ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp", "layout", "equals", "others")
 """Fields of a verification written only when they say something (stand-ins, a second size,
-the determinants kept positive, a stage's layout where it is not the problem's)."""
+the determinants kept positive, a stage's layout where it is not the problem's, what a
+settled max equals).  Unset is None, empty or False: a value 0 is written."""
+
+
+def _unset(value: Any) -> bool:
+    return value is None or value is False or (isinstance(value, (tuple, str)) and not value)
 
 
 def _str(value: Any) -> str:
@@ -163,7 +168,7 @@ class JsonRenderer(StepVisitor):
         }
         for name in _field_names(step):
             if name in ("explanation", "rule") or (
-                name in _ONLY_WHEN_SET and not getattr(step, name)
+                name in _ONLY_WHEN_SET and _unset(getattr(step, name))
             ):
                 continue
             out[name] = self._value(getattr(step, name))

@@ -109,9 +109,17 @@ EN: dict[str, str] = {
     "explain.differential": "A step of the differential method: take the differential, move "
     "d{wrt} to the end of each trace, read off the gradient.",
     "note": "Note: {text}",
-    "note.kink": "{max0} has no derivative at {at}. matcalc uses 0 there, as the paper "
-    "does, and writes {step} for the derivative of {max0}; min is treated the same "
-    "way, and the derivative of {abs} is {sign}, which is also 0 at 0.",
+    "note.kink": "{m} has no derivative where {at}. There matcalc takes the step {step} "
+    "to be 0, as the paper does for {max0}.",
+    "note.kink.many": "{m} has no derivative where two of its arguments are equal. There "
+    "matcalc takes each step of its derivative to be 0, as the paper does for {max0}.",
+    "note.kink.abs": "{m} has no derivative where {at}. matcalc writes its derivative as "
+    "{sign}, which is 0 there.",
+    "note.kink.long": "the max, min or |·| below has no derivative where its arguments are "
+    "equal (|·| where its argument is 0). There matcalc takes the step of its derivative "
+    "to be 0, as the paper does for {max0}.",
+    "note.tie.long": "one argument of the max or min below is the largest (or smallest) "
+    "everywhere, so the max or min equals it, and that is what is differentiated:",
     "note.simplify_cut": "the result is not simplified as far as it might be: a rewrite "
     "would have taken too long, so matcalc keeps the form found so far (it is checked all "
     "the same).",
@@ -334,11 +342,10 @@ EN: dict[str, str] = {
     "listed with {wrt}'s rows stacked.",
     "explain.explicit": "The result written out in components.",
     "explain.note.kink": "max, min and |·| have no derivative where their arguments meet "
-    "(max(0, z) at z = 0); matcalc uses 0 there, as the paper does, and writes 1[z > 0] for "
-    "the derivative of max(0, z).",
-    "explain.note.tie": "SymPy can order the arguments of this max or min, so it equals one of "
-    "them and is replaced by it before differentiating (where the arguments coincide, the kink "
-    "rule would give 0).",
+    "(max(0, z) at z = 0); matcalc takes the step of the derivative to be 0 there, as the "
+    "paper does, and writes 1[z > 0] for the derivative of max(0, z).",
+    "explain.note.tie": "One argument of this max or min is the largest (or smallest) "
+    "everywhere, so the max or min equals it and it is differentiated instead.",
     "explain.note.simplify_cut": "The result is not simplified as far as it might be: a rewrite "
     "({rewrites}) would have taken too long, so the form found so far is kept.",
     "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
@@ -347,9 +354,12 @@ EN: dict[str, str] = {
     "Python reads it; for a fractional power write {op}({p}/{q}).",
     "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
     "(G + Gᵀ)/2 of the unconstrained gradient G.",
-    "note.tie": "SymPy can order the arguments of this max or min, so it equals one of them and "
-    "is replaced by it before differentiating (where the arguments coincide, the kink rule "
-    "would give 0).",
+    "note.tie.max": "{value} ≥ {others} everywhere, so {m} = {value}, and that is what is "
+    "differentiated.",
+    "note.tie.min": "{value} ≤ {others} everywhere, so {m} = {value}, and that is what is "
+    "differentiated.",
+    "note.tie.equal": "The arguments of {m} are equal, so {m} = {value}, and that is what is "
+    "differentiated.",
     "explain.verify.undecided": "Not verified: SymPy could not decide whether the result equals "
     "its derivative",
     "explain.verify.failed": "NOT VERIFIED: the result differs from SymPy's derivative. This is "
@@ -428,8 +438,15 @@ ZH: dict[str, str] = {
     "section.explicit": "按分量写出，取 {sizes}",
     "latex.entries": "矩阵太宽，无法排在一页内；逐个列出其元素：",
     "note": "注意：{text}",
-    "note.kink": "{max0} 在 {at} 处不可导。与论文一致，matcalc 在该处取 0，"
-    "并把 {max0} 的导数写作 {step}；min 同理，{abs} 的导数为 {sign}，在 0 处也取 0。",
+    "note.kink": "{m} 在 {at} 处不可导。与论文对 {max0} 的处理一致，matcalc 在该处把阶跃 "
+    "{step} 取为 0。",
+    "note.kink.many": "{m} 在两个参数相等处不可导。与论文对 {max0} 的处理一致，matcalc "
+    "在该处把其导数中的每个阶跃取为 0。",
+    "note.kink.abs": "{m} 在 {at} 处不可导；matcalc 把它的导数写作 {sign}，在该处取 0。",
+    "note.kink.long": "下面的 max、min 或 |·| 在参数相等处（|·| 在其参数为 0 处）不可导。"
+    "与论文对 {max0} 的处理一致，matcalc 在该处把其导数中的阶跃取为 0。",
+    "note.tie.long": "下面这个 max 或 min 的某个参数处处最大（或最小），所以它等于该参数，"
+    "求导的就是它：",
     "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
     "（结果照样经过检验）。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
@@ -635,17 +652,18 @@ ZH: dict[str, str] = {
     "explain.explicit": "把结果按分量写出。",
     "explain.note.symmetric": "对对称矩阵的导数是无约束梯度 G 的对称部分 (G + Gᵀ)/2。",
     "explain.note.kink": "max、min 与 |·| 在其参数相交处不可导（max(0, z) 在 z = 0 处）；"
-    "与论文一致，matcalc 在该处取 0，并把 max(0, z) 的导数写作 1[z > 0]。",
-    "explain.note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
-    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "与论文一致，matcalc 在该处把导数中的阶跃取为 0，并把 max(0, z) 的导数写作 1[z > 0]。",
+    "explain.note.tie": "这个 max 或 min 的某个参数处处最大（或最小），所以它等于该参数，"
+    "求导的是该参数。",
     "explain.note.simplify_cut": "结果没有化简到最简：某个化简步骤（{rewrites}）耗时过长，"
     "因此保留目前得到的形式。",
     "explain.note.sum_to_one": "当 {name} 的各分量之和为 1 时，结果可以化简。",
     "explain.note.modulus_of_power": "幂的模等于模的幂。",
     "explain.note.power_fraction": "{typed} 按 Python 的规则读作先取 {op}{p} 次幂、再除以 {q}；"
     "分数次幂请写作 {op}({p}/{q})。",
-    "note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
-    "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
+    "note.tie.max": "处处有 {value} ≥ {others}，所以 {m} = {value}，求导的就是它。",
+    "note.tie.min": "处处有 {value} ≤ {others}，所以 {m} = {value}，求导的就是它。",
+    "note.tie.equal": "{m} 的各参数相等，所以 {m} = {value}，求导的就是它。",
     "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",
     "explain.verify.failed": "验证失败：结果与 SymPy 求得的导数不同。这是一个错误",
     "explain.verify.substitution": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后表达式求得的"
