@@ -878,3 +878,39 @@ def test_steps_fuzzer_scalar_gradients_by_a_matrix_are_written_by_vec(layout):
     (substitute,) = [s for s in d.steps if type(s).__name__ == "Substitute"]
     assert str(substitute.factors[0]) == "T(vec(Ident(n)))"  # vec(I)ᵀ, 1×n², not I
     assert check_steps(d, sizes=(2, 3)) > 0
+
+
+# Learner brief §5: a Simplify step whose result was its input with the terms or factors
+# in another order claimed a simplification that was not there.  Truth: the printed terms
+# and factors of the two sides (sorted), and sympy.diff for the value.
+def _printed_terms(expr):
+    from matcalc.render.printing import TextPrinter
+
+    show = TextPrinter().doprint
+    terms = sympy.Add.make_args(expr)
+    return sorted(sorted(show(f) for f in sympy.Mul.make_args(t)) for t in terms)
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "vectors"),
+    [
+        ("sin(tanh(x))", "x", []),
+        ("((x - 3) - sigmoid(x))**3 - y", "x", []),
+        ("sum(((A @ x) * b) * ln(x) + atan(A @ x) + ((A @ x) - x))", "x", ["x", "b"]),
+        ("(b - w)**3 * ((x * b) + atan(A @ x))", "x", ["x", "b", "w"]),
+    ],
+)
+def test_no_simplify_step_only_reorders(text, wrt, vectors):
+    from matcalc.steps import Simplify
+
+    kw = {"vectors": vectors, "matrices": ["A"]} if vectors else {}
+    for layout in ("numerator", "denominator"):
+        d = matcalc.derive(text, wrt, layout=layout, **kw)
+        assert d.verified is True
+        for step in d.steps:
+            if isinstance(step, Simplify):
+                assert _printed_terms(step.before) != _printed_terms(step.after), step
+    d = matcalc.derive("sin(tanh(x))", "x")
+    x = sympy.Symbol("x", real=True)
+    assert sympy.simplify(d.result - sympy.diff(sympy.sin(sympy.tanh(x)), x)) == 0
+    assert "Simplify" not in d.to_text()

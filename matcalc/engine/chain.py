@@ -27,7 +27,13 @@ from typing import Protocol
 from sympy import Abs, Add, Expr, Max, Min, Mul, S, Symbol, preorder_traversal
 
 from matcalc.engine.rules import Local, depends, has_kink
-from matcalc.engine.simplify import evaluate, rebuild, replace_unevaluated, substitute
+from matcalc.engine.simplify import (
+    evaluate,
+    rebuild,
+    reordered_only,
+    replace_unevaluated,
+    substitute,
+)
 from matcalc.linalg.jacobians import MatProd
 from matcalc.linalg.shapes import has_vectors
 from matcalc.msg import Msg
@@ -171,7 +177,7 @@ def _direct(
         explanation=_held_text(held, wrt),
     )
     result = calc.tidy(value)
-    if result == value:
+    if result == value or reordered_only(value, result):  # no Simplify step for a reordering
         return (step,), result
     simplify = Simplify(of=output, wrt=wrt, before=value, after=result, partial=partial)
     return (step, simplify), result
@@ -358,7 +364,7 @@ def _substitute_and_simplify(intermediates, before, factors, output, wrt, partia
         explanation=Msg("explain.simplify"),
     )
     steps: list[Step] = [substitution] if after != before else []
-    if result != after:
+    if result != after and not reordered_only(after, result):  # a reordering is no step
         steps.append(simplify)
     steps += notes
     return steps, result

@@ -31,6 +31,7 @@ from dataclasses import replace
 
 from sympy import Expr, Function, ImmutableMatrix, Integer, MatrixBase, Mul, Symbol
 
+from matcalc.engine.simplify import reordered_only
 from matcalc.errors import ShapeError
 from matcalc.linalg.base import SCALAR
 from matcalc.linalg.components import explicit
@@ -157,13 +158,15 @@ def to_denominator(steps: tuple[Step, ...], result: Math, calc) -> tuple[tuple[S
                 step = replace(step, before=t(step.before), after=t(step.after))
         elif isinstance(step, Simplify):
             step = replace(step, before=t(step.before), after=tidied(step.after))
+            if reordered_only(step.before, step.after):  # transposed, only reordered
+                continue
         elif isinstance(step, Note) and step.topic == "sum_to_one" and step.math is not None:
             step = replace(step, math=tidied(step.math))
         out.append(step)
     transposed = tidied(result)
     last = _shown(out)
     named = [s for s in out if hasattr(s, "of") and hasattr(s, "wrt")]
-    if last is not None and last != transposed and named:
+    if last is not None and last != transposed and not reordered_only(last, transposed) and named:
         of, wrt, partial = named[-1].of, named[-1].wrt, getattr(named[-1], "partial", True)
         out.append(Simplify(of=of, wrt=wrt, before=last, after=transposed, partial=partial))
     return tuple(out), transposed

@@ -656,3 +656,34 @@ def tidy(expr):
                 continue
         best, best_ops, best_len = candidate, ops, length
     return best
+
+
+def reordered_only(before, after) -> bool:
+    """True when ``after`` is ``before`` with only the order of terms and factors changed
+    (at any depth, nested sums and products flattened): such a form is no simplification,
+    and no Simplify step may claim it is.  cos(tanh x)·(1 − tanh²x) and
+    (1 − tanh²x)·cos(tanh x) are; 2a + 2b and 2(a + b), or −(a + b) and −a − b, are not."""
+    if isinstance(before, MatrixBase) or isinstance(after, MatrixBase):
+        return (
+            isinstance(before, MatrixBase)
+            and isinstance(after, MatrixBase)
+            and before.shape == after.shape
+            and all(reordered_only(a, b) for a, b in zip(before, after))
+        )
+    return _order_key(before) == _order_key(after)
+
+
+def _order_key(expr) -> tuple:
+    """``expr``'s tree with the arguments of every sum and product sorted."""
+    if not isinstance(expr, Basic) or not expr.args:
+        return (type(expr).__name__, str(expr))
+    if isinstance(expr, (Add, Mul)):
+        parts, stack = [], list(expr.args)
+        while stack:  # a sum of sums is one sum, as printed
+            arg = stack.pop()
+            if type(arg) is type(expr):
+                stack.extend(arg.args)
+            else:
+                parts.append(_order_key(arg))
+        return (type(expr).__name__, tuple(sorted(parts)))
+    return (type(expr).__name__, tuple(_order_key(a) for a in expr.args))

@@ -15,7 +15,7 @@ import functools
 from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.engine.rules import depends, local_derivative, rule_for
-from matcalc.engine.simplify import evaluate, substitute, tidy
+from matcalc.engine.simplify import evaluate, reordered_only, substitute, tidy
 from matcalc.msg import Msg
 from matcalc.steps import (
     ChainRule,
@@ -133,7 +133,7 @@ def derive_vector_chain(
         )
     )
     result = tidy(after)
-    if result != after:
+    if result != after and not reordered_only(after, result):
         steps.append(Simplify(of=y, wrt=wrt, before=after, after=result, partial=True))
     steps.append(Shape(of=y, rows=Integer(g_shape[0]), cols=Integer(g_shape[1])))
     return tuple(steps), result
