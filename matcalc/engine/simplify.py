@@ -649,9 +649,9 @@ def tidy(expr):
         if ops > best_ops or (rewrite is _distributed and 2 * ops > start_ops):
             continue  # multiplied out only where like terms collapse it (to half or less)
         length = None
-        if ops == best_ops:
-            best_len = len(str(best)) if best_len is None else best_len
-            length = len(str(candidate))
+        if ops == best_ops:  # a tie: no fraction within a fraction, then the shorter text
+            best_len = (nested_fractions(best), len(str(best))) if best_len is None else best_len
+            length = (nested_fractions(candidate), len(str(candidate)))
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
@@ -687,3 +687,20 @@ def _order_key(expr) -> tuple:
                 parts.append(_order_key(arg))
         return (type(expr).__name__, tuple(sorted(parts)))
     return (type(expr).__name__, tuple(_order_key(a) for a in expr.args))
+
+
+def _has_denominator(term) -> bool:
+    return any(
+        (f.is_Pow and f.exp.is_negative) or (f.is_Rational and not f.is_Integer)
+        for f in Mul.make_args(term)
+    )
+
+
+def nested_fractions(expr) -> int:
+    """How many sums with a fraction among their terms stand in a fraction's numerator or
+    denominator: (ln(x)/2 + 1)/√x has one, (ln(x) + 2)/(2√x) none (the form people write)."""
+    count = 0
+    for node in preorder_traversal(expr):
+        if node.is_Mul and _has_denominator(node):
+            count += sum(1 for f in node.args if f.is_Add and any(map(_has_denominator, f.args)))
+    return count
