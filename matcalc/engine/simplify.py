@@ -38,6 +38,7 @@ from sympy import (
     Symbol,
     cancel,
     count_ops,
+    default_sort_key,
     expand,
     expand_mul,
     factor_terms,
@@ -675,8 +676,10 @@ def reordered_only(before, after) -> bool:
 
 def _order_key(expr) -> tuple:
     """``expr``'s tree with the arguments of every sum and product sorted."""
-    if not isinstance(expr, Basic) or not expr.args:
+    if not isinstance(expr, Basic):
         return (type(expr).__name__, str(expr))
+    if not expr.args:  # SymPy's sort key: a number as a number (3**999**2 has no str)
+        return (type(expr).__name__, default_sort_key(expr))
     if isinstance(expr, (Add, Mul)):
         parts, stack = [], list(expr.args)
         while stack:  # a sum of sums is one sum, as printed

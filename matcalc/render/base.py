@@ -858,4 +858,7 @@ longer one is shown on a line of its own, where a long equation can be broken.""
 
 
 def _inline_size(expr: Basic) -> bool:
-    return len(str(expr)) <= INLINE_CHARS
+    try:
+        return len(str(expr)) <= INLINE_CHARS
+    except ValueError:  # a number too long for str(): not in a sentence either
+        return False
