@@ -419,7 +419,8 @@ class _Judge:
             self._assumption,
             self._factor,
             self._gate,
-            self._dropped_term,
+            self._dropped_term,  # first: x·eˣ answered eˣ drops a term (and is f′·g′ too)
+            self._misused_rule,
             self._missing_factor,
             self._swapped,
         ):
@@ -620,6 +621,43 @@ class _Judge:
                     "term": factor,
                     "step": index,
                 }
+        return None
+
+    def _misused_rule(self, ans, ref, comps, samples, flip):
+        """The classic misuses of the product and quotient rules, for a scalar product or
+        quotient: (f·g)′ taken as f′·g′, (f/g)′ as f′/g′, or (f′·g − f·g′)/g with g, not g²,
+        below.  (The numerator the wrong way round is minus the derivative: ``_factor``.)"""
+        p = self.problem
+        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return None
+        from sympy import Mul, diff, fraction
+
+        from matcalc.engine.simplify import evaluate
+
+        x = p.wrt[0]
+        top, bottom = fraction(evaluate(p.exprs[0]))
+        varying = [f for f in Mul.make_args(top) if f.has(x)]
+        constant = Mul(*(f for f in Mul.make_args(top) if not f.has(x)))
+        variants = []
+        if bottom.has(x) and varying:
+            d_top, d_bottom = diff(top, x), diff(bottom, x)
+            variants.append(("quotient_of_derivatives", d_top / d_bottom))
+            variants.append(("denominator_not_squared", (d_top * bottom - top * d_bottom) / bottom))
+        elif len(varying) >= 2:
+            product = Mul(*(diff(f, x) for f in varying))
+            variants.append(("product_of_derivatives", constant * product / bottom))
+        for mistake, variant in variants:
+            self.deadline.check()
+            value = self._explicit(variant)
+            if value is None or value.shape != (1, 1):
+                continue
+            pairs = [(a[0], self._values(value, q), r[0]) for q, a, r in samples]
+            if any(v is None for _, v, _ in pairs):
+                continue
+            if all(_close(a, v[0]) for a, v, _ in pairs) and not all(
+                _close(v[0], r) for _, v, r in pairs
+            ):
+                return {"verdict": "wrong", "mistake": mistake}
         return None
 
     # -- helpers ------------------------------------------------------------------------
