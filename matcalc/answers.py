@@ -417,10 +417,10 @@ class _Judge:
         flip = None if straight else ans.shape
         for diagnose in (
             self._assumption,
+            self._misused_rule,  # before the sign: a quotient's is its numerator swapped
             self._factor,
             self._gate,
-            self._dropped_term,  # first: x·eˣ answered eˣ drops a term (and is f′·g′ too)
-            self._misused_rule,
+            self._dropped_term,
             self._missing_factor,
             self._swapped,
         ):
@@ -626,7 +626,8 @@ class _Judge:
     def _misused_rule(self, ans, ref, comps, samples, flip):
         """The classic misuses of the product and quotient rules, for a scalar product or
         quotient: (f·g)′ taken as f′·g′, (f/g)′ as f′/g′, or (f′·g − f·g′)/g with g, not g²,
-        below.  (The numerator the wrong way round is minus the derivative: ``_factor``.)"""
+        below, or its numerator the wrong way round (minus the derivative).  A dropped term
+        is named instead where it explains the answer too: x·eˣ answered eˣ."""
         p = self.problem
         if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
             return None
@@ -643,6 +644,7 @@ class _Judge:
             d_top, d_bottom = diff(top, x), diff(bottom, x)
             variants.append(("quotient_of_derivatives", d_top / d_bottom))
             variants.append(("denominator_not_squared", (d_top * bottom - top * d_bottom) / bottom))
+            variants.append(("numerator_swapped", (top * d_bottom - d_top * bottom) / bottom**2))
         elif len(varying) >= 2:
             product = Mul(*(diff(f, x) for f in varying))
             variants.append(("product_of_derivatives", constant * product / bottom))
@@ -657,6 +659,10 @@ class _Judge:
             if all(_close(a, v[0]) for a, v, _ in pairs) and not all(
                 _close(v[0], r) for _, v, r in pairs
             ):
+                if mistake == "product_of_derivatives" and self._dropped_term(
+                    ans, ref, comps, samples, flip
+                ):
+                    return None
                 return {"verdict": "wrong", "mistake": mistake}
         return None
 

@@ -252,6 +252,9 @@ EN: dict[str, str] = {
     "not that. By the quotient rule, (f/g)′ = (f′·g − f·g′)/g².",
     "check.mistake.denominator_not_squared": "Wrong: your answer has g where the quotient "
     "rule has g²: (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.numerator_swapped": "Wrong sign: your answer is minus the derivative, the "
+    "quotient rule's numerator the wrong way round. It is f′·g − f·g′: "
+    "(f/g)′ = (f′·g − f·g′)/g².",
     "check.also_transposed": "(Your answer is also transposed: it is in the other layout.)",
     "check.step": "The mistake enters at {step} in the derivation below.",
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
@@ -544,6 +547,8 @@ ZH: dict[str, str] = {
     "不是这样。按商法则，(f/g)′ = (f′·g − f·g′)/g²。",
     "check.mistake.denominator_not_squared": "错误：商法则的分母是 g²，你的答案写成了 g："
     "(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.numerator_swapped": "符号错误：你的答案是导数的相反数，商法则分子的两项写反了。"
+    "分子应为 f′·g − f·g′：(f/g)′ = (f′·g − f·g′)/g²。",
     "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
