@@ -114,6 +114,9 @@ class Check:
     swap: tuple[Math, Math] | None = None
     """For "swapped": (what the answer has, what belongs there), A and Aᵀ; ``term`` is then
     the answer with that one place mended, which is the derivative."""
+    cause: str | None = None
+    """For "sign": its likely cause, "numerator_swapped" (the quotient rule's numerator the
+    wrong way round) where the problem is a quotient."""
     reason: str = ""
     """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
     small to tell apart from 0), "name" or "function"."""
@@ -417,9 +420,9 @@ class _Judge:
         flip = None if straight else ans.shape
         for diagnose in (
             self._assumption,
-            self._misused_rule,  # before the sign: a quotient's is its numerator swapped
-            self._wrong_local_rule,  # and cos(u)′ as sin(u)·u′ is the rule's sign
             self._factor,
+            self._misused_rule,
+            self._wrong_local_rule,
             self._gate,
             self._dropped_term,
             self._missing_factor,
@@ -544,12 +547,28 @@ class _Judge:
         if factor == 1 or factor == 0:  # an answer 0 is not "0 times the derivative"
             return None
         mistake = "sign" if factor == -1 else "factor"
-        return {
+        found = {
             "verdict": "wrong",
             "mistake": mistake,
             "factor": factor,
             "transposed": flip is not None,
         }
+        if mistake == "sign" and self._quotient():
+            found["cause"] = "numerator_swapped"  # the quotient rule's f·g′ - f′·g
+        return found
+
+    def _quotient(self) -> bool:
+        """The problem is one scalar quotient f/g of one variable, f and g varying with it
+        (1/x and e⁻ˣ are powers, not quotients)."""
+        p = self.problem
+        if self.shapes or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return False
+        from sympy import fraction
+
+        from matcalc.engine.simplify import evaluate
+
+        top, bottom = fraction(evaluate(p.exprs[0]))
+        return top.has(p.wrt[0]) and bottom.has(p.wrt[0])
 
     def _gate(self, ans, ref, comps, samples, flip):
         """The answer is the derivative with every gate 1[z > 0] open (§6.1's slip)."""
@@ -627,8 +646,9 @@ class _Judge:
     def _misused_rule(self, ans, ref, comps, samples, flip):
         """The classic misuses of the product and quotient rules, for a scalar product or
         quotient: (f·g)′ taken as f′·g′, (f/g)′ as f′/g′, or (f′·g − f·g′)/g with g, not g²,
-        below, or its numerator the wrong way round (minus the derivative).  A dropped term
-        is named instead where it explains the answer too: x·eˣ answered eˣ."""
+        below.  (Its numerator the wrong way round is minus the derivative: ``_factor``'s
+        sign, with that cause.)  A dropped term is named instead where it explains the
+        answer too: x·eˣ answered eˣ."""
         p = self.problem
         if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
             return None
@@ -645,7 +665,6 @@ class _Judge:
             d_top, d_bottom = diff(top, x), diff(bottom, x)
             variants.append(("quotient_of_derivatives", d_top / d_bottom))
             variants.append(("denominator_not_squared", (d_top * bottom - top * d_bottom) / bottom))
-            variants.append(("numerator_swapped", (top * d_bottom - d_top * bottom) / bottom**2))
         elif len(varying) >= 2:
             product = Mul(*(diff(f, x) for f in varying))
             variants.append(("product_of_derivatives", constant * product / bottom))

@@ -93,6 +93,18 @@ def test_factor_and_step_details():
     assert yours == pytest.approx(3 * x**2 + 1) and ours == pytest.approx(3 * x**2)
 
 
+def test_a_quotients_sign_names_the_quotient_rules_numerator():
+    """Minus the derivative of f/g is the quotient rule's numerator the wrong way round:
+    still mistake "sign" with factor -1 (the API's promise), its cause named."""
+    c = check("sin(x)/x", "(sin(x) - x*cos(x))/x**2")
+    assert (c.mistake, c.factor, c.cause) == ("sign", -1, "numerator_swapped")
+    assert "numerator the wrong way round" in c.to_text()
+    assert json.loads(c.to_json())["cause"] == "numerator_swapped"
+    for expr, answer in [("1/x", "1/x**2"), ("exp(-x)", "exp(-x)"), ("x**2", "-2*x")]:
+        c = check(expr, answer)
+        assert (c.mistake, c.cause) == ("sign", None), expr
+
+
 def test_gate_outside_the_sum_points_at_the_gate():
     c = check(
         "sum((y - max(0, X @ w + b))**2) / N",
