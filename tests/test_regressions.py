@@ -878,3 +878,34 @@ def test_steps_fuzzer_scalar_gradients_by_a_matrix_are_written_by_vec(layout):
     (substitute,) = [s for s in d.steps if type(s).__name__ == "Substitute"]
     assert str(substitute.factors[0]) == "T(vec(Ident(n)))"  # vec(I)ᵀ, 1×n², not I
     assert check_steps(d, sizes=(2, 3)) > 0
+
+
+_GATED = [
+    # (input, its derivative by hand: (for x < a, between, for x > b) as functions of x)
+    ("sqrt(relu(x))", lambda t: 0.0 if t < 0 else 1 / (2 * t**0.5)),
+    ("max(0, x)**0.5 + x", lambda t: 1.0 if t < 0 else 1 + 1 / (2 * t**0.5)),
+    ("relu(x)**(1/3)", lambda t: 0.0 if t < 0 else t ** (-2 / 3) / 3),
+    ("sqrt(max(0, x))*x", lambda t: 0.0 if t < 0 else 1.5 * t**0.5),
+    ("acos(min(1, max(-1, x)))", lambda t: 0.0 if abs(t) > 1 else -1 / (1 - t * t) ** 0.5),
+    ("asin(min(1, x))", lambda t: 0.0 if t > 1 else 1 / (1 - t * t) ** 0.5),
+]
+
+
+@pytest.mark.parametrize(("text", "slope"), _GATED)
+def test_red_team_gated_power_is_defined_where_the_gate_is_closed(text, slope):
+    """Red team: d/dx √relu(x) came out 1[x > 0]/(2√max(0, x)), 0/0 for every x < 0 (where
+    √relu(x) is 0 and so is its slope), and Verified, SymPy's own derivative being the same
+    0/0; so were the clipped acos(min(1, max(-1, x))) for |x| > 1 and √max(0, x)·x.  Under its
+    gate max(0, x) is x: 1[x > 0]/(2√x) is 0 there.  Truth: the slopes worked out by hand."""
+    d = matcalc.derive(text)
+    assert d.verified is True
+    for t in (-3.0, -1.5, -0.4, 0.3, 0.8, 2.5):
+        value = complex(sympy.N(d.result.subs(x, t), 20))
+        assert value == pytest.approx(slope(t), rel=1e-9, abs=1e-12), (text, t)
+
+
+def test_red_team_relu_squared_keeps_its_max():
+    """The gate rewrite touches only a max under a negative or fractional power: the
+    derivative of relu(x)² stays 2·max(0, x)·1[x > 0] (byte-identical outputs)."""
+    assert str(matcalc.derive("relu(x)**2").result) == "2*Heaviside(x, 0)*Max(0, x)"
+
