@@ -62,6 +62,7 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import mpmath
 from sympy import (
@@ -1260,7 +1261,50 @@ def check(
             truths_of=lambda concrete: _truths(problem, concrete),
         )
     truth = reference(problem, typed, evaluated)
-    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
+    truths = _truths(problem, typed)
+    verdict = verify(result, truth, deadline, domain=typed, truths=truths)
+    if verdict.status and truths is not None and _gated_singular(result):
+        point = _undefined_point(result, typed, truths, deadline)
+        if point is not None:
+            where = ", ".join(f"{s} = {float(v):.6g}" for s, v in point.items())
+            return replace(
+                verdict,
+                status=False,
+                method="undefined",
+                detail=where,
+                explanation=_sentence(Msg("explain.verify.undefined", point=where)),
+            )
+    return verdict
+
+
+def _gated_singular(result: Math) -> bool:
+    """A gate (1[z > 0], sign) times a power that can be infinite: 0·∞ where the gate is 0."""
+    return result.has(Heaviside, sign) and any(
+        not p.exp.is_integer or p.exp.is_negative for p in result.atoms(Pow)
+    )
+
+
+def _undefined_point(
+    result: Math, typed: Sequence[Expr], truths: Sequence[tuple[Expr, Symbol]], deadline: Deadline
+) -> dict | None:
+    """A point of the input's domain, off its kinks, where the input has a derivative (its
+    one-sided difference quotients agree) and an entry of ``result`` is undefined, even at 60
+    digits: SymPy's own derivative of √(|x| − x), (sign(x) − 1)/(2√(|x| − x)), is 0/0 for every
+    x > 0, where the input is 0, and so equal to it symbolically.  None when there is none."""
+    entries = list(result) if isinstance(result, MatrixBase) else [result]
+    sampler = _Sampler(entries, typed, 0, deadline)
+    for k in range(TRIES):
+        deadline.check()
+        point = sampler.draw(k)
+        memo: dict = {}
+        if sampler.locate(point, memo) != OFF:
+            continue
+        for entry, truth in zip(entries, truths):
+            if _value(entry, point, memo=memo) is not None:
+                continue
+            if _one_sided(*truth, point) is not None and _value(entry, point, precision=60) is None:
+                return point
+    return None
 
 
 def reference(

@@ -909,3 +909,19 @@ def test_red_team_relu_squared_keeps_its_max():
     derivative of relu(x)² stays 2·max(0, x)·1[x > 0] (byte-identical outputs)."""
     assert str(matcalc.derive("relu(x)**2").result) == "2*Heaviside(x, 0)*Max(0, x)"
 
+
+def test_red_team_result_undefined_where_the_input_is_not_is_not_verified():
+    """Red team: d/dx √(|x| − x) = (sign(x) − 1)/(2√(|x| − x)) is 0/0 for every x > 0, where
+    the input is 0 and its slope 0 (by hand); SymPy's derivative is the same 0/0, so the
+    symbolic check called it Verified.  Now not verified, naming a point."""
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+
+    for text in ("sqrt(abs(x) - x)", "sqrt(x - abs(x)) + x"):
+        d = matcalc.derive(text)
+        assert d.verified is False
+        assert "undefined at x = " in d.to_text(width=0)
+        out = CliRunner().invoke(main, ["derive", text])
+        assert out.exit_code == 1
+        assert "undefined where the input has a derivative" in out.output

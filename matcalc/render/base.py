@@ -718,6 +718,9 @@ class Renderer(StepVisitor):
     def _render_Verify(self, step: Verify) -> list[Any]:
         if step.status is None:
             return [self._msg("verify.undecided")]
+        if step.status is False and step.method == "undefined":  # detail: the point
+            text = self._msg("verify.undefined", point=self._escape(step.detail))
+            return [self._loud(text)]
         if step.status is False:
             text = self._msg("verify.failed")
             if step.detail:
