@@ -1118,6 +1118,9 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
     ours = explicit_value(expr, wrts, layout, result, shapes, dims)
     check = verify(ours, reference, deadline, truths=truths)
+    undefined = _undefined(check, ours, truths, deadline)
+    if undefined is not None:
+        return undefined
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
     about = (
@@ -1263,18 +1266,34 @@ def check(
     truth = reference(problem, typed, evaluated)
     truths = _truths(problem, typed)
     verdict = verify(result, truth, deadline, domain=typed, truths=truths)
-    if verdict.status and truths is not None and _gated_singular(result):
-        point = _undefined_point(result, typed, truths, deadline)
-        if point is not None:
-            where = ", ".join(f"{s} = {float(v):.6g}" for s, v in point.items())
-            return replace(
-                verdict,
-                status=False,
-                method="undefined",
-                detail=where,
-                explanation=_sentence(Msg("explain.verify.undefined", point=where)),
-            )
-    return verdict
+    return _undefined(verdict, result, truths, deadline, typed) or verdict
+
+
+def _undefined(
+    verdict: Verify,
+    result: Math,
+    truths: Sequence[tuple[Expr, Symbol]] | None,
+    deadline: Deadline,
+    domain: Sequence[Expr] | None = None,
+) -> Verify | None:
+    """``verdict`` turned into a failure where ``result`` (verified) is undefined at a point
+    where the input has a derivative (``_undefined_point``), else None.  ``domain``: the
+    input; by default the expressions of ``truths`` (explicit components)."""
+    if not verdict.status or truths is None or not _gated_singular(result):
+        return None
+    if domain is None:
+        domain = list(dict.fromkeys(t[0] for t in truths))
+    point = _undefined_point(result, domain, truths, deadline)
+    if point is None:
+        return None
+    where = ", ".join(f"{s} = {float(v):.6g}" for s, v in sorted(point.items(), key=str))
+    return replace(
+        verdict,
+        status=False,
+        method="undefined",
+        detail=where,
+        explanation=_sentence(Msg("explain.verify.undefined", point=where)),
+    )
 
 
 def _gated_singular(result: Math) -> bool:

@@ -925,3 +925,27 @@ def test_red_team_result_undefined_where_the_input_is_not_is_not_verified():
         out = CliRunner().invoke(main, ["derive", text])
         assert out.exit_code == 1
         assert "undefined where the input has a derivative" in out.output
+
+
+def test_red_team_vector_gated_power_is_defined_where_the_gate_is_closed():
+    """Red team: sum(acos(min(1, x))) by x gave -(1[1 - x > 0] ⊘ √(1 - min(1, x)²))ᵀ, 0/0 in
+    every entry with x_i > 1, and Verified on the components.  Truth by hand: the slope of
+    acos(min(1, t)) is -1/√(1 - t²) for |t| < 1 and 0 for t > 1."""
+    d = matcalc.derive("sum(acos(min(1, x)))", "x", vectors=["x"])
+    assert d.verified is True
+    e = d.explicit(n=3)
+    xs = vec("x")
+    for point in ({xs[0]: 0.3, xs[1]: 1.5, xs[2]: -0.6}, {xs[0]: 2.0, xs[1]: -0.2, xs[2]: 3.0}):
+        for i in range(3):
+            t = point[xs[i]]
+            want = 0.0 if t > 1 else -1 / (1 - t * t) ** 0.5
+            got = complex(sympy.N(e[0, i].subs(point), 20))
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_red_team_vector_result_undefined_where_the_input_is_not_is_not_verified():
+    """Red team: sum(√(|x| − x)) by x is 0/0 in every entry with x_i > 0 (where the input's
+    slope is 0, by hand), and was Verified by the symbolic check on the components."""
+    d = matcalc.derive("sum(sqrt(abs(x) - x))", "x", vectors=["x"])
+    assert d.verified is False
+    assert "undefined at x_1 = " in d.to_text(width=0)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sympy import Add, Expr, Heaviside, Max, Min, Mul, Pow, Symbol, expand
+from sympy import Add, Expr, Heaviside, Max, Min, Mul, Symbol
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.chain import derive_chain
 from matcalc.engine.rules import Local, differentiate, is_simple
-from matcalc.engine.simplify import evaluate, tidy
+from matcalc.engine.simplify import decide, evaluate, singular_power, tidy
 from matcalc.steps import Step
 
 
@@ -100,10 +100,10 @@ def gated(expr: Expr) -> Expr:
         changed = False
         for _ in range(GATE_ROUNDS):
             new = [
-                a if isinstance(a, Heaviside) or not _singular(a) else _decide(a, positive)
+                a if isinstance(a, Heaviside) or not singular_power(a) else decide(a, positive)
                 for a in factors
             ]
-            gates = [_decide(g, positive) for g in positive]
+            gates = [decide(g, positive) for g in positive]
             if new == factors and gates == positive:
                 break
             changed = changed or new != factors
@@ -111,29 +111,3 @@ def gated(expr: Expr) -> Expr:
         return Mul(*factors) if changed else mul
 
     return expr.replace(lambda e: isinstance(e, Mul), fix)
-
-
-def _singular(factor: Expr) -> bool:
-    """A base with a max or min in it, raised to a negative or fractional power."""
-    return any(
-        (not p.exp.is_integer or p.exp.is_negative) and p.base.has(Max, Min)
-        for p in factor.atoms(Pow)
-    )
-
-
-def _decide(expr: Expr, positive: list[Expr]) -> Expr:
-    """``expr`` with each max (min) replaced by the argument that a difference known to be
-    positive (or at least 0) shows to be at least (at most) every other argument."""
-
-    def select(m: Expr) -> Expr:
-        sign = 1 if isinstance(m, Max) else -1
-        for a in m.args:
-            if all(b == a or _known(sign * (a - b), positive) for b in m.args):
-                return a
-        return m
-
-    return expr.replace(lambda e: isinstance(e, (Max, Min)), select)
-
-
-def _known(difference: Expr, positive: list[Expr]) -> bool:
-    return any(difference == g or expand(difference - g) == 0 for g in positive)
