@@ -404,6 +404,8 @@ class _Judge:
                     outside += 1
                     continue
                 r = self._values(ref, point, memo)
+                if r is None and domain and not self.shapes:
+                    r = self._slopes(ref, point, memo)
                 if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
                     continue
                 if _on_kink(ref, point) or _on_kink(ans, point):
@@ -414,6 +416,28 @@ class _Judge:
                 out.append((point, a, r))
                 if len(out) == count:
                     break
+        return out
+
+    def _slopes(self, ref: ImmutableMatrix, point: dict, memo: dict) -> list[complex] | None:
+        """The reference at ``point`` where SymPy's derivative is undefined but the input has
+        one: each undefined entry a central difference of the input whose one-sided
+        quotients agree (``verify._one_sided``).  SymPy's derivative of √relu(x) is 0/0 for
+        x < 0, where the slope is 0, so an answer 1/(2√x) was judged on x > 0 alone and
+        called right.  None where an entry has neither."""
+        from matcalc.verify import _one_sided, _truths, _value
+
+        truths = _truths(self.problem, self.problem.exprs)
+        if truths is None or len(truths) != len(ref):
+            return None
+        subs = {s: Float(v, 30) for s, v in point.items()}
+        out = []
+        for entry, (expr, wrt) in zip(ref, truths):
+            v = _value(entry, subs, memo=memo)
+            if v is None:
+                v = _one_sided(expr, wrt, subs)
+            if v is None:
+                return None
+            out.append(v)
         return out
 
     def _in_domain(self, domain: list[Expr], point: dict, memo: dict) -> bool:
