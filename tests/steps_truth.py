@@ -169,11 +169,11 @@ class Points:
             values = {}
             ok = True
             for s, e in concrete.items():
-                v = _value(e, point)
-                if v is None or abs(v.imag) > 1e-9:
+                v = _precise(e, point)
+                if v is None:
                     ok = False
                     break
-                values[s] = sympy.Float(v.real, 30)
+                values[s] = v
             if not ok:
                 continue
             full = {**point, **values}
@@ -184,6 +184,20 @@ class Points:
             self.points.append(full)
             if len(self.points) == self.wanted:
                 return
+
+
+def _precise(expr, point: dict) -> sympy.Float | None:
+    """A real value of ``expr`` at ``point`` to 30 digits; None where it is not a finite
+    real number (below 1e10, as ``_value`` requires).  An intermediate's value is kept at
+    30 digits, not rounded to a double: u = 4·10⁹ rounded moves sin(u) in its 7th digit."""
+    approx = _value(expr, point)
+    if approx is None or abs(approx.imag) > 1e-9:
+        return None
+    try:
+        value = sympy.re(expr.xreplace(point).evalf(30))
+    except (ArithmeticError, TypeError, ValueError, AttributeError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, sympy.Float) else sympy.Float(approx.real, 30)
 
 
 def same_at_points(ours, truth, points: Points, what) -> int:

@@ -199,6 +199,35 @@ def test_quotient_and_exponentials_against_sympy():
         assert d.verified, text
 
 
+def test_x_to_the_x_is_one_rule_and_a_note_says_how():
+    """x^x is one named rule, like sin(x): it was an intermediate u = x^x equal to y itself,
+    then dy/dx = du/dx.  The rule's name alone does not say how, so a note does."""
+    d = matcalc.derive("x**x")
+    (local,) = of_kind(d, LocalDerivative)
+    assert local.rule == "logarithmic differentiation"
+    assert same(local.value, diff(x**x, x))
+    assert not of_kind(d, Intermediate)
+    (note,) = [s for s in d.steps if isinstance(s, Note) and s.topic == "logarithmic"]
+    assert "e^(g·ln f)" in d.to_text()
+    inner = matcalc.derive("sin(x**x) + x")  # inside a larger expression: the note once
+    assert [s.topic for s in inner.steps if isinstance(s, Note)] == ["logarithmic"]
+    assert [s.topic for s in matcalc.derive("x**sin(x)").steps if isinstance(s, Note)] == []
+
+
+def test_a_note_is_shown_once_not_in_every_part_or_stage():
+    """The kink note was repeated in ∂f/∂x and ∂f/∂y, and x^x's note in both stages."""
+    for text, wrt, order in [("max(x, y)*x", "x,y", 1), ("x**x", "x", 2)]:
+        d = matcalc.derive(text, wrt, order=order)
+        topics = [s.topic for s in walk_all(d.steps) if isinstance(s, Note)]
+        assert len(topics) == len(set(topics)) == 1, (text, topics)
+
+
+def walk_all(steps):
+    for step in steps:
+        yield step
+        yield from walk_all(getattr(step, "steps", ()))
+
+
 def test_local_derivative_of_a_monomial_is_sympys_own_expression():
     """c·u^k is differentiated without sympy.diff's machinery, to the very same expression
     (printed forms follow the tree, so equal value is not enough)."""

@@ -19,7 +19,7 @@ The default run is ``CASES`` (derandomized: the same cases every run, some 40 s 
 from __future__ import annotations
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from steps_truth import check_steps
 from test_fuzz import (
@@ -124,6 +124,24 @@ def test_steps_scalar_two_variables(case, layout) -> None:
 
 @settings(max_examples=CASES["unknown_functions"], **FUZZ)
 @given(unknown_function_tree())
+@example(  # the slow run's find: intermediates as doubles (u₈ ≈ -4·10⁹) moved sin(u₈)
+    tree=(
+        "fn",
+        "f",
+        ("fn", "g", ("neg", ("neg", ("num", "1")))),
+        (
+            "fn",
+            "f",
+            (
+                "pow",
+                "**",
+                ("fn", "f", ("pow", "**", ("op", "-", ("num", "pi"), ("var", "x")), ("num", "4"))),
+                ("fn", "g", ("pow", "**", ("neg", ("var", "x")), ("num", "-3/2"))),
+            ),
+            ("var", "x"),
+        ),
+    )
+)
 def test_steps_unknown_functions(tree) -> None:
     check(to_text(tree), "x", "unknown functions")
 

@@ -15,6 +15,8 @@ and choosing it in ``build``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sympy import Expr, ImmutableMatrix, Integer, Symbol
 
 from matcalc.deadline import NEVER, Deadline
@@ -39,12 +41,42 @@ from matcalc.linalg.base import SCALAR
 from matcalc.linalg.declarations import MatrixName
 from matcalc.linalg.shapes import shape_of
 from matcalc.msg import Msg
-from matcalc.steps import Assemble, DerivativeName, Math, Part, Problem, Shape, Step
+from matcalc.steps import (
+    Assemble,
+    DerivativeName,
+    Math,
+    Note,
+    Part,
+    Problem,
+    Shape,
+    Stage,
+    Step,
+)
 from matcalc.symbols import names_used
 
 
 def build(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[Step, ...], Math]:
     """The steps and the result of ``problem`` (verification is added by the caller)."""
+    steps, result = _build(problem, deadline)
+    return _notes_once(steps, set()), result
+
+
+def _notes_once(steps: tuple[Step, ...], seen: set) -> tuple[Step, ...]:
+    """Each note where it is first read: a second part or stage does not repeat it."""
+    kept: list[Step] = []
+    for step in steps:
+        if isinstance(step, Note):
+            key = (step.topic, step.explanation, step.math, step.about)
+            if key in seen:
+                continue
+            seen.add(key)
+        elif isinstance(step, (Part, Stage)):
+            step = replace(step, steps=_notes_once(step.steps, seen))
+        kept.append(step)
+    return tuple(kept)
+
+
+def _build(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, ...], Math]:
     if problem.order > 1:
         from matcalc.engine.higher import build_higher
 

@@ -140,7 +140,7 @@ def derive_chain(
     notes = (*_kink_notes(expr), *settled)
     if calc.is_simple(expr, wrt):
         steps, result = _direct(expr, wrt, calc, output=output, partial=partial)
-        return (*notes, *steps), result
+        return (*notes, *_logarithmic_note(steps), *steps), result
     graph = _Graph(wrt, calc)
     _walk(expr, graph)
     names = _name(graph, output, taken)
@@ -150,8 +150,24 @@ def derive_chain(
     finish, result = _substitute_and_simplify(
         intermediates, before, factors, output, wrt, partial, calc
     )
-    steps = (*notes, *intermediates, *locals_.values(), *combine, *finish)
+    shown = tuple(locals_.values())
+    steps = (*notes, *_logarithmic_note(shown), *intermediates, *shown, *combine, *finish)
     return steps, result
+
+
+def _logarithmic_note(steps: tuple[Step, ...]) -> tuple[Note, ...]:
+    """How x^x is differentiated, where a local derivative does it: the rule's name alone
+    does not say how (f^g = e^(g·ln f))."""
+    if not any(
+        isinstance(step, LocalDerivative) and "logarithmic" in _rule_keys(step.rule)
+        for step in steps
+    ):
+        return ()
+    return (Note(topic="logarithmic", explanation=Msg("explain.note.logarithmic")),)
+
+
+def _rule_keys(rule) -> set[str]:
+    return {key for clause in getattr(rule, "clauses", ()) for key, _ in clause}
 
 
 def _direct(

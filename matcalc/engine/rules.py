@@ -182,7 +182,9 @@ def _function_value(expr: Expr, wrt: Symbol) -> Expr:
 
 def _pow_simple(expr: Expr, wrt: Symbol) -> bool:
     base, exp = expr.args
-    return (base == wrt and not depends(exp, wrt)) or (exp == wrt and not depends(base, wrt))
+    if base == wrt:  # x^c (power rule) or x^x (logarithmic differentiation)
+        return exp == wrt or not depends(exp, wrt)
+    return exp == wrt and not depends(base, wrt)
 
 
 def _one_varying_simple(expr: Expr, wrt: Symbol) -> bool:

@@ -340,6 +340,9 @@ EN: dict[str, str] = {
     "({rewrites}) would have taken too long, so the form found so far is kept.",
     "explain.note.sum_to_one": "When the entries of {name} sum to 1, the result simplifies.",
     "explain.note.modulus_of_power": "The modulus of a power is the power of the modulus.",
+    "explain.note.logarithmic": "A power whose base and exponent both vary, such as x^x, is "
+    "differentiated by logarithmic differentiation: write f^g = e^(g·ln f), so "
+    "(f^g)′ = f^g·(g′·ln f + g·f′/f), and x^x has the derivative x^x·(ln x + 1).",
     "explain.note.power_fraction": "{typed} is read as a power {op}{p}, then divided by {q}, as "
     "Python reads it; for a fractional power write {op}({p}/{q}).",
     "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
@@ -639,6 +642,8 @@ ZH: dict[str, str] = {
     "因此保留目前得到的形式。",
     "explain.note.sum_to_one": "当 {name} 的各分量之和为 1 时，结果可以化简。",
     "explain.note.modulus_of_power": "幂的模等于模的幂。",
+    "explain.note.logarithmic": "底数和指数都在变化的幂（如 x^x）用对数求导法求导：写成 "
+    "f^g = e^(g·ln f)，于是 (f^g)′ = f^g·(g′·ln f + g·f′/f)；x^x 的导数是 x^x·(ln x + 1)。",
     "explain.note.power_fraction": "{typed} 按 Python 的规则读作先取 {op}{p} 次幂、再除以 {q}；"
     "分数次幂请写作 {op}({p}/{q})。",
     "note.tie": "SymPy 能判定这个 max 或 min 的参数大小，所以它等于其中一个参数，"
