@@ -663,6 +663,7 @@ def tidy(expr):
 
 # -- a max or min decided by a gate ------------------------------------------------------------
 DECIDE_ROUNDS = 4
+DECIDE_OPS = 40
 
 
 def singular_power(factor: Expr) -> bool:
@@ -696,4 +697,12 @@ def decide(expr: Expr, positive: list[Expr]) -> Expr:
 
 
 def _known_positive(difference: Expr, positive: list[Expr]) -> bool:
-    return any(difference == g or expand(difference - g) == 0 for g in positive)
+    """``difference`` is one of ``positive``, as written or multiplied out (small ones only:
+    expand is not bounded)."""
+    return any(
+        difference == g
+        or (
+            count_ops_fast(difference - g, DECIDE_OPS) <= DECIDE_OPS and expand(difference - g) == 0
+        )
+        for g in positive
+    )
