@@ -1276,8 +1276,10 @@ def _undefined(
     deadline: Deadline,
     domain: Sequence[Expr] | None = None,
 ) -> Verify | None:
-    """``verdict`` turned into a failure where ``result`` (verified) is undefined at a point
-    where the input has a derivative (``_undefined_point``), else None.  ``domain``: the
+    """``verdict`` turned into "not verified" where ``result`` (verified) is undefined at a
+    point where the input has a derivative (``_undefined_point``), else None: equal to SymPy's
+    derivative wherever that is defined, it is no derivative there (‖max(0, Ax)‖ by A is
+    0/0 wherever Ax < 0, where the input is 0).  ``domain``: the
     input; by default the expressions of ``truths`` (explicit components)."""
     if not verdict.status or truths is None or not _gated_singular(result):
         return None
@@ -1289,7 +1291,7 @@ def _undefined(
     where = ", ".join(f"{s} = {float(v):.6g}" for s, v in sorted(point.items(), key=str))
     return replace(
         verdict,
-        status=False,
+        status=None,
         method="undefined",
         detail=where,
         explanation=_sentence(Msg("explain.verify.undefined", point=where)),

@@ -888,6 +888,8 @@ _GATED = [
     ("sqrt(max(0, x))*x", lambda t: 0.0 if t < 0 else 1.5 * t**0.5),
     ("acos(min(1, max(-1, x)))", lambda t: 0.0 if abs(t) > 1 else -1 / (1 - t * t) ** 0.5),
     ("asin(min(1, x))", lambda t: 0.0 if t > 1 else 1 / (1 - t * t) ** 0.5),
+    # the gate 1[x > 0] - 1, nonzero where x ≤ 0: there max(x, 0) is 0
+    ("sqrt(max(x, 0) - x)", lambda t: 0.0 if t > 0 else -1 / (2 * (-t) ** 0.5)),
 ]
 
 
@@ -913,18 +915,18 @@ def test_red_team_relu_squared_keeps_its_max():
 def test_red_team_result_undefined_where_the_input_is_not_is_not_verified():
     """Red team: d/dx √(|x| − x) = (sign(x) − 1)/(2√(|x| − x)) is 0/0 for every x > 0, where
     the input is 0 and its slope 0 (by hand); SymPy's derivative is the same 0/0, so the
-    symbolic check called it Verified.  Now not verified, naming a point."""
+    symbolic check called it Verified.  Now not verified (exit 1), naming a point."""
     from click.testing import CliRunner
 
     from matcalc.cli import main
 
     for text in ("sqrt(abs(x) - x)", "sqrt(x - abs(x)) + x"):
         d = matcalc.derive(text)
-        assert d.verified is False
-        assert "undefined at x = " in d.to_text(width=0)
+        assert d.verified is None
+        assert "Not verified: the result is undefined at x = " in d.to_text(width=0)
         out = CliRunner().invoke(main, ["derive", text])
         assert out.exit_code == 1
-        assert "undefined where the input has a derivative" in out.output
+        assert "undefined at some points where the input has a derivative" in out.output
 
 
 def test_red_team_vector_gated_power_is_defined_where_the_gate_is_closed():
@@ -945,7 +947,10 @@ def test_red_team_vector_gated_power_is_defined_where_the_gate_is_closed():
 
 def test_red_team_vector_result_undefined_where_the_input_is_not_is_not_verified():
     """Red team: sum(√(|x| − x)) by x is 0/0 in every entry with x_i > 0 (where the input's
-    slope is 0, by hand), and was Verified by the symbolic check on the components."""
+    slope is 0, by hand), and was Verified by the symbolic check on the components; so was
+    ‖max(0, A·2a)‖ by A, 0/0 wherever A·a < 0 (where the input is 0, by hand)."""
     d = matcalc.derive("sum(sqrt(abs(x) - x))", "x", vectors=["x"])
-    assert d.verified is False
+    assert d.verified is None
     assert "undefined at x_1 = " in d.to_text(width=0)
+    d = matcalc.derive("norm(max(0, A @ (a + a)))", "A", vectors=["a"], matrices=["A"])
+    assert d.verified is None

@@ -82,18 +82,9 @@ def gated(expr: Expr) -> Expr:
 
     def fix(mul: Expr) -> Expr:
         positive = [a.args[0] for a in mul.args if isinstance(a, Heaviside)]
-        # 1 - 1[z > 0]: z ≤ 0, so -z ≥ 0 (a max's gate for an argument not past another)
-        positive += [
-            -h.args[0]
-            for a in mul.args
-            if isinstance(a, Add) and len(a.args) == 2 and 1 in a.args
-            for h in a.args
-            if isinstance(h, Mul)
-            and h.args[0] == -1
-            and len(h.args) == 2
-            and isinstance(h.args[1], Heaviside)
-            for h in (h.args[1],)
-        ]
+        # 1 - 1[z > 0] (or 1[z > 0] - 1): z ≤ 0, so -z ≥ 0 (a max's gate for an argument
+        # not past another)
+        positive += [z for a in mul.args if (z := _closed_gate(a)) is not None]
         if not positive:
             return mul
         factors = list(mul.args)
@@ -111,3 +102,17 @@ def gated(expr: Expr) -> Expr:
         return Mul(*factors) if changed else mul
 
     return expr.replace(lambda e: isinstance(e, Mul), fix)
+
+
+def _closed_gate(factor: Expr) -> Expr | None:
+    """-z for a factor 1 - 1[z > 0] or 1[z > 0] - 1 (nonzero only where z ≤ 0), else None."""
+    if not isinstance(factor, Add) or len(factor.args) != 2:
+        return None
+    for h in factor.args:
+        if isinstance(h, Heaviside) and -1 in factor.args:
+            return -h.args[0]
+        if isinstance(h, Mul) and h.args[0] == -1 and len(h.args) == 2 and 1 in factor.args:
+            gate = h.args[1]
+            if isinstance(gate, Heaviside):
+                return -gate.args[0]
+    return None
