@@ -477,6 +477,7 @@ class _Judge:
         flip = None if straight else ans.shape
         for diagnose in (
             self._assumption,
+            self._misused_rule,  # before the sign: a quotient's is its numerator swapped
             self._factor,
             self._gate,
             self._dropped_term,
@@ -680,6 +681,49 @@ class _Judge:
                     "term": factor,
                     "step": index,
                 }
+        return None
+
+    def _misused_rule(self, ans, ref, comps, samples, flip):
+        """The classic misuses of the product and quotient rules, for a scalar product or
+        quotient: (f·g)′ taken as f′·g′, (f/g)′ as f′/g′, or (f′·g − f·g′)/g with g, not g²,
+        below, or its numerator the wrong way round (minus the derivative).  A dropped term
+        is named instead where it explains the answer too: x·eˣ answered eˣ."""
+        p = self.problem
+        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return None
+        from sympy import Mul, diff, fraction
+
+        from matcalc.engine.simplify import evaluate
+
+        x = p.wrt[0]
+        top, bottom = fraction(evaluate(p.exprs[0]))
+        varying = [f for f in Mul.make_args(top) if f.has(x)]
+        constant = Mul(*(f for f in Mul.make_args(top) if not f.has(x)))
+        variants = []
+        if bottom.has(x) and varying:
+            d_top, d_bottom = diff(top, x), diff(bottom, x)
+            variants.append(("quotient_of_derivatives", d_top / d_bottom))
+            variants.append(("denominator_not_squared", (d_top * bottom - top * d_bottom) / bottom))
+            variants.append(("numerator_swapped", (top * d_bottom - d_top * bottom) / bottom**2))
+        elif len(varying) >= 2:
+            product = Mul(*(diff(f, x) for f in varying))
+            variants.append(("product_of_derivatives", constant * product / bottom))
+        for mistake, variant in variants:
+            self.deadline.check()
+            value = self._explicit(variant)
+            if value is None or value.shape != (1, 1):
+                continue
+            pairs = [(a[0], self._values(value, q), r[0]) for q, a, r in samples]
+            if any(v is None for _, v, _ in pairs):
+                continue
+            if all(_close(a, v[0]) for a, v, _ in pairs) and not all(
+                _close(v[0], r) for _, v, r in pairs
+            ):
+                if mistake == "product_of_derivatives" and self._dropped_term(
+                    ans, ref, comps, samples, flip
+                ):
+                    return None
+                return {"verdict": "wrong", "mistake": mistake}
         return None
 
     # -- helpers ------------------------------------------------------------------------

@@ -627,8 +627,9 @@ def tidy(expr):
     fractions = has_fraction(expr)
     rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
     over = _together(expr) if fractions else None  # cancel starts from it
-    best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
     start_ops = ops
+    ops += nested_fractions(expr)  # a fraction within a fraction costs one more
+    best, best_ops, best_len = expr, ops, None  # the text only to break a tie
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
@@ -649,16 +650,49 @@ def tidy(expr):
         if candidate is None or candidate == best:
             continue
         ops = count_ops_fast(candidate)
-        if ops > best_ops or (rewrite is _distributed and 2 * ops > start_ops):
+        if rewrite is _distributed and 2 * ops > start_ops:
             continue  # multiplied out only where like terms collapse it (to half or less)
+        ops += nested_fractions(candidate)
+        if ops > best_ops:
+            continue
         length = None
-        if ops == best_ops:
-            best_len = len(str(best)) if best_len is None else best_len
-            length = len(str(candidate))
+        if ops == best_ops:  # a tie: fewer fraction bars (one fraction, not a sum of
+            # them, as the quotient rule gives), then the shorter text
+            best_len = (fraction_bars(best), len(str(best))) if best_len is None else best_len
+            length = (fraction_bars(candidate), len(str(candidate)))
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
     return best
+
+
+def _has_denominator(term) -> bool:
+    return any(
+        (f.is_Pow and f.exp.is_negative) or (f.is_Rational and not f.is_Integer)
+        for f in Mul.make_args(term)
+    )
+
+
+def fraction_bars(expr) -> int:
+    """How many fraction bars the expression is drawn with: cos(x)/x - sin(x)/x² has two,
+    (x·cos(x) - sin(x))/x² one."""
+    if expr.is_Atom:
+        return 0
+    if expr.is_Mul and _has_denominator(expr):
+        return 1 + sum(fraction_bars(f) for f in expr.args)
+    if expr.is_Pow and expr.exp.is_negative:
+        return 1 + fraction_bars(expr.base)
+    return sum(fraction_bars(a) for a in expr.args)
+
+
+def nested_fractions(expr) -> int:
+    """How many sums with a fraction among their terms stand in a fraction's numerator or
+    denominator: (ln(x)/2 + 1)/√x has one, (ln(x) + 2)/(2√x) none (the form people write)."""
+    count = 0
+    for node in preorder_traversal(expr):
+        if node.is_Mul and _has_denominator(node):
+            count += sum(1 for f in node.args if f.is_Add and any(map(_has_denominator, f.args)))
+    return count
 
 
 # -- a max or min decided by a gate ------------------------------------------------------------

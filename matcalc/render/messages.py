@@ -246,6 +246,17 @@ EN: dict[str, str] = {
     "with that one changed it is {term}, the derivative.",
     "check.mistake.missing_factor": "Wrong: a chain-rule factor is missing. Your answer "
     "times {term} is the derivative.",
+    "check.mistake.product_of_derivatives": "Wrong: your answer is the product of the "
+    "factors' derivatives, but the derivative of a product is not that. By the product rule, "
+    "(f·g)′ = f′·g + f·g′.",
+    "check.mistake.quotient_of_derivatives": "Wrong: your answer is the derivative of the "
+    "numerator over the derivative of the denominator, but the derivative of a quotient is "
+    "not that. By the quotient rule, (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.denominator_not_squared": "Wrong: your answer has g where the quotient "
+    "rule has g²: (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.numerator_swapped": "Wrong sign: your answer is minus the derivative, the "
+    "quotient rule's numerator the wrong way round. It is f′·g − f·g′: "
+    "(f/g)′ = (f′·g − f·g′)/g².",
     "check.also_transposed": "(Your answer is also transposed: it is in the other layout.)",
     "check.step": "The mistake enters at {step} in the derivation below.",
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
@@ -535,6 +546,14 @@ ZH: dict[str, str] = {
     "check.mistake.swapped": "错误：你的答案在某一处把 {meant} 写成了 {had}；改正这一处后为 {term}，"
     "即导数。",
     "check.mistake.missing_factor": "错误：漏了链式法则的一个因子。你的答案乘以 {term} 才是导数。",
+    "check.mistake.product_of_derivatives": "错误：你的答案是各因子导数的乘积，但乘积的导数不是"
+    "这样。按乘积法则，(f·g)′ = f′·g + f·g′。",
+    "check.mistake.quotient_of_derivatives": "错误：你的答案是分子的导数除以分母的导数，但商的导数"
+    "不是这样。按商法则，(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.denominator_not_squared": "错误：商法则的分母是 g²，你的答案写成了 g："
+    "(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.numerator_swapped": "符号错误：你的答案是导数的相反数，商法则分子的两项写反了。"
+    "分子应为 f′·g − f·g′：(f/g)′ = (f′·g − f·g′)/g²。",
     "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
