@@ -478,6 +478,7 @@ class _Judge:
         for diagnose in (
             self._assumption,
             self._misused_rule,  # before the sign: a quotient's is its numerator swapped
+            self._wrong_local_rule,  # and cos(u)′ as sin(u)·u′ is the rule's sign
             self._factor,
             self._gate,
             self._dropped_term,
@@ -709,21 +710,72 @@ class _Judge:
             product = Mul(*(diff(f, x) for f in varying))
             variants.append(("product_of_derivatives", constant * product / bottom))
         for mistake, variant in variants:
-            self.deadline.check()
-            value = self._explicit(variant)
-            if value is None or value.shape != (1, 1):
-                continue
-            pairs = [(a[0], self._values(value, q), r[0]) for q, a, r in samples]
-            if any(v is None for _, v, _ in pairs):
-                continue
-            if all(_close(a, v[0]) for a, v, _ in pairs) and not all(
-                _close(v[0], r) for _, v, r in pairs
-            ):
+            if self._explains(variant, samples):
                 if mistake == "product_of_derivatives" and self._dropped_term(
                     ans, ref, comps, samples, flip
                 ):
                     return None
                 return {"verdict": "wrong", "mistake": mistake}
+        return None
+
+    def _explains(self, variant: Expr, samples) -> bool:
+        """A scalar ``variant`` equals the answer, and not the derivative, at the samples."""
+        self.deadline.check()
+        value = self._explicit(variant)
+        if value is None or value.shape != (1, 1):
+            return False
+        pairs = []
+        for q, a, r in samples:
+            v = self._values(value, q)
+            if v is None:
+                return False
+            pairs.append((a[0], v[0], r[0]))
+        return all(_close(a, v) for a, v, _ in pairs) and not all(_close(v, r) for _, v, r in pairs)
+
+    def _wrong_local_rule(self, ans, ref, comps, samples, flip):
+        """One function's derivative misremembered, everywhere it occurs, the chain rule
+        otherwise right: uⁿ → n·uⁿ (the exponent not lowered), cᵘ → u·cᵘ⁻¹ (the power rule
+        on an exponential), sin → -cos, cos → sin."""
+        p = self.problem
+        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return None
+        from sympy import Derivative, Dummy, cos, diff, preorder_traversal, sin
+
+        from matcalc.engine.simplify import evaluate
+
+        x = p.wrt[0]
+        expr = evaluate(p.exprs[0])
+        seen: set = set()
+        for node in preorder_traversal(expr):
+            if node in seen or not node.has(x) or node == x:
+                continue
+            seen.add(node)
+            wrong = None
+            if node.is_Pow and not node.exp.has(x) and node.exp.is_positive and node.exp != 1:
+                u, n = node.args
+                mistake, wrong = "power_not_lowered", n * u**n * diff(u, x)
+            elif node.is_Pow and not node.base.has(x) and node.base.is_positive:
+                c, u = node.args
+                mistake, wrong = "power_rule_on_exponential", u * c ** (u - 1) * diff(u, x)
+            elif isinstance(node, sin):
+                u = node.args[0]
+                mistake, wrong = "trig_sign", -cos(u) * diff(u, x)
+            elif isinstance(node, cos):
+                u = node.args[0]
+                mistake, wrong = "trig_sign", sin(u) * diff(u, x)
+            if wrong is None:
+                continue
+            stand_in = Dummy(real=True)
+            outer = expr.xreplace({node: stand_in})
+            try:
+                chain = diff(outer, x) + diff(outer, stand_in) * wrong
+                if chain.has(Derivative):  # |u|′ of a u not known to be real, f′ of an f
+                    continue
+                variant = chain.xreplace({stand_in: node})
+            except (ValueError, TypeError, ArithmeticError):
+                continue
+            if self._explains(variant, samples):
+                return {"verdict": "wrong", "mistake": mistake, "term": node}
         return None
 
     # -- helpers ------------------------------------------------------------------------

@@ -114,7 +114,14 @@ def _verdict(r: Renderer, c: Any) -> str:
     kw: dict[str, Any] = {}
     if c.mistake == "factor":
         kw["factor"] = _m(r, c.factor)
-    if c.mistake in ("dropped_term", "missing_factor", "swapped"):
+    if c.mistake in (
+        "dropped_term",
+        "missing_factor",
+        "swapped",
+        "power_not_lowered",
+        "power_rule_on_exponential",
+        "trig_sign",
+    ):
         kw["term"] = _m(r, c.term)
     if c.mistake == "swapped" and c.swap is not None:
         kw["had"], kw["meant"] = (_m(r, e) for e in c.swap)

@@ -254,6 +254,12 @@ EN: dict[str, str] = {
     "not that. By the quotient rule, (f/g)′ = (f′·g − f·g′)/g².",
     "check.mistake.denominator_not_squared": "Wrong: your answer has g where the quotient "
     "rule has g²: (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.power_not_lowered": "Wrong: the power rule lowers the exponent by one, "
+    "d/du uⁿ = n·uⁿ⁻¹; your answer keeps it, n·uⁿ, at {term}.",
+    "check.mistake.power_rule_on_exponential": "Wrong: {term} has the variable in its "
+    "exponent, so the power rule does not apply: d/du cᵘ = cᵘ·ln(c), not u·cᵘ⁻¹.",
+    "check.mistake.trig_sign": "Wrong: a sign in the derivative of {term}. d/du sin(u) = "
+    "cos(u) and d/du cos(u) = -sin(u).",
     "check.mistake.numerator_swapped": "Wrong sign: your answer is minus the derivative, the "
     "quotient rule's numerator the wrong way round. It is f′·g − f·g′: "
     "(f/g)′ = (f′·g − f·g′)/g².",
@@ -552,6 +558,12 @@ ZH: dict[str, str] = {
     "不是这样。按商法则，(f/g)′ = (f′·g − f·g′)/g²。",
     "check.mistake.denominator_not_squared": "错误：商法则的分母是 g²，你的答案写成了 g："
     "(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.power_not_lowered": "错误：幂法则要把指数减一，d/du uⁿ = n·uⁿ⁻¹；"
+    "你的答案在 {term} 处没有减，写成了 n·uⁿ。",
+    "check.mistake.power_rule_on_exponential": "错误：{term} 的变量在指数上，幂法则不适用："
+    "d/du cᵘ = cᵘ·ln(c)，而不是 u·cᵘ⁻¹。",
+    "check.mistake.trig_sign": "错误：{term} 的导数符号错了。d/du sin(u) = cos(u)，"
+    "d/du cos(u) = -sin(u)。",
     "check.mistake.numerator_swapped": "符号错误：你的答案是导数的相反数，商法则分子的两项写反了。"
     "分子应为 f′·g − f·g′：(f/g)′ = (f′·g − f·g′)/g²。",
     "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
