@@ -32,7 +32,10 @@ from sympy import (
     Derivative,
     Expr,
     MatrixBase,
+    Max,
+    Min,
     Mul,
+    Pow,
     S,
     Subs,
     Symbol,
@@ -690,3 +693,50 @@ def nested_fractions(expr) -> int:
         if node.is_Mul and _has_denominator(node):
             count += sum(1 for f in node.args if f.is_Add and any(map(_has_denominator, f.args)))
     return count
+
+
+# -- a max or min decided by a gate ------------------------------------------------------------
+DECIDE_ROUNDS = 4
+DECIDE_OPS = 40
+
+
+def singular_power(factor: Expr) -> bool:
+    """A base with a max or min in it, raised to a negative or fractional power."""
+    return any(
+        (not p.exp.is_integer or p.exp.is_negative) and p.base.has(Max, Min)
+        for p in factor.atoms(Pow)
+    )
+
+
+def decide(expr: Expr, positive: list[Expr]) -> Expr:
+    """``expr`` with each max (min) replaced by the argument that a difference known to be
+    positive (or at least 0) shows to be at least (at most) every other argument."""
+
+    def once(e: Expr, known: list[Expr]) -> Expr:
+        def select(m: Expr) -> Expr:
+            direction = 1 if isinstance(m, Max) else -1
+            for a in m.args:
+                if all(b == a or _known_positive(direction * (a - b), known) for b in m.args):
+                    return a
+            return m
+
+        return e.replace(lambda n: isinstance(n, (Max, Min)), select)
+
+    for _ in range(DECIDE_ROUNDS):  # a gate of max(-1, min(1, x)) has min(1, x) in it
+        decided = [once(g, positive) for g in positive]
+        if decided == positive:
+            break
+        positive = decided
+    return once(expr, positive)
+
+
+def _known_positive(difference: Expr, positive: list[Expr]) -> bool:
+    """``difference`` is one of ``positive``, as written or multiplied out (small ones only:
+    expand is not bounded)."""
+    return any(
+        difference == g
+        or (
+            count_ops_fast(difference - g, DECIDE_OPS) <= DECIDE_OPS and expand(difference - g) == 0
+        )
+        for g in positive
+    )

@@ -155,6 +155,8 @@ EN: dict[str, str] = {
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
+    "verify.undefined": "Not verified: the result is undefined at {point}, where the input has a "
+    "derivative.",
     "verify.reference": "SymPy's derivative: {expr}",
     "verify.explicit": "Compared entry by entry with SymPy's Jacobian of the components at {sizes}.",
     "verify.hessian": "Compared entry by entry with SymPy's Hessian of the components at "
@@ -369,6 +371,8 @@ EN: dict[str, str] = {
     "its derivative",
     "explain.verify.failed": "NOT VERIFIED: the result differs from SymPy's derivative. This is "
     "a bug",
+    "explain.verify.undefined": "Not verified: the result is undefined at {point}, where the "
+    "input has a derivative",
     "explain.verify.substitution": "Verified by substitution: with {functions}, equal to SymPy's "
     "derivative of the substituted expression (symbolic check)",
     "explain.verify.substitution.numeric": "Verified by substitution: with {functions}, equal to "
@@ -480,6 +484,7 @@ ZH: dict[str, str] = {
     "求得的导数相等（最多在 {points} 个点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
+    "verify.undefined": "未验证：在 {point} 处输入可导，结果却没有定义。",
     "verify.reference": "SymPy 求得的导数：{expr}",
     "verify.explicit": "在 {sizes} 时按分量与 SymPy 的雅可比矩阵逐项比较。",
     "verify.hessian": "在 {sizes} 时，以及在 {more} 时，按分量与 SymPy 的黑塞矩阵逐项比较。",
@@ -676,6 +681,7 @@ ZH: dict[str, str] = {
     "求导前就用该参数替换它（若在参数重合处使用折点法则，会得到 0）。",
     "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",
     "explain.verify.failed": "验证失败：结果与 SymPy 求得的导数不同。这是一个错误",
+    "explain.verify.undefined": "未验证：在 {point} 处输入可导，结果却没有定义",
     "explain.verify.substitution": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后表达式求得的"
     "导数相等（符号验证）",
     "explain.verify.substitution.numeric": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后"
