@@ -114,6 +114,9 @@ class Check:
     swap: tuple[Math, Math] | None = None
     """For "swapped": (what the answer has, what belongs there), A and Aᵀ; ``term`` is then
     the answer with that one place mended, which is the derivative."""
+    cause: str | None = None
+    """For "sign": its likely cause, "numerator_swapped" (the quotient rule's numerator the
+    wrong way round) where the problem is a quotient."""
     reason: str = ""
     """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
     small to tell apart from 0), "name" or "function"."""
@@ -264,20 +267,29 @@ class _Judge:
         self.shapes = shapes
         self.deadline = deadline
         self.rng = random.Random(20261129)
+        # the input written out at each size (its entries' real domain), by _sizes_of
+        self.domains: dict[tuple, list[Expr]] = {}
 
     # -- the two sides, written out -----------------------------------------------------
     def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
         """(answer, reference, components) as explicit matrices at sizes ``dims``."""
-        from matcalc.verify import reference
+        from matcalc.verify import _normalise, reference
 
         if not self.shapes:
             ref = reference(self.problem)
+            self.domains[()] = [_normalise(e) for e in self.problem.exprs]
             return _matrix(self.answer), _matrix(ref), {}
         from matcalc.linalg.components import components, explicit
         from matcalc.linalg.shapes import evaluate_shaped
         from matcalc.verify import explicit_reference
 
         p = self.problem
+        comps = components(self.shapes, dims)
+        self.domains[_sizes_of(comps)] = [
+            entry
+            for e in p.exprs
+            for entry in _matrix(explicit(evaluate_shaped(e, self.shapes), self.shapes, dims))
+        ]
         if len(p.wrt) == 1:
             ref = explicit_reference(p.exprs[0], p.wrt[0], self.shapes, dims, p.layout)
         else:  # the verified, assembled result (checked against the components)
@@ -334,6 +346,9 @@ class _Judge:
             return self.rng.uniform(-10.0, 10.0)
         return self.rng.choice((-1.0, 1.0)) * 10 ** self.rng.uniform(-3.0, 2.0)
 
+    def _draw_positive(self) -> float:
+        return abs(self._draw_wide())
+
     def _confirm(self, ans, ref, comps, samples, flip):
         """``samples`` (which agree), with ``CONFIRM`` more points of a wider range, and more
         again where needed until every entry of the two sides is larger than ``NOISE`` at
@@ -368,24 +383,72 @@ class _Judge:
         return finite if len(finite) == len(values) else None
 
     def _samples(self, ans, ref, comps, constraint=None, count=POINTS, draw=None):
-        """[(point, answer values, reference values)] where both are defined and the
-        reference is real (the input's own domain)."""
-        symbols = sorted(ans.free_symbols | ref.free_symbols, key=str)
-        out = []
-        for point in self._points(symbols, count * 3, constraint, draw):
-            memo: dict = {}  # the answer and the reference share their subexpressions here
-            r = self._values(ref, point, memo)
-            if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
-                continue
-            if _on_kink(ref, point) or _on_kink(ans, point):
-                continue
-            a = self._values(ans, point, memo)
-            if a is None:
-                continue
-            out.append((point, a, r))
-            if len(out) == count:
-                break
+        """[(point, answer values, reference values)] where both are defined, the reference
+        is real and so is the input (its own domain: SymPy's derivative of acosh(x) or
+        ln(x) is real for x < 0 too, where the input is not, and a textbook's 1/√(x² − 1)
+        or 1/|x| is right on the domain only).  Where the domain ruled points out, up to
+        ``count`` · 9 more are drawn, of positive values (the domain of ln(x) or acosh(x)
+        in every entry of a vector is rarely hit at random otherwise)."""
+        domain = self.domains.get(_sizes_of(comps), [])
+        symbols = sorted(
+            ans.free_symbols | ref.free_symbols | set().union(*(e.free_symbols for e in domain)),
+            key=str,
+        )
+        out: list = []
+        outside = 0
+        for batch in range(2):
+            if batch and (len(out) == count or not outside):
+                break  # a second batch only where the domain ruled points out
+            if batch:  # positive values, 1e-3 to 100 (ln(x), acosh(x) of every entry)
+                draw = self._draw_positive
+            for point in self._points(symbols, count * (3 if batch == 0 else 9), constraint, draw):
+                memo: dict = {}  # the two sides and the input share their subexpressions here
+                if domain and not self._in_domain(domain, point, memo):
+                    outside += 1
+                    continue
+                r = self._values(ref, point, memo)
+                if r is None and domain and not self.shapes:
+                    r = self._slopes(ref, point, memo)
+                if r is None or any(abs(v.imag) > TOLERANCE * max(1.0, abs(v)) for v in r):
+                    continue
+                if _on_kink(ref, point) or _on_kink(ans, point):
+                    continue
+                a = self._values(ans, point, memo)
+                if a is None:
+                    continue
+                out.append((point, a, r))
+                if len(out) == count:
+                    break
         return out
+
+    def _slopes(self, ref: ImmutableMatrix, point: dict, memo: dict) -> list[complex] | None:
+        """The reference at ``point`` where SymPy's derivative is undefined but the input has
+        one: each undefined entry a central difference of the input whose one-sided
+        quotients agree (``verify._one_sided``).  SymPy's derivative of √relu(x) is 0/0 for
+        x < 0, where the slope is 0, so an answer 1/(2√x) was judged on x > 0 alone and
+        called right.  None where an entry has neither."""
+        from matcalc.verify import _one_sided, _truths, _value
+
+        truths = _truths(self.problem, self.problem.exprs)
+        if truths is None or len(truths) != len(ref):
+            return None
+        subs = {s: Float(v, 30) for s, v in point.items()}
+        out = []
+        for entry, (expr, wrt) in zip(ref, truths):
+            v = _value(entry, subs, memo=memo)
+            if v is None:
+                v = _one_sided(expr, wrt, subs)
+            if v is None:
+                return None
+            out.append(v)
+        return out
+
+    def _in_domain(self, domain: list[Expr], point: dict, memo: dict) -> bool:
+        """Every entry of the input is a real number at ``point`` (``verify._real``)."""
+        from matcalc.verify import _real, _value
+
+        subs = {s: Float(v, 30) for s, v in point.items()}
+        return all(_real(_value(e, subs, memo=memo)) for e in domain)
 
     # -- the verdict --------------------------------------------------------------------
     def run(self, base: dict) -> Check:
@@ -418,6 +481,8 @@ class _Judge:
         for diagnose in (
             self._assumption,
             self._factor,
+            self._misused_rule,
+            self._wrong_local_rule,
             self._gate,
             self._dropped_term,
             self._missing_factor,
@@ -542,12 +607,28 @@ class _Judge:
         if factor == 1 or factor == 0:  # an answer 0 is not "0 times the derivative"
             return None
         mistake = "sign" if factor == -1 else "factor"
-        return {
+        found = {
             "verdict": "wrong",
             "mistake": mistake,
             "factor": factor,
             "transposed": flip is not None,
         }
+        if mistake == "sign" and self._quotient():
+            found["cause"] = "numerator_swapped"  # the quotient rule's f·g′ - f′·g
+        return found
+
+    def _quotient(self) -> bool:
+        """The problem is one scalar quotient f/g of one variable, f and g varying with it
+        (1/x and e⁻ˣ are powers, not quotients)."""
+        p = self.problem
+        if self.shapes or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return False
+        from sympy import fraction
+
+        from matcalc.engine.simplify import evaluate
+
+        top, bottom = fraction(evaluate(p.exprs[0]))
+        return top.has(p.wrt[0]) and bottom.has(p.wrt[0])
 
     def _gate(self, ans, ref, comps, samples, flip):
         """The answer is the derivative with every gate 1[z > 0] open (§6.1's slip)."""
@@ -620,6 +701,100 @@ class _Judge:
                     "term": factor,
                     "step": index,
                 }
+        return None
+
+    def _misused_rule(self, ans, ref, comps, samples, flip):
+        """The classic misuses of the product and quotient rules, for a scalar product or
+        quotient: (f·g)′ taken as f′·g′, (f/g)′ as f′/g′, or (f′·g − f·g′)/g with g, not g²,
+        below.  (Its numerator the wrong way round is minus the derivative: ``_factor``'s
+        sign, with that cause.)  A dropped term is named instead where it explains the
+        answer too: x·eˣ answered eˣ."""
+        p = self.problem
+        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return None
+        from sympy import Mul, diff, fraction
+
+        from matcalc.engine.simplify import evaluate
+
+        x = p.wrt[0]
+        top, bottom = fraction(evaluate(p.exprs[0]))
+        varying = [f for f in Mul.make_args(top) if f.has(x)]
+        constant = Mul(*(f for f in Mul.make_args(top) if not f.has(x)))
+        variants = []
+        if bottom.has(x) and varying:
+            d_top, d_bottom = diff(top, x), diff(bottom, x)
+            variants.append(("quotient_of_derivatives", d_top / d_bottom))
+            variants.append(("denominator_not_squared", (d_top * bottom - top * d_bottom) / bottom))
+        elif len(varying) >= 2:
+            product = Mul(*(diff(f, x) for f in varying))
+            variants.append(("product_of_derivatives", constant * product / bottom))
+        for mistake, variant in variants:
+            if self._explains(variant, samples):
+                if mistake == "product_of_derivatives" and self._dropped_term(
+                    ans, ref, comps, samples, flip
+                ):
+                    return None
+                return {"verdict": "wrong", "mistake": mistake}
+        return None
+
+    def _explains(self, variant: Expr, samples) -> bool:
+        """A scalar ``variant`` equals the answer, and not the derivative, at the samples."""
+        self.deadline.check()
+        value = self._explicit(variant)
+        if value is None or value.shape != (1, 1):
+            return False
+        pairs = []
+        for q, a, r in samples:
+            v = self._values(value, q)
+            if v is None:
+                return False
+            pairs.append((a[0], v[0], r[0]))
+        return all(_close(a, v) for a, v, _ in pairs) and not all(_close(v, r) for _, v, r in pairs)
+
+    def _wrong_local_rule(self, ans, ref, comps, samples, flip):
+        """One function's derivative misremembered, everywhere it occurs, the chain rule
+        otherwise right: uⁿ → n·uⁿ (the exponent not lowered), cᵘ → u·cᵘ⁻¹ (the power rule
+        on an exponential), sin → -cos, cos → sin."""
+        p = self.problem
+        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+            return None
+        from sympy import Derivative, Dummy, cos, diff, preorder_traversal, sin
+
+        from matcalc.engine.simplify import evaluate
+
+        x = p.wrt[0]
+        expr = evaluate(p.exprs[0])
+        seen: set = set()
+        for node in preorder_traversal(expr):
+            if node in seen or not node.has(x) or node == x:
+                continue
+            seen.add(node)
+            wrong = None
+            if node.is_Pow and not node.exp.has(x) and node.exp.is_positive and node.exp != 1:
+                u, n = node.args
+                mistake, wrong = "power_not_lowered", n * u**n * diff(u, x)
+            elif node.is_Pow and not node.base.has(x) and node.base.is_positive:
+                c, u = node.args
+                mistake, wrong = "power_rule_on_exponential", u * c ** (u - 1) * diff(u, x)
+            elif isinstance(node, sin):
+                u = node.args[0]
+                mistake, wrong = "trig_sign", -cos(u) * diff(u, x)
+            elif isinstance(node, cos):
+                u = node.args[0]
+                mistake, wrong = "trig_sign", sin(u) * diff(u, x)
+            if wrong is None:
+                continue
+            stand_in = Dummy(real=True)
+            outer = expr.xreplace({node: stand_in})
+            try:
+                chain = diff(outer, x) + diff(outer, stand_in) * wrong
+                if chain.has(Derivative):  # |u|′ of a u not known to be real, f′ of an f
+                    continue
+                variant = chain.xreplace({stand_in: node})
+            except (ValueError, TypeError, ArithmeticError):
+                continue
+            if self._explains(variant, samples):
+                return {"verdict": "wrong", "mistake": mistake, "term": node}
         return None
 
     # -- helpers ------------------------------------------------------------------------
@@ -779,6 +954,11 @@ def _value_of(step) -> Any:
 def _last(steps, kind) -> int | None:
     found = [i for i, s in enumerate(steps) if isinstance(s, kind)]
     return found[-1] if found else None
+
+
+def _sizes_of(comps: dict) -> tuple:
+    """A key for the sizes at which ``comps`` (``components``) are written out."""
+    return tuple(sorted((str(k), getattr(v, "shape", ())) for k, v in comps.items()))
 
 
 def _matrix(value: Any) -> ImmutableMatrix:

@@ -666,7 +666,9 @@ def derive(
         _echo_error(message("cli.not_verified", lang), lang)
         sys.exit(1)
     if derivation.verified is None:  # shown, but a script must not take it as checked
-        _echo_error(message("cli.undecided", lang), lang, key="cli.warning")
+        undefined = any(getattr(s, "method", "") == "undefined" for s in derivation.steps)
+        key = "cli.undefined" if undefined else "cli.undecided"
+        _echo_error(message(key, lang), lang, key="cli.warning")
         sys.exit(1)
 
 

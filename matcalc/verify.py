@@ -62,6 +62,7 @@ import math
 import random
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import mpmath
 from sympy import (
@@ -1117,6 +1118,9 @@ def verify_explicit(expr, wrt, result, shapes, layout: str, deadline: Deadline =
     wrts = wrt if isinstance(wrt, tuple) else (wrt,)
     ours = explicit_value(expr, wrts, layout, result, shapes, dims)
     check = verify(ours, reference, deadline, truths=truths)
+    undefined = _undefined(check, ours, truths, deadline)
+    if undefined is not None:
+        return undefined
     sizes = ", ".join(f"{s} = {v}" for s, v in dims.items())
     detail = f"explicit components at {sizes}" if sizes else "explicit components"
     about = (
@@ -1260,7 +1264,68 @@ def check(
             truths_of=lambda concrete: _truths(problem, concrete),
         )
     truth = reference(problem, typed, evaluated)
-    return verify(result, truth, deadline, domain=typed, truths=_truths(problem, typed))
+    truths = _truths(problem, typed)
+    verdict = verify(result, truth, deadline, domain=typed, truths=truths)
+    return _undefined(verdict, result, truths, deadline, typed) or verdict
+
+
+def _undefined(
+    verdict: Verify,
+    result: Math,
+    truths: Sequence[tuple[Expr, Symbol]] | None,
+    deadline: Deadline,
+    domain: Sequence[Expr] | None = None,
+) -> Verify | None:
+    """``verdict`` turned into "not verified" where ``result`` (verified) is undefined at a
+    point where the input has a derivative (``_undefined_point``), else None: equal to SymPy's
+    derivative wherever that is defined, it is no derivative there (‖max(0, Ax)‖ by A is
+    0/0 wherever Ax < 0, where the input is 0).  ``domain``: the
+    input; by default the expressions of ``truths`` (explicit components)."""
+    if not verdict.status or truths is None or not _gated_singular(result):
+        return None
+    if domain is None:
+        domain = list(dict.fromkeys(t[0] for t in truths))
+    point = _undefined_point(result, domain, truths, deadline)
+    if point is None:
+        return None
+    where = ", ".join(f"{s} = {float(v):.6g}" for s, v in sorted(point.items(), key=str))
+    return replace(
+        verdict,
+        status=None,
+        method="undefined",
+        detail=where,
+        explanation=_sentence(Msg("explain.verify.undefined", point=where)),
+    )
+
+
+def _gated_singular(result: Math) -> bool:
+    """A gate (1[z > 0], sign) times a power that can be infinite: 0·∞ where the gate is 0."""
+    return result.has(Heaviside, sign) and any(
+        not p.exp.is_integer or p.exp.is_negative for p in result.atoms(Pow)
+    )
+
+
+def _undefined_point(
+    result: Math, typed: Sequence[Expr], truths: Sequence[tuple[Expr, Symbol]], deadline: Deadline
+) -> dict | None:
+    """A point of the input's domain, off its kinks, where the input has a derivative (its
+    one-sided difference quotients agree) and an entry of ``result`` is undefined, even at 60
+    digits: SymPy's own derivative of √(|x| − x), (sign(x) − 1)/(2√(|x| − x)), is 0/0 for every
+    x > 0, where the input is 0, and so equal to it symbolically.  None when there is none."""
+    entries = list(result) if isinstance(result, MatrixBase) else [result]
+    sampler = _Sampler(entries, typed, 0, deadline)
+    for k in range(TRIES):
+        deadline.check()
+        point = sampler.draw(k)
+        memo: dict = {}
+        if sampler.locate(point, memo) != OFF:
+            continue
+        for entry, truth in zip(entries, truths):
+            if _value(entry, point, memo=memo) is not None:
+                continue
+            if _one_sided(*truth, point) is not None and _value(entry, point, precision=60) is None:
+                return point
+    return None
 
 
 def reference(

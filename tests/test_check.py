@@ -86,11 +86,23 @@ def test_factor_and_step_details():
     c = check("sin(x**2)", "cos(x**2)")
     step = c.derivation.steps[c.step]
     assert str(step.value) == "2*x"  # the local derivative that was dropped
-    c = check("x**3", "3*x**3")
+    c = check("x**3", "3*x**2 + 1")
     assert c.values is not None and c.point  # the first point where they differ
     yours, ours = c.values
     ((symbol, x),) = c.point
-    assert yours == pytest.approx(3 * x**3) and ours == pytest.approx(3 * x**2)
+    assert yours == pytest.approx(3 * x**2 + 1) and ours == pytest.approx(3 * x**2)
+
+
+def test_a_quotients_sign_names_the_quotient_rules_numerator():
+    """Minus the derivative of f/g is the quotient rule's numerator the wrong way round:
+    still mistake "sign" with factor -1 (the API's promise), its cause named."""
+    c = check("sin(x)/x", "(sin(x) - x*cos(x))/x**2")
+    assert (c.mistake, c.factor, c.cause) == ("sign", -1, "numerator_swapped")
+    assert "numerator the wrong way round" in c.to_text()
+    assert json.loads(c.to_json())["cause"] == "numerator_swapped"
+    for expr, answer in [("1/x", "1/x**2"), ("exp(-x)", "exp(-x)"), ("x**2", "-2*x")]:
+        c = check(expr, answer)
+        assert (c.mistake, c.cause) == ("sign", None), expr
 
 
 def test_gate_outside_the_sum_points_at_the_gate():
@@ -112,10 +124,10 @@ def test_cli_exit_statuses_and_json():
     assert wrong.exit_code == 1 and "a term is missing" in wrong.output
     layout = run("check", "w @ x", "--vector", "w,x", "--wrt", "w", "--answer", "x")
     assert layout.exit_code == 0 and "denominator layout" in layout.output
-    data = json.loads(run("check", "cos(x)", "--answer", "sin(x)", "--format", "json").output)
+    data = json.loads(run("check", "x**2", "--answer", "-2*x", "--format", "json").output)
     assert data["verdict"] == "wrong" and data["mistake"] == "sign"
     assert data["derivation"]["verified"] is True
-    zh = run("check", "cos(x)", "--answer", "sin(x)", "--lang", "zh")
+    zh = run("check", "x**2", "--answer", "-2*x", "--lang", "zh")
     assert "符号错误" in zh.output
 
 

@@ -1105,3 +1105,23 @@ def test_mean_as_code_and_as_a_matrix_expression(layout_name) -> None:
     np.testing.assert_allclose(fn(x=x0, y=y, A=A), truth, rtol=1e-6, atol=1e-8)
     result = json.loads(d.to_json())["result"]
     assert "Mean(" not in result and "Trace(OneMatrix(1, n)*x)/n" in result
+
+
+def _function_of(d) -> object:
+    namespace: dict = {}
+    exec(d.to_numpy(), namespace)  # generated code, the output under test
+    return next(v for k, v in namespace.items() if k.startswith(("d", "grad", "jac")))
+
+
+def test_red_team_gated_singular_product_is_0_where_the_gate_is_closed():
+    """Red team: the code of d/dx √relu(x), np.heaviside(x, 0.0) / 2 / np.sqrt(x), was nan
+    for every x < 0 (0·nan), where the slope is 0; now np.where(x > 0, …, 0.0).  Truth by
+    hand: 0 for x < 0, 1/(2√x) for x > 0; for sum(acos(min(1, x))), 0 for x_i > 1 and
+    -1/√(1 - x_i²) inside."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = _function_of(matcalc.derive("sqrt(relu(x))"))
+        got = np.asarray(f(np.array([-2.0, -0.5, 0.25, 4.0])), dtype=float)
+        assert got.tolist() == pytest.approx([0.0, 0.0, 1.0, 0.25])
+        g = _function_of(matcalc.derive("sum(acos(min(1, x)))", "x", vectors=["x"]))
+        got = np.asarray(g(np.array([2.0, 0.5, 0.0])), dtype=float)
+        assert got.ravel().tolist() == pytest.approx([0.0, -1 / math.sqrt(0.75), -1.0])

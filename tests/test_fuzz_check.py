@@ -434,7 +434,42 @@ def _expect(c, text: str, answer: str, rel: str, what: str) -> None:
         assert c.verdict in ("right", "cannot_judge"), f"a right answer called wrong: {where}"
 
 
-def _mistake_is_true(c, answer_expr: sympy.Expr, truth: sympy.Expr, points, where: str):
+def _misremembered(mistake: str, f: sympy.Expr, node) -> sympy.Expr | None:
+    """d/dx f with one rule misused, worked here from the problem's own SymPy tree: the
+    product or quotient rule at the top, or ``node``'s derivative misremembered."""
+    top, bottom = sympy.fraction(f)
+    if mistake == "quotient_of_derivatives":
+        return sympy.diff(top, X) / sympy.diff(bottom, X)
+    if mistake == "denominator_not_squared":
+        return (sympy.diff(top, X) * bottom - top * sympy.diff(bottom, X)) / bottom
+    if mistake == "product_of_derivatives":
+        factors = sympy.Mul.make_args(top)
+        varying = [sympy.diff(a, X) for a in factors if a.has(X)]
+        return sympy.Mul(*(a for a in factors if not a.has(X)), *varying) / bottom
+    if node is None:
+        return None
+    u = node.exp if mistake == "power_rule_on_exponential" else node.args[0]
+    wrong = {
+        "power_not_lowered": lambda: node.exp * u**node.exp,
+        "power_rule_on_exponential": lambda: u * node.base ** (u - 1),
+        "trig_sign": lambda: -sympy.cos(u) if isinstance(node, sympy.sin) else sympy.sin(u),
+    }[mistake]() * sympy.diff(u, X)
+    p = sympy.Dummy(real=True)
+    outer = f.xreplace({node: p})
+    return (sympy.diff(outer, X) + sympy.diff(outer, p) * wrong).xreplace({p: node})
+
+
+MISREMEMBERED = (
+    "product_of_derivatives",
+    "quotient_of_derivatives",
+    "denominator_not_squared",
+    "power_not_lowered",
+    "power_rule_on_exponential",
+    "trig_sign",
+)
+
+
+def _mistake_is_true(c, answer_expr: sympy.Expr, truth: sympy.Expr, points, where: str, f=None):
     """The mistake named is a true statement about the answer."""
     if c.mistake is None:
         return
@@ -448,6 +483,9 @@ def _mistake_is_true(c, answer_expr: sympy.Expr, truth: sympy.Expr, points, wher
         claim = holds(answer_expr + term, truth, points)
     elif c.mistake == "missing_factor":
         claim = holds(answer_expr * term, truth, points)
+    elif c.mistake in MISREMEMBERED and f is not None:
+        variant = _misremembered(c.mistake, f, term)
+        claim = variant is not None and holds(answer_expr, variant, points)
     else:
         claim = True
     assert claim, f"the mistake named is not true: {where}: {c.mistake}, {c.factor}, {term}"
@@ -517,7 +555,7 @@ def check_scalar_case(tree, form: str, pick: int, global_mistake: str, timeout=F
         return
     _expect(c, text, answer, rel, f"mistake ({name})")
     where = f"matcalc check {text!r} --answer {answer!r}"
-    _mistake_is_true(c, wrong, truth, points, where)
+    _mistake_is_true(c, wrong, truth, points, where, f)
     if name in ("sign", "factor2", "half") and c.verdict == "wrong":  # the API's promise
         want = {"sign": -1, "factor2": 2, "half": sympy.Rational(1, 2)}[name]
         assert c.mistake in ("sign", "factor") and c.factor == want, (where, c, c.factor)

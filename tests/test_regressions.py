@@ -716,9 +716,16 @@ def test_slow_run_2026_11_30_difference_quotient_of_a_large_input(text):
     there and changes by 4·10⁻²⁰ over the step, one unit of the last place at 30 digits: the
     quotient came out -2.7·10⁻⁸ (2⁻⁶⁵/10⁻¹²) instead of -4.17·10⁻⁸, and a right result was
     NOT VERIFIED.  A disagreement is now confirmed with the difference quotient at 60
-    digits, as the values themselves already were."""
+    digits, as the values themselves already were.
+
+    The result is 0/0 wherever every w_i > 0 (‖max(0, -w³)‖ = 0, the input constant there,
+    its slope 0), so since the red team's check of undefined results it is 'not verified'
+    for that reason, never NOT VERIFIED (False) for a quotient's rounding."""
     d = matcalc.derive(text, "w", vectors=["w", "x", "a"], matrices=["A"])
-    assert d.verified is True
+    assert d.verified is not False
+    if d.verified is None:
+        (check,) = [s for s in d.steps if s.kind == "verify"]
+        assert check.method == "undefined"
     # the truth, from outside the engine: entry (0, 0) at that point
     w1, w2, w3 = -0.000421950846036945779, -0.000986086227800841292, -0.0000293670514103612131
     m = [max(0.0, -(w**3)) for w in (w1, w2, w3)]
@@ -914,3 +921,79 @@ def test_no_simplify_step_only_reorders(text, wrt, vectors):
     x = sympy.Symbol("x", real=True)
     assert sympy.simplify(d.result - sympy.diff(sympy.sin(sympy.tanh(x)), x)) == 0
     assert "Simplify" not in d.to_text()
+
+
+_GATED = [
+    # (input, its derivative by hand: (for x < a, between, for x > b) as functions of x)
+    ("sqrt(relu(x))", lambda t: 0.0 if t < 0 else 1 / (2 * t**0.5)),
+    ("max(0, x)**0.5 + x", lambda t: 1.0 if t < 0 else 1 + 1 / (2 * t**0.5)),
+    ("relu(x)**(1/3)", lambda t: 0.0 if t < 0 else t ** (-2 / 3) / 3),
+    ("sqrt(max(0, x))*x", lambda t: 0.0 if t < 0 else 1.5 * t**0.5),
+    ("acos(min(1, max(-1, x)))", lambda t: 0.0 if abs(t) > 1 else -1 / (1 - t * t) ** 0.5),
+    ("asin(min(1, x))", lambda t: 0.0 if t > 1 else 1 / (1 - t * t) ** 0.5),
+    # the gate 1[x > 0] - 1, nonzero where x ≤ 0: there max(x, 0) is 0
+    ("sqrt(max(x, 0) - x)", lambda t: 0.0 if t > 0 else -1 / (2 * (-t) ** 0.5)),
+]
+
+
+@pytest.mark.parametrize(("text", "slope"), _GATED)
+def test_red_team_gated_power_is_defined_where_the_gate_is_closed(text, slope):
+    """Red team: d/dx √relu(x) came out 1[x > 0]/(2√max(0, x)), 0/0 for every x < 0 (where
+    √relu(x) is 0 and so is its slope), and Verified, SymPy's own derivative being the same
+    0/0; so were the clipped acos(min(1, max(-1, x))) for |x| > 1 and √max(0, x)·x.  Under its
+    gate max(0, x) is x: 1[x > 0]/(2√x) is 0 there.  Truth: the slopes worked out by hand."""
+    d = matcalc.derive(text)
+    assert d.verified is True
+    for t in (-3.0, -1.5, -0.4, 0.3, 0.8, 2.5):
+        value = complex(sympy.N(d.result.subs(x, t), 20))
+        assert value == pytest.approx(slope(t), rel=1e-9, abs=1e-12), (text, t)
+
+
+def test_red_team_relu_squared_keeps_its_max():
+    """The gate rewrite touches only a max under a negative or fractional power: the
+    derivative of relu(x)² stays 2·max(0, x)·1[x > 0] (byte-identical outputs)."""
+    assert str(matcalc.derive("relu(x)**2").result) == "2*Heaviside(x, 0)*Max(0, x)"
+
+
+def test_red_team_result_undefined_where_the_input_is_not_is_not_verified():
+    """Red team: d/dx √(|x| − x) = (sign(x) − 1)/(2√(|x| − x)) is 0/0 for every x > 0, where
+    the input is 0 and its slope 0 (by hand); SymPy's derivative is the same 0/0, so the
+    symbolic check called it Verified.  Now not verified (exit 1), naming a point."""
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+
+    for text in ("sqrt(abs(x) - x)", "sqrt(x - abs(x)) + x"):
+        d = matcalc.derive(text)
+        assert d.verified is None
+        assert "Not verified: the result is undefined at x = " in d.to_text(width=0)
+        out = CliRunner().invoke(main, ["derive", text])
+        assert out.exit_code == 1
+        assert "undefined at some points where the input has a derivative" in out.output
+
+
+def test_red_team_vector_gated_power_is_defined_where_the_gate_is_closed():
+    """Red team: sum(acos(min(1, x))) by x gave -(1[1 - x > 0] ⊘ √(1 - min(1, x)²))ᵀ, 0/0 in
+    every entry with x_i > 1, and Verified on the components.  Truth by hand: the slope of
+    acos(min(1, t)) is -1/√(1 - t²) for |t| < 1 and 0 for t > 1."""
+    d = matcalc.derive("sum(acos(min(1, x)))", "x", vectors=["x"])
+    assert d.verified is True
+    e = d.explicit(n=3)
+    xs = vec("x")
+    for point in ({xs[0]: 0.3, xs[1]: 1.5, xs[2]: -0.6}, {xs[0]: 2.0, xs[1]: -0.2, xs[2]: 3.0}):
+        for i in range(3):
+            t = point[xs[i]]
+            want = 0.0 if t > 1 else -1 / (1 - t * t) ** 0.5
+            got = complex(sympy.N(e[0, i].subs(point), 20))
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_red_team_vector_result_undefined_where_the_input_is_not_is_not_verified():
+    """Red team: sum(√(|x| − x)) by x is 0/0 in every entry with x_i > 0 (where the input's
+    slope is 0, by hand), and was Verified by the symbolic check on the components; so was
+    ‖max(0, A·2a)‖ by A, 0/0 wherever A·a < 0 (where the input is 0, by hand)."""
+    d = matcalc.derive("sum(sqrt(abs(x) - x))", "x", vectors=["x"])
+    assert d.verified is None
+    assert "undefined at x_1 = " in d.to_text(width=0)
+    d = matcalc.derive("norm(max(0, A @ (a + a)))", "A", vectors=["a"], matrices=["A"])
+    assert d.verified is None

@@ -104,7 +104,7 @@ def test_issue_11_coefficients_stay_on_their_row() -> None:
     sin, cos, exp = sympy.sin, sympy.cos, sympy.exp
     cases = [  # typed, the same by hand, a piece the garbled drawing lost
         ("sin(x)**3/3 + 2*sin(x)", sin(x) ** 3 / 3 + 2 * sin(x), "⎝2 + sin"),
-        ("sin(x)**2*exp(cos(x))", sin(x) ** 2 * exp(cos(x)), "+ 2·cos(x)"),
+        ("sin(x)**2*exp(cos(x))", sin(x) ** 2 * exp(cos(x)), "⎝2·cos(x) - sin"),
     ]
     name = "dy/dx = "
     for text, expr, piece in cases:

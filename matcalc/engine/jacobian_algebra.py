@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sympy import Add, Expr, Heaviside, Integer, Max, Mul, Symbol
+from sympy import Add, Expr, Heaviside, Integer, Max, Min, Mul, Symbol
 
-from matcalc.engine.simplify import replace_unevaluated
+from matcalc.engine.simplify import decide, replace_unevaluated, singular_power
 from matcalc.errors import UnsupportedError
 from matcalc.linalg.base import SCALAR, _Op
 from matcalc.linalg.declarations import MatrixName, Shapes
@@ -360,6 +360,14 @@ def gate(expr: Expr, calc: JacobianAlgebra) -> Expr:
             return mul
         scalar = {Max(0, g): g for g in gates if calc.shape(g) == SCALAR}
         vector = {Max(0, g): g for g in gates if calc.shape(g) != SCALAR}
+        # any other max or min the gates decide, under a negative or fractional power only
+        # (1[1 - x] ⊗ (1 - min(1, x)²)^(-1/2) is 0/0 where x > 1, and ⊘ √(1 - x²) is 0 there)
+        for a in mul.args:
+            if not isinstance(a, Heaviside) and singular_power(a):
+                for m in a.atoms(Max, Min):
+                    chosen = decide(m, gates)
+                    if chosen != m and m not in scalar:
+                        vector.setdefault(m, chosen)
 
         def put(a: Expr) -> Expr:
             return _elementwise_replace(a.xreplace(scalar) if scalar else a, vector)

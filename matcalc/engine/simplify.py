@@ -32,7 +32,10 @@ from sympy import (
     Derivative,
     Expr,
     MatrixBase,
+    Max,
+    Min,
     Mul,
+    Pow,
     S,
     Subs,
     Symbol,
@@ -625,8 +628,9 @@ def tidy(expr):
     fractions = has_fraction(expr)
     rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
     over = _together(expr) if fractions else None  # cancel starts from it
-    best, best_ops, best_len = expr, ops, None  # the text's length only to break a tie
     start_ops = ops
+    ops += nested_fractions(expr)  # a fraction within a fraction costs one more
+    best, best_ops, best_len = expr, ops, None  # the text only to break a tie
     for rewrite in rewrites:
         if rewrite is cancel and fraction_terms(expr) > CANCEL_TERMS:
             skipped("cancel")  # it would multiply out a product of sums
@@ -647,12 +651,16 @@ def tidy(expr):
         if candidate is None or candidate == best:
             continue
         ops = count_ops_fast(candidate)
-        if ops > best_ops or (rewrite is _distributed and 2 * ops > start_ops):
+        if rewrite is _distributed and 2 * ops > start_ops:
             continue  # multiplied out only where like terms collapse it (to half or less)
+        ops += nested_fractions(candidate)
+        if ops > best_ops:
+            continue
         length = None
-        if ops == best_ops:  # a tie: no fraction within a fraction, then the shorter text
-            best_len = (nested_fractions(best), len(str(best))) if best_len is None else best_len
-            length = (nested_fractions(candidate), len(str(candidate)))
+        if ops == best_ops:  # a tie: fewer fraction bars (one fraction, not a sum of
+            # them, as the quotient rule gives), then the shorter text
+            best_len = (fraction_bars(best), len(str(best))) if best_len is None else best_len
+            length = (fraction_bars(candidate), len(str(candidate)))
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
@@ -699,6 +707,18 @@ def _has_denominator(term) -> bool:
     )
 
 
+def fraction_bars(expr) -> int:
+    """How many fraction bars the expression is drawn with: cos(x)/x - sin(x)/x² has two,
+    (x·cos(x) - sin(x))/x² one."""
+    if expr.is_Atom:
+        return 0
+    if expr.is_Mul and _has_denominator(expr):
+        return 1 + sum(fraction_bars(f) for f in expr.args)
+    if expr.is_Pow and expr.exp.is_negative:
+        return 1 + fraction_bars(expr.base)
+    return sum(fraction_bars(a) for a in expr.args)
+
+
 def nested_fractions(expr) -> int:
     """How many sums with a fraction among their terms stand in a fraction's numerator or
     denominator: (ln(x)/2 + 1)/√x has one, (ln(x) + 2)/(2√x) none (the form people write)."""
@@ -707,3 +727,50 @@ def nested_fractions(expr) -> int:
         if node.is_Mul and _has_denominator(node):
             count += sum(1 for f in node.args if f.is_Add and any(map(_has_denominator, f.args)))
     return count
+
+
+# -- a max or min decided by a gate ------------------------------------------------------------
+DECIDE_ROUNDS = 4
+DECIDE_OPS = 40
+
+
+def singular_power(factor: Expr) -> bool:
+    """A base with a max or min in it, raised to a negative or fractional power."""
+    return any(
+        (not p.exp.is_integer or p.exp.is_negative) and p.base.has(Max, Min)
+        for p in factor.atoms(Pow)
+    )
+
+
+def decide(expr: Expr, positive: list[Expr]) -> Expr:
+    """``expr`` with each max (min) replaced by the argument that a difference known to be
+    positive (or at least 0) shows to be at least (at most) every other argument."""
+
+    def once(e: Expr, known: list[Expr]) -> Expr:
+        def select(m: Expr) -> Expr:
+            direction = 1 if isinstance(m, Max) else -1
+            for a in m.args:
+                if all(b == a or _known_positive(direction * (a - b), known) for b in m.args):
+                    return a
+            return m
+
+        return e.replace(lambda n: isinstance(n, (Max, Min)), select)
+
+    for _ in range(DECIDE_ROUNDS):  # a gate of max(-1, min(1, x)) has min(1, x) in it
+        decided = [once(g, positive) for g in positive]
+        if decided == positive:
+            break
+        positive = decided
+    return once(expr, positive)
+
+
+def _known_positive(difference: Expr, positive: list[Expr]) -> bool:
+    """``difference`` is one of ``positive``, as written or multiplied out (small ones only:
+    expand is not bounded)."""
+    return any(
+        difference == g
+        or (
+            count_ops_fast(difference - g, DECIDE_OPS) <= DECIDE_OPS and expand(difference - g) == 0
+        )
+        for g in positive
+    )

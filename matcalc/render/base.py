@@ -757,6 +757,8 @@ class Renderer(StepVisitor):
         return self._value_lines(self._d(step.of, step.wrt, True), step.value)
 
     def _render_Verify(self, step: Verify) -> list[Any]:
+        if step.status is None and step.method == "undefined":  # detail: the point
+            return [self._msg("verify.undefined", point=self._escape(step.detail))]
         if step.status is None:
             return [self._msg("verify.undecided")]
         if step.status is False:

@@ -114,11 +114,19 @@ def _verdict(r: Renderer, c: Any) -> str:
     kw: dict[str, Any] = {}
     if c.mistake == "factor":
         kw["factor"] = _m(r, c.factor)
-    if c.mistake in ("dropped_term", "missing_factor", "swapped"):
+    if c.mistake in (
+        "dropped_term",
+        "missing_factor",
+        "swapped",
+        "power_not_lowered",
+        "power_rule_on_exponential",
+        "trig_sign",
+    ):
         kw["term"] = _m(r, c.term)
     if c.mistake == "swapped" and c.swap is not None:
         kw["had"], kw["meant"] = (_m(r, e) for e in c.swap)
-    return r._msg(f"check.mistake.{c.mistake}", **kw)
+    key = c.cause if c.mistake == "sign" and c.cause else c.mistake
+    return r._msg(f"check.mistake.{key}", **kw)
 
 
 def _detail(r: Renderer, c: Any) -> str:
@@ -169,6 +177,7 @@ def check_dict(c: Any, *, lang: str = "en") -> dict[str, Any]:
         "verdict": c.verdict,
         "method": c.method or None,
         "mistake": c.mistake,
+        "cause": c.cause,
         "message": _strip(_verdict(r, c)),
         "detail": _strip(_detail(r, c)) or None,
         "factor": None if c.factor is None else str(c.factor),

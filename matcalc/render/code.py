@@ -273,12 +273,26 @@ class _Emitter:
         const = self.constant(expr)
         if const:
             return const
+        gated = self._gated(expr)
+        if gated is not None:
+            return gated
         coeff, factors = expr.as_coeff_mul()
         if coeff.is_negative:
             # -a * b is (-a) * b: the same number exactly, a sign flip
             text, prec = self._product(-coeff, factors)
             return (f"-{text}", MUL) if prec >= MUL else (f"-({text})", UNARY)
         return self._product(coeff, factors)
+
+    def _gated(self, expr) -> Code | None:
+        """A product (element-wise) of gates 1[g > 0] and a factor that is infinite or undefined
+        where a gate is 0 (1[x > 0]/(2√x), the derivative of √relu(x)): where(g > 0, …, 0),
+        which is 0 there, not 0·nan = nan.  None for any other product."""
+        gates = [f for f in expr.args if isinstance(f, sympy.Heaviside)]
+        if not gates or not singular_factor(expr):
+            return None
+        rest = sympy.Mul(*(f for f in expr.args if not isinstance(f, sympy.Heaviside)))
+        conditions = " & ".join(f"({self.code(g.args[0])[0]} > 0)" for g in gates)
+        return f"{self.m}.where({conditions}, {self.code(rest)[0]}, 0.0)", ATOM
 
     def _product(self, coeff, factors) -> Code:
         numerator, denominator = [], []
@@ -933,3 +947,11 @@ class _Function:
         lines = [head, "", "", f"def {name}({', '.join(params)}):"]
         lines += [("    " + line) if line else "" for line in [*self.docstring(), *body]]
         return "\n".join(lines) + "\n"
+
+
+def singular_factor(product) -> bool:
+    """A power with a negative or fractional exponent among ``product``'s factors."""
+    return any(
+        isinstance(f, sympy.Pow) and (not f.exp.is_integer or f.exp.is_negative)
+        for f in product.args
+    )

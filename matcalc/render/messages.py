@@ -167,6 +167,8 @@ EN: dict[str, str] = {
     "verify.undecided": "Not verified: SymPy could not decide whether the result "
     "equals its own derivative.",
     "verify.failed": "NOT VERIFIED — this is a bug: the result differs from SymPy's derivative.",
+    "verify.undefined": "Not verified: the result is undefined at {point}, where the input has a "
+    "derivative.",
     "verify.reference": "SymPy's derivative: {expr}",
     "verify.explicit": "Compared entry by entry with SymPy's Jacobian of the components at {sizes}.",
     "verify.hessian": "Compared entry by entry with SymPy's Hessian of the components at "
@@ -256,6 +258,23 @@ EN: dict[str, str] = {
     "with that one changed it is {term}, the derivative.",
     "check.mistake.missing_factor": "Wrong: a chain-rule factor is missing. Your answer "
     "times {term} is the derivative.",
+    "check.mistake.product_of_derivatives": "Wrong: your answer is the product of the "
+    "factors' derivatives, but the derivative of a product is not that. By the product rule, "
+    "(f·g)′ = f′·g + f·g′.",
+    "check.mistake.quotient_of_derivatives": "Wrong: your answer is the derivative of the "
+    "numerator over the derivative of the denominator, but the derivative of a quotient is "
+    "not that. By the quotient rule, (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.denominator_not_squared": "Wrong: your answer has g where the quotient "
+    "rule has g²: (f/g)′ = (f′·g − f·g′)/g².",
+    "check.mistake.power_not_lowered": "Wrong: the power rule lowers the exponent by one, "
+    "d/du uⁿ = n·uⁿ⁻¹; your answer keeps it, n·uⁿ, at {term}.",
+    "check.mistake.power_rule_on_exponential": "Wrong: {term} has the variable in its "
+    "exponent, so the power rule does not apply: d/du cᵘ = cᵘ·ln(c), not u·cᵘ⁻¹.",
+    "check.mistake.trig_sign": "Wrong: a sign in the derivative of {term}. d/du sin(u) = "
+    "cos(u) and d/du cos(u) = -sin(u).",
+    "check.mistake.numerator_swapped": "Wrong sign: your answer is minus the derivative, the "
+    "quotient rule's numerator the wrong way round. It is f′·g − f·g′: "
+    "(f/g)′ = (f′·g − f·g′)/g².",
     "check.also_transposed": "(Your answer is also transposed: it is in the other layout.)",
     "check.step": "The mistake enters at {step} in the derivation below.",
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
@@ -367,6 +386,8 @@ EN: dict[str, str] = {
     "its derivative",
     "explain.verify.failed": "NOT VERIFIED: the result differs from SymPy's derivative. This is "
     "a bug",
+    "explain.verify.undefined": "Not verified: the result is undefined at {point}, where the "
+    "input has a derivative",
     "explain.verify.substitution": "Verified by substitution: with {functions}, equal to SymPy's "
     "derivative of the substituted expression (symbolic check)",
     "explain.verify.substitution.numeric": "Verified by substitution: with {functions}, equal to "
@@ -487,6 +508,7 @@ ZH: dict[str, str] = {
     "求得的导数相等（最多在 {points} 个点上数值验证）。",
     "verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等。",
     "verify.failed": "验证失败 — 这是一个错误：结果与 SymPy 求得的导数不同。",
+    "verify.undefined": "未验证：在 {point} 处输入可导，结果却没有定义。",
     "verify.reference": "SymPy 求得的导数：{expr}",
     "verify.explicit": "在 {sizes} 时按分量与 SymPy 的雅可比矩阵逐项比较。",
     "verify.hessian": "在 {sizes} 时，以及在 {more} 时，按分量与 SymPy 的黑塞矩阵逐项比较。",
@@ -554,6 +576,20 @@ ZH: dict[str, str] = {
     "check.mistake.swapped": "错误：你的答案在某一处把 {meant} 写成了 {had}；改正这一处后为 {term}，"
     "即导数。",
     "check.mistake.missing_factor": "错误：漏了链式法则的一个因子。你的答案乘以 {term} 才是导数。",
+    "check.mistake.product_of_derivatives": "错误：你的答案是各因子导数的乘积，但乘积的导数不是"
+    "这样。按乘积法则，(f·g)′ = f′·g + f·g′。",
+    "check.mistake.quotient_of_derivatives": "错误：你的答案是分子的导数除以分母的导数，但商的导数"
+    "不是这样。按商法则，(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.denominator_not_squared": "错误：商法则的分母是 g²，你的答案写成了 g："
+    "(f/g)′ = (f′·g − f·g′)/g²。",
+    "check.mistake.power_not_lowered": "错误：幂法则要把指数减一，d/du uⁿ = n·uⁿ⁻¹；"
+    "你的答案在 {term} 处没有减，写成了 n·uⁿ。",
+    "check.mistake.power_rule_on_exponential": "错误：{term} 的变量在指数上，幂法则不适用："
+    "d/du cᵘ = cᵘ·ln(c)，而不是 u·cᵘ⁻¹。",
+    "check.mistake.trig_sign": "错误：{term} 的导数符号错了。d/du sin(u) = cos(u)，"
+    "d/du cos(u) = -sin(u)。",
+    "check.mistake.numerator_swapped": "符号错误：你的答案是导数的相反数，商法则分子的两项写反了。"
+    "分子应为 f′·g − f·g′：(f/g)′ = (f′·g − f·g′)/g²。",
     "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
@@ -671,6 +707,7 @@ ZH: dict[str, str] = {
     "note.tie.equal": "{m} 的各参数相等，所以 {m} = {value}，求导的就是它。",
     "explain.verify.undecided": "未验证：SymPy 无法判定结果是否与其导数相等",
     "explain.verify.failed": "验证失败：结果与 SymPy 求得的导数不同。这是一个错误",
+    "explain.verify.undefined": "未验证：在 {point} 处输入可导，结果却没有定义",
     "explain.verify.substitution": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后表达式求得的"
     "导数相等（符号验证）",
     "explain.verify.substitution.numeric": "已用代入法验证：取 {functions}，结果与 SymPy 对代入后"

@@ -29,6 +29,8 @@ ERRORS_EN: dict[str, str] = {
     "cli.stdin.once": "- (standard input) may be given only once",
     "cli.stdin.empty": "-: standard input has no expression (one a line)",
     "cli.not_verified": "the result does not match SymPy's derivative; please report this bug",
+    "cli.undefined": "the result is not verified: it is undefined at some points where the input "
+    "has a derivative",
     "cli.undecided": "the result is not verified (SymPy could not decide, and the numeric check was inconclusive)",
     "err.cli.render": "could not render the derivation ({name}); please report it",
     "err.cli.render_check": "could not render the check ({name}); please report it",
@@ -393,6 +395,7 @@ ERRORS_ZH: dict[str, str] = {
     "cli.stdin.once": "- （标准输入）只能给一次",
     "cli.stdin.empty": "-：标准输入中没有表达式（每行一个）",
     "cli.not_verified": "结果与 SymPy 求得的导数不符；请报告这个错误",
+    "cli.undefined": "结果未经验证：在输入可导的某些点上结果没有定义",
     "cli.undecided": "结果未经验证（SymPy 无法判定，数值检验也没有结论）",
     "err.cli.render": "无法输出推导过程（{name}）；请报告这个问题",
     "err.cli.render_check": "无法输出检查结果（{name}）；请报告这个问题",

@@ -21,7 +21,7 @@ from copy import copy
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sympy import Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
+from sympy import Add, Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.core.sorting import default_sort_key
@@ -60,6 +60,24 @@ def _canonical(expr: Basic) -> bool:
     """True when a product's factors are in SymPy's stored order (an evaluated Mul)."""
     args = expr.args[1:] if expr.args[0].is_Number else expr.args
     return all(a.compare(b) <= 0 for a, b in pairwise(args))
+
+
+def _minus(term: Basic) -> bool:
+    """The term is printed with a leading minus sign (a negative number or coefficient)."""
+    c = term.args[0] if term.is_Mul else term
+    return bool(c.is_Number and c.is_extended_negative)
+
+
+def _plus_first(terms: tuple) -> list:
+    """A sum's terms in stored order, but led by its first term without a minus sign:
+    x - 1 and x·cos(x) - sin(x), not -1 + x and -sin(x) + x·cos(x) (SymPy stores numbers
+    first).  A sum whose terms are all negative is left as it is."""
+    if not terms or not _minus(terms[0]):
+        return list(terms)
+    for i, term in enumerate(terms):
+        if not _minus(term):
+            return [term, *terms[:i], *terms[i + 1 :]]
+    return list(terms)
 
 
 def _number_times_one(expr: Basic) -> bool:
@@ -326,6 +344,11 @@ class _Notation(_Memo):
 
     def _print_Add(self, expr: Basic, order: str | None = None) -> Any:
         return super()._print_Add(expr, order="none")
+
+    def _as_ordered_terms(self, expr: Basic, order: str | None = None) -> list[Basic]:
+        if order == "none" and isinstance(expr, Add):
+            return _plus_first(expr.args)
+        return super()._as_ordered_terms(expr, order=order)
 
     def _print_Mul(self, expr: Basic) -> Any:
         # A product the user typed keeps its order (x·u); SymPy's own products are
