@@ -292,7 +292,7 @@ class Stage(Step):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HessianVector(Step):
     """H·v without forming H: the Hessian ``hessian`` times the vector ``vector``, each term
-    multiplied from the right (``rules``: diag(a)·v = a ⊗ v, (a·bᵀ)·v = a·(bᵀv),
+    multiplied from the right (``rules``: diag(a)·v = a ⊗ v, (a·bᵀ)·v = a·(b·v),
     (A·B)·v = A·(B·v), I·v = v), giving ``value``, simplified to ``result``."""
 
     kind: ClassVar[str] = "hessian_vector"

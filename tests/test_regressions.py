@@ -409,11 +409,11 @@ def test_the_gate_rule_stays_out_of_sums():
 
 
 def test_a_dot_product_in_a_product_or_power_is_grouped():
-    """(w @ x)**2 printed as w·x², which reads as w·(x²); it is (wᵀx)²."""
+    """(w @ x)**2 printed as w·x², which reads as w·(x²); it is (w·x)²."""
     d = matcalc.derive("(w @ x)**2 * sum(x)", "w", vectors=["w", "x"])
-    assert "y = (wᵀx)²·sum(x)" in d.to_text()
-    assert r"\left(\mathbf{w}^{T} \mathbf{x}\right)^{2}" in d.to_latex()
-    assert "2xᵀ·(wᵀx)·sum(x)" in d.to_text()
+    assert "y = (w·x)²·sum(x)" in d.to_text()
+    assert r"\left(\mathbf{w} \cdot \mathbf{x}\right)^{2}" in d.to_latex()
+    assert "2xᵀ·(w·x)·sum(x)" in d.to_text()
 
 
 @pytest.mark.parametrize(

@@ -343,16 +343,16 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     # str() stays SymPy's, for machines: the hooks only change displays
     assert str(d.result) == sympy.StrPrinter().doprint(d.result)
     assert "·" not in str(d.result) and "ᵀ" not in str(d.result)
-    assert sympy.pretty(d.result).endswith("xᵀ") and "wᵀx" in sympy.pretty(d.result)
+    assert sympy.pretty(d.result).endswith("xᵀ") and "w·x" in sympy.pretty(d.result)
     assert r"\mathbf{x}^{T}" in d.result._repr_latex_()
     assert "x^T" in sympy.pretty(d.result, use_unicode=False)
     # matcalc's own printers draw the whole result, the gate 1[·] included
-    assert render_printing.pretty(d.result) == "𝟙[wᵀx + b > 0]·xᵀ"
+    assert render_printing.pretty(d.result) == "𝟙[w·x + b > 0]·xᵀ"
     assert render_printing.pretty(d.result, use_unicode=False) == "1[dot(w, x) + b > 0]*x^T"
     assert render_printing.latex(d.result).startswith(
-        r"\mathbb{1}\left[\mathbf{w}^{T} \mathbf{x} + b"
+        r"\mathbb{1}\left[\mathbf{w} \cdot \mathbf{x} + b"
     )
-    assert "= 𝟙[wᵀx + b > 0]·xᵀ (verified" in repr(d)
+    assert "= 𝟙[w·x + b > 0]·xᵀ (verified" in repr(d)
     # matcalc.init_printing(): SymPy's init_printing with these printers (the prompt here)
     from sympy.printing.printer import Printer
 
@@ -362,7 +362,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
     out = io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)
     sys.displayhook(d.result)
-    assert out.getvalue().strip() == "𝟙[wᵀx + b > 0]·xᵀ"
+    assert out.getvalue().strip() == "𝟙[w·x + b > 0]·xᵀ"
 
 
 @pytest.mark.parametrize(
@@ -372,7 +372,7 @@ def test_the_neuron_result_at_the_prompt_and_in_jupyter(monkeypatch) -> None:
         ("a @ X @ b", "X", "y = aᵀXb", r"\mathbf{a}^{T} \mathbf{X} \mathbf{b}"),
         ("a @ inv(X) @ b", "X", "y = aᵀ·X⁻¹·b", r"\mathbf{a}^{T} \mathbf{X}^{-1} \mathbf{b}"),
         ("(x + a) @ A @ b", "x", "y = (x + a)ᵀ·A·b", None),
-        ("dot(A @ x, x)", "x", "y = (Ax)ᵀ·x", None),  # not typed as a bilinear form: as typed
+        ("dot(A @ x, x)", "x", "y = (Ax)·x", None),  # not typed as a bilinear form: as typed
     ],
 )
 def test_a_bilinear_form_is_echoed_as_written(text, wrt, shown, tex):
@@ -432,19 +432,20 @@ def test_the_inverse_components_at_n_3_are_written_in_time():
     assert "A_11" in result.output.replace("₁₁", "_11")
 
 
-def test_one_multiplication_dot_and_the_dot_product_as_a_row_times_a_column() -> None:
+def test_one_multiplication_dot_and_the_dot_product_as_the_paper_writes_it() -> None:
     """Learner brief §3: SymPy's 2D products drew "⋅" (U+22C5) next to matcalc's "·" in one
-    result (2⋅((Xw + b - y) ⊗ 1[Xw + b > 0])ᵀ·X over N), and w·x used the product's dot
-    for a dot product.  Now one dot, "·", and a dot product of columns is wᵀx."""
+    result (2⋅((Xw + b - y) ⊗ 1[Xw + b > 0])ᵀ·X over N).  Now one dot, "·"; the dot product
+    stays w·x, as the paper (and DESIGN.md's neuron, max(0, w·x + b)) writes it, with a
+    compound operand in parentheses."""
     d = matcalc.derive(
         "sum((y - max(0, X @ w + b))**2) / N", "w", vectors=["w", "y:N"], matrices=["X:N,n"]
     )
     block = result_block(d.to_text())
     assert "⋅" not in d.to_text() and "2·((Xw + b - y) ⊗ 𝟙[Xw + b > 0])ᵀ·X" in block
     neuron = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"]).to_text()
-    assert "y = max(0, wᵀx + b)" in neuron and "w·x" not in neuron
+    assert "y = max(0, w·x + b)" in neuron and "wᵀx" not in neuron
     dots = matcalc.derive("sum(exp(x)) * dot(tan(x), cot(x))", "x", vectors=["x"]).to_text()
-    assert "y = sum(exp(x))·(tan(x)ᵀ·cot(x))" in dots
+    assert "y = sum(exp(x))·(tan(x)·cot(x))" in dots
     assert (
         matcalc.derive("dot(w, x)", "w", vectors=["w", "x"])
         .to_text(unicode=False)
@@ -453,11 +454,11 @@ def test_one_multiplication_dot_and_the_dot_product_as_a_row_times_a_column() ->
 
 
 def test_a_factor_one_beside_the_indicator_does_not_read_as_eleven() -> None:
-    """Learner brief §4: 1[wᵀx + b > 0]·1·𝟏ᵀ·diag(x) read as "11"; the indicator is the
+    """Learner brief §4: 1[w·x + b > 0]·1·𝟏ᵀ·diag(x) read as "11"; the indicator is the
     double-struck 𝟙 in Unicode text (2D too), and stays 1[…] in ASCII."""
     d = matcalc.derive("max(0, w @ x + b)", "w", vectors=["w", "x"])
     text = d.to_text()
-    assert "∂y/∂w = 𝟙[wᵀx + b > 0]·1·𝟏ᵀ·diag(x)" in text
+    assert "∂y/∂w = 𝟙[w·x + b > 0]·1·𝟏ᵀ·diag(x)" in text
     assert "1[" not in text.replace("𝟙[", "")
     assert "1[dot(w, x) + b > 0]*1*ones^T*diag(x)" in d.to_text(unicode=False)
     assert render_printing.pretty(sympy.Heaviside(sympy.Symbol("z"), 0)) == "𝟙[z > 0]"

@@ -15,7 +15,7 @@ several variables at once, or of order 3 and more with vectors are refused by na
 
 A Hessian-vector product H·v (``problem.hvp``) adds one step after the Hessian
 (``HessianVector``): H times v, each term multiplied from the right (diag(a)·v = a ⊗ v,
-(a·bᵀ)·v = a·(bᵀv), (XᵀDX)·v = Xᵀ(D(Xv))), so that the result never forms an n×n matrix.
+(a·bᵀ)·v = a·(b·v), (XᵀDX)·v = Xᵀ(D(Xv))), so that the result never forms an n×n matrix.
 """
 
 from __future__ import annotations

@@ -910,7 +910,7 @@ def _settings(printer: type[Printer], settings: dict[str, Any]) -> dict[str, Any
 
 
 def pretty(expr: Any, **settings: Any) -> str:
-    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, wᵀx, xᵀ), like ``sympy.pretty``."""
+    """``expr`` in 2D in matcalc's notation (1[z > 0], ln, σ, w·x, xᵀ), like ``sympy.pretty``."""
     from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
     printer = TextPrettyPrinter(_settings(TextPrettyPrinter, settings))

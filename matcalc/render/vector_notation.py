@@ -1,6 +1,6 @@
 """Printer mixins for vectors and matrices, in the paper's notation.
 
-wᵀx, sum(v), ‖v‖, Xw, Xᵀ, tr(A), diag(x), I, 1, xᵀ, a ⊗ b (an element-wise
+w·x, sum(v), ‖v‖, Xw, Xᵀ, tr(A), diag(x), I, 1, xᵀ, a ⊗ b (an element-wise
 product of two vectors), and the outer-product operator of a matrix variable.
 Each printer class in ``printing`` mixes in one of these; a new operation in
 ``matcalc.linalg`` needs one ``_print_<Class>`` method per format here.
@@ -284,8 +284,8 @@ class LatexVectors(_LatexHost):
         if form is not None:
             a, m, b = form
             return rf"{self._group(a)}^{{T}} {self._factor_group(m)} {self._group(b)}"
-        a, b = expr.args  # aᵀb, a row times a column: \cdot is only ever a product
-        return rf"{self._group(a)}^{{T}} {self._group(b)}"
+        a, b = expr.args  # w·x, as the paper writes the dot product
+        return rf"{self._group(a)} \cdot {self._group(b)}"
 
     @_powered
     def _print_VSum(self, expr: VSum) -> str:
@@ -401,7 +401,7 @@ def bilinear(expr: VDot) -> tuple[Basic, Basic, Basic] | None:
 
 
 class TextVectors(_StrHost):
-    """Linear text: wᵀx, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
+    """Linear text: w·x, sum(v), ‖v‖, Xw, Xᵀ, diag(x), 𝟏, xᵀ, a ⊗ b (ASCII: dot, ^T, *)."""
 
     def _group(self, expr: Basic) -> str:
         return self.parenthesize(expr, PRECEDENCE["Mul"], strict=False)
@@ -429,15 +429,11 @@ class TextVectors(_StrHost):
         if form is not None:  # aᵀMb, as a bilinear form is written (and typed: a @ M @ b)
             parts = [self._group(form[0]) + "ᵀ", self._group(form[1]), self._group(form[2])]
             return ("" if all(isinstance(e, Symbol) for e in form) else "·").join(parts)
-        a, b = expr.args
-        if not self._uni:
-            return f"dot({self._dot_operand(a)}, {self._dot_operand(b)})"
-        # aᵀb, a row times a column, as the paper writes it: "·" is only ever a product
-        sep = "" if isinstance(a, Symbol) and isinstance(b, Symbol) else "·"
-        return f"{self._transposed(a)}ᵀ{sep}{self._dot_operand(b)}"
+        a, b = (self._dot_operand(e) for e in expr.args)
+        return f"{a}·{b}" if self._uni else f"dot({a}, {b})"  # w·x, as the paper writes it
 
     def _dot_operand(self, expr: Basic) -> str:
-        """An operand of aᵀb: a product (Xᵀ·a) in parentheses, so that aᵀ·(Xᵀ·a) does not
+        """An operand of a·b: a product (Xᵀ·a) in parentheses, so that (Xᵀ·a)·b does not
         read as a product of three factors."""
         if self._uni and isinstance(expr, (MatVec, MMul)):
             return f"({self._print(expr)})"
