@@ -271,7 +271,10 @@ def to_sympy(tree) -> sympy.Expr:
 
 
 # -- numeric comparison ---------------------------------------------------------------------
-KINK = (sympy.Abs, Max, Min, Heaviside, sympy.sign)
+KINK = (sympy.Abs, Max, Min, Heaviside, sympy.sign, sympy.acot)
+"""Where a value jumps or bends: points near one are not compared.  SymPy's acot jumps at 0
+(acot(0) = π/2, acot(-0) written -acot(0)): acot(acot(x) - atan(1/x)) is acot(0) = π/2
+everywhere, while its equal form -acot(atan(1/x) - acot(x)) is -π/2."""
 UNDEFINED = (sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.AccumBounds)
 
 

@@ -143,6 +143,10 @@ def _cases():
         c("logdet(S)", "S", (), ("S:sym",), lambda v: (log(v.matrix("S", sym=True).det()), "S", True)),
         c("det(S)", "S", (), ("S:sym",), lambda v: (v.matrix("S", sym=True).det(), "S", True)),
         c("trace(S @ A @ S)", "S", (), ("A", "S:sym"), lambda v: ((lambda S: (S * v.matrix("A") * S).trace())(v.matrix("S", sym=True)), "S", True)),
+        # the sum of a matrix's entries is 1ᵀM1 (its differential was 1ᵀ·dA, a row: the
+        # result had 1ᵀ added to n×n matrices, 'not verified'); found by the slow steps fuzz
+        c("det(matrix_power(X, 2)) + sum(X)", "X", (), ("X",), lambda v: ((v.matrix("X") ** 2).det() + sum(v.matrix("X")), "X", False)),
+        c("det(X) * sum(A @ X)", "X", (), ("X", "A"), lambda v: (v.matrix("X").det() * sum(v.matrix("A") * v.matrix("X")), "X", False)),
     ]  # fmt: skip
 
 

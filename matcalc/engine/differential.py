@@ -219,9 +219,13 @@ class _Differentials:
             ]
             row = self.transpose(self.factors(a))
             return left + [_Term(t.c, (*row, *t.left), t.right, t.t) for t in self.matrix(b)]
-        if isinstance(e, VSum):
-            n = shape_of(e.args[0], self.shapes)[0]
-            return [_Term(t.c, (T(Ones(n)), *t.left), t.right, t.t) for t in self.matrix(e.args[0])]
+        if isinstance(e, VSum):  # sum(v) = 𝟏ᵀv, and sum(M) = 𝟏ᵀM𝟏 for a matrix M
+            n, m = shape_of(e.args[0], self.shapes)
+            right = (Ones(m),) if m != 1 else ()
+            return [
+                _Term(t.c, (T(Ones(n)), *t.left), (*t.right, *right), t.t)
+                for t in self.matrix(e.args[0])
+            ]
         if isinstance(e, Norm):  # d‖v‖ = vᵀ·dv/‖v‖ (the Frobenius norm: tr(Vᵀ dV)/‖V‖)
             v = e.args[0]
             if shape_of(v, self.shapes)[1] != 1:
