@@ -220,8 +220,16 @@ def _heaviside(e):
 
 
 def _product(factors, what=lambda: ""):
+    """The product in order; a factor shown as the number 0 is a zero matrix of the shape
+    its neighbours need (vec(I)ᵀ·0·𝟏ᵀ with ∂vec(u)/∂s = 0 stated n²×1)."""
     out = factors[0]
-    for f in factors[1:]:
+    zero = False
+    for k, f in enumerate(factors[1:], 2):
+        last = k == len(factors)
+        if zero or (f.shape == (1, 1) and f[0, 0] == 0 and out.shape != (1, 1) and not last):
+            zero = True
+            out = sympy.zeros(out.shape[0], f.shape[1] if f.shape != (1, 1) else 1)
+            continue
         if out.shape == (1, 1):
             out = f * out[0, 0]
         elif f.shape == (1, 1):

@@ -172,6 +172,22 @@ def test_steps_hessian(tree) -> None:
 
 @settings(max_examples=CASES["vector"], **FUZZ)
 @given(VECTOR_CASES)
+@example(  # the slow run's find: ∂vec(u₃)/∂u₂ of u₂·(A - A) is shown as 0, stated n²×1
+    case=(
+        (
+            "mred",
+            "trace",
+            (
+                "mscaled",
+                "left",
+                ("dot", ("vop", "+", ("v", "w"), ("v", "x")), ("vfn", "abs", ("v", "w"))),
+                ("madd", "-", ("A",), ("A",)),
+            ),
+        ),
+        "x",
+        "numerator",
+    )
+)
 def test_steps_vector(case) -> None:
     tree, wrt, layout = case
     check(vector_text(tree), wrt, "vector", layout=layout, **DECLARED)
