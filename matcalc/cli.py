@@ -917,12 +917,15 @@ or the Jacobian of the explicit components), never executed.
 Verdicts: right; right in the other layout (a transpose: a convention, not
 a mistake); right under an assumption (entries summing to 1, a symmetric
 matrix); wrong, with the likely mistake named (a constant factor, a sign, a
-transpose, a dropped term, a missing chain-rule factor, the ReLU gate outside
-the sum over samples) and where it enters the derivation; cannot judge.
+transpose, a dropped term, a missing chain-rule factor, the product or
+quotient rule misused, a power rule or trig derivative misremembered, the
+ReLU gate outside the sum over samples, A where Aᵀ belongs) and where it
+enters the derivation; cannot judge.
 
 \b
 Examples:
   matcalc check "x**2*sin(x)" --answer "2*x*sin(x)"
+  matcalc check "sin(x)/x" --answer "(x*cos(x) - sin(x))/x"
   matcalc check "sin(x**2)" --answer "cos(x**2)"
   matcalc check "w @ x" --vector w,x --wrt w --answer "x"
   matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z --answer "softmax(z) - y"
