@@ -68,12 +68,15 @@ Examples:
   matcalc derive "x*x**2" --format latex --standalone > work.tex
   matcalc derive "phi(x**2)" --function phi
   matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --dim n=3
-  matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N --matrix X:N,n --wrt w
+  matcalc derive "sum((y - max(0, X @ w + b))**2) / N" --vector w \\
+      --vector y:N --matrix X:N,n --wrt w
   matcalc derive "-sum(y*ln(softmax(z)))" --vector y:m,z:m --wrt z
-  matcalc derive "a @ inv(X) @ b" --vector a,b --matrix X --wrt X --layout denominator
+  matcalc derive "a @ inv(X) @ b" --vector a,b --matrix X --wrt X \\
+      --layout denominator
   matcalc derive "logdet(S)" --matrix S:sym --wrt S
   echo "x**2*sin(x)" | matcalc derive -
-  matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w --format numpy > grad.py
+  matcalc derive "max(0, w @ x + b)" --vector w,x --wrt w \\
+      --format numpy > grad.py
 
 \b
 --format numpy (or torch) prints a Python function computing the result:
@@ -928,9 +931,11 @@ Examples:
   matcalc check "sin(x)/x" --answer "(x*cos(x) - sin(x))/x"
   matcalc check "sin(x**2)" --answer "cos(x**2)"
   matcalc check "w @ x" --vector w,x --wrt w --answer "x"
-  matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z --answer "softmax(z) - y"
-  matcalc check "sum((y - max(0, X @ w + b))**2) / N" --vector w --vector y:N \\
-      --matrix X:N,n --wrt w --answer "2/N * X.T @ (X @ w + b - y)"
+  matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z \\
+      --answer "softmax(z) - y"
+  matcalc check "sum((y - max(0, X @ w + b))**2) / N" --vector w \\
+      --vector y:N --matrix X:N,n --wrt w \\
+      --answer "2/N * X.T @ (X @ w + b - y)"
 
 \b
 Exit status: 0 right (also in the other layout, or under a stated
