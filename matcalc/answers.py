@@ -620,15 +620,26 @@ class _Judge:
     def _quotient(self) -> bool:
         """The problem is one scalar quotient f/g of one variable, f and g varying with it
         (1/x and e⁻ˣ are powers, not quotients)."""
-        p = self.problem
-        if self.shapes or len(p.exprs) != 1 or len(p.wrt) != 1:
+        one = self._one_scalar()
+        if one is None:
             return False
         from sympy import fraction
 
-        from matcalc.engine.simplify import evaluate
+        expr, x = one
+        top, bottom = fraction(expr)
+        return top.has(x) and bottom.has(x)
 
-        top, bottom = fraction(evaluate(p.exprs[0]))
-        return top.has(p.wrt[0]) and bottom.has(p.wrt[0])
+    def _one_scalar(self) -> tuple[Expr, Symbol] | None:
+        """The problem's one scalar expression, as SymPy evaluates it, and its one variable;
+        None for vectors, several expressions or several variables (found once)."""
+        if not hasattr(self, "_scalar"):
+            p = self.problem
+            self._scalar = None
+            if not self.shapes and len(p.exprs) == 1 and len(p.wrt) == 1:
+                from matcalc.engine.simplify import evaluate
+
+                self._scalar = (evaluate(p.exprs[0]), p.wrt[0])
+        return self._scalar
 
     def _gate(self, ans, ref, comps, samples, flip):
         """The answer is the derivative with every gate 1[z > 0] open (§6.1's slip)."""
@@ -709,15 +720,13 @@ class _Judge:
         below.  (Its numerator the wrong way round is minus the derivative: ``_factor``'s
         sign, with that cause.)  A dropped term is named instead where it explains the
         answer too: x·eˣ answered eˣ."""
-        p = self.problem
-        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+        one = self._one_scalar()
+        if one is None:
             return None
         from sympy import Mul, diff, fraction
 
-        from matcalc.engine.simplify import evaluate
-
-        x = p.wrt[0]
-        top, bottom = fraction(evaluate(p.exprs[0]))
+        expr, x = one
+        top, bottom = fraction(expr)
         varying = [f for f in Mul.make_args(top) if f.has(x)]
         constant = Mul(*(f for f in Mul.make_args(top) if not f.has(x)))
         variants = []
@@ -755,15 +764,12 @@ class _Judge:
         """One function's derivative misremembered, everywhere it occurs, the chain rule
         otherwise right: uⁿ → n·uⁿ (the exponent not lowered), cᵘ → u·cᵘ⁻¹ (the power rule
         on an exponential), sin → -cos, cos → sin."""
-        p = self.problem
-        if self.shapes or ref.shape != (1, 1) or len(p.exprs) != 1 or len(p.wrt) != 1:
+        one = self._one_scalar()
+        if one is None:
             return None
         from sympy import Derivative, Dummy, cos, diff, preorder_traversal, sin
 
-        from matcalc.engine.simplify import evaluate
-
-        x = p.wrt[0]
-        expr = evaluate(p.exprs[0])
+        expr, x = one
         seen: set = set()
         for node in preorder_traversal(expr):
             if node in seen or not node.has(x) or node == x:
