@@ -209,6 +209,9 @@ def test_steps_jacobian(case) -> None:
 
 @settings(max_examples=CASES["vector_hessian"], **FUZZ)
 @given(VECTOR_HESSIAN)
+@example(  # the slow run's find: H·v multiplied exp(x) ⊗ a by the number b·v as a matrix
+    case=(("sum", ("vop", "+", ("v", "w"), ("vfn", "acos", ("softmax", ("v", "x"))))), True)
+)
 def test_steps_vector_hessian(case) -> None:
     check_vector_hessian(case)
 

@@ -252,6 +252,9 @@ def times_vector(matrix: Math, u: Math, shapes, used: set[str]) -> Math:
         rest = [a for a in matrix.args if shape_of(a, shapes) != SCALAR]
         if len(rest) == 1:
             return Mul(*scalars) * times_vector(rest[0], u, shapes, used)
+        if shape_of(u, shapes) == SCALAR:  # a column (a ⊗ b) after a row: (a ⊗ b)·(c·u)
+            used.add("outer")
+            return Mul(*scalars) * Mul(Mul(*rest), u, evaluate=False)
         return Mul(*scalars) * MatVec(Mul(*rest), u)
     if isinstance(matrix, MatProd):
         used.add("product")
