@@ -182,6 +182,7 @@ def _derive(
     exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
     _check_function_names(exprs, variables)
+    _check_entry_names(exprs, variables, shapes)
     vector = None
     if hvp is not None:
         vector = _hvp_vector(hvp, variables, shapes, order)
@@ -347,6 +348,34 @@ def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]
     clash = sorted(s.name for s in symbols if s.name in functions)
     if clash:
         raise UsageError(Msg("err.api.clash", name=clash[0]))
+
+
+def _check_entry_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...], shapes) -> None:
+    """Refuse the names the components of declared vectors and matrices take.
+
+    The check writes a vector x out as x_1, x_2, … and a matrix X as X_11, X_12, …, and a
+    size (n) as a number: a scalar called x_1 beside a vector x became x's first entry
+    there (x_1 + w·x by x was "NOT VERIFIED — this is a bug"), and a derivative by the
+    size n was compared with one by the number 3.
+    """
+    if not shapes:
+        return
+    sizes = {
+        str(size): str(d.symbol)
+        for d in shapes.values()
+        for size in (d.rows, d.cols)
+        if isinstance(size, Symbol)
+    }
+    for variable in variables:
+        if str(variable) in sizes and variable not in shapes:
+            raise UsageError(
+                Msg("err.api.wrt_size", name=str(variable), owner=sizes[str(variable)])
+            )
+    declared = {str(s) for s in shapes}
+    for symbol in sorted(set().union(*(e.free_symbols for e in exprs)), key=str):
+        stem, _, digits = str(symbol).rpartition("_")
+        if stem in declared and digits.isdigit() and symbol not in shapes:
+            raise UsageError(Msg("err.api.entry_name", name=str(symbol), owner=stem))
 
 
 def _check_tree(expr: Expr, limits: Limits) -> None:

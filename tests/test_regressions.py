@@ -997,3 +997,48 @@ def test_red_team_vector_result_undefined_where_the_input_is_not_is_not_verified
     assert "undefined at x_1 = " in d.to_text(width=0)
     d = matcalc.derive("norm(max(0, A @ (a + a)))", "A", vectors=["a"], matrices=["A"])
     assert d.verified is None
+
+
+# -- red team 2 2026-11-30 (textbook, multivariable, the paper, check) -------------------
+@pytest.mark.parametrize(
+    ("text", "wrt", "vectors", "matrices"),
+    [
+        ("x_1 + w @ x", "x", ["w", "x"], []),  # x_1 was x's first entry in the check
+        ("w @ x * x_1", "x_1", ["w", "x"], []),
+        ("trace(X) + X_11", "X", [], ["X"]),
+        ("w @ x + w_2", "x", ["w", "x"], []),
+    ],
+)
+def test_red_team_2_a_scalar_named_as_an_entry_is_refused(text, wrt, vectors, matrices):
+    """Red team 2: the check writes x out as x_1, x_2, …, so a scalar x_1 beside a vector x
+    became x's first entry there: x_1 + w·x by x, whose derivative is wᵀ with x_1 a scalar,
+    was 'NOT VERIFIED — this is a bug' (SymPy's Jacobian [1 + w_1, w_2, w_3]), exit 1, and
+    --dim wrote the two as one.  Refused in one line instead (exit 2), naming the entry."""
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+    from matcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match="is how an entry of"):
+        matcalc.derive(text, wrt, vectors=vectors, matrices=matrices)
+    args = ["derive", text, "--wrt", wrt]
+    args += [a for v in vectors for a in ("--vector", v)]
+    args += [a for m in matrices for a in ("--matrix", m)]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 2
+    assert "is how an entry of" in out.output
+    assert len(out.output.strip().splitlines()) == 1
+
+
+def test_red_team_2_the_derivative_by_a_size_is_refused():
+    """Red team 2: with a vector x of length n, sum(x)·n by n gave sum(x) and was 'NOT
+    VERIFIED — this is a bug' (the check writes n as 3, whose derivative is 0): n is a
+    size, a whole number, not a variable.  A size is still a number in the expression:
+    sum(x)·n by x is n·1ᵀ (by hand), verified."""
+    from matcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match="n is a size of x"):
+        matcalc.derive("sum(x) * n", "n", vectors=["x"])
+    d = matcalc.derive("sum(x) * n", "x", vectors=["x"])
+    assert d.verified is True
+    assert d.explicit(n=3) == Matrix([[3, 3, 3]])
