@@ -29,6 +29,7 @@ Each points at the step of the derivation where that mistake would enter.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,10 @@ CONFIRM = 12
 """Points of a wider range (1e-3 to 100 in size) at which an answer that agrees at the
 ``POINTS`` (on [-2, 2]) must agree too before it is called right: d/dx |x - 3| answered -1,
 and max(x, 3)'s answered 0, were called right, being wrong for x > 3 only."""
+BESIDE = 36
+"""At most this many points beside the kinks and domain boundaries (``_beside_kinks``)."""
+_BESIDE = (0.01, -0.01, 0.5, -0.5, 2.0, -2.0)
+"""Where they are, relative to the kink or boundary's size: beside it, and further on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,6 +363,11 @@ class _Judge:
         the noise, or on [-2, 2] only, is no proof of a right answer."""
         pairs = list(zip(ans.T if flip is not None else ans, ref))
         more = list(samples)
+        beside = self._beside_kinks(ans, ref, comps)
+        if beside:
+            more += self._samples(ans, ref, comps, count=len(beside), points=beside)
+            if not _agree(more, flip):
+                return more
         for _ in range(3):
             more += self._samples(ans, ref, comps, count=CONFIRM, draw=self._draw_wide)
             if not _agree(more, flip):
@@ -365,6 +375,40 @@ class _Judge:
             if _evidenced(more, pairs, flip):
                 return more
         return None
+
+    def _beside_kinks(self, ans, ref, comps) -> list[dict[Symbol, float]]:
+        """Points just beside each kink and domain boundary of the input, the answer and the
+        reference (1%, 50% and 200% of the root's size away, each variable moved in turn;
+        √(x - 50) is real beyond 50 only, where random points are few), and halfway
+        between two of them: d/dx |x - 20| answered -1 was called right, being wrong for
+        x > 20 only, which few of the random points reach; so was |x| + |x - 0.001|
+        answered 2·sign(x), wrong on (0, 0.001) only."""
+        from matcalc.engine.simplify import count_ops_fast
+        from matcalc.verify import SPECIAL_SECONDS, _boundaries, _Sampler
+
+        exprs = [*self.domains.get(_sizes_of(comps), []), *ans, *ref]
+        sampler = _Sampler(exprs, exprs, self.rng.randrange(2**30), self.deadline)
+        found = [b for b in _boundaries(exprs) if count_ops_fast(b) <= 60]
+        boundaries = sorted(found, key=count_ops_fast)[:6]
+        base = sampler.draw()
+        plain = {s: float(v) for s, v in base.items()}  # as _points draws them (JSON's point)
+        budget = time.monotonic() + SPECIAL_SECONDS
+        out: list[dict[Symbol, float]] = []
+        for symbol in sorted(base, key=str):
+            roots: set[float] = set()
+            for b in boundaries:
+                if symbol in b.free_symbols and time.monotonic() < budget:
+                    roots.update(sampler._roots(b, symbol, base))
+            ordered: list[float] = []
+            for r in sorted(roots):  # one root found twice (by two boundaries) is one
+                if not ordered or r - ordered[-1] > 1e-6 * max(1.0, abs(r)):
+                    ordered.append(r)
+            values = [r + d * max(abs(r), 1e-3) for r in ordered for d in _BESIDE]
+            values += [(p + q) / 2 for p, q in zip(ordered, ordered[1:])]
+            # not on another kink: 1 + 2·|-1| is the kink at 1 of asin(2x/(1 + x²))
+            far = [v for v in values if all(abs(v - r) > 1e-4 * max(1.0, abs(r)) for r in ordered)]
+            out += [{**plain, symbol: v} for v in far]
+        return out[:BESIDE]
 
     def _values(
         self, m: ImmutableMatrix, point: dict, memo: dict | None = None
@@ -382,13 +426,14 @@ class _Judge:
         finite = [v for v in values if v is not None]
         return finite if len(finite) == len(values) else None
 
-    def _samples(self, ans, ref, comps, constraint=None, count=POINTS, draw=None):
+    def _samples(self, ans, ref, comps, constraint=None, count=POINTS, draw=None, points=None):
         """[(point, answer values, reference values)] where both are defined, the reference
         is real and so is the input (its own domain: SymPy's derivative of acosh(x) or
         ln(x) is real for x < 0 too, where the input is not, and a textbook's 1/√(x² − 1)
         or 1/|x| is right on the domain only).  Where the domain ruled points out, up to
         ``count`` · 9 more are drawn, of positive values (the domain of ln(x) or acosh(x)
-        in every entry of a vector is rarely hit at random otherwise)."""
+        in every entry of a vector is rarely hit at random otherwise).  ``points``: these
+        points instead of random ones (one batch)."""
         domain = self.domains.get(_sizes_of(comps), [])
         symbols = sorted(
             ans.free_symbols | ref.free_symbols | set().union(*(e.free_symbols for e in domain)),
@@ -399,9 +444,16 @@ class _Judge:
         for batch in range(2):
             if batch and (len(out) == count or not outside):
                 break  # a second batch only where the domain ruled points out
+            if batch and points is not None:
+                break
             if batch:  # positive values, 1e-3 to 100 (ln(x), acosh(x) of every entry)
                 draw = self._draw_positive
-            for point in self._points(symbols, count * (3 if batch == 0 else 9), constraint, draw):
+            drawn = (
+                points
+                if points is not None
+                else self._points(symbols, count * (3 if batch == 0 else 9), constraint, draw)
+            )
+            for point in drawn:
                 memo: dict = {}  # the two sides and the input share their subexpressions here
                 if domain and not self._in_domain(domain, point, memo):
                     outside += 1
@@ -462,6 +514,9 @@ class _Judge:
         if not straight and not flipped:
             return Check(**common, verdict="cannot_judge", reason="shape", values=None, term=None)
         samples = self._samples(ans, ref, comps)
+        if len(samples) < 3:
+            beside = self._beside_kinks(ans, ref, comps)
+            samples += self._samples(ans, ref, comps, count=len(beside), points=beside)
         if len(samples) < 3:
             return Check(**common, verdict="cannot_judge", reason="undefined")
         if straight and self._symbolic_equal(ans, ref):
