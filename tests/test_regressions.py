@@ -10,7 +10,7 @@ import time
 
 import pytest
 import sympy
-from conftest import same, vec
+from conftest import mat, same, vec
 from sympy import Lambda, Matrix, Mul, Pow, Symbol, cos, sin
 
 import matcalc
@@ -1042,3 +1042,26 @@ def test_red_team_2_the_derivative_by_a_size_is_refused():
     d = matcalc.derive("sum(x) * n", "x", vectors=["x"])
     assert d.verified is True
     assert d.explicit(n=3) == Matrix([[3, 3, 3]])
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "middle"),
+    [
+        ("x @ A.T @ A @ x", "x", lambda A, X: A.T * A),
+        ("w @ X.T @ X @ w", "w", lambda A, X: X.T * X),
+        ("x.T @ A @ A @ x", "x", lambda A, X: A * A),
+        ("x @ A @ X @ A @ x", "x", lambda A, X: A * X * A),
+    ],
+)
+def test_red_team_2_hessian_of_a_quadratic_form_through_several_matrices(text, wrt, middle):
+    """Red team 2: the Hessian of xᵀAᵀAx (the least-squares wᵀXᵀXw, as typed) was refused as
+    'the derivative of MatProd is not supported yet': its gradient as a column has Aᵀ·A·x, a
+    product of three factors, which the second stage could not take.  It is Aᵀ·(A·x) now.
+    Truth: sympy.hessian of the components, and M + Mᵀ for vᵀMv (by hand)."""
+    d = matcalc.derive(text, wrt, vectors=["x", "w"], matrices=["A", "X"], order=2)
+    assert d.verified is True
+    v = vec(wrt)
+    M = middle(mat("A", 3, 3), mat("X", 3, 3))
+    truth = sympy.hessian((v.T * M * v)[0], list(v))
+    assert (d.explicit(n=3) - truth).expand() == sympy.zeros(3, 3)
+    assert (truth - M - M.T).expand() == sympy.zeros(3, 3)

@@ -148,9 +148,16 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
 
     def as_column(product: Math) -> Math:  # M·v with v a column: the matrix-vector product
         args = product.args
-        if len(args) == 2 and shape_of(args[1], shapes)[1] == 1 and not isinstance(args[1], Ones):
-            return MatVec(*args)
-        return product
+        if shape_of(args[-1], shapes)[1] != 1 or isinstance(args[-1], Ones):
+            return product
+        if len(args) > 2 and shape_of(args[0], shapes)[0] == 1:
+            return product  # a row first: a number, not a column
+        # A·B·v is A·(B·v): xᵀAᵀA + (AᵀAx)ᵀ as a column has Aᵀ·A·x, which the walk
+        # refused as a product of matrices ("the derivative of MatProd")
+        column = args[-1]
+        for factor in reversed(args[:-1]):
+            column = MatVec(factor, column)
+        return column
 
     column = gradient.replace(lambda e: isinstance(e, MatProd), as_column)
     stages: list[Step] = [
