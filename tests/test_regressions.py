@@ -1065,3 +1065,11 @@ def test_red_team_2_hessian_of_a_quadratic_form_through_several_matrices(text, w
     truth = sympy.hessian((v.T * M * v)[0], list(v))
     assert (d.explicit(n=3) - truth).expand() == sympy.zeros(3, 3)
     assert (truth - M - M.T).expand() == sympy.zeros(3, 3)
+
+
+def test_red_team_2_a_transposed_product_in_a_bilinear_form_is_bracketed():
+    """Red team 2: the gradient of (xᵀAᵀAx)² printed the number (Ax)ᵀ·A·x as Axᵀ·A·x, which
+    reads A times the row xᵀ (an n×n matrix times a 1×n row: not defined)."""
+    d = matcalc.derive("(x @ A.T @ A @ x)**2", "x", vectors=["x"], matrices=["A"])
+    assert "(Ax)ᵀ·A·x" in d.result_text
+    assert "Axᵀ" not in d.to_text(width=0)

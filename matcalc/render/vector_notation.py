@@ -427,7 +427,8 @@ class TextVectors(_StrHost):
     def _print_VDot(self, expr: VDot) -> str:
         form = bilinear(expr) if self._uni else None
         if form is not None:  # aᵀMb, as a bilinear form is written (and typed: a @ M @ b)
-            parts = [self._group(form[0]) + "ᵀ", self._group(form[1]), self._group(form[2])]
+            # (Ax)ᵀ·A·x: a product before ᵀ in parentheses, not Axᵀ (A times a row)
+            parts = [self._transposed(form[0]) + "ᵀ", self._group(form[1]), self._group(form[2])]
             return ("" if all(isinstance(e, Symbol) for e in form) else "·").join(parts)
         a, b = (self._dot_operand(e) for e in expr.args)
         return f"{a}·{b}" if self._uni else f"dot({a}, {b})"  # w·x, as the paper writes it
