@@ -1073,3 +1073,21 @@ def test_red_team_2_a_transposed_product_in_a_bilinear_form_is_bracketed():
     d = matcalc.derive("(x @ A.T @ A @ x)**2", "x", vectors=["x"], matrices=["A"])
     assert "(Ax)ᵀ·A·x" in d.result_text
     assert "Axᵀ" not in d.to_text(width=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "hint"),
+    [
+        ("sum(w**2)*lambda/2", 11, "write lamda or λ"),
+        ("lambda*x", 1, "write lamda or λ"),
+        ("x + in", 5, "in is a word Python keeps for itself"),
+    ],
+)
+def test_red_team_2_a_reserved_word_as_a_name_says_so(text, column, hint):
+    """Red team 2: λ typed as lambda (the weight of an L2 penalty) was 'invalid syntax' or
+    'unexpected end of expression' at a column; it names the word and what to write."""
+    from matcalc.errors import ParseError
+
+    with pytest.raises(ParseError, match=hint) as error:
+        matcalc.derive(text, "x" if "x" in text else "w", vectors=["w"] if "w" in text else [])
+    assert f"(column {column})" in str(error.value)

@@ -14,6 +14,7 @@ bidirectional override, a zero-width space) is named in the error escaped, never
 
 from __future__ import annotations
 
+import keyword
 import re
 import unicodedata
 from collections.abc import Collection
@@ -104,6 +105,15 @@ _RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
+_RESERVED = re.compile(
+    r"(?<![\w.])("
+    + "|".join(
+        sorted(set(keyword.kwlist) - {"and", "or", "not", "if", "else", "True", "False", "None"})
+    )
+    + r")(?!\w)"
+)
+"""Words Python keeps for itself that are no operator of the input language: typed as a
+name (lambda for λ, in, is, as, …) they were 'invalid syntax' at a column."""
 
 
 def read(text: str, limits: Limits) -> Source:
@@ -233,6 +243,11 @@ class Source:
             return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
         if self.src[index : index + 1] == "!" and self.src[index + 1 : index + 2] != "=":
             return self.error(ParseError, Msg("err.factorial_bang"), index)
+        reserved = _RESERVED.search(self.src)
+        if reserved is not None:  # lambda·‖w‖², the regularisation weight, as typed
+            word = reserved.group(1)
+            key = "err.reserved_lambda" if word == "lambda" else "err.reserved_word"
+            return self.error(ParseError, Msg(key, word=word), reserved.start(1))
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
             return self.error(ParseError, Msg("err.abs_bars"), bar)
