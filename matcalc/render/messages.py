@@ -254,6 +254,8 @@ EN: dict[str, str] = {
     "sample is active.",
     "check.mistake.dropped_term": "Wrong: a term is missing. Your answer plus {term} is the "
     "derivative.",
+    "check.mistake.close": "Wrong, though close: at {where} your answer differs from the "
+    "derivative by {difference} of its value. Was a number rounded?",
     "check.mistake.swapped": "Wrong: your answer has {had} at one place where {meant} belongs; "
     "with that one changed it is {term}, the derivative.",
     "check.mistake.missing_factor": "Wrong: a chain-rule factor is missing. Your answer "
@@ -573,6 +575,8 @@ ZH: dict[str, str] = {
     "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
     "只有当所有样本都激活时你的答案才正确。",
     "check.mistake.dropped_term": "错误：漏了一项。你的答案加上 {term} 才是导数。",
+    "check.mistake.close": "错误，但很接近：在 {where} 处，你的答案与导数相差其值的 {difference}，"
+    "两者并不相等。是否把某个数四舍五入了？",
     "check.mistake.swapped": "错误：你的答案在某一处把 {meant} 写成了 {had}；改正这一处后为 {term}，"
     "即导数。",
     "check.mistake.missing_factor": "错误：漏了链式法则的一个因子。你的答案乘以 {term} 才是导数。",
