@@ -772,3 +772,23 @@ def test_max_min_notes_in_chinese_and_json():
     assert note["equals"] == "x**2 + 1" and note["others"] == ["0"]
     settled_to_zero = matcalc.derive("max(0, -x**2-1) + x", "x").to_dict()["steps"]
     assert [s["equals"] for s in settled_to_zero if s["kind"] == "note"] == ["0"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "options", "direct"),
+    [
+        ("x*sin(x*y)", dict(wrt="x"), "(∂u₃/∂x)_u₂"),  # a partial derivative: f(x, y)
+        ("sum(x*sin(x))", dict(wrt="x", vectors=["x"]), "(∂u₂/∂x)_u₁"),  # a Jacobian
+    ],
+)
+def test_a_partial_total_derivative_does_not_read_u_equals_u_plus(expr, options, direct):
+    """When the total derivative is itself written ∂u/∂x (by one of several variables, or a
+    Jacobian), its direct term is the partial with the other paths held constant; written
+    ∂u/∂x as well, the step read ∂u₃/∂x = ∂u₃/∂x + ∂u₃/∂u₂ · ∂u₂/∂x."""
+    d = derive(expr, **options)
+    text = d.to_text(width=None)
+    assert direct in text
+    for line in text.splitlines():
+        m = re.match(r"\s*(\S+) = (\S+) \+", line)
+        assert not (m and m.group(1) == m.group(2)), line
+    assert r"\right)_{" in d.to_latex()

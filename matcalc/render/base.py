@@ -137,6 +137,20 @@ def local_partials(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], bool]:
     return {(s.of, s.wrt): s.partial for s in steps if isinstance(s, LocalDerivative)}
 
 
+def local_held(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], tuple[Symbol, ...]]:
+    """The direct partial ∂(of)/∂(wrt) of a total-derivative step whose own left side is
+    ∂(of)/∂(wrt) too (a partial derivative by one of several variables, or a Jacobian), with
+    the intermediates of its other paths, which it holds constant: it is shown
+    (∂u₃/∂x)_{u₂}, so that the step does not read ∂u₃/∂x = ∂u₃/∂x + ∂u₃/∂u₂ · ∂u₂/∂x."""
+    out = {}
+    for s in steps:
+        if isinstance(s, TotalDerivative) and s.partial and any(t.via is None for t in s.terms):
+            held = tuple(t.via for t in s.terms if t.via is not None)
+            if held:
+                out[(s.of, s.wrt)] = held
+    return out
+
+
 class StepVisitor:
     """Dispatch a step to ``_render_<Class>`` along its MRO, as SymPy's printers do."""
 
@@ -186,6 +200,7 @@ class Renderer(StepVisitor):
         self._memos: dict = {} if memo is None else memo  # printer name -> its memo
         self._depth = 0
         self._partials: dict[tuple[Symbol, Symbol], bool] = {}
+        self._held: dict[tuple[Symbol, Symbol], tuple[Symbol, ...]] = {}
         self._kind = "gradient"
 
     # -- the format's primitives (see the class docstring); a fragment is whatever the
@@ -193,7 +208,9 @@ class Renderer(StepVisitor):
     def _m(self, expr: Any) -> Any:
         raise NotImplementedError
 
-    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> Any:
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> Any:
+        """d(of)/d(wrt), or ∂(of)/∂(wrt); with ``held``, (∂(of)/∂(wrt)) with those held
+        constant, as a subscript."""
         raise NotImplementedError
 
     def _op(self, wrt: Symbol, partial: bool, expr: Any) -> Any:
@@ -299,6 +316,7 @@ class Renderer(StepVisitor):
 
     def _steps(self, steps: Sequence[Step], *, top: bool = False) -> list[str]:
         saved, self._partials = self._partials, local_partials(steps)
+        saved_held, self._held = self._held, local_held(steps)
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
@@ -313,7 +331,7 @@ class Renderer(StepVisitor):
             heading = self._heading(title) if title else None
             items = [item for step in section.steps for item in self._render(step)]
             blocks.append(self._section(heading, items))
-        self._partials = saved
+        self._partials, self._held = saved, saved_held
         return blocks
 
     def _section_title(self, section: Section, direct: bool) -> str | None:
@@ -466,7 +484,8 @@ class Renderer(StepVisitor):
             reason = self._msg_math("reason.held", rule=rule, names=names)
         else:
             reason = self._msg_math("reason", rule=rule)
-        lhs = self._d(step.of, step.wrt, step.partial)
+        held = self._held.get((step.of, step.wrt), ()) if step.partial else ()
+        lhs = self._d(step.of, step.wrt, step.partial, held)
         op = self._op(step.wrt, step.partial, step.expr)
         return [Line(lhs, (op, self._m(step.value)), reason)]
 
@@ -482,7 +501,9 @@ class Renderer(StepVisitor):
         names, values = [], []
         for term in step.terms:
             if term.via is None:
-                names.append(self._d(step.of, step.wrt, self._partial(step.of, step.wrt, several)))
+                partial = self._partial(step.of, step.wrt, several)
+                held = self._held.get((step.of, step.wrt), ()) if step.partial else ()
+                names.append(self._d(step.of, step.wrt, partial, held))
                 values.append(self._summand(term.partial_value))
                 continue
             local = self._d(step.of, term.via, self._partial(step.of, term.via, several))

@@ -91,9 +91,12 @@ class LatexMath(Renderer):
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
 
-    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> str:
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> str:
         d = r"\partial " if partial else "d "
-        return rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
+        name = rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
+        if held:
+            return rf"\left({name}\right)_{{{', '.join(self._m(h) for h in held)}}}"
+        return name
 
     def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
         if order == 1:
