@@ -287,7 +287,8 @@ def test_undefined_functions_and_kink():
     )
     assert "dy/du = d/du max(0, u) = 𝟙[u > 0]" in text
     assert r"\mathbb{1}\left[u > 0\right]" in kink.to_markdown()
-    assert r"\mathbf{1}\left[u > 0\right]" in kink.to_latex()  # amssymb has no blackboard 1
+    # amssymb has no blackboard 1, and \mathbf{1} is the ones vector: a double 1
+    assert r"\mathrm{1\!\!1}\left[u > 0\right]" in kink.to_latex()
 
 
 @pytest.mark.parametrize("fmt", ["text", "ascii", "markdown", "latex", "math"])
