@@ -793,3 +793,16 @@ def test_a_partial_total_derivative_does_not_read_u_equals_u_plus(expr, options,
         m = re.match(r"\s*(\S+) = (\S+) \+", line)
         assert not (m and m.group(1) == m.group(2)), line
     assert r"\right)_{" in d.to_latex()
+
+
+def test_a_zero_vector_or_matrix_is_the_bold_zero():
+    """By hand: d(Aw)/dx = 0, an n×n matrix; d(sum(x - x) + sum(w))/dx = 0ᵀ, a 1×n row.
+    The paper writes them 𝟎 and 𝟎ᵀ; the number 0 read as a scalar."""
+    matrix = derive("A @ w", vectors=["x", "w"], matrices=["A"], wrt="x")
+    assert "∂y/∂x = 𝟎\n" in matrix.to_text()
+    assert r"&= \mathbf{0}" in matrix.to_latex()
+    row = derive("sum(x - x) + sum(w)", vectors=["x", "w"], wrt="x")
+    text = row.to_text()
+    assert "∂y/∂x = 𝟎ᵀ\n" in text and "𝟏ᵀ·𝟎 = 𝟎ᵀ" in text
+    assert "0^T" in row.to_text(unicode=False)
+    assert r"\mathbf{0}^{T}" in row.to_markdown()

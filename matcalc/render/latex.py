@@ -91,6 +91,9 @@ class LatexMath(Renderer):
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
 
+    def _zeros(self) -> tuple[str, str]:
+        return (r"\mathbf{0}", r"\mathbf{0}^{T}")
+
     def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> str:
         d = r"\partial " if partial else "d "
         name = rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"

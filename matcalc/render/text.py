@@ -262,6 +262,9 @@ class TextRenderer(Renderer):
             return self._m(expr)
         return _drawing(form, self._printer.doprint(expr))
 
+    def _zeros(self) -> tuple[str, str]:
+        return ("𝟎", "𝟎ᵀ") if self.unicode else ("0", "0^T")
+
     def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> str:
         d = self._partial_d if partial else "d"
         name = f"{d}{self._m(of)}/{d}{self._m(wrt)}"
