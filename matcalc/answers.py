@@ -68,6 +68,7 @@ MISTAKES = (
     "dropped_term",  # one term of a sum, product or total-derivative rule is missing
     "missing_factor",  # one chain-rule factor (a local derivative) is missing
     "swapped",  # a square matrix A written where Aᵀ belongs (or Aᵀ for A), at one place
+    "close",  # within 1e-7 of the derivative but not equal to it (a rounded number)
 )
 TOLERANCE = 1e-7
 POINTS = 5
@@ -78,6 +79,12 @@ entry of the two sides is larger than it.  Without that, exp(-1000x²)'s derivat
 called right for the answers 0 and +2000x·exp(-1000x²), both below 1e-7 (the absolute
 tolerance then) at every sample point."""
 EVIDENCE = 3
+PRECISE = 60
+EXACT = 1e-30
+"""An answer that agrees with the derivative to ``TOLERANCE`` at 30 digits is evaluated
+again at ``PRECISE`` digits, at up to ``EVIDENCE`` of its points, and is right only if it
+agrees there to ``EXACT`` (relative): x²'s derivative answered 2.0000001x, or 2x + 10⁻²⁰,
+was called right."""
 CONFIRM = 12
 """Points of a wider range (1e-3 to 100 in size) at which an answer that agrees at the
 ``POINTS`` (on [-2, 2]) must agree too before it is called right: d/dx |x - 3| answered -1,
@@ -122,6 +129,8 @@ class Check:
     cause: str | None = None
     """For "sign": its likely cause, "numerator_swapped" (the quotient rule's numerator the
     wrong way round) where the problem is a quotient."""
+    difference: float | None = None
+    """For "close": the relative difference at ``point``, |answer − derivative| / |derivative|."""
     reason: str = ""
     """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
     small to tell apart from 0), "name" or "function"."""
@@ -526,8 +535,26 @@ class _Judge:
             if confirmed is None:  # equal, but only where both are too small to tell
                 return Check(**common, verdict="cannot_judge", reason="tiny")
             samples = confirmed
+        close = None
         if straight and _agree(samples):
-            return Check(**common, verdict="right", method=method)
+            close = self._off(ans, ref, samples, None)
+            if close is None:
+                return Check(**common, verdict="right", method=method)
+        elif flipped and _agree(samples, ans.shape):
+            close = self._off(ans, ref, samples, ans.shape)
+        if close is not None:  # equal to 1e-7, not at 60 digits
+            point, a, r, k, difference = close
+            return Check(
+                **common,
+                verdict="wrong",
+                method=method,
+                mistake="close",
+                transposed=not straight,
+                point=tuple(point.items()),
+                values=(a[k], r[k]),
+                entry=divmod(k, ref.cols) if ref.shape != (1, 1) else None,
+                difference=difference,
+            )
         if flipped and _agree(samples, ans.shape):
             verdict = "other_layout" if ans.shape != ans.T.shape else "wrong"
             mistake = None if verdict == "other_layout" else "transpose"
@@ -556,6 +583,27 @@ class _Judge:
             values=(a[k], r[k]),
             entry=entry,
         )
+
+    def _off(self, ans, ref, samples, flip):
+        """Where an answer that agrees with the reference to ``TOLERANCE`` differs from it at
+        ``PRECISE`` digits by more than ``EXACT``: (point, answer values, reference values,
+        entry, relative difference) at the first of up to ``EVIDENCE`` samples where one
+        entry does; None where every entry agrees (or cannot be evaluated)."""
+        from matcalc.verify import precise_value
+
+        pairs = list(zip(ans.T if flip is not None else ans, ref))
+        for point, a, r in samples[:EVIDENCE]:
+            self.deadline.check()
+            for k, (mine, theirs) in enumerate(pairs):
+                if mine == theirs:
+                    continue
+                x, y = precise_value(mine, point, PRECISE), precise_value(theirs, point, PRECISE)
+                if x is None or y is None:
+                    continue
+                size = max(abs(x), abs(y))
+                if abs(x - y) > EXACT * size and size > NOISE:
+                    return point, _orient(a, flip), r, k, float(abs(x - y) / size)
+        return None
 
     def _symbolic_equal(self, ans: ImmutableMatrix, ref: ImmutableMatrix) -> bool:
         if self.shapes:

@@ -237,3 +237,14 @@ def test_an_unrelated_wrong_matrix_answer_is_not_called_a_swap():
     assert c.verdict == "wrong" and c.mistake != "swapped", c
     c = check("trace(A @ X)", "A", "X", matrices=["A", "X"], layout="denominator")
     assert c.mistake == "transpose", c  # the whole answer transposed: that mistake, as before
+
+
+def test_a_close_answer_is_wrong_and_says_by_how_much():
+    """By hand: 2.0000001x - 2x = 10⁻⁷x, a relative difference of 10⁻⁷/2.0000001 ≈ 5·10⁻⁸,
+    within the 30-digit check's tolerance (1e-7), which called it right."""
+    result = check("x**2", "2.0000001*x")
+    assert (result.verdict, result.mistake) == ("wrong", "close")
+    assert result.difference == pytest.approx(1e-7 / 2.0000001, rel=1e-6)
+    data = json.loads(result.to_json())
+    assert data["mistake"] == "close" and data["difference"] == pytest.approx(5e-8, rel=1e-6)
+    assert "rounded" in result.to_text() and "四舍五入" in result.to_text(lang="zh")

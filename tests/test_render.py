@@ -287,7 +287,8 @@ def test_undefined_functions_and_kink():
     )
     assert "dy/du = d/du max(0, u) = 𝟙[u > 0]" in text
     assert r"\mathbb{1}\left[u > 0\right]" in kink.to_markdown()
-    assert r"\mathbf{1}\left[u > 0\right]" in kink.to_latex()  # amssymb has no blackboard 1
+    # amssymb has no blackboard 1, and \mathbf{1} is the ones vector: a double 1
+    assert r"\mathrm{1\!\!1}\left[u > 0\right]" in kink.to_latex()
 
 
 @pytest.mark.parametrize("fmt", ["text", "ascii", "markdown", "latex", "math"])
@@ -772,3 +773,36 @@ def test_max_min_notes_in_chinese_and_json():
     assert note["equals"] == "x**2 + 1" and note["others"] == ["0"]
     settled_to_zero = matcalc.derive("max(0, -x**2-1) + x", "x").to_dict()["steps"]
     assert [s["equals"] for s in settled_to_zero if s["kind"] == "note"] == ["0"]
+
+
+@pytest.mark.parametrize(
+    ("expr", "options", "direct"),
+    [
+        ("x*sin(x*y)", dict(wrt="x"), "(∂u₃/∂x)_u₂"),  # a partial derivative: f(x, y)
+        ("sum(x*sin(x))", dict(wrt="x", vectors=["x"]), "(∂u₂/∂x)_u₁"),  # a Jacobian
+    ],
+)
+def test_a_partial_total_derivative_does_not_read_u_equals_u_plus(expr, options, direct):
+    """When the total derivative is itself written ∂u/∂x (by one of several variables, or a
+    Jacobian), its direct term is the partial with the other paths held constant; written
+    ∂u/∂x as well, the step read ∂u₃/∂x = ∂u₃/∂x + ∂u₃/∂u₂ · ∂u₂/∂x."""
+    d = derive(expr, **options)
+    text = d.to_text(width=None)
+    assert direct in text
+    for line in text.splitlines():
+        m = re.match(r"\s*(\S+) = (\S+) \+", line)
+        assert not (m and m.group(1) == m.group(2)), line
+    assert r"\right)_{" in d.to_latex()
+
+
+def test_a_zero_vector_or_matrix_is_the_bold_zero():
+    """By hand: d(Aw)/dx = 0, an n×n matrix; d(sum(x - x) + sum(w))/dx = 0ᵀ, a 1×n row.
+    The paper writes them 𝟎 and 𝟎ᵀ; the number 0 read as a scalar."""
+    matrix = derive("A @ w", vectors=["x", "w"], matrices=["A"], wrt="x")
+    assert "∂y/∂x = 𝟎\n" in matrix.to_text()
+    assert r"&= \mathbf{0}" in matrix.to_latex()
+    row = derive("sum(x - x) + sum(w)", vectors=["x", "w"], wrt="x")
+    text = row.to_text()
+    assert "∂y/∂x = 𝟎ᵀ\n" in text and "𝟏ᵀ·𝟎 = 𝟎ᵀ" in text
+    assert "0^T" in row.to_text(unicode=False)
+    assert r"\mathbf{0}^{T}" in row.to_markdown()

@@ -664,7 +664,41 @@ def tidy(expr):
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
-    return best
+    return _collapsed_sums(best)
+
+
+def _collapsed_sums(expr):
+    """``expr`` with each sum that has a product of a sum among its terms, and no fraction
+    (whose denominators ``expand_mul`` would multiply out), multiplied out where that takes
+    fewer operations: the factor 2 + x − x·(1 + x) that ``cancel`` leaves
+    in x·(2 + x − x·(1 + x))·e⁻ˣ/(1 + x)² is 2 − x², as one writes it."""
+
+    def product_of_sum(term) -> bool:
+        return term.is_Mul and any(a.is_Add for a in term.args)
+
+    def walk(e):
+        if not e.args or e.is_Atom:
+            return e
+        args = tuple(walk(a) for a in e.args)
+        if args != e.args:
+            e = e.func(*args)
+        if (
+            e.is_Add
+            and any(map(product_of_sum, e.args))
+            and not has_fraction(e)
+            and expansion_terms(e, CANCEL_TERMS) <= CANCEL_TERMS
+        ):
+            multiplied = expand_mul(e)
+            if count_ops_fast(multiplied) < count_ops_fast(e):
+                return multiplied
+        return e
+
+    if not any(n.is_Add and any(map(product_of_sum, n.args)) for n in preorder_traversal(expr)):
+        return expr
+    try:
+        return walk(expr)
+    except Exception:  # a rewrite that fails is simply not used
+        return expr
 
 
 def reordered_only(before, after) -> bool:

@@ -25,6 +25,7 @@ from sympy import (
     Abs,
     Add,
     Basic,
+    Expr,
     Heaviside,
     ImmutableMatrix,
     MatrixBase,
@@ -137,6 +138,27 @@ def local_partials(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], bool]:
     return {(s.of, s.wrt): s.partial for s in steps if isinstance(s, LocalDerivative)}
 
 
+def local_held(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], tuple[Symbol, ...]]:
+    """The direct partial ∂(of)/∂(wrt) of a total-derivative step whose own left side is
+    ∂(of)/∂(wrt) too (a partial derivative by one of several variables, or a Jacobian), with
+    the intermediates of its other paths, which it holds constant: it is shown
+    (∂u₃/∂x)_{u₂}, so that the step does not read ∂u₃/∂x = ∂u₃/∂x + ∂u₃/∂u₂ · ∂u₂/∂x."""
+    out = {}
+    for s in steps:
+        if isinstance(s, TotalDerivative) and s.partial and any(t.via is None for t in s.terms):
+            held = tuple(t.via for t in s.terms if t.via is not None)
+            if held:
+                out[(s.of, s.wrt)] = held
+    return out
+
+
+def local_shapes(steps: Iterable[Step]) -> dict[tuple[Symbol, Symbol], tuple[Expr, ...]]:
+    """The stated shape of each derivative d(of)/d(wrt) that a step sequence computes, for
+    its factors: a 0 there is a zero vector or matrix."""
+    kinds = (LocalDerivative, ChainRule, TotalDerivative)
+    return {(s.of, s.wrt): s.shape for s in steps if isinstance(s, kinds) and s.shape}
+
+
 class StepVisitor:
     """Dispatch a step to ``_render_<Class>`` along its MRO, as SymPy's printers do."""
 
@@ -186,6 +208,8 @@ class Renderer(StepVisitor):
         self._memos: dict = {} if memo is None else memo  # printer name -> its memo
         self._depth = 0
         self._partials: dict[tuple[Symbol, Symbol], bool] = {}
+        self._held: dict[tuple[Symbol, Symbol], tuple[Symbol, ...]] = {}
+        self._shapes: dict[tuple[Symbol, Symbol], tuple[Expr, ...]] = {}
         self._kind = "gradient"
 
     # -- the format's primitives (see the class docstring); a fragment is whatever the
@@ -193,7 +217,9 @@ class Renderer(StepVisitor):
     def _m(self, expr: Any) -> Any:
         raise NotImplementedError
 
-    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> Any:
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> Any:
+        """d(of)/d(wrt), or ∂(of)/∂(wrt); with ``held``, (∂(of)/∂(wrt)) with those held
+        constant, as a subscript."""
         raise NotImplementedError
 
     def _op(self, wrt: Symbol, partial: bool, expr: Any) -> Any:
@@ -299,6 +325,8 @@ class Renderer(StepVisitor):
 
     def _steps(self, steps: Sequence[Step], *, top: bool = False) -> list[str]:
         saved, self._partials = self._partials, local_partials(steps)
+        saved_held, self._held = self._held, local_held(steps)
+        saved_shapes, self._shapes = self._shapes, local_shapes(steps)
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
@@ -313,7 +341,7 @@ class Renderer(StepVisitor):
             heading = self._heading(title) if title else None
             items = [item for step in section.steps for item in self._render(step)]
             blocks.append(self._section(heading, items))
-        self._partials = saved
+        self._partials, self._held, self._shapes = saved, saved_held, saved_shapes
         return blocks
 
     def _section_title(self, section: Section, direct: bool) -> str | None:
@@ -332,7 +360,12 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        items: list[Any] = self._value_lines(self._result_name(d), d.result)
+        shape = next(((s.rows, s.cols) for s in d.steps if isinstance(s, Shape)), ())
+        name = self._result_name(d)
+        if d.result == 0 and shape:  # a zero vector or matrix
+            items: list[Any] = [Line(name, (self._m_shaped(d.result, shape),))]
+        else:
+            items = self._value_lines(name, d.result)
         items += [item for s in d.steps if isinstance(s, Shape) for item in self._render(s)]
         return self._section(heading, items)
 
@@ -466,36 +499,44 @@ class Renderer(StepVisitor):
             reason = self._msg_math("reason.held", rule=rule, names=names)
         else:
             reason = self._msg_math("reason", rule=rule)
-        lhs = self._d(step.of, step.wrt, step.partial)
+        held = self._held.get((step.of, step.wrt), ()) if step.partial else ()
+        lhs = self._d(step.of, step.wrt, step.partial, held)
         op = self._op(step.wrt, step.partial, step.expr)
-        return [Line(lhs, (op, self._m(step.value)), reason)]
+        return [Line(lhs, (op, self._m_shaped(step.value, step.shape)), reason)]
 
     def _render_ChainRule(self, step: ChainRule) -> list[Any]:
         names = [self._d(f.of, f.wrt, f.partial) for f in step.factors]
-        values = [self._factor(v) for v in step.factor_values]
+        values = [self._factor_of(v, f.of, f.wrt) for f, v in zip(step.factors, step.factor_values)]
         rhs = [self._product(names, step.vector, loose=True), self._product(values, step.vector)]
         lhs = self._d(step.of, step.wrt, step.partial)
-        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
+        rhs_all = self._dedupe(rhs, step.value, step.shape)
+        return [Line(lhs, rhs_all, self._shape_reason(step.shape))]
 
     def _render_TotalDerivative(self, step: TotalDerivative) -> list[Any]:
         several = len(step.terms) > 1
         names, values = [], []
         for term in step.terms:
             if term.via is None:
-                names.append(self._d(step.of, step.wrt, self._partial(step.of, step.wrt, several)))
+                partial = self._partial(step.of, step.wrt, several)
+                held = self._held.get((step.of, step.wrt), ()) if step.partial else ()
+                names.append(self._d(step.of, step.wrt, partial, held))
                 values.append(self._summand(term.partial_value))
                 continue
             local = self._d(step.of, term.via, self._partial(step.of, term.via, several))
             total_name = self._d(term.via, step.wrt, step.partial)
             pair_names = [local, total_name]
-            pair_values = [self._factor(term.partial_value), self._factor(term.total_value)]
+            pair_values = [
+                self._factor_of(term.partial_value, step.of, term.via),
+                self._factor_of(term.total_value, term.via, step.wrt),
+            ]
             if step.layout == "denominator":  # (AB)ᵀ = BᵀAᵀ: the path from wrt comes first
                 pair_names, pair_values = pair_names[::-1], pair_values[::-1]
             names.append(self._product(pair_names, loose=True))
             values.append(self._product(pair_values))
         rhs = [self._sum(names), self._sum(values)]
         lhs = self._d(step.of, step.wrt, step.partial)
-        return [Line(lhs, self._dedupe(rhs, step.value), self._shape_reason(step.shape))]
+        rhs_all = self._dedupe(rhs, step.value, step.shape)
+        return [Line(lhs, rhs_all, self._shape_reason(step.shape))]
 
     def _render_Substitute(self, step: Substitute) -> list[Any]:
         used = step.before.free_symbols if hasattr(step.before, "free_symbols") else set()
@@ -815,12 +856,31 @@ class Renderer(StepVisitor):
         if group:
             yield group
 
-    def _dedupe(self, rhs: list[Any], value: Any) -> tuple[Any, ...]:
+    def _dedupe(self, rhs: list[Any], value: Any, shape: Sequence[Any] = ()) -> tuple[Any, ...]:
         """rhs, then the value unless it reads exactly like the last form."""
-        last = self._m(value)
+        last = self._m_shaped(value, shape)
         if isinstance(last, str) and any(isinstance(r, str) and r == last for r in rhs):
             return tuple(rhs)
         return (*rhs, last)
+
+    def _zeros(self) -> tuple[Any, Any]:
+        """A zero vector or matrix, and a zero row, as the format writes them (the paper's
+        bold 0 and 0ᵀ); the base writes the number 0."""
+        return ("0", "0")
+
+    def _factor_of(self, expr: Any, of: Symbol, wrt: Symbol) -> Any:
+        """The value of d(of)/d(wrt) as a factor: 𝟎 where it is a zero vector or matrix."""
+        shape = self._shapes.get((of, wrt), ())
+        if expr == 0 and shape and tuple(shape) != (1, 1):
+            return self._m_shaped(expr, shape)
+        return self._factor(expr)
+
+    def _m_shaped(self, expr: Any, shape: Sequence[Any] = ()) -> Any:
+        """``expr``, whose shape is ``shape``: a 0 that is a vector or a matrix is written
+        𝟎 (𝟎ᵀ for a row), not as the number 0."""
+        if expr == 0 and shape and tuple(shape) != (1, 1):
+            return self._zeros()[1 if shape[0] == 1 else 0]
+        return self._m(expr)
 
     def _display(self, expr: Any) -> Any:
         """An expression shown on its own (the result): 2D in text."""

@@ -123,6 +123,9 @@ def _verdict(r: Renderer, c: Any) -> str:
         "trig_sign",
     ):
         kw["term"] = _m(r, c.term)
+    if c.mistake == "close":
+        kw["where"] = ", ".join(f"{_m(r, s)} = {v:.4g}" for s, v in c.point)
+        kw["difference"] = f"{c.difference:.1e}"
     if c.mistake == "swapped" and c.swap is not None:
         kw["had"], kw["meant"] = (_m(r, e) for e in c.swap)
     key = c.cause if c.mistake == "sign" and c.cause else c.mistake
@@ -195,6 +198,7 @@ def check_dict(c: Any, *, lang: str = "en") -> dict[str, Any]:
         if c.values is None
         else {"answer": _number(c.values[0]), "matcalc": _number(c.values[1])},
         "sizes": {str(s): v for s, v in c.sizes} or None,
+        "difference": c.difference,
         "reason": c.reason or None,
         "derivation": derivation,
     }

@@ -27,7 +27,7 @@ MATH_CHARS = {
     "σ": r"\sigma", "∂": r"\partial", "·": r"\cdot", "×": r"\times", "ᵀ": "^{T}",
     "⊗": r"\otimes", "⊘": r"\oslash", "→": r"\to", "≥": r"\geq", "≤": r"\leq",
     "≠": r"\neq", "−": "-", "∇": r"\nabla", "∑": r"\sum", "√": r"\surd", "∞": r"\infty",
-    "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda",
+    "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda", "𝟙": r"\mathbb{1}",
     **{d: f"_{{{i}}}" for i, d in enumerate("₀₁₂₃₄₅₆₇₈₉")},
     **{d: f"^{{{i}}}" for i, d in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }  # fmt: skip
@@ -91,9 +91,15 @@ class LatexMath(Renderer):
     def _m(self, expr: Any) -> str:
         return self._printer.doprint(expr)
 
-    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> str:
+    def _zeros(self) -> tuple[str, str]:
+        return (r"\mathbf{0}", r"\mathbf{0}^{T}")
+
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> str:
         d = r"\partial " if partial else "d "
-        return rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
+        name = rf"\frac{{{d}{self._m(of)}}}{{{d}{self._m(wrt)}}}"
+        if held:
+            return rf"\left({name}\right)_{{{', '.join(self._m(h) for h in held)}}}"
+        return name
 
     def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
         if order == 1:
@@ -466,7 +472,9 @@ class LatexRenderer(LatexMath):
     A step heading is kept with the equations that follow it.
     """
 
-    INDICATOR = r"\mathbf{1}"  # amssymb's \mathbb has no digits
+    INDICATOR = r"\mathrm{1\!\!1}"
+    r"""amssymb's \mathbb has no digits, and \mathbf{1} is the ones vector: the classic double
+    1, two upright 1s a third of an em apart, which needs no package."""
 
     def __init__(
         self,
@@ -528,7 +536,10 @@ class LatexRenderer(LatexMath):
         return _MathOnly(lang=self.lang, memo=self._memos).render(d)
 
     def _escape(self, text: str) -> str:
-        return escape_prose(text)
+        return escape_prose(text).replace(LatexMath.INDICATOR, self.INDICATOR)
+
+    def _tm(self, text: str) -> str:
+        return text_in_math(text).replace(LatexMath.INDICATOR, self.INDICATOR)
 
     def _loud(self, text: str) -> str:
         return rf"\textbf{{{text}}}"

@@ -248,12 +248,14 @@ EN: dict[str, str] = {
     "check.mistake.sign": "Wrong sign: your answer is minus the derivative.",
     "check.mistake.transpose": "Wrong: your answer is the transpose of the derivative; a "
     "transpose is missing (or one too many).",
-    "check.mistake.gate_outside_sum": "Wrong: the gate 1[z > 0] of max(0, z) was applied "
+    "check.mistake.gate_outside_sum": "Wrong: the gate 𝟙[z > 0] of max(0, z) was applied "
     "outside the sum over samples. Each sample has its own gate, so it belongs inside the "
     "sum (the paper makes the same slip in §6.1). Your answer is right only when every "
     "sample is active.",
     "check.mistake.dropped_term": "Wrong: a term is missing. Your answer plus {term} is the "
     "derivative.",
+    "check.mistake.close": "Wrong, though close: at {where} your answer differs from the "
+    "derivative by {difference} of its value. Was a number rounded?",
     "check.mistake.swapped": "Wrong: your answer has {had} at one place where {meant} belongs; "
     "with that one changed it is {term}, the derivative.",
     "check.mistake.missing_factor": "Wrong: a chain-rule factor is missing. Your answer "
@@ -312,7 +314,7 @@ EN: dict[str, str] = {
     "rule.logarithmic": "logarithmic differentiation",
     "rule.abs": "derivative of |x| (sign)",
     "rule.sign": "derivative of sign (0 away from 0)",
-    "rule.step": "derivative of a step 1[z > 0], 0 away from z = 0",
+    "rule.step": "derivative of a step 𝟙[z > 0], 0 away from z = 0",
     "rule.unknown_function": "derivative of an unknown function {name}",
     "rule.function": "derivative of {name}",
     "rule.derivative": "derivative",
@@ -362,7 +364,7 @@ EN: dict[str, str] = {
     "explain.explicit": "The result written out in components.",
     "explain.note.kink": "max, min and |·| have no derivative where their arguments meet "
     "(max(0, z) at z = 0); matcalc takes the step of the derivative to be 0 there, as the "
-    "paper does, and writes 1[z > 0] for the derivative of max(0, z).",
+    "paper does, and writes 𝟙[z > 0] for the derivative of max(0, z).",
     "explain.note.tie": "One argument of this max or min is the largest (or smallest) "
     "everywhere, so the max or min equals it and it is differentiated instead.",
     "explain.note.simplify_cut": "The result is not simplified as far as it might be: a rewrite "
@@ -569,10 +571,12 @@ ZH: dict[str, str] = {
     "check.mistake.factor": "错误，差一个常数因子：你的答案是导数的 {factor} 倍。",
     "check.mistake.sign": "符号错误：你的答案是导数的相反数。",
     "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。",
-    "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 1[z > 0] 被放在了对样本求和的"
+    "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 𝟙[z > 0] 被放在了对样本求和的"
     "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
     "只有当所有样本都激活时你的答案才正确。",
     "check.mistake.dropped_term": "错误：漏了一项。你的答案加上 {term} 才是导数。",
+    "check.mistake.close": "错误，但很接近：在 {where} 处，你的答案与导数相差其值的 {difference}，"
+    "两者并不相等。是否把某个数四舍五入了？",
     "check.mistake.swapped": "错误：你的答案在某一处把 {meant} 写成了 {had}；改正这一处后为 {term}，"
     "即导数。",
     "check.mistake.missing_factor": "错误：漏了链式法则的一个因子。你的答案乘以 {term} 才是导数。",
@@ -648,7 +652,7 @@ ZH: dict[str, str] = {
     "rule.logarithmic": "对数求导法",
     "rule.abs": "|x| 的导数（符号函数）",
     "rule.sign": "sign 的导数（在 0 以外为 0）",
-    "rule.step": "阶跃函数 1[z > 0] 的导数，在 z = 0 以外为 0",
+    "rule.step": "阶跃函数 𝟙[z > 0] 的导数，在 z = 0 以外为 0",
     "rule.unknown_function": "未知函数 {name} 的导数",
     "rule.function": "{name} 的导数",
     "rule.derivative": "求导",
@@ -691,7 +695,7 @@ ZH: dict[str, str] = {
     "explain.explicit": "把结果按分量写出。",
     "explain.note.symmetric": "对对称矩阵的导数是无约束梯度 G 的对称部分 (G + Gᵀ)/2。",
     "explain.note.kink": "max、min 与 |·| 在其参数相交处不可导（max(0, z) 在 z = 0 处）；"
-    "与论文一致，matcalc 在该处把导数中的阶跃取为 0，并把 max(0, z) 的导数写作 1[z > 0]。",
+    "与论文一致，matcalc 在该处把导数中的阶跃取为 0，并把 max(0, z) 的导数写作 𝟙[z > 0]。",
     "explain.note.tie": "这个 max 或 min 的某个参数处处最大（或最小），所以它等于该参数，"
     "求导的是该参数。",
     "explain.note.simplify_cut": "结果没有化简到最简：某个化简步骤（{rewrites}）耗时过长，"

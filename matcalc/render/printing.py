@@ -68,10 +68,39 @@ def _minus(term: Basic) -> bool:
     return bool(c.is_Number and c.is_extended_negative)
 
 
+def _by_degree(terms: tuple) -> list | None:
+    """A polynomial in one variable of three or more terms, highest power first, as
+    textbooks write it: 8x² - 3x + 2, not 2 - 3x + 8x² (SymPy stores the lowest first);
+    None for any other sum."""
+    if len(terms) < 3:
+        return None
+    variable, degrees = None, []
+    for term in terms:
+        rest = term.as_coeff_Mul()[1]
+        if rest is S.One:
+            degrees.append(0)
+            continue
+        base, power = rest.as_base_exp()
+        if not (base.is_Symbol and power.is_Integer and power > 0):
+            return None
+        if variable is None:
+            variable = base
+        elif base != variable:
+            return None
+        degrees.append(int(power))
+    if variable is None or len(set(degrees)) != len(degrees):
+        return None
+    return [t for _, t in sorted(zip(degrees, terms), key=lambda pair: -pair[0])]
+
+
 def _plus_first(terms: tuple) -> list:
     """A sum's terms in stored order, but led by its first term without a minus sign:
     x - 1 and x·cos(x) - sin(x), not -1 + x and -sin(x) + x·cos(x) (SymPy stores numbers
-    first).  A sum whose terms are all negative is left as it is."""
+    first).  A sum whose terms are all negative is left as it is.  A polynomial in one
+    variable of three or more terms goes highest power first (``_by_degree``)."""
+    by_degree = _by_degree(terms)
+    if by_degree is not None:
+        return by_degree
     if not terms or not _minus(terms[0]):
         return list(terms)
     for i, term in enumerate(terms):

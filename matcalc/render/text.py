@@ -67,6 +67,7 @@ ASCII = str.maketrans(
         "≠": "!=",
         "√": "sqrt",
         "𝟏": "ones",
+        "𝟙": "1",
         "“": '"',
         "”": '"',
         "‘": "'",
@@ -261,9 +262,17 @@ class TextRenderer(Renderer):
             return self._m(expr)
         return _drawing(form, self._printer.doprint(expr))
 
-    def _d(self, of: Symbol, wrt: Symbol, partial: bool) -> str:
+    def _zeros(self) -> tuple[str, str]:
+        return ("𝟎", "𝟎ᵀ") if self.unicode else ("0", "0^T")
+
+    def _d(self, of: Symbol, wrt: Symbol, partial: bool, held: Sequence[Symbol] = ()) -> str:
         d = self._partial_d if partial else "d"
-        return f"{d}{self._m(of)}/{d}{self._m(wrt)}"
+        name = f"{d}{self._m(of)}/{d}{self._m(wrt)}"
+        if len(held) == 1:
+            return f"({name})_{self._m(held[0])}"
+        if held:
+            return f"({name})_({', '.join(self._m(h) for h in held)})"
+        return name
 
     def _d_order(self, of: Symbol, wrt: Symbol, partial: bool, order: int) -> str:
         if order == 1:
