@@ -160,6 +160,18 @@ def _normal_form(expr: Expr, known: dict) -> Expr:
     return known[key]
 
 
+def _cofactor_zero(diff: Expr) -> Expr:
+    """0 where a factor of ``diff`` with its common factors taken out is 0 once multiplied
+    out: p⁹⁹·q⁹⁹·(5x⁴ + 4x³ + 2x + 1 − (2x + 1)·q − (3x² − 1)·p), the difference of
+    100·p⁹⁹·q⁹⁹·(5x⁴ + …) and SymPy's derivative of p¹⁰⁰·q¹⁰⁰, whose last factor alone is
+    small enough to expand (the whole is not); else ``diff`` with its common factors out."""
+    factored = factor_terms(diff)
+    for factor in Mul.make_args(factored):
+        if expansion_terms(factor) <= EXPAND_TERMS and expand(factor) == 0:
+            return S.Zero
+    return factored
+
+
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
@@ -169,7 +181,7 @@ def _symbolically_zero(diff: Expr) -> bool:
     fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
     rewrites: tuple = (_numerator_zero, expand, cancel) if fractions else (expand,)
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
-        rewrites = (factor_terms,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
+        rewrites = (_cofactor_zero,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
     for rewrite in rewrites:
         if rewrite is _numerator_zero and fraction_terms(diff) > CANCEL_TERMS:
             continue
