@@ -283,6 +283,7 @@ class _Judge:
         self.rng = random.Random(20261129)
         # the input written out at each size (its entries' real domain), by _sizes_of
         self.domains: dict[tuple, list[Expr]] = {}
+        self._beside_memo: dict[tuple, list] = {}
 
     # -- the two sides, written out -----------------------------------------------------
     def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
@@ -372,9 +373,9 @@ class _Judge:
         the noise, or on [-2, 2] only, is no proof of a right answer."""
         pairs = list(zip(ans.T if flip is not None else ans, ref))
         more = list(samples)
-        beside = self._beside_kinks(ans, ref, comps)
+        beside = self._beside(ans, ref, comps)
         if beside:
-            more += self._samples(ans, ref, comps, count=len(beside), points=beside)
+            more += beside
             if not _agree(more, flip):
                 return more
         for _ in range(3):
@@ -385,15 +386,24 @@ class _Judge:
                 return more
         return None
 
+    def _beside(self, ans, ref, comps) -> list:
+        """The samples at ``_beside_kinks``' points, found once per answer and reference."""
+        key = (ans, ref)
+        if key not in self._beside_memo:
+            points = self._beside_kinks(ans, ref, comps)
+            found = self._samples(ans, ref, comps, count=len(points), points=points)
+            self._beside_memo[key] = found if points else []
+        return self._beside_memo[key]
+
     def _beside_kinks(self, ans, ref, comps) -> list[dict[Symbol, float]]:
         """Points just beside each kink and domain boundary of the input, the answer and the
-        reference (1%, 50% and 200% of the root's size away, each variable moved in turn;
-        √(x - 50) is real beyond 50 only, where random points are few), and halfway
-        between two of them: d/dx |x - 20| answered -1 was called right, being wrong for
+        reference (1% of the root's size away, each variable moved in turn; for a polynomial's
+        roots also 50% and 200% away, √(x - 50) being real beyond 50 only, where random
+        points are few, and halfway between two of them): d/dx |x - 20| answered -1 was called right, being wrong for
         x > 20 only, which few of the random points reach; so was |x| + |x - 0.001|
         answered 2·sign(x), wrong on (0, 0.001) only."""
         from matcalc.engine.simplify import count_ops_fast
-        from matcalc.verify import SPECIAL_SECONDS, _boundaries, _Sampler
+        from matcalc.verify import FAR_GRID, SPECIAL_SECONDS, _boundaries, _Sampler
 
         exprs = [*self.domains.get(_sizes_of(comps), []), *ans, *ref]
         sampler = _Sampler(exprs, exprs, self.rng.randrange(2**30), self.deadline)
@@ -405,15 +415,21 @@ class _Judge:
         out: list[dict[Symbol, float]] = []
         for symbol in sorted(base, key=str):
             roots: set[float] = set()
+            polynomial: set[float] = set()  # roots of a polynomial: none elsewhere nearby
             for b in boundaries:
                 if symbol in b.free_symbols and time.monotonic() < budget:
-                    roots.update(sampler._roots(b, symbol, base))
-            ordered: list[float] = []
-            for r in sorted(roots):  # one root found twice (by two boundaries) is one
-                if not ordered or r - ordered[-1] > 1e-6 * max(1.0, abs(r)):
-                    ordered.append(r)
-            values = [r + d * max(abs(r), 1e-3) for r in ordered for d in _BESIDE]
-            values += [(p + q) / 2 for p, q in zip(ordered, ordered[1:])]
+                    found_here = sampler._roots(b, symbol, base)
+                    roots.update(found_here)
+                    if b.is_polynomial(symbol):  # |x - 200|, beyond the usual grid too
+                        polynomial.update(found_here, sampler._roots(b, symbol, base, FAR_GRID))
+            roots |= polynomial
+            ordered = _distinct(roots)
+            values = [r + d * max(abs(r), 1e-3) for r in ordered for d in _BESIDE[:2]]
+            # further on, and halfway between two, only for a polynomial's roots: a periodic
+            # function's special points (3·7π/6 is a pole of sec) are not to be met there
+            spaced = _distinct(polynomial)
+            values += [r + d * max(abs(r), 1e-3) for r in spaced for d in _BESIDE[2:]]
+            values += [(p + q) / 2 for p, q in zip(spaced, spaced[1:])]
             # not on another kink: 1 + 2·|-1| is the kink at 1 of asin(2x/(1 + x²))
             far = [v for v in values if all(abs(v - r) > 1e-4 * max(1.0, abs(r)) for r in ordered)]
             out += [{**plain, symbol: v} for v in far]
@@ -524,8 +540,7 @@ class _Judge:
             return Check(**common, verdict="cannot_judge", reason="shape", values=None, term=None)
         samples = self._samples(ans, ref, comps)
         if len(samples) < 3:
-            beside = self._beside_kinks(ans, ref, comps)
-            samples += self._samples(ans, ref, comps, count=len(beside), points=beside)
+            samples = samples + self._beside(ans, ref, comps)
         if len(samples) < 3:
             return Check(**common, verdict="cannot_judge", reason="undefined")
         if straight and self._symbolic_equal(ans, ref):
@@ -560,6 +575,9 @@ class _Judge:
             mistake = None if verdict == "other_layout" else "transpose"
             return Check(**common, verdict=verdict, method=method, mistake=mistake, transposed=True)
         flip = None if straight else ans.shape
+        # a mistake is named only where it holds beside the kinks too: |x² - 10⁶| answered 2x
+        # is minus the derivative on [-2, 2], not beyond 1000 (it was 'wrong sign')
+        samples = samples + [b for b in self._beside(ans, ref, comps) if b not in samples]
         for diagnose in (
             self._assumption,
             self._factor,
@@ -1152,6 +1170,15 @@ def _size_factor(c1: complex, c2: complex, dims1: dict, dims2: dict) -> Expr | N
             if _close(k1, k2):
                 return _nice(complex(k1)) * s**power
     return None
+
+
+def _distinct(roots: Iterable[float]) -> list[float]:
+    """``roots`` in order, one found twice (by two boundaries, a little apart) kept once."""
+    out: list[float] = []
+    for r in sorted(roots):
+        if not out or r - out[-1] > 1e-6 * max(1.0, abs(r)):
+            out.append(r)
+    return out
 
 
 def _on_kink(m: ImmutableMatrix, point: dict) -> bool:

@@ -135,6 +135,8 @@ LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
 _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
+FAR_GRID = sorted({s * 10 ** (k / 4) for k in range(8, 25) for s in (-1, 1)})
+"""100 to 10⁶ in size, either sign: kinks beyond _GRID (|x - 200|), for matcalc check."""
 
 
 def _normalise(expr: Expr, memo: dict | None = None) -> Expr:
@@ -290,7 +292,10 @@ class _Sampler:
                     points.append(point)
         return points[: MAX_SPECIAL * 2]
 
-    def _roots(self, b: Expr, s: Symbol, base) -> list[float]:
+    def _roots(self, b: Expr, s: Symbol, base, grid: Sequence[float] = ()) -> list[float]:
+        """Up to two zeros of ``b`` in ``s`` (the others at ``base``), found where ``b``
+        changes sign between two points of ``grid`` (default ``_GRID``, 1e-4 to 100 in size)."""
+
         def at(t: float) -> float | None:
             point = dict(base)
             point[s] = Float(t, 30)
@@ -298,7 +303,7 @@ class _Sampler:
             return None if v is None or abs(v.imag) > TOLERANCE * max(1.0, abs(v)) else v.real
 
         roots: list[float] = []
-        values = [(t, at(t)) for t in _GRID]
+        values = [(t, at(t)) for t in grid or _GRID]
         for (t0, v0), (t1, v1) in zip(values, values[1:]):
             self.deadline.check()
             if v0 == 0:
