@@ -746,7 +746,7 @@ def test_the_step_functions_derivative_is_named_in_the_papers_notation():
     d = matcalc.derive("max(0, w @ x)", "w", vectors=["w", "x"], order=2)
     for text in (d.to_text(), d.to_markdown(), d.to_latex(), d.to_text(lang="zh")):
         assert "Heaviside" not in text
-    assert "derivative of a step 1[z > 0], 0 away from z = 0" in d.to_text(width=0)
+    assert "derivative of a step 𝟙[z > 0], 0 away from z = 0" in d.to_text(width=0)
     # the value is that of 1[z > 0] away from 0: the Hessian is 0 (w·x is linear in w)
     assert d.result == 0 and d.verified is True
 
@@ -776,7 +776,7 @@ def test_red_team_powers_of_a_gate_are_the_gate(text, truth, order):
     assert not any(p.base.has(sympy.Heaviside) for p in d.result.atoms(Pow))
     text_out = d.to_text()
     assert "Heaviside" not in text_out
-    assert "derivative of a step 1[z > 0], 0 away from z = 0" in text_out
+    assert "derivative of a step 𝟙[z > 0], 0 away from z = 0" in text_out
 
 
 @pytest.mark.parametrize(

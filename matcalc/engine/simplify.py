@@ -533,11 +533,21 @@ simplify: tan(x)·cot(x) stays as it is, so its derivative is not seen to be 0."
 
 def _ratios_meet(expr) -> bool:
     """True when ``expr`` has tan(u) with cot(u), sin(u) or cos(u) (and the like): a form
-    SymPy may not see is 0."""
+    SymPy may not see is 0; or sin(u) with cos(u), one of them squared, where
+    sin² + cos² = 1 may cancel: (sin²x + (1 + cos x)·cos x)/(1 + cos x)² is 1/(1 + cos x)."""
     seen: dict = {}
+    squared: set = set()
     for node in preorder_traversal(expr):
         if node.is_Function and len(node.args) == 1:
             seen.setdefault(node.args[0], set()).add(type(node).__name__)
+        elif node.is_Pow and node.exp.is_Integer and abs(node.exp) > 1 and node.base.is_Function:
+            squared.add(type(node.base).__name__)
+    if any(
+        {f, g} <= names and {f, g} & squared
+        for names in seen.values()
+        for f, g in (("sin", "cos"), ("sinh", "cosh"))
+    ):
+        return True
     return any(
         any(other in names for other in _RECIPROCALS[name])
         for names in seen.values()
@@ -570,13 +580,15 @@ def _in_sin_cos(expr):
     over = _cancel(together(written))
     # then cos² = 1 − sin², cosh² = 1 + sinh² and sign² = 1 in the multiplied-out
     # numerator and denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
-    squares = {
-        cos: lambda u: 1 - sin(u) ** 2,
-        cosh: lambda u: 1 + sinh(u) ** 2,
-        sign: lambda u: 1,  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
-    }
+    # (or sin² = 1 − cos² and sinh² = cosh² − 1, whichever gives fewer operations:
+    # (sin² + (1 + cos)·cos)/(1 + cos)² cancels to 1/(1 + cos) only this way)
+    one = {sign: lambda u: 1}  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
+    ways = (
+        {cos: lambda u: 1 - sin(u) ** 2, cosh: lambda u: 1 + sinh(u) ** 2, **one},
+        {sin: lambda u: 1 - cos(u) ** 2, sinh: lambda u: cosh(u) ** 2 - 1, **one},
+    )
 
-    def reduced(e):
+    def reduced(e, squares):
         return expand(
             e.replace(
                 lambda f: f.is_Pow and type(f.base) in squares and f.exp.is_Integer and f.exp > 1,
@@ -587,7 +599,8 @@ def _in_sin_cos(expr):
         )
 
     p, q = fraction(over)
-    return _cancel(together(reduced(p) / reduced(q)))
+    forms = [_cancel(together(reduced(p, way) / reduced(q, way))) for way in ways]
+    return min(forms, key=count_ops_fast)
 
 
 def _by_ratios(expr, ops: int):
