@@ -677,7 +677,41 @@ def tidy(expr):
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
-    return _collapsed_sums(best)
+    return _fewer_minus(_collapsed_sums(best))
+
+
+def _fewer_minus(expr):
+    """``expr`` with each negative multiple of one plain denominator that is a sum,
+    -c/(a - b), written c/(b - a) where that leaves fewer minus signs: d/dx ln((1 + x)/(1 - x))
+    is 2/(1 - x²), not -2/(x² - 1).  (Not under a power: (x - 1)³ stays as it is.)  Taken
+    only where the whole is simpler by ``tidy``'s measure."""
+
+    def flip(m):
+        c, rest = m.as_coeff_Mul()
+        if not (c.is_Number and c.is_extended_negative):
+            return m
+        factors = Mul.make_args(rest)
+        sums = [f for f in factors if f.is_Pow and f.exp is S.NegativeOne and f.base.is_Add]
+        if len(sums) != 1:
+            return m
+        terms = sums[0].base.args
+        minus = sum(1 for t in terms if _coeff_isneg(t))
+        if len(terms) - minus >= minus + 1:
+            return m
+        others = [f for f in factors if f is not sums[0]]
+        return Mul(-c, *others, 1 / -sums[0].base)
+
+    if not expr.has(Add):
+        return expr
+    try:
+        flipped = expr.replace(lambda e: e.is_Mul, flip)
+    except Exception:  # a rewrite that fails is simply not used
+        return expr
+    if flipped == expr:
+        return expr
+    # taken where it is simpler by tidy's own measure: fewer operations, then shorter text
+    before = (count_ops_fast(expr), len(str(expr)))
+    return flipped if (count_ops_fast(flipped), len(str(flipped))) < before else expr
 
 
 def _collapsed_sums(expr):
