@@ -65,6 +65,7 @@ MISTAKES = (
     "sign",  # off by a factor −1
     "transpose",  # a row where a column belongs (not a layout: a square result)
     "gate_outside_sum",  # max(0, ·)'s gate outside the sum over samples (§6.1)
+    "gate_missing",  # max(0, ·)'s gate left out where there is no sum (right where z > 0 only)
     "dropped_term",  # one term of a sum, product or total-derivative rule is missing
     "missing_factor",  # one chain-rule factor (a local derivative) is missing
     "swapped",  # a square matrix A written where Aᵀ belongs (or Aᵀ for A), at one place
@@ -779,9 +780,12 @@ class _Judge:
             return None
         if _agree(samples, flip):
             return None
+        from matcalc.linalg import VSum
+
+        summed = any(e.has(VSum) for e in self.problem.exprs)
         return {
             "verdict": "wrong",
-            "mistake": "gate_outside_sum",
+            "mistake": "gate_outside_sum" if summed else "gate_missing",
             "transposed": flip is not None,
             "step": self._step_with(lambda s: _value_of(s).has(Heaviside)),
         }

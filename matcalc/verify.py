@@ -162,14 +162,13 @@ def _normal_form(expr: Expr, known: dict) -> Expr:
     return known[key]
 
 
-def _cofactor_zero(diff: Expr) -> Expr:
-    """0 where a factor of ``diff`` with its common factors taken out is 0 once multiplied
-    out: p⁹⁹·q⁹⁹·(5x⁴ + 4x³ + 2x + 1 − (2x + 1)·q − (3x² − 1)·p), the difference of
-    100·p⁹⁹·q⁹⁹·(5x⁴ + …) and SymPy's derivative of p¹⁰⁰·q¹⁰⁰, whose last factor alone is
-    small enough to expand (the whole is not); else ``diff`` with its common factors out."""
+def _common_factor_zero(diff: Expr) -> Expr:
+    """``factor_terms(diff)``, or 0 where one of its factors is a sum small enough to
+    multiply out and that is 0: 100p⁹⁹q⁹⁹·(5x⁴ + 4x³ + 2x + 1) − 100p⁹⁹q¹⁰⁰·(2x + 1) − …
+    is 100p⁹⁹q⁹⁹·(5x⁴ + 4x³ + 2x + 1 − (2x + 1)·q − (3x² − 1)·p), whose last factor is."""
     factored = factor_terms(diff)
     for factor in Mul.make_args(factored):
-        if expansion_terms(factor) <= EXPAND_TERMS and expand(factor) == 0:
+        if factor.is_Add and expansion_terms(factor) <= EXPAND_TERMS and expand(factor) == 0:
             return S.Zero
     return factored
 
@@ -183,7 +182,9 @@ def _symbolically_zero(diff: Expr) -> bool:
     fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
     rewrites: tuple = (_numerator_zero, expand, cancel) if fractions else (expand,)
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
-        rewrites = (_cofactor_zero,)  # common factors only: p^99·q^99·(… − …) is still seen as 0
+        # common factors only: p^99·q^99·(… − …) is still seen as 0 (its last factor
+        # multiplied out where that is small)
+        rewrites = (_common_factor_zero,)
     for rewrite in rewrites:
         if rewrite is _numerator_zero and fraction_terms(diff) > CANCEL_TERMS:
             continue

@@ -84,6 +84,7 @@ def test_the_paper_names_avoid_unknown_functions() -> None:
         ("1 + sqr(x)", "unknown function sqr; did you mean sqrt?"),
         ("Sin(x)", "unknown function Sin; did you mean sin?"),
         ("lg(x)", "unknown function lg; did you mean log10?"),
+        ("root(x, 5)", "root is not supported: write x**(1/n)"),  # it suggested arcoth
         (
             "foo(x)",
             "unknown function foo; to use an unknown function of that name, declare it "

@@ -533,11 +533,21 @@ simplify: tan(x)·cot(x) stays as it is, so its derivative is not seen to be 0."
 
 def _ratios_meet(expr) -> bool:
     """True when ``expr`` has tan(u) with cot(u), sin(u) or cos(u) (and the like): a form
-    SymPy may not see is 0."""
+    SymPy may not see is 0; or sin(u) with cos(u), one of them squared, where
+    sin² + cos² = 1 may cancel: (sin²x + (1 + cos x)·cos x)/(1 + cos x)² is 1/(1 + cos x)."""
     seen: dict = {}
+    squared: set = set()
     for node in preorder_traversal(expr):
         if node.is_Function and len(node.args) == 1:
             seen.setdefault(node.args[0], set()).add(type(node).__name__)
+        elif node.is_Pow and node.exp.is_Integer and abs(node.exp) > 1 and node.base.is_Function:
+            squared.add(type(node.base).__name__)
+    if any(
+        {f, g} <= names and {f, g} & squared
+        for names in seen.values()
+        for f, g in (("sin", "cos"), ("sinh", "cosh"))
+    ):
+        return True
     return any(
         any(other in names for other in _RECIPROCALS[name])
         for names in seen.values()
@@ -570,13 +580,15 @@ def _in_sin_cos(expr):
     over = _cancel(together(written))
     # then cos² = 1 − sin², cosh² = 1 + sinh² and sign² = 1 in the multiplied-out
     # numerator and denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
-    squares = {
-        cos: lambda u: 1 - sin(u) ** 2,
-        cosh: lambda u: 1 + sinh(u) ** 2,
-        sign: lambda u: 1,  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
-    }
+    # (or sin² = 1 − cos² and sinh² = cosh² − 1, whichever gives fewer operations:
+    # (sin² + (1 + cos)·cos)/(1 + cos)² cancels to 1/(1 + cos) only this way)
+    one = {sign: lambda u: 1}  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
+    ways = (
+        {cos: lambda u: 1 - sin(u) ** 2, cosh: lambda u: 1 + sinh(u) ** 2, **one},
+        {sin: lambda u: 1 - cos(u) ** 2, sinh: lambda u: cosh(u) ** 2 - 1, **one},
+    )
 
-    def reduced(e):
+    def reduced(e, squares):
         return expand(
             e.replace(
                 lambda f: f.is_Pow and type(f.base) in squares and f.exp.is_Integer and f.exp > 1,
@@ -587,7 +599,8 @@ def _in_sin_cos(expr):
         )
 
     p, q = fraction(over)
-    return _cancel(together(reduced(p) / reduced(q)))
+    forms = [_cancel(together(reduced(p, way) / reduced(q, way))) for way in ways]
+    return min(forms, key=count_ops_fast)
 
 
 def _by_ratios(expr, ops: int):
@@ -664,7 +677,41 @@ def tidy(expr):
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
-    return _collapsed_sums(best)
+    return _fewer_minus(_collapsed_sums(best))
+
+
+def _fewer_minus(expr):
+    """``expr`` with each negative multiple of one plain denominator that is a sum,
+    -c/(a - b), written c/(b - a) where that leaves fewer minus signs: d/dx ln((1 + x)/(1 - x))
+    is 2/(1 - x²), not -2/(x² - 1).  (Not under a power: (x - 1)³ stays as it is.)  Taken
+    only where the whole is simpler by ``tidy``'s measure."""
+
+    def flip(m):
+        c, rest = m.as_coeff_Mul()
+        if not (c.is_Number and c.is_extended_negative):
+            return m
+        factors = Mul.make_args(rest)
+        sums = [f for f in factors if f.is_Pow and f.exp is S.NegativeOne and f.base.is_Add]
+        if len(sums) != 1:
+            return m
+        terms = sums[0].base.args
+        minus = sum(1 for t in terms if _coeff_isneg(t))
+        if len(terms) - minus >= minus + 1:
+            return m
+        others = [f for f in factors if f is not sums[0]]
+        return Mul(-c, *others, 1 / -sums[0].base)
+
+    if not expr.has(Add):
+        return expr
+    try:
+        flipped = expr.replace(lambda e: e.is_Mul, flip)
+    except Exception:  # a rewrite that fails is simply not used
+        return expr
+    if flipped == expr:
+        return expr
+    # taken where it is simpler by tidy's own measure: fewer operations, then shorter text
+    before = (count_ops_fast(expr), len(str(expr)))
+    return flipped if (count_ops_fast(flipped), len(str(flipped))) < before else expr
 
 
 def _collapsed_sums(expr):

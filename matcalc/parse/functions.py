@@ -244,6 +244,9 @@ UNSUPPORTED: dict[str, Msg] = {
     "exp2": Msg("err.why.write", form="2**x"),
     "hypot": Msg("err.why.write", form="sqrt(x**2 + y**2)"),
     "square": Msg("err.why.write", form="x**2"),
+    "root": Msg("err.why.write", form="x**(1/n)"),
+    "real_root": Msg("err.why.write", form="sign(x)*abs(x)**(1/n)"),
+    "nthroot": Msg("err.why.write", form="x**(1/n)"),
 }
 """Names a user may expect (numpy's, SymPy's) that matcalc refuses by name, with why or what
 to write instead.  They may not be declared as unknown functions either."""

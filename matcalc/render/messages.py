@@ -252,6 +252,8 @@ EN: dict[str, str] = {
     "outside the sum over samples. Each sample has its own gate, so it belongs inside the "
     "sum (the paper makes the same slip in §6.1). Your answer is right only when every "
     "sample is active.",
+    "check.mistake.gate_missing": "Wrong: the gate 𝟙[z > 0] of max(0, z) is missing. Your "
+    "answer is right only where z > 0; where z < 0 the slope is 0.",
     "check.mistake.dropped_term": "Wrong: a term is missing. Your answer plus {term} is the "
     "derivative.",
     "check.mistake.close": "Wrong, though close: at {where} your answer differs from the "
@@ -574,6 +576,8 @@ ZH: dict[str, str] = {
     "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 𝟙[z > 0] 被放在了对样本求和的"
     "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
     "只有当所有样本都激活时你的答案才正确。",
+    "check.mistake.gate_missing": "错误：漏了 max(0, z) 的门控 𝟙[z > 0]。你的答案只在 z > 0 处正确；"
+    "在 z < 0 处斜率为 0。",
     "check.mistake.dropped_term": "错误：漏了一项。你的答案加上 {term} 才是导数。",
     "check.mistake.close": "错误，但很接近：在 {where} 处，你的答案与导数相差其值的 {difference}，"
     "两者并不相等。是否把某个数四舍五入了？",

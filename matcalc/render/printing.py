@@ -694,8 +694,9 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
             return "1/" + self._print(Pow(base, S.Half, evaluate=False))
         if exp is S.NegativeOne:
             return "1/" + self.parenthesize(base, PRECEDENCE["Mul"], strict=False)
-        if exp.is_Integer and exp < -1:
-            return "1/" + self._print(Pow(base, -exp, evaluate=False))
+        if exp.is_Rational and exp < -1 or (exp.is_Rational and -1 < exp < 0 and not rational):
+            # 1/(1 + x²)^(3/2) and 1/x^(2/3), as the 2D and LaTeX forms show them
+            return "1/" + self.parenthesize(Pow(base, -exp, evaluate=False), PRECEDENCE["Mul"])
         if exp.is_Integer and exp > 1 and self._uni:
             return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + str(exp).translate(
                 SUPERSCRIPTS
