@@ -105,6 +105,9 @@ from matcalc.deadline import NEVER, Deadline
 from matcalc.engine.simplify import (
     CANCEL_TERMS,
     EXPAND_TERMS,
+    MAX_RATIO_OPS,
+    _in_sin_cos,
+    _ratios_meet,
     bounded,
     count_ops_fast,
     expansion_terms,
@@ -181,6 +184,9 @@ def _symbolically_zero(diff: Expr) -> bool:
     # cancel only helps with rational functions; with kinks the numeric check decides
     fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
     rewrites: tuple = (_numerator_zero, expand, cancel) if fractions else (expand,)
+    if _ratios_meet(diff) and count_ops_fast(diff) <= MAX_RATIO_OPS:
+        # tan with sec, sin² with cos …: in sin and cos, with sin² + cos² = 1
+        rewrites = (*rewrites, _in_sin_cos)
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
         # common factors only: p^99·q^99·(… − …) is still seen as 0 (its last factor
         # multiplied out where that is small)

@@ -31,11 +31,14 @@ def test_points_are_spread_over_scales_at_full_precision():
 def test_symbolic_check_first():
     check = V.verify(2 * x, x + x)
     assert check.status is True and check.method == "symbolic"
+    # sin² + cos² = 1, written in one of them (cos² = 1 − sin² or sin² = 1 − cos²)
+    check = V.verify(sin(x) ** 2 + cos(x) ** 2, Integer(1))
+    assert check.status is True and check.method == "symbolic"
 
 
 def test_numbers_decide_what_algebra_cannot():
-    """sin² + cos² = 1 is beyond expand/cancel: the seeded numeric check says True."""
-    check = V.verify(sin(x) ** 2 + cos(x) ** 2, Integer(1))
+    """sin(2x) = 2·sin(x)·cos(x) is beyond expand/cancel: the seeded numeric check says True."""
+    check = V.verify(sin(2 * x), 2 * sin(x) * cos(x))
     assert check.status is True and check.method == "numeric"
     assert check.points == V.POINTS
     assert "points" in str(check.explanation)  # a catalogue sentence; English as str()
@@ -53,8 +56,8 @@ def test_a_real_difference_is_false():
 
 
 def test_undefined_functions_are_never_checked_numerically():
-    """sin(f)² + cos(f)² = 1 cannot be decided symbolically, and f has no values: None."""
-    check = V.verify(sin(f(x)) ** 2 + cos(f(x)) ** 2, Integer(1))
+    """sin(2f) = 2·sin(f)·cos(f) cannot be decided symbolically, and f has no values: None."""
+    check = V.verify(sin(2 * f(x)), 2 * sin(f(x)) * cos(f(x)))
     assert check.status is None
     assert str(check.explanation).startswith("Not verified")
 
@@ -62,17 +65,17 @@ def test_undefined_functions_are_never_checked_numerically():
 def test_too_few_finite_points_is_undecided():
     """Both sides exceed 1e12 at every point: no evidence either way."""
     big = exp(exp(x**2 + 30))
-    check = V.verify(big * (sin(x) ** 2 + cos(x) ** 2), big)
+    check = V.verify(big * sin(2 * x), 2 * big * sin(x) * cos(x))
     assert check.status is None and check.points < 3
 
 
 def test_no_evidence_is_not_verified_in_every_format():
-    """A result that equals the derivative only by sin² + cos² = 1 (beyond the symbolic
-    check) of a function above 1e12 at every point: ``check`` has no evidence either way,
+    """A result that equals the derivative only by sin(2x) = 2·sin(x)·cos(x) (beyond the
+    symbolic check) of a function above 1e12 at every point: ``check`` has no evidence either way,
     and every format says "not verified" (never "Verified" on no points)."""
     d = matcalc.derive("exp(exp(x**2 + 30))", "x")
     assert d.verified is True  # its own result: SymPy agrees symbolically
-    disguised = d.result * (sin(x) ** 2 + cos(x) ** 2)
+    disguised = d.result * (1 + sin(2 * x) - 2 * sin(x) * cos(x))
     check = V.check(d.problem, disguised)
     assert check.status is None and check.points < V.MIN_POINTS
     assert V.check(d.problem, d.result).status is True

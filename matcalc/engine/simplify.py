@@ -517,14 +517,14 @@ def may_factor(expr) -> bool:
 
 
 _RECIPROCALS = {
-    "tan": ("cot", "sin", "cos"),
-    "cot": ("tan", "sin", "cos"),
-    "sec": ("cos",),
-    "csc": ("sin",),
-    "tanh": ("coth", "sinh", "cosh"),
-    "coth": ("tanh", "sinh", "cosh"),
-    "sech": ("cosh",),
-    "csch": ("sinh",),
+    "tan": ("cot", "sin", "cos", "sec", "csc"),
+    "cot": ("tan", "sin", "cos", "sec", "csc"),
+    "sec": ("cos", "tan", "cot"),
+    "csc": ("sin", "tan", "cot"),
+    "tanh": ("coth", "sinh", "cosh", "sech", "csch"),
+    "coth": ("tanh", "sinh", "cosh", "sech", "csch"),
+    "sech": ("cosh", "tanh", "coth"),
+    "csch": ("sinh", "tanh", "coth"),
     "Abs": ("sign",),
 }
 """Functions whose products with the others listed, of the same argument, SymPy does not
@@ -615,6 +615,22 @@ def _by_ratios(expr, ops: int):
         return None
     if written is None or 2 * count_ops_fast(written) > ops:
         return None
+    return _reciprocals_back(written, expr)
+
+
+def _reciprocals_back(written, expr):
+    """``written`` (in sin and cos) with 1/cos(u)ᵏ as sec(u)ᵏ where ``expr`` has sec (and
+    csc, sech, csch alike): d/dx ln(sec(x) + tan(x)) is sec(x), as tables write it."""
+    from sympy import cos, cosh, csc, csch, sec, sech, sin, sinh
+
+    for reciprocal, function in ((sec, cos), (csc, sin), (sech, cosh), (csch, sinh)):
+        if expr.has(reciprocal) and written.has(function):
+            written = written.replace(
+                lambda e, f=function: (
+                    e.is_Pow and isinstance(e.base, f) and e.exp.is_Integer and e.exp < 0
+                ),
+                lambda e, r=reciprocal: r(e.base.args[0]) ** -e.exp,
+            )
     return written
 
 
