@@ -183,10 +183,10 @@ def _symbolically_zero(diff: Expr) -> bool:
         return False
     # cancel only helps with rational functions; with kinks the numeric check decides
     fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
+    # last, where the others fail: tan with sec, sin² with cos …, written in sin and cos
+    # with sin² + cos² = 1
     rewrites: tuple = (_numerator_zero, expand, cancel) if fractions else (expand,)
-    if _ratios_meet(diff) and count_ops_fast(diff) <= MAX_RATIO_OPS:
-        # tan with sec, sin² with cos …: in sin and cos, with sin² + cos² = 1
-        rewrites = (*rewrites, _in_sin_cos)
+    rewrites = (*rewrites, _in_sin_cos)
     if expansion_terms(diff) > EXPAND_TERMS:  # too big to multiply out in time
         # common factors only: p^99·q^99·(… − …) is still seen as 0 (its last factor
         # multiplied out where that is small)
@@ -195,6 +195,10 @@ def _symbolically_zero(diff: Expr) -> bool:
         if rewrite is _numerator_zero and fraction_terms(diff) > CANCEL_TERMS:
             continue
         if rewrite is cancel and fraction_terms(diff) > CANCEL_TERMS:
+            continue
+        if rewrite is _in_sin_cos and not (
+            count_ops_fast(diff) <= MAX_RATIO_OPS and _ratios_meet(diff)
+        ):
             continue
         try:
             if bounded(rewrite, diff) == 0:
