@@ -434,16 +434,17 @@ def _ring(n: int, domain, order):
     return ring
 
 
+def _product_of_sum(term) -> bool:
+    """A product with a sum among its factors: x·(1 + x)."""
+    return term.is_Mul and any(a.is_Add for a in term.args)
+
+
 def _worth_distributing(expr) -> bool:
     """A sum of two or more products that have a sum among their factors, σ·(1 - y) -
     y·(1 - σ), where multiplied out terms may cancel; and few enough terms multiplied out.
     (Any other form is left alone: the rewrite costs time and rarely wins.)"""
-
-    def product_of_sum(term) -> bool:
-        return term.is_Mul and any(a.is_Add for a in term.args)
-
     candidates = any(
-        node.is_Add and sum(map(product_of_sum, node.args)) >= 2
+        node.is_Add and sum(map(_product_of_sum, node.args)) >= 2
         for node in preorder_traversal(expr)
     )
     return candidates and expansion_terms(expr, CANCEL_TERMS) <= CANCEL_TERMS
@@ -536,15 +537,15 @@ def _ratios_meet(expr) -> bool:
     SymPy may not see is 0; or sin(u) with cos(u), one of them squared, where
     sin² + cos² = 1 may cancel: (sin²x + (1 + cos x)·cos x)/(1 + cos x)² is 1/(1 + cos x)."""
     seen: dict = {}
-    squared: set = set()
+    squared: dict = {}  # argument -> the names of its functions raised to a power ≥ 2
     for node in preorder_traversal(expr):
         if node.is_Function and len(node.args) == 1:
             seen.setdefault(node.args[0], set()).add(type(node).__name__)
         elif node.is_Pow and node.exp.is_Integer and abs(node.exp) > 1 and node.base.is_Function:
-            squared.add(type(node.base).__name__)
+            squared.setdefault(node.base.args[0], set()).add(type(node.base).__name__)
     if any(
-        {f, g} <= names and {f, g} & squared
-        for names in seen.values()
+        {f, g} <= names and {f, g} & squared.get(u, set())
+        for u, names in seen.items()
         for f, g in (("sin", "cos"), ("sinh", "cosh"))
     ):
         return True
@@ -736,9 +737,6 @@ def _collapsed_sums(expr):
     fewer operations: the factor 2 + x − x·(1 + x) that ``cancel`` leaves
     in x·(2 + x − x·(1 + x))·e⁻ˣ/(1 + x)² is 2 − x², as one writes it."""
 
-    def product_of_sum(term) -> bool:
-        return term.is_Mul and any(a.is_Add for a in term.args)
-
     def walk(e):
         if not e.args or e.is_Atom:
             return e
@@ -747,7 +745,7 @@ def _collapsed_sums(expr):
             e = e.func(*args)
         if (
             e.is_Add
-            and any(map(product_of_sum, e.args))
+            and any(map(_product_of_sum, e.args))
             and not has_fraction(e)
             and expansion_terms(e, CANCEL_TERMS) <= CANCEL_TERMS
         ):
@@ -756,7 +754,7 @@ def _collapsed_sums(expr):
                 return multiplied
         return e
 
-    if not any(n.is_Add and any(map(product_of_sum, n.args)) for n in preorder_traversal(expr)):
+    if not any(n.is_Add and any(map(_product_of_sum, n.args)) for n in preorder_traversal(expr)):
         return expr
     try:
         return walk(expr)
