@@ -17,7 +17,8 @@ where the generic form is weak) and, if it starts a section, an entry in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,10 +324,23 @@ class Renderer(StepVisitor):
             items.append(self._msg(f"layout.{p.layout}"))
         return self._section(None, items)
 
+    @contextlib.contextmanager
+    def local_names(self, steps: Sequence[Step]) -> Iterator[None]:
+        """While it is open, derivative names and zeros are written as ``steps`` define
+        them (``local_partials``, ``local_held``, ``local_shapes``); then as before."""
+        saved = self._partials, self._held, self._shapes
+        self._partials, self._held = local_partials(steps), local_held(steps)
+        self._shapes = local_shapes(steps)
+        try:
+            yield
+        finally:
+            self._partials, self._held, self._shapes = saved
+
     def _steps(self, steps: Sequence[Step], *, top: bool = False) -> list[str]:
-        saved, self._partials = self._partials, local_partials(steps)
-        saved_held, self._held = self._held, local_held(steps)
-        saved_shapes, self._shapes = self._shapes, local_shapes(steps)
+        with self.local_names(steps):
+            return self._step_blocks(steps, top)
+
+    def _step_blocks(self, steps: Sequence[Step], top: bool) -> list[str]:
         direct = not any(isinstance(s, Intermediate) for s in steps)
         blocks, number = [], 0
         for section in sections(steps):
@@ -341,7 +355,6 @@ class Renderer(StepVisitor):
             heading = self._heading(title) if title else None
             items = [item for step in section.steps for item in self._render(step)]
             blocks.append(self._section(heading, items))
-        self._partials, self._held, self._shapes = saved, saved_held, saved_shapes
         return blocks
 
     def _section_title(self, section: Section, direct: bool) -> str | None:
@@ -362,7 +375,7 @@ class Renderer(StepVisitor):
         heading = self._heading(self._msg("section.result"))
         shape = next(((s.rows, s.cols) for s in d.steps if isinstance(s, Shape)), ())
         name = self._result_name(d)
-        if d.result == 0 and shape:  # a zero vector or matrix
+        if _zero_array(d.result, shape):
             items: list[Any] = [Line(name, (self._m_shaped(d.result, shape),))]
         else:
             items = self._value_lines(name, d.result)
@@ -871,14 +884,12 @@ class Renderer(StepVisitor):
     def _factor_of(self, expr: Any, of: Symbol, wrt: Symbol) -> Any:
         """The value of d(of)/d(wrt) as a factor: 𝟎 where it is a zero vector or matrix."""
         shape = self._shapes.get((of, wrt), ())
-        if expr == 0 and shape and tuple(shape) != (1, 1):
-            return self._m_shaped(expr, shape)
-        return self._factor(expr)
+        return self._m_shaped(expr, shape) if _zero_array(expr, shape) else self._factor(expr)
 
     def _m_shaped(self, expr: Any, shape: Sequence[Any] = ()) -> Any:
         """``expr``, whose shape is ``shape``: a 0 that is a vector or a matrix is written
         𝟎 (𝟎ᵀ for a row), not as the number 0."""
-        if expr == 0 and shape and tuple(shape) != (1, 1):
+        if _zero_array(expr, shape):
             return self._zeros()[1 if shape[0] == 1 else 0]
         return self._m(expr)
 
@@ -912,6 +923,11 @@ class Renderer(StepVisitor):
 
     def _list(self, symbols: Iterable[Any]) -> str:
         return ", ".join(self._m(s) for s in symbols)
+
+
+def _zero_array(expr: Any, shape: Sequence[Any]) -> bool:
+    """``expr`` is 0 and ``shape`` a vector's or a matrix's (not () or 1×1)."""
+    return bool(shape) and tuple(shape) != (1, 1) and expr == 0
 
 
 INLINE_CHARS = 40

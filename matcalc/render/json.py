@@ -18,7 +18,7 @@ from typing import Any
 from sympy import Basic, MatrixBase, Symbol
 
 from matcalc.msg import Msg
-from matcalc.render.base import Line, StepVisitor, local_held, local_partials, local_shapes
+from matcalc.render.base import Line, StepVisitor
 from matcalc.render.latex import _MathOnly
 from matcalc.render.matrix_expr import PlainStrPrinter
 from matcalc.render.messages import EN, message, placeholders, rule_name
@@ -152,14 +152,8 @@ class JsonRenderer(StepVisitor):
         return {}
 
     def _steps(self, steps: Sequence[Step]) -> list[dict[str, Any]]:
-        saved, self._latex._partials = self._latex._partials, local_partials(steps)
-        saved_held, self._latex._held = self._latex._held, local_held(steps)
-        saved_shapes, self._latex._shapes = self._latex._shapes, local_shapes(steps)
-        try:
+        with self._latex.local_names(steps):
             return [self._render(step) for step in steps]
-        finally:
-            self._latex._partials, self._latex._held = saved, saved_held
-            self._latex._shapes = saved_shapes
 
     # -- steps ------------------------------------------------------------------------
     def _render_Step(self, step: Step) -> dict[str, Any]:

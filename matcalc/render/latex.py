@@ -22,12 +22,15 @@ from matcalc.linalg.jacobians import KRONECKER
 from matcalc.render.base import Block, Line, Renderer
 from matcalc.render.printing import MathLatexPrinter
 
+BLACKBOARD_ONE = r"\mathbb{1}"
+"""The indicator 𝟙[z > 0] where KaTeX and MathJax draw it (not pdflatex's amssymb)."""
 # Characters that cannot stay in LaTeX text, as math-mode LaTeX.
 MATH_CHARS = {
     "σ": r"\sigma", "∂": r"\partial", "·": r"\cdot", "×": r"\times", "ᵀ": "^{T}",
     "⊗": r"\otimes", "⊘": r"\oslash", "→": r"\to", "≥": r"\geq", "≤": r"\leq",
     "≠": r"\neq", "−": "-", "∇": r"\nabla", "∑": r"\sum", "√": r"\surd", "∞": r"\infty",
-    "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda", "𝟙": r"\mathbb{1}",
+    "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda",
+    "𝟙": BLACKBOARD_ONE,
     **{d: f"_{{{i}}}" for i, d in enumerate("₀₁₂₃₄₅₆₇₈₉")},
     **{d: f"^{{{i}}}" for i, d in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }  # fmt: skip
@@ -74,7 +77,7 @@ def text_in_math(text: str) -> str:
 class LatexMath(Renderer):
     """Math primitives in LaTeX (shared by the LaTeX and Markdown renderers)."""
 
-    INDICATOR = r"\mathbb{1}"  # 1[z > 0]: KaTeX and MathJax have a blackboard 1
+    INDICATOR = BLACKBOARD_ONE
 
     def __init__(
         self,
@@ -536,10 +539,10 @@ class LatexRenderer(LatexMath):
         return _MathOnly(lang=self.lang, memo=self._memos).render(d)
 
     def _escape(self, text: str) -> str:
-        return escape_prose(text).replace(LatexMath.INDICATOR, self.INDICATOR)
+        return escape_prose(text).replace(BLACKBOARD_ONE, self.INDICATOR)
 
     def _tm(self, text: str) -> str:
-        return text_in_math(text).replace(LatexMath.INDICATOR, self.INDICATOR)
+        return text_in_math(text).replace(BLACKBOARD_ONE, self.INDICATOR)
 
     def _loud(self, text: str) -> str:
         return rf"\textbf{{{text}}}"
