@@ -1125,3 +1125,69 @@ def test_red_team_gated_singular_product_is_0_where_the_gate_is_closed():
         g = _function_of(matcalc.derive("sum(acos(min(1, x)))", "x", vectors=["x"]))
         got = np.asarray(g(np.array([2.0, 0.5, 0.0])), dtype=float)
         assert got.ravel().tolist() == pytest.approx([0.0, -1 / math.sqrt(0.75), -1.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "options", "args", "truth"),
+    [
+        # ∇ logsumexp(z) = softmax(z); by hand at z = (1000, 1000 - ln 3): (3/4, 1/4)
+        (
+            "logsumexp(z)",
+            "z",
+            {"vectors": "z"},
+            {"z": [1000.0, 1000.0 - math.log(3)]},
+            [[0.75, 0.25]],
+        ),
+        # cross-entropy: softmax(z)·sum(y) − y, by hand
+        (
+            "-sum(y*ln(softmax(z)))",
+            "z",
+            {"vectors": "y,z"},
+            {"z": [1000.0, 1000.0 - math.log(3)], "y": [0.0, 1.0]},
+            [[0.75, -0.75]],
+        ),
+        # the softmax's Jacobian diag(s) − s·sᵀ with s = (3/4, 1/4)
+        (
+            "softmax(z)",
+            "z",
+            {"vectors": "z"},
+            {"z": [1000.0, 1000.0 - math.log(3)]},
+            [[0.1875, -0.1875], [-0.1875, 0.1875]],
+        ),
+        # H·v of logsumexp: s ⊗ v − s·(s·v), s = (3/4, 1/4), v = (1, 0)
+        (
+            "logsumexp(z)",
+            "z",
+            {"vectors": "z,v", "hvp": "v"},
+            {"z": [1000.0, 1000.0 - math.log(3)], "v": [1.0, 0.0]},
+            [[0.1875], [-0.1875]],
+        ),
+        # d softplus(x)/dx = σ(x): 1 at 800, 0 at -800, 1/2 at 0
+        ("sum(softplus(x))", "x", {"vectors": "x"}, {"x": [800.0, -800.0, 0.0]}, [[1.0, 0.0, 0.5]]),
+        # the Hessian of ln(1 + exp(w·x)) is σ(w·x)(1 − σ(w·x))·x·xᵀ: 0 far out, 1/4·x·xᵀ at 0
+        (
+            "ln(1 + exp(w @ x))",
+            "w",
+            {"vectors": "w,x", "order": 2},
+            {"w": [800.0, 0.0], "x": [1.0, 1.0]},
+            [[0.0, 0.0], [0.0, 0.0]],
+        ),
+    ],
+)
+def test_red_team_softmax_and_sigmoid_code_does_not_overflow(text, wrt, options, args, truth):
+    """Red team: exp(z)/sum(exp(z)) and exp(x)/(exp(x) + 1) were emitted as written, so the
+    generated gradient of logsumexp, cross-entropy, softmax, softplus (and H·v, Hessians) was
+    nan (inf/inf) as soon as an entry passed 709; now exp(z − max z)/sum(exp(z − max z)) and
+    σ's own overflow-free form.  Truth by hand (in the comments)."""
+    f = load(matcalc.derive(text, wrt, **options).to_numpy())
+    with np.errstate(over="raise", invalid="raise"):
+        got = f(**{k: np.array(v) for k, v in args.items()})
+    np.testing.assert_allclose(np.asarray(got, dtype=float), truth, rtol=1e-12, atol=1e-300)
+
+
+def test_red_team_scalar_softplus_code_does_not_overflow():
+    """d/dx softplus(x) = σ(x), written exp(x)/(exp(x) + 1): nan at x = 800 (it is 1)."""
+    f = load(numpy_function(matcalc.derive("softplus(x)")))
+    with np.errstate(over="raise", invalid="raise"):
+        got = f(np.array([800.0, -800.0, 0.0]))
+    np.testing.assert_allclose(got, [1.0, 0.0, 0.5], atol=1e-300)

@@ -294,8 +294,45 @@ class _Emitter:
         conditions = " & ".join(f"({self.code(g.args[0])[0]} > 0)" for g in gates)
         return f"{self.m}.where({conditions}, {self.code(rest)[0]}, 0.0)", ATOM
 
+    def _stable(self, factors) -> tuple[list, list[str]]:
+        """The softmax exp(u)·(Σ exp(u))⁻¹ and σ's forms exp(u)·(exp(u) + 1)⁻ᵏ among
+        ``factors``, as code that cannot overflow, and the other factors.  As written,
+        exp(u) is inf for u > 709 and inf/inf is nan where the value is at most 1: the
+        softmax becomes exp(u − max u)/Σ exp(u − max u), σ(u) its own form, and
+        exp(u)/(exp(u) + 1)ᵏ is exp(u − k·ln(1 + exp(u))) with ln(1 + exp(u)) by logaddexp."""
+        rest = list(factors)
+        pieces: list[str] = []
+        for f in factors:
+            if not isinstance(f, sympy.exp) or f not in rest:
+                continue
+            u = f.args[0]
+            for g in rest:
+                if not (isinstance(g, sympy.Pow) and g.exp.is_Integer and g.exp < 0):
+                    continue
+                k = int(-g.exp)
+                softmax = type(g.base).__name__ == "VSum" and g.base.args[0] == f and k == 1
+                sigma = isinstance(g.base, sympy.Add) and set(g.base.args) == {f, sympy.S.One}
+                if softmax and self.shape(u) != SCALAR:
+                    shifted = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
+                    exp = f"{self.m}.exp({shifted})"
+                    pieces.append(f"{exp} / {self.m}.sum({exp})")
+                elif sigma and k == 1:
+                    pieces.append(self.call(self.b.functions["sigmoid"], self.arg(u, True))[0])
+                elif sigma:
+                    text = self.code(u)[0]
+                    zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({text})"
+                    log1p_exp = f"{self.m}.logaddexp({zero}, {text})"
+                    pieces.append(f"{self.m}.exp({self.wrap(u, ADD - 1)} - {k} * {log1p_exp})")
+                else:
+                    continue
+                rest.remove(f)
+                rest.remove(g)
+                break
+        return rest, pieces
+
     def _product(self, coeff, factors) -> Code:
         numerator, denominator = [], []
+        factors, stable = self._stable(factors)
         if coeff != 1:
             if isinstance(coeff, sympy.Rational) and coeff.q != 1:
                 if coeff.p != 1:
@@ -303,6 +340,8 @@ class _Emitter:
                 denominator.append(str(int(coeff.q)))
             else:
                 numerator.append(self.wrap(coeff, MUL - 1))
+        for piece in stable:
+            numerator.append(f"({piece})" if numerator and " / " in piece else piece)
         for f in factors:
             if isinstance(f, sympy.Pow) and f.exp.is_Number and f.exp.is_negative:
                 denominator.append(self.wrap(f.base**-f.exp, MUL))
