@@ -32,6 +32,7 @@ import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sympy import (
@@ -1185,9 +1186,16 @@ def _distinct(roots: Iterable[float]) -> list[float]:
     return out
 
 
+@lru_cache(maxsize=16)
+def _kinks(m: ImmutableMatrix) -> frozenset:
+    """The gates and kinks of ``m``, found once per matrix (not once per point: a 4×4
+    inverse written out has some 10⁶ nodes to walk)."""
+    return frozenset(m.atoms(Heaviside, Max, Min))
+
+
 def _on_kink(m: ImmutableMatrix, point: dict) -> bool:
     """Whether a gate or kink of ``m`` sits (nearly) at ``point``: those points are skipped."""
-    kinks = m.atoms(Heaviside, Max, Min)
+    kinks = _kinks(m)
     if not kinks:
         return False
     subs = {s: Float(v, 30) for s, v in point.items()}
