@@ -286,6 +286,9 @@ class _Judge:
         # the input written out at each size (its entries' real domain), by _sizes_of
         self.domains: dict[tuple, list[Expr]] = {}
         self._beside_memo: dict[tuple, list] = {}
+        self.shift = 0
+        """0, or 1 once an answer equal at the first sizes is found to differ at the second:
+        it is then judged at the second sizes (and named against the third)."""
 
     # -- the two sides, written out -----------------------------------------------------
     def _sides(self, dims: dict) -> tuple[ImmutableMatrix, ImmutableMatrix, dict]:
@@ -329,12 +332,25 @@ class _Judge:
         return written(self.answer), _matrix(ref), components(self.shapes, dims)
 
     def _dims(self, second: bool = False) -> dict:
+        """The sizes the answer is judged at (``verify.default_dims``, each size one larger
+        when ``shift`` is 1); ``second``: each one larger still, to tell a factor N from a
+        number."""
         from matcalc.verify import default_dims
 
-        dims = default_dims(self.shapes)
-        if second:  # other sizes, to tell a factor N from a number
-            dims = {s: v + 1 for s, v in dims.items()}
-        return dims
+        grow = self.shift + (1 if second else 0)
+        return {s: v + grow for s, v in default_dims(self.shapes).items()}
+
+    def _agrees_at_other_sizes(self, transposed: bool) -> bool:
+        """The answer equals the reference (or its transpose: ``transposed``) at the second
+        sizes too: (2/N)·Xᵀ(Xw − y) answered Xᵀ(Xw − y) is equal at N = 2 alone, and was
+        called right.  Sizes at which neither side is defined tell nothing (True)."""
+        if not self.shapes:
+            return True
+        ans, ref, comps = self._sides(self._dims(second=True))
+        if (ans.T if transposed else ans).shape != ref.shape:
+            return False
+        samples = self._samples(ans, ref, comps)
+        return len(samples) < 3 or _agree(samples, ans.shape if transposed else None)
 
     # -- points ---------------------------------------------------------------------------
     def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None, draw=None):
@@ -552,6 +568,12 @@ class _Judge:
             if confirmed is None:  # equal, but only where both are too small to tell
                 return Check(**common, verdict="cannot_judge", reason="tiny")
             samples = confirmed
+            transposed = not (straight and _agree(samples))
+            if not self.shift and not self._agrees_at_other_sizes(transposed):
+                # equal at these sizes only: judged again where it differs
+                self.shift = 1
+                self._beside_memo.clear()
+                return self.run(base)
         close = None
         if straight and _agree(samples):
             close = self._off(ans, ref, samples, None)

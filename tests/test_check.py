@@ -248,3 +248,51 @@ def test_a_close_answer_is_wrong_and_says_by_how_much():
     data = json.loads(result.to_json())
     assert data["mistake"] == "close" and data["difference"] == pytest.approx(5e-8, rel=1e-6)
     assert "rounded" in result.to_text() and "四舍五入" in result.to_text(lang="zh")
+
+
+@pytest.mark.parametrize(
+    ("expr", "answer", "wrt", "options", "factor"),
+    [
+        # d/dw sum((y − Xw)²)/N = (2/N)·Xᵀ(Xw − y) by hand; Xᵀ(Xw − y) is that only at N = 2
+        (
+            "sum((y - X @ w)**2) / N",
+            "X.T @ (X @ w - y)",
+            "w",
+            dict(vectors=["w", "y:N"], matrices=["X:N,n"], layout="denominator"),
+            "N/2",
+        ),
+        # the same slip in numerator layout, as a row
+        (
+            "sum((y - X @ w)**2) / N",
+            "(X @ w - y).T @ X",
+            "w",
+            dict(vectors=["w", "y:N"], matrices=["X:N,n"]),
+            "N/2",
+        ),
+        # d/dx sum(x)/n = 𝟏ᵀ/n; 𝟏ᵀ/3 is that only at n = 3
+        ("sum(x) / n", "ones(n).T / 3", "x", dict(vectors=["x"]), "n/3"),
+        # d/dw (w·x) = xᵀ; (n − 2)·xᵀ is that only at n = 3 (and no common mistake)
+        ("w @ x", "(n - 2) * x.T", "w", dict(vectors=["w", "x"]), None),
+        # the other layout is no excuse: 𝟏/3 for 𝟏ᵀ/n
+        ("sum(x) / n", "ones(n) / 3", "x", dict(vectors=["x"]), "n/3"),
+    ],
+)
+def test_red_team_an_answer_right_at_one_size_only_is_wrong(expr, answer, wrt, options, factor):
+    """Red team: answers were judged at one set of sizes (n = 3, N = 2), so an answer equal to
+    the derivative there alone was called right: the MSE gradient without its 2/N (2/N = 1 at
+    N = 2) above all.  Truth by hand (in the comments)."""
+    c = check(expr, answer, wrt, **options)
+    assert c.verdict == "wrong", c
+    if factor is not None:
+        assert (c.mistake, str(c.factor)) == ("factor", factor), c
+
+
+def test_red_team_answers_right_at_every_size_stay_right():
+    """The second sizes take nothing from right answers (by hand: (2/N)·Xᵀ(Xw − y), its row,
+    and 𝟏ᵀ/n)."""
+    batch = dict(vectors=["w", "y:N"], matrices=["X:N,n"])
+    assert check("sum((y - X @ w)**2) / N", "2/N * X.T @ (X @ w - y)", "w", **batch).verdict == (
+        "other_layout"
+    )
+    assert check("sum((y - X @ w)**2) / N", "2/N * (X @ w - y).T @ X", "w", **batch).right
+    assert check("sum(x) / n", "ones(n).T / n", "x", vectors=["x"]).verdict == "right"
