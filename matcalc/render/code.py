@@ -19,7 +19,8 @@ Conventions of the generated code (they are also in each function's docstring):
 - A scalar problem is vectorised: arrays broadcast together, and the result has the
   broadcast shape; a gradient or Jacobian of scalars adds two trailing axes (rows, cols).
 - max(0, ·) and the gate 1[z > 0] are 0 at the kink, as in the paper; σ is computed
-  without overflow.
+  without overflow, and so are the softmax and σ's forms written out by SymPy,
+  exp(z)/sum(exp(z)) and exp(u)/(exp(u) + 1)ᵏ (``_Emitter._stable``).
 
 The translation is a dispatch table keyed by the SymPy class name of each node
 (``_HANDLERS``): one entry per operation.  A node whose class has no entry raises
