@@ -131,6 +131,20 @@ def test_cli_exit_statuses_and_json():
     assert "符号错误" in zh.output
 
 
+def test_cli_check_of_a_higher_order_and_a_memory_cap():
+    # (x³ sin x)'' = 6x sin x + 6x² cos x - x³ sin x, by hand
+    right = "6*x*sin(x) + 6*x**2*cos(x) - x**3*sin(x)"
+    assert run("check", "x**3*sin(x)", "--order", "2", "--answer", right).exit_code == 0
+    half = "6*x*sin(x) + 3*x**2*cos(x) - x**3*sin(x)"
+    assert run("check", "x**3*sin(x)", "-k", "2", "--answer", half).exit_code == 1
+    # the first derivative is not the second
+    first = run("check", "x**3", "--order", "2", "--answer", "3*x**2")
+    assert first.exit_code == 1 and "Wrong" in first.output
+    capped = run("check", "x**2", "--answer", "2*x", "--memory", "2G")
+    assert capped.exit_code == 0
+    assert run("check", "x**2", "--answer", "2*x", "--order", "0").exit_code == 2
+
+
 def test_markdown_and_latex():
     c = check("sin(x**2)", "cos(x**2)")
     md = c.to_markdown()
