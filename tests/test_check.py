@@ -251,6 +251,10 @@ def test_an_unrelated_wrong_matrix_answer_is_not_called_a_swap():
     assert c.verdict == "wrong" and c.mistake != "swapped", c
     c = check("trace(A @ X)", "A", "X", matrices=["A", "X"], layout="denominator")
     assert c.mistake == "transpose", c  # the whole answer transposed: that mistake, as before
+    # a square result's transpose is the other layout's derivative (tr(AX) by X is A in
+    # numerator layout): the verdict says so, in each language
+    assert "It is the derivative in numerator layout" in c.to_text(width=0)
+    assert "分子布局下的导数" in c.to_text(width=0, lang="zh")
 
 
 def test_a_close_answer_is_wrong_and_says_by_how_much():

@@ -123,6 +123,8 @@ def _verdict(r: Renderer, c: Any) -> str:
         "trig_sign",
     ):
         kw["term"] = _m(r, c.term)
+    if c.mistake == "transpose":  # a square result: the transpose is the other layout's
+        kw["other"] = _layout_word(r, "denominator" if p.layout == "numerator" else "numerator")
     if c.mistake == "close":
         kw["where"] = ", ".join(f"{_m(r, s)} = {v:.4g}" for s, v in c.point)
         kw["difference"] = f"{c.difference:.1e}"

@@ -247,7 +247,8 @@ EN: dict[str, str] = {
     "derivative.",
     "check.mistake.sign": "Wrong sign: your answer is minus the derivative.",
     "check.mistake.transpose": "Wrong: your answer is the transpose of the derivative; a "
-    "transpose is missing (or one too many).",
+    "transpose is missing (or one too many). It is the derivative in {other}: if that is "
+    "the layout you use, say so.",
     "check.mistake.gate_outside_sum": "Wrong: the gate 𝟙[z > 0] of max(0, z) was applied "
     "outside the sum over samples. Each sample has its own gate, so it belongs inside the "
     "sum (the paper makes the same slip in §6.1). Your answer is right only when every "
@@ -572,7 +573,8 @@ ZH: dict[str, str] = {
     "check.wrong": "错误：你的答案不是导数，也没有常见错误能解释两者的差别。",
     "check.mistake.factor": "错误，差一个常数因子：你的答案是导数的 {factor} 倍。",
     "check.mistake.sign": "符号错误：你的答案是导数的相反数。",
-    "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。",
+    "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。"
+    "它是{other}下的导数：如果你用的是这种布局，请注明。",
     "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 𝟙[z > 0] 被放在了对样本求和的"
     "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
     "只有当所有样本都激活时你的答案才正确。",
