@@ -9,6 +9,7 @@ to the step where a named mistake enters.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -143,6 +144,14 @@ def test_cli_check_of_a_higher_order_and_a_memory_cap():
     capped = run("check", "x**2", "--answer", "2*x", "--memory", "2G")
     assert capped.exit_code == 0
     assert run("check", "x**2", "--answer", "2*x", "--order", "0").exit_code == 2
+
+
+def test_points_and_values_are_math_in_latex():
+    """x³'s second derivative is 6x, not x + 1: the point and both values are set as math, so
+    LaTeX prints a minus sign, not a hyphen, before a negative number."""
+    latex = check("x**3", "x + 1", order=2).to_latex()
+    assert re.search(r"At \$x = -?[0-9.]+\$: your answer is \$-?[0-9.]+\$", latex), latex
+    assert "$x$ =" not in latex
 
 
 def test_markdown_and_latex():
