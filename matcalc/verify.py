@@ -138,9 +138,22 @@ LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
 _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
-NEAR_DELTAS = (1e-6, -1e-6, 1e-3, -1e-3)
+NEAR_DELTAS: tuple[float, ...] = (1e-6, -1e-6, 1e-3, -1e-3)
 """Where the special points lie beside a boundary or kink at r: r + δ·max(1, |r|)."""
-FAR_DELTAS = (1e-6, -1e-6, 1e-3, -1e-3, 0.01, -0.01, 0.1, -0.1, 0.3, -0.3, 1.0, -1.0)
+FAR_DELTAS: tuple[float, ...] = (
+    1e-6,
+    -1e-6,
+    1e-3,
+    -1e-3,
+    0.01,
+    -0.01,
+    0.1,
+    -0.1,
+    0.3,
+    -0.3,
+    1.0,
+    -1.0,
+)
 """The same beside one beyond 100, and further in, where the random points never go."""
 FAR_GRID = sorted({s * 10 ** (k / 4) for k in range(8, 25) for s in (-1, 1)})
 """100 to 10⁶ in size, either sign: kinks beyond _GRID (|x - 200|), for matcalc check."""
