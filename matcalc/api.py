@@ -215,6 +215,8 @@ def _derive(
     steps = (*_unused_notes(problem), *_precedence_notes(texts), *rewritten, *steps)
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
+    if not shapes and check.status and not verify.real_somewhere(typed, deadline):
+        steps = (*steps, Note(topic="nowhere_real"))
     return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 

@@ -68,6 +68,7 @@ import mpmath
 from sympy import (
     Abs,
     Add,
+    Basic,
     Derivative,
     Dummy,
     Expr,
@@ -85,6 +86,9 @@ from sympy import (
     Symbol,
     acos,
     acosh,
+    acoth,
+    acsc,
+    asec,
     asin,
     atan2,
     atanh,
@@ -94,6 +98,7 @@ from sympy import (
     factor_terms,
     log,
     nan,
+    preorder_traversal,
     sign,
     sin,
     together,
@@ -881,6 +886,32 @@ def compare(
         result, reference, seed, deadline, domain=domain, truth=truth, shared=shared
     )
     return status, "numeric", points
+
+
+def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
+    """Whether the scalar ``exprs`` are real together at one point the numeric check would
+    draw (within 100, and beside their boundaries out to 10⁶): √(-1 - x²), acoth(sin x) and
+    ln(-eˣ) are real nowhere, and their derivatives are those of complex functions."""
+    if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
+        return True  # real wherever it is defined
+    if any(e.atoms(AppliedUndef) for e in exprs) or not any(e.free_symbols for e in exprs):
+        return True  # unknown functions or constants: no claim
+    sampler = _Sampler(exprs, exprs, 0, deadline)
+    for k in range(TRIES):
+        deadline.check()
+        if sampler.locate(sampler.draw(k), {}) is not None:
+            return True
+    return any(sampler.locate(point, {}) is not None for point in sampler.special())
+
+
+_PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
+"""Functions not real for every real argument (as powers with a fractional exponent)."""
+
+
+def _may_be_complex(node: Basic) -> bool:
+    if isinstance(node, _PARTLY_REAL):
+        return True
+    return node.is_Pow and not (node.exp.is_Integer or node.base.is_positive)
 
 
 def verify(

@@ -443,3 +443,25 @@ def test_a_value_below_a_double_is_no_evidence():
     at = {X: sympy.Float(500.0005, 30)}
     assert V._value(sqrt(X - 500) ** X, at) is None
     assert V._value(sqrt(X - 500) ** 2, at) is not None
+
+
+@pytest.mark.parametrize(
+    "text", ["sqrt(-1 - x**2)", "acoth(sin(x))", "ln(-exp(x))", "asin(2 + x**2)", "acosh(-x**2)"]
+)
+def test_an_expression_real_nowhere_has_a_note(text):
+    """By hand: -1 - x² < 0, |sin x| ≤ 1 (acoth needs |u| > 1), -eˣ < 0, 2 + x² > 1 (asin
+    needs |u| ≤ 1), -x² ≤ 0 < 1 (acosh needs u ≥ 1): real for no real x.  The derivative
+    is still SymPy's (verified), but said to be only formal, in every format."""
+    d = matcalc.derive(text, "x")
+    assert any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
+    assert "not a real number at any point" in d.to_text(width=0)
+    assert "只是形式上的" in d.to_text(width=0, lang="zh")
+    assert "nowhere_real" in d.to_json()
+
+
+@pytest.mark.parametrize(
+    "text", ["sqrt(x)", "ln(x)", "asin(x)", "sqrt(x - 500)*sin(x)", "x**x", "acosh(x/1000)"]
+)
+def test_an_expression_real_somewhere_has_no_note(text):
+    d = matcalc.derive(text, "x")
+    assert not any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
