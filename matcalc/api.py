@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from sympy import (
     Abs,
+    Basic,
     Expr,
     Max,
     Min,
@@ -30,7 +31,7 @@ from matcalc import verify
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
-from matcalc.engine.simplify import budget, evaluate
+from matcalc.engine.simplify import budget
 from matcalc.errors import (
     InternalError,
     LimitError,
@@ -39,6 +40,7 @@ from matcalc.errors import (
     UnsupportedError,
     UsageError,
 )
+from matcalc.functions import decide_gate
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg.declarations import declare
 from matcalc.linalg.shapes import is_scalar
@@ -215,6 +217,8 @@ def _derive(
     steps = (*_unused_notes(problem), *_precedence_notes(texts), *rewritten, *steps)
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
+    if not shapes and check.status and not verify.real_somewhere(typed, deadline):
+        steps = (*steps, Note(topic="nowhere_real"))
     return Derivation(problem=problem, steps=(*steps, check), result=result)
 
 
@@ -319,7 +323,7 @@ def _check_defined(expr: Expr) -> Expr:
     deep inside the engine when max or min meets a number that is not real.
     """
     try:
-        value = evaluate(expr)
+        value = _evaluate_defined(expr)
     except (TypeError, ValueError) as error:  # SymPy's Max/Min: "... is not comparable"
         if expr.has(Max, Min):
             msg = Msg("err.api.max_real")
@@ -338,6 +342,26 @@ def _check_defined(expr: Expr) -> Expr:
             )
             raise MathError(msg)
     return value
+
+
+def _evaluate_defined(expr):
+    """``evaluate(expr)``, raising ``MathError`` where a part is undefined as typed even if
+    the whole absorbs it: in atan(ln y)/(√2/(1 - 1)) the part √2/0 is 1/0, and SymPy's
+    a/∞ = 0 would have let the whole through."""
+    from sympy import MatrixBase
+
+    if isinstance(expr, MatrixBase):
+        return expr.applyfunc(_evaluate_defined)
+    if not isinstance(expr, Basic) or not expr.args:
+        return expr
+    value = decide_gate(expr.func(*(_evaluate_defined(a) for a in expr.args)))
+    if _undefined_node(value) or any(map(_undefined_node, value.args)):
+        raise MathError(Msg("err.api.undefined"))
+    return value
+
+
+def _undefined_node(e) -> bool:
+    return e is S.ComplexInfinity or e is S.NaN or isinstance(e, AccumBounds)
 
 
 def _check_function_names(exprs: tuple[Expr, ...], variables: tuple[Symbol, ...]) -> None:

@@ -550,6 +550,17 @@ TIMEOUT_OPTION = click.option(
     metavar="SECONDS",
     help="Give up (exit 2) after this many seconds (at most 3600).",
 )
+ORDER_OPTION = click.option(
+    "--order",
+    "-k",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    metavar="K",
+    help="The K-th derivative, each order derived from the last; with several --wrt "
+    "variables, --order 2 is the Hessian.",
+)
+PROCESS_MEMORY = "Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]"
 OUTPUT_OPTIONS = _options(
     click.option("--standalone", is_flag=True, help="LaTeX: a whole document pdflatex compiles."),
     click.option(
@@ -594,17 +605,8 @@ OUTPUT_OPTIONS = _options(
     help="Also write the result out in components at this size, e.g. --dim n=3.",
 )
 @TIMEOUT_OPTION
-@_memory_option("Cap the memory (address space) of the process: 512M, 2G or none  [default: 1G]")
-@click.option(
-    "--order",
-    "-k",
-    type=click.IntRange(1, 10),
-    default=1,
-    show_default=True,
-    metavar="K",
-    help="The K-th derivative, each order derived from the last; with several --wrt "
-    "variables, --order 2 is the Hessian.",
-)
+@_memory_option(PROCESS_MEMORY)
+@ORDER_OPTION
 @click.option(
     "--hvp",
     metavar="V",
@@ -930,6 +932,8 @@ Examples:
   matcalc check "x**2*sin(x)" --answer "2*x*sin(x)"
   matcalc check "sin(x)/x" --answer "(x*cos(x) - sin(x))/x"
   matcalc check "sin(x**2)" --answer "cos(x**2)"
+  matcalc check "x**3*sin(x)" --order 2 \\
+      --answer "6*x*sin(x) + 6*x**2*cos(x) - x**3*sin(x)"
   matcalc check "w @ x" --vector w,x --wrt w --answer "x"
   matcalc check "-sum(y * ln(softmax(z)))" --vector y,z --wrt z \\
       --answer "softmax(z) - y"
@@ -959,15 +963,29 @@ assumption); 1 wrong, or cannot judge; 2 usage, parse or limit error.
 @_format_option(FORMATS, "Output format.")
 @DECLARATION_OPTIONS
 @TIMEOUT_OPTION
+@_memory_option(PROCESS_MEMORY)
+@ORDER_OPTION
 @OUTPUT_OPTIONS
 @_within_timeout
 def check_command(
-    exprs, answers, wrt, layout, fmt, vectors, matrices, timeout, standalone, ascii_only, lang
+    exprs,
+    answers,
+    wrt,
+    layout,
+    fmt,
+    vectors,
+    matrices,
+    timeout,
+    memory,
+    order,
+    standalone,
+    ascii_only,
+    lang,
 ) -> None:
     from matcalc.answers import check as check_api
     from matcalc.limits import memory_cap
 
-    limits = _limits(None)
+    limits = _limits(memory)
     click.get_current_context().with_resource(memory_cap(limits.max_memory))
     try:
         _refuse_latex_language(fmt, standalone, lang)
@@ -978,7 +996,9 @@ def check_command(
             vectors=vectors,
             matrices=matrices,
             layout=layout,
+            order=order,
             timeout=timeout,
+            limits=limits,
         )
     except (MatcalcError, MemoryError) as error:
         error = _as_failure(limits, error)

@@ -68,6 +68,7 @@ import mpmath
 from sympy import (
     Abs,
     Add,
+    Basic,
     Derivative,
     Dummy,
     Expr,
@@ -85,6 +86,9 @@ from sympy import (
     Symbol,
     acos,
     acosh,
+    acoth,
+    acsc,
+    asec,
     asin,
     atan2,
     atanh,
@@ -94,6 +98,7 @@ from sympy import (
     factor_terms,
     log,
     nan,
+    preorder_traversal,
     sign,
     sin,
     together,
@@ -138,6 +143,23 @@ LARGE = 1e12
 MAX_SYMBOLIC_OPS = 200
 _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
+NEAR_DELTAS: tuple[float, ...] = (1e-6, -1e-6, 1e-3, -1e-3)
+"""Where the special points lie beside a boundary or kink at r: r + δ·max(1, |r|)."""
+FAR_DELTAS: tuple[float, ...] = (
+    1e-6,
+    -1e-6,
+    1e-3,
+    -1e-3,
+    0.01,
+    -0.01,
+    0.1,
+    -0.1,
+    0.3,
+    -0.3,
+    1.0,
+    -1.0,
+)
+"""The same beside one beyond 100, and further in, where the random points never go."""
 FAR_GRID = sorted({s * 10 ** (k / 4) for k in range(8, 25) for s in (-1, 1)})
 """100 to 10⁶ in size, either sign: kinks beyond _GRID (|x - 200|), for matcalc check."""
 
@@ -296,8 +318,12 @@ class _Sampler:
             s = sorted(b.free_symbols, key=str)[0]
             if s not in base:
                 continue
-            for root in self._roots(b, s, base)[:2]:
-                for delta in (1e-6, -1e-6, 1e-3, -1e-3):
+            roots, deltas = self._roots(b, s, base), NEAR_DELTAS
+            if not roots:  # beyond 100 (ln(x - 1000), a kink at x = 200): out to 10⁶, and
+                # further from it, where the random points (within 100) never go
+                roots, deltas = self._roots(b, s, base, FAR_GRID), FAR_DELTAS
+            for root in roots[:2]:
+                for delta in deltas:
                     point = dict(base)
                     point[s] = Float(root + delta * max(1.0, abs(root)), 30)
                     points.append(point)
@@ -351,7 +377,8 @@ class _Sampler:
         ``memo``: the values of subexpressions at this point, shared with later evaluations."""
         if self.domain is not None:
             for e in self.domain:
-                if not _real(_value(e, point, memo=memo)):
+                v = _value(e, point, memo=memo)
+                if not _real(v) or (_tiny_complex(v) and not _vanishes(e, point)):
                     return None
         place = OFF
         for arg in self.own_kinks:
@@ -376,6 +403,14 @@ def _real(value: complex | None) -> bool:
     if value is None:
         return False
     return abs(value.imag) <= max(TOLERANCE * abs(value), NOISE)
+
+
+def _tiny_complex(value: complex | None) -> bool:
+    """Real only by ``NOISE``: below it, with an imaginary part that is not small against the
+    value.  That is the rounding of an exact 0 (``_vanishes``), or a value truly complex and
+    tiny: √(x − 500)^(10x) at x = -25 is about 10⁻¹⁴⁰·i, outside the input's real domain,
+    where a result wrong only for x > 500 agreed with the reference at every point."""
+    return value is not None and value != 0 and abs(value.imag) > TOLERANCE * abs(value)
 
 
 class _SharedPoints:
@@ -520,7 +555,11 @@ def _value(
                 at = memo.get(_POINT)
                 if at is None:  # the point in mpmath numbers, converted once per point
                     at = memo[_POINT] = {s: mpmath.mpf(v) for s, v in point.items()}
-                number = complex(_mp(expr, at, memo))
+                exact = _mp(expr, at, memo)
+                number = complex(exact)
+                if number == 0 and exact != 0 and not _rounds_to_zero():
+                    return None  # below 1e-308 (√(x - 500)^x at 500.0005 is 10⁻⁴¹³): a
+                    # double's 0, which any other value that small would equal
         except _Unknown:
             number = _sympy_value(expr, point, digits, precision)
         except (ArithmeticError, ValueError, TypeError, OverflowError):
@@ -847,6 +886,32 @@ def compare(
         result, reference, seed, deadline, domain=domain, truth=truth, shared=shared
     )
     return status, "numeric", points
+
+
+def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
+    """Whether the scalar ``exprs`` are real together at one point the numeric check would
+    draw (within 100, and beside their boundaries out to 10⁶): √(-1 - x²), acoth(sin x) and
+    ln(-eˣ) are real nowhere, and their derivatives are those of complex functions."""
+    if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
+        return True  # real wherever it is defined
+    if any(e.atoms(AppliedUndef) for e in exprs) or not any(e.free_symbols for e in exprs):
+        return True  # unknown functions or constants: no claim
+    sampler = _Sampler(exprs, exprs, 0, deadline)
+    for k in range(TRIES):
+        deadline.check()
+        if sampler.locate(sampler.draw(k), {}) is not None:
+            return True
+    return any(sampler.locate(point, {}) is not None for point in sampler.special())
+
+
+_PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
+"""Functions not real for every real argument (as powers with a fractional exponent)."""
+
+
+def _may_be_complex(node: Basic) -> bool:
+    if isinstance(node, _PARTLY_REAL):
+        return True
+    return node.is_Pow and not (node.exp.is_Integer or node.base.is_positive)
 
 
 def verify(

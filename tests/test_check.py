@@ -9,6 +9,7 @@ to the step where a named mistake enters.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,28 @@ def test_cli_exit_statuses_and_json():
     assert "符号错误" in zh.output
 
 
+def test_cli_check_of_a_higher_order_and_a_memory_cap():
+    # (x³ sin x)'' = 6x sin x + 6x² cos x - x³ sin x, by hand
+    right = "6*x*sin(x) + 6*x**2*cos(x) - x**3*sin(x)"
+    assert run("check", "x**3*sin(x)", "--order", "2", "--answer", right).exit_code == 0
+    half = "6*x*sin(x) + 3*x**2*cos(x) - x**3*sin(x)"
+    assert run("check", "x**3*sin(x)", "-k", "2", "--answer", half).exit_code == 1
+    # the first derivative is not the second
+    first = run("check", "x**3", "--order", "2", "--answer", "3*x**2")
+    assert first.exit_code == 1 and "Wrong" in first.output
+    capped = run("check", "x**2", "--answer", "2*x", "--memory", "2G")
+    assert capped.exit_code == 0
+    assert run("check", "x**2", "--answer", "2*x", "--order", "0").exit_code == 2
+
+
+def test_points_and_values_are_math_in_latex():
+    """x³'s second derivative is 6x, not x + 1: the point and both values are set as math, so
+    LaTeX prints a minus sign, not a hyphen, before a negative number."""
+    latex = check("x**3", "x + 1", order=2).to_latex()
+    assert re.search(r"At \$x = -?[0-9.]+\$: your answer is \$-?[0-9.]+\$", latex), latex
+    assert "$x$ =" not in latex
+
+
 def test_markdown_and_latex():
     c = check("sin(x**2)", "cos(x**2)")
     md = c.to_markdown()
@@ -237,6 +260,10 @@ def test_an_unrelated_wrong_matrix_answer_is_not_called_a_swap():
     assert c.verdict == "wrong" and c.mistake != "swapped", c
     c = check("trace(A @ X)", "A", "X", matrices=["A", "X"], layout="denominator")
     assert c.mistake == "transpose", c  # the whole answer transposed: that mistake, as before
+    # a square result's transpose is the other layout's derivative (tr(AX) by X is A in
+    # numerator layout): the verdict says so, in each language
+    assert "It is the derivative in numerator layout" in c.to_text(width=0)
+    assert "分子布局下的导数" in c.to_text(width=0, lang="zh")
 
 
 def test_a_close_answer_is_wrong_and_says_by_how_much():

@@ -400,3 +400,68 @@ def test_narrowed_domain_still_catches_a_wrong_result():
     assert check(right) is True
     assert check(-right) is False
     assert check(right * (1 + x**2 / 100)) is False
+
+
+X = Symbol("x", real=True)
+
+
+def test_a_domain_beyond_100_is_found():
+    """√(x - 500)^sin(x) is real only from 500 on, where the random points (within 100) never
+    go: its boundary is found out to 10⁶, and points beside it and further in are compared."""
+    d = matcalc.derive("sqrt(x - 500)**sin(x)", "x")
+    assert d.verified is True, d.steps[-1]
+    want = sympy.diff(sqrt(X - 500) ** sin(X), X).subs(X, 600).evalf(30)  # SymPy's own
+    got = d.result.subs(d.problem.wrt[0], 600).evalf(30)
+    assert abs(got - want) <= 1e-20 * abs(want)
+    wrong = V.reference(d.problem) * (1 + Rational(1, 1000))
+    assert V.check(d.problem, wrong).status is False
+
+
+@pytest.mark.parametrize("wrong", [Heaviside(X - 300), Heaviside(X - 201)])
+def test_a_wrong_step_beside_a_kink_beyond_100_is_found(wrong):
+    """max(x, 200)' = 𝟙[x > 200]: a result with the step elsewhere was Verified (the points
+    beside kinks were looked for within 100 only)."""
+    problem = matcalc.derive("max(x, 200)", "x").problem
+    x = problem.wrt[0]
+    assert V.check(problem, wrong.subs(X, x)).status is False
+    assert V.check(problem, Heaviside(x - 200)).status is True
+
+
+def test_points_outside_the_real_domain_are_no_evidence():
+    """√(x - 500)^(10x) is about 10⁻¹⁴⁰·i at x = -25: tiny and complex, outside the real
+    domain, where it was taken as real (below NOISE), and a result wrong only for x > 500
+    agreed with the reference at every point: "Verified"."""
+    problem = matcalc.derive("sqrt(x - 500)**(10*x)", "x").problem
+    x = problem.wrt[0]
+    wrong = V.reference(problem) + Heaviside(x - 500)
+    assert V.check(problem, wrong).status is not True
+
+
+def test_a_value_below_a_double_is_no_evidence():
+    """(5·10⁻⁴)^250 ≈ 10⁻⁸²⁵ is 0 as a double: two such values are equal whatever they are,
+    so the point is skipped, not counted as agreeing."""
+    at = {X: sympy.Float(500.0005, 30)}
+    assert V._value(sqrt(X - 500) ** X, at) is None
+    assert V._value(sqrt(X - 500) ** 2, at) is not None
+
+
+@pytest.mark.parametrize(
+    "text", ["sqrt(-1 - x**2)", "acoth(sin(x))", "ln(-exp(x))", "asin(2 + x**2)", "acosh(-x**2)"]
+)
+def test_an_expression_real_nowhere_has_a_note(text):
+    """By hand: -1 - x² < 0, |sin x| ≤ 1 (acoth needs |u| > 1), -eˣ < 0, 2 + x² > 1 (asin
+    needs |u| ≤ 1), -x² ≤ 0 < 1 (acosh needs u ≥ 1): real for no real x.  The derivative
+    is still SymPy's (verified), but said to be only formal, in every format."""
+    d = matcalc.derive(text, "x")
+    assert any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
+    assert "not a real number at any point" in d.to_text(width=0)
+    assert "只是形式上的" in d.to_text(width=0, lang="zh")
+    assert "nowhere_real" in d.to_json()
+
+
+@pytest.mark.parametrize(
+    "text", ["sqrt(x)", "ln(x)", "asin(x)", "sqrt(x - 500)*sin(x)", "x**x", "acosh(x/1000)"]
+)
+def test_an_expression_real_somewhere_has_no_note(text):
+    d = matcalc.derive(text, "x")
+    assert not any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)

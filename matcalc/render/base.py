@@ -443,8 +443,8 @@ class Renderer(StepVisitor):
             return [self._msg("note", text=self._msg("note.modulus_of_power", expr=shown))]
         elif step.topic == "symmetric" and step.math is not None and step.about is not None:
             return self._symmetric_note(step)
-        elif step.topic == "simplify_cut":
-            text = self._msg("note.simplify_cut")
+        elif step.topic in ("simplify_cut", "nowhere_real"):
+            text = self._msg(f"note.{step.topic}")
         elif step.topic == "tie" and step.math is not None and step.equals is not None:
             if _inline_size(step.math):
                 return [self._msg("note", text=self._tie(step))]

@@ -123,8 +123,10 @@ def _verdict(r: Renderer, c: Any) -> str:
         "trig_sign",
     ):
         kw["term"] = _m(r, c.term)
+    if c.mistake == "transpose":  # a square result: the transpose is the other layout's
+        kw["other"] = _layout_word(r, "denominator" if p.layout == "numerator" else "numerator")
     if c.mistake == "close":
-        kw["where"] = ", ".join(f"{_m(r, s)} = {v:.4g}" for s, v in c.point)
+        kw["where"] = _point(r, c.point)
         kw["difference"] = f"{c.difference:.1e}"
     if c.mistake == "swapped" and c.swap is not None:
         kw["had"], kw["meant"] = (_m(r, e) for e in c.swap)
@@ -139,8 +141,8 @@ def _detail(r: Renderer, c: Any) -> str:
     if c.step is not None:
         out.append(r._msg("check.step", step=Prose(_step_title(r, c))))
     if c.verdict == "wrong" and c.mistake is None and c.values is not None:
-        where = ", ".join(f"{_m(r, s)} = {v:.4g}" for s, v in c.point)
-        yours, ours = (_number(v) for v in c.values)
+        where = _point(r, c.point)
+        yours, ours = (r._inline(_number(v)) for v in c.values)
         key = "check.differ.entry" if c.entry is not None else "check.differ"
         entry = f"({c.entry[0] + 1}, {c.entry[1] + 1})" if c.entry is not None else ""
         out.append(r._msg(key, where=where, yours=yours, ours=ours, entry=entry))
@@ -156,6 +158,11 @@ def _step_title(r: Renderer, c: Any) -> str:
     name = r._d(step.of, step.wrt, getattr(step, "partial", False)) if hasattr(step, "of") else ""
     name = r._inline(name)
     return f"{name} ({rule_name(rule, r.lang)})" if rule else name
+
+
+def _point(r: Renderer, point: Any) -> str:
+    """x = -1.906, y = 0.5: each one piece of math (a minus sign, not a hyphen, in LaTeX)."""
+    return ", ".join(r._inline(f"{r._m_inline(s)} = {v:.4g}") for s, v in point)
 
 
 def _number(value: complex) -> str:

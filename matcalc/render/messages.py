@@ -123,6 +123,10 @@ EN: dict[str, str] = {
     "note.simplify_cut": "the result is not simplified as far as it might be: a rewrite "
     "would have taken too long, so matcalc keeps the form found so far (it is checked all "
     "the same).",
+    "note.nowhere_real": "the expression is not a real number at any point matcalc tried "
+    "(within 100 of 0, and beside its boundaries out to 10⁶): it is complex or undefined "
+    "there, so the derivative shown is only formal. Check that the expression is the one "
+    "you meant.",
     "note.unused": "The expression does not depend on {name}, so the derivative with respect "
     "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
@@ -187,6 +191,8 @@ EN: dict[str, str] = {
     "explain.substitute": "Replace each intermediate variable by its definition.",
     "explain.simplify": "Simplify.",
     "explain.note": "A convention: {topic}.",
+    "explain.note.nowhere_real": "The expression is not a real number at any point tried "
+    "(complex or undefined): the derivative shown is only formal.",
     "explain.note.unused": "The expression does not depend on {name}, so the derivative "
     "with respect to {name} is 0.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
@@ -247,7 +253,8 @@ EN: dict[str, str] = {
     "derivative.",
     "check.mistake.sign": "Wrong sign: your answer is minus the derivative.",
     "check.mistake.transpose": "Wrong: your answer is the transpose of the derivative; a "
-    "transpose is missing (or one too many).",
+    "transpose is missing (or one too many). It is the derivative in {other}: if that is "
+    "the layout you use, say so.",
     "check.mistake.gate_outside_sum": "Wrong: the gate 𝟙[z > 0] of max(0, z) was applied "
     "outside the sum over samples. Each sample has its own gate, so it belongs inside the "
     "sum (the paper makes the same slip in §6.1). Your answer is right only when every "
@@ -477,6 +484,8 @@ ZH: dict[str, str] = {
     "求导的就是它：",
     "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
     "（结果照样经过检验）。",
+    "note.nowhere_real": "在 matcalc 尝试的所有点上（0 附近 100 以内，以及其边界两侧直到 10⁶），"
+    "该表达式都不是实数：它是复数或无定义，因此给出的导数只是形式上的。请确认表达式是否如你所想。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
     "reason": "({rule})",
@@ -526,6 +535,7 @@ ZH: dict[str, str] = {
     "explain.substitute": "把每个中间变量替换为它的定义。",
     "explain.simplify": "化简。",
     "explain.note": "约定：{topic}。",
+    "explain.note.nowhere_real": "该表达式在所尝试的点上都不是实数（复数或无定义）：给出的导数只是形式上的。",
     "explain.note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "explain.part": "{of} 对 {wrt} 的偏导数。",
     "explain.assemble": "把各项排成{kind}（{layout}）。",
@@ -572,7 +582,8 @@ ZH: dict[str, str] = {
     "check.wrong": "错误：你的答案不是导数，也没有常见错误能解释两者的差别。",
     "check.mistake.factor": "错误，差一个常数因子：你的答案是导数的 {factor} 倍。",
     "check.mistake.sign": "符号错误：你的答案是导数的相反数。",
-    "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。",
+    "check.mistake.transpose": "错误：你的答案是导数的转置；少了（或多了）一次转置。"
+    "它是{other}下的导数：如果你用的是这种布局，请注明。",
     "check.mistake.gate_outside_sum": "错误：max(0, z) 的门控 𝟙[z > 0] 被放在了对样本求和的"
     "外面。每个样本有自己的门控，它应在求和之内（论文 §6.1 也有同样的疏漏）。"
     "只有当所有样本都激活时你的答案才正确。",

@@ -71,26 +71,34 @@ def _minus(term: Basic) -> bool:
 def _by_degree(terms: tuple) -> list | None:
     """A polynomial in one variable of three or more terms, highest power first, as
     textbooks write it: 8x² - 3x + 2, not 2 - 3x + 8x² (SymPy stores the lowest first);
-    None for any other sum."""
+    in a sum with other terms of that variable only, that polynomial (two terms or more)
+    first and the rest after, in stored order: x² + 2x + 1 - (x² + 1)·cos(x)/sin(x),
+    3x² + 2x - exp(x).  None for any other sum."""
     if len(terms) < 3:
         return None
-    variable, degrees = None, []
+    variable, monomials, others = None, [], []
     for term in terms:
         rest = term.as_coeff_Mul()[1]
         if rest is S.One:
-            degrees.append(0)
+            monomials.append((0, term))
             continue
         base, power = rest.as_base_exp()
-        if not (base.is_Symbol and power.is_Integer and power > 0):
-            return None
-        if variable is None:
-            variable = base
-        elif base != variable:
-            return None
-        degrees.append(int(power))
+        if not (base.is_Symbol and power.is_Integer and power > 0) or (
+            variable is not None and base != variable
+        ):
+            others.append(term)
+            continue
+        variable = base
+        monomials.append((int(power), term))
+    degrees = [d for d, _ in monomials]
     if variable is None or len(set(degrees)) != len(degrees):
         return None
-    return [t for _, t in sorted(zip(degrees, terms), key=lambda pair: -pair[0])]
+    ordered = [t for _, t in sorted(monomials, key=lambda pair: -pair[0])]
+    if others and any(t.free_symbols - {variable} for t in others):
+        return None  # other variables: 2 + x + y and 2 + y² - x stay as they are
+    if len(monomials) < 2 or (len(monomials) == 2 and (not others or _minus(ordered[0]))):
+        return None  # 1 + x² and 1 - x stay as they are; 3x² + 2x - exp(x) does not
+    return ordered + others
 
 
 def _plus_first(terms: tuple) -> list:
