@@ -901,7 +901,10 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
         deadline.check()
         if sampler.locate(sampler.draw(k), {}) is not None:
             return True
-    return any(sampler.locate(point, {}) is not None for point in sampler.special())
+    # then every variable at each point of the grids (acos(acos(acos(x))) is real on
+    # [0.54, 0.86] only), and beside the boundaries
+    grid = [{s: Float(t, 30) for s in sampler.symbols} for t in (*_GRID, *FAR_GRID)]
+    return any(sampler.locate(point, {}) is not None for point in (*grid, *sampler.special()))
 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
