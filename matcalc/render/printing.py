@@ -117,8 +117,8 @@ def _plus_first(terms: tuple) -> list:
     first).  A sum whose terms are all negative is left as it is.  A polynomial in one
     variable of three or more terms goes highest power first (``_by_degree``), unless its
     terms are in an order of the user's (``_stored_order``)."""
-    by_degree = _by_degree(terms) if _stored_order(terms) else None
-    if by_degree is not None:
+    by_degree = _by_degree(terms)
+    if by_degree is not None and _stored_order(terms):
         return by_degree
     if not terms or not _minus(terms[0]):
         return list(terms)
