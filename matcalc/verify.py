@@ -901,7 +901,12 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
         deadline.check()
         if sampler.locate(sampler.draw(k), {}) is not None:
             return True
-    return any(sampler.locate(point, {}) is not None for point in sampler.special())
+    # then every variable at each point of the grids (acos(acos(acos(x))) is real on
+    # [0.54, 0.86] only), of a fine one on [-10, 10] (√(sin(x) - 0.99): on intervals 0.28
+    # wide), and beside the boundaries
+    fine = [k / 20 for k in range(-200, 201)]
+    grid = [{s: Float(t, 30) for s in sampler.symbols} for t in (*_GRID, *FAR_GRID, *fine)]
+    return any(sampler.locate(point, {}) is not None for point in (*grid, *sampler.special()))
 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)

@@ -152,6 +152,20 @@ def test_points_and_values_are_math_in_latex():
     latex = check("x**3", "x + 1", order=2).to_latex()
     assert re.search(r"At \$x = -?[0-9.]+\$: your answer is \$-?[0-9.]+\$", latex), latex
     assert "$x$ =" not in latex
+    sizes = check("w @ x", "x.T", "w", vectors=["w", "x"]).to_latex()
+    assert "components at $n = 3$" in sizes, sizes
+
+
+@pytest.mark.parametrize("answer", ["0", "0*ones(n).T"])
+def test_0_for_a_zero_gradient_is_judged(answer):
+    """By hand: sum(w) does not depend on x, so its gradient by x is the zero row, which a
+    student writes 0; it was 'cannot judge (shape)'.  Against a gradient that is not zero
+    (sum(w*x) by x is wᵀ) the same 0 is wrong."""
+    kw = dict(vectors=["w", "x"])
+    right = check("sum(w)", answer, "x", **kw)
+    assert right.verdict == "right", right
+    assert "𝟎ᵀ" in right.to_text(width=0)  # matcalc's derivative, in its shape
+    assert check("sum(w*x)", answer, "x", **kw).verdict == "wrong"
 
 
 def test_markdown_and_latex():

@@ -460,7 +460,17 @@ def test_an_expression_real_nowhere_has_a_note(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["sqrt(x)", "ln(x)", "asin(x)", "sqrt(x - 500)*sin(x)", "x**x", "acosh(x/1000)"]
+    "text",
+    [
+        "sqrt(x)",
+        "ln(x)",
+        "asin(x)",
+        "sqrt(x - 500)*sin(x)",
+        "x**x",
+        "acosh(x/1000)",
+        "acos(acos(acos(x)))",  # real on [0.54, 0.86] only
+        "sqrt(sin(x) - 0.99)",  # on intervals 0.28 wide, 2π apart
+    ],
 )
 def test_an_expression_real_somewhere_has_no_note(text):
     d = matcalc.derive(text, "x")

@@ -373,14 +373,19 @@ class Renderer(StepVisitor):
 
     def _result(self, d: Any) -> str:
         heading = self._heading(self._msg("section.result"))
-        shape = next(((s.rows, s.cols) for s in d.steps if isinstance(s, Shape)), ())
         name = self._result_name(d)
-        if _zero_array(d.result, shape):
-            items: list[Any] = [Line(name, (self._m_shaped(d.result, shape),))]
+        zero = self.zero_result(d)
+        if zero is not None:
+            items: list[Any] = [Line(name, (zero,))]
         else:
             items = self._value_lines(name, d.result)
         items += [item for s in d.steps if isinstance(s, Shape) for item in self._render(s)]
         return self._section(heading, items)
+
+    def zero_result(self, d: Any) -> Any | None:
+        """A zero vector or matrix result as 𝟎 or 𝟎ᵀ, in its stated shape; else None."""
+        shape = next(((s.rows, s.cols) for s in d.steps if isinstance(s, Shape)), ())
+        return self._m_shaped(d.result, shape) if _zero_array(d.result, shape) else None
 
     # -- facts about the problem ------------------------------------------------------
     def _is_partial(self, d: Any) -> bool:

@@ -73,7 +73,8 @@ def _verdict_block(r: Renderer, c: Any) -> str:
         items.append(r._msg("check.answer"))
         items.append(Line(name, (r._display(_as_row(c.answer)),)))
     items.append(r._msg("check.matcalc"))
-    items.append(Line(name, (r._display(d.result),)))
+    zero = r.zero_result(d)
+    items.append(Line(name, (r._display(d.result) if zero is None else zero,)))
     items.append(r._loud(_verdict(r, c)) if c.verdict == "wrong" else _verdict(r, c))
     detail = _detail(r, c)
     if detail:
@@ -94,7 +95,7 @@ def _verdict(r: Renderer, c: Any) -> str:
     p = c.derivation.problem
     how = r._msg(f"check.method.{c.method}") if c.method else ""
     if c.method == "components" and c.sizes:
-        sizes = ", ".join(_m(r, Symbol(str(s))) + " = " + str(v) for s, v in c.sizes)
+        sizes = ", ".join(r._inline(f"{r._m_inline(Symbol(str(s)))} = {v}") for s, v in c.sizes)
         how = r._msg("check.method.components_at", sizes=sizes)
     if c.verdict == "right":
         return r._msg("check.right", how=how)

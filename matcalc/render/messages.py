@@ -124,7 +124,7 @@ EN: dict[str, str] = {
     "would have taken too long, so matcalc keeps the form found so far (it is checked all "
     "the same).",
     "note.nowhere_real": "the expression is not a real number at any point matcalc tried "
-    "(within 100 of 0, and beside its boundaries out to 10⁶): it is complex or undefined "
+    "(within 100 of 0, and beside its boundaries out to a million): it is complex or undefined "
     "there, so the derivative shown is only formal. Check that the expression is the one "
     "you meant.",
     "note.unused": "The expression does not depend on {name}, so the derivative with respect "
@@ -484,7 +484,7 @@ ZH: dict[str, str] = {
     "求导的就是它：",
     "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
     "（结果照样经过检验）。",
-    "note.nowhere_real": "在 matcalc 尝试的所有点上（0 附近 100 以内，以及其边界两侧直到 10⁶），"
+    "note.nowhere_real": "在 matcalc 尝试的所有点上（0 附近 100 以内，以及其边界两侧直到一百万），"
     "该表达式都不是实数：它是复数或无定义，因此给出的导数只是形式上的。请确认表达式是否如你所想。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",

@@ -22,6 +22,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from sympy import Add, Basic, Derivative, Function, Mul, Number, Pow, Rational, S, Symbol, exp, log
+from sympy.core.add import _addsort
 from sympy.core.cache import CACHE
 from sympy.core.function import AppliedUndef
 from sympy.core.sorting import default_sort_key
@@ -94,20 +95,30 @@ def _by_degree(terms: tuple) -> list | None:
     if variable is None or len(set(degrees)) != len(degrees):
         return None
     ordered = [t for _, t in sorted(monomials, key=lambda pair: -pair[0])]
-    if others and any(t.free_symbols - {variable} for t in others):
-        return None  # other variables: 2 + x + y and 2 + y² - x stay as they are
+    if others and any(t.free_symbols - {variable} or t.is_polynomial(variable) for t in others):
+        return None  # other variables (2 + x + y, 2 + y² - x), or a monomial written
+        # otherwise (2 - 3x + 8x² as typed, its -3x a -1·(3x)): as they stand
     if len(monomials) < 2 or (len(monomials) == 2 and (not others or _minus(ordered[0]))):
         return None  # 1 + x² and 1 - x stay as they are; 3x² + 2x - exp(x) does not
     return ordered + others
+
+
+def _stored_order(terms: tuple) -> bool:
+    """Whether a sum's terms are in SymPy's own order, as an evaluated sum's are: a sum in
+    another order is as the user typed it (x³ + sin(x) - x + 2), and is printed so."""
+    ordered = list(terms)
+    _addsort(ordered)
+    return tuple(ordered) == tuple(terms)
 
 
 def _plus_first(terms: tuple) -> list:
     """A sum's terms in stored order, but led by its first term without a minus sign:
     x - 1 and x·cos(x) - sin(x), not -1 + x and -sin(x) + x·cos(x) (SymPy stores numbers
     first).  A sum whose terms are all negative is left as it is.  A polynomial in one
-    variable of three or more terms goes highest power first (``_by_degree``)."""
+    variable of three or more terms goes highest power first (``_by_degree``), unless its
+    terms are in an order of the user's (``_stored_order``)."""
     by_degree = _by_degree(terms)
-    if by_degree is not None:
+    if by_degree is not None and _stored_order(terms):
         return by_degree
     if not terms or not _minus(terms[0]):
         return list(terms)
