@@ -319,8 +319,9 @@ class _Sampler:
             if s not in base:
                 continue
             roots, deltas = self._roots(b, s, base), NEAR_DELTAS
-            if not roots:  # beyond 100 (ln(x - 1000), a kink at x = 200): out to 10⁶, and
-                # further from it, where the random points (within 100) never go
+            if not roots and b.is_polynomial(s):  # beyond 100 (ln(x - 1000), a kink at
+                # x = 200): out to 10⁶ for a polynomial (as check does), and further from it,
+                # where the random points (within 100) never go
                 roots, deltas = self._roots(b, s, base, FAR_GRID), FAR_DELTAS
             for root in roots[:2]:
                 for delta in deltas:

@@ -92,14 +92,14 @@ def _by_degree(terms: tuple) -> list | None:
         variable = base
         monomials.append((int(power), term))
     degrees = [d for d, _ in monomials]
-    if variable is None or len(set(degrees)) != len(degrees):
+    if variable is None or len(monomials) < 2 or len(set(degrees)) != len(degrees):
         return None
     ordered = [t for _, t in sorted(monomials, key=lambda pair: -pair[0])]
+    if len(monomials) == 2 and (not others or _minus(ordered[0])):
+        return None  # 1 + x² and 1 - x stay as they are; 3x² + 2x - exp(x) does not
     if others and any(t.free_symbols - {variable} or t.is_polynomial(variable) for t in others):
         return None  # other variables (2 + x + y, 2 + y² - x), or a monomial written
         # otherwise (2 - 3x + 8x² as typed, its -3x a -1·(3x)): as they stand
-    if len(monomials) < 2 or (len(monomials) == 2 and (not others or _minus(ordered[0]))):
-        return None  # 1 + x² and 1 - x stay as they are; 3x² + 2x - exp(x) does not
     return ordered + others
 
 
