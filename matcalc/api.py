@@ -14,7 +14,6 @@ from dataclasses import replace
 
 from sympy import (
     Abs,
-    Basic,
     Expr,
     Max,
     Min,
@@ -31,7 +30,7 @@ from matcalc import verify
 from matcalc.deadline import Deadline, alarm
 from matcalc.derivation import Derivation
 from matcalc.engine import build
-from matcalc.engine.simplify import budget
+from matcalc.engine.simplify import budget, evaluate
 from matcalc.errors import (
     InternalError,
     LimitError,
@@ -40,7 +39,6 @@ from matcalc.errors import (
     UnsupportedError,
     UsageError,
 )
-from matcalc.functions import decide_gate
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.linalg.declarations import declare
 from matcalc.linalg.shapes import is_scalar
@@ -324,7 +322,7 @@ def _check_defined(expr: Expr) -> Expr:
     deep inside the engine when max or min meets a number that is not real.
     """
     try:
-        value = _evaluate_defined(expr)
+        value = evaluate(expr, _refuse_undefined)
     except (TypeError, ValueError) as error:  # SymPy's Max/Min: "... is not comparable"
         if expr.has(Max, Min):
             msg = Msg("err.api.max_real")
@@ -345,21 +343,13 @@ def _check_defined(expr: Expr) -> Expr:
     return value
 
 
-def _evaluate_defined(expr):
-    """``evaluate(expr)``, raising ``MathError`` where a part is undefined as typed even if
-    the whole absorbs it: in atan(ln y)/(√2/(1 - 1)) the part √2/0 is 1/0, and SymPy's
-    a/∞ = 0 would have let the whole through."""
-    from sympy import MatrixBase
-
-    if isinstance(expr, MatrixBase):
-        return expr.applyfunc(_evaluate_defined)
-    if not isinstance(expr, Basic) or not expr.args:
-        return expr
-    value = decide_gate(expr.func(*[_evaluate_defined(a) for a in expr.args]))
-    for node in (value, *value.args):  # zoo·x: absorbed by 1/(zoo·x) = 0 one level up
-        if node is _ZOO or node is _NAN or isinstance(node, AccumBounds):
+def _refuse_undefined(node) -> None:
+    """A node of the input, as evaluated, that is undefined as typed even if the whole would
+    absorb it: in atan(ln y)/(√2/(1 - 1)) the part √2/0 is 1/0, and SymPy's a/∞ = 0 would
+    have let the whole through (zoo·x is absorbed one level up, by 1/(zoo·x) = 0)."""
+    for part in (node, *node.args):
+        if part is _ZOO or part is _NAN or isinstance(part, AccumBounds):
             raise MathError(Msg("err.api.undefined"))
-    return value
 
 
 _ZOO, _NAN = S.ComplexInfinity, S.NaN

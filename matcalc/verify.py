@@ -376,11 +376,8 @@ class _Sampler:
         kinks; None outside the domain, or on a kink of the result or reference only.
 
         ``memo``: the values of subexpressions at this point, shared with later evaluations."""
-        if self.domain is not None:
-            for e in self.domain:
-                v = _value(e, point, memo=memo)
-                if not _real(v) or (_tiny_complex(v) and not _vanishes(e, point)):
-                    return None
+        if self.domain is not None and not all(_in_domain(e, point, memo) for e in self.domain):
+            return None
         place = OFF
         for arg in self.own_kinks:
             v = _value(arg, point, memo=memo)
@@ -404,6 +401,13 @@ def _real(value: complex | None) -> bool:
     if value is None:
         return False
     return abs(value.imag) <= max(TOLERANCE * abs(value), NOISE)
+
+
+def _in_domain(expr: Expr, point: dict, memo: dict | None = None) -> bool:
+    """``expr`` is a real number at ``point`` (``_real``), and not only by ``NOISE``
+    (``_tiny_complex``) unless that is the rounding of an exact 0 (``_vanishes``)."""
+    v = _value(expr, point, memo=memo)
+    return _real(v) and not (_tiny_complex(v) and not _vanishes(expr, point))
 
 
 def _tiny_complex(value: complex | None) -> bool:
@@ -902,7 +906,7 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     for t in (0.7, 1.3, -0.6):  # a quick look first: most inputs are real at one of these
         point = {s: Float(t, 30) for s in symbols}
         memo: dict = {}
-        if all(_real(_value(e, point, memo=memo)) for e in normal):
+        if all(_in_domain(e, point, memo) for e in normal):
             return True
     sampler = _Sampler(exprs, exprs, 0, deadline)
     for k in range(TRIES):

@@ -274,13 +274,17 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
             record.spent += time.process_time() - start
 
 
-def evaluate(expr):
-    """Rebuild an unevaluated tree with SymPy's automatic evaluation on."""
+def evaluate(expr, each=None):
+    """Rebuild an unevaluated tree with SymPy's automatic evaluation on; ``each``, if given,
+    is called with every rebuilt node as it is made (to refuse one, by raising)."""
     if isinstance(expr, MatrixBase):
-        return expr.applyfunc(evaluate)
+        return expr.applyfunc(lambda e: evaluate(e, each))
     if not isinstance(expr, Basic) or not expr.args:
         return expr
-    return decide_gate(expr.func(*(evaluate(a) for a in expr.args)))
+    value = decide_gate(expr.func(*(evaluate(a, each) for a in expr.args)))
+    if each is not None:
+        each(value)
+    return value
 
 
 def substitute(expr, mapping: dict):

@@ -95,7 +95,7 @@ def _verdict(r: Renderer, c: Any) -> str:
     p = c.derivation.problem
     how = r._msg(f"check.method.{c.method}") if c.method else ""
     if c.method == "components" and c.sizes:
-        sizes = ", ".join(r._inline(f"{r._m_inline(Symbol(str(s)))} = {v}") for s, v in c.sizes)
+        sizes = _point(r, [(Symbol(str(s)), v) for s, v in c.sizes])
         how = r._msg("check.method.components_at", sizes=sizes)
     if c.verdict == "right":
         return r._msg("check.right", how=how)
@@ -162,7 +162,8 @@ def _step_title(r: Renderer, c: Any) -> str:
 
 
 def _point(r: Renderer, point: Any) -> str:
-    """x = -1.906, y = 0.5: each one piece of math (a minus sign, not a hyphen, in LaTeX)."""
+    """x = -1.906, y = 0.5 (or sizes, n = 3): each one piece of math (a minus sign, not a
+    hyphen, in LaTeX)."""
     return ", ".join(r._inline(f"{r._m_inline(s)} = {v:.4g}") for s, v in point)
 
 
