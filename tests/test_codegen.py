@@ -1172,13 +1172,42 @@ def test_red_team_gated_singular_product_is_0_where_the_gate_is_closed():
             {"w": [800.0, 0.0], "x": [1.0, 1.0]},
             [[0.0, 0.0], [0.0, 0.0]],
         ),
+        # Xᵀ·diag(σ(Xw)(1 − σ(Xw)))·X, SymPy's denominator e^(2Xw) + 2e^(Xw) + 1 = (e^(Xw) + 1)²:
+        # at X = I, w = (800, 0), diag(0, 1/4)
+        (
+            "sum(softplus(X @ w))",
+            "w",
+            {"vectors": "w", "matrices": "X", "order": 2},
+            {"w": [800.0, 0.0], "X": [[1.0, 0.0], [0.0, 1.0]]},
+            [[0.0, 0.0], [0.0, 0.25]],
+        ),
+        # ∂s_i/∂W_jk = (δ_ij·s_i − s_i·s_j)·x_k: with x = (1, 0) and W·x = (1000, 1000 − ln 3),
+        # s = (3/4, 1/4), rows (3/16, 0, −3/16, 0) and (−3/16, 0, 3/16, 0)
+        (
+            "softmax(W @ x)",
+            "W",
+            {"vectors": "x", "matrices": "W"},
+            {"W": [[1000.0, 0.0], [1000.0 - math.log(3), 0.0]], "x": [1.0, 0.0]},
+            [[0.1875, 0.0, -0.1875, 0.0], [-0.1875, 0.0, 0.1875, 0.0]],
+        ),
+        # ∂s_i/∂t = s_i·(Σ_j s_j·z_j − z_i)/t²: z = 2·(1000, 1000 − ln 3), t = 2, s = (3/4, 1/4),
+        # (−3 ln 3/32, 3 ln 3/32)
+        (
+            "softmax(z/t)",
+            "t",
+            {"vectors": "z"},
+            {"z": [2000.0, 2000.0 - 2 * math.log(3)], "t": 2.0},
+            [[-3 * math.log(3) / 32], [3 * math.log(3) / 32]],
+        ),
     ],
 )
 def test_red_team_softmax_and_sigmoid_code_does_not_overflow(text, wrt, options, args, truth):
     """Red team: exp(z)/sum(exp(z)) and exp(x)/(exp(x) + 1) were emitted as written, so the
     generated gradient of logsumexp, cross-entropy, softmax, softplus (and H·v, Hessians) was
     nan (inf/inf) as soon as an entry passed 709; now exp(z − max z)/sum(exp(z − max z)) and
-    σ's own overflow-free form.  Truth by hand (in the comments)."""
+    σ's own overflow-free form.  The last three (the softplus Hessian, softmax(W·x) by W,
+    softmax(z/t) by t) divide by (Σ e^u)² or (e^u + 1)² written out: e^u is shifted by max u
+    wherever the value is unchanged (``code.shifted``).  Truth by hand (in the comments)."""
     f = load(matcalc.derive(text, wrt, **options).to_numpy())
     with np.errstate(over="raise", invalid="raise"):
         got = f(**{k: np.array(v) for k, v in args.items()})

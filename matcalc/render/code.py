@@ -192,6 +192,7 @@ class _Emitter:
         self.shapes = shapes
         self.names = names
         self.m = alias
+        self.shifted: frozenset = frozenset()  # vectors u whose e^u is written e^(u − max u)
 
     # -- helpers --------------------------------------------------------------------------
     def code(self, expr) -> Code:
@@ -312,7 +313,9 @@ class _Emitter:
                     continue
                 k = int(-g.exp)
                 softmax = type(g.base).__name__ == "VSum" and g.base.args[0] == f and k == 1
-                sigma = isinstance(g.base, sympy.Add) and set(g.base.args) == {f, sympy.S.One}
+                m = _sigma_power(g.base, f)
+                sigma = m is not None
+                k *= m or 1
                 if softmax and self.shape(u) != SCALAR:
                     shifted = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
                     exp = f"{self.m}.exp({shifted})"
@@ -405,6 +408,12 @@ class _Emitter:
             if not h0.is_Number:
                 raise UnsupportedError(_unsupported(expr, self.b))
             return self.call(template, self.arg(expr.args[0]), repr(float(h0)))
+        if name == "exp" and self.shifted:
+            k, u = expr.args[0].as_coeff_Mul()
+            if u in self.shifted:  # e^(k·u) as e^(k·(u − max u)): see ``shifted``
+                inner = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
+                inner = inner if k == 1 else f"{self.wrap(k, MUL - 1)} * ({inner})"
+                return self.call(template, inner)
         operand = "-{0}" in template or "/ {0}" in template
         return self.call(template, *(self.arg(a, operand) for a in expr.args))
 
@@ -525,6 +534,98 @@ class _Emitter:
         if isinstance(expr, Integer):
             return str(int(expr))
         return self.wrap(expr, MUL)
+
+
+def _sigma_power(base, f) -> int | None:
+    """m where ``base`` is (e^u + 1)^m written out, in powers e^(k·u) of ``f`` = e^u:
+    e^(2u) + 2e^u + 1 is (e^u + 1)², the denominator of σ(u)(1 − σ(u)) as SymPy writes
+    it; else None."""
+    if not isinstance(base, sympy.Add):
+        return None
+    if set(base.args) == {f, sympy.S.One}:
+        return 1
+    u, e = f.args[0], sympy.Dummy("e")
+
+    def power(node):
+        k, rest = node.args[0].as_coeff_Mul()
+        return e**k if rest == u and k.is_Integer and k > 0 else node
+
+    try:
+        poly = base.replace(lambda n: isinstance(n, sympy.exp), power)
+        if poly.has(u) or not poly.has(e):
+            return None
+        p = sympy.Poly(poly, e)
+        m = p.degree()
+        return m if 1 < m <= 8 and p == sympy.Poly((e + 1) ** m, e) else None
+    except (sympy.PolynomialError, TypeError, ValueError):
+        return None
+
+
+_MULTILINEAR = frozenset(
+    {"Mul", "MatVec", "MMul", "MatProd", "MatT", "T", "Kron", "Diag", "VSum", "VDot", "Mean"}
+    | {"MTrace", "Vec"}
+)
+"""Classes linear in each argument: the degree in e^u of such a node is the sum of its
+arguments' degrees."""
+
+
+def shifted(expr, shapes: dict) -> frozenset:
+    """The vectors u for which ``expr`` is unchanged when every e^u in it is multiplied by
+    the same λ > 0, so that e^(u − max u) may stand for e^u: no entry of it overflows, and
+    the sums of e^u left in denominators are at least 1.  ``expr`` must be homogeneous of
+    degree 0 in e^u (``_exp_degree``): the Jacobian of softmax(W·x) by W,
+    (diag(e)·Σe − e·eᵀ) ⊗ xᵀ/(Σe)², and that of softmax(z/t) by t.  As written, e^u is inf
+    for an entry above 709 and the value inf/inf = nan where it is finite."""
+    if not shapes or not expr.has(sympy.exp):
+        return frozenset()
+    out = set()
+    for node in expr.atoms(sympy.exp):
+        k, u = node.args[0].as_coeff_Mul()
+        if u in out or not k.is_Integer or shape_with_vec(u, shapes) == SCALAR:
+            continue
+        if _exp_degree(expr, u) == 0:
+            out.add(u)
+    return frozenset(out)
+
+
+def _exp_degree(expr, u) -> int | None:
+    """d where ``expr`` with each e^(k·u) times λᵏ (k ≥ 1) is λᵈ times ``expr``, for every
+    λ > 0; None where there is no such d, where u appears in an exponential in another way,
+    or where a power of e^u is in a denominator other than a sum of e^(k·u) (≥ 1 once
+    shifted: a lone e^(u − max u) may be 0)."""
+    if isinstance(expr, sympy.exp):
+        k, rest = expr.args[0].as_coeff_Mul()
+        if rest == u and k.is_Integer and k > 0:
+            return int(k)
+        return None if expr.args[0].has(u) else 0
+    if not any(
+        isinstance(n, sympy.exp) and n.args[0].has(u) for n in sympy.preorder_traversal(expr)
+    ):
+        return 0
+    name = type(expr).__name__
+    if name == "Pow":
+        d = _exp_degree(expr.base, u)
+        if d is None or not expr.exp.is_Integer:
+            return None
+        if expr.exp < 0 and not (type(expr.base).__name__ == "VSum" and _pure_exp(expr.base, u)):
+            return None
+        return d * int(expr.exp)
+    if name in ("Add", "MatAdd"):
+        degrees = {_exp_degree(a, u) for a in expr.args}
+        return degrees.pop() if len(degrees) == 1 else None
+    if name in _MULTILINEAR:
+        degrees = [_exp_degree(a, u) for a in expr.args]
+        return None if None in degrees else sum(degrees)  # type: ignore[arg-type]
+    return None
+
+
+def _pure_exp(vsum, u) -> bool:
+    """Σ e^(k·u), k ≥ 1: at least 1 once u is shifted by its maximum."""
+    inner = vsum.args[0]
+    if not isinstance(inner, sympy.exp):
+        return False
+    k, rest = inner.args[0].as_coeff_Mul()
+    return rest == u and k.is_Integer and k > 0
 
 
 def shape_with_vec(expr, shapes: dict):
@@ -757,7 +858,11 @@ class _Function:
                 if expr == 0
                 else self.b.full.format(m=self.alias, shape=self.shape_code(target), a=value)
             )
-        text = self.emitter.code(expr)[0]
+        self.emitter.shifted = shifted(expr, self.shapes)
+        try:
+            text = self.emitter.code(expr)[0]
+        finally:
+            self.emitter.shifted = frozenset()
         if natural == SCALAR and target == SCALAR:
             return text
         if natural == SCALAR:
