@@ -445,7 +445,20 @@ def test_jacobian_matrices_in_an_answer_only():
     ]:
         with pytest.raises(MatcalcError, match=match):
             parse(text, shapes=SHAPES)
-    with pytest.raises(ShapeError, match="one of the problem's sizes"):
+    with pytest.raises(ShapeError, match="must be one of the problem's sizes"):
         parse("eye(3)", shapes=SHAPES, answer=True)
+
+
+def test_sizes_in_an_answer_may_be_the_declared_numbers():
+    """With x declared x:3, ones(3) and eye(3) are the problem's own sizes (they were refused
+    as "not one of the problem's sizes (n)", a size the problem does not have); ones(n) is
+    refused, naming 3."""
+    three = declare(["x:3"], ["A:2,3"])
+    assert shape_of(parse("ones(3)", shapes=three, answer=True), three) == (3, 1)
+    assert shape_of(parse("eye(2)", shapes=three, answer=True), three) == (2, 2)
+    with pytest.raises(
+        ShapeError, match=r"ones\(n\): the size must be one of the problem's sizes \(2, 3\)"
+    ):
+        parse("ones(n)", shapes=three, answer=True)
     with pytest.raises(MatcalcError, match="is a row"):
         parse("A @ x.T", shapes=SHAPES, answer=True)  # a matrix @ a row: no such product

@@ -355,8 +355,15 @@ def _diag(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
 def _sized(cls: type) -> Callable[[Parser, ast.Call, list[Expr]], Expr]:
     def build(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
         size = a[0]
-        if size not in p.sizes.values():  # the problem's n, N: its sizes are symbols
-            sizes = ", ".join(sorted(p.sizes)) or "n"
+        # the problem's sizes: its n, N (symbols) and the numbers declared (x:3)
+        numbers = {
+            s
+            for d in (p.shapes or {}).values()
+            for s in (d.rows, d.cols if not d.is_vector else d.rows)
+            if s.is_Integer
+        }
+        if size not in p.sizes.values() and size not in numbers:
+            sizes = ", ".join([*sorted(p.sizes), *map(str, sorted(numbers))]) or "n"
             raise p.error(ShapeError, Msg("err.size_of", call=p.call_text(node), sizes=sizes), node)
         return p.shaped(cls(size))
 

@@ -291,7 +291,7 @@ ERRORS_EN: dict[str, str] = {
     "@, or with numbers and other rows",
     "err.row": "a transposed vector can only be used on the left of @, or with numbers and other "
     "rows",
-    "err.size_of": "{call}: the size is one of the problem's sizes ({sizes})",
+    "err.size_of": "{call}: the size must be one of the problem's sizes ({sizes})",
     "err.underscore": "names may not start with '_'",
     "err.is_function": "{name} is a function; write {name}(...)",
     "err.is_declared_function": "{name} is declared as a function; write {name}(...)",
