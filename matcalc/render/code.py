@@ -611,11 +611,16 @@ def _exp_degree(expr, u) -> int | None:
             return None
         return d * int(expr.exp)
     if name in ("Add", "MatAdd"):
-        degrees = {_exp_degree(a, u) for a in expr.args}
-        return degrees.pop() if len(degrees) == 1 else None
+        same = {_exp_degree(a, u) for a in expr.args}
+        return same.pop() if len(same) == 1 else None
     if name in _MULTILINEAR:
-        degrees = [_exp_degree(a, u) for a in expr.args]
-        return None if None in degrees else sum(degrees)  # type: ignore[arg-type]
+        total = 0
+        for a in expr.args:
+            d = _exp_degree(a, u)
+            if d is None:
+                return None
+            total += d
+        return total
     return None
 
 
