@@ -95,6 +95,8 @@ BESIDE = 36
 """At most this many points beside the kinks and domain boundaries (``_beside_kinks``)."""
 _BESIDE = (0.01, -0.01, 0.5, -0.5, 2.0, -2.0)
 """Where they are, relative to the kink or boundary's size: beside it, and further on."""
+_TOGETHER = (0.01, -0.01, 0.1, -0.1, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0)
+"""The same for the points with every variable beside its own boundary at once."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,8 +351,14 @@ class _Judge:
         ans, ref, comps = self._sides(self._dims(second=True))
         if (ans.T if transposed else ans).shape != ref.shape:
             return False
-        samples = self._samples(ans, ref, comps)
+        samples = self._samples_or_beside(ans, ref, comps)
         return len(samples) < 3 or _agree(samples, ans.shape if transposed else None)
+
+    def _samples_or_beside(self, ans, ref, comps) -> list:
+        """``_samples``, and where fewer than 3 random points are in the domain, the points
+        beside its boundaries as well (sum(√(x − 50)): every entry beyond 50)."""
+        samples = self._samples(ans, ref, comps)
+        return samples if len(samples) >= 3 else samples + self._beside(ans, ref, comps)
 
     # -- points ---------------------------------------------------------------------------
     def _points(self, symbols: list[Symbol], count: int = POINTS, constraint=None, draw=None):
@@ -431,6 +439,7 @@ class _Judge:
         plain = {s: float(v) for s, v in base.items()}  # as _points draws them (JSON's point)
         budget = time.monotonic() + SPECIAL_SECONDS
         out: list[dict[Symbol, float]] = []
+        first: dict[Symbol, float] = {}  # each variable's smallest root, for ``together``
         for symbol in sorted(base, key=str):
             roots: set[float] = set()
             polynomial: set[float] = set()  # roots of a polynomial: none elsewhere nearby
@@ -451,7 +460,22 @@ class _Judge:
             # not on another kink: 1 + 2·|-1| is the kink at 1 of asin(2x/(1 + x²))
             far = [v for v in values if all(abs(v - r) > 1e-4 * max(1.0, abs(r)) for r in ordered)]
             out += [{**plain, symbol: v} for v in far]
-        return out[:BESIDE]
+            if ordered:
+                first[symbol] = ordered[0]
+        # and every variable beside its own boundary at once: sum(√(x - 50)) is real only
+        # where every entry is beyond 50, which moving one entry at a time never reaches
+        # (each variable a little further than the last, so that no two entries are equal)
+        together = [
+            {
+                **plain,
+                **{
+                    s: r + d * (1 + 0.3 * i) * max(abs(r), 1e-3)
+                    for i, (s, r) in enumerate(first.items())
+                },
+            }
+            for d in _TOGETHER
+        ]
+        return (together if len(first) > 1 else []) + out[: BESIDE - len(_TOGETHER)]
 
     def _values(
         self, m: ImmutableMatrix, point: dict, memo: dict | None = None
@@ -744,7 +768,7 @@ class _Judge:
         if self.shapes:  # a factor that changes with the sizes is a size (N, 1/N)
             dims2 = self._dims(second=True)
             ans2, ref2, comps2 = self._sides(dims2)
-            c2 = _ratio(self._samples(ans2, ref2, comps2), flip)
+            c2 = _ratio(self._samples_or_beside(ans2, ref2, comps2), flip)
             if c2 is None:
                 return None
             if not _close(c, c2):

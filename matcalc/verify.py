@@ -145,6 +145,9 @@ _KINKS = (Abs, Heaviside, Max, Min, sign)
 _GRID = sorted({s * 10 ** (k / 4) for k in range(-16, 9) for s in (-1, 1)} | {0.0})
 NEAR_DELTAS: tuple[float, ...] = (1e-6, -1e-6, 1e-3, -1e-3)
 """Where the special points lie beside a boundary or kink at r: r + δ·max(1, |r|)."""
+TOGETHER_DELTAS = (1e-3, -1e-3, 0.01, -0.01, 0.1, -0.1, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0)
+"""The same for the points with every variable beside its own boundary at once (δ, then
+1.3δ, 1.6δ … for the second, third … variable)."""
 FAR_DELTAS: tuple[float, ...] = (
     1e-6,
     -1e-6,
@@ -311,9 +314,13 @@ class _Sampler:
         boundaries = sorted((b for b in boundaries if count_ops_fast(b) <= 60), key=count_ops_fast)
         points: list[dict[Symbol, Expr]] = []
         budget = time.monotonic() + SPECIAL_SECONDS
+        first: dict[Symbol, float] = {}  # a root of each variable alone, for ``together``
         for b in boundaries[:4]:
-            if len(points) >= MAX_SPECIAL or time.monotonic() > budget:
+            if time.monotonic() > budget:
                 break
+            full = len(points) >= MAX_SPECIAL  # then only the roots of another variable
+            if full and (len(b.free_symbols) != 1 or b.free_symbols <= set(first)):
+                continue
             base = self.draw()
             s = sorted(b.free_symbols, key=str)[0]
             if s not in base:
@@ -323,11 +330,28 @@ class _Sampler:
                 # x = 200): out to 10⁶ for a polynomial (as check does), and further from it,
                 # where the random points (within 100) never go
                 roots, deltas = self._roots(b, s, base, FAR_GRID), FAR_DELTAS
-            for root in roots[:2]:
+            if roots and len(b.free_symbols) == 1:
+                first.setdefault(s, roots[0])
+            for root in roots[:2] if not full else ():
                 for delta in deltas:
                     point = dict(base)
                     point[s] = Float(root + delta * max(1.0, abs(root)), 30)
                     points.append(point)
+        if len(first) > 1:  # every variable beside its own boundary at once: the entries of
+            # sum(√(x - 50)) are real together only where every x_i is beyond 50
+            # (each a little further than the last, so that no two entries are equal)
+            base = self.draw()
+            together = [
+                {
+                    **base,
+                    **{
+                        s: Float(r + d * (1 + 0.3 * i) * max(1.0, abs(r)), 30)
+                        for i, (s, r) in enumerate(first.items())
+                    },
+                }
+                for d in TOGETHER_DELTAS
+            ]
+            return together + points[: MAX_SPECIAL * 2]
         return points[: MAX_SPECIAL * 2]
 
     def _roots(self, b: Expr, s: Symbol, base, grid: Sequence[float] = ()) -> list[float]:

@@ -427,6 +427,20 @@ def test_a_wrong_step_beside_a_kink_beyond_100_is_found(wrong):
     assert V.check(problem, Heaviside(x - 200)).status is True
 
 
+def test_a_domain_of_several_variables_far_from_0_is_found():
+    """√(x₁ − 50) + √(x₂ − 50) + √(x₃ − 50) is real only where every xᵢ is beyond 50: the points
+    beside one boundary left the other variables where a random point put them (within 100,
+    mostly outside), so a numeric check found no point and was undecided.  Each variable is
+    now also put beside its own boundary at once.  Truth: the derivative by x₁ is
+    1/(2√(x₁ − 50)) (by hand)."""
+    x1, x2, x3 = sympy.symbols("x1 x2 x3", real=True)
+    e = sqrt(x1 - 50) + sqrt(x2 - 50) + sqrt(x3 - 50)
+    right = 1 / (2 * sqrt(x1 - 50))
+    assert V._numeric(right, right, 0, V.NEVER, domain=[e])[0] is True
+    wrong = right + 1 / (x2 - 10**4)  # wrong wherever defined, most visibly near x₂ = 50
+    assert V._numeric(wrong, right, 0, V.NEVER, domain=[e])[0] is False
+
+
 def test_points_outside_the_real_domain_are_no_evidence():
     """√(x - 500)^(10x) is about 10⁻¹⁴⁰·i at x = -25: tiny and complex, outside the real
     domain, where it was taken as real (below NOISE), and a result wrong only for x > 500
