@@ -1214,6 +1214,37 @@ def test_red_team_softmax_and_sigmoid_code_does_not_overflow(text, wrt, options,
     np.testing.assert_allclose(np.asarray(got, dtype=float), truth, rtol=1e-12, atol=1e-300)
 
 
+@pytest.mark.parametrize(
+    ("text", "wrt", "order", "truth"),
+    [
+        # ∂/∂x ln(eˣ + eʸ) = eˣ/(eˣ + eʸ) = 3/4 where x − y = ln 3 (by hand)
+        ("ln(exp(x) + exp(y))", "x", 1, [0.75] * 3),
+        # ∂²/∂x² is s(1 − s) with s = 3/4: 3/16 (by hand)
+        ("ln(exp(x) + exp(y))", "x", 2, [0.1875] * 3),
+        # the gradient of s = eˣ/(eˣ + eʸ) by (x, y) is (s(1 − s), −s(1 − s)) (by hand)
+        ("exp(x)/(exp(x) + exp(y))", "x,y", 1, [[[0.1875, -0.1875]]] * 3),
+    ],
+)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_scalar_softmax_of_two_does_not_overflow(text, wrt, order, truth, backend):
+    """eˣ/(eˣ + eʸ) and its relatives were emitted as written: nan (inf/inf) for x, y above 709
+    and 0/0 below −745.  Each e^a is now shifted by the largest argument, max(x, y), where
+    the value is unchanged by it (``code.scalar_shift``).  At x = 800, −800 and 0, y = x − ln 3."""
+    x = [800.0, -800.0, 0.0]
+    y = [v - math.log(3) for v in x]
+    d = matcalc.derive(text, wrt, order=order)
+    if backend == "torch":
+        torch = _torch()
+        got = load(d.to_torch())(
+            torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+        )
+        np.testing.assert_allclose(got.numpy(), truth, rtol=1e-12)
+        return
+    with np.errstate(over="raise", invalid="raise", under="ignore"):
+        got = load(d.to_numpy())(np.array(x), np.array(y))
+    np.testing.assert_allclose(got, truth, rtol=1e-12)
+
+
 def test_red_team_scalar_softplus_code_does_not_overflow():
     """d/dx softplus(x) = σ(x), written exp(x)/(exp(x) + 1): nan at x = 800 (it is 1)."""
     f = load(numpy_function(matcalc.derive("softplus(x)")))

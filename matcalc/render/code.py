@@ -20,7 +20,10 @@ Conventions of the generated code (they are also in each function's docstring):
   broadcast shape; a gradient or Jacobian of scalars adds two trailing axes (rows, cols).
 - max(0, ·) and the gate 1[z > 0] are 0 at the kink, as in the paper; σ is computed
   without overflow, and so are the softmax and σ's forms written out by SymPy,
-  exp(z)/sum(exp(z)) and exp(u)/(exp(u) + 1)ᵏ (``_Emitter._stable``).
+  exp(z)/sum(exp(z)) and exp(u)/(exp(u) + 1)ᵏ, also with (exp(u) + 1)ᵏ multiplied out
+  (``_Emitter._stable``); wherever a result is unchanged by multiplying its exponentials
+  by one number, each e^u is written e^(u − max u) (vectors: ``shifted``; scalars, by the
+  largest argument, max(x, y) in e^x/(e^x + e^y): ``scalar_shift``).
 
 The translation is a dispatch table keyed by the SymPy class name of each node
 (``_HANDLERS``): one entry per operation.  A node whose class has no entry raises
@@ -193,6 +196,7 @@ class _Emitter:
         self.names = names
         self.m = alias
         self.shifted: frozenset = frozenset()  # vectors u whose e^u is written e^(u − max u)
+        self.shift: tuple[list, str] | None = None  # scalars: (the arguments, code of their max)
 
     # -- helpers --------------------------------------------------------------------------
     def code(self, expr) -> Code:
@@ -209,6 +213,22 @@ class _Emitter:
                 return self.names[expr], ATOM
             raise UnsupportedError(_unsupported(expr, self.b))
         return handler(self, expr)
+
+    def top(self, expr) -> str:
+        """The code of a whole result (or block, or entry), with e^u written without overflow
+        wherever the value allows it (``shifted``, ``scalar_shift``)."""
+        self.shifted = shifted(expr, self.shapes)
+        bases = scalar_shift(expr) if not self.shapes else None
+        if bases:
+            codes = [self.code(b)[0] for b in bases]
+            top = codes[0]
+            for c in codes[1:]:
+                top = f"{self.m}.maximum({top}, {c})"
+            self.shift = (bases, top)
+        try:
+            return self.code(expr)[0]
+        finally:
+            self.shifted, self.shift = frozenset(), None
 
     def wrap(self, expr, above: int) -> str:
         """Code of ``expr``, in parentheses unless it binds more tightly than ``above``."""
@@ -414,6 +434,11 @@ class _Emitter:
                 inner = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
                 inner = inner if k == 1 else f"{self.wrap(k, MUL - 1)} * ({inner})"
                 return self.call(template, inner)
+        if name == "exp" and self.shift is not None:
+            d = _degree_of_argument(expr.args[0], self.shift[0])
+            if d:  # e^a as e^(a − d·M), M the largest of the arguments: see ``scalar_shift``
+                top = self.shift[1] if d == 1 else f"{d} * {self.shift[1]}"
+                return self.call(template, f"{self.wrap(expr.args[0], ADD - 1)} - {top}")
         operand = "-{0}" in template or "/ {0}" in template
         return self.call(template, *(self.arg(a, operand) for a in expr.args))
 
@@ -622,6 +647,89 @@ def _exp_degree(expr, u) -> int | None:
             total += d
         return total
     return None
+
+
+def scalar_shift(expr) -> list | None:
+    """The arguments v₁ … v_k (k ≥ 2) of the exponentials of a scalar ``expr`` when ``expr``
+    is unchanged by e^(vᵢ) → λ·e^(vᵢ) for every i at once (each e^a, a = Σ cᵢ·vᵢ + c₀ with
+    whole cᵢ ≥ 0, then scales by λ^(Σ cᵢ)), and every denominator holding an e^a is a sum of
+    positive multiples of exponentials with every e^(vᵢ) among them: with λ = e^(−M), M the
+    largest vᵢ, no e^a overflows and each such denominator is at least its smallest
+    coefficient.  ∂/∂x ln(e^x + e^y) = e^x/(e^x + e^y) is nan for x, y above 709 as written;
+    shifted, it is e^(x − M)/(e^(x − M) + e^(y − M)).  Else None."""
+    nodes = expr.atoms(sympy.exp)
+    if len(nodes) < 2:
+        return None
+    bases: dict = {}
+    for node in nodes:
+        terms = _linear_terms(node.args[0])
+        if terms is None:
+            return None
+        bases.update(dict.fromkeys(terms))
+    if len(bases) < 2 or _scalar_degree(expr, bases) != 0:
+        return None
+    return sorted(bases, key=sympy.default_sort_key)
+
+
+def _linear_terms(a) -> dict | None:
+    """a = Σ cᵢ·vᵢ + c₀ as {vᵢ: cᵢ} (whole cᵢ ≥ 1, vᵢ not a number), or None."""
+    out: dict = {}
+    for term in sympy.Add.make_args(a):
+        c, v = term.as_coeff_Mul()
+        if v.is_number:
+            continue  # e^(a + 1) is e·e^a: a constant factor
+        if not (c.is_Integer and c > 0) or v.is_Add:
+            return None
+        out[v] = out.get(v, 0) + int(c)
+    return out or None
+
+
+def _degree_of_argument(a, bases) -> int:
+    terms = _linear_terms(a) or {}
+    return sum(c for v, c in terms.items() if v in bases)
+
+
+def _scalar_degree(expr, bases) -> int | None:
+    """The degree of ``expr`` under e^(vᵢ) → λ·e^(vᵢ) (``scalar_shift``), or None."""
+    if isinstance(expr, sympy.exp):
+        terms = _linear_terms(expr.args[0])
+        return None if terms is None else sum(terms.values())
+    if not expr.has(sympy.exp):
+        return 0
+    if expr.is_Pow:
+        d = _scalar_degree(expr.base, bases)
+        if d is None or not expr.exp.is_Integer:
+            return None
+        if expr.exp < 0 and d != 0 and not _covering_sum(expr.base, bases):
+            return None
+        return d * int(expr.exp)
+    if expr.is_Add:
+        same = {_scalar_degree(a, bases) for a in expr.args}
+        return same.pop() if len(same) == 1 else None
+    if expr.is_Mul:
+        total = 0
+        for a in expr.args:
+            d = _scalar_degree(a, bases)
+            if d is None:
+                return None
+            total += d
+        return total
+    return None  # e^a inside another function: no degree
+
+
+def _covering_sum(base, bases) -> bool:
+    """A sum of positive multiples of exponentials with every e^(vᵢ) itself among them."""
+    if not base.is_Add:
+        return False
+    singles: set = set()
+    for term in base.args:
+        c, e = term.as_coeff_Mul()
+        if not (c.is_positive and isinstance(e, sympy.exp)):
+            return False
+        terms = _linear_terms(e.args[0])
+        if terms is not None and len(terms) == 1 and set(terms.values()) == {1}:
+            singles.update(terms)
+    return singles >= set(bases)
 
 
 def _pure_exp(vsum, u) -> bool:
@@ -863,11 +971,7 @@ class _Function:
                 if expr == 0
                 else self.b.full.format(m=self.alias, shape=self.shape_code(target), a=value)
             )
-        self.emitter.shifted = shifted(expr, self.shapes)
-        try:
-            text = self.emitter.code(expr)[0]
-        finally:
-            self.emitter.shifted = frozenset()
+        text = self.emitter.top(expr)
         if natural == SCALAR and target == SCALAR:
             return text
         if natural == SCALAR:
@@ -910,17 +1014,16 @@ class _Function:
         """A scalar problem: broadcast to ``shape`` (the inputs' broadcast shape) if given."""
         m, result = self.alias, self.d.result
         if not isinstance(result, MatrixBase):
-            text = self.emitter.code(result)[0]
+            text = self.emitter.top(result)
             return text if shape is None else self.b.broadcast.format(m=m, a=text, shape=shape)
         if shape is None:
             rows = [
-                ", ".join(self.emitter.code(e)[0] for e in result.row(i))
-                for i in range(result.rows)
+                ", ".join(self.emitter.top(e) for e in result.row(i)) for i in range(result.rows)
             ]
             return f"{m}.array([{', '.join('[' + r + ']' for r in rows)}])"
         cells = [
             [
-                self.b.broadcast.format(m=m, a=self.emitter.code(e)[0], shape=shape)
+                self.b.broadcast.format(m=m, a=self.emitter.top(e), shape=shape)
                 for e in result.row(i)
             ]
             for i in range(result.rows)
