@@ -1245,6 +1245,35 @@ def test_a_scalar_softmax_of_two_does_not_overflow(text, wrt, order, truth, back
     np.testing.assert_allclose(got, truth, rtol=1e-12)
 
 
+_X, _Y = sympy.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "truth"),
+    [
+        # e^(e^x) with e^x inside: shifting the inner one would change the outer one's value
+        (
+            "exp(exp(x))/(exp(exp(x)) + exp(y))",
+            sympy.exp(sympy.exp(_X)) / (sympy.exp(sympy.exp(_X)) + sympy.exp(_Y)),
+        ),
+        ("exp(x + 1)/(exp(x) + exp(y))", sympy.exp(_X + 1) / (sympy.exp(_X) + sympy.exp(_Y))),
+        ("exp(2*x)/(exp(x) + exp(y))**2", sympy.exp(2 * _X) / (sympy.exp(_X) + sympy.exp(_Y)) ** 2),
+        (
+            "sin(x)*exp(x)/(exp(x) + exp(y))",
+            sympy.sin(_X) * sympy.exp(_X) / (sympy.exp(_X) + sympy.exp(_Y)),
+        ),
+    ],
+)
+def test_a_shift_of_the_exponentials_keeps_the_value(text, truth):
+    """Wherever e^a is shifted (or not), the code's value is SymPy's derivative's (built here
+    with SymPy's own API) at ordinary points."""
+    f = load(matcalc.derive(text, "x").to_numpy())
+    want = sympy.diff(truth, _X)
+    for xv, yv in [(0.3, -0.2), (1.1, 0.9), (-1.0, 0.5)]:
+        got = float(f(np.array(xv), np.array(yv)))
+        assert got == pytest.approx(float(want.subs({_X: xv, _Y: yv})), rel=1e-9)
+
+
 def test_red_team_scalar_softplus_code_does_not_overflow():
     """d/dx softplus(x) = σ(x), written exp(x)/(exp(x) + 1): nan at x = 800 (it is 1)."""
     f = load(numpy_function(matcalc.derive("softplus(x)")))

@@ -658,8 +658,8 @@ def scalar_shift(expr) -> list | None:
     coefficient.  ∂/∂x ln(e^x + e^y) = e^x/(e^x + e^y) is nan for x, y above 709 as written;
     shifted, it is e^(x − M)/(e^(x − M) + e^(y − M)).  Else None."""
     nodes = expr.atoms(sympy.exp)
-    if len(nodes) < 2:
-        return None
+    if len(nodes) < 2 or any(n.args[0].has(sympy.exp) for n in nodes):
+        return None  # (e^(e^x): the inner one shifted would change the outer one's value)
     bases: dict = {}
     for node in nodes:
         terms = _linear_terms(node.args[0])
