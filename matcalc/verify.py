@@ -952,7 +952,12 @@ _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
 def _may_be_complex(node: Basic) -> bool:
     if isinstance(node, _PARTLY_REAL):
         return True
-    return node.is_Pow and not (node.exp.is_Integer or node.base.is_positive)
+    if not node.is_Pow or node.exp.is_Integer:
+        return False
+    try:
+        return not node.base.is_positive
+    except (AttributeError, TypeError, ValueError):  # SymPy's own: sec(0) typed, unevaluated,
+        return True  # fails its is_positive (1 has no _eval_is_extended_real)
 
 
 def verify(
