@@ -95,8 +95,9 @@ BESIDE = 36
 """At most this many points beside the kinks and domain boundaries (``_beside_kinks``)."""
 _BESIDE = (0.01, -0.01, 0.5, -0.5, 2.0, -2.0)
 """Where they are, relative to the kink or boundary's size: beside it, and further on."""
-_TOGETHER = (0.01, -0.01, 0.1, -0.1, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0)
-"""The same for the points with every variable beside its own boundary at once."""
+_TOGETHER = (0.013, -0.013, 0.13, -0.13, 0.53, -0.53, 1.13, -1.13, 2.17, -2.17)
+"""The same for the points with every variable beside its own boundary at once (no round
+numbers: ``verify.TOGETHER_DELTAS``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
