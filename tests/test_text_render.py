@@ -463,3 +463,19 @@ def test_a_factor_one_beside_the_indicator_does_not_read_as_eleven() -> None:
     assert "1[dot(w, x) + b > 0]*1*ones^T*diag(x)" in d.to_text(unicode=False)
     assert render_printing.pretty(sympy.Heaviside(sympy.Symbol("z"), 0)) == "𝟙[z > 0]"
     assert r"\mathbb{1}\left[" in d.to_markdown()
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        # by hand: ∂/∂xᵢ Σ √(xⱼ - 50) = 1/(2√(xᵢ - 50)), a row in numerator layout
+        ("sum(sqrt(x - 50))", "∂y/∂x = (1/√(x - 50))ᵀ/2"),
+        ("sum(ln(x))", "∂y/∂x = (1/x)ᵀ"),  # ∂ ln xᵢ/∂xᵢ = 1/xᵢ
+        ("sum(x**3/3)", "∂y/∂x = (x²)ᵀ"),  # ∂ (xᵢ³/3)/∂xᵢ = xᵢ²
+    ],
+)
+def test_a_transposed_power_or_quotient_is_in_parentheses(text, shown) -> None:
+    """Red team 4: the row (1/√(x - 50))ᵀ/2 was printed 1/√(x - 50)ᵀ/2, where ᵀ binds to
+    √(x - 50) alone (and x²ᵀ reads as x to the power 2ᵀ); LaTeX had the parentheses."""
+    d = matcalc.derive(text, "x", vectors=["x"])
+    assert shown in d.to_text(width=0)

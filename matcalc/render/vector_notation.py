@@ -20,6 +20,7 @@ from sympy import (
     Number,
     Pow,
     Product,
+    Rational,
     Sum,
     Symbol,
     exp,
@@ -469,9 +470,11 @@ class TextVectors(_StrHost):
         return sep.join(self._group(a) for a in factors)
 
     def _transposed(self, expr: Basic) -> str:
-        """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
+        """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor;
+        so is a power, (1/√u)ᵀ and (x²)ᵀ, not 1/√uᵀ (ᵀ on √u alone) or x²ᵀ (a power 2ᵀ)."""
         text = self._group(expr)
-        if isinstance(expr, _PRODUCTS) and not _enclosed(text):
+        power = isinstance(expr, Pow) and expr.exp != Rational(1, 2)  # √(u)ᵀ reads whole
+        if (power or isinstance(expr, _PRODUCTS)) and not _enclosed(text):
             return f"({text})"
         return text
 
