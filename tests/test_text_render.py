@@ -479,3 +479,21 @@ def test_a_transposed_power_or_quotient_is_in_parentheses(text, shown) -> None:
     √(x - 50) alone (and x²ᵀ reads as x to the power 2ᵀ); LaTeX had the parentheses."""
     d = matcalc.derive(text, "x", vectors=["x"])
     assert shown in d.to_text(width=0)
+
+
+def test_an_element_wise_product_over_a_quotient_keeps_its_sign() -> None:
+    """Red team 4: x*w/y (element-wise) was printed x·w/y, and \\frac{x w}{y} in LaTeX, where
+    x·w is the dot product; and the logistic loss's H·v, Xᵀ·(σ′ ⊗ Xv) written out (by hand:
+    H = Xᵀ·diag(σ(Xw) ⊗ (1 - σ(Xw)))·X), was printed Xᵀ·((e^{Xw}/(…))·Xv), a dot product."""
+    d = matcalc.derive("sum(x * w / y)", "w", vectors=["x", "w", "y"])
+    text = d.to_text(width=0)
+    assert "f = sum(x ⊗ w/y)" in text and "x·w" not in text
+    assert r"\frac{\mathbf{x} \otimes \mathbf{w}}{\mathbf{y}}" in d.to_latex()
+    assert "x * w/(y * x)" in matcalc.derive(
+        "sum(x * w / (y * x))", "w", vectors=["x", "w", "y"]
+    ).to_text(unicode=False, width=0)  # the whole product below the bar
+    hvp = matcalc.derive(
+        "sum(ln(1 + exp(X @ w)))", "w", vectors=["w", "v"], matrices=["X:N,n"], hvp="v"
+    )
+    result = hvp.to_text(width=0).split("Result")[1]
+    assert "exp(Xw) ⊗ Xv/" in result and "·Xv" not in result

@@ -299,7 +299,10 @@ def _width(tex: str, i: int) -> tuple[float, int]:
             elif name in _WORDS:
                 body, i = _group(tex, i)
                 rows[-1] += len(body) * 0.55 if name != "operatorname" else len(body) * 0.5
-            elif name in ("mathbf", "mathbb", "boldsymbol", "sqrt", "overline"):
+            elif name in ("mathbf", "boldsymbol"):  # bold letters are wider (X: 0.9 em)
+                body, i = _group(tex, i)
+                rows[-1] += 1.25 * width(body)
+            elif name in ("mathbb", "sqrt", "overline"):
                 body, i = _group(tex, i)
                 rows[-1] += width(body) + (0.8 if name == "sqrt" else 0)
             elif name in ("left", "right", "big", "Big", "bigl", "bigr"):

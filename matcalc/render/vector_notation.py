@@ -184,6 +184,24 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     return [a for a in args if not is_vector_expr(a)], vectors
 
 
+def _hadamard_quotient(expr: Mul) -> tuple[Basic, Basic] | None:
+    """(numerator, denominator) of a quotient whose numerator is an element-wise product of
+    two or more vectors, printed x ⊗ w/y: x·w/y would read as a dot product over y."""
+    args = _factors(expr)
+    below = [isinstance(a, Pow) and bool(a.exp.is_negative) for a in args]
+    if not any(below):
+        return None
+    numerator = [a for a, b in zip(args, below, strict=True) if not b]
+    if sum(1 for a in numerator if is_vector_expr(a)) < 2:
+        return None
+    denominator = [
+        a.base if a.exp == -1 else Pow(a.base, -a.exp, evaluate=False)
+        for a, b in zip(args, below, strict=True)
+        if b
+    ]
+    return Mul(*numerator, evaluate=False), Mul(*denominator, evaluate=False)
+
+
 def _factors(expr: Mul) -> list[Basic]:
     """The factors of a product, nested unevaluated products flattened."""
     return [f for a in expr.args for f in (_factors(a) if isinstance(a, Mul) else [a])]
@@ -272,6 +290,9 @@ class LatexVectors(_LatexHost):
     def _print_Mul(self, expr: Mul) -> str:
         split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
+            quotient = None if _scalar_only(self) else _hadamard_quotient(expr)
+            if quotient is not None:  # \frac{x ⊗ w}{y}, not \frac{x w}{y}
+                return rf"\frac{{{self._print(quotient[0])}}}{{{self._print(quotient[1])}}}"
             return super()._print_Mul(expr)
         scalars, vectors = split
         head = self._print(Mul(*scalars)) + " " if scalars else ""
@@ -418,7 +439,14 @@ class TextVectors(_StrHost):
         """a ⊗ b for a product of vectors; None for any other product."""
         split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
-            return None
+            quotient = None if _scalar_only(self) else _hadamard_quotient(expr)
+            if quotient is None:
+                return None
+            numerator, denominator = quotient  # x ⊗ w/y: element-wise, read either way
+            below = self._print(denominator)
+            if isinstance(denominator, (Mul, Add)) and not _enclosed(below):
+                below = f"({below})"  # x ⊗ w/(y ⊗ z)
+            return f"{self._print(numerator)}/{below}"
         scalars, vectors = split
         head = self._print(Mul(*scalars)) if scalars else ""
         head = "-" if head == "-1" else head + ("·" if head and self._uni else "*" if head else "")
@@ -588,7 +616,9 @@ class PrettyVectors(_PrettyHost):
         return prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
 
     def _print_Mul(self, expr: Mul):
-        if not _scalar_only(self) and _hadamard_split(expr) is not None:
+        if not _scalar_only(self) and (
+            _hadamard_split(expr) is not None or _hadamard_quotient(expr) is not None
+        ):
             return self._linear(expr)
         return super()._print_Mul(expr)
 
