@@ -329,3 +329,21 @@ def test_total_derivative_paths_are_reversed_in_denominator_layout() -> None:
     assert "∂u₅/∂u₂ · ∂u₂/∂x + ∂u₅/∂u₄ · ∂u₄/∂x" in numerator
     assert "∂u₂/∂x · ∂u₅/∂u₂ + ∂u₄/∂x · ∂u₅/∂u₄" in denominator
     assert "Shape: n×1, a column." in denominator
+
+
+def test_a_gradient_by_vec_is_simplified_from_vec_to_vec() -> None:
+    """Red team 4: by a matrix through a matrix intermediate in denominator layout, the
+    Simplify step by vec(X) had the n×n gradient as its ``before`` (JSON's "before"), not
+    the n²×1 column vec(G) its ``after`` and the step above it show."""
+    d = matcalc.derive(
+        "b @ X.T @ X @ c", "X", vectors=["b", "c"], matrices=["X"], layout="denominator"
+    )
+    X, bv, c = mat("X", 3, 3), vec("b", 3), vec("c", 3)
+    y = (bv.T * X.T * X * c)[0]
+    column = Matrix([sympy.diff(y, e) for e in X])  # vec(∂y/∂X): X's rows stacked
+    shapes = {decl.symbol: decl for decl in d.problem.declarations}
+    dims = {Symbol("n", integer=True, positive=True): 3}
+    (simplify,) = [s for s in d.steps if isinstance(s, Simplify)]
+    assert simplify.wrt == Vec(d.problem.wrt[0])
+    for side in (simplify.before, simplify.after):
+        assert_same(dense(side, shapes, dims), column)
