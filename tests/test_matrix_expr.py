@@ -169,3 +169,27 @@ def test_a_composed_element_wise_function_has_no_dummy_name() -> None:
     ).T
     got, want = (sympy.Matrix(m.subs(n, 3).doit()) for m in (back, by_hand))
     assert got.shape == (1, 3) and got == want
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+def test_a_kronecker_factor_with_a_scalar_in_it_reads_back(layout: str) -> None:
+    """Red team 4: JSON's result of A @ (s * (A.T @ w)) by A, I ⊗ₖ (s·Aᵀw)ᵀ + s·(wᵀ ⊗ₖ A),
+    failed to render (SymPy's KroneckerProduct of a factor c·M raises AttributeError when it
+    is evaluated): --format json ended in an internal error.  The scalar now stands in front;
+    the result read back equals SymPy's Jacobian by A's entries, rows stacked (n = 3)."""
+    d = matcalc.derive("A @ (s * (A.T @ w))", "A", vectors=["w"], matrices=["A"], layout=layout)
+    result = d.to_dict()["result"]
+    n = sympy.Symbol("n", integer=True, positive=True)
+    s = sympy.Symbol("s", real=True)
+    local = {"A": sympy.MatrixSymbol("A", n, n), "w": sympy.MatrixSymbol("w", n, 1), "n": n}
+    local["s"] = s
+    parsed = sympy.parse_expr(result, local_dict=local)  # test-only: our own output
+    A = sympy.Matrix(3, 3, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+    w = sympy.Matrix([sympy.Symbol(f"w_{i}", real=True) for i in (1, 2, 3)])
+    written = parsed.subs(n, 3).subs(
+        {sympy.MatrixSymbol("A", 3, 3): A, sympy.MatrixSymbol("w", 3, 1): w}
+    )
+    ours = sympy.Matrix(written.doit().as_explicit())
+    jacobian = (s * A * A.T * w).jacobian(list(A))  # A's entries, rows stacked
+    expected = jacobian if layout == "numerator" else jacobian.T
+    assert (ours - expected).applyfunc(sympy.expand) == sympy.zeros(*expected.shape)
