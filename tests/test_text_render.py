@@ -497,3 +497,15 @@ def test_an_element_wise_product_over_a_quotient_keeps_its_sign() -> None:
     )
     result = hvp.to_text(width=0).split("Result")[1]
     assert "exp(Xw) ⊗ Xv/" in result and "·Xv" not in result
+
+
+def test_a_matrix_product_beside_an_element_wise_product_is_grouped() -> None:
+    """Red team 4: (W @ x + b) * (A.T @ w) * x was echoed (Wx + b) ⊗ Aᵀ·w ⊗ x, which also
+    reads (… ⊗ Aᵀ)·(w ⊗ x); the product Aᵀ·w is one operand of ⊗, in parentheses (Xw,
+    written without a dot, needs none)."""
+    d = matcalc.derive(
+        "sum((W @ x + b) * (A.T @ w) * x)", "x", vectors=["x", "w", "b"], matrices=["A", "W"]
+    )
+    assert "y = sum((Wx + b) ⊗ (Aᵀ·w) ⊗ x)" in d.to_text(width=0)
+    d = matcalc.derive("sum((A @ x) * w)", "x", vectors=["x", "w"], matrices=["A"])
+    assert "y = sum(Ax ⊗ w)" in d.to_text(width=0)

@@ -451,7 +451,15 @@ class TextVectors(_StrHost):
         head = self._print(Mul(*scalars)) if scalars else ""
         head = "-" if head == "-1" else head + ("·" if head and self._uni else "*" if head else "")
         sep = " ⊗ " if self._uni else " * "
-        return head + sep.join(self._group(v) for v in vectors)
+        return head + sep.join(self._hadamard_operand(v) for v in vectors)
+
+    def _hadamard_operand(self, expr: Basic) -> str:
+        """An operand of a ⊗ b: a product written with · in parentheses, u ⊗ (Aᵀ·w) ⊗ v, so
+        that it does not read as (u ⊗ Aᵀ)·(w ⊗ v); Xw stays as it is."""
+        text = self._group(expr)
+        if self._uni and isinstance(expr, (MatVec, MMul)) and "·" in text and not _enclosed(text):
+            return f"({text})"
+        return text
 
     def _print_VDot(self, expr: VDot) -> str:
         form = bilinear(expr) if self._uni else None
