@@ -201,7 +201,7 @@ class _Convert:
         KroneckerProduct of a factor c·A fails when it is evaluated (AttributeError)."""
         coefficient, factors = S.One, []
         for a in expr.args:
-            factor = self.run(a)
+            factor = self.run(a).doit()  # A·diag(-v) is -A·diag(v) once evaluated
             inner = factor.arg if isinstance(factor, Transpose) else factor
             if isinstance(inner, MatMul):  # c·A, or (c·A)ᵀ
                 c, inner = inner.as_coeff_mmul()
