@@ -509,3 +509,13 @@ def test_a_matrix_product_beside_an_element_wise_product_is_grouped() -> None:
     assert "y = sum((Wx + b) ⊗ (Aᵀ·w) ⊗ x)" in d.to_text(width=0)
     d = matcalc.derive("sum((A @ x) * w)", "x", vectors=["x", "w"], matrices=["A"])
     assert "y = sum(Ax ⊗ w)" in d.to_text(width=0)
+
+
+def test_the_diagonal_jacobian_rule_names_g_i_with_a_subscript() -> None:
+    """Red team 4: the rule beside ∂y/∂g of a Jacobian said "its own g_i", an underscore in
+    Unicode text and g\\_i in LaTeX; now gᵢ, g_{i} in LaTeX, g_i in ASCII."""
+    d = matcalc.derive(["ln(x**2)", "sin(3*x)"], "x")
+    assert "its own gᵢ," in d.to_text(width=0) and "g_i" not in d.to_text(width=0)
+    assert "its own g_i," in d.to_text(unicode=False, width=0)
+    for tex in (d.to_latex(), d.to_markdown()):
+        assert r"its own g}_{i}" in tex and r"\_" not in tex

@@ -347,7 +347,7 @@ EN: dict[str, str] = {
     "rule.scalar_multiple_matrix": "scalar multiple of a matrix, by vec (rows stacked)",
     "rule.matrix_by_scalar": "a matrix by a scalar, by vec (rows stacked)",
     "rule.each_component": "derivative of each component",
-    "rule.diagonal_jacobian": "Jacobian; each component depends on its own g_i, so it is diagonal",
+    "rule.diagonal_jacobian": "Jacobian; each component depends on its own gᵢ, so it is diagonal",
     "rule.join.parts": ", ",
     "rule.join.clauses": "; ",
     # explanations the engine attaches to steps (JSON's "explanation"), by id
@@ -361,7 +361,7 @@ EN: dict[str, str] = {
     "chain rule).",
     "explain.total.product": "Add the contributions of every path from {wrt} to {of} "
     "(total-derivative chain rule). For a product this is the product rule, as a special case.",
-    "explain.substitute.g": "Replace each g_i by its definition.",
+    "explain.substitute.g": "Replace each gᵢ by its definition.",
     "explain.part.held": "∂{name}/∂{wrt}: every other variable is held constant.",
     "explain.assemble.entries": "Place the partial derivatives in the {shape} {what} ({layout} "
     "layout).",
@@ -689,7 +689,7 @@ ZH: dict[str, str] = {
     "rule.scalar_multiple_matrix": "矩阵的标量倍，按 vec（按行堆叠）",
     "rule.matrix_by_scalar": "矩阵对标量求导，按 vec（按行堆叠）",
     "rule.each_component": "逐分量求导",
-    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 g_i，故为对角矩阵",
+    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 gᵢ，故为对角矩阵",
     "rule.join.parts": "，",
     "rule.join.clauses": "；",
     "explain.nested": "为嵌套的子表达式引入 {name}。",
@@ -701,7 +701,7 @@ ZH: dict[str, str] = {
     "explain.total": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。",
     "explain.total.product": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。"
     "对乘积而言，这就是乘积法则，是它的一个特例。",
-    "explain.substitute.g": "把每个 g_i 替换为它的定义。",
+    "explain.substitute.g": "把每个 gᵢ 替换为它的定义。",
     "explain.part.held": "∂{name}/∂{wrt}：其他变量都视为常数。",
     "explain.assemble.entries": "把各偏导数排成 {shape} 的{what}（{layout}）。",
     "explain.assemble.blocks": "把各块排成{what}（{layout}）。",
