@@ -519,3 +519,23 @@ def test_the_diagonal_jacobian_rule_names_g_i_with_a_subscript() -> None:
     assert "its own g_i," in d.to_text(unicode=False, width=0)
     for tex in (d.to_latex(), d.to_markdown()):
         assert r"its own g}_{i}" in tex and r"\_" not in tex
+
+
+def test_a_power_of_a_matrix_product_is_in_parentheses() -> None:
+    """Red team 4: sum((A.T @ x)**2) was echoed sum(Aᵀ·x²), exactly as sum(A.T @ x**2) is,
+    and (A @ x)**2 as Ax² (A @ x^2 in ASCII, Ax with a ² above it in 2D); (w @ x)**2 was
+    drawn w·x with a ² above it.  LaTeX had the parentheses: (Aᵀx)², (Ax)², (w·x)²."""
+    declared = dict(vectors=["x", "w"], matrices=["A"])
+    echo = {
+        text: matcalc.derive(text, "x", **declared).to_text(width=0).split("\n")[1]
+        for text in ("sum((A.T @ x)**2)", "sum(A.T @ x**2)", "sum((A @ x)**2)", "sum(1/(A @ x))")
+    }
+    assert echo["sum((A.T @ x)**2)"] == "  y = sum((Aᵀ·x)²)"
+    assert echo["sum(A.T @ x**2)"] == "  y = sum(Aᵀ·x²)"
+    assert echo["sum((A @ x)**2)"] == "  y = sum((Ax)²)"
+    assert echo["sum(1/(A @ x))"] == "  y = sum(1/(Ax))"
+    d = matcalc.derive("sum((A @ x)**2)", "x", **declared)
+    assert "y = sum((A @ x)^2)" in d.to_text(unicode=False, width=0)
+    assert "(Ax)" in render_printing.pretty(d.problem.exprs[0].args[0])
+    dot = matcalc.derive("(w @ x)**2", "x", **declared).problem.exprs[0]
+    assert "(w·x)" in render_printing.pretty(dot)

@@ -163,6 +163,11 @@ def vector_terms_first(expr: Add) -> Add | None:
     return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
 
 
+def is_product(expr: Basic) -> bool:
+    """A matrix product (Ax, AB·x): the base of a power is it in parentheses, (Ax)²."""
+    return isinstance(expr, (MatVec, MMul, MatProd))
+
+
 def _scalar_only(printer) -> bool:
     """The renderer says the derivation has no vectors: no ⊗ to look for."""
     return not printer._settings.get("vectors", True)
@@ -621,7 +626,10 @@ class PrettyVectors(_PrettyHost):
     def _linear(self, expr: Basic):
         from sympy.printing.pretty.stringpict import prettyForm
 
-        return prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
+        form = prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
+        if is_product(expr) or isinstance(expr, VDot):  # its power: (Ax)², (w·x)², not Ax²
+            form.binding = prettyForm.MUL
+        return form
 
     def _print_Mul(self, expr: Mul):
         if not _scalar_only(self) and (
