@@ -539,3 +539,16 @@ def test_a_power_of_a_matrix_product_is_in_parentheses() -> None:
     assert "(Ax)" in render_printing.pretty(d.problem.exprs[0].args[0])
     dot = matcalc.derive("(w @ x)**2", "x", **declared).problem.exprs[0]
     assert "(w·x)" in render_printing.pretty(dot)
+
+
+def test_a_quotient_in_a_matrix_product_is_in_parentheses() -> None:
+    """Red team 4: A.T @ (1/(1 + exp(x))) was echoed Aᵀ·1/(exp(x) + 1), which reads
+    (Aᵀ·1)/(exp(x) + 1) (and is that in Python: A^T @ 1/(exp(x) + 1) in ASCII); and
+    (A @ x) * (B @ x) was A @ x * B @ x in ASCII, ((A @ x) * B) @ x to Python."""
+    declared = dict(vectors=["x"], matrices=["A", "B"])
+    d = matcalc.derive("A.T @ (1/(1 + exp(x)))", "x", **declared)
+    assert "y = Aᵀ·(1/(exp(x) + 1))" in d.to_text(width=0)
+    assert "y = A^T @ (1/(exp(x) + 1))" in d.to_text(unicode=False, width=0)
+    d = matcalc.derive("sum((A @ x) * (B @ x))", "x", **declared)
+    assert "y = sum(Ax ⊗ Bx)" in d.to_text(width=0)
+    assert "y = sum((A @ x) * (B @ x))" in d.to_text(unicode=False, width=0)

@@ -460,9 +460,11 @@ class TextVectors(_StrHost):
 
     def _hadamard_operand(self, expr: Basic) -> str:
         """An operand of a ⊗ b: a product written with · in parentheses, u ⊗ (Aᵀ·w) ⊗ v, so
-        that it does not read as (u ⊗ Aᵀ)·(w ⊗ v); Xw stays as it is."""
+        that it does not read as (u ⊗ Aᵀ)·(w ⊗ v); Xw stays as it is.  In ASCII every
+        product: (A @ x) * (B @ x), as Python reads it (@ and * bind alike, from the left)."""
         text = self._group(expr)
-        if self._uni and isinstance(expr, (MatVec, MMul)) and "·" in text and not _enclosed(text):
+        dotted = not self._uni or "·" in text
+        if isinstance(expr, (MatVec, MMul)) and dotted and not _enclosed(text):
             return f"({text})"
         return text
 
@@ -498,7 +500,15 @@ class TextVectors(_StrHost):
             if self._uni and all(isinstance(a, Symbol) for a in expr.args)
             else ("·" if self._uni else " @ ")
         )
-        return sep.join(self._group(a) for a in expr.args)
+        return sep.join(self._product_operand(a) for a in expr.args)
+
+    def _product_operand(self, expr: Basic) -> str:
+        """A factor of a matrix product: a quotient in parentheses, Aᵀ·(1/(eˣ + 1)), not
+        Aᵀ·1/(eˣ + 1), which reads (Aᵀ·1)/(eˣ + 1) (and is that in Python, in ASCII)."""
+        text = self._group(expr)
+        if isinstance(expr, Pow) and expr.exp.is_negative and not _enclosed(text):
+            return f"({text})"
+        return text
 
     def _print_MMul(self, expr: MMul) -> str:
         """ABC for a product of names, else A·(…)·C: (AB)C is ABC, as typed."""
@@ -508,7 +518,7 @@ class TextVectors(_StrHost):
             if self._uni and all(isinstance(a, Symbol) for a in factors)
             else ("·" if self._uni else " @ ")
         )
-        return sep.join(self._group(a) for a in factors)
+        return sep.join(self._product_operand(a) for a in factors)
 
     def _transposed(self, expr: Basic) -> str:
         """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor;
@@ -566,7 +576,7 @@ class TextVectors(_StrHost):
 
     def _print_MatProd(self, expr: Basic) -> str:
         sep = "·" if self._uni else " @ "
-        return sep.join(self._group(a) for a in expr.args)
+        return sep.join(self._product_operand(a) for a in expr.args)
 
     def _kron(self) -> str:
         return " ⊗ₖ " if self._uni else " kron "
