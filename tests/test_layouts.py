@@ -347,3 +347,16 @@ def test_a_gradient_by_vec_is_simplified_from_vec_to_vec() -> None:
     assert simplify.wrt == Vec(d.problem.wrt[0])
     for side in (simplify.before, simplify.after):
         assert_same(dense(side, shapes, dims), column)
+
+
+@pytest.mark.parametrize("layout,says", [("numerator", "Row i"), ("denominator", "Column i")])
+def test_the_hessian_sentence_names_the_layouts_gradients(layout: str, says: str) -> None:
+    """Red team 4: under "Layout: denominator (columns are gradients)" the Hessian stage said
+    "Row i holds the derivatives of the gradient's i-th entry": in denominator layout ∂g/∂x
+    has ∂gᵢ/∂xⱼ at (j, i), so column i holds them (row i only by the symmetry it states)."""
+    for text, wrt, declared in (
+        ("x.T @ A @ x", "x", dict(vectors=["x"], matrices=["A"])),
+        ("x**2*y + exp(x*y)", "x,y", {}),
+    ):
+        d = matcalc.derive(text, wrt, order=2, layout=layout, **declared)
+        assert f"{says} holds the derivatives of the gradient's i-th entry" in d.to_text(width=0)

@@ -49,6 +49,9 @@ EN: dict[str, str] = {
     "differentiate it by the same variable with the vector chain rule:",
     "stage.hessian.assemble": "Row i holds the derivatives of the gradient's i-th entry; "
     "the Hessian is symmetric, since the mixed partial derivatives agree.",
+    "stage.hessian.assemble.denominator": "Column i holds the derivatives of the gradient's "
+    "i-th entry (denominator layout); the Hessian is symmetric, since the mixed partial "
+    "derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
     "layout.denominator": "Layout: denominator (columns are gradients).",
     "layout.numerator.stages": "Layout: numerator (rows are gradients) for the Hessian; "
@@ -454,6 +457,7 @@ ZH: dict[str, str] = {
     "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
     "stage.hessian": "第 {order} 阶段 — 对梯度的每个分量关于每个变量求导",
     "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
+    "stage.hessian.assemble.denominator": "第 i 列是梯度第 i 个分量的导数（分母布局）；混合偏导数相等，所以黑塞矩阵是对称的。",
     "layout.numerator": "布局：分子布局（按行排列梯度）。",
     "layout.denominator": "布局：分母布局（按列排列梯度）。",
     "layout.numerator.stages": "布局：黑塞矩阵用分子布局（按行排列梯度）；第 1 阶段把梯度写成列向量，用分母布局。",
