@@ -360,3 +360,16 @@ def test_the_hessian_sentence_names_the_layouts_gradients(layout: str, says: str
     ):
         d = matcalc.derive(text, wrt, order=2, layout=layout, **declared)
         assert f"{says} holds the derivatives of the gradient's i-th entry" in d.to_text(width=0)
+
+
+def test_the_matrix_product_rule_states_its_layout() -> None:
+    """Red team 4: beside ∂vec(u₁)/∂vec(X) = (A ⊗ₖ I)ᵀ in denominator layout, the rule said
+    ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ: the numerator-layout form (by hand, in denominator layout it
+    is its transpose Aᵀ ⊗ₖ B), and with ⊗, the element-wise product's sign."""
+    d = matcalc.derive(
+        "trace((A @ X).T @ (X @ B))", "X", matrices=["A", "X", "B"], layout="denominator"
+    )
+    text = d.to_text(width=0)
+    assert "∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ in numerator layout" in text
+    assert "A ⊗ Bᵀ" not in text
+    assert "= A kron B^T in numerator layout" in d.to_text(unicode=False, width=0)

@@ -342,8 +342,8 @@ EN: dict[str, str] = {
     "rule.trace": "derivative of the trace",
     "rule.trace_product": "derivative of the trace of a product, one term per factor X or Xᵀ "
     "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)",
-    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, "
-    "a Kronecker product",
+    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ "
+    "in numerator layout, a Kronecker product",
     "rule.transpose": "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation "
     "matrix",
     "rule.column_transpose": "transpose of a column (a row has the same entries)",
@@ -687,7 +687,7 @@ ZH: dict[str, str] = {
     "rule.trace": "迹的导数",
     "rule.trace_product": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
     "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
-    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：分子布局下 ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ，即 Kronecker 积",
     "rule.transpose": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
     "rule.column_transpose": "列向量的转置（行向量的元素与之相同）",
     "rule.scalar_multiple_matrix": "矩阵的标量倍，按 vec（按行堆叠）",
