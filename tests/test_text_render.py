@@ -552,3 +552,18 @@ def test_a_quotient_in_a_matrix_product_is_in_parentheses() -> None:
     d = matcalc.derive("sum((A @ x) * (B @ x))", "x", **declared)
     assert "y = sum(Ax ⊗ Bx)" in d.to_text(width=0)
     assert "y = sum((A @ x) * (B @ x))" in d.to_text(unicode=False, width=0)
+
+
+def test_an_element_wise_product_below_the_bar_keeps_its_sign() -> None:
+    """Red team 4: SymPy's (x - w)/((eˣ + 1)(eʷ + 1)) of vectors was printed
+    (x - w)/((exp(x) + 1)·(exp(w) + 1)), a dot product below the bar, and x/(y*w) as
+    \\frac{x}{y w} in LaTeX; the product below the bar is element-wise, ⊗."""
+    d = matcalc.derive("sum(x - w + y)", "x", vectors=["x", "w", "y"])
+    x, w, y = (decl.symbol for decl in d.problem.declarations)
+    quotient = (x - w) / ((1 + sympy.exp(x)) * (1 + sympy.exp(w)))  # SymPy's own product
+    text = render_printing.TextPrinter().doprint(quotient)
+    assert text == "(x - w)/((exp(w) + 1) ⊗ (exp(x) + 1))", text  # SymPy orders the factors
+    assert r"\otimes" in render_printing.latex(quotient)
+    typed = matcalc.derive("sum(x / (y * w))", "x", vectors=["x", "w", "y"])
+    assert r"\frac{\mathbf{x}}{\mathbf{y} \otimes \mathbf{w}}" in typed.to_latex()
+    assert "f = sum(x/(y ⊗ w))" in typed.to_text(width=0)

@@ -190,20 +190,23 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
 
 
 def _hadamard_quotient(expr: Mul) -> tuple[Basic, Basic] | None:
-    """(numerator, denominator) of a quotient whose numerator is an element-wise product of
-    two or more vectors, printed x ⊗ w/y: x·w/y would read as a dot product over y."""
+    """(numerator, denominator) of a quotient with an element-wise product of two or more
+    vectors above or below the bar, printed x ⊗ w/y and x/(y ⊗ z): x·w/y and x/(y·z) would
+    read as dot products."""
     args = _factors(expr)
     below = [isinstance(a, Pow) and bool(a.exp.is_negative) for a in args]
     if not any(below):
         return None
     numerator = [a for a, b in zip(args, below, strict=True) if not b]
-    if sum(1 for a in numerator if is_vector_expr(a)) < 2:
-        return None
     denominator = [
         a.base if a.exp == -1 else Pow(a.base, -a.exp, evaluate=False)
         for a, b in zip(args, below, strict=True)
         if b
     ]
+    above = sum(1 for a in numerator if is_vector_expr(a))
+    under = [f for d in denominator for f in (_factors(d) if isinstance(d, Mul) else [d])]
+    if above < 2 and sum(1 for a in under if is_vector_expr(a)) < 2:
+        return None  # x/(y + 1): no product of vectors on either side of the bar
     return Mul(*numerator, evaluate=False), Mul(*denominator, evaluate=False)
 
 
@@ -451,7 +454,8 @@ class TextVectors(_StrHost):
             below = self._print(denominator)
             if isinstance(denominator, (Mul, Add)) and not _enclosed(below):
                 below = f"({below})"  # x ⊗ w/(y ⊗ z)
-            return f"{self._print(numerator)}/{below}"
+            above = self.parenthesize(numerator, PRECEDENCE["Mul"], strict=True)  # (x - w)/…
+            return f"{above}/{below}"
         scalars, vectors = split
         head = self._print(Mul(*scalars)) if scalars else ""
         head = "-" if head == "-1" else head + ("·" if head and self._uni else "*" if head else "")
