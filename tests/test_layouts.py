@@ -329,3 +329,47 @@ def test_total_derivative_paths_are_reversed_in_denominator_layout() -> None:
     assert "∂u₅/∂u₂ · ∂u₂/∂x + ∂u₅/∂u₄ · ∂u₄/∂x" in numerator
     assert "∂u₂/∂x · ∂u₅/∂u₂ + ∂u₄/∂x · ∂u₅/∂u₄" in denominator
     assert "Shape: n×1, a column." in denominator
+
+
+def test_a_gradient_by_vec_is_simplified_from_vec_to_vec() -> None:
+    """Red team 4: by a matrix through a matrix intermediate in denominator layout, the
+    Simplify step by vec(X) had the n×n gradient as its ``before`` (JSON's "before"), not
+    the n²×1 column vec(G) its ``after`` and the step above it show."""
+    d = matcalc.derive(
+        "b @ X.T @ X @ c", "X", vectors=["b", "c"], matrices=["X"], layout="denominator"
+    )
+    X, bv, c = mat("X", 3, 3), vec("b", 3), vec("c", 3)
+    y = (bv.T * X.T * X * c)[0]
+    column = Matrix([sympy.diff(y, e) for e in X])  # vec(∂y/∂X): X's rows stacked
+    shapes = {decl.symbol: decl for decl in d.problem.declarations}
+    dims = {Symbol("n", integer=True, positive=True): 3}
+    (simplify,) = [s for s in d.steps if isinstance(s, Simplify)]
+    assert simplify.wrt == Vec(d.problem.wrt[0])
+    for side in (simplify.before, simplify.after):
+        assert_same(dense(side, shapes, dims), column)
+
+
+@pytest.mark.parametrize("layout,says", [("numerator", "Row i"), ("denominator", "Column i")])
+def test_the_hessian_sentence_names_the_layouts_gradients(layout: str, says: str) -> None:
+    """Red team 4: under "Layout: denominator (columns are gradients)" the Hessian stage said
+    "Row i holds the derivatives of the gradient's i-th entry": in denominator layout ∂g/∂x
+    has ∂gᵢ/∂xⱼ at (j, i), so column i holds them (row i only by the symmetry it states)."""
+    for text, wrt, declared in (
+        ("x.T @ A @ x", "x", dict(vectors=["x"], matrices=["A"])),
+        ("x**2*y + exp(x*y)", "x,y", {}),
+    ):
+        d = matcalc.derive(text, wrt, order=2, layout=layout, **declared)
+        assert f"{says} holds the derivatives of the gradient's i-th entry" in d.to_text(width=0)
+
+
+def test_the_matrix_product_rule_states_its_layout() -> None:
+    """Red team 4: beside ∂vec(u₁)/∂vec(X) = (A ⊗ₖ I)ᵀ in denominator layout, the rule said
+    ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ: the numerator-layout form (by hand, in denominator layout it
+    is its transpose Aᵀ ⊗ₖ B), and with ⊗, the element-wise product's sign."""
+    d = matcalc.derive(
+        "trace((A @ X).T @ (X @ B))", "X", matrices=["A", "X", "B"], layout="denominator"
+    )
+    text = d.to_text(width=0)
+    assert "∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ in numerator layout" in text
+    assert "A ⊗ Bᵀ" not in text
+    assert "= A kron B^T in numerator layout" in d.to_text(unicode=False, width=0)

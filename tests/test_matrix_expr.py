@@ -169,3 +169,54 @@ def test_a_composed_element_wise_function_has_no_dummy_name() -> None:
     ).T
     got, want = (sympy.Matrix(m.subs(n, 3).doit()) for m in (back, by_hand))
     assert got.shape == (1, 3) and got == want
+
+
+def _components(name: str, rows: int, cols: int = 1) -> sympy.Matrix:
+    if cols == 1:
+        return sympy.Matrix([sympy.Symbol(f"{name}_{i + 1}", real=True) for i in range(rows)])
+    return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
+
+
+KRONECKER_CASES = [
+    # y = s·A·Aᵀ·w: ∂(Wx)/∂vec(W) = I ⊗ₖ xᵀ gives I ⊗ₖ (s·Aᵀw)ᵀ, a scalar in a factor
+    ("A @ (s * (A.T @ w))", lambda c: c["s"] * c["A"] * c["A"].T * c["w"]),
+    # y = A·((Wx + b)/(1 + e^{Ax})): A·diag(-v) ⊗ₖ xᵀ, whose -1 appears when evaluated
+    (
+        "A @ ((W @ x + b) / (1 + exp(A @ x)))",
+        lambda c: (
+            c["A"]
+            * (c["W"] * c["x"] + c["b"]).multiply_elementwise(
+                (c["A"] * c["x"]).applyfunc(lambda t: 1 / (1 + sympy.exp(t)))
+            )
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+@pytest.mark.parametrize("text,written", KRONECKER_CASES)
+def test_a_kronecker_factor_with_a_scalar_in_it_reads_back(text, written, layout: str) -> None:
+    """Red team 4: JSON's result of A @ (s * (A.T @ w)) by A, I ⊗ₖ (s·Aᵀw)ᵀ + s·(wᵀ ⊗ₖ A),
+    failed to render (SymPy's KroneckerProduct of a factor c·M raises AttributeError when it
+    is evaluated): --format json ended in an internal error.  The scalar now stands in front;
+    the result read back equals SymPy's Jacobian by A's entries, rows stacked (n = 3)."""
+    declared = dict(vectors=["w", "x", "b"], matrices=["A", "W"])
+    d = matcalc.derive(text, "A", layout=layout, **declared)
+    result = d.to_dict()["result"]
+    n = sympy.Symbol("n", integer=True, positive=True)
+    local: dict = {v: sympy.MatrixSymbol(v, n, 1) for v in ("w", "x", "b")}
+    local.update({m: sympy.MatrixSymbol(m, n, n) for m in ("A", "W")})
+    local.update(n=n, s=sympy.Symbol("s", real=True))
+    parsed = sympy.parse_expr(result, local_dict=local)  # test-only: our own output
+    comps = {v: _components(v, 3) for v in ("w", "x", "b")}
+    comps.update({m: _components(m, 3, 3) for m in ("A", "W")}, s=local["s"])
+    subs = {sympy.MatrixSymbol(v, 3, 1): comps[v] for v in ("w", "x", "b")}
+    subs.update({sympy.MatrixSymbol(m, 3, 3): comps[m] for m in ("A", "W")})
+    ours = sympy.Matrix(parsed.subs(n, 3).subs(subs).doit().as_explicit())
+    jacobian = written(comps).jacobian(list(comps["A"]))  # A's entries, rows stacked
+    expected = jacobian if layout == "numerator" else jacobian.T
+    symbols = sorted(ours.free_symbols | expected.free_symbols, key=str)
+    point = {e: sympy.Rational(k % 5 + 1, 3) * (-1) ** k for k, e in enumerate(symbols)}
+    assert ours.shape == expected.shape
+    difference = (ours - expected).subs(point).evalf()
+    assert all(abs(v) < 1e-12 for v in difference), difference

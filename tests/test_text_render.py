@@ -463,3 +463,107 @@ def test_a_factor_one_beside_the_indicator_does_not_read_as_eleven() -> None:
     assert "1[dot(w, x) + b > 0]*1*ones^T*diag(x)" in d.to_text(unicode=False)
     assert render_printing.pretty(sympy.Heaviside(sympy.Symbol("z"), 0)) == "𝟙[z > 0]"
     assert r"\mathbb{1}\left[" in d.to_markdown()
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        # by hand: ∂/∂xᵢ Σ √(xⱼ - 50) = 1/(2√(xᵢ - 50)), a row in numerator layout
+        ("sum(sqrt(x - 50))", "∂y/∂x = (1/√(x - 50))ᵀ/2"),
+        ("sum(ln(x))", "∂y/∂x = (1/x)ᵀ"),  # ∂ ln xᵢ/∂xᵢ = 1/xᵢ
+        ("sum(x**3/3)", "∂y/∂x = (x²)ᵀ"),  # ∂ (xᵢ³/3)/∂xᵢ = xᵢ²
+    ],
+)
+def test_a_transposed_power_or_quotient_is_in_parentheses(text, shown) -> None:
+    """Red team 4: the row (1/√(x - 50))ᵀ/2 was printed 1/√(x - 50)ᵀ/2, where ᵀ binds to
+    √(x - 50) alone (and x²ᵀ reads as x to the power 2ᵀ); LaTeX had the parentheses."""
+    d = matcalc.derive(text, "x", vectors=["x"])
+    assert shown in d.to_text(width=0)
+
+
+def test_an_element_wise_product_over_a_quotient_keeps_its_sign() -> None:
+    """Red team 4: x*w/y (element-wise) was printed x·w/y, and \\frac{x w}{y} in LaTeX, where
+    x·w is the dot product; and the logistic loss's H·v, Xᵀ·(σ′ ⊗ Xv) written out (by hand:
+    H = Xᵀ·diag(σ(Xw) ⊗ (1 - σ(Xw)))·X), was printed Xᵀ·((e^{Xw}/(…))·Xv), a dot product."""
+    d = matcalc.derive("sum(x * w / y)", "w", vectors=["x", "w", "y"])
+    text = d.to_text(width=0)
+    assert "f = sum(x ⊗ w/y)" in text and "x·w" not in text
+    assert r"\frac{\mathbf{x} \otimes \mathbf{w}}{\mathbf{y}}" in d.to_latex()
+    assert "x * w/(y * x)" in matcalc.derive(
+        "sum(x * w / (y * x))", "w", vectors=["x", "w", "y"]
+    ).to_text(unicode=False, width=0)  # the whole product below the bar
+    hvp = matcalc.derive(
+        "sum(ln(1 + exp(X @ w)))", "w", vectors=["w", "v"], matrices=["X:N,n"], hvp="v"
+    )
+    result = hvp.to_text(width=0).split("Result")[1]
+    assert "exp(Xw) ⊗ Xv/" in result and "·Xv" not in result
+
+
+def test_a_matrix_product_beside_an_element_wise_product_is_grouped() -> None:
+    """Red team 4: (W @ x + b) * (A.T @ w) * x was echoed (Wx + b) ⊗ Aᵀ·w ⊗ x, which also
+    reads (… ⊗ Aᵀ)·(w ⊗ x); the product Aᵀ·w is one operand of ⊗, in parentheses (Xw,
+    written without a dot, needs none)."""
+    d = matcalc.derive(
+        "sum((W @ x + b) * (A.T @ w) * x)", "x", vectors=["x", "w", "b"], matrices=["A", "W"]
+    )
+    assert "y = sum((Wx + b) ⊗ (Aᵀ·w) ⊗ x)" in d.to_text(width=0)
+    d = matcalc.derive("sum((A @ x) * w)", "x", vectors=["x", "w"], matrices=["A"])
+    assert "y = sum(Ax ⊗ w)" in d.to_text(width=0)
+
+
+def test_the_diagonal_jacobian_rule_names_g_i_with_a_subscript() -> None:
+    """Red team 4: the rule beside ∂y/∂g of a Jacobian said "its own g_i", an underscore in
+    Unicode text and g\\_i in LaTeX; now gᵢ, g_{i} in LaTeX, g_i in ASCII."""
+    d = matcalc.derive(["ln(x**2)", "sin(3*x)"], "x")
+    assert "its own gᵢ," in d.to_text(width=0) and "g_i" not in d.to_text(width=0)
+    assert "its own g_i," in d.to_text(unicode=False, width=0)
+    for tex in (d.to_latex(), d.to_markdown()):
+        assert r"its own g}_{i}" in tex and r"\_" not in tex
+
+
+def test_a_power_of_a_matrix_product_is_in_parentheses() -> None:
+    """Red team 4: sum((A.T @ x)**2) was echoed sum(Aᵀ·x²), exactly as sum(A.T @ x**2) is,
+    and (A @ x)**2 as Ax² (A @ x^2 in ASCII, Ax with a ² above it in 2D); (w @ x)**2 was
+    drawn w·x with a ² above it.  LaTeX had the parentheses: (Aᵀx)², (Ax)², (w·x)²."""
+    declared = dict(vectors=["x", "w"], matrices=["A"])
+    echo = {
+        text: matcalc.derive(text, "x", **declared).to_text(width=0).split("\n")[1]
+        for text in ("sum((A.T @ x)**2)", "sum(A.T @ x**2)", "sum((A @ x)**2)", "sum(1/(A @ x))")
+    }
+    assert echo["sum((A.T @ x)**2)"] == "  y = sum((Aᵀ·x)²)"
+    assert echo["sum(A.T @ x**2)"] == "  y = sum(Aᵀ·x²)"
+    assert echo["sum((A @ x)**2)"] == "  y = sum((Ax)²)"
+    assert echo["sum(1/(A @ x))"] == "  y = sum(1/(Ax))"
+    d = matcalc.derive("sum((A @ x)**2)", "x", **declared)
+    assert "y = sum((A @ x)^2)" in d.to_text(unicode=False, width=0)
+    assert "(Ax)" in render_printing.pretty(d.problem.exprs[0].args[0])
+    dot = matcalc.derive("(w @ x)**2", "x", **declared).problem.exprs[0]
+    assert "(w·x)" in render_printing.pretty(dot)
+
+
+def test_a_quotient_in_a_matrix_product_is_in_parentheses() -> None:
+    """Red team 4: A.T @ (1/(1 + exp(x))) was echoed Aᵀ·1/(exp(x) + 1), which reads
+    (Aᵀ·1)/(exp(x) + 1) (and is that in Python: A^T @ 1/(exp(x) + 1) in ASCII); and
+    (A @ x) * (B @ x) was A @ x * B @ x in ASCII, ((A @ x) * B) @ x to Python."""
+    declared = dict(vectors=["x"], matrices=["A", "B"])
+    d = matcalc.derive("A.T @ (1/(1 + exp(x)))", "x", **declared)
+    assert "y = Aᵀ·(1/(exp(x) + 1))" in d.to_text(width=0)
+    assert "y = A^T @ (1/(exp(x) + 1))" in d.to_text(unicode=False, width=0)
+    d = matcalc.derive("sum((A @ x) * (B @ x))", "x", **declared)
+    assert "y = sum(Ax ⊗ Bx)" in d.to_text(width=0)
+    assert "y = sum((A @ x) * (B @ x))" in d.to_text(unicode=False, width=0)
+
+
+def test_an_element_wise_product_below_the_bar_keeps_its_sign() -> None:
+    """Red team 4: SymPy's (x - w)/((eˣ + 1)(eʷ + 1)) of vectors was printed
+    (x - w)/((exp(x) + 1)·(exp(w) + 1)), a dot product below the bar, and x/(y*w) as
+    \\frac{x}{y w} in LaTeX; the product below the bar is element-wise, ⊗."""
+    d = matcalc.derive("sum(x - w + y)", "x", vectors=["x", "w", "y"])
+    x, w, y = (decl.symbol for decl in d.problem.declarations)
+    quotient = (x - w) / ((1 + sympy.exp(x)) * (1 + sympy.exp(w)))  # SymPy's own product
+    text = render_printing.TextPrinter().doprint(quotient)
+    assert text == "(x - w)/((exp(w) + 1) ⊗ (exp(x) + 1))", text  # SymPy orders the factors
+    assert r"\otimes" in render_printing.latex(quotient)
+    typed = matcalc.derive("sum(x / (y * w))", "x", vectors=["x", "w", "y"])
+    assert r"\frac{\mathbf{x}}{\mathbf{y} \otimes \mathbf{w}}" in typed.to_latex()
+    assert "f = sum(x/(y ⊗ w))" in typed.to_text(width=0)

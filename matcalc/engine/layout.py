@@ -253,9 +253,12 @@ def _by_vec_steps(steps: tuple[Step, ...], wrt: Symbol, layout: str, calc) -> li
     (numerator layout; the column vec(G) in denominator layout), so that it multiplies the
     Jacobians by vec(wrt) it meets in the chain rule."""
     target = Vec(wrt)
+    written: dict = {}  # each gradient written by vec, so that a Simplify's before is too
 
     def as_vec(gradient: Math) -> Math:
-        return _as_vec(gradient, layout, calc)
+        if gradient not in written:
+            written[gradient] = _as_vec(gradient, layout, calc)
+        return written[gradient]
 
     def scalar(symbol) -> bool:
         return shape_of(symbol, calc.shapes) == SCALAR
@@ -323,8 +326,9 @@ def _by_vec_steps(steps: tuple[Step, ...], wrt: Symbol, layout: str, calc) -> li
                 step = replace(
                     step, wrt=target, before=as_vec(step.before), after=as_vec(step.after)
                 )
-        elif isinstance(step, Simplify):
-            step = replace(step, wrt=target, after=as_vec(step.after))
+        elif isinstance(step, Simplify):  # its before: a gradient shown by vec above, or a
+            before = written.get(step.before, step.before)  # product of Jacobians by vec(wrt)
+            step = replace(step, wrt=target, before=before, after=as_vec(step.after))
             if step.after == _shown(out):  # the vec form of the substituted value is already tidy
                 continue
         out.append(step)

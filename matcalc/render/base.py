@@ -212,6 +212,7 @@ class Renderer(StepVisitor):
         self._held: dict[tuple[Symbol, Symbol], tuple[Symbol, ...]] = {}
         self._shapes: dict[tuple[Symbol, Symbol], tuple[Expr, ...]] = {}
         self._kind = "gradient"
+        self._layout = "numerator"
 
     # -- the format's primitives (see the class docstring); a fragment is whatever the
     # format builds a line from (a string, or a text drawing)
@@ -278,6 +279,7 @@ class Renderer(StepVisitor):
     def render(self, d: Any) -> str:
         self.configure(d)
         self._kind = "jacobian" if d.problem.kind == "jacobian" else "gradient"
+        self._layout = d.problem.layout
         if self.part == "problem":
             return self._document([self._problem(d)])
         blocks = [self._problem(d)]
@@ -711,7 +713,9 @@ class Renderer(StepVisitor):
                 blocks.append(self._section(None, lines))
             blocks += self._steps(step.steps)
             if step.hessian:
-                items: list[Any] = [self._msg("stage.hessian.assemble")]
+                layout = step.layout or self._layout  # columns are gradients in denominator
+                key = "stage.hessian.assemble" + (".denominator" if layout == "denominator" else "")
+                items: list[Any] = [self._msg(key)]
                 items += self._value_lines(self._m(Symbol("H")), step.result)
                 blocks.append(self._section(None, items))
             elif step.order > 1:

@@ -197,7 +197,19 @@ class _Convert:
         return OneMatrix(*expr.args)
 
     def _kron(self, expr):
-        return KroneckerProduct(*(self.run(a) for a in expr.args))
+        """A ⊗ₖ B with the scalar factors of A and B in front, c·(A ⊗ₖ B): SymPy's own
+        KroneckerProduct of a factor c·A fails when it is evaluated (AttributeError)."""
+        coefficient, factors = S.One, []
+        for a in expr.args:
+            factor = self.run(a).doit()  # A·diag(-v) is -A·diag(v) once evaluated
+            inner = factor.arg if isinstance(factor, Transpose) else factor
+            if isinstance(inner, MatMul):  # c·A, or (c·A)ᵀ
+                c, inner = inner.as_coeff_mmul()
+                coefficient *= c
+                factor = Transpose(inner) if isinstance(factor, Transpose) else inner
+            factors.append(factor)
+        product = KroneckerProduct(*factors)
+        return product if coefficient == 1 else coefficient * product
 
 
 _TABLE = {

@@ -49,6 +49,9 @@ EN: dict[str, str] = {
     "differentiate it by the same variable with the vector chain rule:",
     "stage.hessian.assemble": "Row i holds the derivatives of the gradient's i-th entry; "
     "the Hessian is symmetric, since the mixed partial derivatives agree.",
+    "stage.hessian.assemble.denominator": "Column i holds the derivatives of the gradient's "
+    "i-th entry (denominator layout); the Hessian is symmetric, since the mixed partial "
+    "derivatives agree.",
     "layout.numerator": "Layout: numerator (rows are gradients).",
     "layout.denominator": "Layout: denominator (columns are gradients).",
     "layout.numerator.stages": "Layout: numerator (rows are gradients) for the Hessian; "
@@ -339,15 +342,15 @@ EN: dict[str, str] = {
     "rule.trace": "derivative of the trace",
     "rule.trace_product": "derivative of the trace of a product, one term per factor X or Xᵀ "
     "(Matrix Cookbook eq. 101: ∂tr(AXB)/∂X = AᵀBᵀ with the shape of X)",
-    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ, "
-    "a Kronecker product",
+    "rule.matrix_product": "matrix product, by vec (rows stacked): ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ "
+    "in numerator layout, a Kronecker product",
     "rule.transpose": "transpose, by vec (rows stacked): K vec(X) = vec(Xᵀ), K the commutation "
     "matrix",
     "rule.column_transpose": "transpose of a column (a row has the same entries)",
     "rule.scalar_multiple_matrix": "scalar multiple of a matrix, by vec (rows stacked)",
     "rule.matrix_by_scalar": "a matrix by a scalar, by vec (rows stacked)",
     "rule.each_component": "derivative of each component",
-    "rule.diagonal_jacobian": "Jacobian; each component depends on its own g_i, so it is diagonal",
+    "rule.diagonal_jacobian": "Jacobian; each component depends on its own gᵢ, so it is diagonal",
     "rule.join.parts": ", ",
     "rule.join.clauses": "; ",
     # explanations the engine attaches to steps (JSON's "explanation"), by id
@@ -361,7 +364,7 @@ EN: dict[str, str] = {
     "chain rule).",
     "explain.total.product": "Add the contributions of every path from {wrt} to {of} "
     "(total-derivative chain rule). For a product this is the product rule, as a special case.",
-    "explain.substitute.g": "Replace each g_i by its definition.",
+    "explain.substitute.g": "Replace each gᵢ by its definition.",
     "explain.part.held": "∂{name}/∂{wrt}: every other variable is held constant.",
     "explain.assemble.entries": "Place the partial derivatives in the {shape} {what} ({layout} "
     "layout).",
@@ -454,6 +457,7 @@ ZH: dict[str, str] = {
     "stage.again": "第 {order} 阶段 — 对 {previous} 阶导数再求一次导",
     "stage.hessian": "第 {order} 阶段 — 对梯度的每个分量关于每个变量求导",
     "stage.hessian.assemble": "第 i 行是梯度第 i 个分量的导数；混合偏导数相等，所以黑塞矩阵是对称的。",
+    "stage.hessian.assemble.denominator": "第 i 列是梯度第 i 个分量的导数（分母布局）；混合偏导数相等，所以黑塞矩阵是对称的。",
     "layout.numerator": "布局：分子布局（按行排列梯度）。",
     "layout.denominator": "布局：分母布局（按列排列梯度）。",
     "layout.numerator.stages": "布局：黑塞矩阵用分子布局（按行排列梯度）；第 1 阶段把梯度写成列向量，用分母布局。",
@@ -683,13 +687,13 @@ ZH: dict[str, str] = {
     "rule.trace": "迹的导数",
     "rule.trace_product": "乘积的迹的导数，X 或 Xᵀ 每出现一次贡献一项"
     "（Matrix Cookbook 式 101：∂tr(AXB)/∂X = AᵀBᵀ，与 X 同形）",
-    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：∂vec(AXB)/∂vec(X) = A ⊗ Bᵀ，即 Kronecker 积",
+    "rule.matrix_product": "矩阵乘积，按 vec（按行堆叠）：分子布局下 ∂vec(AXB)/∂vec(X) = A ⊗ₖ Bᵀ，即 Kronecker 积",
     "rule.transpose": "转置，按 vec（按行堆叠）：K vec(X) = vec(Xᵀ)，K 为交换矩阵",
     "rule.column_transpose": "列向量的转置（行向量的元素与之相同）",
     "rule.scalar_multiple_matrix": "矩阵的标量倍，按 vec（按行堆叠）",
     "rule.matrix_by_scalar": "矩阵对标量求导，按 vec（按行堆叠）",
     "rule.each_component": "逐分量求导",
-    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 g_i，故为对角矩阵",
+    "rule.diagonal_jacobian": "雅可比矩阵；每个分量只依赖于它自己的 gᵢ，故为对角矩阵",
     "rule.join.parts": "，",
     "rule.join.clauses": "；",
     "explain.nested": "为嵌套的子表达式引入 {name}。",
@@ -701,7 +705,7 @@ ZH: dict[str, str] = {
     "explain.total": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。",
     "explain.total.product": "把从 {wrt} 到 {of} 的每条路径的贡献相加（全导数链式法则）。"
     "对乘积而言，这就是乘积法则，是它的一个特例。",
-    "explain.substitute.g": "把每个 g_i 替换为它的定义。",
+    "explain.substitute.g": "把每个 gᵢ 替换为它的定义。",
     "explain.part.held": "∂{name}/∂{wrt}：其他变量都视为常数。",
     "explain.assemble.entries": "把各偏导数排成 {shape} 的{what}（{layout}）。",
     "explain.assemble.blocks": "把各块排成{what}（{layout}）。",

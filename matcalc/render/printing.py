@@ -37,7 +37,7 @@ from sympy.printing.str import StrPrinter
 from sympy.simplify.radsimp import fraction
 
 from matcalc.functions import sigmoid
-from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors
+from matcalc.render.vector_notation import LatexVectors, PrettyVectors, TextVectors, is_product
 
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -711,15 +711,24 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
             return ("√(%s)" if self._uni else "sqrt(%s)") % self._print(base)
         if -exp is S.Half:
             return "1/" + self._print(Pow(base, S.Half, evaluate=False))
+        product = is_product(base)  # (Ax)², 1/(Ax): Ax² would read A·x², as A @ x**2 does
         if exp is S.NegativeOne:
+            if product:
+                return f"1/({self._print(base)})"
             return "1/" + self.parenthesize(base, PRECEDENCE["Mul"], strict=False)
         if exp.is_Rational and exp < -1 or (exp.is_Rational and -1 < exp < 0 and not rational):
             # 1/(1 + x²)^(3/2) and 1/x^(2/3), as the 2D and LaTeX forms show them
             return "1/" + self.parenthesize(Pow(base, -exp, evaluate=False), PRECEDENCE["Mul"])
         if exp.is_Integer and exp > 1 and self._uni:
-            return self.parenthesize(base, PRECEDENCE["Pow"], strict=False) + str(exp).translate(
-                SUPERSCRIPTS
+            below = (
+                f"({self._print(base)})"
+                if product
+                else self.parenthesize(base, PRECEDENCE["Pow"], strict=False)
             )
+            return below + str(exp).translate(SUPERSCRIPTS)
+        if product:
+            above = self.parenthesize(exp, PRECEDENCE["Pow"], strict=False)
+            return f"({self._print(base)})^{above}"
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Mul(self, expr: Basic) -> str:

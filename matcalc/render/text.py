@@ -57,6 +57,7 @@ ASCII = str.maketrans(
         "→": "->",
         "∇": "grad ",
         "ᵀ": "^T",
+        "ᵢ": "_i",
         "⊗": "*",
         "σ": "sigmoid",
         "‖": "||",
@@ -349,7 +350,7 @@ class TextRenderer(Renderer):
         return _linear(frag) or frag.render(wrap_line=False)
 
     def _escape(self, text: str) -> str:
-        return text if self.unicode else text.translate(ASCII)
+        return text if self.unicode else text.replace("⊗ₖ", "kron").translate(ASCII)
 
     _tm = _escape
 

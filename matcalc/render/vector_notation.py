@@ -20,6 +20,7 @@ from sympy import (
     Number,
     Pow,
     Product,
+    Rational,
     Sum,
     Symbol,
     exp,
@@ -162,6 +163,11 @@ def vector_terms_first(expr: Add) -> Add | None:
     return None if tuple(terms) == expr.args else Add(*terms, evaluate=False)
 
 
+def is_product(expr: Basic) -> bool:
+    """A matrix product (Ax, AB·x): the base of a power is it in parentheses, (Ax)²."""
+    return isinstance(expr, (MatVec, MMul, MatProd))
+
+
 def _scalar_only(printer) -> bool:
     """The renderer says the derivation has no vectors: no ⊗ to look for."""
     return not printer._settings.get("vectors", True)
@@ -181,6 +187,27 @@ def _hadamard_split(expr: Mul) -> tuple[list[Basic], list[Basic]] | None:
     if len(vectors) < 2:
         return None
     return [a for a in args if not is_vector_expr(a)], vectors
+
+
+def _hadamard_quotient(expr: Mul) -> tuple[Basic, Basic] | None:
+    """(numerator, denominator) of a quotient with an element-wise product of two or more
+    vectors above or below the bar, printed x ⊗ w/y and x/(y ⊗ z): x·w/y and x/(y·z) would
+    read as dot products."""
+    args = _factors(expr)
+    below = [isinstance(a, Pow) and bool(a.exp.is_negative) for a in args]
+    if not any(below):
+        return None
+    numerator = [a for a, b in zip(args, below, strict=True) if not b]
+    denominator = [
+        a.base if a.exp == -1 else Pow(a.base, -a.exp, evaluate=False)
+        for a, b in zip(args, below, strict=True)
+        if b
+    ]
+    above = sum(1 for a in numerator if is_vector_expr(a))
+    under = [f for d in denominator for f in (_factors(d) if isinstance(d, Mul) else [d])]
+    if above < 2 and sum(1 for a in under if is_vector_expr(a)) < 2:
+        return None  # x/(y + 1): no product of vectors on either side of the bar
+    return Mul(*numerator, evaluate=False), Mul(*denominator, evaluate=False)
 
 
 def _factors(expr: Mul) -> list[Basic]:
@@ -271,6 +298,9 @@ class LatexVectors(_LatexHost):
     def _print_Mul(self, expr: Mul) -> str:
         split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
+            quotient = None if _scalar_only(self) else _hadamard_quotient(expr)
+            if quotient is not None:  # \frac{x ⊗ w}{y}, not \frac{x w}{y}
+                return rf"\frac{{{self._print(quotient[0])}}}{{{self._print(quotient[1])}}}"
             return super()._print_Mul(expr)
         scalars, vectors = split
         head = self._print(Mul(*scalars)) + " " if scalars else ""
@@ -417,12 +447,30 @@ class TextVectors(_StrHost):
         """a ⊗ b for a product of vectors; None for any other product."""
         split = None if _scalar_only(self) else _hadamard_split(expr)
         if split is None:
-            return None
+            quotient = None if _scalar_only(self) else _hadamard_quotient(expr)
+            if quotient is None:
+                return None
+            numerator, denominator = quotient  # x ⊗ w/y: element-wise, read either way
+            below = self._print(denominator)
+            if isinstance(denominator, (Mul, Add)) and not _enclosed(below):
+                below = f"({below})"  # x ⊗ w/(y ⊗ z)
+            above = self.parenthesize(numerator, PRECEDENCE["Mul"], strict=True)  # (x - w)/…
+            return f"{above}/{below}"
         scalars, vectors = split
         head = self._print(Mul(*scalars)) if scalars else ""
         head = "-" if head == "-1" else head + ("·" if head and self._uni else "*" if head else "")
         sep = " ⊗ " if self._uni else " * "
-        return head + sep.join(self._group(v) for v in vectors)
+        return head + sep.join(self._hadamard_operand(v) for v in vectors)
+
+    def _hadamard_operand(self, expr: Basic) -> str:
+        """An operand of a ⊗ b: a product written with · in parentheses, u ⊗ (Aᵀ·w) ⊗ v, so
+        that it does not read as (u ⊗ Aᵀ)·(w ⊗ v); Xw stays as it is.  In ASCII every
+        product: (A @ x) * (B @ x), as Python reads it (@ and * bind alike, from the left)."""
+        text = self._group(expr)
+        dotted = not self._uni or "·" in text
+        if isinstance(expr, (MatVec, MMul)) and dotted and not _enclosed(text):
+            return f"({text})"
+        return text
 
     def _print_VDot(self, expr: VDot) -> str:
         form = bilinear(expr) if self._uni else None
@@ -456,7 +504,15 @@ class TextVectors(_StrHost):
             if self._uni and all(isinstance(a, Symbol) for a in expr.args)
             else ("·" if self._uni else " @ ")
         )
-        return sep.join(self._group(a) for a in expr.args)
+        return sep.join(self._product_operand(a) for a in expr.args)
+
+    def _product_operand(self, expr: Basic) -> str:
+        """A factor of a matrix product: a quotient in parentheses, Aᵀ·(1/(eˣ + 1)), not
+        Aᵀ·1/(eˣ + 1), which reads (Aᵀ·1)/(eˣ + 1) (and is that in Python, in ASCII)."""
+        text = self._group(expr)
+        if isinstance(expr, Pow) and expr.exp.is_negative and not _enclosed(text):
+            return f"({text})"
+        return text
 
     def _print_MMul(self, expr: MMul) -> str:
         """ABC for a product of names, else A·(…)·C: (AB)C is ABC, as typed."""
@@ -466,12 +522,14 @@ class TextVectors(_StrHost):
             if self._uni and all(isinstance(a, Symbol) for a in factors)
             else ("·" if self._uni else " @ ")
         )
-        return sep.join(self._group(a) for a in factors)
+        return sep.join(self._product_operand(a) for a in factors)
 
     def _transposed(self, expr: Basic) -> str:
-        """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor."""
+        """(Aw)ᵀ, (A·u)ᵀ: a product before ᵀ in parentheses, or ᵀ would bind to its last factor;
+        so is a power, (1/√u)ᵀ and (x²)ᵀ, not 1/√uᵀ (ᵀ on √u alone) or x²ᵀ (a power 2ᵀ)."""
         text = self._group(expr)
-        if isinstance(expr, _PRODUCTS) and not _enclosed(text):
+        power = isinstance(expr, Pow) and expr.exp != Rational(1, 2)  # √(u)ᵀ reads whole
+        if (power or isinstance(expr, _PRODUCTS)) and not _enclosed(text):
             return f"({text})"
         return text
 
@@ -522,7 +580,7 @@ class TextVectors(_StrHost):
 
     def _print_MatProd(self, expr: Basic) -> str:
         sep = "·" if self._uni else " @ "
-        return sep.join(self._group(a) for a in expr.args)
+        return sep.join(self._product_operand(a) for a in expr.args)
 
     def _kron(self) -> str:
         return " ⊗ₖ " if self._uni else " kron "
@@ -582,10 +640,15 @@ class PrettyVectors(_PrettyHost):
     def _linear(self, expr: Basic):
         from sympy.printing.pretty.stringpict import prettyForm
 
-        return prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
+        form = prettyForm(self.linear({"unicode": self._use_unicode}).doprint(expr))
+        if is_product(expr) or isinstance(expr, VDot):  # its power: (Ax)², (w·x)², not Ax²
+            form.binding = prettyForm.MUL
+        return form
 
     def _print_Mul(self, expr: Mul):
-        if not _scalar_only(self) and _hadamard_split(expr) is not None:
+        if not _scalar_only(self) and (
+            _hadamard_split(expr) is not None or _hadamard_quotient(expr) is not None
+        ):
             return self._linear(expr)
         return super()._print_Mul(expr)
 
