@@ -509,8 +509,10 @@ class StepChecker:
             self._stated_shape(step.shape, truth, desc)
         elif isinstance(step, (Substitute, Simplify)):
             truth = self.total(step.of, step.wrt, layout)
-            # the reader sees only ``after`` (``before`` is the previous step's value)
             self.same(self.write(step.after), truth, lambda: f"after: {desc()}")
+            # ``before`` too: the text shows it as the previous step's value, and JSON gives
+            # it (in denominator layout, by vec(X), it was once the n×n gradient)
+            self.same(self.write(step.before), truth, lambda: f"before: {desc()}")
             if isinstance(step, Substitute):
                 for name, value in step.replacements:
                     self.same(
