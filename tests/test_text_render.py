@@ -567,3 +567,11 @@ def test_an_element_wise_product_below_the_bar_keeps_its_sign() -> None:
     typed = matcalc.derive("sum(x / (y * w))", "x", vectors=["x", "w", "y"])
     assert r"\frac{\mathbf{x}}{\mathbf{y} \otimes \mathbf{w}}" in typed.to_latex()
     assert "f = sum(x/(y ⊗ w))" in typed.to_text(width=0)
+
+
+def test_a_product_kept_below_the_bar_has_one_pair_of_parentheses():
+    """Red team 4: sum(x/(2*y)) of vectors was echoed x/((2y)) (SymPy's own str adds a pair for
+    a Pow(-1) of a product on top of its parenthesize)."""
+    d = matcalc.derive("sum(x/(2*y))", "x", vectors=["x", "y"])
+    assert "x/(2y)" in d.to_text() and "((" not in d.to_text()
+    assert "x/(2*y)" in d.to_text(unicode=False)

@@ -749,6 +749,11 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
             rest = Mul(*head, *args[1:], evaluate=False)
             return "-" + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
         out = super()._print_Mul(expr)
+        for f in args:  # SymPy's own x/((2*y)) for a product kept below the bar as typed:
+            # its parentheses for a Pow(-1) of a product come on top of parenthesize's
+            if f.is_Pow and f.exp is S.NegativeOne and isinstance(f.base, (Mul, Pow)):
+                inner = self._print(f.base)
+                out = out.replace(f"/(({inner}))", f"/({inner})")
         if not self._uni:
             return out
         return _COEFFICIENT.sub(r"\1", out).replace("*", "·")
