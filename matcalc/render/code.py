@@ -618,30 +618,49 @@ def _exp_degree(expr, u) -> int | None:
     λ > 0; None where there is no such d, where u appears in an exponential in another way,
     or where a power of e^u is in a denominator other than a sum of e^(k·u) (≥ 1 once
     shifted: a lone e^(u − max u) may be 0)."""
-    if isinstance(expr, sympy.exp):
-        k, rest = expr.args[0].as_coeff_Mul()
+
+    def of_exp(e) -> int | None:
+        k, rest = e.args[0].as_coeff_Mul()
         if rest == u and k.is_Integer and k > 0:
             return int(k)
-        return None if expr.args[0].has(u) else 0
-    if not any(
-        isinstance(n, sympy.exp) and n.args[0].has(u) for n in sympy.preorder_traversal(expr)
-    ):
+        return None if e.args[0].has(u) else 0
+
+    return _degree(
+        expr,
+        of_exp,
+        lambda e: any(
+            isinstance(n, sympy.exp) and n.args[0].has(u) for n in sympy.preorder_traversal(e)
+        ),
+        lambda base: type(base).__name__ == "VSum" and _pure_exp(base, u),
+        _MULTILINEAR,
+    )
+
+
+def _degree(expr, of_exp, relevant, below, products) -> int | None:
+    """The degree of ``expr`` in its exponentials, or None where it has none: ``of_exp(e)``
+    for an exponential e, 0 for a subtree not ``relevant``, the same for every term of a
+    sum, the sum over the arguments of a node in ``products`` (linear in each argument),
+    k·d for a whole power k, and a negative power only of a base ``below`` accepts.  Any
+    other node with a relevant exponential in it has no degree."""
+    if isinstance(expr, sympy.exp):
+        return of_exp(expr)
+    if not relevant(expr):
         return 0
     name = type(expr).__name__
     if name == "Pow":
-        d = _exp_degree(expr.base, u)
+        d = _degree(expr.base, of_exp, relevant, below, products)
         if d is None or not expr.exp.is_Integer:
             return None
-        if expr.exp < 0 and not (type(expr.base).__name__ == "VSum" and _pure_exp(expr.base, u)):
+        if expr.exp < 0 and d != 0 and not below(expr.base):
             return None
         return d * int(expr.exp)
     if name in ("Add", "MatAdd"):
-        same = {_exp_degree(a, u) for a in expr.args}
+        same = {_degree(a, of_exp, relevant, below, products) for a in expr.args}
         return same.pop() if len(same) == 1 else None
-    if name in _MULTILINEAR:
+    if name in products:
         total = 0
         for a in expr.args:
-            d = _exp_degree(a, u)
+            d = _degree(a, of_exp, relevant, below, products)
             if d is None:
                 return None
             total += d
@@ -691,30 +710,18 @@ def _degree_of_argument(a, bases) -> int:
 
 def _scalar_degree(expr, bases) -> int | None:
     """The degree of ``expr`` under e^(vᵢ) → λ·e^(vᵢ) (``scalar_shift``), or None."""
-    if isinstance(expr, sympy.exp):
-        terms = _linear_terms(expr.args[0])
+
+    def of_exp(e) -> int | None:
+        terms = _linear_terms(e.args[0])
         return None if terms is None else sum(terms.values())
-    if not expr.has(sympy.exp):
-        return 0
-    if expr.is_Pow:
-        d = _scalar_degree(expr.base, bases)
-        if d is None or not expr.exp.is_Integer:
-            return None
-        if expr.exp < 0 and d != 0 and not _covering_sum(expr.base, bases):
-            return None
-        return d * int(expr.exp)
-    if expr.is_Add:
-        same = {_scalar_degree(a, bases) for a in expr.args}
-        return same.pop() if len(same) == 1 else None
-    if expr.is_Mul:
-        total = 0
-        for a in expr.args:
-            d = _scalar_degree(a, bases)
-            if d is None:
-                return None
-            total += d
-        return total
-    return None  # e^a inside another function: no degree
+
+    return _degree(
+        expr,
+        of_exp,
+        lambda e: e.has(sympy.exp),
+        lambda base: _covering_sum(base, bases),
+        ("Mul",),
+    )
 
 
 def _covering_sum(base, bases) -> bool:
