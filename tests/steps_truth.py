@@ -135,6 +135,12 @@ def jacobian(of_value, wrt, shapes, dims, layout, comps=None):
     return jac.T if layout == "denominator" else jac
 
 
+def _operators(value) -> bool:
+    """A product with an operator of the engine among its factors (Lin, DMat, Outer …)."""
+    names = {"Lin", "DMat", "Outer", "OuterT", "Rank1"}
+    return any(type(n).__name__ in names for n in sympy.preorder_traversal(value))
+
+
 def walk(steps):
     """The steps, those of each ``Part`` in place of it."""
     for step in steps:
@@ -511,8 +517,16 @@ class StepChecker:
             truth = self.total(step.of, step.wrt, layout)
             self.same(self.write(step.after), truth, lambda: f"after: {desc()}")
             # ``before`` too: the text shows it as the previous step's value, and JSON gives
-            # it (in denominator layout, by vec(X), it was once the n×n gradient)
-            self.same(self.write(step.before), truth, lambda: f"before: {desc()}")
+            # it (in denominator layout, by vec(X), it was once the n×n gradient); a chain of
+            # operators (a gradient by a matrix, Lin·DMat·…) is not written out here: it is
+            # the Combine step's value, checked there factor by factor
+            try:
+                before = self.write(step.before)
+            except AssertionError as error:
+                if error.args[0][0] != "cannot be written out" or not _operators(step.before):
+                    raise
+            else:
+                self.same(before, truth, lambda: f"before: {desc()}")
             if isinstance(step, Substitute):
                 for name, value in step.replacements:
                     self.same(
