@@ -95,9 +95,6 @@ BESIDE = 36
 """At most this many points beside the kinks and domain boundaries (``_beside_kinks``)."""
 _BESIDE = (0.01, -0.01, 0.5, -0.5, 2.0, -2.0)
 """Where they are, relative to the kink or boundary's size: beside it, and further on."""
-_TOGETHER = (0.013, -0.013, 0.13, -0.13, 0.53, -0.53, 1.13, -1.13, 2.17, -2.17)
-"""The same for the points with every variable beside its own boundary at once (no round
-numbers: ``verify.TOGETHER_DELTAS``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -430,7 +427,7 @@ class _Judge:
         x > 20 only, which few of the random points reach; so was |x| + |x - 0.001|
         answered 2·sign(x), wrong on (0, 0.001) only."""
         from matcalc.engine.simplify import count_ops_fast
-        from matcalc.verify import FAR_GRID, SPECIAL_SECONDS, _boundaries, _Sampler
+        from matcalc.verify import FAR_GRID, SPECIAL_SECONDS, _boundaries, _Sampler, beside_all
 
         exprs = [*self.domains.get(_sizes_of(comps), []), *ans, *ref]
         sampler = _Sampler(exprs, exprs, self.rng.randrange(2**30), self.deadline)
@@ -463,20 +460,9 @@ class _Judge:
             out += [{**plain, symbol: v} for v in far]
             if ordered:
                 first[symbol] = ordered[0]
-        # and every variable beside its own boundary at once: sum(√(x - 50)) is real only
-        # where every entry is beyond 50, which moving one entry at a time never reaches
-        # (each variable a little further than the last, so that no two entries are equal)
-        together = [
-            {
-                **plain,
-                **{
-                    s: r + d * (1 + 0.3 * i) * max(abs(r), 1e-3)
-                    for i, (s, r) in enumerate(first.items())
-                },
-            }
-            for d in _TOGETHER
-        ]
-        return (together if len(first) > 1 else []) + out[: BESIDE - len(_TOGETHER)]
+        # and every variable beside its own boundary at once (sum(√(x - 50)))
+        together = [{**plain, **moved} for moved in beside_all(first, 1e-3)]
+        return together + out[: BESIDE - len(together)]
 
     def _values(
         self, m: ImmutableMatrix, point: dict, memo: dict | None = None

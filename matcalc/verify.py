@@ -351,22 +351,10 @@ class _Sampler:
                     point = dict(base)
                     point[s] = Float(root + delta * max(1.0, abs(root)), 30)
                     points.append(point)
-        if len(first) > 1:  # every variable beside its own boundary at once: the entries of
-            # sum(√(x - 50)) are real together only where every x_i is beyond 50
-            # (each a little further than the last, so that no two entries are equal)
-            base = self.draw()
-            together = [
-                {
-                    **base,
-                    **{
-                        s: Float(r + d * (1 + 0.3 * i) * max(1.0, abs(r)), 30)
-                        for i, (s, r) in enumerate(first.items())
-                    },
-                }
-                for d in TOGETHER_DELTAS
-            ]
-            return together + points[: MAX_SPECIAL * 2]
-        return points[: MAX_SPECIAL * 2]
+        moved = beside_all(first, 1.0)
+        base = self.draw() if moved else {}  # (no draw otherwise: the points stay as they were)
+        together = [{**base, **{s: Float(v, 30) for s, v in m.items()}} for m in moved]
+        return together + points[: MAX_SPECIAL * 2]
 
     def _roots(self, b: Expr, s: Symbol, base, grid: Sequence[float] = ()) -> list[float]:
         """Up to two zeros of ``b`` in ``s`` (the others at ``base``), found where ``b``
@@ -430,6 +418,20 @@ class _Sampler:
             if _real(v) and abs(v.real) <= TOLERANCE and place == OFF:
                 return None  # a kink of the result or reference only: no truth here
         return place
+
+
+def beside_all(first: dict, floor: float) -> list[dict]:
+    """Every variable of ``first`` (variable → a root of one of its boundaries) beside its
+    own root at once, r + δ·max(floor, |r|) for each δ of ``TOGETHER_DELTAS`` (the second
+    variable 1.3δ, the third 1.6δ …, so that no two entries are equal): the entries of
+    sum(√(x - 50)) are real together only where every xᵢ is beyond 50, which moving one
+    variable at a time never reaches.  Empty for fewer than two variables."""
+    if len(first) < 2:
+        return []
+    return [
+        {s: r + d * (1 + 0.3 * i) * max(floor, abs(r)) for i, (s, r) in enumerate(first.items())}
+        for d in TOGETHER_DELTAS
+    ]
 
 
 def _real(value: complex | None) -> bool:

@@ -359,7 +359,7 @@ def _sized(cls: type) -> Callable[[Parser, ast.Call, list[Expr]], Expr]:
         numbers = {
             s
             for d in (p.shapes or {}).values()
-            for s in (d.rows, d.cols if not d.is_vector else d.rows)
+            for s in ((d.rows,) if d.is_vector else (d.rows, d.cols))
             if s.is_Integer
         }
         if size not in p.sizes.values() and size not in numbers:
