@@ -559,6 +559,58 @@ def test_greek_letters_are_the_names_sympy_prints_as_them():
     assert info.value.column == 6  # in the text as typed
 
 
+def test_the_root_sign_and_sigma_are_read_as_matcalc_prints_them():
+    """matcalc prints √(x + 1) and σ(x); typed back they were refused ("character '√' is not
+    allowed", "unknown function sigma; did you mean sign?").  √ before a bracket, a name or a
+    number is sqrt; σ called is the sigmoid, σ alone is still the variable sigma."""
+    x, y, sigma, omega = sympy.symbols("x y sigma omega", real=True)
+    cases = {
+        "√(x + 1)": sympy.sqrt(x + 1),
+        "√ (x + 1)": sympy.sqrt(x + 1),
+        "1/√(x - 50)": 1 / sympy.sqrt(x - 50),
+        "√x*y": sympy.sqrt(x) * y,
+        "√2·x": sympy.sqrt(2) * x,
+        "√2.5*x": sympy.sqrt(sympy.Rational(5, 2)) * x,
+        "√ω": sympy.sqrt(omega),
+        "-√x": -sympy.sqrt(x),
+        "x**√2": x ** sympy.sqrt(2),
+        "5*σ(x)·(1 - σ(x))": 5 * sigmoid(x) * (1 - sigmoid(x)),
+        "σ*x": sigma * x,
+    }
+    for text, want in cases.items():
+        got = parse(text).doit()
+        assert sympy.simplify(got.rewrite(sympy.exp) - want.rewrite(sympy.exp)) == 0, text
+
+
+@pytest.mark.parametrize(
+    "text, message, column",
+    [
+        ("√x²", "write √\\(...\\) or sqrt", 1),  # √(x²) or (√x)²: not guessed
+        ("√x**2", "write √\\(...\\) or sqrt", 1),
+        ("√x^2", "write √\\(...\\) or sqrt", 1),
+        ("√sin(x)", "write √\\(...\\) or sqrt", 1),
+        ("√ x", "write √\\(...\\) or sqrt", 1),
+        ("x + √", "write √\\(...\\) or sqrt", 5),
+        ("x√x", "missing '\\*' before √", 2),
+        ("2√x", "missing '\\*' before √", 2),
+        ("(x + 1)√x", "missing '\\*' before √", 8),
+        ("sigma(x)", "did you mean sigmoid", 1),
+    ],
+)
+def test_the_root_sign_where_it_is_not_read(text, message, column):
+    with pytest.raises(ParseError, match=message) as info:
+        parse(text)
+    assert info.value.column == column
+
+
+def test_sigma_declared_as_a_function_stays_the_users():
+    """--function sigma: σ(x) is that unknown function, not the sigmoid."""
+    import matcalc
+
+    d = matcalc.derive("σ(x)", "x", functions="sigma")
+    assert "sigmoid" not in str(d.result) and "sigma" in str(d.result)
+
+
 def test_greek_variable_by_name_in_wrt():
     """--wrt ω names the variable typed ω; the result prints ω.  Truth: sympy.diff."""
     import matcalc

@@ -399,6 +399,7 @@ _OTHER_NOTATIONS = {
     "th": "tanh",
     "cth": "coth",
     "lg": "log10",
+    "sigma": "sigmoid",
 }
 """Names other traditions write (tg x, sh x, lg x), told the name matcalc knows."""
 

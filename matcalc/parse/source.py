@@ -3,8 +3,8 @@
 ``read(text, limits)`` checks the raw text (length, blank input, characters, brackets and a
 cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
 ``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷``, superscript exponents
-``x²``, ``x²³``, ``x⁻¹``) and ``^`` are rewritten to Python's operators, and Greek letters
-to their names (``ω`` to ``omega``).  ``Source.column`` maps an index of that source back
+``x²``, ``x²³``, ``x⁻¹``, and ``√`` as matcalc prints it) and ``^`` are rewritten to Python's
+operators and functions, and Greek letters to their names (``ω`` to ``omega``).  ``Source.column`` maps an index of that source back
 to the 1-based column of the text as typed, so that every error points where the user typed.
 
 Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
@@ -67,18 +67,39 @@ GREEK = {
 """Lowercase Greek letters are the names SymPy prints as those letters (ω is omega, λ is
 lamda, π the constant pi), so a physicist's ω·t is omega·t and prints as ω·t.  Not ο
 (omicron), which looks like o, nor capitals, which look like Latin ones."""
+_ROOT = "\u221a"
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
 ACCEPTED = frozenset(
     [*GREEK, *(ch for ch in _FRIENDLY if not ch.isascii()), *"\u2070\u00b9\u00b2\u00b3\u207b"]
     + [chr(c) for c in range(0x2074, 0x207A)]
+    + [_ROOT]
 )
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
-−, ×, ·, ⋅, ÷): an error shows them as typed, every other one escaped."""
-_FRIENDLY_RE = re.compile("|".join([_POWER_RE.pattern, *map(re.escape, [*_FRIENDLY, *GREEK])]))
+−, ×, ·, ⋅, ÷, √): an error shows them as typed, every other one escaped."""
+_ROOT_RE = re.compile(
+    r"(?<![A-Za-z0-9_)\]])"
+    + _ROOT
+    + r"(?:(?=[ \t]*\()|(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]*)?|"
+    + "["
+    + "".join(GREEK)
+    + "]"
+    + r")(?![ \t]*[(\[.^]|[ \t]*\*\*|[A-Za-z0-9_\u2070\u00b9\u00b2\u00b3\u2074-\u207b]))"
+)
+"""√ as matcalc prints it: before a bracket, √(x + 1) is sqrt(x + 1); before a name or a
+number that nothing binds to more tightly, √x is sqrt(x) and √2·x is sqrt(2)*x.  Before
+anything else (√x², √sin(x), √x.T) it is refused, with a hint to write √(…), and so it is
+right after an operand (x√x: "write x*√x")."""
+_FRIENDLY_RE = re.compile(
+    "|".join([_ROOT_RE.pattern, _POWER_RE.pattern, *map(re.escape, [*_FRIENDLY, *GREEK])])
+)
 
 
 def _friendly(typed: str) -> str:
     """The ASCII source of one match of ``_FRIENDLY_RE``."""
+    if typed == _ROOT:  # before a bracket
+        return "sqrt"
+    if typed.startswith(_ROOT):
+        return f"sqrt({ascii_names(typed[1:])})"
     if typed in _FRIENDLY:
         return _FRIENDLY[typed]
     if typed in GREEK:
@@ -172,6 +193,13 @@ class Source:
         ch = match.group()
         if ch == "#":
             msg = Msg("err.comment")
+        elif ch == _ROOT:  # not before a bracket, a name or a number (see _ROOT_RE)
+            if self.src[: match.start()].endswith(tuple("_)]0123456789")) or (
+                self.src[: match.start()][-1:].isalpha()
+            ):
+                msg = Msg("err.missing_star_root")
+            else:
+                msg = Msg("err.root_sign")
         elif " " <= ch <= "~":
             msg = Msg("err.character", ch=f"'{ch}'")
         else:  # show control and format characters escaped, never raw

@@ -232,6 +232,11 @@ class Parser:
         right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
         return Msg("err.operands", left=left, sign=sign, right=right)
 
+    def typed(self, node: ast.AST) -> str:
+        """The character the user typed where ``node`` starts (σ where the source has sigma)."""
+        column = self.source.column(node.col_offset + self.offset)  # type: ignore[attr-defined]
+        return self.source.text[column - 1 : column]
+
     def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
         return self.segment(node.col_offset, node.end_col_offset or 0, f"{name}(...)", 30)
@@ -537,6 +542,8 @@ class Parser:
             vector_fn = ANSWER_FUNCTIONS.get(name)
         if vector_fn is None and name in ANSWER_FUNCTIONS and name not in self.functions:
             raise self.error(ParseError, Msg("err.answer_only", name=name), func)
+        if name == "sigma" and name not in self.functions and self.typed(func) == "\u03c3":
+            name = "sigmoid"  # σ(z), as matcalc prints the sigmoid (sigma alone is a variable)
         fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args
