@@ -201,8 +201,12 @@ def test_scalar_mode_is_unchanged() -> None:
         with pytest.raises(UnsupportedError, match="needs a declared vector"):
             parse(text)
     for shapes in (None, {}):
+        with pytest.raises(ShapeError, match="x is a scalar; only declared vectors and matrices"):
+            parse("x.T", shapes=shapes)  # (was "attribute access is not allowed")
+        with pytest.raises(ShapeError, match="x is a scalar; only declared vectors and matrices"):
+            parse("xᵀ", shapes=shapes)
         with pytest.raises(ParseError, match="attribute access is not allowed"):
-            parse("x.T", shapes=shapes)
+            parse("x.y", shapes=shapes)
         with pytest.raises(UnsupportedError, match="the @ operator needs declared vectors"):
             parse("x @ y", shapes=shapes)
 
@@ -305,7 +309,11 @@ ERRORS = [
     ("1 + g(z, A)", UnsupportedError, "unknown function g of a matrix", 5),
     ("x(2)", ParseError, "x is a vector, not a function", 1),
     ("sum + 1", ParseError, "sum is a function; write sum(...)", 1),
-    ("x·A", ShapeError, "use @ for the matrix product", 2),  # column in the typed text
+    # columns in the typed text; · is the dot or matrix product (as matcalc prints x·y),
+    # ⊗ element-wise (the paper's), each shown as typed
+    ("x ⊗ A", ShapeError, "x ⊗ A: cannot multiply a vector of length n and a matrix", 3),
+    ("1 + x·y", ShapeError, "x · y: lengths n and N differ", 6),
+    ("w×x", ShapeError, "w × x: × of two vectors or matrices would be the cross product", 2),
 ]
 
 
@@ -462,3 +470,38 @@ def test_sizes_in_an_answer_may_be_the_declared_numbers():
         parse("ones(n)", shapes=three, answer=True)
     with pytest.raises(MatcalcError, match="is a row"):
         parse("A @ x.T", shapes=SHAPES, answer=True)  # a matrix @ a row: no such product
+
+
+@pytest.mark.parametrize(
+    ("text", "truth"),
+    [
+        # truth: the components at n = 3, written here with SymPy (w_i, x_i, A_ij)
+        ("w·x", lambda w, x, A: sum(w[i] * x[i] for i in range(3))),
+        ("2·w·x", lambda w, x, A: 2 * sum(w[i] * x[i] for i in range(3))),
+        ("xᵀ·A·x", lambda w, x, A: (x.T * A * x)[0]),
+        ("sum(A·x)", lambda w, x, A: sum(A * x)),
+        ("sum(w ⊗ x)", lambda w, x, A: sum(w[i] * x[i] for i in range(3))),
+        ("σ(w·x)·(A·x)", lambda w, x, A: A * x / (1 + sympy.exp(-(w.T * x)[0]))),
+    ],
+)
+def test_the_product_sign_is_the_product_the_shapes_call_for(text, truth):
+    """· between two vectors or matrices is the dot or matrix product, as matcalc prints
+    w·x and A·x (it was read as * , element-wise: w·x was w ⊗ x); ⊗ is element-wise and ᵀ
+    the transpose.  Truth: SymPy's Jacobian of the components, by x."""
+    import matcalc
+
+    d = matcalc.derive(text, "x", vectors="w,x", matrices="A")
+    w = sympy.Matrix([sympy.Symbol(f"w_{i}", real=True) for i in (1, 2, 3)])
+    x = sympy.Matrix([sympy.Symbol(f"x_{i}", real=True) for i in (1, 2, 3)])
+    A = sympy.Matrix(3, 3, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+    value = truth(w, x, A)
+    want = (value if isinstance(value, sympy.MatrixBase) else sympy.Matrix([value])).jacobian(x)
+    got = d.explicit(n=3)
+    assert got.shape == want.shape
+    names = sorted({s.name for s in want.free_symbols | got.free_symbols})
+    point = {name: sympy.Rational(k % 7 + 2, k % 5 + 3) for k, name in enumerate(names)}
+
+    def at(m):
+        return sympy.Matrix(m).subs({s: point[s.name] for s in m.free_symbols}).evalf(30)
+
+    assert (at(got) - at(want)).norm() < 1e-20

@@ -86,7 +86,7 @@ def parse(
     declared = declare_functions(functions, shapes)
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
-    source = read(text, limits)
+    source = read(text, limits, dot=bool(shapes))
     offset = len(source.src) - len(source.src.lstrip(" \t"))
     try:
         tree = ast.parse(source.src[offset:], mode="eval")

@@ -29,8 +29,14 @@ _FRIENDLY = {
     "\u00b7": "*",
     "\u22c5": "*",
     "\u00f7": "/",
+    "\u2297": "*",  # ⊗, the paper's element-wise product (as matcalc prints it)
+    "\u2299": "*",  # ⊙
+    "\u2218": "*",  # ∘
+    "\u1d40": ".T",  # ᵀ
     "^": "**",
 }
+_PRODUCT_SIGNS = ("\u00b7", "\u22c5", "\u00d7")
+"""· ⋅ ×: with declared vectors, the product the shapes call for (``Source(dot=True)``)."""
 _SUPERSCRIPTS = str.maketrans(
     "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-"
 )
@@ -75,7 +81,7 @@ ACCEPTED = frozenset(
     + [_ROOT]
 )
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
-−, ×, ·, ⋅, ÷, √): an error shows them as typed, every other one escaped."""
+−, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
 _ROOT_RE = re.compile(
     r"(?<![A-Za-z0-9_)\]])"
     + _ROOT
@@ -137,8 +143,12 @@ _RESERVED = re.compile(
 name (lambda for λ, in, is, as, …) they were 'invalid syntax' at a column."""
 
 
-def read(text: str, limits: Limits) -> Source:
-    """The ``Source`` of ``text`` once its pre-checks pass; a ``MatcalcError`` otherwise."""
+def read(text: str, limits: Limits, dot: bool = False) -> Source:
+    """The ``Source`` of ``text`` once its pre-checks pass; a ``MatcalcError`` otherwise.
+
+    ``dot`` (declared vectors): · ⋅ × are read as ``@``, which the parser takes as the
+    dot or matrix product between two vectors or matrices (as matcalc prints w·x and A·x)
+    and as a plain product where one side is a scalar; without it they are ``*``."""
     if len(text) > limits.max_length:
         raise LimitError(
             Msg("err.too_long", length=len(text), limit=limits.max_length),
@@ -146,7 +156,7 @@ def read(text: str, limits: Limits) -> Source:
         )
     if not text.strip():
         raise ParseError(Msg("err.empty"), text=text)
-    source = Source(text)
+    source = Source(text, dot)
     source.check_characters()
     source.check_greek_runs()
     source.check_brackets(limits.max_depth)
@@ -157,8 +167,12 @@ def read(text: str, limits: Limits) -> Source:
 class Source:
     """The user's text, the ASCII source given to Python, and the column map between them."""
 
-    def __init__(self, text: str) -> None:
-        self.text, self.src = text, _FRIENDLY_RE.sub(lambda m: _friendly(m.group()), text)
+    def __init__(self, text: str, dot: bool = False) -> None:
+        def ascii_of(match: re.Match) -> str:
+            typed = match.group()
+            return "@" if dot and typed in _PRODUCT_SIGNS else _friendly(typed)
+
+        self.text, self.src = text, _FRIENDLY_RE.sub(ascii_of, text)
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""

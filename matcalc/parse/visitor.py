@@ -62,7 +62,7 @@ from matcalc.parse.shapes import (
     size_names,
     sum_shape,
 )
-from matcalc.parse.source import Source, first_line
+from matcalc.parse.source import _PRODUCT_SIGNS, Source, first_line
 
 Expr: TypeAlias = sympy.Expr
 
@@ -225,12 +225,17 @@ class Parser:
         text = self.src[start:end].strip()
         return text if len(text) <= width else fallback
 
-    def operands(self, node: ast.BinOp, where: int) -> Msg:
-        """'w @ X' for error messages: the operands as typed (or 'left'/'right') and the sign."""
+    def operands(self, node: ast.BinOp, where: int, typed: str | None = None) -> Msg:
+        """'w @ X' for error messages: the operands as typed (or 'left'/'right') and the sign
+        (``typed`` in its place, the × that the source reads as @)."""
         sign = "**" if isinstance(node.op, ast.Pow) else self.src[where]
+        if typed is None and sign in "*@":  # · ⊗ × as typed, not the @ or * they are read as
+            column = self.source.column(where + self.offset)
+            shown = self.source.text[column - 1 : column]
+            typed = shown if shown in _SIGNS_SHOWN else None
         left = self.segment(node.col_offset, where, Msg("err.left"))
         right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
-        return Msg("err.operands", left=left, sign=sign, right=right)
+        return Msg("err.operands", left=left, sign=typed or sign, right=right)
 
     def typed(self, node: ast.AST) -> str:
         """The character the user typed where ``node`` starts (σ where the source has sigma)."""
@@ -308,10 +313,13 @@ class Parser:
 
     def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
         """``.T`` of a vector (a row) or a matrix, when shapes are declared; nothing else."""
+        dot = self.src.find(".", node.value.end_col_offset or 0)
+        if not self.shapes and node.attr == "T":  # xᵀ with nothing declared
+            what = self.segment(node.col_offset, dot, Msg("err.this"))
+            raise self.error(ShapeError, Msg("err.transpose_scalar", what=what), dot)
         if not self.shapes or node.attr != "T":
             raise self.error(ParseError, _REFUSED["Attribute"], node)
         value = self.visit_any(node.value)
-        dot = self.src.find(".", node.value.end_col_offset or 0)
         if isinstance(value, _Row):
             return self.column(value)  # (vᵀ)ᵀ = v
         shape = self.shape(value)
@@ -398,6 +406,8 @@ class Parser:
     def visit_BinOp(self, node: ast.BinOp) -> Expr:
         name = type(node.op).__name__
         if name == "MatMult":
+            if self.shapes and self.typed_operator(node) in _PRODUCT_SIGNS:
+                return self._product_sign(node)
             if self.shapes:
                 return self._matmul(node)
             msg = Msg("err.matmul_undeclared")
@@ -465,11 +475,41 @@ class Parser:
             return factors[0]
         return self.shaped(sympy.Mul(*factors, evaluate=False))
 
-    def _matmul(self, node: ast.BinOp) -> Expr | _Row:
+    def _product_sign(self, node: ast.BinOp) -> Expr | _Row:
+        """· (or ⋅, ×) typed with declared vectors: the dot or matrix product between two
+        vectors or matrices, as matcalc prints w·x, A·x and xᵀ·A; a product where one side
+        is a scalar (2·x, σ(z)·y).  × of two vectors is refused: it reads as the cross
+        product, which matcalc does not have."""
+        left, right = self.visit_any(node.left), self.visit_any(node.right)
+
+        def scalar(value) -> bool:
+            return not isinstance(value, _Row) and self.shape(value) == SCALAR
+
+        if scalar(left) or scalar(right):
+            items = [_Link("", node.left, None), _Link("Mult", node.right, node)]
+            values, row = self._rows_as_columns([left, right])
+            return self._as_row(self._factors(items, values), row, node)
+        if self.typed_operator(node) == "\u00d7":
+            msg = Msg("err.cross", what=self.operands(node, self.op_index(node)))
+            raise self.error(ShapeError, msg, self.op_index(node))
+        return self._matmul(node, (left, right))
+
+    def typed_operator(self, node: ast.BinOp) -> str:
+        """The operator as the user typed it (· where the source has @)."""
+        column = self.source.column(self.op_index(node) + self.offset)
+        return self.source.text[column - 1 : column]
+
+    def _matmul(self, node: ast.BinOp, visited: tuple | None = None) -> Expr | _Row:
         """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style; in an
-        answer also a column @ a row, the outer product a·bᵀ."""
-        left = self.visit_any(node.left)
-        right = self.visit_any(node.right) if self.answer else self.visit(node.right)
+        answer also a column @ a row, the outer product a·bᵀ.  ``visited``: the operands,
+        already visited (``_product_sign``)."""
+        if visited is None:
+            left = self.visit_any(node.left)
+            right = self.visit_any(node.right) if self.answer else self.visit(node.right)
+        else:
+            left, right = visited
+            if isinstance(right, _Row) and not self.answer:
+                raise self.row_error(right)
         where = self.op_index(node)
         if isinstance(right, _Row):
             if isinstance(left, _Row) or self.shape(left) == SCALAR or self.shape(left)[1] != 1:
@@ -597,6 +637,10 @@ class _Row(NamedTuple):
     length: Expr  # the row's current length: cols of the last matrix, else len(v)
     dot: int  # the '.' of the .T, for errors
     node: ast.expr  # the expression that made the row, for its text in errors
+
+
+_SIGNS_SHOWN = frozenset("\u00b7\u22c5\u00d7\u2297\u2299\u2218")
+"""· ⋅ × ⊗ ⊙ ∘: shown in an error as typed, not as the * or @ the source has."""
 
 
 class _Link(NamedTuple):
