@@ -45,7 +45,7 @@ from matcalc.linalg.shapes import is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import parse
 from matcalc.parse.functions import declare_functions, real_argument
-from matcalc.parse.source import ascii_names
+from matcalc.parse.source import Written, ascii_names, written
 from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
@@ -177,7 +177,8 @@ def _derive(
     if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
         raise UsageError(Msg("err.api.order", limit=MAX_ORDER))
     shapes = declare(vectors, matrices)
-    texts, typed = _expressions(expr, limits, shapes, functions)
+    texts, typed, said = _expressions(expr, limits, shapes, functions)
+    wrt, order, named = _as_written(said, wrt, order)
     evaluated = tuple(_check_defined(e) for e in typed)  # reused by the check
     exprs = tuple(_modulus_of_powers(e) for e in typed)
     variables = _variables(wrt, exprs, shapes, texts)
@@ -188,6 +189,8 @@ def _derive(
         vector = _hvp_vector(hvp, variables, shapes, order)
         order = 2
     taken = names_used(exprs) | set(variables)
+    if named and named in {str(s) for s in taken} | _function_names(exprs):
+        raise UsageError(Msg("err.equation", left=named))  # y = x·y: not a definition
     kind = (
         "derivative"
         if len(exprs) == 1 and len(variables) == 1
@@ -199,7 +202,7 @@ def _derive(
         wrt=variables,
         kind=kind,
         layout=layout,
-        output=output_name(taken),
+        output=Symbol(named, real=True) if named else output_name(taken),
         declarations=tuple(shapes.values()),
         order=order,
         hvp=vector,
@@ -291,23 +294,68 @@ def _not_real_somewhere(u: Expr, choice: dict, domain, deadline: Deadline) -> bo
 
 def _expressions(
     expr, limits: Limits, shapes, functions=()
-) -> tuple[tuple[str, ...], tuple[Expr, ...]]:
+) -> tuple[tuple[str, ...], tuple[Expr, ...], tuple[Written, ...]]:
+    """The texts of the expressions (without a d/dx or y = written before them), the
+    expressions parsed, and what was written before each (``source.written``)."""
     items = [expr] if isinstance(expr, (str, Expr)) else list(expr)
     if not items:
         raise UsageError(Msg("err.api.no_expression"))
     functions = declare_functions(functions, shapes)
-    texts, exprs = [], []
+    texts, exprs, said = [], [], []
     for item in items:
         if isinstance(item, str):
-            texts.append(item)
-            exprs.append(parse(item, limits=limits, shapes=shapes or None, functions=functions))
+            before = written(item) if len(item) <= limits.max_length else Written()
+            said.append(before)
+            texts.append(item[before.skip :].strip() if before.skip else item)
+            exprs.append(
+                parse(
+                    item,
+                    limits=limits,
+                    shapes=shapes or None,
+                    functions=functions,
+                    skip=before.skip,
+                )
+            )
         elif isinstance(item, Expr):
             _check_tree(item, limits)
             texts.append(str(item))
             exprs.append(item)
         else:
             raise UsageError(Msg("err.api.type", type=type(item).__name__))
-    return tuple(texts), tuple(exprs)
+    return tuple(texts), tuple(exprs), tuple(said)
+
+
+def _as_written(said: Sequence[Written], wrt, order: int) -> tuple[object, int, str | None]:
+    """(wrt, order, the result's name) with what the expressions say before them: d/dx
+    sin(x) is by x, d²/dx² of order 2, y = x² names the result y.  What they say must agree
+    with each other and with ``wrt`` and ``order`` where those are given."""
+    variables = {w.wrt for w in said if w.wrt is not None}
+    orders = {w.order for w in said if w.skip}
+    names = {w.output for w in said if w.output is not None}
+    if len(variables) > 1 or len(orders) > 1 or len(names) > 1:
+        raise UsageError(Msg("err.api.written_disagree"))
+    if variables:
+        (said_wrt,) = variables
+        if wrt is None:
+            wrt = said_wrt
+        else:
+            given = wrt if isinstance(wrt, str) else ",".join(map(str, _listed(wrt)))
+            if ascii_names(given.replace(" ", "")) != said_wrt:
+                raise UsageError(Msg("err.api.written_wrt", said=said_wrt, given=given))
+    if orders:
+        (said_order,) = orders
+        if order not in (1, said_order):
+            raise UsageError(Msg("err.api.written_order", said=said_order, given=order))
+        order = said_order
+    return wrt, order, next(iter(names), None)
+
+
+def _function_names(exprs) -> set[str]:
+    return {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
+
+
+def _listed(wrt) -> list:
+    return [wrt] if isinstance(wrt, Symbol) else list(wrt)
 
 
 # AccumBounds: SymPy's value for atan(log(0)), an interval standing in for a limit

@@ -236,3 +236,60 @@ def test_a_power_1_over_n_is_read_as_python_reads_it_and_says_so():
     d = matcalc.derive("x**2/2")  # x²/2 is what most who type it mean: no note
     assert d.result == x
     assert not [s for s in d.steps if isinstance(s, Note)]
+
+
+# -- the derivative or a definition written before the expression, as on paper -----------
+@pytest.mark.parametrize(
+    ("text", "truth", "name"),
+    [
+        ("d/dx sin(x)", sympy.cos(x), "y"),
+        ("d/dx(x^2)", 2 * x, "y"),
+        ("d/dx [x^2 + 1]", 2 * x, "y"),
+        ("∂/∂y [x*y**2]", 2 * x * y, "f"),
+        ("d²/dx² x⁴", 12 * x**2, "y"),
+        ("d^2/dx^2 sin(x)", -sympy.sin(x), "y"),
+        ("y = x^3", 3 * x**2, "y"),
+        ("L = x**2", 2 * x, "L"),
+        ("f(x) = sin(x)^2", sympy.sin(2 * x), "f"),
+    ],
+)
+def test_a_written_derivative_or_definition_is_read(text, truth, name):
+    """d/dx sin(x) was "missing '*' between two factors: write dx*sin(x)", and y = x^2
+    "give the expression alone"; the derivative written before the expression gives the
+    variable (and the order), a definition names the result."""
+    out = run("derive", text, "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert sympy.simplify(result_of(out.output) - truth) == 0
+    text_out = run("derive", text).output
+    assert f"d{name}/d" in text_out or f"∂{name}/∂" in text_out or f"d²{name}/d" in text_out
+
+
+def test_a_definition_with_two_arguments_is_a_gradient():
+    out = run("derive", "f(x, y) = x^2*y", "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["wrt"] == ["x", "y"]
+    got = sympy.Matrix(result_of(out.output))
+    assert sympy.simplify(got - sympy.Matrix([[2 * x * y, x**2]])) == sympy.zeros(1, 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["d/dx x*y", "--wrt", "y"], "written d/dx, but --wrt is y"),
+        (["d²/dx² x**3", "--order", "3"], "derivative of order 2, but --order is 3"),
+        (["y = x*y", "--wrt", "x"], "without 'y =' in front"),  # not a definition
+        (["d/dx x", "d/dy y"], "written with different derivatives"),
+    ],
+)
+def test_what_is_written_before_must_agree(args, message):
+    out = run("derive", *args)
+    assert out.exit_code == 2
+    assert message in out.output and "Traceback" not in out.output
+
+
+def test_an_error_after_d_dx_points_into_the_text_as_typed():
+    out = run("derive", "d/dx sin(x")
+    assert out.exit_code == 2
+    lines = out.output.splitlines()
+    assert "d/dx sin(x" in lines[1]
+    assert lines[2].index("^") == lines[1].index("(")

@@ -72,6 +72,7 @@ def parse(
     shapes: dict | None = None,
     functions: str | Iterable[str] = (),
     answer: bool = False,
+    skip: int = 0,
 ) -> Expr:
     """Parse ``text`` into an unevaluated SymPy expression, or raise a ``MatcalcError``.
 
@@ -82,11 +83,12 @@ def parse(
     vector or matrix symbols and shapes are checked (see ``shapes.py``).
     ``functions`` declares names of unknown functions ("sni", or "f,g"; see
     ``declare_functions``); one-letter names (f, g2, h_1) need no declaration.
+    ``skip``: the characters before the expression (``source.written``: d/dx, y =).
     """
     declared = declare_functions(functions, shapes)
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
-    source = read(text, limits, dot=bool(shapes))
+    source = read(text, limits, dot=bool(shapes), skip=skip)
     offset = len(source.src) - len(source.src.lstrip(" \t"))
     try:
         tree = ast.parse(source.src[offset:], mode="eval")

@@ -18,6 +18,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Collection
+from typing import NamedTuple
 
 from matcalc.errors import LimitError, MatcalcError, ParseError
 from matcalc.limits import Limits
@@ -78,7 +79,7 @@ _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
 ACCEPTED = frozenset(
     [*GREEK, *(ch for ch in _FRIENDLY if not ch.isascii()), *"\u2070\u00b9\u00b2\u00b3\u207b"]
     + [chr(c) for c in range(0x2074, 0x207A)]
-    + [_ROOT]
+    + [_ROOT, "\u2202"]
 )
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
 −, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
@@ -143,8 +144,71 @@ _RESERVED = re.compile(
 name (lambda for λ, in, is, as, …) they were 'invalid syntax' at a column."""
 
 
-def read(text: str, limits: Limits, dot: bool = False) -> Source:
+_GREEK_NAME = "[" + "".join(GREEK) + "]"
+_WRITTEN_ORDER = r"(?:\^\s*(?P<{0}>[2-9])|(?P<{1}>[\u00b2\u00b3]))?"
+_WRITTEN_DERIVATIVE = re.compile(
+    r"\s*[d\u2202]"
+    + _WRITTEN_ORDER.format("k1", "s1")
+    + r"\s*/\s*[d\u2202]\s*(?P<var>[A-Za-z_][A-Za-z0-9_]*|"
+    + _GREEK_NAME
+    + ")"
+    + _WRITTEN_ORDER.format("k2", "s2")
+    + r"(?=[ \t(\[])"
+)
+"""``d/dx sin(x)``, ``d/dx(x²)``, ``∂/∂y [x*y]``, ``d²/dx² f``: the derivative written
+before the expression."""
+_DEFINITION = re.compile(
+    r"\s*(?P<name>[A-Za-z][A-Za-z0-9_]*)\s*(?:\((?P<args>[^()=]*)\))?\s*=(?!=)(?=.*\S)", re.S
+)
+"""``y = x²``, ``f(x) = x²``, ``f(x, y) = x*y``: a definition, whose right side is the
+expression."""
+_PLAIN_NAMES = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*\s*\Z")
+_OUTPUT_NAME = re.compile(r"[A-Za-z][0-9]*\Z")
+_SUPERSCRIPT_ORDER = {"\u00b2": 2, "\u00b3": 3}
+
+
+class Written(NamedTuple):
+    """What the text says around its expression: ``skip`` characters before it (d/dx, y =),
+    the variable and order of a written derivative, and the name of a definition."""
+
+    skip: int = 0
+    wrt: str | None = None
+    order: int = 1
+    output: str | None = None
+
+
+def written(text: str) -> Written:
+    """The derivative or definition written before the expression, as a user writes it on
+    paper: ``d/dx sin(x)`` is sin(x) by x, ``d²/dx² x⁴`` of order 2, ``y = x²`` names the
+    result y, ``f(x, y) = x*y`` is by x and y.  Text only: nothing is evaluated."""
+    match = _WRITTEN_DERIVATIVE.match(text)
+    if match is not None:
+        orders = [
+            int(match.group(k))
+            if match.group(k)
+            else _SUPERSCRIPT_ORDER.get(match.group(s) or "", 1)
+            for k, s in (("k1", "s1"), ("k2", "s2"))
+        ]
+        rest = text[match.end() :]
+        if orders[0] == orders[1] and rest.strip():
+            return Written(match.end(), ascii_names(match.group("var")), orders[0])
+        return Written()
+    match = _DEFINITION.match(text)
+    if match is None:
+        return Written()
+    args = match.group("args")
+    wrt = args.replace(" ", "") if args is not None and _PLAIN_NAMES.match(args) else None
+    if args is not None and wrt is None:
+        return Written()  # f(2) = …: no definition
+    name = match.group("name")
+    return Written(match.end(), wrt, 1, name if _OUTPUT_NAME.match(name) else None)
+
+
+def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
     """The ``Source`` of ``text`` once its pre-checks pass; a ``MatcalcError`` otherwise.
+
+    ``skip``: the first characters are not the expression (``written``'s d/dx or y =);
+    Python sees blanks there, and errors still point into the text as typed.
 
     ``dot`` (declared vectors): · ⋅ × are read as ``@``, which the parser takes as the
     dot or matrix product between two vectors or matrices (as matcalc prints w·x and A·x)
@@ -156,7 +220,7 @@ def read(text: str, limits: Limits, dot: bool = False) -> Source:
         )
     if not text.strip():
         raise ParseError(Msg("err.empty"), text=text)
-    source = Source(text, dot)
+    source = Source(text, dot, skip)
     source.check_characters()
     source.check_greek_runs()
     source.check_brackets(limits.max_depth)
@@ -167,12 +231,15 @@ def read(text: str, limits: Limits, dot: bool = False) -> Source:
 class Source:
     """The user's text, the ASCII source given to Python, and the column map between them."""
 
-    def __init__(self, text: str, dot: bool = False) -> None:
+    def __init__(self, text: str, dot: bool = False, skip: int = 0) -> None:
         def ascii_of(match: re.Match) -> str:
             typed = match.group()
             return "@" if dot and typed in _PRODUCT_SIGNS else _friendly(typed)
 
-        self.text, self.src = text, _FRIENDLY_RE.sub(ascii_of, text)
+        before = _FRIENDLY_RE.sub(ascii_of, text[:skip])
+        self.text, self.skip = text, skip
+        after = _FRIENDLY_RE.sub(ascii_of, text[skip:])
+        self.src = " " * len(before) + (_brackets_round(after) if skip else after)
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
@@ -192,7 +259,7 @@ class Source:
     def check_greek_runs(self) -> None:
         """``ωt``: a Greek letter run into a Latin one (or the other way) would be one name,
         omegat, where a physicist means ω·t."""
-        match = _GREEK_RUN.search(self.text)
+        match = _GREEK_RUN.search(self.text, self.skip)
         if match is None:
             return
         name = match.group()
@@ -307,6 +374,21 @@ class Source:
             pair = f"{left}*{right.group()}"
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None
+
+
+def _brackets_round(src: str) -> str:
+    """``src`` with one pair of square brackets around the whole written as parentheses
+    (after a written derivative: d/dx [x²]), the same width; anything else as it is."""
+    inner = src.strip()
+    if not (inner.startswith("[") and inner.endswith("]")):
+        return src
+    depth = 0
+    for i, ch in enumerate(inner):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if depth == 0 and i < len(inner) - 1:
+            return src  # [a] + [b]: not one pair
+    start, end = src.index("["), src.rindex("]")
+    return src[:start] + "(" + src[start + 1 : end] + ")" + src[end + 1 :]
 
 
 def _left_operand(text: str) -> str:

@@ -163,6 +163,11 @@ ERRORS_EN: dict[str, str] = {
     "err.api.clash": "{name} is used both as a function and as a variable; give them different names",
     "err.api.too_many_nodes": "expression is too large: more than {nodes} nodes",
     "err.api.no_variable": "the expression has no variable; say which one with --wrt",
+    "err.api.written_disagree": "the expressions are written with different derivatives or names "
+    "before them (d/dx, y =); write them the same way, or give --wrt",
+    "err.api.written_wrt": "the expression is written d/d{said}, but --wrt is {given}",
+    "err.api.written_order": "the expression is written as a derivative of order {said}, but "
+    "--order is {given}",
     "err.api.several": "the expression has several variables ({names}); choose with --wrt, e.g. --wrt {first}",
     "err.api.wrt_name": "--wrt: {name} is not a variable name",
     "err.api.wrt_twice": "--wrt: {name} is listed twice",
@@ -537,6 +542,9 @@ ERRORS_ZH: dict[str, str] = {
     "err.api.clash": "{name} 既用作函数又用作变量；请给它们不同的名字",
     "err.api.too_many_nodes": "表达式过大：节点超过 {nodes} 个",
     "err.api.no_variable": "表达式中没有变量；请用 --wrt 指定求导变量",
+    "err.api.written_disagree": "各表达式前写的导数或名字（d/dx、y =）不一致；请写成一样的，或用 --wrt",
+    "err.api.written_wrt": "表达式写的是 d/d{said}，但 --wrt 是 {given}",
+    "err.api.written_order": "表达式写的是 {said} 阶导数，但 --order 是 {given}",
     "err.api.several": "表达式有多个变量（{names}）；请用 --wrt 选择，例如 --wrt {first}",
     "err.api.wrt_name": "--wrt：{name} 不是变量名",
     "err.api.wrt_twice": "--wrt：{name} 列出了两次",
