@@ -4,6 +4,7 @@ columns, the hostile corpus and property-based fuzzing in vector mode."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -505,3 +506,40 @@ def test_the_product_sign_is_the_product_the_shapes_call_for(text, truth):
         return sympy.Matrix(m).subs({s: point[s.name] for s in m.free_symbols}).evalf(30)
 
     assert (at(got) - at(want)).norm() < 1e-20
+
+
+@pytest.mark.parametrize(
+    ("text", "truth"),
+    [
+        # x^T was x to the power of a scalar T, element-wise: silently another function
+        ("x^T @ A @ x", lambda w, x, A: (x.T * A * x)[0]),
+        ("x**T @ w", lambda w, x, A: (x.T * w)[0]),
+        ("(A @ x - w)^T @ (A @ x - w)", lambda w, x, A: ((A * x - w).T * (A * x - w))[0]),
+        ("w^T @ A^T @ x", lambda w, x, A: (w.T * A.T * x)[0]),
+    ],
+)
+def test_x_caret_t_is_the_transpose_as_textbooks_write_it(text, truth):
+    test_the_product_sign_is_the_product_the_shapes_call_for(text, truth)
+
+
+def test_x_caret_t_is_a_power_where_t_is_declared():
+    T = declare(["x", "T"], [])
+    assert "MatT" not in sympy.srepr(parse("x^T", shapes=T))
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("x^T A x", "missing '@' between a transpose and what it multiplies: write x^T @ A", 5),
+        ("xᵀ A x", "write xᵀ @ A", 4),
+        ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
+        ("||x||^2", "write norm(x) for ||x||", 1),
+        ("‖x‖^2", "write norm(x) for ||x||", 1),
+        ("x'*A*x", "' is not allowed: write x.T (or xᵀ) for a transpose", 2),
+        ("transpose(x) @ A", "write x.T (or xᵀ) for the transpose", 1),
+    ],
+)
+def test_transposes_and_norms_as_other_tools_write_them_get_a_hint(text, message, column):
+    with pytest.raises(MatcalcError, match=re.escape(message)) as info:
+        vparse(text)
+    assert info.value.column == column

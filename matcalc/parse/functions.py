@@ -247,6 +247,7 @@ UNSUPPORTED: dict[str, Msg] = {
     "root": Msg("err.why.write", form="x**(1/n)"),
     "real_root": Msg("err.why.write", form="sign(x)*abs(x)**(1/n)"),
     "nthroot": Msg("err.why.write", form="x**(1/n)"),
+    "transpose": Msg("err.why.write", form="x.T (or xᵀ) for the transpose"),
 }
 """Names a user may expect (numpy's, SymPy's) that matcalc refuses by name, with why or what
 to write instead.  They may not be declared as unknown functions either."""

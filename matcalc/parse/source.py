@@ -128,6 +128,8 @@ _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 _EQUATION = re.compile(r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?)\s*=(?!=)(.*)\Z", re.S)
 """``y = x^2`` or ``f(x) = x^2``: an equation, whose right side is the expression."""
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
+_TRANSPOSED_END = re.compile(r"(?:\*\*\s*T|\.T)(?=\s*\Z)")
+"""A head that ends in a transpose, x**T (x^T) or x.T (xᵀ): juxtaposed, a matrix product."""
 _RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
 """Two operands side by side (``x y``, ``sin(x)cos(x)``): a product without its ``*``."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
@@ -237,7 +239,7 @@ class Source:
             return "@" if dot and typed in _PRODUCT_SIGNS else _friendly(typed)
 
         before = _FRIENDLY_RE.sub(ascii_of, text[:skip])
-        self.text, self.skip = text, skip
+        self.text, self.skip, self.dot = text, skip, dot
         after = _FRIENDLY_RE.sub(ascii_of, text[skip:])
         self.src = " " * len(before) + (_brackets_round(after) if skip else after)
 
@@ -274,6 +276,8 @@ class Source:
         ch = match.group()
         if ch == "#":
             msg = Msg("err.comment")
+        elif ch == "\u2016":  # ‖x‖
+            msg = Msg("err.norm_bars")
         elif ch == _ROOT:  # not before a bracket, a name or a number (see _ROOT_RE)
             if self.src[: match.start()].endswith(tuple("_)]0123456789")) or (
                 self.src[: match.start()][-1:].isalpha()
@@ -337,6 +341,9 @@ class Source:
                 index += 1
             return self.error(ParseError, Msg("err.missing_star"), index)
         if msg.startswith("unterminated"):
+            quote = self.src.find("'", offset)
+            if quote > 0 and (self.src[quote - 1].isalnum() or self.src[quote - 1] in "_)"):
+                return self.error(ParseError, Msg("err.prime"), quote)  # x' (MATLAB), f'(x)
             return self.error(ParseError, Msg("err.unterminated_string"), index)
         return self.error(ParseError, Msg("err.invalid_syntax"), index)
 
@@ -359,7 +366,8 @@ class Source:
             return self.error(ParseError, Msg(key, word=word), reserved.start(1))
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
-            return self.error(ParseError, Msg("err.abs_bars"), bar)
+            key = "err.norm_bars" if self.src[bar : bar + 2] == "||" else "err.abs_bars"
+            return self.error(ParseError, Msg(key), bar)
         equation = _EQUATION.match(self.src)
         if equation is not None and equation.group(2).strip():
             left_side = equation.group(1)
@@ -372,6 +380,13 @@ class Source:
         apart = head.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
         if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
             pair = f"{left}*{right.group()}"
+            transposed = _TRANSPOSED_END.search(head)
+            if self.dot and transposed is not None:  # xᵀ A x (x^T A x): a matrix product
+                base = _left_operand(head[: transposed.start()])
+                start = transposed.start() - len(base)
+                typed = self.text[self.column(start) - 1 : self.column(transposed.end() - 1)]
+                pair = f"{typed} @ {right.group()}"
+                return self.error(ParseError, Msg("err.missing_matmul_between", pair=pair), index)
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None
 

@@ -319,7 +319,12 @@ class Parser:
             raise self.error(ShapeError, Msg("err.transpose_scalar", what=what), dot)
         if not self.shapes or node.attr != "T":
             raise self.error(ParseError, _REFUSED["Attribute"], node)
-        value = self.visit_any(node.value)
+        return self._transposed(node.value, node, dot)
+
+    def _transposed(self, operand: ast.expr, node: ast.expr, dot: int) -> Expr | _Row:
+        """The transpose of ``operand``, written ``operand.T`` (or ``operand^T``) at ``node``,
+        whose sign is at index ``dot``."""
+        value = self.visit_any(operand)
         if isinstance(value, _Row):
             return self.column(value)  # (vᵀ)ᵀ = v
         shape = self.shape(value)
@@ -412,10 +417,44 @@ class Parser:
                 return self._matmul(node)
             msg = Msg("err.matmul_undeclared")
             raise self.error(UnsupportedError, msg, self.op_index(node))
+        if name == "Pow" and self._transpose_power(node):  # xᵀ written x^T, as on paper
+            return self._transposed(node.left, node, self.op_index(node))
+        if name == "Pow" and self._transpose_called(node):  # (Ax - b)^T (Ax - b)
+            assert isinstance(node.right, ast.Call)
+            paren = self.src.find("(", node.right.func.end_col_offset or 0)
+            left = self.segment(node.col_offset, node.right.func.end_col_offset or 0, "...", 30)
+            right = self.segment(paren, node.end_col_offset or 0, "(...)", 30)
+            typed = str(left).replace("**", "^")
+            msg = Msg("err.missing_matmul_between", pair=f"{typed} @ {right}")
+            raise self.error(ParseError, msg, paren)
         if name not in _BINARY:
             msg = _REFUSED.get(name) or Msg("err.operator", name=name)
             raise self.error(ParseError, msg, self.op_index(node))
         return getattr(self, _BINARY[name])(node)
+
+    def _transpose_power(self, node: ast.BinOp) -> bool:
+        """``x^T`` (or ``x**T``) with vectors declared and no T among them: the transpose, as
+        textbooks write it (it was x to the power of a scalar T, element-wise)."""
+        right = node.right
+        return (
+            bool(self.shapes)
+            and isinstance(right, ast.Name)
+            and right.id == "T"
+            and "T" not in self.declared
+            and "T" not in self.sizes
+        )
+
+    def _transpose_called(self, node: ast.BinOp) -> bool:
+        """``x^T (y)``: the transpose, then a bracket Python reads as a call of T."""
+        right = node.right
+        return (
+            bool(self.shapes)
+            and isinstance(right, ast.Call)
+            and isinstance(right.func, ast.Name)
+            and right.func.id == "T"
+            and "T" not in self.declared
+            and "T" not in self.sizes
+        )
 
     def chain(self, node: ast.BinOp, ops: tuple[str, ...]) -> list[_Link]:
         """Flatten a left-associative chain (a+b-c) into [(op, operand, BinOp)], first op ''."""
