@@ -215,7 +215,8 @@ def _derive(
     rewritten = tuple(
         Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
     )
-    steps = (*_unused_notes(problem), *_precedence_notes(texts), *rewritten, *steps)
+    notes = (*_precedence_notes(texts), *(() if shapes else _power_t_notes(texts)))
+    steps = (*_unused_notes(problem), *notes, *rewritten, *steps)
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     # a numeric check compared at points of the real domain: only a symbolic one asks
@@ -536,6 +537,20 @@ def _precedence_notes(texts: Sequence[str]) -> tuple[Note, ...]:
             msg = Msg("explain.note.power_fraction", typed=match.group(), op=op, p=p, q=q)
             notes.append(Note(topic="power_fraction", explanation=msg))
     return tuple(notes[:1])
+
+
+_POWER_T = re.compile(r"(?:\^|\*\*)\s*T(?![\w(])")
+
+
+def _power_t_notes(texts: Sequence[str]) -> tuple[Note, ...]:
+    """A Note where x^T was typed with nothing declared: it is x to the power of a variable
+    T, and whoever means the transpose must declare x a vector (then x^T is xᵀ)."""
+    for text in texts:
+        match = _POWER_T.search(text)
+        if match is not None:
+            msg = Msg("explain.note.power_t", typed=match.group().strip())
+            return (Note(topic="power_t", explanation=msg),)
+    return ()
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:

@@ -293,3 +293,18 @@ def test_an_error_after_d_dx_points_into_the_text_as_typed():
     lines = out.output.splitlines()
     assert "d/dx sin(x" in lines[1]
     assert lines[2].index("^") == lines[1].index("(")
+
+
+def test_x_caret_t_with_nothing_declared_says_it_is_a_power():
+    """x^T with no vector declared is x to the power of a variable T (a scalar problem);
+    a note says so and how to get the transpose (with --vector x it is xᵀ)."""
+    import matcalc
+    from matcalc.steps import Note
+
+    d = matcalc.derive("x^T*x", "x")
+    assert [s.topic for s in d.steps if isinstance(s, Note)] == ["power_t"]
+    T = sympy.Symbol("T", real=True)
+    got = d.result.subs({s: {"x": x, "T": T}[s.name] for s in d.result.free_symbols})
+    assert sympy.simplify(got - sympy.diff(x**T * x, x)) == 0
+    assert "--vector x" in d.to_text()
+    assert not [s for s in matcalc.derive("x^2*T", "x").steps if isinstance(s, Note)]
