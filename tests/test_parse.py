@@ -231,6 +231,10 @@ ERRORS = [
     ("sinx", ParseError, "sinx would be one variable; write sin(x) for the function", 1),
     ("x*lnx", ParseError, "lnx would be one variable; write ln(x) for the function", 3),
     ("sin^2(x)", ParseError, "write sin(x)^2 for sin^2(x)", 1),
+    # sin⁻¹ is the inverse function on a calculator ("sin is a function" before)
+    ("sin^-1(x)", ParseError, "write asin(x) for sin⁻¹(x), the inverse function", 1),
+    ("1 + tan⁻¹(x)", ParseError, "write atan(x) for tan⁻¹(x), the inverse function", 5),
+    ("cosh^(-1)(2*x)", ParseError, "write acosh(2*x) for cosh⁻¹(2*x)", 1),
     ("cos²(2*x)", ParseError, "write cos(2*x)^2 for cos^2(2*x)", 1),
     ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
     ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),

@@ -120,6 +120,8 @@ _RUN_TOGETHER = re.compile(
 """A function's name run into x, y or z (sinx, lnx, expx): a slip for sin(x), never a name."""
 _FUNCTION_POWER = re.compile(r"\s*\*\*\s*\(?(\d+)\)?\s*\(([^()]*)\)")
 """sin**2(x), from sin^2(x): the power of a function's value, written before its argument."""
+_FUNCTION_INVERSE = re.compile(r"\s*\*\*\s*\(?\s*-\s*1\s*\)?\s*\(([^()]*)\)")
+"""sin**-1(x), from sin^-1(x) or sin⁻¹(x): the inverse function, as calculators write it."""
 _FLOAT = re.compile(r"(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?")
 
 
@@ -296,6 +298,11 @@ class Parser:
         if name in CONSTANTS:
             return CONSTANTS[name]
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
+            inverse = _FUNCTION_INVERSE.match(self.src, node.end_col_offset or 0)
+            if inverse is not None and "a" + name in FUNCTIONS:  # sin⁻¹(x): asin(x)
+                arg = inverse.group(1).strip()
+                msg = Msg("err.function_inverse", name=name, inverse="a" + name, arg=arg)
+                raise self.error(ParseError, msg, node)
             power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
             if power is not None:  # sin^2(x), as in print: sin(x)^2
                 k, arg = power.groups()

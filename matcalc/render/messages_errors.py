@@ -284,6 +284,8 @@ ERRORS_EN: dict[str, str] = {
     "err.missing_matmul_between": "missing '@' between a transpose and what it multiplies: "
     "write {pair}",
     "err.function_power": "write {name}({arg})^{k} for {name}^{k}({arg})",
+    "err.function_inverse": "write {inverse}({arg}) for {name}⁻¹({arg}), the inverse function "
+    "(1/{name}({arg}) is {name}({arg})^-1)",
     "err.run_together": "{name} would be one variable; write {call} for the function",
     "err.greek_run": "{name} would be one variable; write {product} for a product",
     "err.too_long": "expression is {length} characters long, the limit is {limit}",
@@ -655,6 +657,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.missing_star_between": "两个因子之间缺少 '*'：请写 {pair}",
     "err.missing_matmul_between": "转置与其后的因子之间缺少 '@'：请写 {pair}",
     "err.function_power": "{name}^{k}({arg}) 请写作 {name}({arg})^{k}",
+    "err.function_inverse": "反函数 {name}⁻¹({arg}) 请写作 {inverse}({arg})（1/{name}({arg}) 是 {name}({arg})^-1）",
     "err.run_together": "{name} 会被读作一个变量；函数请写 {call}",
     "err.greek_run": "{name} 会被读作一个变量；乘积请写 {product}",
     "err.too_long": "表达式长 {length} 个字符，上限为 {limit}",
