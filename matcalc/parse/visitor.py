@@ -424,9 +424,10 @@ class Parser:
                 return self._matmul(node)
             msg = Msg("err.matmul_undeclared")
             raise self.error(UnsupportedError, msg, self.op_index(node))
-        if name == "Pow" and self._transpose_power(node):  # xᵀ written x^T, as on paper
+        transpose = self._transpose_power(node) if name == "Pow" else None
+        if transpose == "power":  # xᵀ written x^T, as on paper
             return self._transposed(node.left, node, self.op_index(node))
-        if name == "Pow" and self._transpose_called(node):  # (Ax - b)^T (Ax - b)
+        if transpose == "called":  # (Ax - b)^T (Ax - b)
             assert isinstance(node.right, ast.Call)
             paren = self.src.find("(", node.right.func.end_col_offset or 0)
             left = self.segment(node.col_offset, node.right.func.end_col_offset or 0, "...", 30)
@@ -439,29 +440,22 @@ class Parser:
             raise self.error(ParseError, msg, self.op_index(node))
         return getattr(self, _BINARY[name])(node)
 
-    def _transpose_power(self, node: ast.BinOp) -> bool:
-        """``x^T`` (or ``x**T``) with vectors declared and no T among them: the transpose, as
-        textbooks write it (it was x to the power of a scalar T, element-wise)."""
+    def _transpose_power(self, node: ast.BinOp) -> str | None:
+        """``x^T`` (or ``x**T``) with vectors declared and no T among them: "power", the
+        transpose as textbooks write it (it was x to the power of a scalar T, element-wise);
+        "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T."""
+        if not self.shapes or "T" in self.declared or "T" in self.sizes:
+            return None
         right = node.right
-        return (
-            bool(self.shapes)
-            and isinstance(right, ast.Name)
-            and right.id == "T"
-            and "T" not in self.declared
-            and "T" not in self.sizes
-        )
-
-    def _transpose_called(self, node: ast.BinOp) -> bool:
-        """``x^T (y)``: the transpose, then a bracket Python reads as a call of T."""
-        right = node.right
-        return (
-            bool(self.shapes)
-            and isinstance(right, ast.Call)
+        if isinstance(right, ast.Name) and right.id == "T":
+            return "power"
+        if (
+            isinstance(right, ast.Call)
             and isinstance(right.func, ast.Name)
             and right.func.id == "T"
-            and "T" not in self.declared
-            and "T" not in self.sizes
-        )
+        ):
+            return "called"
+        return None
 
     def chain(self, node: ast.BinOp, ops: tuple[str, ...]) -> list[_Link]:
         """Flatten a left-associative chain (a+b-c) into [(op, operand, BinOp)], first op ''."""
