@@ -215,7 +215,11 @@ def _derive(
     rewritten = tuple(
         Note(topic="modulus_of_power", math=e) for t, e in zip(typed, exprs) if t != e
     )
-    notes = (*_precedence_notes(texts), *(() if shapes else _power_t_notes(texts)))
+    notes = (
+        *_precedence_notes(texts),
+        *(() if shapes else _power_t_notes(texts)),
+        *_run_together_notes(exprs, variables),
+    )
     steps = (*_unused_notes(problem), *notes, *rewritten, *steps)
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
@@ -494,6 +498,9 @@ def _variables(
 
 def _not_in_expression(name: str, known: list[str]) -> Msg:
     """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
+    run = [k for k in known if 2 <= len(k) <= 4 and k.isascii() and k.isalpha() and name in k]
+    if len(name) == 1 and run:  # ax + b by x: ax is one name
+        return Msg("err.api.wrt_run_together", name=name, run=run[0], product="*".join(run[0]))
     same = [k for k in known if k.lower() == name.lower()]
     close = same or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
@@ -551,6 +558,20 @@ def _power_t_notes(texts: Sequence[str]) -> tuple[Note, ...]:
             msg = Msg("explain.note.power_t", typed=match.group().strip())
             return (Note(topic="power_t", explanation=msg),)
     return ()
+
+
+def _run_together_notes(exprs, variables) -> tuple[Note, ...]:
+    """A Note for a name of two or more letters in which a variable to differentiate by
+    is one letter, as in x² + xy by x: xy is one variable (held constant), not x·y."""
+    letters = {s.name for s in variables if len(s.name) == 1}
+    names = sorted({s.name for e in exprs for s in e.free_symbols} - {s.name for s in variables})
+    notes = []
+    for name in names:
+        if 2 <= len(name) <= 4 and name.isascii() and name.isalpha() and letters & set(name):
+            product = "*".join(name)
+            msg = Msg("explain.note.run_together", name=name, product=product)
+            notes.append(Note(topic="run_together", explanation=msg))
+    return tuple(notes[:2])
 
 
 def _unused_notes(problem: Problem) -> tuple[Note, ...]:

@@ -308,3 +308,29 @@ def test_x_caret_t_with_nothing_declared_says_it_is_a_power():
     assert sympy.simplify(got - sympy.diff(x**T * x, x)) == 0
     assert "--vector x" in d.to_text()
     assert not [s for s in matcalc.derive("x^2*T", "x").steps if isinstance(s, Note)]
+
+
+def test_a_name_run_together_with_the_variable_gets_a_note():
+    """x² + xy by x: xy is one variable, held constant, where a student means x·y; the
+    derivative is 2x as typed (SymPy's), and a note says how to write the product."""
+    import matcalc
+    from matcalc.steps import Note
+
+    d = matcalc.derive("x^2 + xy", "x")
+    assert [s.topic for s in d.steps if isinstance(s, Note)] == ["run_together"]
+    assert "write x*y" in d.to_text()
+    assert sympy.simplify(d.result.subs({s: x for s in d.result.free_symbols}) - 2 * x) == 0
+    for quiet in ("alpha*x", "exp(x)*lr", "x*y"):  # no letter of the variable, or apart
+        assert not [s for s in matcalc.derive(quiet, "x").steps if isinstance(s, Note)], quiet
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ax + b", "--wrt", "x"], "where ax is one variable; for a product write a*x"),
+        (["2(x+1)"], "missing '*' between two factors: write 2*(x+1)"),
+    ],
+)
+def test_a_product_written_without_its_star_gets_a_hint(args, message):
+    out = run("derive", *args)
+    assert out.exit_code == 2 and message in out.output

@@ -600,6 +600,10 @@ class Parser:
         paren = self.src.find("(", func.end_col_offset or 0)
         if isinstance(func, ast.Attribute):
             self.visit(func)  # refused with "attribute access is not allowed"
+        if isinstance(func, ast.Constant) and isinstance(func.value, (int, float)):
+            number = self.segment(func.col_offset, func.end_col_offset or 0, "2", 30)
+            pair = f"{number}*{self.segment(paren, node.end_col_offset or 0, '(...)', 30)}"
+            raise self.error(ParseError, Msg("err.missing_star_between", pair=pair), paren)
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
             raise self.error(ParseError, Msg("err.call_name"), paren)
         name = func.id

@@ -388,6 +388,8 @@ EN: dict[str, str] = {
     "(f^g)′ = f^g·(g′·ln f + g·f′/f), and x^x has the derivative x^x·(ln x + 1).",
     "explain.note.power_fraction": "{typed} is read as a power {op}{p}, then divided by {q}, as "
     "Python reads it; for a fractional power write {op}({p}/{q}).",
+    "explain.note.run_together": "{name} is read as one variable named {name}; for a product, "
+    "write {product}.",
     "explain.note.power_t": "{typed} is read as a power of a variable T, as nothing is "
     "declared a vector; for a transpose, declare the vector (--vector x), and x^T is xᵀ.",
     "explain.note.symmetric": "The derivative by a symmetric matrix is the symmetric part "
@@ -727,6 +729,7 @@ ZH: dict[str, str] = {
     "f^g = e^(g·ln f)，于是 (f^g)′ = f^g·(g′·ln f + g·f′/f)；x^x 的导数是 x^x·(ln x + 1)。",
     "explain.note.power_fraction": "{typed} 按 Python 的规则读作先取 {op}{p} 次幂、再除以 {q}；"
     "分数次幂请写作 {op}({p}/{q})。",
+    "explain.note.run_together": "{name} 读作一个名为 {name} 的变量；若是乘积，请写 {product}。",
     "explain.note.power_t": "{typed} 读作以变量 T 为指数的幂，因为没有声明向量；若要转置，"
     "请声明该向量（--vector x），这时 x^T 就是 xᵀ。",
     "note.tie.max": "处处有 {value} ≥ {others}，所以 {m} = {value}，求导的就是它。",

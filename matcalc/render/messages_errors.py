@@ -173,6 +173,8 @@ ERRORS_EN: dict[str, str] = {
     "err.api.wrt_twice": "--wrt: {name} is listed twice",
     "err.api.wrt_size": "--wrt: {name} is a size of {owner}, a whole number, not a variable",
     "err.api.entry_name": "{name} is how an entry of {owner} is written in components; give the scalar another name",
+    "err.api.wrt_run_together": "--wrt: {name} is not in the expression, where {run} is one "
+    "variable; for a product write {product}",
     "err.api.wrt_close": "--wrt: {name} is not in the expression; did you mean {close}?",
     "err.api.wrt_known": "--wrt: {name} is not in the expression, whose variables are {known}",
     "err.api.wrt_none": "--wrt: {name} is not in the expression, which has no variable",
@@ -557,6 +559,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.api.wrt_twice": "--wrt：{name} 列出了两次",
     "err.api.wrt_size": "--wrt：{name} 是 {owner} 的维度，是一个整数，不是变量",
     "err.api.entry_name": "{name} 是 {owner} 的分量写出时的名字；请给这个标量另取一个名字",
+    "err.api.wrt_run_together": "--wrt：表达式中没有 {name}，其中 {run} 是一个变量；若是乘积，请写 {product}",
     "err.api.wrt_close": "--wrt：{name} 不在表达式中；你是不是想写 {close}？",
     "err.api.wrt_known": "--wrt：{name} 不在表达式中，表达式的变量为 {known}",
     "err.api.wrt_none": "--wrt：{name} 不在表达式中，表达式没有变量",
