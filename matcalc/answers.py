@@ -238,10 +238,7 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
 
     problem = d.problem
     shapes = {decl.symbol: decl for decl in problem.declarations}
-    parsed = [
-        parse(t, limits=limits, shapes=shapes, answer=True) if shapes else parse(t, limits=limits)
-        for t in texts
-    ]
+    parsed = [parse(t, limits=limits, shapes=shapes or None, answer=True) for t in texts]
     base: dict[str, Any] = {"derivation": d, "answer_text": texts}
     sizes = {s for d in shapes.values() for s in (d.rows, d.cols) if isinstance(s, Symbol)}
     known = set().union(*(e.free_symbols for e in problem.exprs), problem.wrt, shapes, sizes)

@@ -626,3 +626,30 @@ def test_greek_variable_by_name_in_wrt():
     want = sympy.diff(t**2 * sympy.sin(omega * t), omega)
     names = {s.name: s for s in d.result.free_symbols}
     assert sympy.simplify(d.result.subs({names["omega"]: omega, names["t"]: t}) - want) == 0
+
+
+def test_a_gate_is_read_in_an_answer_only():
+    """1[z > 0], 𝟙[z > 0] and heaviside(z) are the gate in an answer to check (Heaviside with
+    H(0) = 0, as matcalc takes max(0, z)'s derivative); an expression to differentiate
+    refuses them, as before."""
+    x = sympy.Symbol("x", real=True)
+    H = sympy.Heaviside
+    for text, want in {
+        "1[x > 0]": H(x, 0),
+        "𝟙[x > 0]": H(x, 0),
+        "1[0 < x]": H(x, 0),
+        "1[x < 0]": H(-x, 0),
+        "1[x >= 0]": 1 - H(-x, 0),
+        "1[x <= 0]": 1 - H(x, 0),
+        "heaviside(x)": H(x, 0),
+        "step(2*x)": H(2 * x, 0),
+    }.items():
+        got = parse(text, answer=True).doit()
+        for value in (-2, -0.5, 0, 0.5, 2):
+            assert got.subs(x, value) == want.subs(x, value), (text, value)
+    with pytest.raises(ParseError, match="subscripts are not allowed"):
+        parse("1[x > 0]")
+    with pytest.raises(UnsupportedError, match="heaviside is not supported"):
+        parse("heaviside(x)")
+    with pytest.raises(ParseError, match="a gate compares with 0"):
+        parse("1[x > 1]", answer=True)

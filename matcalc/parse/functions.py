@@ -371,6 +371,21 @@ def _sized(cls: type) -> Callable[[Parser, ast.Call, list[Expr]], Expr]:
     return build
 
 
+def _gate(p: Parser, node: ast.Call, a: list[Expr]) -> Expr:
+    """heaviside(z) or step(z) in an answer: the gate 1[z > 0] (0 at z = 0, as max(0, z)'s
+    derivative is taken here), its argument real."""
+    if not real_argument(a[0]):
+        name = node.func.id  # type: ignore[attr-defined]
+        msg = Msg("err.real_argument", name=name, arg=p.arg_text(node, 0))
+        raise p.error(MathError, msg, node.args[0])
+    return sympy.Heaviside(a[0], 0)
+
+
+ANSWER_GATES: dict[str, Fn] = {name: Fn(1, 1, _gate) for name in ("heaviside", "step")}
+"""The gate of ReLU's derivative, as an answer may write it (also 1[z > 0], as matcalc
+prints it): refused in an expression to differentiate (``UNSUPPORTED``), whose derivative
+would be 0 but at the jump."""
+
 ANSWER_FUNCTIONS: dict[str, Fn] = {
     "diag": Fn(1, 1, _diag),
     "eye": Fn(1, 1, _sized(Ident)),

@@ -42,6 +42,7 @@ from matcalc.linalg import SCALAR, Inv, MatProd, MatT, MatVec, MMul, T, VDot, sh
 from matcalc.msg import Msg
 from matcalc.parse.functions import (
     ANSWER_FUNCTIONS,
+    ANSWER_GATES,
     CONSTANTS,
     FUNCTIONS,
     POW,
@@ -343,6 +344,38 @@ class Parser:
             return _Row(value, (), shape[0], dot, node)
         return self.shaped(MatT(value))
 
+    def visit_Subscript(self, node: ast.Subscript) -> Expr:
+        """``1[z > 0]`` (or 𝟙[z > 0], as matcalc prints the gate) in an answer: the gate,
+        1 - 1[-z > 0] for ``>=``; a comparison with 0 only.  Refused anywhere else."""
+        test = node.slice
+        if not (
+            self.answer
+            and isinstance(node.value, ast.Constant)
+            and node.value.value == 1
+            and isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], (ast.Gt, ast.Lt, ast.GtE, ast.LtE))
+        ):
+            raise self.error(ParseError, _REFUSED["Subscript"], node)
+        op: ast.cmpop = test.ops[0]
+        left, right = test.left, test.comparators[0]
+        if _is_zero(left):  # 0 < z is z > 0
+            op, left, right = _FLIPPED[type(op)](), right, left
+        if not _is_zero(right):
+            raise self.error(ParseError, Msg("err.gate_zero"), test)
+        z = self.visit(left)
+        if self.shapes and self.shape(z)[1] != 1 and self.shape(z) != SCALAR:
+            raise self.error(ParseError, Msg("err.gate_zero"), test)
+        # with H(u) = 1[u > 0]: z > 0 is H(z), z < 0 is H(-z), z >= 0 is 1 - H(-z) and
+        # z <= 0 is 1 - H(z)
+        negated = self.shaped(sympy.Mul(-1, z, evaluate=False))
+        argument = z if isinstance(op, (ast.Gt, ast.LtE)) else negated
+        gate = self.shaped(sympy.Heaviside(argument, 0))
+        if isinstance(op, (ast.Gt, ast.Lt)):
+            return gate
+        minus = self.shaped(sympy.Mul(-1, gate, evaluate=False))
+        return self.shaped(sympy.Add(sympy.Integer(1), minus, evaluate=False))
+
     def visit_Constant(self, node: ast.Constant) -> Expr:
         value = node.value
         if type(value) in _CONSTANT_REFUSED:
@@ -628,7 +661,9 @@ class Parser:
             raise self.error(ParseError, Msg("err.answer_only", name=name), func)
         if name == "sigma" and name not in self.functions and self.typed(func) == "\u03c3":
             name = "sigmoid"  # σ(z), as matcalc prints the sigmoid (sigma alone is a variable)
-        fn = vector_fn or FUNCTIONS.get(name) or unknown_function(self, node)
+        # heaviside(z) in an answer: the gate, element-wise like the built-in functions
+        gate = ANSWER_GATES.get(name) if self.answer and name not in self.functions else None
+        fn = vector_fn or gate or FUNCTIONS.get(name) or unknown_function(self, node)
         if len(node.args) < fn.min_args or (
             fn.max_args is not None and len(node.args) > fn.max_args
         ):
@@ -653,7 +688,7 @@ class Parser:
             bool(self.shapes) and vector_fn is None
         )  # vector_fn: its builder checks, shapes
         if elementwise:
-            known = name in FUNCTIONS
+            known = name in FUNCTIONS or gate is not None
             check_call(self, node, args, known=known, elementwise=name not in SCALAR_ONLY)
         try:
             result = fn.build(self, node, args)
@@ -661,6 +696,18 @@ class Parser:
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
             msg = Msg("err.arguments", name=name, detail=first_line(exc))
             raise self.error(ParseError, msg, node) from None
+
+
+def _is_zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
+
+
+_FLIPPED: dict[type, type[ast.cmpop]] = {
+    ast.Gt: ast.Lt,
+    ast.Lt: ast.Gt,
+    ast.GtE: ast.LtE,
+    ast.LtE: ast.GtE,
+}
 
 
 def _variable_names(tree: ast.AST) -> set[str]:

@@ -277,6 +277,8 @@ ERRORS_EN: dict[str, str] = {
     "err.reserved_word": "{word} is a word Python keeps for itself, not a name: give the variable another name",
     "err.call_parentheses": "a function needs parentheses: write {call}",
     "err.abs_bars": "write abs(x) for |x|",
+    "err.gate_zero": "a gate compares with 0: write 1[z > 0] (or heaviside(z)), z a scalar or a "
+    "vector",
     "err.norm_bars": "write norm(x) for ||x|| (the Euclidean norm, or Frobenius for a matrix)",
     "err.prime": "' is not allowed: write x.T (or xᵀ) for a transpose; matcalc derive gives "
     "the derivative f'",
@@ -653,6 +655,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.reserved_word": "{word} 是 Python 的保留字，不能作名字：请给变量另取一个名字",
     "err.call_parentheses": "函数需要括号：请写 {call}",
     "err.abs_bars": "|x| 请写作 abs(x)",
+    "err.gate_zero": "门函数只与 0 比较：请写 1[z > 0]（或 heaviside(z)），z 为标量或向量",
     "err.norm_bars": "||x|| 请写作 norm(x)（欧几里得范数；矩阵为 Frobenius 范数）",
     "err.prime": "不允许 '：转置请写 x.T（或 xᵀ）；导数 f' 由 matcalc derive 给出",
     "err.factorial_bang": "这里 '!' 不是运算符：5! 请写作 factorial(5)（仅限整数字面量）",
