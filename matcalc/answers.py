@@ -135,7 +135,8 @@ class Check:
     """For "close": the relative difference at ``point``, |answer − derivative| / |derivative|."""
     reason: str = ""
     """For cannot_judge: "shape", "undefined", "tiny" (equal only where both sides are too
-    small to tell apart from 0), "name" or "function"."""
+    small to tell apart from 0), "name", "identity" (I, not a name of the problem, with
+    vectors) or "function"."""
 
     @property
     def right(self) -> bool:
@@ -250,7 +251,8 @@ def _judge(d: Derivation, texts: tuple[str, ...], limits: Limits, deadline: Dead
                 **base,
                 answer=None,
                 verdict="cannot_judge",
-                reason="name",
+                # I, as matcalc prints the identity: say how an answer writes it
+                reason="identity" if strangers[0] == "I" and shapes else "name",
                 term=Symbol(strangers[0]),
             )
         if e.atoms(AppliedUndef) or any(e.atoms(AppliedUndef) for e in problem.exprs):

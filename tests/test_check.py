@@ -337,3 +337,12 @@ def test_red_team_answers_right_at_every_size_stay_right():
     )
     assert check("sum((y - X @ w)**2) / N", "2/N * (X @ w - y).T @ X", "w", **batch).right
     assert check("sum(x) / n", "ones(n).T / n", "x", vectors=["x"]).verdict == "right"
+
+
+def test_the_identity_written_i_says_how_an_answer_writes_it():
+    """matcalc prints the identity I; an answer I (no name of the problem) cannot be judged,
+    and now says to write eye(n); eye(n) is right (∂x/∂x = I, by hand)."""
+    c = check("x", "I", wrt="x", vectors="x")
+    assert c.verdict == "cannot_judge" and c.reason == "identity"
+    assert "eye(n)" in c.to_text()
+    assert check("x", "eye(n)", wrt="x", vectors="x").verdict == "right"

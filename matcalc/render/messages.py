@@ -248,6 +248,8 @@ EN: dict[str, str] = {
     "check.cannot.tiny": "Cannot judge: your answer and the derivative agree only where "
     "both are too close to 0 to tell apart.",
     "check.cannot.name": "Cannot judge: your answer uses {name}, which is not in the problem.",
+    "check.cannot.identity": "Cannot judge: your answer uses {name}, which is not in the "
+    "problem; for the identity matrix write eye(n) (eye(3) at a declared size 3).",
     "check.cannot.function": "Cannot judge answers to problems with unknown functions: "
     "their derivatives cannot be written in the input language.",
     "check.wrong": "Wrong: your answer is not the derivative, and no common mistake explains "
@@ -586,6 +588,7 @@ ZH: dict[str, str] = {
     "check.cannot.undefined": "无法判断：找不到你的答案与导数同时有定义且为实数的点。",
     "check.cannot.tiny": "无法判断：你的答案与导数只在两者都过于接近 0、无法区分的地方一致。",
     "check.cannot.name": "无法判断：你的答案用到了 {name}，它不在题目中。",
+    "check.cannot.identity": "无法判断：你的答案用到了 {name}，它不在题目中；单位矩阵请写 eye(n)（声明的大小为 3 时写 eye(3)）。",
     "check.cannot.function": "无法判断含未知函数的题目的答案：其导数无法用输入语言写出。",
     "check.wrong": "错误：你的答案不是导数，也没有常见错误能解释两者的差别。",
     "check.mistake.factor": "错误，差一个常数因子：你的答案是导数的 {factor} 倍。",
