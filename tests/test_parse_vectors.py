@@ -543,3 +543,9 @@ def test_transposes_and_norms_as_other_tools_write_them_get_a_hint(text, message
     with pytest.raises(MatcalcError, match=re.escape(message)) as info:
         vparse(text)
     assert info.value.column == column
+
+
+def test_bold_digits_as_matcalc_prints_them_say_what_to_write():
+    with pytest.raises(MatcalcError, match=re.escape("write ones(n) for 𝟏")) as info:
+        vparse("𝟏ᵀ·A")
+    assert info.value.column == 1 and "𝟏ᵀ·A" in str(info.value.text)

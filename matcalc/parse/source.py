@@ -80,7 +80,7 @@ _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
 ACCEPTED = frozenset(
     [*GREEK, *(ch for ch in _FRIENDLY if not ch.isascii()), *"\u2070\u00b9\u00b2\u00b3\u207b"]
     + [chr(c) for c in range(0x2074, 0x207A)]
-    + [_ROOT, "\u2202"]
+    + [_ROOT, "\u2202", "\u2016", "\U0001d7cf", "\U0001d7ce"]
 )
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
 −, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
@@ -279,6 +279,8 @@ class Source:
             msg = Msg("err.comment")
         elif ch == "\u2016":  # ‖x‖
             msg = Msg("err.norm_bars")
+        elif ch in ("\U0001d7cf", "\U0001d7ce"):  # 𝟏 and 𝟎, as matcalc prints them
+            msg = Msg("err.bold_digit", ch=ch, write="ones(n)" if ch == "\U0001d7cf" else "0")
         elif ch == _ROOT:  # not before a bracket, a name or a number (see _ROOT_RE)
             if self.src[: match.start()].endswith(tuple("_)]0123456789")) or (
                 self.src[: match.start()][-1:].isalpha()
