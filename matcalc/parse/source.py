@@ -4,8 +4,9 @@
 cheap node count) and returns a ``Source``: the text as typed and the ASCII source given to
 ``ast.parse``, in which friendly Unicode (``−`` ``×`` ``·`` ``÷``, superscript exponents
 ``x²``, ``x²³``, ``x⁻¹``, and ``√`` as matcalc prints it) and ``^`` are rewritten to Python's
-operators and functions, and Greek letters to their names (``ω`` to ``omega``).  ``Source.column`` maps an index of that source back
-to the 1-based column of the text as typed, so that every error points where the user typed.
+operators and functions, and Greek letters to their names (``ω`` to ``omega``).
+``Source.column`` maps an index of that source back to the 1-based column of the text as
+typed, so that every error points where the user typed.
 
 Only printable ASCII passes (after the friendly replacements), and not ``# $ ? ` \\ ;``
 (``#`` would silently comment out the rest).  A control or format character (a
