@@ -917,8 +917,9 @@ CHECK_HELP = """Judge your own answer for the derivative of EXPR, and name the l
 ANSWER is written in the same input language as EXPR (x.T, @, sum, softmax,
 sigmoid, ...), for example --answer "2*x*sin(x) + x**2*cos(x)"; a row is
 2*x.T, and a Jacobian may use diag(v), eye(n), ones(n) and a @ b.T
-("diag(s) - s @ s.T").  Give --answer once per entry for a gradient or
-Jacobian of scalars, row by row.
+("diag(s) - s @ s.T"), the ReLU gate 1[z > 0] or heaviside(z), and the
+notation matcalc prints (2·(A·x − b)ᵀ·A, σ(z)·(1 − σ(z))).  Give --answer
+once per entry for a gradient or Jacobian of scalars, row by row.
 The answer is compared with a reference built from EXPR (SymPy's derivative,
 or the Jacobian of the explicit components), never executed.
 
