@@ -189,6 +189,12 @@ def test_right_and_verified_at_two_sizes(expr, wrt, vectors, matrices, truth, la
         ("trace(A @ inv(X))", "X,A", "", "denominator", "-X⁻ᵀ·Aᵀ·X⁻ᵀ"),
         ("trace(matrix_power(X, 3))", "X", "", "denominator", "3(X²)ᵀ"),
         ("logdet(S)", "S:sym", "", "denominator", "S⁻¹"),
+        # a power of a power in parentheses (by hand: d tr(X⁻¹·X⁻¹) = -2tr(X⁻³·dX)): it was
+        # X⁻¹³, read as X to the power -13
+        ("trace(inv(X) @ inv(X))", "X", "", "numerator", "-2(X⁻¹)³"),
+        ("trace(inv(X) @ inv(X))", "X", "", "denominator", "-2((X⁻¹)³)ᵀ"),
+        ("trace(inv(matrix_power(X, 2)))", "X", "", "numerator", "-((X²)⁻¹)²·X - X·((X²)⁻¹)²"),
+        ("logdet(matrix_power(X, 2))", "X", "", "denominator", "(X²)⁻ᵀ·Xᵀ + Xᵀ·(X²)⁻ᵀ"),
     ],
 )
 def test_textbook_forms(expr, matrices, vectors, layout, shown):
