@@ -30,7 +30,7 @@ MATH_CHARS = {
     "⊗": r"\otimes", "⊘": r"\oslash", "→": r"\to", "≥": r"\geq", "≤": r"\leq",
     "≠": r"\neq", "−": "-", "∇": r"\nabla", "∑": r"\sum", "√": r"\surd", "∞": r"\infty",
     "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda",
-    "𝟙": BLACKBOARD_ONE, "ᵢ": "_{i}", "ₖ": "_{K}",
+    "𝟙": BLACKBOARD_ONE, "ᵢ": "_{i}", "ₖ": "_{K}", "′": r"^{\prime}",
     **{d: f"_{{{i}}}" for i, d in enumerate("₀₁₂₃₄₅₆₇₈₉")},
     **{d: f"^{{{i}}}" for i, d in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }  # fmt: skip
