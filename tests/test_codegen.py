@@ -1162,6 +1162,24 @@ def test_red_team_gated_singular_product_is_0_where_the_gate_is_closed():
             {"z": [1000.0, 1000.0 - math.log(3)], "v": [1.0, 0.0]},
             [[0.1875], [-0.1875]],
         ),
+        # logsumexp(u), u = (Aᵀx)² + Aᵀx, whose Hessian rebuilt the sum as Aᵀx + (Aᵀx)², a
+        # second tree, so e^u/Σe^u was neither a softmax nor shifted (nan): at A = I,
+        # x = (40, 30), u = (1640, 930), p = softmax(u) = (1, 0) to double precision, and
+        # H = J·(diag(p) − p·pᵀ)·J + 2diag(p) with J = diag(2x + 1) is diag(2, 0) (by hand)
+        (
+            "logsumexp((A.T @ x)**2 + A.T @ x)",
+            "x",
+            {"vectors": "x,v", "matrices": "A", "hvp": "v"},
+            {"x": [40.0, 30.0], "A": [[1.0, 0.0], [0.0, 1.0]], "v": [1.0, 1.0]},
+            [[2.0], [0.0]],
+        ),
+        (
+            "logsumexp((A.T @ x)**2 + A.T @ x)",
+            "x",
+            {"vectors": "x", "matrices": "A", "order": 2},
+            {"x": [40.0, 30.0], "A": [[1.0, 0.0], [0.0, 1.0]]},
+            [[2.0, 0.0], [0.0, 0.0]],
+        ),
         # d softplus(x)/dx = σ(x): 1 at 800, 0 at -800, 1/2 at 0
         ("sum(softplus(x))", "x", {"vectors": "x"}, {"x": [800.0, -800.0, 0.0]}, [[1.0, 0.0, 0.5]]),
         # the Hessian of ln(1 + exp(w·x)) is σ(w·x)(1 − σ(w·x))·x·xᵀ: 0 far out, 1/4·x·xᵀ at 0

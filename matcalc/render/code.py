@@ -217,6 +217,7 @@ class _Emitter:
     def top(self, expr) -> str:
         """The code of a whole result (or block, or entry), with e^u written without overflow
         wherever the value allows it (``shifted``, ``scalar_shift``)."""
+        expr = _sorted_exponents(expr)
         self.shifted = shifted(expr, self.shapes)
         bases = scalar_shift(expr) if not self.shapes else None
         if bases:
@@ -592,6 +593,19 @@ _MULTILINEAR = frozenset(
 )
 """Classes linear in each argument: the degree in e^u of such a node is the sum of its
 arguments' degrees."""
+
+
+def _sorted_exponents(expr):
+    """``expr`` with each exponent that is a sum in SymPy's own order of its terms.  A sum
+    kept in the order typed, e^((Aᵀx)² + Aᵀx), and the same sum rebuilt by SymPy in the
+    Hessian, e^(Aᵀx + (Aᵀx)²), are different trees: e^u/Σe^u was then neither a softmax nor
+    shifted, and the Hessian of logsumexp((Aᵀx)² + Aᵀx) was nan where an entry of u > 709."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.exp):
+        return expr
+    return expr.replace(
+        lambda e: isinstance(e, sympy.exp) and e.args[0].is_Add,
+        lambda e: sympy.exp(sympy.Add(*e.args[0].args)),
+    )
 
 
 def shifted(expr, shapes: dict) -> frozenset:
