@@ -1298,3 +1298,26 @@ def test_red_team_scalar_softplus_code_does_not_overflow():
     with np.errstate(over="raise", invalid="raise"):
         got = f(np.array([800.0, -800.0, 0.0]))
     np.testing.assert_allclose(got, [1.0, 0.0, 0.5], atol=1e-300)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_red_team_a_softplus_left_in_the_result_does_not_overflow(backend):
+    """ln(1 + e^u) left in a result (d/dx softplus(x)² = 2σ(x)·softplus(x)) was written
+    log(exp(x) + 1): inf at x = 800, where it is 800 (+ e^-800).  Now logaddexp(0, x).
+    By hand: 2·1·800 at 800, 0 at -800, 2·(1/2)·ln 2 at 0; and the gradient of
+    sum(softplus(x))² at x = (800, -800, 0) is 2(800 + ln 2)·(σ(800), σ(-800), σ(0))."""
+    x = np.array([800.0, -800.0, 0.0])
+    scalar = matcalc.derive("softplus(x)**2")
+    vector = matcalc.derive("sum(softplus(x))**2", "x", vectors="x")
+    want = [1600.0, 0.0, math.log(2)]
+    total = 2 * (800 + math.log(2))
+    want_vector = [[total, 0.0, total / 2]]
+    if backend == "torch":
+        torch = _torch()
+        t = torch.tensor(x, dtype=torch.float64)
+        np.testing.assert_allclose(load(scalar.to_torch())(t).numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(load(vector.to_torch())(t).numpy(), want_vector, rtol=1e-12)
+        return
+    with np.errstate(over="raise", invalid="raise", under="ignore"):
+        np.testing.assert_allclose(load(scalar.to_numpy())(x), want, rtol=1e-12)
+        np.testing.assert_allclose(load(vector.to_numpy())(x), want_vector, rtol=1e-12)

@@ -424,6 +424,11 @@ class _Emitter:
             raise UnsupportedError(_unsupported(expr, self.b))
         if name == "log" and len(expr.args) != 1:
             raise UnsupportedError(_unsupported(expr, self.b))
+        if name == "log" and (u := _softplus_argument(expr.args[0])) is not None:
+            # ln(1 + e^u) as logaddexp(0, u): e^u is inf above u = 709, where ln(1 + e^u) ≈ u
+            text = self.code(u)[0]
+            zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({self.arg(u)})"
+            return f"{self.m}.logaddexp({zero}, {text})", ATOM
         if name == "Heaviside":
             h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
             if not h0.is_Number:
@@ -593,6 +598,18 @@ _MULTILINEAR = frozenset(
 )
 """Classes linear in each argument: the degree in e^u of such a node is the sum of its
 arguments' degrees."""
+
+
+def _softplus_argument(a):
+    """u where ``a`` is 1 + e^u (e^u possibly a product of exponentials, as SymPy splits
+    e^((Ax + b)²)); else None."""
+    if not a.is_Add or len(a.args) != 2 or sympy.S.One not in a.args:
+        return None
+    (rest,) = (t for t in a.args if t != 1)
+    factors = sympy.Mul.make_args(rest)
+    if not all(isinstance(f, sympy.exp) for f in factors):
+        return None
+    return sympy.Add(*(f.args[0] for f in factors))
 
 
 def _sorted_exponents(expr):
