@@ -1321,3 +1321,22 @@ def test_red_team_a_softplus_left_in_the_result_does_not_overflow(backend):
     with np.errstate(over="raise", invalid="raise", under="ignore"):
         np.testing.assert_allclose(load(scalar.to_numpy())(x), want, rtol=1e-12)
         np.testing.assert_allclose(load(vector.to_numpy())(x), want_vector, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_red_team_a_square_of_the_sigmoid_does_not_overflow(backend):
+    """e^(2u)/(e^u + 1)², σ(u)² as SymPy writes it in a second derivative, was emitted as
+    written: nan (inf/inf) above u = 709 (the Hessian of b @ softplus(x * (A @ x)) at |x| ~ 30).
+    Now exp(2u − 2·logaddexp(0, u)).  By hand, (x·σ(x))'' = 2σ' + x·σ'' with σ' = σ(1 − σ),
+    σ'' = σ'(1 − 2σ): 0 at x = ±800 (to double precision) and 1/2 at 0."""
+    d = matcalc.derive("x*exp(x)/(exp(x) + 1)", order=2)
+    x = np.array([800.0, 0.0, -800.0])
+    want = [0.0, 0.5, 0.0]
+    if backend == "torch":
+        torch = _torch()
+        got = load(d.to_torch())(torch.tensor(x, dtype=torch.float64)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+        return
+    with np.errstate(over="raise", invalid="raise", under="ignore"):
+        got = load(d.to_numpy())(x)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)

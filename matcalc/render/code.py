@@ -329,22 +329,27 @@ class _Emitter:
             if not isinstance(f, sympy.exp) or f not in rest:
                 continue
             u = f.args[0]
+            # e^(c·v)/(e^v + 1)^k, c a whole number (σ(v)² is e^(2v)/(e^v + 1)²): by e^v
+            c, v = u.as_coeff_Mul()
+            unit = sympy.exp(v) if c.is_Integer and c > 1 else f
             for g in rest:
                 if not (isinstance(g, sympy.Pow) and g.exp.is_Integer and g.exp < 0):
                     continue
                 k = int(-g.exp)
                 softmax = type(g.base).__name__ == "VSum" and g.base.args[0] == f and k == 1
-                m = _sigma_power(g.base, f)
+                m, by = _sigma_power(g.base, f), f
+                if m is None and unit is not f:
+                    m, by = _sigma_power(g.base, unit), unit
                 sigma = m is not None
                 k *= m or 1
                 if softmax and self.shape(u) != SCALAR:
                     shifted = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
                     exp = f"{self.m}.exp({shifted})"
                     pieces.append(f"{exp} / {self.m}.sum({exp})")
-                elif sigma and k == 1:
+                elif sigma and k == 1 and by is f:
                     pieces.append(self.call(self.b.functions["sigmoid"], self.arg(u, True))[0])
                 elif sigma:
-                    text = self.code(u)[0]
+                    text = self.code(by.args[0])[0]
                     zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({text})"
                     log1p_exp = f"{self.m}.logaddexp({zero}, {text})"
                     pieces.append(f"{self.m}.exp({self.wrap(u, ADD - 1)} - {k} * {log1p_exp})")
