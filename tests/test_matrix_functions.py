@@ -273,6 +273,27 @@ def test_code_uses_the_linear_algebra_functions():
     assert np.allclose(function(X0, a0, b0), truth)
 
 
+def test_code_of_ln_det_says_where_it_is_defined():
+    # red team 5: the text says "Verified where det(X) > 0", the code said nothing, and
+    # returns X⁻ᵀ (by hand: the derivative of ln|det X|) at a det < 0 where ln det X is not real
+    import numpy as np
+
+    for d in (
+        _derive("logdet(X)", "X", (), ("X",)),
+        _derive("ln(-logdet(inv(X)))", "X", (), ("X",)),
+    ):
+        for code in (d.to_numpy(), d.to_torch()):
+            assert "ln det is real only where det(" in code and ") > 0" in code, code
+    assert "det(inv(X)) > 0" in d.to_numpy()
+    assert "ln det" not in _derive("det(X)", "X", (), ("X",)).to_numpy()
+    namespace: dict = {}
+    exec(
+        compile(_derive("logdet(X)", "X", (), ("X",)).to_numpy(), "<generated>", "exec"), namespace
+    )
+    X0 = np.array([[2.0, 0.5], [0.25, 2.0]])
+    assert np.allclose(namespace["grad_y_X"](X0), np.linalg.inv(X0))  # numerator: (X⁻ᵀ)ᵀ
+
+
 def test_symmetric_note_states_the_convention():
     text = _derive("a @ S @ b", "S", ("a", "b"), ("S:sym",), layout="denominator").to_text()
     assert text.split("Result")[1].splitlines()[1].strip().endswith("a·bᵀ + b·aᵀ")
