@@ -1609,8 +1609,8 @@ def verify_matrix_functions(
 
     Both are compared at random points with exact rational entries: a square matrix is
     2I + E with |E_ij| ≤ 3/8, far from singular, with det > 0 (its eigenvalues have real
-    parts at least 2 − (n − 1)·3/8); if the input is not real there (ln det(−X)), −(2I + E)
-    or a random matrix is tried.  Points where the input is not a real number are skipped.
+    parts at least 2 − (n − 1)·3/8); if the input is not real there (ln det(−X)), −(2I + E),
+    a random matrix or (2I + E)/4 (det X < 1: ln(−ln det X)) is tried.  Points where the input is not a real number are skipped.
     Exact wherever no transcendental function is involved, else at 30 digits.
     """
     from sympy import Integer, log, preorder_traversal
@@ -1635,7 +1635,7 @@ def verify_matrix_functions(
             deadline.check()
             if found == MATRIX_POINTS:
                 break
-            scheme = attempt % 3 if attempt >= MATRIX_POINTS else 0
+            scheme = attempt % 4 if attempt >= MATRIX_POINTS else 0
             point = _matrix_point(shapes, comps, evaluated, scheme, rng)
             try:
                 checked = _check_point(evaluated, result, wrt, sym, comps, dims, point, layout)
@@ -1756,9 +1756,9 @@ def _matrix_point(shapes, comps, f, scheme: int, rng: random.Random) -> dict:
                 if d.symmetric and j < i:
                     continue
                 small = Rational(rng.randint(-3, 3), 8)
-                if square and scheme in (0, 1):
+                if square and scheme in (0, 1, 3):
                     v = (2 if i == j else 0) + small
-                    v = -v if scheme == 1 else v
+                    v = -v if scheme == 1 else v / 4 if scheme == 3 else v
                 elif d.is_vector:
                     v = Rational(rng.choice([-3, -2, -1, 1, 2, 3]), 4)
                 else:

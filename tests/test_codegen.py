@@ -1162,6 +1162,24 @@ def test_red_team_gated_singular_product_is_0_where_the_gate_is_closed():
             {"z": [1000.0, 1000.0 - math.log(3)], "v": [1.0, 0.0]},
             [[0.1875], [-0.1875]],
         ),
+        # logsumexp(u), u = (Aᵀx)² + Aᵀx, whose Hessian rebuilt the sum as Aᵀx + (Aᵀx)², a
+        # second tree, so e^u/Σe^u was neither a softmax nor shifted (nan): at A = I,
+        # x = (40, 30), u = (1640, 930), p = softmax(u) = (1, 0) to double precision, and
+        # H = J·(diag(p) − p·pᵀ)·J + 2diag(p) with J = diag(2x + 1) is diag(2, 0) (by hand)
+        (
+            "logsumexp((A.T @ x)**2 + A.T @ x)",
+            "x",
+            {"vectors": "x,v", "matrices": "A", "hvp": "v"},
+            {"x": [40.0, 30.0], "A": [[1.0, 0.0], [0.0, 1.0]], "v": [1.0, 1.0]},
+            [[2.0], [0.0]],
+        ),
+        (
+            "logsumexp((A.T @ x)**2 + A.T @ x)",
+            "x",
+            {"vectors": "x", "matrices": "A", "order": 2},
+            {"x": [40.0, 30.0], "A": [[1.0, 0.0], [0.0, 1.0]]},
+            [[2.0, 0.0], [0.0, 0.0]],
+        ),
         # d softplus(x)/dx = σ(x): 1 at 800, 0 at -800, 1/2 at 0
         ("sum(softplus(x))", "x", {"vectors": "x"}, {"x": [800.0, -800.0, 0.0]}, [[1.0, 0.0, 0.5]]),
         # the Hessian of ln(1 + exp(w·x)) is σ(w·x)(1 − σ(w·x))·x·xᵀ: 0 far out, 1/4·x·xᵀ at 0
@@ -1280,3 +1298,45 @@ def test_red_team_scalar_softplus_code_does_not_overflow():
     with np.errstate(over="raise", invalid="raise"):
         got = f(np.array([800.0, -800.0, 0.0]))
     np.testing.assert_allclose(got, [1.0, 0.0, 0.5], atol=1e-300)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_red_team_a_softplus_left_in_the_result_does_not_overflow(backend):
+    """ln(1 + e^u) left in a result (d/dx softplus(x)² = 2σ(x)·softplus(x)) was written
+    log(exp(x) + 1): inf at x = 800, where it is 800 (+ e^-800).  Now logaddexp(0, x).
+    By hand: 2·1·800 at 800, 0 at -800, 2·(1/2)·ln 2 at 0; and the gradient of
+    sum(softplus(x))² at x = (800, -800, 0) is 2(800 + ln 2)·(σ(800), σ(-800), σ(0))."""
+    x = np.array([800.0, -800.0, 0.0])
+    scalar = matcalc.derive("softplus(x)**2")
+    vector = matcalc.derive("sum(softplus(x))**2", "x", vectors="x")
+    want = [1600.0, 0.0, math.log(2)]
+    total = 2 * (800 + math.log(2))
+    want_vector = [[total, 0.0, total / 2]]
+    if backend == "torch":
+        torch = _torch()
+        t = torch.tensor(x, dtype=torch.float64)
+        np.testing.assert_allclose(load(scalar.to_torch())(t).numpy(), want, rtol=1e-12)
+        np.testing.assert_allclose(load(vector.to_torch())(t).numpy(), want_vector, rtol=1e-12)
+        return
+    with np.errstate(over="raise", invalid="raise", under="ignore"):
+        np.testing.assert_allclose(load(scalar.to_numpy())(x), want, rtol=1e-12)
+        np.testing.assert_allclose(load(vector.to_numpy())(x), want_vector, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_red_team_a_square_of_the_sigmoid_does_not_overflow(backend):
+    """e^(2u)/(e^u + 1)², σ(u)² as SymPy writes it in a second derivative, was emitted as
+    written: nan (inf/inf) above u = 709 (the Hessian of b @ softplus(x * (A @ x)) at |x| ~ 30).
+    Now exp(2u − 2·logaddexp(0, u)).  By hand, (x·σ(x))'' = 2σ' + x·σ'' with σ' = σ(1 − σ),
+    σ'' = σ'(1 − 2σ): 0 at x = ±800 (to double precision) and 1/2 at 0."""
+    d = matcalc.derive("x*exp(x)/(exp(x) + 1)", order=2)
+    x = np.array([800.0, 0.0, -800.0])
+    want = [0.0, 0.5, 0.0]
+    if backend == "torch":
+        torch = _torch()
+        got = load(d.to_torch())(torch.tensor(x, dtype=torch.float64)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)
+        return
+    with np.errstate(over="raise", invalid="raise", under="ignore"):
+        got = load(d.to_numpy())(x)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-300)

@@ -242,3 +242,30 @@ def test_vector_hessian_states_the_layout_of_each_stage(layout):
         assert "Layout: denominator (columns are gradients)." in text
         assert "Stage 1 — The first derivative\n" in text
         assert "layout" not in d.to_dict()["steps"][0]
+
+
+@pytest.mark.parametrize("layout", ["numerator", "denominator"])
+@pytest.mark.parametrize("n", [2, 3])
+def test_hessian_of_a_quadratic_form_of_an_elementwise_function(n, layout):
+    # red-team find: the gradient of tanh(Ax)ᵀ·A·tanh(Ax) holds diag(1 − tanh(Ax)²)·A·tanh(Ax),
+    # written as a column with diag(a)·v as a matrix-vector product, and stage 2 refused it:
+    # "the derivative of Diag is not supported yet"; diag(a)·v is a ⊗ v.  Truth: sympy.hessian
+    # of the components, with its own tanh and sigmoid
+    x, v = _vec("x", n), _vec("v", n)
+    A = _mat("A", n, n)
+    t = (A * x).applyfunc(sp.tanh)
+    d = matcalc.derive(
+        "tanh(A @ x) @ A @ tanh(A @ x)", "x", vectors="x", matrices="A", order=2, layout=layout
+    )
+    assert d.verified is True
+    _check_hessian(d, (t.T * A * t)[0], list(x), {"n": n})
+    s = x.applyfunc(lambda e: 1 / (1 + sp.exp(-e)))
+    d = matcalc.derive("sigmoid(x) @ A @ sigmoid(x)", "x", vectors="x,v", matrices="A", hvp="v")
+    assert d.verified is True
+    ours = d.explicit(n=n)
+    expected = sp.hessian((s.T * A * s)[0], list(x)) * v
+    point = {
+        e: sp.Rational(k % 5 - 2, 3) for k, e in enumerate(sorted(expected.free_symbols, key=str))
+    }
+    for a, b in zip(ours, expected):
+        assert abs(sp.N(a.xreplace(point) - b.xreplace(point), 30)) < 1e-20

@@ -40,6 +40,10 @@ LONG = [
         expr=["3*x**2*y*sin(x*y)", "2*x + y**8*exp(x/y)", "atan(x*y)*ln(1 + x**2 + y**2)"],
         wrt="x,y",
     ),
+    # the differential's chain rule, d f(s) = f′(s)·ds: pdflatex stopped at the prime (U+2032)
+    dict(expr="sin(a @ inv(X) @ b)", wrt="X", vectors=["a", "b"], matrices=["X"]),
+    # a result of bold capitals (matrices): measured at 0.69 em a letter, it stuck out 43 pt
+    dict(expr="3*c*logdet(X @ B @ X.T @ X) * trace(B)", wrt="X", matrices=["X", "B"]),
 ]
 
 

@@ -17,7 +17,7 @@ import random
 
 import pytest
 from click.testing import CliRunner
-from sympy import Matrix, MatrixSymbol, Rational, Symbol, diff, exp, log
+from sympy import Matrix, MatrixSymbol, Rational, Symbol, diff, exp, log, sqrt
 from sympy.parsing.sympy_parser import parse_expr
 
 import matcalc
@@ -147,6 +147,10 @@ def _cases():
         # result had 1ᵀ added to n×n matrices, 'not verified'); found by the slow steps fuzz
         c("det(matrix_power(X, 2)) + sum(X)", "X", (), ("X",), lambda v: ((v.matrix("X") ** 2).det() + sum(v.matrix("X")), "X", False)),
         c("det(X) * sum(A @ X)", "X", (), ("X", "A"), lambda v: (v.matrix("X").det() * sum(v.matrix("A") * v.matrix("X")), "X", False)),
+        # real only where det X < 1: the check tried 2I + E (det X > 1), −(2I + E) and a
+        # random matrix only, and said 'Not verified: SymPy could not decide' (red team 5)
+        c("ln(ln(det(inv(X))))", "X", (), ("X",), lambda v: (log(log(v.matrix("X").inv().det())), "X", False)),
+        c("sqrt(1 - det(X))", "X", (), ("X",), lambda v: (sqrt(1 - v.matrix("X").det()), "X", False)),
     ]  # fmt: skip
 
 
@@ -189,6 +193,12 @@ def test_right_and_verified_at_two_sizes(expr, wrt, vectors, matrices, truth, la
         ("trace(A @ inv(X))", "X,A", "", "denominator", "-X⁻ᵀ·Aᵀ·X⁻ᵀ"),
         ("trace(matrix_power(X, 3))", "X", "", "denominator", "3(X²)ᵀ"),
         ("logdet(S)", "S:sym", "", "denominator", "S⁻¹"),
+        # a power of a power in parentheses (by hand: d tr(X⁻¹·X⁻¹) = -2tr(X⁻³·dX)): it was
+        # X⁻¹³, read as X to the power -13
+        ("trace(inv(X) @ inv(X))", "X", "", "numerator", "-2(X⁻¹)³"),
+        ("trace(inv(X) @ inv(X))", "X", "", "denominator", "-2((X⁻¹)³)ᵀ"),
+        ("trace(inv(matrix_power(X, 2)))", "X", "", "numerator", "-((X²)⁻¹)²·X - X·((X²)⁻¹)²"),
+        ("logdet(matrix_power(X, 2))", "X", "", "denominator", "(X²)⁻ᵀ·Xᵀ + Xᵀ·(X²)⁻ᵀ"),
     ],
 )
 def test_textbook_forms(expr, matrices, vectors, layout, shown):
@@ -261,6 +271,27 @@ def test_code_uses_the_linear_algebra_functions():
     inv = np.linalg.inv(X0)
     truth = -inv.T @ np.outer(a0, b0) @ inv.T + np.linalg.det(X0) * inv.T
     assert np.allclose(function(X0, a0, b0), truth)
+
+
+def test_code_of_ln_det_says_where_it_is_defined():
+    # red team 5: the text says "Verified where det(X) > 0", the code said nothing, and
+    # returns X⁻ᵀ (by hand: the derivative of ln|det X|) at a det < 0 where ln det X is not real
+    import numpy as np
+
+    for d in (
+        _derive("logdet(X)", "X", (), ("X",)),
+        _derive("ln(-logdet(inv(X)))", "X", (), ("X",)),
+    ):
+        for code in (d.to_numpy(), d.to_torch()):
+            assert "ln det is real only where det(" in code and ") > 0" in code, code
+    assert "det(inv(X)) > 0" in d.to_numpy()
+    assert "ln det" not in _derive("det(X)", "X", (), ("X",)).to_numpy()
+    namespace: dict = {}
+    exec(
+        compile(_derive("logdet(X)", "X", (), ("X",)).to_numpy(), "<generated>", "exec"), namespace
+    )
+    X0 = np.array([[2.0, 0.5], [0.25, 2.0]])
+    assert np.allclose(namespace["grad_y_X"](X0), np.linalg.inv(X0))  # numerator: (X⁻ᵀ)ᵀ
 
 
 def test_symmetric_note_states_the_convention():

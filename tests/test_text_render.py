@@ -575,3 +575,22 @@ def test_a_product_kept_below_the_bar_has_one_pair_of_parentheses():
     d = matcalc.derive("sum(x/(2*y))", "x", vectors=["x", "y"])
     assert "x/(2y)" in d.to_text() and "((" not in d.to_text()
     assert "x/(2*y)" in d.to_text(unicode=False)
+
+
+def test_prose_that_moves_to_a_new_line_fits_it():
+    """Red team 5: filling the substitution sentence of an H·v, a break inside brackets moved
+    back to the last one outside them, 'u₂₂ =', and the math that moved on was wider than
+    its own line (88 columns of 80); now the line breaks where it is when what would move on
+    does not fit.  The sentence is that of softmax(max(0, sigmoid(A @ x + b))**2) @ b by x
+    with --hvp v."""
+    from matcalc.render.text import columns, fill
+
+    s = "σ(Ax + b)"
+    text = (
+        f"Substitute u₂₀ = Aᵀ·({s}² ⊗ 𝟙[{s} > 0] ⊗ b ⊗ exp({s}²) ⊗ (1 - {s})), u₂₂ = "
+        f"Aᵀ·({s}² ⊗ 𝟙[{s} > 0] ⊗ exp({s}²) ⊗ ({s} - 1))·(b·exp(max(0, {s})²)) + "
+        f"Aᵀ·({s}² ⊗ 𝟙[{s} > 0] ⊗ b ⊗ exp({s}²) ⊗ (1 - {s}))·sum(exp(max(0, {s})²)):"
+    )
+    lines = fill(text, "    ", "    ", 80)
+    assert max(columns(line) for line in lines) <= 80, lines
+    assert " ".join(" ".join(lines).split()) == " ".join(text.split())  # nothing lost

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Expr, ImmutableMatrix, Integer, Symbol
+from sympy import Expr, ImmutableMatrix, Integer, Mul, Symbol
 from sympy.core.function import AppliedUndef
 
 from matcalc.deadline import NEVER, Deadline
@@ -121,7 +121,7 @@ def build_higher(problem: Problem, deadline: Deadline = NEVER) -> tuple[tuple[St
 
 def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, ...], Math]:
     from matcalc.engine import build
-    from matcalc.linalg import MatProd, MatVec, Ones, shape_of
+    from matcalc.linalg import Diag, MatProd, MatVec, Ones, shape_of
 
     shapes = {d.symbol: d for d in problem.declarations}
     if problem.order > 2:
@@ -156,7 +156,11 @@ def _vector_hessian(problem: Problem, deadline: Deadline) -> tuple[tuple[Step, .
         # refused as a product of matrices ("the derivative of MatProd")
         column = args[-1]
         for factor in reversed(args[:-1]):
-            column = MatVec(factor, column)
+            # diag(a)·v is a ⊗ v: a MatVec of diag(a) was refused in stage 2 ("the
+            # derivative of Diag"), as in the Hessian of tanh(Ax)ᵀ·A·tanh(Ax)
+            column = (
+                Mul(factor.args[0], column) if isinstance(factor, Diag) else MatVec(factor, column)
+            )
         return column
 
     column = gradient.replace(lambda e: isinstance(e, MatProd), as_column)

@@ -217,6 +217,7 @@ class _Emitter:
     def top(self, expr) -> str:
         """The code of a whole result (or block, or entry), with e^u written without overflow
         wherever the value allows it (``shifted``, ``scalar_shift``)."""
+        expr = _sorted_exponents(expr)
         self.shifted = shifted(expr, self.shapes)
         bases = scalar_shift(expr) if not self.shapes else None
         if bases:
@@ -328,22 +329,27 @@ class _Emitter:
             if not isinstance(f, sympy.exp) or f not in rest:
                 continue
             u = f.args[0]
+            # e^(c·v)/(e^v + 1)^k, c a whole number (σ(v)² is e^(2v)/(e^v + 1)²): by e^v
+            c, v = u.as_coeff_Mul()
+            unit = sympy.exp(v) if c.is_Integer and c > 1 else f
             for g in rest:
                 if not (isinstance(g, sympy.Pow) and g.exp.is_Integer and g.exp < 0):
                     continue
                 k = int(-g.exp)
                 softmax = type(g.base).__name__ == "VSum" and g.base.args[0] == f and k == 1
-                m = _sigma_power(g.base, f)
+                m, by = _sigma_power(g.base, f), f
+                if m is None and unit is not f:
+                    m, by = _sigma_power(g.base, unit), unit
                 sigma = m is not None
                 k *= m or 1
                 if softmax and self.shape(u) != SCALAR:
                     shifted = f"{self.wrap(u, ADD - 1)} - {self.m}.max({self.code(u)[0]})"
                     exp = f"{self.m}.exp({shifted})"
                     pieces.append(f"{exp} / {self.m}.sum({exp})")
-                elif sigma and k == 1:
+                elif sigma and k == 1 and by is f:
                     pieces.append(self.call(self.b.functions["sigmoid"], self.arg(u, True))[0])
                 elif sigma:
-                    text = self.code(u)[0]
+                    text = self.code(by.args[0])[0]
                     zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({text})"
                     log1p_exp = f"{self.m}.logaddexp({zero}, {text})"
                     pieces.append(f"{self.m}.exp({self.wrap(u, ADD - 1)} - {k} * {log1p_exp})")
@@ -423,6 +429,11 @@ class _Emitter:
             raise UnsupportedError(_unsupported(expr, self.b))
         if name == "log" and len(expr.args) != 1:
             raise UnsupportedError(_unsupported(expr, self.b))
+        if name == "log" and (u := _softplus_argument(expr.args[0])) is not None:
+            # ln(1 + e^u) as logaddexp(0, u): e^u is inf above u = 709, where ln(1 + e^u) ≈ u
+            text = self.code(u)[0]
+            zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({self.arg(u)})"
+            return f"{self.m}.logaddexp({zero}, {text})", ATOM
         if name == "Heaviside":
             h0 = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
             if not h0.is_Number:
@@ -592,6 +603,31 @@ _MULTILINEAR = frozenset(
 )
 """Classes linear in each argument: the degree in e^u of such a node is the sum of its
 arguments' degrees."""
+
+
+def _softplus_argument(a):
+    """u where ``a`` is 1 + e^u (e^u possibly a product of exponentials, as SymPy splits
+    e^((Ax + b)²)); else None."""
+    if not a.is_Add or len(a.args) != 2 or sympy.S.One not in a.args:
+        return None
+    (rest,) = (t for t in a.args if t != 1)
+    factors = sympy.Mul.make_args(rest)
+    if not all(isinstance(f, sympy.exp) for f in factors):
+        return None
+    return sympy.Add(*(f.args[0] for f in factors))
+
+
+def _sorted_exponents(expr):
+    """``expr`` with each exponent that is a sum in SymPy's own order of its terms.  A sum
+    kept in the order typed, e^((Aᵀx)² + Aᵀx), and the same sum rebuilt by SymPy in the
+    Hessian, e^(Aᵀx + (Aᵀx)²), are different trees: e^u/Σe^u was then neither a softmax nor
+    shifted, and the Hessian of logsumexp((Aᵀx)² + Aᵀx) was nan where an entry of u > 709."""
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.exp):
+        return expr
+    return expr.replace(
+        lambda e: isinstance(e, sympy.exp) and e.args[0].is_Add,
+        lambda e: sympy.exp(sympy.Add(*e.args[0].args)),
+    )
 
 
 def shifted(expr, shapes: dict) -> frozenset:
@@ -1121,6 +1157,14 @@ class _Function:
             lines.append("Vectors are columns inside the function, as the paper writes them.")
         if self.d.result.has(sympy.Heaviside, sympy.Max, sympy.Min, sympy.Abs, sympy.sign):
             lines.append("At a kink (max(0, z) at z = 0) the derivative is 0, as in the paper.")
+        positive = [d for step in self.d.steps for d in getattr(step, "positive", ())]
+        if positive:  # ln det: the check's own domain, said where the code is read
+            from matcalc.render.printing import TextPrinter
+
+            plain = TextPrinter({"unicode": False})  # inv(X), as the code writes it
+            dets = ", ".join(plain.doprint(d) for d in dict.fromkeys(positive))
+            lines.append(f"ln det is real only where {dets} > 0: the input is undefined elsewhere,")
+            lines.append("and the value returned there is not its derivative.")
         verified = {True: "verified", None: "not verified", False: "NOT VERIFIED"}[self.d.verified]
         lines.append(f"Generated by matcalc from its {verified} result.")
         lines.append('"""')

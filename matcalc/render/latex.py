@@ -30,7 +30,7 @@ MATH_CHARS = {
     "⊗": r"\otimes", "⊘": r"\oslash", "→": r"\to", "≥": r"\geq", "≤": r"\leq",
     "≠": r"\neq", "−": "-", "∇": r"\nabla", "∑": r"\sum", "√": r"\surd", "∞": r"\infty",
     "|": "|", "<": "<", ">": ">", "π": r"\pi", "θ": r"\theta", "λ": r"\lambda",
-    "𝟙": BLACKBOARD_ONE, "ᵢ": "_{i}", "ₖ": "_{K}",
+    "𝟙": BLACKBOARD_ONE, "ᵢ": "_{i}", "ₖ": "_{K}", "′": r"^{\prime}",
     **{d: f"_{{{i}}}" for i, d in enumerate("₀₁₂₃₄₅₆₇₈₉")},
     **{d: f"^{{{i}}}" for i, d in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")},
 }  # fmt: skip
@@ -301,7 +301,9 @@ def _width(tex: str, i: int) -> tuple[float, int]:
                 rows[-1] += len(body) * 0.55 if name != "operatorname" else len(body) * 0.5
             elif name in ("mathbf", "boldsymbol"):  # bold letters are wider (X: 0.9 em)
                 body, i = _group(tex, i)
-                rows[-1] += 1.25 * width(body)
+                # a bold capital, a matrix, is as wide as it says: 1.25 × 0.55 fell short,
+                # and trace(A @ inv(X) @ …) results of bold capitals stuck out of the page
+                rows[-1] += 0.9 if len(body) == 1 and body.isupper() else 1.25 * width(body)
             elif name in ("mathbb", "sqrt", "overline"):
                 body, i = _group(tex, i)
                 rows[-1] += width(body) + (0.8 if name == "sqrt" else 0)

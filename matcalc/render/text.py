@@ -172,6 +172,8 @@ def fill(text: str, first: str, rest: str, width: int) -> list[str]:
             cut = next((k for k in range(len(line) - 1, 0, -1) if not line[k][2]), len(line))
             if unit[2] is False or cut == len(line):
                 cut = len(line)
+            elif columns(_joined(rest, [*line[cut:], unit])) > width:
+                cut = len(line)  # what moves on would not fit its own line: break here instead
             lines.append(_joined(lead, line[:cut]))
             line, lead = line[cut:], rest
             taken = used(line)

@@ -536,22 +536,31 @@ class TextVectors(_StrHost):
     def _print_MatT(self, expr: MatT) -> str:
         arg = expr.args[0]
         if isinstance(arg, Inv):  # X⁻ᵀ, the transpose of the inverse
-            inner = self._transposed(arg.args[0])
+            inner = self._superscript_base(arg.args[0])
             return inner + "⁻ᵀ" if self._uni else f"inv({self._print(arg.args[0])})^T"
         if isinstance(arg, MPow):
             return f"({self._print(arg)}){self._tee()}"
         return self._transposed(arg) + self._tee()
 
+    def _superscript_base(self, expr: Basic) -> str:
+        """The base of ⁻¹ or ᵏ: one that ends in a superscript itself in parentheses,
+        (X⁻¹)², not X⁻¹² (read X to the power −12), and (X²)⁻¹, (Xᵀ)³."""
+        text = self._transposed(expr)
+        if isinstance(expr, (Inv, MPow, MatT, T)) and not _enclosed(text):
+            return f"({text})"
+        return text
+
     def _print_Inv(self, expr: Inv) -> str:
         if not self._uni:
             return f"inv({self._print(expr.args[0])})"
-        return self._transposed(expr.args[0]) + "⁻¹"
+        return self._superscript_base(expr.args[0]) + "⁻¹"
 
     def _print_MPow(self, expr: MPow) -> str:
         base, k = expr.args
         if not self._uni:
             return f"matrix_power({self._print(base)}, {k})"
-        return self._transposed(base) + str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        exponent = str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return self._superscript_base(base) + exponent
 
     def _print_Det(self, expr: Det) -> str:
         return f"det({self._print(expr.args[0])})"
