@@ -172,11 +172,12 @@ _SUPERSCRIPT_ORDER = {"\u00b2": 2, "\u00b3": 3}
 
 class Written(NamedTuple):
     """What the text says around its expression: ``skip`` characters before it (d/dx, y =),
-    the variable and order of a written derivative, and the name of a definition."""
+    the variable and order of a written derivative (0: no order is written, as in a
+    definition), and the name of a definition."""
 
     skip: int = 0
     wrt: str | None = None
-    order: int = 1
+    order: int = 0
     output: str | None = None
 
 
@@ -200,11 +201,12 @@ def written(text: str) -> Written:
     if match is None:
         return Written()
     args = match.group("args")
-    wrt = args.replace(" ", "") if args is not None and _PLAIN_NAMES.match(args) else None
+    plain = args is not None and _PLAIN_NAMES.match(ascii_names(args))
+    wrt = ascii_names(args).replace(" ", "") if plain else None
     if args is not None and wrt is None:
         return Written()  # f(2) = …: no definition
     name = match.group("name")
-    return Written(match.end(), wrt, 1, name if _OUTPUT_NAME.match(name) else None)
+    return Written(match.end(), wrt, 0, name if _OUTPUT_NAME.match(name) else None)
 
 
 def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
@@ -373,7 +375,8 @@ class Source:
             return self.error(ParseError, Msg(key), bar)
         equation = _EQUATION.match(self.src)
         if equation is not None and equation.group(2).strip():
-            left_side = equation.group(1)
+            start, end = self.column(equation.start(1)), self.column(equation.end(1) - 1)
+            left_side = self.text[start - 1 : end]  # as typed: f(ω), not f(omega)
             return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
         if not 0 <= index < len(self.src):
             return None
