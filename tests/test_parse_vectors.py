@@ -549,3 +549,16 @@ def test_bold_digits_as_matcalc_prints_them_say_what_to_write():
     with pytest.raises(MatcalcError, match=re.escape("write ones(n) for 𝟏")) as info:
         vparse("𝟏ᵀ·A")
     assert info.value.column == 1 and "𝟏ᵀ·A" in str(info.value.text)
+
+
+@pytest.mark.parametrize(("text", "column"), [("I·x", 1), ("sum((A + I)·x)", 10), ("x - I*w", 5)])
+def test_i_with_vectors_is_not_a_silent_scalar(text, column):
+    """I·x with vectors declared was the scalar variable I times x, derived and printed as
+    ∂y/∂x = I·I (the scalar I times the identity, both written I), where one who copies
+    matcalc's I means the identity.  Refused with vectors; a declared I is a matrix; in
+    scalar problems I stays a variable; an answer's I gets check's eye(n) hint."""
+    with pytest.raises(ParseError, match="I is how matcalc writes the identity matrix") as info:
+        vparse(text)
+    assert info.value.column == column
+    assert isinstance(parse("I·x", shapes=declare(["x"], ["I"])), MatVec)
+    assert parse("I*x") == sympy.Symbol("I", real=True) * sympy.Symbol("x", real=True)

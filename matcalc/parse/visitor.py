@@ -298,6 +298,8 @@ class Parser:
             return self.sizes[name]
         if name in CONSTANTS:
             return CONSTANTS[name]
+        if name == "I" and self.shapes and not self.answer:  # I·x, as matcalc prints eye(n)
+            raise self.error(ParseError, Msg("err.identity_scalar"), node)
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
             inverse = _FUNCTION_INVERSE.match(self.src, node.end_col_offset or 0)
             if inverse is not None and "a" + name in FUNCTIONS:  # sin⁻¹(x): asin(x)
