@@ -236,6 +236,10 @@ ERRORS = [
     ("1 + tan⁻¹(x)", ParseError, "write atan(x) for tan⁻¹(x), the inverse function", 5),
     ("cosh^(-1)(2*x)", ParseError, "write acosh(2*x) for cosh⁻¹(2*x)", 1),
     ("cos²(2*x)", ParseError, "write cos(2*x)^2 for cos^2(2*x)", 1),
+    # σ²(z), as sin²(x): it said "missing '*' between two factors: write 2*(z)", which
+    # typed as told is σ²·z, the variable sigma squared times z
+    ("σ²(z)", ParseError, "write σ(z)^2 for σ^2(z)", 1),
+    ("1 - σ^2(x−1)", ParseError, "write σ(x−1)^2 for σ^2(x−1)", 5),  # as typed, not x-1
     ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
     ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),

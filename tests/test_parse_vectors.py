@@ -536,6 +536,8 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),
         ("x'*A*x", "' is not allowed: write x.T (or xᵀ) for a transpose", 2),
+        ("sin²(w·x)", "write sin(w·x)^2 for sin^2(w·x)", 1),  # as typed, not w@x
+        ("σ^2(w·x)", "write σ(w·x)^2 for σ^2(w·x)", 1),
         ("transpose(x) @ A", "write x.T (or xᵀ) for the transpose", 1),
     ],
 )

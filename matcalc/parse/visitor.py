@@ -245,6 +245,14 @@ class Parser:
         column = self.source.column(node.col_offset + self.offset)  # type: ignore[attr-defined]
         return self.source.text[column - 1 : column]
 
+    def typed_span(self, start: int, end: int) -> str:
+        """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
+        if end <= start:
+            return ""
+        first = self.source.column(start + self.offset)
+        last = self.source.column(end - 1 + self.offset)
+        return self.source.text[first - 1 : last].strip()
+
     def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
         return self.segment(node.col_offset, node.end_col_offset or 0, f"{name}(...)", 30)
@@ -303,17 +311,22 @@ class Parser:
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
             inverse = _FUNCTION_INVERSE.match(self.src, node.end_col_offset or 0)
             if inverse is not None and "a" + name in FUNCTIONS:  # sin⁻¹(x): asin(x)
-                arg = inverse.group(1).strip()
+                arg = self.typed_span(*inverse.span(1))
                 msg = Msg("err.function_inverse", name=name, inverse="a" + name, arg=arg)
                 raise self.error(ParseError, msg, node)
             power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
             if power is not None:  # sin^2(x), as in print: sin(x)^2
-                k, arg = power.groups()
-                msg = Msg("err.function_power", name=name, k=k, arg=arg.strip())
+                k, arg = power.group(1), self.typed_span(*power.span(2))
+                msg = Msg("err.function_power", name=name, k=k, arg=arg)
                 raise self.error(ParseError, msg, node)
             raise self.error(ParseError, Msg("err.is_function", name=name), node)
         if name in self.functions:
             msg = Msg("err.is_declared_function", name=name)
+            raise self.error(ParseError, msg, node)
+        power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
+        if name == "sigma" and power is not None and self.typed(node) == "\u03c3":
+            k, arg = power.group(1), self.typed_span(*power.span(2))  # σ²(z): σ(z)^2
+            msg = Msg("err.function_power", name="\u03c3", k=k, arg=arg)
             raise self.error(ParseError, msg, node)
         run_together = _RUN_TOGETHER.fullmatch(name)
         if run_together is not None:  # sinx: read as one name, its derivative by x would be 0
