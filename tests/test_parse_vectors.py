@@ -564,3 +564,19 @@ def test_i_with_vectors_is_not_a_silent_scalar(text, column):
     assert info.value.column == column
     assert isinstance(parse("I·x", shapes=declare(["x"], ["I"])), MatVec)
     assert parse("I*x") == sympy.Symbol("I", real=True) * sympy.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "column"),
+    [
+        ("wᵀ·x + (w·x)·eye(n)", "wᵀ·x + (w·x)·eye(n): cannot add a scalar and a matrix", 6),
+        ("√x + A", "√x + A: cannot add a vector", 4),  # was sqrt(x) + A
+        ("A²·x", "A ^ 2: ** of a matrix", 2),
+    ],
+)
+def test_operands_in_an_error_are_shown_as_typed(text, shown, column):
+    """The operands an error names were the source Python reads: w.T@x + (w@x)@eye(n) for
+    wᵀ·x + (w·x)·eye(n), sqrt(x) for √x and A ** (2) for A²."""
+    with pytest.raises(MatcalcError) as info:
+        vparse(text, answer=True)
+    assert str(info.value).startswith(shown) and info.value.column == column

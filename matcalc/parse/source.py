@@ -248,15 +248,20 @@ class Source:
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
+        return self.typed(index)[0] + 1
+
+    def typed(self, index: int) -> tuple[int, int]:
+        """The user's characters that ``src[index]`` was read from, as a slice of the text
+        (√x for any index in its sqrt(x); computed only for errors)."""
         shift = 0  # how much longer src is than text so far
         for match in _FRIENDLY_RE.finditer(self.text):
             start, width = match.start() + shift, len(_friendly(match.group()))
             if index < start:
                 break
             if index < start + width:
-                return match.start() + 1
+                return match.start(), match.end()
             shift += width - len(match.group())
-        return index - shift + 1
+        return index - shift, index - shift + 1
 
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
         return cls(message, column=self.column(max(0, index)), text=self.text)

@@ -63,7 +63,7 @@ from matcalc.parse.shapes import (
     size_names,
     sum_shape,
 )
-from matcalc.parse.source import _PRODUCT_SIGNS, Source, first_line
+from matcalc.parse.source import _PRODUCT_SIGNS, _SUPERSCRIPTS, Source, first_line
 
 Expr: TypeAlias = sympy.Expr
 
@@ -224,8 +224,9 @@ class Parser:
         return expr
 
     def segment(self, start: int, end: int, fallback: str | Msg, width: int = 20) -> str | Msg:
-        """The source text between two indices, or ``fallback`` when it is long."""
-        text = self.src[start:end].strip()
+        """The text between two indices of the source, as the user typed it (wᵀ·x where the
+        source has w.T@x), or ``fallback`` when it is long."""
+        text = self.typed_span(start, end)
         return text if len(text) <= width else fallback
 
     def operands(self, node: ast.BinOp, where: int, typed: str | None = None) -> Msg:
@@ -238,6 +239,11 @@ class Parser:
             typed = shown if shown in _SIGNS_SHOWN else None
         left = self.segment(node.col_offset, where, Msg("err.left"))
         right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
+        if sign == "**" and typed is None:  # x^2 or x² as typed: x ^ 2, not x ** (2)
+            start, end = self.source.typed(where + self.offset)
+            if self.source.text[start:end] != "*":
+                typed = "^"
+                right = right.translate(_SUPERSCRIPTS) if isinstance(right, str) else right
         return Msg("err.operands", left=left, sign=typed or sign, right=right)
 
     def typed(self, node: ast.AST) -> str:
@@ -249,9 +255,9 @@ class Parser:
         """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
         if end <= start:
             return ""
-        first = self.source.column(start + self.offset)
-        last = self.source.column(end - 1 + self.offset)
-        return self.source.text[first - 1 : last].strip()
+        first = self.source.typed(start + self.offset)[0]
+        last = self.source.typed(end - 1 + self.offset)[1]
+        return self.source.text[first:last].strip()
 
     def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
