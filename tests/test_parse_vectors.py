@@ -275,7 +275,7 @@ ERRORS = [
     ),
     ("x.real", ParseError, "attribute access is not allowed", 1),
     ("x.T.real", ParseError, "attribute access is not allowed", 1),
-    ("A.T(x)", ParseError, "only a function name can be called", 4),
+    ("A.T(x)", ParseError, "missing '@' between a transpose and what it multiplies", 4),
     (
         "X * X",
         UnsupportedError,
@@ -532,6 +532,8 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
     [
         ("x^T A x", "missing '@' between a transpose and what it multiplies: write x^T @ A", 5),
         ("xᵀ A x", "write xᵀ @ A", 4),
+        ("(A·x − w)ᵀ(A·x − w)", "write (A·x − w)ᵀ @ (A·x − w)", 11),  # was 'only a function'
+        ("σ(w·x)(1 − σ(w·x))", "write σ(w·x)*(1 − σ(w·x))", 7),
         ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),

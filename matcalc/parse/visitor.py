@@ -652,14 +652,25 @@ class Parser:
     def visit_Call(self, node: ast.Call) -> Expr:
         func = node.func
         paren = self.src.find("(", func.end_col_offset or 0)
+        # what is called, as typed, and its bracket: σ(z) and (1 − σ(z)) in σ(z)(1 − σ(z))
+        called = self.segment(node.col_offset, paren, "...", 30)
+        bracket = self.segment(paren, node.end_col_offset or 0, "(...)", 30)
         if isinstance(func, ast.Attribute):
-            self.visit(func)  # refused with "attribute access is not allowed"
+            self.visit_any(func)  # refused with "attribute access is not allowed" but .T
+            if func.attr == "T":  # (Ax − b)ᵀ(Ax − b), Aᵀ(x): the product of a transpose
+                msg = Msg("err.missing_matmul_between", pair=f"{called} @ {bracket}")
+                raise self.error(ParseError, msg, paren)
         if isinstance(func, ast.Constant) and isinstance(func.value, (int, float)):
             number = self.segment(func.col_offset, func.end_col_offset or 0, "2", 30)
-            pair = f"{number}*{self.segment(paren, node.end_col_offset or 0, '(...)', 30)}"
+            pair = f"{number}*{bracket}"
             raise self.error(ParseError, Msg("err.missing_star_between", pair=pair), paren)
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
-            raise self.error(ParseError, Msg("err.call_name"), paren)
+            if isinstance(func, ast.Name) and func.id in FUNCTIONS:  # (sin)(x)
+                raise self.error(ParseError, Msg("err.call_name"), paren)
+            # σ(z)(1 − σ(z)), (x + 1)(x - 1): a product without its * (it said "only a
+            # function name can be called", of the derivative of σ as textbooks write it)
+            msg = Msg("err.missing_star_between", pair=f"{called}*{bracket}")
+            raise self.error(ParseError, msg, paren)
         name = func.id
         if name.startswith("_"):
             raise self.error(ParseError, Msg("err.underscore"), func)
