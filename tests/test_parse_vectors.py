@@ -582,3 +582,19 @@ def test_operands_in_an_error_are_shown_as_typed(text, shown, column):
     with pytest.raises(MatcalcError) as info:
         vparse(text, answer=True)
     assert str(info.value).startswith(shown) and info.value.column == column
+
+
+def test_x_caret_t_is_the_transpose_where_t_is_a_size():
+    """With --vector x:T (T time steps), x^T @ A @ x was x to the power of its length T,
+    element-wise, then @ A @ x: derived and verified without a word.  Truth: SymPy's
+    Jacobian of xᵀAx on components at T = 3, by hand."""
+    import matcalc
+
+    d = matcalc.derive("x^T @ A @ x", "x", vectors="x:T", matrices="A:T,T")
+    x = sympy.Matrix([sympy.Symbol(f"x_{i}", real=True) for i in (1, 2, 3)])
+    A = sympy.Matrix(3, 3, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+    want = sympy.Matrix([(x.T * A * x)[0]]).jacobian(x)
+    got = d.explicit(T=3)
+    by_name = {s.name: s for s in want.free_symbols}
+    got = got.xreplace({s: by_name[s.name] for s in got.free_symbols})
+    assert (got - want).expand() == sympy.zeros(1, 3)

@@ -497,8 +497,10 @@ class Parser:
     def _transpose_power(self, node: ast.BinOp) -> str | None:
         """``x^T`` (or ``x**T``) with vectors declared and no T among them: "power", the
         transpose as textbooks write it (it was x to the power of a scalar T, element-wise);
-        "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T."""
-        if not self.shapes or "T" in self.declared or "T" in self.sizes:
+        "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T.
+        A size T (``--vector x:T``, T time steps) does not make it a power: x to the power
+        of its own length is what no one means by xᵀAx."""
+        if not self.shapes or "T" in self.declared:
             return None
         right = node.right
         if isinstance(right, ast.Name) and right.id == "T":
