@@ -254,6 +254,15 @@ ERRORS = [
     ("3!*x", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("tg(x)", ParseError, "unknown function tg; did you mean tan?", 1),
     ("sin(ωt)", ParseError, "ωt would be one variable; write ω*t for a product", 5),
+    # αβ was one variable, alphabeta, derived by x in x² + αβ·x as alphabeta + 2x
+    ("x^2 + αβ*x", ParseError, "αβ would be one variable; write α*β for a product", 7),
+    ("ωπ", ParseError, "ωπ would be one variable; write ω*π for a product", 1),
+    # ω√x was a call of omegasqrt: 'unknown function omegasqrt; did you mean sqrt?'
+    ("ω√x", ParseError, "missing '*' before √", 2),
+    # the hints show the factors as typed (they showed (2)*sqrt(x) and sin(omega))
+    ("x²√x", ParseError, "missing '*' between two factors: write x²*√x", 3),
+    ("x^2 y", ParseError, "missing '*' between two factors: write x^2*y", 5),
+    ("sin ω", ParseError, "a function needs parentheses: write sin(ω)", 1),
     ("2*πx", ParseError, "πx would be one variable; write π*x for a product", 3),
     ("x*sh(x)", ParseError, "unknown function sh; did you mean sinh?", 3),
     ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),

@@ -85,7 +85,9 @@ ACCEPTED = frozenset(
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
 −, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
 _ROOT_RE = re.compile(
-    r"(?<![A-Za-z0-9_)\]])"
+    r"(?<![A-Za-z0-9_)\]"
+    + "".join(GREEK)
+    + "])"
     + _ROOT
     + r"(?:(?=[ \t]*\()|(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]*)?|"
     + "["
@@ -121,8 +123,10 @@ def ascii_names(text: str) -> str:
 
 
 _GREEK_LETTER = "[" + "".join(GREEK) + "]"
-_GREEK_RUN = re.compile(f"{_GREEK_LETTER}[A-Za-z]|[A-Za-z]{_GREEK_LETTER}")
-"""A Greek letter side by side with a Latin one: ωt, tω."""
+_GREEK_RUN = re.compile(
+    f"{_GREEK_LETTER}[A-Za-z]|[A-Za-z]{_GREEK_LETTER}|{_GREEK_LETTER}{_GREEK_LETTER}"
+)
+"""A Greek letter side by side with a Latin one or another Greek one: ωt, tω, αβ."""
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
@@ -263,6 +267,12 @@ class Source:
             shift += width - len(match.group())
         return index - shift, index - shift + 1
 
+    def typed_text(self, start: int, end: int) -> str:
+        """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
+        if end <= start:
+            return ""
+        return self.text[self.typed(start)[0] : self.typed(end - 1)[1]].strip()
+
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
         return cls(message, column=self.column(max(0, index)), text=self.text)
 
@@ -365,7 +375,7 @@ class Source:
         before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
         operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
         if before is not None and operand is not None and before.group(1) in functions:
-            call = f"{before.group(1)}({operand.group()})"
+            call = f"{before.group(1)}({self.typed_text(*operand.span())})"
             return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
         if self.src[index : index + 1] == "!" and self.src[index + 1 : index + 2] != "=":
             return self.error(ParseError, Msg("err.factorial_bang"), index)
@@ -390,7 +400,14 @@ class Source:
         right = _RIGHT_OPERAND.match(self.src, index)
         apart = head.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
         if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
-            pair = f"{left}*{right.group()}"
+            end = len(head.rstrip(" \t"))
+            start = end - len(left)
+            power = head[:start].rstrip(" \t")
+            if power.endswith("**"):  # x²√x: the power x², not its exponent
+                base = power[:-2].rstrip(" \t")
+                start = len(base) - len(_left_operand(base))
+            typed_left = self.typed_text(start, end)
+            pair = f"{typed_left}*{self.typed_text(*right.span())}"  # as typed: x²*√x
             transposed = _TRANSPOSED_END.search(head)
             if self.dot and transposed is not None:  # xᵀ A x (x^T A x): a matrix product
                 base = _left_operand(head[: transposed.start()])

@@ -253,11 +253,7 @@ class Parser:
 
     def typed_span(self, start: int, end: int) -> str:
         """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
-        if end <= start:
-            return ""
-        first = self.source.typed(start + self.offset)[0]
-        last = self.source.typed(end - 1 + self.offset)[1]
-        return self.source.text[first:last].strip()
+        return self.source.typed_text(start + self.offset, end + self.offset)
 
     def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
