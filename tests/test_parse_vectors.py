@@ -598,3 +598,20 @@ def test_x_caret_t_is_the_transpose_where_t_is_a_size():
     by_name = {s.name: s for s in want.free_symbols}
     got = got.xreplace({s: by_name[s.name] for s in got.free_symbols})
     assert (got - want).expand() == sympy.zeros(1, 3)
+
+
+def test_a_greek_name_may_be_declared():
+    """--vector θ,x declared a vector named θ, while the expression's θ is theta: θ·x was the
+    scalar theta times x, and by θ its derivative was the column x, derived and verified
+    without a word.  Truth by hand: ∂(θ·x)/∂θ = xᵀ; sum(x)/τ with --vector x:τ is 𝟏ᵀ/τ."""
+    import matcalc
+
+    d = matcalc.derive("θ·x", "θ", vectors="θ,x")
+    x = [sympy.Symbol(f"x_{i}", real=True) for i in (1, 2, 3)]
+    got = d.explicit(n=3)
+    assert got.shape == (1, 3)
+    assert [sympy.Symbol(str(e), real=True) for e in got] == x
+    d = matcalc.derive("sum(x)/τ", "x", vectors="x:τ")
+    assert d.explicit(tau=2) == sympy.Matrix([[sympy.Rational(1, 2)] * 2])
+    with pytest.raises(ParseError, match="σ is a vector, not a function"):
+        parse("σ(x)", shapes=declare(["σ", "x"]))

@@ -680,7 +680,8 @@ class Parser:
                 if name in self.sizes
                 else ("vector" if self.shapes[self.declared[name]].is_vector else "matrix")
             )
-            msg = Msg("err.not_function", name=name, kind=Msg(f"err.kind.{kind}"))
+            typed = self.typed_span(func.col_offset, func.end_col_offset or 0)  # σ, not sigma
+            msg = Msg("err.not_function", name=typed, kind=Msg(f"err.kind.{kind}"))
             raise self.error(ParseError, msg, func)
         if node.keywords:
             raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])
