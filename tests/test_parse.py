@@ -669,3 +669,25 @@ def test_a_gate_is_read_in_an_answer_only():
         parse("heaviside(x)")
     with pytest.raises(ParseError, match="a gate compares with 0"):
         parse("1[x > 1]", answer=True)
+
+
+@pytest.mark.parametrize("text", ["x𝟙", "𝟙0", "𝟙.5", "2𝟙[x > 0]"])
+def test_the_double_struck_one_is_no_digit_of_a_name_or_number(text):
+    """𝟙 is read as the 1 of the gate 𝟙[z > 0]; run into a name or a number it made x𝟙 the
+    variable x1, 𝟙0 the number 10 and 𝟙.5 the number 3/2, without a word."""
+    with pytest.raises(ParseError, match="missing '\\*' between two factors"):
+        parse(text, answer=True)
+    assert parse("2·𝟙[x > 0]", answer=True) == 2 * sympy.Heaviside(sympy.Symbol("x", real=True), 0)
+
+
+@pytest.mark.parametrize("text", ["1if x else 2", "2in x", "x*1and y", "0x1for"])
+def test_python_s_own_syntax_warning_is_not_printed(text):
+    """1if x else 2 printed Python's '<unknown>:1: SyntaxWarning: invalid decimal literal'
+    on stderr above matcalc's one line."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ParseError):
+            parse(text)
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
