@@ -335,7 +335,7 @@ def _as_written(said: Sequence[Written], wrt, order: int) -> tuple[object, int, 
     sin(x) is by x, d²/dx² of order 2, y = x² names the result y.  What they say must agree
     with each other and with ``wrt`` and ``order`` where those are given."""
     variables = {w.wrt for w in said if w.wrt is not None}
-    orders = {w.order for w in said if w.skip}
+    orders = {w.order for w in said if w.order}  # a definition (y = x²) writes no order
     names = {w.output for w in said if w.output is not None}
     if len(variables) > 1 or len(orders) > 1 or len(names) > 1:
         raise UsageError(Msg("err.api.written_disagree"))

@@ -11,7 +11,7 @@ import pytest
 import sympy
 from conftest import run
 
-x, y = sympy.symbols("x y", real=True)
+x, y, omega = sympy.symbols("x y omega", real=True)
 
 
 def result_of(output: str) -> sympy.Expr:
@@ -285,6 +285,31 @@ def test_what_is_written_before_must_agree(args, message):
     out = run("derive", *args)
     assert out.exit_code == 2
     assert message in out.output and "Traceback" not in out.output
+
+
+@pytest.mark.parametrize(
+    ("args", "truth", "wrt"),
+    [
+        (["y = x^3", "--order", "2"], 6 * x, ["x"]),
+        (["f(x) = sin(x)", "--order", "3"], -sympy.cos(x), ["x"]),
+        (["f(ω) = ω^3"], 3 * omega**2, ["omega"]),
+    ],
+)
+def test_a_definition_writes_no_order_and_may_name_a_greek_variable(args, truth, wrt):
+    """y = x^3 --order 2 was refused ("written as a derivative of order 1, but --order is
+    2"): a definition says nothing of the order.  f(ω) = ω³ was "give the expression alone,
+    without 'f(omega) =' in front", though d/dω ω³ is read."""
+    out = run("derive", *args, "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["wrt"] == wrt
+    got = sympy.sympify(json.loads(out.output)["result"], locals={"x": x, "omega": omega})
+    assert sympy.simplify(got - truth) == 0
+
+
+def test_an_equation_that_is_no_definition_is_shown_as_typed():
+    out = run("derive", "f(ω, 2) = ω^2")
+    assert out.exit_code == 2
+    assert "without 'f(ω, 2) =' in front" in out.output
 
 
 def test_an_error_after_d_dx_points_into_the_text_as_typed():

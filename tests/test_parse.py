@@ -212,8 +212,9 @@ ERRORS = [
     ("2*log(x, 2, 3)", ParseError, "log takes 1 or 2 arguments, got 3", 3),
     ("max(x)", ParseError, "max takes at least 2 arguments, got 1", 1),
     ("f()", ParseError, "f takes at least 1 argument, got 0", 1),
-    ("f(x)(y)", ParseError, "only a function name can be called", 5),
-    ("(x)(y)", ParseError, "only a function name can be called", 4),
+    ("f(x)(y)", ParseError, "missing '*' between two factors: write f(x)*(y)", 5),
+    ("(x)(y)", ParseError, "missing '*' between two factors: write (x)*(y)", 4),
+    ("(sin)(x)", ParseError, "only a function name can be called", 6),
     ("x.y(z)", ParseError, "attribute access is not allowed", 1),
     ("sin + 1", ParseError, "sin is a function", 1),
     ("pi(x)", ParseError, "pi is a constant, not a function", 1),
@@ -236,17 +237,32 @@ ERRORS = [
     ("1 + tan⁻¹(x)", ParseError, "write atan(x) for tan⁻¹(x), the inverse function", 5),
     ("cosh^(-1)(2*x)", ParseError, "write acosh(2*x) for cosh⁻¹(2*x)", 1),
     ("cos²(2*x)", ParseError, "write cos(2*x)^2 for cos^2(2*x)", 1),
+    # σ²(z), as sin²(x): it said "missing '*' between two factors: write 2*(z)", which
+    # typed as told is σ²·z, the variable sigma squared times z
+    ("σ²(z)", ParseError, "write σ(z)^2 for σ^2(z)", 1),
+    ("1 - σ^2(x−1)", ParseError, "write σ(x−1)^2 for σ^2(x−1)", 5),  # as typed, not x-1
     ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
     ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
-    ("(x + 1) (x - 1)", ParseError, "only a function name can be called, e.g. sin(x)", 9),
+    ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),
+    # the sigmoid's derivative as textbooks write it ("only a function name can be called")
+    ("σ(z)(1 − σ(z))", ParseError, "missing '*' between two factors: write σ(z)*(1 − σ(z))", 5),
     ("3.5x", ParseError, "missing '*' after a number (write 2*x, not 2x)", 4),
     ("eye(3)*x", ParseError, "eye(...) is written only in an answer to matcalc check", 1),
     ("x!", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("3!*x", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("tg(x)", ParseError, "unknown function tg; did you mean tan?", 1),
     ("sin(ωt)", ParseError, "ωt would be one variable; write ω*t for a product", 5),
+    # αβ was one variable, alphabeta, derived by x in x² + αβ·x as alphabeta + 2x
+    ("x^2 + αβ*x", ParseError, "αβ would be one variable; write α*β for a product", 7),
+    ("ωπ", ParseError, "ωπ would be one variable; write ω*π for a product", 1),
+    # ω√x was a call of omegasqrt: 'unknown function omegasqrt; did you mean sqrt?'
+    ("ω√x", ParseError, "missing '*' before √", 2),
+    # the hints show the factors as typed (they showed (2)*sqrt(x) and sin(omega))
+    ("x²√x", ParseError, "missing '*' between two factors: write x²*√x", 3),
+    ("x^2 y", ParseError, "missing '*' between two factors: write x^2*y", 5),
+    ("sin ω", ParseError, "a function needs parentheses: write sin(ω)", 1),
     ("2*πx", ParseError, "πx would be one variable; write π*x for a product", 3),
     ("x*sh(x)", ParseError, "unknown function sh; did you mean sinh?", 3),
     ("relu(sqrt(-1)*x)", MathError, "relu needs a real argument; sqrt(-1)*x is not", 6),
@@ -653,3 +669,25 @@ def test_a_gate_is_read_in_an_answer_only():
         parse("heaviside(x)")
     with pytest.raises(ParseError, match="a gate compares with 0"):
         parse("1[x > 1]", answer=True)
+
+
+@pytest.mark.parametrize("text", ["x𝟙", "𝟙0", "𝟙.5", "2𝟙[x > 0]"])
+def test_the_double_struck_one_is_no_digit_of_a_name_or_number(text):
+    """𝟙 is read as the 1 of the gate 𝟙[z > 0]; run into a name or a number it made x𝟙 the
+    variable x1, 𝟙0 the number 10 and 𝟙.5 the number 3/2, without a word."""
+    with pytest.raises(ParseError, match="missing '\\*' between two factors"):
+        parse(text, answer=True)
+    assert parse("2·𝟙[x > 0]", answer=True) == 2 * sympy.Heaviside(sympy.Symbol("x", real=True), 0)
+
+
+@pytest.mark.parametrize("text", ["1if x else 2", "2in x", "x*1and y", "0x1for"])
+def test_python_s_own_syntax_warning_is_not_printed(text):
+    """1if x else 2 printed Python's '<unknown>:1: SyntaxWarning: invalid decimal literal'
+    on stderr above matcalc's one line."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ParseError):
+            parse(text)
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]

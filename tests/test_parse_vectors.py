@@ -275,7 +275,7 @@ ERRORS = [
     ),
     ("x.real", ParseError, "attribute access is not allowed", 1),
     ("x.T.real", ParseError, "attribute access is not allowed", 1),
-    ("A.T(x)", ParseError, "only a function name can be called", 4),
+    ("A.T(x)", ParseError, "missing '@' between a transpose and what it multiplies", 4),
     (
         "X * X",
         UnsupportedError,
@@ -532,10 +532,14 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
     [
         ("x^T A x", "missing '@' between a transpose and what it multiplies: write x^T @ A", 5),
         ("xᵀ A x", "write xᵀ @ A", 4),
+        ("(A·x − w)ᵀ(A·x − w)", "write (A·x − w)ᵀ @ (A·x − w)", 11),  # was 'only a function'
+        ("σ(w·x)(1 − σ(w·x))", "write σ(w·x)*(1 − σ(w·x))", 7),
         ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),
         ("x'*A*x", "' is not allowed: write x.T (or xᵀ) for a transpose", 2),
+        ("sin²(w·x)", "write sin(w·x)^2 for sin^2(w·x)", 1),  # as typed, not w@x
+        ("σ^2(w·x)", "write σ(w·x)^2 for σ^2(w·x)", 1),
         ("transpose(x) @ A", "write x.T (or xᵀ) for the transpose", 1),
     ],
 )
@@ -549,3 +553,65 @@ def test_bold_digits_as_matcalc_prints_them_say_what_to_write():
     with pytest.raises(MatcalcError, match=re.escape("write ones(n) for 𝟏")) as info:
         vparse("𝟏ᵀ·A")
     assert info.value.column == 1 and "𝟏ᵀ·A" in str(info.value.text)
+
+
+@pytest.mark.parametrize(("text", "column"), [("I·x", 1), ("sum((A + I)·x)", 10), ("x - I*w", 5)])
+def test_i_with_vectors_is_not_a_silent_scalar(text, column):
+    """I·x with vectors declared was the scalar variable I times x, derived and printed as
+    ∂y/∂x = I·I (the scalar I times the identity, both written I), where one who copies
+    matcalc's I means the identity.  Refused with vectors; a declared I is a matrix; in
+    scalar problems I stays a variable; an answer's I gets check's eye(n) hint."""
+    with pytest.raises(ParseError, match="I is how matcalc writes the identity matrix") as info:
+        vparse(text)
+    assert info.value.column == column
+    assert isinstance(parse("I·x", shapes=declare(["x"], ["I"])), MatVec)
+    assert parse("I*x") == sympy.Symbol("I", real=True) * sympy.Symbol("x", real=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "column"),
+    [
+        ("wᵀ·x + (w·x)·eye(n)", "wᵀ·x + (w·x)·eye(n): cannot add a scalar and a matrix", 6),
+        ("√x + A", "√x + A: cannot add a vector", 4),  # was sqrt(x) + A
+        ("A²·x", "A ^ 2: ** of a matrix", 2),
+    ],
+)
+def test_operands_in_an_error_are_shown_as_typed(text, shown, column):
+    """The operands an error names were the source Python reads: w.T@x + (w@x)@eye(n) for
+    wᵀ·x + (w·x)·eye(n), sqrt(x) for √x and A ** (2) for A²."""
+    with pytest.raises(MatcalcError) as info:
+        vparse(text, answer=True)
+    assert str(info.value).startswith(shown) and info.value.column == column
+
+
+def test_x_caret_t_is_the_transpose_where_t_is_a_size():
+    """With --vector x:T (T time steps), x^T @ A @ x was x to the power of its length T,
+    element-wise, then @ A @ x: derived and verified without a word.  Truth: SymPy's
+    Jacobian of xᵀAx on components at T = 3, by hand."""
+    import matcalc
+
+    d = matcalc.derive("x^T @ A @ x", "x", vectors="x:T", matrices="A:T,T")
+    x = sympy.Matrix([sympy.Symbol(f"x_{i}", real=True) for i in (1, 2, 3)])
+    A = sympy.Matrix(3, 3, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+    want = sympy.Matrix([(x.T * A * x)[0]]).jacobian(x)
+    got = d.explicit(T=3)
+    by_name = {s.name: s for s in want.free_symbols}
+    got = got.xreplace({s: by_name[s.name] for s in got.free_symbols})
+    assert (got - want).expand() == sympy.zeros(1, 3)
+
+
+def test_a_greek_name_may_be_declared():
+    """--vector θ,x declared a vector named θ, while the expression's θ is theta: θ·x was the
+    scalar theta times x, and by θ its derivative was the column x, derived and verified
+    without a word.  Truth by hand: ∂(θ·x)/∂θ = xᵀ; sum(x)/τ with --vector x:τ is 𝟏ᵀ/τ."""
+    import matcalc
+
+    d = matcalc.derive("θ·x", "θ", vectors="θ,x")
+    x = [sympy.Symbol(f"x_{i}", real=True) for i in (1, 2, 3)]
+    got = d.explicit(n=3)
+    assert got.shape == (1, 3)
+    assert [sympy.Symbol(str(e), real=True) for e in got] == x
+    d = matcalc.derive("sum(x)/τ", "x", vectors="x:τ")
+    assert d.explicit(tau=2) == sympy.Matrix([[sympy.Rational(1, 2)] * 2])
+    with pytest.raises(ParseError, match="σ is a vector, not a function"):
+        parse("σ(x)", shapes=declare(["σ", "x"]))

@@ -41,7 +41,7 @@ Shapes = dict  # Symbol -> Declaration: every declared name, passed explicitly
 
 
 def dimension(text: str) -> Expr:
-    text = text.strip()
+    text = _ascii(text.strip())  # τ is tau, as the parser reads it
     if text.isdigit() and 0 < int(text) <= 1000:
         return Integer(int(text))
     if text.isidentifier() and not text.startswith("_"):
@@ -98,7 +98,16 @@ def _items(spec, *, vectors: bool = False) -> list[str]:
 
 
 def _name(text: str) -> str:
-    text = text.strip()
+    """The declared name as the parser reads it: θ is theta (--vector θ declared a name θ
+    that the expression, whose θ is theta, never used: θ·x was a scalar times x)."""
+    text = _ascii(text.strip())
     if not text.isidentifier() or text.startswith("_"):
         raise UsageError(Msg("err.decl.name", text=repr(text)))
     return text
+
+
+def _ascii(text: str) -> str:
+    """``text`` with its Greek letters spelled out (``source.ascii_names``)."""
+    from matcalc.parse.source import ascii_names  # matcalc.parse imports this package
+
+    return ascii_names(text)

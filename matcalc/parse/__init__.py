@@ -33,6 +33,7 @@ scalar parser.
 from __future__ import annotations
 
 import ast
+import warnings
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -91,7 +92,9 @@ def parse(
     source = read(text, limits, dot=bool(shapes), skip=skip)
     offset = len(source.src) - len(source.src.lstrip(" \t"))
     try:
-        tree = ast.parse(source.src[offset:], mode="eval")
+        with warnings.catch_warnings():  # 1if x: Python's own "<unknown>:1: SyntaxWarning"
+            warnings.simplefilter("ignore", SyntaxWarning)  # line on stderr, before ours
+            tree = ast.parse(source.src[offset:], mode="eval")
     except SyntaxError as exc:
         raise source.syntax_error(exc, offset, FUNCTIONS) from None
     except (RecursionError, MemoryError, ValueError):

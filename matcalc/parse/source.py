@@ -35,7 +35,8 @@ _FRIENDLY = {
     "\u2299": "*",  # ⊙
     "\u2218": "*",  # ∘
     "\u1d40": ".T",  # ᵀ
-    "\U0001d7d9": "1",  # 𝟙, the gate 𝟙[z > 0] as matcalc prints it (answers only)
+    "\U0001d7d9": " 1 ",  # 𝟙, the gate 𝟙[z > 0] as matcalc prints it (answers only), apart:
+    # x𝟙, 𝟙0 and 𝟙.5 were x1, 10 and 3/2
     "^": "**",
 }
 _PRODUCT_SIGNS = ("\u00b7", "\u22c5", "\u00d7")
@@ -86,7 +87,9 @@ ACCEPTED = frozenset(
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
 −, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
 _ROOT_RE = re.compile(
-    r"(?<![A-Za-z0-9_)\]])"
+    r"(?<![A-Za-z0-9_)\]"
+    + "".join(GREEK)
+    + "])"
     + _ROOT
     + r"(?:(?=[ \t]*\()|(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+(?:\.[0-9]*)?|"
     + "["
@@ -122,8 +125,10 @@ def ascii_names(text: str) -> str:
 
 
 _GREEK_LETTER = "[" + "".join(GREEK) + "]"
-_GREEK_RUN = re.compile(f"{_GREEK_LETTER}[A-Za-z]|[A-Za-z]{_GREEK_LETTER}")
-"""A Greek letter side by side with a Latin one: ωt, tω."""
+_GREEK_RUN = re.compile(
+    f"{_GREEK_LETTER}[A-Za-z]|[A-Za-z]{_GREEK_LETTER}|{_GREEK_LETTER}{_GREEK_LETTER}"
+)
+"""A Greek letter side by side with a Latin one or another Greek one: ωt, tω, αβ."""
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
@@ -173,11 +178,12 @@ _SUPERSCRIPT_ORDER = {"\u00b2": 2, "\u00b3": 3}
 
 class Written(NamedTuple):
     """What the text says around its expression: ``skip`` characters before it (d/dx, y =),
-    the variable and order of a written derivative, and the name of a definition."""
+    the variable and order of a written derivative (0: no order is written, as in a
+    definition), and the name of a definition."""
 
     skip: int = 0
     wrt: str | None = None
-    order: int = 1
+    order: int = 0
     output: str | None = None
 
 
@@ -201,11 +207,12 @@ def written(text: str) -> Written:
     if match is None:
         return Written()
     args = match.group("args")
-    wrt = args.replace(" ", "") if args is not None and _PLAIN_NAMES.match(args) else None
+    plain = args is not None and _PLAIN_NAMES.match(ascii_names(args))
+    wrt = ascii_names(args).replace(" ", "") if plain else None
     if args is not None and wrt is None:
         return Written()  # f(2) = …: no definition
     name = match.group("name")
-    return Written(match.end(), wrt, 1, name if _OUTPUT_NAME.match(name) else None)
+    return Written(match.end(), wrt, 0, name if _OUTPUT_NAME.match(name) else None)
 
 
 def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
@@ -247,15 +254,26 @@ class Source:
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
+        return self.typed(index)[0] + 1
+
+    def typed(self, index: int) -> tuple[int, int]:
+        """The user's characters that ``src[index]`` was read from, as a slice of the text
+        (√x for any index in its sqrt(x); computed only for errors)."""
         shift = 0  # how much longer src is than text so far
         for match in _FRIENDLY_RE.finditer(self.text):
             start, width = match.start() + shift, len(_friendly(match.group()))
             if index < start:
                 break
             if index < start + width:
-                return match.start() + 1
+                return match.start(), match.end()
             shift += width - len(match.group())
-        return index - shift + 1
+        return index - shift, index - shift + 1
+
+    def typed_text(self, start: int, end: int) -> str:
+        """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
+        if end <= start:
+            return ""
+        return self.text[self.typed(start)[0] : self.typed(end - 1)[1]].strip()
 
     def error(self, cls: type[MatcalcError], message: str | Msg, index: int) -> MatcalcError:
         return cls(message, column=self.column(max(0, index)), text=self.text)
@@ -359,7 +377,7 @@ class Source:
         before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
         operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
         if before is not None and operand is not None and before.group(1) in functions:
-            call = f"{before.group(1)}({operand.group()})"
+            call = f"{before.group(1)}({self.typed_text(*operand.span())})"
             return self.error(ParseError, Msg("err.call_parentheses", call=call), before.start())
         if self.src[index : index + 1] == "!" and self.src[index + 1 : index + 2] != "=":
             return self.error(ParseError, Msg("err.factorial_bang"), index)
@@ -374,7 +392,8 @@ class Source:
             return self.error(ParseError, Msg(key), bar)
         equation = _EQUATION.match(self.src)
         if equation is not None and equation.group(2).strip():
-            left_side = equation.group(1)
+            start, end = self.column(equation.start(1)), self.column(equation.end(1) - 1)
+            left_side = self.text[start - 1 : end]  # as typed: f(ω), not f(omega)
             return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
         if not 0 <= index < len(self.src):
             return None
@@ -383,7 +402,14 @@ class Source:
         right = _RIGHT_OPERAND.match(self.src, index)
         apart = head.endswith((" ", "\t", ")"))  # not 3.5x, which Python reads apart
         if left and right is not None and apart:  # x y, 2 x, sin(x)cos(x), x sin(x)
-            pair = f"{left}*{right.group()}"
+            end = len(head.rstrip(" \t"))
+            start = end - len(left)
+            power = head[:start].rstrip(" \t")
+            if power.endswith("**"):  # x²√x: the power x², not its exponent
+                base = power[:-2].rstrip(" \t")
+                start = len(base) - len(_left_operand(base))
+            typed_left = self.typed_text(start, end)
+            pair = f"{typed_left}*{self.typed_text(*right.span())}"  # as typed: x²*√x
             transposed = _TRANSPOSED_END.search(head)
             if self.dot and transposed is not None:  # xᵀ A x (x^T A x): a matrix product
                 base = _left_operand(head[: transposed.start()])

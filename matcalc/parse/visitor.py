@@ -63,7 +63,7 @@ from matcalc.parse.shapes import (
     size_names,
     sum_shape,
 )
-from matcalc.parse.source import _PRODUCT_SIGNS, Source, first_line
+from matcalc.parse.source import _PRODUCT_SIGNS, _SUPERSCRIPTS, Source, first_line
 
 Expr: TypeAlias = sympy.Expr
 
@@ -224,8 +224,9 @@ class Parser:
         return expr
 
     def segment(self, start: int, end: int, fallback: str | Msg, width: int = 20) -> str | Msg:
-        """The source text between two indices, or ``fallback`` when it is long."""
-        text = self.src[start:end].strip()
+        """The text between two indices of the source, as the user typed it (wᵀ·x where the
+        source has w.T@x), or ``fallback`` when it is long."""
+        text = self.typed_span(start, end)
         return text if len(text) <= width else fallback
 
     def operands(self, node: ast.BinOp, where: int, typed: str | None = None) -> Msg:
@@ -238,12 +239,21 @@ class Parser:
             typed = shown if shown in _SIGNS_SHOWN else None
         left = self.segment(node.col_offset, where, Msg("err.left"))
         right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
+        if sign == "**" and typed is None:  # x^2 or x² as typed: x ^ 2, not x ** (2)
+            start, end = self.source.typed(where + self.offset)
+            if self.source.text[start:end] != "*":
+                typed = "^"
+                right = right.translate(_SUPERSCRIPTS) if isinstance(right, str) else right
         return Msg("err.operands", left=left, sign=typed or sign, right=right)
 
     def typed(self, node: ast.AST) -> str:
         """The character the user typed where ``node`` starts (σ where the source has sigma)."""
         column = self.source.column(node.col_offset + self.offset)  # type: ignore[attr-defined]
         return self.source.text[column - 1 : column]
+
+    def typed_span(self, start: int, end: int) -> str:
+        """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
+        return self.source.typed_text(start + self.offset, end + self.offset)
 
     def call_text(self, node: ast.Call) -> str | Msg:
         name = node.func.id  # type: ignore[attr-defined]
@@ -298,20 +308,27 @@ class Parser:
             return self.sizes[name]
         if name in CONSTANTS:
             return CONSTANTS[name]
+        if name == "I" and self.shapes and not self.answer:  # I·x, as matcalc prints eye(n)
+            raise self.error(ParseError, Msg("err.identity_scalar"), node)
         if name in FUNCTIONS or (self.shapes and name in VECTOR_FUNCTIONS):
             inverse = _FUNCTION_INVERSE.match(self.src, node.end_col_offset or 0)
             if inverse is not None and "a" + name in FUNCTIONS:  # sin⁻¹(x): asin(x)
-                arg = inverse.group(1).strip()
+                arg = self.typed_span(*inverse.span(1))
                 msg = Msg("err.function_inverse", name=name, inverse="a" + name, arg=arg)
                 raise self.error(ParseError, msg, node)
             power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
             if power is not None:  # sin^2(x), as in print: sin(x)^2
-                k, arg = power.groups()
-                msg = Msg("err.function_power", name=name, k=k, arg=arg.strip())
+                k, arg = power.group(1), self.typed_span(*power.span(2))
+                msg = Msg("err.function_power", name=name, k=k, arg=arg)
                 raise self.error(ParseError, msg, node)
             raise self.error(ParseError, Msg("err.is_function", name=name), node)
         if name in self.functions:
             msg = Msg("err.is_declared_function", name=name)
+            raise self.error(ParseError, msg, node)
+        power = _FUNCTION_POWER.match(self.src, node.end_col_offset or 0)
+        if name == "sigma" and power is not None and self.typed(node) == "\u03c3":
+            k, arg = power.group(1), self.typed_span(*power.span(2))  # σ²(z): σ(z)^2
+            msg = Msg("err.function_power", name="\u03c3", k=k, arg=arg)
             raise self.error(ParseError, msg, node)
         run_together = _RUN_TOGETHER.fullmatch(name)
         if run_together is not None:  # sinx: read as one name, its derivative by x would be 0
@@ -476,8 +493,10 @@ class Parser:
     def _transpose_power(self, node: ast.BinOp) -> str | None:
         """``x^T`` (or ``x**T``) with vectors declared and no T among them: "power", the
         transpose as textbooks write it (it was x to the power of a scalar T, element-wise);
-        "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T."""
-        if not self.shapes or "T" in self.declared or "T" in self.sizes:
+        "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T.
+        A size T (``--vector x:T``, T time steps) does not make it a power: x to the power
+        of its own length is what no one means by xᵀAx."""
+        if not self.shapes or "T" in self.declared:
             return None
         right = node.right
         if isinstance(right, ast.Name) and right.id == "T":
@@ -631,14 +650,25 @@ class Parser:
     def visit_Call(self, node: ast.Call) -> Expr:
         func = node.func
         paren = self.src.find("(", func.end_col_offset or 0)
+        # what is called, as typed, and its bracket: σ(z) and (1 − σ(z)) in σ(z)(1 − σ(z))
+        called = self.segment(node.col_offset, paren, "...", 30)
+        bracket = self.segment(paren, node.end_col_offset or 0, "(...)", 30)
         if isinstance(func, ast.Attribute):
-            self.visit(func)  # refused with "attribute access is not allowed"
+            self.visit_any(func)  # refused with "attribute access is not allowed" but .T
+            if func.attr == "T":  # (Ax − b)ᵀ(Ax − b), Aᵀ(x): the product of a transpose
+                msg = Msg("err.missing_matmul_between", pair=f"{called} @ {bracket}")
+                raise self.error(ParseError, msg, paren)
         if isinstance(func, ast.Constant) and isinstance(func.value, (int, float)):
             number = self.segment(func.col_offset, func.end_col_offset or 0, "2", 30)
-            pair = f"{number}*{self.segment(paren, node.end_col_offset or 0, '(...)', 30)}"
+            pair = f"{number}*{bracket}"
             raise self.error(ParseError, Msg("err.missing_star_between", pair=pair), paren)
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
-            raise self.error(ParseError, Msg("err.call_name"), paren)
+            if isinstance(func, ast.Name) and func.id in FUNCTIONS:  # (sin)(x)
+                raise self.error(ParseError, Msg("err.call_name"), paren)
+            # σ(z)(1 − σ(z)), (x + 1)(x - 1): a product without its * (it said "only a
+            # function name can be called", of the derivative of σ as textbooks write it)
+            msg = Msg("err.missing_star_between", pair=f"{called}*{bracket}")
+            raise self.error(ParseError, msg, paren)
         name = func.id
         if name.startswith("_"):
             raise self.error(ParseError, Msg("err.underscore"), func)
@@ -650,7 +680,8 @@ class Parser:
                 if name in self.sizes
                 else ("vector" if self.shapes[self.declared[name]].is_vector else "matrix")
             )
-            msg = Msg("err.not_function", name=name, kind=Msg(f"err.kind.{kind}"))
+            typed = self.typed_span(func.col_offset, func.end_col_offset or 0)  # σ, not sigma
+            msg = Msg("err.not_function", name=typed, kind=Msg(f"err.kind.{kind}"))
             raise self.error(ParseError, msg, func)
         if node.keywords:
             raise self.error(ParseError, Msg("err.keywords"), node.keywords[0])

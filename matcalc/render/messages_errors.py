@@ -278,6 +278,9 @@ ERRORS_EN: dict[str, str] = {
     "err.call_parentheses": "a function needs parentheses: write {call}",
     "err.abs_bars": "write abs(x) for |x|",
     "err.bold_digit": "write {write} for {ch} (ones(3) at a declared size 3)",
+    "err.identity_scalar": "I is how matcalc writes the identity matrix, but here it would be "
+    "a scalar variable I, which prints the same: write x for I·x, or give the scalar another "
+    "name",
     "err.gate_zero": "a gate compares with 0: write 1[z > 0] (or heaviside(z)), z a scalar or a "
     "vector",
     "err.norm_bars": "write norm(x) for ||x|| (the Euclidean norm, or Frobenius for a matrix)",
@@ -657,6 +660,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.call_parentheses": "函数需要括号：请写 {call}",
     "err.abs_bars": "|x| 请写作 abs(x)",
     "err.bold_digit": "{ch} 请写作 {write}（声明的大小为 3 时写 ones(3)）",
+    "err.identity_scalar": "I 是 matcalc 对单位矩阵的写法，但在这里它会被读作标量变量 I，打印出来一模一样：I·x 请直接写 x，或给这个标量另取一个名字",
     "err.gate_zero": "门函数只与 0 比较：请写 1[z > 0]（或 heaviside(z)），z 为标量或向量",
     "err.norm_bars": "||x|| 请写作 norm(x)（欧几里得范数；矩阵为 Frobenius 范数）",
     "err.prime": "不允许 '：转置请写 x.T（或 xᵀ）；导数 f' 由 matcalc derive 给出",
