@@ -374,3 +374,26 @@ def test_inverse_of_the_zero_matrix_is_undefined(text):
     """inv(X - X) is the inverse of 0: one clear line, not a refusal of its expansion."""
     with pytest.raises(matcalc.MathError, match="inverse of the zero matrix"):
         matcalc.derive(text, "a", vectors="a,b", matrices="X")
+
+
+def test_determinants_of_products_with_an_inverse_are_verified_in_time():
+    """det(X⁻¹A) and 3c·det(X⁻¹XA)² were checked through adjugates of unsimplified fractions
+    of the moved entry: seconds at n = 3, and the second ran out of the 10 s limit on a
+    busy machine.  Truth by hand: ∂det(X⁻¹A)/∂X = −det(X⁻¹A)·X⁻ᵀ (denominator layout), and
+    X⁻¹XA = A, so the second is 0."""
+    import sympy
+
+    import matcalc
+
+    d = matcalc.derive("det(inv(X) @ A)", "X", matrices="X,A", layout="denominator")
+    assert d.verified is True
+    X = sympy.Matrix(2, 2, lambda i, j: sympy.Symbol(f"X_{i + 1}{j + 1}", real=True))
+    A = sympy.Matrix(2, 2, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+    want = -(X.inv() * A).det() * X.inv().T
+    got = sympy.Matrix(d.explicit(n=2))
+    names = {s.name: s for s in got.free_symbols}
+    got = got.xreplace({names[s.name]: s for s in want.free_symbols if s.name in names})
+    assert sympy.simplify(got - want) == sympy.zeros(2, 2)
+    zero = matcalc.derive("3*c*det(inv(X) @ X @ A)**2", "X", matrices="X,A")
+    assert zero.verified is True
+    assert sympy.Matrix(zero.explicit(n=2)) == sympy.zeros(2, 2)

@@ -136,6 +136,27 @@ class MTrace(_Op):
         return a.trace()
 
 
+def _exact_matrix(a):
+    """``a`` as SymPy's ``DomainMatrix`` over an exact domain (integers, rationals, or
+    polynomials and rational functions of one symbol, as the matrix functions' check writes
+    X with one entry moved by t), or None where an entry needs SymPy's general expressions
+    (exp(1/2), √2) or holds several symbols.  Its determinant and inverse are then exact and cancelled as
+    they are made: through adjugates of unsimplified fractions of t, det(inv(X)·A) took
+    seconds at n = 3, and a chain of them the whole time limit."""
+    from sympy.polys.matrices import DomainMatrix
+
+    if a.shape[0] != a.shape[1] or len(a.free_symbols) > 1:
+        return None  # written out in symbols (explicit, --dim): as SymPy's own forms
+    try:
+        exact = DomainMatrix.from_Matrix(a)
+    except Exception:  # a domain SymPy cannot build: the general way
+        return None
+    domain = exact.domain
+    if domain.is_EX or domain.is_EXRAW or not domain.is_Exact:
+        return None
+    return exact
+
+
 class Inv(_Op):
     """A⁻¹, the inverse of a square matrix (never evaluated: inv of 0 is undefined)."""
 
@@ -148,6 +169,12 @@ class Inv(_Op):
     def _components(a):
         if not isinstance(a, MatrixBase):
             raise MathError(Msg("err.inverse_zero"))
+        exact = _exact_matrix(a)
+        if exact is not None:  # numbers, or rational functions of the check's t
+            exact = exact.to_field()
+            if exact.det() == exact.domain.zero:
+                raise ValueError("a singular matrix has no inverse")
+            return ImmutableMatrix(exact.inv().to_Matrix())
         # adj(A)/det(A): SymPy's own inv checks invertibility with simplify (slow)
         det = a.det(method="berkowitz")
         if det == 0:
@@ -164,7 +191,12 @@ class Det(_Op):
 
     @staticmethod
     def _components(a):
-        return a.det(method="berkowitz") if isinstance(a, MatrixBase) else zero(a)
+        if not isinstance(a, MatrixBase):
+            return zero(a)
+        exact = _exact_matrix(a)
+        if exact is not None:  # numbers, or rational functions of the check's t
+            return exact.domain.to_sympy(exact.det())
+        return a.det(method="berkowitz")
 
 
 class MPow(_Op):
