@@ -402,3 +402,6 @@ class Verify(Step):
     positive: tuple[Expr, ...] = ()
     """For method "components": the determinants kept positive at every point (det X in
     ln det X, which is real only there: the input's own domain)."""
+    near_identity: bool = True
+    """For method "components": every point was 2I + E (else some were −(2I + E), (2I + E)/4
+    or random, where the input is not real at 2I + E)."""

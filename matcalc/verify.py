@@ -1625,6 +1625,7 @@ def verify_matrix_functions(
     evaluated = evaluate_shaped(expr, shapes)
     points, reference = 0, None
     status: bool | None = True
+    near_identity = True  # every point 2I + E
     for dims in sizes:
         deadline.check()
         comps = components(shapes, dims)
@@ -1647,6 +1648,7 @@ def verify_matrix_functions(
             if same is None:
                 continue
             found += 1
+            near_identity = near_identity and scheme == 0
             if not same:
                 status = False
                 break
@@ -1679,6 +1681,7 @@ def verify_matrix_functions(
         sizes=tuple(sizes[0].items()),
         more_sizes=tuple(sizes[-1].items()) if len(sizes) > 1 else (),
         positive=tuple(dict.fromkeys(logs)),
+        near_identity=near_identity,
         explanation=explanation,
     )
 

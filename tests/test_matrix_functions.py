@@ -397,3 +397,15 @@ def test_determinants_of_products_with_an_inverse_are_verified_in_time():
     zero = matcalc.derive("3*c*det(inv(X) @ X @ A)**2", "X", matrices="X,A")
     assert zero.verified is True
     assert sympy.Matrix(zero.explicit(n=2)) == sympy.zeros(2, 2)
+
+
+def test_the_verification_says_which_points_it_took():
+    """ln(ln(det(X⁻¹))) is real only where det X < 1, so the check also takes (2I + E)/4:
+    the sentence said every point was 2I + E (red team 5).  det(X) keeps the short one."""
+    d = matcalc.derive("ln(ln(det(inv(X))))", "X", matrices="X")
+    assert d.verified is True
+    assert "(2I + E)/4 or a random matrix" in d.to_text().replace("\n", " ")
+    assert json.loads(d.to_json())["steps"][-1]["near_identity"] is False
+    plain = matcalc.derive("det(X)", "X", matrices="X")
+    assert "random matrix" not in plain.to_text()
+    assert "near_identity" not in plain.to_json()

@@ -845,6 +845,8 @@ class Renderer(StepVisitor):
             kw["sizes"] = self._sizes(step.sizes)
             kw["more"] = self._sizes(step.more_sizes)
             key = "verify.components" + (".two" if step.more_sizes else "")
+            kind = "near_identity" if step.near_identity else "mixed"
+            kw["kind"] = self._msg(f"verify.points.{kind}")
             if step.positive:
                 key += ".where"
                 kw["where"] = ", ".join(self._inline(self._m_inline(w)) for w in step.positive)

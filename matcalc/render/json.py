@@ -50,6 +50,8 @@ RULES = {
 """A step's ``rule`` in English JSON; another language has ``json.rule.<kind>`` keys."""
 
 _ONLY_WHEN_SET = ("functions", "more_sizes", "positive", "hvp", "layout", "equals", "others")
+_ONLY_WHEN_FALSE = ("near_identity",)
+"""Written only where false: some points of a matrix check were not 2I + E."""
 """Fields of a verification written only when they say something (stand-ins, a second size,
 the determinants kept positive, a stage's layout where it is not the problem's, what a
 settled max equals).  Unset is None, empty or False: a value 0 is written."""
@@ -164,8 +166,10 @@ class JsonRenderer(StepVisitor):
             "latex": self._equation(step),
         }
         for name in _field_names(step):
-            if name in ("explanation", "rule") or (
-                name in _ONLY_WHEN_SET and _unset(getattr(step, name))
+            if (
+                name in ("explanation", "rule")
+                or (name in _ONLY_WHEN_SET and _unset(getattr(step, name)))
+                or (name in _ONLY_WHEN_FALSE and getattr(step, name) is True)
             ):
                 continue
             out[name] = self._value(getattr(step, name))

@@ -101,14 +101,15 @@ EN: dict[str, str] = {
     "explicit components at {points} random well-conditioned points.",
     "verify.components.two": "Verified: equal to SymPy's derivative of the explicit components "
     "at {sizes} and at {more}: the inverse, determinant and powers of the matrix of entries, "
-    "differentiated entry by entry, at {points} random well-conditioned points (2I + E with "
-    "small E, far from singular), in exact rational arithmetic where the result has no "
-    "transcendental function.",
+    "differentiated entry by entry, at {points} random well-conditioned points ({kind}), in "
+    "exact rational arithmetic where the result has no transcendental function.",
     "verify.components.two.where": "Verified where {where} > 0, the real domain of ln det: "
     "equal to SymPy's derivative of the explicit components at {sizes} and at {more}: the "
     "inverse, determinant and powers of the matrix of entries, differentiated entry by entry, "
-    "at {points} random well-conditioned points (2I + E with small E, far from singular) at "
-    "which the input is real.",
+    "at {points} random well-conditioned points ({kind}) at which the input is real.",
+    "verify.points.near_identity": "2I + E with small E, far from singular",
+    "verify.points.mixed": "2I + E with small E, far from singular, and, where the input is not "
+    "real at those, −(2I + E), (2I + E)/4 or a random matrix",
     "explain.differential": "A step of the differential method: take the differential, move "
     "d{wrt} to the end of each trace, read off the gradient.",
     "note": "Note: {text}",
@@ -654,10 +655,13 @@ ZH: dict[str, str] = {
     "verify.components.where": "已在 {where} > 0 处验证：在 {points} 个随机的良态点上与按分量写出后的导数相等。",
     "verify.components.two": "已验证：在 {sizes} 与 {more} 时，与 SymPy 对按分量写出的表达式"
     "（元素矩阵的逆、行列式与幂，逐个元素求导）求得的导数相等，取 {points} 个随机的良态点"
-    "（方阵取 2I + E，E 很小，远离奇异），结果不含超越函数时用精确的有理数运算。",
+    "（{kind}），结果不含超越函数时用精确的有理数运算。",
     "verify.components.two.where": "已在 {where} > 0（ln det 的实定义域）处验证：在 {sizes} 与 "
     "{more} 时，与 SymPy 对按分量写出的表达式（元素矩阵的逆、行列式与幂，逐个元素求导）"
-    "求得的导数相等，取 {points} 个随机的良态点（方阵取 2I + E，E 很小，远离奇异），且输入在这些点为实数。",
+    "求得的导数相等，取 {points} 个随机的良态点（{kind}），且输入在这些点为实数。",
+    "verify.points.near_identity": "方阵取 2I + E，E 很小，远离奇异",
+    "verify.points.mixed": "方阵取 2I + E，E 很小，远离奇异；输入在这些点不为实数时，另取 −(2I + E)、"
+    "(2I + E)/4 或随机矩阵",
     "explain.differential": "微分法的一步：求微分，把 d{wrt} 移到每个迹的末尾，读出梯度。",
     "rule.differential_inverse": "逆矩阵的微分（Matrix Cookbook 式 59）",
     "rule.differential_det": "行列式的微分（Matrix Cookbook 式 46）",
