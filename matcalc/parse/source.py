@@ -36,6 +36,8 @@ _FRIENDLY = {
     "\u1d40": ".T",  # ᵀ
     "\U0001d7d9": " 1 ",  # 𝟙, the gate 𝟙[z > 0] as matcalc prints it (answers only), apart:
     # x𝟙, 𝟙0 and 𝟙.5 were x1, 10 and 3/2
+    "\u2265": ">=",  # ≥ and ≤, in a gate 𝟙[z ≥ 0] of an answer
+    "\u2264": "<=",
     "^": "**",
 }
 _PRODUCT_SIGNS = ("\u00b7", "\u22c5", "\u00d7")
