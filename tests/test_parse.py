@@ -243,6 +243,8 @@ ERRORS = [
     ("1 - σ^2(x−1)", ParseError, "write σ(x−1)^2 for σ^2(x−1)", 5),  # as typed, not x-1
     ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
     ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),
+    # an answer as students write it (it was 'invalid syntax')
+    ("dy/dx = 2*x", ParseError, "give the expression alone, without 'dy/dx =' in front", 8),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
     ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),

@@ -133,8 +133,11 @@ _GREEK_RUN = re.compile(
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
-_EQUATION = re.compile(r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?)\s*=(?!=)(.*)\Z", re.S)
-"""``y = x^2`` or ``f(x) = x^2``: an equation, whose right side is the expression."""
+_EQUATION = re.compile(
+    r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?|d[A-Za-z_]\w*\s*/\s*d[A-Za-z_]\w*)\s*=(?!=)(.*)\Z", re.S
+)
+"""``y = x^2``, ``f(x) = x^2`` or ``dy/dx = 2x`` (an answer as students write it): an
+equation, whose right side is the expression."""
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
 _TRANSPOSED_END = re.compile(r"(?:\*\*\s*T|\.T)(?=\s*\Z)")
 """A head that ends in a transpose, x**T (x^T) or x.T (xᵀ): juxtaposed, a matrix product."""
