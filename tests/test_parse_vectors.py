@@ -738,3 +738,17 @@ def test_the_notation_derives_as_the_ascii_does(seed):
         got = at(d.explicit(n=_N))
         assert got.shape == truth.shape, (text, got.shape, truth.shape)
         assert (got - truth).norm() <= 1e-20 * (1 + truth.norm()), (text, notation)
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "column"),
+    [("w·x + Ax·w", "A·x", 7), ("exp(w) + Aa", "A·a", 10), ("sum((Xw + 1)^2)", "X·w", 6)],
+)
+def test_declared_names_run_together_are_no_silent_scalar(text, product, column):
+    """Ax, as matcalc prints A·x, was one scalar variable named Ax: w·x + Ax·w by w was
+    derived and verified as Ax·I + 𝟏·xᵀ, which reads as matcalc's own A·x; with no note,
+    since Ax does not hold w.  Names that are not declared names run together stay."""
+    with pytest.raises(ParseError, match=f"write {re.escape(product)} \\(the dot") as info:
+        vparse(text)
+    assert info.value.column == column
+    assert vparse("Ab + xb2") == sympy.Symbol("Ab", real=True) + sympy.Symbol("xb2", real=True)

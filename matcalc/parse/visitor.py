@@ -334,6 +334,10 @@ class Parser:
         if run_together is not None:  # sinx: read as one name, its derivative by x would be 0
             call = "{}({})".format(*run_together.groups())
             raise self.error(ParseError, Msg("err.run_together", name=name, call=call), node)
+        parts = _declared_run(name, self.declared)
+        if parts:  # Ax, Xw: as matcalc prints A·x and X·w, but one scalar variable here
+            msg = Msg("err.declared_run", name=name, product="\u00b7".join(parts))
+            raise self.error(ParseError, msg, node)
         return sympy.Symbol(name, real=True)
 
     def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
@@ -727,6 +731,20 @@ class Parser:
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
             msg = Msg("err.arguments", name=name, detail=first_line(exc))
             raise self.error(ParseError, msg, node) from None
+
+
+def _declared_run(name: str, declared: dict) -> list[str]:
+    """``name`` as two or more declared vector or matrix names run together (Ax: A, x),
+    or [] where it is not one."""
+    if not declared or name in declared:
+        return []
+    ways: dict[int, list[str]] = {0: []}  # prefix length -> one way to split it
+    for end in range(1, len(name) + 1):
+        for start in range(end):
+            if start in ways and name[start:end] in declared:
+                ways[end] = [*ways[start], name[start:end]]
+                break
+    return ways.get(len(name), [])
 
 
 def _is_zero(node: ast.expr) -> bool:
