@@ -431,10 +431,13 @@ def _brackets_round(src: str) -> str:
     inner = src.strip()
     if not (inner.startswith("[") and inner.endswith("]")):
         return src
-    depth = 0
+    stack: list[str] = []
     for i, ch in enumerate(inner):
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        if depth == 0 and i < len(inner) - 1:
+        if ch in _OPEN:
+            stack.append(ch)
+        elif ch in _CLOSE and (not stack or stack.pop() != _CLOSE[ch]):
+            return src  # [x + (x]: the brackets' own error, where it is
+        if not stack and i < len(inner) - 1:
             return src  # [a] + [b]: not one pair
     start, end = src.index("["), src.rindex("]")
     return src[:start] + "(" + src[start + 1 : end] + ")" + src[end + 1 :]
