@@ -247,6 +247,7 @@ ERRORS = [
     ("dy/dx = 2*x", ParseError, "give the expression alone, without 'dy/dx =' in front", 8),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
+    ("sin(2 x)", ParseError, "missing '*' between two factors: write 2*x", 7),  # 'invalid syntax'
     ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),
     # the sigmoid's derivative as textbooks write it ("only a function name can be called")
     ("σ(z)(1 − σ(z))", ParseError, "missing '*' between two factors: write σ(z)*(1 − σ(z))", 5),

@@ -534,6 +534,10 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
         ("xᵀ A x", "write xᵀ @ A", 4),
         ("(A·x − w)ᵀ(A·x − w)", "write (A·x − w)ᵀ @ (A·x − w)", 11),  # was 'only a function'
         ("σ(w·x)(1 − σ(w·x))", "write σ(w·x)*(1 − σ(w·x))", 7),
+        # wᵀx as textbooks write it: 'attribute access is not allowed' (column 1)
+        ("wᵀx", "write wᵀ @ x", 3),
+        ("σ(wᵀx + 1)", "write wᵀ @ x", 5),  # inside a call: 'invalid syntax'
+        ("xᵀAx", "write xᵀ @ Ax", 3),
         ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),

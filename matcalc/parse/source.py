@@ -33,7 +33,7 @@ _FRIENDLY = {
     "\u2297": "*",  # ⊗, the paper's element-wise product (as matcalc prints it)
     "\u2299": "*",  # ⊙
     "\u2218": "*",  # ∘
-    "\u1d40": ".T",  # ᵀ
+    "\u1d40": ".T ",  # ᵀ, apart from what follows: wᵀx is wᵀ and x (it was the attribute Tx)
     "\U0001d7d9": " 1 ",  # 𝟙, the gate 𝟙[z > 0] as matcalc prints it (answers only), apart:
     # x𝟙, 𝟙0 and 𝟙.5 were x1, 10 and 3/2
     "\u2265": ">=",  # ≥ and ≤, in a gate 𝟙[z ≥ 0] of an answer
@@ -143,6 +143,8 @@ _TRANSPOSED_END = re.compile(r"(?:\*\*\s*T|\.T)(?=\s*\Z)")
 """A head that ends in a transpose, x**T (x^T) or x.T (xᵀ): juxtaposed, a matrix product."""
 _RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
 """Two operands side by side (``x y``, ``sin(x)cos(x)``): a product without its ``*``."""
+_GAP = re.compile(r"[\w.)\]][ \t]+(?=[\w(])")
+"""Blanks between the end of an operand and the start of another: where a * is missing."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -378,6 +380,11 @@ class Source:
     ) -> MatcalcError | None:
         """``sin x`` -> "write sin(x)"; ``|x|`` -> "write abs(x)"; else None."""
         index = (exc.offset or 0) - 1 + offset
+        if "forgot a comma" in (exc.msg or "") and exc.end_offset:  # σ(wᵀx + b), sin(x y):
+            end = exc.end_offset - 1 + offset  # Python points at the first of the two
+            gap = _GAP.search(self.src, max(index, 0), end)
+            if gap is not None:
+                index = gap.end()
         before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
         operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
         if before is not None and operand is not None and before.group(1) in functions:
