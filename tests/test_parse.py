@@ -694,3 +694,16 @@ def test_python_s_own_syntax_warning_is_not_printed(text):
         with pytest.raises(ParseError):
             parse(text)
     assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
+
+
+@pytest.mark.parametrize(("text", "column"), [("f∘g(x)", 2), ("(f∘g)(x)", 3), ("2∘x", 2)])
+def test_a_ring_beside_a_scalar_is_no_silent_product(text, column):
+    """f∘g(x), the composition as calculus writes it, was f·g(x) (∘ is read as the
+    element-wise product), derived as f·g′(x) and verified without a word; (f∘g)(x) was
+    told to write (f∘g)*(x).  Between two vectors ∘ stays element-wise."""
+    with pytest.raises(ParseError, match="for the composition f∘g write f\\(g\\(x\\)\\)") as info:
+        parse(text)
+    assert info.value.column == column
+    from matcalc.linalg import declare
+
+    assert parse("x∘w", shapes=declare(["x", "w"])) == parse("x*w", shapes=declare(["x", "w"]))

@@ -555,10 +555,13 @@ class Parser:
 
     def _factors(self, items: list[_Link], values: list[Expr]) -> Expr:
         """The product of a chain of ``*`` and ``/`` (shapes checked), as a ``Mul``."""
-        if self.shapes:
-            shape = self.shape(values[0])
-            for link, value in zip(items[1:], values[1:], strict=True):
-                assert link.node is not None  # only the first operand of a chain has no operator
+        shape = self.shape(values[0])
+        ring = "\u2218" in self.source.text
+        for link, value in zip(items[1:], values[1:], strict=True):
+            assert link.node is not None  # only the first operand of a chain has no operator
+            if ring and SCALAR in (shape, self.shape(value)):
+                self.refuse_composition(link.node)
+            if self.shapes:
                 shape = product_shape(self, shape, self.shape(value), link.op, link.node)
         factors = [
             self.shaped(sympy.Pow(v, -1, evaluate=False)) if link.op == "Div" else v
@@ -589,6 +592,14 @@ class Parser:
             msg = Msg("err.cross", what=self.operands(node, self.op_index(node)))
             raise self.error(ShapeError, msg, self.op_index(node))
         return self._matmul(node, (left, right))
+
+    def refuse_composition(self, node: ast.BinOp) -> None:
+        """f∘g(x) typed with a scalar on a side of ∘: the composition, as calculus writes it,
+        not the element-wise product ∘ is read as (f∘g(x) was f·g(x), derived as f·g′(x))."""
+        where = self.op_index(node)
+        if self.typed_operator(node) == "\u2218":
+            msg = Msg("err.compose", what=self.operands(node, where))
+            raise self.error(ParseError, msg, where)
 
     def typed_operator(self, node: ast.BinOp) -> str:
         """The operator as the user typed it (· where the source has @)."""
@@ -666,6 +677,8 @@ class Parser:
             number = self.segment(func.col_offset, func.end_col_offset or 0, "2", 30)
             pair = f"{number}*{bracket}"
             raise self.error(ParseError, Msg("err.missing_star_between", pair=pair), paren)
+        if isinstance(func, ast.BinOp) and isinstance(func.op, ast.Mult):
+            self.refuse_composition(func)  # (f∘g)(x)
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
             if isinstance(func, ast.Name) and func.id in FUNCTIONS:  # (sin)(x)
                 raise self.error(ParseError, Msg("err.call_name"), paren)
