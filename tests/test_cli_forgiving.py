@@ -312,6 +312,14 @@ def test_an_equation_that_is_no_definition_is_shown_as_typed():
     assert "without 'f(ω, 2) =' in front" in out.output
 
 
+def test_a_bracket_error_inside_d_dx_brackets_is_where_it_is():
+    """∂/∂x [x·y + (x] said "unclosed '(' (column 6)", at the [ (its brackets were read as
+    round ones around an unbalanced inside)."""
+    out = run("derive", "∂/∂x [x·y + (x]")
+    assert out.exit_code == 2
+    assert "unmatched ']' (column 15)" in out.output
+
+
 def test_an_error_after_d_dx_points_into_the_text_as_typed():
     out = run("derive", "d/dx sin(x")
     assert out.exit_code == 2

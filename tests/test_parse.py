@@ -243,8 +243,11 @@ ERRORS = [
     ("1 - σ^2(x−1)", ParseError, "write σ(x−1)^2 for σ^2(x−1)", 5),  # as typed, not x-1
     ("y = x^2", ParseError, "give the expression alone, without 'y =' in front", 4),
     ("f(x) = sin(x)", ParseError, "give the expression alone, without 'f(x) =' in front", 7),
+    # an answer as students write it (it was 'invalid syntax')
+    ("dy/dx = 2*x", ParseError, "give the expression alone, without 'dy/dx =' in front", 8),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
+    ("sin(2 x)", ParseError, "missing '*' between two factors: write 2*x", 7),  # 'invalid syntax'
     ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),
     # the sigmoid's derivative as textbooks write it ("only a function name can be called")
     ("σ(z)(1 − σ(z))", ParseError, "missing '*' between two factors: write σ(z)*(1 − σ(z))", 5),
@@ -691,3 +694,16 @@ def test_python_s_own_syntax_warning_is_not_printed(text):
         with pytest.raises(ParseError):
             parse(text)
     assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
+
+
+@pytest.mark.parametrize(("text", "column"), [("f∘g(x)", 2), ("(f∘g)(x)", 3), ("2∘x", 2)])
+def test_a_ring_beside_a_scalar_is_no_silent_product(text, column):
+    """f∘g(x), the composition as calculus writes it, was f·g(x) (∘ is read as the
+    element-wise product), derived as f·g′(x) and verified without a word; (f∘g)(x) was
+    told to write (f∘g)*(x).  Between two vectors ∘ stays element-wise."""
+    with pytest.raises(ParseError, match="for the composition f∘g write f\\(g\\(x\\)\\)") as info:
+        parse(text)
+    assert info.value.column == column
+    from matcalc.linalg import declare
+
+    assert parse("x∘w", shapes=declare(["x", "w"])) == parse("x*w", shapes=declare(["x", "w"]))

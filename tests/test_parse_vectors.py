@@ -534,6 +534,10 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
         ("xᵀ A x", "write xᵀ @ A", 4),
         ("(A·x − w)ᵀ(A·x − w)", "write (A·x − w)ᵀ @ (A·x − w)", 11),  # was 'only a function'
         ("σ(w·x)(1 − σ(w·x))", "write σ(w·x)*(1 − σ(w·x))", 7),
+        # wᵀx as textbooks write it: 'attribute access is not allowed' (column 1)
+        ("wᵀx", "write wᵀ @ x", 3),
+        ("σ(wᵀx + 1)", "write wᵀ @ x", 5),  # inside a call: 'invalid syntax'
+        ("xᵀAx", "write xᵀ @ Ax", 3),
         ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),
@@ -615,3 +619,140 @@ def test_a_greek_name_may_be_declared():
     assert d.explicit(tau=2) == sympy.Matrix([[sympy.Rational(1, 2)] * 2])
     with pytest.raises(ParseError, match="σ is a vector, not a function"):
         parse("σ(x)", shapes=declare(["σ", "x"]))
+
+
+# -- the notation matcalc prints, as a property: a random vector expression written with
+#    @, * and .T and again with ·, ⊗, ᵀ, σ and − derives to the same components at n = 3,
+#    and both agree with SymPy's Jacobian of components built here (never matcalc's own)
+_N = 3
+_COMPONENTS = {
+    name: sympy.Matrix([sympy.Symbol(f"{name}_{i}", real=True) for i in range(1, _N + 1)])
+    for name in "xwb"
+}
+_A = sympy.Matrix(_N, _N, lambda i, j: sympy.Symbol(f"A_{i + 1}{j + 1}", real=True))
+
+
+def _sig(u):
+    return 1 / (1 + sympy.exp(-u))
+
+
+def _par(text: str, prec: int, need: int) -> str:
+    return f"({text})" if prec < need else text
+
+
+def _vector(rng, depth: int):
+    """(ascii, notation, precedence of the notation, components) of a random column."""
+    if depth <= 0 or rng.random() < 0.2:
+        name = rng.choice("xwb")
+        return name, name, 100, _COMPONENTS[name]
+    kind = rng.choice(["A@", "AT@", "@A", "*", "+", "-", "sig", "exp", "s*", "neg", "TT"])
+    a = _vector(rng, depth - 1)
+    if kind == "A@":
+        return f"(A @ {a[0]})", f"A·{_par(a[1], a[2], 61)}", 60, _A * a[3]
+    if kind == "AT@":
+        return f"(A.T @ {a[0]})", f"Aᵀ·{_par(a[1], a[2], 61)}", 60, _A.T * a[3]
+    if kind == "@A":  # v @ A is Aᵀv, numpy's
+        return f"({a[0]} @ A)", f"{_par(a[1], a[2], 60)}·A", 60, _A.T * a[3]
+    if kind in ("*", "+", "-"):
+        b = _vector(rng, depth - 1)
+        sign, prec = {"*": ("⊗", 60), "+": ("+", 50), "-": ("−", 50)}[kind]
+        value = {"*": a[3].multiply_elementwise(b[3]), "+": a[3] + b[3], "-": a[3] - b[3]}
+        text = f"{_par(a[1], a[2], prec)} {sign} {_par(b[1], b[2], prec + 1)}"
+        return f"({a[0]} {kind} {b[0]})", text, prec, value[kind]
+    if kind == "sig":
+        return f"sigmoid({a[0]})", f"σ({a[1]})", 100, a[3].applyfunc(_sig)
+    if kind == "exp":
+        return f"exp({a[0]})", f"exp({a[1]})", 100, a[3].applyfunc(sympy.exp)
+    if kind == "s*":
+        s = _scalar(rng, depth - 1)
+        return (
+            f"({s[0]} * {a[0]})",
+            f"{_par(s[1], s[2], 60)}·{_par(a[1], a[2], 61)}",
+            60,
+            s[3] * a[3],
+        )
+    if kind == "neg":
+        return f"(-{a[0]})", f"−{_par(a[1], a[2], 70)}", 70, -a[3]
+    return f"({a[0]}).T.T", f"{_par(a[1], a[2], 95)}ᵀᵀ", 95, a[3]
+
+
+def _scalar(rng, depth: int):
+    if depth <= 0 or rng.random() < 0.15:
+        k = rng.choice([2, 3])
+        return f"({k})", str(k), 100, sympy.Integer(k)
+    kind = rng.choice(["sum", "norm", "dot", "row", "quad", "mul", "sig"])
+    if kind in ("sum", "norm"):
+        a = _vector(rng, depth - 1)
+        value = sum(a[3]) if kind == "sum" else sympy.sqrt(sum(e**2 for e in a[3]))
+        return f"{kind}({a[0]})", f"{kind}({a[1]})", 100, value
+    if kind in ("dot", "row", "quad"):
+        a, b = _vector(rng, depth - 1), _vector(rng, depth - 1)
+        left = _par(a[1], a[2], 61 if kind == "dot" else 95)
+        middle = {"dot": ("@", "·"), "row": (".T @", "ᵀ·"), "quad": (".T @ A @", "ᵀ·A·")}[kind]
+        value = (a[3].T * (_A if kind == "quad" else sympy.eye(_N)) * b[3])[0]
+        if kind == "dot":
+            left = _par(a[1], a[2], 60)
+        return (
+            f"({a[0]}{' ' if kind == 'dot' else ''}{middle[0]} {b[0]})",
+            f"{left}{middle[1]}{_par(b[1], b[2], 61)}",
+            60,
+            value,
+        )
+    if kind == "mul":
+        a, b = _scalar(rng, depth - 1), _scalar(rng, depth - 1)
+        return (
+            f"({a[0]} * {b[0]})",
+            f"{_par(a[1], a[2], 60)}·{_par(b[1], b[2], 61)}",
+            60,
+            a[3] * b[3],
+        )
+    a = _scalar(rng, depth - 1)
+    return f"sigmoid({a[0]})", f"σ({a[1]})", 100, _sig(a[3])
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.integers(0, 10**9))
+def test_the_notation_derives_as_the_ascii_does(seed):
+    import random
+
+    import matcalc
+
+    rng = random.Random(seed)
+    ascii_text, notation, _, value = (_scalar if rng.random() < 0.5 else _vector)(rng, 3)
+    names = [v for v in "xwb" if v in ascii_text]
+    if not names:
+        return
+    wrt = rng.choice(names)
+    value = value if isinstance(value, sympy.MatrixBase) else sympy.Matrix([value])
+    want = value.jacobian(_COMPONENTS[wrt])
+    point = {s.name: sympy.Rational(rng.randint(-20, 20), 10) for s in want.free_symbols}
+    for s in _A:
+        point.setdefault(s.name, sympy.Rational(rng.randint(-20, 20), 10))
+    for s in _COMPONENTS.values():
+        for e in s:
+            point.setdefault(e.name, sympy.Rational(rng.randint(-20, 20), 10))
+
+    def at(m):
+        m = sympy.Matrix(m)
+        return m.subs({s: point[s.name] for s in m.free_symbols}).evalf(30)
+
+    truth = at(want)
+    for text in (ascii_text, notation):
+        d = matcalc.derive(text, wrt, vectors="x,w,b", matrices="A")
+        got = at(d.explicit(n=_N))
+        assert got.shape == truth.shape, (text, got.shape, truth.shape)
+        assert (got - truth).norm() <= 1e-20 * (1 + truth.norm()), (text, notation)
+
+
+@pytest.mark.parametrize(
+    ("text", "product", "column"),
+    [("w·x + Ax·w", "A·x", 7), ("exp(w) + Aa", "A·a", 10), ("sum((Xw + 1)^2)", "X·w", 6)],
+)
+def test_declared_names_run_together_are_no_silent_scalar(text, product, column):
+    """Ax, as matcalc prints A·x, was one scalar variable named Ax: w·x + Ax·w by w was
+    derived and verified as Ax·I + 𝟏·xᵀ, which reads as matcalc's own A·x; with no note,
+    since Ax does not hold w.  Names that are not declared names run together stay."""
+    with pytest.raises(ParseError, match=f"write {re.escape(product)} \\(the dot") as info:
+        vparse(text)
+    assert info.value.column == column
+    assert vparse("Ab + xb2") == sympy.Symbol("Ab", real=True) + sympy.Symbol("xb2", real=True)

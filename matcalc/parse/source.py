@@ -34,9 +34,11 @@ _FRIENDLY = {
     "\u2297": "*",  # ⊗, the paper's element-wise product (as matcalc prints it)
     "\u2299": "*",  # ⊙
     "\u2218": "*",  # ∘
-    "\u1d40": ".T",  # ᵀ
+    "\u1d40": ".T ",  # ᵀ, apart from what follows: wᵀx is wᵀ and x (it was the attribute Tx)
     "\U0001d7d9": " 1 ",  # 𝟙, the gate 𝟙[z > 0] as matcalc prints it (answers only), apart:
     # x𝟙, 𝟙0 and 𝟙.5 were x1, 10 and 3/2
+    "\u2265": ">=",  # ≥ and ≤, in a gate 𝟙[z ≥ 0] of an answer
+    "\u2264": "<=",
     "^": "**",
 }
 _PRODUCT_SIGNS = ("\u00b7", "\u22c5", "\u00d7")
@@ -132,13 +134,18 @@ _GREEK_RUN = re.compile(
 _BEFORE_OPERAND = re.compile(r"([A-Za-z][A-Za-z0-9_]*)[ \t]+\Z")
 _OPERAND = re.compile(r"[A-Za-z0-9_.]+")
 """``sin x``: a name, blanks, then the operand Python stumbled on."""
-_EQUATION = re.compile(r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?)\s*=(?!=)(.*)\Z", re.S)
-"""``y = x^2`` or ``f(x) = x^2``: an equation, whose right side is the expression."""
+_EQUATION = re.compile(
+    r"\s*([A-Za-z_]\w*(?:\([^()=]*\))?|d[A-Za-z_]\w*\s*/\s*d[A-Za-z_]\w*)\s*=(?!=)(.*)\Z", re.S
+)
+"""``y = x^2``, ``f(x) = x^2`` or ``dy/dx = 2x`` (an answer as students write it): an
+equation, whose right side is the expression."""
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
 _TRANSPOSED_END = re.compile(r"(?:\*\*\s*T|\.T)(?=\s*\Z)")
 """A head that ends in a transpose, x**T (x^T) or x.T (xᵀ): juxtaposed, a matrix product."""
 _RIGHT_OPERAND = re.compile(r"[A-Za-z0-9_.]+(?:\([^()]*\))?")
 """Two operands side by side (``x y``, ``sin(x)cos(x)``): a product without its ``*``."""
+_GAP = re.compile(r"[\w.)\]][ \t]+(?=[\w(])")
+"""Blanks between the end of an operand and the start of another: where a * is missing."""
 _BAD_CHAR = re.compile(r"[^\t -~]|[#$?`\\;]")
 _BRACKET = re.compile(r"""[()\[\]{}'"]""")
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -374,6 +381,11 @@ class Source:
     ) -> MatcalcError | None:
         """``sin x`` -> "write sin(x)"; ``|x|`` -> "write abs(x)"; else None."""
         index = (exc.offset or 0) - 1 + offset
+        if "forgot a comma" in (exc.msg or "") and exc.end_offset:  # σ(wᵀx + b), sin(x y):
+            end = exc.end_offset - 1 + offset  # Python points at the first of the two
+            gap = _GAP.search(self.src, max(index, 0), end)
+            if gap is not None:
+                index = gap.end()
         before = _BEFORE_OPERAND.search(self.src[: max(index, 0)])
         operand = _OPERAND.match(self.src, index) if 0 <= index < len(self.src) else None
         if before is not None and operand is not None and before.group(1) in functions:
@@ -427,10 +439,13 @@ def _brackets_round(src: str) -> str:
     inner = src.strip()
     if not (inner.startswith("[") and inner.endswith("]")):
         return src
-    depth = 0
+    stack: list[str] = []
     for i, ch in enumerate(inner):
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        if depth == 0 and i < len(inner) - 1:
+        if ch in _OPEN:
+            stack.append(ch)
+        elif ch in _CLOSE and (not stack or stack.pop() != _CLOSE[ch]):
+            return src  # [x + (x]: the brackets' own error, where it is
+        if not stack and i < len(inner) - 1:
             return src  # [a] + [b]: not one pair
     start, end = src.index("["), src.rindex("]")
     return src[:start] + "(" + src[start + 1 : end] + ")" + src[end + 1 :]

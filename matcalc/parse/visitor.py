@@ -334,6 +334,10 @@ class Parser:
         if run_together is not None:  # sinx: read as one name, its derivative by x would be 0
             call = "{}({})".format(*run_together.groups())
             raise self.error(ParseError, Msg("err.run_together", name=name, call=call), node)
+        parts = _declared_run(name, self.declared)
+        if parts:  # Ax, Xw: as matcalc prints A·x and X·w, but one scalar variable here
+            msg = Msg("err.declared_run", name=name, product="\u00b7".join(parts))
+            raise self.error(ParseError, msg, node)
         return sympy.Symbol(name, real=True)
 
     def visit_Attribute(self, node: ast.Attribute) -> Expr | _Row:
@@ -551,10 +555,13 @@ class Parser:
 
     def _factors(self, items: list[_Link], values: list[Expr]) -> Expr:
         """The product of a chain of ``*`` and ``/`` (shapes checked), as a ``Mul``."""
-        if self.shapes:
-            shape = self.shape(values[0])
-            for link, value in zip(items[1:], values[1:], strict=True):
-                assert link.node is not None  # only the first operand of a chain has no operator
+        shape = self.shape(values[0])
+        ring = "\u2218" in self.source.text
+        for link, value in zip(items[1:], values[1:], strict=True):
+            assert link.node is not None  # only the first operand of a chain has no operator
+            if ring and SCALAR in (shape, self.shape(value)):
+                self.refuse_composition(link.node)
+            if self.shapes:
                 shape = product_shape(self, shape, self.shape(value), link.op, link.node)
         factors = [
             self.shaped(sympy.Pow(v, -1, evaluate=False)) if link.op == "Div" else v
@@ -585,6 +592,14 @@ class Parser:
             msg = Msg("err.cross", what=self.operands(node, self.op_index(node)))
             raise self.error(ShapeError, msg, self.op_index(node))
         return self._matmul(node, (left, right))
+
+    def refuse_composition(self, node: ast.BinOp) -> None:
+        """f∘g(x) typed with a scalar on a side of ∘: the composition, as calculus writes it,
+        not the element-wise product ∘ is read as (f∘g(x) was f·g(x), derived as f·g′(x))."""
+        where = self.op_index(node)
+        if self.typed_operator(node) == "\u2218":
+            msg = Msg("err.compose", what=self.operands(node, where))
+            raise self.error(ParseError, msg, where)
 
     def typed_operator(self, node: ast.BinOp) -> str:
         """The operator as the user typed it (· where the source has @)."""
@@ -662,6 +677,8 @@ class Parser:
             number = self.segment(func.col_offset, func.end_col_offset or 0, "2", 30)
             pair = f"{number}*{bracket}"
             raise self.error(ParseError, Msg("err.missing_star_between", pair=pair), paren)
+        if isinstance(func, ast.BinOp) and isinstance(func.op, ast.Mult):
+            self.refuse_composition(func)  # (f∘g)(x)
         if not isinstance(func, ast.Name) or self.src[func.end_col_offset :].lstrip()[:1] != "(":
             if isinstance(func, ast.Name) and func.id in FUNCTIONS:  # (sin)(x)
                 raise self.error(ParseError, Msg("err.call_name"), paren)
@@ -727,6 +744,20 @@ class Parser:
         except (ArithmeticError, TypeError, ValueError) as exc:  # SymPy refused the arguments
             msg = Msg("err.arguments", name=name, detail=first_line(exc))
             raise self.error(ParseError, msg, node) from None
+
+
+def _declared_run(name: str, declared: dict) -> list[str]:
+    """``name`` as two or more declared vector or matrix names run together (Ax: A, x),
+    or [] where it is not one."""
+    if not declared or name in declared:
+        return []
+    ways: dict[int, list[str]] = {0: []}  # prefix length -> one way to split it
+    for end in range(1, len(name) + 1):
+        for start in range(end):
+            if start in ways and name[start:end] in declared:
+                ways[end] = [*ways[start], name[start:end]]
+                break
+    return ways.get(len(name), [])
 
 
 def _is_zero(node: ast.expr) -> bool:

@@ -278,6 +278,11 @@ ERRORS_EN: dict[str, str] = {
     "err.call_parentheses": "a function needs parentheses: write {call}",
     "err.abs_bars": "write abs(x) for |x|",
     "err.bold_digit": "write {write} for {ch} (ones(3) at a declared size 3)",
+    "err.compose": "{what}: ∘ is read as the element-wise product of two vectors or matrices; "
+    "for the composition f∘g write f(g(x))",
+    "err.declared_run": "{name} would be one scalar variable, not a product of declared "
+    "vectors and matrices: write {product} (the dot or matrix product, as matcalc prints it), "
+    "or put * between them for element-wise",
     "err.identity_scalar": "I is how matcalc writes the identity matrix, but here it would be "
     "a scalar variable I, which prints the same: write x for I·x, or give the scalar another "
     "name",
@@ -660,6 +665,8 @@ ERRORS_ZH: dict[str, str] = {
     "err.call_parentheses": "函数需要括号：请写 {call}",
     "err.abs_bars": "|x| 请写作 abs(x)",
     "err.bold_digit": "{ch} 请写作 {write}（声明的大小为 3 时写 ones(3)）",
+    "err.compose": "{what}：∘ 被读作两个向量或矩阵的逐元素乘积；复合函数 f∘g 请写作 f(g(x))",
+    "err.declared_run": "{name} 会被读作一个标量变量，而不是声明过的向量和矩阵之积：请写 {product}（点积或矩阵乘积，与 matcalc 的打印一致），逐元素乘积请在它们之间写 *",
     "err.identity_scalar": "I 是 matcalc 对单位矩阵的写法，但在这里它会被读作标量变量 I，打印出来一模一样：I·x 请直接写 x，或给这个标量另取一个名字",
     "err.gate_zero": "门函数只与 0 比较：请写 1[z > 0]（或 heaviside(z)），z 为标量或向量",
     "err.norm_bars": "||x|| 请写作 norm(x)（欧几里得范数；矩阵为 Frobenius 范数）",
