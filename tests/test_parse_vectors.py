@@ -756,3 +756,15 @@ def test_declared_names_run_together_are_no_silent_scalar(text, product, column)
         vparse(text)
     assert info.value.column == column
     assert vparse("Ab + xb2") == sympy.Symbol("Ab", real=True) + sympy.Symbol("xb2", real=True)
+
+
+@pytest.mark.parametrize(("text", "column"), [("x^-T", 2), ("x^T^2", 2), ("1 + X^-T @ x", 6)])
+def test_t_in_the_exponent_of_a_vector_is_refused(text, column):
+    """x^-T and x^T^2 were element-wise powers of a variable T (red team 6), derived and
+    verified without a word, where a transpose was meant; a scalar's 2^(T + 1) is a power."""
+    with pytest.raises(
+        ParseError, match=re.escape("T in the exponent of a vector or matrix")
+    ) as info:
+        vparse(text)
+    assert info.value.column == column
+    assert "MatT" not in sympy.srepr(vparse("2^(T + 1)"))

@@ -640,6 +640,15 @@ class Parser:
     def _power(self, node: ast.BinOp) -> Expr:
         base, exponent = self.visit(node.left), self.visit(node.right)
         where = self.op_index(node)
+        if (
+            self.shapes
+            and self.shape(base) != SCALAR
+            and "T" not in self.declared
+            and "T" not in self.sizes
+            and any(s.name == "T" for s in exponent.free_symbols)
+        ):  # x^-T, x^T^2: a transpose meant, never an element-wise power of a variable T
+            msg = Msg("err.power_of_t", what=self.operands(node, where))
+            raise self.error(ParseError, msg, where)
         if self.shapes and exponent == -1 and self.shape(base)[1] != 1:
             shape = self.shape(base)
             if shape[0] != shape[1]:

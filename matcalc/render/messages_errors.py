@@ -277,6 +277,8 @@ ERRORS_EN: dict[str, str] = {
     "err.reserved_word": "{word} is a word Python keeps for itself, not a name: give the variable another name",
     "err.call_parentheses": "a function needs parentheses: write {call}",
     "err.abs_bars": "write abs(x) for |x|",
+    "err.power_of_t": "{what}: T in the exponent of a vector or matrix would be a variable T; "
+    "for a transpose write x.T (or xᵀ), for the inverse's transpose inv(X).T",
     "err.bold_digit": "write {write} for {ch} (ones(3) at a declared size 3)",
     "err.compose": "{what}: ∘ is read as the element-wise product of two vectors or matrices; "
     "for the composition f∘g write f(g(x))",
@@ -664,6 +666,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.reserved_word": "{word} 是 Python 的保留字，不能作名字：请给变量另取一个名字",
     "err.call_parentheses": "函数需要括号：请写 {call}",
     "err.abs_bars": "|x| 请写作 abs(x)",
+    "err.power_of_t": "{what}：向量或矩阵的指数中的 T 会被读作变量 T；转置请写 x.T（或 xᵀ），逆矩阵的转置请写 inv(X).T",
     "err.bold_digit": "{ch} 请写作 {write}（声明的大小为 3 时写 ones(3)）",
     "err.compose": "{what}：∘ 被读作两个向量或矩阵的逐元素乘积；复合函数 f∘g 请写作 f(g(x))",
     "err.declared_run": "{name} 会被读作一个标量变量，而不是声明过的向量和矩阵之积：请写 {product}（点积或矩阵乘积，与 matcalc 的打印一致），逐元素乘积请在它们之间写 *",
