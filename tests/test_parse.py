@@ -200,6 +200,7 @@ ERRORS = [
     ("(1, 2)", ParseError, "commas are only allowed between function arguments", 1),
     ("[1]", ParseError, "lists are not allowed", 1),
     ("{1}", ParseError, "sets are not allowed", 1),
+    ("e^{x}", ParseError, "braces are not brackets here: write e^(x), not e^{x}", 3),  # LaTeX's
     ("'x'", ParseError, "strings are not allowed", 1),
     ("b'x'", ParseError, "byte strings are not allowed", 1),
     ("1j", ParseError, "imaginary numbers are not allowed", 1),

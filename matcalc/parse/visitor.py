@@ -84,7 +84,7 @@ _REFUSED = {
     "IfExp": Msg("err.refused.ifexp"),
     "Tuple": Msg("err.refused.tuple"),
     "List": Msg("err.refused.list"),
-    "Set": Msg("err.refused.set"),
+    "Set": Msg("err.refused.set", example="e^{x}"),
     "Dict": Msg("err.refused.dict"),
     **dict.fromkeys(["Await", "Yield", "YieldFrom"], Msg("err.refused.await")),
     "Not": Msg("err.refused.not"),

@@ -397,7 +397,8 @@ ERRORS_EN: dict[str, str] = {
     "err.refused.ifexp": "conditional expressions (if/else) are not allowed",
     "err.refused.tuple": "commas are only allowed between function arguments",
     "err.refused.list": "lists are not allowed",
-    "err.refused.set": "sets are not allowed",
+    "err.refused.set": "braces are not brackets here: write e^(x), not {example} (sets are not "
+    "allowed)",
     "err.refused.dict": "dictionaries are not allowed",
     "err.refused.await": "await and yield are not allowed",
     "err.refused.not": "'not' is not allowed",
@@ -774,7 +775,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.refused.ifexp": "不允许条件表达式（if/else）",
     "err.refused.tuple": "逗号只能用于分隔函数参数",
     "err.refused.list": "不允许列表",
-    "err.refused.set": "不允许集合",
+    "err.refused.set": "这里的花括号不是括号：请写 e^(x)，而不是 {example}（不允许集合）",
     "err.refused.dict": "不允许字典",
     "err.refused.await": "不允许 await 和 yield",
     "err.refused.not": "不允许 'not'",
