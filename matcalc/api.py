@@ -481,7 +481,7 @@ def _variables(
     # a name typed in the expression but cancelled out of it (x - x + y) is still a variable
     written = {m for t in texts for m in _WRITTEN.findall(ascii_names(t))} - _CONSTANTS
     # an unknown function's name (f in f(x)) is left to _check_function_names, which says so
-    written |= {f.func.__name__ for e in exprs for f in e.atoms(AppliedUndef)}
+    written |= _function_names(exprs)
     out: list[Symbol] = []
     for item in items:
         name = ascii_names(str(item).strip())  # --wrt ω is omega, as in the expression
@@ -498,7 +498,7 @@ def _variables(
 
 def _not_in_expression(name: str, known: list[str]) -> Msg:
     """--wrt names a variable the expression neither uses nor declares: a slip, with a hint."""
-    run = [k for k in known if 2 <= len(k) <= 4 and k.isascii() and k.isalpha() and name in k]
+    run = [k for k in known if _few_letters(k) and name in k]
     if len(name) == 1 and run:  # ax + b by x: ax is one name
         return Msg("err.api.wrt_run_together", name=name, run=run[0], product="*".join(run[0]))
     same = [k for k in known if k.lower() == name.lower()]
@@ -560,6 +560,11 @@ def _power_t_notes(texts: Sequence[str]) -> tuple[Note, ...]:
     return ()
 
 
+def _few_letters(name: str) -> bool:
+    """A name of 2 to 4 Latin letters, such as xy or ax: a product typed without its *?"""
+    return 2 <= len(name) <= 4 and name.isascii() and name.isalpha()
+
+
 def _run_together_notes(exprs, variables) -> tuple[Note, ...]:
     """A Note for a name of two or more letters in which a variable to differentiate by
     is one letter, as in x² + xy by x: xy is one variable (held constant), not x·y."""
@@ -567,7 +572,7 @@ def _run_together_notes(exprs, variables) -> tuple[Note, ...]:
     names = sorted({s.name for e in exprs for s in e.free_symbols} - {s.name for s in variables})
     notes = []
     for name in names:
-        if 2 <= len(name) <= 4 and name.isascii() and name.isalpha() and letters & set(name):
+        if _few_letters(name) and letters & set(name):
             product = "*".join(name)
             msg = Msg("explain.note.run_together", name=name, product=product)
             notes.append(Note(topic="run_together", explanation=msg))

@@ -768,3 +768,11 @@ def test_t_in_the_exponent_of_a_vector_is_refused(text, column):
         vparse(text)
     assert info.value.column == column
     assert "MatT" not in sympy.srepr(vparse("2^(T + 1)"))
+
+
+def test_t_in_the_exponent_is_refused_with_a_size_named_t_too():
+    """With --vector x:T (T time steps), x^T is the transpose (508947b), and so x^-T is not
+    x to the power of minus its own length: refused as without the size."""
+    shapes = declare(["x:T"], [])
+    with pytest.raises(ParseError, match=re.escape("T in the exponent of a vector or matrix")):
+        parse("sum(x^-T)", shapes=shapes)

@@ -426,8 +426,8 @@ class Source:
             if self.dot and transposed is not None:  # xᵀ A x (x^T A x): a matrix product
                 base = _left_operand(head[: transposed.start()])
                 start = transposed.start() - len(base)
-                typed = self.text[self.column(start) - 1 : self.column(transposed.end() - 1)]
-                pair = f"{typed} @ {right.group()}"
+                typed = self.typed_text(start, transposed.end())
+                pair = f"{typed} @ {self.typed_text(*right.span())}"
                 return self.error(ParseError, Msg("err.missing_matmul_between", pair=pair), index)
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None

@@ -234,8 +234,7 @@ class Parser:
         (``typed`` in its place, the × that the source reads as @)."""
         sign = "**" if isinstance(node.op, ast.Pow) else self.src[where]
         if typed is None and sign in "*@":  # · ⊗ × as typed, not the @ or * they are read as
-            column = self.source.column(where + self.offset)
-            shown = self.source.text[column - 1 : column]
+            shown = self.typed_at(where)
             typed = shown if shown in _SIGNS_SHOWN else None
         left = self.segment(node.col_offset, where, Msg("err.left"))
         right = self.segment(where + len(sign), node.end_col_offset or 0, Msg("err.right"))
@@ -246,10 +245,14 @@ class Parser:
                 right = right.translate(_SUPERSCRIPTS) if isinstance(right, str) else right
         return Msg("err.operands", left=left, sign=typed or sign, right=right)
 
+    def typed_at(self, index: int) -> str:
+        """The character the user typed at ``src[index]`` (· where the source has @)."""
+        column = self.source.column(index + self.offset)
+        return self.source.text[column - 1 : column]
+
     def typed(self, node: ast.AST) -> str:
         """The character the user typed where ``node`` starts (σ where the source has sigma)."""
-        column = self.source.column(node.col_offset + self.offset)  # type: ignore[attr-defined]
-        return self.source.text[column - 1 : column]
+        return self.typed_at(node.col_offset)  # type: ignore[attr-defined]
 
     def typed_span(self, start: int, end: int) -> str:
         """The user's text of ``src[start:end]`` (w·x where the source has w@x)."""
@@ -494,13 +497,18 @@ class Parser:
             raise self.error(ParseError, msg, self.op_index(node))
         return getattr(self, _BINARY[name])(node)
 
+    def _t_transposes(self) -> bool:
+        """T after ^ means the transpose: vectors are declared and T is not one of them (a
+        size T, as in --vector x:T, does not make x^T or x^-T a power of x's length)."""
+        return bool(self.shapes) and "T" not in self.declared
+
     def _transpose_power(self, node: ast.BinOp) -> str | None:
         """``x^T`` (or ``x**T``) with vectors declared and no T among them: "power", the
         transpose as textbooks write it (it was x to the power of a scalar T, element-wise);
         "called" for ``x^T (y)``, the transpose and a bracket Python reads as a call of T.
         A size T (``--vector x:T``, T time steps) does not make it a power: x to the power
         of its own length is what no one means by xᵀAx."""
-        if not self.shapes or "T" in self.declared:
+        if not self._t_transposes():
             return None
         right = node.right
         if isinstance(right, ast.Name) and right.id == "T":
@@ -603,8 +611,7 @@ class Parser:
 
     def typed_operator(self, node: ast.BinOp) -> str:
         """The operator as the user typed it (· where the source has @)."""
-        column = self.source.column(self.op_index(node) + self.offset)
-        return self.source.text[column - 1 : column]
+        return self.typed_at(self.op_index(node))
 
     def _matmul(self, node: ast.BinOp, visited: tuple | None = None) -> Expr | _Row:
         """``@``: vector·vector, matrix·vector, matrix·matrix, vᵀ·…, numpy style; in an
@@ -641,10 +648,8 @@ class Parser:
         base, exponent = self.visit(node.left), self.visit(node.right)
         where = self.op_index(node)
         if (
-            self.shapes
+            self._t_transposes()
             and self.shape(base) != SCALAR
-            and "T" not in self.declared
-            and "T" not in self.sizes
             and any(s.name == "T" for s in exponent.free_symbols)
         ):  # x^-T, x^T^2: a transpose meant, never an element-wise power of a variable T
             msg = Msg("err.power_of_t", what=self.operands(node, where))
