@@ -1610,7 +1610,9 @@ def verify_matrix_functions(
     Both are compared at random points with exact rational entries: a square matrix is
     2I + E with |E_ij| ≤ 3/8, far from singular, with det > 0 (its eigenvalues have real
     parts at least 2 − (n − 1)·3/8); if the input is not real there (ln det(−X)), −(2I + E),
-    a random matrix or (2I + E)/4 (det X < 1: ln(−ln det X)) is tried.  Points where the input is not a real number are skipped.
+    a random matrix or (2I + E)/4 (det X < 1: ln(−ln det X)) is tried, and the explanation
+    says so (``Verify.near_identity``).  Points where the input is not a real number are
+    skipped.
     Exact wherever no transcendental function is involved, else at 30 digits.
     """
     from sympy import Integer, log, preorder_traversal
