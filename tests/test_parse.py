@@ -113,6 +113,16 @@ VALUES = [
     ("log(x, 2)", sympy.log(x) / sympy.log(2)),
     ("sqrt(x)", sympy.sqrt(x)),
     ("abs(x)", sympy.Abs(x)),
+    # |x| as written on paper (and as matcalc prints it): a bar opens where an operand is
+    # expected and closes after one; after a function's name it is the argument
+    ("|x - 1|", sympy.Abs(x - 1)),
+    ("ln|x|", sympy.log(sympy.Abs(x))),
+    ("ln |x|^2", sympy.log(sympy.Abs(x)) ** 2),
+    ("|x|^3 + x·|x|", sympy.Abs(x) ** 3 + x * sympy.Abs(x)),
+    ("||x| - 1|", sympy.Abs(sympy.Abs(x) - 1)),
+    ("|sin(x)|/|x|", sympy.Abs(sympy.sin(x)) / sympy.Abs(x)),
+    ("sqrt(|x - y|)", sympy.sqrt(sympy.Abs(x - y))),
+    ("-|x|²", -(sympy.Abs(x) ** 2)),
     ("Abs(x - 1)", sympy.Abs(x - 1)),
     ("max(0, x)", sympy.Max(0, x)),
     ("Min(x, y, 1)", sympy.Min(x, y, 1)),
@@ -228,8 +238,12 @@ ERRORS = [
     # usual slips get the fix, not "invalid syntax" (or worse, a variable named sinx)
     ("sin x", ParseError, "a function needs parentheses: write sin(x)", 1),
     ("1 + ln x", ParseError, "a function needs parentheses: write ln(x)", 5),
-    ("|x - 1|", ParseError, "write abs(x) for |x|", 1),
-    ("ln|x|", ParseError, "write abs(x) for |x|", 3),
+    # bars that do not pair as |x| keep the hint (|x - 1| and ln|x| are read: ABS_BARS)
+    ("2|x|", ParseError, "write abs(x) for |x|", 2),
+    ("(|x)|", ParseError, "write abs(x) for |x|", 2),
+    ("|x|y|", ParseError, "write abs(x) for |x|", 1),
+    ("|x + * 2|", ParseError, "invalid syntax", 6),  # inside read bars: the column as typed
+    ("|x|y", ParseError, "missing '*' between two factors: write |x|*y", 4),
     ("sinx", ParseError, "sinx would be one variable; write sin(x) for the function", 1),
     ("x*lnx", ParseError, "lnx would be one variable; write ln(x) for the function", 3),
     ("sin^2(x)", ParseError, "write sin(x)^2 for sin^2(x)", 1),

@@ -89,7 +89,7 @@ def parse(
     declared = declare_functions(functions, shapes)
     if not isinstance(text, str):
         raise TypeError(f"parse() needs a str, not {type(text).__name__}")
-    source = read(text, limits, dot=bool(shapes), skip=skip)
+    source = read(text, limits, dot=bool(shapes), skip=skip, functions=FUNCTIONS)
     offset = len(source.src) - len(source.src.lstrip(" \t"))
     try:
         with warnings.catch_warnings():  # 1if x: Python's own "<unknown>:1: SyntaxWarning"

@@ -222,7 +222,9 @@ def written(text: str) -> Written:
     return Written(match.end(), wrt, 0, name if _OUTPUT_NAME.match(name) else None)
 
 
-def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
+def read(
+    text: str, limits: Limits, dot: bool = False, skip: int = 0, functions: Collection[str] = ()
+) -> Source:
     """The ``Source`` of ``text`` once its pre-checks pass; a ``MatcalcError`` otherwise.
 
     ``skip``: the first characters are not the expression (``written``'s d/dx or y =);
@@ -238,7 +240,7 @@ def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
         )
     if not text.strip():
         raise ParseError(Msg("err.empty"), text=text)
-    source = Source(text, dot, skip)
+    source = Source(text, dot, skip, functions)
     source.check_characters()
     source.check_greek_runs()
     source.check_brackets(limits.max_depth)
@@ -249,15 +251,41 @@ def read(text: str, limits: Limits, dot: bool = False, skip: int = 0) -> Source:
 class Source:
     """The user's text, the ASCII source given to Python, and the column map between them."""
 
-    def __init__(self, text: str, dot: bool = False, skip: int = 0) -> None:
-        def ascii_of(match: re.Match) -> str:
-            typed = match.group()
-            return "@" if dot and typed in _PRODUCT_SIGNS else _friendly(typed)
-
-        before = _FRIENDLY_RE.sub(ascii_of, text[:skip])
+    def __init__(
+        self, text: str, dot: bool = False, skip: int = 0, functions: Collection[str] = ()
+    ) -> None:
         self.text, self.skip, self.dot = text, skip, dot
-        after = _FRIENDLY_RE.sub(ascii_of, text[skip:])
-        self.src = " " * len(before) + (_brackets_round(after) if skip else after)
+        # (start, end, ASCII) of each run of the text written otherwise in the source, in
+        # order: the friendly signs (_FRIENDLY_RE) and the bars of |x| (abs_bars)
+        pieces = [
+            (
+                m.start(),
+                m.end(),
+                "@" if dot and m.group() in _PRODUCT_SIGNS else _friendly(m.group()),
+            )
+            for m in _FRIENDLY_RE.finditer(text)
+        ]
+        bars = abs_bars(text, skip, functions)
+        if bars:
+            pieces = sorted(pieces + [(i, i + 1, ascii) for i, ascii in bars.items()])
+        self._pieces = pieces
+        out, at = [], 0
+        for start, end, ascii in pieces:
+            out += [text[at:start], ascii]
+            at = end
+        out.append(text[at:])
+        src = "".join(out)
+        head = self.src_index(skip)  # the source of the text before the expression: blanks
+        self.src = " " * head + (_brackets_round(src[head:]) if skip else src[head:])
+
+    def src_index(self, index: int) -> int:
+        """The index in the source of the text's ``index`` (at a piece's start)."""
+        shift = 0
+        for start, end, ascii in self._pieces:
+            if start >= index:
+                break
+            shift += len(ascii) - (end - start)
+        return index + shift
 
     def column(self, index: int) -> int:
         """1-based column in the user's text of ``src[index]`` (computed only for errors)."""
@@ -265,15 +293,15 @@ class Source:
 
     def typed(self, index: int) -> tuple[int, int]:
         """The user's characters that ``src[index]`` was read from, as a slice of the text
-        (√x for any index in its sqrt(x); computed only for errors)."""
+        (√x for any index in its sqrt(x), the bar for abs(; computed only for errors)."""
         shift = 0  # how much longer src is than text so far
-        for match in _FRIENDLY_RE.finditer(self.text):
-            start, width = match.start() + shift, len(_friendly(match.group()))
-            if index < start:
+        for start, end, ascii in self._pieces:
+            at = start + shift
+            if index < at:
                 break
-            if index < start + width:
-                return match.start(), match.end()
-            shift += width - len(match.group())
+            if index < at + len(ascii):
+                return start, end
+            shift += len(ascii) - (end - start)
         return index - shift, index - shift + 1
 
     def typed_text(self, start: int, end: int) -> str:
@@ -431,6 +459,56 @@ class Source:
                 return self.error(ParseError, Msg("err.missing_matmul_between", pair=pair), index)
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None
+
+
+def abs_bars(text: str, skip: int = 0, functions: Collection[str] = ()) -> dict[int, str]:
+    """The bars of ``|x|`` in ``text`` (from ``skip``), each index to its ASCII: ``abs(`` where
+    a bar opens, ``)`` where it closes; ``(abs(`` and ``))`` right after a function's name
+    (``ln|x|`` is ln(|x|)).  A bar opens where an operand is expected (at the start, after an
+    operator, an opening bracket or another opening bar) and closes after an operand, the
+    innermost open bar at the same depth of brackets.  Empty (nothing read as |x|) where the
+    bars do not pair that way (``2|x|``, ``|x|y|``, ``(|x)|``), or pair as a norm ``||x||``:
+    the parser's hints for those stand."""
+    if "|" not in text:
+        return {}
+    out: dict[int, str] = {}
+    stack: list[tuple[int, int]] = []  # (index, bracket depth) of each open bar
+    closed_at: dict[int, int] = {}  # index of an opening bar -> index of its closing bar
+    depth, last = 0, None  # last: index of the last character that is not blank
+    for i in range(skip, len(text)):
+        ch = text[i]
+        if ch in " \t":
+            continue
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            if stack and stack[-1][1] == depth:
+                return {}  # (|x) or [|x]: the bar is not closed within its brackets
+            depth -= 1
+        elif ch == "|":
+            name = _NAME_BEFORE.search(text, skip, last + 1) if last is not None else None
+            word = name.group() if name is not None else ""
+            after_operand = last is not None and (
+                text[last].isalnum() or text[last] in "_)]}.'!" or out.get(last) in (")", "))")
+            )
+            if word and word in functions and last is not None and text[last].isalnum():
+                out[i] = "(abs("  # ln|x|: the function's argument
+                stack.append((i, depth))
+            elif not after_operand:
+                out[i] = "abs("
+                stack.append((i, depth))
+            elif stack and stack[-1][1] == depth:
+                opened = stack.pop()[0]
+                out[i] = "))" if out[opened] == "(abs(" else ")"
+                closed_at[opened] = i
+            else:
+                return {}  # 2|x| or |x|y|: not an absolute value as written
+        last = i
+    if stack:
+        return {}
+    if any(i + 1 in closed_at and closed_at[i + 1] + 1 == c for i, c in closed_at.items()):
+        return {}  # ||x||: the norm's bars (the parser says to write norm(x))
+    return out
 
 
 def _brackets_round(src: str) -> str:
