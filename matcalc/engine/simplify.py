@@ -643,14 +643,43 @@ MAX_RATIO_OPS = 80
 """The largest expression (in operations) that ``tidy`` writes in sin and cos."""
 
 
+def sign_products(expr):
+    """``expr`` with each product of sign(u) and a power of u or of |u| written without the
+    sign, as tables do: u^n·sign(u) is u^(n−1)·|u| (n ≥ 1) and |u|^k·sign(u) is u·|u|^(k−1)
+    (k ≠ 0), whole numbers n and k.  Equal for every real u (0 = 0 at u = 0, or undefined on
+    both sides there for k < 0): d/dx ln|x| is 1/x, d/dx |x|³ is 3x·|x|, d/dx x·|x| is 2|x|."""
+
+    def rewrite(product):
+        factors = list(product.args)
+        for s in [f for f in factors if isinstance(f, sign)]:
+            u = s.args[0]
+            for i, f in enumerate(factors):
+                base, k = f.as_base_exp()
+                if not k.is_Integer:
+                    continue
+                if base == u and k > 0:
+                    factors[i] = Abs(u) * u ** (k - 1)
+                elif isinstance(base, Abs) and base.args[0] == u and k != 0:
+                    factors[i] = u * Abs(u) ** (k - 1)
+                else:
+                    continue
+                factors.remove(s)
+                break
+        return Mul(*factors) if len(factors) < len(product.args) else product
+
+    return expr.replace(lambda e: e.is_Mul and any(isinstance(a, sign) for a in e.args), rewrite)
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
     expr = evaluate(expr)
-    if not expr.has(Add):
-        return expr
+    if expr.has(sign):
+        expr = sign_products(expr)
+    if not expr.has(Add) and not _ratios_meet(expr):
+        return expr  # a product of powers and functions (but sign(x)/|x| is 1/x)
     ops = count_ops_fast(expr)
     written = _by_ratios(expr, ops)
     if written is not None:
