@@ -239,7 +239,8 @@ ERRORS = [
     ("sin x", ParseError, "a function needs parentheses: write sin(x)", 1),
     ("1 + ln x", ParseError, "a function needs parentheses: write ln(x)", 5),
     # bars that do not pair as |x| keep the hint (|x - 1| and ln|x| are read: ABS_BARS)
-    ("2|x|", ParseError, "write abs(x) for |x|", 2),
+    ("2|x|", ParseError, "missing '*' between two factors: write 2*|x|", 2),
+    ("(x + 1) |x - 1|^2", ParseError, "missing '*' between two factors: write (x + 1)*|x - 1|", 9),
     ("(|x)|", ParseError, "write abs(x) for |x|", 2),
     ("|x|y|", ParseError, "write abs(x) for |x|", 1),
     ("|x + * 2|", ParseError, "invalid syntax", 6),  # inside read bars: the column as typed

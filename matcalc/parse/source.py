@@ -254,7 +254,7 @@ class Source:
     def __init__(
         self, text: str, dot: bool = False, skip: int = 0, functions: Collection[str] = ()
     ) -> None:
-        self.text, self.skip, self.dot = text, skip, dot
+        self.text, self.skip, self.dot, self.functions = text, skip, dot, functions
         # (start, end, ASCII) of each run of the text written otherwise in the source, in
         # order: the friendly signs (_FRIENDLY_RE) and the bars of |x| (abs_bars)
         pieces = [
@@ -426,6 +426,9 @@ class Source:
             word = reserved.group(1)
             key = "err.reserved_lambda" if word == "lambda" else "err.reserved_word"
             return self.error(ParseError, Msg(key, word=word), reserved.start(1))
+        product = self._bar_product()
+        if product is not None:
+            return product
         bar = self.src.find("|")
         if bar >= 0 and self.src.find("|", bar + 1) > bar:
             key = "err.norm_bars" if self.src[bar : bar + 2] == "||" else "err.abs_bars"
@@ -458,6 +461,26 @@ class Source:
                 pair = f"{typed} @ {self.typed_text(*right.span())}"
                 return self.error(ParseError, Msg("err.missing_matmul_between", pair=pair), index)
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
+        return None
+
+    def _bar_product(self) -> MatcalcError | None:
+        """``2|x|`` or ``x|x - 1|``: an operand right before an absolute value whose bars
+        pair once a * is put between them -> "write 2*|x|"; else None."""
+        text = self.text
+        for i in range(self.skip, len(text)):
+            head = text[self.skip : i].rstrip(" \t")
+            if text[i] != "|" or not head or not (head[-1].isalnum() or head[-1] in "_)]}"):
+                continue
+            bars = abs_bars(text[:i] + "*" + text[i:], self.skip, self.functions)
+            if i + 1 not in bars:
+                continue
+            depth, close = 0, i + 1
+            for close in sorted(k for k in bars if k > i + 1):  # the bar closing this one
+                depth += 1 if bars[close].endswith("(") else -1
+                if depth < 0:
+                    break
+            pair = f"{_left_operand(head).strip()}*{text[i:close]}"
+            return ParseError(Msg("err.missing_star_between", pair=pair), column=i + 1, text=text)
         return None
 
 
