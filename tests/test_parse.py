@@ -124,6 +124,7 @@ VALUES = [
     ("sqrt(|x - y|)", sympy.sqrt(sympy.Abs(x - y))),
     ("-|x|²", -(sympy.Abs(x) ** 2)),
     ("Abs(x - 1)", sympy.Abs(x - 1)),
+    ("abs(abs(sin(pi)))*x", 0 * x),  # |sin(π)| = 0 is real (it was "needs a real argument")
     ("max(0, x)", sympy.Max(0, x)),
     ("Min(x, y, 1)", sympy.Min(x, y, 1)),
     ("sigmoid(x)", sigmoid(x)),
@@ -723,3 +724,48 @@ def test_a_ring_beside_a_scalar_is_no_silent_product(text, column):
     from matcalc.linalg import declare
 
     assert parse("x∘w", shapes=declare(["x", "w"])) == parse("x*w", shapes=declare(["x", "w"]))
+
+
+# -- property-based: |…| written with bars is abs(…) -----------------------------------------
+def _bars_and_calls(draw, depth: int) -> tuple[str, str]:
+    """An expression written twice, with bars |u| and with abs(u), built side by side (the
+    bars are the test's own writing, never matcalc's output)."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        leaf = draw(st.sampled_from(["x", "y", "2", "0.5", "pi"]))
+        return leaf, leaf
+    kind = draw(st.sampled_from(["abs", "abs", "ln", "sin", "neg", "+", "-", "*", "/", "^"]))
+    a_bar, a_call = _bars_and_calls(draw, depth - 1)
+    if kind == "abs":
+        if a_bar.startswith("|") and a_bar.endswith("|"):  # ||u||: the norm's bars (refused
+            return f"abs({a_bar})", f"abs({a_call})"  # with a hint), so abs(|u|)
+        return f"|{a_bar}|", f"abs({a_call})"
+    if kind in ("ln", "sin"):  # a function of an absolute value as textbooks write it: ln|u|
+        if a_bar.startswith("|") and a_bar.endswith("|") and draw(st.booleans()):
+            return f"{kind}{a_bar}", f"{kind}({a_call})"
+        return f"{kind}({a_bar})", f"{kind}({a_call})"
+    if kind == "neg":
+        return f"-{a_bar}", f"-{a_call}"
+    if kind == "^":
+        k = draw(st.sampled_from(["2", "3", "-1"]))
+        return f"({a_bar})^{k}", f"({a_call})**{k}"
+    b_bar, b_call = _bars_and_calls(draw, depth - 1)
+    space = draw(st.sampled_from(["", " "]))
+    return f"({a_bar}{space}{kind}{space}{b_bar})", f"({a_call} {kind} {b_call})"
+
+
+@st.composite
+def bars_and_calls(draw) -> tuple[str, str]:
+    return _bars_and_calls(draw, 4)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bars_and_calls())
+def test_bars_read_as_abs(pair: tuple[str, str]) -> None:
+    def outcome(text: str) -> object:
+        try:
+            return parse(text)
+        except MatcalcError as err:  # the same refusal (ln of a negative constant), in
+            return type(err)  # words that quote each text as typed
+
+    bars, calls = pair
+    assert outcome(bars) == outcome(calls), bars

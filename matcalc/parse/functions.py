@@ -119,11 +119,13 @@ def real_argument(arg: Expr) -> bool:
     when, once evaluated, it involves √-1 (x·sqrt(-1), ln(-2)) or a constant that is not
     real (acos(pi/2) + x)."""
     try:
-        if arg.is_extended_real is False or (arg.is_number and not arg.is_comparable):
+        if arg.is_extended_real is False:
             return False
         value = arg.doit()  # the tree as typed is unevaluated: x*sqrt(-1) is not yet x*I
         if value.is_extended_real is False or value.has(sympy.I):
             return False
+        if value.is_number and not value.is_comparable:  # evaluated: |sin(π)| as typed is
+            return False  # not comparable (sin(π) loses its precision), its value 0 is
         return not any(_complex_number(n) for n in sympy.preorder_traversal(value))
     except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
         return False
