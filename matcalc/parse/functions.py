@@ -124,8 +124,9 @@ def real_argument(arg: Expr) -> bool:
         value = arg.doit()  # the tree as typed is unevaluated: x*sqrt(-1) is not yet x*I
         if value.is_extended_real is False or value.has(sympy.I):
             return False
-        if value.is_number and not value.is_comparable:  # evaluated: |sin(π)| as typed is
-            return False  # not comparable (sin(π) loses its precision), its value 0 is
+        if value.is_number and not value.has(*_INFINITE) and not value.is_comparable:
+            return False  # evaluated: |sin(π)| as typed is not comparable (sin(π) loses
+            # its precision), its value 0 is; nan and zoo are "undefined", said later
         return not any(_complex_number(n) for n in sympy.preorder_traversal(value))
     except (ArithmeticError, AttributeError, TypeError, ValueError):  # csc(0), acsch(0): a pole
         return False
