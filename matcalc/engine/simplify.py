@@ -646,11 +646,18 @@ MAX_RATIO_OPS = 80
 def sign_products(expr):
     """``expr`` with each product of sign(u) and a power of u or of |u| written without the
     sign, as tables do: u^n·sign(u) is u^(n−1)·|u| (n ≥ 1) and |u|^k·sign(u) is u·|u|^(k−1)
-    (k ≠ 0), whole numbers n and k.  Equal for every real u (0 = 0 at u = 0, or undefined on
-    both sides there for k < 0): d/dx ln|x| is 1/x, d/dx |x|³ is 3x·|x|, d/dx x·|x| is 2|x|."""
+    (k ≠ 0), whole numbers n and k, equal for every real u (0 = 0 at u = 0, or undefined on
+    both sides there for k < 0); and an even power of sign(u) is 1, as everywhere but at
+    u = 0, where the input has a kink.  So d/dx ln|x| is 1/x, d/dx |x|³ is 3x·|x|, d/dx x·|x|
+    is 2|x| and d/dx |x|·sign(x) (that is, of x) is 1."""
+
+    def even_sign(f) -> bool:
+        return f.is_Pow and isinstance(f.base, sign) and f.exp.is_Integer and f.exp % 2 == 0
 
     def rewrite(product):
-        factors = list(product.args)
+        if even_sign(product):
+            return S.One
+        factors = [S.One if even_sign(f) else f for f in product.args]
         for s in [f for f in factors if isinstance(f, sign)]:
             u = s.args[0]
             for i, f in enumerate(factors):
@@ -665,9 +672,14 @@ def sign_products(expr):
                     continue
                 factors.remove(s)
                 break
-        return Mul(*factors) if len(factors) < len(product.args) else product
+        return Mul(*factors) if factors != list(product.args) else product
 
-    return expr.replace(lambda e: e.is_Mul and any(isinstance(a, sign) for a in e.args), rewrite)
+    def has_sign(e) -> bool:
+        return (e.is_Mul and any(isinstance(a, sign) or even_sign(a) for a in e.args)) or (
+            even_sign(e)
+        )
+
+    return expr.replace(has_sign, rewrite)
 
 
 def tidy(expr):
@@ -727,6 +739,8 @@ def tidy(expr):
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
+    if best.has(sign):  # cancel may bring sign(u) and |u| together
+        best = sign_products(best)
     return _fewer_minus(_collapsed_sums(best))
 
 
