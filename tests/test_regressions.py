@@ -1138,3 +1138,30 @@ def test_fuzz_no_round_number_beside_every_boundary_at_once():
     points avoid round numbers now; the result is SymPy's wherever the input is real."""
     text = "tanh(sech(x)) + abs(max(abs(y) + x, acos(cot(x)**abs(x))))"
     assert matcalc.derive(text, "x").verified is not False
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "truth"),
+    [
+        # the tables' forms, by hand: (ln|u|)′ = u′/u, (x|x|)′ = 2|x|, ln|sec x + tan x|′ = sec x
+        ("ln(abs(x))", "1/x", lambda x: 1 / x),
+        ("x*abs(x)", "2·|x|", lambda x: 2 * abs(x)),
+        ("ln(abs(x**2 - 1))", "2x/(x² - 1)", lambda x: 2 * x / (x**2 - 1)),
+        ("ln(abs(sec(x) + tan(x)))", "sec(x)", lambda x: 1 / sympy.cos(x)),
+        ("abs(x)*sign(x)", "1", lambda x: 1),
+    ],
+)
+def test_red_team_7_sign_meets_abs_in_a_product(text, form, truth):
+    """Red team 7: d/dx ln|x| came out sign(x)/|x|, and d/dx x·|x| as x·sign(x) + |x|: sign(u)
+    beside |u| or u in a product was never taken in (|u| = u·sign(u), sign(u)² = 1 for a
+    real u ≠ 0), though every table writes 1/x and 2|x|.  The truth is SymPy's derivative,
+    compared at points on both sides of 0 and of each kink."""
+    x = sympy.Symbol("x", real=True)
+    d = matcalc.derive(text, "x")
+    assert d.result_text == form and d.verified is True
+    reference = sympy.diff(sympy.sympify(text.replace("abs", "Abs"), locals={"x": x}), x)
+    for v in (-2.7, -1.3, -0.4, 0.6, 1.7, 2.9):
+        expected = complex(reference.subs(x, v).evalf())
+        got = complex(sympy.sympify(d.result).subs({s: v for s in d.result.free_symbols}).evalf())
+        assert abs(got - expected) < 1e-12
+        assert abs(complex(sympy.sympify(truth(v)).evalf()) - expected) < 1e-12

@@ -643,12 +643,44 @@ MAX_RATIO_OPS = 80
 """The largest expression (in operations) that ``tidy`` writes in sin and cos."""
 
 
+def _sign_products(expr):
+    """``expr`` with sign(u) met in a product by |u| or u (u real) taken in: sign(u)·|u|ᵏ
+    is uᵏ and sign(u)·uᵏ is |u|ᵏ for an odd k, since |u| = u·sign(u) and sign(u)² = 1
+    where u ≠ 0 (an even power of sign(u) is 1).  So d/dx ln|x| is 1/x, not sign(x)/|x|,
+    as tables write it, d/dx x·|x| is 2|x| and d/dx |x|·sign(x) is 1.  Each is fewer
+    operations; SymPy does none of them by itself."""
+
+    def odd(e) -> bool:
+        return e.is_Integer and e % 2 == 1
+
+    def take_in(m):
+        powers = m.as_powers_dict()
+        for s, k in powers.items():
+            if not (isinstance(s, sign) and s.args[0].is_extended_real is True):
+                continue
+            if k.is_Integer and not odd(k):  # sign(u)² = 1
+                return take_in(Mul(*(f**p for f, p in powers.items() if f != s)))
+            if not odd(k):
+                continue
+            u = s.args[0]
+            for base, other in ((Abs(u), u), (u, Abs(u))):  # sign(u)·|u|ᵏ = uᵏ, and back
+                e = powers.get(base)
+                if e is not None and odd(e):
+                    rest = [f**p for f, p in powers.items() if f not in (s, base)]
+                    return take_in(Mul(*rest, other**e))
+        return m
+
+    if not (expr.has(sign) and expr.has(Mul, Pow)):
+        return expr
+    return expr.replace(lambda e: (e.is_Mul or e.is_Pow) and e.has(sign), take_in)
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
-    expr = evaluate(expr)
+    expr = _sign_products(evaluate(expr))
     if not expr.has(Add):
         return expr
     ops = count_ops_fast(expr)
@@ -698,7 +730,7 @@ def tidy(expr):
             if length >= best_len:
                 continue
         best, best_ops, best_len = candidate, ops, length
-    return _fewer_minus(_collapsed_sums(best))
+    return _fewer_minus(_collapsed_sums(_sign_products(best)))
 
 
 def _fewer_minus(expr):
