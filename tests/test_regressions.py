@@ -1165,3 +1165,84 @@ def test_red_team_7_sign_meets_abs_in_a_product(text, form, truth):
         got = complex(sympy.sympify(d.result).subs({s: v for s in d.result.free_symbols}).evalf())
         assert abs(got - expected) < 1e-12
         assert abs(complex(sympy.sympify(truth(v)).evalf()) - expected) < 1e-12
+
+
+def _sigmoid(t):
+    return 1 / (1 + sympy.exp(-t))
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "vectors", "matrices", "layout", "form", "components"),
+    [
+        # the course's forms, by hand: ∂/∂W ‖Wx − y‖² = 2(Wx − y)xᵀ (W's shape), and the
+        # logistic loss's gradient Xᵀ(σ(Xw) − y), a row (σ(Xw) − y)ᵀX in numerator layout
+        (
+            "sum((W @ x - y)**2)",
+            "W",
+            ["x", "y:m"],
+            ["W:m,n"],
+            "denominator",
+            "2(Wx - y)·xᵀ",
+            lambda W, x, y, X, w: sum((W * x - y).applyfunc(lambda t: t**2)),
+        ),
+        (
+            "sum(tanh(W @ x + b))",
+            "W",
+            ["x", "b:m"],
+            ["W:m,n"],
+            "denominator",
+            "(𝟏 - tanh(Wx + b)²)·xᵀ",
+            lambda W, x, y, X, w: sum((W * x + vec("b", 2)).applyfunc(sympy.tanh)),
+        ),
+        (
+            "-sum(y * ln(sigmoid(X @ w)) + (1 - y) * ln(1 - sigmoid(X @ w)))",
+            "w",
+            ["w", "y:N"],
+            ["X:N,n"],
+            "numerator",
+            "(σ(Xw) - y)ᵀ·X",
+            lambda W, x, y, X, w: (
+                -sum(
+                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
+                    for yi, t in zip(y, X * w)
+                )
+            ),
+        ),
+        (
+            "-mean(y * ln(sigmoid(X @ w)) + (1 - y) * ln(1 - sigmoid(X @ w)))",
+            "w",
+            ["w", "y:N"],
+            ["X:N,n"],
+            "denominator",
+            "Xᵀ·(σ(Xw) - y)/N",
+            lambda W, x, y, X, w: (
+                -sum(
+                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
+                    for yi, t in zip(y, X * w)
+                )
+                / 2
+            ),
+        ),
+    ],
+)
+def test_red_team_7_common_right_factors_are_taken_out(
+    text, wrt, vectors, matrices, layout, form, components
+):
+    """Red team 7: a gradient by a matrix in denominator layout came out 2Wx·xᵀ − 2y·xᵀ and
+    the logistic loss's gradient (σ(Xw) ⊗ (1 − y))ᵀ·X + (y ⊗ (σ(Xw) − 1))ᵀ·X, with the mean,
+    in either layout, (Xᵀ·(σ(Xw) ⊗ (1 − y)) + Xᵀ·(y ⊗ (σ(Xw) − 1)))/N: a common factor on the
+    right (a row xᵀ, or X after rows) was never taken out, nor one under a scalar factor.
+    The truth: SymPy's derivative of the components, written out here (m = N = 2, n = 3)."""
+    d = matcalc.derive(text, wrt, vectors=vectors, matrices=matrices, layout=layout)
+    assert d.result_text == form and d.verified is True
+    W, x, y, X, w = mat("W", 2, 3), vec("x", 3), vec("y", 2), mat("X", 2, 3), vec("w", 3)
+    f = components(W, x, y, X, w)
+    by = W if wrt == "W" else w
+    truth = by.applyfunc(lambda s: sympy.diff(f, s))  # the shape of the variable
+    if wrt == "w" and layout == "numerator":
+        truth = truth.T
+    sizes = {"m": 2, "n": 3} if wrt == "W" else {"N": 2, "n": 3}
+    got = d.explicit(**sizes)
+    point = {s: sympy.Rational(k % 7 - 3, 4) for k, s in enumerate(sorted(f.free_symbols, key=str))}
+    assert got.shape == truth.shape
+    assert all(abs(sympy.N((got - truth)[i].subs(point))) < 1e-12 for i in range(len(truth)))
