@@ -1246,3 +1246,16 @@ def test_red_team_7_common_right_factors_are_taken_out(
     point = {s: sympy.Rational(k % 7 - 3, 4) for k, s in enumerate(sorted(f.free_symbols, key=str))}
     assert got.shape == truth.shape
     assert all(abs(sympy.N((got - truth)[i].subs(point))) < 1e-12 for i in range(len(truth)))
+
+
+@pytest.mark.parametrize(
+    ("text", "likely"),
+    [("a*x**2 + b*x + c", "x"), ("A*sin(omega*t + phi)", "t"), ("m*v**2/2", "m")],
+)
+def test_red_team_7_several_variables_suggest_the_likely_one(text, likely):
+    """Red team 7: a*x² + bx + c without --wrt said 'e.g. --wrt a', the first name in
+    alphabetical order; a student differentiates by x (by t in physics)."""
+    from matcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match=f"e.g. --wrt {likely}$"):
+        matcalc.derive(text)
