@@ -1259,3 +1259,12 @@ def test_red_team_7_several_variables_suggest_the_likely_one(text, likely):
 
     with pytest.raises(UsageError, match=f"e.g. --wrt {likely}$"):
         matcalc.derive(text)
+
+
+def test_red_team_7_a_reciprocal_exponent_of_a_name_prints_as_a_power():
+    """Red team 7: d/dx x^(1/x) printed x^(1/x) as the x-th root of x (SymPy's root notation
+    for 1/x) beside x^(1/x - 1) in the same result; it is a power, as typed.  Square and
+    numeric roots stay roots."""
+    result = matcalc.derive("x^(1/x)").to_text().split("Result")[1]
+    assert "╲╱" not in result and result.count("─ - 1") == 1
+    assert "╲╱" in matcalc.derive("sqrt(x + 1)**3").to_text().split("Result")[1]
