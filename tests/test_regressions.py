@@ -1268,3 +1268,14 @@ def test_red_team_7_a_reciprocal_exponent_of_a_name_prints_as_a_power():
     result = matcalc.derive("x^(1/x)").to_text().split("Result")[1]
     assert "╲╱" not in result and result.count("─ - 1") == 1
     assert "╲╱" in matcalc.derive("sqrt(x + 1)**3").to_text().split("Result")[1]
+
+
+def test_red_team_7_a_gradient_typed_as_a_list_says_how_to_give_it():
+    """Red team 7: `matcalc check "x**2*y" --wrt x,y --answer "[2*x*y, x**2]"`, a gradient as
+    a student writes it, said only 'lists are not allowed'; it now says to give each entry
+    on its own, as --answer's help does."""
+    from matcalc.errors import ParseError
+
+    with pytest.raises(ParseError, match="--answer once per entry"):
+        matcalc.check("x**2*y", "[2*x*y, x**2]", "x,y")
+    assert matcalc.check("x**2*y", ["2*x*y", "x**2"], "x,y").verdict == "right"  # by hand

@@ -396,7 +396,10 @@ ERRORS_EN: dict[str, str] = {
     "err.refused.boolop": "boolean operators (and, or) are not allowed",
     "err.refused.ifexp": "conditional expressions (if/else) are not allowed",
     "err.refused.tuple": "commas are only allowed between function arguments",
-    "err.refused.list": "lists are not allowed",
+    "err.refused.list": (
+        "lists are not allowed: for a gradient or Jacobian, give each entry on its own "
+        "(several EXPRs to derive, --answer once per entry to check)"
+    ),
     "err.refused.set": "braces are not brackets here: write e^(x), not {example} (sets are not "
     "allowed)",
     "err.refused.dict": "dictionaries are not allowed",
@@ -774,7 +777,10 @@ ERRORS_ZH: dict[str, str] = {
     "err.refused.boolop": "不允许布尔运算符（and、or）",
     "err.refused.ifexp": "不允许条件表达式（if/else）",
     "err.refused.tuple": "逗号只能用于分隔函数参数",
-    "err.refused.list": "不允许列表",
+    "err.refused.list": (
+        "不允许列表：梯度或雅可比矩阵的各个分量请分别给出"
+        "（derive 写多个 EXPR，check 每个分量用一个 --answer）"
+    ),
     "err.refused.set": "这里的花括号不是括号：请写 e^(x)，而不是 {example}（不允许集合）",
     "err.refused.dict": "不允许字典",
     "err.refused.await": "不允许 await 和 yield",
