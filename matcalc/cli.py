@@ -734,9 +734,10 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 \b
 PROBLEMS is a TOML problem file (title, author, lang, compact, then
 [[problem]] or [[section]] tables with title, expr or exprs, wrt, vectors,
-matrices, functions, layout and notes; see derivations/paper.toml), or a
-text file with one expression per line (# comments), optionally followed by
-; wrt x,y and ; vectors w,x, ; matrices X:N,n, ; layout denominator.
+matrices, functions, layout, order, answer and notes; see
+derivations/paper.toml), or a text file with one expression per line
+(# comments), optionally followed by ; wrt x,y and ; vectors w,x,
+; matrices X:N,n, ; layout denominator, ; order 2, ; answer 2*x.
 PROBLEMS - reads standard input.  Math in titles and notes ($...$) may use
 common commands only (\\frac, \\partial, \\mathbf, Greek letters, ...).
 The format comes from --format or from OUT's suffix: .md, .tex or .pdf

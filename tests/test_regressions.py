@@ -1279,3 +1279,21 @@ def test_red_team_7_a_gradient_typed_as_a_list_says_how_to_give_it():
     with pytest.raises(ParseError, match="--answer once per entry"):
         matcalc.check("x**2*y", "[2*x*y, x**2]", "x,y")
     assert matcalc.check("x**2*y", ["2*x*y", "x**2"], "x,y").verdict == "right"  # by hand
+
+
+def test_red_team_7_a_plain_problem_line_takes_order_and_names_its_clauses_as_typed():
+    """Red team 7: in a plain-text problem file, '; order 2' was refused (TOML has order), and
+    a wrong clause was answered 'known: …, answers', while '; answers' is itself refused:
+    the clause is '; answer'.  The second derivative of x³·sin(x), by hand:
+    6x·sin(x) + 6x²·cos(x) − x³·sin(x)."""
+    from matcalc.documents.problems import loads_text
+
+    problems = loads_text("x**3*sin(x) ; order 2\nx ; answers 1\nx ; order 11\n")
+    second, wrong, too_high = problems.exercises
+    assert second.order == 2 and not second.error
+    d = matcalc.derive(second.exprs[0], order=second.order)
+    x = sympy.Symbol("x", real=True)
+    by_hand = 6 * x * sympy.sin(x) + 6 * x**2 * sympy.cos(x) - x**3 * sympy.sin(x)
+    assert sympy.simplify(d.result - by_hand) == 0
+    assert "'; answers'" in str(wrong.error) and "layout, order, answer)" in str(wrong.error)
+    assert "'; order' must be a whole number" in str(too_high.error)
