@@ -1297,3 +1297,18 @@ def test_red_team_7_a_plain_problem_line_takes_order_and_names_its_clauses_as_ty
     assert sympy.simplify(d.result - by_hand) == 0
     assert "'; answers'" in str(wrong.error) and "layout, order, answer)" in str(wrong.error)
     assert "'; order' must be a whole number" in str(too_high.error)
+
+
+def test_red_team_7_an_expression_typed_for_the_command_names_derive():
+    """Red team 7: `matcalc "x^2"`, a newcomer's first try, said only "No such command
+    'x^2'"; it now says how to differentiate it, in one line (exit 2).  A misspelt command
+    keeps click's 'Did you mean'."""
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+
+    result = CliRunner().invoke(main, ["x^2"])
+    assert result.exit_code == 2
+    assert "To differentiate it, write: matcalc derive 'x^2'" in result.output
+    result = CliRunner().invoke(main, ["dervie", "x"])
+    assert result.exit_code == 2 and "Did you mean 'derive'?" in result.output

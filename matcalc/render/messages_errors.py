@@ -20,6 +20,9 @@ ERRORS_EN: dict[str, str] = {
     "cli.bad_number": "Invalid value for {name}: '{value}' is not a valid number here.",
     "cli.needs_value": "Option '{name}' requires an argument.",
     "cli.extra_arguments": "Got unexpected extra arguments ({args}).",
+    "cli.no_command.expression": (
+        "No such command '{name}'. To differentiate it, write: matcalc derive {quoted}"
+    ),
     "cli.seconds": "{value}: give a number of seconds above 0 and at most {max}",
     "cli.memory": "{value}: give a size from 64M to 1024G, such as 512M or 2G, or none",
     "err.out_of_memory": "out of memory",
@@ -427,6 +430,7 @@ ERRORS_ZH: dict[str, str] = {
     "cli.bad_number": "{name} 的值无效：'{value}' 在这里不是有效的数。",
     "cli.needs_value": "选项 '{name}' 需要一个值。",
     "cli.extra_arguments": "多余的参数（{args}）。",
+    "cli.no_command.expression": "没有命令 '{name}'。要对它求导，请写：matcalc derive {quoted}",
     "cli.seconds": "{value}：请给出大于 0、至多 {max} 的秒数",
     "cli.memory": "{value}：请给出 64M 到 1024G 之间的大小，例如 512M 或 2G，或 none",
     "err.out_of_memory": "内存不足",
