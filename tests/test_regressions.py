@@ -1312,3 +1312,14 @@ def test_red_team_7_an_expression_typed_for_the_command_names_derive():
     assert "To differentiate it, write: matcalc derive 'x^2'" in result.output
     result = CliRunner().invoke(main, ["dervie", "x"])
     assert result.exit_code == 2 and "Did you mean 'derive'?" in result.output
+
+
+def test_red_team_7_no_chain_rule_factor_is_missing_where_there_is_no_chain():
+    """Red team 7: `check "abs(x)" --answer 1` said "a chain-rule factor is missing; your
+    answer times sign(x) is the derivative": |x| has no chain, and 1 is right for x > 0
+    only (by hand, d|x|/dx = sign(x)).  With a chain the mistake is still named: ln(x²)
+    answered 1/x² lacks the factor 2x of its inner function."""
+    c = matcalc.check("abs(x)", "1")
+    assert c.verdict == "wrong" and c.mistake is None, c
+    c = matcalc.check("ln(x**2)", "1/x**2")
+    assert c.verdict == "wrong" and c.mistake == "missing_factor", c
