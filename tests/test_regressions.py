@@ -1323,3 +1323,25 @@ def test_red_team_7_no_chain_rule_factor_is_missing_where_there_is_no_chain():
     assert c.verdict == "wrong" and c.mistake is None, c
     c = matcalc.check("ln(x**2)", "1/x**2")
     assert c.verdict == "wrong" and c.mistake == "missing_factor", c
+
+
+def test_red_team_7_a_gradient_through_the_differential_takes_out_a_common_factor():
+    """Red team 7: the gradient of the Mahalanobis form (x − μ)ᵀS⁻¹(x − μ) came out
+    S⁻¹·(x − μ) + S⁻ᵀ·(x − μ); the Matrix Cookbook (eq. 86) writes (S⁻¹ + S⁻ᵀ)(x − μ), as
+    matcalc does for xᵀAx.  The truth: SymPy's gradient of the components (n = 2)."""
+    d = matcalc.derive(
+        "(x - mu) @ inv(S) @ (x - mu)",
+        "x",
+        vectors=["x", "mu"],
+        matrices=["S"],
+        layout="denominator",
+    )
+    assert d.result_text == "(S⁻¹ + S⁻ᵀ)·(x - μ)" and d.verified is True
+    x, mu, S = vec("x", 2), vec("mu", 2), mat("S", 2, 2)
+    f = ((x - mu).T * S.inv() * (x - mu))[0]
+    truth = Matrix([sympy.diff(f, s) for s in x])
+    point = {s: sympy.Rational(k % 5 + 2, 3) for k, s in enumerate(sorted(f.free_symbols, key=str))}
+    point.update({S[0, 1]: sympy.Rational(1, 7), S[1, 0]: sympy.Rational(-1, 5)})  # not singular
+    got = d.explicit(n=2)
+    assert got.shape == (2, 1)
+    assert all(sympy.simplify((got - truth)[i].subs(point)) == 0 for i in range(2))

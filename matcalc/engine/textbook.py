@@ -304,6 +304,19 @@ def _common_number(total: Expr) -> Expr:
     return Mul(common, Add(*(t / common for t in total.args)), evaluate=False)
 
 
+def factor_only(expr: Expr, shapes: Shapes) -> Expr:
+    """``expr`` with a common factor taken out on the left or else on the right (the
+    "factor" rewrites alone), for results built outside the chain rule (the differential)."""
+    for rewrite in (_factor, _factor_right):
+        try:
+            new = rewrite(expr, shapes)
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            new = None
+        if new is not None and new != expr:
+            return new
+    return expr
+
+
 def sum_to_one(expr: Expr, shapes: Shapes, rewrites: tuple[str, ...]) -> list[tuple[Expr, Expr]]:
     """(y, the form when the entries of y sum to 1) for each declared vector y whose sum
     multiplies a recognised softmax: the cross-entropy gradient is (softmax(z) − y)ᵀ then."""
