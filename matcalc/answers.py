@@ -58,7 +58,7 @@ from matcalc.derivation import Derivation
 from matcalc.errors import InternalError, LimitError, MatcalcError, UnsupportedError, UsageError
 from matcalc.limits import DEFAULT_LIMITS, Limits
 from matcalc.msg import Msg
-from matcalc.steps import LocalDerivative, Math, Substitute, TotalDerivative
+from matcalc.steps import ChainRule, LocalDerivative, Math, Substitute, TotalDerivative
 
 VERDICTS = ("right", "other_layout", "assumption", "wrong", "cannot_judge")
 MISTAKES = (
@@ -868,8 +868,12 @@ class _Judge:
         return None
 
     def _missing_factor(self, ans, ref, comps, samples, flip):
-        """answer · (one local derivative, substituted back) = the reference."""
+        """answer · (one local derivative, substituted back) = the reference, where the
+        derivation has a chain rule: |x| answered 1 lacks no chain-rule factor, there is
+        no chain (sign(x) is the whole derivative)."""
         if ref.shape != (1, 1):
+            return None
+        if not any(isinstance(step, (ChainRule, TotalDerivative)) for step in self.d.steps):
             return None
         for index, step in enumerate(self.d.steps):
             if not isinstance(step, LocalDerivative) or isinstance(step.value, MatrixBase):

@@ -459,6 +459,16 @@ def _check_tree(expr: Expr, limits: Limits) -> None:
         stack.extend((a, depth + 1) for a in node.args)
 
 
+_LIKELY = ("x", "t", "w", "W", "z", "theta", "θ", "y")
+"""The names a textbook or a course differentiates by, most likely first: the example an
+error gives for a*x**2 + b*x + c is --wrt x, not --wrt a."""
+
+
+def _likely_variable(free: Sequence[Symbol]) -> Symbol:
+    by_name = {s.name: s for s in free}
+    return next((by_name[n] for n in _LIKELY if n in by_name), free[0])
+
+
 def _variables(
     wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()
 ) -> tuple[Symbol, ...]:
@@ -469,7 +479,7 @@ def _variables(
         if not free:
             raise UsageError(Msg("err.api.no_variable"))
         names = ", ".join(str(s) for s in free)
-        raise UsageError(Msg("err.api.several", names=names, first=free[0]))
+        raise UsageError(Msg("err.api.several", names=names, first=_likely_variable(free)))
     items = (
         wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
     )

@@ -8,11 +8,13 @@ failure), and echoes the rendering.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import json
 import math
 import os
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -463,7 +465,26 @@ def _stdin_expressions(exprs: tuple[str, ...]) -> list[str]:
     return [*exprs[:at], *read, *exprs[at + 1 :]]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """matcalc's commands; an expression typed where the command belongs (matcalc "x^2")
+    is answered with the command that differentiates it, not only 'No such command'."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name = args[0] if args else ""
+        if (
+            name
+            and not name.startswith("-")
+            and self.get_command(ctx, name) is None
+            and not difflib.get_close_matches(name, self.list_commands(ctx))
+        ):
+            lang = _argv_lang(args) or "en"
+            quoted = visible(shlex.quote(name))  # control and bidi characters as escapes
+            msg = Msg("cli.no_command.expression", name=visible(name), quoted=quoted)
+            raise LocalizedUsageError(msg, lang, ctx.command_path)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="matcalc-steps", prog_name="matcalc")
 def main() -> None:
     """matcalc: derivatives with the work shown, as in "The Matrix Calculus You
@@ -735,9 +756,10 @@ DOC_HELP = """Turn a file of problems into a document of worked solutions.
 \b
 PROBLEMS is a TOML problem file (title, author, lang, compact, then
 [[problem]] or [[section]] tables with title, expr or exprs, wrt, vectors,
-matrices, functions, layout and notes; see derivations/paper.toml), or a
-text file with one expression per line (# comments), optionally followed by
-; wrt x,y and ; vectors w,x, ; matrices X:N,n, ; layout denominator.
+matrices, functions, layout, order, answer and notes; see
+derivations/paper.toml), or a text file with one expression per line
+(# comments), optionally followed by ; wrt x,y and ; vectors w,x,
+; matrices X:N,n, ; layout denominator, ; order 2, ; answer 2*x.
 PROBLEMS - reads standard input.  Math in titles and notes ($...$) may use
 common commands only (\\frac, \\partial, \\mathbf, Greek letters, ...).
 The format comes from --format or from OUT's suffix: .md, .tex or .pdf

@@ -1141,3 +1141,210 @@ def test_fuzz_no_round_number_beside_every_boundary_at_once():
     points avoid round numbers now; the result is SymPy's wherever the input is real."""
     text = "tanh(sech(x)) + abs(max(abs(y) + x, acos(cot(x)**abs(x))))"
     assert matcalc.derive(text, "x").verified is not False
+
+
+@pytest.mark.parametrize(
+    ("text", "form", "truth"),
+    [
+        # the tables' forms, by hand: (ln|u|)′ = u′/u, (x|x|)′ = 2|x|, ln|sec x + tan x|′ = sec x
+        ("ln(abs(x))", "1/x", lambda x: 1 / x),
+        ("x*abs(x)", "2·|x|", lambda x: 2 * abs(x)),
+        ("ln(abs(x**2 - 1))", "2x/(x² - 1)", lambda x: 2 * x / (x**2 - 1)),
+        ("ln(abs(sec(x) + tan(x)))", "sec(x)", lambda x: 1 / sympy.cos(x)),
+        ("abs(x)*sign(x)", "1", lambda x: 1),
+    ],
+)
+def test_red_team_7_sign_meets_abs_in_a_product(text, form, truth):
+    """Red team 7: d/dx ln|x| came out sign(x)/|x|, and d/dx x·|x| as x·sign(x) + |x|: sign(u)
+    beside |u| or u in a product was never taken in (|u| = u·sign(u), sign(u)² = 1 for a
+    real u ≠ 0), though every table writes 1/x and 2|x|.  The truth is SymPy's derivative,
+    compared at points on both sides of 0 and of each kink."""
+    x = sympy.Symbol("x", real=True)
+    d = matcalc.derive(text, "x")
+    assert d.result_text == form and d.verified is True
+    reference = sympy.diff(sympy.sympify(text.replace("abs", "Abs"), locals={"x": x}), x)
+    for v in (-2.7, -1.3, -0.4, 0.6, 1.7, 2.9):
+        expected = complex(reference.subs(x, v).evalf())
+        got = complex(sympy.sympify(d.result).subs({s: v for s in d.result.free_symbols}).evalf())
+        assert abs(got - expected) < 1e-12
+        assert abs(complex(sympy.sympify(truth(v)).evalf()) - expected) < 1e-12
+
+
+def _sigmoid(t):
+    return 1 / (1 + sympy.exp(-t))
+
+
+@pytest.mark.parametrize(
+    ("text", "wrt", "vectors", "matrices", "layout", "form", "components"),
+    [
+        # the course's forms, by hand: ∂/∂W ‖Wx − y‖² = 2(Wx − y)xᵀ (W's shape), and the
+        # logistic loss's gradient Xᵀ(σ(Xw) − y), a row (σ(Xw) − y)ᵀX in numerator layout
+        (
+            "sum((W @ x - y)**2)",
+            "W",
+            ["x", "y:m"],
+            ["W:m,n"],
+            "denominator",
+            "2(Wx - y)·xᵀ",
+            lambda W, x, y, X, w: sum((W * x - y).applyfunc(lambda t: t**2)),
+        ),
+        (
+            "sum(tanh(W @ x + b))",
+            "W",
+            ["x", "b:m"],
+            ["W:m,n"],
+            "denominator",
+            "(𝟏 - tanh(Wx + b)²)·xᵀ",
+            lambda W, x, y, X, w: sum((W * x + vec("b", 2)).applyfunc(sympy.tanh)),
+        ),
+        (
+            "-sum(y * ln(sigmoid(X @ w)) + (1 - y) * ln(1 - sigmoid(X @ w)))",
+            "w",
+            ["w", "y:N"],
+            ["X:N,n"],
+            "numerator",
+            "(σ(Xw) - y)ᵀ·X",
+            lambda W, x, y, X, w: (
+                -sum(
+                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
+                    for yi, t in zip(y, X * w)
+                )
+            ),
+        ),
+        (
+            "-mean(y * ln(sigmoid(X @ w)) + (1 - y) * ln(1 - sigmoid(X @ w)))",
+            "w",
+            ["w", "y:N"],
+            ["X:N,n"],
+            "denominator",
+            "Xᵀ·(σ(Xw) - y)/N",
+            lambda W, x, y, X, w: (
+                -sum(
+                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
+                    for yi, t in zip(y, X * w)
+                )
+                / 2
+            ),
+        ),
+    ],
+)
+def test_red_team_7_common_right_factors_are_taken_out(
+    text, wrt, vectors, matrices, layout, form, components
+):
+    """Red team 7: a gradient by a matrix in denominator layout came out 2Wx·xᵀ − 2y·xᵀ and
+    the logistic loss's gradient (σ(Xw) ⊗ (1 − y))ᵀ·X + (y ⊗ (σ(Xw) − 1))ᵀ·X, with the mean,
+    in either layout, (Xᵀ·(σ(Xw) ⊗ (1 − y)) + Xᵀ·(y ⊗ (σ(Xw) − 1)))/N: a common factor on the
+    right (a row xᵀ, or X after rows) was never taken out, nor one under a scalar factor.
+    The truth: SymPy's derivative of the components, written out here (m = N = 2, n = 3)."""
+    d = matcalc.derive(text, wrt, vectors=vectors, matrices=matrices, layout=layout)
+    assert d.result_text == form and d.verified is True
+    W, x, y, X, w = mat("W", 2, 3), vec("x", 3), vec("y", 2), mat("X", 2, 3), vec("w", 3)
+    f = components(W, x, y, X, w)
+    by = W if wrt == "W" else w
+    truth = by.applyfunc(lambda s: sympy.diff(f, s))  # the shape of the variable
+    if wrt == "w" and layout == "numerator":
+        truth = truth.T
+    sizes = {"m": 2, "n": 3} if wrt == "W" else {"N": 2, "n": 3}
+    got = d.explicit(**sizes)
+    point = {s: sympy.Rational(k % 7 - 3, 4) for k, s in enumerate(sorted(f.free_symbols, key=str))}
+    assert got.shape == truth.shape
+    assert all(abs(sympy.N((got - truth)[i].subs(point))) < 1e-12 for i in range(len(truth)))
+
+
+@pytest.mark.parametrize(
+    ("text", "likely"),
+    [("a*x**2 + b*x + c", "x"), ("A*sin(omega*t + phi)", "t"), ("m*v**2/2", "m")],
+)
+def test_red_team_7_several_variables_suggest_the_likely_one(text, likely):
+    """Red team 7: a*x² + bx + c without --wrt said 'e.g. --wrt a', the first name in
+    alphabetical order; a student differentiates by x (by t in physics)."""
+    from matcalc.errors import UsageError
+
+    with pytest.raises(UsageError, match=f"e.g. --wrt {likely}$"):
+        matcalc.derive(text)
+
+
+def test_red_team_7_a_reciprocal_exponent_of_a_name_prints_as_a_power():
+    """Red team 7: d/dx x^(1/x) printed x^(1/x) as the x-th root of x (SymPy's root notation
+    for 1/x) beside x^(1/x - 1) in the same result; it is a power, as typed.  Square and
+    numeric roots stay roots."""
+    result = matcalc.derive("x^(1/x)").to_text().split("Result")[1]
+    assert "╲╱" not in result and result.count("─ - 1") == 1
+    assert "╲╱" in matcalc.derive("sqrt(x + 1)**3").to_text().split("Result")[1]
+
+
+def test_red_team_7_a_gradient_typed_as_a_list_says_how_to_give_it():
+    """Red team 7: `matcalc check "x**2*y" --wrt x,y --answer "[2*x*y, x**2]"`, a gradient as
+    a student writes it, said only 'lists are not allowed'; it now says to give each entry
+    on its own, as --answer's help does."""
+    from matcalc.errors import ParseError
+
+    with pytest.raises(ParseError, match="--answer once per entry"):
+        matcalc.check("x**2*y", "[2*x*y, x**2]", "x,y")
+    assert matcalc.check("x**2*y", ["2*x*y", "x**2"], "x,y").verdict == "right"  # by hand
+
+
+def test_red_team_7_a_plain_problem_line_takes_order_and_names_its_clauses_as_typed():
+    """Red team 7: in a plain-text problem file, '; order 2' was refused (TOML has order), and
+    a wrong clause was answered 'known: …, answers', while '; answers' is itself refused:
+    the clause is '; answer'.  The second derivative of x³·sin(x), by hand:
+    6x·sin(x) + 6x²·cos(x) − x³·sin(x)."""
+    from matcalc.documents.problems import loads_text
+
+    problems = loads_text("x**3*sin(x) ; order 2\nx ; answers 1\nx ; order 11\n")
+    second, wrong, too_high = problems.exercises
+    assert second.order == 2 and not second.error
+    d = matcalc.derive(second.exprs[0], order=second.order)
+    x = sympy.Symbol("x", real=True)
+    by_hand = 6 * x * sympy.sin(x) + 6 * x**2 * sympy.cos(x) - x**3 * sympy.sin(x)
+    assert sympy.simplify(d.result - by_hand) == 0
+    assert "'; answers'" in str(wrong.error) and "layout, order, answer)" in str(wrong.error)
+    assert "'; order' must be a whole number" in str(too_high.error)
+
+
+def test_red_team_7_an_expression_typed_for_the_command_names_derive():
+    """Red team 7: `matcalc "x^2"`, a newcomer's first try, said only "No such command
+    'x^2'"; it now says how to differentiate it, in one line (exit 2).  A misspelt command
+    keeps click's 'Did you mean'."""
+    from click.testing import CliRunner
+
+    from matcalc.cli import main
+
+    result = CliRunner().invoke(main, ["x^2"])
+    assert result.exit_code == 2
+    assert "To differentiate it, write: matcalc derive 'x^2'" in result.output
+    result = CliRunner().invoke(main, ["dervie", "x"])
+    assert result.exit_code == 2 and "Did you mean 'derive'?" in result.output
+
+
+def test_red_team_7_no_chain_rule_factor_is_missing_where_there_is_no_chain():
+    """Red team 7: `check "abs(x)" --answer 1` said "a chain-rule factor is missing; your
+    answer times sign(x) is the derivative": |x| has no chain, and 1 is right for x > 0
+    only (by hand, d|x|/dx = sign(x)).  With a chain the mistake is still named: ln(x²)
+    answered 1/x² lacks the factor 2x of its inner function."""
+    c = matcalc.check("abs(x)", "1")
+    assert c.verdict == "wrong" and c.mistake is None, c
+    c = matcalc.check("ln(x**2)", "1/x**2")
+    assert c.verdict == "wrong" and c.mistake == "missing_factor", c
+
+
+def test_red_team_7_a_gradient_through_the_differential_takes_out_a_common_factor():
+    """Red team 7: the gradient of the Mahalanobis form (x − μ)ᵀS⁻¹(x − μ) came out
+    S⁻¹·(x − μ) + S⁻ᵀ·(x − μ); the Matrix Cookbook (eq. 86) writes (S⁻¹ + S⁻ᵀ)(x − μ), as
+    matcalc does for xᵀAx.  The truth: SymPy's gradient of the components (n = 2)."""
+    d = matcalc.derive(
+        "(x - mu) @ inv(S) @ (x - mu)",
+        "x",
+        vectors=["x", "mu"],
+        matrices=["S"],
+        layout="denominator",
+    )
+    assert d.result_text == "(S⁻¹ + S⁻ᵀ)·(x - μ)" and d.verified is True
+    x, mu, S = vec("x", 2), vec("mu", 2), mat("S", 2, 2)
+    f = ((x - mu).T * S.inv() * (x - mu))[0]
+    truth = Matrix([sympy.diff(f, s) for s in x])
+    point = {s: sympy.Rational(k % 5 + 2, 3) for k, s in enumerate(sorted(f.free_symbols, key=str))}
+    point.update({S[0, 1]: sympy.Rational(1, 7), S[1, 0]: sympy.Rational(-1, 5)})  # not singular
+    got = d.explicit(n=2)
+    assert got.shape == (2, 1)
+    assert all(sympy.simplify((got - truth)[i].subs(point)) == 0 for i in range(2))

@@ -114,9 +114,24 @@ TEXT_KEYS = {
     "function": "functions",
     "functions": "functions",
     "layout": "layout",
+    "order": "order",
     "answer": "answers",
 }
 """``; key value`` clauses of a plain-text problem line, and the field each sets."""
+
+
+def _typed_keys() -> str:
+    """The clause names a line may use, one for each field, as typed: the field's own name
+    where it is a clause name (vectors), else its clause name (answer, for answers)."""
+    names: dict[str, str] = {}
+    for key, field in TEXT_KEYS.items():
+        if field not in names or key == field:
+            names[field] = key
+    return ", ".join(names.values())
+
+
+TEXT_KNOWN = _typed_keys()
+"""For the error about an unknown clause: 'wrt, vectors, …, answer', each one that works."""
 _FALLBACK = "en"
 
 
@@ -233,7 +248,8 @@ def loads_text(text: str, *, source: str | Msg = "<text>") -> ProblemSet:
     """A plain problem list: one expression per line, ``#`` comments and blank lines skipped.
 
     A line may end in clauses ``; wrt x,y``, ``; vectors w,x``, ``; matrices X:N,n``,
-    ``; functions phi`` and ``; layout denominator``, as the TOML fields of the same names.
+    ``; functions phi``, ``; layout denominator``, ``; order 2`` and ``; answer 2*x``, as
+    the TOML fields of the same names.
     """
     exercises: list[Exercise] = []
     for line in text.splitlines():
@@ -253,8 +269,7 @@ def _text_exercise(number: int, line: str) -> Exercise:
         for clause in clauses:
             key, _, value = clause.strip().partition(" ")
             if key not in TEXT_KEYS:
-                known = ", ".join(dict.fromkeys(TEXT_KEYS.values()))
-                raise FieldError(Msg("err.doc.text.unknown", clause=visible(key), known=known))
+                raise FieldError(Msg("err.doc.text.unknown", clause=visible(key), known=TEXT_KNOWN))
             if not value.strip():
                 example = _EXAMPLE[TEXT_KEYS[key]]
                 raise FieldError(Msg("err.doc.text.value", clause=key, example=example))
@@ -266,6 +281,9 @@ def _text_exercise(number: int, line: str) -> Exercise:
             raise FieldError(Msg("err.doc.text.layout"))
         if len(fields.get("wrt", [])) > 1:
             raise FieldError(Msg("err.doc.text.wrt_once"))
+        order = fields.get("order", ["1"])
+        if len(order) > 1 or not order[0].isdigit() or not 1 <= int(order[0]) <= 10:
+            raise FieldError(Msg("err.doc.text.order"))
     except ValueError as error:
         return Exercise(
             number=number, exprs=(expr.strip() or line,), error=_said(error), syntax="text"
@@ -278,6 +296,7 @@ def _text_exercise(number: int, line: str) -> Exercise:
         matrices=tuple(fields.get("matrices", ())),
         functions=tuple(fields.get("functions", ())),
         layout=layout[0],
+        order=int(order[0]),
         answers=tuple(fields.get("answers", ())),
         syntax="text",
     )
@@ -289,6 +308,7 @@ _EXAMPLE = {
     "matrices": "X:N,n",
     "functions": "phi",
     "layout": "denominator",
+    "order": "2",
     "answers": "2*x",
 }
 

@@ -369,10 +369,20 @@ def derive_differential(
     value = _sum(grad, rows)
     if wrt in calc.symmetric:
         value = sympy.factor_terms(value)  # (a·bᵀ + b·aᵀ)/2
+    else:  # a common factor taken out, as for any vector result: (S⁻¹ + S⁻ᵀ)·x
+        value = _factored(value, shapes)
     steps.append(
         DifferentialStep(of=output, wrt=wrt, stage="read", expr=moved, value=value, layout=layout)
     )
     return tuple(steps), value
+
+
+def _factored(value: Expr, shapes: Shapes) -> Expr:
+    """``value`` with a factor common to its terms on the left or the right taken out
+    (textbook's "factor"): x·S⁻¹·x by x is (S⁻¹ + S⁻ᵀ)·x, not S⁻¹·x + S⁻ᵀ·x."""
+    from matcalc.engine.textbook import factor_only
+
+    return factor_only(value, shapes)
 
 
 def _merge(pairs) -> dict[tuple, Expr]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sympy import Add, Expr, Mul, Pow, Symbol, cancel, exp, expand, expand_mul
+from sympy import Add, Expr, Mul, Pow, S, Symbol, cancel, exp, expand, expand_mul
 
 from matcalc.engine.simplify import count_ops_fast, evaluate, rebuild, tidy
 from matcalc.functions import sigmoid
@@ -139,6 +139,10 @@ def _collect(expr: Expr, shapes: Shapes) -> Expr | None:
 
 
 def _factor(expr: Expr, shapes: Shapes) -> Expr | None:
+    if isinstance(expr, Mul):  # a scalar times such a sum: (Xᵀa + Xᵀb)/N = Xᵀ(a + b)/N
+        c, rest = _split(expr, shapes)
+        inner = _factor(rest, shapes) if c != 1 and isinstance(rest, Add) else None
+        return None if inner is None else c * inner
     if not isinstance(expr, Add):
         return None
 
@@ -249,27 +253,68 @@ def order_only(expr: Expr) -> Expr:
 
 
 def _factor_right(expr: Expr, shapes: Shapes) -> Expr | None:
-    """Matrix-vector products with the same vector: Aᵀx + Ax = (A + Aᵀ)x."""
+    """Matrix-vector products with the same vector: Aᵀx + Ax = (A + Aᵀ)x; rows times the
+    same matrix, aᵀX + bᵀX = (a + b)ᵀX; and products that end in the same row, as a gradient by a matrix does in denominator layout:
+    2Wx·xᵀ − 2y·xᵀ = 2(Wx − y)·xᵀ, and 2(Wx·xᵀ − y·xᵀ)/N = 2(Wx − y)·xᵀ/N."""
+    if isinstance(expr, Mul):  # a scalar times such a sum
+        c, rest = _split(expr, shapes)
+        inner = _factor_right(rest, shapes) if c != 1 and isinstance(rest, Add) else None
+        return None if inner is None else c * inner
     if not isinstance(expr, Add):
         return None
     groups: dict[Expr, list[Expr]] = {}
+    terms: dict[Expr, list[Expr]] = {}
     others = []
     for term in expr.args:
         c, rest = _split(term, shapes)
-        if (
-            isinstance(rest, (MatVec, MatProd))
-            and len(rest.args) == 2
-            and shape_of(rest.args[1], shapes)[1] == 1
+        last = rest.args[-1] if isinstance(rest, (MatVec, MatProd)) else None
+        shape = None if last is None else shape_of(last, shapes)
+        if shape is not None and (
+            (shape[1] == 1 and len(rest.args) == 2)
+            or (shape[0] == 1 and len(rest.args) >= 2)
+            or (isinstance(rest.args[0], T) and len(rest.args) == 2)  # aᵀX + bᵀX = (a + b)ᵀX
         ):
-            groups.setdefault(rest.args[1], []).append(c * rest.args[0])
+            head = rest.args[:-1]
+            groups.setdefault(last, []).append(c * (head[0] if len(head) == 1 else MatProd(*head)))
+            terms.setdefault(last, []).append(term)
         else:
             others.append(term)
     vector, matrices = next(((k, v) for k, v in groups.items() if len(v) >= 2), (None, None))
     if vector is None or matrices is None:
         return None
     plain = sorted(matrices, key=lambda m: isinstance(m, MatT))  # A before Aᵀ
-    rest = [MatProd(m, v) for v, ms in groups.items() if v != vector for m in ms]
-    return Add(*others, *rest, MatProd(Add(*plain, evaluate=False), vector))
+    rest = [t for v, ts in terms.items() if v != vector for t in ts]
+    inside = Add(*plain, evaluate=False)
+    if all(isinstance(_split(m, shapes)[1], T) for m in plain):  # rows: (a + b)ᵀ
+        inside = _transpose_out(inside, shapes) or inside
+    elif shape_of(vector, shapes)[0] == 1:  # a row: 2(Wx − y)·xᵀ, as a number times a sum
+        inside = _common_number(inside)
+    return Add(*others, *rest, MatProd(inside, vector))
+
+
+def _common_number(total: Expr) -> Expr:
+    """A sum with a number common to its terms, written as that number times the sum:
+    2Wx − 2y = 2(Wx − y)."""
+    numbers = [t.as_coeff_Mul()[0] for t in total.args]
+    common = abs(numbers[0])
+    for n in numbers[1:]:
+        common = common.gcd(abs(n)) if common.is_Integer and n.is_Integer else S.One
+    if common == 1 or not common.is_Integer:
+        return total
+    return Mul(common, Add(*(t / common for t in total.args)), evaluate=False)
+
+
+def factor_only(expr: Expr, shapes: Shapes) -> Expr:
+    """``expr`` with a common factor taken out on the left or else on the right (the
+    "factor" rewrites alone), for results built outside the chain rule (the differential)."""
+    for rewrite in (_factor, _factor_right):
+        try:
+            new = rewrite(expr, shapes)
+        except (TypeError, ValueError, AttributeError, NotImplementedError):
+            new = None
+        if new is not None and new != expr:
+            return new
+    return expr
 
 
 def sum_to_one(expr: Expr, shapes: Shapes, rewrites: tuple[str, ...]) -> list[tuple[Expr, Expr]]:

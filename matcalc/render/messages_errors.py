@@ -20,6 +20,9 @@ ERRORS_EN: dict[str, str] = {
     "cli.bad_number": "Invalid value for {name}: '{value}' is not a valid number here.",
     "cli.needs_value": "Option '{name}' requires an argument.",
     "cli.extra_arguments": "Got unexpected extra arguments ({args}).",
+    "cli.no_command.expression": (
+        "No such command '{name}'. To differentiate it, write: matcalc derive {quoted}"
+    ),
     "cli.seconds": "{value}: give a number of seconds above 0 and at most {max}",
     "cli.memory": "{value}: give a size from 64M to 1024G, such as 512M or 2G, or none",
     "err.out_of_memory": "out of memory",
@@ -73,6 +76,7 @@ ERRORS_EN: dict[str, str] = {
     "err.doc.text.no_expression": "no expression before the ';'",
     "err.doc.text.layout": "'; layout' must be numerator or denominator",
     "err.doc.text.wrt_once": "give '; wrt' once, as in '; wrt x,y'",
+    "err.doc.text.order": "'; order' must be a whole number from 1 to 10, given once",
     "err.doc.toml": "{source}: invalid TOML: {detail}",
     "err.doc.toml_deep": "{source}: invalid TOML: arrays or tables nested too deeply",
     "err.doc.unknown_top": "{source}: unknown top-level field",
@@ -396,7 +400,10 @@ ERRORS_EN: dict[str, str] = {
     "err.refused.boolop": "boolean operators (and, or) are not allowed",
     "err.refused.ifexp": "conditional expressions (if/else) are not allowed",
     "err.refused.tuple": "commas are only allowed between function arguments",
-    "err.refused.list": "lists are not allowed",
+    "err.refused.list": (
+        "lists are not allowed: for a gradient or Jacobian, give each entry on its own "
+        "(several EXPRs to derive, --answer once per entry to check)"
+    ),
     "err.refused.set": "braces are not brackets here: write e^(x), not {example} (sets are not "
     "allowed)",
     "err.refused.dict": "dictionaries are not allowed",
@@ -423,6 +430,7 @@ ERRORS_ZH: dict[str, str] = {
     "cli.bad_number": "{name} 的值无效：'{value}' 在这里不是有效的数。",
     "cli.needs_value": "选项 '{name}' 需要一个值。",
     "cli.extra_arguments": "多余的参数（{args}）。",
+    "cli.no_command.expression": "没有命令 '{name}'。要对它求导，请写：matcalc derive {quoted}",
     "cli.seconds": "{value}：请给出大于 0、至多 {max} 的秒数",
     "cli.memory": "{value}：请给出 64M 到 1024G 之间的大小，例如 512M 或 2G，或 none",
     "err.out_of_memory": "内存不足",
@@ -475,6 +483,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.doc.text.no_expression": "';' 前面没有表达式",
     "err.doc.text.layout": "'; layout' 必须是 numerator（分子布局）或 denominator（分母布局）",
     "err.doc.text.wrt_once": "'; wrt' 只能给一次，例如 '; wrt x,y'",
+    "err.doc.text.order": "'; order' 必须是 1 到 10 之间的整数，且只能给一次",
     "err.doc.toml": "{source}：TOML 格式错误：{detail}",
     "err.doc.toml_deep": "{source}：TOML 格式错误：数组或表嵌套过深",
     "err.doc.unknown_top": "{source}：未知的顶层字段",
@@ -774,7 +783,10 @@ ERRORS_ZH: dict[str, str] = {
     "err.refused.boolop": "不允许布尔运算符（and、or）",
     "err.refused.ifexp": "不允许条件表达式（if/else）",
     "err.refused.tuple": "逗号只能用于分隔函数参数",
-    "err.refused.list": "不允许列表",
+    "err.refused.list": (
+        "不允许列表：梯度或雅可比矩阵的各个分量请分别给出"
+        "（derive 写多个 EXPR，check 每个分量用一个 --answer）"
+    ),
     "err.refused.set": "这里的花括号不是括号：请写 e^(x)，而不是 {example}（不允许集合）",
     "err.refused.dict": "不允许字典",
     "err.refused.await": "不允许 await 和 yield",

@@ -907,6 +907,15 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
         form = super()._print(expr, **kwargs)
         return copy(form) if isinstance(form, prettyForm) else form
 
+    def _print_Pow(self, power: Pow) -> prettyForm:
+        # x^(1/x) and x^(1/n) as the powers they are: SymPy draws a name's reciprocal as
+        # the index of a root (ˣ√x), beside x^(1/x - 1) in the same result; a number's
+        # reciprocal stays a root (√x, ∛x)
+        b, e = power.as_base_exp()
+        if e.is_Pow and e.exp is S.NegativeOne and e.base.is_Symbol:
+            return self._print(b) ** self._print(e)
+        return super()._print_Pow(power)
+
     def _print_log(self, expr: Basic) -> prettyForm:
         return self._print_Function(expr, func_name="ln")
 
