@@ -541,6 +541,11 @@ def test_x_caret_t_is_a_power_where_t_is_declared():
         ("(A@x - w)^T (A@x - w)", "write (A@x - w)^T @ (A@x - w)", 13),
         ("||x||^2", "write norm(x) for ||x||", 1),
         ("‖x‖^2", "write norm(x) for ||x||", 1),
+        # bars around a vector or matrix: its absolute values, its norm, its length (the
+        # paper's |x| = n) or a determinant; a scalar inside bars is read as abs
+        ("sum(|x|)", "|x| of a vector may mean", 5),
+        ("|A @ x - w|^2", "write abs(A @ x - w), norm(A @ x - w) or its size", 1),
+        ("ln|A|", "write abs(A), norm(A) or det(A)", 3),
         ("x'*A*x", "' is not allowed: write x.T (or xᵀ) for a transpose", 2),
         ("sin²(w·x)", "write sin(w·x)^2 for sin^2(w·x)", 1),  # as typed, not w@x
         ("σ^2(w·x)", "write σ(w·x)^2 for σ^2(w·x)", 1),
@@ -776,3 +781,7 @@ def test_t_in_the_exponent_is_refused_with_a_size_named_t_too():
     shapes = declare(["x:T"], [])
     with pytest.raises(ParseError, match=re.escape("T in the exponent of a vector or matrix")):
         parse("sum(x^-T)", shapes=shapes)
+
+
+def test_bars_around_a_scalar_among_vectors_are_abs():
+    assert vparse("|w @ x| + sum(abs(x))") == vparse("abs(w @ x) + sum(abs(x))")

@@ -676,6 +676,17 @@ class Parser:
         return self.shaped(result)
 
     # -- calls --------------------------------------------------------------------------
+    def refuse_bars_of_vector(self, node: ast.Call, arg: Expr) -> None:
+        """|x| typed with bars around a vector or matrix: its entries' absolute values
+        (numpy's abs), its norm (physics), its length (the paper's |x| = n) or a matrix's
+        determinant; refused with each spelling."""
+        shape = self.shape(arg)
+        if shape == SCALAR:
+            return
+        text = self.segment(node.args[0].col_offset, node.args[0].end_col_offset or 0, "x", 30)
+        key = "err.bars_of_vector" if 1 in shape else "err.bars_of_matrix"
+        raise self.error(ParseError, Msg(key, arg=text), node.func)
+
     def visit_Call(self, node: ast.Call) -> Expr:
         func = node.func
         paren = self.src.find("(", func.end_col_offset or 0)
@@ -746,6 +757,8 @@ class Parser:
             )  # errors say "x ** y"
             return self._power(power)
         args = [self.visit(arg) for arg in node.args]
+        if name == "abs" and self.shapes and self.typed(func) == "|":
+            self.refuse_bars_of_vector(node, args[0])
         elementwise = (
             bool(self.shapes) and vector_fn is None
         )  # vector_fn: its builder checks, shapes

@@ -281,6 +281,10 @@ ERRORS_EN: dict[str, str] = {
     "err.reserved_word": "{word} is a word Python keeps for itself, not a name: give the variable another name",
     "err.call_parentheses": "a function needs parentheses: write {call}",
     "err.abs_bars": "write abs(x) for |x|",
+    "err.bars_of_vector": "|{arg}| of a vector may mean its entries' absolute values, its norm "
+    "or its length: write abs({arg}), norm({arg}) or its size",
+    "err.bars_of_matrix": "|{arg}| of a matrix may mean its entries' absolute values, its norm "
+    "or its determinant: write abs({arg}), norm({arg}) or det({arg})",
     "err.power_of_t": "{what}: T in the exponent of a vector or matrix would be a variable T; "
     "for a transpose write x.T (or xᵀ), for the inverse's transpose inv(X).T",
     "err.bold_digit": "write {write} for {ch} (ones(3) at a declared size 3)",
@@ -676,6 +680,10 @@ ERRORS_ZH: dict[str, str] = {
     "err.reserved_word": "{word} 是 Python 的保留字，不能作名字：请给变量另取一个名字",
     "err.call_parentheses": "函数需要括号：请写 {call}",
     "err.abs_bars": "|x| 请写作 abs(x)",
+    "err.bars_of_vector": "向量的 |{arg}| 可指各元素的绝对值、范数或长度："
+    "请写 abs({arg})、norm({arg}) 或其维数",
+    "err.bars_of_matrix": "矩阵的 |{arg}| 可指各元素的绝对值、范数或行列式："
+    "请写 abs({arg})、norm({arg}) 或 det({arg})",
     "err.power_of_t": "{what}：向量或矩阵的指数中的 T 会被读作变量 T；转置请写 x.T（或 xᵀ），逆矩阵的转置请写 inv(X).T",
     "err.bold_digit": "{ch} 请写作 {write}（声明的大小为 3 时写 ones(3)）",
     "err.compose": "{what}：∘ 被读作两个向量或矩阵的逐元素乘积；复合函数 f∘g 请写作 f(g(x))",
