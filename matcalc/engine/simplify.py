@@ -73,9 +73,14 @@ TOTAL_REWRITE_SECONDS = 2.0
 
 
 class _Record(list):
-    """The names of the rewrites skipped, and the CPU time the optional ones took."""
+    """The names of the rewrites skipped, and the CPU time the optional ones took; and the
+    evaluated form of each unevaluated tree ``evaluate`` has rebuilt in this derivation."""
 
     spent = 0.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.evaluated: dict = {}
 
 
 _SKIPPED: contextvars.ContextVar[_Record | None] = contextvars.ContextVar("skipped", default=None)
@@ -276,14 +281,35 @@ def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SEC
 
 def evaluate(expr, each=None):
     """Rebuild an unevaluated tree with SymPy's automatic evaluation on; ``each``, if given,
-    is called with every rebuilt node as it is made (to refuse one, by raising)."""
+    is called with every rebuilt node as it is made (to refuse one, by raising).
+
+    Each subtree is evaluated once per derivation (``budget``'s record keeps them): the
+    input is evaluated first to check it, its pieces come back in the substituted
+    derivative, and a substituted intermediate appears wherever it was used.  (With
+    ``each``, every node is rebuilt, so that ``each`` sees it, and kept for later calls.)"""
+    record = _SKIPPED.get()
+    return _evaluated(expr, each, {} if record is None else record.evaluated)
+
+
+def _evaluated(expr, each, memo: dict):
     if isinstance(expr, MatrixBase):
-        return expr.applyfunc(lambda e: evaluate(e, each))
+        return expr.applyfunc(lambda e: _evaluated(e, each, memo))
     if not isinstance(expr, Basic) or not expr.args:
         return expr
-    value = decide_gate(expr.func(*(evaluate(a, each) for a in expr.args)))
+    value = None
+    try:
+        value = None if each is not None else memo.get(expr)
+    except TypeError:  # a mutable matrix inside is unhashable: not kept
+        memo = {}
+    if value is not None:
+        return value
+    value = decide_gate(expr.func(*(_evaluated(a, each, memo) for a in expr.args)))
     if each is not None:
         each(value)
+    try:
+        memo[expr] = value
+    except TypeError:
+        pass
     return value
 
 
