@@ -42,6 +42,7 @@ from sympy import (
     cancel,
     count_ops,
     default_sort_key,
+    exp,
     expand,
     expand_mul,
     factor_terms,
@@ -209,7 +210,7 @@ def count_ops_fast(expr, limit: int | None = None) -> int:
             if _coeff_isneg(a):
                 total += 1  # NEG
                 a = a.as_two_terms()[1] if a.args[0] is S.NegativeOne else -a
-            n, d = fraction(a)
+            n, d = (a, S.One) if _plain_product(a) else fraction(a)
             if n.is_Integer:
                 total += 2 if n < 0 else 1  # DIV (and NEG)
                 args.append(d)
@@ -252,6 +253,32 @@ def count_ops_fast(expr, limit: int | None = None) -> int:
         if not a.is_Symbol:
             args.extend(a.args)
     return total
+
+
+def _plain_product(a) -> bool:
+    """True where ``fraction(a)`` is (a product that is no integer, 1), found without it:
+    ``a`` a product of symbols, sums and functions (not exp) that are no numbers, and
+    powers of such with a positive rational exponent, after a nonzero integer at most.
+    (``fraction`` rebuilds both products with evaluation on, the most of what counting
+    a product cost; ``count_ops_fast`` reads only whether the numerator is an integer and
+    the denominator 1.)"""
+    if not a.is_Mul:
+        return False
+    for i, t in enumerate(a.args):
+        if t.is_Symbol:
+            continue
+        if t.is_Integer:
+            if i or t is S.Zero:
+                return False
+            continue
+        if t.is_Pow:
+            e = t.exp
+            if not (e.is_Rational and e.p > 0) or t.base.is_number:
+                return False
+            continue
+        if not (t.is_Add or (t.is_Function and not isinstance(t, exp))) or t.is_number:
+            return False
+    return True
 
 
 def bounded(rewrite, expr, name: str | None = None, seconds: float = REWRITE_SECONDS):
