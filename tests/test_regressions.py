@@ -1345,3 +1345,26 @@ def test_red_team_7_a_gradient_through_the_differential_takes_out_a_common_facto
     got = d.explicit(n=2)
     assert got.shape == (2, 1)
     assert all(sympy.simplify((got - truth)[i].subs(point)) == 0 for i in range(2))
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "form", "truth"),
+    [
+        # by hand: (x·e⁻ˣ)″ = (x − 2)·e⁻ˣ; tanh″ = −2·tanh·(1 − tanh²) keeps tanh′'s form
+        ("x*exp(-x)", 2, "(x - 2)·exp(-x)", lambda x: (x - 2) * sympy.exp(-x)),
+        (
+            "tanh(x)",
+            2,
+            "-2(1 - tanh(x)²)·tanh(x)",
+            lambda x: -2 * sympy.tanh(x) / sympy.cosh(x) ** 2,
+        ),
+    ],
+)
+def test_red_team_7_a_minus_before_a_polynomial_factor_goes_into_it(text, order, form, truth):
+    """Red team 7: d²/dx² x·e⁻ˣ came out -(2 - x)·exp(-x), where a textbook writes
+    (x - 2)·e⁻ˣ; a sum of functions such as 1 - tanh² (tanh′) keeps its form."""
+    d = matcalc.derive(text, order=order)
+    assert d.result_text == form and d.verified is True
+    x = next(iter(d.result.free_symbols))
+    for v in (-1.3, 0.4, 2.2):
+        assert abs(complex(sympy.N(d.result.subs(x, v) - truth(sympy.Float(v))))) < 1e-12

@@ -736,7 +736,8 @@ def tidy(expr):
 def _fewer_minus(expr):
     """``expr`` with each negative multiple of one plain denominator that is a sum,
     -c/(a - b), written c/(b - a) where that leaves fewer minus signs: d/dx ln((1 + x)/(1 - x))
-    is 2/(1 - x²), not -2/(x² - 1).  (Not under a power: (x - 1)³ stays as it is.)  Taken
+    is 2/(1 - x²), not -2/(x² - 1); and of one plain factor that is a sum, -(2 - x)·e⁻ˣ
+    as (x - 2)·e⁻ˣ (d²/dx² x·e⁻ˣ).  (Not under a power: (x - 1)³ stays as it is.)  Taken
     only where the whole is simpler by ``tidy``'s measure."""
 
     def flip(m):
@@ -745,14 +746,17 @@ def _fewer_minus(expr):
             return m
         factors = Mul.make_args(rest)
         sums = [f for f in factors if f.is_Pow and f.exp is S.NegativeOne and f.base.is_Add]
+        # -(2 - x)·e⁻ˣ is (x - 2)·e⁻ˣ; a sum of functions, such as tanh′ = 1 - tanh², stays
+        sums += [f for f in factors if f.is_Add and f.is_polynomial()]
         if len(sums) != 1:
             return m
-        terms = sums[0].base.args
+        total = sums[0] if sums[0].is_Add else sums[0].base
+        terms = total.args
         minus = sum(1 for t in terms if _coeff_isneg(t))
         if len(terms) - minus >= minus + 1:
             return m
         others = [f for f in factors if f is not sums[0]]
-        return Mul(-c, *others, 1 / -sums[0].base)
+        return Mul(-c, *others, -total if sums[0].is_Add else 1 / -total)
 
     if not expr.has(Add):
         return expr
