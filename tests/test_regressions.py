@@ -1368,3 +1368,18 @@ def test_red_team_7_a_minus_before_a_polynomial_factor_goes_into_it(text, order,
     x = next(iter(d.result.free_symbols))
     for v in (-1.3, 0.4, 2.2):
         assert abs(complex(sympy.N(d.result.subs(x, v) - truth(sympy.Float(v))))) < 1e-12
+
+
+def test_red_team_7_a_quotient_keeps_its_denominator_a_product():
+    """Red team 7: d/dx √x·(x + 1)/(x - 1) came out (x² - 4x - 1)/(2√x - 4x^(3/2) + 2x^(5/2)):
+    cancel multiplied the denominator out.  The quotient rule's form, by hand:
+    (x² - 4x - 1)/(2√x·(x - 1)²).  Where the multiplied-out one is shorter it stays:
+    d/dx ln((1 + x)/(1 - x)) = 2/(1 - x²)."""
+    x = sympy.Symbol("x", positive=True)
+    d = matcalc.derive("sqrt(x)*(x+1)/(x-1)")
+    assert d.result_text == "(x² - 4x - 1)/(2·√(x)·(x - 1)²)" and d.verified is True
+    by_hand = (x**2 - 4 * x - 1) / (2 * sympy.sqrt(x) * (x - 1) ** 2)
+    for v in (0.3, 2.5, 7.0):
+        got = d.result.subs(next(iter(d.result.free_symbols)), v)
+        assert abs(sympy.N(got - by_hand.subs(x, v))) < 1e-12
+    assert matcalc.derive("ln((1+x)/(1-x))").result_text == "2/(1 - x²)"

@@ -421,6 +421,26 @@ def _cancel(over):
     return num.as_expr(*gens) / den.as_expr(*gens)
 
 
+def _denominator_factored(cancelled, over):
+    """``cancel``'s fraction with its denominator as ``together`` had it, a product, where
+    that one divides the cancelled denominator exactly (cancel multiplies a denominator
+    out: d/dx √x·(x + 1)/(x - 1) came out (x² - 4x - 1)/(2√x - 4x^(3/2) + 2x^(5/2)), where
+    the quotient rule gives the denominator 2√x·(x - 1)²)."""
+    if cancelled is None or over is None:
+        return cancelled
+    p, q = fraction(cancelled)
+    q_over = fraction(over)[1]
+    if not q.is_Add or q_over.is_Add or q_over == q:
+        return cancelled
+    try:
+        ratio = bounded(_cancel, q / q_over, "cancel")
+    except Exception:  # a rewrite that fails is simply not used
+        return cancelled
+    if ratio is None or not ratio.is_number or ratio == 0:
+        return cancelled
+    return factor_terms(p / ratio) / q_over  # x·(2 - x²), as cancel's form is factored
+
+
 _RINGS: dict = {}
 
 
@@ -692,7 +712,12 @@ def tidy(expr):
     if ops > MAX_OPS:
         return expr
     fractions = has_fraction(expr)
-    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
+    rewrites = (
+        (factor_terms, cancel, _denominator_factored, together)
+        if fractions
+        else (factor_terms, _distributed)
+    )
+    cancelled = None
     over = _together(expr) if fractions else None  # cancel starts from it
     start_ops = ops
     ops += nested_fractions(expr)  # a fraction within a fraction costs one more
@@ -708,6 +733,9 @@ def tidy(expr):
                 candidate = over
             elif rewrite is cancel:
                 candidate = None if over is None else bounded(_cancel, over, "cancel")
+                cancelled = candidate
+            elif rewrite is _denominator_factored:
+                candidate = _denominator_factored(cancelled, over)
             elif rewrite is factor_terms and not may_factor(expr):
                 continue  # it would give expr back
             else:
