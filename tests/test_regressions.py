@@ -1383,3 +1383,16 @@ def test_red_team_7_a_quotient_keeps_its_denominator_a_product():
         got = d.result.subs(next(iter(d.result.free_symbols)), v)
         assert abs(sympy.N(got - by_hand.subs(x, v))) < 1e-12
     assert matcalc.derive("ln((1+x)/(1-x))").result_text == "2/(1 - x²)"
+
+
+@pytest.mark.parametrize("text", ["d/dx 5", "d/dx pi^2", "d/dx e^pi"])
+def test_red_team_7_the_derivative_of_a_constant_is_0(text):
+    """Red team 7: d/dx 5, d/dx π² and d/dx e^π, the first exercises of a calculus course
+    (by hand: 0, the constant rule), were refused: without --wrt 'the expression has no
+    variable; say which one with --wrt', and with it '--wrt: x is not in the expression,
+    which has no variable', a dead end.  A constant has no variable to mistype."""
+    d = matcalc.derive(text)
+    assert d.result == 0 and d.verified is True
+    c = matcalc.check("pi**2", "2*pi", "x")  # the power rule on a constant: wrong
+    assert c.verdict == "wrong"
+    assert "Your answer is 6.28319, the derivative is 0." in c.to_text()
