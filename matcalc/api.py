@@ -497,7 +497,9 @@ def _variables(
         name = ascii_names(str(item).strip())  # --wrt ω is omega, as in the expression
         if not _NAME.match(name):
             raise UsageError(Msg("err.api.wrt_name", name=repr(name)))
-        if name not in by_name and name not in written:
+        # a constant (5, π², e^π) has no variable to mistype: its derivative by any name
+        # is 0, the constant rule, as d/dx 5 asks
+        if name not in by_name and name not in written and (by_name or written):
             raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:

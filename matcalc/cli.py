@@ -58,7 +58,7 @@ x^T.  A derivative or definition may be written first: "d/dx sin(x)",
 "y = x^3".  EXPR may start with a minus ("-x**2"); - reads EXPRs from
 standard input, one a line.  --wrt must name a variable of the expression,
 or a declared one the expression does not use (its derivative is 0, with a
-note).
+note); a constant ("d/dx pi^2") may be differentiated by any name.
 
 \b
 Examples:

@@ -1348,3 +1348,54 @@ def test_red_team_7_a_gradient_through_the_differential_takes_out_a_common_facto
     got = d.explicit(n=2)
     assert got.shape == (2, 1)
     assert all(sympy.simplify((got - truth)[i].subs(point)) == 0 for i in range(2))
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "form", "truth"),
+    [
+        # by hand: (x·e⁻ˣ)″ = (x − 2)·e⁻ˣ; tanh″ = −2·tanh·(1 − tanh²) keeps tanh′'s form
+        ("x*exp(-x)", 2, "(x - 2)·exp(-x)", lambda x: (x - 2) * sympy.exp(-x)),
+        (
+            "tanh(x)",
+            2,
+            "-2(1 - tanh(x)²)·tanh(x)",
+            lambda x: -2 * sympy.tanh(x) / sympy.cosh(x) ** 2,
+        ),
+    ],
+)
+def test_red_team_7_a_minus_before_a_polynomial_factor_goes_into_it(text, order, form, truth):
+    """Red team 7: d²/dx² x·e⁻ˣ came out -(2 - x)·exp(-x), where a textbook writes
+    (x - 2)·e⁻ˣ; a sum of functions such as 1 - tanh² (tanh′) keeps its form."""
+    d = matcalc.derive(text, order=order)
+    assert d.result_text == form and d.verified is True
+    x = next(iter(d.result.free_symbols))
+    for v in (-1.3, 0.4, 2.2):
+        assert abs(complex(sympy.N(d.result.subs(x, v) - truth(sympy.Float(v))))) < 1e-12
+
+
+def test_red_team_7_a_quotient_keeps_its_denominator_a_product():
+    """Red team 7: d/dx √x·(x + 1)/(x - 1) came out (x² - 4x - 1)/(2√x - 4x^(3/2) + 2x^(5/2)):
+    cancel multiplied the denominator out.  The quotient rule's form, by hand:
+    (x² - 4x - 1)/(2√x·(x - 1)²).  Where the multiplied-out one is shorter it stays:
+    d/dx ln((1 + x)/(1 - x)) = 2/(1 - x²)."""
+    x = sympy.Symbol("x", positive=True)
+    d = matcalc.derive("sqrt(x)*(x+1)/(x-1)")
+    assert d.result_text == "(x² - 4x - 1)/(2·√(x)·(x - 1)²)" and d.verified is True
+    by_hand = (x**2 - 4 * x - 1) / (2 * sympy.sqrt(x) * (x - 1) ** 2)
+    for v in (0.3, 2.5, 7.0):
+        got = d.result.subs(next(iter(d.result.free_symbols)), v)
+        assert abs(sympy.N(got - by_hand.subs(x, v))) < 1e-12
+    assert matcalc.derive("ln((1+x)/(1-x))").result_text == "2/(1 - x²)"
+
+
+@pytest.mark.parametrize("text", ["d/dx 5", "d/dx pi^2", "d/dx e^pi"])
+def test_red_team_7_the_derivative_of_a_constant_is_0(text):
+    """Red team 7: d/dx 5, d/dx π² and d/dx e^π, the first exercises of a calculus course
+    (by hand: 0, the constant rule), were refused: without --wrt 'the expression has no
+    variable; say which one with --wrt', and with it '--wrt: x is not in the expression,
+    which has no variable', a dead end.  A constant has no variable to mistype."""
+    d = matcalc.derive(text)
+    assert d.result == 0 and d.verified is True
+    c = matcalc.check("pi**2", "2*pi", "x")  # the power rule on a constant: wrong
+    assert c.verdict == "wrong"
+    assert "Your answer is 6.28319, the derivative is 0." in c.to_text()

@@ -474,6 +474,26 @@ def _cancel(over):
     return num.as_expr(*gens) / den.as_expr(*gens)
 
 
+def _denominator_factored(cancelled, over):
+    """``cancel``'s fraction with its denominator as ``together`` had it, a product, where
+    that one divides the cancelled denominator exactly (cancel multiplies a denominator
+    out: d/dx √x·(x + 1)/(x - 1) came out (x² - 4x - 1)/(2√x - 4x^(3/2) + 2x^(5/2)), where
+    the quotient rule gives the denominator 2√x·(x - 1)²)."""
+    if cancelled is None or over is None:
+        return cancelled
+    p, q = fraction(cancelled)
+    q_over = fraction(over)[1]
+    if not q.is_Add or q_over.is_Add or q_over == q:
+        return cancelled
+    try:
+        ratio = bounded(_cancel, q / q_over, "cancel")
+    except Exception:  # a rewrite that fails is simply not used
+        return cancelled
+    if ratio is None or not ratio.is_number or ratio == 0:
+        return cancelled
+    return factor_terms(p / ratio) / q_over  # x·(2 - x²), as cancel's form is factored
+
+
 _RINGS: dict = {}
 
 
@@ -754,7 +774,12 @@ def tidy(expr):
     if ops > MAX_OPS:
         return expr
     fractions = has_fraction(expr)
-    rewrites = (factor_terms, cancel, together) if fractions else (factor_terms, _distributed)
+    rewrites = (
+        (factor_terms, cancel, _denominator_factored, together)
+        if fractions
+        else (factor_terms, _distributed)
+    )
+    cancelled = None
     over = _together(expr) if fractions else None  # cancel starts from it
     start_ops = ops
     ops += nested_fractions(expr)  # a fraction within a fraction costs one more
@@ -770,6 +795,9 @@ def tidy(expr):
                 candidate = over
             elif rewrite is cancel:
                 candidate = None if over is None else bounded(_cancel, over, "cancel")
+                cancelled = candidate
+            elif rewrite is _denominator_factored:
+                candidate = _denominator_factored(cancelled, over)
             elif rewrite is factor_terms and not may_factor(expr):
                 continue  # it would give expr back
             else:
@@ -800,7 +828,8 @@ def tidy(expr):
 def _fewer_minus(expr):
     """``expr`` with each negative multiple of one plain denominator that is a sum,
     -c/(a - b), written c/(b - a) where that leaves fewer minus signs: d/dx ln((1 + x)/(1 - x))
-    is 2/(1 - x²), not -2/(x² - 1).  (Not under a power: (x - 1)³ stays as it is.)  Taken
+    is 2/(1 - x²), not -2/(x² - 1); and of one plain factor that is a sum, -(2 - x)·e⁻ˣ
+    as (x - 2)·e⁻ˣ (d²/dx² x·e⁻ˣ).  (Not under a power: (x - 1)³ stays as it is.)  Taken
     only where the whole is simpler by ``tidy``'s measure."""
 
     def flip(m):
@@ -809,14 +838,17 @@ def _fewer_minus(expr):
             return m
         factors = Mul.make_args(rest)
         sums = [f for f in factors if f.is_Pow and f.exp is S.NegativeOne and f.base.is_Add]
+        # -(2 - x)·e⁻ˣ is (x - 2)·e⁻ˣ; a sum of functions, such as tanh′ = 1 - tanh², stays
+        sums += [f for f in factors if f.is_Add and f.is_polynomial()]
         if len(sums) != 1:
             return m
-        terms = sums[0].base.args
+        total = sums[0] if sums[0].is_Add else sums[0].base
+        terms = total.args
         minus = sum(1 for t in terms if _coeff_isneg(t))
         if len(terms) - minus >= minus + 1:
             return m
         others = [f for f in factors if f is not sums[0]]
-        return Mul(-c, *others, 1 / -sums[0].base)
+        return Mul(-c, *others, -total if sums[0].is_Add else 1 / -total)
 
     if not expr.has(Add):
         return expr

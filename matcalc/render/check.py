@@ -145,6 +145,8 @@ def _detail(r: Renderer, c: Any) -> str:
         where = _point(r, c.point)
         yours, ours = (r._inline(_number(v)) for v in c.values)
         key = "check.differ.entry" if c.entry is not None else "check.differ"
+        if not c.point and c.entry is None:  # a constant (π²): no point to name
+            key = "check.differ.constant"
         entry = f"({c.entry[0] + 1}, {c.entry[1] + 1})" if c.entry is not None else ""
         out.append(r._msg(key, where=where, yours=yours, ours=ours, entry=entry))
     return " ".join(out)

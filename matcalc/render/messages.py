@@ -295,6 +295,7 @@ EN: dict[str, str] = {
     "check.also_transposed": "(Your answer is also transposed: it is in the other layout.)",
     "check.step": "The mistake enters at {step} in the derivation below.",
     "check.differ": "At {where}: your answer is {yours}, the derivative is {ours}.",
+    "check.differ.constant": "Your answer is {yours}, the derivative is {ours}.",
     "check.differ.entry": "At {where}, entry {entry}: your answer is {yours}, the "
     "derivative is {ours}.",
     "note.modulus_of_power": "the modulus of a power with a real exponent is the power of "
@@ -624,6 +625,7 @@ ZH: dict[str, str] = {
     "check.also_transposed": "（你的答案同时是转置的：用的是另一种布局。）",
     "check.step": "错误出现在下面推导中的 {step}。",
     "check.differ": "在 {where} 处：你的答案为 {yours}，导数为 {ours}。",
+    "check.differ.constant": "你的答案为 {yours}，导数为 {ours}。",
     "check.differ.entry": "在 {where} 处，第 {entry} 个元素：你的答案为 {yours}，导数为 {ours}。",
     "note.modulus_of_power": "实指数幂的模等于模的幂，|a^p| = |a|^p，对任意 a（实数或复数）都成立；"
     "所以按 {expr} 求导，无需复数取模的求导法则。",
