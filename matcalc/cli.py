@@ -52,13 +52,14 @@ and for square matrices inv(X) (or X**-1), det, logdet (= ln det) and
 matrix_power(X, k) (0 <= k <= 8).  --matrix S:sym declares a symmetric
 matrix: its gradient is the symmetric (G + G^T)/2.  Scalars with these are
 derived through the differential (df = tr(G^T dX), then read off G).
-What matcalc prints it also reads: x², √(x + 1), σ(z), |x - 1|, ln|x|, and
-with vectors w·x and A·x (dot and matrix products), ⊗ (element-wise), xᵀ or
-x^T.  A derivative or definition may be written first: "d/dx sin(x)",
-"y = x^3".  EXPR may start with a minus ("-x**2"); - reads EXPRs from
-standard input, one a line.  --wrt must name a variable of the expression,
-or a declared one the expression does not use (its derivative is 0, with a
-note); a constant ("d/dx pi^2") may be differentiated by any name.
+What matcalc prints it also reads: x², 2x, 2sin(x), √(x + 1), σ(z), |x - 1|,
+ln|x|, and with vectors w·x and A·x (dot and matrix products), ⊗
+(element-wise), xᵀ or x^T; 1/2x and e^2x are ambiguous, and refused.  A
+derivative or definition may be written first: "d/dx sin(x)", "y = x^3".
+EXPR may start with a minus ("-x**2"); - reads EXPRs from standard input,
+one a line.  --wrt must name a variable of the expression, or a declared one
+the expression does not use (its derivative is 0, with a note); a constant
+("d/dx pi^2") may be differentiated by any name.
 
 \b
 Examples:

@@ -345,7 +345,7 @@ ERRORS = [
     ["derive", "inv(X)", "--matrix", "X", "--wrt", "X"],
     ["derive", "det(X) + det(Y)", "--matrix", "X,Y", "--wrt", "X,Y"],
     ["derive", "trace(inv(X))*x", "--matrix", "X", "--wrt", "x"],
-    ["derive", "2x"],
+    ["derive", "1/2x"],
     ["derive", "foo(x)"],
     ["derive", "sinn(x)"],
     ["derive", "x*y"],

@@ -361,7 +361,8 @@ def test_a_name_run_together_with_the_variable_gets_a_note():
     ("args", "message"),
     [
         (["ax + b", "--wrt", "x"], "where ax is one variable; for a product write a*x"),
-        (["2(x+1)"], "missing '*' between two factors: write 2*(x+1)"),
+        (["(x+1)(x-1)"], "missing '*' between two factors: write (x+1)*(x-1)"),
+        (["1/2x"], "1/2x is ambiguous: write 1/(2*x) or (1/2)*x"),
     ],
 )
 def test_a_product_written_without_its_star_gets_a_hint(args, message):

@@ -113,6 +113,18 @@ VALUES = [
     ("log(x, 2)", sympy.log(x) / sympy.log(2)),
     ("sqrt(x)", sympy.sqrt(x)),
     ("abs(x)", sympy.Abs(x)),
+    # a number against what it multiplies, as matcalc prints it (not within a name or a
+    # literal: log10, x2, 1e5, 2j; not a blank apart, nor right after / or ^)
+    ("2x", 2 * x),
+    ("1 + 23y", 1 + 23 * y),
+    ("3.5x", Rational(7, 2) * x),
+    ("3x^4 - 2sin(x)", 3 * x**4 - 2 * sympy.sin(x)),
+    ("2(x + 1)^2", 2 * (x + 1) ** 2),
+    ("10x·(1 + x²)⁴", 10 * x * (1 + x**2) ** 4),
+    ("2x/3", 2 * x / 3),
+    ("2 * 3x", 6 * x),
+    ("2e3*x + x2", 2000 * x + sympy.Symbol("x2", real=True)),
+    ("2π·x", 2 * sympy.pi * x),
     # |x| as written on paper (and as matcalc prints it): a bar opens where an operand is
     # expected and closes after one; after a function's name it is the argument
     ("|x - 1|", sympy.Abs(x - 1)),
@@ -196,8 +208,13 @@ ERRORS = [
     ("x and y", ParseError, "boolean operators (and, or) are not allowed", 1),
     ("", ParseError, "empty expression", None),
     (" \t  ", ParseError, "empty expression", None),
-    ("2x", ParseError, "missing '*' after a number", 2),
-    ("1 + 23y", ParseError, "missing '*' after a number", 7),
+    # a number against a name right after / or ^ is ambiguous: 1/2x is 1/(2x) or x/2
+    ("1/2x", ParseError, "1/2x is ambiguous: write 1/(2*x) or (1/2)*x", 4),
+    ("e^2x", ParseError, "e^2x is ambiguous: write e^(2*x) or e^2*x", 4),
+    ("(x + 1)/3y", ParseError, "(x + 1)/3y is ambiguous: write (x + 1)/(3*y) or ((x + 1)/3)*y", 10),
+    ("x ÷ 2x", ParseError, "x÷2x is ambiguous", 6),
+    ("2 x", ParseError, "missing '*' between two factors: write 2*x", 3),
+    ("2√x", ParseError, "write 2*√x", 2),
     ("x +", ParseError, "unexpected end of expression", 4),
     ("x y", ParseError, "missing '*' between two factors: write x*y", 3),
     ("x^^2", ParseError, "invalid syntax", 3),
@@ -268,7 +285,6 @@ ERRORS = [
     ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),
     # the sigmoid's derivative as textbooks write it ("only a function name can be called")
     ("σ(z)(1 − σ(z))", ParseError, "missing '*' between two factors: write σ(z)*(1 − σ(z))", 5),
-    ("3.5x", ParseError, "missing '*' after a number (write 2*x, not 2x)", 4),
     ("eye(3)*x", ParseError, "eye(...) is written only in an answer to matcalc check", 1),
     ("x!", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
     ("3!*x", ParseError, "'!' is not an operator here: write factorial(5) for 5!", 2),
@@ -594,9 +610,10 @@ def test_greek_letters_are_the_names_sympy_prints_as_them():
     assert {s.name for s in got.free_symbols} == {"omega", "t", "lamda"}
     with pytest.raises(ParseError, match="OMICRON"):
         parse("ο*x")
-    with pytest.raises(ParseError, match="missing '\\*' after a number") as info:
-        parse("x + 2ω")
-    assert info.value.column == 6  # in the text as typed
+    assert parse("x + 2ω") == x + 2 * sympy.Symbol("omega", real=True)  # as matcalc prints it
+    with pytest.raises(ParseError, match="is ambiguous") as info:
+        parse("x/2ω")
+    assert info.value.column == 4  # in the text as typed
 
 
 def test_the_root_sign_and_sigma_are_read_as_matcalc_prints_them():

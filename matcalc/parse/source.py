@@ -267,7 +267,10 @@ class Source:
         ]
         bars = abs_bars(text, skip, functions)
         if bars:
-            pieces = sorted(pieces + [(i, i + 1, ascii) for i, ascii in bars.items()])
+            pieces += [(i, i + 1, ascii) for i, ascii in bars.items()]
+        # 2x, 3x⁴, 2sin(x), 2(x + 1): a number against what it multiplies, as matcalc
+        # prints it; a zero-width piece that Python sees as *
+        pieces = sorted(pieces + [(i, i, "*") for i in number_products(text, skip)])
         self._pieces = pieces
         out, at = [], 0
         for start, end, ascii in pieces:
@@ -396,7 +399,8 @@ class Source:
         if msg.startswith("invalid decimal literal"):
             while index < len(self.src) and (self.src[index].isdigit() or self.src[index] in "._"):
                 index += 1
-            return self.error(ParseError, Msg("err.missing_star"), index)
+            ambiguous = self._ambiguous_product(index)
+            return ambiguous or self.error(ParseError, Msg("err.missing_star"), index)
         if msg.startswith("unterminated"):
             quote = self.src.find("'", offset)
             if quote > 0 and (self.src[quote - 1].isalnum() or self.src[quote - 1] in "_)"):
@@ -463,6 +467,35 @@ class Source:
             return self.error(ParseError, Msg("err.missing_star_between", pair=pair), index)
         return None
 
+    def _ambiguous_product(self, index: int) -> MatcalcError | None:
+        """1/2x or e^2x (a number against a name right after / or ^, at ``src[index]``):
+        both readings to write; None for any other number against a name."""
+        head = self.src[:index]
+        number = re.search(r"[0-9.]+\Z", head)
+        if number is None:
+            return None
+        before = head[: number.start()].rstrip(" \t")
+        op = "^" if before.endswith("**") else before[-1:]
+        if op not in ("/", "^"):
+            return None
+        base = before[: -2 if before.endswith("**") else -1].rstrip(" \t")
+        operand = _left_operand(base)
+        right = _RIGHT_OPERAND.match(self.src, index)
+        if not operand or right is None:
+            return None
+        num, name = number.group(), self.typed_text(*right.span())
+        typed_op = self.typed_text(len(base), number.start()).strip() or op
+        left = self.typed_text(len(base) - len(operand), len(base))
+        first = f"{left}{typed_op}({num}*{name})"
+        second = f"{left}{typed_op}{num}*{name}" if op == "^" else f"({left}{typed_op}{num})*{name}"
+        msg = Msg(
+            "err.ambiguous_product",
+            typed=f"{left}{typed_op}{num}{name}",
+            first=first,
+            second=second,
+        )
+        return self.error(ParseError, msg, index)
+
     def _bar_product(self) -> MatcalcError | None:
         """``2|x|`` or ``x|x - 1|``: an operand right before an absolute value whose bars
         pair once a * is put between them -> "write 2*|x|"; else None."""
@@ -482,6 +515,38 @@ class Source:
             pair = f"{_left_operand(head).strip()}*{text[i:close]}"
             return ParseError(Msg("err.missing_star_between", pair=pair), column=i + 1, text=text)
         return None
+
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_MULTIPLIED = re.compile("[A-Za-z(" + "".join(GREEK) + "]")
+_LITERAL_TAIL = re.compile(r"[eE][+-]?[0-9]|[jJ](?![A-Za-z0-9_])|(?<=0)[xXbBoO][0-9A-Fa-f]")
+"""After a number, what makes it one Python literal: 1e5, 2e-3, 2j (complex), 0x1F."""
+
+
+def number_products(text: str, skip: int = 0) -> list[int]:
+    """The indices of ``text`` (from ``skip``) right after a number written against what it
+    multiplies, a name, a function or a bracket: 2x, 3.5y, 2sin(x), 2(x + 1), 2π, 10x·y.
+    Not within a name (x2, log10), a literal (1e5, 2j) or a blank apart (2 x: refused with
+    "write 2*x"), nor right after / or ^ (and ** or √), where it is ambiguous: 1/2x is
+    1/(2x) to some and x/2 to Python, e^2x is e^(2x) or e²·x; those are refused (see
+    ``Source.syntax_error``)."""
+    out = []
+    for m in _NUMBER.finditer(text, skip):
+        end = m.end()
+        if end >= len(text) or not _MULTIPLIED.match(text, end):
+            continue
+        before = text[skip : m.start()]
+        if before and (before[-1].isalnum() or before[-1] in "_."):
+            continue  # x2y, log10(x): within a name
+        if _LITERAL_TAIL.match(text, end):
+            continue
+        last = before.rstrip(" \t")
+        if last[-1:] in ("-", "+", "\u2212"):  # x^-2y, sin^-1(x): the exponent's sign
+            last = last[:-1].rstrip(" \t")
+        if last[-1:] in ("/", "^", "\u00f7", _ROOT) or last.endswith("**"):
+            continue  # 1/2x, e^2x, 2**3x, √2x: ambiguous, refused
+        out.append(end)
+    return out
 
 
 def abs_bars(text: str, skip: int = 0, functions: Collection[str] = ()) -> dict[int, str]:
