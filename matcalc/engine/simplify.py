@@ -474,6 +474,10 @@ def _cancel(over):
     return num.as_expr(*gens) / den.as_expr(*gens)
 
 
+SLACK = 2
+"""How many operations ``factor_terms`` may take out of a numerator (``_denominator_factored``)."""
+
+
 def _denominator_factored(cancelled, over):
     """``cancel``'s fraction with its denominator as ``together`` had it, a product, where
     that one divides the cancelled denominator exactly (cancel multiplies a denominator
@@ -797,6 +801,15 @@ def tidy(expr):
                 candidate = None if over is None else bounded(_cancel, over, "cancel")
                 cancelled = candidate
             elif rewrite is _denominator_factored:
+                if cancelled is None or over is None:
+                    continue
+                # at best cancel's numerator over together's denominator: skip the division
+                # where even that has more operations than the best form so far
+                if (
+                    count_ops_fast(fraction(cancelled)[0]) + count_ops_fast(fraction(over)[1])
+                    > best_ops + SLACK
+                ):
+                    continue
                 candidate = _denominator_factored(cancelled, over)
             elif rewrite is factor_terms and not may_factor(expr):
                 continue  # it would give expr back
