@@ -213,6 +213,7 @@ ERRORS = [
     ("e^2x", ParseError, "e^2x is ambiguous: write e^(2*x) or e^2*x", 4),
     ("(x + 1)/3y", ParseError, "(x + 1)/3y is ambiguous: write (x + 1)/(3*y) or ((x + 1)/3)*y", 10),
     ("x ÷ 2x", ParseError, "x÷2x is ambiguous", 6),
+    ("x^−3y", ParseError, "x^−3y is ambiguous: write x^(−3*y) or x^−3*y", 5),
     ("2 x", ParseError, "missing '*' between two factors: write 2*x", 3),
     ("2√x", ParseError, "write 2*√x", 2),
     ("x +", ParseError, "unexpected end of expression", 4),

@@ -475,6 +475,10 @@ class Source:
         if number is None:
             return None
         before = head[: number.start()].rstrip(" \t")
+        sign = ""
+        if before[-1:] in ("-", "+"):  # x^-2y: the exponent's sign
+            sign = self.typed_text(len(before) - 1, len(before))
+            before = before[:-1].rstrip(" \t")
         op = "^" if before.endswith("**") else before[-1:]
         if op not in ("/", "^"):
             return None
@@ -483,8 +487,8 @@ class Source:
         right = _RIGHT_OPERAND.match(self.src, index)
         if not operand or right is None:
             return None
-        num, name = number.group(), self.typed_text(*right.span())
-        typed_op = self.typed_text(len(base), number.start()).strip() or op
+        num, name = sign + number.group(), self.typed_text(*right.span())
+        typed_op = self.typed_text(len(base), len(before)).strip() or op
         left = self.typed_text(len(base) - len(operand), len(base))
         first = f"{left}{typed_op}({num}*{name})"
         second = f"{left}{typed_op}{num}*{name}" if op == "^" else f"({left}{typed_op}{num})*{name}"
