@@ -352,13 +352,58 @@ class _Emitter:
                     text = self.code(by.args[0])[0]
                     zero = "0" if self.b is NUMPY else f"{self.m}.zeros_like({text})"
                     log1p_exp = f"{self.m}.logaddexp({zero}, {text})"
-                    pieces.append(f"{self.m}.exp({self.wrap(u, ADD - 1)} - {k} * {log1p_exp})")
+                    spread = self._spread(rest, by, u, f"{k} * {log1p_exp}", g)
+                    pieces.append(
+                        spread or f"{self.m}.exp({self.wrap(u, ADD - 1)} - {k} * {log1p_exp})"
+                    )
                 else:
                     continue
                 rest.remove(f)
                 rest.remove(g)
                 break
         return rest, pieces
+
+    def _spread(self, rest: list, by, u, log_power: str, g) -> str | None:
+        """exp(u)/(exp(v) + 1)ᵏ times a sum of terms c·exp(v)ʲ among ``rest`` (c free of
+        exp(v)), as the sum of c·exp(u + j·v − k·ln(1 + exp(v))): the sum as written is inf
+        above v = 709 where the whole is finite, as (2 + x + (2 − x)·eˣ)·eˣ/(eˣ + 1)³, the
+        second derivative of x·σ(x).  The sum is taken out of ``rest``; None where there is
+        no such sum."""
+        v = by.args[0]
+        for total in rest:
+            if total is g or not total.is_Add or not total.has(by):
+                continue
+            terms = []
+            for term in total.args:
+                j, coeff = 0, []
+                for f in sympy.Mul.make_args(term):
+                    ratio = f.args[0] / v if isinstance(f, sympy.exp) else None
+                    if ratio is not None and ratio.is_Integer:
+                        j += int(ratio)
+                    elif f.has(by):
+                        break
+                    else:
+                        coeff.append(f)
+                else:
+                    terms.append((sympy.Mul(*coeff), j))
+                    continue
+                break
+            else:
+                text = ""
+                for c, j in terms:
+                    exponent = f"{self.wrap(u + j * v, ADD - 1)} - {log_power}"
+                    exp = f"{self.m}.exp({exponent})"
+                    minus = c.could_extract_minus_sign()
+                    c = -c if minus else c
+                    part = exp if c == 1 else f"{self.wrap(c, MUL - 1)} * {exp}"
+                    text += (
+                        (" - " if minus else " + ") + part
+                        if text
+                        else ("-" if minus else "") + part
+                    )
+                rest.remove(total)
+                return f"({text})"
+        return None
 
     def _product(self, coeff, factors) -> Code:
         numerator, denominator = [], []
