@@ -1174,6 +1174,13 @@ def _sigmoid(t):
     return 1 / (1 + sympy.exp(-t))
 
 
+def _logistic_loss(y, z) -> sympy.Expr:
+    """−Σ yᵢ·ln σ(zᵢ) + (1 − yᵢ)·ln(1 − σ(zᵢ)), written out by hand."""
+    return -sum(
+        yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t)) for yi, t in zip(y, z)
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "wrt", "vectors", "matrices", "layout", "form", "components"),
     [
@@ -1204,12 +1211,7 @@ def _sigmoid(t):
             ["X:N,n"],
             "numerator",
             "(σ(Xw) - y)ᵀ·X",
-            lambda W, x, y, X, w: (
-                -sum(
-                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
-                    for yi, t in zip(y, X * w)
-                )
-            ),
+            lambda W, x, y, X, w: _logistic_loss(y, X * w),
         ),
         (
             "-mean(y * ln(sigmoid(X @ w)) + (1 - y) * ln(1 - sigmoid(X @ w)))",
@@ -1218,13 +1220,7 @@ def _sigmoid(t):
             ["X:N,n"],
             "denominator",
             "Xᵀ·(σ(Xw) - y)/N",
-            lambda W, x, y, X, w: (
-                -sum(
-                    yi * sympy.log(_sigmoid(t)) + (1 - yi) * sympy.log(1 - _sigmoid(t))
-                    for yi, t in zip(y, X * w)
-                )
-                / 2
-            ),
+            lambda W, x, y, X, w: _logistic_loss(y, X * w) / 2,
         ),
     ],
 )

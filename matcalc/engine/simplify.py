@@ -478,23 +478,27 @@ SLACK = 2
 """How many operations ``factor_terms`` may take out of a numerator (``_denominator_factored``)."""
 
 
-def _denominator_factored(cancelled, over):
+def _denominator_factored(cancelled, over, best_ops: int):
     """``cancel``'s fraction with its denominator as ``together`` had it, a product, where
     that one divides the cancelled denominator exactly (cancel multiplies a denominator
     out: d/dx √x·(x + 1)/(x - 1) came out (x² - 4x - 1)/(2√x - 4x^(3/2) + 2x^(5/2)), where
-    the quotient rule gives the denominator 2√x·(x - 1)²)."""
+    the quotient rule gives the denominator 2√x·(x - 1)²); None where there is none, or
+    where even cancel's numerator over that denominator has more operations than
+    ``best_ops`` (the division it needs, a second cancel, is then skipped)."""
     if cancelled is None or over is None:
-        return cancelled
+        return None
     p, q = fraction(cancelled)
     q_over = fraction(over)[1]
     if not q.is_Add or q_over.is_Add or q_over == q:
-        return cancelled
+        return None
+    if count_ops_fast(p) + count_ops_fast(q_over) > best_ops + SLACK:
+        return None
     try:
         ratio = bounded(_cancel, q / q_over, "cancel")
     except Exception:  # a rewrite that fails is simply not used
-        return cancelled
+        return None
     if ratio is None or not ratio.is_number or ratio == 0:
-        return cancelled
+        return None
     return factor_terms(p / ratio) / q_over  # x·(2 - x²), as cancel's form is factored
 
 
@@ -801,16 +805,7 @@ def tidy(expr):
                 candidate = None if over is None else bounded(_cancel, over, "cancel")
                 cancelled = candidate
             elif rewrite is _denominator_factored:
-                if cancelled is None or over is None:
-                    continue
-                # at best cancel's numerator over together's denominator: skip the division
-                # where even that has more operations than the best form so far
-                if (
-                    count_ops_fast(fraction(cancelled)[0]) + count_ops_fast(fraction(over)[1])
-                    > best_ops + SLACK
-                ):
-                    continue
-                candidate = _denominator_factored(cancelled, over)
+                candidate = _denominator_factored(cancelled, over, best_ops)
             elif rewrite is factor_terms and not may_factor(expr):
                 continue  # it would give expr back
             else:

@@ -506,7 +506,7 @@ class Source:
         text = self.text
         for i in range(self.skip, len(text)):
             head = text[self.skip : i].rstrip(" \t")
-            if text[i] != "|" or not head or not (head[-1].isalnum() or head[-1] in "_)]}"):
+            if text[i] != "|" or not head or not _ends_operand(head[-1]):
                 continue
             bars = abs_bars(text[:i] + "*" + text[i:], self.skip, self.functions)
             if i + 1 not in bars:
@@ -553,6 +553,11 @@ def number_products(text: str, skip: int = 0) -> list[int]:
     return out
 
 
+def _ends_operand(ch: str) -> bool:
+    """Whether an operand may end with ``ch``: a name, a number, a bracket, x', 5!."""
+    return ch.isalnum() or ch in "_)]}.'!"
+
+
 def abs_bars(text: str, skip: int = 0, functions: Collection[str] = ()) -> dict[int, str]:
     """The bars of ``|x|`` in ``text`` (from ``skip``), each index to its ASCII: ``abs(`` where
     a bar opens, ``)`` where it closes; ``(abs(`` and ``))`` right after a function's name
@@ -581,7 +586,7 @@ def abs_bars(text: str, skip: int = 0, functions: Collection[str] = ()) -> dict[
             name = _NAME_BEFORE.search(text, skip, last + 1) if last is not None else None
             word = name.group() if name is not None else ""
             after_operand = last is not None and (
-                text[last].isalnum() or text[last] in "_)]}.'!" or out.get(last) in (")", "))")
+                _ends_operand(text[last]) or out.get(last) in (")", "))")
             )
             if word and word in functions and last is not None and text[last].isalnum():
                 out[i] = "(abs("  # ln|x|: the function's argument
