@@ -934,9 +934,11 @@ def compare(
 
 
 def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
-    """Whether the scalar ``exprs`` are real together at one point the numeric check would
-    draw (within 100, and beside their boundaries out to 10⁶): √(-1 - x²), acoth(sin x) and
-    ln(-eˣ) are real nowhere, and their derivatives are those of complex functions."""
+    """Whether the scalar ``exprs`` are real together around one point the numeric check
+    would draw (within 100, and beside their boundaries out to 10⁶): √(-1 - x²), acoth(sin x)
+    and ln(-eˣ) are real nowhere, and their derivatives are those of complex functions.  A
+    point counts only with real values beside it too (``_real_around``): ln(-1)·x is real at
+    x = 0 alone, where it is 0, and its derivative iπ is still complex."""
     if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
         return True  # real wherever it is defined
     if any(e.atoms(AppliedUndef) for e in exprs) or not any(e.free_symbols for e in exprs):
@@ -945,20 +947,48 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     symbols = sorted(set().union(*(e.free_symbols for e in normal)), key=str)
     for t in (0.7, 1.3, -0.6):  # a quick look first: most inputs are real at one of these
         point = {s: Float(t, 30) for s in symbols}
-        memo: dict = {}
-        if all(_in_domain(e, point, memo) for e in normal):
+        if _real_around(normal, point, lambda p, memo: _all_in_domain(normal, p, memo)):
             return True
     sampler = _Sampler(exprs, exprs, 0, deadline)
+
+    def located(point, memo) -> bool:
+        return sampler.locate(point, memo) is not None
+
     for k in range(TRIES):
         deadline.check()
-        if sampler.locate(sampler.draw(k), {}) is not None:
+        if _real_around(normal, sampler.draw(k), located):
             return True
     # then every variable at each point of the grids (acos(acos(acos(x))) is real on
     # [0.54, 0.86] only), of a fine one on [-10, 10] (√(sin(x) - 0.99): on intervals 0.28
     # wide), and beside the boundaries
     fine = [k / 20 for k in range(-200, 201)]
     grid = [{s: Float(t, 30) for s in sampler.symbols} for t in (*_GRID, *FAR_GRID, *fine)]
-    return any(sampler.locate(point, {}) is not None for point in (*grid, *sampler.special()))
+    return any(_real_around(normal, point, located) for point in (*grid, *sampler.special()))
+
+
+AROUND = 1e-9
+"""How far beside a point (relative) ``_real_around`` looks."""
+
+
+def _all_in_domain(exprs: Sequence[Expr], point: dict, memo: dict) -> bool:
+    return all(_in_domain(e, point, memo) for e in exprs)
+
+
+def _real_around(exprs: Sequence[Expr], point: dict, inside) -> bool:
+    """``inside(point, memo)``, and ``exprs`` real at a point beside it, every variable moved
+    by ±``AROUND`` (relative, each by a different amount, so that x = y stays no line):
+    real on a set with some room, where a derivative is that of a real function, not at an
+    isolated point (x = 0 of ln(-1)·x, x = y of √(-(x − y)²))."""
+    if not inside(point, {}):
+        return False
+    for side in (1, -1):
+        beside = {
+            s: Float(v + side * AROUND * (1 + 0.3 * i) * max(1.0, abs(float(v))), 30)
+            for i, (s, v) in enumerate(sorted(point.items(), key=lambda sv: str(sv[0])))
+        }
+        if _all_in_domain(exprs, beside, {}):
+            return True
+    return False
 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)

@@ -460,12 +460,27 @@ def test_a_value_below_a_double_is_no_evidence():
 
 
 @pytest.mark.parametrize(
-    "text", ["sqrt(-1 - x**2)", "acoth(sin(x))", "ln(-exp(x))", "asin(2 + x**2)", "acosh(-x**2)"]
+    "text",
+    [
+        "sqrt(-1 - x**2)",
+        "acoth(sin(x))",
+        "ln(-exp(x))",
+        "asin(2 + x**2)",
+        "acosh(-x**2)",
+        "ln(-1)*x",
+        "acos(2)*x",
+        "sqrt(-2)*x + 1",
+        "sqrt(-x**2)",
+        "sqrt(-(x - y)**2)",
+    ],
 )
 def test_an_expression_real_nowhere_has_a_note(text):
     """By hand: -1 - x² < 0, |sin x| ≤ 1 (acoth needs |u| > 1), -eˣ < 0, 2 + x² > 1 (asin
-    needs |u| ≤ 1), -x² ≤ 0 < 1 (acosh needs u ≥ 1): real for no real x.  The derivative
-    is still SymPy's (verified), but said to be only formal, in every format."""
+    needs |u| ≤ 1), -x² ≤ 0 < 1 (acosh needs u ≥ 1): real for no real x.  ln(-1) = iπ,
+    acos(2) = i·acosh(2) and √-2 = i√2 are not real, so those products are real at x = 0
+    alone; √(-x²) at x = 0 alone, √(-(x - y)²) on the line x = y alone.  A derivative iπ
+    is no derivative of a real function.  The derivative is still SymPy's (verified), but
+    said to be only formal, in every format."""
     d = matcalc.derive(text, "x")
     assert any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
     assert "not a real number at any point" in d.to_text(width=0)
