@@ -215,11 +215,32 @@ def _common_factor_zero(diff: Expr) -> Expr:
     return factored
 
 
+def _same_radicands(diff: Expr) -> Expr:
+    """``diff`` with the sums under a root (any power not an integer) multiplied out where
+    two of them are then the same: the result's ‖(2w + 1) ⊗ Ax‖ and SymPy's ‖Ax + 2Ax ⊗ w‖
+    are one root, which over one denominator would otherwise multiply each other's
+    numerators (3 times the work); unchanged otherwise, or where a sum is too big."""
+    roots = [
+        p
+        for p in diff.atoms(Pow)
+        if p.base.is_Add and not p.exp.is_Integer and expansion_terms(p.base) <= CANCEL_TERMS
+    ]
+    if len({p.base for p in roots}) < 2:
+        return diff
+    bases = {b: expand(b) for b in {p.base for p in roots}}
+    if len(set(bases.values())) == len(bases):  # no two sums the same multiplied out
+        return diff
+    return diff.xreplace({p: Pow(bases[p.base], p.exp) for p in roots})
+
+
 def _symbolically_zero(diff: Expr) -> bool:
     if diff == 0:
         return True
     if count_ops_fast(diff, limit=MAX_SYMBOLIC_OPS) > MAX_SYMBOLIC_OPS:
         return False
+    diff = _same_radicands(diff)
+    if diff == 0:
+        return True
     # cancel only helps with rational functions; with kinks the numeric check decides
     fractions = has_fraction(diff) and not diff.has(Heaviside, Max, Min)
     # last, where the others fail: tan with sec, sin² with cos …, written in sin and cos

@@ -220,3 +220,23 @@ def test_a_value_below_e_to_the_minus_ten_thousand_is_zero_not_undefined():
     truth = sympy.diff(f, x)
     assert V.verify(-truth, truth, domain=[f]).status is not True
     assert V.verify(truth, truth, domain=[f]).status is True
+
+
+def test_roots_of_one_sum_written_two_ways_are_one_root():
+    """x(x + 3) + 2 = x² + 3x + 2 by hand: before the zero test, the two roots become one
+    (over one denominator they were two factors, each multiplying the other's numerator);
+    roots of different sums stay as they are."""
+    X = sympy.Symbol("x", real=True)
+    same = X / sqrt(X**2 + 3 * X + 2) - X / sqrt(X * (X + 3) + 2)
+    assert V._same_radicands(same) == 0
+    assert V._symbolically_zero(same)
+    other = X / sqrt(X**2 + 3 * X + 3) - X / sqrt(X * (X + 3) + 2)
+    assert V._same_radicands(other) == other
+    assert not V._symbolically_zero(other)
+
+
+def test_a_norm_written_two_ways_is_verified_symbolically():
+    """‖Ax + 2Ax ⊗ w‖ and ‖(2w + 1) ⊗ Ax‖ are one norm: the check proves the entries equal
+    to SymPy's Jacobian without numbers."""
+    d = matcalc.derive("norm(A@x + (A@x + A@x)*w)", "x", vectors=["x", "w"], matrices=["A"])
+    assert d.verified and d.steps[-1].method == "symbolic"
