@@ -45,7 +45,7 @@ from matcalc.linalg.shapes import is_scalar
 from matcalc.msg import Msg
 from matcalc.parse import parse
 from matcalc.parse.functions import declare_functions, real_argument
-from matcalc.parse.source import Written, ascii_names, written
+from matcalc.parse.source import Written, ascii_names, halfwidth, written
 from matcalc.problem import LAYOUTS
 from matcalc.steps import Explicit, Note, Problem, Verify
 from matcalc.symbols import names_used, output_name
@@ -309,6 +309,7 @@ def _expressions(
     texts, exprs, said = [], [], []
     for item in items:
         if isinstance(item, str):
+            item = halfwidth(item)  # （x＋1）＾２ as (x+1)^2, for the notes on the text too
             before = written(item) if len(item) <= limits.max_length else Written()
             said.append(before)
             texts.append(item[before.skip :].strip() if before.skip else item)
@@ -484,7 +485,9 @@ def _variables(
         wrt.split(",") if isinstance(wrt, str) else [wrt] if isinstance(wrt, Symbol) else list(wrt)
     )
     items = [
-        part for item in items for part in (item.split(",") if isinstance(item, str) else [item])
+        part
+        for item in items
+        for part in (halfwidth(item).split(",") if isinstance(item, str) else [item])
     ]
     # a declared vector or matrix keeps its shape even where the expression does not use it
     by_name = {**{str(s): s for s in shapes or ()}, **{str(s): s for s in free}}

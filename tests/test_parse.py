@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy import Add, Mul, Pow, Rational
 
+import matcalc
 from matcalc.errors import LimitError, MatcalcError, MathError, ParseError, UnsupportedError
 from matcalc.functions import sigmoid
 from matcalc.limits import Limits
@@ -787,3 +788,31 @@ def test_bars_read_as_abs(pair: tuple[str, str]) -> None:
 
     bars, calls = pair
     assert outcome(bars) == outcome(calls), bars
+
+
+@pytest.mark.parametrize(
+    "typed, plain",
+    [
+        ("（x＋1）＾２", "(x+1)^2"),
+        ("ｓｉｎ（ｘ）　＊　ｙ", "sin(x) * y"),
+        ("２ｘ＋｜ｘ｜", "2x+|x|"),
+        ("max（x，　1）", "max(x,  1)"),
+    ],
+)
+def test_full_width_forms_read_as_ascii(typed, plain):
+    """A Chinese or Japanese input method types the full-width forms of ASCII (U+FF01 to
+    U+FF5E, and U+3000 for a blank): they are the characters they look like, one for one."""
+    assert parse(typed) == parse(plain)
+
+
+def test_full_width_errors_point_at_the_column_typed():
+    with pytest.raises(ParseError) as info:
+        parse("（x＋1）＋＃")
+    assert "(column 7)" in str(info.value)  # ＃, the seventh character typed
+
+
+def test_full_width_in_derive_check_and_wrt():
+    d = matcalc.derive("ｄ/ｄｘ　x＊ｙ")
+    assert d.result == sympy.Symbol("y", real=True)
+    assert matcalc.derive("x*y", wrt="x，y").problem.wrt == matcalc.derive("x*y", "x,y").problem.wrt
+    assert matcalc.check("x^2", "２ｘ").verdict == "right"

@@ -194,10 +194,21 @@ class Written(NamedTuple):
     output: str | None = None
 
 
+_HALFWIDTH = {0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}}
+
+
+def halfwidth(text: str) -> str:
+    """``text`` with the full-width forms of ASCII characters (U+FF01 to U+FF5E, and the
+    ideographic space) as ASCII, one character for one, so columns stay as typed: a Chinese
+    or Japanese input method types （x＋1）＾２，ｙ, which is (x+1)^2,y."""
+    return text.translate(_HALFWIDTH) if any(ord(ch) >= 0x3000 for ch in text) else text
+
+
 def written(text: str) -> Written:
     """The derivative or definition written before the expression, as a user writes it on
     paper: ``d/dx sin(x)`` is sin(x) by x, ``d²/dx² x⁴`` of order 2, ``y = x²`` names the
     result y, ``f(x, y) = x*y`` is by x and y.  Text only: nothing is evaluated."""
+    text = halfwidth(text)
     match = _WRITTEN_DERIVATIVE.match(text)
     if match is not None:
         orders = [
@@ -238,6 +249,7 @@ def read(
             Msg("err.too_long", length=len(text), limit=limits.max_length),
             text=text[: limits.max_length],
         )
+    text = halfwidth(text)
     if not text.strip():
         raise ParseError(Msg("err.empty"), text=text)
     source = Source(text, dot, skip, functions)
