@@ -181,7 +181,9 @@ def _derive(
     wrt, order, named = _as_written(said, wrt, order)
     evaluated = tuple(_check_defined(e) for e in typed)  # reused by the check
     exprs = tuple(_modulus_of_powers(e) for e in typed)
-    variables = _variables(wrt, exprs, shapes, texts)
+    # d/dy x² (written, not --wrt): y is meant, and the derivative is 0, with a note
+    meant = any(w.wrt is not None for w in said)
+    variables = _variables(wrt, exprs, shapes, texts, meant=meant)
     _check_function_names(exprs, variables)
     _check_entry_names(exprs, variables, shapes)
     vector = None
@@ -471,8 +473,11 @@ def _likely_variable(free: Sequence[Symbol]) -> Symbol:
 
 
 def _variables(
-    wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = ()
+    wrt, exprs: tuple[Expr, ...], shapes=None, texts: Sequence[str] = (), meant: bool = False
 ) -> tuple[Symbol, ...]:
+    """The variables of ``wrt`` (default: the one free symbol).  A name that is not in the
+    expressions is a slip and refused, unless the text writes it (``meant``: d/dy x², f(x, y)
+    = x²), or the expressions are constants (d/dx 5): then its derivative is 0."""
     free = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     if wrt is None:
         if len(free) == 1:
@@ -502,7 +507,7 @@ def _variables(
             raise UsageError(Msg("err.api.wrt_name", name=repr(name)))
         # a constant (5, π², e^π) has no variable to mistype: its derivative by any name
         # is 0, the constant rule, as d/dx 5 asks
-        if name not in by_name and name not in written and (by_name or written):
+        if name not in by_name and name not in written and (by_name or written) and not meant:
             raise UsageError(_not_in_expression(name, sorted(by_name)))
         symbol = by_name.get(name, Symbol(name, real=True))
         if symbol in out:

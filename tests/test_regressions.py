@@ -15,7 +15,7 @@ from sympy import Lambda, Matrix, Mul, Pow, Symbol, cos, sin
 
 import matcalc
 from matcalc.deadline import Deadline, alarm
-from matcalc.errors import InternalError, LimitError, MathError
+from matcalc.errors import InternalError, LimitError, MathError, UsageError
 from matcalc.render.printing import latex
 
 x = Symbol("x", real=True)
@@ -1395,3 +1395,18 @@ def test_red_team_7_the_derivative_of_a_constant_is_0(text):
     c = matcalc.check("pi**2", "2*pi", "x")  # the power rule on a constant: wrong
     assert c.verdict == "wrong"
     assert "Your answer is 6.28319, the derivative is 0." in c.to_text()
+
+
+@pytest.mark.parametrize(
+    "text, name", [("d/dy x^2", "y"), ("∂/∂z [x*y]", "z"), ("d/dt sin(x)", "t")]
+)
+def test_a_derivative_by_a_name_written_but_not_used_is_0(text, name):
+    """d/dy x² asks for the derivative by y, which x² does not depend on: 0 by hand, with
+    the note that says why.  It was refused as '--wrt: y is not in the expression', an
+    option nobody typed.  A name given by --wrt alone is still refused as a likely slip."""
+    d = matcalc.derive(text)
+    assert d.result == 0 and d.verified is True
+    assert str(d.problem.wrt[0]) == name
+    assert f"does not depend on {name}" in d.to_text(width=0)
+    with pytest.raises(UsageError):
+        matcalc.derive(text.split(" ", 1)[1].strip("[]"), name)
