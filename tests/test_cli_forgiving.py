@@ -368,3 +368,17 @@ def test_a_name_run_together_with_the_variable_gets_a_note():
 def test_a_product_written_without_its_star_gets_a_hint(args, message):
     out = run("derive", *args)
     assert out.exit_code == 2 and message in out.output
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [("x^2+2x+1=0", 9), ("x^2 + y^2 = 25", 11), ("sin(x) = cos(x)", 8), ("exp(x) = x^2", 8)],
+)
+def test_an_equation_is_refused_as_one(text, column):
+    """An equation is not an expression to differentiate: one clear line at its =, exit 2.
+    x^2+2x+1=0 said only 'invalid syntax', and sin(x) = cos(x) was read as a definition of
+    a result named sin and gave the derivative of cos(x), exit 0."""
+    out = run("derive", text)
+    assert out.exit_code == 2, out.output
+    assert "this is an equation" in out.output and f"(column {column})" in out.output
+    assert "Traceback" not in out.output

@@ -139,6 +139,8 @@ _EQUATION = re.compile(
 )
 """``y = x^2``, ``f(x) = x^2`` or ``dy/dx = 2x`` (an answer as students write it): an
 equation, whose right side is the expression."""
+_EQUALS = re.compile(r"(?<![=<>!])=(?!=)")
+"""One = (not ==, <=, >=, !=): an equation, where the others were not a definition."""
 _NAME_BEFORE = re.compile(r"[A-Za-z0-9_.]*\Z")
 _TRANSPOSED_END = re.compile(r"(?:\*\*\s*T|\.T)(?=\s*\Z)")
 """A head that ends in a transpose, x**T (x^T) or x.T (xᵀ): juxtaposed, a matrix product."""
@@ -204,6 +206,13 @@ def halfwidth(text: str) -> str:
     return text.translate(_HALFWIDTH) if any(ord(ch) >= 0x3000 for ch in text) else text
 
 
+def _built_in(name: str) -> bool:
+    """A function the parser knows (sin, exp, norm, …), or refuses by name (gamma)."""
+    from matcalc.parse.functions import FUNCTIONS, UNSUPPORTED, VECTOR_FUNCTIONS
+
+    return name in FUNCTIONS or name in VECTOR_FUNCTIONS or name in UNSUPPORTED
+
+
 def written(text: str) -> Written:
     """The derivative or definition written before the expression, as a user writes it on
     paper: ``d/dx sin(x)`` is sin(x) by x, ``d²/dx² x⁴`` of order 2, ``y = x²`` names the
@@ -225,6 +234,8 @@ def written(text: str) -> Written:
     if match is None:
         return Written()
     args = match.group("args")
+    if args is not None and _built_in(match.group("name")):
+        return Written()  # sin(x) = cos(x): an equation, not a definition of sin
     plain = args is not None and _PLAIN_NAMES.match(ascii_names(args))
     wrt = ascii_names(args).replace(" ", "") if plain else None
     if args is not None and wrt is None:
@@ -450,10 +461,15 @@ class Source:
             key = "err.norm_bars" if self.src[bar : bar + 2] == "||" else "err.abs_bars"
             return self.error(ParseError, Msg(key), bar)
         equation = _EQUATION.match(self.src)
+        if equation is not None and _built_in(equation.group(1).split("(")[0].strip()):
+            equation = None  # sin(x) = cos(x): an equation, said below
         if equation is not None and equation.group(2).strip():
             start, end = self.column(equation.start(1)), self.column(equation.end(1) - 1)
             left_side = self.text[start - 1 : end]  # as typed: f(ω), not f(omega)
             return self.error(ParseError, Msg("err.equation", left=left_side), equation.start(2))
+        sign = _EQUALS.search(self.src)
+        if sign is not None:  # x^2 + 2x + 1 = 0, x^2 + y^2 = 25: an equation, not an expression
+            return self.error(ParseError, Msg("err.equation_sides"), sign.start())
         if not 0 <= index < len(self.src):
             return None
         head = self.src[:index]
