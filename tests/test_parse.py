@@ -282,6 +282,9 @@ ERRORS = [
     # an answer as students write it (it was 'invalid syntax')
     ("dy/dx = 2*x", ParseError, "give the expression alone, without 'dy/dx =' in front", 8),
     ("sin(x)cos(x)", ParseError, "missing '*' between two factors: write sin(x)*cos(x)", 7),
+    # ∛ and ∜ said only that the character is not allowed
+    ("∛x + 1", ParseError, "write cbrt(x) for the real cube root (cbrt(-8) = -2), or x^(1/3)", 1),
+    ("x*∜(x)", ParseError, "write x^(1/4) for a fourth root", 3),
     ("x sin(x)", ParseError, "missing '*' between two factors: write x*sin(x)", 3),
     ("sin(2 x)", ParseError, "missing '*' between two factors: write 2*x", 7),  # 'invalid syntax'
     ("(x + 1) (x - 1)", ParseError, "missing '*' between two factors: write (x + 1)*(x - 1)", 9),

@@ -368,6 +368,8 @@ class Source:
                 msg = Msg("err.missing_star_root")
             else:
                 msg = Msg("err.root_sign")
+        elif ch in ("\u221b", "\u221c"):  # ∛ ∜
+            msg = Msg("err.cube_root" if ch == "\u221b" else "err.fourth_root")
         elif " " <= ch <= "~":
             msg = Msg("err.character", ch=f"'{ch}'")
         else:  # show control and format characters escaped, never raw

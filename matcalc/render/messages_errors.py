@@ -304,6 +304,8 @@ ERRORS_EN: dict[str, str] = {
     "the derivative f'",
     "err.factorial_bang": "'!' is not an operator here: write factorial(5) for 5! (of a whole-number literal)",
     "err.equation": "give the expression alone, without '{left} =' in front",
+    "err.cube_root": "write cbrt(x) for the real cube root (cbrt(-8) = -2), or x^(1/3)",
+    "err.fourth_root": "write x^(1/4) for a fourth root",
     "err.equation_sides": "this is an equation; matcalc differentiates an expression: give it "
     "alone (x^2 + 2x + 1, not x^2 + 2x + 1 = 0)",
     "err.missing_star_between": "missing '*' between two factors: write {pair}",
@@ -698,6 +700,8 @@ ERRORS_ZH: dict[str, str] = {
     "err.prime": "不允许 '：转置请写 x.T（或 xᵀ）；导数 f' 由 matcalc derive 给出",
     "err.factorial_bang": "这里 '!' 不是运算符：5! 请写作 factorial(5)（仅限整数字面量）",
     "err.equation": "只写表达式，不要写前面的 '{left} ='",
+    "err.cube_root": "实数立方根请写 cbrt(x)（cbrt(-8) = -2），或写 x^(1/3)",
+    "err.fourth_root": "四次方根请写 x^(1/4)",
     "err.equation_sides": "这是一个方程；matcalc 求的是表达式的导数：只写表达式（写 x^2 + 2x + 1，"
     "不要写 x^2 + 2x + 1 = 0）",
     "err.missing_star_between": "两个因子之间缺少 '*'：请写 {pair}",
