@@ -765,9 +765,52 @@ def sign_products(expr):
 
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
-    operations, then shortest text)."""
+    operations, then shortest text), with sinh/cosh named tanh (``named_ratios``)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
+    return named_ratios(_tidy(expr))
+
+
+def named_ratios(expr):
+    """``expr`` with each product of sinh(u)ᵏ and cosh(u)⁻ᵏ written tanh(u)ᵏ (coth(u)ᵏ for
+    cosh(u)ᵏ/sinh(u)ᵏ): equal everywhere, and how d/dx ln(cosh x) = tanh x, the gradient
+    of the log-cosh loss, is written.  Other powers (sinh x/cosh² x) stay as they are, and
+    so do sin and cos: the paper writes d/dx ln(sin(x³)²) as 6x²·cos(x³)/sin(x³)."""
+    from sympy import cosh, coth, sinh, tanh
+
+    pairs = ((sinh, cosh, tanh, coth),)
+    if not any(expr.has(s) and expr.has(c) for s, c, _, _ in pairs):
+        return expr
+
+    def rewrite(product):
+        powers = [f.as_base_exp() for f in product.args]
+        factors = list(product.args)
+        for numerator, denominator, ratio, inverse in pairs:
+            for i, (base, k) in enumerate(powers):
+                if not (isinstance(base, numerator) and k.is_Integer):
+                    continue
+                j = next(
+                    (
+                        j
+                        for j, (b, e) in enumerate(powers)
+                        if isinstance(b, denominator) and b.args == base.args and e == -k
+                    ),
+                    None,
+                )
+                if j is None or factors[i] is S.One or factors[j] is S.One:
+                    continue
+                u = base.args[0]
+                factors[i] = ratio(u) ** k if k > 0 else inverse(u) ** -k
+                factors[j] = S.One
+        return Mul(*factors) if factors != list(product.args) else product
+
+    try:
+        return expr.replace(lambda e: e.is_Mul, rewrite)
+    except Exception:  # a rewrite that fails is simply not used
+        return expr
+
+
+def _tidy(expr):
     expr = evaluate(expr)
     if expr.has(sign):
         expr = sign_products(expr)
