@@ -118,6 +118,7 @@ from matcalc.engine.simplify import (
     expansion_terms,
     fraction_terms,
     has_fraction,
+    plain_gates,
 )
 from matcalc.functions import rewrite_builtin
 from matcalc.msg import Msg
@@ -193,6 +194,7 @@ def _normalise(expr: Expr, memo: dict | None = None) -> Expr:
             )
         except ValueError:  # 1[z > 0] of a z SymPy finds complex: left as it is
             pass
+        expr = plain_gates(expr)  # 1[-2x > 0] is 1[-x > 0], on both sides alike
     return expr
 
 

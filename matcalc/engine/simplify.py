@@ -31,6 +31,7 @@ from sympy import (
     Basic,
     Derivative,
     Expr,
+    Heaviside,
     MatrixBase,
     Max,
     Min,
@@ -768,7 +769,27 @@ def tidy(expr):
     operations, then shortest text), with sinh/cosh named tanh (``named_ratios``)."""
     if isinstance(expr, MatrixBase):
         return expr.applyfunc(tidy)
-    return named_ratios(_tidy(expr))
+    return named_ratios(plain_gates(_tidy(expr)))
+
+
+def plain_gates(expr):
+    """``expr`` with each gate 1[c·u > 0] of a positive number c written 1[u > 0], and of a
+    negative one 1[-u > 0] (which prints as 𝟙[u < 0]): equal everywhere, 0 at u = 0 alike.
+    d/dx max(0, -2x) is -2·𝟙[x < 0], not -2·𝟙[-2x > 0], and the gate of max(0, 3x + 3) is
+    𝟙[x + 1 > 0]."""
+    if not expr.has(Heaviside):
+        return expr
+
+    def plain(gate):
+        c, u = gate.args[0].as_content_primitive()
+        if c == 1 or not c.is_Rational or c <= 0:
+            return gate
+        return Heaviside(u, *gate.args[1:])
+
+    try:
+        return expr.replace(lambda e: isinstance(e, Heaviside), plain)
+    except Exception:  # a rewrite that fails is simply not used
+        return expr
 
 
 def named_ratios(expr):

@@ -620,7 +620,8 @@ class MathLatexPrinter(LatexVectors, _Notation, LatexPrinter):
         return letter if sub is None else f"{letter}_{{{sub}}}"
 
     def _print_Heaviside(self, expr: Basic, exp: str | None = None) -> str:
-        tex = rf"{self._settings['indicator']}\left[{self._print(expr.args[0])} > 0\right]"
+        z, relation = gate_test(expr)
+        tex = rf"{self._settings['indicator']}\left[{self._print(z)} {relation} 0\right]"
         return f"{tex}^{{{exp}}}" if exp else tex
 
     def _print_sign(self, expr: Basic, exp: str | None = None) -> str:
@@ -765,7 +766,8 @@ class TextPrinter(TextVectors, _StrPrecedence, _Notation, StrPrinter):
         return f"ln({self._print(expr.args[0])})"
 
     def _print_Heaviside(self, expr: Basic) -> str:
-        return f"{indicator(self._uni)}[{self._print(expr.args[0])} > 0]"
+        z, relation = gate_test(expr)
+        return f"{indicator(self._uni)}[{self._print(z)} {relation} 0]"
 
     def _print_sigmoid(self, expr: Basic) -> str:
         return ("σ(%s)" if self._uni else "sigmoid(%s)") % self._print(expr.args[0])
@@ -881,6 +883,17 @@ def _times(first: prettyForm, *others: prettyForm) -> prettyForm:
     return prettyForm(out.s.replace("⋅", "·"), out.baseline, out.binding)
 
 
+def gate_test(gate: Basic) -> tuple[Basic, str]:
+    """(z, relation) to print the gate 1[u > 0] as 𝟙[z relation 0]: 𝟙[x < 0] for u = -x
+    (every term of u negative), as one writes it; the answers' parser reads it back as the
+    same gate.  1 - x stays 𝟙[1 - x > 0], as typed."""
+    u = gate.args[0]
+    terms = u.args if u.is_Add else (u,)
+    if all(t.as_coeff_Mul()[0].is_extended_negative for t in terms):  # -x, -x - 1; not 1 - x
+        return -u, "<"
+    return u, ">"
+
+
 def indicator(unicode: bool) -> str:
     """The indicator of 1[z > 0] in text: the double-struck 𝟙 (U+1D7D9, the usual sign, in
     the block of the ones vector's 𝟏), so that a factor 1 beside it does not read as 11
@@ -920,7 +933,8 @@ class TextPrettyPrinter(PrettyVectors, _Notation, _PrettyMul, PrettyPrinter):
         return self._print_Function(expr, func_name="ln")
 
     def _print_Heaviside(self, expr: Basic) -> prettyForm:
-        inner = prettyForm(*self._print(expr.args[0]).right(" > 0"))
+        z, relation = gate_test(expr)
+        inner = prettyForm(*self._print(z).right(f" {relation} 0"))
         return prettyForm(*prettyForm(*inner.parens("[", "]")).left(indicator(self._use_unicode)))
 
     def _print_Label(self, expr: Label) -> prettyForm:
