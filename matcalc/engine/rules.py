@@ -173,8 +173,21 @@ def _maxmin_value(expr: Expr, wrt: Symbol) -> Expr:
 
 def _function_value(expr: Expr, wrt: Symbol) -> Expr:
     if expr.args == (wrt,):
+        textbook = _TEXTBOOK.get(type(expr))
+        if textbook is not None:
+            return textbook(wrt)
         return expr.fdiff(1)  # f'(u) for a one-argument function of u itself
     return sympy.diff(expr, wrt)
+
+
+_TEXTBOOK: dict[type, Callable[[Expr], Expr]] = {
+    sympy.asec: lambda u: 1 / (sympy.Abs(u) * sympy.sqrt(u**2 - 1)),
+    sympy.acsc: lambda u: -1 / (sympy.Abs(u) * sympy.sqrt(u**2 - 1)),
+    sympy.acsch: lambda u: -1 / (sympy.Abs(u) * sympy.sqrt(1 + u**2)),
+}
+"""Derivatives as tables write them where SymPy's own differ in form: SymPy's asec′(u) is
+1/(u²·√(1 − 1/u²)), which is 1/(|u|·√(u² − 1)) for every real u ≠ 0 (both imaginary
+alike for |u| < 1), and so for acsc and acsch (−1/(u²·√(1 + 1/u²)))."""
 
 
 # --- simple: one rule, no intermediate variable ------------------------------------
