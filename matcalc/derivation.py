@@ -66,7 +66,7 @@ class Derivation:
         """Plain text, every line at most ``width`` columns (None or 0: no limit)."""
         from matcalc.render.text import TextRenderer
 
-        return TextRenderer(unicode=unicode, lang=lang, width=width).render(self)
+        return TextRenderer(unicode=unicode, lang=lang, width=width).render(self.shown())
 
     def to_markdown(
         self, *, lang: str = "en", part: str = "solution", compact: bool = False
@@ -76,7 +76,7 @@ class Derivation:
         an answer key).  ``compact``: without the numbered step titles, fewer blocks."""
         from matcalc.render.markdown import MarkdownRenderer
 
-        return MarkdownRenderer(lang=lang, part=part, compact=compact).render(self)
+        return MarkdownRenderer(lang=lang, part=part, compact=compact).render(self.shown())
 
     def to_latex(
         self,
@@ -91,8 +91,15 @@ class Derivation:
         from matcalc.render.latex import LatexRenderer
 
         return LatexRenderer(standalone=standalone, lang=lang, part=part, compact=compact).render(
-            self
+            self.shown()
         )
+
+    def shown(self) -> Derivation:
+        """This derivation as the text, Markdown and LaTeX renderings show it: with the
+        decimals of an input typed with decimals (``matcalc.render.decimals``), else itself."""
+        from matcalc.render.decimals import shown
+
+        return shown(self)
 
     def to_dict(self, *, lang: str = "en") -> dict[str, Any]:
         from matcalc.render.json import JsonRenderer
@@ -124,7 +131,7 @@ class Derivation:
     def _repr_latex_(self) -> str:
         from matcalc.render.latex import LatexRenderer
 
-        return LatexRenderer().render_math(self)
+        return LatexRenderer().render_math(self.shown())
 
     @property
     def result_text(self) -> str:
@@ -132,7 +139,8 @@ class Derivation:
         (xᵀ·(A + Aᵀ), 1[w·x + b > 0]·xᵀ, diag(softmax(z)) - softmax(z)·softmax(z)ᵀ)."""
         from matcalc.render.printing import TextPrinter
 
-        return TextPrinter({"vectors": bool(self.problem.declarations)}).doprint(self.result)
+        result = self.shown().result
+        return TextPrinter({"vectors": bool(self.problem.declarations)}).doprint(result)
 
     def __repr__(self) -> str:
         p = self.problem

@@ -50,7 +50,13 @@ def render_check(
     """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document;
     ``compact``: see ``Derivation.to_latex``)."""
     r = _renderer(fmt, unicode=unicode, lang=lang, width=width, compact=compact)
-    d = c.derivation
+    from dataclasses import replace
+
+    from matcalc.render.decimals import decimal_form, shown
+
+    d = shown(c.derivation, c.answer_text)  # decimals in, decimals out
+    if d is not c.derivation:
+        c = replace(c, derivation=d, answer=decimal_form(c.answer))
     r.configure(d)
     verdict = _verdict_block(r, c)
     heading = r._heading(r._msg("check.derivation"))
