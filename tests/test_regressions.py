@@ -6,6 +6,7 @@ of expressions built here, with an undefined f replaced by a known function.
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -1395,3 +1396,31 @@ def test_red_team_7_the_derivative_of_a_constant_is_0(text):
     c = matcalc.check("pi**2", "2*pi", "x")  # the power rule on a constant: wrong
     assert c.verdict == "wrong"
     assert "Your answer is 6.28319, the derivative is 0." in c.to_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "left", "right"),
+    [
+        # by hand, for x < 0 and for x > 0 (x·sign(max(0, x))² is 0, then x)
+        ("x*sign(max(0,x))^2", 0.0, 1.0),
+        ("sign(max(0,x))^2*x^2", 0.0, "2x"),
+        ("sign(x + abs(x))^2*x", 0.0, 1.0),  # x + |x| is 0 for x < 0, 2x after
+        ("sign(x - abs(x))^2*exp(x)", "exp", 0.0),  # x - |x| is 2x for x < 0, 0 after
+        ("sign(max(0, x - 1))^2*sin(x)", "cos", "cos"),  # 0 below 1, cos(x) above
+    ],
+)
+def test_red_team_8_an_even_power_of_sign_is_1_only_where_its_argument_is_not_0(text, left, right):
+    """Red team 8: an even power of sign(u) was written 1, 'as everywhere but at u = 0'; but
+    max(0, x) and x + |x| are 0 on a whole half-line, where sign(u)² is 0.  d/dx
+    x·sign(max(0, x))² came out 1 (NOT VERIFIED) where it is 0 for x < 0."""
+    d = matcalc.derive(text)
+    x = next(iter(d.result.free_symbols))
+    assert d.verified is True
+    for v, want in ((-1.7, left), (-0.4, left), (0.6, right), (2.3, right)):
+        if want == "2x":
+            want = 2 * v
+        elif want == "exp":
+            want = math.exp(v)
+        elif want == "cos":
+            want = math.cos(v) if v > 1 else 0.0
+        assert abs(float(d.result.subs(x, v)) - want) < 1e-12, (text, v)
