@@ -943,22 +943,38 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
         return True  # unknown functions or constants: no claim
     normal = [_normalise(e) for e in exprs]
     symbols = sorted(set().union(*(e.free_symbols for e in normal)), key=str)
+
+    def real_at(point) -> bool:
+        memo: dict = {}
+        return all(_in_domain(e, point, memo) for e in normal)
+
+    def real_beside(point) -> bool:
+        """Real at a point beside ``point`` too: ln(-1)·x and (-8)^(1/3)·x are real at
+        x = 0 alone, √x + √(-x) too, (-2)ˣ at whole x; none has a real derivative there."""
+        return any(
+            real_at({s: v + side * Float(1e-6, 30) * max(1, abs(v)) for s, v in point.items()})
+            for side in (1, -1)
+        )
+
     for t in (0.7, 1.3, -0.6):  # a quick look first: most inputs are real at one of these
         point = {s: Float(t, 30) for s in symbols}
-        memo: dict = {}
-        if all(_in_domain(e, point, memo) for e in normal):
+        if real_at(point) and real_beside(point):
             return True
     sampler = _Sampler(exprs, exprs, 0, deadline)
     for k in range(TRIES):
         deadline.check()
-        if sampler.locate(sampler.draw(k), {}) is not None:
+        point = sampler.draw(k)
+        if sampler.locate(point, {}) is not None and real_beside(point):
             return True
     # then every variable at each point of the grids (acos(acos(acos(x))) is real on
     # [0.54, 0.86] only), of a fine one on [-10, 10] (√(sin(x) - 0.99): on intervals 0.28
     # wide), and beside the boundaries
     fine = [k / 20 for k in range(-200, 201)]
     grid = [{s: Float(t, 30) for s in sampler.symbols} for t in (*_GRID, *FAR_GRID, *fine)]
-    return any(sampler.locate(point, {}) is not None for point in (*grid, *sampler.special()))
+    return any(
+        sampler.locate(point, {}) is not None and real_beside(point)
+        for point in (*grid, *sampler.special())
+    )
 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
