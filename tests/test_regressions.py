@@ -1424,3 +1424,32 @@ def test_red_team_8_an_even_power_of_sign_is_1_only_where_its_argument_is_not_0(
         elif want == "cos":
             want = math.cos(v) if v > 1 else 0.0
         assert abs(float(d.result.subs(x, v)) - want) < 1e-12, (text, v)
+
+
+@pytest.mark.parametrize(
+    ("text", "by_hand"),
+    [
+        # |xᵢ|·sign(xᵢ) = xᵢ and sign(xᵢ)²·xᵢ = xᵢ (0 = 0 at xᵢ = 0): the gradient is 1ᵀ
+        ("sum(abs(x)*sign(x))", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        ("sum(sign(x)^2*x)", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        ("sum(x*(sin(x)^2 + cos(x)^2))", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        # x ⊗ sign(x)² = x away from 0: the Jacobian is I
+        ("x*sign(x)^2", lambda xs: sympy.eye(len(xs))),
+    ],
+)
+def test_red_team_8_a_vector_rewritten_entry_by_entry_stays_a_vector(text, by_hand):
+    """Red team 8: the scalar rewrites sign(x)² = 1 and sin² + cos² = 1 took the vector
+    under a ᵀ or diag to the scalar 1: the gradient of sum(|x| ⊗ sign(x)) came out 1ᵀ of
+    shape 1×1 (NOT VERIFIED), and x ⊗ sign(x)² was refused ('a scalar where a vector
+    belongs')."""
+    for layout in ("numerator", "denominator"):
+        d = matcalc.derive(text, "x", vectors="x", layout=layout)
+        assert d.verified is True
+        got = d.explicit(n=3)
+        xs = sympy.symbols("x_1:4", real=True)
+        want = by_hand(xs)
+        want = want if layout == "numerator" else want.T
+        assert got.shape == want.shape
+        for v in ({"x_1": 0.7, "x_2": -1.3, "x_3": 2.1}, {"x_1": -0.4, "x_2": 0.9, "x_3": -2.6}):
+            at = {s: v[s.name] for s in got.free_symbols}
+            assert (got.subs(at) - want).norm() < 1e-12, (text, layout)
