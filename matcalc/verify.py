@@ -977,12 +977,26 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     )
 
 
+def components_real_somewhere(exprs: Sequence[Expr], shapes, deadline: Deadline = NEVER) -> bool:
+    """``real_somewhere`` of the explicit components of vector or matrix ``exprs``, every size
+    2: ln(-‖x‖), √(-1 - ‖x‖²) and ln(-1)·sum(x) are real nowhere, as their scalar kin are."""
+    from matcalc.linalg.components import explicit
+    from matcalc.linalg.shapes import evaluate_shaped
+
+    dims = dict.fromkeys(default_dims(shapes), 2)
+    entries: list[Expr] = []
+    for e in exprs:
+        value = explicit(evaluate_shaped(e, shapes), shapes, dims)
+        entries += list(value) if isinstance(value, MatrixBase) else [value]
+    return real_somewhere(entries, deadline)
+
+
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
 """Functions not real for every real argument (as powers with a fractional exponent)."""
 
 
 def _may_be_complex(node: Basic) -> bool:
-    if isinstance(node, _PARTLY_REAL):
+    if isinstance(node, _PARTLY_REAL) or node is S.ImaginaryUnit:  # i·x, or ln(-1) evaluated
         return True
     if not node.is_Pow or node.exp.is_Integer:
         return False
