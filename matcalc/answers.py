@@ -314,6 +314,7 @@ class _Judge:
         ]
         if len(p.wrt) == 1:
             ref = explicit_reference(p.exprs[0], p.wrt[0], self.shapes, dims, p.layout)
+            ref = _matrix(ref).applyfunc(lambda e: e.replace(DiracDelta, lambda *args: S.Zero))
         else:  # the verified, assembled result (checked against the components)
             names = {s.name: v for s, v in dims.items()}
             ref = self.d.explicit(**names)

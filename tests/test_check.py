@@ -367,3 +367,20 @@ def test_red_team_an_answer_0_where_sympy_writes_a_dirac_delta(expr, answer, ord
     both are too close to 0'): SymPy's reference 2·δ(x) is 0 at every point drawn but not
     symbolically 0, and an answer of 0 had no nonzero value to be confirmed by."""
     assert check(expr, answer, order=order).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("expr", "answer", "verdict"),
+    [
+        # by hand: each sign(xᵢ) is constant away from 0, so every entry is 0
+        ("sum(sign(x))", "0", "right"),
+        ("sign(x)", "0", "right"),
+        ("w @ sign(x)", "0", "right"),
+        ("sum(sign(x))", "ones(n).T", "wrong"),
+        ("sum(sign(x)*x)", "0", "wrong"),  # sum(|x|): sign(x)ᵀ
+    ],
+)
+def test_red_team_an_answer_0_where_sympy_writes_a_dirac_delta_in_components(expr, answer, verdict):
+    """As for scalars: SymPy's components of the reference carry 2·δ(xᵢ), and the right
+    answer 0 was 'cannot judge'."""
+    assert check(expr, answer, "x", vectors=["x", "w"]).verdict == verdict
