@@ -1453,3 +1453,15 @@ def test_red_team_8_a_vector_rewritten_entry_by_entry_stays_a_vector(text, by_ha
         for v in ({"x_1": 0.7, "x_2": -1.3, "x_3": 2.1}, {"x_1": -0.4, "x_2": 0.9, "x_3": -2.6}):
             at = {s: v[s.name] for s in got.free_symbols}
             assert (got.subs(at) - want).norm() < 1e-12, (text, layout)
+
+
+def test_red_team_8_a_dot_product_with_a_vector_of_ones_entry_by_entry():
+    """Red team 8: (sin(x)² + cos(x)²)·w is sum(w) (each entry of the left is 1), so its
+    gradient by w is 1ᵀ by hand; it came out the scalar 1 (1×1, NOT VERIFIED)."""
+    for layout, shape in (("numerator", (1, 3)), ("denominator", (3, 1))):
+        d = matcalc.derive("(sin(x)^2 + cos(x)^2) @ w", "w", vectors="x,w", layout=layout)
+        assert d.verified is True
+        got = d.explicit(n=3)
+        assert got.shape == shape
+        at = {s: 0.3 * k for k, s in enumerate(sorted(got.free_symbols, key=str), 1)}
+        assert (got.subs(at) - sympy.ones(*shape)).norm() < 1e-12
