@@ -952,7 +952,7 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
         """Real at a point beside ``point`` too: ln(-1)·x and (-8)^(1/3)·x are real at
         x = 0 alone, √x + √(-x) too, (-2)ˣ at whole x; none has a real derivative there."""
         return any(
-            real_at({s: v + side * Float(1e-6, 30) * max(1, abs(v)) for s, v in point.items()})
+            real_at({s: v + side * Float(1e-8, 30) * max(1, abs(v)) for s, v in point.items()})
             for side in (1, -1)
         )
 
