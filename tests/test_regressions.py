@@ -1465,3 +1465,19 @@ def test_red_team_8_a_dot_product_with_a_vector_of_ones_entry_by_entry():
         assert got.shape == shape
         at = {s: 0.3 * k for k, s in enumerate(sorted(got.free_symbols, key=str), 1)}
         assert (got.subs(at) - sympy.ones(*shape)).norm() < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("text", "by_hand"),
+    [
+        # (√2 + √3)² = 5 + 2√6 by hand, so the factor is 0, and ln of 1 is 0
+        ("((sqrt(2)+sqrt(3))^2 - 5 - 2*sqrt(6))*x", 0),
+        ("ln((sqrt(2)+sqrt(3))^2 - 4 - 2*sqrt(6))*x", 0),
+        ("x^((sqrt(2)+sqrt(3))^2 - 4 - 2*sqrt(6))", 1),  # x¹
+    ],
+)
+def test_red_team_8_a_constant_that_hides_zero_is_written_0(text, by_hand):
+    """Red team 8: d/dx ((√2 + √3)² − 5 − 2√6)·x was shown as (√2 + √3)² − 5 − 2√6, which
+    is 0 (SymPy writes (√2)² − 2 as 0 itself, but does not multiply this out)."""
+    d = matcalc.derive(text)
+    assert d.result == by_hand and d.verified is True

@@ -780,6 +780,23 @@ def sign_products(expr):
     return expr.replace(has_sign, rewrite)
 
 
+def _constant_sums(expr):
+    """Each sum of numbers multiplied out where that is shorter: (√2 + √3)² − 5 − 2√6 is 0,
+    and d/dx ((√2 + √3)² − 5 − 2√6)·x, shown as that sum, is 0 (SymPy evaluates
+    (√2)² − 2 to 0 itself, but not this)."""
+
+    def shorter(e):
+        try:
+            expanded = expand(e)
+        except Exception:  # a rewrite that fails is simply not used
+            return e
+        return expanded if count_ops_fast(expanded) < count_ops_fast(e) else e
+
+    if not any(n.is_Add and n.is_number for n in preorder_traversal(expr)):
+        return expr
+    return expr.replace(lambda e: e.is_Add and e.is_number, shorter)
+
+
 def tidy(expr):
     """The evaluated expression, rewritten into its smallest cheap form (fewest
     operations, then shortest text)."""
@@ -788,6 +805,7 @@ def tidy(expr):
     expr = evaluate(expr)
     if expr.has(sign):
         expr = sign_products(expr)
+    expr = _constant_sums(expr)
     if not expr.has(Add) and not _ratios_meet(expr):
         return expr  # a product of powers and functions (but sign(x)/|x| is 1/x)
     ops = count_ops_fast(expr)
