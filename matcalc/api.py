@@ -226,9 +226,22 @@ def _derive(
     deadline.check()
     check = verify.check(problem, result, deadline, inputs=typed, evaluated=evaluated)
     # a numeric check compared at points of the real domain: only a symbolic one asks
-    if check.method == "symbolic" and not shapes and not verify.real_somewhere(typed, deadline):
+    if check.method == "symbolic" and not _real_somewhere(typed, shapes, deadline):
         steps = (*steps, Note(topic="nowhere_real"))
     return Derivation(problem=problem, steps=(*steps, check), result=result)
+
+
+def _real_somewhere(exprs, shapes, deadline: Deadline) -> bool:
+    """Whether the input is real somewhere (``verify.real_somewhere``); with vectors, its
+    explicit components (matrix functions, inv, det, logdet, say where they are real
+    themselves)."""
+    if not shapes:
+        return verify.real_somewhere(exprs, deadline)
+    from matcalc.engine.differential import uses_differential
+
+    if any(uses_differential(e, shapes) for e in exprs):
+        return True
+    return verify.components_real_somewhere(exprs, shapes, deadline)
 
 
 def _modulus_of_powers(expr: Expr) -> Expr:

@@ -960,7 +960,7 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     """Whether the scalar ``exprs`` are real together around one point the numeric check
     would draw (within 100, and beside their boundaries out to 10⁶): √(-1 - x²), acoth(sin x)
     and ln(-eˣ) are real nowhere, and their derivatives are those of complex functions.  A
-    point counts only with real values beside it too (``_real_around``): ln(-1)·x is real at
+    point counts only with real values beside it too (``real_beside``): ln(-1)·x is real at
     x = 0 alone, where it is 0, and its derivative iπ is still complex."""
     if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
         return True  # real wherever it is defined
@@ -968,50 +968,59 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
         return True  # unknown functions or constants: no claim
     normal = [_normalise(e) for e in exprs]
     symbols = sorted(set().union(*(e.free_symbols for e in normal)), key=str)
+
+    def real_at(point) -> bool:
+        memo: dict = {}
+        return all(_in_domain(e, point, memo) for e in normal)
+
+    def real_beside(point) -> bool:
+        """Real at a point beside ``point`` too: ln(-1)·x and (-8)^(1/3)·x are real at
+        x = 0 alone, √x + √(-x) too, (-2)ˣ at whole x; none has a real derivative there.
+        Each variable moves by a different amount, so that the line x = y of √(-(x - y)²)
+        is left."""
+        return any(
+            real_at(
+                {
+                    s: v + side * (1 + 0.3 * i) * Float(1e-8, 30) * max(1, abs(v))
+                    for i, (s, v) in enumerate(sorted(point.items(), key=lambda sv: str(sv[0])))
+                }
+            )
+            for side in (1, -1)
+        )
+
     for t in (0.7, 1.3, -0.6):  # a quick look first: most inputs are real at one of these
         point = {s: Float(t, 30) for s in symbols}
-        if _real_around(normal, point, lambda p, memo: _all_in_domain(normal, p, memo)):
+        if real_at(point) and real_beside(point):
             return True
     sampler = _Sampler(exprs, exprs, 0, deadline)
-
-    def located(point, memo) -> bool:
-        return sampler.locate(point, memo) is not None
-
     for k in range(TRIES):
         deadline.check()
-        if _real_around(normal, sampler.draw(k), located):
+        point = sampler.draw(k)
+        if sampler.locate(point, {}) is not None and real_beside(point):
             return True
     # then every variable at each point of the grids (acos(acos(acos(x))) is real on
     # [0.54, 0.86] only), of a fine one on [-10, 10] (√(sin(x) - 0.99): on intervals 0.28
     # wide), and beside the boundaries
     fine = [k / 20 for k in range(-200, 201)]
     grid = [{s: Float(t, 30) for s in sampler.symbols} for t in (*_GRID, *FAR_GRID, *fine)]
-    return any(_real_around(normal, point, located) for point in (*grid, *sampler.special()))
+    return any(
+        sampler.locate(point, {}) is not None and real_beside(point)
+        for point in (*grid, *sampler.special())
+    )
 
 
-AROUND = 1e-9
-"""How far beside a point (relative) ``_real_around`` looks."""
+def components_real_somewhere(exprs: Sequence[Expr], shapes, deadline: Deadline = NEVER) -> bool:
+    """``real_somewhere`` of the explicit components of vector or matrix ``exprs``, every size
+    2: ln(-‖x‖), √(-1 - ‖x‖²) and ln(-1)·sum(x) are real nowhere, as their scalar kin are."""
+    from matcalc.linalg.components import explicit
+    from matcalc.linalg.shapes import evaluate_shaped
 
-
-def _all_in_domain(exprs: Sequence[Expr], point: dict, memo: dict) -> bool:
-    return all(_in_domain(e, point, memo) for e in exprs)
-
-
-def _real_around(exprs: Sequence[Expr], point: dict, inside) -> bool:
-    """``inside(point, memo)``, and ``exprs`` real at a point beside it, every variable moved
-    by ±``AROUND`` (relative, each by a different amount, so that x = y stays no line):
-    real on a set with some room, where a derivative is that of a real function, not at an
-    isolated point (x = 0 of ln(-1)·x, x = y of √(-(x − y)²))."""
-    if not inside(point, {}):
-        return False
-    for side in (1, -1):
-        beside = {
-            s: Float(v + side * AROUND * (1 + 0.3 * i) * max(1.0, abs(float(v))), 30)
-            for i, (s, v) in enumerate(sorted(point.items(), key=lambda sv: str(sv[0])))
-        }
-        if _all_in_domain(exprs, beside, {}):
-            return True
-    return False
+    dims = dict.fromkeys(default_dims(shapes), 2)
+    entries: list[Expr] = []
+    for e in exprs:
+        value = explicit(evaluate_shaped(e, shapes), shapes, dims)
+        entries += list(value) if isinstance(value, MatrixBase) else [value]
+    return real_somewhere(entries, deadline)
 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
@@ -1019,7 +1028,7 @@ _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
 
 
 def _may_be_complex(node: Basic) -> bool:
-    if isinstance(node, _PARTLY_REAL):
+    if isinstance(node, _PARTLY_REAL) or node is S.ImaginaryUnit:  # i·x, or ln(-1) evaluated
         return True
     if not node.is_Pow or node.exp.is_Integer:
         return False

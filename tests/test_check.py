@@ -346,3 +346,41 @@ def test_the_identity_written_i_says_how_an_answer_writes_it():
     assert c.verdict == "cannot_judge" and c.reason == "identity"
     assert "eye(n)" in c.to_text()
     assert check("x", "eye(n)", wrt="x", vectors="x").verdict == "right"
+
+
+@pytest.mark.parametrize(
+    ("expr", "answer", "order", "verdict"),
+    [
+        # by hand: sign(x) is constant on each side of 0, so d/dx sign(x) = 0 for x ≠ 0, and
+        # |x|″ = (sign(x))′ = 0 likewise; SymPy writes both as 2·δ(x)
+        ("sign(x)", "0", 1, "right"),
+        ("abs(x)", "0", 2, "right"),
+        ("sign(x)", "1", 1, "wrong"),
+        ("abs(x)", "1", 2, "wrong"),
+        # (x³·sign(x))″ = (3x²·sign(x))′ = 6x·sign(x) for x ≠ 0
+        ("sign(x)*x^3", "6*x*sign(x)", 2, "right"),
+        ("sign(x)*x^3", "6*x", 2, "wrong"),
+    ],
+)
+def test_red_team_an_answer_0_where_sympy_writes_a_dirac_delta(expr, answer, order, verdict):
+    """The right answer 0 to d/dx sign(x) and d²/dx² |x| was 'cannot judge' ('agree only where
+    both are too close to 0'): SymPy's reference 2·δ(x) is 0 at every point drawn but not
+    symbolically 0, and an answer of 0 had no nonzero value to be confirmed by."""
+    assert check(expr, answer, order=order).verdict == verdict
+
+
+@pytest.mark.parametrize(
+    ("expr", "answer", "verdict"),
+    [
+        # by hand: each sign(xᵢ) is constant away from 0, so every entry is 0
+        ("sum(sign(x))", "0", "right"),
+        ("sign(x)", "0", "right"),
+        ("w @ sign(x)", "0", "right"),
+        ("sum(sign(x))", "ones(n).T", "wrong"),
+        ("sum(sign(x)*x)", "0", "wrong"),  # sum(|x|): sign(x)ᵀ
+    ],
+)
+def test_red_team_an_answer_0_where_sympy_writes_a_dirac_delta_in_components(expr, answer, verdict):
+    """As for scalars: SymPy's components of the reference carry 2·δ(xᵢ), and the right
+    answer 0 was 'cannot judge'."""
+    assert check(expr, answer, "x", vectors=["x", "w"]).verdict == verdict

@@ -6,6 +6,7 @@ of expressions built here, with an undefined f replaced by a known function.
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -1410,3 +1411,88 @@ def test_a_derivative_by_a_name_written_but_not_used_is_0(text, name):
     assert f"does not depend on {name}" in d.to_text(width=0)
     with pytest.raises(UsageError):
         matcalc.derive(text.split(" ", 1)[1].strip("[]"), name)
+
+
+@pytest.mark.parametrize(
+    ("text", "left", "right"),
+    [
+        # by hand, for x < 0 and for x > 0 (x·sign(max(0, x))² is 0, then x)
+        ("x*sign(max(0,x))^2", 0.0, 1.0),
+        ("sign(max(0,x))^2*x^2", 0.0, "2x"),
+        ("sign(x + abs(x))^2*x", 0.0, 1.0),  # x + |x| is 0 for x < 0, 2x after
+        ("sign(x - abs(x))^2*exp(x)", "exp", 0.0),  # x - |x| is 2x for x < 0, 0 after
+        ("sign(max(0, x - 1))^2*sin(x)", "cos", "cos"),  # 0 below 1, cos(x) above
+    ],
+)
+def test_red_team_8_an_even_power_of_sign_is_1_only_where_its_argument_is_not_0(text, left, right):
+    """Red team 8: an even power of sign(u) was written 1, 'as everywhere but at u = 0'; but
+    max(0, x) and x + |x| are 0 on a whole half-line, where sign(u)² is 0.  d/dx
+    x·sign(max(0, x))² came out 1 (NOT VERIFIED) where it is 0 for x < 0."""
+    d = matcalc.derive(text)
+    x = next(iter(d.result.free_symbols))
+    assert d.verified is True
+    for v, want in ((-1.7, left), (-0.4, left), (0.6, right), (2.3, right)):
+        if want == "2x":
+            want = 2 * v
+        elif want == "exp":
+            want = math.exp(v)
+        elif want == "cos":
+            want = math.cos(v) if v > 1 else 0.0
+        assert abs(float(d.result.subs(x, v)) - want) < 1e-12, (text, v)
+
+
+@pytest.mark.parametrize(
+    ("text", "by_hand"),
+    [
+        # |xᵢ|·sign(xᵢ) = xᵢ and sign(xᵢ)²·xᵢ = xᵢ (0 = 0 at xᵢ = 0): the gradient is 1ᵀ
+        ("sum(abs(x)*sign(x))", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        ("sum(sign(x)^2*x)", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        ("sum(x*(sin(x)^2 + cos(x)^2))", lambda xs: sympy.Matrix([[1 for _ in xs]])),
+        # x ⊗ sign(x)² = x away from 0: the Jacobian is I
+        ("x*sign(x)^2", lambda xs: sympy.eye(len(xs))),
+    ],
+)
+def test_red_team_8_a_vector_rewritten_entry_by_entry_stays_a_vector(text, by_hand):
+    """Red team 8: the scalar rewrites sign(x)² = 1 and sin² + cos² = 1 took the vector
+    under a ᵀ or diag to the scalar 1: the gradient of sum(|x| ⊗ sign(x)) came out 1ᵀ of
+    shape 1×1 (NOT VERIFIED), and x ⊗ sign(x)² was refused ('a scalar where a vector
+    belongs')."""
+    for layout in ("numerator", "denominator"):
+        d = matcalc.derive(text, "x", vectors="x", layout=layout)
+        assert d.verified is True
+        got = d.explicit(n=3)
+        xs = sympy.symbols("x_1:4", real=True)
+        want = by_hand(xs)
+        want = want if layout == "numerator" else want.T
+        assert got.shape == want.shape
+        for v in ({"x_1": 0.7, "x_2": -1.3, "x_3": 2.1}, {"x_1": -0.4, "x_2": 0.9, "x_3": -2.6}):
+            at = {s: v[s.name] for s in got.free_symbols}
+            assert (got.subs(at) - want).norm() < 1e-12, (text, layout)
+
+
+def test_red_team_8_a_dot_product_with_a_vector_of_ones_entry_by_entry():
+    """Red team 8: (sin(x)² + cos(x)²)·w is sum(w) (each entry of the left is 1), so its
+    gradient by w is 1ᵀ by hand; it came out the scalar 1 (1×1, NOT VERIFIED)."""
+    for layout, shape in (("numerator", (1, 3)), ("denominator", (3, 1))):
+        d = matcalc.derive("(sin(x)^2 + cos(x)^2) @ w", "w", vectors="x,w", layout=layout)
+        assert d.verified is True
+        got = d.explicit(n=3)
+        assert got.shape == shape
+        at = {s: 0.3 * k for k, s in enumerate(sorted(got.free_symbols, key=str), 1)}
+        assert (got.subs(at) - sympy.ones(*shape)).norm() < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("text", "by_hand"),
+    [
+        # (√2 + √3)² = 5 + 2√6 by hand, so the factor is 0, and ln of 1 is 0
+        ("((sqrt(2)+sqrt(3))^2 - 5 - 2*sqrt(6))*x", 0),
+        ("ln((sqrt(2)+sqrt(3))^2 - 4 - 2*sqrt(6))*x", 0),
+        ("x^((sqrt(2)+sqrt(3))^2 - 4 - 2*sqrt(6))", 1),  # x¹
+    ],
+)
+def test_red_team_8_a_constant_that_hides_zero_is_written_0(text, by_hand):
+    """Red team 8: d/dx ((√2 + √3)² − 5 − 2√6)·x was shown as (√2 + √3)² − 5 − 2√6, which
+    is 0 (SymPy writes (√2)² − 2 as 0 itself, but does not multiply this out)."""
+    d = matcalc.derive(text)
+    assert d.result == by_hand and d.verified is True

@@ -504,3 +504,37 @@ def test_an_expression_real_nowhere_has_a_note(text):
 def test_an_expression_real_somewhere_has_no_note(text):
     d = matcalc.derive(text, "x")
     assert not any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ln(-1)*x", "(-8)**(1/3)*x", "sqrt(x) + sqrt(-x)", "sqrt(x - 1)*sqrt(1 - x)", "(-2)**x"],
+)
+def test_red_team_8_an_expression_real_at_single_points_only_has_the_note(text):
+    """By hand: ln(-1)·x = iπx and (-8)^(1/3)·x = (1 + i√3)·x (the principal root, as
+    matcalc reads a power) are real at x = 0 only, √x + √(-x) at x = 0 only (√x is real for
+    x ≥ 0, √(-x) for x ≤ 0), √(x - 1)·√(1 - x) at x = 1 only, (-2)ˣ at whole x only (and
+    where x is a fraction with an odd denominator): at no point is any of them real on both
+    sides, so none has a real derivative.  They were 'Verified' with no note, being real at
+    a point of the grid (x = 0, 1, the integers)."""
+    d = matcalc.derive(text, "x")
+    assert any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
+    assert "only at single points" in d.to_text(width=0)
+    assert "孤立" in d.to_text(width=0, lang="zh")
+
+
+@pytest.mark.parametrize(
+    "text", ["ln(-norm(x))", "sqrt(-1 - norm(x)**2)", "sum(sqrt(-exp(x)))", "ln(-1)*sum(x)"]
+)
+def test_red_team_8_a_vector_expression_real_nowhere_has_the_note(text):
+    """By hand: -‖x‖ ≤ 0 (ln needs > 0), -1 - ‖x‖² < 0, -eˣ < 0, ln(-1) = iπ: real for no
+    real x (ln(-1)·sum(x) at x with sum 0 alone).  Their scalar kin (ln(-exp(x)),
+    √(-1 - x²)) had the note; the vector ones were 'Verified' with none."""
+    d = matcalc.derive(text, "x", vectors="x")
+    assert any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)
+
+
+@pytest.mark.parametrize("text", ["norm(x)", "sum(ln(x))", "sum(asin(x + 3))", "softmax(x)"])
+def test_a_vector_expression_real_somewhere_has_no_note(text):
+    d = matcalc.derive(text, "x", vectors="x")
+    assert not any(getattr(s, "topic", "") == "nowhere_real" for s in d.steps)

@@ -669,7 +669,9 @@ def _in_sin_cos(expr):
     # numerator and denominator: (cosh² − sinh² − 1)/(sinh·cosh) is 0
     # (or sin² = 1 − cos² and sinh² = cosh² − 1, whichever gives fewer operations:
     # (sin² + (1 + cos)·cos)/(1 + cos)² cancels to 1/(1 + cos) only this way)
-    one = {sign: lambda u: 1}  # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x))
+    # where u ≠ 0: 1/|x| − sign(x)/x is (1 − sign(x)²)/(x·sign(x)); not for a u that may be
+    # 0 on an interval (max(0, x)), where sign(u)² is 0
+    one = {sign: lambda u: sign(u) ** 2 if may_vanish_on_interval(u) else 1}
     ways = (
         {cos: lambda u: 1 - sin(u) ** 2, cosh: lambda u: 1 + sinh(u) ** 2, **one},
         {sin: lambda u: 1 - cos(u) ** 2, sinh: lambda u: cosh(u) ** 2 - 1, **one},
@@ -725,6 +727,14 @@ MAX_RATIO_OPS = 80
 """The largest expression (in operations) that ``tidy`` writes in sin and cos."""
 
 
+def may_vanish_on_interval(u) -> bool:
+    """Whether ``u`` may be 0 on a whole interval, not at single points only: max(0, x) for
+    x < 0, x + |x|, where sign(u)² is 0 and not 1 (x·sign(max(0, x))² is 0 for x < 0, and
+    its derivative 0 there; it was written 1).  Any max, min, |·|, sign or step in u may
+    make it so; other functions of the input vanish at single points only."""
+    return u.has(Max, Min, Abs, sign, Heaviside)
+
+
 def sign_products(expr):
     """``expr`` with each product of sign(u) and a power of u or of |u| written without the
     sign, as tables do: u^n·sign(u) is u^(n−1)·|u| (n ≥ 1) and |u|^k·sign(u) is u·|u|^(k−1)
@@ -734,7 +744,13 @@ def sign_products(expr):
     is 2|x| and d/dx |x|·sign(x) (that is, of x) is 1."""
 
     def even_sign(f) -> bool:
-        return f.is_Pow and isinstance(f.base, sign) and f.exp.is_Integer and f.exp % 2 == 0
+        return (
+            f.is_Pow
+            and isinstance(f.base, sign)
+            and f.exp.is_Integer
+            and f.exp % 2 == 0
+            and not may_vanish_on_interval(f.base.args[0])
+        )
 
     def rewrite(product):
         if even_sign(product):
@@ -762,6 +778,23 @@ def sign_products(expr):
         )
 
     return expr.replace(has_sign, rewrite)
+
+
+def _constant_sums(expr):
+    """Each sum of numbers multiplied out where that is shorter: (√2 + √3)² − 5 − 2√6 is 0,
+    and d/dx ((√2 + √3)² − 5 − 2√6)·x, shown as that sum, is 0 (SymPy evaluates
+    (√2)² − 2 to 0 itself, but not this)."""
+
+    def shorter(e):
+        try:
+            expanded = expand(e)
+        except Exception:  # a rewrite that fails is simply not used
+            return e
+        return expanded if count_ops_fast(expanded) < count_ops_fast(e) else e
+
+    if not any(n.is_Add and n.is_number for n in preorder_traversal(expr)):
+        return expr
+    return expr.replace(lambda e: e.is_Add and e.is_number, shorter)
 
 
 def tidy(expr):
@@ -835,6 +868,7 @@ def _tidy(expr):
     expr = evaluate(expr)
     if expr.has(sign):
         expr = sign_products(expr)
+    expr = _constant_sums(expr)
     if not expr.has(Add) and not _ratios_meet(expr):
         return expr  # a product of powers and functions (but sign(x)/|x| is 1/x)
     ops = count_ops_fast(expr)

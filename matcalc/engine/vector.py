@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sympy import Add, Expr, Mul, Symbol, default_sort_key
+from sympy import Add, Expr, Mul, Symbol, default_sort_key, preorder_traversal
 
 from matcalc.deadline import NEVER, Deadline
 from matcalc.engine import vector_rules
@@ -26,9 +26,22 @@ from matcalc.engine.simplify import tidy
 from matcalc.errors import UnsupportedError
 from matcalc.linalg.base import SCALAR
 from matcalc.linalg.declarations import Declaration, MatrixName, Shapes
-from matcalc.linalg.jacobians import DMat, Kron, Lin, MatProd, Outer, OuterT, Rank1, T
+from matcalc.linalg.jacobians import (
+    Diag,
+    DMat,
+    Ident,
+    Kron,
+    Lin,
+    MatProd,
+    Ones,
+    OnesMatrix,
+    Outer,
+    OuterT,
+    Rank1,
+    T,
+)
 from matcalc.linalg.operations import VDot, VSum
-from matcalc.linalg.shapes import evaluate_shaped
+from matcalc.linalg.shapes import evaluate_shaped, keep_vector
 from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 
@@ -93,8 +106,38 @@ class VectorCalculus(JacobianAlgebra):
         )
         if expr.has(Lin, DMat, Rank1):
             raise UnsupportedError(Msg("err.vector.matrix_valued"))
-        expr = gate(tidy(same_dots(expr)), self)
-        return tidy(self.scalars_out(normalize(expr, self)))
+        expr = gate(self._tidy_keeping(same_dots(expr)), self)
+        return self._tidy_keeping(self.scalars_out(normalize(expr, self)))
+
+    def _tidy_keeping(self, expr: Expr) -> Expr:
+        """``tidy(expr)``, unless it turned the vector under a ᵀ, diag or sum into a
+        scalar: the scalar rewrites take sign(x)² and sin(x)² + cos(x)² to 1, right entry by
+        entry, but 1 is not the vector 1, and (sign(x) ⊗ sign(x))ᵀ came out the scalar 1ᵀ
+        (NOT VERIFIED, the gradient of sum(|x| ⊗ sign(x)); diag(sign(x)²) a refusal).  Then
+        each such vector is tidied alone and a constant written c·1 (``keep_vector``), and
+        failing that ``expr`` is kept as it is: equal, if not as short."""
+        out = tidy(expr)
+        if not _collapsed(out) or _collapsed(expr):
+            return out
+        inner = expr.replace(
+            lambda e: isinstance(e, (T, Diag, VSum)) and _vector_like(e.args[0]),
+            lambda e: e.func(keep_vector(tidy(e.args[0]), e.args[0], self.shapes)),
+        )
+        out = tidy(inner)
+        return expr if _collapsed(out) else out
+
+
+def _collapsed(expr: Expr) -> bool:
+    return any(
+        isinstance(e, (T, Diag, VSum)) and not _vector_like(e.args[0])
+        for e in preorder_traversal(expr)
+    )
+
+
+def _vector_like(expr: Expr) -> bool:
+    return expr.has(Ones, OnesMatrix, Ident) or any(
+        isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols
+    )
 
 
 def same_dots(expr: Expr) -> Expr:

@@ -128,9 +128,9 @@ EN: dict[str, str] = {
     "would have taken too long, so matcalc keeps the form found so far (it is checked all "
     "the same).",
     "note.nowhere_real": "the expression is not a real number at any point matcalc tried "
-    "(within 100 of 0, and beside its boundaries out to a million), or only at isolated "
-    "points (ln(-1)·x is real at x = 0 alone): it is complex or undefined there, so the "
-    "derivative shown is only formal. Check that the expression is the one you meant.",
+    "(within 100 of 0, and beside its boundaries out to a million), or only at single points "
+    "with none real beside them: it is complex or undefined there, so the derivative shown is "
+    "only formal. Check that the expression is the one you meant.",
     "note.unused": "The expression does not depend on {name}, so the derivative with respect "
     "to {name} is 0.",
     "substitute.using": "Substitute {pairs}:",
@@ -196,7 +196,7 @@ EN: dict[str, str] = {
     "explain.simplify": "Simplify.",
     "explain.note": "A convention: {topic}.",
     "explain.note.nowhere_real": "The expression is not a real number at any point tried, "
-    "or only at isolated points (complex or undefined): the derivative shown is only formal.",
+    "or only at single points (complex or undefined): the derivative shown is only formal.",
     "explain.note.unused": "The expression does not depend on {name}, so the derivative "
     "with respect to {name} is 0.",
     "explain.part": "The partial derivative of {of} with respect to {wrt}.",
@@ -497,7 +497,7 @@ ZH: dict[str, str] = {
     "note.simplify_cut": "结果没有化简到最简：某个化简步骤耗时过长，matcalc 保留了目前得到的形式"
     "（结果照样经过检验）。",
     "note.nowhere_real": "在 matcalc 尝试的所有点上（0 附近 100 以内，以及其边界两侧直到一百万），"
-    "该表达式都不是实数，或只在孤立的点上是实数（ln(-1)·x 只在 x = 0 处是实数）：它是复数或无定义，"
+    "该表达式都不是实数，或只在孤立的点上是实数（其两旁都不是）：它是复数或无定义，"
     "因此给出的导数只是形式上的。请确认表达式是否如你所想。",
     "note.unused": "表达式不依赖于 {name}，因此对 {name} 的导数为 0。",
     "substitute.using": "代入 {pairs}：",
