@@ -216,7 +216,6 @@ ERRORS = [
     ("x ÷ 2x", ParseError, "x÷2x is ambiguous", 6),
     ("x^−3y", ParseError, "x^−3y is ambiguous: write x^(−3*y) or x^−3*y", 5),
     ("2 x", ParseError, "missing '*' between two factors: write 2*x", 3),
-    ("2√x", ParseError, "write 2*√x", 2),
     ("x +", ParseError, "unexpected end of expression", 4),
     ("x y", ParseError, "missing '*' between two factors: write x*y", 3),
     ("x^^2", ParseError, "invalid syntax", 3),
@@ -654,7 +653,7 @@ def test_the_root_sign_and_sigma_are_read_as_matcalc_prints_them():
         ("√ x", "write √\\(...\\) or sqrt", 1),
         ("x + √", "write √\\(...\\) or sqrt", 5),
         ("x√x", "missing '\\*' before √", 2),
-        ("2√x", "missing '\\*' before √", 2),
+        ("x2√x", "missing '\\*' before √", 3),  # x2 is a name: not 2√x
         ("(x + 1)√x", "missing '\\*' before √", 8),
         ("sigma(x)", "did you mean sigmoid", 1),
     ],
@@ -819,3 +818,20 @@ def test_full_width_in_derive_check_and_wrt():
     assert d.result == sympy.Symbol("y", real=True)
     assert matcalc.derive("x*y", wrt="x，y").problem.wrt == matcalc.derive("x*y", "x,y").problem.wrt
     assert matcalc.check("x^2", "２ｘ").verdict == "right"
+
+
+def test_a_number_against_a_root_is_a_product():
+    """matcalc prints 2√x (d/dx √x·(x + 1)/(x - 1) has 2√x·(x - 1)² below): it reads back
+    as 2·√x, as 2x is 2·x.  A name's digit is not a number: x2√x is refused."""
+    assert parse("2√x") == parse("2*sqrt(x)")
+    assert parse("3√(x + 1)") == parse("3*sqrt(x + 1)")
+    c = matcalc.check("sqrt(x)*(x+1)/(x-1)", "(x² - 4x - 1)/(2√x·(x - 1)²)")
+    assert c.verdict == "right"
+
+
+def test_an_ambiguous_quotient_names_the_power_before_it():
+    """3x^2/2x: the number 2 right after / is ambiguous, and the readings offered are of
+    x^2, not of its exponent (it said '2/2x is ambiguous: write 2/(2*x) or (2/2)*x')."""
+    with pytest.raises(ParseError) as info:
+        parse("3x^2/2x")
+    assert "x^2/2x is ambiguous: write x^2/(2*x) or (x^2/2)*x" in str(info.value)

@@ -80,6 +80,7 @@ GREEK = {
 lamda, π the constant pi), so a physicist's ω·t is omega·t and prints as ω·t.  Not ο
 (omicron), which looks like o, nor capitals, which look like Latin ones."""
 _ROOT = "\u221a"
+_DIGITS = tuple("0123456789")
 _OPEN, _CLOSE = {"(": ")", "[": "]", "{": "}"}, {")": "(", "]": "[", "}": "{"}
 ACCEPTED = frozenset(
     [*GREEK, *(ch for ch in _FRIENDLY if not ch.isascii()), *"\u2070\u00b9\u00b2\u00b3\u207b"]
@@ -89,7 +90,7 @@ ACCEPTED = frozenset(
 """The characters outside ASCII that the parser reads (Greek letters, superscript digits,
 −, ×, ·, ⋅, ÷, ⊗, ⊙, ∘, ᵀ, √): an error shows them as typed, every other one escaped."""
 _ROOT_RE = re.compile(
-    r"(?<![A-Za-z0-9_)\]"
+    r"(?<![A-Za-z_)\]"
     + "".join(GREEK)
     + "])"
     + _ROOT
@@ -280,6 +281,9 @@ class Source:
         self.text, self.skip, self.dot, self.functions = text, skip, dot, functions
         # (start, end, ASCII) of each run of the text written otherwise in the source, in
         # order: the friendly signs (_FRIENDLY_RE) and the bars of |x| (abs_bars)
+        # 2x, 3x⁴, 2sin(x), 2(x + 1), 2√x: a number against what it multiplies, as matcalc
+        # prints it; a zero-width piece that Python sees as *
+        products = number_products(text, skip)
         pieces = [
             (
                 m.start(),
@@ -287,13 +291,15 @@ class Source:
                 "@" if dot and m.group() in _PRODUCT_SIGNS else _friendly(m.group()),
             )
             for m in _FRIENDLY_RE.finditer(text)
+            # √ right after a digit is a root only after a number it multiplies (2√x), not
+            # after a name's digit (x2√x: left as typed, and refused)
+            if not (m.group()[0] == _ROOT and text[m.start() - 1 : m.start()] in _DIGITS)
+            or m.start() in products
         ]
         bars = abs_bars(text, skip, functions)
         if bars:
             pieces += [(i, i + 1, ascii) for i, ascii in bars.items()]
-        # 2x, 3x⁴, 2sin(x), 2(x + 1): a number against what it multiplies, as matcalc
-        # prints it; a zero-width piece that Python sees as *
-        pieces = sorted(pieces + [(i, i, "*") for i in number_products(text, skip)])
+        pieces = sorted(pieces + [(i, i, "*") for i in products])
         self._pieces = pieces
         out, at = [], 0
         for start, end, ascii in pieces:
@@ -365,7 +371,13 @@ class Source:
             if self.src[: match.start()].endswith(tuple("_)]0123456789")) or (
                 self.src[: match.start()][-1:].isalpha()
             ):
-                msg = Msg("err.missing_star_root")
+                left = _left_operand(self.src[: match.start()]) or "x"
+                msg = Msg(
+                    "err.missing_star_root",
+                    left=self.typed_text(match.start() - len(left), match.start())
+                    if len(left) <= match.start()
+                    else left,
+                )
             else:
                 msg = Msg("err.root_sign")
         elif ch in ("\u221b", "\u221c"):  # ∛ ∜
@@ -514,6 +526,10 @@ class Source:
             return None
         base = before[: -2 if before.endswith("**") else -1].rstrip(" \t")
         operand = _left_operand(base)
+        power = base[: len(base) - len(operand)].rstrip(" \t")
+        if operand and power.endswith("**"):  # x^2/2x: the power x^2, not its exponent 2
+            inner = power[:-2].rstrip(" \t")
+            operand = base[len(inner) - len(_left_operand(inner)) :]
         right = _RIGHT_OPERAND.match(self.src, index)
         if not operand or right is None:
             return None
@@ -552,7 +568,7 @@ class Source:
 
 
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-_MULTIPLIED = re.compile("[A-Za-z(" + "".join(GREEK) + "]")
+_MULTIPLIED = re.compile("[A-Za-z(" + "".join(GREEK) + _ROOT + "]")
 _LITERAL_TAIL = re.compile(r"[eE][+-]?[0-9]|[jJ](?![A-Za-z0-9_])|(?<=0)[xXbBoO][0-9A-Fa-f]")
 """After a number, what makes it one Python literal: 1e5, 2e-3, 2j (complex), 0x1F."""
 

@@ -265,7 +265,7 @@ ERRORS_EN: dict[str, str] = {
     "err.character.code": "character {ch} ({code}) is not allowed",
     "err.cross": "{what}: × of two vectors or matrices would be the cross product, which "
     "matcalc does not have; write @ (or ·) for the dot or matrix product, * for element-wise",
-    "err.missing_star_root": "missing '*' before √ (write 2*√x, not 2√x)",
+    "err.missing_star_root": "missing '*' before √ (write {left}*√…)",
     "err.root_sign": "write √(...) or sqrt(...) here: √ without brackets is read only before "
     "a name or a number (√x, √2)",
     "err.brackets_deep": "brackets are nested more than {depth} deep",
@@ -670,7 +670,7 @@ ERRORS_ZH: dict[str, str] = {
     "err.character": "不允许字符 {ch}",
     "err.character.code": "不允许字符 {ch}（{code}）",
     "err.cross": "{what}：两个向量或矩阵之间的 × 会被读作叉积，matcalc 不支持；点积或矩阵乘积请写 @（或 ·），逐元素乘积请写 *",
-    "err.missing_star_root": "√ 前缺少 '*'（应写 2*√x，而不是 2√x）",
+    "err.missing_star_root": "√ 前缺少 '*'（应写 {left}*√…）",
     "err.root_sign": "此处请写 √(...) 或 sqrt(...)：不带括号的 √ 只能用在名字或数字前（√x、√2）",
     "err.brackets_deep": "括号嵌套超过 {depth} 层",
     "err.unmatched": "不匹配的 '{ch}'",
