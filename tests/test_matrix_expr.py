@@ -220,3 +220,23 @@ def test_a_kronecker_factor_with_a_scalar_in_it_reads_back(text, written, layout
     assert ours.shape == expected.shape
     difference = (ours - expected).subs(point).evalf()
     assert all(abs(v) < 1e-12 for v in difference), difference
+
+
+def test_sympys_matrix_classes_are_left_as_they_were():
+    """The JSON result's conversion memoises SymPy's matrix ``doit`` while it runs; it must
+    not leave SymPy changed for the program around it (a notebook, a web service)."""
+    from sympy.matrices.expressions import DiagMatrix, MatAdd, MatMul, MatrixExpr, OneMatrix
+
+    def state():
+        return (
+            vars(MatAdd)["doit"],
+            vars(MatMul)["doit"],
+            vars(DiagMatrix).get("doit"),
+            "doit" in vars(MatrixExpr),
+            vars(OneMatrix)["is_Identity"],
+        )
+
+    before = state()
+    d = matcalc.derive("sum(relu(A@x + b))", "x", vectors=["x"], matrices=["A"])
+    assert "Heaviside" in d.to_json()
+    assert state() == before

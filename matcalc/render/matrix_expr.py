@@ -290,11 +290,13 @@ def _doit_memo(expr) -> Iterator[None]:
     if getattr(_ACTIVE, "memo", None) is not None or expr.atoms(Float):
         yield
         return
+    _install()
     _ACTIVE.memo = {}
     try:
         yield
     finally:
         _ACTIVE.memo = None
+        _uninstall()
 
 
 def _memoised(doit):
@@ -412,24 +414,58 @@ def _has_elementwise(expr, memo: dict) -> bool:
     return found
 
 
-def _memoise_doit() -> None:
+# SymPy's classes are changed only while some thread converts (``_install`` on entering the
+# first ``_doit_memo``, ``_uninstall`` on leaving the last): a program that imports matcalc
+# gets SymPy's own ``doit`` and ``OneMatrix.is_Identity`` back whenever no conversion runs,
+# and another thread meanwhile gets SymPy's behaviour through the wrappers (its memo is None).
+_LOCK = threading.Lock()
+_USERS = 0
+_ABSENT = object()
+_SAVED: list[tuple[type, str, object]] = []
+
+
+def _install() -> None:
     """Wrap ``doit`` of every matrix expression class that defines one (and MatrixExpr's own,
-    inherited from Basic, for the rest): outside ``_doit_memo`` the wrapper only calls it."""
-    classes, todo = [], [MatrixExpr]
-    while todo:
-        cls = todo.pop()
-        classes.append(cls)
-        todo.extend(c for c in cls.__subclasses__() if c not in classes and c not in todo)
-    for cls in classes:
-        if cls is MatrixExpr and "doit" not in vars(cls):
-            cls.doit = _memoised(sympy.Basic.doit)
-        elif "doit" in vars(cls) and not hasattr(vars(cls)["doit"], "__wrapped__"):
-            cls.doit = _memoised(vars(cls)["doit"])
+    inherited from Basic, for the rest), and ``OneMatrix.is_Identity``; counted, so that
+    conversions in several threads share one installation."""
+    global _USERS
+    with _LOCK:
+        _USERS += 1
+        if _USERS > 1:
+            return
+        classes, todo = [], [MatrixExpr]
+        while todo:
+            cls = todo.pop()
+            classes.append(cls)
+            todo.extend(c for c in cls.__subclasses__() if c not in classes and c not in todo)
+        for cls in classes:
+            own = vars(cls).get("doit", _ABSENT)
+            if cls is MatrixExpr and own is _ABSENT:
+                _SAVED.append((cls, "doit", own))
+                cls.doit = _memoised(sympy.Basic.doit)
+            elif own is not _ABSENT and not hasattr(own, "__wrapped__"):
+                _SAVED.append((cls, "doit", own))
+                cls.doit = _memoised(own)
+        _SAVED.append((OneMatrix, "is_Identity", vars(OneMatrix)["is_Identity"]))
+        OneMatrix.is_Identity = property(_memoised_ones_is_identity)
 
 
-_memoise_doit()
 _memoised_ones_is_identity.__wrapped__ = _sympy_ones_is_identity  # type: ignore[attr-defined]
-OneMatrix.is_Identity = property(_memoised_ones_is_identity)
+
+
+def _uninstall() -> None:
+    """Undo ``_install`` once its last user is done: SymPy's classes as they were."""
+    global _USERS
+    with _LOCK:
+        _USERS -= 1
+        if _USERS:
+            return
+        while _SAVED:
+            cls, name, value = _SAVED.pop()
+            if value is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
 
 
 def _str_precedence(item) -> int:
