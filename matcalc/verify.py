@@ -1015,6 +1015,8 @@ def components_real_somewhere(exprs: Sequence[Expr], shapes, deadline: Deadline 
     from matcalc.linalg.components import explicit
     from matcalc.linalg.shapes import evaluate_shaped
 
+    if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
+        return True  # no ln, root or inverse function in it: real wherever defined
     dims = dict.fromkeys(default_dims(shapes), 2)
     entries: list[Expr] = []
     for e in exprs:
