@@ -990,13 +990,15 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
 
     for t in (0.7, 1.3, -0.6):  # a quick look first: most inputs are real at one of these
         point = {s: Float(t, 30) for s in symbols}
-        if real_at(point) and real_beside(point):
+        # (beside it too where every variable has the one value t: the line x = y)
+        if real_at(point) and (len(symbols) == 1 or real_beside(point)):
             return True
     sampler = _Sampler(exprs, exprs, 0, deadline)
     for k in range(TRIES):
         deadline.check()
-        point = sampler.draw(k)
-        if sampler.locate(point, {}) is not None and real_beside(point):
+        # a random point is no single real point of a set with no room (those are x = 0, the
+        # integers, a line, where the grids below look and ask beside them)
+        if sampler.locate(sampler.draw(k), {}) is not None:
             return True
     # then every variable at each point of the grids (acos(acos(acos(x))) is real on
     # [0.54, 0.86] only), of a fine one on [-10, 10] (√(sin(x) - 0.99): on intervals 0.28
