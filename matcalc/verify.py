@@ -227,9 +227,10 @@ def _same_radicands(diff: Expr) -> Expr:
         for p in diff.atoms(Pow)
         if p.base.is_Add and not p.exp.is_Integer and expansion_terms(p.base) <= CANCEL_TERMS
     ]
-    if len({p.base for p in roots}) < 2:
+    sums = {p.base for p in roots}
+    if len(sums) < 2:
         return diff
-    bases = {b: expand(b) for b in {p.base for p in roots}}
+    bases = {b: expand(b) for b in sums}
     if len(set(bases.values())) == len(bases):  # no two sums the same multiplied out
         return diff
     return diff.xreplace({p: Pow(bases[p.base], p.exp) for p in roots})
@@ -962,7 +963,7 @@ def real_somewhere(exprs: Sequence[Expr], deadline: Deadline = NEVER) -> bool:
     and ln(-eˣ) are real nowhere, and their derivatives are those of complex functions.  A
     point counts only with real values beside it too (``real_beside``): ln(-1)·x is real at
     x = 0 alone, where it is 0, and its derivative iπ is still complex."""
-    if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
+    if not _may_be_complex_anywhere(exprs):
         return True  # real wherever it is defined
     if any(e.atoms(AppliedUndef) for e in exprs) or not any(e.free_symbols for e in exprs):
         return True  # unknown functions or constants: no claim
@@ -1017,7 +1018,7 @@ def components_real_somewhere(exprs: Sequence[Expr], shapes, deadline: Deadline 
     from matcalc.linalg.components import explicit
     from matcalc.linalg.shapes import evaluate_shaped
 
-    if not any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e)):
+    if not _may_be_complex_anywhere(exprs):
         return True  # no ln, root or inverse function in it: real wherever defined
     dims = dict.fromkeys(default_dims(shapes), 2)
     entries: list[Expr] = []
@@ -1029,6 +1030,10 @@ def components_real_somewhere(exprs: Sequence[Expr], shapes, deadline: Deadline 
 
 _PARTLY_REAL = (log, asin, acos, acosh, atanh, acoth, asec, acsc)
 """Functions not real for every real argument (as powers with a fractional exponent)."""
+
+
+def _may_be_complex_anywhere(exprs: Sequence[Expr]) -> bool:
+    return any(_may_be_complex(n) for e in exprs for n in preorder_traversal(e))
 
 
 def _may_be_complex(node: Basic) -> bool:

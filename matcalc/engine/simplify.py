@@ -814,10 +814,8 @@ def plain_gates(expr):
         return expr
 
     def plain(gate):
-        c, u = gate.args[0].as_content_primitive()
-        if c == 1 or not c.is_Rational or c <= 0:
-            return gate
-        return Heaviside(u, *gate.args[1:])
+        c, u = gate.args[0].as_content_primitive()  # c > 0, a rational
+        return gate if c == 1 else Heaviside(u, *gate.args[1:])
 
     try:
         return expr.replace(lambda e: isinstance(e, Heaviside), plain)
@@ -832,30 +830,24 @@ def named_ratios(expr):
     so do sin and cos: the paper writes d/dx ln(sin(x³)²) as 6x²·cos(x³)/sin(x³)."""
     from sympy import cosh, coth, sinh, tanh
 
-    pairs = ((sinh, cosh, tanh, coth),)
-    if not any(expr.has(s) and expr.has(c) for s, c, _, _ in pairs):
+    if not (expr.has(sinh) and expr.has(cosh)):
         return expr
 
     def rewrite(product):
         powers = [f.as_base_exp() for f in product.args]
         factors = list(product.args)
-        for numerator, denominator, ratio, inverse in pairs:
-            for i, (base, k) in enumerate(powers):
-                if not (isinstance(base, numerator) and k.is_Integer):
-                    continue
-                j = next(
-                    (
-                        j
-                        for j, (b, e) in enumerate(powers)
-                        if isinstance(b, denominator) and b.args == base.args and e == -k
-                    ),
-                    None,
-                )
-                if j is None or factors[i] is S.One or factors[j] is S.One:
-                    continue
+        for i, (base, k) in enumerate(powers):
+            if not (isinstance(base, sinh) and k.is_Integer):
+                continue
+            over = [
+                j
+                for j, (b, e) in enumerate(powers)
+                if isinstance(b, cosh) and b.args == base.args and e == -k
+            ]
+            if over:
                 u = base.args[0]
-                factors[i] = ratio(u) ** k if k > 0 else inverse(u) ** -k
-                factors[j] = S.One
+                factors[i] = tanh(u) ** k if k > 0 else coth(u) ** -k
+                factors[over[0]] = S.One
         return Mul(*factors) if factors != list(product.args) else product
 
     try:

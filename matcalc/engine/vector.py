@@ -41,7 +41,7 @@ from matcalc.linalg.jacobians import (
     T,
 )
 from matcalc.linalg.operations import VDot, VSum
-from matcalc.linalg.shapes import evaluate_shaped, keep_vector
+from matcalc.linalg.shapes import evaluate_shaped, has_vectors, keep_vector
 from matcalc.msg import Msg
 from matcalc.symbols import VectorName
 
@@ -135,9 +135,7 @@ def _collapsed(expr: Expr) -> bool:
 
 
 def _vector_like(expr: Expr) -> bool:
-    return expr.has(Ones, OnesMatrix, Ident) or any(
-        isinstance(s, (VectorName, MatrixName)) for s in expr.free_symbols
-    )
+    return expr.has(Ones, OnesMatrix, Ident) or has_vectors(expr)
 
 
 def same_dots(expr: Expr) -> Expr:

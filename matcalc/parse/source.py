@@ -217,8 +217,8 @@ def _built_in(name: str) -> bool:
 def written(text: str) -> Written:
     """The derivative or definition written before the expression, as a user writes it on
     paper: ``d/dx sin(x)`` is sin(x) by x, ``d²/dx² x⁴`` of order 2, ``y = x²`` names the
-    result y, ``f(x, y) = x*y`` is by x and y.  Text only: nothing is evaluated."""
-    text = halfwidth(text)
+    result y, ``f(x, y) = x*y`` is by x and y.  Text only: nothing is evaluated.  (Full-width
+    forms are the caller's to read, ``halfwidth``, as ``derive`` does first.)"""
     match = _WRITTEN_DERIVATIVE.match(text)
     if match is not None:
         orders = [
@@ -371,13 +371,9 @@ class Source:
             if self.src[: match.start()].endswith(tuple("_)]0123456789")) or (
                 self.src[: match.start()][-1:].isalpha()
             ):
-                left = _left_operand(self.src[: match.start()]) or "x"
-                msg = Msg(
-                    "err.missing_star_root",
-                    left=self.typed_text(match.start() - len(left), match.start())
-                    if len(left) <= match.start()
-                    else left,
-                )
+                left = _left_operand(self.src[: match.start()])
+                typed = self.typed_text(match.start() - len(left), match.start()) if left else "x"
+                msg = Msg("err.missing_star_root", left=typed)
             else:
                 msg = Msg("err.root_sign")
         elif ch in ("\u221b", "\u221c"):  # ∛ ∜

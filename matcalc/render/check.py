@@ -8,11 +8,13 @@ output in each format.  Every sentence comes from the message catalogue.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sympy import Symbol
 
 from matcalc.render.base import Line, Renderer
+from matcalc.render.decimals import decimal_form, shown
 from matcalc.render.messages import Prose, message
 
 
@@ -50,10 +52,6 @@ def render_check(
     """The check as text (``width`` columns), Markdown or LaTeX (``standalone``: a document;
     ``compact``: see ``Derivation.to_latex``)."""
     r = _renderer(fmt, unicode=unicode, lang=lang, width=width, compact=compact)
-    from dataclasses import replace
-
-    from matcalc.render.decimals import decimal_form, shown
-
     d = shown(c.derivation, c.answer_text)  # decimals in, decimals out
     if d is not c.derivation:
         c = replace(c, derivation=d, answer=decimal_form(c.answer))

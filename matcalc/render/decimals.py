@@ -65,8 +65,8 @@ def decimal_form(expr: Any) -> Any:
         return expr
     if expr.is_Number:
         return _shown_number(expr)
-    if not expr.has(Rational):
-        return expr
+    if all(r.is_Integer for r in expr.atoms(Rational)):
+        return expr  # no fraction to show (Integer is a Rational too)
     try:
         return _walk(expr)
     except Exception:  # a class that cannot be rebuilt this way: shown as it is
@@ -88,8 +88,6 @@ def _walk(e: Basic) -> Basic:
     args = tuple(_walk(a) for a in e.args)
     if all(a is b for a, b in zip(args, e.args)):
         return e
-    if e.is_Add or e.is_Mul:
-        return e.func(*args, evaluate=False)
     try:
         return e.func(*args, evaluate=False)
     except TypeError:
